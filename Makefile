@@ -1,0 +1,40 @@
+# Doorstep: `make run` opens the app, `make test` runs everything CI checks.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test deps frontend build lint fmt-check clippy unit frontend-test e2e clean
+
+run: deps frontend build
+	scripts/run-app.sh
+
+test: deps frontend lint unit frontend-test build e2e
+
+deps:
+	scripts/install-deps.sh
+
+frontend:
+	cd frontend && npm run build
+
+build:
+	cargo build --workspace --bins
+
+lint: fmt-check clippy
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+unit: build
+	cargo test --workspace --locked
+
+frontend-test:
+	cd frontend && npm test
+
+e2e: build
+	scripts/e2e.sh
+
+clean:
+	cargo clean
+	rm -rf frontend/dist frontend/node_modules

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+
+import { toUiError } from "./api";
+import { errorText, fieldMessages } from "./errors";
+import { createI18n } from "./i18n";
+
+describe("toUiError", () => {
+  it("keeps a command's error shape", () => {
+    const e = toUiError({ code: "invalid_input", message: "m", fields: [{ field: "name", code: "name_empty" }] });
+    expect(e).toEqual({ code: "invalid_input", message: "m", fields: [{ field: "name", code: "name_empty" }] });
+  });
+
+  it("turns anything else into an internal error", () => {
+    expect(toUiError("boom").code).toBe("internal");
+    expect(toUiError(new Error("x")).code).toBe("internal");
+    expect(toUiError({ code: 5 }).code).toBe("internal");
+  });
+});
+
+describe("messages", () => {
+  it("translates field codes in the chosen language, first error per field", async () => {
+    const zh = await createI18n("zh-CN");
+    const error = {
+      code: "invalid_input",
+      message: "",
+      fields: [
+        { field: "name" as const, code: "name_empty" },
+        { field: "name" as const, code: "name_too_long" },
+        { field: "id_number" as const, code: "id_checksum" },
+      ],
+    };
+    const zhMessages = fieldMessages(zh.t, error);
+    expect(zhMessages.name).toBe("请填写姓名。");
+    expect(zhMessages.id_number).toContain("校验不通过");
+    expect(zhMessages.phone).toBeUndefined();
+    const en = await createI18n("en");
+    expect(fieldMessages(en.t, error).name).toBe("Please enter the name.");
+  });
+
+  it("an unknown code still tells the user something, naming the code", async () => {
+    const en = await createI18n("en");
+    expect(errorText(en.t, "brand_new_code")).toContain("brand_new_code");
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+
+import { DEFAULT_LANGUAGE, createI18n, resources, savedLanguage } from "./i18n";
+
+/** Every leaf key of a nested catalog, as dotted paths. */
+function keys(obj: object, prefix = ""): string[] {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    typeof v === "object" && v !== null ? keys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+
+/** Codes the Rust side can send (doorstep-core and doorstep-device); each needs a message. */
+const BACKEND_CODES = [
+  "name_empty",
+  "name_too_long",
+  "name_chars",
+  "id_empty",
+  "id_length",
+  "id_chars",
+  "id_region",
+  "id_birth_date",
+  "id_checksum",
+  "id_duplicate",
+  "phone_invalid",
+  "invalid_input",
+  "data_dir_unusable",
+  "storage_failed",
+  "disk_full",
+  "schema_too_new",
+  "not_found",
+  "record_malformed",
+  "internal",
+];
+
+describe("catalogs", () => {
+  it("Chinese and English have exactly the same keys", () => {
+    expect(keys(resources.en.translation).sort()).toEqual(keys(resources["zh-CN"].translation).sort());
+  });
+
+  it("no message is empty", () => {
+    for (const lang of ["zh-CN", "en"] as const) {
+      const catalog = resources[lang].translation as Record<string, Record<string, string>>;
+      for (const key of keys(catalog)) {
+        const [group, name] = key.split(".") as [string, string];
+        expect(catalog[group]?.[name]?.trim(), `${lang}:${key}`).toBeTruthy();
+      }
+    }
+  });
+
+  it("every backend error code has a message in both languages", () => {
+    for (const code of BACKEND_CODES) {
+      expect(resources["zh-CN"].translation.errors).toHaveProperty(code);
+      expect(resources.en.translation.errors).toHaveProperty(code);
+    }
+  });
+
+  it("interpolates values", async () => {
+    const i18n = await createI18n("zh-CN");
+    expect(i18n.t("register.saved", { name: "测试" })).toBe("已保存：测试");
+  });
+});
+
+describe("savedLanguage", () => {
+  it("defaults to Chinese", () => {
+    expect(savedLanguage(undefined)).toBe(DEFAULT_LANGUAGE);
+    expect(savedLanguage({ getItem: () => null })).toBe("zh-CN");
+  });
+
+  it("ignores a language it does not know", () => {
+    expect(savedLanguage({ getItem: () => "fr" })).toBe("zh-CN");
+    expect(savedLanguage({ getItem: () => "en" })).toBe("en");
+  });
+});

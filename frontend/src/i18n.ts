@@ -1,0 +1,43 @@
+import i18next, { type i18n } from "i18next";
+import { initReactI18next } from "react-i18next";
+
+import en from "./locales/en.json";
+import zhCN from "./locales/zh-CN.json";
+
+export const LANGUAGES = ["zh-CN", "en"] as const;
+export type Language = (typeof LANGUAGES)[number];
+export const DEFAULT_LANGUAGE: Language = "zh-CN";
+const STORAGE_KEY = "doorstep.language";
+
+export const resources = {
+  "zh-CN": { translation: zhCN },
+  en: { translation: en },
+} as const;
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === "string" && (LANGUAGES as readonly string[]).includes(value);
+}
+
+/** The language chosen earlier on this device, or Chinese. */
+export function savedLanguage(storage: Pick<Storage, "getItem"> | undefined): Language {
+  const value = storage?.getItem(STORAGE_KEY);
+  return isLanguage(value) ? value : DEFAULT_LANGUAGE;
+}
+
+export function saveLanguage(storage: Pick<Storage, "setItem"> | undefined, lang: Language): void {
+  storage?.setItem(STORAGE_KEY, lang);
+}
+
+/** A fresh i18next instance with both catalogs; Chinese first, English as fallback. */
+export async function createI18n(lang: Language): Promise<i18n> {
+  const instance = i18next.createInstance();
+  await instance.use(initReactI18next).init({
+    resources,
+    lng: lang,
+    fallbackLng: DEFAULT_LANGUAGE,
+    interpolation: { escapeValue: false },
+    returnNull: false,
+    showSupportNotice: false,
+  });
+  return instance;
+}

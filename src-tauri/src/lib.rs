@@ -1,0 +1,80 @@
+//! # doorstep-app
+//!
+//! The Tauri 2 shell of Doorstep. Glue only: each command locks the open
+//! [`doorstep_device::Device`], calls one use-case method, and turns its error into a
+//! [`UiError`] (`{code, message, fields}`) that the frontend translates by `code`.
+//!
+//! The data folder is `DOORSTEP_DATA_DIR` when set (tests and demos), otherwise the
+//! platform's app data folder.
+
+mod commands;
+mod error;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use doorstep_device::Device;
+use tauri::{Builder, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+
+pub use error::UiError;
+
+/// Environment variable naming the data folder.
+pub const DATA_DIR_ENV: &str = "DOORSTEP_DATA_DIR";
+
+/// The open device, shared by the commands.
+pub struct AppState {
+    device: Mutex<Device>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// Registers the commands and opens the device's store when the app starts.
+pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder
+        .invoke_handler(tauri::generate_handler![
+            commands::register_resident,
+            commands::list_residents,
+        ])
+        .setup(|app| {
+            let data_dir = match std::env::var_os(DATA_DIR_ENV) {
+                Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+                _ => app
+                    .path()
+                    .app_data_dir()
+                    .context("the platform has no app data folder")?,
+            };
+            let device = Device::open(&data_dir)
+                .with_context(|| format!("opening the data folder {}", data_dir.display()))?;
+            tracing::info!(actor = %device.actor_hex(), "device store open");
+            app.manage(AppState {
+                device: Mutex::new(device),
+            });
+            // The web view keeps its storage (the language choice) inside the data folder
+            // too, so that one folder holds everything of this device.
+            WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
+                .title("上门办 Doorstep")
+                .inner_size(1200.0, 780.0)
+                .min_inner_size(360.0, 560.0)
+                .data_directory(data_dir.join("webview"))
+                .build()
+                .context("opening the main window")?;
+            Ok(())
+        })
+}
+
+/// Runs the app until its window closes.
+pub fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    setup(Builder::default())
+        .run(tauri::generate_context!())
+        .context("running the Doorstep window")
+}

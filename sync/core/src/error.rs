@@ -1,0 +1,78 @@
+//! Errors of the core: field validation failures with stable codes, and malformed documents.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::field::Field;
+
+/// One refused field: which field and a stable machine code (`name_empty`, `id_checksum`, …).
+/// The UI translates the code; the code never changes once released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: Field,
+    pub code: &'static str,
+}
+
+/// Every refused field of one form, so the volunteer sees all problems at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn push(&mut self, field: Field, code: &'static str) {
+        self.0.push(FieldError { field, code });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The code of the first error on `field`, if any.
+    pub fn code_for(&self, field: Field) -> Option<&'static str> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.code)
+    }
+
+    /// `Ok(())` when nothing was refused, the errors otherwise.
+    pub fn into_result(self) -> Result<(), CoreError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::Invalid(self))
+        }
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}: {}", e.field.as_str(), e.code)?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors of the core. Messages never contain personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("invalid input ({0})")]
+    Invalid(FieldErrors),
+    #[error("document is not a valid {kind} record: {reason}")]
+    Malformed { kind: &'static str, reason: String },
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+impl CoreError {
+    /// A stable machine code for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Invalid(_) => "invalid_input",
+            CoreError::Malformed { .. } => "record_malformed",
+            CoreError::Automerge(_) => "record_malformed",
+        }
+    }
+}

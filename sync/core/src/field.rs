@@ -1,0 +1,23 @@
+//! Names of the fields a person fills in, shared by validation errors and the UI.
+
+use serde::{Deserialize, Serialize};
+
+/// A field of a record form. The serialized name is what the UI keys its messages on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Name,
+    IdNumber,
+    Phone,
+}
+
+impl Field {
+    /// The key used in documents and in serialized errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::IdNumber => "id_number",
+            Field::Phone => "phone",
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! # doorstep-core
+//!
+//! The record layer of Doorstep with no IO: record kinds and their Automerge layout,
+//! validation of what volunteers type (GB 11643 ID numbers, phones, names), masking of
+//! personal data for display, and the error codes the UI translates.
+//!
+//! Nothing here touches a disk, a socket or a clock: callers pass in the time and the
+//! actor id, which keeps every function deterministic and testable.
+//!
+//! ```
+//! use doorstep_core::id_number::IdNumber;
+//!
+//! let id = IdNumber::parse("11010519491231002X").expect("valid GB 11643 number");
+//! assert_eq!(id.birth_date(), (1949, 12, 31));
+//! assert_eq!(id.masked(), "**************002X");
+//! ```
+
+pub mod error;
+pub mod field;
+pub mod id_number;
+pub mod ids;
+pub mod phone;
+pub mod resident;
+
+pub use error::{CoreError, FieldError, FieldErrors};
+pub use field::Field;
+pub use ids::DocId;

@@ -1,0 +1,67 @@
+//! Errors of the device layer, each with a stable machine code for the UI.
+
+use std::path::PathBuf;
+
+use doorstep_core::{CoreError, FieldErrors};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// Fields the volunteer has to correct; nothing was saved.
+    #[error("invalid input ({0})")]
+    Invalid(FieldErrors),
+    #[error("the data folder {path} cannot be used: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error(
+        "the database was written by a newer Doorstep (schema {found}, this build knows {known})"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("record {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Core(CoreError),
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+impl From<CoreError> for DeviceError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Invalid(fields) => DeviceError::Invalid(fields),
+            other => DeviceError::Core(other),
+        }
+    }
+}
+
+impl DeviceError {
+    /// A stable machine code; the UI translates it and never matches on the message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeviceError::Invalid(_) => "invalid_input",
+            DeviceError::DataDir { .. } => "data_dir_unusable",
+            DeviceError::Storage(e) if is_disk_full(e) => "disk_full",
+            DeviceError::Storage(_) => "storage_failed",
+            DeviceError::SchemaTooNew { .. } => "schema_too_new",
+            DeviceError::NotFound(_) => "not_found",
+            DeviceError::Core(e) => e.code(),
+            DeviceError::Automerge(_) => "record_malformed",
+        }
+    }
+
+    /// The refused fields, when the error is about input.
+    pub fn field_errors(&self) -> Option<&FieldErrors> {
+        match self {
+            DeviceError::Invalid(fields) => Some(fields),
+            _ => None,
+        }
+    }
+}
+
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
+}

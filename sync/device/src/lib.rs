@@ -1,0 +1,27 @@
+//! # doorstep-device
+//!
+//! Everything a field device does with records, offline: the SQLite store of Automerge
+//! documents ([`store`]) and the use-case API that the app shell wraps ([`Device`]).
+//! Every save that the volunteer is told is safe is committed with `synchronous=FULL`.
+//!
+//! ```
+//! use doorstep_core::resident::ResidentInput;
+//! use doorstep_device::Device;
+//!
+//! let dir = tempfile::tempdir().expect("temp dir");
+//! let mut device = Device::open(dir.path()).expect("open");
+//! let input = ResidentInput {
+//!     name: "测试乙".into(),
+//!     id_number: "110101194508150014".into(),
+//!     phone: String::new(),
+//! };
+//! device.register_resident(&input).expect("register");
+//! assert_eq!(device.list_residents().expect("list").len(), 1);
+//! ```
+
+mod device;
+pub mod error;
+pub mod store;
+
+pub use device::{DATABASE_FILE, Device, ResidentSummary};
+pub use error::DeviceError;

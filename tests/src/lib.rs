@@ -1,0 +1,14 @@
+//! # doorstep-tests
+//!
+//! Helpers for tests that cross crates and processes: locating the workspace's built
+//! binaries, free loopback ports, a `doorstep-server` child process, and a `tauri-driver`
+//! WebDriver session on the real app window with its own data folder.
+//!
+//! Everything a test starts lives in a temporary folder and on 127.0.0.1; child processes
+//! are killed when their handle drops.
+
+pub mod process;
+pub mod window;
+
+pub use process::{ServerProcess, free_port, target_dir, workspace_binary};
+pub use window::{AppWindow, Driver};

@@ -1,0 +1,11 @@
+//! End-to-end tests through the real app window: `tauri-driver` + `WebKitWebDriver`
+//! under Xvfb. Ignored by a plain `cargo test` because they need a display, the built
+//! app and tauri-driver; `make test` runs them with `--ignored` under `xvfb-run`.
+//!
+//! - `register_resident`: a volunteer registers a resident, sees them listed, bad input
+//!   is refused at the field in the chosen language, and the resident is still listed
+//!   after the app is closed and opened again; a screenshot goes to `target/e2e/`.
+
+mod e2e {
+    mod register_resident;
+}

@@ -1,0 +1,85 @@
+use doorstep_core::id_number::IdNumber;
+use doorstep_tests::{Driver, target_dir};
+
+const NAME: &str = "测试张三";
+const LIST_NAMES: &str = "#resident-list .resident-name";
+
+#[tokio::test]
+#[ignore = "needs a display, the built app and tauri-driver: run by make test"]
+async fn a_registered_resident_is_listed_and_survives_a_restart() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start(data.path())?;
+    let id_number = IdNumber::complete("11010119450815001").expect("17 digits");
+
+    // First run: the list starts empty.
+    let window = driver.open().await?;
+    window.wait_for("#resident-name").await?;
+    window
+        .wait_until_texts(".empty", "the empty-list message", |t| t.len() == 1)
+        .await?;
+
+    // Bad input is refused at the field, in Chinese, and nothing is saved.
+    let mut bad_id = id_number.clone();
+    bad_id.replace_range(17.., if id_number.ends_with('4') { "5" } else { "4" });
+    window.type_into("#resident-id-number", &bad_id).await?;
+    window.click("#register-submit").await?;
+    let name_error = window
+        .wait_for("#resident-name-error")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(name_error, "请填写姓名。");
+    let id_error = window
+        .wait_for("#resident-id-number-error")
+        .await?
+        .text()
+        .await?;
+    assert!(
+        id_error.contains("校验不通过"),
+        "checksum message: {id_error}"
+    );
+    assert!(window.texts(LIST_NAMES).await?.is_empty());
+
+    // The same errors in English after switching the language.
+    window.click("#lang-en").await?;
+    window
+        .wait_until_texts("#resident-name-error", "the English name error", |t| {
+            t.first().is_some_and(|s| s == "Please enter the name.")
+        })
+        .await?;
+    window.click("#lang-zh-CN").await?;
+
+    // A valid registration shows up in the list with its number masked.
+    window.type_into("#resident-name", NAME).await?;
+    window.type_into("#resident-id-number", &id_number).await?;
+    window.type_into("#resident-phone", "139 0000 1234").await?;
+    window.click("#register-submit").await?;
+    window
+        .wait_until_texts(LIST_NAMES, "the new resident in the list", |t| t == [NAME])
+        .await?;
+    let details = window.texts("#resident-list .resident-detail").await?;
+    assert!(
+        details.iter().any(|d| d.contains("**************0014")),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|d| d.contains("139****1234")),
+        "{details:?}"
+    );
+    assert!(
+        !details.iter().any(|d| d.contains(&id_number)),
+        "full ID never shown"
+    );
+    window.close().await?;
+
+    // Second run on the same data folder: still listed.
+    let window = driver.open().await?;
+    window
+        .wait_until_texts(LIST_NAMES, "the resident after a restart", |t| t == [NAME])
+        .await?;
+    window
+        .screenshot(&target_dir()?.join("e2e").join("resident-list.png"))
+        .await?;
+    window.close().await?;
+    Ok(())
+}

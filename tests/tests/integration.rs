@@ -1,0 +1,11 @@
+//! Cross-crate integration tests against real processes on loopback.
+//!
+//! - `server_health`: the `doorstep-server` binary starts, serves `/healthz`, and refuses
+//!   an unusable listen address with a clear message.
+//! - `device_store`: the device API as the app uses it — register, refuse bad input,
+//!   reopen the same data folder and find everything again.
+
+mod integration {
+    mod device_store;
+    mod server_health;
+}
