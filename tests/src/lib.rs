@@ -11,4 +11,4 @@ pub mod process;
 pub mod window;
 
 pub use process::{ServerProcess, free_port, target_dir, workspace_binary};
-pub use window::{AppWindow, Driver};
+pub use window::{AppWindow, Driver, with_deadline};

@@ -31,12 +31,23 @@ pub fn workspace_binary(name: &str) -> anyhow::Result<PathBuf> {
 
 /// A free TCP port on 127.0.0.1 (asked of the OS, then released for the child to take).
 pub fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("asking the OS for a free port")?;
-    Ok(listener.local_addr()?.port())
+    Ok(free_ports::<1>()?[0])
+}
+
+/// `N` distinct free ports on 127.0.0.1, all held at once while asking so none repeats.
+pub fn free_ports<const N: usize>() -> anyhow::Result<[u16; N]> {
+    let mut listeners = Vec::with_capacity(N);
+    let mut ports = [0; N];
+    for port in &mut ports {
+        let listener = TcpListener::bind("127.0.0.1:0").context("asking the OS for a free port")?;
+        *port = listener.local_addr()?.port();
+        listeners.push(listener);
+    }
+    Ok(ports)
 }
 
 /// Waits until something accepts TCP connections on `addr`.
-pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
+pub(crate) fn wait_for_port(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -47,14 +58,41 @@ pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> 
     bail!("nothing listened on {addr} within {timeout:?}")
 }
 
-/// A child process killed (and reaped) when dropped.
+/// A child process killed (and reaped) when dropped, with every process of its process
+/// group when it was started as a group leader (see [`spawn_group`]).
 #[derive(Debug)]
-pub struct KillOnDrop(pub Child);
+pub struct KillOnDrop {
+    child: Child,
+    group: bool,
+}
+
+impl KillOnDrop {
+    pub fn new(child: Child) -> KillOnDrop {
+        KillOnDrop {
+            child,
+            group: false,
+        }
+    }
+}
+
+/// Starts `command` as the leader of a new process group, so that dropping the handle
+/// also ends what it started (tauri-driver starts WebKitWebDriver, which starts the app).
+pub fn spawn_group(command: &mut Command) -> std::io::Result<KillOnDrop> {
+    use std::os::unix::process::CommandExt;
+    let child = command.process_group(0).spawn()?;
+    Ok(KillOnDrop { child, group: true })
+}
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if self.group {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -74,7 +112,7 @@ impl ServerProcess {
             .stdin(Stdio::null())
             .spawn()
             .context("starting doorstep-server")?;
-        let child = KillOnDrop(child);
+        let child = KillOnDrop::new(child);
         wait_for_port(addr, Duration::from_secs(20))?;
         Ok(ServerProcess {
             addr,

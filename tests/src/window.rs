@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::process::{KillOnDrop, free_port, wait_for_port, workspace_binary};
+use crate::process::{KillOnDrop, free_ports, spawn_group, wait_for_port, workspace_binary};
 
 /// A running `tauri-driver` whose app instances use `data_dir`.
 #[derive(Debug)]
@@ -28,29 +28,28 @@ impl Driver {
             bail!("no DISPLAY: run the end-to-end tests under xvfb-run (make test does)");
         }
         let app = workspace_binary("doorstep-app")?;
-        let port = free_port()?;
-        let native_port = free_port()?;
+        let [port, native_port] = free_ports()?;
         let xdg = |name: &str| -> anyhow::Result<PathBuf> {
             let dir = data_dir.join("xdg").join(name);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             Ok(dir)
         };
-        let child = Command::new(driver_binary())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("DOORSTEP_DATA_DIR", data_dir.join("app"))
-            .env("XDG_DATA_HOME", xdg("data")?)
-            .env("XDG_CONFIG_HOME", xdg("config")?)
-            .env("XDG_CACHE_HOME", xdg("cache")?)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .spawn()
-            .context("starting tauri-driver (install: cargo install tauri-driver --locked)")?;
-        let child = KillOnDrop(child);
+        let child = spawn_group(
+            Command::new(driver_binary())
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
+                .env("DOORSTEP_DATA_DIR", data_dir.join("app"))
+                .env("XDG_DATA_HOME", xdg("data")?)
+                .env("XDG_CONFIG_HOME", xdg("config")?)
+                .env("XDG_CACHE_HOME", xdg("cache")?)
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null()),
+        )
+        .context("starting tauri-driver (install: cargo install tauri-driver --locked)")?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         wait_for_port(addr, Duration::from_secs(20))?;
         Ok(Driver {
@@ -68,13 +67,30 @@ impl Driver {
             "tauri:options".into(),
             json!({ "application": self.app.to_string_lossy() }),
         );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://{}", self.addr))
-            .await
-            .context("opening a WebDriver session on the app")?;
-        Ok(AppWindow { client })
+        let url = format!("http://{}", self.addr);
+        // tauri-driver listens before its WebKitWebDriver is ready; until then it drops
+        // requests, so the first session is retried for a while.
+        let start = Instant::now();
+        loop {
+            let attempt =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&url)
+                    .await;
+            match attempt {
+                Ok(client) => return Ok(AppWindow { client }),
+                Err(e) if start.elapsed() < Duration::from_secs(30) => {
+                    note_retry(&e);
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(e).context("opening a WebDriver session on the app"),
+            }
+        }
     }
+}
+
+fn note_retry(e: &fantoccini::error::NewSessionError) {
+    eprintln!("WebDriver session not ready yet ({e}); retrying");
 }
 
 fn driver_binary() -> PathBuf {
@@ -146,17 +162,27 @@ impl AppWindow {
         }
     }
 
-    /// Saves a PNG screenshot of the window to `path`.
+    /// Saves a PNG screenshot of the display the window is on to `path`.
+    ///
+    /// WebKitWebDriver's own screenshots under Xvfb come out blank or show an earlier
+    /// paint, so this captures the X display with ImageMagick's `import`: exactly the
+    /// pixels a person would see, fonts included.
     pub async fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
-        let png = self
-            .client
-            .screenshot()
-            .await
-            .context("taking a screenshot")?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
+        // Let the last layout reach the screen before capturing.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let status = tokio::process::Command::new("import")
+            .args(["-window", "root"])
+            .arg(path)
+            .status()
+            .await
+            .context("running ImageMagick's import (apt package imagemagick)")?;
+        if !status.success() {
+            bail!("import could not capture the display: {status}");
+        }
+        Ok(())
     }
 
     /// Ends the session, which closes the window and ends the app process.
@@ -166,4 +192,15 @@ impl AppWindow {
             .await
             .context("closing the WebDriver session")
     }
+}
+
+/// Fails a scenario that has not finished within two minutes, so that a stuck window or
+/// driver never hangs the suite.
+pub async fn with_deadline<T>(
+    scenario: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    const LIMIT: Duration = Duration::from_secs(120);
+    tokio::time::timeout(LIMIT, scenario)
+        .await
+        .map_err(|_| anyhow::anyhow!("the scenario did not finish within {LIMIT:?}"))?
 }

@@ -1,5 +1,5 @@
 use doorstep_core::id_number::IdNumber;
-use doorstep_tests::{Driver, target_dir};
+use doorstep_tests::{Driver, target_dir, with_deadline};
 
 const NAME: &str = "测试张三";
 const LIST_NAMES: &str = "#resident-list .resident-name";
@@ -7,6 +7,10 @@ const LIST_NAMES: &str = "#resident-list .resident-name";
 #[tokio::test]
 #[ignore = "needs a display, the built app and tauri-driver: run by make test"]
 async fn a_registered_resident_is_listed_and_survives_a_restart() -> anyhow::Result<()> {
+    with_deadline(scenario()).await
+}
+
+async fn scenario() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
     let driver = Driver::start(data.path())?;
     let id_number = IdNumber::complete("11010119450815001").expect("17 digits");
