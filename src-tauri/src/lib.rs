@@ -68,6 +68,10 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 }
 
 /// Runs the app until its window closes.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "tauri::generate_context! expands to a std::process::exit call"
+)]
 pub fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(

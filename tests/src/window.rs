@@ -197,7 +197,7 @@ impl AppWindow {
 /// Fails a scenario that has not finished within two minutes, so that a stuck window or
 /// driver never hangs the suite.
 pub async fn with_deadline<T>(
-    scenario: impl std::future::Future<Output = anyhow::Result<T>>,
+    scenario: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
     const LIMIT: Duration = Duration::from_secs(120);
     tokio::time::timeout(LIMIT, scenario)
