@@ -13,6 +13,8 @@ export interface ResidentSummary {
   name: string;
   id_number_masked: string;
   phone_masked: string;
+  /** Some field holds values written concurrently on different devices. */
+  conflicted: boolean;
   created_at: number;
 }
 

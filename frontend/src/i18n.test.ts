@@ -30,6 +30,15 @@ const BACKEND_CODES = [
   "not_found",
   "record_malformed",
   "internal",
+  "gender_invalid",
+  "gender_disagrees_with_id",
+  "text_too_long",
+  "text_chars",
+  "record_quarantined",
+  "invalid_bytes",
+  "unknown_kind",
+  "no_conflict",
+  "not_a_conflict_value",
 ];
 
 describe("catalogs", () => {

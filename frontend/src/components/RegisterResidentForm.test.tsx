@@ -13,6 +13,7 @@ const SAVED: ResidentSummary = {
   name: "测试",
   id_number_masked: "**************0014",
   phone_masked: "",
+  conflicted: false,
   created_at: 0,
 };
 

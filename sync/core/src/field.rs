@@ -9,6 +9,11 @@ pub enum Field {
     Name,
     IdNumber,
     Phone,
+    Gender,
+    Address,
+    EmergencyName,
+    EmergencyPhone,
+    EmergencyRelation,
 }
 
 impl Field {
@@ -18,6 +23,11 @@ impl Field {
             Field::Name => "name",
             Field::IdNumber => "id_number",
             Field::Phone => "phone",
+            Field::Gender => "gender",
+            Field::Address => "address",
+            Field::EmergencyName => "emergency_name",
+            Field::EmergencyPhone => "emergency_phone",
+            Field::EmergencyRelation => "emergency_relation",
         }
     }
 }

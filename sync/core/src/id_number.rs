@@ -109,6 +109,15 @@ impl IdNumber {
         (n(6..10), n(10..12), n(12..14))
     }
 
+    /// `male` when the 17th digit is odd, `female` when even (GB 11643).
+    pub fn gender(&self) -> &'static str {
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
+            "male"
+        } else {
+            "female"
+        }
+    }
+
     /// Masked for display: everything but the last four characters hidden.
     pub fn masked(&self) -> String {
         mask_tail(&self.0, 4)

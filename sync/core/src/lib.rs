@@ -15,12 +15,17 @@
 //! assert_eq!(id.masked(), "**************002X");
 //! ```
 
+pub mod conflict;
 pub mod error;
 pub mod field;
+pub mod history;
 pub mod id_number;
 pub mod ids;
 pub mod phone;
+pub mod provenance;
 pub mod resident;
+pub mod search;
+pub mod value;
 
 pub use error::{CoreError, FieldError, FieldErrors};
 pub use field::Field;

@@ -1,30 +1,86 @@
-//! The `resident` record: its input form, validation, and its layout in an Automerge
-//! document (one document per resident, scalar fields at the root).
+//! The `resident` record: its form, validation, and its layout in an Automerge document
+//! (one document per resident).
 //!
-//! Layout (schema 1): `kind = "resident"`, `schema = 1`, `name`, `id_number`, `phone`,
-//! `created_at` (ms since the epoch). Scalar fields merge as last-writer-wins with both
-//! values kept by Automerge when written concurrently, so conflicts can be shown later.
+//! Layout (schema 1), all scalars unless noted: `kind = "resident"`, `schema = 1`, `name`,
+//! `gender` (`male`, `female` or empty), `birth_date` (`YYYY-MM-DD`, from the ID number),
+//! `id_number`, `phone`, `address`, `needs.{hearing,vision,mobility}` (booleans),
+//! `emergency.{name,phone,relation}`, `notes` (Automerge text, merged character by
+//! character) and `created_at`. Edits write only the fields that changed, so two devices
+//! editing different fields of one resident never conflict.
 
-use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValue, Value, transaction::Transactable};
+use automerge::{
+    AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, FieldErrors};
 use crate::field::Field;
 use crate::id_number::IdNumber;
 use crate::phone;
+use crate::value::{self, FieldValue};
 
 pub const KIND: &str = "resident";
 pub const SCHEMA: i64 = 1;
 /// Longest accepted name, in characters.
 pub const NAME_MAX_CHARS: usize = 50;
+/// Longest accepted address or emergency-contact text, in characters.
+pub const TEXT_MAX_CHARS: usize = 200;
 
-/// What a volunteer types to register a resident.
+/// The scalar fields of a resident, as conflicts and history report them.
+pub const FIELDS: &[&str] = &[
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "address",
+    "needs.hearing",
+    "needs.vision",
+    "needs.mobility",
+    "emergency.name",
+    "emergency.phone",
+    "emergency.relation",
+];
+
+/// Help a resident needs during a visit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Needs {
+    #[serde(default)]
+    pub hearing: bool,
+    #[serde(default)]
+    pub vision: bool,
+    #[serde(default)]
+    pub mobility: bool,
+}
+
+/// Someone to call for the resident.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct EmergencyContact {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub relation: String,
+}
+
+/// What a volunteer types to register or edit a resident. Only name and ID number are
+/// required.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ResidentInput {
     pub name: String,
     pub id_number: String,
     #[serde(default)]
     pub phone: String,
+    /// `male`, `female`, or empty to take it from the ID number.
+    #[serde(default)]
+    pub gender: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub needs: Needs,
+    #[serde(default)]
+    pub emergency: EmergencyContact,
 }
 
 /// A resident input that passed validation, normalized.
@@ -33,6 +89,45 @@ pub struct ValidResident {
     pub name: String,
     pub id_number: IdNumber,
     pub phone: String,
+    pub gender: &'static str,
+    pub address: String,
+    pub needs: Needs,
+    pub emergency: EmergencyContact,
+}
+
+impl ValidResident {
+    /// Every scalar field with its value, in [`FIELDS`] order.
+    pub fn field_values(&self) -> Vec<(&'static str, FieldValue)> {
+        let (y, m, d) = self.id_number.birth_date();
+        let text = |s: &str| FieldValue::Text(s.to_owned());
+        vec![
+            ("name", text(&self.name)),
+            ("gender", text(self.gender)),
+            (
+                "birth_date",
+                FieldValue::Text(format!("{y:04}-{m:02}-{d:02}")),
+            ),
+            ("id_number", text(self.id_number.as_str())),
+            ("phone", text(&self.phone)),
+            ("address", text(&self.address)),
+            ("needs.hearing", FieldValue::Bool(self.needs.hearing)),
+            ("needs.vision", FieldValue::Bool(self.needs.vision)),
+            ("needs.mobility", FieldValue::Bool(self.needs.mobility)),
+            ("emergency.name", text(&self.emergency.name)),
+            ("emergency.phone", text(&self.emergency.phone)),
+            ("emergency.relation", text(&self.emergency.relation)),
+        ]
+    }
+}
+
+fn check_text(errors: &mut FieldErrors, field: Field, text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() > max {
+        errors.push(field, "text_too_long");
+    } else if text.chars().any(char::is_control) {
+        errors.push(field, "text_chars");
+    }
+    text.to_owned()
 }
 
 impl ResidentInput {
@@ -53,23 +148,68 @@ impl ResidentInput {
         let phone = phone::normalize(&self.phone)
             .map_err(|code| errors.push(Field::Phone, code))
             .ok();
-        match (id_number, phone) {
-            (Some(id_number), Some(phone)) if errors.is_empty() => Ok(ValidResident {
-                name: name.to_owned(),
-                id_number,
-                phone,
-            }),
+        let from_id = id_number.as_ref().map(IdNumber::gender);
+        let gender = match (self.gender.trim(), from_id) {
+            ("", Some(g)) => Some(g),
+            ("", None) => None,
+            (given @ ("male" | "female"), Some(g)) if given != g => {
+                errors.push(Field::Gender, "gender_disagrees_with_id");
+                None
+            }
+            ("male", _) => Some("male"),
+            ("female", _) => Some("female"),
+            _ => {
+                errors.push(Field::Gender, "gender_invalid");
+                None
+            }
+        };
+        let address = check_text(&mut errors, Field::Address, &self.address, TEXT_MAX_CHARS);
+        let emergency = EmergencyContact {
+            name: check_text(
+                &mut errors,
+                Field::EmergencyName,
+                &self.emergency.name,
+                NAME_MAX_CHARS,
+            ),
+            relation: check_text(
+                &mut errors,
+                Field::EmergencyRelation,
+                &self.emergency.relation,
+                NAME_MAX_CHARS,
+            ),
+            phone: phone::normalize(&self.emergency.phone)
+                .map_err(|code| errors.push(Field::EmergencyPhone, code))
+                .unwrap_or_default(),
+        };
+        match (id_number, phone, gender) {
+            (Some(id_number), Some(phone), Some(gender)) if errors.is_empty() => {
+                Ok(ValidResident {
+                    name: name.to_owned(),
+                    id_number,
+                    phone,
+                    gender,
+                    address,
+                    needs: self.needs,
+                    emergency,
+                })
+            }
             _ => Err(CoreError::Invalid(errors)),
         }
     }
 }
 
-/// A resident as read from its document.
-#[derive(Clone, PartialEq, Eq)]
+/// A resident as read from their document.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Resident {
     pub name: String,
+    pub gender: String,
+    pub birth_date: String,
     pub id_number: String,
     pub phone: String,
+    pub address: String,
+    pub needs: Needs,
+    pub emergency: EmergencyContact,
+    pub notes: String,
     pub created_at: i64,
 }
 
@@ -81,53 +221,92 @@ impl std::fmt::Debug for Resident {
     }
 }
 
-/// Writes a new resident into an empty document (one uncommitted change; the caller
-/// commits with a message and time).
+/// Writes a new resident into an empty document (uncommitted; the caller commits with a
+/// note and time).
 pub fn write_new(
     doc: &mut AutoCommit,
     valid: &ValidResident,
     now_ms: i64,
 ) -> Result<(), CoreError> {
-    use automerge::ROOT;
     doc.put(ROOT, "kind", KIND)?;
     doc.put(ROOT, "schema", SCHEMA)?;
-    doc.put(ROOT, "name", valid.name.as_str())?;
-    doc.put(ROOT, "id_number", valid.id_number.as_str())?;
-    doc.put(ROOT, "phone", valid.phone.as_str())?;
+    for (path, v) in valid.field_values() {
+        value::put(doc, path, &v)?;
+    }
     doc.put(ROOT, "created_at", ScalarValue::Timestamp(now_ms))?;
-    // Free-text notes merge character by character.
     doc.put_object(ROOT, "notes", ObjType::Text)?;
+    Ok(())
+}
+
+/// Writes the fields whose values differ from the document's current ones; returns the
+/// paths written (empty when nothing changed).
+pub fn write_changes(
+    doc: &mut AutoCommit,
+    valid: &ValidResident,
+) -> Result<Vec<&'static str>, CoreError> {
+    let mut written = Vec::new();
+    for (path, v) in valid.field_values() {
+        if value::get(doc, path)?.as_ref() != Some(&v) {
+            value::put(doc, path, &v)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Replaces the notes text, as a minimal character edit so concurrent edits merge.
+pub fn write_notes(doc: &mut AutoCommit, notes: &str) -> Result<(), CoreError> {
+    let obj = match doc.get(ROOT, "notes")? {
+        Some((Value::Object(ObjType::Text), id)) => id,
+        _ => doc.put_object(ROOT, "notes", ObjType::Text)?,
+    };
+    doc.update_text(&obj, notes)?;
     Ok(())
 }
 
 /// Reads a resident document, refusing anything that is not one.
 pub fn read(doc: &impl ReadDoc) -> Result<Resident, CoreError> {
-    let kind = get_str(doc, "kind")?;
-    if kind != KIND {
+    if value::text(doc, "kind")? != KIND {
         return Err(malformed("kind is not resident"));
     }
+    let name = value::text(doc, "name")?;
+    let id_number = value::text(doc, "id_number")?;
+    if name.is_empty() || id_number.is_empty() {
+        return Err(malformed("name or ID number missing"));
+    }
+    let flag = |path| -> Result<bool, CoreError> {
+        Ok(matches!(
+            value::get(doc, path)?,
+            Some(FieldValue::Bool(true))
+        ))
+    };
+    let notes = match doc.get(ROOT, "notes")? {
+        Some((Value::Object(ObjType::Text), id)) => doc.text(&id)?,
+        _ => String::new(),
+    };
     Ok(Resident {
-        name: get_str(doc, "name")?,
-        id_number: get_str(doc, "id_number")?,
-        phone: get_str(doc, "phone")?,
-        created_at: match doc.get(automerge::ROOT, "created_at")? {
-            Some((Value::Scalar(s), _)) => match s.as_ref() {
-                ScalarValue::Timestamp(t) | ScalarValue::Int(t) => *t,
-                _ => return Err(malformed("created_at is not a time")),
-            },
+        name,
+        gender: value::text(doc, "gender")?,
+        birth_date: value::text(doc, "birth_date")?,
+        id_number,
+        phone: value::text(doc, "phone")?,
+        address: value::text(doc, "address")?,
+        needs: Needs {
+            hearing: flag("needs.hearing")?,
+            vision: flag("needs.vision")?,
+            mobility: flag("needs.mobility")?,
+        },
+        emergency: EmergencyContact {
+            name: value::text(doc, "emergency.name")?,
+            phone: value::text(doc, "emergency.phone")?,
+            relation: value::text(doc, "emergency.relation")?,
+        },
+        notes,
+        created_at: match value::get(doc, "created_at")? {
+            Some(FieldValue::Time(t) | FieldValue::Int(t)) => t,
             _ => return Err(malformed("created_at is missing")),
         },
     })
-}
-
-fn get_str(doc: &impl ReadDoc, key: &str) -> Result<String, CoreError> {
-    match doc.get(automerge::ROOT, key)? {
-        Some((Value::Scalar(s), _)) => match s.as_ref() {
-            ScalarValue::Str(text) => Ok(text.to_string()),
-            _ => Err(malformed("a text field holds another type")),
-        },
-        _ => Err(malformed("a required field is missing")),
-    }
 }
 
 fn malformed(reason: &str) -> CoreError {
@@ -146,43 +325,83 @@ mod tests {
             name: name.into(),
             id_number: id.into(),
             phone: phone.into(),
+            ..ResidentInput::default()
         }
     }
 
     #[test]
     fn reports_every_bad_field_at_once() {
-        let err = input("  ", "110105194912310021", "123")
-            .validate()
-            .expect_err("bad");
+        let mut bad = input("  ", "110105194912310021", "123");
+        bad.emergency.phone = "12".into();
+        let err = bad.validate().expect_err("bad");
         let CoreError::Invalid(errors) = err else {
             panic!("expected invalid input");
         };
         assert_eq!(errors.code_for(Field::Name), Some("name_empty"));
         assert_eq!(errors.code_for(Field::IdNumber), Some("id_checksum"));
         assert_eq!(errors.code_for(Field::Phone), Some("phone_invalid"));
+        assert_eq!(
+            errors.code_for(Field::EmergencyPhone),
+            Some("phone_invalid")
+        );
+    }
+
+    #[test]
+    fn gender_comes_from_the_id_and_must_agree_with_it() {
+        // 17th digit 2 (even): female.
+        let v = input("测试", "11010519491231002X", "")
+            .validate()
+            .expect("valid");
+        assert_eq!(v.gender, "female");
+        let mut wrong = input("测试", "11010519491231002X", "");
+        wrong.gender = "male".into();
+        let CoreError::Invalid(errors) = wrong.validate().expect_err("disagrees") else {
+            panic!("expected invalid input");
+        };
+        assert_eq!(
+            errors.code_for(Field::Gender),
+            Some("gender_disagrees_with_id")
+        );
     }
 
     #[test]
     fn round_trips_through_a_document() {
-        let valid = input(" 测试甲 ", "11010519491231002x", "138 0013 8000")
-            .validate()
-            .expect("valid");
+        let mut i = input(" 测试甲 ", "11010519491231002x", "138 0013 8000");
+        i.needs.hearing = true;
+        i.address = "测试路 1 号".into();
+        let valid = i.validate().expect("valid");
         let mut doc = AutoCommit::new();
         write_new(&mut doc, &valid, 1_700_000_000_000).expect("write");
+        write_notes(&mut doc, "耳背，请大声说").expect("notes");
         let bytes = doc.save();
         let loaded = AutoCommit::load(&bytes).expect("load");
         let r = read(&loaded).expect("read");
         assert_eq!(r.name, "测试甲");
         assert_eq!(r.id_number, "11010519491231002X");
+        assert_eq!(r.birth_date, "1949-12-31");
         assert_eq!(r.phone, "13800138000");
+        assert!(r.needs.hearing && !r.needs.vision);
+        assert_eq!(r.notes, "耳背，请大声说");
         assert_eq!(r.created_at, 1_700_000_000_000);
+    }
+
+    #[test]
+    fn edits_write_only_changed_fields() {
+        let valid = input("测试", "11010519491231002X", "")
+            .validate()
+            .expect("valid");
+        let mut doc = AutoCommit::new();
+        write_new(&mut doc, &valid, 1).expect("write");
+        let mut edit = input("测试", "11010519491231002X", "13800138000");
+        edit.needs.vision = true;
+        let written = write_changes(&mut doc, &edit.validate().expect("valid")).expect("edit");
+        assert_eq!(written, ["phone", "needs.vision"]);
     }
 
     #[test]
     fn refuses_a_document_of_another_kind() {
         let mut doc = AutoCommit::new();
-        doc.put(automerge::ROOT, "kind", "application")
-            .expect("put");
+        doc.put(ROOT, "kind", "application").expect("put");
         assert!(matches!(read(&doc), Err(CoreError::Malformed { .. })));
     }
 }

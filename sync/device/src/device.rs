@@ -1,22 +1,32 @@
 //! The use-case API of a field device: what the app shell calls. Each method is one thing
-//! a volunteer does, validated by doorstep-core and saved durably before it returns.
+//! a volunteer does, validated by doorstep-core and saved durably (one transaction,
+//! `synchronous=FULL`) before it returns.
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use automerge::{ActorId, AutoCommit, transaction::CommitOptions};
+use automerge::{ActorId, AutoCommit};
+use doorstep_core::conflict::{self, FieldConflict};
+use doorstep_core::history::{self, HistoryEntry};
 use doorstep_core::id_number::mask_tail;
-use doorstep_core::resident::{self, Resident, ResidentInput};
+use doorstep_core::provenance::ChangeNote;
+use doorstep_core::resident::{self, Resident, ResidentInput, ValidResident};
+use doorstep_core::search::{self, Query};
+use doorstep_core::value::{self, FieldValue};
 use doorstep_core::{DocId, Field, FieldErrors};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
+use crate::docs::{self, Loaded};
 use crate::error::DeviceError;
-use crate::store::{self, ChunkKind, Store};
+use crate::store::{self, Store};
 
 /// The database file inside the data folder.
 pub const DATABASE_FILE: &str = "doorstep.sqlite3";
 const ACTOR_KEY: &str = "actor_id";
+const VOLUNTEER_KEY: &str = "volunteer";
+/// Most results a search returns.
+pub const SEARCH_LIMIT: usize = 50;
 
 /// A resident as lists show them: personal numbers masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,15 +37,29 @@ pub struct ResidentSummary {
     pub id_number_masked: String,
     /// The middle digits hidden (`138****8000`); empty when the resident has no phone.
     pub phone_masked: String,
+    /// Some field holds values written concurrently on different devices.
+    pub conflicted: bool,
     /// Milliseconds since the epoch.
     pub created_at: i64,
 }
 
-/// An open device: its store and its Automerge actor.
+/// What merging another replica's bytes of a record did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MergeOutcome {
+    /// The record was new to this device.
+    pub created: bool,
+    /// Changes this device did not have before.
+    pub new_changes: usize,
+    /// The record has conflicted fields after the merge.
+    pub conflicted: bool,
+}
+
+/// An open device: its store, its Automerge actor and the volunteer using it.
 #[derive(Debug)]
 pub struct Device {
     store: Store,
     actor: ActorId,
+    volunteer: String,
 }
 
 impl Device {
@@ -57,12 +81,39 @@ impl Device {
                 ActorId::from(bytes.as_slice())
             }
         };
-        Ok(Device { store, actor })
+        let volunteer = store
+            .meta(VOLUNTEER_KEY)?
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        Ok(Device {
+            store,
+            actor,
+            volunteer,
+        })
     }
 
     /// This device's Automerge actor id (hex).
     pub fn actor_hex(&self) -> String {
         self.actor.to_hex_string()
+    }
+
+    /// The name recorded as the author of this device's changes.
+    pub fn volunteer(&self) -> &str {
+        &self.volunteer
+    }
+
+    /// Sets the name recorded as the author of this device's changes from now on.
+    pub fn set_volunteer(&mut self, name: &str) -> Result<(), DeviceError> {
+        let name = name.trim();
+        let tx = self.store.transaction()?;
+        store::put_meta(&tx, VOLUNTEER_KEY, name.as_bytes())?;
+        tx.commit()?;
+        self.volunteer = name.to_owned();
+        Ok(())
+    }
+
+    fn note(&self, what: &str) -> ChangeNote {
+        ChangeNote::new(what, &self.volunteer)
     }
 
     /// Registers a new resident. Refuses invalid input and an ID number already registered
@@ -72,12 +123,244 @@ impl Device {
         input: &ResidentInput,
     ) -> Result<ResidentSummary, DeviceError> {
         let valid = input.validate()?;
+        self.refuse_duplicate_id(&valid, None)?;
+        let now = now_ms();
+        let id = new_doc_id();
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        resident::write_new(&mut doc, &valid, now)?;
+        self.note("register_resident").commit(&mut doc, now);
+
+        let tx = self.store.transaction()?;
+        docs::insert_new(&tx, &id, resident::KIND, &mut doc, now)?;
+        let summary = project_resident(&tx, &id, &mut doc, now)?;
+        tx.commit()?;
+        tracing::info!(doc = %id, "registered resident");
+        Ok(summary)
+    }
+
+    /// Edits a resident: only the fields that differ are written, so edits of other fields
+    /// on other devices merge without conflict.
+    pub fn update_resident(
+        &mut self,
+        id: &DocId,
+        input: &ResidentInput,
+    ) -> Result<ResidentSummary, DeviceError> {
+        let valid = input.validate()?;
+        self.refuse_duplicate_id(&valid, Some(id))?;
+        let mut loaded = self.load_resident(id)?;
+        let now = now_ms();
+        resident::write_changes(&mut loaded.doc, &valid)?;
+        self.note("update_resident").commit(&mut loaded.doc, now);
+        self.save_resident(id, &mut loaded, now)
+    }
+
+    /// Replaces a resident's notes (merged character by character with other devices).
+    pub fn set_resident_notes(&mut self, id: &DocId, notes: &str) -> Result<(), DeviceError> {
+        let mut loaded = self.load_resident(id)?;
+        let now = now_ms();
+        resident::write_notes(&mut loaded.doc, notes)?;
+        self.note("update_notes").commit(&mut loaded.doc, now);
+        self.save_resident(id, &mut loaded, now)?;
+        Ok(())
+    }
+
+    /// Every resident, newest first.
+    pub fn list_residents(&self) -> Result<Vec<ResidentSummary>, DeviceError> {
+        self.list_residents_page(0, u32::MAX)
+    }
+
+    /// One page of residents, newest first.
+    pub fn list_residents_page(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<ResidentSummary>, DeviceError> {
+        let mut stmt = self.store.conn().prepare_cached(
+            "SELECT doc_id, name, id_number, phone, conflicted, created_at FROM residents
+             ORDER BY created_at DESC, doc_id DESC LIMIT ?1 OFFSET ?2",
+        )?;
+        let rows = stmt.query_map(params![limit, offset], summary_row)?;
+        collect_summaries(rows)
+    }
+
+    /// Residents matching `query`: part of the name, pinyin initials or full pinyin
+    /// (`zs`, `zhangsan`), or the last digits of the ID or phone number.
+    pub fn search_residents(&self, query: &str) -> Result<Vec<ResidentSummary>, DeviceError> {
+        let conn = self.store.conn();
+        let limit = SEARCH_LIMIT as i64;
+        let select = "SELECT r.doc_id, r.name, r.id_number, r.phone, r.conflicted, r.created_at
+                      FROM residents r";
+        match Query::parse(query) {
+            Query::Empty => self.list_residents_page(0, SEARCH_LIMIT as u32),
+            Query::NumberSuffix(digits) => {
+                let (lo, hi) = prefix_range(&search::reversed(&digits));
+                let mut stmt = conn.prepare_cached(&format!(
+                    "{select} WHERE r.doc_id IN (
+                        SELECT doc_id FROM residents WHERE id_rev >= ?1 AND id_rev < ?2
+                        UNION SELECT doc_id FROM residents WHERE phone_rev >= ?1 AND phone_rev < ?2)
+                     ORDER BY r.created_at DESC LIMIT ?3"
+                ))?;
+                collect_summaries(stmt.query_map(params![lo, hi, limit], summary_row)?)
+            }
+            Query::Pinyin(letters) => {
+                let (lo, hi) = prefix_range(&letters);
+                let mut stmt = conn.prepare_cached(&format!(
+                    "{select} WHERE r.doc_id IN (
+                        SELECT doc_id FROM resident_keys WHERE key >= ?1 AND key < ?2)
+                     ORDER BY r.created_at DESC LIMIT ?3"
+                ))?;
+                collect_summaries(stmt.query_map(params![lo, hi, limit], summary_row)?)
+            }
+            Query::Name(text) => {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "{select} WHERE instr(r.name, ?1) > 0
+                     ORDER BY instr(r.name, ?1), r.created_at DESC LIMIT ?2"
+                ))?;
+                collect_summaries(stmt.query_map(params![text, limit], summary_row)?)
+            }
+        }
+    }
+
+    /// A resident read from their Automerge document (not the projection).
+    pub fn resident(&self, id: &DocId) -> Result<Resident, DeviceError> {
+        let loaded = self.load_resident(id)?;
+        Ok(resident::read(&loaded.doc)?)
+    }
+
+    /// Every change of a resident's record: who, when, which fields from what to what.
+    pub fn resident_history(&self, id: &DocId) -> Result<Vec<HistoryEntry>, DeviceError> {
+        let mut loaded = self.load_resident(id)?;
+        Ok(history::history(&mut loaded.doc, resident::FIELDS)?)
+    }
+
+    /// The fields of a resident holding concurrent values, each value with its author.
+    pub fn resident_conflicts(&self, id: &DocId) -> Result<Vec<FieldConflict>, DeviceError> {
+        let mut loaded = self.load_resident(id)?;
+        Ok(conflict::conflicts(&mut loaded.doc, resident::FIELDS)?)
+    }
+
+    /// Settles a conflicted field on `chosen`, recorded as a change of its own. The value
+    /// must be one of the field's current values.
+    pub fn resolve_resident_conflict(
+        &mut self,
+        id: &DocId,
+        field: &str,
+        chosen: &FieldValue,
+    ) -> Result<ResidentSummary, DeviceError> {
+        let mut loaded = self.load_resident(id)?;
+        let values = value::get_all(&loaded.doc, field)?;
+        if values.len() < 2 {
+            return Err(DeviceError::NoConflict(field.to_owned()));
+        }
+        if !values.iter().any(|(v, _)| v == chosen) {
+            return Err(DeviceError::NotAConflictValue(field.to_owned()));
+        }
+        let now = now_ms();
+        conflict::resolve(&mut loaded.doc, field, chosen)?;
+        self.note("resolve_conflict").commit(&mut loaded.doc, now);
+        self.save_resident(id, &mut loaded, now)
+    }
+
+    /// The whole record as Automerge bytes, for another replica to merge.
+    pub fn export_record(&self, id: &DocId) -> Result<Vec<u8>, DeviceError> {
+        let mut loaded = docs::load(&self.store, id, &self.actor)?;
+        Ok(loaded.doc.save())
+    }
+
+    /// Merges another replica's bytes of a record (whole or incremental). Nothing is lost:
+    /// concurrent values of a field are kept as a conflict. Invalid bytes change nothing.
+    pub fn merge_record(&mut self, id: &DocId, bytes: &[u8]) -> Result<MergeOutcome, DeviceError> {
+        let mut incoming = AutoCommit::load(bytes).map_err(|_| DeviceError::InvalidBytes)?;
+        let kind = value::text(&incoming, "kind")?;
+        if kind != resident::KIND {
+            return Err(DeviceError::UnknownKind(kind));
+        }
+        resident::read(&incoming)?;
+        let now = now_ms();
+        let existing = if self.record_exists(id)? {
+            Some(docs::load(&self.store, id, &self.actor)?)
+        } else {
+            None
+        };
+        let tx = self.store.transaction()?;
+        let (mut loaded, created, new_changes) = match existing {
+            Some(mut loaded) => {
+                let before = loaded.doc.get_changes(&[]).len();
+                loaded.doc.merge(&mut incoming)?;
+                let new_changes = loaded.doc.get_changes(&[]).len() - before;
+                (loaded, false, new_changes)
+            }
+            None => {
+                incoming.set_actor(self.actor.clone());
+                docs::insert_new(&tx, id, &kind, &mut incoming, now)?;
+                let heads = incoming.get_heads();
+                let new_changes = incoming.get_changes(&[]).len();
+                let loaded = Loaded {
+                    doc: incoming,
+                    heads,
+                };
+                (loaded, true, new_changes)
+            }
+        };
+        docs::save_changes(&tx, id, &mut loaded, now)?;
+        let summary = project_resident(&tx, id, &mut loaded.doc, now)?;
+        tx.commit()?;
+        Ok(MergeOutcome {
+            created,
+            new_changes,
+            conflicted: summary.conflicted,
+        })
+    }
+
+    fn record_exists(&self, id: &DocId) -> Result<bool, DeviceError> {
+        Ok(self
+            .store
+            .conn()
+            .query_row(
+                "SELECT 1 FROM docs WHERE doc_id = ?1",
+                [id.as_str()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn load_resident(&self, id: &DocId) -> Result<Loaded, DeviceError> {
+        let loaded = docs::load(&self.store, id, &self.actor)?;
+        let kind = value::text(&loaded.doc, "kind")?;
+        if kind != resident::KIND {
+            return Err(DeviceError::NotFound(id.to_string()));
+        }
+        Ok(loaded)
+    }
+
+    fn save_resident(
+        &mut self,
+        id: &DocId,
+        loaded: &mut Loaded,
+        now: i64,
+    ) -> Result<ResidentSummary, DeviceError> {
+        let tx = self.store.transaction()?;
+        docs::save_changes(&tx, id, loaded, now)?;
+        let summary = project_resident(&tx, id, &mut loaded.doc, now)?;
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn refuse_duplicate_id(
+        &self,
+        valid: &ValidResident,
+        except: Option<&DocId>,
+    ) -> Result<(), DeviceError> {
         let taken: Option<String> = self
             .store
             .conn()
             .query_row(
-                "SELECT doc_id FROM residents WHERE id_number = ?1 LIMIT 1",
-                [valid.id_number.as_str()],
+                "SELECT doc_id FROM residents WHERE id_number = ?1 AND doc_id != ?2 LIMIT 1",
+                params![
+                    valid.id_number.as_str(),
+                    except.map(DocId::as_str).unwrap_or("")
+                ],
                 |r| r.get(0),
             )
             .optional()?;
@@ -86,101 +369,101 @@ impl Device {
             errors.push(Field::IdNumber, "id_duplicate");
             return Err(DeviceError::Invalid(errors));
         }
+        Ok(())
+    }
+}
 
-        let now = now_ms();
-        let id = new_doc_id();
-        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
-        resident::write_new(&mut doc, &valid, now)?;
-        doc.commit_with(
-            CommitOptions::default()
-                .with_message("register resident")
-                .with_time(now),
-        );
-        let heads = doc.get_heads();
-        let bytes = doc.save();
-
-        let tx = self.store.transaction()?;
-        tx.execute(
-            "INSERT INTO docs (doc_id, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-            params![id.as_str(), resident::KIND, now],
-        )?;
-        store::put_chunk(
-            &tx,
+/// Rewrites a resident's projection rows from their document.
+fn project_resident(
+    tx: &Transaction<'_>,
+    id: &DocId,
+    doc: &mut AutoCommit,
+    now: i64,
+) -> Result<ResidentSummary, DeviceError> {
+    let r = resident::read(doc)?;
+    let conflicted = conflict::has_conflicts(doc, resident::FIELDS)?;
+    tx.execute(
+        "INSERT INTO residents (doc_id, name, id_number, id_rev, phone, phone_rev, gender,
+                                birth_date, conflicted, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (doc_id) DO UPDATE SET
+            name = excluded.name, id_number = excluded.id_number, id_rev = excluded.id_rev,
+            phone = excluded.phone, phone_rev = excluded.phone_rev, gender = excluded.gender,
+            birth_date = excluded.birth_date, conflicted = excluded.conflicted,
+            updated_at = excluded.updated_at",
+        params![
             id.as_str(),
-            ChunkKind::Snapshot,
-            &store::snapshot_key(&heads),
-            &bytes,
-        )?;
+            r.name,
+            r.id_number,
+            search::reversed(&r.id_number),
+            r.phone,
+            search::reversed(&r.phone),
+            r.gender,
+            r.birth_date,
+            conflicted,
+            r.created_at,
+            now
+        ],
+    )?;
+    tx.execute("DELETE FROM resident_keys WHERE doc_id = ?1", [id.as_str()])?;
+    let (initials, full) = search::name_keys(&r.name);
+    for key in initials
+        .split(' ')
+        .chain(full.split(' '))
+        .filter(|k| !k.is_empty())
+    {
         tx.execute(
-            "INSERT INTO residents (doc_id, name, id_number, phone, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                id.as_str(),
-                valid.name,
-                valid.id_number.as_str(),
-                valid.phone,
-                now
-            ],
+            "INSERT OR IGNORE INTO resident_keys (key, doc_id) VALUES (?1, ?2)",
+            params![key, id.as_str()],
         )?;
-        tx.commit()?;
-        tracing::info!(doc = %id, "registered resident");
+    }
+    Ok(ResidentSummary {
+        id: id.clone(),
+        id_number_masked: mask_tail(&r.id_number, 4),
+        phone_masked: mask_phone(&r.phone),
+        name: r.name,
+        conflicted,
+        created_at: r.created_at,
+    })
+}
 
-        Ok(ResidentSummary {
+type SummaryRow = (String, String, String, String, bool, i64);
+
+fn summary_row(r: &Row<'_>) -> rusqlite::Result<SummaryRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn collect_summaries(
+    rows: impl Iterator<Item = rusqlite::Result<SummaryRow>>,
+) -> Result<Vec<ResidentSummary>, DeviceError> {
+    let mut out = Vec::new();
+    for row in rows {
+        let (doc_id, name, id_number, phone, conflicted, created_at) = row?;
+        let id = DocId::parse(&doc_id).ok_or_else(|| DeviceError::NotFound(doc_id.clone()))?;
+        out.push(ResidentSummary {
             id,
-            id_number_masked: valid.id_number.masked(),
-            phone_masked: mask_phone(&valid.phone),
-            name: valid.name,
-            created_at: now,
-        })
+            name,
+            id_number_masked: mask_tail(&id_number, 4),
+            phone_masked: mask_phone(&phone),
+            conflicted,
+            created_at,
+        });
     }
+    Ok(out)
+}
 
-    /// Every resident, newest first.
-    pub fn list_residents(&self) -> Result<Vec<ResidentSummary>, DeviceError> {
-        let mut stmt = self.store.conn().prepare_cached(
-            "SELECT doc_id, name, id_number, phone, created_at FROM residents
-             ORDER BY created_at DESC, doc_id DESC",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let doc_id: String = r.get(0)?;
-            let id_number: String = r.get(2)?;
-            let phone: String = r.get(3)?;
-            Ok((doc_id, r.get::<_, String>(1)?, id_number, phone, r.get(4)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (doc_id, name, id_number, phone, created_at) = row?;
-            let id = DocId::parse(&doc_id).ok_or_else(|| DeviceError::NotFound(doc_id.clone()))?;
-            out.push(ResidentSummary {
-                id,
-                name,
-                id_number_masked: mask_tail(&id_number, 4),
-                phone_masked: mask_phone(&phone),
-                created_at,
-            });
-        }
-        Ok(out)
-    }
-
-    /// A resident read from their Automerge document (not the projection).
-    pub fn resident(&self, id: &DocId) -> Result<Resident, DeviceError> {
-        let doc = self.load(id)?;
-        Ok(resident::read(&doc)?)
-    }
-
-    /// Loads a document from its chunks, with this device's actor.
-    fn load(&self, id: &DocId) -> Result<AutoCommit, DeviceError> {
-        let chunks = self.store.chunks(id.as_str())?;
-        let mut parts = chunks.into_iter();
-        let Some((_, first)) = parts.next() else {
-            return Err(DeviceError::NotFound(id.to_string()));
-        };
-        let mut doc = AutoCommit::load(&first)?;
-        for (_, bytes) in parts {
-            doc.load_incremental(&bytes)?;
-        }
-        doc.set_actor(self.actor.clone());
-        Ok(doc)
-    }
+/// The half-open range of strings starting with `prefix`, for index range scans.
+fn prefix_range(prefix: &str) -> (String, String) {
+    let mut hi = prefix.to_owned();
+    hi.push(char::MAX);
+    (prefix.to_owned(), hi)
 }
 
 fn new_doc_id() -> DocId {
@@ -206,91 +489,4 @@ fn mask_phone(phone: &str) -> String {
         .enumerate()
         .map(|(i, c)| if i >= 3 && i + 4 < n { '*' } else { c })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(name: &str, first17: &str, phone: &str) -> ResidentInput {
-        ResidentInput {
-            name: name.into(),
-            id_number: doorstep_core::id_number::IdNumber::complete(first17).expect("17 digits"),
-            phone: phone.into(),
-        }
-    }
-
-    #[test]
-    fn registered_resident_survives_reopening() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let id = {
-            let mut device = Device::open(dir.path()).expect("open");
-            device
-                .register_resident(&input("测试丙", "11010119450815001", "13800138000"))
-                .expect("register")
-                .id
-        };
-        let device = Device::open(dir.path()).expect("reopen");
-        let list = device.list_residents().expect("list");
-        assert_eq!(list.len(), 1);
-        assert_eq!(list[0].id, id);
-        assert_eq!(list[0].name, "测试丙");
-        assert_eq!(list[0].id_number_masked, "**************0014");
-        assert_eq!(list[0].phone_masked, "138****8000");
-        let full = device.resident(&id).expect("load document");
-        assert_eq!(full.id_number, "110101194508150014");
-    }
-
-    #[test]
-    fn actor_is_stable_per_data_folder_and_distinct_between_folders() {
-        let a = tempfile::tempdir().expect("temp dir");
-        let b = tempfile::tempdir().expect("temp dir");
-        let first = Device::open(a.path()).expect("open").actor_hex();
-        assert_eq!(Device::open(a.path()).expect("reopen").actor_hex(), first);
-        assert_ne!(Device::open(b.path()).expect("open").actor_hex(), first);
-    }
-
-    #[test]
-    fn invalid_input_saves_nothing() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut device = Device::open(dir.path()).expect("open");
-        let mut bad = input("", "11010119450815001", "");
-        bad.id_number.replace_range(17.., "9");
-        let err = device.register_resident(&bad).expect_err("refused");
-        assert_eq!(err.code(), "invalid_input");
-        let fields = err.field_errors().expect("field errors");
-        assert_eq!(fields.code_for(Field::Name), Some("name_empty"));
-        assert_eq!(fields.code_for(Field::IdNumber), Some("id_checksum"));
-        assert!(device.list_residents().expect("list").is_empty());
-        let docs: i64 = device
-            .store
-            .conn()
-            .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
-            .expect("count");
-        assert_eq!(docs, 0);
-    }
-
-    #[test]
-    fn the_same_id_number_is_not_registered_twice() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut device = Device::open(dir.path()).expect("open");
-        device
-            .register_resident(&input("测试丁", "44030419800101123", ""))
-            .expect("first");
-        let err = device
-            .register_resident(&input("测试戊", "44030419800101123", ""))
-            .expect_err("duplicate");
-        assert_eq!(
-            err.field_errors().and_then(|f| f.code_for(Field::IdNumber)),
-            Some("id_duplicate")
-        );
-        assert_eq!(device.list_residents().expect("list").len(), 1);
-    }
-
-    #[test]
-    fn masks_phones() {
-        assert_eq!(mask_phone("13800138000"), "138****8000");
-        assert_eq!(mask_phone("01012345678"), "010****5678");
-        assert_eq!(mask_phone(""), "");
-    }
 }

@@ -23,6 +23,16 @@ pub enum DeviceError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("record {0} not found")]
     NotFound(String),
+    #[error("record {0} is quarantined: its stored bytes could not be loaded")]
+    Quarantined(String),
+    #[error("the bytes are not a valid Automerge document")]
+    InvalidBytes,
+    #[error("records of kind {0:?} are not known to this build")]
+    UnknownKind(String),
+    #[error("field {0} has no conflict to resolve")]
+    NoConflict(String),
+    #[error("the chosen value is not one of field {0}'s values")]
+    NotAConflictValue(String),
     #[error(transparent)]
     Core(CoreError),
     #[error("automerge: {0}")]
@@ -48,6 +58,11 @@ impl DeviceError {
             DeviceError::Storage(_) => "storage_failed",
             DeviceError::SchemaTooNew { .. } => "schema_too_new",
             DeviceError::NotFound(_) => "not_found",
+            DeviceError::Quarantined(_) => "record_quarantined",
+            DeviceError::InvalidBytes => "invalid_bytes",
+            DeviceError::UnknownKind(_) => "unknown_kind",
+            DeviceError::NoConflict(_) => "no_conflict",
+            DeviceError::NotAConflictValue(_) => "not_a_conflict_value",
             DeviceError::Core(e) => e.code(),
             DeviceError::Automerge(_) => "record_malformed",
         }

@@ -13,15 +13,16 @@
 //! let input = ResidentInput {
 //!     name: "测试乙".into(),
 //!     id_number: "110101194508150014".into(),
-//!     phone: String::new(),
+//!     ..ResidentInput::default()
 //! };
 //! device.register_resident(&input).expect("register");
 //! assert_eq!(device.list_residents().expect("list").len(), 1);
 //! ```
 
 mod device;
+pub mod docs;
 pub mod error;
 pub mod store;
 
-pub use device::{DATABASE_FILE, Device, ResidentSummary};
+pub use device::{DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT};
 pub use error::DeviceError;

@@ -19,16 +19,18 @@ use crate::error::DeviceError;
 pub const SCHEMA_VERSION: i64 = 1;
 
 const MIGRATIONS: &[&str] = &[
-    // 1: documents as chunks, the resident projection, device metadata.
+    // 1: documents as chunks, projections for lists and search, device metadata.
     "CREATE TABLE meta (
         key   TEXT PRIMARY KEY,
         value BLOB NOT NULL
      ) WITHOUT ROWID;
      CREATE TABLE docs (
-        doc_id     TEXT PRIMARY KEY,
-        kind       TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
+        doc_id      TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        -- a record whose bytes cannot be loaded is set aside, not deleted
+        quarantined TEXT
      ) WITHOUT ROWID;
      CREATE TABLE chunks (
         doc_id TEXT NOT NULL REFERENCES docs(doc_id),
@@ -41,11 +43,26 @@ const MIGRATIONS: &[&str] = &[
         doc_id     TEXT PRIMARY KEY REFERENCES docs(doc_id),
         name       TEXT NOT NULL,
         id_number  TEXT NOT NULL,
+        id_rev     TEXT NOT NULL,
         phone      TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        phone_rev  TEXT NOT NULL,
+        gender     TEXT NOT NULL,
+        birth_date TEXT NOT NULL,
+        conflicted INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
      ) WITHOUT ROWID;
      CREATE INDEX residents_by_id_number ON residents(id_number);
-     CREATE INDEX residents_by_created ON residents(created_at DESC);",
+     CREATE INDEX residents_by_id_rev ON residents(id_rev);
+     CREATE INDEX residents_by_phone_rev ON residents(phone_rev);
+     CREATE INDEX residents_by_created ON residents(created_at DESC, doc_id DESC);
+     -- pinyin keys of names (initials and full, every reading of the surname)
+     CREATE TABLE resident_keys (
+        key    TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(doc_id),
+        PRIMARY KEY (key, doc_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX resident_keys_by_doc ON resident_keys(doc_id);",
 ];
 
 /// Kinds of stored chunk.

@@ -8,6 +8,7 @@ fn synthetic(n: u32) -> ResidentInput {
         name: format!("测试{n:03}"),
         id_number: IdNumber::complete(&format!("3201062000022{n:04}")).expect("17 digits"),
         phone: format!("1390000{n:04}"),
+        ..ResidentInput::default()
     }
 }
 

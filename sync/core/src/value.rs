@@ -1,0 +1,170 @@
+//! Scalar field values of records and typed access to them by path.
+//!
+//! A field path names a scalar in a record document: `phone` at the root, or
+//! `needs.hearing` one map down. Conflicts and history are computed over these paths,
+//! the same way for every record kind.
+
+use automerge::{
+    ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+/// A scalar value as records hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum FieldValue {
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    /// Milliseconds since the epoch.
+    Time(i64),
+    /// Present but holding no scalar (an object or null).
+    Null,
+}
+
+impl FieldValue {
+    fn from_value(value: &Value<'_>) -> FieldValue {
+        match value {
+            Value::Scalar(s) => match s.as_ref() {
+                ScalarValue::Str(t) => FieldValue::Text(t.to_string()),
+                ScalarValue::Boolean(b) => FieldValue::Bool(*b),
+                ScalarValue::Int(i) => FieldValue::Int(*i),
+                ScalarValue::Uint(u) => FieldValue::Int(i64::try_from(*u).unwrap_or(i64::MAX)),
+                ScalarValue::Counter(c) => FieldValue::Int(i64::from(c)),
+                ScalarValue::Timestamp(t) => FieldValue::Time(*t),
+                _ => FieldValue::Null,
+            },
+            Value::Object(_) => FieldValue::Null,
+        }
+    }
+
+    fn to_scalar(&self) -> ScalarValue {
+        match self {
+            FieldValue::Text(t) => ScalarValue::Str(t.as_str().into()),
+            FieldValue::Bool(b) => ScalarValue::Boolean(*b),
+            FieldValue::Int(i) => ScalarValue::Int(*i),
+            FieldValue::Time(t) => ScalarValue::Timestamp(*t),
+            FieldValue::Null => ScalarValue::Null,
+        }
+    }
+
+    /// The text, when this is text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            FieldValue::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Splits `a.b` into the parent map key and the field key.
+fn split(path: &str) -> (Option<&str>, &str) {
+    match path.split_once('.') {
+        Some((parent, key)) => (Some(parent), key),
+        None => (None, path),
+    }
+}
+
+/// The map holding `path`'s field, at `heads` when given.
+fn parent_obj(
+    doc: &impl ReadDoc,
+    parent: Option<&str>,
+    heads: Option<&[ChangeHash]>,
+) -> Result<Option<ObjId>, CoreError> {
+    let Some(parent) = parent else {
+        return Ok(Some(ROOT));
+    };
+    let found = match heads {
+        Some(h) => doc.get_at(ROOT, parent, h)?,
+        None => doc.get(ROOT, parent)?,
+    };
+    Ok(match found {
+        Some((Value::Object(ObjType::Map), id)) => Some(id),
+        _ => None,
+    })
+}
+
+/// The current value of the field at `path` (the winner when values conflict).
+pub fn get(doc: &impl ReadDoc, path: &str) -> Result<Option<FieldValue>, CoreError> {
+    let (parent, key) = split(path);
+    let Some(obj) = parent_obj(doc, parent, None)? else {
+        return Ok(None);
+    };
+    Ok(doc.get(&obj, key)?.map(|(v, _)| FieldValue::from_value(&v)))
+}
+
+/// The value of the field at `path` as of `heads`.
+pub fn get_at(
+    doc: &impl ReadDoc,
+    path: &str,
+    heads: &[ChangeHash],
+) -> Result<Option<FieldValue>, CoreError> {
+    let (parent, key) = split(path);
+    let Some(obj) = parent_obj(doc, parent, Some(heads))? else {
+        return Ok(None);
+    };
+    Ok(doc
+        .get_at(&obj, key, heads)?
+        .map(|(v, _)| FieldValue::from_value(&v)))
+}
+
+/// Every concurrent value of the field at `path`, with the id of the op that wrote it.
+pub fn get_all(doc: &impl ReadDoc, path: &str) -> Result<Vec<(FieldValue, ObjId)>, CoreError> {
+    let (parent, key) = split(path);
+    let Some(obj) = parent_obj(doc, parent, None)? else {
+        return Ok(Vec::new());
+    };
+    Ok(doc
+        .get_all(&obj, key)?
+        .into_iter()
+        .map(|(v, id)| (FieldValue::from_value(&v), id))
+        .collect())
+}
+
+/// Writes the field at `path`, creating its parent map when missing.
+pub fn put(doc: &mut impl Transactable, path: &str, value: &FieldValue) -> Result<(), CoreError> {
+    let (parent, key) = split(path);
+    let obj = match parent {
+        None => ROOT,
+        Some(parent) => match doc.get(ROOT, parent)? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            _ => doc.put_object(ROOT, parent, ObjType::Map)?,
+        },
+    };
+    doc.put(&obj, key, value.to_scalar())?;
+    Ok(())
+}
+
+/// The text of the field at `path`, or empty when missing or not text.
+pub fn text(doc: &impl ReadDoc, path: &str) -> Result<String, CoreError> {
+    Ok(get(doc, path)?
+        .and_then(|v| v.as_text().map(str::to_owned))
+        .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::AutoCommit;
+
+    use super::*;
+
+    #[test]
+    fn puts_and_gets_nested_paths() {
+        let mut doc = AutoCommit::new();
+        put(&mut doc, "phone", &FieldValue::Text("1".into())).expect("put");
+        put(&mut doc, "needs.hearing", &FieldValue::Bool(true)).expect("put");
+        put(&mut doc, "needs.vision", &FieldValue::Bool(false)).expect("put");
+        assert_eq!(
+            get(&doc, "phone").expect("get"),
+            Some(FieldValue::Text("1".into()))
+        );
+        assert_eq!(
+            get(&doc, "needs.hearing").expect("get"),
+            Some(FieldValue::Bool(true))
+        );
+        assert_eq!(get(&doc, "needs.mobility").expect("get"), None);
+        assert_eq!(get(&doc, "missing.x").expect("get"), None);
+    }
+}

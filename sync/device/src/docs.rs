@@ -1,0 +1,140 @@
+//! Loading and saving record documents as chunks, inside the caller's transaction.
+//!
+//! A new record is saved as a snapshot; each later local change or merged batch as an
+//! incremental chunk holding only the new changes (`save_after` the heads at load).
+//! When a record has piled up [`COMPACT_AFTER`] incremental chunks, they are folded
+//! into one snapshot in the same transaction. Keys are content hashes, so saving the
+//! same bytes twice stores them once.
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use doorstep_core::DocId;
+use rusqlite::{OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use crate::error::DeviceError;
+use crate::store::{self, ChunkKind, Store};
+
+/// Incremental chunks a record may gather before they are compacted into a snapshot.
+pub const COMPACT_AFTER: i64 = 32;
+
+/// A record loaded for editing: the document and the heads it was loaded at.
+#[derive(Debug)]
+pub struct Loaded {
+    pub doc: AutoCommit,
+    pub heads: Vec<ChangeHash>,
+}
+
+/// Loads a record's document from its chunks, with `actor` for new changes.
+/// A record whose chunks cannot be read is quarantined and reported as corrupt.
+pub fn load(store: &Store, id: &DocId, actor: &ActorId) -> Result<Loaded, DeviceError> {
+    let quarantined: Option<Option<String>> = store
+        .conn()
+        .query_row(
+            "SELECT quarantined FROM docs WHERE doc_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match quarantined {
+        None => return Err(DeviceError::NotFound(id.to_string())),
+        Some(Some(_)) => return Err(DeviceError::Quarantined(id.to_string())),
+        Some(None) => {}
+    }
+    let chunks = store.chunks(id.as_str())?;
+    match assemble(&chunks) {
+        Ok(mut doc) => {
+            doc.set_actor(actor.clone());
+            let heads = doc.get_heads();
+            Ok(Loaded { doc, heads })
+        }
+        Err(reason) => {
+            store.conn().execute(
+                "UPDATE docs SET quarantined = ?2 WHERE doc_id = ?1",
+                params![id.as_str(), reason],
+            )?;
+            tracing::error!(doc = %id, %reason, "record quarantined: its stored bytes do not load");
+            Err(DeviceError::Quarantined(id.to_string()))
+        }
+    }
+}
+
+fn assemble(chunks: &[(ChunkKind, Vec<u8>)]) -> Result<AutoCommit, String> {
+    let mut doc = AutoCommit::new();
+    if chunks.is_empty() {
+        return Err("no chunks".into());
+    }
+    for (_, bytes) in chunks {
+        doc.load_incremental(bytes).map_err(|e| e.to_string())?;
+    }
+    // Changes whose dependencies never arrived are kept by automerge but not applied.
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err("changes with missing dependencies".into());
+    }
+    Ok(doc)
+}
+
+/// Registers a new record and its first snapshot.
+pub fn insert_new(
+    tx: &Transaction<'_>,
+    id: &DocId,
+    kind: &str,
+    doc: &mut AutoCommit,
+    now_ms: i64,
+) -> Result<(), DeviceError> {
+    tx.execute(
+        "INSERT INTO docs (doc_id, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+        params![id.as_str(), kind, now_ms],
+    )?;
+    let heads = doc.get_heads();
+    store::put_chunk(
+        tx,
+        id.as_str(),
+        ChunkKind::Snapshot,
+        &store::snapshot_key(&heads),
+        &doc.save(),
+    )?;
+    Ok(())
+}
+
+/// Saves what changed in `loaded.doc` since it was loaded (nothing if nothing did), and
+/// compacts the record when its incremental chunks have piled up.
+pub fn save_changes(
+    tx: &Transaction<'_>,
+    id: &DocId,
+    loaded: &mut Loaded,
+    now_ms: i64,
+) -> Result<bool, DeviceError> {
+    if loaded.doc.get_heads() == loaded.heads {
+        return Ok(false);
+    }
+    let bytes = loaded.doc.save_after(&loaded.heads);
+    let key = hex::encode(Sha256::digest(&bytes));
+    store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;
+    tx.execute(
+        "UPDATE docs SET updated_at = ?2 WHERE doc_id = ?1",
+        params![id.as_str(), now_ms],
+    )?;
+    let incremental: i64 = tx.query_row(
+        "SELECT count(*) FROM chunks WHERE doc_id = ?1 AND kind = 'incremental'",
+        [id.as_str()],
+        |r| r.get(0),
+    )?;
+    if incremental >= COMPACT_AFTER {
+        compact(tx, id, &mut loaded.doc)?;
+    }
+    loaded.heads = loaded.doc.get_heads();
+    Ok(true)
+}
+
+/// Replaces every chunk of a record by one snapshot of `doc` (which holds them all).
+pub fn compact(tx: &Transaction<'_>, id: &DocId, doc: &mut AutoCommit) -> Result<(), DeviceError> {
+    let heads = doc.get_heads();
+    let key = store::snapshot_key(&heads);
+    let bytes = doc.save();
+    tx.execute(
+        "DELETE FROM chunks WHERE doc_id = ?1 AND key != ?2",
+        params![id.as_str(), key],
+    )?;
+    store::put_chunk(tx, id.as_str(), ChunkKind::Snapshot, &key, &bytes)?;
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! The device API as the app uses it, against real SQLite files in temporary folders.
+//!
+//! - registration, validation and persistence across reopening
+//! - edits, history (who, when, from what to what) and notes
+//! - replicas: fork and merge, field-level merging, conflicts with authors, resolution
+//! - search by name, pinyin and number suffixes
+//! - damaged data: corrupt chunks are quarantined, invalid bytes refused; compaction
+
+use doorstep_core::id_number::IdNumber;
+use doorstep_core::resident::ResidentInput;
+use doorstep_core::value::FieldValue;
+use doorstep_core::{DocId, Field};
+use doorstep_device::docs::COMPACT_AFTER;
+use doorstep_device::{DATABASE_FILE, Device};
+use tempfile::TempDir;
+
+fn input(name: &str, first17: &str, phone: &str) -> ResidentInput {
+    ResidentInput {
+        name: name.into(),
+        id_number: IdNumber::complete(first17).expect("17 digits"),
+        phone: phone.into(),
+        ..ResidentInput::default()
+    }
+}
+
+fn open_device(volunteer: &str) -> (TempDir, Device) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut device = Device::open(dir.path()).expect("open");
+    device.set_volunteer(volunteer).expect("volunteer");
+    (dir, device)
+}
+
+/// Two devices holding the same resident record.
+fn two_replicas() -> (TempDir, Device, TempDir, Device, DocId, ResidentInput) {
+    let (da, mut a) = open_device("志愿者甲");
+    let (db, mut b) = open_device("志愿者乙");
+    let form = input("测试张三", "11010119450815001", "13800000001");
+    let id = a.register_resident(&form).expect("register").id;
+    b.merge_record(&id, &a.export_record(&id).expect("export"))
+        .expect("merge");
+    (da, a, db, b, id, form)
+}
+
+fn exchange(a: &mut Device, b: &mut Device, id: &DocId) {
+    let from_a = a.export_record(id).expect("export a");
+    let from_b = b.export_record(id).expect("export b");
+    a.merge_record(id, &from_b).expect("merge into a");
+    b.merge_record(id, &from_a).expect("merge into b");
+}
+
+#[test]
+fn a_registered_resident_survives_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let id = {
+        let mut device = Device::open(dir.path()).expect("open");
+        let mut form = input("测试丙", "11010119450815001", "13800138000");
+        form.address = "测试村 3 组".into();
+        device.register_resident(&form).expect("register").id
+    };
+    assert!(dir.path().join(DATABASE_FILE).is_file());
+    let device = Device::open(dir.path()).expect("reopen");
+    let list = device.list_residents().expect("list");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, id);
+    assert_eq!(list[0].id_number_masked, "**************0014");
+    assert_eq!(list[0].phone_masked, "138****8000");
+    let full = device.resident(&id).expect("load document");
+    assert_eq!(full.id_number, "110101194508150014");
+    assert_eq!(full.address, "测试村 3 组");
+    assert_eq!(full.gender, "male");
+    assert_eq!(full.birth_date, "1945-08-15");
+}
+
+#[test]
+fn the_actor_is_stable_per_data_folder_and_distinct_between_folders() {
+    let a = tempfile::tempdir().expect("temp dir");
+    let b = tempfile::tempdir().expect("temp dir");
+    let first = Device::open(a.path()).expect("open").actor_hex();
+    assert_eq!(Device::open(a.path()).expect("reopen").actor_hex(), first);
+    assert_ne!(Device::open(b.path()).expect("open").actor_hex(), first);
+}
+
+#[test]
+fn invalid_input_saves_nothing() {
+    let (_dir, mut device) = open_device("志愿者");
+    let mut bad = input("", "11010119450815001", "");
+    let wrong = if bad.id_number.ends_with('0') {
+        "1"
+    } else {
+        "0"
+    };
+    bad.id_number.replace_range(17.., wrong);
+    let err = device.register_resident(&bad).expect_err("refused");
+    assert_eq!(err.code(), "invalid_input");
+    let fields = err.field_errors().expect("field errors");
+    assert_eq!(fields.code_for(Field::Name), Some("name_empty"));
+    assert_eq!(fields.code_for(Field::IdNumber), Some("id_checksum"));
+    assert!(device.list_residents().expect("list").is_empty());
+}
+
+#[test]
+fn the_same_id_number_is_not_registered_twice() {
+    let (_dir, mut device) = open_device("志愿者");
+    let first = device
+        .register_resident(&input("测试丁", "44030419800101123", ""))
+        .expect("first");
+    let err = device
+        .register_resident(&input("测试戊", "44030419800101123", ""))
+        .expect_err("duplicate");
+    assert_eq!(
+        err.field_errors().and_then(|f| f.code_for(Field::IdNumber)),
+        Some("id_duplicate")
+    );
+    // Editing the resident who holds the number is not a duplicate.
+    device
+        .update_resident(
+            &first.id,
+            &input("测试丁", "44030419800101123", "13900000000"),
+        )
+        .expect("edit self");
+    assert_eq!(device.list_residents().expect("list").len(), 1);
+}
+
+#[test]
+fn history_names_who_changed_which_field_from_what_to_what() {
+    let (_dir, mut device) = open_device("志愿者甲");
+    let form = input("测试", "11010119450815001", "13800000001");
+    let id = device.register_resident(&form).expect("register").id;
+    let mut edit = form.clone();
+    edit.phone = "13800000002".into();
+    device.update_resident(&id, &edit).expect("edit");
+    // An edit that changes nothing adds nothing to history.
+    device.update_resident(&id, &edit).expect("same edit");
+
+    let history = device.resident_history(&id).expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].author.what, "register_resident");
+    assert_eq!(history[1].author.what, "update_resident");
+    assert_eq!(history[1].author.volunteer, "志愿者甲");
+    assert_eq!(history[1].author.device, device.actor_hex());
+    assert!(history[1].author.at >= history[0].author.at && history[0].author.at > 0);
+    let change = &history[1].fields;
+    assert_eq!(change.len(), 1);
+    assert_eq!(change[0].field, "phone");
+    assert_eq!(change[0].from, Some(FieldValue::Text("13800000001".into())));
+    assert_eq!(change[0].to, Some(FieldValue::Text("13800000002".into())));
+}
+
+#[test]
+fn edits_of_different_fields_on_two_devices_merge_without_conflict() {
+    let (_da, mut a, _db, mut b, id, form) = two_replicas();
+    let mut on_a = form.clone();
+    on_a.phone = "13800000009".into();
+    a.update_resident(&id, &on_a).expect("edit a");
+    let mut on_b = form.clone();
+    on_b.address = "测试镇 8 号".into();
+    b.update_resident(&id, &on_b).expect("edit b");
+    exchange(&mut a, &mut b, &id);
+    for d in [&a, &b] {
+        let r = d.resident(&id).expect("read");
+        assert_eq!(r.phone, "13800000009");
+        assert_eq!(r.address, "测试镇 8 号");
+        assert!(d.resident_conflicts(&id).expect("conflicts").is_empty());
+    }
+}
+
+#[test]
+fn notes_merge_character_by_character() {
+    let (_da, mut a, _db, mut b, id, _) = two_replicas();
+    a.set_resident_notes(&id, "耳背").expect("notes a");
+    exchange(&mut a, &mut b, &id);
+    a.set_resident_notes(&id, "耳背，腿脚不便")
+        .expect("notes a");
+    b.set_resident_notes(&id, "左耳背").expect("notes b");
+    exchange(&mut a, &mut b, &id);
+    let na = a.resident(&id).expect("a").notes;
+    assert_eq!(na, b.resident(&id).expect("b").notes);
+    assert_eq!(na, "左耳背，腿脚不便");
+}
+
+#[test]
+fn concurrent_values_are_kept_as_a_conflict_and_resolving_is_recorded() {
+    let (_da, mut a, _db, mut b, id, form) = two_replicas();
+    let mut on_a = form.clone();
+    on_a.phone = "13800000002".into();
+    a.update_resident(&id, &on_a).expect("edit a");
+    let mut on_b = form.clone();
+    on_b.phone = "13800000003".into();
+    b.update_resident(&id, &on_b).expect("edit b");
+    exchange(&mut a, &mut b, &id);
+
+    for d in [&a, &b] {
+        assert!(d.list_residents().expect("list")[0].conflicted);
+        let conflicts = d.resident_conflicts(&id).expect("conflicts");
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].field, "phone");
+        let mut seen: Vec<(String, String)> = conflicts[0]
+            .values
+            .iter()
+            .map(|v| {
+                let author = v.author.clone().expect("author");
+                (
+                    v.value.as_text().expect("text").to_owned(),
+                    author.volunteer,
+                )
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("13800000002".to_owned(), "志愿者甲".to_owned()),
+                ("13800000003".to_owned(), "志愿者乙".to_owned())
+            ]
+        );
+    }
+
+    // Only one of the field's values can be chosen.
+    let err = b
+        .resolve_resident_conflict(&id, "phone", &FieldValue::Text("13900000000".into()))
+        .expect_err("not a value");
+    assert_eq!(err.code(), "not_a_conflict_value");
+    let summary = b
+        .resolve_resident_conflict(&id, "phone", &FieldValue::Text("13800000002".into()))
+        .expect("resolve");
+    assert!(!summary.conflicted);
+    let err = b
+        .resolve_resident_conflict(&id, "phone", &FieldValue::Text("13800000002".into()))
+        .expect_err("nothing left");
+    assert_eq!(err.code(), "no_conflict");
+
+    exchange(&mut a, &mut b, &id);
+    assert!(!a.list_residents().expect("list")[0].conflicted);
+    assert_eq!(a.resident(&id).expect("a").phone, "13800000002");
+    let last = a
+        .resident_history(&id)
+        .expect("history")
+        .pop()
+        .expect("entry");
+    assert_eq!(last.author.what, "resolve_conflict");
+    assert_eq!(last.author.volunteer, "志愿者乙");
+}
+
+#[test]
+fn merging_the_same_bytes_twice_changes_nothing() {
+    let (_da, a, _db, mut b, id, _) = two_replicas();
+    let bytes = a.export_record(&id).expect("export");
+    let again = b.merge_record(&id, &bytes).expect("merge again");
+    assert_eq!(again.new_changes, 0);
+    assert!(!again.created);
+    assert_eq!(b.resident_history(&id).expect("history").len(), 1);
+}
+
+#[test]
+fn invalid_bytes_are_refused_and_nothing_is_stored() {
+    let (_dir, mut device) = open_device("志愿者");
+    let id = DocId::parse("0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e11").expect("id");
+    let err = device
+        .merge_record(&id, b"not automerge at all")
+        .expect_err("garbage");
+    assert_eq!(err.code(), "invalid_bytes");
+    let (_other_dir, mut other) = open_device("志愿者");
+    let other_id = other
+        .register_resident(&input("测试", "11010119450815001", ""))
+        .expect("register")
+        .id;
+    let good = other.export_record(&other_id).expect("export");
+    let err = device
+        .merge_record(&id, &good[..good.len() / 2])
+        .expect_err("truncated");
+    assert_eq!(err.code(), "invalid_bytes");
+    assert!(device.list_residents().expect("list").is_empty());
+}
+
+#[test]
+fn search_finds_by_name_pinyin_and_number_suffixes() {
+    let (_dir, mut device) = open_device("志愿者");
+    device
+        .register_resident(&input("张三", "11010119450815001", "13800001234"))
+        .expect("register");
+    device
+        .register_resident(&input("李四", "32010620000229456", "13900005678"))
+        .expect("register");
+    device
+        .register_resident(&input("张小红", "44030419800101123", ""))
+        .expect("register");
+    let names = |q: &str| -> Vec<String> {
+        let mut n: Vec<String> = device
+            .search_residents(q)
+            .expect("search")
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names("张"), ["张三", "张小红"]);
+    assert_eq!(names("小红"), ["张小红"]);
+    assert_eq!(names("zs"), ["张三"]);
+    assert_eq!(names("ZS"), ["张三"]);
+    assert_eq!(names("zhangsan"), ["张三"]);
+    assert_eq!(names("zhang"), ["张三", "张小红"]);
+    assert_eq!(names("zxh"), ["张小红"]);
+    assert_eq!(names("0014"), ["张三"]);
+    assert_eq!(names("5678"), ["李四"]);
+    assert_eq!(names("wangwu"), Vec::<String>::new());
+    assert_eq!(names(" ").len(), 3);
+}
+
+#[test]
+fn a_corrupt_record_is_quarantined_and_the_rest_keeps_working() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (bad, good) = {
+        let mut device = Device::open(dir.path()).expect("open");
+        let bad = device
+            .register_resident(&input("测试坏", "11010119450815001", ""))
+            .expect("register")
+            .id;
+        let good = device
+            .register_resident(&input("测试好", "32010620000229456", ""))
+            .expect("register")
+            .id;
+        (bad, good)
+    };
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("raw");
+        conn.execute(
+            "UPDATE chunks SET bytes = substr(bytes, 1, length(bytes) / 2) WHERE doc_id = ?1",
+            [bad.as_str()],
+        )
+        .expect("damage");
+    }
+    let mut device = Device::open(dir.path()).expect("reopen");
+    let err = device.resident(&bad).expect_err("corrupt");
+    assert_eq!(err.code(), "record_quarantined");
+    // Still quarantined on the next attempt, and the rest works.
+    assert_eq!(
+        device.resident(&bad).expect_err("still").code(),
+        "record_quarantined"
+    );
+    assert_eq!(device.resident(&good).expect("good").name, "测试好");
+    device
+        .register_resident(&input("测试新", "44030419800101123", ""))
+        .expect("register after");
+}
+
+#[test]
+fn many_edits_are_compacted_without_losing_any() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let id = {
+        let mut device = Device::open(dir.path()).expect("open");
+        let mut form = input("测试", "11010119450815001", "");
+        let id = device.register_resident(&form).expect("register").id;
+        for n in 0..(COMPACT_AFTER + 8) {
+            form.address = format!("测试路 {n} 号");
+            device.update_resident(&id, &form).expect("edit");
+        }
+        id
+    };
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("raw");
+    let chunks: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM chunks WHERE doc_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert!(chunks < COMPACT_AFTER, "{chunks} chunks left");
+    let device = Device::open(dir.path()).expect("reopen");
+    assert_eq!(
+        device.resident(&id).expect("read").address,
+        format!("测试路 {} 号", COMPACT_AFTER + 7)
+    );
+    assert_eq!(
+        device.resident_history(&id).expect("history").len() as i64,
+        COMPACT_AFTER + 9
+    );
+}
