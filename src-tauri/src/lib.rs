@@ -5,7 +5,8 @@
 //! [`UiError`] (`{code, message, fields}`) that the frontend translates by `code`.
 //!
 //! The data folder is `DOORSTEP_DATA_DIR` when set (tests and demos), otherwise the
-//! platform's app data folder.
+//! platform's app data folder. The service catalog is the built-in one, or the folder
+//! named by `DOORSTEP_CATALOG_DIR`.
 
 mod commands;
 mod error;
@@ -21,6 +22,10 @@ pub use error::UiError;
 
 /// Environment variable naming the data folder.
 pub const DATA_DIR_ENV: &str = "DOORSTEP_DATA_DIR";
+
+/// Environment variable naming a folder with a service catalog to use instead of the
+/// built-in one.
+pub const CATALOG_DIR_ENV: &str = "DOORSTEP_CATALOG_DIR";
 
 /// The open device, shared by the commands.
 pub struct AppState {
@@ -41,30 +46,49 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::list_residents,
         ])
         .setup(|app| {
-            let data_dir = match std::env::var_os(DATA_DIR_ENV) {
-                Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-                _ => app
-                    .path()
-                    .app_data_dir()
-                    .context("the platform has no app data folder")?,
-            };
-            let device = Device::open(&data_dir)
-                .with_context(|| format!("opening the data folder {}", data_dir.display()))?;
-            tracing::info!(actor = %device.actor_hex(), "device store open");
-            app.manage(AppState {
-                device: Mutex::new(device),
-            });
-            // The web view keeps its storage (the language choice) inside the data folder
-            // too, so that one folder holds everything of this device.
-            WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
-                .title("上门办 Doorstep")
-                .inner_size(1200.0, 780.0)
-                .min_inner_size(360.0, 560.0)
-                .data_directory(data_dir.join("webview"))
-                .build()
-                .context("opening the main window")?;
-            Ok(())
+            open_device(app).map_err(|e| {
+                // The whole chain, so the message names the catalog file, line and field.
+                let message = format!("{e:#}");
+                tracing::error!(%message, "Doorstep cannot start");
+                message.into()
+            })
         })
+}
+
+/// Opens the device's store and catalog, then the main window.
+fn open_device<R: Runtime>(app: &mut tauri::App<R>) -> anyhow::Result<()> {
+    let data_dir = match std::env::var_os(DATA_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => app
+            .path()
+            .app_data_dir()
+            .context("the platform has no app data folder")?,
+    };
+    // A catalog that does not pass its checks stops start-up, naming the file, the line
+    // and the field, rather than offering a volunteer a broken form.
+    let catalog = match std::env::var_os(CATALOG_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => doorstep_device::catalog::load_dir(&PathBuf::from(dir))
+            .context("loading the service catalog")?,
+        _ => {
+            doorstep_device::catalog::builtin().context("checking the built-in service catalog")?
+        }
+    };
+    let device = Device::open_with_catalog(&data_dir, catalog)
+        .with_context(|| format!("opening the data folder {}", data_dir.display()))?;
+    tracing::info!(actor = %device.actor_hex(), "device store open");
+    app.manage(AppState {
+        device: Mutex::new(device),
+    });
+    // The web view keeps its storage (the language choice) inside the data folder too,
+    // so that one folder holds everything of this device.
+    WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
+        .title("上门办 Doorstep")
+        .inner_size(1200.0, 780.0)
+        .min_inner_size(360.0, 560.0)
+        .data_directory(data_dir.join("webview"))
+        .build()
+        .context("opening the main window")?;
+    Ok(())
 }
 
 /// Runs the app until its window closes.

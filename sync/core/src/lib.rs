@@ -15,6 +15,7 @@
 //! assert_eq!(id.masked(), "**************002X");
 //! ```
 
+pub mod catalog;
 pub mod conflict;
 pub mod error;
 pub mod field;

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::{ActorId, AutoCommit};
+use doorstep_core::catalog::{Catalog, Eligibility, Text, Ymd};
 use doorstep_core::conflict::{self, FieldConflict};
 use doorstep_core::history::{self, HistoryEntry};
 use doorstep_core::id_number::mask_tail;
@@ -54,17 +55,35 @@ pub struct MergeOutcome {
     pub conflicted: bool,
 }
 
-/// An open device: its store, its Automerge actor and the volunteer using it.
+/// A service as offered for one resident: whether they can apply, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceOffer {
+    pub code: String,
+    pub name: Text,
+    pub summary: Text,
+    #[serde(flatten)]
+    pub eligibility: Eligibility,
+}
+
+/// An open device: its store, its Automerge actor, the volunteer using it and the
+/// service catalog.
 #[derive(Debug)]
 pub struct Device {
     store: Store,
     actor: ActorId,
     volunteer: String,
+    catalog: Catalog,
 }
 
 impl Device {
-    /// Opens the device's data in `data_dir`, creating the folder and database on first use.
+    /// Opens the device's data in `data_dir` with the built-in catalog, creating the
+    /// folder and database on first use.
     pub fn open(data_dir: &Path) -> Result<Device, DeviceError> {
+        Device::open_with_catalog(data_dir, crate::catalog::builtin()?)
+    }
+
+    /// Opens the device's data in `data_dir` with the given (checked) catalog.
+    pub fn open_with_catalog(data_dir: &Path, catalog: Catalog) -> Result<Device, DeviceError> {
         std::fs::create_dir_all(data_dir).map_err(|source| DeviceError::DataDir {
             path: data_dir.to_owned(),
             source,
@@ -89,7 +108,36 @@ impl Device {
             store,
             actor,
             volunteer,
+            catalog,
         })
+    }
+
+    /// The service catalog in use.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Every service of the catalog for one resident, as of `today`: those they can
+    /// apply for, and for the others the reasons why not.
+    pub fn services_for(&self, id: &DocId, today: Ymd) -> Result<Vec<ServiceOffer>, DeviceError> {
+        let r = self.resident(id)?;
+        let birth = parse_ymd(&r.birth_date).ok_or_else(|| {
+            DeviceError::Core(doorstep_core::CoreError::Malformed {
+                kind: resident::KIND,
+                reason: "birth_date is not a date".into(),
+            })
+        })?;
+        Ok(self
+            .catalog
+            .services
+            .values()
+            .map(|s| ServiceOffer {
+                code: s.code.get_ref().clone(),
+                name: s.name.clone(),
+                summary: s.summary.clone(),
+                eligibility: s.eligibility(birth, today),
+            })
+            .collect())
     }
 
     /// This device's Automerge actor id (hex).
@@ -466,6 +514,37 @@ fn prefix_range(prefix: &str) -> (String, String) {
     (prefix.to_owned(), hi)
 }
 
+/// `YYYY-MM-DD` as (year, month, day).
+fn parse_ymd(text: &str) -> Option<Ymd> {
+    let mut parts = text.splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+/// Today's date in UTC+8 (China Standard Time), where Doorstep is used.
+pub fn today_china() -> Ymd {
+    let days = (now_ms() + 8 * 3_600_000).div_euclid(86_400_000);
+    civil_from_days(days)
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// algorithm).
+fn civil_from_days(days: i64) -> Ymd {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        u32::try_from(year).unwrap_or(0),
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
+}
+
 fn new_doc_id() -> DocId {
     let text = uuid::Uuid::now_v7().hyphenated().to_string();
     DocId::parse(&text).unwrap_or_else(|| unreachable!("uuid text is always a DocId"))
@@ -489,4 +568,18 @@ fn mask_phone(phone: &str) -> String {
         .enumerate()
         .map(|(i, c)| if i >= 3 && i + 4 < n { '*' } else { c })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_from_day_counts() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_785), (2026, 11, 28));
+        assert_eq!(parse_ymd("1945-08-15"), Some((1945, 8, 15)));
+        assert_eq!(parse_ymd("1945-08"), None);
+    }
 }

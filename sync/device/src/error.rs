@@ -21,6 +21,14 @@ pub enum DeviceError {
         "the database was written by a newer Doorstep (schema {found}, this build knows {known})"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    #[error(transparent)]
+    Catalog(#[from] doorstep_core::catalog::CatalogError),
+    #[error("catalog file {path} cannot be read: {source}")]
+    CatalogFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("record {0} not found")]
     NotFound(String),
     #[error("record {0} is quarantined: its stored bytes could not be loaded")]
@@ -57,6 +65,7 @@ impl DeviceError {
             DeviceError::Storage(e) if is_disk_full(e) => "disk_full",
             DeviceError::Storage(_) => "storage_failed",
             DeviceError::SchemaTooNew { .. } => "schema_too_new",
+            DeviceError::Catalog(_) | DeviceError::CatalogFile { .. } => "catalog_invalid",
             DeviceError::NotFound(_) => "not_found",
             DeviceError::Quarantined(_) => "record_quarantined",
             DeviceError::InvalidBytes => "invalid_bytes",

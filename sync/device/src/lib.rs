@@ -19,10 +19,13 @@
 //! assert_eq!(device.list_residents().expect("list").len(), 1);
 //! ```
 
+pub mod catalog;
 mod device;
 pub mod docs;
 pub mod error;
 pub mod store;
 
-pub use device::{DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT};
+pub use device::{
+    DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, today_china,
+};
 pub use error::DeviceError;

@@ -376,3 +376,35 @@ fn many_edits_are_compacted_without_losing_any() {
         COMPACT_AFTER + 9
     );
 }
+
+#[test]
+fn services_are_offered_by_eligibility_with_reasons() {
+    let (_dir, mut device) = open_device("志愿者");
+    // Born 1945-08-15: 81 on 2026-11-28.
+    let old = device
+        .register_resident(&input("测试", "11010119450815001", ""))
+        .expect("register")
+        .id;
+    // Born 2000-02-29: 26.
+    let young = device
+        .register_resident(&input("测试二", "32010620000229456", ""))
+        .expect("register")
+        .id;
+    let today = (2026, 11, 28);
+    let offer = |id, code: &str| {
+        device
+            .services_for(id, today)
+            .expect("services")
+            .into_iter()
+            .find(|s| s.code == code)
+            .expect("offered")
+    };
+    assert!(offer(&old, "senior_allowance").eligibility.eligible);
+    let refused = offer(&young, "senior_allowance");
+    assert!(!refused.eligibility.eligible);
+    assert!(refused.eligibility.unmet[0].zh_cn.contains("80"));
+    let dibao = offer(&young, "minimum_living_allowance");
+    assert!(dibao.eligibility.eligible);
+    assert_eq!(dibao.eligibility.to_confirm.len(), 1);
+    assert_eq!(device.services_for(&old, today).expect("all").len(), 6);
+}
