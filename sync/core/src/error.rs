@@ -12,6 +12,9 @@ use crate::field::Field;
 pub struct FieldError {
     pub field: Field,
     pub code: &'static str,
+    /// The catalog key, for a form field or attachment slot of an application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// Every refused field of one form, so the volunteer sees all problems at once.
@@ -21,7 +24,20 @@ pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     pub fn push(&mut self, field: Field, code: &'static str) {
-        self.0.push(FieldError { field, code });
+        self.0.push(FieldError {
+            field,
+            code,
+            key: None,
+        });
+    }
+
+    /// Adds an error on an application's form field or attachment slot `key`.
+    pub fn push_key(&mut self, field: Field, key: &str, code: &'static str) {
+        self.0.push(FieldError {
+            field,
+            code,
+            key: Some(key.to_owned()),
+        });
     }
 
     pub fn is_empty(&self) -> bool {

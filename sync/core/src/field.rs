@@ -14,6 +14,14 @@ pub enum Field {
     EmergencyName,
     EmergencyPhone,
     EmergencyRelation,
+    Services,
+    ValidFrom,
+    ValidTo,
+    Signature,
+    /// A form field of an application (its catalog key is reported beside it).
+    Form,
+    /// An attachment slot of an application.
+    Attachment,
 }
 
 impl Field {
@@ -28,6 +36,12 @@ impl Field {
             Field::EmergencyName => "emergency_name",
             Field::EmergencyPhone => "emergency_phone",
             Field::EmergencyRelation => "emergency_relation",
+            Field::Services => "services",
+            Field::ValidFrom => "valid_from",
+            Field::ValidTo => "valid_to",
+            Field::Signature => "signature",
+            Field::Form => "form",
+            Field::Attachment => "attachment",
         }
     }
 }

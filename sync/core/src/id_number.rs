@@ -142,7 +142,8 @@ fn check_char(body: &[u8]) -> u8 {
     CHECK[(sum % 11) as usize]
 }
 
-fn is_real_date(year: u32, month: u32, day: u32) -> bool {
+/// Whether (year, month, day) is a date of the Gregorian calendar.
+pub fn is_real_date(year: u32, month: u32, day: u32) -> bool {
     let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,

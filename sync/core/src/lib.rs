@@ -15,6 +15,8 @@
 //! assert_eq!(id.masked(), "**************002X");
 //! ```
 
+pub mod application;
+pub mod authorization;
 pub mod catalog;
 pub mod conflict;
 pub mod error;

@@ -15,6 +15,7 @@ use doorstep_core::resident::{self, Resident, ResidentInput, ValidResident};
 use doorstep_core::search::{self, Query};
 use doorstep_core::value::{self, FieldValue};
 use doorstep_core::{DocId, Field, FieldErrors};
+use doorstep_core::{application, authorization};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
@@ -69,10 +70,10 @@ pub struct ServiceOffer {
 /// service catalog.
 #[derive(Debug)]
 pub struct Device {
-    store: Store,
-    actor: ActorId,
-    volunteer: String,
-    catalog: Catalog,
+    pub(crate) store: Store,
+    pub(crate) actor: ActorId,
+    pub(crate) volunteer: String,
+    pub(crate) catalog: Catalog,
 }
 
 impl Device {
@@ -160,7 +161,7 @@ impl Device {
         Ok(())
     }
 
-    fn note(&self, what: &str) -> ChangeNote {
+    pub(crate) fn note(&self, what: &str) -> ChangeNote {
         ChangeNote::new(what, &self.volunteer)
     }
 
@@ -275,27 +276,34 @@ impl Device {
         Ok(resident::read(&loaded.doc)?)
     }
 
-    /// Every change of a resident's record: who, when, which fields from what to what.
-    pub fn resident_history(&self, id: &DocId) -> Result<Vec<HistoryEntry>, DeviceError> {
-        let mut loaded = self.load_resident(id)?;
-        Ok(history::history(&mut loaded.doc, resident::FIELDS)?)
+    /// Every change of a record: who, when, which fields from what to what.
+    pub fn history(&self, id: &DocId) -> Result<Vec<HistoryEntry>, DeviceError> {
+        let mut loaded = docs::load(&self.store, id, &self.actor)?;
+        let fields = self.tracked_fields(&loaded.doc)?;
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        Ok(history::history(&mut loaded.doc, &fields)?)
     }
 
-    /// The fields of a resident holding concurrent values, each value with its author.
-    pub fn resident_conflicts(&self, id: &DocId) -> Result<Vec<FieldConflict>, DeviceError> {
-        let mut loaded = self.load_resident(id)?;
-        Ok(conflict::conflicts(&mut loaded.doc, resident::FIELDS)?)
+    /// The fields of a record holding concurrent values, each value with its author.
+    pub fn conflicts(&self, id: &DocId) -> Result<Vec<FieldConflict>, DeviceError> {
+        let mut loaded = docs::load(&self.store, id, &self.actor)?;
+        let fields = self.tracked_fields(&loaded.doc)?;
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        Ok(conflict::conflicts(&mut loaded.doc, &fields)?)
     }
 
     /// Settles a conflicted field on `chosen`, recorded as a change of its own. The value
     /// must be one of the field's current values.
-    pub fn resolve_resident_conflict(
+    pub fn resolve_conflict(
         &mut self,
         id: &DocId,
         field: &str,
         chosen: &FieldValue,
-    ) -> Result<ResidentSummary, DeviceError> {
-        let mut loaded = self.load_resident(id)?;
+    ) -> Result<(), DeviceError> {
+        let mut loaded = docs::load(&self.store, id, &self.actor)?;
+        if !self.tracked_fields(&loaded.doc)?.iter().any(|f| f == field) {
+            return Err(DeviceError::NoConflict(field.to_owned()));
+        }
         let values = value::get_all(&loaded.doc, field)?;
         if values.len() < 2 {
             return Err(DeviceError::NoConflict(field.to_owned()));
@@ -306,9 +314,123 @@ impl Device {
         let now = now_ms();
         conflict::resolve(&mut loaded.doc, field, chosen)?;
         self.note("resolve_conflict").commit(&mut loaded.doc, now);
-        self.save_resident(id, &mut loaded, now)
+        self.save_record(id, &mut loaded, now)
     }
 
+    /// Every record (of any kind) with conflicted fields.
+    pub fn conflicted_records(&self) -> Result<Vec<(DocId, String)>, DeviceError> {
+        let mut stmt = self.store.conn().prepare_cached(
+            "SELECT doc_id, 'resident' FROM residents WHERE conflicted
+             UNION ALL SELECT doc_id, 'application' FROM applications WHERE conflicted
+             ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind) = row?;
+            if let Some(id) = DocId::parse(&id) {
+                out.push((id, kind));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn tracked_fields(&self, doc: &AutoCommit) -> Result<Vec<String>, DeviceError> {
+        tracked_fields(&self.catalog, doc)
+    }
+}
+
+/// The scalar fields conflicts and history are reported on, by record kind.
+pub(crate) fn tracked_fields(
+    catalog: &Catalog,
+    doc: &AutoCommit,
+) -> Result<Vec<String>, DeviceError> {
+    let kind = value::text(doc, "kind")?;
+    Ok(match kind.as_str() {
+        resident::KIND => resident::FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+        authorization::KIND => authorization::FIELDS
+            .iter()
+            .map(|f| (*f).to_owned())
+            .collect(),
+        application::KIND => {
+            let code = value::text(doc, "service")?;
+            catalog
+                .service(&code)
+                .map(application::field_paths)
+                .unwrap_or_default()
+        }
+        _ => return Err(DeviceError::UnknownKind(kind)),
+    })
+}
+
+impl Device {
+    /// Saves a record's new changes and rewrites its projection, in one transaction.
+    pub(crate) fn save_record(
+        &mut self,
+        id: &DocId,
+        loaded: &mut Loaded,
+        now: i64,
+    ) -> Result<(), DeviceError> {
+        let tx = self.store.transaction()?;
+        docs::save_changes(&tx, id, loaded, now)?;
+        project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Rewrites the projection rows of a record of any kind; returns whether it is
+/// conflicted.
+pub(crate) fn project(
+    catalog: &Catalog,
+    tx: &Transaction<'_>,
+    id: &DocId,
+    doc: &mut AutoCommit,
+    now: i64,
+) -> Result<bool, DeviceError> {
+    let kind = value::text(doc, "kind")?;
+    match kind.as_str() {
+        resident::KIND => Ok(project_resident(tx, id, doc, now)?.conflicted),
+        application::KIND => {
+            let app = application::read(doc)?;
+            let fields = tracked_fields(catalog, doc)?;
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let conflicted = conflict::has_conflicts(doc, &fields)?;
+            tx.execute(
+                "INSERT INTO applications (doc_id, resident, service, status, conflicted,
+                                               created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (doc_id) DO UPDATE SET status = excluded.status,
+                        conflicted = excluded.conflicted, updated_at = excluded.updated_at",
+                params![
+                    id.as_str(),
+                    app.resident,
+                    app.service,
+                    app.status.as_str(),
+                    conflicted,
+                    app.created_at,
+                    now
+                ],
+            )?;
+            Ok(conflicted)
+        }
+        authorization::KIND => {
+            let a = authorization::read(doc)?;
+            let conflicted = conflict::has_conflicts(doc, authorization::FIELDS)?;
+            tx.execute(
+                "INSERT INTO authorizations (doc_id, resident, valid_to, revoked, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (doc_id) DO UPDATE SET valid_to = excluded.valid_to,
+                        revoked = excluded.revoked",
+                params![id.as_str(), a.resident, a.valid_to, a.revoked, a.created_at],
+            )?;
+            Ok(conflicted)
+        }
+        _ => Err(DeviceError::UnknownKind(kind)),
+    }
+}
+
+impl Device {
     /// The whole record as Automerge bytes, for another replica to merge.
     pub fn export_record(&self, id: &DocId) -> Result<Vec<u8>, DeviceError> {
         let mut loaded = docs::load(&self.store, id, &self.actor)?;
@@ -320,10 +442,12 @@ impl Device {
     pub fn merge_record(&mut self, id: &DocId, bytes: &[u8]) -> Result<MergeOutcome, DeviceError> {
         let mut incoming = AutoCommit::load(bytes).map_err(|_| DeviceError::InvalidBytes)?;
         let kind = value::text(&incoming, "kind")?;
-        if kind != resident::KIND {
-            return Err(DeviceError::UnknownKind(kind));
+        match kind.as_str() {
+            resident::KIND => drop(resident::read(&incoming)?),
+            application::KIND => drop(application::read(&incoming)?),
+            authorization::KIND => drop(authorization::read(&incoming)?),
+            _ => return Err(DeviceError::UnknownKind(kind)),
         }
-        resident::read(&incoming)?;
         let now = now_ms();
         let existing = if self.record_exists(id)? {
             Some(docs::load(&self.store, id, &self.actor)?)
@@ -351,12 +475,12 @@ impl Device {
             }
         };
         docs::save_changes(&tx, id, &mut loaded, now)?;
-        let summary = project_resident(&tx, id, &mut loaded.doc, now)?;
+        let conflicted = project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
         Ok(MergeOutcome {
             created,
             new_changes,
-            conflicted: summary.conflicted,
+            conflicted,
         })
     }
 
@@ -373,7 +497,7 @@ impl Device {
             .is_some())
     }
 
-    fn load_resident(&self, id: &DocId) -> Result<Loaded, DeviceError> {
+    pub(crate) fn load_resident(&self, id: &DocId) -> Result<Loaded, DeviceError> {
         let loaded = docs::load(&self.store, id, &self.actor)?;
         let kind = value::text(&loaded.doc, "kind")?;
         if kind != resident::KIND {
@@ -545,12 +669,12 @@ fn civil_from_days(days: i64) -> Ymd {
     )
 }
 
-fn new_doc_id() -> DocId {
+pub(crate) fn new_doc_id() -> DocId {
     let text = uuid::Uuid::now_v7().hyphenated().to_string();
     DocId::parse(&text).unwrap_or_else(|| unreachable!("uuid text is always a DocId"))
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

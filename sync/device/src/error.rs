@@ -31,6 +31,16 @@ pub enum DeviceError {
     },
     #[error("record {0} not found")]
     NotFound(String),
+    #[error("service {0:?} is not in the catalog")]
+    ServiceUnknown(String),
+    #[error("the resident does not meet the rules of service {0:?}")]
+    NotEligible(String),
+    #[error("the application is {0} and cannot be changed that way")]
+    ApplicationLocked(&'static str),
+    #[error("the attachment is empty")]
+    AttachmentEmpty,
+    #[error("the attachment is {size} bytes, more than the {max} allowed")]
+    AttachmentTooLarge { size: usize, max: usize },
     #[error("record {0} is quarantined: its stored bytes could not be loaded")]
     Quarantined(String),
     #[error("the bytes are not a valid Automerge document")]
@@ -67,6 +77,11 @@ impl DeviceError {
             DeviceError::SchemaTooNew { .. } => "schema_too_new",
             DeviceError::Catalog(_) | DeviceError::CatalogFile { .. } => "catalog_invalid",
             DeviceError::NotFound(_) => "not_found",
+            DeviceError::ServiceUnknown(_) => "service_unknown",
+            DeviceError::NotEligible(_) => "not_eligible",
+            DeviceError::ApplicationLocked(_) => "application_locked",
+            DeviceError::AttachmentEmpty => "attachment_empty",
+            DeviceError::AttachmentTooLarge { .. } => "attachment_too_large",
             DeviceError::Quarantined(_) => "record_quarantined",
             DeviceError::InvalidBytes => "invalid_bytes",
             DeviceError::UnknownKind(_) => "unknown_kind",

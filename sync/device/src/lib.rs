@@ -19,12 +19,14 @@
 //! assert_eq!(device.list_residents().expect("list").len(), 1);
 //! ```
 
+pub mod applications;
 pub mod catalog;
 mod device;
 pub mod docs;
 pub mod error;
 pub mod store;
 
+pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES};
 pub use device::{
     DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, today_china,
 };

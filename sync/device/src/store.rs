@@ -62,7 +62,33 @@ const MIGRATIONS: &[&str] = &[
         doc_id TEXT NOT NULL REFERENCES docs(doc_id),
         PRIMARY KEY (key, doc_id)
      ) WITHOUT ROWID;
-     CREATE INDEX resident_keys_by_doc ON resident_keys(doc_id);",
+     CREATE INDEX resident_keys_by_doc ON resident_keys(doc_id);
+     -- attachments: content-addressed, stored once however often attached
+     CREATE TABLE blobs (
+        sha256     TEXT PRIMARY KEY,
+        size       INTEGER NOT NULL,
+        bytes      BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE applications (
+        doc_id     TEXT PRIMARY KEY REFERENCES docs(doc_id),
+        resident   TEXT NOT NULL,
+        service    TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        conflicted INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX applications_by_resident ON applications(resident);
+     CREATE INDEX applications_by_status ON applications(status, updated_at DESC);
+     CREATE TABLE authorizations (
+        doc_id     TEXT PRIMARY KEY REFERENCES docs(doc_id),
+        resident   TEXT NOT NULL,
+        valid_to   TEXT NOT NULL,
+        revoked    INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX authorizations_by_resident ON authorizations(resident);",
 ];
 
 /// Kinds of stored chunk.

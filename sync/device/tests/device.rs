@@ -132,7 +132,7 @@ fn history_names_who_changed_which_field_from_what_to_what() {
     // An edit that changes nothing adds nothing to history.
     device.update_resident(&id, &edit).expect("same edit");
 
-    let history = device.resident_history(&id).expect("history");
+    let history = device.history(&id).expect("history");
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].author.what, "register_resident");
     assert_eq!(history[1].author.what, "update_resident");
@@ -160,7 +160,7 @@ fn edits_of_different_fields_on_two_devices_merge_without_conflict() {
         let r = d.resident(&id).expect("read");
         assert_eq!(r.phone, "13800000009");
         assert_eq!(r.address, "测试镇 8 号");
-        assert!(d.resident_conflicts(&id).expect("conflicts").is_empty());
+        assert!(d.conflicts(&id).expect("conflicts").is_empty());
     }
 }
 
@@ -191,7 +191,11 @@ fn concurrent_values_are_kept_as_a_conflict_and_resolving_is_recorded() {
 
     for d in [&a, &b] {
         assert!(d.list_residents().expect("list")[0].conflicted);
-        let conflicts = d.resident_conflicts(&id).expect("conflicts");
+        assert_eq!(
+            d.conflicted_records().expect("conflicted"),
+            [(id.clone(), "resident".to_owned())]
+        );
+        let conflicts = d.conflicts(&id).expect("conflicts");
         assert_eq!(conflicts.len(), 1);
         assert_eq!(conflicts[0].field, "phone");
         let mut seen: Vec<(String, String)> = conflicts[0]
@@ -217,26 +221,22 @@ fn concurrent_values_are_kept_as_a_conflict_and_resolving_is_recorded() {
 
     // Only one of the field's values can be chosen.
     let err = b
-        .resolve_resident_conflict(&id, "phone", &FieldValue::Text("13900000000".into()))
+        .resolve_conflict(&id, "phone", &FieldValue::Text("13900000000".into()))
         .expect_err("not a value");
     assert_eq!(err.code(), "not_a_conflict_value");
-    let summary = b
-        .resolve_resident_conflict(&id, "phone", &FieldValue::Text("13800000002".into()))
+    b.resolve_conflict(&id, "phone", &FieldValue::Text("13800000002".into()))
         .expect("resolve");
-    assert!(!summary.conflicted);
+    assert!(!b.list_residents().expect("list")[0].conflicted);
+    assert!(b.conflicted_records().expect("conflicted").is_empty());
     let err = b
-        .resolve_resident_conflict(&id, "phone", &FieldValue::Text("13800000002".into()))
+        .resolve_conflict(&id, "phone", &FieldValue::Text("13800000002".into()))
         .expect_err("nothing left");
     assert_eq!(err.code(), "no_conflict");
 
     exchange(&mut a, &mut b, &id);
     assert!(!a.list_residents().expect("list")[0].conflicted);
     assert_eq!(a.resident(&id).expect("a").phone, "13800000002");
-    let last = a
-        .resident_history(&id)
-        .expect("history")
-        .pop()
-        .expect("entry");
+    let last = a.history(&id).expect("history").pop().expect("entry");
     assert_eq!(last.author.what, "resolve_conflict");
     assert_eq!(last.author.volunteer, "志愿者乙");
 }
@@ -248,7 +248,7 @@ fn merging_the_same_bytes_twice_changes_nothing() {
     let again = b.merge_record(&id, &bytes).expect("merge again");
     assert_eq!(again.new_changes, 0);
     assert!(!again.created);
-    assert_eq!(b.resident_history(&id).expect("history").len(), 1);
+    assert_eq!(b.history(&id).expect("history").len(), 1);
 }
 
 #[test]
@@ -372,7 +372,7 @@ fn many_edits_are_compacted_without_losing_any() {
         format!("测试路 {} 号", COMPACT_AFTER + 7)
     );
     assert_eq!(
-        device.resident_history(&id).expect("history").len() as i64,
+        device.history(&id).expect("history").len() as i64,
         COMPACT_AFTER + 9
     );
 }

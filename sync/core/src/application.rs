@@ -1,0 +1,443 @@
+//! The `application` record: one proxy application of one resident for one service.
+//!
+//! Layout (schema 1): `kind = "application"`, `schema`, `resident` (DocId), `service`
+//! (catalog code), `catalog_version`, `fields` (map of the form's scalar values, keyed
+//! as in the catalog), `attachments` (map keyed by the blob's SHA-256: `slot`, `name`,
+//! `mime`, `size`, `added_at`; a map, so attaching on two devices keeps both),
+//! `events` (append-only list of review events), `notes` (text), `created_at`,
+//! `created_by.{device,volunteer}`.
+//!
+//! The status is never stored: it is derived from the events, so that concurrent
+//! events from a volunteer and a supervisor are both kept and the outcome is the same
+//! on every replica.
+
+use automerge::{
+    AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{FieldDef, FieldKind, Service, parse_ymd};
+use crate::error::CoreError;
+use crate::id_number::IdNumber;
+use crate::phone;
+use crate::value::{self, FieldValue};
+
+pub const KIND: &str = "application";
+pub const SCHEMA: i64 = 1;
+
+/// Kinds of review event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Submitted,
+    Returned,
+    Approved,
+    Rejected,
+    Filed,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Submitted => "submitted",
+            EventKind::Returned => "returned",
+            EventKind::Approved => "approved",
+            EventKind::Rejected => "rejected",
+            EventKind::Filed => "filed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<EventKind> {
+        Some(match text {
+            "submitted" => EventKind::Submitted,
+            "returned" => EventKind::Returned,
+            "approved" => EventKind::Approved,
+            "rejected" => EventKind::Rejected,
+            "filed" => EventKind::Filed,
+            _ => return None,
+        })
+    }
+}
+
+/// One review event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Unique per event (device actor + time + counter), the tie-break for ordering.
+    pub id: String,
+    pub kind: EventKind,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    pub by: String,
+    pub device: String,
+    /// A return comment, a rejection reason, or the government reference when filed.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// Where an application stands, derived from its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Submitted,
+    Returned,
+    Approved,
+    Rejected,
+    Filed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Returned => "returned",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Filed => "filed",
+        }
+    }
+}
+
+/// Folds events (in `(at, id)` order) into a status. An event that makes no sense in
+/// the current status (approving a draft) is kept in the list but changes nothing.
+pub fn derive_status(events: &[Event]) -> Status {
+    let mut sorted: Vec<&Event> = events.iter().collect();
+    sorted.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    sorted
+        .iter()
+        .fold(Status::Draft, |status, e| match (status, e.kind) {
+            (Status::Draft | Status::Returned, EventKind::Submitted) => Status::Submitted,
+            (Status::Submitted, EventKind::Returned) => Status::Returned,
+            (Status::Submitted, EventKind::Approved) => Status::Approved,
+            (Status::Submitted, EventKind::Rejected) => Status::Rejected,
+            (Status::Approved, EventKind::Filed) => Status::Filed,
+            (s, _) => s,
+        })
+}
+
+/// An attachment of an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub sha256: String,
+    pub slot: String,
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+    pub added_at: i64,
+}
+
+/// An application as read from its document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Application {
+    pub resident: String,
+    pub service: String,
+    pub catalog_version: String,
+    pub fields: Vec<(String, FieldValue)>,
+    pub attachments: Vec<Attachment>,
+    pub events: Vec<Event>,
+    pub status: Status,
+    pub notes: String,
+    pub created_at: i64,
+}
+
+/// Writes a new, empty application (uncommitted).
+pub fn write_new(
+    doc: &mut AutoCommit,
+    resident: &str,
+    service: &str,
+    catalog_version: &str,
+    created_by: (&str, &str),
+    now_ms: i64,
+) -> Result<(), CoreError> {
+    doc.put(ROOT, "kind", KIND)?;
+    doc.put(ROOT, "schema", SCHEMA)?;
+    doc.put(ROOT, "resident", resident)?;
+    doc.put(ROOT, "service", service)?;
+    doc.put(ROOT, "catalog_version", catalog_version)?;
+    doc.put_object(ROOT, "fields", ObjType::Map)?;
+    doc.put_object(ROOT, "attachments", ObjType::Map)?;
+    doc.put_object(ROOT, "events", ObjType::List)?;
+    doc.put_object(ROOT, "notes", ObjType::Text)?;
+    doc.put(ROOT, "created_at", ScalarValue::Timestamp(now_ms))?;
+    let by = doc.put_object(ROOT, "created_by", ObjType::Map)?;
+    doc.put(&by, "device", created_by.0)?;
+    doc.put(&by, "volunteer", created_by.1)?;
+    Ok(())
+}
+
+/// Checks one typed value against its catalog definition; the error is a field code.
+pub fn check_value(def: &FieldDef, v: &FieldValue) -> Result<FieldValue, &'static str> {
+    let text_len = |t: &str| t.chars().count() as u32;
+    match (def.kind, v) {
+        (_, FieldValue::Null) => Ok(FieldValue::Null),
+        (FieldKind::Text, FieldValue::Text(t)) => {
+            let t = t.trim();
+            if def.max_length.is_some_and(|max| text_len(t) > max) {
+                Err("text_too_long")
+            } else if t.chars().any(char::is_control) {
+                Err("text_chars")
+            } else {
+                Ok(FieldValue::Text(t.to_owned()))
+            }
+        }
+        (FieldKind::Number, FieldValue::Int(n)) => {
+            if def.min.is_some_and(|min| *n < min) {
+                Err("number_too_small")
+            } else if def.max.is_some_and(|max| *n > max) {
+                Err("number_too_large")
+            } else {
+                Ok(FieldValue::Int(*n))
+            }
+        }
+        (FieldKind::Date, FieldValue::Text(t)) => match parse_ymd(t) {
+            Some(_) => Ok(FieldValue::Text(t.clone())),
+            None => Err("date_invalid"),
+        },
+        (FieldKind::Choice, FieldValue::Text(t)) => {
+            if def.options.iter().any(|o| &o.value == t) {
+                Ok(FieldValue::Text(t.clone()))
+            } else {
+                Err("choice_invalid")
+            }
+        }
+        (FieldKind::Bool, FieldValue::Bool(b)) => Ok(FieldValue::Bool(*b)),
+        (FieldKind::Phone, FieldValue::Text(t)) => phone::normalize(t).map(FieldValue::Text),
+        (FieldKind::IdNumber, FieldValue::Text(t)) => IdNumber::parse(t)
+            .map(|id| FieldValue::Text(id.as_str().to_owned()))
+            .map_err(|e| e.code()),
+        _ => Err("wrong_type"),
+    }
+}
+
+fn is_filled(v: Option<&FieldValue>) -> bool {
+    match v {
+        None | Some(FieldValue::Null) => false,
+        Some(FieldValue::Text(t)) => !t.trim().is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// What is missing before an application can be submitted: required field keys and
+/// required attachment slots.
+pub fn missing_for_submit(app: &Application, service: &Service) -> Vec<String> {
+    let mut missing = Vec::new();
+    for f in service.fields.iter().filter(|f| f.required) {
+        let key = f.key.get_ref();
+        let v = app.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        if !is_filled(v) {
+            missing.push(key.clone());
+        }
+    }
+    for a in service.attachments.iter().filter(|a| a.required) {
+        if !app.attachments.iter().any(|x| &x.slot == a.key.get_ref()) {
+            missing.push(a.key.get_ref().clone());
+        }
+    }
+    missing
+}
+
+fn map_obj(doc: &impl ReadDoc, key: &str) -> Result<Option<automerge::ObjId>, CoreError> {
+    Ok(match doc.get(ROOT, key)? {
+        Some((Value::Object(ObjType::Map), id)) => Some(id),
+        _ => None,
+    })
+}
+
+/// Adds an attachment entry keyed by its hash (re-attaching the same blob changes
+/// nothing but its slot).
+pub fn write_attachment(doc: &mut AutoCommit, a: &Attachment) -> Result<(), CoreError> {
+    let obj = match map_obj(doc, "attachments")? {
+        Some(id) => id,
+        None => doc.put_object(ROOT, "attachments", ObjType::Map)?,
+    };
+    let entry = doc.put_object(&obj, a.sha256.as_str(), ObjType::Map)?;
+    doc.put(&entry, "slot", a.slot.as_str())?;
+    doc.put(&entry, "name", a.name.as_str())?;
+    doc.put(&entry, "mime", a.mime.as_str())?;
+    doc.put(&entry, "size", a.size)?;
+    doc.put(&entry, "added_at", ScalarValue::Timestamp(a.added_at))?;
+    Ok(())
+}
+
+/// Appends a review event.
+pub fn append_event(doc: &mut AutoCommit, e: &Event) -> Result<(), CoreError> {
+    let list = match doc.get(ROOT, "events")? {
+        Some((Value::Object(ObjType::List), id)) => id,
+        _ => doc.put_object(ROOT, "events", ObjType::List)?,
+    };
+    let at = doc.length(&list);
+    let obj = doc.insert_object(&list, at, ObjType::Map)?;
+    doc.put(&obj, "id", e.id.as_str())?;
+    doc.put(&obj, "kind", e.kind.as_str())?;
+    doc.put(&obj, "at", ScalarValue::Timestamp(e.at))?;
+    doc.put(&obj, "by", e.by.as_str())?;
+    doc.put(&obj, "device", e.device.as_str())?;
+    doc.put(&obj, "text", e.text.as_str())?;
+    Ok(())
+}
+
+fn scalar_in(
+    doc: &impl ReadDoc,
+    obj: &automerge::ObjId,
+    key: &str,
+) -> Result<FieldValue, CoreError> {
+    Ok(match doc.get(obj, key)? {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(t) => FieldValue::Text(t.to_string()),
+            ScalarValue::Int(i) => FieldValue::Int(*i),
+            ScalarValue::Timestamp(t) => FieldValue::Time(*t),
+            ScalarValue::Boolean(b) => FieldValue::Bool(*b),
+            _ => FieldValue::Null,
+        },
+        _ => FieldValue::Null,
+    })
+}
+
+fn text_in(doc: &impl ReadDoc, obj: &automerge::ObjId, key: &str) -> Result<String, CoreError> {
+    Ok(scalar_in(doc, obj, key)?
+        .as_text()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+fn int_in(doc: &impl ReadDoc, obj: &automerge::ObjId, key: &str) -> Result<i64, CoreError> {
+    Ok(match scalar_in(doc, obj, key)? {
+        FieldValue::Int(i) | FieldValue::Time(i) => i,
+        _ => 0,
+    })
+}
+
+/// Reads an application document, refusing anything that is not one.
+pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
+    if value::text(doc, "kind")? != KIND {
+        return Err(CoreError::Malformed {
+            kind: KIND,
+            reason: "kind is not application".into(),
+        });
+    }
+    let mut fields = Vec::new();
+    if let Some(obj) = map_obj(doc, "fields")? {
+        for key in doc.keys(&obj) {
+            let v = scalar_in(doc, &obj, &key)?;
+            fields.push((key, v));
+        }
+    }
+    let mut attachments = Vec::new();
+    if let Some(obj) = map_obj(doc, "attachments")? {
+        for hash in doc.keys(&obj) {
+            if let Some((Value::Object(ObjType::Map), entry)) = doc.get(&obj, &hash)? {
+                attachments.push(Attachment {
+                    slot: text_in(doc, &entry, "slot")?,
+                    name: text_in(doc, &entry, "name")?,
+                    mime: text_in(doc, &entry, "mime")?,
+                    size: int_in(doc, &entry, "size")?,
+                    added_at: int_in(doc, &entry, "added_at")?,
+                    sha256: hash,
+                });
+            }
+        }
+    }
+    let mut events = Vec::new();
+    if let Some((Value::Object(ObjType::List), list)) = doc.get(ROOT, "events")? {
+        for i in 0..doc.length(&list) {
+            if let Some((Value::Object(ObjType::Map), obj)) = doc.get(&list, i)? {
+                let Some(kind) = EventKind::parse(&text_in(doc, &obj, "kind")?) else {
+                    continue;
+                };
+                events.push(Event {
+                    id: text_in(doc, &obj, "id")?,
+                    kind,
+                    at: int_in(doc, &obj, "at")?,
+                    by: text_in(doc, &obj, "by")?,
+                    device: text_in(doc, &obj, "device")?,
+                    text: text_in(doc, &obj, "text")?,
+                });
+            }
+        }
+    }
+    events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    let notes = match doc.get(ROOT, "notes")? {
+        Some((Value::Object(ObjType::Text), id)) => doc.text(&id)?,
+        _ => String::new(),
+    };
+    Ok(Application {
+        resident: value::text(doc, "resident")?,
+        service: value::text(doc, "service")?,
+        catalog_version: value::text(doc, "catalog_version")?,
+        status: derive_status(&events),
+        fields,
+        attachments,
+        events,
+        notes,
+        created_at: match value::get(doc, "created_at")? {
+            Some(FieldValue::Time(t) | FieldValue::Int(t)) => t,
+            _ => 0,
+        },
+    })
+}
+
+/// The conflict-tracked field paths of an application of `service`.
+pub fn field_paths(service: &Service) -> Vec<String> {
+    service
+        .fields
+        .iter()
+        .map(|f| format!("fields.{}", f.key.get_ref()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: &str, kind: EventKind, at: i64) -> Event {
+        Event {
+            id: id.into(),
+            kind,
+            at,
+            by: String::new(),
+            device: String::new(),
+            text: String::new(),
+        }
+    }
+
+    #[test]
+    fn status_follows_the_events_in_time_order() {
+        use EventKind::*;
+        assert_eq!(derive_status(&[]), Status::Draft);
+        assert_eq!(derive_status(&[ev("a", Submitted, 1)]), Status::Submitted);
+        let returned = [ev("a", Submitted, 1), ev("b", Returned, 2)];
+        assert_eq!(derive_status(&returned), Status::Returned);
+        // Order of the list does not matter, times do.
+        let fixed = [
+            ev("c", Submitted, 3),
+            ev("b", Returned, 2),
+            ev("a", Submitted, 1),
+            ev("d", Approved, 4),
+            ev("e", Filed, 5),
+        ];
+        assert_eq!(derive_status(&fixed), Status::Filed);
+        // Approving a draft changes nothing.
+        assert_eq!(derive_status(&[ev("a", Approved, 1)]), Status::Draft);
+    }
+
+    #[test]
+    fn concurrent_events_are_both_kept_and_every_replica_derives_the_same_status() {
+        let mut a = AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16]));
+        write_new(&mut a, "r", "senior_allowance", "v", ("d", "v"), 0).expect("new");
+        append_event(&mut a, &ev("1", EventKind::Submitted, 10)).expect("event");
+        a.commit();
+        let mut b = a.fork().with_actor(automerge::ActorId::from([2u8; 16]));
+        append_event(&mut a, &ev("2", EventKind::Returned, 20)).expect("event");
+        a.commit();
+        append_event(&mut b, &ev("3", EventKind::Approved, 21)).expect("event");
+        b.commit();
+        a.merge(&mut b).expect("merge");
+        b.merge(&mut a).expect("merge");
+        let (ra, rb) = (read(&a).expect("a"), read(&b).expect("b"));
+        assert_eq!(ra.events.len(), 3);
+        assert_eq!(ra.status, rb.status);
+        // Returned at 20 wins the race; the approval at 21 found it returned.
+        assert_eq!(ra.status, Status::Returned);
+    }
+}

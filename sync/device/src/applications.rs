@@ -1,0 +1,424 @@
+//! Use cases around applications: attachments as content-addressed blobs, proxy
+//! authorizations, and applications from draft to submission and review.
+
+use automerge::AutoCommit;
+use doorstep_core::application::{self, Application, Attachment, Event, EventKind, Status};
+use doorstep_core::authorization::{self, Authorization, AuthorizationInput};
+use doorstep_core::value::FieldValue;
+use doorstep_core::{DocId, Field, FieldErrors};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::device::{Device, new_doc_id, now_ms, project, today_china};
+use crate::docs::{self, Loaded};
+use crate::error::DeviceError;
+
+/// The largest attachment accepted, in bytes (a phone photo is 2–6 MB).
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// An application as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplicationSummary {
+    pub id: DocId,
+    pub resident: String,
+    pub service: String,
+    pub status: String,
+    pub conflicted: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Device {
+    /// Stores a blob once (by its SHA-256) and returns its hash. Refuses blobs larger
+    /// than [`MAX_ATTACHMENT_BYTES`] and empty ones.
+    pub fn store_blob(&mut self, bytes: &[u8]) -> Result<String, DeviceError> {
+        check_blob(bytes)?;
+        let sha = sha256_hex(bytes);
+        let tx = self.store.transaction()?;
+        put_blob(&tx, &sha, bytes)?;
+        tx.commit()?;
+        Ok(sha)
+    }
+
+    /// A stored blob's bytes.
+    pub fn blob(&self, sha256: &str) -> Result<Vec<u8>, DeviceError> {
+        self.store
+            .conn()
+            .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| DeviceError::NotFound(format!("blob {sha256}")))
+    }
+
+    fn has_blob(&self, sha256: &str) -> Result<bool, DeviceError> {
+        Ok(self
+            .store
+            .conn()
+            .query_row(
+                "SELECT 1 FROM blobs WHERE sha256 = ?1",
+                [sha256],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Records a resident's proxy authorization (授权委托) with their signature, which
+    /// must already be stored as a blob.
+    pub fn record_authorization(
+        &mut self,
+        resident: &DocId,
+        input: &AuthorizationInput,
+    ) -> Result<DocId, DeviceError> {
+        self.load_resident(resident)?;
+        input.validate(&self.catalog, today_china())?;
+        if !self.has_blob(&input.signature.to_ascii_lowercase())? {
+            let mut errors = FieldErrors::default();
+            errors.push(Field::Signature, "signature_missing");
+            return Err(DeviceError::Invalid(errors));
+        }
+        let now = now_ms();
+        let id = new_doc_id();
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        authorization::write_new(&mut doc, resident.as_str(), &self.volunteer, input, now)?;
+        self.note("record_authorization").commit(&mut doc, now);
+        self.insert_record(&id, authorization::KIND, &mut doc, now)?;
+        Ok(id)
+    }
+
+    /// Revokes an authorization (the revocation is a recorded change; nothing is deleted).
+    pub fn revoke_authorization(&mut self, id: &DocId) -> Result<(), DeviceError> {
+        let mut loaded = self.load_kind(id, authorization::KIND)?;
+        let now = now_ms();
+        authorization::revoke(&mut loaded.doc)?;
+        self.note("revoke_authorization")
+            .commit(&mut loaded.doc, now);
+        self.save_record(id, &mut loaded, now)
+    }
+
+    /// A resident's authorizations, newest first.
+    pub fn authorizations_of(
+        &self,
+        resident: &DocId,
+    ) -> Result<Vec<(DocId, Authorization)>, DeviceError> {
+        let ids = self.ids_where(
+            "SELECT doc_id FROM authorizations WHERE resident = ?1 ORDER BY created_at DESC",
+            resident,
+        )?;
+        ids.into_iter()
+            .map(|id| {
+                let loaded = self.load_kind(&id, authorization::KIND)?;
+                Ok((id, authorization::read(&loaded.doc)?))
+            })
+            .collect()
+    }
+
+    /// Starts a draft application of a resident for a service of the catalog. Refused
+    /// when the resident does not meet the service's rules (the reasons are in
+    /// [`Device::services_for`]).
+    pub fn start_application(
+        &mut self,
+        resident: &DocId,
+        service: &str,
+    ) -> Result<DocId, DeviceError> {
+        let Some(def) = self.catalog.service(service) else {
+            return Err(DeviceError::ServiceUnknown(service.to_owned()));
+        };
+        let offer = self
+            .services_for(resident, today_china())?
+            .into_iter()
+            .find(|o| o.code == def.code.get_ref().as_str());
+        if offer.is_some_and(|o| !o.eligibility.eligible) {
+            return Err(DeviceError::NotEligible(service.to_owned()));
+        }
+        let now = now_ms();
+        let id = new_doc_id();
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        let device = self.actor_hex();
+        application::write_new(
+            &mut doc,
+            resident.as_str(),
+            service,
+            &self.catalog.version,
+            (&device, &self.volunteer),
+            now,
+        )?;
+        self.note("start_application").commit(&mut doc, now);
+        self.insert_record(&id, application::KIND, &mut doc, now)?;
+        Ok(id)
+    }
+
+    /// Sets one form field of a draft (or returned) application, checked against the
+    /// catalog; saved durably before this returns, so a draft survives a crash.
+    pub fn set_application_field(
+        &mut self,
+        id: &DocId,
+        key: &str,
+        v: &FieldValue,
+    ) -> Result<(), DeviceError> {
+        let mut loaded = self.load_editable(id)?;
+        let app = application::read(&loaded.doc)?;
+        let def = self
+            .catalog
+            .service(&app.service)
+            .and_then(|s| s.field(key))
+            .ok_or_else(|| DeviceError::ServiceUnknown(format!("{}.{key}", app.service)))?;
+        let checked = application::check_value(def, v).map_err(|code| {
+            let mut errors = FieldErrors::default();
+            errors.push_key(Field::Form, key, code);
+            DeviceError::Invalid(errors)
+        })?;
+        let path = format!("fields.{key}");
+        if doorstep_core::value::get(&loaded.doc, &path)?.as_ref() == Some(&checked) {
+            return Ok(());
+        }
+        let now = now_ms();
+        doorstep_core::value::put(&mut loaded.doc, &path, &checked)?;
+        self.note("edit_application").commit(&mut loaded.doc, now);
+        self.save_record(id, &mut loaded, now)
+    }
+
+    /// Attaches a file to a slot of a draft (or returned) application. The blob is stored
+    /// once however often it is attached; returns its SHA-256.
+    pub fn attach_file(
+        &mut self,
+        id: &DocId,
+        slot: &str,
+        name: &str,
+        mime: &str,
+        bytes: &[u8],
+    ) -> Result<String, DeviceError> {
+        check_blob(bytes)?;
+        let mut loaded = self.load_editable(id)?;
+        let app = application::read(&loaded.doc)?;
+        if self
+            .catalog
+            .service(&app.service)
+            .and_then(|s| s.attachment(slot))
+            .is_none()
+        {
+            let mut errors = FieldErrors::default();
+            errors.push_key(Field::Attachment, slot, "attachment_slot_unknown");
+            return Err(DeviceError::Invalid(errors));
+        }
+        let sha = sha256_hex(bytes);
+        let now = now_ms();
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        application::write_attachment(
+            &mut loaded.doc,
+            &Attachment {
+                sha256: sha.clone(),
+                slot: slot.to_owned(),
+                name: name.trim().chars().take(120).collect(),
+                mime: mime.trim().chars().take(80).collect(),
+                size,
+                added_at: now,
+            },
+        )?;
+        self.note("attach_file").commit(&mut loaded.doc, now);
+        let tx = self.store.transaction()?;
+        put_blob(&tx, &sha, bytes)?;
+        docs::save_changes(&tx, id, &mut loaded, now)?;
+        project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
+        tx.commit()?;
+        Ok(sha)
+    }
+
+    /// Submits a draft or returned application once every required field and attachment
+    /// is there; otherwise lists what is missing.
+    pub fn submit_application(&mut self, id: &DocId) -> Result<Status, DeviceError> {
+        let mut loaded = self.load_editable(id)?;
+        let app = application::read(&loaded.doc)?;
+        let service = self
+            .catalog
+            .service(&app.service)
+            .ok_or_else(|| DeviceError::ServiceUnknown(app.service.clone()))?;
+        let missing = application::missing_for_submit(&app, service);
+        if !missing.is_empty() {
+            let mut errors = FieldErrors::default();
+            for key in &missing {
+                let field = if service.field(key).is_some() {
+                    Field::Form
+                } else {
+                    Field::Attachment
+                };
+                errors.push_key(field, key, "required");
+            }
+            return Err(DeviceError::Invalid(errors));
+        }
+        self.append_event(id, &mut loaded, EventKind::Submitted, "")
+    }
+
+    /// Records a review decision: return with a comment, approve, reject with a reason,
+    /// or mark filed with the government system's reference.
+    pub fn record_review(
+        &mut self,
+        id: &DocId,
+        kind: EventKind,
+        text: &str,
+    ) -> Result<Status, DeviceError> {
+        let mut loaded = self.load_kind(id, application::KIND)?;
+        let status = application::read(&loaded.doc)?.status;
+        let allowed = matches!(
+            (status, kind),
+            (
+                Status::Submitted,
+                EventKind::Returned | EventKind::Approved | EventKind::Rejected
+            ) | (Status::Approved, EventKind::Filed)
+        );
+        if !allowed {
+            return Err(DeviceError::ApplicationLocked(status.as_str()));
+        }
+        let needs_text = matches!(
+            kind,
+            EventKind::Returned | EventKind::Rejected | EventKind::Filed
+        );
+        if needs_text && text.trim().is_empty() {
+            let mut errors = FieldErrors::default();
+            errors.push(Field::Form, "review_text_required");
+            return Err(DeviceError::Invalid(errors));
+        }
+        self.append_event(id, &mut loaded, kind, text.trim())
+    }
+
+    /// An application read from its document.
+    pub fn application(&self, id: &DocId) -> Result<Application, DeviceError> {
+        let loaded = self.load_kind(id, application::KIND)?;
+        Ok(application::read(&loaded.doc)?)
+    }
+
+    /// Applications, newest first: a resident's, or all of them.
+    pub fn list_applications(
+        &self,
+        resident: Option<&DocId>,
+    ) -> Result<Vec<ApplicationSummary>, DeviceError> {
+        let sql = "SELECT doc_id, resident, service, status, conflicted, created_at, updated_at
+                   FROM applications WHERE ?1 IS NULL OR resident = ?1
+                   ORDER BY created_at DESC, doc_id DESC";
+        let mut stmt = self.store.conn().prepare_cached(sql)?;
+        let rows = stmt.query_map([resident.map(DocId::as_str)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, resident, service, status, conflicted, created_at, updated_at) = row?;
+            let Some(id) = DocId::parse(&id) else {
+                continue;
+            };
+            out.push(ApplicationSummary {
+                id,
+                resident,
+                service,
+                status,
+                conflicted,
+                created_at,
+                updated_at,
+            });
+        }
+        Ok(out)
+    }
+
+    fn append_event(
+        &mut self,
+        id: &DocId,
+        loaded: &mut Loaded,
+        kind: EventKind,
+        text: &str,
+    ) -> Result<Status, DeviceError> {
+        let now = now_ms();
+        let event = Event {
+            id: format!(
+                "{now:013}-{}-{}",
+                self.actor_hex(),
+                loaded.doc.get_heads().len()
+            ),
+            kind,
+            at: now,
+            by: self.volunteer.clone(),
+            device: self.actor_hex(),
+            text: text.to_owned(),
+        };
+        application::append_event(&mut loaded.doc, &event)?;
+        self.note(kind.as_str()).commit(&mut loaded.doc, now);
+        self.save_record(id, loaded, now)?;
+        Ok(application::read(&loaded.doc)?.status)
+    }
+
+    fn load_editable(&self, id: &DocId) -> Result<Loaded, DeviceError> {
+        let loaded = self.load_kind(id, application::KIND)?;
+        let status = application::read(&loaded.doc)?.status;
+        if !matches!(status, Status::Draft | Status::Returned) {
+            return Err(DeviceError::ApplicationLocked(status.as_str()));
+        }
+        Ok(loaded)
+    }
+
+    pub(crate) fn load_kind(&self, id: &DocId, kind: &str) -> Result<Loaded, DeviceError> {
+        let loaded = docs::load(&self.store, id, &self.actor)?;
+        if doorstep_core::value::text(&loaded.doc, "kind")? != kind {
+            return Err(DeviceError::NotFound(id.to_string()));
+        }
+        Ok(loaded)
+    }
+
+    fn insert_record(
+        &mut self,
+        id: &DocId,
+        kind: &str,
+        doc: &mut AutoCommit,
+        now: i64,
+    ) -> Result<(), DeviceError> {
+        let tx = self.store.transaction()?;
+        docs::insert_new(&tx, id, kind, doc, now)?;
+        project(&self.catalog, &tx, id, doc, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn ids_where(&self, sql: &str, arg: &DocId) -> Result<Vec<DocId>, DeviceError> {
+        let mut stmt = self.store.conn().prepare_cached(sql)?;
+        let rows = stmt.query_map([arg.as_str()], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some(id) = DocId::parse(&row?) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn check_blob(bytes: &[u8]) -> Result<(), DeviceError> {
+    if bytes.is_empty() {
+        return Err(DeviceError::AttachmentEmpty);
+    }
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(DeviceError::AttachmentTooLarge {
+            size: bytes.len(),
+            max: MAX_ATTACHMENT_BYTES,
+        });
+    }
+    Ok(())
+}
+
+fn put_blob(tx: &rusqlite::Transaction<'_>, sha: &str, bytes: &[u8]) -> Result<(), DeviceError> {
+    tx.execute(
+        "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![sha, bytes.len() as i64, bytes, now_ms()],
+    )?;
+    Ok(())
+}

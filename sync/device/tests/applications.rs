@@ -1,0 +1,269 @@
+//! Applications, attachments and authorizations through the device API.
+//!
+//! - authorizations need a stored signature and a sensible period; revoking is recorded
+//! - applications: eligibility, typed form fields checked against the catalog, required
+//!   fields and attachments at submission, the review cycle, locking after submission
+//! - attachments are stored once by content hash and size-limited
+//! - two replicas: concurrent attachments are both kept; concurrent field values conflict
+
+use doorstep_core::application::{EventKind, Status};
+use doorstep_core::authorization::AuthorizationInput;
+use doorstep_core::id_number::IdNumber;
+use doorstep_core::resident::ResidentInput;
+use doorstep_core::value::FieldValue;
+use doorstep_core::{DocId, Field};
+use doorstep_device::{DATABASE_FILE, Device, MAX_ATTACHMENT_BYTES, today_china};
+use tempfile::TempDir;
+
+fn resident(device: &mut Device, name: &str, first17: &str) -> DocId {
+    let input = ResidentInput {
+        name: name.into(),
+        id_number: IdNumber::complete(first17).expect("17 digits"),
+        ..ResidentInput::default()
+    };
+    device.register_resident(&input).expect("register").id
+}
+
+fn open(volunteer: &str) -> (TempDir, Device) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut device = Device::open(dir.path()).expect("open");
+    device.set_volunteer(volunteer).expect("volunteer");
+    (dir, device)
+}
+
+fn text(t: &str) -> FieldValue {
+    FieldValue::Text(t.into())
+}
+
+fn field_code(err: &doorstep_device::DeviceError) -> Option<(Option<String>, &'static str)> {
+    err.field_errors()
+        .and_then(|f| f.0.first())
+        .map(|e| (e.key.clone(), e.code))
+}
+
+fn date_after(years: u32) -> String {
+    let (y, m, d) = today_china();
+    format!("{:04}-{:02}-{:02}", y + years, m, d.min(28))
+}
+
+#[test]
+fn an_authorization_needs_a_stored_signature_and_a_valid_period() {
+    let (_dir, mut device) = open("志愿者");
+    let r = resident(&mut device, "测试", "11010119450815001");
+    let mut input = AuthorizationInput {
+        services: vec!["senior_allowance".into()],
+        valid_from: date_after(0),
+        valid_to: date_after(1),
+        signature: "0".repeat(64),
+    };
+    let err = device.record_authorization(&r, &input).expect_err("no blob");
+    assert_eq!(field_code(&err), Some((None, "signature_missing")));
+
+    input.signature = device.store_blob(b"synthetic signature strokes").expect("blob");
+    let mut bad = input.clone();
+    bad.valid_to = date_after(9);
+    bad.services = vec!["no_such_service".into()];
+    let err = device.record_authorization(&r, &bad).expect_err("bad");
+    let fields = err.field_errors().expect("fields");
+    assert_eq!(fields.code_for(Field::Services), Some("service_unknown"));
+    assert_eq!(fields.code_for(Field::ValidTo), Some("period_too_long"));
+
+    let id = device.record_authorization(&r, &input).expect("record");
+    let list = device.authorizations_of(&r).expect("list");
+    assert_eq!(list.len(), 1);
+    assert!(list[0].1.covers("senior_allowance", today_china()));
+    assert!(!list[0].1.covers("medical_insurance", today_china()));
+    device.revoke_authorization(&id).expect("revoke");
+    let (_, revoked) = &device.authorizations_of(&r).expect("list")[0];
+    assert!(revoked.revoked && !revoked.covers("senior_allowance", today_china()));
+    let last = device.history(&id).expect("history").pop().expect("entry");
+    assert_eq!(last.author.what, "revoke_authorization");
+}
+
+#[test]
+fn an_application_goes_from_draft_through_review_to_filed() {
+    let (_dir, mut device) = open("志愿者甲");
+    let young = resident(&mut device, "测试青", "32010620000229456");
+    let err = device
+        .start_application(&young, "senior_allowance")
+        .expect_err("26 years old");
+    assert_eq!(err.code(), "not_eligible");
+    assert_eq!(
+        device.start_application(&young, "nope").expect_err("unknown").code(),
+        "service_unknown"
+    );
+
+    let old = resident(&mut device, "测试老", "11010119450815001");
+    let app = device.start_application(&old, "senior_allowance").expect("start");
+    assert_eq!(device.application(&app).expect("read").status, Status::Draft);
+
+    // Every field is checked against the catalog.
+    let err = device
+        .set_application_field(&app, "bank_account", &FieldValue::Int(5))
+        .expect_err("wrong type");
+    assert_eq!(field_code(&err), Some((Some("bank_account".into()), "wrong_type")));
+    let err = device
+        .set_application_field(&app, "bank_account", &text(&"9".repeat(31)))
+        .expect_err("too long");
+    assert_eq!(field_code(&err), Some((Some("bank_account".into()), "text_too_long")));
+    assert_eq!(
+        device
+            .set_application_field(&app, "no_such_field", &text("x"))
+            .expect_err("unknown")
+            .code(),
+        "service_unknown"
+    );
+
+    // Submitting lists everything still missing.
+    let err = device.submit_application(&app).expect_err("incomplete");
+    let mut missing: Vec<String> = err
+        .field_errors()
+        .expect("fields")
+        .0
+        .iter()
+        .map(|e| e.key.clone().expect("key"))
+        .collect();
+    missing.sort();
+    assert_eq!(
+        missing,
+        ["account_holder", "bank_account", "bank_card_photo", "household_registered_here"]
+    );
+
+    device
+        .set_application_field(&app, "bank_account", &text("6222000000000000"))
+        .expect("set");
+    device
+        .set_application_field(&app, "account_holder", &text("测试老"))
+        .expect("set");
+    device
+        .set_application_field(&app, "household_registered_here", &FieldValue::Bool(true))
+        .expect("set");
+    let photo = b"synthetic photo bytes".to_vec();
+    let sha = device
+        .attach_file(&app, "bank_card_photo", "card.jpg", "image/jpeg", &photo)
+        .expect("attach");
+    assert_eq!(device.blob(&sha).expect("blob"), photo);
+    assert_eq!(device.submit_application(&app).expect("submit"), Status::Submitted);
+
+    // Submitted: locked for the volunteer.
+    let err = device
+        .set_application_field(&app, "account_holder", &text("改"))
+        .expect_err("locked");
+    assert_eq!(err.code(), "application_locked");
+
+    // Returned with a comment, fixed, resubmitted, approved, filed.
+    let err = device.record_review(&app, EventKind::Returned, " ").expect_err("no comment");
+    assert_eq!(field_code(&err), Some((None, "review_text_required")));
+    assert_eq!(
+        device
+            .record_review(&app, EventKind::Returned, "请补充户名")
+            .expect("return"),
+        Status::Returned
+    );
+    device
+        .set_application_field(&app, "account_holder", &text("测试老人"))
+        .expect("fix");
+    device.submit_application(&app).expect("resubmit");
+    assert_eq!(device.record_review(&app, EventKind::Approved, "").expect("approve"), Status::Approved);
+    assert_eq!(
+        device.record_review(&app, EventKind::Filed, "GOV-2026-000123").expect("file"),
+        Status::Filed
+    );
+    let read = device.application(&app).expect("read");
+    let kinds: Vec<EventKind> = read.events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Submitted,
+            EventKind::Returned,
+            EventKind::Submitted,
+            EventKind::Approved,
+            EventKind::Filed
+        ]
+    );
+    assert_eq!(read.events[1].text, "请补充户名");
+    assert_eq!(read.events[1].by, "志愿者甲");
+    let listed = device.list_applications(Some(&old)).expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, "filed");
+    assert!(device.list_applications(Some(&young)).expect("list").is_empty());
+}
+
+#[test]
+fn attachments_are_stored_once_and_size_limited() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut device = Device::open(dir.path()).expect("open");
+    let r = resident(&mut device, "测试", "11010119450815001");
+    let a = device.start_application(&r, "medical_insurance").expect("start");
+    let b = device.start_application(&r, "minimum_living_allowance").expect("start");
+    let photo = vec![7u8; 200_000];
+    let s1 = device
+        .attach_file(&a, "id_card_photo", "id.jpg", "image/jpeg", &photo)
+        .expect("attach a");
+    let s2 = device
+        .attach_file(&b, "household_register_photo", "hr.jpg", "image/jpeg", &photo)
+        .expect("attach b");
+    assert_eq!(s1, s2);
+
+    let too_big = vec![0u8; MAX_ATTACHMENT_BYTES + 1];
+    let err = device
+        .attach_file(&a, "id_card_photo", "big.jpg", "image/jpeg", &too_big)
+        .expect_err("too large");
+    assert_eq!(err.code(), "attachment_too_large");
+    assert_eq!(
+        device
+            .attach_file(&a, "id_card_photo", "empty.jpg", "image/jpeg", &[])
+            .expect_err("empty")
+            .code(),
+        "attachment_empty"
+    );
+    let err = device
+        .attach_file(&a, "selfie", "x.jpg", "image/jpeg", b"x")
+        .expect_err("slot");
+    assert_eq!(field_code(&err), Some((Some("selfie".into()), "attachment_slot_unknown")));
+    drop(device);
+
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("raw");
+    let blobs: i64 = conn
+        .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(blobs, 1);
+}
+
+#[test]
+fn two_devices_editing_one_application_keep_every_attachment_and_show_conflicts() {
+    let (_da, mut a) = open("志愿者甲");
+    let (_db, mut b) = open("志愿者乙");
+    let r = resident(&mut a, "测试", "11010119450815001");
+    let app = a.start_application(&r, "medical_insurance").expect("start");
+    for id in [&r, &app] {
+        b.merge_record(id, &a.export_record(id).expect("export")).expect("merge");
+    }
+    a.attach_file(&app, "id_card_photo", "front.jpg", "image/jpeg", b"front")
+        .expect("attach a");
+    b.attach_file(&app, "id_card_photo", "back.jpg", "image/jpeg", b"back")
+        .expect("attach b");
+    a.set_application_field(&app, "insured_year", &FieldValue::Int(2027))
+        .expect("a");
+    b.set_application_field(&app, "insured_year", &FieldValue::Int(2028))
+        .expect("b");
+    let from_a = a.export_record(&app).expect("export");
+    let from_b = b.export_record(&app).expect("export");
+    a.merge_record(&app, &from_b).expect("merge");
+    b.merge_record(&app, &from_a).expect("merge");
+
+    for d in [&a, &b] {
+        let read = d.application(&app).expect("read");
+        let mut names: Vec<String> = read.attachments.iter().map(|x| x.name.clone()).collect();
+        names.sort();
+        assert_eq!(names, ["back.jpg", "front.jpg"]);
+        let conflicts = d.conflicts(&app).expect("conflicts");
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].field, "fields.insured_year");
+        assert_eq!(conflicts[0].values.len(), 2);
+        assert!(d.list_applications(None).expect("list")[0].conflicted);
+    }
+    a.resolve_conflict(&app, "fields.insured_year", &FieldValue::Int(2027))
+        .expect("resolve");
+    assert!(a.conflicts(&app).expect("conflicts").is_empty());
+}
