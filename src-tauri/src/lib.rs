@@ -10,6 +10,7 @@
 
 mod commands;
 mod error;
+mod keystore;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -73,6 +74,8 @@ fn open_device<R: Runtime>(app: &mut tauri::App<R>) -> anyhow::Result<()> {
             doorstep_device::catalog::builtin().context("checking the built-in service catalog")?
         }
     };
+    let store = keystore::choose().context("choosing the keyring for the database key")?;
+    tracing::info!(store, "keyring chosen");
     let device = Device::open_with_catalog(&data_dir, catalog)
         .with_context(|| format!("opening the data folder {}", data_dir.display()))?;
     tracing::info!(actor = %device.actor_hex(), "device store open");

@@ -43,6 +43,9 @@ impl Driver {
                     &native_port.to_string(),
                 ])
                 .env("DOORSTEP_DATA_DIR", data_dir.join("app"))
+                // The database key goes to the kernel keyring of the private session that
+                // scripts/e2e.sh opens with `keyctl session -`, never a person's keyring.
+                .env("DOORSTEP_KEYRING", "keyutils")
                 .env("XDG_DATA_HOME", xdg("data")?)
                 .env("XDG_CONFIG_HOME", xdg("config")?)
                 .env("XDG_CACHE_HOME", xdg("cache")?)

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::{ActorId, AutoCommit};
-use doorstep_core::catalog::{Catalog, Eligibility, Text, Ymd};
+use doorstep_core::catalog::{Catalog, Eligibility, Text, Ymd, parse_ymd};
 use doorstep_core::conflict::{self, FieldConflict};
 use doorstep_core::history::{self, HistoryEntry};
 use doorstep_core::id_number::mask_tail;
@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::docs::{self, Loaded};
 use crate::error::DeviceError;
+use crate::secret::{self, DbKey};
 use crate::store::{self, Store};
 
 /// The database file inside the data folder.
@@ -89,7 +90,22 @@ impl Device {
             path: data_dir.to_owned(),
             source,
         })?;
-        let mut store = Store::open(&data_dir.join(DATABASE_FILE))?;
+        let path = data_dir.join(DATABASE_FILE);
+        let key = secret::load_or_create(data_dir, path.exists())?;
+        Device::open_with_key(data_dir, catalog, &key)
+    }
+
+    /// Opens the device's data with an explicit database key (which the caller keeps).
+    pub fn open_with_key(
+        data_dir: &Path,
+        catalog: Catalog,
+        key: &DbKey,
+    ) -> Result<Device, DeviceError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| DeviceError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let mut store = Store::open(&data_dir.join(DATABASE_FILE), key)?;
         let actor = match store.meta(ACTOR_KEY)? {
             Some(bytes) => ActorId::from(bytes),
             None => {
@@ -123,7 +139,7 @@ impl Device {
     pub fn services_for(&self, id: &DocId, today: Ymd) -> Result<Vec<ServiceOffer>, DeviceError> {
         let r = self.resident(id)?;
         let birth = parse_ymd(&r.birth_date).ok_or_else(|| {
-            DeviceError::Core(doorstep_core::CoreError::Malformed {
+            DeviceError::from(doorstep_core::CoreError::Malformed {
                 kind: resident::KIND,
                 reason: "birth_date is not a date".into(),
             })
@@ -636,12 +652,6 @@ fn prefix_range(prefix: &str) -> (String, String) {
     let mut hi = prefix.to_owned();
     hi.push(char::MAX);
     (prefix.to_owned(), hi)
-}
-
-/// `YYYY-MM-DD` as (year, month, day).
-fn parse_ymd(text: &str) -> Option<Ymd> {
-    let mut parts = text.splitn(3, '-').map(|p| p.parse::<u32>().ok());
-    Some((parts.next()??, parts.next()??, parts.next()??))
 }
 
 /// Today's date in UTC+8 (China Standard Time), where Doorstep is used.

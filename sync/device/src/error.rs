@@ -17,12 +17,18 @@ pub enum DeviceError {
     },
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
+    #[error("the database cannot be opened with this key")]
+    WrongKey,
+    #[error("the database exists but its key is not in the keyring")]
+    KeyMissing,
+    #[error("keyring: {0}")]
+    Keyring(String),
     #[error(
         "the database was written by a newer Doorstep (schema {found}, this build knows {known})"
     )]
     SchemaTooNew { found: i64, known: i64 },
     #[error(transparent)]
-    Catalog(#[from] doorstep_core::catalog::CatalogError),
+    Catalog(Box<doorstep_core::catalog::CatalogError>),
     #[error("catalog file {path} cannot be read: {source}")]
     CatalogFile {
         path: PathBuf,
@@ -52,17 +58,29 @@ pub enum DeviceError {
     #[error("the chosen value is not one of field {0}'s values")]
     NotAConflictValue(String),
     #[error(transparent)]
-    Core(CoreError),
+    Core(Box<CoreError>),
     #[error("automerge: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(Box<automerge::AutomergeError>),
 }
 
 impl From<CoreError> for DeviceError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::Invalid(fields) => DeviceError::Invalid(fields),
-            other => DeviceError::Core(other),
+            other => DeviceError::Core(Box::new(other)),
         }
+    }
+}
+
+impl From<automerge::AutomergeError> for DeviceError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        DeviceError::Automerge(Box::new(e))
+    }
+}
+
+impl From<doorstep_core::catalog::CatalogError> for DeviceError {
+    fn from(e: doorstep_core::catalog::CatalogError) -> Self {
+        DeviceError::Catalog(Box::new(e))
     }
 }
 
@@ -74,6 +92,9 @@ impl DeviceError {
             DeviceError::DataDir { .. } => "data_dir_unusable",
             DeviceError::Storage(e) if is_disk_full(e) => "disk_full",
             DeviceError::Storage(_) => "storage_failed",
+            DeviceError::WrongKey => "database_key_wrong",
+            DeviceError::KeyMissing => "database_key_missing",
+            DeviceError::Keyring(_) => "keyring_unavailable",
             DeviceError::SchemaTooNew { .. } => "schema_too_new",
             DeviceError::Catalog(_) | DeviceError::CatalogFile { .. } => "catalog_invalid",
             DeviceError::NotFound(_) => "not_found",

@@ -3,11 +3,15 @@
 //! Everything a field device does with records, offline: the SQLite store of Automerge
 //! documents ([`store`]) and the use-case API that the app shell wraps ([`Device`]).
 //! Every save that the volunteer is told is safe is committed with `synchronous=FULL`.
+//! The database is encrypted at rest (SQLCipher) with a random key kept in the keyring
+//! store the process chose ([`secret`]).
 //!
 //! ```
 //! use doorstep_core::resident::ResidentInput;
 //! use doorstep_device::Device;
 //!
+//! // The app uses the OS keyring; this example keeps the database key in memory.
+//! keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
 //! let dir = tempfile::tempdir().expect("temp dir");
 //! let mut device = Device::open(dir.path()).expect("open");
 //! let input = ResidentInput {
@@ -24,6 +28,7 @@ pub mod catalog;
 mod device;
 pub mod docs;
 pub mod error;
+pub mod secret;
 pub mod store;
 
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES};

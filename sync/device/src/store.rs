@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::error::DeviceError;
+use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 1;
@@ -125,10 +126,21 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, DeviceError> {
+    /// Opens (creating if needed) the encrypted database at `path` with `key` and brings
+    /// its schema up to date. A wrong key is [`DeviceError::WrongKey`].
+    pub fn open(path: &Path, key: &DbKey) -> Result<Store, DeviceError> {
         let mut conn = Connection::open(path)?;
+        // The key must come before anything else touches the file.
+        conn.pragma_update(None, "key", key.pragma_value().as_str())?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+                return Err(DeviceError::WrongKey);
+            }
+            other => drop(other?),
+        }
         // journal_mode answers with a row, so it is read rather than executed.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.execute_batch(
@@ -228,7 +240,8 @@ mod tests {
     #[test]
     fn opens_in_wal_with_full_sync_and_current_schema() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&dir.path().join("s.sqlite3")).expect("open");
+        let key = DbKey::generate().expect("key");
+        let store = Store::open(&dir.path().join("s.sqlite3"), &key).expect("open");
         let mode: String = store
             .conn()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -250,12 +263,14 @@ mod tests {
     fn refuses_a_database_from_a_newer_build() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("s.sqlite3");
-        drop(Store::open(&path).expect("open"));
-        let conn = Connection::open(&path).expect("raw open");
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        let key = DbKey::generate().expect("key");
+        let store = Store::open(&path, &key).expect("open");
+        store
+            .conn()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .expect("bump");
-        drop(conn);
-        let err = Store::open(&path).expect_err("newer schema");
+        drop(store);
+        let err = Store::open(&path, &key).expect_err("newer schema");
         assert_eq!(err.code(), "schema_too_new");
     }
 

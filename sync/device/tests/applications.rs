@@ -15,6 +15,26 @@ use doorstep_core::{DocId, Field};
 use doorstep_device::{DATABASE_FILE, Device, MAX_ATTACHMENT_BYTES, today_china};
 use tempfile::TempDir;
 
+/// Database keys go to an in-memory keyring in tests, never a person's keyring.
+fn mock_keyring() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
+    });
+}
+
+fn open_dir(path: &std::path::Path) -> Result<Device, doorstep_device::DeviceError> {
+    mock_keyring();
+    Device::open(path)
+}
+
+/// A raw connection to a device's encrypted database, for tests that inspect or damage it.
+fn raw_db(dir: &std::path::Path) -> doorstep_device::store::Store {
+    mock_keyring();
+    let key = doorstep_device::secret::load_or_create(dir, true).expect("key");
+    doorstep_device::store::Store::open(&dir.join(DATABASE_FILE), &key).expect("raw open")
+}
+
 fn resident(device: &mut Device, name: &str, first17: &str) -> DocId {
     let input = ResidentInput {
         name: name.into(),
@@ -26,7 +46,7 @@ fn resident(device: &mut Device, name: &str, first17: &str) -> DocId {
 
 fn open(volunteer: &str) -> (TempDir, Device) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut device = Device::open(dir.path()).expect("open");
+    let mut device = open_dir(dir.path()).expect("open");
     device.set_volunteer(volunteer).expect("volunteer");
     (dir, device)
 }
@@ -56,10 +76,14 @@ fn an_authorization_needs_a_stored_signature_and_a_valid_period() {
         valid_to: date_after(1),
         signature: "0".repeat(64),
     };
-    let err = device.record_authorization(&r, &input).expect_err("no blob");
+    let err = device
+        .record_authorization(&r, &input)
+        .expect_err("no blob");
     assert_eq!(field_code(&err), Some((None, "signature_missing")));
 
-    input.signature = device.store_blob(b"synthetic signature strokes").expect("blob");
+    input.signature = device
+        .store_blob(b"synthetic signature strokes")
+        .expect("blob");
     let mut bad = input.clone();
     bad.valid_to = date_after(9);
     bad.services = vec!["no_such_service".into()];
@@ -89,23 +113,37 @@ fn an_application_goes_from_draft_through_review_to_filed() {
         .expect_err("26 years old");
     assert_eq!(err.code(), "not_eligible");
     assert_eq!(
-        device.start_application(&young, "nope").expect_err("unknown").code(),
+        device
+            .start_application(&young, "nope")
+            .expect_err("unknown")
+            .code(),
         "service_unknown"
     );
 
     let old = resident(&mut device, "测试老", "11010119450815001");
-    let app = device.start_application(&old, "senior_allowance").expect("start");
-    assert_eq!(device.application(&app).expect("read").status, Status::Draft);
+    let app = device
+        .start_application(&old, "senior_allowance")
+        .expect("start");
+    assert_eq!(
+        device.application(&app).expect("read").status,
+        Status::Draft
+    );
 
     // Every field is checked against the catalog.
     let err = device
         .set_application_field(&app, "bank_account", &FieldValue::Int(5))
         .expect_err("wrong type");
-    assert_eq!(field_code(&err), Some((Some("bank_account".into()), "wrong_type")));
+    assert_eq!(
+        field_code(&err),
+        Some((Some("bank_account".into()), "wrong_type"))
+    );
     let err = device
         .set_application_field(&app, "bank_account", &text(&"9".repeat(31)))
         .expect_err("too long");
-    assert_eq!(field_code(&err), Some((Some("bank_account".into()), "text_too_long")));
+    assert_eq!(
+        field_code(&err),
+        Some((Some("bank_account".into()), "text_too_long"))
+    );
     assert_eq!(
         device
             .set_application_field(&app, "no_such_field", &text("x"))
@@ -126,7 +164,12 @@ fn an_application_goes_from_draft_through_review_to_filed() {
     missing.sort();
     assert_eq!(
         missing,
-        ["account_holder", "bank_account", "bank_card_photo", "household_registered_here"]
+        [
+            "account_holder",
+            "bank_account",
+            "bank_card_photo",
+            "household_registered_here"
+        ]
     );
 
     device
@@ -143,7 +186,10 @@ fn an_application_goes_from_draft_through_review_to_filed() {
         .attach_file(&app, "bank_card_photo", "card.jpg", "image/jpeg", &photo)
         .expect("attach");
     assert_eq!(device.blob(&sha).expect("blob"), photo);
-    assert_eq!(device.submit_application(&app).expect("submit"), Status::Submitted);
+    assert_eq!(
+        device.submit_application(&app).expect("submit"),
+        Status::Submitted
+    );
 
     // Submitted: locked for the volunteer.
     let err = device
@@ -152,7 +198,9 @@ fn an_application_goes_from_draft_through_review_to_filed() {
     assert_eq!(err.code(), "application_locked");
 
     // Returned with a comment, fixed, resubmitted, approved, filed.
-    let err = device.record_review(&app, EventKind::Returned, " ").expect_err("no comment");
+    let err = device
+        .record_review(&app, EventKind::Returned, " ")
+        .expect_err("no comment");
     assert_eq!(field_code(&err), Some((None, "review_text_required")));
     assert_eq!(
         device
@@ -164,9 +212,16 @@ fn an_application_goes_from_draft_through_review_to_filed() {
         .set_application_field(&app, "account_holder", &text("测试老人"))
         .expect("fix");
     device.submit_application(&app).expect("resubmit");
-    assert_eq!(device.record_review(&app, EventKind::Approved, "").expect("approve"), Status::Approved);
     assert_eq!(
-        device.record_review(&app, EventKind::Filed, "GOV-2026-000123").expect("file"),
+        device
+            .record_review(&app, EventKind::Approved, "")
+            .expect("approve"),
+        Status::Approved
+    );
+    assert_eq!(
+        device
+            .record_review(&app, EventKind::Filed, "GOV-2026-000123")
+            .expect("file"),
         Status::Filed
     );
     let read = device.application(&app).expect("read");
@@ -186,22 +241,37 @@ fn an_application_goes_from_draft_through_review_to_filed() {
     let listed = device.list_applications(Some(&old)).expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, "filed");
-    assert!(device.list_applications(Some(&young)).expect("list").is_empty());
+    assert!(
+        device
+            .list_applications(Some(&young))
+            .expect("list")
+            .is_empty()
+    );
 }
 
 #[test]
 fn attachments_are_stored_once_and_size_limited() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut device = Device::open(dir.path()).expect("open");
+    let mut device = open_dir(dir.path()).expect("open");
     let r = resident(&mut device, "测试", "11010119450815001");
-    let a = device.start_application(&r, "medical_insurance").expect("start");
-    let b = device.start_application(&r, "minimum_living_allowance").expect("start");
+    let a = device
+        .start_application(&r, "medical_insurance")
+        .expect("start");
+    let b = device
+        .start_application(&r, "minimum_living_allowance")
+        .expect("start");
     let photo = vec![7u8; 200_000];
     let s1 = device
         .attach_file(&a, "id_card_photo", "id.jpg", "image/jpeg", &photo)
         .expect("attach a");
     let s2 = device
-        .attach_file(&b, "household_register_photo", "hr.jpg", "image/jpeg", &photo)
+        .attach_file(
+            &b,
+            "household_register_photo",
+            "hr.jpg",
+            "image/jpeg",
+            &photo,
+        )
         .expect("attach b");
     assert_eq!(s1, s2);
 
@@ -220,10 +290,14 @@ fn attachments_are_stored_once_and_size_limited() {
     let err = device
         .attach_file(&a, "selfie", "x.jpg", "image/jpeg", b"x")
         .expect_err("slot");
-    assert_eq!(field_code(&err), Some((Some("selfie".into()), "attachment_slot_unknown")));
+    assert_eq!(
+        field_code(&err),
+        Some((Some("selfie".into()), "attachment_slot_unknown"))
+    );
     drop(device);
 
-    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("raw");
+    let store = raw_db(dir.path());
+    let conn = store.conn();
     let blobs: i64 = conn
         .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
         .expect("count");
@@ -237,7 +311,8 @@ fn two_devices_editing_one_application_keep_every_attachment_and_show_conflicts(
     let r = resident(&mut a, "测试", "11010119450815001");
     let app = a.start_application(&r, "medical_insurance").expect("start");
     for id in [&r, &app] {
-        b.merge_record(id, &a.export_record(id).expect("export")).expect("merge");
+        b.merge_record(id, &a.export_record(id).expect("export"))
+            .expect("merge");
     }
     a.attach_file(&app, "id_card_photo", "front.jpg", "image/jpeg", b"front")
         .expect("attach a");

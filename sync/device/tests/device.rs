@@ -14,6 +14,26 @@ use doorstep_device::docs::COMPACT_AFTER;
 use doorstep_device::{DATABASE_FILE, Device};
 use tempfile::TempDir;
 
+/// Database keys go to an in-memory keyring in tests, never a person's keyring.
+fn mock_keyring() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
+    });
+}
+
+fn open_dir(path: &std::path::Path) -> Result<Device, doorstep_device::DeviceError> {
+    mock_keyring();
+    Device::open(path)
+}
+
+/// A raw connection to a device's encrypted database, for tests that inspect or damage it.
+fn raw_db(dir: &std::path::Path) -> doorstep_device::store::Store {
+    mock_keyring();
+    let key = doorstep_device::secret::load_or_create(dir, true).expect("key");
+    doorstep_device::store::Store::open(&dir.join(DATABASE_FILE), &key).expect("raw open")
+}
+
 fn input(name: &str, first17: &str, phone: &str) -> ResidentInput {
     ResidentInput {
         name: name.into(),
@@ -25,7 +45,7 @@ fn input(name: &str, first17: &str, phone: &str) -> ResidentInput {
 
 fn open_device(volunteer: &str) -> (TempDir, Device) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut device = Device::open(dir.path()).expect("open");
+    let mut device = open_dir(dir.path()).expect("open");
     device.set_volunteer(volunteer).expect("volunteer");
     (dir, device)
 }
@@ -52,13 +72,13 @@ fn exchange(a: &mut Device, b: &mut Device, id: &DocId) {
 fn a_registered_resident_survives_reopening() {
     let dir = tempfile::tempdir().expect("temp dir");
     let id = {
-        let mut device = Device::open(dir.path()).expect("open");
+        let mut device = open_dir(dir.path()).expect("open");
         let mut form = input("测试丙", "11010119450815001", "13800138000");
         form.address = "测试村 3 组".into();
         device.register_resident(&form).expect("register").id
     };
     assert!(dir.path().join(DATABASE_FILE).is_file());
-    let device = Device::open(dir.path()).expect("reopen");
+    let device = open_dir(dir.path()).expect("reopen");
     let list = device.list_residents().expect("list");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].id, id);
@@ -75,9 +95,9 @@ fn a_registered_resident_survives_reopening() {
 fn the_actor_is_stable_per_data_folder_and_distinct_between_folders() {
     let a = tempfile::tempdir().expect("temp dir");
     let b = tempfile::tempdir().expect("temp dir");
-    let first = Device::open(a.path()).expect("open").actor_hex();
-    assert_eq!(Device::open(a.path()).expect("reopen").actor_hex(), first);
-    assert_ne!(Device::open(b.path()).expect("open").actor_hex(), first);
+    let first = open_dir(a.path()).expect("open").actor_hex();
+    assert_eq!(open_dir(a.path()).expect("reopen").actor_hex(), first);
+    assert_ne!(open_dir(b.path()).expect("open").actor_hex(), first);
 }
 
 #[test]
@@ -311,7 +331,7 @@ fn search_finds_by_name_pinyin_and_number_suffixes() {
 fn a_corrupt_record_is_quarantined_and_the_rest_keeps_working() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (bad, good) = {
-        let mut device = Device::open(dir.path()).expect("open");
+        let mut device = open_dir(dir.path()).expect("open");
         let bad = device
             .register_resident(&input("测试坏", "11010119450815001", ""))
             .expect("register")
@@ -323,14 +343,15 @@ fn a_corrupt_record_is_quarantined_and_the_rest_keeps_working() {
         (bad, good)
     };
     {
-        let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("raw");
+        let store = raw_db(dir.path());
+        let conn = store.conn();
         conn.execute(
             "UPDATE chunks SET bytes = substr(bytes, 1, length(bytes) / 2) WHERE doc_id = ?1",
             [bad.as_str()],
         )
         .expect("damage");
     }
-    let mut device = Device::open(dir.path()).expect("reopen");
+    let mut device = open_dir(dir.path()).expect("reopen");
     let err = device.resident(&bad).expect_err("corrupt");
     assert_eq!(err.code(), "record_quarantined");
     // Still quarantined on the next attempt, and the rest works.
@@ -348,7 +369,7 @@ fn a_corrupt_record_is_quarantined_and_the_rest_keeps_working() {
 fn many_edits_are_compacted_without_losing_any() {
     let dir = tempfile::tempdir().expect("temp dir");
     let id = {
-        let mut device = Device::open(dir.path()).expect("open");
+        let mut device = open_dir(dir.path()).expect("open");
         let mut form = input("测试", "11010119450815001", "");
         let id = device.register_resident(&form).expect("register").id;
         for n in 0..(COMPACT_AFTER + 8) {
@@ -357,7 +378,8 @@ fn many_edits_are_compacted_without_losing_any() {
         }
         id
     };
-    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("raw");
+    let store = raw_db(dir.path());
+    let conn = store.conn();
     let chunks: i64 = conn
         .query_row(
             "SELECT count(*) FROM chunks WHERE doc_id = ?1",
@@ -366,7 +388,7 @@ fn many_edits_are_compacted_without_losing_any() {
         )
         .expect("count");
     assert!(chunks < COMPACT_AFTER, "{chunks} chunks left");
-    let device = Device::open(dir.path()).expect("reopen");
+    let device = open_dir(dir.path()).expect("reopen");
     assert_eq!(
         device.resident(&id).expect("read").address,
         format!("测试路 {} 号", COMPACT_AFTER + 7)

@@ -3,6 +3,14 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
 use doorstep_device::{DATABASE_FILE, Device};
 
+/// Database keys go to an in-memory keyring in tests, never a person's keyring.
+fn mock_keyring() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
+    });
+}
+
 fn synthetic(n: u32) -> ResidentInput {
     ResidentInput {
         name: format!("测试{n:03}"),
@@ -14,6 +22,7 @@ fn synthetic(n: u32) -> ResidentInput {
 
 #[test]
 fn many_residents_survive_reopening_newest_first() -> anyhow::Result<()> {
+    mock_keyring();
     let dir = tempfile::tempdir()?;
     {
         let mut device = Device::open(dir.path())?;
@@ -38,6 +47,7 @@ fn many_residents_survive_reopening_newest_first() -> anyhow::Result<()> {
 
 #[test]
 fn a_refused_registration_leaves_the_store_unchanged_after_reopening() -> anyhow::Result<()> {
+    mock_keyring();
     let dir = tempfile::tempdir()?;
     {
         let mut device = Device::open(dir.path())?;
