@@ -34,6 +34,11 @@ impl DbKey {
         Ok(DbKey(bytes))
     }
 
+    /// A key from its 32 bytes (a key unwrapped from elsewhere, or a fixed test key).
+    pub fn from_bytes(bytes: [u8; 32]) -> DbKey {
+        DbKey(Zeroizing::new(bytes))
+    }
+
     fn from_slice(bytes: &[u8]) -> Option<DbKey> {
         let array: [u8; 32] = bytes.try_into().ok()?;
         Some(DbKey(Zeroizing::new(array)))
