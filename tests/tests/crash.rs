@@ -122,12 +122,18 @@ fn every_acknowledged_save_survives_sigkill() {
                 .trim_end_matches(" 号")
                 .parse()
                 .unwrap_or_else(|_| panic!("round {round}, seed {seed}: address lost"));
-            assert!(found >= *n, "round {round}, seed {seed}: acknowledged edit {n} lost");
+            assert!(
+                found >= *n,
+                "round {round}, seed {seed}: acknowledged edit {n} lost"
+            );
         }
     }
     eprintln!(
         "crash test: {rounds} kills, {acked_total} acknowledged saves, {} residents, all present",
         registered.len()
     );
-    assert!(acked_total > rounds as usize, "the writer barely saved anything");
+    assert!(
+        acked_total > rounds as usize,
+        "the writer barely saved anything"
+    );
 }

@@ -26,9 +26,13 @@ fn synthetic_id(n: u64) -> anyhow::Result<String> {
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().context("usage: crash-writer <data dir> <first n>")?);
+    let dir = PathBuf::from(
+        args.next()
+            .context("usage: crash-writer <data dir> <first n>")?,
+    );
     let first: u64 = args.next().context("missing <first n>")?.parse()?;
-    let mut device = Device::open_with_key(&dir, catalog::builtin()?, &DbKey::from_bytes(TEST_KEY))?;
+    let mut device =
+        Device::open_with_key(&dir, catalog::builtin()?, &DbKey::from_bytes(TEST_KEY))?;
     let mut out = std::io::stdout().lock();
     let mut last = device.list_residents()?.first().map(|r| r.id.clone());
     for n in first.. {
