@@ -227,6 +227,7 @@ impl Device {
         docs::save_changes(&tx, id, &mut loaded, now)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
+        self.cache.borrow_mut().put(id, &loaded.doc);
         Ok(sha)
     }
 
@@ -368,7 +369,7 @@ impl Device {
     }
 
     pub(crate) fn load_kind(&self, id: &DocId, kind: &str) -> Result<Loaded, DeviceError> {
-        let loaded = docs::load(&self.store, id, &self.actor)?;
+        let loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
         if doorstep_core::value::text(&loaded.doc, "kind")? != kind {
             return Err(DeviceError::NotFound(id.to_string()));
         }

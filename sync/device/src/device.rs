@@ -2,6 +2,7 @@
 //! a volunteer does, validated by doorstep-core and saved durably (one transaction,
 //! `synchronous=FULL`) before it returns.
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,7 +20,7 @@ use doorstep_core::{application, authorization};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
-use crate::docs::{self, Loaded};
+use crate::docs::{self, DocCache, Loaded};
 use crate::error::DeviceError;
 use crate::secret::{self, DbKey};
 use crate::store::{self, Store};
@@ -75,6 +76,7 @@ pub struct Device {
     pub(crate) actor: ActorId,
     pub(crate) volunteer: String,
     pub(crate) catalog: Catalog,
+    pub(crate) cache: RefCell<DocCache>,
 }
 
 impl Device {
@@ -126,6 +128,7 @@ impl Device {
             actor,
             volunteer,
             catalog,
+            cache: RefCell::new(DocCache::default()),
         })
     }
 
@@ -203,6 +206,44 @@ impl Device {
         Ok(summary)
     }
 
+    /// Registers many residents in one transaction (a roster import): all or none.
+    /// Each input is validated as in [`Device::register_resident`]; the first refusal
+    /// is returned with its position, and nothing is saved.
+    pub fn register_residents(
+        &mut self,
+        inputs: &[ResidentInput],
+    ) -> Result<Vec<ResidentSummary>, (usize, DeviceError)> {
+        let now = now_ms();
+        let mut docs = Vec::with_capacity(inputs.len());
+        let mut seen = std::collections::HashSet::new();
+        for (i, input) in inputs.iter().enumerate() {
+            let valid = input.validate().map_err(|e| (i, e.into()))?;
+            self.refuse_duplicate_id(&valid, None).map_err(|e| (i, e))?;
+            if !seen.insert(valid.id_number.as_str().to_owned()) {
+                let mut errors = FieldErrors::default();
+                errors.push(Field::IdNumber, "id_duplicate");
+                return Err((i, DeviceError::Invalid(errors)));
+            }
+            let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+            resident::write_new(&mut doc, &valid, now).map_err(|e| (i, e.into()))?;
+            self.note("register_resident").commit(&mut doc, now);
+            docs.push((new_doc_id(), doc));
+        }
+        let tx = self.store.transaction().map_err(|e| (0, e))?;
+        let mut out = Vec::with_capacity(docs.len());
+        for (i, (id, doc)) in docs.iter_mut().enumerate() {
+            docs::insert_new(&tx, id, resident::KIND, doc, now).map_err(|e| (i, e))?;
+            out.push(project_resident(&tx, id, doc, now).map_err(|e| (i, e))?);
+        }
+        tx.commit().map_err(|e| (0, e.into()))?;
+        Ok(out)
+    }
+
+    /// The underlying store, for diagnostics and benchmarks.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Edits a resident: only the fields that differ are written, so edits of other fields
     /// on other devices merge without conflict.
     pub fn update_resident(
@@ -277,11 +318,15 @@ impl Device {
                 collect_summaries(stmt.query_map(params![lo, hi, limit], summary_row)?)
             }
             Query::Name(text) => {
+                // Candidates through the gram index (the first one or two characters),
+                // then the whole text checked on each.
+                let gram: String = text.chars().take(2).collect();
                 let mut stmt = conn.prepare_cached(&format!(
-                    "{select} WHERE instr(r.name, ?1) > 0
-                     ORDER BY instr(r.name, ?1), r.created_at DESC LIMIT ?2"
+                    "{select} WHERE r.doc_id IN (SELECT doc_id FROM resident_grams WHERE gram = ?1)
+                       AND instr(r.name, ?2) > 0
+                     ORDER BY instr(r.name, ?2), r.created_at DESC LIMIT ?3"
                 ))?;
-                collect_summaries(stmt.query_map(params![text, limit], summary_row)?)
+                collect_summaries(stmt.query_map(params![gram, text, limit], summary_row)?)
             }
         }
     }
@@ -294,7 +339,7 @@ impl Device {
 
     /// Every change of a record: who, when, which fields from what to what.
     pub fn history(&self, id: &DocId) -> Result<Vec<HistoryEntry>, DeviceError> {
-        let mut loaded = docs::load(&self.store, id, &self.actor)?;
+        let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
         let fields = self.tracked_fields(&loaded.doc)?;
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         Ok(history::history(&mut loaded.doc, &fields)?)
@@ -302,7 +347,7 @@ impl Device {
 
     /// The fields of a record holding concurrent values, each value with its author.
     pub fn conflicts(&self, id: &DocId) -> Result<Vec<FieldConflict>, DeviceError> {
-        let mut loaded = docs::load(&self.store, id, &self.actor)?;
+        let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
         let fields = self.tracked_fields(&loaded.doc)?;
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         Ok(conflict::conflicts(&mut loaded.doc, &fields)?)
@@ -316,7 +361,7 @@ impl Device {
         field: &str,
         chosen: &FieldValue,
     ) -> Result<(), DeviceError> {
-        let mut loaded = docs::load(&self.store, id, &self.actor)?;
+        let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
         if !self.tracked_fields(&loaded.doc)?.iter().any(|f| f == field) {
             return Err(DeviceError::NoConflict(field.to_owned()));
         }
@@ -391,6 +436,7 @@ impl Device {
         docs::save_changes(&tx, id, loaded, now)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
+        self.cache.borrow_mut().put(id, &loaded.doc);
         Ok(())
     }
 }
@@ -449,7 +495,7 @@ pub(crate) fn project(
 impl Device {
     /// The whole record as Automerge bytes, for another replica to merge.
     pub fn export_record(&self, id: &DocId) -> Result<Vec<u8>, DeviceError> {
-        let mut loaded = docs::load(&self.store, id, &self.actor)?;
+        let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
         Ok(loaded.doc.save())
     }
 
@@ -466,7 +512,7 @@ impl Device {
         }
         let now = now_ms();
         let existing = if self.record_exists(id)? {
-            Some(docs::load(&self.store, id, &self.actor)?)
+            Some(docs::load(&self.store, &self.cache, id, &self.actor)?)
         } else {
             None
         };
@@ -493,6 +539,7 @@ impl Device {
         docs::save_changes(&tx, id, &mut loaded, now)?;
         let conflicted = project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
+        self.cache.borrow_mut().put(id, &loaded.doc);
         Ok(MergeOutcome {
             created,
             new_changes,
@@ -514,7 +561,7 @@ impl Device {
     }
 
     pub(crate) fn load_resident(&self, id: &DocId) -> Result<Loaded, DeviceError> {
-        let loaded = docs::load(&self.store, id, &self.actor)?;
+        let loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
         let kind = value::text(&loaded.doc, "kind")?;
         if kind != resident::KIND {
             return Err(DeviceError::NotFound(id.to_string()));
@@ -532,6 +579,7 @@ impl Device {
         docs::save_changes(&tx, id, loaded, now)?;
         let summary = project_resident(&tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
+        self.cache.borrow_mut().put(id, &loaded.doc);
         Ok(summary)
     }
 
@@ -594,6 +642,19 @@ fn project_resident(
         ],
     )?;
     tx.execute("DELETE FROM resident_keys WHERE doc_id = ?1", [id.as_str()])?;
+    tx.execute(
+        "DELETE FROM resident_grams WHERE doc_id = ?1",
+        [id.as_str()],
+    )?;
+    let chars: Vec<char> = r.name.chars().collect();
+    let singles = chars.iter().map(|c| c.to_string());
+    let pairs = chars.windows(2).map(|w| w.iter().collect::<String>());
+    for gram in singles.chain(pairs) {
+        tx.execute(
+            "INSERT OR IGNORE INTO resident_grams (gram, doc_id) VALUES (?1, ?2)",
+            params![gram, id.as_str()],
+        )?;
+    }
     let (initials, full) = search::name_keys(&r.name);
     for key in initials
         .split(' ')

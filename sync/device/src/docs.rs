@@ -16,6 +16,46 @@ use crate::store::{self, ChunkKind, Store};
 
 /// Incremental chunks a record may gather before they are compacted into a snapshot.
 pub const COMPACT_AFTER: i64 = 32;
+/// Documents kept decoded in memory.
+pub const CACHE_DOCS: usize = 256;
+
+/// Heads as stored in `docs.heads`: sorted hex, comma-separated.
+pub fn heads_text(heads: &[ChangeHash]) -> String {
+    let mut hex: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    hex.sort();
+    hex.join(",")
+}
+
+/// Recently used documents, decoded. An entry is used only while its heads equal the
+/// heads the database records for the document, so a stale entry can never be used.
+#[derive(Debug, Default)]
+pub struct DocCache {
+    docs: std::collections::HashMap<DocId, (String, AutoCommit)>,
+    order: std::collections::VecDeque<DocId>,
+}
+
+impl DocCache {
+    fn get(&self, id: &DocId, heads: &str) -> Option<AutoCommit> {
+        match self.docs.get(id) {
+            Some((h, doc)) if h == heads => Some(doc.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers `doc` as the current state of `id`.
+    pub fn put(&mut self, id: &DocId, doc: &AutoCommit) {
+        let mut doc = doc.clone();
+        let heads = heads_text(&doc.get_heads());
+        if self.docs.insert(id.clone(), (heads, doc)).is_none() {
+            self.order.push_back(id.clone());
+            while self.order.len() > CACHE_DOCS {
+                if let Some(old) = self.order.pop_front() {
+                    self.docs.remove(&old);
+                }
+            }
+        }
+    }
+}
 
 /// A record loaded for editing: the document and the heads it was loaded at.
 #[derive(Debug)]
@@ -26,25 +66,38 @@ pub struct Loaded {
 
 /// Loads a record's document from its chunks, with `actor` for new changes.
 /// A record whose chunks cannot be read is quarantined and reported as corrupt.
-pub fn load(store: &Store, id: &DocId, actor: &ActorId) -> Result<Loaded, DeviceError> {
-    let quarantined: Option<Option<String>> = store
+pub fn load(
+    store: &Store,
+    cache: &std::cell::RefCell<DocCache>,
+    id: &DocId,
+    actor: &ActorId,
+) -> Result<Loaded, DeviceError> {
+    let row: Option<(Option<String>, String)> = store
         .conn()
         .query_row(
-            "SELECT quarantined FROM docs WHERE doc_id = ?1",
+            "SELECT quarantined, heads FROM docs WHERE doc_id = ?1",
             [id.as_str()],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    match quarantined {
+    let stored_heads = match row {
         None => return Err(DeviceError::NotFound(id.to_string())),
-        Some(Some(_)) => return Err(DeviceError::Quarantined(id.to_string())),
-        Some(None) => {}
+        Some((Some(_), _)) => return Err(DeviceError::Quarantined(id.to_string())),
+        Some((None, heads)) => heads,
+    };
+    if let Some(mut doc) = cache.borrow().get(id, &stored_heads) {
+        doc.set_actor(actor.clone());
+        let heads = doc.get_heads();
+        return Ok(Loaded { doc, heads });
     }
     let chunks = store.chunks(id.as_str())?;
     match assemble(&chunks) {
         Ok(mut doc) => {
             doc.set_actor(actor.clone());
             let heads = doc.get_heads();
+            if heads_text(&heads) == stored_heads {
+                cache.borrow_mut().put(id, &doc);
+            }
             Ok(Loaded { doc, heads })
         }
         Err(reason) => {
@@ -81,11 +134,12 @@ pub fn insert_new(
     doc: &mut AutoCommit,
     now_ms: i64,
 ) -> Result<(), DeviceError> {
-    tx.execute(
-        "INSERT INTO docs (doc_id, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-        params![id.as_str(), kind, now_ms],
-    )?;
     let heads = doc.get_heads();
+    tx.execute(
+        "INSERT INTO docs (doc_id, kind, created_at, updated_at, heads)
+         VALUES (?1, ?2, ?3, ?3, ?4)",
+        params![id.as_str(), kind, now_ms, heads_text(&heads)],
+    )?;
     store::put_chunk(
         tx,
         id.as_str(),
@@ -111,8 +165,8 @@ pub fn save_changes(
     let key = hex::encode(Sha256::digest(&bytes));
     store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;
     tx.execute(
-        "UPDATE docs SET updated_at = ?2 WHERE doc_id = ?1",
-        params![id.as_str(), now_ms],
+        "UPDATE docs SET updated_at = ?2, heads = ?3 WHERE doc_id = ?1",
+        params![id.as_str(), now_ms, heads_text(&loaded.doc.get_heads())],
     )?;
     let incremental: i64 = tx.query_row(
         "SELECT count(*) FROM chunks WHERE doc_id = ?1 AND kind = 'incremental'",

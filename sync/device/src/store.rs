@@ -30,6 +30,8 @@ const MIGRATIONS: &[&str] = &[
         kind        TEXT NOT NULL,
         created_at  INTEGER NOT NULL,
         updated_at  INTEGER NOT NULL,
+        -- the document's heads after the last save (sorted hex, comma-separated)
+        heads       TEXT NOT NULL DEFAULT '',
         -- a record whose bytes cannot be loaded is set aside, not deleted
         quarantined TEXT
      ) WITHOUT ROWID;
@@ -64,6 +66,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (key, doc_id)
      ) WITHOUT ROWID;
      CREATE INDEX resident_keys_by_doc ON resident_keys(doc_id);
+     -- every character and every pair of adjacent characters of names, so that part of
+     -- a name is found through an index rather than by scanning every resident
+     CREATE TABLE resident_grams (
+        gram   TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES docs(doc_id),
+        PRIMARY KEY (gram, doc_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX resident_grams_by_doc ON resident_grams(doc_id);
      -- attachments: content-addressed, stored once however often attached
      CREATE TABLE blobs (
         sha256     TEXT PRIMARY KEY,

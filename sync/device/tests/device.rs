@@ -430,3 +430,75 @@ fn services_are_offered_by_eligibility_with_reasons() {
     assert_eq!(dibao.eligibility.to_confirm.len(), 1);
     assert_eq!(device.services_for(&old, today).expect("all").len(), 6);
 }
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_saves_nothing() {
+    let (_dir, mut device) = open_device("志愿者");
+    let first = device
+        .register_resident(&input("测试", "11010119450815001", ""))
+        .expect("register");
+    // Cap the database at its current size: the next page it needs is refused, as on a
+    // full disk (SQLITE_FULL).
+    let pages: i64 = device
+        .store()
+        .conn()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .expect("pages");
+    device
+        .store()
+        .conn()
+        .pragma_update(None, "max_page_count", pages)
+        .expect("cap");
+    let mut big = input("测试满", "32010620000229456", "");
+    big.address = "测".repeat(190);
+    let mut failed = None;
+    for n in 0..200 {
+        big.id_number =
+            IdNumber::complete(&format!("320106200002{:05}", 29000 + n)).expect("17 digits");
+        if let Err(e) = device.register_resident(&big) {
+            failed = Some(e);
+            break;
+        }
+    }
+    let err = failed.expect("the capped database fills up");
+    assert_eq!(err.code(), "disk_full");
+    let listed = device.list_residents().expect("list");
+    assert!(
+        listed.iter().all(|r| device.resident(&r.id).is_ok()),
+        "no half-written record"
+    );
+    assert_eq!(device.resident(&first.id).expect("first").name, "测试");
+    // With space again, saving works.
+    device
+        .store()
+        .conn()
+        .pragma_update(None, "max_page_count", 1_073_741_823i64)
+        .expect("uncap");
+    device
+        .register_resident(&input("测试后", "44030419800101123", ""))
+        .expect("register after");
+}
+
+#[test]
+fn a_roster_is_registered_all_or_nothing() {
+    let (_dir, mut device) = open_device("志愿者");
+    let good: Vec<ResidentInput> = (0..20)
+        .map(|n| input(&format!("测试{n}"), &format!("44030419800101{n:03}"), ""))
+        .collect();
+    let mut with_bad = good.clone();
+    with_bad[7].name.clear();
+    let (at, err) = device
+        .register_residents(&with_bad)
+        .expect_err("one bad row");
+    assert_eq!(at, 7);
+    assert_eq!(err.code(), "invalid_input");
+    assert!(device.list_residents().expect("list").is_empty());
+    let mut duplicated = good.clone();
+    duplicated[12].id_number = duplicated[3].id_number.clone();
+    let (at, _) = device
+        .register_residents(&duplicated)
+        .expect_err("duplicate");
+    assert_eq!(at, 12);
+    assert_eq!(device.register_residents(&good).expect("roster").len(), 20);
+    assert_eq!(device.search_residents("测试7").expect("search").len(), 1);
+}
