@@ -317,9 +317,19 @@ impl Device {
                 ))?;
                 collect_summaries(stmt.query_map(params![lo, hi, limit], summary_row)?)
             }
+            Query::Name(text) if text.chars().count() <= 2 => {
+                // The whole query is a gram: its index entries are already in result order.
+                let mut stmt = conn.prepare_cached(&format!(
+                    "{select} JOIN (SELECT doc_id, pos, created_at FROM resident_grams
+                                    WHERE gram = ?1 ORDER BY pos, created_at DESC LIMIT ?2) g
+                       ON g.doc_id = r.doc_id
+                     ORDER BY g.pos, g.created_at DESC"
+                ))?;
+                collect_summaries(stmt.query_map(params![text, limit], summary_row)?)
+            }
             Query::Name(text) => {
-                // Candidates through the gram index (the first one or two characters),
-                // then the whole text checked on each.
+                // Candidates through the first two characters' gram, then the whole text
+                // checked on each.
                 let gram: String = text.chars().take(2).collect();
                 let mut stmt = conn.prepare_cached(&format!(
                     "{select} WHERE r.doc_id IN (SELECT doc_id FROM resident_grams WHERE gram = ?1)
@@ -618,6 +628,13 @@ fn project_resident(
 ) -> Result<ResidentSummary, DeviceError> {
     let r = resident::read(doc)?;
     let conflicted = conflict::has_conflicts(doc, resident::FIELDS)?;
+    let stored_name: Option<String> = tx
+        .query_row(
+            "SELECT name FROM residents WHERE doc_id = ?1",
+            [id.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?;
     tx.execute(
         "INSERT INTO residents (doc_id, name, id_number, id_rev, phone, phone_rev, gender,
                                 birth_date, conflicted, created_at, updated_at)
@@ -641,30 +658,8 @@ fn project_resident(
             now
         ],
     )?;
-    tx.execute("DELETE FROM resident_keys WHERE doc_id = ?1", [id.as_str()])?;
-    tx.execute(
-        "DELETE FROM resident_grams WHERE doc_id = ?1",
-        [id.as_str()],
-    )?;
-    let chars: Vec<char> = r.name.chars().collect();
-    let singles = chars.iter().map(|c| c.to_string());
-    let pairs = chars.windows(2).map(|w| w.iter().collect::<String>());
-    for gram in singles.chain(pairs) {
-        tx.execute(
-            "INSERT OR IGNORE INTO resident_grams (gram, doc_id) VALUES (?1, ?2)",
-            params![gram, id.as_str()],
-        )?;
-    }
-    let (initials, full) = search::name_keys(&r.name);
-    for key in initials
-        .split(' ')
-        .chain(full.split(' '))
-        .filter(|k| !k.is_empty())
-    {
-        tx.execute(
-            "INSERT OR IGNORE INTO resident_keys (key, doc_id) VALUES (?1, ?2)",
-            params![key, id.as_str()],
-        )?;
+    if stored_name.as_deref() != Some(r.name.as_str()) {
+        index_name(tx, id, &r.name, r.created_at)?;
     }
     Ok(ResidentSummary {
         id: id.clone(),
@@ -674,6 +669,45 @@ fn project_resident(
         conflicted,
         created_at: r.created_at,
     })
+}
+
+/// Rewrites the search keys of a resident's name: pinyin keys and character grams.
+fn index_name(
+    tx: &Transaction<'_>,
+    id: &DocId,
+    name: &str,
+    created_at: i64,
+) -> Result<(), DeviceError> {
+    tx.execute("DELETE FROM resident_keys WHERE doc_id = ?1", [id.as_str()])?;
+    tx.execute(
+        "DELETE FROM resident_grams WHERE doc_id = ?1",
+        [id.as_str()],
+    )?;
+    // Each gram once, at its first position (what instr() would answer).
+    let chars: Vec<char> = name.chars().collect();
+    let mut first_pos: std::collections::BTreeMap<String, usize> =
+        std::collections::BTreeMap::new();
+    for (i, c) in chars.iter().enumerate() {
+        first_pos.entry(c.to_string()).or_insert(i);
+        if let Some(next) = chars.get(i + 1) {
+            first_pos.entry(format!("{c}{next}")).or_insert(i);
+        }
+    }
+    for (gram, pos) in first_pos {
+        tx.execute(
+            "INSERT OR IGNORE INTO resident_grams (gram, pos, created_at, doc_id)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![gram, pos as i64, created_at, id.as_str()],
+        )?;
+    }
+    let (initials, full) = search::name_keys(name);
+    for key in initials.split(' ').chain(full.split(' ')).filter(|k| !k.is_empty()) {
+        tx.execute(
+            "INSERT OR IGNORE INTO resident_keys (key, doc_id) VALUES (?1, ?2)",
+            params![key, id.as_str()],
+        )?;
+    }
+    Ok(())
 }
 
 type SummaryRow = (String, String, String, String, bool, i64);

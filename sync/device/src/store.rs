@@ -68,10 +68,14 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX resident_keys_by_doc ON resident_keys(doc_id);
      -- every character and every pair of adjacent characters of names, so that part of
      -- a name is found through an index rather than by scanning every resident
+     -- (first position in the name, newest first), so that the first page of a one- or
+     -- two-character search is read straight from the index
      CREATE TABLE resident_grams (
-        gram   TEXT NOT NULL,
-        doc_id TEXT NOT NULL REFERENCES docs(doc_id),
-        PRIMARY KEY (gram, doc_id)
+        gram       TEXT NOT NULL,
+        pos        INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        doc_id     TEXT NOT NULL REFERENCES docs(doc_id),
+        PRIMARY KEY (gram, pos, created_at DESC, doc_id)
      ) WITHOUT ROWID;
      CREATE INDEX resident_grams_by_doc ON resident_grams(doc_id);
      -- attachments: content-addressed, stored once however often attached

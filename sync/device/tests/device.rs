@@ -298,33 +298,31 @@ fn search_finds_by_name_pinyin_and_number_suffixes() {
     device
         .register_resident(&input("张三", "11010119450815001", "13800001234"))
         .expect("register");
-    device
+    let lisi = device
         .register_resident(&input("李四", "32010620000229456", "13900005678"))
-        .expect("register");
+        .expect("register")
+        .id;
     device
         .register_resident(&input("张小红", "44030419800101123", ""))
         .expect("register");
-    let names = |q: &str| -> Vec<String> {
-        let mut n: Vec<String> = device
-            .search_residents(q)
-            .expect("search")
-            .into_iter()
-            .map(|r| r.name)
-            .collect();
-        n.sort();
-        n
-    };
-    assert_eq!(names("张"), ["张三", "张小红"]);
-    assert_eq!(names("小红"), ["张小红"]);
-    assert_eq!(names("zs"), ["张三"]);
-    assert_eq!(names("ZS"), ["张三"]);
-    assert_eq!(names("zhangsan"), ["张三"]);
-    assert_eq!(names("zhang"), ["张三", "张小红"]);
-    assert_eq!(names("zxh"), ["张小红"]);
-    assert_eq!(names("0014"), ["张三"]);
-    assert_eq!(names("5678"), ["李四"]);
-    assert_eq!(names("wangwu"), Vec::<String>::new());
-    assert_eq!(names(" ").len(), 3);
+    assert_eq!(names(&device, "张"), ["张三", "张小红"]);
+    assert_eq!(names(&device, "小红"), ["张小红"]);
+    assert_eq!(names(&device, "zs"), ["张三"]);
+    assert_eq!(names(&device, "ZS"), ["张三"]);
+    assert_eq!(names(&device, "zhangsan"), ["张三"]);
+    assert_eq!(names(&device, "zhang"), ["张三", "张小红"]);
+    assert_eq!(names(&device, "zxh"), ["张小红"]);
+    assert_eq!(names(&device, "0014"), ["张三"]);
+    assert_eq!(names(&device, "5678"), ["李四"]);
+    assert_eq!(names(&device, "wangwu"), Vec::<String>::new());
+    assert_eq!(names(&device, " ").len(), 3);
+    // A rename re-indexes the name.
+    device
+        .update_resident(&lisi, &input("王五", "32010620000229456", "13900005678"))
+        .expect("rename");
+    assert_eq!(names(&device, "wangwu"), ["王五"]);
+    assert_eq!(names(&device, "王"), ["王五"]);
+    assert!(names(&device, "ls").is_empty() && names(&device, "李").is_empty());
 }
 
 #[test]
@@ -501,4 +499,15 @@ fn a_roster_is_registered_all_or_nothing() {
     assert_eq!(at, 12);
     assert_eq!(device.register_residents(&good).expect("roster").len(), 20);
     assert_eq!(device.search_residents("测试7").expect("search").len(), 1);
+}
+
+fn names(device: &Device, q: &str) -> Vec<String> {
+    let mut n: Vec<String> = device
+        .search_residents(q)
+        .expect("search")
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    n.sort();
+    n
 }
