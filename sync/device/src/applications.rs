@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::device::{Device, new_doc_id, now_ms, project, today_china};
-use crate::docs::{self, Loaded};
+use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
 
 /// The largest attachment accepted, in bytes (a phone photo is 2–6 MB).
@@ -94,12 +94,12 @@ impl Device {
 
     /// Revokes an authorization (the revocation is a recorded change; nothing is deleted).
     pub fn revoke_authorization(&mut self, id: &DocId) -> Result<(), DeviceError> {
-        let mut loaded = self.load_kind(id, authorization::KIND)?;
+        let mut loaded = self.load_kind_for(id, authorization::KIND, Access::Edit)?;
         let now = now_ms();
         authorization::revoke(&mut loaded.doc)?;
         self.note("revoke_authorization")
             .commit(&mut loaded.doc, now);
-        self.save_record(id, &mut loaded, now)
+        self.save_record(id, loaded, now)
     }
 
     /// A resident's authorizations, newest first.
@@ -181,7 +181,7 @@ impl Device {
         let now = now_ms();
         doorstep_core::value::put(&mut loaded.doc, &path, &checked)?;
         self.note("edit_application").commit(&mut loaded.doc, now);
-        self.save_record(id, &mut loaded, now)
+        self.save_record(id, loaded, now)
     }
 
     /// Attaches a file to a slot of a draft (or returned) application. The blob is stored
@@ -227,14 +227,14 @@ impl Device {
         docs::save_changes(&tx, id, &mut loaded, now)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
-        self.cache.borrow_mut().put(id, &loaded.doc);
+        self.cache.borrow_mut().put_owned(id, loaded.doc);
         Ok(sha)
     }
 
     /// Submits a draft or returned application once every required field and attachment
     /// is there; otherwise lists what is missing.
     pub fn submit_application(&mut self, id: &DocId) -> Result<Status, DeviceError> {
-        let mut loaded = self.load_editable(id)?;
+        let loaded = self.load_editable(id)?;
         let app = application::read(&loaded.doc)?;
         let service = self
             .catalog
@@ -253,7 +253,7 @@ impl Device {
             }
             return Err(DeviceError::Invalid(errors));
         }
-        self.append_event(id, &mut loaded, EventKind::Submitted, "")
+        self.append_event(id, loaded, EventKind::Submitted, "")
     }
 
     /// Records a review decision: return with a comment, approve, reject with a reason,
@@ -264,7 +264,7 @@ impl Device {
         kind: EventKind,
         text: &str,
     ) -> Result<Status, DeviceError> {
-        let mut loaded = self.load_kind(id, application::KIND)?;
+        let loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
         let status = application::read(&loaded.doc)?.status;
         let allowed = matches!(
             (status, kind),
@@ -285,7 +285,7 @@ impl Device {
             errors.push(Field::Form, "review_text_required");
             return Err(DeviceError::Invalid(errors));
         }
-        self.append_event(id, &mut loaded, kind, text.trim())
+        self.append_event(id, loaded, kind, text.trim())
     }
 
     /// An application read from its document.
@@ -336,17 +336,13 @@ impl Device {
     fn append_event(
         &mut self,
         id: &DocId,
-        loaded: &mut Loaded,
+        mut loaded: Loaded,
         kind: EventKind,
         text: &str,
     ) -> Result<Status, DeviceError> {
         let now = now_ms();
         let event = Event {
-            id: format!(
-                "{now:013}-{}-{}",
-                self.actor_hex(),
-                loaded.doc.get_heads().len()
-            ),
+            id: uuid::Uuid::now_v7().to_string(),
             kind,
             at: now,
             by: self.volunteer.clone(),
@@ -355,12 +351,13 @@ impl Device {
         };
         application::append_event(&mut loaded.doc, &event)?;
         self.note(kind.as_str()).commit(&mut loaded.doc, now);
+        let status = application::read(&loaded.doc)?.status;
         self.save_record(id, loaded, now)?;
-        Ok(application::read(&loaded.doc)?.status)
+        Ok(status)
     }
 
     fn load_editable(&self, id: &DocId) -> Result<Loaded, DeviceError> {
-        let loaded = self.load_kind(id, application::KIND)?;
+        let loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
         let status = application::read(&loaded.doc)?.status;
         if !matches!(status, Status::Draft | Status::Returned) {
             return Err(DeviceError::ApplicationLocked(status.as_str()));
@@ -369,7 +366,11 @@ impl Device {
     }
 
     pub(crate) fn load_kind(&self, id: &DocId, kind: &str) -> Result<Loaded, DeviceError> {
-        let loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
+        self.load_kind_for(id, kind, Access::Read)
+    }
+
+    fn load_kind_for(&self, id: &DocId, kind: &str, access: Access) -> Result<Loaded, DeviceError> {
+        let loaded = docs::load_for(&self.store, &self.cache, id, &self.actor, access)?;
         if doorstep_core::value::text(&loaded.doc, "kind")? != kind {
             return Err(DeviceError::NotFound(id.to_string()));
         }

@@ -20,7 +20,7 @@ use doorstep_core::{application, authorization};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
-use crate::docs::{self, DocCache, Loaded};
+use crate::docs::{self, Access, DocCache, Loaded};
 use crate::error::DeviceError;
 use crate::secret::{self, DbKey};
 use crate::store::{self, Store};
@@ -253,20 +253,20 @@ impl Device {
     ) -> Result<ResidentSummary, DeviceError> {
         let valid = input.validate()?;
         self.refuse_duplicate_id(&valid, Some(id))?;
-        let mut loaded = self.load_resident(id)?;
+        let mut loaded = self.load_resident_for(id, Access::Edit)?;
         let now = now_ms();
         resident::write_changes(&mut loaded.doc, &valid)?;
         self.note("update_resident").commit(&mut loaded.doc, now);
-        self.save_resident(id, &mut loaded, now)
+        self.save_resident(id, loaded, now)
     }
 
     /// Replaces a resident's notes (merged character by character with other devices).
     pub fn set_resident_notes(&mut self, id: &DocId, notes: &str) -> Result<(), DeviceError> {
-        let mut loaded = self.load_resident(id)?;
+        let mut loaded = self.load_resident_for(id, Access::Edit)?;
         let now = now_ms();
         resident::write_notes(&mut loaded.doc, notes)?;
         self.note("update_notes").commit(&mut loaded.doc, now);
-        self.save_resident(id, &mut loaded, now)?;
+        self.save_resident(id, loaded, now)?;
         Ok(())
     }
 
@@ -371,7 +371,7 @@ impl Device {
         field: &str,
         chosen: &FieldValue,
     ) -> Result<(), DeviceError> {
-        let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
+        let mut loaded = docs::load_for(&self.store, &self.cache, id, &self.actor, Access::Edit)?;
         if !self.tracked_fields(&loaded.doc)?.iter().any(|f| f == field) {
             return Err(DeviceError::NoConflict(field.to_owned()));
         }
@@ -385,7 +385,7 @@ impl Device {
         let now = now_ms();
         conflict::resolve(&mut loaded.doc, field, chosen)?;
         self.note("resolve_conflict").commit(&mut loaded.doc, now);
-        self.save_record(id, &mut loaded, now)
+        self.save_record(id, loaded, now)
     }
 
     /// Every record (of any kind) with conflicted fields.
@@ -439,14 +439,14 @@ impl Device {
     pub(crate) fn save_record(
         &mut self,
         id: &DocId,
-        loaded: &mut Loaded,
+        mut loaded: Loaded,
         now: i64,
     ) -> Result<(), DeviceError> {
         let tx = self.store.transaction()?;
-        docs::save_changes(&tx, id, loaded, now)?;
+        docs::save_changes(&tx, id, &mut loaded, now)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
-        self.cache.borrow_mut().put(id, &loaded.doc);
+        self.cache.borrow_mut().put_owned(id, loaded.doc);
         Ok(())
     }
 }
@@ -522,7 +522,13 @@ impl Device {
         }
         let now = now_ms();
         let existing = if self.record_exists(id)? {
-            Some(docs::load(&self.store, &self.cache, id, &self.actor)?)
+            Some(docs::load_for(
+                &self.store,
+                &self.cache,
+                id,
+                &self.actor,
+                Access::Edit,
+            )?)
         } else {
             None
         };
@@ -549,7 +555,7 @@ impl Device {
         docs::save_changes(&tx, id, &mut loaded, now)?;
         let conflicted = project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
-        self.cache.borrow_mut().put(id, &loaded.doc);
+        self.cache.borrow_mut().put_owned(id, loaded.doc);
         Ok(MergeOutcome {
             created,
             new_changes,
@@ -571,7 +577,11 @@ impl Device {
     }
 
     pub(crate) fn load_resident(&self, id: &DocId) -> Result<Loaded, DeviceError> {
-        let loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
+        self.load_resident_for(id, Access::Read)
+    }
+
+    fn load_resident_for(&self, id: &DocId, access: Access) -> Result<Loaded, DeviceError> {
+        let loaded = docs::load_for(&self.store, &self.cache, id, &self.actor, access)?;
         let kind = value::text(&loaded.doc, "kind")?;
         if kind != resident::KIND {
             return Err(DeviceError::NotFound(id.to_string()));
@@ -582,14 +592,14 @@ impl Device {
     fn save_resident(
         &mut self,
         id: &DocId,
-        loaded: &mut Loaded,
+        mut loaded: Loaded,
         now: i64,
     ) -> Result<ResidentSummary, DeviceError> {
         let tx = self.store.transaction()?;
-        docs::save_changes(&tx, id, loaded, now)?;
+        docs::save_changes(&tx, id, &mut loaded, now)?;
         let summary = project_resident(&tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
-        self.cache.borrow_mut().put(id, &loaded.doc);
+        self.cache.borrow_mut().put_owned(id, loaded.doc);
         Ok(summary)
     }
 
@@ -701,7 +711,11 @@ fn index_name(
         )?;
     }
     let (initials, full) = search::name_keys(name);
-    for key in initials.split(' ').chain(full.split(' ')).filter(|k| !k.is_empty()) {
+    for key in initials
+        .split(' ')
+        .chain(full.split(' '))
+        .filter(|k| !k.is_empty())
+    {
         tx.execute(
             "INSERT OR IGNORE INTO resident_keys (key, doc_id) VALUES (?1, ?2)",
             params![key, id.as_str()],

@@ -26,6 +26,14 @@ pub fn heads_text(heads: &[ChangeHash]) -> String {
     hex.join(",")
 }
 
+/// How a loaded document will be used: read (the cache keeps its copy) or edited (the
+/// cache gives its copy up; the caller puts the saved document back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Edit,
+}
+
 /// Recently used documents, decoded. An entry is used only while its heads equal the
 /// heads the database records for the document, so a stale entry can never be used.
 #[derive(Debug, Default)]
@@ -35,16 +43,24 @@ pub struct DocCache {
 }
 
 impl DocCache {
-    fn get(&self, id: &DocId, heads: &str) -> Option<AutoCommit> {
-        match self.docs.get(id) {
-            Some((h, doc)) if h == heads => Some(doc.clone()),
+    fn get(&mut self, id: &DocId, heads: &str, access: Access) -> Option<AutoCommit> {
+        match (self.docs.get(id), access) {
+            (Some((h, doc)), Access::Read) if h == heads => Some(doc.clone()),
+            (Some((h, _)), Access::Edit) if h == heads => {
+                self.order.retain(|o| o != id);
+                self.docs.remove(id).map(|(_, doc)| doc)
+            }
             _ => None,
         }
     }
 
-    /// Remembers `doc` as the current state of `id`.
+    /// Remembers a copy of `doc` as the current state of `id`.
     pub fn put(&mut self, id: &DocId, doc: &AutoCommit) {
-        let mut doc = doc.clone();
+        self.put_owned(id, doc.clone());
+    }
+
+    /// Remembers `doc` as the current state of `id`.
+    pub fn put_owned(&mut self, id: &DocId, mut doc: AutoCommit) {
         let heads = heads_text(&doc.get_heads());
         if self.docs.insert(id.clone(), (heads, doc)).is_none() {
             self.order.push_back(id.clone());
@@ -72,6 +88,17 @@ pub fn load(
     id: &DocId,
     actor: &ActorId,
 ) -> Result<Loaded, DeviceError> {
+    load_for(store, cache, id, actor, Access::Read)
+}
+
+/// Like [`load`], for `access`.
+pub fn load_for(
+    store: &Store,
+    cache: &std::cell::RefCell<DocCache>,
+    id: &DocId,
+    actor: &ActorId,
+    access: Access,
+) -> Result<Loaded, DeviceError> {
     let row: Option<(Option<String>, String)> = store
         .conn()
         .query_row(
@@ -85,7 +112,8 @@ pub fn load(
         Some((Some(_), _)) => return Err(DeviceError::Quarantined(id.to_string())),
         Some((None, heads)) => heads,
     };
-    if let Some(mut doc) = cache.borrow().get(id, &stored_heads) {
+    let cached = cache.borrow_mut().get(id, &stored_heads, access);
+    if let Some(mut doc) = cached {
         doc.set_actor(actor.clone());
         let heads = doc.get_heads();
         return Ok(Loaded { doc, heads });
@@ -95,7 +123,7 @@ pub fn load(
         Ok(mut doc) => {
             doc.set_actor(actor.clone());
             let heads = doc.get_heads();
-            if heads_text(&heads) == stored_heads {
+            if access == Access::Read && heads_text(&heads) == stored_heads {
                 cache.borrow_mut().put(id, &doc);
             }
             Ok(Loaded { doc, heads })

@@ -511,3 +511,24 @@ fn names(device: &Device, q: &str) -> Vec<String> {
     n.sort();
     n
 }
+
+#[test]
+fn a_cached_record_is_never_used_after_another_writer_changed_it() {
+    let (dir, mut a) = open_device("志愿者甲");
+    let form = input("测试", "11010119450815001", "13800000001");
+    let id = a.register_resident(&form).expect("register").id;
+    assert_eq!(a.resident(&id).expect("read").phone, "13800000001");
+    // A second writer on the same database (another process, say) edits the record.
+    let mut b = open_dir(dir.path()).expect("second writer");
+    let mut on_b = form.clone();
+    on_b.phone = "13800000002".into();
+    b.update_resident(&id, &on_b).expect("edit b");
+    // The first device sees it and builds on it rather than on its cached copy.
+    assert_eq!(a.resident(&id).expect("read").phone, "13800000002");
+    let mut on_a = on_b.clone();
+    on_a.address = "测试路".into();
+    a.update_resident(&id, &on_a).expect("edit a");
+    let r = b.resident(&id).expect("read");
+    assert_eq!((r.phone.as_str(), r.address.as_str()), ("13800000002", "测试路"));
+    assert!(b.conflicts(&id).expect("conflicts").is_empty());
+}
