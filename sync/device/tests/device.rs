@@ -529,6 +529,9 @@ fn a_cached_record_is_never_used_after_another_writer_changed_it() {
     on_a.address = "测试路".into();
     a.update_resident(&id, &on_a).expect("edit a");
     let r = b.resident(&id).expect("read");
-    assert_eq!((r.phone.as_str(), r.address.as_str()), ("13800000002", "测试路"));
+    assert_eq!(
+        (r.phone.as_str(), r.address.as_str()),
+        ("13800000002", "测试路")
+    );
     assert!(b.conflicts(&id).expect("conflicts").is_empty());
 }
