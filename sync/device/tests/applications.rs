@@ -12,28 +12,11 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field};
-use doorstep_device::{DATABASE_FILE, Device, MAX_ATTACHMENT_BYTES, today_china};
+use doorstep_device::{Device, MAX_ATTACHMENT_BYTES, today_china};
 use tempfile::TempDir;
 
-/// Database keys go to an in-memory keyring in tests, never a person's keyring.
-fn mock_keyring() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
-    });
-}
-
-fn open_dir(path: &std::path::Path) -> Result<Device, doorstep_device::DeviceError> {
-    mock_keyring();
-    Device::open(path)
-}
-
-/// A raw connection to a device's encrypted database, for tests that inspect or damage it.
-fn raw_db(dir: &std::path::Path) -> doorstep_device::store::Store {
-    mock_keyring();
-    let key = doorstep_device::secret::load_or_create(dir, true).expect("key");
-    doorstep_device::store::Store::open(&dir.join(DATABASE_FILE), &key).expect("raw open")
-}
+mod common;
+use common::{open_dir, raw_db};
 
 fn resident(device: &mut Device, name: &str, first17: &str) -> DocId {
     let input = ResidentInput {

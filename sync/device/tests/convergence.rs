@@ -14,12 +14,8 @@ use doorstep_core::value::{self, FieldValue};
 use doorstep_device::Device;
 use proptest::prelude::*;
 
-fn mock_keyring() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
-    });
-}
+mod common;
+use common::mock_keyring;
 
 const PHONES: [&str; 4] = ["13800000001", "13800000002", "13900000003", "13700000004"];
 const ADDRESSES: [&str; 3] = ["测试一路", "测试二路", "测试三路"];

@@ -14,25 +14,8 @@ use doorstep_device::docs::COMPACT_AFTER;
 use doorstep_device::{DATABASE_FILE, Device};
 use tempfile::TempDir;
 
-/// Database keys go to an in-memory keyring in tests, never a person's keyring.
-fn mock_keyring() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
-    });
-}
-
-fn open_dir(path: &std::path::Path) -> Result<Device, doorstep_device::DeviceError> {
-    mock_keyring();
-    Device::open(path)
-}
-
-/// A raw connection to a device's encrypted database, for tests that inspect or damage it.
-fn raw_db(dir: &std::path::Path) -> doorstep_device::store::Store {
-    mock_keyring();
-    let key = doorstep_device::secret::load_or_create(dir, true).expect("key");
-    doorstep_device::store::Store::open(&dir.join(DATABASE_FILE), &key).expect("raw open")
-}
+mod common;
+use common::{open_dir, raw_db};
 
 fn input(name: &str, first17: &str, phone: &str) -> ResidentInput {
     ResidentInput {

@@ -6,12 +6,8 @@ use doorstep_core::resident::ResidentInput;
 use doorstep_device::secret::DbKey;
 use doorstep_device::{DATABASE_FILE, Device, catalog};
 
-fn mock_keyring() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
-    });
-}
+mod common;
+use common::mock_keyring;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)

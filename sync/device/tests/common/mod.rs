@@ -1,0 +1,29 @@
+//! Helpers shared by the device's integration tests.
+
+#![allow(dead_code, reason = "each test file uses a different subset")]
+
+use std::path::Path;
+
+use doorstep_device::store::Store;
+use doorstep_device::{DATABASE_FILE, Device, DeviceError};
+
+/// Database keys go to an in-memory keyring in tests, never a person's keyring.
+pub fn mock_keyring() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
+    });
+}
+
+/// Opens a device on `path` with its key in the mock keyring.
+pub fn open_dir(path: &Path) -> Result<Device, DeviceError> {
+    mock_keyring();
+    Device::open(path)
+}
+
+/// The device's encrypted database opened directly, for tests that inspect or damage it.
+pub fn raw_db(dir: &Path) -> Store {
+    mock_keyring();
+    let key = doorstep_device::secret::load_or_create(dir, true).expect("key");
+    Store::open(&dir.join(DATABASE_FILE), &key).expect("raw open")
+}
