@@ -39,6 +39,7 @@ const BACKEND_CODES = [
   "unknown_kind",
   "no_conflict",
   "not_a_conflict_value",
+  "birth_date_disagrees_with_id",
   "database_key_wrong",
   "database_key_missing",
   "keyring_unavailable",

@@ -75,6 +75,10 @@ pub struct ResidentInput {
     /// `male`, `female`, or empty to take it from the ID number.
     #[serde(default)]
     pub gender: String,
+    /// `YYYY-MM-DD` as stated (a roster column, say), or empty to take it from the ID
+    /// number; when given it must agree with the ID number.
+    #[serde(default)]
+    pub birth_date: String,
     #[serde(default)]
     pub address: String,
     #[serde(default)]
@@ -163,6 +167,16 @@ impl ResidentInput {
                 None
             }
         };
+        let stated_birth = self.birth_date.trim();
+        if !stated_birth.is_empty() {
+            match (crate::catalog::parse_ymd(stated_birth), &id_number) {
+                (None, _) => errors.push(Field::BirthDate, "date_invalid"),
+                (Some(date), Some(id)) if date != id.birth_date() => {
+                    errors.push(Field::BirthDate, "birth_date_disagrees_with_id");
+                }
+                _ => {}
+            }
+        }
         let address = check_text(&mut errors, Field::Address, &self.address, TEXT_MAX_CHARS);
         let emergency = EmergencyContact {
             name: check_text(
@@ -362,6 +376,26 @@ mod tests {
             errors.code_for(Field::Gender),
             Some("gender_disagrees_with_id")
         );
+    }
+
+    #[test]
+    fn a_stated_birth_date_must_agree_with_the_id() {
+        let mut i = input("测试", "11010519491231002X", "");
+        i.birth_date = "1949-12-31".into();
+        assert!(i.validate().is_ok());
+        i.birth_date = "1949-12-30".into();
+        let CoreError::Invalid(errors) = i.validate().expect_err("disagrees") else {
+            panic!("expected invalid input");
+        };
+        assert_eq!(
+            errors.code_for(Field::BirthDate),
+            Some("birth_date_disagrees_with_id")
+        );
+        i.birth_date = "1949-13-01".into();
+        let CoreError::Invalid(errors) = i.validate().expect_err("not a date") else {
+            panic!("expected invalid input");
+        };
+        assert_eq!(errors.code_for(Field::BirthDate), Some("date_invalid"));
     }
 
     #[test]

@@ -86,6 +86,7 @@ fn set_field(device: &mut Device, id: &DocId, field: &str, v: &FieldValue) {
         address: r.address,
         needs: r.needs,
         emergency: r.emergency,
+        birth_date: r.birth_date,
     };
     match (field, v) {
         ("phone", FieldValue::Text(t)) => input.phone = t.clone(),
