@@ -653,7 +653,11 @@ fn project_resident(
             name = excluded.name, id_number = excluded.id_number, id_rev = excluded.id_rev,
             phone = excluded.phone, phone_rev = excluded.phone_rev, gender = excluded.gender,
             birth_date = excluded.birth_date, conflicted = excluded.conflicted,
-            updated_at = excluded.updated_at",
+            updated_at = excluded.updated_at
+         -- an edit of a field the list does not show leaves the row (and its pages) alone
+         WHERE (name, id_number, phone, gender, birth_date, conflicted)
+               IS NOT (excluded.name, excluded.id_number, excluded.phone, excluded.gender,
+                       excluded.birth_date, excluded.conflicted)",
         params![
             id.as_str(),
             r.name,
