@@ -224,7 +224,7 @@ impl Device {
         self.note("attach_file").commit(&mut loaded.doc, now);
         let tx = self.store.transaction()?;
         put_blob(&tx, &sha, bytes)?;
-        docs::save_changes(&tx, id, &mut loaded, now)?;
+        docs::save_changes(&tx, id, &mut loaded)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);

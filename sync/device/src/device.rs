@@ -443,7 +443,7 @@ impl Device {
         now: i64,
     ) -> Result<(), DeviceError> {
         let tx = self.store.transaction()?;
-        docs::save_changes(&tx, id, &mut loaded, now)?;
+        docs::save_changes(&tx, id, &mut loaded)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);
@@ -552,7 +552,7 @@ impl Device {
                 (loaded, true, new_changes)
             }
         };
-        docs::save_changes(&tx, id, &mut loaded, now)?;
+        docs::save_changes(&tx, id, &mut loaded)?;
         let conflicted = project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);
@@ -596,7 +596,7 @@ impl Device {
         now: i64,
     ) -> Result<ResidentSummary, DeviceError> {
         let tx = self.store.transaction()?;
-        docs::save_changes(&tx, id, &mut loaded, now)?;
+        docs::save_changes(&tx, id, &mut loaded)?;
         let summary = project_resident(&tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);

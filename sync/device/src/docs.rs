@@ -19,13 +19,6 @@ pub const COMPACT_AFTER: i64 = 32;
 /// Documents kept decoded in memory.
 pub const CACHE_DOCS: usize = 256;
 
-/// Heads as stored in `docs.heads`: sorted hex, comma-separated.
-pub fn heads_text(heads: &[ChangeHash]) -> String {
-    let mut hex: Vec<String> = heads.iter().map(ToString::to_string).collect();
-    hex.sort();
-    hex.join(",")
-}
-
 /// How a loaded document will be used: read (the cache keeps its copy) or edited (the
 /// cache gives its copy up; the caller puts the saved document back).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,23 +27,38 @@ pub enum Access {
     Edit,
 }
 
-/// Recently used documents, decoded. An entry is used only while its heads equal the
-/// heads the database records for the document, so a stale entry can never be used.
+/// Recently used documents, decoded. The whole cache is dropped whenever another
+/// connection has written to the database (SQLite's `PRAGMA data_version` changed), so a
+/// stale entry is never used; this connection's own saves put their result back.
 #[derive(Debug, Default)]
 pub struct DocCache {
-    docs: std::collections::HashMap<DocId, (String, AutoCommit)>,
+    docs: std::collections::HashMap<DocId, AutoCommit>,
     order: std::collections::VecDeque<DocId>,
+    data_version: Option<i64>,
 }
 
 impl DocCache {
-    fn get(&mut self, id: &DocId, heads: &str, access: Access) -> Option<AutoCommit> {
-        match (self.docs.get(id), access) {
-            (Some((h, doc)), Access::Read) if h == heads => Some(doc.clone()),
-            (Some((h, _)), Access::Edit) if h == heads => {
+    /// Forgets everything if the database changed under this connection.
+    fn check(&mut self, store: &Store) -> Result<(), DeviceError> {
+        let version: i64 = store
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if self.data_version != Some(version) {
+            self.docs.clear();
+            self.order.clear();
+            self.data_version = Some(version);
+        }
+        Ok(())
+    }
+
+    fn get(&mut self, id: &DocId, access: Access) -> Option<AutoCommit> {
+        match access {
+            Access::Read => self.docs.get(id).cloned(),
+            Access::Edit => {
+                let doc = self.docs.remove(id)?;
                 self.order.retain(|o| o != id);
-                self.docs.remove(id).map(|(_, doc)| doc)
+                Some(doc)
             }
-            _ => None,
         }
     }
 
@@ -60,9 +68,8 @@ impl DocCache {
     }
 
     /// Remembers `doc` as the current state of `id`.
-    pub fn put_owned(&mut self, id: &DocId, mut doc: AutoCommit) {
-        let heads = heads_text(&doc.get_heads());
-        if self.docs.insert(id.clone(), (heads, doc)).is_none() {
+    pub fn put_owned(&mut self, id: &DocId, doc: AutoCommit) {
+        if self.docs.insert(id.clone(), doc).is_none() {
             self.order.push_back(id.clone());
             while self.order.len() > CACHE_DOCS {
                 if let Some(old) = self.order.pop_front() {
@@ -99,20 +106,24 @@ pub fn load_for(
     actor: &ActorId,
     access: Access,
 ) -> Result<Loaded, DeviceError> {
-    let row: Option<(Option<String>, String)> = store
+    let quarantined: Option<Option<String>> = store
         .conn()
         .query_row(
-            "SELECT quarantined, heads FROM docs WHERE doc_id = ?1",
+            "SELECT quarantined FROM docs WHERE doc_id = ?1",
             [id.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .optional()?;
-    let stored_heads = match row {
+    match quarantined {
         None => return Err(DeviceError::NotFound(id.to_string())),
-        Some((Some(_), _)) => return Err(DeviceError::Quarantined(id.to_string())),
-        Some((None, heads)) => heads,
+        Some(Some(_)) => return Err(DeviceError::Quarantined(id.to_string())),
+        Some(None) => {}
+    }
+    let cached = {
+        let mut cache = cache.borrow_mut();
+        cache.check(store)?;
+        cache.get(id, access)
     };
-    let cached = cache.borrow_mut().get(id, &stored_heads, access);
     if let Some(mut doc) = cached {
         doc.set_actor(actor.clone());
         let heads = doc.get_heads();
@@ -123,7 +134,7 @@ pub fn load_for(
         Ok(mut doc) => {
             doc.set_actor(actor.clone());
             let heads = doc.get_heads();
-            if access == Access::Read && heads_text(&heads) == stored_heads {
+            if access == Access::Read {
                 cache.borrow_mut().put(id, &doc);
             }
             Ok(Loaded { doc, heads })
@@ -164,9 +175,8 @@ pub fn insert_new(
 ) -> Result<(), DeviceError> {
     let heads = doc.get_heads();
     tx.execute(
-        "INSERT INTO docs (doc_id, kind, created_at, updated_at, heads)
-         VALUES (?1, ?2, ?3, ?3, ?4)",
-        params![id.as_str(), kind, now_ms, heads_text(&heads)],
+        "INSERT INTO docs (doc_id, kind, created_at) VALUES (?1, ?2, ?3)",
+        params![id.as_str(), kind, now_ms],
     )?;
     store::put_chunk(
         tx,
@@ -184,7 +194,6 @@ pub fn save_changes(
     tx: &Transaction<'_>,
     id: &DocId,
     loaded: &mut Loaded,
-    now_ms: i64,
 ) -> Result<bool, DeviceError> {
     if loaded.doc.get_heads() == loaded.heads {
         return Ok(false);
@@ -192,10 +201,6 @@ pub fn save_changes(
     let bytes = loaded.doc.save_after(&loaded.heads);
     let key = hex::encode(Sha256::digest(&bytes));
     store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;
-    tx.execute(
-        "UPDATE docs SET updated_at = ?2, heads = ?3 WHERE doc_id = ?1",
-        params![id.as_str(), now_ms, heads_text(&loaded.doc.get_heads())],
-    )?;
     let incremental: i64 = tx.query_row(
         "SELECT count(*) FROM chunks WHERE doc_id = ?1 AND kind = 'incremental'",
         [id.as_str()],

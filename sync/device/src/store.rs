@@ -29,9 +29,6 @@ const MIGRATIONS: &[&str] = &[
         doc_id      TEXT PRIMARY KEY,
         kind        TEXT NOT NULL,
         created_at  INTEGER NOT NULL,
-        updated_at  INTEGER NOT NULL,
-        -- the document's heads after the last save (sorted hex, comma-separated)
-        heads       TEXT NOT NULL DEFAULT '',
         -- a record whose bytes cannot be loaded is set aside, not deleted
         quarantined TEXT
      ) WITHOUT ROWID;
