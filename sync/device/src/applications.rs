@@ -49,9 +49,8 @@ impl Device {
     pub fn blob(&self, sha256: &str) -> Result<Vec<u8>, DeviceError> {
         self.store
             .conn()
-            .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT bytes FROM blobs WHERE sha256 = ?1")?
+            .query_row([sha256], |r| r.get(0))
             .optional()?
             .ok_or_else(|| DeviceError::NotFound(format!("blob {sha256}")))
     }
@@ -60,11 +59,8 @@ impl Device {
         Ok(self
             .store
             .conn()
-            .query_row(
-                "SELECT 1 FROM blobs WHERE sha256 = ?1",
-                [sha256],
-                |_| Ok(()),
-            )
+            .prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?
+            .query_row([sha256], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -418,9 +414,9 @@ fn check_blob(bytes: &[u8]) -> Result<(), DeviceError> {
 }
 
 fn put_blob(tx: &rusqlite::Transaction<'_>, sha: &str, bytes: &[u8]) -> Result<(), DeviceError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![sha, bytes.len() as i64, bytes, now_ms()],
-    )?;
+    )?
+    .execute(params![sha, bytes.len() as i64, bytes, now_ms()])?;
     Ok(())
 }

@@ -468,34 +468,40 @@ pub(crate) fn project(
             let fields = tracked_fields(catalog, doc)?;
             let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
             let conflicted = conflict::has_conflicts(doc, &fields)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO applications (doc_id, resident, service, status, conflicted,
                                                created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (doc_id) DO UPDATE SET status = excluded.status,
                         conflicted = excluded.conflicted, updated_at = excluded.updated_at",
-                params![
-                    id.as_str(),
-                    app.resident,
-                    app.service,
-                    app.status.as_str(),
-                    conflicted,
-                    app.created_at,
-                    now
-                ],
-            )?;
+            )?
+            .execute(params![
+                id.as_str(),
+                app.resident,
+                app.service,
+                app.status.as_str(),
+                conflicted,
+                app.created_at,
+                now
+            ])?;
             Ok(conflicted)
         }
         authorization::KIND => {
             let a = authorization::read(doc)?;
             let conflicted = conflict::has_conflicts(doc, authorization::FIELDS)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO authorizations (doc_id, resident, valid_to, revoked, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (doc_id) DO UPDATE SET valid_to = excluded.valid_to,
                         revoked = excluded.revoked",
-                params![id.as_str(), a.resident, a.valid_to, a.revoked, a.created_at],
-            )?;
+            )?
+            .execute(params![
+                id.as_str(),
+                a.resident,
+                a.valid_to,
+                a.revoked,
+                a.created_at
+            ])?;
             Ok(conflicted)
         }
         _ => Err(DeviceError::UnknownKind(kind)),
@@ -567,11 +573,8 @@ impl Device {
         Ok(self
             .store
             .conn()
-            .query_row(
-                "SELECT 1 FROM docs WHERE doc_id = ?1",
-                [id.as_str()],
-                |_| Ok(()),
-            )
+            .prepare_cached("SELECT 1 FROM docs WHERE doc_id = ?1")?
+            .query_row([id.as_str()], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -611,8 +614,10 @@ impl Device {
         let taken: Option<String> = self
             .store
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT doc_id FROM residents WHERE id_number = ?1 AND doc_id != ?2 LIMIT 1",
+            )?
+            .query_row(
                 params![
                     valid.id_number.as_str(),
                     except.map(DocId::as_str).unwrap_or("")
@@ -645,7 +650,7 @@ fn project_resident(
             |row| row.get(0),
         )
         .optional()?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO residents (doc_id, name, id_number, id_rev, phone, phone_rev, gender,
                                 birth_date, conflicted, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -658,20 +663,20 @@ fn project_resident(
          WHERE (name, id_number, phone, gender, birth_date, conflicted)
                IS NOT (excluded.name, excluded.id_number, excluded.phone, excluded.gender,
                        excluded.birth_date, excluded.conflicted)",
-        params![
-            id.as_str(),
-            r.name,
-            r.id_number,
-            search::reversed(&r.id_number),
-            r.phone,
-            search::reversed(&r.phone),
-            r.gender,
-            r.birth_date,
-            conflicted,
-            r.created_at,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        id.as_str(),
+        r.name,
+        r.id_number,
+        search::reversed(&r.id_number),
+        r.phone,
+        search::reversed(&r.phone),
+        r.gender,
+        r.birth_date,
+        conflicted,
+        r.created_at,
+        now
+    ])?;
     if stored_name.as_deref() != Some(r.name.as_str()) {
         index_name(tx, id, &r.name, r.created_at)?;
     }
@@ -692,11 +697,10 @@ fn index_name(
     name: &str,
     created_at: i64,
 ) -> Result<(), DeviceError> {
-    tx.execute("DELETE FROM resident_keys WHERE doc_id = ?1", [id.as_str()])?;
-    tx.execute(
-        "DELETE FROM resident_grams WHERE doc_id = ?1",
-        [id.as_str()],
-    )?;
+    tx.prepare_cached("DELETE FROM resident_keys WHERE doc_id = ?1")?
+        .execute([id.as_str()])?;
+    tx.prepare_cached("DELETE FROM resident_grams WHERE doc_id = ?1")?
+        .execute([id.as_str()])?;
     // Each gram once, at its first position (what instr() would answer).
     let chars: Vec<char> = name.chars().collect();
     let mut first_pos: std::collections::BTreeMap<String, usize> =
@@ -708,11 +712,11 @@ fn index_name(
         }
     }
     for (gram, pos) in first_pos {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT OR IGNORE INTO resident_grams (gram, pos, created_at, doc_id)
              VALUES (?1, ?2, ?3, ?4)",
-            params![gram, pos as i64, created_at, id.as_str()],
-        )?;
+        )?
+        .execute(params![gram, pos as i64, created_at, id.as_str()])?;
     }
     let (initials, full) = search::name_keys(name);
     for key in initials
@@ -720,10 +724,8 @@ fn index_name(
         .chain(full.split(' '))
         .filter(|k| !k.is_empty())
     {
-        tx.execute(
-            "INSERT OR IGNORE INTO resident_keys (key, doc_id) VALUES (?1, ?2)",
-            params![key, id.as_str()],
-        )?;
+        tx.prepare_cached("INSERT OR IGNORE INTO resident_keys (key, doc_id) VALUES (?1, ?2)")?
+            .execute(params![key, id.as_str()])?;
     }
     Ok(())
 }

@@ -42,7 +42,8 @@ impl DocCache {
     fn check(&mut self, store: &Store) -> Result<(), DeviceError> {
         let version: i64 = store
             .conn()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
         if self.data_version != Some(version) {
             self.docs.clear();
             self.order.clear();
@@ -108,11 +109,8 @@ pub fn load_for(
 ) -> Result<Loaded, DeviceError> {
     let quarantined: Option<Option<String>> = store
         .conn()
-        .query_row(
-            "SELECT quarantined FROM docs WHERE doc_id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT quarantined FROM docs WHERE doc_id = ?1")?
+        .query_row([id.as_str()], |r| r.get(0))
         .optional()?;
     match quarantined {
         None => return Err(DeviceError::NotFound(id.to_string())),
@@ -174,10 +172,8 @@ pub fn insert_new(
     now_ms: i64,
 ) -> Result<(), DeviceError> {
     let heads = doc.get_heads();
-    tx.execute(
-        "INSERT INTO docs (doc_id, kind, created_at) VALUES (?1, ?2, ?3)",
-        params![id.as_str(), kind, now_ms],
-    )?;
+    tx.prepare_cached("INSERT INTO docs (doc_id, kind, created_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![id.as_str(), kind, now_ms])?;
     store::put_chunk(
         tx,
         id.as_str(),
@@ -201,11 +197,9 @@ pub fn save_changes(
     let bytes = loaded.doc.save_after(&loaded.heads);
     let key = hex::encode(Sha256::digest(&bytes));
     store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;
-    let incremental: i64 = tx.query_row(
-        "SELECT count(*) FROM chunks WHERE doc_id = ?1 AND kind = 'incremental'",
-        [id.as_str()],
-        |r| r.get(0),
-    )?;
+    let incremental: i64 = tx
+        .prepare_cached("SELECT count(*) FROM chunks WHERE doc_id = ?1 AND kind = 'incremental'")?
+        .query_row([id.as_str()], |r| r.get(0))?;
     if incremental >= COMPACT_AFTER {
         compact(tx, id, &mut loaded.doc)?;
     }
@@ -218,10 +212,8 @@ pub fn compact(tx: &Transaction<'_>, id: &DocId, doc: &mut AutoCommit) -> Result
     let heads = doc.get_heads();
     let key = store::snapshot_key(&heads);
     let bytes = doc.save();
-    tx.execute(
-        "DELETE FROM chunks WHERE doc_id = ?1 AND key != ?2",
-        params![id.as_str(), key],
-    )?;
+    tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1 AND key != ?2")?
+        .execute(params![id.as_str(), key])?;
     store::put_chunk(tx, id.as_str(), ChunkKind::Snapshot, &key, &bytes)?;
     Ok(())
 }

@@ -144,6 +144,8 @@ impl Store {
         // The key must come before anything else touches the file.
         conn.pragma_update(None, "key", key.pragma_value().as_str())?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Every statement of a save is prepared once and reused.
+        conn.set_prepared_statement_cache_capacity(64);
         match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
         }) {
@@ -200,11 +202,11 @@ impl Store {
 
 /// Sets a device-level value inside a transaction.
 pub fn put_meta(tx: &Transaction<'_>, key: &str, value: &[u8]) -> Result<(), DeviceError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
+    )?
+    .execute(params![key, value])?;
     Ok(())
 }
 
@@ -216,10 +218,10 @@ pub fn put_chunk(
     key: &str,
     bytes: &[u8],
 ) -> Result<(), DeviceError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR IGNORE INTO chunks (doc_id, key, kind, bytes) VALUES (?1, ?2, ?3, ?4)",
-        params![doc_id, key, kind.as_str(), bytes],
-    )?;
+    )?
+    .execute(params![doc_id, key, kind.as_str(), bytes])?;
     Ok(())
 }
 
