@@ -310,12 +310,7 @@ fn int_in(doc: &impl ReadDoc, obj: &automerge::ObjId, key: &str) -> Result<i64, 
 
 /// Reads an application document, refusing anything that is not one.
 pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
-    if value::text(doc, "kind")? != KIND {
-        return Err(CoreError::Malformed {
-            kind: KIND,
-            reason: "kind is not application".into(),
-        });
-    }
+    value::expect_kind(doc, KIND)?;
     let mut fields = Vec::new();
     if let Some(obj) = map_obj(doc, "fields")? {
         for key in doc.keys(&obj) {
@@ -370,10 +365,7 @@ pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
         attachments,
         events,
         notes,
-        created_at: match value::get(doc, "created_at")? {
-            Some(FieldValue::Time(t) | FieldValue::Int(t)) => t,
-            _ => 0,
-        },
+        created_at: value::time(doc, "created_at")?.unwrap_or(0),
     })
 }
 

@@ -127,12 +127,7 @@ pub fn revoke(doc: &mut AutoCommit) -> Result<(), CoreError> {
 
 /// Reads an authorization document.
 pub fn read(doc: &impl ReadDoc) -> Result<Authorization, CoreError> {
-    if value::text(doc, "kind")? != KIND {
-        return Err(CoreError::Malformed {
-            kind: KIND,
-            reason: "kind is not authorization".into(),
-        });
-    }
+    value::expect_kind(doc, KIND)?;
     let mut services = Vec::new();
     if let Some((Value::Object(ObjType::Map), obj)) = doc.get(ROOT, "services")? {
         for key in doc.keys(&obj) {
@@ -151,9 +146,6 @@ pub fn read(doc: &impl ReadDoc) -> Result<Authorization, CoreError> {
         valid_to: value::text(doc, "valid_to")?,
         signature: value::text(doc, "signature")?,
         revoked: matches!(value::get(doc, "revoked")?, Some(FieldValue::Bool(true))),
-        created_at: match value::get(doc, "created_at")? {
-            Some(FieldValue::Time(t) | FieldValue::Int(t)) => t,
-            _ => 0,
-        },
+        created_at: value::time(doc, "created_at")?.unwrap_or(0),
     })
 }

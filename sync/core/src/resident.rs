@@ -280,9 +280,7 @@ pub fn write_notes(doc: &mut AutoCommit, notes: &str) -> Result<(), CoreError> {
 
 /// Reads a resident document, refusing anything that is not one.
 pub fn read(doc: &impl ReadDoc) -> Result<Resident, CoreError> {
-    if value::text(doc, "kind")? != KIND {
-        return Err(malformed("kind is not resident"));
-    }
+    value::expect_kind(doc, KIND)?;
     let name = value::text(doc, "name")?;
     let id_number = value::text(doc, "id_number")?;
     if name.is_empty() || id_number.is_empty() {
@@ -316,10 +314,8 @@ pub fn read(doc: &impl ReadDoc) -> Result<Resident, CoreError> {
             relation: value::text(doc, "emergency.relation")?,
         },
         notes,
-        created_at: match value::get(doc, "created_at")? {
-            Some(FieldValue::Time(t) | FieldValue::Int(t)) => t,
-            _ => return Err(malformed("created_at is missing")),
-        },
+        created_at: value::time(doc, "created_at")?
+            .ok_or_else(|| malformed("created_at is missing"))?,
     })
 }
 

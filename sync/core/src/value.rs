@@ -137,6 +137,26 @@ pub fn put(doc: &mut impl Transactable, path: &str, value: &FieldValue) -> Resul
     Ok(())
 }
 
+/// Refuses a document whose `kind` is not `kind`.
+pub fn expect_kind(doc: &impl ReadDoc, kind: &'static str) -> Result<(), CoreError> {
+    if text(doc, "kind")? == kind {
+        Ok(())
+    } else {
+        Err(CoreError::Malformed {
+            kind,
+            reason: format!("kind is not {kind}"),
+        })
+    }
+}
+
+/// The time (ms since the epoch) of the field at `path`, when it holds one.
+pub fn time(doc: &impl ReadDoc, path: &str) -> Result<Option<i64>, CoreError> {
+    Ok(match get(doc, path)? {
+        Some(FieldValue::Time(t) | FieldValue::Int(t)) => Some(t),
+        _ => None,
+    })
+}
+
 /// The text of the field at `path`, or empty when missing or not text.
 pub fn text(doc: &impl ReadDoc, path: &str) -> Result<String, CoreError> {
     Ok(get(doc, path)?
