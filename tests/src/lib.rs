@@ -8,6 +8,9 @@
 //! are killed when their handle drops.
 
 pub mod process;
+
+/// The fixed database key of the crash test's writer and checker (never used outside tests).
+pub const CRASH_TEST_KEY: [u8; 32] = [0x5a; 32];
 pub mod window;
 
 pub use process::{ServerProcess, free_port, target_dir, workspace_binary};

@@ -14,8 +14,6 @@ use doorstep_device::secret::DbKey;
 use doorstep_device::store::Store;
 use doorstep_device::{DATABASE_FILE, Device, catalog};
 
-const TEST_KEY: [u8; 32] = [0x5a; 32];
-
 /// A small deterministic generator, so that a failing seed can be replayed.
 struct XorShift(u64);
 
@@ -99,7 +97,7 @@ fn every_acknowledged_save_survives_sigkill() {
         // A save in flight when killed may or may not have landed: skip past it.
         next_n += 1;
 
-        let key = DbKey::from_bytes(TEST_KEY);
+        let key = DbKey::from_bytes(doorstep_tests::CRASH_TEST_KEY);
         let store = Store::open(&dir.path().join(DATABASE_FILE), &key).expect("reopen raw");
         let integrity: String = store
             .conn()

@@ -282,16 +282,7 @@ fn scalar_in(
     obj: &automerge::ObjId,
     key: &str,
 ) -> Result<FieldValue, CoreError> {
-    Ok(match doc.get(obj, key)? {
-        Some((Value::Scalar(s), _)) => match s.as_ref() {
-            ScalarValue::Str(t) => FieldValue::Text(t.to_string()),
-            ScalarValue::Int(i) => FieldValue::Int(*i),
-            ScalarValue::Timestamp(t) => FieldValue::Time(*t),
-            ScalarValue::Boolean(b) => FieldValue::Bool(*b),
-            _ => FieldValue::Null,
-        },
-        _ => FieldValue::Null,
-    })
+    Ok(value::get_in(doc, obj, key)?.unwrap_or(FieldValue::Null))
 }
 
 fn text_in(doc: &impl ReadDoc, obj: &automerge::ObjId, key: &str) -> Result<String, CoreError> {

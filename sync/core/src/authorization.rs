@@ -131,9 +131,7 @@ pub fn read(doc: &impl ReadDoc) -> Result<Authorization, CoreError> {
     let mut services = Vec::new();
     if let Some((Value::Object(ObjType::Map), obj)) = doc.get(ROOT, "services")? {
         for key in doc.keys(&obj) {
-            if let Some((Value::Scalar(s), _)) = doc.get(&obj, &key)?
-                && matches!(s.as_ref(), ScalarValue::Boolean(true))
-            {
+            if value::get_in(doc, &obj, &key)? == Some(FieldValue::Bool(true)) {
                 services.push(key);
             }
         }

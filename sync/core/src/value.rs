@@ -89,10 +89,15 @@ fn parent_obj(
 /// The current value of the field at `path` (the winner when values conflict).
 pub fn get(doc: &impl ReadDoc, path: &str) -> Result<Option<FieldValue>, CoreError> {
     let (parent, key) = split(path);
-    let Some(obj) = parent_obj(doc, parent, None)? else {
-        return Ok(None);
-    };
-    Ok(doc.get(&obj, key)?.map(|(v, _)| FieldValue::from_value(&v)))
+    match parent_obj(doc, parent, None)? {
+        Some(obj) => get_in(doc, &obj, key),
+        None => Ok(None),
+    }
+}
+
+/// The current value under `key` of the map `obj`.
+pub fn get_in(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Result<Option<FieldValue>, CoreError> {
+    Ok(doc.get(obj, key)?.map(|(v, _)| FieldValue::from_value(&v)))
 }
 
 /// The value of the field at `path` as of `heads`.

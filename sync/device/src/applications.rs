@@ -365,7 +365,12 @@ impl Device {
         self.load_kind_for(id, kind, Access::Read)
     }
 
-    fn load_kind_for(&self, id: &DocId, kind: &str, access: Access) -> Result<Loaded, DeviceError> {
+    pub(crate) fn load_kind_for(
+        &self,
+        id: &DocId,
+        kind: &str,
+        access: Access,
+    ) -> Result<Loaded, DeviceError> {
         let loaded = docs::load_for(&self.store, &self.cache, id, &self.actor, access)?;
         if doorstep_core::value::text(&loaded.doc, "kind")? != kind {
             return Err(DeviceError::NotFound(id.to_string()));

@@ -584,12 +584,7 @@ impl Device {
     }
 
     fn load_resident_for(&self, id: &DocId, access: Access) -> Result<Loaded, DeviceError> {
-        let loaded = docs::load_for(&self.store, &self.cache, id, &self.actor, access)?;
-        let kind = value::text(&loaded.doc, "kind")?;
-        if kind != resident::KIND {
-            return Err(DeviceError::NotFound(id.to_string()));
-        }
-        Ok(loaded)
+        self.load_kind_for(id, resident::KIND, access)
     }
 
     fn save_resident(

@@ -13,9 +13,6 @@ use doorstep_core::resident::ResidentInput;
 use doorstep_device::secret::DbKey;
 use doorstep_device::{Device, catalog};
 
-/// The fixed key of the test databases (never used outside tests).
-pub const TEST_KEY: [u8; 32] = [0x5a; 32];
-
 /// A distinct valid ID number for every `n` (birth date and sequence vary with it).
 fn synthetic_id(n: u64) -> anyhow::Result<String> {
     let d = n / 1000;
@@ -31,8 +28,11 @@ fn main() -> anyhow::Result<()> {
             .context("usage: crash-writer <data dir> <first n>")?,
     );
     let first: u64 = args.next().context("missing <first n>")?.parse()?;
-    let mut device =
-        Device::open_with_key(&dir, catalog::builtin()?, &DbKey::from_bytes(TEST_KEY))?;
+    let mut device = Device::open_with_key(
+        &dir,
+        catalog::builtin()?,
+        &DbKey::from_bytes(doorstep_tests::CRASH_TEST_KEY),
+    )?;
     let mut out = std::io::stdout().lock();
     let mut last = device.list_residents()?.first().map(|r| r.id.clone());
     for n in first.. {
