@@ -96,18 +96,33 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// A `doorstep-server serve` child on a free loopback port.
+/// A `doorstep-server serve` child on a free loopback port, with its data in a
+/// temporary folder (or a given one, to restart a server on the same data).
 #[derive(Debug)]
 pub struct ServerProcess {
     pub addr: SocketAddr,
-    _child: KillOnDrop,
+    pub data_dir: PathBuf,
+    temp: Option<tempfile::TempDir>,
+    child: KillOnDrop,
 }
 
 impl ServerProcess {
+    /// A server on fresh, empty data.
     pub fn start() -> anyhow::Result<ServerProcess> {
+        let temp = tempfile::tempdir().context("making the server's data folder")?;
+        let dir = temp.path().to_owned();
+        let mut server = ServerProcess::start_on(&dir, &[])?;
+        server.temp = Some(temp);
+        Ok(server)
+    }
+
+    /// A server on the data in `data_dir`, with extra `serve` arguments.
+    pub fn start_on(data_dir: &std::path::Path, extra: &[&str]) -> anyhow::Result<ServerProcess> {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
         let child = Command::new(workspace_binary("doorstep-server")?)
             .args(["serve", "--listen", &addr.to_string()])
+            .args(extra)
+            .env("DOORSTEP_SERVER_DATA", data_dir)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .spawn()
@@ -116,11 +131,45 @@ impl ServerProcess {
         wait_for_port(addr, Duration::from_secs(20))?;
         Ok(ServerProcess {
             addr,
-            _child: child,
+            data_dir: data_dir.to_owned(),
+            temp: None,
+            child,
         })
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// The server's base URL, for devices.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Kills the server with SIGKILL (no chance to finish anything) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.child.kill();
+        let _ = self.child.child.wait();
+    }
+
+    /// Runs an administrative command (`committee add …`, `enroll …`) on this server's
+    /// data; returns its standard output, or its standard error as the error.
+    pub fn admin(&self, args: &[&str]) -> anyhow::Result<String> {
+        admin(&self.data_dir, args)
+    }
+}
+
+/// Runs `doorstep-server <args>` on the data in `data_dir`.
+pub fn admin(data_dir: &std::path::Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(workspace_binary("doorstep-server")?)
+        .args(args)
+        .env("DOORSTEP_SERVER_DATA", data_dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .context("running doorstep-server")?;
+    if !out.status.success() {
+        bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -25,6 +25,7 @@ pub mod history;
 pub mod id_number;
 pub mod ids;
 pub mod phone;
+pub mod protocol;
 pub mod provenance;
 pub mod resident;
 pub mod search;

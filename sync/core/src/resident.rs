@@ -17,7 +17,7 @@ use crate::error::{CoreError, FieldErrors};
 use crate::field::Field;
 use crate::id_number::IdNumber;
 use crate::phone;
-use crate::value::{self, FieldValue};
+use crate::value::{self, FieldValue, Fields};
 
 pub const KIND: &str = "resident";
 pub const SCHEMA: i64 = 1;
@@ -253,19 +253,22 @@ pub fn write_new(
 }
 
 /// Writes the fields whose values differ from the document's current ones; returns the
-/// paths written (empty when nothing changed).
+/// paths written (empty when nothing changed) and the document's fields after the write,
+/// so that the caller need not read the document again.
 pub fn write_changes(
     doc: &mut AutoCommit,
     valid: &ValidResident,
-) -> Result<Vec<&'static str>, CoreError> {
+) -> Result<(Vec<&'static str>, Fields), CoreError> {
+    let mut fields = Fields::scan(doc);
     let mut written = Vec::new();
     for (path, v) in valid.field_values() {
-        if value::get(doc, path)?.as_ref() != Some(&v) {
+        if fields.get(path) != Some(&v) {
             value::put(doc, path, &v)?;
+            fields.set(path, v);
             written.push(path);
         }
     }
-    Ok(written)
+    Ok((written, fields))
 }
 
 /// Replaces the notes text, as a minimal character edit so concurrent edits merge.
@@ -280,41 +283,43 @@ pub fn write_notes(doc: &mut AutoCommit, notes: &str) -> Result<(), CoreError> {
 
 /// Reads a resident document, refusing anything that is not one.
 pub fn read(doc: &impl ReadDoc) -> Result<Resident, CoreError> {
-    value::expect_kind(doc, KIND)?;
-    let name = value::text(doc, "name")?;
-    let id_number = value::text(doc, "id_number")?;
+    read_fields(doc, &Fields::scan(doc))
+}
+
+/// Reads a resident from `fields`, a scan of `doc` (which still gives the notes text).
+pub fn read_fields(doc: &impl ReadDoc, fields: &Fields) -> Result<Resident, CoreError> {
+    if fields.text("kind") != KIND {
+        return Err(malformed("kind is not resident"));
+    }
+    let name = fields.text("name");
+    let id_number = fields.text("id_number");
     if name.is_empty() || id_number.is_empty() {
         return Err(malformed("name or ID number missing"));
     }
-    let flag = |path| -> Result<bool, CoreError> {
-        Ok(matches!(
-            value::get(doc, path)?,
-            Some(FieldValue::Bool(true))
-        ))
-    };
     let notes = match doc.get(ROOT, "notes")? {
         Some((Value::Object(ObjType::Text), id)) => doc.text(&id)?,
         _ => String::new(),
     };
     Ok(Resident {
         name,
-        gender: value::text(doc, "gender")?,
-        birth_date: value::text(doc, "birth_date")?,
+        gender: fields.text("gender"),
+        birth_date: fields.text("birth_date"),
         id_number,
-        phone: value::text(doc, "phone")?,
-        address: value::text(doc, "address")?,
+        phone: fields.text("phone"),
+        address: fields.text("address"),
         needs: Needs {
-            hearing: flag("needs.hearing")?,
-            vision: flag("needs.vision")?,
-            mobility: flag("needs.mobility")?,
+            hearing: fields.flag("needs.hearing"),
+            vision: fields.flag("needs.vision"),
+            mobility: fields.flag("needs.mobility"),
         },
         emergency: EmergencyContact {
-            name: value::text(doc, "emergency.name")?,
-            phone: value::text(doc, "emergency.phone")?,
-            relation: value::text(doc, "emergency.relation")?,
+            name: fields.text("emergency.name"),
+            phone: fields.text("emergency.phone"),
+            relation: fields.text("emergency.relation"),
         },
         notes,
-        created_at: value::time(doc, "created_at")?
+        created_at: fields
+            .time("created_at")
             .ok_or_else(|| malformed("created_at is missing"))?,
     })
 }
@@ -424,8 +429,13 @@ mod tests {
         write_new(&mut doc, &valid, 1).expect("write");
         let mut edit = input("测试", "11010519491231002X", "13800138000");
         edit.needs.vision = true;
-        let written = write_changes(&mut doc, &edit.validate().expect("valid")).expect("edit");
+        let (written, fields) =
+            write_changes(&mut doc, &edit.validate().expect("valid")).expect("edit");
         assert_eq!(written, ["phone", "needs.vision"]);
+        let rescanned = Fields::scan(&doc);
+        for path in FIELDS {
+            assert_eq!(fields.get(path), rescanned.get(path), "{path}");
+        }
     }
 
     #[test]

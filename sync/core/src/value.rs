@@ -142,6 +142,87 @@ pub fn put(doc: &mut impl Transactable, path: &str, value: &FieldValue) -> Resul
     Ok(())
 }
 
+/// Every scalar field of a record read in one pass: the root map and the maps one
+/// level down (`needs.hearing`), each with its current value and whether it is
+/// conflicted. Reading a record field by field costs a lookup through each key's
+/// history; this costs one scan, which matters on every save.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    values: std::collections::HashMap<String, (FieldValue, bool)>,
+}
+
+impl Fields {
+    /// Scans `doc`'s current state.
+    pub fn scan(doc: &impl ReadDoc) -> Fields {
+        let mut values = std::collections::HashMap::new();
+        for item in doc.map_range(ROOT, ..) {
+            if item.value == automerge::ValueRef::Object(ObjType::Map) {
+                let obj = item.id();
+                for inner in doc.map_range(&obj, ..) {
+                    let path = format!("{}.{}", item.key, inner.key);
+                    let value = FieldValue::from_value(&inner.value.into_value());
+                    values.insert(path, (value, inner.conflict));
+                }
+            } else {
+                let value = FieldValue::from_value(&item.value.clone().into_value());
+                values.insert(item.key.into_owned(), (value, item.conflict));
+            }
+        }
+        Fields { values }
+    }
+
+    /// The current value at `path`.
+    pub fn get(&self, path: &str) -> Option<&FieldValue> {
+        self.values.get(path).map(|(v, _)| v)
+    }
+
+    /// The text at `path`, or empty when missing or not text.
+    pub fn text(&self, path: &str) -> String {
+        self.get(path)
+            .and_then(FieldValue::as_text)
+            .map(str::to_owned)
+            .unwrap_or_default()
+    }
+
+    /// Whether the value at `path` is `true`.
+    pub fn flag(&self, path: &str) -> bool {
+        matches!(self.get(path), Some(FieldValue::Bool(true)))
+    }
+
+    /// The time (ms since the epoch) at `path`, when it holds one.
+    pub fn time(&self, path: &str) -> Option<i64> {
+        match self.get(path) {
+            Some(FieldValue::Time(t) | FieldValue::Int(t)) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// Records a local write of `value` at `path`: it supersedes every value the field
+    /// held, so the field is no longer conflicted.
+    pub fn set(&mut self, path: &str, value: FieldValue) {
+        self.values.insert(path.to_owned(), (value, false));
+    }
+
+    /// Every path holding more than one concurrent value, sorted.
+    pub fn conflicted(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .values
+            .iter()
+            .filter(|(_, (_, conflict))| *conflict)
+            .map(|(path, _)| path.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Whether any of `paths` holds more than one concurrent value.
+    pub fn any_conflict(&self, paths: &[&str]) -> bool {
+        paths
+            .iter()
+            .any(|p| self.values.get(*p).is_some_and(|(_, conflict)| *conflict))
+    }
+}
+
 /// Refuses a document whose `kind` is not `kind`.
 pub fn expect_kind(doc: &impl ReadDoc, kind: &'static str) -> Result<(), CoreError> {
     if text(doc, "kind")? == kind {
@@ -191,5 +272,23 @@ mod tests {
         );
         assert_eq!(get(&doc, "needs.mobility").expect("get"), None);
         assert_eq!(get(&doc, "missing.x").expect("get"), None);
+    }
+
+    #[test]
+    fn a_scan_reads_nested_fields_and_flags_only_conflicted_ones() {
+        let mut a = AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16]));
+        put(&mut a, "phone", &FieldValue::Text("1".into())).expect("put");
+        put(&mut a, "needs.hearing", &FieldValue::Bool(true)).expect("put");
+        a.commit();
+        let mut b = a.fork().with_actor(automerge::ActorId::from([2u8; 16]));
+        put(&mut a, "phone", &FieldValue::Text("2".into())).expect("put");
+        put(&mut b, "phone", &FieldValue::Text("3".into())).expect("put");
+        a.merge(&mut b).expect("merge");
+        let fields = Fields::scan(&a);
+        assert!(fields.flag("needs.hearing"));
+        assert!(fields.any_conflict(&["phone"]));
+        assert!(!fields.any_conflict(&["needs.hearing", "missing"]));
+        assert_eq!(fields.conflicted(), ["phone"]);
+        assert_eq!(fields.get("phone"), get(&a, "phone").expect("get").as_ref());
     }
 }

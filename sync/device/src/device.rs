@@ -14,7 +14,7 @@ use doorstep_core::id_number::mask_tail;
 use doorstep_core::provenance::ChangeNote;
 use doorstep_core::resident::{self, Resident, ResidentInput, ValidResident};
 use doorstep_core::search::{self, Query};
-use doorstep_core::value::{self, FieldValue};
+use doorstep_core::value::{self, FieldValue, Fields};
 use doorstep_core::{DocId, Field, FieldErrors};
 use doorstep_core::{application, authorization};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -255,9 +255,9 @@ impl Device {
         self.refuse_duplicate_id(&valid, Some(id))?;
         let mut loaded = self.load_resident_for(id, Access::Edit)?;
         let now = now_ms();
-        resident::write_changes(&mut loaded.doc, &valid)?;
+        let (_, fields) = resident::write_changes(&mut loaded.doc, &valid)?;
         self.note("update_resident").commit(&mut loaded.doc, now);
-        self.save_resident(id, loaded, now)
+        self.save_resident(id, loaded, Some(fields), now)
     }
 
     /// Replaces a resident's notes (merged character by character with other devices).
@@ -266,7 +266,7 @@ impl Device {
         let now = now_ms();
         resident::write_notes(&mut loaded.doc, notes)?;
         self.note("update_notes").commit(&mut loaded.doc, now);
-        self.save_resident(id, loaded, now)?;
+        self.save_resident(id, loaded, None, now)?;
         Ok(())
     }
 
@@ -591,11 +591,13 @@ impl Device {
         &mut self,
         id: &DocId,
         mut loaded: Loaded,
+        fields: Option<Fields>,
         now: i64,
     ) -> Result<ResidentSummary, DeviceError> {
         let tx = self.store.transaction()?;
         docs::save_changes(&tx, id, &mut loaded)?;
-        let summary = project_resident(&tx, id, &mut loaded.doc, now)?;
+        let fields = fields.unwrap_or_else(|| Fields::scan(&loaded.doc));
+        let summary = project_resident_fields(&tx, id, &loaded.doc, &fields, now)?;
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);
         Ok(summary)
@@ -636,14 +638,22 @@ fn project_resident(
     doc: &mut AutoCommit,
     now: i64,
 ) -> Result<ResidentSummary, DeviceError> {
-    let r = resident::read(doc)?;
-    let conflicted = conflict::has_conflicts(doc, resident::FIELDS)?;
+    project_resident_fields(tx, id, doc, &Fields::scan(doc), now)
+}
+
+/// Rewrites a resident's projection rows from `fields`, the current fields of `doc`.
+fn project_resident_fields(
+    tx: &Transaction<'_>,
+    id: &DocId,
+    doc: &AutoCommit,
+    fields: &Fields,
+    now: i64,
+) -> Result<ResidentSummary, DeviceError> {
+    let r = resident::read_fields(doc, fields)?;
+    let conflicted = fields.any_conflict(resident::FIELDS);
     let stored_name: Option<String> = tx
-        .query_row(
-            "SELECT name FROM residents WHERE doc_id = ?1",
-            [id.as_str()],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT name FROM residents WHERE doc_id = ?1")?
+        .query_row([id.as_str()], |row| row.get(0))
         .optional()?;
     tx.prepare_cached(
         "INSERT INTO residents (doc_id, name, id_number, id_rev, phone, phone_rev, gender,

@@ -2,8 +2,10 @@
 //!
 //! A new record is saved as a snapshot; each later local change or merged batch as an
 //! incremental chunk holding only the new changes (`save_after` the heads at load).
-//! When a record has piled up [`COMPACT_AFTER`] incremental chunks, they are folded
-//! into one snapshot in the same transaction. Keys are content hashes, so saving the
+//! When a record's incremental chunks together outweigh its snapshot (as automerge-repo
+//! does), or number [`COMPACT_AFTER`], they are folded into one snapshot in the same
+//! transaction: writing stays within about twice the bytes of the changes themselves and
+//! a load reads at most twice the snapshot. Keys are content hashes, so saving the
 //! same bytes twice stores them once.
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
@@ -14,8 +16,9 @@ use sha2::{Digest, Sha256};
 use crate::error::DeviceError;
 use crate::store::{self, ChunkKind, Store};
 
-/// Incremental chunks a record may gather before they are compacted into a snapshot.
-pub const COMPACT_AFTER: i64 = 32;
+/// The most incremental chunks a record may gather before they are compacted into a
+/// snapshot, however small they are.
+pub const COMPACT_AFTER: i64 = 256;
 /// Documents kept decoded in memory.
 pub const CACHE_DOCS: usize = 256;
 
@@ -197,10 +200,16 @@ pub fn save_changes(
     let bytes = loaded.doc.save_after(&loaded.heads);
     let key = hex::encode(Sha256::digest(&bytes));
     store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;
-    let incremental: i64 = tx
-        .prepare_cached("SELECT count(*) FROM chunks WHERE doc_id = ?1 AND kind = 'incremental'")?
-        .query_row([id.as_str()], |r| r.get(0))?;
-    if incremental >= COMPACT_AFTER {
+    // length() of a blob is read from its record header, not from its bytes.
+    let (incremental, incremental_bytes, snapshot_bytes): (i64, i64, i64) = tx
+        .prepare_cached(
+            "SELECT count(*) FILTER (WHERE kind = 'incremental'),
+                    coalesce(sum(length(bytes)) FILTER (WHERE kind = 'incremental'), 0),
+                    coalesce(sum(length(bytes)) FILTER (WHERE kind = 'snapshot'), 0)
+             FROM chunks WHERE doc_id = ?1",
+        )?
+        .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    if incremental >= COMPACT_AFTER || (incremental > 1 && incremental_bytes > snapshot_bytes) {
         compact(tx, id, &mut loaded.doc)?;
     }
     loaded.heads = loaded.doc.get_heads();

@@ -369,6 +369,19 @@ fn many_edits_are_compacted_without_losing_any() {
         )
         .expect("count");
     assert!(chunks < COMPACT_AFTER, "{chunks} chunks left");
+    let (incremental, snapshot): (i64, i64) = conn
+        .query_row(
+            "SELECT coalesce(sum(length(bytes)) FILTER (WHERE kind = 'incremental'), 0),
+                    sum(length(bytes)) FILTER (WHERE kind = 'snapshot')
+             FROM chunks WHERE doc_id = ?1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("sizes");
+    assert!(
+        incremental <= snapshot,
+        "incremental chunks of {incremental} bytes outweigh a snapshot of {snapshot}"
+    );
     let device = open_dir(dir.path()).expect("reopen");
     assert_eq!(
         device.resident(&id).expect("read").address,

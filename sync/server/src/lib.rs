@@ -1,10 +1,28 @@
 //! # doorstep-server
 //!
-//! The sync server. At this stage it answers health checks only (`GET /healthz`); the
-//! sync protocol, enrollment and the sync log are added on top of this router.
+//! The sync server: enrollment of devices with one-time codes, the batched sync of
+//! Automerge changes scoped by committee, and the hash-chained sync log supervisors
+//! read. The HTTP API lives under `/v1/` ([`router`]); `/healthz` and `/metrics` serve
+//! operators. Storage is SQLite ([`store::Store`]).
 
-use axum::{Json, Router, routing::get};
+pub mod error;
+pub mod metrics;
+pub mod store;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use doorstep_core::protocol::{self, EnrollRequest, Limits, SyncRequest};
 use serde::Serialize;
+
+use crate::error::Failure;
+use crate::store::{DeviceAuth, LogQuery, Store};
 
 /// The body of `GET /healthz`.
 #[derive(Debug, Serialize)]
@@ -13,9 +31,62 @@ pub struct Health {
     pub version: &'static str,
 }
 
-/// The server's HTTP routes.
-pub fn router() -> Router {
-    Router::new().route("/healthz", get(healthz))
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    store: Arc<Mutex<Store>>,
+    limits: Limits,
+    metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, limits: Limits) -> AppState {
+        AppState {
+            store: Arc::new(Mutex::new(store)),
+            limits,
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
+    }
+
+    /// Runs `f` on the store on a blocking thread (SQLite calls block).
+    async fn with_store<T, F>(&self, f: F) -> Result<T, Failure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, Failure> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store
+                .lock()
+                .map_err(|_| Failure::storage("a previous request panicked holding the store"))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(Failure::storage)?
+    }
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The server's HTTP routes over `state`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/enroll", post(enroll))
+        .route("/v1/sync", post(sync))
+        .route("/v1/log", get(log_page))
+        // Bodies are read by the handlers with the configured limit and a coded error.
+        .layer(DefaultBodyLimit::disable())
+        .fallback(not_found)
+        .with_state(state)
 }
 
 async fn healthz() -> Json<Health> {
@@ -23,4 +94,167 @@ async fn healthz() -> Json<Health> {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
     })
+}
+
+async fn not_found() -> Failure {
+    Failure::not_found(
+        "no_such_endpoint",
+        "no such endpoint; the API is under /v1/",
+    )
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// The OpenAPI document of the HTTP API, as kept in `sync/server/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Reads a request body of at most `limit` bytes whose media type is `expected`.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    expected: &str,
+    limit: usize,
+) -> Result<Bytes, Failure> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if media.as_deref() != Some(expected) {
+        return Err(Failure::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the body as {expected}"),
+        ));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let too_large = || {
+        Failure::too_large(
+            "request_too_large",
+            format!("the request is larger than {limit} bytes; send fewer documents at once"),
+        )
+    };
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let limited = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            || e.to_string().contains("length limit");
+        if limited {
+            too_large()
+        } else {
+            Failure::bad_request("body_unreadable", "the request body could not be read")
+        }
+    })
+}
+
+/// The device behind the request's bearer token.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceAuth, Failure> {
+    let unauthorized =
+        |code, message: &str| Failure::new(StatusCode::UNAUTHORIZED, code, message.to_owned());
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("token_missing", "this request needs the device's token"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .ok_or_else(|| unauthorized("token_malformed", "send the token as `Bearer <token>`"))?
+        .to_owned();
+    state.with_store(move |s| s.authenticate(&token)).await
+}
+
+async fn enroll(State(state): State<AppState>, req: Request) -> Result<Response, Failure> {
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(&parts.headers, body, "application/json", 64 * 1024).await?;
+    let request: EnrollRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        Failure::bad_request(
+            "invalid_body",
+            format!("the enrollment request is not valid: {e}"),
+        )
+    })?;
+    let now = now_ms();
+    let response = state
+        .with_store(move |s| s.enroll(&request.code, &request.device_label, now))
+        .await;
+    state.metrics.count_enrollment(response.is_ok());
+    Ok(Json(response?).into_response())
+}
+
+async fn sync(State(state): State<AppState>, req: Request) -> Result<Response, Failure> {
+    let started = Instant::now();
+    let result = sync_inner(&state, req).await;
+    state.metrics.count_sync(
+        result
+            .as_ref()
+            .map(|(_, accepted)| *accepted)
+            .map_err(|f| f.code),
+        started.elapsed(),
+    );
+    result.map(|(response, _)| response)
+}
+
+async fn sync_inner(state: &AppState, req: Request) -> Result<(Response, u64), Failure> {
+    let (parts, body) = req.into_parts();
+    let device = authenticate(state, &parts.headers).await?;
+    let limits = state.limits;
+    let bytes = read_body(&parts.headers, body, protocol::CBOR, limits.request_bytes).await?;
+    let request: SyncRequest = protocol::from_cbor(&bytes).map_err(|e| {
+        Failure::bad_request(
+            "invalid_body",
+            format!("the sync request is not valid CBOR of the v1 protocol: {e}"),
+        )
+    })?;
+    let now = now_ms();
+    let response = state
+        .with_store(move |s| s.sync(&device, &request, &limits, now))
+        .await?;
+    let accepted = response.accepted;
+    let body = protocol::to_cbor(&response);
+    Ok((
+        ([(header::CONTENT_TYPE, protocol::CBOR)], body).into_response(),
+        accepted,
+    ))
+}
+
+async fn log_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Failure> {
+    let device = authenticate(&state, &headers).await?;
+    let Query(query) = query.map_err(|e| {
+        Failure::bad_request(
+            "invalid_query",
+            format!("the log filters are not valid: {e}"),
+        )
+    })?;
+    let page = state
+        .with_store(move |s| s.log_page(&device, &query))
+        .await?;
+    Ok(Json(page).into_response())
 }

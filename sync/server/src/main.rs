@@ -1,13 +1,25 @@
 //! `doorstep-server`: the sync server's command line.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use doorstep_core::protocol::{Limits, Role};
+use doorstep_server::store::Store;
+use doorstep_server::{AppState, now_ms};
 
 #[derive(Debug, Parser)]
 #[command(name = "doorstep-server", version, about = "Doorstep sync server")]
 struct Cli {
+    /// Folder of the embedded SQLite database (created if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "DOORSTEP_SERVER_DATA",
+        default_value = "doorstep-server-data"
+    )]
+    data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -19,7 +31,91 @@ enum Command {
         /// Address and port to listen on; port 0 picks a free port.
         #[arg(long, env = "DOORSTEP_LISTEN", default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
+        /// Largest request body in bytes.
+        #[arg(long, env = "DOORSTEP_MAX_REQUEST_BYTES")]
+        max_request_bytes: Option<usize>,
+        /// Most documents in one sync request.
+        #[arg(long, env = "DOORSTEP_MAX_DOCUMENTS")]
+        max_documents: Option<usize>,
+        /// Largest document in bytes.
+        #[arg(long, env = "DOORSTEP_MAX_DOCUMENT_BYTES")]
+        max_document_bytes: Option<usize>,
+        /// Change bytes per answer before the server says "more".
+        #[arg(long, env = "DOORSTEP_MAX_RESPONSE_BYTES")]
+        max_response_bytes: Option<usize>,
     },
+    /// Committees (the scopes of documents).
+    Committee {
+        #[command(subcommand)]
+        command: CommitteeCommand,
+    },
+    /// Make a one-time enrollment code for a person's device.
+    Enroll {
+        /// The committee (repeat for a supervisor of several).
+        #[arg(long = "committee", required = true)]
+        committees: Vec<String>,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The person the device is for.
+        #[arg(long)]
+        name: String,
+        /// How long the code stays valid (e.g. 24h, 30m, 7d).
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        expires: std::time::Duration,
+        /// The server address the device should use, written into the QR code.
+        #[arg(long, env = "DOORSTEP_PUBLIC_URL")]
+        server_url: Option<String>,
+        /// Where to write the QR code as PNG (default: enroll-<code>.png in the data folder).
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
+    /// Enrolled devices.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// The sync log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CommitteeCommand {
+    /// Add a committee (or rename one).
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List committees.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Refuse a device's token from now on (a lost or stolen device).
+    Revoke { device_id: String },
+    /// List devices.
+    List {
+        #[arg(long)]
+        committee: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Check the hash chain of every committee's log (or one's).
+    Verify {
+        #[arg(long)]
+        committee: Option<String>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role; use volunteer or supervisor"))
 }
 
 #[tokio::main]
@@ -28,20 +124,166 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        Command::Serve { listen } => serve(listen).await,
+    let cli = Cli::parse();
+    let data_dir = cli.data_dir;
+    match cli.command {
+        Command::Serve {
+            listen,
+            max_request_bytes,
+            max_documents,
+            max_document_bytes,
+            max_response_bytes,
+        } => {
+            let defaults = Limits::default();
+            let limits = Limits {
+                request_bytes: max_request_bytes.unwrap_or(defaults.request_bytes),
+                documents_per_request: max_documents.unwrap_or(defaults.documents_per_request),
+                document_bytes: max_document_bytes.unwrap_or(defaults.document_bytes),
+                response_bytes: max_response_bytes.unwrap_or(defaults.response_bytes),
+                blob_bytes: defaults.blob_bytes,
+            };
+            serve(&data_dir, listen, limits).await
+        }
+        Command::Committee { command } => {
+            let mut store = open(&data_dir)?;
+            match command {
+                CommitteeCommand::Add { id, name } => {
+                    store.committee_add(&id, &name, now_ms())?;
+                    say(&format!("committee {id} saved"));
+                }
+                CommitteeCommand::List => {
+                    for c in store.committees()? {
+                        say(&format!("{}\t{}", c.id, c.name));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Enroll {
+            committees,
+            role,
+            name,
+            expires,
+            server_url,
+            qr,
+        } => {
+            let mut store = open(&data_dir)?;
+            let now = now_ms();
+            let expires_ms = i64::try_from(expires.as_millis()).unwrap_or(i64::MAX);
+            let code = store.enrollment_create(
+                &committees,
+                role,
+                &name,
+                now,
+                now.saturating_add(expires_ms),
+            )?;
+            let payload = serde_json::json!({
+                "doorstep_enroll": 1,
+                "server": server_url,
+                "code": code,
+            })
+            .to_string();
+            let qr_path = qr.unwrap_or_else(|| data_dir.join(format!("enroll-{code}.png")));
+            write_qr(&payload, &qr_path)?;
+            say(&qr_terminal(&payload)?);
+            say(&format!("code: {code}"));
+            say(&format!(
+                "valid for {}; QR code written to {}",
+                humantime::format_duration(expires),
+                qr_path.display()
+            ));
+            Ok(())
+        }
+        Command::Device { command } => {
+            let mut store = open(&data_dir)?;
+            match command {
+                DeviceCommand::Revoke { device_id } => {
+                    store.device_revoke(&device_id, now_ms())?;
+                    say(&format!("device {device_id} revoked"));
+                }
+                DeviceCommand::List { committee } => {
+                    for d in store.devices(committee.as_deref())? {
+                        say(&format!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            d.device_id,
+                            d.role,
+                            d.committees.join(","),
+                            d.last_sync_at.map_or("never".into(), |t| t.to_string()),
+                            if d.revoked_at.is_some() {
+                                "revoked"
+                            } else {
+                                "active"
+                            }
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Log {
+            command: LogCommand::Verify { committee },
+        } => {
+            let store = open(&data_dir)?;
+            match store.log_verify(committee.as_deref())? {
+                Ok(n) => {
+                    say(&format!("log verified: {n} entries, every chain intact"));
+                    Ok(())
+                }
+                Err(broken) => bail!(
+                    "log broken: committee {} entry {}: {}",
+                    broken.committee,
+                    broken.seq,
+                    broken.reason
+                ),
+            }
+        }
     }
 }
 
-async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
+/// Prints a line for the administrator on standard output.
+#[expect(clippy::print_stdout, reason = "the command line's answer")]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+fn open(data_dir: &Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
+    Ok(Store::open(&data_dir.join("server.sqlite3"))?)
+}
+
+fn write_qr(payload: &str, path: &Path) -> anyhow::Result<()> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).context("making the QR code")?;
+    let image = code
+        .render::<image::Luma<u8>>()
+        .min_dimensions(320, 320)
+        .build();
+    image
+        .save_with_format(path, image::ImageFormat::Png)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn qr_terminal(payload: &str) -> anyhow::Result<String> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).context("making the QR code")?;
+    Ok(code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .dark_color(qrcode::render::unicode::Dense1x2::Light)
+        .light_color(qrcode::render::unicode::Dense1x2::Dark)
+        .build())
+}
+
+async fn serve(data_dir: &Path, listen: SocketAddr, limits: Limits) -> anyhow::Result<()> {
+    let store = open(data_dir)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
     // Tests and scripts read this line to learn the port when they asked for port 0.
     tracing::info!(address = %local, "doorstep-server listening");
-    axum::serve(listener, doorstep_server::router())
+    let app = doorstep_server::router(AppState::new(store, limits));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")

@@ -1,0 +1,240 @@
+//! The sync protocol between devices and the server, version 1 (`/v1/`).
+//!
+//! One sync is one `POST /v1/sync` carrying every document the device changed since the
+//! server last acknowledged it, as Automerge change bytes, and the cursor the device last
+//! received. The server answers with every change of the device's scope stored since
+//! that cursor (other than the device's own), and a new cursor. When the answer would
+//! exceed [`Limits::response_bytes`] it says `more` and the device asks again: a day's
+//! work takes at most two round trips whatever the number of documents.
+//!
+//! Bodies are CBOR (`application/cbor`) so that change bytes travel as bytes rather
+//! than base64 text; errors are JSON ([`ApiError`]). Everything is idempotent: a change
+//! is stored once by its hash, and a request is recognised by its `sync_id`, so a resent
+//! or replayed request changes nothing and appends no second sync-log entry.
+
+use serde::{Deserialize, Serialize};
+
+/// The media type of sync bodies.
+pub const CBOR: &str = "application/cbor";
+
+/// The protocol version, the first segment of every API path.
+pub const VERSION: &str = "v1";
+
+/// The limits a server enforces; a request beyond one is refused with its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// The largest request body, in bytes (`request_too_large`).
+    pub request_bytes: usize,
+    /// The most documents in one request (`too_many_documents`).
+    pub documents_per_request: usize,
+    /// The largest document, all its changes together, in bytes (`document_too_large`).
+    pub document_bytes: usize,
+    /// The most change bytes the server puts in one answer before saying `more`.
+    pub response_bytes: usize,
+    /// The largest attachment, in bytes (`blob_too_large`).
+    pub blob_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request_bytes: 32 * 1024 * 1024,
+            documents_per_request: 20_000,
+            document_bytes: 8 * 1024 * 1024,
+            response_bytes: 16 * 1024 * 1024,
+            blob_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// Roles a device can be enrolled with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Volunteer,
+    Supervisor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Volunteer => "volunteer",
+            Role::Supervisor => "supervisor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "volunteer" => Some(Role::Volunteer),
+            "supervisor" => Some(Role::Supervisor),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /v1/enroll` (JSON): trade a one-time code for a device id and token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    /// What the device calls itself (shown to supervisors), optional.
+    #[serde(default)]
+    pub device_label: String,
+}
+
+/// The answer to an enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub device_id: String,
+    /// The bearer token; the server keeps only its hash, so it is shown once.
+    pub token: String,
+    pub role: Role,
+    /// The person the code was made for.
+    pub name: String,
+    /// The committees the device may read and write (one for a volunteer).
+    pub committees: Vec<Committee>,
+}
+
+/// A committee (村委会 / 居委会), the scope of documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Committee {
+    pub id: String,
+    pub name: String,
+}
+
+/// One document's changes going up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocUpload {
+    pub doc_id: String,
+    /// `resident`, `authorization` or `application`.
+    pub kind: String,
+    /// For a new document from a device with several committees: which one it belongs
+    /// to. Ignored for a document the server already has (its committee never moves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committee: Option<String>,
+    /// Raw Automerge changes, each as `Change::raw_bytes`.
+    pub changes: Vec<serde_bytes::ByteBuf>,
+}
+
+/// `POST /v1/sync` (CBOR).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// Chosen by the device per sync and reused on every retry of it.
+    pub sync_id: String,
+    /// The cursor of the last answer the device stored (0 at first).
+    pub cursor: u64,
+    /// The volunteer using the device, for the sync log.
+    #[serde(default)]
+    pub volunteer: String,
+    pub docs: Vec<DocUpload>,
+}
+
+/// One document's changes coming down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocDownload {
+    pub doc_id: String,
+    pub kind: String,
+    pub committee: String,
+    pub changes: Vec<serde_bytes::ByteBuf>,
+}
+
+/// The answer to a sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Store this, and send it with the next sync.
+    pub cursor: u64,
+    /// Whether more changes wait beyond this cursor (ask again at once).
+    pub more: bool,
+    /// How many uploaded changes the server had not seen before.
+    pub accepted: u64,
+    pub docs: Vec<DocDownload>,
+    /// Fields that became conflicted on the server through this sync.
+    pub conflicts: Vec<DocConflicts>,
+}
+
+/// Fields of one document holding more than one concurrent value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocConflicts {
+    pub doc_id: String,
+    pub fields: Vec<String>,
+}
+
+/// Every error body (JSON): a machine-readable code and an English explanation for
+/// logs and administrators; the app translates the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+/// A sync-log entry as supervisors read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Position in its committee's chain, from 1.
+    pub seq: u64,
+    pub committee: String,
+    pub device_id: String,
+    pub volunteer: String,
+    /// Milliseconds since the epoch.
+    pub time: i64,
+    pub sync_id: String,
+    pub received: Vec<DocHashes>,
+    pub sent: Vec<DocHashes>,
+    pub conflicts: Vec<DocConflicts>,
+    /// Hex SHA-256 of the previous entry of the committee (zeros for the first).
+    pub prev_hash: String,
+    /// Hex SHA-256 over `prev_hash` and this entry's content.
+    pub hash: String,
+}
+
+/// Change hashes (hex) of one document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocHashes {
+    pub doc_id: String,
+    pub hashes: Vec<String>,
+}
+
+/// A page of the sync log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPage {
+    pub entries: Vec<LogEntry>,
+    /// Pass as `before` to read the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// Encodes a protocol value as CBOR.
+pub fn to_cbor<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and every protocol type serializes.
+    ciborium::into_writer(value, &mut out).expect("CBOR into memory");
+    out
+}
+
+/// Decodes a protocol value from CBOR; the error says what was wrong, for the 400 body.
+pub fn from_cbor<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    ciborium::from_reader(bytes).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_bytes_travel_as_bytes_not_text() {
+        let req = SyncRequest {
+            sync_id: "s".into(),
+            cursor: 7,
+            volunteer: String::new(),
+            docs: vec![DocUpload {
+                doc_id: "d".into(),
+                kind: "resident".into(),
+                committee: None,
+                changes: vec![serde_bytes::ByteBuf::from(vec![0u8; 1000])],
+            }],
+        };
+        let bytes = to_cbor(&req);
+        // base64 in JSON would take 1,336 bytes for the change alone
+        assert!(bytes.len() < 1100, "CBOR overhead too big: {}", bytes.len());
+        assert_eq!(from_cbor::<SyncRequest>(&bytes), Ok(req));
+        assert!(from_cbor::<SyncRequest>(&bytes[..bytes.len() - 3]).is_err());
+    }
+}

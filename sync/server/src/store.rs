@@ -1,0 +1,1024 @@
+//! The server's storage (SQLite): committees, enrollment codes, devices, documents as
+//! their individual Automerge changes (each stored once by hash, numbered by a cursor),
+//! and the hash-chained sync log.
+//!
+//! Every operation is one transaction: a sync either stores all it carried and its log
+//! entry, or nothing.
+
+use std::path::Path;
+
+use automerge::{AutoCommit, Change};
+use doorstep_core::protocol::{
+    Committee, DocConflicts, DocDownload, DocHashes, EnrollResponse, Limits, LogEntry, LogPage,
+    Role, SyncRequest, SyncResponse,
+};
+use doorstep_core::value::{self, Fields};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::Failure;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS committees (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS enrollments (
+    code_hash  TEXT PRIMARY KEY,
+    role       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    committees TEXT NOT NULL,      -- JSON array of committee ids
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    device_id  TEXT
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device_id    TEXT PRIMARY KEY,
+    token_hash   TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    label        TEXT NOT NULL,
+    enrolled_at  INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    last_sync_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS device_committees (
+    device_id    TEXT NOT NULL REFERENCES devices(device_id),
+    committee_id TEXT NOT NULL REFERENCES committees(id),
+    PRIMARY KEY (device_id, committee_id)
+);
+-- a document's committee is set when it is first seen and never changes
+CREATE TABLE IF NOT EXISTS docs (
+    doc_id       TEXT PRIMARY KEY,
+    committee_id TEXT NOT NULL REFERENCES committees(id),
+    kind         TEXT NOT NULL,
+    snapshot     BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id       TEXT NOT NULL REFERENCES docs(doc_id),
+    committee_id TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    bytes        BLOB NOT NULL,
+    device_id    TEXT NOT NULL,
+    UNIQUE (doc_id, hash)
+);
+CREATE INDEX IF NOT EXISTS changes_by_committee ON changes (committee_id, seq);
+-- requests already applied, so that a resent one appends no second log entry
+CREATE TABLE IF NOT EXISTS syncs (
+    device_id TEXT NOT NULL,
+    sync_id   TEXT NOT NULL,
+    time      INTEGER NOT NULL,
+    PRIMARY KEY (device_id, sync_id)
+);
+CREATE TABLE IF NOT EXISTS log (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    committee_id TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    device_id    TEXT NOT NULL,
+    time         INTEGER NOT NULL,
+    conflicts    INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    UNIQUE (committee_id, seq)
+);
+CREATE INDEX IF NOT EXISTS log_by_device ON log (device_id, id);
+";
+
+/// The hash before a committee's first log entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An authenticated device.
+#[derive(Debug, Clone)]
+pub struct DeviceAuth {
+    pub device_id: String,
+    pub role: Role,
+    pub name: String,
+    pub committees: Vec<String>,
+}
+
+/// A device as administrators list it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceRow {
+    pub device_id: String,
+    pub role: String,
+    pub name: String,
+    pub label: String,
+    pub committees: Vec<String>,
+    pub enrolled_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_sync_at: Option<i64>,
+}
+
+/// What a log entry's hash covers (everything but the hashes themselves).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LogBody {
+    committee: String,
+    seq: u64,
+    device_id: String,
+    volunteer: String,
+    time: i64,
+    sync_id: String,
+    received: Vec<DocHashes>,
+    sent: Vec<DocHashes>,
+    conflicts: Vec<DocConflicts>,
+}
+
+/// Filters of a log page.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LogQuery {
+    pub committee: Option<String>,
+    pub device: Option<String>,
+    /// Entries at or after this time (ms).
+    pub from: Option<i64>,
+    /// Entries before this time (ms).
+    pub to: Option<i64>,
+    #[serde(default)]
+    pub conflicts_only: bool,
+    /// Only entries older than this position (from the previous page's `next_before`).
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// Where a committee's log chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub committee: String,
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// The SHA-256 of `s`, in hex.
+pub fn sha256_hex(s: impl AsRef<[u8]>) -> String {
+    hex::encode(Sha256::digest(s.as_ref()))
+}
+
+fn random_token(bytes: usize) -> Result<Vec<u8>, Failure> {
+    let mut out = vec![0u8; bytes];
+    getrandom::fill(&mut out).map_err(Failure::storage)?;
+    Ok(out)
+}
+
+/// Crockford base32 without look-alikes (no I, L, O, U).
+const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A code as people type it: case, spaces and dashes do not matter; O is 0, I and L are 1.
+pub fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect()
+}
+
+/// The storage of one server (its SQLite file).
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, Failure> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(SCHEMA)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store { conn })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Adds a committee (or renames an existing one).
+    pub fn committee_add(&mut self, id: &str, name: &str, now: i64) -> Result<(), Failure> {
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(Failure::bad_request(
+                "invalid_committee_id",
+                "a committee id is 1–64 letters, digits, '-' or '_'",
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err(Failure::bad_request(
+                "invalid_committee_name",
+                "a committee needs a name",
+            ));
+        }
+        self.conn.execute(
+            "INSERT INTO committees (id, name, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            params![id, name.trim(), now],
+        )?;
+        Ok(())
+    }
+
+    /// Every committee.
+    pub fn committees(&self) -> Result<Vec<Committee>, Failure> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name FROM committees ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Committee {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Makes a one-time enrollment code for `name` with `role` in `committees`, valid
+    /// until `expires_at`. Only its hash is kept: the code is shown once.
+    pub fn enrollment_create(
+        &mut self,
+        committees: &[String],
+        role: Role,
+        name: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<String, Failure> {
+        if name.trim().is_empty() {
+            return Err(Failure::bad_request(
+                "invalid_name",
+                "enrollment needs the person's name",
+            ));
+        }
+        match (role, committees.len()) {
+            (_, 0) => {
+                return Err(Failure::bad_request(
+                    "committee_required",
+                    "name at least one committee",
+                ));
+            }
+            (Role::Volunteer, n) if n > 1 => {
+                return Err(Failure::bad_request(
+                    "one_committee_for_volunteer",
+                    "a volunteer belongs to exactly one committee",
+                ));
+            }
+            _ => {}
+        }
+        let tx = self.conn.transaction()?;
+        for c in committees {
+            let known: Option<String> = tx
+                .query_row("SELECT id FROM committees WHERE id = ?1", [c], |r| r.get(0))
+                .optional()?;
+            if known.is_none() {
+                return Err(Failure::not_found(
+                    "committee_unknown",
+                    format!("no committee {c}; add it with `committee add` first"),
+                ));
+            }
+        }
+        let random = random_token(12)?;
+        let mut code = String::new();
+        // 12 characters of 5 bits each from 12 random bytes (the top 3 bits of each dropped).
+        for (i, b) in random.iter().enumerate() {
+            if i > 0 && i % 4 == 0 {
+                code.push('-');
+            }
+            code.push(char::from(CODE_ALPHABET[usize::from(b & 31)]));
+        }
+        let committees_json = serde_json::to_string(committees).map_err(Failure::storage)?;
+        tx.execute(
+            "INSERT INTO enrollments (code_hash, role, name, committees, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                sha256_hex(normalize_code(&code)),
+                role.as_str(),
+                name.trim(),
+                committees_json,
+                now,
+                expires_at
+            ],
+        )?;
+        tx.commit()?;
+        Ok(code)
+    }
+
+    /// Trades an enrollment code for a new device and its token.
+    pub fn enroll(&mut self, code: &str, label: &str, now: i64) -> Result<EnrollResponse, Failure> {
+        let tx = self.conn.transaction()?;
+        let found: Option<(String, String, String, i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT role, name, committees, expires_at, used_at FROM enrollments
+                 WHERE code_hash = ?1",
+                [sha256_hex(normalize_code(code))],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((role, name, committees_json, expires_at, used_at)) = found else {
+            return Err(Failure::not_found(
+                "enrollment_unknown",
+                "no such enrollment code; check it or ask for a new one",
+            ));
+        };
+        if used_at.is_some() {
+            return Err(Failure::new(
+                axum::http::StatusCode::CONFLICT,
+                "enrollment_used",
+                "this enrollment code has already been used; ask for a new one",
+            ));
+        }
+        if now >= expires_at {
+            return Err(Failure::new(
+                axum::http::StatusCode::GONE,
+                "enrollment_expired",
+                "this enrollment code has expired; ask for a new one",
+            ));
+        }
+        let role = Role::parse(&role).ok_or_else(|| Failure::storage("bad role in enrollments"))?;
+        let committee_ids: Vec<String> =
+            serde_json::from_str(&committees_json).map_err(Failure::storage)?;
+        let device_id = uuid::Uuid::now_v7().to_string();
+        let token = format!("dst_{}", hex::encode(random_token(32)?));
+        let label: String = label.trim().chars().take(80).collect();
+        tx.execute(
+            "INSERT INTO devices (device_id, token_hash, role, name, label, enrolled_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                device_id,
+                sha256_hex(&token),
+                role.as_str(),
+                name,
+                label,
+                now
+            ],
+        )?;
+        let mut committees = Vec::new();
+        for c in &committee_ids {
+            tx.execute(
+                "INSERT INTO device_committees (device_id, committee_id) VALUES (?1, ?2)",
+                params![device_id, c],
+            )?;
+            let committee_name: String =
+                tx.query_row("SELECT name FROM committees WHERE id = ?1", [c], |r| {
+                    r.get(0)
+                })?;
+            committees.push(Committee {
+                id: c.clone(),
+                name: committee_name,
+            });
+        }
+        tx.execute(
+            "UPDATE enrollments SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+            params![sha256_hex(normalize_code(code)), now, device_id],
+        )?;
+        tx.commit()?;
+        Ok(EnrollResponse {
+            device_id,
+            token,
+            role,
+            name,
+            committees,
+        })
+    }
+
+    /// The device holding `token`: unknown tokens are 401, revoked devices 403.
+    pub fn authenticate(&self, token: &str) -> Result<DeviceAuth, Failure> {
+        let found: Option<(String, String, String, Option<i64>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT device_id, role, name, revoked_at FROM devices WHERE token_hash = ?1",
+            )?
+            .query_row([sha256_hex(token)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((device_id, role, name, revoked_at)) = found else {
+            return Err(Failure::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "token_unknown",
+                "this device is not enrolled with this server; enroll it again",
+            ));
+        };
+        if revoked_at.is_some() {
+            return Err(Failure::forbidden(
+                "device_revoked",
+                "this device has been revoked by an administrator; ask your supervisor",
+            ));
+        }
+        let role = Role::parse(&role).ok_or_else(|| Failure::storage("bad role in devices"))?;
+        let committees = self.device_committees(&device_id)?;
+        Ok(DeviceAuth {
+            device_id,
+            role,
+            name,
+            committees,
+        })
+    }
+
+    fn device_committees(&self, device_id: &str) -> Result<Vec<String>, Failure> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT committee_id FROM device_committees WHERE device_id = ?1 ORDER BY committee_id",
+        )?;
+        let rows = stmt.query_map([device_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Revokes a device: its token is refused from now on. Revoking twice is harmless.
+    pub fn device_revoke(&mut self, device_id: &str, now: i64) -> Result<(), Failure> {
+        let n = self.conn.execute(
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, ?2) WHERE device_id = ?1",
+            params![device_id, now],
+        )?;
+        if n == 0 {
+            return Err(Failure::not_found(
+                "device_unknown",
+                format!("no device {device_id}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Enrolled devices, optionally of one committee.
+    pub fn devices(&self, committee: Option<&str>) -> Result<Vec<DeviceRow>, Failure> {
+        let mut stmt = self.conn.prepare(
+            "SELECT device_id, role, name, label, enrolled_at, revoked_at, last_sync_at
+             FROM devices d
+             WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM device_committees c
+                                         WHERE c.device_id = d.device_id AND c.committee_id = ?1)
+             ORDER BY enrolled_at",
+        )?;
+        let rows = stmt.query_map([committee], |r| {
+            Ok(DeviceRow {
+                device_id: r.get(0)?,
+                role: r.get(1)?,
+                name: r.get(2)?,
+                label: r.get(3)?,
+                committees: Vec::new(),
+                enrolled_at: r.get(4)?,
+                revoked_at: r.get(5)?,
+                last_sync_at: r.get(6)?,
+            })
+        })?;
+        let mut out: Vec<DeviceRow> = rows.collect::<Result<_, _>>()?;
+        for d in &mut out {
+            d.committees = self.device_committees(&d.device_id)?;
+        }
+        Ok(out)
+    }
+
+    /// Applies one sync: stores the changes the device sent (each once), answers with
+    /// the changes of its scope since its cursor, and appends the log entries.
+    pub fn sync(
+        &mut self,
+        device: &DeviceAuth,
+        req: &SyncRequest,
+        limits: &Limits,
+        now: i64,
+    ) -> Result<SyncResponse, Failure> {
+        check_request(req, limits)?;
+        let tx = self.conn.transaction()?;
+        let replay = tx
+            .prepare_cached("SELECT 1 FROM syncs WHERE device_id = ?1 AND sync_id = ?2")?
+            .query_row(params![device.device_id, req.sync_id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        let mut received: Vec<(String, DocHashes)> = Vec::new();
+        let mut conflicts: Vec<(String, DocConflicts)> = Vec::new();
+        let mut accepted = 0u64;
+        for upload in &req.docs {
+            let committee = committee_for(&tx, device, upload)?;
+            let existing: Option<Vec<u8>> = tx
+                .prepare_cached("SELECT snapshot FROM docs WHERE doc_id = ?1")?
+                .query_row([&upload.doc_id], |r| r.get(0))
+                .optional()?;
+            let mut doc = match &existing {
+                Some(bytes) => AutoCommit::load(bytes).map_err(Failure::storage)?,
+                None => AutoCommit::new(),
+            };
+            let before = Fields::scan(&doc).conflicted();
+            let mut new_hashes = Vec::new();
+            let mut changes = Vec::with_capacity(upload.changes.len());
+            for (i, raw) in upload.changes.iter().enumerate() {
+                let change = Change::try_from(raw.as_slice()).map_err(|e| {
+                    Failure::bad_request(
+                        "invalid_change",
+                        format!(
+                            "document {} change {i}: not an Automerge change ({e})",
+                            upload.doc_id
+                        ),
+                    )
+                })?;
+                changes.push(change);
+            }
+            for change in &changes {
+                let hash = change.hash().to_string();
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO docs (doc_id, committee_id, kind, snapshot)
+                         VALUES (?1, ?2, ?3, x'')",
+                    )?
+                    .execute(params![upload.doc_id, committee, upload.kind])
+                    .and_then(|_| {
+                        tx.prepare_cached(
+                            "INSERT OR IGNORE INTO changes (doc_id, committee_id, hash, bytes, device_id)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )?
+                        .execute(params![
+                            upload.doc_id,
+                            committee,
+                            hash,
+                            change.raw_bytes(),
+                            device.device_id
+                        ])
+                    })?;
+                if inserted == 1 {
+                    new_hashes.push(hash);
+                }
+            }
+            if new_hashes.is_empty() {
+                continue;
+            }
+            doc.apply_changes(changes).map_err(|e| {
+                Failure::bad_request(
+                    "invalid_change",
+                    format!("document {}: changes do not apply ({e})", upload.doc_id),
+                )
+            })?;
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Err(Failure::bad_request(
+                    "missing_dependencies",
+                    format!(
+                        "document {}: changes depend on changes the server does not have; send every unacknowledged change",
+                        upload.doc_id
+                    ),
+                ));
+            }
+            let kind = value::text(&doc, "kind").unwrap_or_default();
+            if kind != upload.kind {
+                return Err(Failure::bad_request(
+                    "kind_mismatch",
+                    format!(
+                        "document {} says kind {kind:?}, the request {:?}",
+                        upload.doc_id, upload.kind
+                    ),
+                ));
+            }
+            let snapshot = doc.save();
+            if snapshot.len() > limits.document_bytes {
+                return Err(Failure::too_large(
+                    "document_too_large",
+                    format!(
+                        "document {} would hold {} bytes; the limit is {}",
+                        upload.doc_id,
+                        snapshot.len(),
+                        limits.document_bytes
+                    ),
+                ));
+            }
+            tx.prepare_cached("UPDATE docs SET snapshot = ?2 WHERE doc_id = ?1")?
+                .execute(params![upload.doc_id, snapshot])?;
+            accepted += new_hashes.len() as u64;
+            let after = Fields::scan(&doc).conflicted();
+            let newly: Vec<String> = after.into_iter().filter(|f| !before.contains(f)).collect();
+            if !newly.is_empty() {
+                conflicts.push((
+                    committee.clone(),
+                    DocConflicts {
+                        doc_id: upload.doc_id.clone(),
+                        fields: newly,
+                    },
+                ));
+            }
+            received.push((
+                committee,
+                DocHashes {
+                    doc_id: upload.doc_id.clone(),
+                    hashes: new_hashes,
+                },
+            ));
+        }
+        let (response_docs, sent, cursor, more) = changes_since(&tx, device, req.cursor, limits)?;
+        let touched_anything = !received.is_empty() || !sent.is_empty();
+        if !replay {
+            tx.prepare_cached("INSERT INTO syncs (device_id, sync_id, time) VALUES (?1, ?2, ?3)")?
+                .execute(params![device.device_id, req.sync_id, now])?;
+            if touched_anything {
+                append_log(&tx, device, req, now, &received, &sent, &conflicts)?;
+            }
+        }
+        tx.prepare_cached("UPDATE devices SET last_sync_at = ?2 WHERE device_id = ?1")?
+            .execute(params![device.device_id, now])?;
+        tx.commit()?;
+        Ok(SyncResponse {
+            cursor,
+            more,
+            accepted,
+            docs: response_docs,
+            conflicts: conflicts.into_iter().map(|(_, c)| c).collect(),
+        })
+    }
+
+    /// A page of the sync log for a supervisor, newest first.
+    pub fn log_page(&self, device: &DeviceAuth, q: &LogQuery) -> Result<LogPage, Failure> {
+        if device.role != Role::Supervisor {
+            return Err(Failure::forbidden(
+                "role_forbidden",
+                "only supervisors read the sync log",
+            ));
+        }
+        if let Some(c) = &q.committee
+            && !device.committees.contains(c)
+        {
+            return Err(Failure::forbidden(
+                "committee_forbidden",
+                format!("committee {c} is not one of yours"),
+            ));
+        }
+        let limit = q.limit.unwrap_or(50).clamp(1, 500);
+        let scope = serde_json::to_string(&device.committees).map_err(Failure::storage)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, body, prev_hash, hash FROM log
+             WHERE committee_id IN (SELECT value FROM json_each(?1))
+               AND (?2 IS NULL OR committee_id = ?2)
+               AND (?3 IS NULL OR device_id = ?3)
+               AND (?4 IS NULL OR time >= ?4)
+               AND (?5 IS NULL OR time < ?5)
+               AND (?6 = 0 OR conflicts > 0)
+               AND (?7 IS NULL OR id < ?7)
+             ORDER BY id DESC LIMIT ?8",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                scope,
+                q.committee,
+                q.device,
+                q.from,
+                q.to,
+                q.conflicts_only,
+                q.before,
+                i64::from(limit) + 1
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )?;
+        let mut entries = Vec::new();
+        let mut last_id = None;
+        let mut more = false;
+        for row in rows {
+            let (id, body, prev_hash, hash) = row?;
+            if entries.len() == limit as usize {
+                more = true;
+                break;
+            }
+            let body: LogBody = serde_json::from_str(&body).map_err(Failure::storage)?;
+            last_id = Some(id);
+            entries.push(LogEntry {
+                seq: body.seq,
+                committee: body.committee,
+                device_id: body.device_id,
+                volunteer: body.volunteer,
+                time: body.time,
+                sync_id: body.sync_id,
+                received: body.received,
+                sent: body.sent,
+                conflicts: body.conflicts,
+                prev_hash,
+                hash,
+            });
+        }
+        Ok(LogPage {
+            entries,
+            next_before: if more { last_id } else { None },
+        })
+    }
+
+    /// Checks every committee's chain (or one's): each entry's hash covers its content
+    /// and the previous entry's hash. Returns the number of entries checked.
+    pub fn log_verify(&self, committee: Option<&str>) -> Result<Result<u64, Broken>, Failure> {
+        let mut stmt = self.conn.prepare(
+            "SELECT committee_id, seq, body, prev_hash, hash FROM log
+             WHERE ?1 IS NULL OR committee_id = ?1
+             ORDER BY committee_id, seq",
+        )?;
+        let mut rows = stmt.query([committee])?;
+        let mut current: Option<String> = None;
+        let mut expected_prev = GENESIS.to_owned();
+        let mut expected_seq = 1u64;
+        let mut checked = 0u64;
+        while let Some(row) = rows.next()? {
+            let committee_id: String = row.get(0)?;
+            let seq: i64 = row.get(1)?;
+            let body: String = row.get(2)?;
+            let prev_hash: String = row.get(3)?;
+            let hash: String = row.get(4)?;
+            if current.as_deref() != Some(committee_id.as_str()) {
+                current = Some(committee_id.clone());
+                expected_prev = GENESIS.to_owned();
+                expected_seq = 1;
+            }
+            let seq = u64::try_from(seq).unwrap_or(0);
+            let broken = |reason: &str| Broken {
+                committee: committee_id.clone(),
+                seq,
+                reason: reason.to_owned(),
+            };
+            if seq != expected_seq {
+                return Ok(Err(broken(&format!("entry {expected_seq} is missing"))));
+            }
+            if prev_hash != expected_prev {
+                return Ok(Err(broken(
+                    "its previous hash does not match the entry before it",
+                )));
+            }
+            if entry_hash(&prev_hash, &body) != hash {
+                return Ok(Err(broken("its content does not match its hash")));
+            }
+            match serde_json::from_str::<LogBody>(&body) {
+                Ok(b) if b.committee == committee_id && b.seq == seq => {}
+                _ => {
+                    return Ok(Err(broken(
+                        "its content does not name its place in the chain",
+                    )));
+                }
+            }
+            expected_prev = hash;
+            expected_seq += 1;
+            checked += 1;
+        }
+        Ok(Ok(checked))
+    }
+}
+
+fn entry_hash(prev_hash: &str, body: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(body.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Refusals that need no database: shapes and limits.
+fn check_request(req: &SyncRequest, limits: &Limits) -> Result<(), Failure> {
+    if req.sync_id.is_empty() || req.sync_id.len() > 64 {
+        return Err(Failure::bad_request(
+            "invalid_sync_id",
+            "sync_id must be 1–64 characters",
+        ));
+    }
+    if req.docs.len() > limits.documents_per_request {
+        return Err(Failure::too_large(
+            "too_many_documents",
+            format!(
+                "{} documents in one request; the limit is {}",
+                req.docs.len(),
+                limits.documents_per_request
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for d in &req.docs {
+        if uuid::Uuid::parse_str(&d.doc_id).is_err() {
+            return Err(Failure::bad_request(
+                "invalid_doc_id",
+                "document ids are UUIDs",
+            ));
+        }
+        if !seen.insert(d.doc_id.as_str()) {
+            return Err(Failure::bad_request(
+                "duplicate_document",
+                format!("document {} appears twice in one request", d.doc_id),
+            ));
+        }
+        if !matches!(
+            d.kind.as_str(),
+            "resident" | "authorization" | "application"
+        ) {
+            return Err(Failure::bad_request(
+                "unknown_kind",
+                format!("document {}: unknown kind", d.doc_id),
+            ));
+        }
+        if d.changes.is_empty() {
+            return Err(Failure::bad_request(
+                "no_changes",
+                format!("document {} carries no changes", d.doc_id),
+            ));
+        }
+        let bytes: usize = d.changes.iter().map(|c| c.len()).sum();
+        if bytes > limits.document_bytes {
+            return Err(Failure::too_large(
+                "document_too_large",
+                format!(
+                    "document {} carries {bytes} bytes; the limit is {}",
+                    d.doc_id, limits.document_bytes
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The committee of an uploaded document: fixed when the server first saw it; for a
+/// new document, the device's committee (or the one it names, if it has several).
+fn committee_for(
+    tx: &Transaction<'_>,
+    device: &DeviceAuth,
+    upload: &doorstep_core::protocol::DocUpload,
+) -> Result<String, Failure> {
+    let known: Option<(String, String)> = tx
+        .prepare_cached("SELECT committee_id, kind FROM docs WHERE doc_id = ?1")?
+        .query_row([&upload.doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((committee, kind)) = known {
+        if !device.committees.contains(&committee) {
+            return Err(Failure::forbidden(
+                "cross_committee",
+                format!("document {} belongs to another committee", upload.doc_id),
+            ));
+        }
+        if kind != upload.kind {
+            return Err(Failure::bad_request(
+                "kind_mismatch",
+                format!("document {} is a {kind}", upload.doc_id),
+            ));
+        }
+        return Ok(committee);
+    }
+    match (&upload.committee, device.committees.as_slice()) {
+        (Some(c), scope) if scope.contains(c) => Ok(c.clone()),
+        (Some(c), _) => Err(Failure::forbidden(
+            "committee_forbidden",
+            format!("committee {c} is not one of this device's"),
+        )),
+        (None, [only]) => Ok(only.clone()),
+        (None, _) => Err(Failure::bad_request(
+            "committee_required",
+            format!(
+                "document {} is new: say which committee it belongs to",
+                upload.doc_id
+            ),
+        )),
+    }
+}
+
+type Sent = (Vec<DocDownload>, Vec<(String, DocHashes)>, u64, bool);
+
+/// The changes of the device's scope stored after `cursor`, other than its own, up to the
+/// response limit; the new cursor; and whether more remain.
+fn changes_since(
+    tx: &Transaction<'_>,
+    device: &DeviceAuth,
+    cursor: u64,
+    limits: &Limits,
+) -> Result<Sent, Failure> {
+    let scope = serde_json::to_string(&device.committees).map_err(Failure::storage)?;
+    let cursor_i = i64::try_from(cursor).unwrap_or(i64::MAX);
+    let mut stmt = tx.prepare_cached(
+        "SELECT c.seq, c.doc_id, d.kind, c.committee_id, c.hash, c.bytes
+         FROM changes c JOIN docs d ON d.doc_id = c.doc_id
+         WHERE c.committee_id IN (SELECT value FROM json_each(?1))
+           AND c.seq > ?2 AND c.device_id != ?3
+         ORDER BY c.seq",
+    )?;
+    let mut rows = stmt.query(params![scope, cursor_i, device.device_id])?;
+    let mut docs: Vec<DocDownload> = Vec::new();
+    let mut sent: Vec<(String, DocHashes)> = Vec::new();
+    let mut index = std::collections::HashMap::<String, usize>::new();
+    let mut bytes = 0usize;
+    let mut last_seq = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let change: Vec<u8> = row.get(5)?;
+        if bytes > 0 && bytes + change.len() > limits.response_bytes {
+            more = true;
+            break;
+        }
+        bytes += change.len();
+        let doc_id: String = row.get(1)?;
+        let i = match index.get(&doc_id) {
+            Some(&i) => i,
+            None => {
+                let committee: String = row.get(3)?;
+                docs.push(DocDownload {
+                    doc_id: doc_id.clone(),
+                    kind: row.get(2)?,
+                    committee: committee.clone(),
+                    changes: Vec::new(),
+                });
+                sent.push((
+                    committee,
+                    DocHashes {
+                        doc_id: doc_id.clone(),
+                        hashes: Vec::new(),
+                    },
+                ));
+                index.insert(doc_id, docs.len() - 1);
+                docs.len() - 1
+            }
+        };
+        docs[i].changes.push(serde_bytes::ByteBuf::from(change));
+        sent[i].1.hashes.push(row.get(4)?);
+        last_seq = Some(seq);
+    }
+    let new_cursor = if more {
+        last_seq.map_or(cursor, |s| u64::try_from(s).unwrap_or(cursor))
+    } else {
+        // Past everything in scope, the device's own changes included.
+        let max: i64 = tx
+            .prepare_cached(
+                "SELECT coalesce(max(seq), 0) FROM changes
+                 WHERE committee_id IN (SELECT value FROM json_each(?1))",
+            )?
+            .query_row([&scope], |r| r.get(0))?;
+        cursor.max(u64::try_from(max).unwrap_or(0))
+    };
+    Ok((docs, sent, new_cursor, more))
+}
+
+/// Appends one entry per committee the sync touched to that committee's chain.
+fn append_log(
+    tx: &Transaction<'_>,
+    device: &DeviceAuth,
+    req: &SyncRequest,
+    now: i64,
+    received: &[(String, DocHashes)],
+    sent: &[(String, DocHashes)],
+    conflicts: &[(String, DocConflicts)],
+) -> Result<(), Failure> {
+    let mut committees: Vec<&String> = received
+        .iter()
+        .map(|(c, _)| c)
+        .chain(sent.iter().map(|(c, _)| c))
+        .collect();
+    committees.sort();
+    committees.dedup();
+    for committee in committees {
+        let pick = |list: &[(String, DocHashes)]| -> Vec<DocHashes> {
+            list.iter()
+                .filter(|(c, _)| c == committee)
+                .map(|(_, h)| h.clone())
+                .collect()
+        };
+        let conflicts: Vec<DocConflicts> = conflicts
+            .iter()
+            .filter(|(c, _)| c == committee)
+            .map(|(_, d)| d.clone())
+            .collect();
+        let last: Option<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT seq, hash FROM log WHERE committee_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([committee], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (seq, prev_hash) = match last {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, GENESIS.to_owned()),
+        };
+        let body = LogBody {
+            committee: committee.clone(),
+            seq: u64::try_from(seq).unwrap_or(0),
+            device_id: device.device_id.clone(),
+            volunteer: if req.volunteer.is_empty() {
+                device.name.clone()
+            } else {
+                req.volunteer.chars().take(80).collect()
+            },
+            time: now,
+            sync_id: req.sync_id.clone(),
+            received: pick(received),
+            sent: pick(sent),
+            conflicts,
+        };
+        let body_json = serde_json::to_string(&body).map_err(Failure::storage)?;
+        let hash = entry_hash(&prev_hash, &body_json);
+        tx.prepare_cached(
+            "INSERT INTO log (committee_id, seq, device_id, time, conflicts, body, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            committee,
+            seq,
+            device.device_id,
+            now,
+            body.conflicts.len() as i64,
+            body_json,
+            prev_hash,
+            hash
+        ])?;
+    }
+    Ok(())
+}
