@@ -7,6 +7,7 @@
 //! Everything a test starts lives in a temporary folder and on 127.0.0.1; child processes
 //! are killed when their handle drops.
 
+pub mod fleet;
 pub mod process;
 
 /// The fixed database key of the crash test's writer and checker (never used outside tests).

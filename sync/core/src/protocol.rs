@@ -20,6 +20,44 @@ pub const CBOR: &str = "application/cbor";
 /// The protocol version, the first segment of every API path.
 pub const VERSION: &str = "v1";
 
+/// Every code the server answers a refusal with (the `code` of [`ApiError`]).
+pub const ERROR_CODES: &[&str] = &[
+    "body_unreadable",
+    "committee_forbidden",
+    "committee_required",
+    "committee_unknown",
+    "cross_committee",
+    "device_revoked",
+    "device_unknown",
+    "document_too_large",
+    "duplicate_document",
+    "enrollment_expired",
+    "enrollment_unknown",
+    "enrollment_used",
+    "invalid_body",
+    "invalid_change",
+    "invalid_committee_id",
+    "invalid_committee_name",
+    "invalid_doc_id",
+    "invalid_name",
+    "invalid_query",
+    "invalid_sync_id",
+    "kind_mismatch",
+    "missing_dependencies",
+    "no_changes",
+    "no_such_endpoint",
+    "one_committee_for_volunteer",
+    "request_too_large",
+    "role_forbidden",
+    "storage_unavailable",
+    "token_malformed",
+    "token_missing",
+    "token_unknown",
+    "too_many_documents",
+    "unknown_kind",
+    "unsupported_media_type",
+];
+
 /// The limits a server enforces; a request beyond one is refused with its code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {

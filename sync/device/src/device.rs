@@ -77,6 +77,8 @@ pub struct Device {
     pub(crate) volunteer: String,
     pub(crate) catalog: Catalog,
     pub(crate) cache: RefCell<DocCache>,
+    /// The data folder: its keyring entries (database key, sync token) are named after it.
+    pub(crate) data_dir: std::path::PathBuf,
 }
 
 impl Device {
@@ -129,6 +131,7 @@ impl Device {
             volunteer,
             catalog,
             cache: RefCell::new(DocCache::default()),
+            data_dir: data_dir.to_owned(),
         })
     }
 

@@ -177,6 +177,7 @@ pub fn insert_new(
     let heads = doc.get_heads();
     tx.prepare_cached("INSERT INTO docs (doc_id, kind, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![id.as_str(), kind, now_ms])?;
+    mark_dirty(tx, id)?;
     store::put_chunk(
         tx,
         id.as_str(),
@@ -200,6 +201,7 @@ pub fn save_changes(
     let bytes = loaded.doc.save_after(&loaded.heads);
     let key = hex::encode(Sha256::digest(&bytes));
     store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;
+    mark_dirty(tx, id)?;
     // length() of a blob is read from its record header, not from its bytes.
     let (incremental, incremental_bytes, snapshot_bytes): (i64, i64, i64) = tx
         .prepare_cached(
@@ -214,6 +216,13 @@ pub fn save_changes(
     }
     loaded.heads = loaded.doc.get_heads();
     Ok(true)
+}
+
+/// Notes that a record has changes the sync server may not have.
+fn mark_dirty(tx: &Transaction<'_>, id: &DocId) -> Result<(), DeviceError> {
+    tx.prepare_cached("INSERT OR IGNORE INTO dirty (doc_id) VALUES (?1)")?
+        .execute([id.as_str()])?;
+    Ok(())
 }
 
 /// Replaces every chunk of a record by one snapshot of `doc` (which holds them all).

@@ -57,6 +57,21 @@ pub enum DeviceError {
     NoConflict(String),
     #[error("the chosen value is not one of field {0}'s values")]
     NotAConflictValue(String),
+    #[error("{0:?} is not a server address (http:// or https:// and a host)")]
+    ServerUrl(String),
+    #[error("the server cannot be reached: {0}")]
+    Network(String),
+    /// The server refused the request, with its code (`device_revoked`, `enrollment_used`…).
+    #[error("the server refused ({status} {code}): {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("this device is not enrolled with a sync server")]
+    NotEnrolled,
+    #[error("some received changes lacked their dependencies; the next sync fetches them again")]
+    SyncIncomplete,
     #[error(transparent)]
     Core(Box<CoreError>),
     #[error("automerge: {0}")]
@@ -108,6 +123,15 @@ impl DeviceError {
             DeviceError::UnknownKind(_) => "unknown_kind",
             DeviceError::NoConflict(_) => "no_conflict",
             DeviceError::NotAConflictValue(_) => "not_a_conflict_value",
+            DeviceError::ServerUrl(_) => "server_url_invalid",
+            DeviceError::Network(_) => "server_unreachable",
+            DeviceError::Server { code, .. } => doorstep_core::protocol::ERROR_CODES
+                .iter()
+                .find(|known| **known == code.as_str())
+                .copied()
+                .unwrap_or("server_refused"),
+            DeviceError::NotEnrolled => "not_enrolled",
+            DeviceError::SyncIncomplete => "sync_incomplete",
             DeviceError::Core(e) => e.code(),
             DeviceError::Automerge(_) => "record_malformed",
         }

@@ -30,9 +30,11 @@ pub mod docs;
 pub mod error;
 pub mod secret;
 pub mod store;
+pub mod sync;
 
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES};
 pub use device::{
     DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, today_china,
 };
 pub use error::DeviceError;
+pub use sync::{Enrollment, HttpTransport, RetryPolicy, SyncReport, SyncStatus, Transport};

@@ -86,6 +86,30 @@ pub fn load_or_create(data_dir: &Path, database_exists: bool) -> Result<DbKey, D
     }
 }
 
+/// The keyring entry of a data folder's sync token (given by the server at enrollment).
+fn token_entry(data_dir: &Path) -> Result<Entry, DeviceError> {
+    let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
+    let user = format!("sync-token:{}", &hex::encode(digest)[..32]);
+    Entry::new(KEYRING_SERVICE, &user).map_err(|e| DeviceError::Keyring(e.to_string()))
+}
+
+/// Keeps `data_dir`'s sync token in the keyring (never in the database or a file).
+pub fn store_token(data_dir: &Path, token: &str) -> Result<(), DeviceError> {
+    token_entry(data_dir)?
+        .set_password(token)
+        .map_err(|e| DeviceError::Keyring(e.to_string()))
+}
+
+/// `data_dir`'s sync token, if the device is enrolled.
+pub fn load_token(data_dir: &Path) -> Result<Option<Zeroizing<String>>, DeviceError> {
+    match token_entry(data_dir)?.get_password() {
+        Ok(token) => Ok(Some(Zeroizing::new(token))),
+        Err(keyring_core::Error::NoEntry) => Ok(None),
+        Err(e) => Err(DeviceError::Keyring(e.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -101,6 +101,15 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
      ) WITHOUT ROWID;
      CREATE INDEX authorizations_by_resident ON authorizations(resident);",
+    // 2: sync state — the heads the server acknowledged, and what changed since.
+    "CREATE TABLE synced (
+        doc_id TEXT PRIMARY KEY REFERENCES docs(doc_id),
+        heads  BLOB NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE dirty (
+        doc_id TEXT PRIMARY KEY REFERENCES docs(doc_id)
+     ) WITHOUT ROWID;
+     INSERT INTO dirty (doc_id) SELECT doc_id FROM docs;",
 ];
 
 /// Kinds of stored chunk.

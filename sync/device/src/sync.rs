@@ -1,0 +1,556 @@
+//! The device's side of sync: enrollment with a one-time code, and [`Device::sync_now`].
+//!
+//! The device remembers, per document, the heads the server has acknowledged
+//! (`synced`) and which documents changed since (`dirty`). A sync sends every dirty
+//! document's changes after its acknowledged heads, with the last cursor the device
+//! stored; the answer's changes, the new cursor and the new acknowledged heads are saved
+//! in one transaction. Nothing is marked synced before the server's answer arrives, and
+//! every request can be resent (same `sync_id`) without effect, so a lost answer or an
+//! interrupted sync is simply retried.
+
+use std::time::Duration;
+
+use automerge::{AutoCommit, Change, ChangeHash};
+use doorstep_core::DocId;
+use doorstep_core::protocol::{
+    self, ApiError, Committee, DocUpload, EnrollRequest, EnrollResponse, Role, SyncRequest,
+    SyncResponse,
+};
+use doorstep_core::value::{self, Fields};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::device::{Device, now_ms, project};
+use crate::docs::{self, Access, Loaded};
+use crate::error::DeviceError;
+use crate::secret;
+use crate::store;
+
+const META_CURSOR: &str = "sync.cursor";
+const META_ENROLLMENT: &str = "sync.enrollment";
+const META_LAST_SYNC: &str = "sync.last_at";
+
+/// What a device knows of its enrollment (the token itself is in the keyring).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub server_url: String,
+    pub device_id: String,
+    pub role: Role,
+    pub name: String,
+    pub committees: Vec<Committee>,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Documents and changes sent up.
+    pub sent_docs: usize,
+    pub sent_changes: usize,
+    /// Of those, changes the server had not seen before.
+    pub accepted_changes: u64,
+    /// Documents and changes received from other devices.
+    pub received_docs: usize,
+    pub received_changes: usize,
+    /// Fields that became conflicted on this device through what was received.
+    pub new_conflicts: Vec<NewConflict>,
+    pub round_trips: u32,
+    /// Request and response body bytes.
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    /// Attempts beyond the first, after network failures.
+    pub retries: u32,
+}
+
+/// Fields of one record that became conflicted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewConflict {
+    pub doc_id: DocId,
+    pub kind: String,
+    pub fields: Vec<String>,
+}
+
+/// How a device is synced right now, for the status line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub enrolled: bool,
+    /// Records changed on this device that the server has not acknowledged.
+    pub pending_docs: u64,
+    /// When the last sync finished (ms since the epoch).
+    pub last_sync_at: Option<i64>,
+}
+
+/// An HTTP answer: status and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// A failure to get any answer (no route, refused, timed out, cut off).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("network: {0}")]
+pub struct NetworkError(pub String);
+
+/// How requests reach the server. The app uses [`HttpTransport`]; tests wrap it to drop,
+/// repeat and delay messages.
+pub trait Transport {
+    /// POSTs `body` of `content_type` to `path` (such as `/v1/sync`).
+    fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<HttpAnswer, NetworkError>;
+}
+
+/// The real transport: HTTP(S) with reqwest (rustls) to one server.
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    client: reqwest::blocking::Client,
+    base: String,
+}
+
+impl HttpTransport {
+    pub fn new(server_url: &str) -> Result<HttpTransport, DeviceError> {
+        let base = server_url.trim().trim_end_matches('/').to_owned();
+        let parsed =
+            reqwest::Url::parse(&base).map_err(|_| DeviceError::ServerUrl(base.clone()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(DeviceError::ServerUrl(base));
+        }
+        let client = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| DeviceError::Network(e.to_string()))?;
+        Ok(HttpTransport { client, base })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<HttpAnswer, NetworkError> {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().map_err(|e| NetworkError(without_url(&e)))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .map_err(|e| NetworkError(without_url(&e)))?
+            .to_vec();
+        Ok(HttpAnswer { status, body })
+    }
+}
+
+/// A reqwest error's text without the URL (which is not secret, but keeps logs short).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "<server>");
+    }
+    text
+}
+
+/// How hard [`Device::sync_now`] tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// The wait after the first failure; doubled after each further one.
+    pub first_wait: Duration,
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            first_wait: Duration::from_millis(250),
+            max_wait: Duration::from_secs(8),
+        }
+    }
+}
+
+fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn heads_from(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes
+        .chunks_exact(32)
+        .filter_map(|c| ChangeHash::try_from(c).ok())
+        .collect()
+}
+
+/// Sends `body` and decodes the answer: a 2xx body, a coded refusal, or (after the
+/// retries) a network failure.
+fn exchange(
+    transport: &mut dyn Transport,
+    retry: &RetryPolicy,
+    path: &str,
+    content_type: &str,
+    token: Option<&str>,
+    body: Vec<u8>,
+    report: &mut SyncReport,
+) -> Result<Vec<u8>, DeviceError> {
+    let mut wait = retry.first_wait;
+    let mut attempt = 1;
+    loop {
+        report.bytes_up += body.len() as u64;
+        let outcome = transport.post(path, content_type, token, body.clone());
+        let retryable = match &outcome {
+            Err(_) => true,
+            // The server is restarting or its database is briefly unavailable.
+            Ok(answer) => matches!(answer.status, 502..=504),
+        };
+        if retryable && attempt < retry.attempts {
+            tracing::warn!(attempt, "sync request failed; retrying");
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(retry.max_wait);
+            attempt += 1;
+            report.retries += 1;
+            continue;
+        }
+        let answer = outcome.map_err(|e| DeviceError::Network(e.0))?;
+        report.bytes_down += answer.body.len() as u64;
+        report.round_trips += 1;
+        if (200..300).contains(&answer.status) {
+            return Ok(answer.body);
+        }
+        let refusal: ApiError = serde_json::from_slice(&answer.body).unwrap_or(ApiError {
+            code: format!("http_{}", answer.status),
+            message: String::from_utf8_lossy(&answer.body)
+                .chars()
+                .take(200)
+                .collect(),
+        });
+        return Err(DeviceError::Server {
+            status: answer.status,
+            code: refusal.code,
+            message: refusal.message,
+        });
+    }
+}
+
+impl Device {
+    /// Trades a one-time enrollment code for this device's identity on `server_url`;
+    /// the token goes to the keyring. Enrolling again replaces the old enrollment.
+    pub fn enroll(
+        &mut self,
+        server_url: &str,
+        code: &str,
+        device_label: &str,
+    ) -> Result<Enrollment, DeviceError> {
+        let mut transport = HttpTransport::new(server_url)?;
+        self.enroll_with(&mut transport, server_url, code, device_label)
+    }
+
+    /// [`Device::enroll`] over a given transport.
+    pub fn enroll_with(
+        &mut self,
+        transport: &mut dyn Transport,
+        server_url: &str,
+        code: &str,
+        device_label: &str,
+    ) -> Result<Enrollment, DeviceError> {
+        if code.trim().is_empty() {
+            return Err(DeviceError::Server {
+                status: 400,
+                code: "enrollment_unknown".into(),
+                message: "enter the enrollment code".into(),
+            });
+        }
+        let request = EnrollRequest {
+            code: code.trim().to_owned(),
+            device_label: device_label.to_owned(),
+        };
+        let body = serde_json::to_vec(&request).map_err(|e| DeviceError::Network(e.to_string()))?;
+        let mut report = SyncReport::default();
+        let answer = exchange(
+            transport,
+            &RetryPolicy::default(),
+            "/v1/enroll",
+            "application/json",
+            None,
+            body,
+            &mut report,
+        )?;
+        let response: EnrollResponse = serde_json::from_slice(&answer)
+            .map_err(|e| DeviceError::Network(format!("unexpected enrollment answer: {e}")))?;
+        secret::store_token(&self.data_dir, &response.token)?;
+        let enrollment = Enrollment {
+            server_url: server_url.trim().trim_end_matches('/').to_owned(),
+            device_id: response.device_id,
+            role: response.role,
+            name: response.name,
+            committees: response.committees,
+        };
+        let json =
+            serde_json::to_vec(&enrollment).map_err(|e| DeviceError::Network(e.to_string()))?;
+        let tx = self.store.transaction()?;
+        store::put_meta(&tx, META_ENROLLMENT, &json)?;
+        // A new identity starts from the beginning of its scope.
+        store::put_meta(&tx, META_CURSOR, &0u64.to_be_bytes())?;
+        tx.execute("DELETE FROM synced", [])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO dirty (doc_id) SELECT doc_id FROM docs",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(enrollment)
+    }
+
+    /// This device's enrollment, if it has one.
+    pub fn enrollment(&self) -> Result<Option<Enrollment>, DeviceError> {
+        match self.store.meta(META_ENROLLMENT)? {
+            Some(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the device is enrolled, what waits to be sent, and when it last synced.
+    pub fn sync_status(&self) -> Result<SyncStatus, DeviceError> {
+        let pending: i64 = self.store.conn().query_row(
+            "SELECT count(*) FROM dirty JOIN docs USING (doc_id) WHERE quarantined IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let last = self
+            .store
+            .meta(META_LAST_SYNC)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map(i64::from_be_bytes);
+        Ok(SyncStatus {
+            enrolled: self.enrollment()?.is_some(),
+            pending_docs: u64::try_from(pending).unwrap_or(0),
+            last_sync_at: last,
+        })
+    }
+
+    /// Syncs with the enrolled server now, retrying network failures with backoff.
+    pub fn sync_now(&mut self) -> Result<SyncReport, DeviceError> {
+        let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        let mut transport = HttpTransport::new(&enrollment.server_url)?;
+        self.sync_with(&mut transport, &RetryPolicy::default())
+    }
+
+    /// [`Device::sync_now`] over a given transport and retry policy.
+    pub fn sync_with(
+        &mut self,
+        transport: &mut dyn Transport,
+        retry: &RetryPolicy,
+    ) -> Result<SyncReport, DeviceError> {
+        if self.enrollment()?.is_none() {
+            return Err(DeviceError::NotEnrolled);
+        }
+        let token = secret::load_token(&self.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
+        let mut report = SyncReport::default();
+        let mut docs = self.collect_dirty()?;
+        report.sent_docs = docs.len();
+        report.sent_changes = docs.iter().map(|d| d.changes.len()).sum();
+        loop {
+            let request = SyncRequest {
+                sync_id: uuid::Uuid::new_v4().to_string(),
+                cursor: self.cursor()?,
+                volunteer: self.volunteer.clone(),
+                docs: std::mem::take(&mut docs),
+            };
+            let sent: Vec<String> = request.docs.iter().map(|d| d.doc_id.clone()).collect();
+            let body = exchange(
+                transport,
+                retry,
+                "/v1/sync",
+                protocol::CBOR,
+                Some(token.as_str()),
+                protocol::to_cbor(&request),
+                &mut report,
+            )?;
+            let response: SyncResponse = protocol::from_cbor(&body)
+                .map_err(|e| DeviceError::Network(format!("unexpected sync answer: {e}")))?;
+            report.accepted_changes += response.accepted;
+            let more = response.more;
+            self.apply_answer(&sent, response, &mut report)?;
+            if !more {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    fn cursor(&self) -> Result<u64, DeviceError> {
+        Ok(self
+            .store
+            .meta(META_CURSOR)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    /// Every dirty record's changes after the heads the server acknowledged.
+    fn collect_dirty(&mut self) -> Result<Vec<DocUpload>, DeviceError> {
+        let dirty: Vec<(String, String, Option<Vec<u8>>)> = {
+            let mut stmt = self.store.conn().prepare(
+                "SELECT d.doc_id, d.kind, s.heads FROM dirty
+                 JOIN docs d USING (doc_id) LEFT JOIN synced s USING (doc_id)
+                 WHERE d.quarantined IS NULL ORDER BY d.doc_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut uploads = Vec::with_capacity(dirty.len());
+        for (doc_id, kind, heads) in dirty {
+            let id = DocId::parse(&doc_id).ok_or_else(|| DeviceError::NotFound(doc_id.clone()))?;
+            let mut loaded =
+                match docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read) {
+                    Ok(loaded) => loaded,
+                    // A quarantined record stays on the device for a person to look at.
+                    Err(DeviceError::Quarantined(_)) => continue,
+                    Err(e) => return Err(e),
+                };
+            let since = heads.as_deref().map(heads_from).unwrap_or_default();
+            let changes: Vec<serde_bytes::ByteBuf> = loaded
+                .doc
+                .get_changes(&since)
+                .iter()
+                .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
+                .collect();
+            if changes.is_empty() {
+                continue;
+            }
+            uploads.push(DocUpload {
+                doc_id,
+                kind,
+                committee: None,
+                changes,
+            });
+        }
+        Ok(uploads)
+    }
+
+    /// Stores an answer in one transaction: the received changes, the acknowledged heads
+    /// of everything sent and received, and the new cursor.
+    fn apply_answer(
+        &mut self,
+        sent: &[String],
+        response: SyncResponse,
+        report: &mut SyncReport,
+    ) -> Result<(), DeviceError> {
+        let now = now_ms();
+        let tx = self.store.conn().unchecked_transaction()?;
+        let mut touched: Vec<(DocId, AutoCommit)> = Vec::new();
+        let mut incomplete = false;
+        for download in response.docs {
+            let id = DocId::parse(&download.doc_id).ok_or_else(|| {
+                DeviceError::Network("the server sent a malformed document id".into())
+            })?;
+            let mut changes = Vec::with_capacity(download.changes.len());
+            for raw in &download.changes {
+                changes
+                    .push(Change::try_from(raw.as_slice()).map_err(|_| DeviceError::InvalidBytes)?);
+            }
+            report.received_docs += 1;
+            report.received_changes += changes.len();
+            let exists = tx
+                .prepare_cached("SELECT quarantined IS NOT NULL FROM docs WHERE doc_id = ?1")?
+                .query_row([id.as_str()], |r| r.get::<_, bool>(0))
+                .optional()?;
+            let (mut loaded, created) = match exists {
+                Some(true) => continue,
+                Some(false) => (
+                    docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Edit)?,
+                    false,
+                ),
+                None => (
+                    Loaded {
+                        doc: AutoCommit::new().with_actor(self.actor.clone()),
+                        heads: Vec::new(),
+                    },
+                    true,
+                ),
+            };
+            let before = Fields::scan(&loaded.doc).conflicted();
+            loaded.doc.apply_changes(changes)?;
+            if !loaded.doc.get_missing_deps(&[]).is_empty() {
+                incomplete = true;
+                continue;
+            }
+            let kind = value::text(&loaded.doc, "kind")?;
+            if kind != download.kind {
+                return Err(DeviceError::UnknownKind(kind));
+            }
+            if created {
+                docs::insert_new(&tx, &id, &kind, &mut loaded.doc, now)?;
+            } else {
+                docs::save_changes(&tx, &id, &mut loaded)?;
+            }
+            project(&self.catalog, &tx, &id, &mut loaded.doc, now)?;
+            let newly: Vec<String> = Fields::scan(&loaded.doc)
+                .conflicted()
+                .into_iter()
+                .filter(|f| !before.contains(f))
+                .collect();
+            if !newly.is_empty() {
+                report.new_conflicts.push(NewConflict {
+                    doc_id: id.clone(),
+                    kind: kind.clone(),
+                    fields: newly,
+                });
+            }
+            touched.push((id, loaded.doc));
+        }
+        // Everything sent is acknowledged: its heads now are what the server has.
+        for doc_id in sent {
+            let Some(id) = DocId::parse(doc_id) else {
+                continue;
+            };
+            if touched.iter().any(|(t, _)| *t == id) {
+                continue;
+            }
+            let mut loaded =
+                docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read)?;
+            mark_synced(&tx, &id, &loaded.doc.get_heads())?;
+        }
+        for (id, doc) in &mut touched {
+            mark_synced(&tx, id, &doc.get_heads())?;
+        }
+        // Changes whose dependencies did not come are not kept: ask for everything again.
+        let cursor = if incomplete { 0 } else { response.cursor };
+        store::put_meta(&tx, META_CURSOR, &cursor.to_be_bytes())?;
+        store::put_meta(&tx, META_LAST_SYNC, &now.to_be_bytes())?;
+        tx.commit()?;
+        let mut cache = self.cache.borrow_mut();
+        for (id, doc) in touched {
+            cache.put_owned(&id, doc);
+        }
+        if incomplete {
+            return Err(DeviceError::SyncIncomplete);
+        }
+        Ok(())
+    }
+}
+
+fn mark_synced(
+    tx: &rusqlite::Transaction<'_>,
+    id: &DocId,
+    heads: &[ChangeHash],
+) -> Result<(), DeviceError> {
+    tx.prepare_cached(
+        "INSERT INTO synced (doc_id, heads) VALUES (?1, ?2)
+         ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads",
+    )?
+    .execute(params![id.as_str(), heads_bytes(heads)])?;
+    tx.prepare_cached("DELETE FROM dirty WHERE doc_id = ?1")?
+        .execute([id.as_str()])?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Many devices against one real server on loopback: enrollment through the server's
+//! own command line, devices in temporary folders, and a transport that loses, repeats
+//! and delays messages on purpose.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use doorstep_device::sync::{HttpAnswer, NetworkError};
+use doorstep_device::{Device, HttpTransport, RetryPolicy, SyncReport, Transport};
+
+use crate::process::{ServerProcess, admin};
+
+/// Keys and tokens go to an in-memory keyring in tests, never a person's keyring.
+pub fn mock_keyring() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(store) = keyring_core::mock::Store::new() {
+            keyring_core::set_default_store(store);
+        }
+    });
+}
+
+/// Retries without the app's patient waits.
+pub const FAST_RETRY: RetryPolicy = RetryPolicy {
+    attempts: 6,
+    first_wait: Duration::from_millis(2),
+    max_wait: Duration::from_millis(20),
+};
+
+/// Makes an enrollment code with the server's command line; returns the code.
+pub fn enrollment_code(
+    data_dir: &Path,
+    committees: &[&str],
+    role: &str,
+    name: &str,
+    expires: &str,
+) -> anyhow::Result<String> {
+    let qr = tempfile::NamedTempFile::new().context("QR file")?;
+    let qr_path = qr.path().to_string_lossy().into_owned();
+    let mut args = vec![
+        "enroll",
+        "--role",
+        role,
+        "--name",
+        name,
+        "--expires",
+        expires,
+    ];
+    args.extend(["--qr", &qr_path]);
+    for c in committees {
+        args.extend(["--committee", c]);
+    }
+    let out = admin(data_dir, &args)?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("code: "))
+        .map(|c| c.trim().to_owned())
+        .context("the enroll command printed no code")
+}
+
+/// A device in its own temporary folder.
+#[derive(Debug)]
+pub struct TestDevice {
+    pub device: Device,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDevice {
+    /// A new device for `volunteer`, enrolled on `server` in `committee`.
+    pub fn enrolled(
+        server: &ServerProcess,
+        committee: &str,
+        role: &str,
+        volunteer: &str,
+    ) -> anyhow::Result<TestDevice> {
+        mock_keyring();
+        let code = enrollment_code(&server.data_dir, &[committee], role, volunteer, "1h")?;
+        let dir = tempfile::tempdir()?;
+        let mut device = Device::open(dir.path())?;
+        device.set_volunteer(volunteer)?;
+        device.enroll(&server.base_url(), &code, "test tablet")?;
+        Ok(TestDevice { device, dir })
+    }
+
+    /// Syncs over plain HTTP with fast retries.
+    pub fn sync(&mut self, server: &ServerProcess) -> anyhow::Result<SyncReport> {
+        let mut transport = HttpTransport::new(&server.base_url())?;
+        Ok(self.device.sync_with(&mut transport, &FAST_RETRY)?)
+    }
+}
+
+/// A committee on `server` with a fresh id.
+pub fn committee(server: &ServerProcess, id: &str) -> anyhow::Result<()> {
+    admin(
+        &server.data_dir,
+        &["committee", "add", "--id", id, "--name", "测试村委会"],
+    )?;
+    Ok(())
+}
+
+/// What happens to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Delivered, answer returned.
+    Deliver,
+    /// Delivered and processed, but the answer is lost on the way back.
+    DropAnswer,
+    /// Delivered twice (a retransmission); the second answer is returned.
+    Duplicate,
+    /// Held back (the sender sees a timeout) and delivered later, after newer requests.
+    Delay,
+}
+
+/// A transport that applies a plan of faults to successive requests.
+#[derive(Debug)]
+pub struct FaultyTransport {
+    inner: HttpTransport,
+    plan: VecDeque<Fault>,
+    held: Vec<(String, String, Option<String>, Vec<u8>)>,
+}
+
+impl FaultyTransport {
+    pub fn new(server_url: &str, plan: impl IntoIterator<Item = Fault>) -> anyhow::Result<Self> {
+        Ok(FaultyTransport {
+            inner: HttpTransport::new(server_url)?,
+            plan: plan.into_iter().collect(),
+            held: Vec::new(),
+        })
+    }
+
+    /// Delivers every held request now (their answers go nowhere).
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        for (path, ct, token, body) in std::mem::take(&mut self.held) {
+            let answer = self
+                .inner
+                .post(&path, &ct, token.as_deref(), body)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if answer.status >= 500 {
+                bail!("a delayed request failed on the server: {}", answer.status);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Transport for FaultyTransport {
+    fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<HttpAnswer, NetworkError> {
+        match self.plan.pop_front().unwrap_or(Fault::Deliver) {
+            Fault::Deliver => self.inner.post(path, content_type, token, body),
+            Fault::DropAnswer => {
+                self.inner.post(path, content_type, token, body)?;
+                Err(NetworkError("the answer was lost".into()))
+            }
+            Fault::Duplicate => {
+                self.inner.post(path, content_type, token, body.clone())?;
+                self.inner.post(path, content_type, token, body)
+            }
+            Fault::Delay => {
+                self.held.push((
+                    path.to_owned(),
+                    content_type.to_owned(),
+                    token.map(str::to_owned),
+                    body,
+                ));
+                Err(NetworkError("timed out".into()))
+            }
+        }
+    }
+}

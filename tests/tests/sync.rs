@@ -1,0 +1,6 @@
+//! Devices against a real `doorstep-server` on loopback: enrollment, batched sync,
+//! conflicts, idempotency, scopes, the sync log, and bad input.
+
+mod sync {
+    mod devices;
+}
