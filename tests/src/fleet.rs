@@ -90,6 +90,14 @@ impl TestDevice {
     }
 }
 
+/// The server's SQLite database, opened beside the running server (WAL allows it), for
+/// tests that count or damage what it stored.
+pub fn server_db(data_dir: &Path) -> anyhow::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(data_dir.join("server.sqlite3"))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    Ok(conn)
+}
+
 /// A committee on `server` with a fresh id.
 pub fn committee(server: &ServerProcess, id: &str) -> anyhow::Result<()> {
     admin(

@@ -2,5 +2,6 @@
 //! conflicts, idempotency, scopes, the sync log, and bad input.
 
 mod sync {
+    mod bad_input;
     mod devices;
 }

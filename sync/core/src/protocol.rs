@@ -43,6 +43,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_query",
     "invalid_sync_id",
     "kind_mismatch",
+    "method_not_allowed",
     "missing_dependencies",
     "no_changes",
     "no_such_endpoint",

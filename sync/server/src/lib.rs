@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         // Bodies are read by the handlers with the configured limit and a coded error.
         .layer(DefaultBodyLimit::disable())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
@@ -100,6 +101,14 @@ async fn not_found() -> Failure {
     Failure::not_found(
         "no_such_endpoint",
         "no such endpoint; the API is under /v1/",
+    )
+}
+
+async fn method_not_allowed() -> Failure {
+    Failure::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
     )
 }
 

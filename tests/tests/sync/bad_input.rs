@@ -1,0 +1,284 @@
+//! Every kind of bad request the server can meet, each answered with a clear 4xx and a
+//! machine-readable code; nothing is stored, nothing panics, and the server keeps serving.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT};
+use doorstep_core::protocol::{self, DocUpload, EnrollResponse, SyncRequest};
+use doorstep_tests::ServerProcess;
+use doorstep_tests::fleet::{committee, enrollment_code};
+use serde_bytes::ByteBuf;
+
+/// A raw request and the refusal it must get.
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    path: &'static str,
+    token: Option<String>,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+    status: u16,
+    code: &'static str,
+}
+
+fn enroll_raw(server: &ServerProcess, code: &str) -> anyhow::Result<EnrollResponse> {
+    let response = reqwest::blocking::Client::new()
+        .post(server.url("/v1/enroll"))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "code": code }).to_string())
+        .send()?;
+    anyhow::ensure!(response.status() == 200, "enroll: {}", response.status());
+    Ok(serde_json::from_slice(&response.bytes()?)?)
+}
+
+fn token_for(
+    server: &ServerProcess,
+    committees: &[&str],
+    role: &str,
+) -> anyhow::Result<String> {
+    let code = enrollment_code(&server.data_dir, committees, role, "测试人员", "1h")?;
+    Ok(enroll_raw(server, &code)?.token)
+}
+
+/// A record document's changes, as a device would send them.
+fn record_changes(kind: &str, n: usize, padding: usize) -> (String, Vec<ByteBuf>) {
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "kind", kind).expect("put");
+    doc.put(ROOT, "name", "测试").expect("put");
+    doc.put(ROOT, "pad", "x".repeat(padding)).expect("put");
+    doc.commit();
+    for i in 1..n {
+        doc.put(ROOT, "address", format!("测试路 {i} 号")).expect("put");
+        doc.commit();
+    }
+    let changes = doc
+        .get_changes(&[])
+        .iter()
+        .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
+        .collect();
+    (uuid::Uuid::now_v7().to_string(), changes)
+}
+
+fn sync_body(docs: Vec<DocUpload>) -> Vec<u8> {
+    protocol::to_cbor(&SyncRequest {
+        sync_id: uuid::Uuid::new_v4().to_string(),
+        cursor: 0,
+        volunteer: String::new(),
+        docs,
+    })
+}
+
+fn upload(doc_id: &str, kind: &str, changes: Vec<ByteBuf>) -> DocUpload {
+    DocUpload {
+        doc_id: doc_id.into(),
+        kind: kind.into(),
+        committee: None,
+        changes,
+    }
+}
+
+fn counts(server: &ServerProcess) -> anyhow::Result<(i64, i64, i64, i64)> {
+    let conn = rusqlite_open(server)?;
+    let q = |sql: &str| -> anyhow::Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+    Ok((
+        q("SELECT count(*) FROM docs")?,
+        q("SELECT count(*) FROM changes")?,
+        q("SELECT count(*) FROM log")?,
+        q("SELECT count(*) FROM devices")?,
+    ))
+}
+
+fn rusqlite_open(server: &ServerProcess) -> anyhow::Result<rusqlite::Connection> {
+    doorstep_tests::fleet::server_db(&server.data_dir)
+}
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "one table of cases")]
+fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = ServerProcess::start_on(
+        dir.path(),
+        &[
+            "--max-request-bytes",
+            "65536",
+            "--max-documents",
+            "5",
+            "--max-document-bytes",
+            "8192",
+        ],
+    )?;
+    committee(&server, "c1")?;
+    committee(&server, "c2")?;
+    let volunteer = token_for(&server, &["c1"], "volunteer")?;
+    let other = token_for(&server, &["c2"], "volunteer")?;
+    let supervisor = token_for(&server, &["c1", "c2"], "supervisor")?;
+    let revoked_code = enrollment_code(&server.data_dir, &["c1"], "volunteer", "测试丙", "1h")?;
+    let revoked = enroll_raw(&server, &revoked_code)?;
+    server.admin(&["device", "revoke", &revoked.device_id])?;
+    let used_code = enrollment_code(&server.data_dir, &["c1"], "volunteer", "测试丁", "1h")?;
+    enroll_raw(&server, &used_code)?;
+    let expired_code = enrollment_code(&server.data_dir, &["c1"], "volunteer", "测试戊", "1ms")?;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    // A document of c1, stored by a valid sync, for the cross-committee cases.
+    let (c1_doc, c1_changes) = record_changes("resident", 1, 0);
+    let first = reqwest::blocking::Client::new()
+        .post(server.url("/v1/sync"))
+        .bearer_auth(&volunteer)
+        .header("content-type", protocol::CBOR)
+        .body(sync_body(vec![upload(&c1_doc, "resident", c1_changes.clone())]))
+        .send()?;
+    assert_eq!(first.status(), 200);
+    let before = counts(&server)?;
+
+    let (doc, changes) = record_changes("resident", 3, 0);
+    let valid = sync_body(vec![upload(&doc, "resident", changes.clone())]);
+    let sync_with = |docs: Vec<DocUpload>| sync_body(docs);
+    let mut flipped = changes[0].to_vec();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0xff;
+    let (big_doc, big_changes) = record_changes("resident", 1, 10_000);
+    let many: Vec<DocUpload> = (0..6)
+        .map(|_| {
+            let (d, c) = record_changes("resident", 1, 0);
+            upload(&d, "resident", c)
+        })
+        .collect();
+    let mut named = upload(&doc, "resident", changes.clone());
+    named.committee = Some("c2".into());
+    let shape = |f: &dyn Fn(&mut SyncRequest)| {
+        let mut req = SyncRequest {
+            sync_id: "s".into(),
+            cursor: 0,
+            volunteer: String::new(),
+            docs: vec![upload(&doc, "resident", changes.clone())],
+        };
+        f(&mut req);
+        protocol::to_cbor(&req)
+    };
+    let v = || Some(volunteer.clone());
+    let cbor = Some(protocol::CBOR);
+    let json = Some("application/json");
+    let sync = |name, token: Option<String>, ct, body: Vec<u8>, status, code| Case {
+        name,
+        method: "POST",
+        path: "/v1/sync",
+        token,
+        content_type: ct,
+        body,
+        status,
+        code,
+    };
+    let enroll = |name, ct, body: Vec<u8>, status, code| Case {
+        name,
+        method: "POST",
+        path: "/v1/enroll",
+        token: None,
+        content_type: ct,
+        body,
+        status,
+        code,
+    };
+    let code_body = |code: &str| serde_json::json!({ "code": code }).to_string().into_bytes();
+    let cases = vec![
+        // Tokens.
+        sync("no token", None, cbor, valid.clone(), 401, "token_missing"),
+        sync("basic auth", Some("\u{0}basic".into()), cbor, valid.clone(), 401, "token_malformed"),
+        sync("empty bearer", Some(String::new()), cbor, valid.clone(), 401, "token_malformed"),
+        sync("forged token", Some(format!("dst_{}", "ab".repeat(32))), cbor, valid.clone(), 401, "token_unknown"),
+        sync("overlong token", Some("x".repeat(300)), cbor, valid.clone(), 401, "token_malformed"),
+        sync("revoked device", Some(revoked.token.clone()), cbor, valid.clone(), 403, "device_revoked"),
+        // Media types and bodies.
+        sync("JSON content type", v(), json, valid.clone(), 415, "unsupported_media_type"),
+        sync("no content type", v(), None, valid.clone(), 415, "unsupported_media_type"),
+        sync("text content type", v(), Some("text/plain"), valid.clone(), 415, "unsupported_media_type"),
+        sync("empty body", v(), cbor, Vec::new(), 400, "invalid_body"),
+        sync("truncated body", v(), cbor, valid[..valid.len() / 2].to_vec(), 400, "invalid_body"),
+        sync("corrupted body", v(), cbor, valid.iter().map(|b| b ^ 0x5a).collect(), 400, "invalid_body"),
+        sync("JSON in a CBOR body", v(), cbor, b"{\"sync_id\":\"s\"}".to_vec(), 400, "invalid_body"),
+        sync("CBOR of another shape", v(), cbor, protocol::to_cbor(&vec![1, 2, 3]), 400, "invalid_body"),
+        sync("oversized request", v(), cbor, vec![0u8; 70_000], 413, "request_too_large"),
+        // The protocol.
+        sync("empty sync id", v(), cbor, shape(&|r| r.sync_id.clear()), 400, "invalid_sync_id"),
+        sync("overlong sync id", v(), cbor, shape(&|r| r.sync_id = "s".repeat(65)), 400, "invalid_sync_id"),
+        sync("document id not a UUID", v(), cbor, shape(&|r| r.docs[0].doc_id = "resident-1".into()), 400, "invalid_doc_id"),
+        sync("document twice", v(), cbor, shape(&|r| r.docs.push(r.docs[0].clone())), 400, "duplicate_document"),
+        sync("unknown kind", v(), cbor, shape(&|r| r.docs[0].kind = "payment".into()), 400, "unknown_kind"),
+        sync("no changes", v(), cbor, shape(&|r| r.docs[0].changes.clear()), 400, "no_changes"),
+        sync("not Automerge bytes", v(), cbor, shape(&|r| r.docs[0].changes = vec![ByteBuf::from(b"hello".to_vec())]), 400, "invalid_change"),
+        sync("truncated change", v(), cbor, shape(&|r| r.docs[0].changes = vec![ByteBuf::from(changes[0][..changes[0].len() - 5].to_vec())]), 400, "invalid_change"),
+        sync("corrupted change", v(), cbor, shape(&|r| r.docs[0].changes = vec![ByteBuf::from(flipped.clone())]), 400, "invalid_change"),
+        sync("missing dependencies", v(), cbor, shape(&|r| r.docs[0].changes = changes[1..].to_vec()), 400, "missing_dependencies"),
+        sync("kind differs from content", v(), cbor, shape(&|r| r.docs[0].kind = "application".into()), 400, "kind_mismatch"),
+        sync("kind differs from the stored document", v(), cbor, sync_with(vec![upload(&c1_doc, "application", c1_changes.clone())]), 400, "kind_mismatch"),
+        sync("too many documents", v(), cbor, sync_with(many.clone()), 413, "too_many_documents"),
+        sync("document too large", v(), cbor, sync_with(vec![upload(&big_doc, "resident", big_changes.clone())]), 413, "document_too_large"),
+        sync("another committee's document", Some(other.clone()), cbor, sync_with(vec![upload(&c1_doc, "resident", c1_changes.clone())]), 403, "cross_committee"),
+        sync("naming a committee not one's own", v(), cbor, sync_with(vec![named.clone()]), 403, "committee_forbidden"),
+        sync("new document, several committees, none named", Some(supervisor.clone()), cbor, valid.clone(), 400, "committee_required"),
+        // Enrollment.
+        enroll("unknown code", json, code_body("AAAA-BBBB-CCCC"), 404, "enrollment_unknown"),
+        enroll("replayed code", json, code_body(&used_code), 409, "enrollment_used"),
+        enroll("expired code", json, code_body(&expired_code), 410, "enrollment_expired"),
+        enroll("malformed enrollment JSON", json, b"{\"code\":".to_vec(), 400, "invalid_body"),
+        enroll("enrollment without a code field", json, b"{}".to_vec(), 400, "invalid_body"),
+        enroll("enrollment as CBOR", cbor, code_body("X"), 415, "unsupported_media_type"),
+        enroll("oversized enrollment", json, vec![b' '; 70_000], 413, "request_too_large"),
+        // The log.
+        Case { name: "volunteer reads the log", method: "GET", path: "/v1/log", token: v(), content_type: None, body: Vec::new(), status: 403, code: "role_forbidden" },
+        Case { name: "log of a foreign committee", method: "GET", path: "/v1/log?committee=c9", token: Some(supervisor.clone()), content_type: None, body: Vec::new(), status: 403, code: "committee_forbidden" },
+        Case { name: "log with a bad filter", method: "GET", path: "/v1/log?limit=many", token: Some(supervisor.clone()), content_type: None, body: Vec::new(), status: 400, code: "invalid_query" },
+        Case { name: "log without token", method: "GET", path: "/v1/log", token: None, content_type: None, body: Vec::new(), status: 401, code: "token_missing" },
+        // Paths and methods.
+        Case { name: "unknown path", method: "GET", path: "/v2/sync", token: None, content_type: None, body: Vec::new(), status: 404, code: "no_such_endpoint" },
+        Case { name: "GET on sync", method: "GET", path: "/v1/sync", token: v(), content_type: None, body: Vec::new(), status: 405, code: "method_not_allowed" },
+    ];
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    let client = reqwest::blocking::Client::new();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let mut request = match case.method {
+            "GET" => client.get(server.url(case.path)),
+            _ => client.post(server.url(case.path)),
+        };
+        if let Some(token) = &case.token {
+            let value = match token.strip_prefix('\u{0}') {
+                Some(rest) => format!("Basic {rest}"),
+                None => format!("Bearer {token}"),
+            };
+            request = request.header("authorization", value);
+        }
+        if let Some(ct) = case.content_type {
+            request = request.header("content-type", ct);
+        }
+        let response = request.body(case.body.clone()).send()?;
+        let status = response.status().as_u16();
+        let body: serde_json::Value = serde_json::from_slice(&response.bytes()?).unwrap_or_default();
+        let code = body["code"].as_str().unwrap_or("<none>").to_owned();
+        if status != case.status || code != case.code {
+            failures.push(format!(
+                "{}: got {status} {code}, want {} {}",
+                case.name, case.status, case.code
+            ));
+        }
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{}: no message",
+            case.name
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // Nothing was stored by any of them (the refused enrollments made no device).
+    assert_eq!(counts(&server)?, before);
+    // And the server still serves.
+    let health = client.get(server.url("/healthz")).send()?;
+    assert_eq!(health.status(), 200);
+    let ok = client
+        .post(server.url("/v1/sync"))
+        .bearer_auth(&volunteer)
+        .header("content-type", protocol::CBOR)
+        .body(valid)
+        .send()?;
+    assert_eq!(ok.status(), 200);
+    Ok(())
+}
