@@ -119,6 +119,15 @@ impl ServerProcess {
     /// A server on the data in `data_dir`, with extra `serve` arguments.
     pub fn start_on(data_dir: &std::path::Path, extra: &[&str]) -> anyhow::Result<ServerProcess> {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        ServerProcess::start_at(data_dir, addr, extra)
+    }
+
+    /// A server on the data in `data_dir` listening on `addr` (to restart one in place).
+    pub fn start_at(
+        data_dir: &std::path::Path,
+        addr: SocketAddr,
+        extra: &[&str],
+    ) -> anyhow::Result<ServerProcess> {
         let child = Command::new(workspace_binary("doorstep-server")?)
             .args(["serve", "--listen", &addr.to_string()])
             .args(extra)
@@ -144,6 +153,16 @@ impl ServerProcess {
     /// The server's base URL, for devices.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.child.id()
+    }
+
+    /// Whether the server process has ended (and is reaped).
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.child.try_wait(), Ok(None))
     }
 
     /// Kills the server with SIGKILL (no chance to finish anything) and waits for it.

@@ -4,4 +4,5 @@
 mod sync {
     mod bad_input;
     mod devices;
+    mod log_and_faults;
 }

@@ -30,11 +30,7 @@ fn enroll_raw(server: &ServerProcess, code: &str) -> anyhow::Result<EnrollRespon
     Ok(serde_json::from_slice(&response.bytes()?)?)
 }
 
-fn token_for(
-    server: &ServerProcess,
-    committees: &[&str],
-    role: &str,
-) -> anyhow::Result<String> {
+fn token_for(server: &ServerProcess, committees: &[&str], role: &str) -> anyhow::Result<String> {
     let code = enrollment_code(&server.data_dir, committees, role, "测试人员", "1h")?;
     Ok(enroll_raw(server, &code)?.token)
 }
@@ -47,7 +43,8 @@ fn record_changes(kind: &str, n: usize, padding: usize) -> (String, Vec<ByteBuf>
     doc.put(ROOT, "pad", "x".repeat(padding)).expect("put");
     doc.commit();
     for i in 1..n {
-        doc.put(ROOT, "address", format!("测试路 {i} 号")).expect("put");
+        doc.put(ROOT, "address", format!("测试路 {i} 号"))
+            .expect("put");
         doc.commit();
     }
     let changes = doc
@@ -125,7 +122,11 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
         .post(server.url("/v1/sync"))
         .bearer_auth(&volunteer)
         .header("content-type", protocol::CBOR)
-        .body(sync_body(vec![upload(&c1_doc, "resident", c1_changes.clone())]))
+        .body(sync_body(vec![upload(
+            &c1_doc,
+            "resident",
+            c1_changes.clone(),
+        )]))
         .send()?;
     assert_eq!(first.status(), 200);
     let before = counts(&server)?;
@@ -182,55 +183,363 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
     let cases = vec![
         // Tokens.
         sync("no token", None, cbor, valid.clone(), 401, "token_missing"),
-        sync("basic auth", Some("\u{0}basic".into()), cbor, valid.clone(), 401, "token_malformed"),
-        sync("empty bearer", Some(String::new()), cbor, valid.clone(), 401, "token_malformed"),
-        sync("forged token", Some(format!("dst_{}", "ab".repeat(32))), cbor, valid.clone(), 401, "token_unknown"),
-        sync("overlong token", Some("x".repeat(300)), cbor, valid.clone(), 401, "token_malformed"),
-        sync("revoked device", Some(revoked.token.clone()), cbor, valid.clone(), 403, "device_revoked"),
+        sync(
+            "basic auth",
+            Some("\u{0}basic".into()),
+            cbor,
+            valid.clone(),
+            401,
+            "token_malformed",
+        ),
+        sync(
+            "empty bearer",
+            Some(String::new()),
+            cbor,
+            valid.clone(),
+            401,
+            "token_malformed",
+        ),
+        sync(
+            "forged token",
+            Some(format!("dst_{}", "ab".repeat(32))),
+            cbor,
+            valid.clone(),
+            401,
+            "token_unknown",
+        ),
+        sync(
+            "overlong token",
+            Some("x".repeat(300)),
+            cbor,
+            valid.clone(),
+            401,
+            "token_malformed",
+        ),
+        sync(
+            "revoked device",
+            Some(revoked.token.clone()),
+            cbor,
+            valid.clone(),
+            403,
+            "device_revoked",
+        ),
         // Media types and bodies.
-        sync("JSON content type", v(), json, valid.clone(), 415, "unsupported_media_type"),
-        sync("no content type", v(), None, valid.clone(), 415, "unsupported_media_type"),
-        sync("text content type", v(), Some("text/plain"), valid.clone(), 415, "unsupported_media_type"),
+        sync(
+            "JSON content type",
+            v(),
+            json,
+            valid.clone(),
+            415,
+            "unsupported_media_type",
+        ),
+        sync(
+            "no content type",
+            v(),
+            None,
+            valid.clone(),
+            415,
+            "unsupported_media_type",
+        ),
+        sync(
+            "text content type",
+            v(),
+            Some("text/plain"),
+            valid.clone(),
+            415,
+            "unsupported_media_type",
+        ),
         sync("empty body", v(), cbor, Vec::new(), 400, "invalid_body"),
-        sync("truncated body", v(), cbor, valid[..valid.len() / 2].to_vec(), 400, "invalid_body"),
-        sync("corrupted body", v(), cbor, valid.iter().map(|b| b ^ 0x5a).collect(), 400, "invalid_body"),
-        sync("JSON in a CBOR body", v(), cbor, b"{\"sync_id\":\"s\"}".to_vec(), 400, "invalid_body"),
-        sync("CBOR of another shape", v(), cbor, protocol::to_cbor(&vec![1, 2, 3]), 400, "invalid_body"),
-        sync("oversized request", v(), cbor, vec![0u8; 70_000], 413, "request_too_large"),
+        sync(
+            "truncated body",
+            v(),
+            cbor,
+            valid[..valid.len() / 2].to_vec(),
+            400,
+            "invalid_body",
+        ),
+        sync(
+            "corrupted body",
+            v(),
+            cbor,
+            valid.iter().map(|b| b ^ 0x5a).collect(),
+            400,
+            "invalid_body",
+        ),
+        sync(
+            "JSON in a CBOR body",
+            v(),
+            cbor,
+            b"{\"sync_id\":\"s\"}".to_vec(),
+            400,
+            "invalid_body",
+        ),
+        sync(
+            "CBOR of another shape",
+            v(),
+            cbor,
+            protocol::to_cbor(&vec![1, 2, 3]),
+            400,
+            "invalid_body",
+        ),
+        sync(
+            "oversized request",
+            v(),
+            cbor,
+            vec![0u8; 70_000],
+            413,
+            "request_too_large",
+        ),
         // The protocol.
-        sync("empty sync id", v(), cbor, shape(&|r| r.sync_id.clear()), 400, "invalid_sync_id"),
-        sync("overlong sync id", v(), cbor, shape(&|r| r.sync_id = "s".repeat(65)), 400, "invalid_sync_id"),
-        sync("document id not a UUID", v(), cbor, shape(&|r| r.docs[0].doc_id = "resident-1".into()), 400, "invalid_doc_id"),
-        sync("document twice", v(), cbor, shape(&|r| r.docs.push(r.docs[0].clone())), 400, "duplicate_document"),
-        sync("unknown kind", v(), cbor, shape(&|r| r.docs[0].kind = "payment".into()), 400, "unknown_kind"),
-        sync("no changes", v(), cbor, shape(&|r| r.docs[0].changes.clear()), 400, "no_changes"),
-        sync("not Automerge bytes", v(), cbor, shape(&|r| r.docs[0].changes = vec![ByteBuf::from(b"hello".to_vec())]), 400, "invalid_change"),
-        sync("truncated change", v(), cbor, shape(&|r| r.docs[0].changes = vec![ByteBuf::from(changes[0][..changes[0].len() - 5].to_vec())]), 400, "invalid_change"),
-        sync("corrupted change", v(), cbor, shape(&|r| r.docs[0].changes = vec![ByteBuf::from(flipped.clone())]), 400, "invalid_change"),
-        sync("missing dependencies", v(), cbor, shape(&|r| r.docs[0].changes = changes[1..].to_vec()), 400, "missing_dependencies"),
-        sync("kind differs from content", v(), cbor, shape(&|r| r.docs[0].kind = "application".into()), 400, "kind_mismatch"),
-        sync("kind differs from the stored document", v(), cbor, sync_with(vec![upload(&c1_doc, "application", c1_changes.clone())]), 400, "kind_mismatch"),
-        sync("too many documents", v(), cbor, sync_with(many.clone()), 413, "too_many_documents"),
-        sync("document too large", v(), cbor, sync_with(vec![upload(&big_doc, "resident", big_changes.clone())]), 413, "document_too_large"),
-        sync("another committee's document", Some(other.clone()), cbor, sync_with(vec![upload(&c1_doc, "resident", c1_changes.clone())]), 403, "cross_committee"),
-        sync("naming a committee not one's own", v(), cbor, sync_with(vec![named.clone()]), 403, "committee_forbidden"),
-        sync("new document, several committees, none named", Some(supervisor.clone()), cbor, valid.clone(), 400, "committee_required"),
+        sync(
+            "empty sync id",
+            v(),
+            cbor,
+            shape(&|r| r.sync_id.clear()),
+            400,
+            "invalid_sync_id",
+        ),
+        sync(
+            "overlong sync id",
+            v(),
+            cbor,
+            shape(&|r| r.sync_id = "s".repeat(65)),
+            400,
+            "invalid_sync_id",
+        ),
+        sync(
+            "document id not a UUID",
+            v(),
+            cbor,
+            shape(&|r| r.docs[0].doc_id = "resident-1".into()),
+            400,
+            "invalid_doc_id",
+        ),
+        sync(
+            "document twice",
+            v(),
+            cbor,
+            shape(&|r| r.docs.push(r.docs[0].clone())),
+            400,
+            "duplicate_document",
+        ),
+        sync(
+            "unknown kind",
+            v(),
+            cbor,
+            shape(&|r| r.docs[0].kind = "payment".into()),
+            400,
+            "unknown_kind",
+        ),
+        sync(
+            "no changes",
+            v(),
+            cbor,
+            shape(&|r| r.docs[0].changes.clear()),
+            400,
+            "no_changes",
+        ),
+        sync(
+            "not Automerge bytes",
+            v(),
+            cbor,
+            shape(&|r| r.docs[0].changes = vec![ByteBuf::from(b"hello".to_vec())]),
+            400,
+            "invalid_change",
+        ),
+        sync(
+            "truncated change",
+            v(),
+            cbor,
+            shape(&|r| {
+                r.docs[0].changes = vec![ByteBuf::from(changes[0][..changes[0].len() - 5].to_vec())]
+            }),
+            400,
+            "invalid_change",
+        ),
+        sync(
+            "corrupted change",
+            v(),
+            cbor,
+            shape(&|r| r.docs[0].changes = vec![ByteBuf::from(flipped.clone())]),
+            400,
+            "invalid_change",
+        ),
+        sync(
+            "missing dependencies",
+            v(),
+            cbor,
+            shape(&|r| r.docs[0].changes = changes[1..].to_vec()),
+            400,
+            "missing_dependencies",
+        ),
+        sync(
+            "kind differs from content",
+            v(),
+            cbor,
+            shape(&|r| r.docs[0].kind = "application".into()),
+            400,
+            "kind_mismatch",
+        ),
+        sync(
+            "kind differs from the stored document",
+            v(),
+            cbor,
+            sync_with(vec![upload(&c1_doc, "application", c1_changes.clone())]),
+            400,
+            "kind_mismatch",
+        ),
+        sync(
+            "too many documents",
+            v(),
+            cbor,
+            sync_with(many.clone()),
+            413,
+            "too_many_documents",
+        ),
+        sync(
+            "document too large",
+            v(),
+            cbor,
+            sync_with(vec![upload(&big_doc, "resident", big_changes.clone())]),
+            413,
+            "document_too_large",
+        ),
+        sync(
+            "another committee's document",
+            Some(other.clone()),
+            cbor,
+            sync_with(vec![upload(&c1_doc, "resident", c1_changes.clone())]),
+            403,
+            "cross_committee",
+        ),
+        sync(
+            "naming a committee not one's own",
+            v(),
+            cbor,
+            sync_with(vec![named.clone()]),
+            403,
+            "committee_forbidden",
+        ),
+        sync(
+            "new document, several committees, none named",
+            Some(supervisor.clone()),
+            cbor,
+            valid.clone(),
+            400,
+            "committee_required",
+        ),
         // Enrollment.
-        enroll("unknown code", json, code_body("AAAA-BBBB-CCCC"), 404, "enrollment_unknown"),
-        enroll("replayed code", json, code_body(&used_code), 409, "enrollment_used"),
-        enroll("expired code", json, code_body(&expired_code), 410, "enrollment_expired"),
-        enroll("malformed enrollment JSON", json, b"{\"code\":".to_vec(), 400, "invalid_body"),
-        enroll("enrollment without a code field", json, b"{}".to_vec(), 400, "invalid_body"),
-        enroll("enrollment as CBOR", cbor, code_body("X"), 415, "unsupported_media_type"),
-        enroll("oversized enrollment", json, vec![b' '; 70_000], 413, "request_too_large"),
+        enroll(
+            "unknown code",
+            json,
+            code_body("AAAA-BBBB-CCCC"),
+            404,
+            "enrollment_unknown",
+        ),
+        enroll(
+            "replayed code",
+            json,
+            code_body(&used_code),
+            409,
+            "enrollment_used",
+        ),
+        enroll(
+            "expired code",
+            json,
+            code_body(&expired_code),
+            410,
+            "enrollment_expired",
+        ),
+        enroll(
+            "malformed enrollment JSON",
+            json,
+            b"{\"code\":".to_vec(),
+            400,
+            "invalid_body",
+        ),
+        enroll(
+            "enrollment without a code field",
+            json,
+            b"{}".to_vec(),
+            400,
+            "invalid_body",
+        ),
+        enroll(
+            "enrollment as CBOR",
+            cbor,
+            code_body("X"),
+            415,
+            "unsupported_media_type",
+        ),
+        enroll(
+            "oversized enrollment",
+            json,
+            vec![b' '; 70_000],
+            413,
+            "request_too_large",
+        ),
         // The log.
-        Case { name: "volunteer reads the log", method: "GET", path: "/v1/log", token: v(), content_type: None, body: Vec::new(), status: 403, code: "role_forbidden" },
-        Case { name: "log of a foreign committee", method: "GET", path: "/v1/log?committee=c9", token: Some(supervisor.clone()), content_type: None, body: Vec::new(), status: 403, code: "committee_forbidden" },
-        Case { name: "log with a bad filter", method: "GET", path: "/v1/log?limit=many", token: Some(supervisor.clone()), content_type: None, body: Vec::new(), status: 400, code: "invalid_query" },
-        Case { name: "log without token", method: "GET", path: "/v1/log", token: None, content_type: None, body: Vec::new(), status: 401, code: "token_missing" },
+        Case {
+            name: "volunteer reads the log",
+            method: "GET",
+            path: "/v1/log",
+            token: v(),
+            content_type: None,
+            body: Vec::new(),
+            status: 403,
+            code: "role_forbidden",
+        },
+        Case {
+            name: "log of a foreign committee",
+            method: "GET",
+            path: "/v1/log?committee=c9",
+            token: Some(supervisor.clone()),
+            content_type: None,
+            body: Vec::new(),
+            status: 403,
+            code: "committee_forbidden",
+        },
+        Case {
+            name: "log with a bad filter",
+            method: "GET",
+            path: "/v1/log?limit=many",
+            token: Some(supervisor.clone()),
+            content_type: None,
+            body: Vec::new(),
+            status: 400,
+            code: "invalid_query",
+        },
+        Case {
+            name: "log without token",
+            method: "GET",
+            path: "/v1/log",
+            token: None,
+            content_type: None,
+            body: Vec::new(),
+            status: 401,
+            code: "token_missing",
+        },
         // Paths and methods.
-        Case { name: "unknown path", method: "GET", path: "/v2/sync", token: None, content_type: None, body: Vec::new(), status: 404, code: "no_such_endpoint" },
-        Case { name: "GET on sync", method: "GET", path: "/v1/sync", token: v(), content_type: None, body: Vec::new(), status: 405, code: "method_not_allowed" },
+        Case {
+            name: "unknown path",
+            method: "GET",
+            path: "/v2/sync",
+            token: None,
+            content_type: None,
+            body: Vec::new(),
+            status: 404,
+            code: "no_such_endpoint",
+        },
+        Case {
+            name: "GET on sync",
+            method: "GET",
+            path: "/v1/sync",
+            token: v(),
+            content_type: None,
+            body: Vec::new(),
+            status: 405,
+            code: "method_not_allowed",
+        },
     ];
     assert!(cases.len() >= 40, "{} cases", cases.len());
     let client = reqwest::blocking::Client::new();
@@ -252,7 +561,8 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
         }
         let response = request.body(case.body.clone()).send()?;
         let status = response.status().as_u16();
-        let body: serde_json::Value = serde_json::from_slice(&response.bytes()?).unwrap_or_default();
+        let body: serde_json::Value =
+            serde_json::from_slice(&response.bytes()?).unwrap_or_default();
         let code = body["code"].as_str().unwrap_or("<none>").to_owned();
         if status != case.status || code != case.code {
             failures.push(format!(

@@ -1,0 +1,325 @@
+//! The sync log as supervisors read it, its hash chain, idempotent resends, revoked
+//! devices, and a server killed in the middle of a sync.
+
+use std::time::Duration;
+
+use doorstep_core::id_number::IdNumber;
+use doorstep_core::protocol::{self, LogPage, SyncRequest, SyncResponse};
+use doorstep_core::resident::ResidentInput;
+use doorstep_device::{HttpTransport, RetryPolicy};
+use doorstep_tests::ServerProcess;
+use doorstep_tests::fleet::{TestDevice, committee, server_db};
+
+fn resident(n: u32) -> ResidentInput {
+    ResidentInput {
+        name: format!("测试{}", ["甲", "乙", "丙", "丁"][n as usize % 4]),
+        id_number: IdNumber::complete(&format!("110105194001{:02}{:03}", 1 + n % 28, n % 1000))
+            .expect("17 digits"),
+        ..ResidentInput::default()
+    }
+}
+
+fn token(d: &TestDevice) -> anyhow::Result<String> {
+    Ok(doorstep_device::secret::load_token(d.dir.path())?
+        .map(|t| t.to_string())
+        .unwrap_or_default())
+}
+
+fn log(server: &ServerProcess, token: &str, query: &str) -> anyhow::Result<LogPage> {
+    let response = reqwest::blocking::Client::new()
+        .get(server.url(&format!("/v1/log{query}")))
+        .bearer_auth(token)
+        .send()?;
+    anyhow::ensure!(response.status() == 200, "log: {}", response.status());
+    Ok(serde_json::from_slice(&response.bytes()?)?)
+}
+
+#[test]
+fn the_log_chains_every_sync_and_verify_names_a_tampered_entry() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    let mut b = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者乙")?;
+    let supervisor = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
+    let sup = token(&supervisor)?;
+    let a_id = a
+        .device
+        .enrollment()?
+        .map(|e| e.device_id)
+        .unwrap_or_default();
+
+    let first = resident(1);
+    let id = a.device.register_resident(&first)?.id;
+    a.sync(&server)?; // entry 1: A sent one record
+    b.sync(&server)?; // entry 2: B received it
+    let mut on_a = first.clone();
+    on_a.phone = "13900000001".into();
+    a.device.update_resident(&id, &on_a)?;
+    let mut on_b = first.clone();
+    on_b.phone = "13900000002".into();
+    b.device.update_resident(&id, &on_b)?;
+    a.sync(&server)?; // entry 3
+    b.sync(&server)?; // entry 4: the conflict appears on the server
+    b.sync(&server)?; // nothing moved: no entry
+
+    let page = log(&server, &sup, "")?;
+    let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        [4, 3, 2, 1],
+        "newest first, one entry per sync that moved something"
+    );
+    assert_eq!(page.entries[3].device_id, a_id);
+    assert_eq!(page.entries[3].volunteer, "测试志愿者甲");
+    assert_eq!(page.entries[3].received[0].doc_id, id.as_str());
+    assert!(!page.entries[3].received[0].hashes.is_empty());
+    assert_eq!(page.entries[2].sent[0].doc_id, id.as_str());
+    assert_eq!(page.entries[0].conflicts[0].fields, ["phone"]);
+    for pair in page.entries.windows(2) {
+        assert_eq!(pair[0].prev_hash, pair[1].hash);
+    }
+
+    // Filters and paging.
+    let by_a = log(&server, &sup, &format!("?device={a_id}"))?;
+    assert!(by_a.entries.iter().all(|e| e.device_id == a_id));
+    assert_eq!(by_a.entries.len(), 2);
+    let conflicted = log(&server, &sup, "?conflicts_only=true")?;
+    assert_eq!(conflicted.entries.len(), 1);
+    let one = log(&server, &sup, "?limit=1")?;
+    assert_eq!(one.entries[0].seq, 4);
+    let next = log(
+        &server,
+        &sup,
+        &format!("?limit=1&before={}", one.next_before.unwrap_or_default()),
+    )?;
+    assert_eq!(next.entries[0].seq, 3);
+    let future = log(&server, &sup, "?from=99999999999999")?;
+    assert!(future.entries.is_empty());
+
+    // The chain verifies, and a tampered entry is named.
+    let ok = server.admin(&["log", "verify"])?;
+    assert!(ok.contains("4 entries"), "{ok}");
+    server_db(&server.data_dir)?.execute(
+        "UPDATE log SET body = replace(body, '测试志愿者乙', '测试志愿者丙') WHERE seq = 2",
+        [],
+    )?;
+    let err = server
+        .admin(&["log", "verify"])
+        .expect_err("a tampered log must not verify");
+    assert!(err.to_string().contains("entry 2"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    a.device.register_resident(&resident(2))?;
+    // Build the request the device would send, and send it three times.
+    let doc = a.device.list_residents()?[0].id.clone();
+    let bytes = a.device.export_record(&doc)?;
+    let mut am = automerge::AutoCommit::load(&bytes)?;
+    let changes = am
+        .get_changes(&[])
+        .iter()
+        .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
+        .collect();
+    let request = SyncRequest {
+        sync_id: "resent-1".into(),
+        cursor: 0,
+        volunteer: "测试志愿者甲".into(),
+        docs: vec![protocol::DocUpload {
+            doc_id: doc.as_str().into(),
+            kind: "resident".into(),
+            committee: None,
+            changes,
+        }],
+    };
+    let send = |req: &SyncRequest| -> anyhow::Result<SyncResponse> {
+        let response = reqwest::blocking::Client::new()
+            .post(server.url("/v1/sync"))
+            .bearer_auth(token(&a)?)
+            .header("content-type", protocol::CBOR)
+            .body(protocol::to_cbor(req))
+            .send()?;
+        anyhow::ensure!(response.status() == 200, "sync: {}", response.status());
+        protocol::from_cbor(&response.bytes()?).map_err(anyhow::Error::msg)
+    };
+    let counts = || -> anyhow::Result<(i64, i64)> {
+        let db = server_db(&server.data_dir)?;
+        Ok((
+            db.query_row("SELECT count(*) FROM changes", [], |r| r.get(0))?,
+            db.query_row("SELECT count(*) FROM log", [], |r| r.get(0))?,
+        ))
+    };
+    let first = send(&request)?;
+    assert_eq!(first.accepted, 1);
+    let after_first = counts()?;
+    assert_eq!(after_first, (1, 1));
+    let again = send(&request)?;
+    assert_eq!((again.accepted, again.cursor), (0, first.cursor));
+    // The same changes under a new sync id (the device restarted before the answer).
+    let mut renamed = request.clone();
+    renamed.sync_id = "resent-2".into();
+    assert_eq!(send(&renamed)?.accepted, 0);
+    assert_eq!(counts()?, after_first);
+    // The device's own sync then sends the record and the server takes nothing new.
+    let report = a.sync(&server)?;
+    assert_eq!((report.sent_docs, report.accepted_changes), (1, 0));
+    assert_eq!(counts()?, after_first);
+    Ok(())
+}
+
+#[test]
+fn a_revoked_device_is_refused_and_keeps_its_work() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    let device_id = a
+        .device
+        .enrollment()?
+        .map(|e| e.device_id)
+        .unwrap_or_default();
+    a.device.register_resident(&resident(3))?;
+    server.admin(&["device", "revoke", &device_id])?;
+    let err = a.sync(&server).expect_err("a revoked device cannot sync");
+    let err = err.downcast::<doorstep_device::DeviceError>()?;
+    assert_eq!(err.code(), "device_revoked");
+    assert_eq!(
+        a.device.sync_status()?.pending_docs,
+        1,
+        "its record still waits"
+    );
+    let db = server_db(&server.data_dir)?;
+    let stored: i64 = db.query_row("SELECT count(*) FROM changes", [], |r| r.get(0))?;
+    assert_eq!(stored, 0);
+    // A used enrollment code cannot enroll another device.
+    let listed = server.admin(&["device", "list"])?;
+    assert!(listed.contains("revoked"), "{listed}");
+    Ok(())
+}
+
+/// Kills the server (SIGKILL) `delay` after the first request leaves, then restarts it
+/// on the same port and data: the request dies inside the server.
+struct KillingTransport<'a> {
+    inner: HttpTransport,
+    delay: Duration,
+    server: &'a std::sync::Mutex<Option<ServerProcess>>,
+    data_dir: &'a std::path::Path,
+    addr: std::net::SocketAddr,
+    killer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl doorstep_device::Transport for KillingTransport<'_> {
+    fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<doorstep_device::sync::HttpAnswer, doorstep_device::sync::NetworkError> {
+        if self.killer.is_none() {
+            let pid = self
+                .server
+                .lock()
+                .ok()
+                .and_then(|s| s.as_ref().map(ServerProcess::pid));
+            let delay = self.delay;
+            self.killer = Some(std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                if let Some(pid) = pid {
+                    let _ = std::process::Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
+                }
+            }));
+        } else if let Some(handle) = self.killer.as_mut().filter(|h| h.is_finished()) {
+            let _ = handle;
+            let mut guard = self
+                .server
+                .lock()
+                .map_err(|_| doorstep_device::sync::NetworkError("server lock poisoned".into()))?;
+            if guard.as_mut().is_some_and(ServerProcess::has_exited) {
+                *guard = None;
+                *guard = ServerProcess::start_at(self.data_dir, self.addr, &[]).ok();
+            }
+        }
+        self.inner.post(path, content_type, token, body)
+    }
+}
+
+#[test]
+fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let first = ServerProcess::start_on(dir.path(), &[])?;
+    committee(&first, "c1")?;
+    let mut a = TestDevice::enrolled(&first, "c1", "volunteer", "测试志愿者甲")?;
+    let mut b = TestDevice::enrolled(&first, "c1", "volunteer", "测试志愿者乙")?;
+    let addr = first.addr;
+    let url = first.base_url();
+    let server = std::sync::Mutex::new(Some(first));
+    let mut total = 0;
+    let mut interrupted = 0;
+    // Rounds of 60 new records, each sync cut by a kill at a different moment.
+    for (round, delay_ms) in [2u64, 8, 15, 25, 40].into_iter().enumerate() {
+        let inputs: Vec<ResidentInput> = (0..60).map(|n| resident(round as u32 * 60 + n)).collect();
+        a.device
+            .register_residents(&inputs)
+            .map_err(|(i, e)| anyhow::anyhow!("resident {i}: {e}"))?;
+        total += 60;
+        let mut transport = KillingTransport {
+            inner: HttpTransport::new(&url)?,
+            delay: Duration::from_millis(delay_ms),
+            server: &server,
+            data_dir: dir.path(),
+            addr,
+            killer: None,
+        };
+        let patient = RetryPolicy {
+            attempts: 40,
+            first_wait: Duration::from_millis(50),
+            max_wait: Duration::from_millis(200),
+        };
+        let report = a.device.sync_with(&mut transport, &patient)?;
+        if report.retries > 0 {
+            interrupted += 1;
+        }
+        assert_eq!(report.sent_docs, 60);
+        assert_eq!(a.device.sync_status()?.pending_docs, 0);
+        // The server may have died after answering: bring it back before B syncs.
+        let mut guard = server.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        if let Some(handle) = transport.killer.take() {
+            let _ = handle.join();
+        }
+        if guard.as_mut().is_none_or(ServerProcess::has_exited) {
+            *guard = None;
+            *guard = Some(ServerProcess::start_at(dir.path(), addr, &[])?);
+        }
+    }
+    eprintln!("{interrupted} of 5 syncs were cut by the kill");
+    assert!(
+        interrupted >= 2,
+        "only {interrupted} of 5 syncs were cut by the kill"
+    );
+    let guard = server.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let server = guard.as_ref().ok_or_else(|| anyhow::anyhow!("no server"))?;
+    let down = b.sync(server)?;
+    assert_eq!(down.received_docs, total);
+    assert_eq!(b.device.list_residents()?.len(), total);
+    let db = server_db(&server.data_dir)?;
+    let (docs, changes): (i64, i64) = db.query_row(
+        "SELECT (SELECT count(*) FROM docs), (SELECT count(*) FROM changes)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert_eq!(
+        (docs, changes),
+        (total as i64, total as i64),
+        "each record stored once"
+    );
+    let integrity: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    assert_eq!(integrity, "ok");
+    assert!(server.admin(&["log", "verify"])?.contains("intact"));
+    Ok(())
+}
