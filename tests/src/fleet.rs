@@ -137,6 +137,11 @@ impl FaultyTransport {
         })
     }
 
+    /// Adds faults for the next requests.
+    pub fn plan(&mut self, faults: impl IntoIterator<Item = Fault>) {
+        self.plan.extend(faults);
+    }
+
     /// Delivers every held request now (their answers go nowhere).
     pub fn flush(&mut self) -> anyhow::Result<()> {
         for (path, ct, token, body) in std::mem::take(&mut self.held) {

@@ -3,6 +3,7 @@
 
 mod sync {
     mod bad_input;
+    mod convergence;
     mod devices;
     mod log_and_faults;
 }

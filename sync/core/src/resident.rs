@@ -227,6 +227,22 @@ pub struct Resident {
     pub created_at: i64,
 }
 
+impl Resident {
+    /// The form that would save this resident as it is (to edit one field of it).
+    pub fn to_input(&self) -> ResidentInput {
+        ResidentInput {
+            name: self.name.clone(),
+            id_number: self.id_number.clone(),
+            phone: self.phone.clone(),
+            gender: self.gender.clone(),
+            birth_date: self.birth_date.clone(),
+            address: self.address.clone(),
+            needs: self.needs,
+            emergency: self.emergency.clone(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Resident {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Resident")

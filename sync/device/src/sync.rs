@@ -119,13 +119,24 @@ impl HttpTransport {
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(DeviceError::ServerUrl(base));
         }
-        let client = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| DeviceError::Network(e.to_string()))?;
+        let client = shared_client()?;
         Ok(HttpTransport { client, base })
     }
+}
+
+/// One HTTP client per process: building one reads the system's root certificates,
+/// which costs far more than a sync on a slow tablet.
+fn shared_client() -> Result<reqwest::blocking::Client, DeviceError> {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client.clone());
+    }
+    let client = reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| DeviceError::Network(e.to_string()))?;
+    Ok(CLIENT.get_or_init(|| client).clone())
 }
 
 impl Transport for HttpTransport {
