@@ -120,12 +120,22 @@ pub enum Fault {
     Delay,
 }
 
+/// A request held back by [`Fault::Delay`].
+#[derive(Debug)]
+struct Held {
+    method: String,
+    path: String,
+    content_type: Option<String>,
+    token: Option<String>,
+    body: Vec<u8>,
+}
+
 /// A transport that applies a plan of faults to successive requests.
 #[derive(Debug)]
 pub struct FaultyTransport {
     inner: HttpTransport,
     plan: VecDeque<Fault>,
-    held: Vec<(String, String, Option<String>, Vec<u8>)>,
+    held: Vec<Held>,
 }
 
 impl FaultyTransport {
@@ -144,10 +154,16 @@ impl FaultyTransport {
 
     /// Delivers every held request now (their answers go nowhere).
     pub fn flush(&mut self) -> anyhow::Result<()> {
-        for (path, ct, token, body) in std::mem::take(&mut self.held) {
+        for held in std::mem::take(&mut self.held) {
             let answer = self
                 .inner
-                .post(&path, &ct, token.as_deref(), body)
+                .request(
+                    &held.method,
+                    &held.path,
+                    held.content_type.as_deref(),
+                    held.token.as_deref(),
+                    held.body,
+                )
                 .map_err(|e| anyhow::anyhow!(e))?;
             if answer.status >= 500 {
                 bail!("a delayed request failed on the server: {}", answer.status);
@@ -158,30 +174,34 @@ impl FaultyTransport {
 }
 
 impl Transport for FaultyTransport {
-    fn post(
+    fn request(
         &mut self,
+        method: &str,
         path: &str,
-        content_type: &str,
+        content_type: Option<&str>,
         token: Option<&str>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
         match self.plan.pop_front().unwrap_or(Fault::Deliver) {
-            Fault::Deliver => self.inner.post(path, content_type, token, body),
+            Fault::Deliver => self.inner.request(method, path, content_type, token, body),
             Fault::DropAnswer => {
-                self.inner.post(path, content_type, token, body)?;
+                self.inner
+                    .request(method, path, content_type, token, body)?;
                 Err(NetworkError("the answer was lost".into()))
             }
             Fault::Duplicate => {
-                self.inner.post(path, content_type, token, body.clone())?;
-                self.inner.post(path, content_type, token, body)
+                self.inner
+                    .request(method, path, content_type, token, body.clone())?;
+                self.inner.request(method, path, content_type, token, body)
             }
             Fault::Delay => {
-                self.held.push((
-                    path.to_owned(),
-                    content_type.to_owned(),
-                    token.map(str::to_owned),
+                self.held.push(Held {
+                    method: method.to_owned(),
+                    path: path.to_owned(),
+                    content_type: content_type.map(str::to_owned),
+                    token: token.map(str::to_owned),
                     body,
-                ));
+                });
                 Err(NetworkError("timed out".into()))
             }
         }

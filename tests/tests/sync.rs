@@ -2,6 +2,7 @@
 //! conflicts, idempotency, scopes, the sync log, and bad input.
 
 mod sync {
+    mod attachments;
     mod bad_input;
     mod convergence;
     mod devices;

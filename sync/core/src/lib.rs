@@ -17,6 +17,7 @@
 
 pub mod application;
 pub mod authorization;
+pub mod blobs;
 pub mod catalog;
 pub mod conflict;
 pub mod error;

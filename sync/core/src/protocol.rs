@@ -22,6 +22,14 @@ pub const VERSION: &str = "v1";
 
 /// Every code the server answers a refusal with (the `code` of [`ApiError`]).
 pub const ERROR_CODES: &[&str] = &[
+    "blob_empty",
+    "blob_hash_mismatch",
+    "blob_overflow",
+    "blob_size_mismatch",
+    "blob_too_large",
+    "blob_unknown",
+    "invalid_blob_hash",
+    "offset_mismatch",
     "body_unreadable",
     "committee_forbidden",
     "committee_required",
@@ -195,6 +203,17 @@ pub struct SyncResponse {
 pub struct DocConflicts {
     pub doc_id: String,
     pub fields: Vec<String>,
+}
+
+/// How much of an attachment the server holds (`GET /v1/blobs/{sha256}/status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobStatus {
+    pub sha256: String,
+    /// The total size, once an upload has started.
+    pub size: Option<u64>,
+    /// Bytes received so far: resume an upload from here.
+    pub received: u64,
+    pub complete: bool,
 }
 
 /// Every error body (JSON): a machine-readable code and an English explanation for

@@ -29,7 +29,7 @@ pub struct ApplicationSummary {
     pub updated_at: i64,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -110,6 +110,12 @@ const MIGRATIONS: &[&str] = &[
         doc_id TEXT PRIMARY KEY REFERENCES docs(doc_id)
      ) WITHOUT ROWID;
      INSERT INTO dirty (doc_id) SELECT doc_id FROM docs;",
+    // 3: attachments in sync — which the server holds, and which records refer to but
+    // this device lacks.
+    "ALTER TABLE blobs ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE blob_wanted (
+        sha256 TEXT PRIMARY KEY
+     ) WITHOUT ROWID;",
 ];
 
 /// Kinds of stored chunk.

@@ -13,8 +13,8 @@ use std::time::Duration;
 use automerge::{AutoCommit, Change, ChangeHash};
 use doorstep_core::DocId;
 use doorstep_core::protocol::{
-    self, ApiError, Committee, DocUpload, EnrollRequest, EnrollResponse, Role, SyncRequest,
-    SyncResponse,
+    self, ApiError, BlobStatus, Committee, DocUpload, EnrollRequest, EnrollResponse, Role,
+    SyncRequest, SyncResponse,
 };
 use doorstep_core::value::{self, Fields};
 use rusqlite::{OptionalExtension, params};
@@ -29,6 +29,8 @@ use crate::store;
 const META_CURSOR: &str = "sync.cursor";
 const META_ENROLLMENT: &str = "sync.enrollment";
 const META_LAST_SYNC: &str = "sync.last_at";
+/// Attachments go up in pieces of this size, each a resumable step.
+const BLOB_PIECE: usize = 1024 * 1024;
 
 /// What a device knows of its enrollment (the token itself is in the keyring).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +61,11 @@ pub struct SyncReport {
     pub bytes_down: u64,
     /// Attempts beyond the first, after network failures.
     pub retries: u32,
+    /// Attachments uploaded (or found already on the server) and downloaded.
+    pub blobs_sent: usize,
+    pub blobs_received: usize,
+    /// Codes of attachments the server refused (they stay here and are tried again).
+    pub blob_refusals: Vec<String>,
 }
 
 /// Fields of one record that became conflicted.
@@ -94,11 +101,13 @@ pub struct NetworkError(pub String);
 /// How requests reach the server. The app uses [`HttpTransport`]; tests wrap it to drop,
 /// repeat and delay messages.
 pub trait Transport {
-    /// POSTs `body` of `content_type` to `path` (such as `/v1/sync`).
-    fn post(
+    /// Sends one request: `method` (`GET`, `POST`, `PUT`) to `path` (such as
+    /// `/v1/sync`, with its query), with a body of `content_type` when there is one.
+    fn request(
         &mut self,
+        method: &str,
         path: &str,
-        content_type: &str,
+        content_type: Option<&str>,
         token: Option<&str>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError>;
@@ -140,18 +149,25 @@ fn shared_client() -> Result<reqwest::blocking::Client, DeviceError> {
 }
 
 impl Transport for HttpTransport {
-    fn post(
+    fn request(
         &mut self,
+        method: &str,
         path: &str,
-        content_type: &str,
+        content_type: Option<&str>,
         token: Option<&str>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body);
+        let url = format!("{}{path}", self.base);
+        let mut request = match method {
+            "GET" => self.client.get(url),
+            "PUT" => self.client.put(url),
+            _ => self.client.post(url),
+        };
+        if let Some(content_type) = content_type {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -207,11 +223,13 @@ fn heads_from(bytes: &[u8]) -> Vec<ChangeHash> {
 
 /// Sends `body` and decodes the answer: a 2xx body, a coded refusal, or (after the
 /// retries) a network failure.
+#[expect(clippy::too_many_arguments, reason = "one request's every part")]
 fn exchange(
     transport: &mut dyn Transport,
     retry: &RetryPolicy,
+    method: &str,
     path: &str,
-    content_type: &str,
+    content_type: Option<&str>,
     token: Option<&str>,
     body: Vec<u8>,
     report: &mut SyncReport,
@@ -220,7 +238,7 @@ fn exchange(
     let mut attempt = 1;
     loop {
         report.bytes_up += body.len() as u64;
-        let outcome = transport.post(path, content_type, token, body.clone());
+        let outcome = transport.request(method, path, content_type, token, body.clone());
         let retryable = match &outcome {
             Err(_) => true,
             // The server is restarting or its database is briefly unavailable.
@@ -292,8 +310,9 @@ impl Device {
         let answer = exchange(
             transport,
             &RetryPolicy::default(),
+            "POST",
             "/v1/enroll",
-            "application/json",
+            Some("application/json"),
             None,
             body,
             &mut report,
@@ -368,6 +387,8 @@ impl Device {
         }
         let token = secret::load_token(&self.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
         let mut report = SyncReport::default();
+        // Attachments first, so that whoever receives a record can fetch what it shows.
+        self.upload_blobs(transport, retry, token.as_str(), &mut report)?;
         let mut docs = self.collect_dirty()?;
         report.sent_docs = docs.len();
         report.sent_changes = docs.iter().map(|d| d.changes.len()).sum();
@@ -382,8 +403,9 @@ impl Device {
             let body = exchange(
                 transport,
                 retry,
+                "POST",
                 "/v1/sync",
-                protocol::CBOR,
+                Some(protocol::CBOR),
                 Some(token.as_str()),
                 protocol::to_cbor(&request),
                 &mut report,
@@ -397,7 +419,159 @@ impl Device {
                 break;
             }
         }
+        self.download_blobs(transport, retry, token.as_str(), &mut report)?;
         Ok(report)
+    }
+
+    /// Sends every attachment the server does not hold yet, resuming partial uploads.
+    fn upload_blobs(
+        &mut self,
+        transport: &mut dyn Transport,
+        retry: &RetryPolicy,
+        token: &str,
+        report: &mut SyncReport,
+    ) -> Result<(), DeviceError> {
+        let pending: Vec<String> = {
+            let mut stmt = self
+                .store
+                .conn()
+                .prepare("SELECT sha256 FROM blobs WHERE uploaded = 0 ORDER BY sha256")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for sha in pending {
+            match self.upload_blob(transport, retry, token, &sha, report) {
+                Ok(()) => {
+                    self.store
+                        .conn()
+                        .execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?1", [&sha])?;
+                    report.blobs_sent += 1;
+                }
+                Err(DeviceError::Server { code, .. }) => report.blob_refusals.push(code),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn upload_blob(
+        &mut self,
+        transport: &mut dyn Transport,
+        retry: &RetryPolicy,
+        token: &str,
+        sha: &str,
+        report: &mut SyncReport,
+    ) -> Result<(), DeviceError> {
+        let bytes = self.blob(sha)?;
+        let size = bytes.len() as u64;
+        // A few turns at most: each either completes the upload or learns where to resume.
+        for _ in 0..4 {
+            let body = exchange(
+                transport,
+                retry,
+                "GET",
+                &format!("/v1/blobs/{sha}/status"),
+                None,
+                Some(token),
+                Vec::new(),
+                report,
+            )?;
+            let status: BlobStatus = serde_json::from_slice(&body)
+                .map_err(|e| DeviceError::Network(format!("unexpected blob status: {e}")))?;
+            if status.complete {
+                return Ok(());
+            }
+            let mut offset = status.received.min(size);
+            let mut restart = false;
+            while offset < size {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                let end = (start + BLOB_PIECE).min(bytes.len());
+                match exchange(
+                    transport,
+                    retry,
+                    "PUT",
+                    &format!("/v1/blobs/{sha}?offset={offset}&size={size}"),
+                    Some("application/octet-stream"),
+                    Some(token),
+                    bytes[start..end].to_vec(),
+                    report,
+                ) {
+                    Ok(body) => {
+                        let status: BlobStatus = serde_json::from_slice(&body).map_err(|e| {
+                            DeviceError::Network(format!("unexpected blob status: {e}"))
+                        })?;
+                        if status.complete {
+                            return Ok(());
+                        }
+                        offset = status.received;
+                    }
+                    // Another attempt already stored this piece (an answer was lost).
+                    Err(DeviceError::Server { code, .. }) if code == "offset_mismatch" => {
+                        restart = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !restart {
+                break;
+            }
+        }
+        Err(DeviceError::Network(
+            "the attachment upload did not complete; the next sync resumes it".into(),
+        ))
+    }
+
+    /// Fetches the attachments that received records refer to and this device lacks.
+    /// One the server does not have yet (its uploader has not synced) waits for later.
+    fn download_blobs(
+        &mut self,
+        transport: &mut dyn Transport,
+        retry: &RetryPolicy,
+        token: &str,
+        report: &mut SyncReport,
+    ) -> Result<(), DeviceError> {
+        let wanted: Vec<String> = {
+            let mut stmt = self
+                .store
+                .conn()
+                .prepare("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for sha in wanted {
+            let bytes = match exchange(
+                transport,
+                retry,
+                "GET",
+                &format!("/v1/blobs/{sha}"),
+                None,
+                Some(token),
+                Vec::new(),
+                report,
+            ) {
+                Ok(bytes) => bytes,
+                Err(DeviceError::Server { code, .. }) => {
+                    report.blob_refusals.push(code);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if crate::applications::sha256_hex(&bytes) != sha {
+                report.blob_refusals.push("blob_hash_mismatch".into());
+                continue;
+            }
+            let tx = self.store.transaction()?;
+            tx.execute(
+                "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at, uploaded)
+                 VALUES (?1, ?2, ?3, ?4, 1)",
+                params![sha, bytes.len() as i64, bytes, now_ms()],
+            )?;
+            tx.execute("DELETE FROM blob_wanted WHERE sha256 = ?1", [&sha])?;
+            tx.commit()?;
+            report.blobs_received += 1;
+        }
+        Ok(())
     }
 
     fn cursor(&self) -> Result<u64, DeviceError> {
@@ -506,6 +680,13 @@ impl Device {
                 docs::save_changes(&tx, &id, &mut loaded)?;
             }
             project(&self.catalog, &tx, &id, &mut loaded.doc, now)?;
+            for sha in doorstep_core::blobs::referenced(&loaded.doc) {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO blob_wanted (sha256)
+                     SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1)",
+                )?
+                .execute([&sha])?;
+            }
             let newly: Vec<String> = Fields::scan(&loaded.doc)
                 .conflicted()
                 .into_iter()

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -83,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(enroll))
         .route("/v1/sync", post(sync))
         .route("/v1/log", get(log_page))
+        .route("/v1/blobs/{sha256}", get(blob_get).put(blob_put))
+        .route("/v1/blobs/{sha256}/status", get(blob_status))
         // Bodies are read by the handlers with the configured limit and a coded error.
         .layer(DefaultBodyLimit::disable())
         .fallback(not_found)
@@ -266,4 +268,84 @@ async fn log_page(
         .with_store(move |s| s.log_page(&device, &query))
         .await?;
     Ok(Json(page).into_response())
+}
+
+/// Where a blob request starts, and (for uploads) the blob's whole size.
+#[derive(Debug, Default, serde::Deserialize)]
+struct BlobRange {
+    #[serde(default)]
+    offset: u64,
+    size: Option<u64>,
+}
+
+fn blob_range(
+    query: Result<Query<BlobRange>, axum::extract::rejection::QueryRejection>,
+) -> Result<BlobRange, Failure> {
+    query.map(|Query(q)| q).map_err(|e| {
+        Failure::bad_request(
+            "invalid_query",
+            format!("offset and size must be numbers: {e}"),
+        )
+    })
+}
+
+async fn blob_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(sha256): Path<String>,
+) -> Result<Response, Failure> {
+    let device = authenticate(&state, &headers).await?;
+    let status = state
+        .with_store(move |s| s.blob_status(&device, &sha256))
+        .await?;
+    Ok(Json(status).into_response())
+}
+
+async fn blob_put(
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+    query: Result<Query<BlobRange>, axum::extract::rejection::QueryRejection>,
+    req: Request,
+) -> Result<Response, Failure> {
+    let (parts, body) = req.into_parts();
+    let device = authenticate(&state, &parts.headers).await?;
+    let range = blob_range(query)?;
+    let size = range
+        .size
+        .ok_or_else(|| Failure::bad_request("invalid_query", "say the attachment's size"))?;
+    let limits = state.limits;
+    let bytes = read_body(
+        &parts.headers,
+        body,
+        "application/octet-stream",
+        limits.request_bytes,
+    )
+    .await?;
+    let now = now_ms();
+    let status = state
+        .with_store(move |s| {
+            let piece = store::BlobPiece {
+                sha256: &sha256,
+                offset: range.offset,
+                size,
+                bytes: &bytes,
+            };
+            s.blob_put(&device, &piece, &limits, now)
+        })
+        .await?;
+    Ok(Json(status).into_response())
+}
+
+async fn blob_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(sha256): Path<String>,
+    query: Result<Query<BlobRange>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Failure> {
+    let device = authenticate(&state, &headers).await?;
+    let range = blob_range(query)?;
+    let bytes = state
+        .with_store(move |s| s.blob_get(&device, &sha256, range.offset))
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }

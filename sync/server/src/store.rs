@@ -9,8 +9,8 @@ use std::path::Path;
 
 use automerge::{AutoCommit, Change};
 use doorstep_core::protocol::{
-    Committee, DocConflicts, DocDownload, DocHashes, EnrollResponse, Limits, LogEntry, LogPage,
-    Role, SyncRequest, SyncResponse,
+    BlobStatus, Committee, DocConflicts, DocDownload, DocHashes, EnrollResponse, Limits, LogEntry,
+    LogPage, Role, SyncRequest, SyncResponse,
 };
 use doorstep_core::value::{self, Fields};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -87,6 +87,26 @@ CREATE TABLE IF NOT EXISTS log (
     UNIQUE (committee_id, seq)
 );
 CREATE INDEX IF NOT EXISTS log_by_device ON log (device_id, id);
+-- attachments, content-addressed; uploaded in pieces so that an upload resumes
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256     TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    received   INTEGER NOT NULL,
+    complete   INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blob_chunks (
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    offset INTEGER NOT NULL,
+    bytes  BLOB NOT NULL,
+    PRIMARY KEY (sha256, offset)
+);
+-- which committees may read a blob (those whose devices uploaded or hold it)
+CREATE TABLE IF NOT EXISTS blob_committees (
+    sha256       TEXT NOT NULL REFERENCES blobs(sha256),
+    committee_id TEXT NOT NULL,
+    PRIMARY KEY (sha256, committee_id)
+);
 ";
 
 /// The hash before a committee's first log entry.
@@ -126,6 +146,17 @@ struct LogBody {
     received: Vec<DocHashes>,
     sent: Vec<DocHashes>,
     conflicts: Vec<DocConflicts>,
+}
+
+/// One piece of an attachment upload.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobPiece<'a> {
+    pub sha256: &'a str,
+    /// Where the piece starts in the attachment.
+    pub offset: u64,
+    /// The attachment's whole size.
+    pub size: u64,
+    pub bytes: &'a [u8],
 }
 
 /// Filters of a log page.
@@ -760,6 +791,215 @@ impl Store {
         }
         Ok(Ok(checked))
     }
+}
+
+impl Store {
+    /// How much of a blob the server holds. A device holding a blob the server already
+    /// has completely is given access to it without sending it again.
+    pub fn blob_status(
+        &mut self,
+        device: &DeviceAuth,
+        sha256: &str,
+    ) -> Result<BlobStatus, Failure> {
+        check_sha(sha256)?;
+        let tx = self.conn.transaction()?;
+        let status = blob_row(&tx, sha256)?;
+        if status.complete {
+            claim_blob(&tx, device, sha256)?;
+        }
+        tx.commit()?;
+        Ok(status)
+    }
+
+    /// Stores bytes `offset..` of a blob of `size` bytes. Pieces must come in order
+    /// (`offset` equal to what the server holds); the last one completes the blob, whose
+    /// SHA-256 must then match its name.
+    pub fn blob_put(
+        &mut self,
+        device: &DeviceAuth,
+        piece: &BlobPiece<'_>,
+        limits: &Limits,
+        now: i64,
+    ) -> Result<BlobStatus, Failure> {
+        let BlobPiece {
+            sha256,
+            offset,
+            size,
+            bytes,
+        } = *piece;
+        check_sha(sha256)?;
+        if size == 0 {
+            return Err(Failure::bad_request(
+                "blob_empty",
+                "an attachment cannot be empty",
+            ));
+        }
+        if size > limits.blob_bytes {
+            return Err(Failure::too_large(
+                "blob_too_large",
+                format!(
+                    "the attachment is {size} bytes; the limit is {}",
+                    limits.blob_bytes
+                ),
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        let status = blob_row(&tx, sha256)?;
+        if status.complete {
+            claim_blob(&tx, device, sha256)?;
+            tx.commit()?;
+            return Ok(status);
+        }
+        if status.size.is_some_and(|known| known != size) {
+            return Err(Failure::bad_request(
+                "blob_size_mismatch",
+                "this attachment was started with another size",
+            ));
+        }
+        if offset != status.received {
+            return Err(Failure::new(
+                axum::http::StatusCode::CONFLICT,
+                "offset_mismatch",
+                format!(
+                    "the server holds {} bytes of this attachment; resume there",
+                    status.received
+                ),
+            ));
+        }
+        let end = offset + bytes.len() as u64;
+        if end > size {
+            return Err(Failure::bad_request(
+                "blob_overflow",
+                "more bytes than the attachment's size",
+            ));
+        }
+        if bytes.is_empty() {
+            return Err(Failure::bad_request("blob_empty", "send at least one byte"));
+        }
+        let offset_i = i64::try_from(offset).map_err(Failure::storage)?;
+        let size_i = i64::try_from(size).map_err(Failure::storage)?;
+        let end_i = i64::try_from(end).map_err(Failure::storage)?;
+        tx.execute(
+            "INSERT INTO blobs (sha256, size, received, created_at) VALUES (?1, ?2, 0, ?3)
+             ON CONFLICT (sha256) DO NOTHING",
+            params![sha256, size_i, now],
+        )?;
+        tx.execute(
+            "INSERT INTO blob_chunks (sha256, offset, bytes) VALUES (?1, ?2, ?3)",
+            params![sha256, offset_i, bytes],
+        )?;
+        tx.execute(
+            "UPDATE blobs SET received = ?2 WHERE sha256 = ?1",
+            params![sha256, end_i],
+        )?;
+        if end == size {
+            let whole = read_blob(&tx, sha256)?;
+            if sha256_hex(&whole) != sha256 {
+                // Start over: a piece was damaged on the way.
+                tx.execute("DELETE FROM blob_chunks WHERE sha256 = ?1", [sha256])?;
+                tx.execute("DELETE FROM blobs WHERE sha256 = ?1", [sha256])?;
+                tx.commit()?;
+                return Err(Failure::bad_request(
+                    "blob_hash_mismatch",
+                    "the attachment's bytes do not match its SHA-256; send it again",
+                ));
+            }
+            tx.execute("UPDATE blobs SET complete = 1 WHERE sha256 = ?1", [sha256])?;
+            claim_blob(&tx, device, sha256)?;
+        }
+        let status = blob_row(&tx, sha256)?;
+        tx.commit()?;
+        Ok(status)
+    }
+
+    /// A complete blob's bytes from `offset`, if the device's committees may read it.
+    pub fn blob_get(
+        &self,
+        device: &DeviceAuth,
+        sha256: &str,
+        offset: u64,
+    ) -> Result<Vec<u8>, Failure> {
+        check_sha(sha256)?;
+        let scope = serde_json::to_string(&device.committees).map_err(Failure::storage)?;
+        let readable: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM blobs b WHERE b.sha256 = ?1 AND b.complete = 1 AND EXISTS (
+                    SELECT 1 FROM blob_committees c WHERE c.sha256 = b.sha256
+                      AND c.committee_id IN (SELECT value FROM json_each(?2)))",
+                params![sha256, scope],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if readable.is_none() {
+            return Err(Failure::not_found(
+                "blob_unknown",
+                "no such attachment for this device's committees",
+            ));
+        }
+        let whole = read_blob(&self.conn, sha256)?;
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(whole.len());
+        Ok(whole[start..].to_vec())
+    }
+}
+
+fn check_sha(sha256: &str) -> Result<(), Failure> {
+    if doorstep_core::blobs::is_sha256_hex(sha256) {
+        Ok(())
+    } else {
+        Err(Failure::bad_request(
+            "invalid_blob_hash",
+            "an attachment is named by its SHA-256 in lowercase hex",
+        ))
+    }
+}
+
+fn blob_row(conn: &Connection, sha256: &str) -> Result<BlobStatus, Failure> {
+    let row: Option<(i64, i64, bool)> = conn
+        .query_row(
+            "SELECT size, received, complete FROM blobs WHERE sha256 = ?1",
+            [sha256],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        Some((size, received, complete)) => BlobStatus {
+            sha256: sha256.to_owned(),
+            size: u64::try_from(size).ok(),
+            received: u64::try_from(received).unwrap_or(0),
+            complete,
+        },
+        None => BlobStatus {
+            sha256: sha256.to_owned(),
+            size: None,
+            received: 0,
+            complete: false,
+        },
+    })
+}
+
+fn claim_blob(tx: &Transaction<'_>, device: &DeviceAuth, sha256: &str) -> Result<(), Failure> {
+    for c in &device.committees {
+        tx.execute(
+            "INSERT OR IGNORE INTO blob_committees (sha256, committee_id) VALUES (?1, ?2)",
+            params![sha256, c],
+        )?;
+    }
+    Ok(())
+}
+
+fn read_blob(conn: &Connection, sha256: &str) -> Result<Vec<u8>, Failure> {
+    let mut stmt =
+        conn.prepare_cached("SELECT bytes FROM blob_chunks WHERE sha256 = ?1 ORDER BY offset")?;
+    let mut rows = stmt.query([sha256])?;
+    let mut whole = Vec::new();
+    while let Some(row) = rows.next()? {
+        let piece: Vec<u8> = row.get(0)?;
+        whole.extend_from_slice(&piece);
+    }
+    Ok(whole)
 }
 
 fn entry_hash(prev_hash: &str, body: &str) -> String {

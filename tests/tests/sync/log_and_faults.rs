@@ -212,10 +212,11 @@ struct KillingTransport<'a> {
 }
 
 impl doorstep_device::Transport for KillingTransport<'_> {
-    fn post(
+    fn request(
         &mut self,
+        method: &str,
         path: &str,
-        content_type: &str,
+        content_type: Option<&str>,
         token: Option<&str>,
         body: Vec<u8>,
     ) -> Result<doorstep_device::sync::HttpAnswer, doorstep_device::sync::NetworkError> {
@@ -245,7 +246,7 @@ impl doorstep_device::Transport for KillingTransport<'_> {
                 *guard = ServerProcess::start_at(self.data_dir, self.addr, &[]).ok();
             }
         }
-        self.inner.post(path, content_type, token, body)
+        self.inner.request(method, path, content_type, token, body)
     }
 }
 

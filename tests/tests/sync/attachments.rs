@@ -1,0 +1,135 @@
+//! Attachments travel apart from records: resumably, by content, each once.
+
+use doorstep_core::authorization::AuthorizationInput;
+use doorstep_core::id_number::IdNumber;
+use doorstep_core::resident::ResidentInput;
+use doorstep_tests::ServerProcess;
+use doorstep_tests::fleet::{FAST_RETRY, Fault, FaultyTransport, TestDevice, committee};
+
+fn photo(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[usize::from(seed) % 4] ^ seed)
+        .collect()
+}
+
+fn token(d: &TestDevice) -> anyhow::Result<String> {
+    Ok(doorstep_device::secret::load_token(d.dir.path())?
+        .map(|t| t.to_string())
+        .unwrap_or_default())
+}
+
+#[test]
+fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    committee(&server, "c2")?;
+    let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    let mut b = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者乙")?;
+    let outsider = TestDevice::enrolled(&server, "c2", "volunteer", "测试志愿者丙")?;
+
+    let resident = a.device.register_resident(&ResidentInput {
+        name: "测试老人".into(),
+        id_number: IdNumber::complete("11010519400101001").expect("17 digits"),
+        ..ResidentInput::default()
+    })?;
+    let signature = a.device.store_blob(&photo(1, 20_000))?;
+    a.device.record_authorization(
+        &resident.id,
+        &AuthorizationInput {
+            services: vec!["medical_insurance".into()],
+            valid_from: "2026-11-28".into(),
+            valid_to: "2027-11-27".into(),
+            signature: signature.clone(),
+        },
+    )?;
+    let app = a
+        .device
+        .start_application(&resident.id, "medical_insurance")?;
+    // Larger than one upload piece (1 MiB), so it goes up in three.
+    let big = photo(2, 2_600_000);
+    let big_sha = a
+        .device
+        .attach_file(&app, "id_card_photo", "id.jpg", "image/jpeg", &big)?;
+
+    // The second piece's answer is lost: the device learns where the server is and
+    // resumes there instead of starting again.
+    let mut transport = FaultyTransport::new(
+        &server.base_url(),
+        [
+            Fault::Deliver,    // status of the first blob
+            Fault::Deliver,    // its first piece
+            Fault::DropAnswer, // its second piece: stored, answer lost
+        ],
+    )?;
+    let report = a.device.sync_with(&mut transport, &FAST_RETRY)?;
+    assert_eq!(report.blobs_sent, 2, "{report:?}");
+    assert!(
+        report.blob_refusals.is_empty(),
+        "{:?}",
+        report.blob_refusals
+    );
+    assert!(
+        report.bytes_up < (big.len() + 20_000) as u64 * 3 / 2,
+        "a resumed upload does not start over: {} bytes up",
+        report.bytes_up
+    );
+    let db = doorstep_tests::fleet::server_db(&server.data_dir)?;
+    let (complete, pieces_bytes): (i64, i64) = db.query_row(
+        "SELECT (SELECT count(*) FROM blobs WHERE complete = 1),
+                (SELECT sum(length(bytes)) FROM blob_chunks)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert_eq!(complete, 2);
+    assert_eq!(
+        pieces_bytes,
+        (big.len() + 20_000) as i64,
+        "each byte stored once"
+    );
+
+    // B receives the records and then their attachments.
+    let down = b.sync(&server)?;
+    assert_eq!(down.blobs_received, 2, "{down:?}");
+    assert_eq!(b.device.blob(&big_sha)?, big);
+    assert_eq!(b.device.blob(&signature)?, photo(1, 20_000));
+
+    // B attaches the same photo elsewhere: the server has it, nothing is sent again.
+    let app_b = b
+        .device
+        .start_application(&resident.id, "minimum_living_allowance")?;
+    b.device.attach_file(
+        &app_b,
+        "household_register_photo",
+        "hr.jpg",
+        "image/jpeg",
+        &big,
+    )?;
+    let again = b.sync(&server)?;
+    assert!(again.bytes_up < 100_000, "{} bytes up", again.bytes_up);
+
+    // Another committee's device cannot fetch it.
+    let response = reqwest::blocking::Client::new()
+        .get(server.url(&format!("/v1/blobs/{big_sha}")))
+        .bearer_auth(token(&outsider)?)
+        .send()?;
+    assert_eq!(response.status(), 404);
+
+    // Bytes that do not match their name are refused and not kept.
+    let wrong = "0".repeat(64);
+    let response = reqwest::blocking::Client::new()
+        .put(server.url(&format!("/v1/blobs/{wrong}?offset=0&size=5")))
+        .bearer_auth(token(&a)?)
+        .header("content-type", "application/octet-stream")
+        .body(b"hello".to_vec())
+        .send()?;
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes()?)?;
+    assert_eq!(body["code"], "blob_hash_mismatch");
+    let kept: i64 = db.query_row(
+        "SELECT count(*) FROM blobs WHERE sha256 = ?1",
+        [&wrong],
+        |r| r.get(0),
+    )?;
+    assert_eq!(kept, 0);
+    Ok(())
+}
