@@ -68,6 +68,10 @@ pub enum DeviceError {
         code: String,
         message: String,
     },
+    /// A bundle or manifest file that cannot be used: `bundle_invalid`, `bundle_damaged`,
+    /// `bundle_too_new`, `bundle_incomplete`, `bundle_unreadable`, `bundle_unwritable`.
+    #[error("bundle ({code}): {reason}")]
+    Bundle { code: &'static str, reason: String },
     #[error("this device is not enrolled with a sync server")]
     NotEnrolled,
     #[error("some received changes lacked their dependencies; the next sync fetches them again")]
@@ -130,6 +134,7 @@ impl DeviceError {
                 .find(|known| **known == code.as_str())
                 .copied()
                 .unwrap_or("server_refused"),
+            DeviceError::Bundle { code, .. } => code,
             DeviceError::NotEnrolled => "not_enrolled",
             DeviceError::SyncIncomplete => "sync_incomplete",
             DeviceError::Core(e) => e.code(),

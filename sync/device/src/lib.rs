@@ -24,6 +24,7 @@
 //! ```
 
 pub mod applications;
+pub mod bundle;
 pub mod catalog;
 mod device;
 pub mod docs;

@@ -636,70 +636,28 @@ impl Device {
         let mut touched: Vec<(DocId, AutoCommit)> = Vec::new();
         let mut incomplete = false;
         for download in response.docs {
-            let id = DocId::parse(&download.doc_id).ok_or_else(|| {
-                DeviceError::Network("the server sent a malformed document id".into())
-            })?;
-            let mut changes = Vec::with_capacity(download.changes.len());
-            for raw in &download.changes {
-                changes
-                    .push(Change::try_from(raw.as_slice()).map_err(|_| DeviceError::InvalidBytes)?);
-            }
             report.received_docs += 1;
-            report.received_changes += changes.len();
-            let exists = tx
-                .prepare_cached("SELECT quarantined IS NOT NULL FROM docs WHERE doc_id = ?1")?
-                .query_row([id.as_str()], |r| r.get::<_, bool>(0))
-                .optional()?;
-            let (mut loaded, created) = match exists {
-                Some(true) => continue,
-                Some(false) => (
-                    docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Edit)?,
-                    false,
-                ),
-                None => (
-                    Loaded {
-                        doc: AutoCommit::new().with_actor(self.actor.clone()),
-                        heads: Vec::new(),
-                    },
-                    true,
-                ),
-            };
-            let before = Fields::scan(&loaded.doc).conflicted();
-            loaded.doc.apply_changes(changes)?;
-            if !loaded.doc.get_missing_deps(&[]).is_empty() {
-                incomplete = true;
-                continue;
+            report.received_changes += download.changes.len();
+            match self.merge_changes(
+                &tx,
+                &download.doc_id,
+                &download.kind,
+                &download.changes,
+                now,
+            )? {
+                Merged::Done { id, doc, newly } => {
+                    if !newly.is_empty() {
+                        report.new_conflicts.push(NewConflict {
+                            doc_id: id.clone(),
+                            kind: download.kind.clone(),
+                            fields: newly,
+                        });
+                    }
+                    touched.push((id, *doc));
+                }
+                Merged::Quarantined => {}
+                Merged::Incomplete => incomplete = true,
             }
-            let kind = value::text(&loaded.doc, "kind")?;
-            if kind != download.kind {
-                return Err(DeviceError::UnknownKind(kind));
-            }
-            if created {
-                docs::insert_new(&tx, &id, &kind, &mut loaded.doc, now)?;
-            } else {
-                docs::save_changes(&tx, &id, &mut loaded)?;
-            }
-            project(&self.catalog, &tx, &id, &mut loaded.doc, now)?;
-            for sha in doorstep_core::blobs::referenced(&loaded.doc) {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO blob_wanted (sha256)
-                     SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1)",
-                )?
-                .execute([&sha])?;
-            }
-            let newly: Vec<String> = Fields::scan(&loaded.doc)
-                .conflicted()
-                .into_iter()
-                .filter(|f| !before.contains(f))
-                .collect();
-            if !newly.is_empty() {
-                report.new_conflicts.push(NewConflict {
-                    doc_id: id.clone(),
-                    kind: kind.clone(),
-                    fields: newly,
-                });
-            }
-            touched.push((id, loaded.doc));
         }
         // Everything sent is acknowledged: its heads now are what the server has.
         for doc_id in sent {
@@ -729,6 +687,91 @@ impl Device {
             return Err(DeviceError::SyncIncomplete);
         }
         Ok(())
+    }
+}
+
+/// What merging one record's changes came to.
+pub(crate) enum Merged {
+    /// Stored; the document now, and the fields that became conflicted.
+    Done {
+        id: DocId,
+        doc: Box<AutoCommit>,
+        newly: Vec<String>,
+    },
+    /// The record is quarantined here; its changes wait.
+    Quarantined,
+    /// Some changes lack their dependencies; nothing of this record was stored.
+    Incomplete,
+}
+
+impl Device {
+    /// Merges one record's raw changes (from the server or a bundle) inside `tx`: stores
+    /// them, updates its list rows, and notes the attachments it refers to that this
+    /// device lacks. The caller commits and puts `doc` into the cache.
+    pub(crate) fn merge_changes(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        doc_id: &str,
+        expected_kind: &str,
+        raw: &[serde_bytes::ByteBuf],
+        now: i64,
+    ) -> Result<Merged, DeviceError> {
+        let id = DocId::parse(doc_id).ok_or(DeviceError::InvalidBytes)?;
+        let mut changes = Vec::with_capacity(raw.len());
+        for bytes in raw {
+            changes
+                .push(Change::try_from(bytes.as_slice()).map_err(|_| DeviceError::InvalidBytes)?);
+        }
+        let exists = tx
+            .prepare_cached("SELECT quarantined IS NOT NULL FROM docs WHERE doc_id = ?1")?
+            .query_row([id.as_str()], |r| r.get::<_, bool>(0))
+            .optional()?;
+        let (mut loaded, created) = match exists {
+            Some(true) => return Ok(Merged::Quarantined),
+            Some(false) => (
+                docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Edit)?,
+                false,
+            ),
+            None => (
+                Loaded {
+                    doc: AutoCommit::new().with_actor(self.actor.clone()),
+                    heads: Vec::new(),
+                },
+                true,
+            ),
+        };
+        let before = Fields::scan(&loaded.doc).conflicted();
+        loaded.doc.apply_changes(changes)?;
+        if !loaded.doc.get_missing_deps(&[]).is_empty() {
+            return Ok(Merged::Incomplete);
+        }
+        let kind = value::text(&loaded.doc, "kind")?;
+        if kind != expected_kind {
+            return Err(DeviceError::UnknownKind(kind));
+        }
+        if created {
+            docs::insert_new(tx, &id, &kind, &mut loaded.doc, now)?;
+        } else {
+            docs::save_changes(tx, &id, &mut loaded)?;
+        }
+        project(&self.catalog, tx, &id, &mut loaded.doc, now)?;
+        for sha in doorstep_core::blobs::referenced(&loaded.doc) {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO blob_wanted (sha256)
+                 SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1)",
+            )?
+            .execute([&sha])?;
+        }
+        let newly = Fields::scan(&loaded.doc)
+            .conflicted()
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .collect();
+        Ok(Merged::Done {
+            id,
+            doc: Box::new(loaded.doc),
+            newly,
+        })
     }
 }
 
