@@ -34,3 +34,51 @@ fn an_unparsable_listen_address_is_refused_clearly() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_api_document_is_the_one_in_the_repository_and_every_path_exists() -> anyhow::Result<()>
+{
+    let server = ServerProcess::start()?;
+    let served = reqwest::get(server.url("/v1/openapi.json")).await?;
+    assert_eq!(served.status(), 200);
+    let served: serde_json::Value = served.json().await?;
+    let kept: serde_json::Value =
+        serde_json::from_str(include_str!("../../../sync/server/openapi.json"))?;
+    assert_eq!(served, kept);
+    // Every documented path and method is routed (answered, if only with a refusal).
+    let client = reqwest::Client::new();
+    let paths = kept["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        let concrete = path.replace("{sha256}", &"ab".repeat(32));
+        for method in ["get", "post", "put"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            let request = match method {
+                "get" => client.get(server.url(&concrete)),
+                "post" => client.post(server.url(&concrete)),
+                _ => client.put(server.url(&concrete)),
+            };
+            let response = request.send().await?;
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            assert_ne!(
+                body["code"], "no_such_endpoint",
+                "{method} {path} is documented but not routed"
+            );
+            assert_ne!(body["code"], "method_not_allowed", "{method} {path}");
+        }
+    }
+    // The error codes documented are exactly those the server uses.
+    let mut documented: Vec<&str> = kept["components"]["schemas"]["ApiError"]["properties"]["code"]
+        ["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    documented.sort_unstable();
+    let mut known = doorstep_core::protocol::ERROR_CODES.to_vec();
+    known.sort_unstable();
+    assert_eq!(documented, known);
+    Ok(())
+}

@@ -542,6 +542,16 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
         },
     ];
     assert!(cases.len() >= 40, "{} cases", cases.len());
+    let distinct: std::collections::HashSet<&str> = cases.iter().map(|c| c.name).collect();
+    assert_eq!(distinct.len(), cases.len(), "case names repeat");
+    for case in &cases {
+        assert!(
+            protocol::ERROR_CODES.contains(&case.code),
+            "{}: {} is not a documented code",
+            case.name,
+            case.code
+        );
+    }
     let client = reqwest::blocking::Client::new();
     let mut failures = Vec::new();
     for case in &cases {

@@ -83,5 +83,26 @@ fn two_devices_converge_and_a_conflict_is_resolved_everywhere() -> anyhow::Resul
     // Nothing left to send, and a further sync moves nothing.
     let idle = a.sync(&server)?;
     assert_eq!((idle.sent_docs, idle.received_docs), (0, 0));
+
+    // The server counted what happened.
+    let metrics = reqwest::blocking::get(server.url("/metrics"))?.text()?;
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1.0)
+    };
+    assert_eq!(
+        value("doorstep_syncs_total{outcome=\"ok\"}"),
+        8.0,
+        "{metrics}"
+    );
+    assert!(value("doorstep_changes_accepted_total") >= 4.0, "{metrics}");
+    assert!(
+        value("doorstep_sync_duration_seconds_count") >= 8.0,
+        "{metrics}"
+    );
     Ok(())
 }
