@@ -1,12 +1,62 @@
 #!/usr/bin/env bash
-# Opens the app window. Without a display (a server, CI) it runs on a virtual one.
+# Starts the sync server (embedded SQLite) and opens the app, enrolled for a demo
+# committee. Without a display (a server, CI) the window runs on a virtual one.
+#
+#   DOORSTEP_DEMO_DIR   where the demo server and app keep their data (default: .demo/)
+#   DOORSTEP_DATA_DIR   the app's data folder (default: $DOORSTEP_DEMO_DIR/app)
+#   DOORSTEP_LISTEN     the server's address (default: 127.0.0.1:8787)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 app=target/debug/doorstep-app
+server=target/debug/doorstep-server
+demo_dir=${DOORSTEP_DEMO_DIR:-$PWD/.demo}
+listen=${DOORSTEP_LISTEN:-127.0.0.1:8787}
+url="http://$listen"
+export DOORSTEP_SERVER_DATA="$demo_dir/server"
+export DOORSTEP_DATA_DIR=${DOORSTEP_DATA_DIR:-$demo_dir/app}
+mkdir -p "$DOORSTEP_SERVER_DATA"
+
+server_pid=
+if curl -fsS "$url/healthz" >/dev/null 2>&1; then
+  echo "A Doorstep server already answers at $url; using it." >&2
+else
+  "$server" serve --listen "$listen" >"$demo_dir/server.log" 2>&1 &
+  server_pid=$!
+  trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$demo_dir/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "Sync server on $url (data in $DOORSTEP_SERVER_DATA, log in $demo_dir/server.log)." >&2
+fi
+
+# A demo committee, and a fresh one-time code the app uses if it is not enrolled yet
+# (an enrolled app ignores it; unused codes expire in a day).
+"$server" committee add --id demo --name "示范村委会" >/dev/null
+code=$("$server" enroll --committee demo --role volunteer --name "示范志愿者" \
+  --server-url "$url" --qr "$demo_dir/enroll.png" | sed -n 's/^code: //p')
+export DOORSTEP_ENROLL_CODE="$code" DOORSTEP_SERVER_URL="$url"
+
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No display found: running the window on a virtual X display (xvfb-run)." >&2
   # No desktop session, so no Secret Service: keep the database key in a named kernel
   # session keyring, which later runs rejoin (until the machine restarts).
-  exec keyctl session doorstep-app xvfb-run -a -s "-screen 0 1280x800x24" "$app"
+  # (Keys live in the user's persistent kernel keyring, named after the data folder.)
+  folder_hash=$(printf '%s' "$(realpath "$DOORSTEP_DATA_DIR" 2>/dev/null || echo none)" |
+    sha256sum | cut -c1-32)
+  persistent=$(keyctl get_persistent @s 2>/dev/null || true)
+  held=$(for k in $(keyctl rlist "$persistent" 2>/dev/null); do keyctl rdescribe "$k" 2>/dev/null || true; done)
+  if [ -f "$DOORSTEP_DATA_DIR/doorstep.sqlite3" ] &&
+    [[ "$held" != *"keyring:db-key:$folder_hash@org.doorstep.app"* ]]; then
+    # The machine restarted and the kernel keyring forgot the demo database's key: the
+    # old demo data cannot be opened again. It is set aside, never deleted.
+    aside="$DOORSTEP_DATA_DIR.unopenable-$(date +%Y%m%d-%H%M%S)"
+    echo "The demo database's key was lost with the kernel keyring (a restart?);" \
+      "moving the old demo data to $aside and starting afresh." >&2
+    mv "$DOORSTEP_DATA_DIR" "$aside"
+  fi
+  keyctl session doorstep-app xvfb-run -a -s "-screen 0 1280x800x24" "$app"
+else
+  "$app"
 fi
-exec "$app"

@@ -28,6 +28,13 @@ pub const DATA_DIR_ENV: &str = "DOORSTEP_DATA_DIR";
 /// built-in one.
 pub const CATALOG_DIR_ENV: &str = "DOORSTEP_CATALOG_DIR";
 
+/// With [`SERVER_URL_ENV`]: a one-time enrollment code the app trades for its sync
+/// identity at start, when it has none yet (`make run` makes one for a demo committee).
+pub const ENROLL_CODE_ENV: &str = "DOORSTEP_ENROLL_CODE";
+
+/// The sync server to enroll with.
+pub const SERVER_URL_ENV: &str = "DOORSTEP_SERVER_URL";
+
 /// The open device, shared by the commands.
 pub struct AppState {
     device: Mutex<Device>,
@@ -79,6 +86,8 @@ fn open_device<R: Runtime>(app: &mut tauri::App<R>) -> anyhow::Result<()> {
     let device = Device::open_with_catalog(&data_dir, catalog)
         .with_context(|| format!("opening the data folder {}", data_dir.display()))?;
     tracing::info!(actor = %device.actor_hex(), "device store open");
+    let mut device = device;
+    enroll_from_env(&mut device);
     app.manage(AppState {
         device: Mutex::new(device),
     });
@@ -92,6 +101,25 @@ fn open_device<R: Runtime>(app: &mut tauri::App<R>) -> anyhow::Result<()> {
         .build()
         .context("opening the main window")?;
     Ok(())
+}
+
+/// Enrolls the device with the code and server named in the environment, when it is
+/// not enrolled yet. A failure is logged and the app opens anyway: it works offline.
+fn enroll_from_env(device: &mut Device) {
+    let (Some(code), Some(url)) = (
+        std::env::var(ENROLL_CODE_ENV).ok().filter(|c| !c.trim().is_empty()),
+        std::env::var(SERVER_URL_ENV).ok().filter(|u| !u.trim().is_empty()),
+    ) else {
+        return;
+    };
+    match device.enrollment() {
+        Ok(Some(_)) => tracing::info!("already enrolled; the enrollment code is not needed"),
+        Ok(None) => match device.enroll(&url, &code, "Doorstep app") {
+            Ok(e) => tracing::info!(device_id = %e.device_id, role = e.role.as_str(), "enrolled"),
+            Err(e) => tracing::warn!(code = e.code(), error = %e, "enrollment failed; working offline"),
+        },
+        Err(e) => tracing::warn!(code = e.code(), "cannot read the enrollment"),
+    }
 }
 
 /// Runs the app until its window closes.
