@@ -107,8 +107,12 @@ fn open_device<R: Runtime>(app: &mut tauri::App<R>) -> anyhow::Result<()> {
 /// not enrolled yet. A failure is logged and the app opens anyway: it works offline.
 fn enroll_from_env(device: &mut Device) {
     let (Some(code), Some(url)) = (
-        std::env::var(ENROLL_CODE_ENV).ok().filter(|c| !c.trim().is_empty()),
-        std::env::var(SERVER_URL_ENV).ok().filter(|u| !u.trim().is_empty()),
+        std::env::var(ENROLL_CODE_ENV)
+            .ok()
+            .filter(|c| !c.trim().is_empty()),
+        std::env::var(SERVER_URL_ENV)
+            .ok()
+            .filter(|u| !u.trim().is_empty()),
     ) else {
         return;
     };
@@ -116,7 +120,9 @@ fn enroll_from_env(device: &mut Device) {
         Ok(Some(_)) => tracing::info!("already enrolled; the enrollment code is not needed"),
         Ok(None) => match device.enroll(&url, &code, "Doorstep app") {
             Ok(e) => tracing::info!(device_id = %e.device_id, role = e.role.as_str(), "enrolled"),
-            Err(e) => tracing::warn!(code = e.code(), error = %e, "enrollment failed; working offline"),
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "enrollment failed; working offline")
+            }
         },
         Err(e) => tracing::warn!(code = e.code(), "cannot read the enrollment"),
     }

@@ -3,8 +3,9 @@
 //! The sync server: enrollment of devices with one-time codes, the batched sync of
 //! Automerge changes scoped by committee, and the hash-chained sync log supervisors
 //! read. The HTTP API lives under `/v1/` ([`router`]); `/healthz` and `/metrics` serve
-//! operators. Storage is SQLite ([`store::Store`]).
+//! operators. Storage is SQLite or PostgreSQL ([`store::Store`], [`db`]).
 
+pub mod db;
 pub mod error;
 pub mod metrics;
 pub mod store;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use doorstep_core::protocol::{Limits, Role};
-use doorstep_server::store::Store;
+use doorstep_server::store::{Database, Store};
 use doorstep_server::{AppState, now_ms};
 
 #[derive(Debug, Parser)]
@@ -20,6 +20,10 @@ struct Cli {
         default_value = "doorstep-server-data"
     )]
     data_dir: PathBuf,
+    /// A PostgreSQL URL (postgres://user:password@host/db) to use instead of the
+    /// embedded SQLite database; several servers may share it.
+    #[arg(long, global = true, env = "DOORSTEP_DATABASE")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -118,8 +122,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("{s:?} is not a role; use volunteer or supervisor"))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -128,6 +131,17 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let data_dir = cli.data_dir;
+    let database = match cli.database.filter(|d| !d.trim().is_empty()) {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Database::Postgres(url)
+        }
+        Some(other) => bail!(
+            "--database {:?} is not a PostgreSQL URL (postgres://user:password@host/db); \
+             leave it out to use the embedded SQLite database",
+            other.split('@').next_back().unwrap_or_default()
+        ),
+        None => Database::Sqlite(data_dir.clone()),
+    };
     match cli.command {
         Command::Serve {
             listen,
@@ -144,10 +158,16 @@ async fn main() -> anyhow::Result<()> {
                 response_bytes: max_response_bytes.unwrap_or(defaults.response_bytes),
                 blob_bytes: defaults.blob_bytes,
             };
-            serve(&data_dir, listen, limits).await
+            // The store is opened before the async runtime starts: the PostgreSQL client
+            // runs its own.
+            let store = open(&database)?;
+            tracing::info!(backend = store.backend(), "database open");
+            tokio::runtime::Runtime::new()
+                .context("starting the async runtime")?
+                .block_on(serve(store, listen, limits))
         }
         Command::Committee { command } => {
-            let mut store = open(&data_dir)?;
+            let mut store = open(&database)?;
             match command {
                 CommitteeCommand::Add { id, name } => {
                     store.committee_add(&id, &name, now_ms())?;
@@ -169,7 +189,7 @@ async fn main() -> anyhow::Result<()> {
             server_url,
             qr,
         } => {
-            let mut store = open(&data_dir)?;
+            let mut store = open(&database)?;
             let now = now_ms();
             let expires_ms = i64::try_from(expires.as_millis()).unwrap_or(i64::MAX);
             let code = store.enrollment_create(
@@ -197,7 +217,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Device { command } => {
-            let mut store = open(&data_dir)?;
+            let mut store = open(&database)?;
             match command {
                 DeviceCommand::Revoke { device_id } => {
                     store.device_revoke(&device_id, now_ms())?;
@@ -225,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Log {
             command: LogCommand::Verify { committee },
         } => {
-            let store = open(&data_dir)?;
+            let mut store = open(&database)?;
             match store.log_verify(committee.as_deref())? {
                 Ok(n) => {
                     say(&format!("log verified: {n} entries, every chain intact"));
@@ -248,13 +268,19 @@ fn say(line: &str) {
     println!("{line}");
 }
 
-fn open(data_dir: &Path) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
-    Ok(Store::open(&data_dir.join("server.sqlite3"))?)
+fn open(database: &Database) -> anyhow::Result<Store> {
+    if let Database::Sqlite(dir) = database {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data folder {}", dir.display()))?;
+    }
+    Ok(Store::open(database)?)
 }
 
 fn write_qr(payload: &str, path: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
     let code = qrcode::QrCode::new(payload.as_bytes()).context("making the QR code")?;
     let image = code
         .render::<image::Luma<u8>>()
@@ -274,8 +300,7 @@ fn qr_terminal(payload: &str) -> anyhow::Result<String> {
         .build())
 }
 
-async fn serve(data_dir: &Path, listen: SocketAddr, limits: Limits) -> anyhow::Result<()> {
-    let store = open(data_dir)?;
+async fn serve(store: Store, listen: SocketAddr, limits: Limits) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;

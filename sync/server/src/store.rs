@@ -5,21 +5,20 @@
 //! Every operation is one transaction: a sync either stores all it carried and its log
 //! entry, or nothing.
 
-use std::path::Path;
-
+use crate::db::{Backend, Postgres, Row, Sqlite, Tx, Val};
+use crate::params;
 use automerge::{AutoCommit, Change};
 use doorstep_core::protocol::{
     BlobStatus, Committee, DocConflicts, DocDownload, DocHashes, EnrollResponse, Limits, LogEntry,
     LogPage, Role, SyncRequest, SyncResponse,
 };
 use doorstep_core::value::{self, Fields};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::Failure;
 
-const SCHEMA: &str = "
+const SCHEMA_SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS committees (
     id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -97,9 +96,9 @@ CREATE TABLE IF NOT EXISTS blobs (
 );
 CREATE TABLE IF NOT EXISTS blob_chunks (
     sha256 TEXT NOT NULL REFERENCES blobs(sha256),
-    offset INTEGER NOT NULL,
+    at     INTEGER NOT NULL,
     bytes  BLOB NOT NULL,
-    PRIMARY KEY (sha256, offset)
+    PRIMARY KEY (sha256, at)
 );
 -- which committees may read a blob (those whose devices uploaded or hold it)
 CREATE TABLE IF NOT EXISTS blob_committees (
@@ -108,6 +107,99 @@ CREATE TABLE IF NOT EXISTS blob_committees (
     PRIMARY KEY (sha256, committee_id)
 );
 ";
+
+const SCHEMA_POSTGRES: &str = "
+CREATE TABLE IF NOT EXISTS committees (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS enrollments (
+    code_hash  TEXT PRIMARY KEY,
+    role       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    committees TEXT NOT NULL,      -- JSON array of committee ids
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT,
+    device_id  TEXT
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device_id    TEXT PRIMARY KEY,
+    token_hash   TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    label        TEXT NOT NULL,
+    enrolled_at  BIGINT NOT NULL,
+    revoked_at   BIGINT,
+    last_sync_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS device_committees (
+    device_id    TEXT NOT NULL REFERENCES devices(device_id),
+    committee_id TEXT NOT NULL REFERENCES committees(id),
+    PRIMARY KEY (device_id, committee_id)
+);
+-- a document's committee is set when it is first seen and never changes
+CREATE TABLE IF NOT EXISTS docs (
+    doc_id       TEXT PRIMARY KEY,
+    committee_id TEXT NOT NULL REFERENCES committees(id),
+    kind         TEXT NOT NULL,
+    snapshot     BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    doc_id       TEXT NOT NULL REFERENCES docs(doc_id),
+    committee_id TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    bytes        BYTEA NOT NULL,
+    device_id    TEXT NOT NULL,
+    UNIQUE (doc_id, hash)
+);
+CREATE INDEX IF NOT EXISTS changes_by_committee ON changes (committee_id, seq);
+-- requests already applied, so that a resent one appends no second log entry
+CREATE TABLE IF NOT EXISTS syncs (
+    device_id TEXT NOT NULL,
+    sync_id   TEXT NOT NULL,
+    time      BIGINT NOT NULL,
+    PRIMARY KEY (device_id, sync_id)
+);
+CREATE TABLE IF NOT EXISTS log (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    committee_id TEXT NOT NULL,
+    seq          BIGINT NOT NULL,
+    device_id    TEXT NOT NULL,
+    time         BIGINT NOT NULL,
+    conflicts    BIGINT NOT NULL,
+    body         TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    UNIQUE (committee_id, seq)
+);
+CREATE INDEX IF NOT EXISTS log_by_device ON log (device_id, id);
+-- attachments, content-addressed; uploaded in pieces so that an upload resumes
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256     TEXT PRIMARY KEY,
+    size       BIGINT NOT NULL,
+    received   BIGINT NOT NULL,
+    complete   BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blob_chunks (
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    at     BIGINT NOT NULL,
+    bytes  BYTEA NOT NULL,
+    PRIMARY KEY (sha256, at)
+);
+-- which committees may read a blob (those whose devices uploaded or hold it)
+CREATE TABLE IF NOT EXISTS blob_committees (
+    sha256       TEXT NOT NULL REFERENCES blobs(sha256),
+    committee_id TEXT NOT NULL,
+    PRIMARY KEY (sha256, committee_id)
+);
+";
+
+/// The most changes one answer carries before it says `more`.
+const CHANGES_PER_ANSWER: i64 = 50_000;
 
 /// The hash before a committee's first log entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -209,26 +301,43 @@ pub fn normalize_code(code: &str) -> String {
         .collect()
 }
 
-/// The storage of one server (its SQLite file).
-#[derive(Debug)]
+/// Which database a server runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The embedded SQLite file in this folder.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL (`postgres://user:password@host/db`).
+    Postgres(String),
+}
+
+/// The storage of one server: SQLite or PostgreSQL.
 pub struct Store {
-    conn: Connection,
+    db: Box<dyn Backend>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.db.name())
+            .finish()
+    }
 }
 
 impl Store {
-    /// Opens (creating) the database at `path`.
-    pub fn open(path: &Path) -> Result<Store, Failure> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-        conn.execute_batch(SCHEMA)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(Store { conn })
+    /// Opens (creating its tables) the database.
+    pub fn open(database: &Database) -> Result<Store, Failure> {
+        let db: Box<dyn Backend> = match database {
+            Database::Sqlite(dir) => {
+                Box::new(Sqlite::open(&dir.join("server.sqlite3"), SCHEMA_SQLITE)?)
+            }
+            Database::Postgres(url) => Box::new(Postgres::open(url, SCHEMA_POSTGRES)?),
+        };
+        Ok(Store { db })
     }
 
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.db.name()
     }
 
     /// Adds a committee (or renames an existing one).
@@ -250,26 +359,27 @@ impl Store {
                 "a committee needs a name",
             ));
         }
-        self.conn.execute(
+        let mut tx = self.db.begin(true)?;
+        tx.execute(
             "INSERT INTO committees (id, name, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name",
             params![id, name.trim(), now],
         )?;
-        Ok(())
+        tx.commit()
     }
 
     /// Every committee.
-    pub fn committees(&self) -> Result<Vec<Committee>, Failure> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name FROM committees ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Committee {
-                id: r.get(0)?,
-                name: r.get(1)?,
+    pub fn committees(&mut self) -> Result<Vec<Committee>, Failure> {
+        let mut tx = self.db.begin(false)?;
+        tx.query("SELECT id, name FROM committees ORDER BY id", &[])?
+            .iter()
+            .map(|r| {
+                Ok(Committee {
+                    id: r.text(0)?,
+                    name: r.text(1)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 
     /// Makes a one-time enrollment code for `name` with `role` in `committees`, valid
@@ -303,12 +413,12 @@ impl Store {
             }
             _ => {}
         }
-        let tx = self.conn.transaction()?;
+        let mut tx = self.db.begin(true)?;
         for c in committees {
-            let known: Option<String> = tx
-                .query_row("SELECT id FROM committees WHERE id = ?1", [c], |r| r.get(0))
-                .optional()?;
-            if known.is_none() {
+            if tx
+                .query_opt("SELECT id FROM committees WHERE id = ?1", params![c])?
+                .is_none()
+            {
                 return Err(Failure::not_found(
                     "committee_unknown",
                     format!("no committee {c}; add it with `committee add` first"),
@@ -343,38 +453,38 @@ impl Store {
 
     /// Trades an enrollment code for a new device and its token.
     pub fn enroll(&mut self, code: &str, label: &str, now: i64) -> Result<EnrollResponse, Failure> {
-        let tx = self.conn.transaction()?;
-        let found: Option<(String, String, String, i64, Option<i64>)> = tx
-            .query_row(
-                "SELECT role, name, committees, expires_at, used_at FROM enrollments
-                 WHERE code_hash = ?1",
-                [sha256_hex(normalize_code(code))],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        let Some((role, name, committees_json, expires_at, used_at)) = found else {
+        let code_hash = sha256_hex(normalize_code(code));
+        let mut tx = self.db.begin(true)?;
+        let Some(found) = tx.query_opt(
+            "SELECT role, name, committees, expires_at, used_at FROM enrollments
+             WHERE code_hash = ?1",
+            params![&code_hash],
+        )?
+        else {
             return Err(Failure::not_found(
                 "enrollment_unknown",
                 "no such enrollment code; check it or ask for a new one",
             ));
         };
-        if used_at.is_some() {
+        if found.opt_int(4)?.is_some() {
             return Err(Failure::new(
                 axum::http::StatusCode::CONFLICT,
                 "enrollment_used",
                 "this enrollment code has already been used; ask for a new one",
             ));
         }
-        if now >= expires_at {
+        if now >= found.int(3)? {
             return Err(Failure::new(
                 axum::http::StatusCode::GONE,
                 "enrollment_expired",
                 "this enrollment code has expired; ask for a new one",
             ));
         }
-        let role = Role::parse(&role).ok_or_else(|| Failure::storage("bad role in enrollments"))?;
+        let role = Role::parse(&found.text(0)?)
+            .ok_or_else(|| Failure::storage("bad role in enrollments"))?;
+        let name = found.text(1)?;
         let committee_ids: Vec<String> =
-            serde_json::from_str(&committees_json).map_err(Failure::storage)?;
+            serde_json::from_str(&found.text(2)?).map_err(Failure::storage)?;
         let device_id = uuid::Uuid::now_v7().to_string();
         let token = format!("dst_{}", hex::encode(random_token(32)?));
         let label: String = label.trim().chars().take(80).collect();
@@ -382,10 +492,10 @@ impl Store {
             "INSERT INTO devices (device_id, token_hash, role, name, label, enrolled_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
-                device_id,
+                &device_id,
                 sha256_hex(&token),
                 role.as_str(),
-                name,
+                &name,
                 label,
                 now
             ],
@@ -394,12 +504,11 @@ impl Store {
         for c in &committee_ids {
             tx.execute(
                 "INSERT INTO device_committees (device_id, committee_id) VALUES (?1, ?2)",
-                params![device_id, c],
+                params![&device_id, c],
             )?;
-            let committee_name: String =
-                tx.query_row("SELECT name FROM committees WHERE id = ?1", [c], |r| {
-                    r.get(0)
-                })?;
+            let committee_name = tx
+                .query_one("SELECT name FROM committees WHERE id = ?1", params![c])?
+                .text(0)?;
             committees.push(Committee {
                 id: c.clone(),
                 name: committee_name,
@@ -407,7 +516,7 @@ impl Store {
         }
         tx.execute(
             "UPDATE enrollments SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-            params![sha256_hex(normalize_code(code)), now, device_id],
+            params![&code_hash, now, &device_id],
         )?;
         tx.commit()?;
         Ok(EnrollResponse {
@@ -420,50 +529,41 @@ impl Store {
     }
 
     /// The device holding `token`: unknown tokens are 401, revoked devices 403.
-    pub fn authenticate(&self, token: &str) -> Result<DeviceAuth, Failure> {
-        let found: Option<(String, String, String, Option<i64>)> = self
-            .conn
-            .prepare_cached(
-                "SELECT device_id, role, name, revoked_at FROM devices WHERE token_hash = ?1",
-            )?
-            .query_row([sha256_hex(token)], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?;
-        let Some((device_id, role, name, revoked_at)) = found else {
+    pub fn authenticate(&mut self, token: &str) -> Result<DeviceAuth, Failure> {
+        let mut tx = self.db.begin(false)?;
+        let Some(found) = tx.query_opt(
+            "SELECT device_id, role, name, revoked_at FROM devices WHERE token_hash = ?1",
+            params![sha256_hex(token)],
+        )?
+        else {
             return Err(Failure::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "token_unknown",
                 "this device is not enrolled with this server; enroll it again",
             ));
         };
-        if revoked_at.is_some() {
+        if found.opt_int(3)?.is_some() {
             return Err(Failure::forbidden(
                 "device_revoked",
                 "this device has been revoked by an administrator; ask your supervisor",
             ));
         }
-        let role = Role::parse(&role).ok_or_else(|| Failure::storage("bad role in devices"))?;
-        let committees = self.device_committees(&device_id)?;
+        let device_id = found.text(0)?;
+        let role =
+            Role::parse(&found.text(1)?).ok_or_else(|| Failure::storage("bad role in devices"))?;
+        let committees = device_committees(tx.as_mut(), &device_id)?;
         Ok(DeviceAuth {
             device_id,
             role,
-            name,
+            name: found.text(2)?,
             committees,
         })
     }
 
-    fn device_committees(&self, device_id: &str) -> Result<Vec<String>, Failure> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT committee_id FROM device_committees WHERE device_id = ?1 ORDER BY committee_id",
-        )?;
-        let rows = stmt.query_map([device_id], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Revokes a device: its token is refused from now on. Revoking twice is harmless.
     pub fn device_revoke(&mut self, device_id: &str, now: i64) -> Result<(), Failure> {
-        let n = self.conn.execute(
+        let mut tx = self.db.begin(true)?;
+        let n = tx.execute(
             "UPDATE devices SET revoked_at = coalesce(revoked_at, ?2) WHERE device_id = ?1",
             params![device_id, now],
         )?;
@@ -473,33 +573,33 @@ impl Store {
                 format!("no device {device_id}"),
             ));
         }
-        Ok(())
+        tx.commit()
     }
 
     /// Enrolled devices, optionally of one committee.
-    pub fn devices(&self, committee: Option<&str>) -> Result<Vec<DeviceRow>, Failure> {
-        let mut stmt = self.conn.prepare(
+    pub fn devices(&mut self, committee: Option<&str>) -> Result<Vec<DeviceRow>, Failure> {
+        let mut tx = self.db.begin(false)?;
+        let rows = tx.query(
             "SELECT device_id, role, name, label, enrolled_at, revoked_at, last_sync_at
              FROM devices d
              WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM device_committees c
                                          WHERE c.device_id = d.device_id AND c.committee_id = ?1)
              ORDER BY enrolled_at",
+            params![committee],
         )?;
-        let rows = stmt.query_map([committee], |r| {
-            Ok(DeviceRow {
-                device_id: r.get(0)?,
-                role: r.get(1)?,
-                name: r.get(2)?,
-                label: r.get(3)?,
-                committees: Vec::new(),
-                enrolled_at: r.get(4)?,
-                revoked_at: r.get(5)?,
-                last_sync_at: r.get(6)?,
-            })
-        })?;
-        let mut out: Vec<DeviceRow> = rows.collect::<Result<_, _>>()?;
-        for d in &mut out {
-            d.committees = self.device_committees(&d.device_id)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let device_id = r.text(0)?;
+            out.push(DeviceRow {
+                committees: device_committees(tx.as_mut(), &device_id)?,
+                device_id,
+                role: r.text(1)?,
+                name: r.text(2)?,
+                label: r.text(3)?,
+                enrolled_at: r.int(4)?,
+                revoked_at: r.opt_int(5)?,
+                last_sync_at: r.opt_int(6)?,
+            });
         }
         Ok(out)
     }
@@ -514,27 +614,27 @@ impl Store {
         now: i64,
     ) -> Result<SyncResponse, Failure> {
         check_request(req, limits)?;
-        let tx = self.conn.transaction()?;
+        let mut tx = self.db.begin(true)?;
         let replay = tx
-            .prepare_cached("SELECT 1 FROM syncs WHERE device_id = ?1 AND sync_id = ?2")?
-            .query_row(params![device.device_id, req.sync_id], |_| Ok(()))
-            .optional()?
+            .query_opt(
+                "SELECT 1 FROM syncs WHERE device_id = ?1 AND sync_id = ?2",
+                params![&device.device_id, &req.sync_id],
+            )?
             .is_some();
         let mut received: Vec<(String, DocHashes)> = Vec::new();
         let mut conflicts: Vec<(String, DocConflicts)> = Vec::new();
         let mut accepted = 0u64;
         for upload in &req.docs {
-            let committee = committee_for(&tx, device, upload)?;
-            let existing: Option<Vec<u8>> = tx
-                .prepare_cached("SELECT snapshot FROM docs WHERE doc_id = ?1")?
-                .query_row([&upload.doc_id], |r| r.get(0))
-                .optional()?;
+            let committee = committee_for(tx.as_mut(), device, upload)?;
+            let existing = tx.query_opt(
+                "SELECT snapshot FROM docs WHERE doc_id = ?1",
+                params![&upload.doc_id],
+            )?;
             let mut doc = match &existing {
-                Some(bytes) => AutoCommit::load(bytes).map_err(Failure::storage)?,
+                Some(row) => AutoCommit::load(&row.bytes(0)?).map_err(Failure::storage)?,
                 None => AutoCommit::new(),
             };
             let before = Fields::scan(&doc).conflicted();
-            let mut new_hashes = Vec::new();
             let mut changes = Vec::with_capacity(upload.changes.len());
             for (i, raw) in upload.changes.iter().enumerate() {
                 let change = Change::try_from(raw.as_slice()).map_err(|e| {
@@ -548,27 +648,26 @@ impl Store {
                 })?;
                 changes.push(change);
             }
+            if existing.is_none() {
+                tx.execute(
+                    "INSERT INTO docs (doc_id, committee_id, kind, snapshot) VALUES (?1, ?2, ?3, ?4)",
+                    params![&upload.doc_id, &committee, &upload.kind, Vec::<u8>::new()],
+                )?;
+            }
+            let mut new_hashes = Vec::new();
             for change in &changes {
                 let hash = change.hash().to_string();
-                let inserted = tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO docs (doc_id, committee_id, kind, snapshot)
-                         VALUES (?1, ?2, ?3, x'')",
-                    )?
-                    .execute(params![upload.doc_id, committee, upload.kind])
-                    .and_then(|_| {
-                        tx.prepare_cached(
-                            "INSERT OR IGNORE INTO changes (doc_id, committee_id, hash, bytes, device_id)
-                             VALUES (?1, ?2, ?3, ?4, ?5)",
-                        )?
-                        .execute(params![
-                            upload.doc_id,
-                            committee,
-                            hash,
-                            change.raw_bytes(),
-                            device.device_id
-                        ])
-                    })?;
+                let inserted = tx.execute(
+                    "INSERT INTO changes (doc_id, committee_id, hash, bytes, device_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                    params![
+                        &upload.doc_id,
+                        &committee,
+                        &hash,
+                        change.raw_bytes(),
+                        &device.device_id
+                    ],
+                )?;
                 if inserted == 1 {
                     new_hashes.push(hash);
                 }
@@ -613,8 +712,10 @@ impl Store {
                     ),
                 ));
             }
-            tx.prepare_cached("UPDATE docs SET snapshot = ?2 WHERE doc_id = ?1")?
-                .execute(params![upload.doc_id, snapshot])?;
+            tx.execute(
+                "UPDATE docs SET snapshot = ?2 WHERE doc_id = ?1",
+                params![&upload.doc_id, snapshot],
+            )?;
             accepted += new_hashes.len() as u64;
             let after = Fields::scan(&doc).conflicted();
             let newly: Vec<String> = after.into_iter().filter(|f| !before.contains(f)).collect();
@@ -635,17 +736,21 @@ impl Store {
                 },
             ));
         }
-        let (response_docs, sent, cursor, more) = changes_since(&tx, device, req.cursor, limits)?;
-        let touched_anything = !received.is_empty() || !sent.is_empty();
+        let (response_docs, sent, cursor, more) =
+            changes_since(tx.as_mut(), device, req.cursor, limits)?;
         if !replay {
-            tx.prepare_cached("INSERT INTO syncs (device_id, sync_id, time) VALUES (?1, ?2, ?3)")?
-                .execute(params![device.device_id, req.sync_id, now])?;
-            if touched_anything {
-                append_log(&tx, device, req, now, &received, &sent, &conflicts)?;
+            tx.execute(
+                "INSERT INTO syncs (device_id, sync_id, time) VALUES (?1, ?2, ?3)",
+                params![&device.device_id, &req.sync_id, now],
+            )?;
+            if !received.is_empty() || !sent.is_empty() {
+                append_log(tx.as_mut(), device, req, now, &received, &sent, &conflicts)?;
             }
         }
-        tx.prepare_cached("UPDATE devices SET last_sync_at = ?2 WHERE device_id = ?1")?
-            .execute(params![device.device_id, now])?;
+        tx.execute(
+            "UPDATE devices SET last_sync_at = ?2 WHERE device_id = ?1",
+            params![&device.device_id, now],
+        )?;
         tx.commit()?;
         Ok(SyncResponse {
             cursor,
@@ -657,7 +762,7 @@ impl Store {
     }
 
     /// A page of the sync log for a supervisor, newest first.
-    pub fn log_page(&self, device: &DeviceAuth, q: &LogQuery) -> Result<LogPage, Failure> {
+    pub fn log_page(&mut self, device: &DeviceAuth, q: &LogQuery) -> Result<LogPage, Failure> {
         if device.role != Role::Supervisor {
             return Err(Failure::forbidden(
                 "role_forbidden",
@@ -673,10 +778,10 @@ impl Store {
             ));
         }
         let limit = q.limit.unwrap_or(50).clamp(1, 500);
-        let scope = serde_json::to_string(&device.committees).map_err(Failure::storage)?;
-        let mut stmt = self.conn.prepare_cached(
+        let mut tx = self.db.begin(false)?;
+        let rows = tx.query(
             "SELECT id, body, prev_hash, hash FROM log
-             WHERE committee_id IN (SELECT value FROM json_each(?1))
+             WHERE committee_id IN (SELECT committee_id FROM device_committees WHERE device_id = ?1)
                AND (?2 IS NULL OR committee_id = ?2)
                AND (?3 IS NULL OR device_id = ?3)
                AND (?4 IS NULL OR time >= ?4)
@@ -684,38 +789,27 @@ impl Store {
                AND (?6 = 0 OR conflicts > 0)
                AND (?7 IS NULL OR id < ?7)
              ORDER BY id DESC LIMIT ?8",
-        )?;
-        let rows = stmt.query_map(
             params![
-                scope,
-                q.committee,
-                q.device,
+                &device.device_id,
+                q.committee.as_deref(),
+                q.device.as_deref(),
                 q.from,
                 q.to,
                 q.conflicts_only,
                 q.before,
                 i64::from(limit) + 1
             ],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            },
         )?;
         let mut entries = Vec::new();
         let mut last_id = None;
         let mut more = false;
         for row in rows {
-            let (id, body, prev_hash, hash) = row?;
             if entries.len() == limit as usize {
                 more = true;
                 break;
             }
-            let body: LogBody = serde_json::from_str(&body).map_err(Failure::storage)?;
-            last_id = Some(id);
+            let body: LogBody = serde_json::from_str(&row.text(1)?).map_err(Failure::storage)?;
+            last_id = Some(row.int(0)?);
             entries.push(LogEntry {
                 seq: body.seq,
                 committee: body.committee,
@@ -726,8 +820,8 @@ impl Store {
                 received: body.received,
                 sent: body.sent,
                 conflicts: body.conflicts,
-                prev_hash,
-                hash,
+                prev_hash: row.text(2)?,
+                hash: row.text(3)?,
             });
         }
         Ok(LogPage {
@@ -738,29 +832,29 @@ impl Store {
 
     /// Checks every committee's chain (or one's): each entry's hash covers its content
     /// and the previous entry's hash. Returns the number of entries checked.
-    pub fn log_verify(&self, committee: Option<&str>) -> Result<Result<u64, Broken>, Failure> {
-        let mut stmt = self.conn.prepare(
+    pub fn log_verify(&mut self, committee: Option<&str>) -> Result<Result<u64, Broken>, Failure> {
+        let mut tx = self.db.begin(false)?;
+        let rows = tx.query(
             "SELECT committee_id, seq, body, prev_hash, hash FROM log
              WHERE ?1 IS NULL OR committee_id = ?1
              ORDER BY committee_id, seq",
+            params![committee],
         )?;
-        let mut rows = stmt.query([committee])?;
         let mut current: Option<String> = None;
         let mut expected_prev = GENESIS.to_owned();
         let mut expected_seq = 1u64;
         let mut checked = 0u64;
-        while let Some(row) = rows.next()? {
-            let committee_id: String = row.get(0)?;
-            let seq: i64 = row.get(1)?;
-            let body: String = row.get(2)?;
-            let prev_hash: String = row.get(3)?;
-            let hash: String = row.get(4)?;
+        for row in rows {
+            let committee_id = row.text(0)?;
+            let seq = u64::try_from(row.int(1)?).unwrap_or(0);
+            let body = row.text(2)?;
+            let prev_hash = row.text(3)?;
+            let hash = row.text(4)?;
             if current.as_deref() != Some(committee_id.as_str()) {
                 current = Some(committee_id.clone());
                 expected_prev = GENESIS.to_owned();
                 expected_seq = 1;
             }
-            let seq = u64::try_from(seq).unwrap_or(0);
             let broken = |reason: &str| Broken {
                 committee: committee_id.clone(),
                 seq,
@@ -791,9 +885,7 @@ impl Store {
         }
         Ok(Ok(checked))
     }
-}
 
-impl Store {
     /// How much of a blob the server holds. A device holding a blob the server already
     /// has completely is given access to it without sending it again.
     pub fn blob_status(
@@ -802,10 +894,10 @@ impl Store {
         sha256: &str,
     ) -> Result<BlobStatus, Failure> {
         check_sha(sha256)?;
-        let tx = self.conn.transaction()?;
-        let status = blob_row(&tx, sha256)?;
+        let mut tx = self.db.begin(true)?;
+        let status = blob_row(tx.as_mut(), sha256)?;
         if status.complete {
-            claim_blob(&tx, device, sha256)?;
+            claim_blob(tx.as_mut(), device, sha256)?;
         }
         tx.commit()?;
         Ok(status)
@@ -843,10 +935,10 @@ impl Store {
                 ),
             ));
         }
-        let tx = self.conn.transaction()?;
-        let status = blob_row(&tx, sha256)?;
+        let mut tx = self.db.begin(true)?;
+        let status = blob_row(tx.as_mut(), sha256)?;
         if status.complete {
-            claim_blob(&tx, device, sha256)?;
+            claim_blob(tx.as_mut(), device, sha256)?;
             tx.commit()?;
             return Ok(status);
         }
@@ -885,7 +977,7 @@ impl Store {
             params![sha256, size_i, now],
         )?;
         tx.execute(
-            "INSERT INTO blob_chunks (sha256, offset, bytes) VALUES (?1, ?2, ?3)",
+            "INSERT INTO blob_chunks (sha256, at, bytes) VALUES (?1, ?2, ?3)",
             params![sha256, offset_i, bytes],
         )?;
         tx.execute(
@@ -893,56 +985,79 @@ impl Store {
             params![sha256, end_i],
         )?;
         if end == size {
-            let whole = read_blob(&tx, sha256)?;
+            let whole = read_blob(tx.as_mut(), sha256)?;
             if sha256_hex(&whole) != sha256 {
                 // Start over: a piece was damaged on the way.
-                tx.execute("DELETE FROM blob_chunks WHERE sha256 = ?1", [sha256])?;
-                tx.execute("DELETE FROM blobs WHERE sha256 = ?1", [sha256])?;
+                tx.execute("DELETE FROM blob_chunks WHERE sha256 = ?1", params![sha256])?;
+                tx.execute("DELETE FROM blobs WHERE sha256 = ?1", params![sha256])?;
                 tx.commit()?;
                 return Err(Failure::bad_request(
                     "blob_hash_mismatch",
                     "the attachment's bytes do not match its SHA-256; send it again",
                 ));
             }
-            tx.execute("UPDATE blobs SET complete = 1 WHERE sha256 = ?1", [sha256])?;
-            claim_blob(&tx, device, sha256)?;
+            tx.execute(
+                "UPDATE blobs SET complete = 1 WHERE sha256 = ?1",
+                params![sha256],
+            )?;
+            claim_blob(tx.as_mut(), device, sha256)?;
         }
-        let status = blob_row(&tx, sha256)?;
+        let status = blob_row(tx.as_mut(), sha256)?;
         tx.commit()?;
         Ok(status)
     }
 
     /// A complete blob's bytes from `offset`, if the device's committees may read it.
     pub fn blob_get(
-        &self,
+        &mut self,
         device: &DeviceAuth,
         sha256: &str,
         offset: u64,
     ) -> Result<Vec<u8>, Failure> {
         check_sha(sha256)?;
-        let scope = serde_json::to_string(&device.committees).map_err(Failure::storage)?;
-        let readable: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM blobs b WHERE b.sha256 = ?1 AND b.complete = 1 AND EXISTS (
-                    SELECT 1 FROM blob_committees c WHERE c.sha256 = b.sha256
-                      AND c.committee_id IN (SELECT value FROM json_each(?2)))",
-                params![sha256, scope],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let mut tx = self.db.begin(false)?;
+        let readable = tx.query_opt(
+            "SELECT 1 FROM blobs b WHERE b.sha256 = ?1 AND b.complete = 1 AND EXISTS (
+                SELECT 1 FROM blob_committees c WHERE c.sha256 = b.sha256
+                  AND c.committee_id IN (SELECT committee_id FROM device_committees
+                                         WHERE device_id = ?2))",
+            params![sha256, &device.device_id],
+        )?;
         if readable.is_none() {
             return Err(Failure::not_found(
                 "blob_unknown",
                 "no such attachment for this device's committees",
             ));
         }
-        let whole = read_blob(&self.conn, sha256)?;
+        let whole = read_blob(tx.as_mut(), sha256)?;
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(whole.len());
         Ok(whole[start..].to_vec())
     }
+
+    /// Runs `sql` in a transaction of its own: for administrators' repairs and tests.
+    pub fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure> {
+        let mut tx = self.db.begin(true)?;
+        let n = tx.execute(sql, params)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Runs a query in a transaction of its own.
+    pub fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, Failure> {
+        self.db.begin(false)?.query(sql, params)
+    }
+}
+
+fn device_committees(tx: &mut dyn Tx, device_id: &str) -> Result<Vec<String>, Failure> {
+    tx.query(
+        "SELECT committee_id FROM device_committees WHERE device_id = ?1 ORDER BY committee_id",
+        params![device_id],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
 }
 
 fn check_sha(sha256: &str) -> Result<(), Failure> {
@@ -956,48 +1071,46 @@ fn check_sha(sha256: &str) -> Result<(), Failure> {
     }
 }
 
-fn blob_row(conn: &Connection, sha256: &str) -> Result<BlobStatus, Failure> {
-    let row: Option<(i64, i64, bool)> = conn
-        .query_row(
+fn blob_row(tx: &mut dyn Tx, sha256: &str) -> Result<BlobStatus, Failure> {
+    Ok(
+        match tx.query_opt(
             "SELECT size, received, complete FROM blobs WHERE sha256 = ?1",
-            [sha256],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    Ok(match row {
-        Some((size, received, complete)) => BlobStatus {
-            sha256: sha256.to_owned(),
-            size: u64::try_from(size).ok(),
-            received: u64::try_from(received).unwrap_or(0),
-            complete,
+            params![sha256],
+        )? {
+            Some(row) => BlobStatus {
+                sha256: sha256.to_owned(),
+                size: u64::try_from(row.int(0)?).ok(),
+                received: u64::try_from(row.int(1)?).unwrap_or(0),
+                complete: row.int(2)? != 0,
+            },
+            None => BlobStatus {
+                sha256: sha256.to_owned(),
+                size: None,
+                received: 0,
+                complete: false,
+            },
         },
-        None => BlobStatus {
-            sha256: sha256.to_owned(),
-            size: None,
-            received: 0,
-            complete: false,
-        },
-    })
+    )
 }
 
-fn claim_blob(tx: &Transaction<'_>, device: &DeviceAuth, sha256: &str) -> Result<(), Failure> {
+fn claim_blob(tx: &mut dyn Tx, device: &DeviceAuth, sha256: &str) -> Result<(), Failure> {
     for c in &device.committees {
         tx.execute(
-            "INSERT OR IGNORE INTO blob_committees (sha256, committee_id) VALUES (?1, ?2)",
+            "INSERT INTO blob_committees (sha256, committee_id) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
             params![sha256, c],
         )?;
     }
     Ok(())
 }
 
-fn read_blob(conn: &Connection, sha256: &str) -> Result<Vec<u8>, Failure> {
-    let mut stmt =
-        conn.prepare_cached("SELECT bytes FROM blob_chunks WHERE sha256 = ?1 ORDER BY offset")?;
-    let mut rows = stmt.query([sha256])?;
+fn read_blob(tx: &mut dyn Tx, sha256: &str) -> Result<Vec<u8>, Failure> {
     let mut whole = Vec::new();
-    while let Some(row) = rows.next()? {
-        let piece: Vec<u8> = row.get(0)?;
-        whole.extend_from_slice(&piece);
+    for row in tx.query(
+        "SELECT bytes FROM blob_chunks WHERE sha256 = ?1 ORDER BY at",
+        params![sha256],
+    )? {
+        whole.extend_from_slice(&row.bytes(0)?);
     }
     Ok(whole)
 }
@@ -1074,15 +1187,16 @@ fn check_request(req: &SyncRequest, limits: &Limits) -> Result<(), Failure> {
 /// The committee of an uploaded document: fixed when the server first saw it; for a
 /// new document, the device's committee (or the one it names, if it has several).
 fn committee_for(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     device: &DeviceAuth,
     upload: &doorstep_core::protocol::DocUpload,
 ) -> Result<String, Failure> {
-    let known: Option<(String, String)> = tx
-        .prepare_cached("SELECT committee_id, kind FROM docs WHERE doc_id = ?1")?
-        .query_row([&upload.doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some((committee, kind)) = known {
+    let known = tx.query_opt(
+        "SELECT committee_id, kind FROM docs WHERE doc_id = ?1",
+        params![&upload.doc_id],
+    )?;
+    if let Some(row) = known {
+        let (committee, kind) = (row.text(0)?, row.text(1)?);
         if !device.committees.contains(&committee) {
             return Err(Failure::forbidden(
                 "cross_committee",
@@ -1119,43 +1233,44 @@ type Sent = (Vec<DocDownload>, Vec<(String, DocHashes)>, u64, bool);
 /// The changes of the device's scope stored after `cursor`, other than its own, up to the
 /// response limit; the new cursor; and whether more remain.
 fn changes_since(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     device: &DeviceAuth,
     cursor: u64,
     limits: &Limits,
 ) -> Result<Sent, Failure> {
-    let scope = serde_json::to_string(&device.committees).map_err(Failure::storage)?;
     let cursor_i = i64::try_from(cursor).unwrap_or(i64::MAX);
-    let mut stmt = tx.prepare_cached(
+    let rows = tx.query(
         "SELECT c.seq, c.doc_id, d.kind, c.committee_id, c.hash, c.bytes
          FROM changes c JOIN docs d ON d.doc_id = c.doc_id
-         WHERE c.committee_id IN (SELECT value FROM json_each(?1))
-           AND c.seq > ?2 AND c.device_id != ?3
-         ORDER BY c.seq",
+         WHERE c.committee_id IN (SELECT committee_id FROM device_committees
+                                  WHERE device_id = ?1)
+           AND c.seq > ?2 AND c.device_id != ?1
+         ORDER BY c.seq LIMIT ?3",
+        params![&device.device_id, cursor_i, CHANGES_PER_ANSWER + 1],
     )?;
-    let mut rows = stmt.query(params![scope, cursor_i, device.device_id])?;
     let mut docs: Vec<DocDownload> = Vec::new();
     let mut sent: Vec<(String, DocHashes)> = Vec::new();
     let mut index = std::collections::HashMap::<String, usize>::new();
     let mut bytes = 0usize;
     let mut last_seq = None;
     let mut more = false;
-    while let Some(row) = rows.next()? {
-        let seq: i64 = row.get(0)?;
-        let change: Vec<u8> = row.get(5)?;
-        if bytes > 0 && bytes + change.len() > limits.response_bytes {
+    for (n, row) in rows.into_iter().enumerate() {
+        let change = row.bytes(5)?;
+        if n as i64 == CHANGES_PER_ANSWER
+            || (bytes > 0 && bytes + change.len() > limits.response_bytes)
+        {
             more = true;
             break;
         }
         bytes += change.len();
-        let doc_id: String = row.get(1)?;
+        let doc_id = row.text(1)?;
         let i = match index.get(&doc_id) {
             Some(&i) => i,
             None => {
-                let committee: String = row.get(3)?;
+                let committee = row.text(3)?;
                 docs.push(DocDownload {
                     doc_id: doc_id.clone(),
-                    kind: row.get(2)?,
+                    kind: row.text(2)?,
                     committee: committee.clone(),
                     changes: Vec::new(),
                 });
@@ -1171,19 +1286,21 @@ fn changes_since(
             }
         };
         docs[i].changes.push(serde_bytes::ByteBuf::from(change));
-        sent[i].1.hashes.push(row.get(4)?);
-        last_seq = Some(seq);
+        sent[i].1.hashes.push(row.text(4)?);
+        last_seq = Some(row.int(0)?);
     }
     let new_cursor = if more {
         last_seq.map_or(cursor, |s| u64::try_from(s).unwrap_or(cursor))
     } else {
         // Past everything in scope, the device's own changes included.
-        let max: i64 = tx
-            .prepare_cached(
+        let max = tx
+            .query_one(
                 "SELECT coalesce(max(seq), 0) FROM changes
-                 WHERE committee_id IN (SELECT value FROM json_each(?1))",
+                 WHERE committee_id IN (SELECT committee_id FROM device_committees
+                                        WHERE device_id = ?1)",
+                params![&device.device_id],
             )?
-            .query_row([&scope], |r| r.get(0))?;
+            .int(0)?;
         cursor.max(u64::try_from(max).unwrap_or(0))
     };
     Ok((docs, sent, new_cursor, more))
@@ -1191,7 +1308,7 @@ fn changes_since(
 
 /// Appends one entry per committee the sync touched to that committee's chain.
 fn append_log(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     device: &DeviceAuth,
     req: &SyncRequest,
     now: i64,
@@ -1218,14 +1335,12 @@ fn append_log(
             .filter(|(c, _)| c == committee)
             .map(|(_, d)| d.clone())
             .collect();
-        let last: Option<(i64, String)> = tx
-            .prepare_cached(
-                "SELECT seq, hash FROM log WHERE committee_id = ?1 ORDER BY seq DESC LIMIT 1",
-            )?
-            .query_row([committee], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let last = tx.query_opt(
+            "SELECT seq, hash FROM log WHERE committee_id = ?1 ORDER BY seq DESC LIMIT 1",
+            params![committee],
+        )?;
         let (seq, prev_hash) = match last {
-            Some((seq, hash)) => (seq + 1, hash),
+            Some(row) => (row.int(0)? + 1, row.text(1)?),
             None => (1, GENESIS.to_owned()),
         };
         let body = LogBody {
@@ -1245,20 +1360,20 @@ fn append_log(
         };
         let body_json = serde_json::to_string(&body).map_err(Failure::storage)?;
         let hash = entry_hash(&prev_hash, &body_json);
-        tx.prepare_cached(
+        tx.execute(
             "INSERT INTO log (committee_id, seq, device_id, time, conflicts, body, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
-            committee,
-            seq,
-            device.device_id,
-            now,
-            body.conflicts.len() as i64,
-            body_json,
-            prev_hash,
-            hash
-        ])?;
+            params![
+                committee,
+                seq,
+                &device.device_id,
+                now,
+                body.conflicts.len() as i64,
+                body_json,
+                prev_hash,
+                hash
+            ],
+        )?;
     }
     Ok(())
 }

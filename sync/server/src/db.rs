@@ -1,0 +1,408 @@
+//! The two databases the server runs on, behind one small interface: the embedded
+//! SQLite file (the default) and PostgreSQL (several stateless server instances over one
+//! database). Statements are written once, with `?1`-style parameters, in the SQL both
+//! understand; values are [`Val`]s.
+//!
+//! Write transactions are serialized: SQLite by `BEGIN IMMEDIATE`, PostgreSQL by a
+//! transaction-scoped advisory lock, so that change numbers (the sync cursor) are
+//! assigned in commit order and every committee's log chain grows one entry at a time,
+//! however many server instances share the database.
+
+use std::path::Path;
+
+use crate::error::Failure;
+
+/// A value going into or coming out of a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::Int(v)
+    }
+}
+
+impl From<bool> for Val {
+    fn from(v: bool) -> Val {
+        Val::Int(i64::from(v))
+    }
+}
+
+impl From<&str> for Val {
+    fn from(v: &str) -> Val {
+        Val::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for Val {
+    fn from(v: &String) -> Val {
+        Val::Text(v.clone())
+    }
+}
+
+impl From<String> for Val {
+    fn from(v: String) -> Val {
+        Val::Text(v)
+    }
+}
+
+impl From<&[u8]> for Val {
+    fn from(v: &[u8]) -> Val {
+        Val::Bytes(v.to_vec())
+    }
+}
+
+impl From<Vec<u8>> for Val {
+    fn from(v: Vec<u8>) -> Val {
+        Val::Bytes(v)
+    }
+}
+
+impl<T: Into<Val>> From<Option<T>> for Val {
+    fn from(v: Option<T>) -> Val {
+        v.map_or(Val::Null, Into::into)
+    }
+}
+
+/// Parameters from a list of anything convertible: `params![a, b]`.
+#[macro_export]
+macro_rules! params {
+    ($($v:expr),* $(,)?) => { &[$($crate::db::Val::from($v)),*] };
+}
+
+/// One result row.
+#[derive(Debug, Clone)]
+pub struct Row(pub Vec<Val>);
+
+impl Row {
+    fn at(&self, i: usize) -> Result<&Val, Failure> {
+        self.0
+            .get(i)
+            .ok_or_else(|| Failure::storage(format!("row has no column {i}")))
+    }
+
+    pub fn int(&self, i: usize) -> Result<i64, Failure> {
+        match self.at(i)? {
+            Val::Int(v) => Ok(*v),
+            other => Err(Failure::storage(format!(
+                "column {i}: expected an integer, got {other:?}"
+            ))),
+        }
+    }
+
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, Failure> {
+        match self.at(i)? {
+            Val::Null => Ok(None),
+            _ => self.int(i).map(Some),
+        }
+    }
+
+    pub fn text(&self, i: usize) -> Result<String, Failure> {
+        match self.at(i)? {
+            Val::Text(v) => Ok(v.clone()),
+            other => Err(Failure::storage(format!(
+                "column {i}: expected text, got {other:?}"
+            ))),
+        }
+    }
+
+    pub fn bytes(&self, i: usize) -> Result<Vec<u8>, Failure> {
+        match self.at(i)? {
+            Val::Bytes(v) => Ok(v.clone()),
+            Val::Null => Ok(Vec::new()),
+            other => Err(Failure::storage(format!(
+                "column {i}: expected bytes, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// An open transaction.
+pub trait Tx {
+    /// Runs a statement; returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure>;
+    /// Runs a query; returns every row.
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, Failure>;
+    /// Makes the transaction's writes permanent (dropping it rolls them back).
+    fn commit(self: Box<Self>) -> Result<(), Failure>;
+
+    /// The first row, if any.
+    fn query_opt(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, Failure> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Exactly one row.
+    fn query_one(&mut self, sql: &str, params: &[Val]) -> Result<Row, Failure> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| Failure::storage("a query that returns a row returned none"))
+    }
+}
+
+/// A database the server can run on.
+pub trait Backend: Send {
+    /// Starts a transaction; `write` ones are serialized with every other writer.
+    fn begin(&mut self, write: bool) -> Result<Box<dyn Tx + '_>, Failure>;
+    /// `sqlite` or `postgres`.
+    fn name(&self) -> &'static str;
+}
+
+// --- SQLite -----------------------------------------------------------------------
+
+/// The embedded database: one SQLite file.
+#[derive(Debug)]
+pub struct Sqlite {
+    conn: rusqlite::Connection,
+}
+
+impl Sqlite {
+    pub fn open(path: &Path, schema: &str) -> Result<Sqlite, Failure> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(schema)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Sqlite { conn })
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Val::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Val::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
+            Val::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Val::Bytes(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
+        })
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure> {
+        let n = self
+            .tx
+            .prepare_cached(sql)?
+            .execute(rusqlite::params_from_iter(params.iter()))?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, Failure> {
+        let mut stmt = self.tx.prepare_cached(sql)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut vals = Vec::with_capacity(columns);
+            for i in 0..columns {
+                use rusqlite::types::ValueRef;
+                vals.push(match row.get_ref(i)? {
+                    ValueRef::Null => Val::Null,
+                    ValueRef::Integer(v) => Val::Int(v),
+                    ValueRef::Real(v) => Val::Int(v as i64),
+                    ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Val::Bytes(b.to_vec()),
+                });
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), Failure> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+impl Backend for Sqlite {
+    fn begin(&mut self, write: bool) -> Result<Box<dyn Tx + '_>, Failure> {
+        let behavior = if write {
+            rusqlite::TransactionBehavior::Immediate
+        } else {
+            rusqlite::TransactionBehavior::Deferred
+        };
+        Ok(Box::new(SqliteTx {
+            tx: self.conn.transaction_with_behavior(behavior)?,
+        }))
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+// --- PostgreSQL ---------------------------------------------------------------------
+
+/// PostgreSQL, for several server instances over one database.
+pub struct Postgres {
+    client: postgres::Client,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres").finish_non_exhaustive()
+    }
+}
+
+/// The advisory lock every writing transaction holds (an arbitrary, fixed number).
+const WRITE_LOCK: i64 = 0x0D00_2573;
+
+impl Postgres {
+    pub fn open(url: &str, schema: &str) -> Result<Postgres, Failure> {
+        let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(pg_failure)?;
+        // Two instances starting at once must not race to create the tables.
+        let mut tx = client.transaction().map_err(pg_failure)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+            .map_err(pg_failure)?;
+        tx.batch_execute(schema).map_err(pg_failure)?;
+        tx.commit().map_err(pg_failure)?;
+        Ok(Postgres { client })
+    }
+}
+
+fn pg_failure(e: postgres::Error) -> Failure {
+    Failure::storage(e)
+}
+
+/// `?1` → `$1`: statements are written for both databases.
+fn pg_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl postgres::types::ToSql for Val {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match self {
+            Val::Null => Ok(postgres::types::IsNull::Yes),
+            Val::Int(v) => match *ty {
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => v.to_string().to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            Val::Text(v) => v.to_sql(ty, out),
+            Val::Bytes(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+struct PgTx<'a> {
+    tx: postgres::Transaction<'a>,
+}
+
+fn pg_params(params: &[Val]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
+impl Tx for PgTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure> {
+        let stmt = self.tx.prepare(&pg_sql(sql)).map_err(pg_failure)?;
+        self.tx
+            .execute(&stmt, &pg_params(params))
+            .map_err(pg_failure)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, Failure> {
+        use postgres::types::Type;
+        let stmt = self.tx.prepare(&pg_sql(sql)).map_err(pg_failure)?;
+        let rows = self
+            .tx
+            .query(&stmt, &pg_params(params))
+            .map_err(pg_failure)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut vals = Vec::with_capacity(row.len());
+            for (i, column) in row.columns().iter().enumerate() {
+                let v = match *column.type_() {
+                    Type::INT2 => row.try_get::<_, Option<i16>>(i).map(|v| v.map(i64::from)),
+                    Type::INT4 => row.try_get::<_, Option<i32>>(i).map(|v| v.map(i64::from)),
+                    Type::INT8 => row.try_get::<_, Option<i64>>(i),
+                    Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(i64::from)),
+                    Type::BYTEA => {
+                        vals.push(
+                            row.try_get::<_, Option<Vec<u8>>>(i)
+                                .map_err(pg_failure)?
+                                .map_or(Val::Null, Val::Bytes),
+                        );
+                        continue;
+                    }
+                    _ => {
+                        vals.push(
+                            row.try_get::<_, Option<String>>(i)
+                                .map_err(pg_failure)?
+                                .map_or(Val::Null, Val::Text),
+                        );
+                        continue;
+                    }
+                };
+                vals.push(v.map_err(pg_failure)?.map_or(Val::Null, Val::Int));
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), Failure> {
+        self.tx.commit().map_err(pg_failure)
+    }
+}
+
+impl Backend for Postgres {
+    fn begin(&mut self, write: bool) -> Result<Box<dyn Tx + '_>, Failure> {
+        let mut tx = self.client.transaction().map_err(pg_failure)?;
+        if write {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                .map_err(pg_failure)?;
+        }
+        Ok(Box::new(PgTx { tx }))
+    }
+
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_renumbered_for_postgres() {
+        assert_eq!(
+            pg_sql("SELECT a FROM t WHERE b = ?1 AND c = ?12 OR d = '?'"),
+            "SELECT a FROM t WHERE b = $1 AND c = $12 OR d = '?'"
+        );
+    }
+}
