@@ -26,8 +26,12 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Every Rust test on SQLite, then the sync server's tests again on PostgreSQL.
 unit: build
 	cargo test --workspace --locked
+	url=$$(scripts/postgres.sh) && \
+	  DOORSTEP_TEST_POSTGRES="$$url" DOORSTEP_TEST_BACKEND=postgres \
+	  cargo test --locked -p doorstep-tests --test sync
 
 frontend-test:
 	cd frontend && npm test

@@ -9,6 +9,7 @@ SYSTEM_PACKAGES=(
   build-essential pkg-config file libssl-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 keyutils fonts-wqy-microhei imagemagick curl
+  postgresql
 )
 TAURI_DRIVER_VERSION=2.1.0
 

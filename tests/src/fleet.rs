@@ -90,12 +90,41 @@ impl TestDevice {
     }
 }
 
-/// The server's SQLite database, opened beside the running server (WAL allows it), for
+/// The server's database (SQLite or PostgreSQL), opened beside the running server, for
 /// tests that count or damage what it stored.
-pub fn server_db(data_dir: &Path) -> anyhow::Result<rusqlite::Connection> {
-    let conn = rusqlite::Connection::open(data_dir.join("server.sqlite3"))?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    Ok(conn)
+#[derive(Debug)]
+pub struct ServerDb(doorstep_server::store::Store);
+
+impl ServerDb {
+    pub fn open(data_dir: &Path) -> anyhow::Result<ServerDb> {
+        let database = match crate::process::database_for(data_dir)? {
+            Some(url) => doorstep_server::store::Database::Postgres(url),
+            None => doorstep_server::store::Database::Sqlite(data_dir.to_owned()),
+        };
+        Ok(ServerDb(doorstep_server::store::Store::open(&database)?))
+    }
+
+    /// The integer in the first column of the first row of `sql`.
+    pub fn int(&mut self, sql: &str) -> anyhow::Result<i64> {
+        let rows = self.0.query(sql, &[])?;
+        let row = rows.first().context("the query returned no row")?;
+        Ok(row.int(0)?)
+    }
+
+    /// Runs a statement; returns the rows it changed.
+    pub fn execute(&mut self, sql: &str) -> anyhow::Result<u64> {
+        Ok(self.0.execute(sql, &[])?)
+    }
+
+    /// Which database this is: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.0.backend()
+    }
+}
+
+/// Opens the database of the server whose data folder is `data_dir`.
+pub fn server_db(data_dir: &Path) -> anyhow::Result<ServerDb> {
+    ServerDb::open(data_dir)
 }
 
 /// A committee on `server` with a fresh id.

@@ -128,11 +128,16 @@ impl ServerProcess {
         addr: SocketAddr,
         extra: &[&str],
     ) -> anyhow::Result<ServerProcess> {
-        let child = Command::new(workspace_binary("doorstep-server")?)
+        let mut command = Command::new(workspace_binary("doorstep-server")?);
+        command
             .args(["serve", "--listen", &addr.to_string()])
             .args(extra)
             .env("DOORSTEP_SERVER_DATA", data_dir)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn");
+        if let Some(url) = database_for(data_dir)? {
+            command.env("DOORSTEP_DATABASE", url);
+        }
+        let child = command
             .stdin(Stdio::null())
             .spawn()
             .context("starting doorstep-server")?;
@@ -180,15 +185,60 @@ impl ServerProcess {
 
 /// Runs `doorstep-server <args>` on the data in `data_dir`.
 pub fn admin(data_dir: &std::path::Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(workspace_binary("doorstep-server")?)
+    let mut command = Command::new(workspace_binary("doorstep-server")?);
+    command
         .args(args)
         .env("DOORSTEP_SERVER_DATA", data_dir)
         .env("RUST_LOG", "warn")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .context("running doorstep-server")?;
+        .env_remove("RUST_BACKTRACE");
+    if let Some(url) = database_for(data_dir)? {
+        command.env("DOORSTEP_DATABASE", url);
+    }
+    let out = command.output().context("running doorstep-server")?;
     if !out.status.success() {
         bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Which database test servers use: `DOORSTEP_TEST_BACKEND=postgres` runs them on
+/// PostgreSQL (at the server named by `DOORSTEP_TEST_POSTGRES`, which `make test` starts),
+/// anything else on SQLite in their data folder.
+pub fn postgres_backend() -> bool {
+    std::env::var("DOORSTEP_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The PostgreSQL database of the server whose data folder is `data_dir`, created on
+/// first use (named after the folder, so a restarted server finds its data again);
+/// `None` when tests run on SQLite.
+pub fn database_for(data_dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    if !postgres_backend() {
+        return Ok(None);
+    }
+    let admin_url = std::env::var("DOORSTEP_TEST_POSTGRES").context(
+        "DOORSTEP_TEST_BACKEND=postgres needs DOORSTEP_TEST_POSTGRES (a URL of a role that \
+         may create databases); `scripts/postgres.sh` starts one and prints it",
+    )?;
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        data_dir.hash(&mut h);
+        h.finish()
+    };
+    let name = format!("doorstep_t_{digest:016x}");
+    let mut client = postgres::Client::connect(&admin_url, postgres::NoTls)
+        .context("connecting to the test PostgreSQL")?;
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .context("looking up the test database")?
+        .is_some();
+    if !exists {
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .context("creating the test database")?;
+    }
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    Ok(Some(format!("{base}/{name}")))
 }

@@ -7,4 +7,5 @@ mod sync {
     mod convergence;
     mod devices;
     mod log_and_faults;
+    mod two_servers;
 }

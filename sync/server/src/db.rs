@@ -270,7 +270,10 @@ impl Postgres {
 }
 
 fn pg_failure(e: postgres::Error) -> Failure {
-    Failure::storage(e)
+    match e.as_db_error() {
+        Some(db) => Failure::storage(format!("{}: {}", db.code().code(), db.message())),
+        None => Failure::storage(e),
+    }
 }
 
 /// `?1` → `$1`: statements are written for both databases.

@@ -582,7 +582,7 @@ impl Store {
         let rows = tx.query(
             "SELECT device_id, role, name, label, enrolled_at, revoked_at, last_sync_at
              FROM devices d
-             WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM device_committees c
+             WHERE CAST(?1 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM device_committees c
                                          WHERE c.device_id = d.device_id AND c.committee_id = ?1)
              ORDER BY enrolled_at",
             params![committee],
@@ -782,12 +782,12 @@ impl Store {
         let rows = tx.query(
             "SELECT id, body, prev_hash, hash FROM log
              WHERE committee_id IN (SELECT committee_id FROM device_committees WHERE device_id = ?1)
-               AND (?2 IS NULL OR committee_id = ?2)
-               AND (?3 IS NULL OR device_id = ?3)
-               AND (?4 IS NULL OR time >= ?4)
-               AND (?5 IS NULL OR time < ?5)
+               AND (CAST(?2 AS TEXT) IS NULL OR committee_id = ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR device_id = ?3)
+               AND (CAST(?4 AS BIGINT) IS NULL OR time >= ?4)
+               AND (CAST(?5 AS BIGINT) IS NULL OR time < ?5)
                AND (?6 = 0 OR conflicts > 0)
-               AND (?7 IS NULL OR id < ?7)
+               AND (CAST(?7 AS BIGINT) IS NULL OR id < ?7)
              ORDER BY id DESC LIMIT ?8",
             params![
                 &device.device_id,
@@ -836,7 +836,7 @@ impl Store {
         let mut tx = self.db.begin(false)?;
         let rows = tx.query(
             "SELECT committee_id, seq, body, prev_hash, hash FROM log
-             WHERE ?1 IS NULL OR committee_id = ?1
+             WHERE CAST(?1 AS TEXT) IS NULL OR committee_id = ?1
              ORDER BY committee_id, seq",
             params![committee],
         )?;

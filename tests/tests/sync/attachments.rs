@@ -73,13 +73,9 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
         "a resumed upload does not start over: {} bytes up",
         report.bytes_up
     );
-    let db = doorstep_tests::fleet::server_db(&server.data_dir)?;
-    let (complete, pieces_bytes): (i64, i64) = db.query_row(
-        "SELECT (SELECT count(*) FROM blobs WHERE complete = 1),
-                (SELECT sum(length(bytes)) FROM blob_chunks)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let mut db = doorstep_tests::fleet::server_db(&server.data_dir)?;
+    let complete = db.int("SELECT count(*) FROM blobs WHERE complete = 1")?;
+    let pieces_bytes = db.int("SELECT sum(length(bytes)) FROM blob_chunks")?;
     assert_eq!(complete, 2);
     assert_eq!(
         pieces_bytes,
@@ -125,11 +121,9 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     assert_eq!(response.status(), 400);
     let body: serde_json::Value = serde_json::from_slice(&response.bytes()?)?;
     assert_eq!(body["code"], "blob_hash_mismatch");
-    let kept: i64 = db.query_row(
-        "SELECT count(*) FROM blobs WHERE sha256 = ?1",
-        [&wrong],
-        |r| r.get(0),
-    )?;
+    let kept = db.int(&format!(
+        "SELECT count(*) FROM blobs WHERE sha256 = '{wrong}'"
+    ))?;
     assert_eq!(kept, 0);
     Ok(())
 }

@@ -74,18 +74,13 @@ fn upload(doc_id: &str, kind: &str, changes: Vec<ByteBuf>) -> DocUpload {
 }
 
 fn counts(server: &ServerProcess) -> anyhow::Result<(i64, i64, i64, i64)> {
-    let conn = rusqlite_open(server)?;
-    let q = |sql: &str| -> anyhow::Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+    let mut db = doorstep_tests::fleet::server_db(&server.data_dir)?;
     Ok((
-        q("SELECT count(*) FROM docs")?,
-        q("SELECT count(*) FROM changes")?,
-        q("SELECT count(*) FROM log")?,
-        q("SELECT count(*) FROM devices")?,
+        db.int("SELECT count(*) FROM docs")?,
+        db.int("SELECT count(*) FROM changes")?,
+        db.int("SELECT count(*) FROM log")?,
+        db.int("SELECT count(*) FROM devices")?,
     ))
-}
-
-fn rusqlite_open(server: &ServerProcess) -> anyhow::Result<rusqlite::Connection> {
-    doorstep_tests::fleet::server_db(&server.data_dir)
 }
 
 #[test]
