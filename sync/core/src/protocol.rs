@@ -64,6 +64,7 @@ pub const ERROR_CODES: &[&str] = &[
     "token_unknown",
     "too_many_documents",
     "unknown_kind",
+    "unsupported_encoding",
     "unsupported_media_type",
 ];
 
@@ -259,6 +260,32 @@ pub struct LogPage {
     pub next_before: Option<i64>,
 }
 
+/// The content coding of compressed sync bodies (`Content-Encoding: deflate`, zlib).
+pub const DEFLATE: &str = "deflate";
+
+/// Compresses a body.
+pub fn deflate(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to memory cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+/// Decompresses a body of at most `limit` bytes once inflated; the error says why not.
+pub fn inflate(bytes: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let read = flate2::read::ZlibDecoder::new(bytes)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("the compressed body is damaged: {e}"))?;
+    if read > limit {
+        return Err(format!("the body inflates to more than {limit} bytes"));
+    }
+    Ok(out)
+}
+
 /// Encodes a protocol value as CBOR.
 pub fn to_cbor<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = Vec::new();
@@ -294,5 +321,15 @@ mod tests {
         assert!(bytes.len() < 1100, "CBOR overhead too big: {}", bytes.len());
         assert_eq!(from_cbor::<SyncRequest>(&bytes), Ok(req));
         assert!(from_cbor::<SyncRequest>(&bytes[..bytes.len() - 3]).is_err());
+    }
+
+    #[test]
+    fn bodies_inflate_back_and_bombs_are_refused() {
+        let body = b"doorstep ".repeat(1000);
+        let packed = deflate(&body);
+        assert!(packed.len() < body.len() / 10);
+        assert_eq!(inflate(&packed, body.len()), Ok(body.clone()));
+        assert!(inflate(&packed, body.len() - 1).is_err());
+        assert!(inflate(&packed[..packed.len() / 2], body.len()).is_err());
     }
 }

@@ -29,6 +29,10 @@ use crate::store;
 const META_CURSOR: &str = "sync.cursor";
 const META_ENROLLMENT: &str = "sync.enrollment";
 const META_LAST_SYNC: &str = "sync.last_at";
+/// Sync bodies larger than this are compressed.
+const COMPRESS_OVER: usize = 512;
+/// The largest answer the device accepts once decompressed.
+const MAX_ANSWER_BYTES: usize = 256 * 1024 * 1024;
 /// Attachments go up in pieces of this size, each a resumable step.
 const BLOB_PIECE: usize = 1024 * 1024;
 
@@ -90,7 +94,11 @@ pub struct SyncStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpAnswer {
     pub status: u16,
+    /// The body, decompressed.
     pub body: Vec<u8>,
+    /// Bytes on the wire each way (bodies as sent, compressed or not).
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
 }
 
 /// A failure to get any answer (no route, refused, timed out, cut off).
@@ -163,7 +171,17 @@ impl Transport for HttpTransport {
             "PUT" => self.client.put(url),
             _ => self.client.post(url),
         };
+        let mut bytes_sent = 0;
         if let Some(content_type) = content_type {
+            // Sync bodies shrink well (actor ids, notes and field names repeat); photos
+            // do not, and go as they are.
+            let body = if content_type == protocol::CBOR && body.len() > COMPRESS_OVER {
+                request = request.header(reqwest::header::CONTENT_ENCODING, protocol::DEFLATE);
+                protocol::deflate(&body)
+            } else {
+                body
+            };
+            bytes_sent = body.len() as u64;
             request = request
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body);
@@ -171,13 +189,32 @@ impl Transport for HttpTransport {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
+        request = request.header(reqwest::header::ACCEPT_ENCODING, protocol::DEFLATE);
         let response = request.send().map_err(|e| NetworkError(without_url(&e)))?;
         let status = response.status().as_u16();
-        let body = response
+        let deflated = response
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .is_some_and(|v| {
+                v.as_bytes()
+                    .eq_ignore_ascii_case(protocol::DEFLATE.as_bytes())
+            });
+        let wire = response
             .bytes()
             .map_err(|e| NetworkError(without_url(&e)))?
             .to_vec();
-        Ok(HttpAnswer { status, body })
+        let bytes_received = wire.len() as u64;
+        let body = if deflated {
+            protocol::inflate(&wire, MAX_ANSWER_BYTES).map_err(NetworkError)?
+        } else {
+            wire
+        };
+        Ok(HttpAnswer {
+            status,
+            body,
+            bytes_sent,
+            bytes_received,
+        })
     }
 }
 
@@ -237,7 +274,6 @@ fn exchange(
     let mut wait = retry.first_wait;
     let mut attempt = 1;
     loop {
-        report.bytes_up += body.len() as u64;
         let outcome = transport.request(method, path, content_type, token, body.clone());
         let retryable = match &outcome {
             Err(_) => true,
@@ -252,8 +288,13 @@ fn exchange(
             report.retries += 1;
             continue;
         }
+        report.bytes_up += match &outcome {
+            Ok(answer) => answer.bytes_sent,
+            // Sent, perhaps, before the failure: count it (uncompressed, an upper bound).
+            Err(_) => body.len() as u64,
+        };
         let answer = outcome.map_err(|e| DeviceError::Network(e.0))?;
-        report.bytes_down += answer.body.len() as u64;
+        report.bytes_down += answer.bytes_received;
         report.round_trips += 1;
         if (200..300).contains(&answer.status) {
             return Ok(answer.body);

@@ -63,6 +63,13 @@ impl IntoResponse for Failure {
             code: self.code.to_owned(),
             message: self.message,
         };
-        (self.status, Json(body)).into_response()
+        // A refused request's body may be left unread; closing the connection keeps the
+        // client from sending its next request into what remains of it.
+        (
+            self.status,
+            [(axum::http::header::CONNECTION, "close")],
+            Json(body),
+        )
+            .into_response()
     }
 }

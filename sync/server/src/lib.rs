@@ -170,7 +170,21 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    let deflated = match encoding.as_deref() {
+        None | Some("identity") => false,
+        Some(protocol::DEFLATE) => true,
+        Some(_) => {
+            return Err(Failure::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_encoding",
+                "send the body uncompressed or as deflate",
+            ));
+        }
+    };
+    let wire = axum::body::to_bytes(body, limit).await.map_err(|e| {
         let limited = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
             || e.to_string().contains("length limit");
@@ -179,7 +193,29 @@ async fn read_body(
         } else {
             Failure::bad_request("body_unreadable", "the request body could not be read")
         }
-    })
+    })?;
+    if !deflated {
+        return Ok(wire);
+    }
+    protocol::inflate(&wire, limit)
+        .map(Bytes::from)
+        .map_err(|reason| {
+            if reason.contains("inflates to more") {
+                too_large()
+            } else {
+                Failure::bad_request("invalid_body", reason)
+            }
+        })
+}
+
+/// Whether the client takes deflate-compressed answers.
+fn accepts_deflate(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| e.split(';').next().unwrap_or("").trim() == protocol::DEFLATE)
 }
 
 /// The device behind the request's bearer token.
@@ -247,10 +283,19 @@ async fn sync_inner(state: &AppState, req: Request) -> Result<(Response, u64), F
         .await?;
     let accepted = response.accepted;
     let body = protocol::to_cbor(&response);
-    Ok((
-        ([(header::CONTENT_TYPE, protocol::CBOR)], body).into_response(),
-        accepted,
-    ))
+    let answer = if accepts_deflate(&parts.headers) && body.len() > 512 {
+        (
+            [
+                (header::CONTENT_TYPE, protocol::CBOR),
+                (header::CONTENT_ENCODING, protocol::DEFLATE),
+            ],
+            protocol::deflate(&body),
+        )
+            .into_response()
+    } else {
+        ([(header::CONTENT_TYPE, protocol::CBOR)], body).into_response()
+    };
+    Ok((answer, accepted))
 }
 
 async fn log_page(

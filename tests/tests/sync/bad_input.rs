@@ -18,6 +18,7 @@ struct Case {
     body: Vec<u8>,
     status: u16,
     code: &'static str,
+    encoding: Option<&'static str>,
 }
 
 fn enroll_raw(server: &ServerProcess, code: &str) -> anyhow::Result<EnrollResponse> {
@@ -163,6 +164,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
         body,
         status,
         code,
+        encoding: None,
     };
     let enroll = |name, ct, body: Vec<u8>, status, code| Case {
         name,
@@ -173,6 +175,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
         body,
         status,
         code,
+        encoding: None,
     };
     let code_body = |code: &str| serde_json::json!({ "code": code }).to_string().into_bytes();
     let cases = vec![
@@ -483,6 +486,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             body: Vec::new(),
             status: 403,
             code: "role_forbidden",
+            encoding: None,
         },
         Case {
             name: "log of a foreign committee",
@@ -493,6 +497,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             body: Vec::new(),
             status: 403,
             code: "committee_forbidden",
+            encoding: None,
         },
         Case {
             name: "log with a bad filter",
@@ -503,6 +508,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             body: Vec::new(),
             status: 400,
             code: "invalid_query",
+            encoding: None,
         },
         Case {
             name: "log without token",
@@ -513,6 +519,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             body: Vec::new(),
             status: 401,
             code: "token_missing",
+            encoding: None,
         },
         // Paths and methods.
         Case {
@@ -524,6 +531,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             body: Vec::new(),
             status: 404,
             code: "no_such_endpoint",
+            encoding: None,
         },
         Case {
             name: "GET on sync",
@@ -534,6 +542,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             body: Vec::new(),
             status: 405,
             code: "method_not_allowed",
+            encoding: None,
         },
     ];
     assert!(cases.len() >= 40, "{} cases", cases.len());
@@ -563,6 +572,9 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
         }
         if let Some(ct) = case.content_type {
             request = request.header("content-type", ct);
+        }
+        if let Some(encoding) = case.encoding {
+            request = request.header("content-encoding", encoding);
         }
         let response = match request.body(case.body.clone()).send() {
             Ok(response) => response,

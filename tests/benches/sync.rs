@@ -1,0 +1,346 @@
+//! Sync benchmarks, printing figures (no timed assertions). Needs the release server:
+//!
+//! ```sh
+//! cargo build --release -p doorstep-server
+//! cargo bench -p doorstep-tests --bench sync                     # SQLite
+//! DOORSTEP_TEST_POSTGRES=$(scripts/postgres.sh) DOORSTEP_TEST_BACKEND=postgres \
+//!   cargo bench -p doorstep-tests --bench sync                   # PostgreSQL
+//! ```
+//!
+//! 1. One device with `DOORSTEP_BENCH_RECORDS` records (10,000) of which 50 changed:
+//!    this protocol's round trips, bytes and time, against (a) an Automerge sync
+//!    handshake on every document and (b) uploading the changed documents whole,
+//!    measured in the same run.
+//! 2. `DOORSTEP_BENCH_DEVICES` simulated devices (1,000) each syncing 50 changes
+//!    against one server: total time, p50/p99 latency, errors.
+
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use automerge::AutoCommit;
+use automerge::sync::{self, SyncDoc};
+use doorstep_core::id_number::IdNumber;
+use doorstep_core::protocol::{self, DocUpload, EnrollResponse, SyncRequest};
+use doorstep_core::provenance::ChangeNote;
+use doorstep_core::resident::{self, ResidentInput};
+use doorstep_device::{HttpTransport, RetryPolicy};
+use doorstep_tests::ServerProcess;
+use doorstep_tests::fleet::{TestDevice, committee, enrollment_code};
+use serde_bytes::ByteBuf;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn resident_input(n: usize) -> ResidentInput {
+    ResidentInput {
+        name: format!("测试{}", ["甲", "乙", "丙", "丁", "戊", "己"][n % 6]),
+        id_number: IdNumber::complete(&format!(
+            "32010619{:02}{:02}{:02}{:03}",
+            30 + n % 40,
+            1 + n % 12,
+            1 + n % 28,
+            n % 1000
+        ))
+        .unwrap(),
+        phone: format!("139{:08}", n),
+        address: format!("测试路 {n} 号"),
+        ..ResidentInput::default()
+    }
+}
+
+fn pct(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn kb(n: u64) -> String {
+    format!("{:.1} KB", n as f64 / 1000.0)
+}
+
+/// Runs the Automerge sync protocol between `a` and `b` until neither has anything to
+/// say; returns (messages, bytes).
+fn handshake(a: &mut AutoCommit, b: &mut AutoCommit) -> (u64, u64) {
+    let (mut sa, mut sb) = (sync::State::new(), sync::State::new());
+    let (mut messages, mut bytes) = (0u64, 0u64);
+    loop {
+        let mut quiet = true;
+        if let Some(m) = a.sync().generate_sync_message(&mut sa) {
+            let encoded = m.encode();
+            messages += 1;
+            bytes += encoded.len() as u64;
+            b.sync()
+                .receive_sync_message(&mut sb, sync::Message::decode(&encoded).unwrap())
+                .unwrap();
+            quiet = false;
+        }
+        if let Some(m) = b.sync().generate_sync_message(&mut sb) {
+            let encoded = m.encode();
+            messages += 1;
+            bytes += encoded.len() as u64;
+            a.sync()
+                .receive_sync_message(&mut sa, sync::Message::decode(&encoded).unwrap())
+                .unwrap();
+            quiet = false;
+        }
+        if quiet {
+            return (messages, bytes);
+        }
+    }
+}
+
+fn one_device_fifty_changes(server: &ServerProcess) {
+    let records = env_usize("DOORSTEP_BENCH_RECORDS", 10_000);
+    committee(server, "bench1").unwrap();
+    let mut device = TestDevice::enrolled(server, "bench1", "volunteer", "测试志愿者").unwrap();
+    let inputs: Vec<ResidentInput> = (0..records).map(resident_input).collect();
+    let start = Instant::now();
+    for chunk in inputs.chunks(2_000) {
+        device.device.register_residents(chunk).unwrap();
+    }
+    let registered = start.elapsed();
+    let mut transport = HttpTransport::new(&server.base_url()).unwrap();
+    let policy = RetryPolicy::default();
+    let start = Instant::now();
+    let first = device.device.sync_with(&mut transport, &policy).unwrap();
+    let first_time = start.elapsed();
+
+    // The server's copy of every record before the edits, for the handshake baseline.
+    let ids: Vec<_> = device
+        .device
+        .list_residents()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let before: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|id| device.device.export_record(id).unwrap())
+        .collect();
+
+    // 50 records change offline.
+    let changed: Vec<usize> = (0..50).map(|i| i * (ids.len() / 50)).collect();
+    for &i in &changed {
+        let mut form = device.device.resident(&ids[i]).unwrap().to_input();
+        form.address = format!("测试新村 {i} 号");
+        device.device.update_resident(&ids[i], &form).unwrap();
+    }
+    let mut raw_change_bytes = 0u64;
+    let mut whole_doc_bytes = 0u64;
+    for &i in &changed {
+        let mut now = AutoCommit::load(&device.device.export_record(&ids[i]).unwrap()).unwrap();
+        let mut old = AutoCommit::load(&before[i]).unwrap();
+        let heads = old.get_heads();
+        raw_change_bytes += now
+            .get_changes(&heads)
+            .iter()
+            .map(|c| c.raw_bytes().len() as u64)
+            .sum::<u64>();
+        whole_doc_bytes += now.save().len() as u64;
+    }
+
+    let start = Instant::now();
+    let report = device.device.sync_with(&mut transport, &policy).unwrap();
+    let sync_time = start.elapsed();
+    let ours = report.bytes_up + report.bytes_down;
+
+    // (a) A handshake on every document, as if each were synced on its own.
+    let start = Instant::now();
+    let (mut messages, mut handshake_bytes) = (0u64, 0u64);
+    for (i, id) in ids.iter().enumerate() {
+        let mut local = AutoCommit::load(&device.device.export_record(id).unwrap()).unwrap();
+        let mut remote = AutoCommit::load(&before[i]).unwrap();
+        let (m, b) = handshake(&mut local, &mut remote);
+        messages += m;
+        handshake_bytes += b;
+    }
+    let handshake_time = start.elapsed();
+
+    println!("## One device, {records} records, 50 changed\n");
+    println!(
+        "Registered in {} ; first sync of all {records} records: {} round trips, {} up, {} down, {}.\n",
+        ms(registered),
+        first.round_trips,
+        kb(first.bytes_up),
+        kb(first.bytes_down),
+        ms(first_time)
+    );
+    println!("| | round trips / messages | bytes | time |\n|---|---|---|---|");
+    println!(
+        "| Doorstep batched sync | {} round trips | {} ({} up, {} down) | {} |",
+        report.round_trips,
+        kb(ours),
+        kb(report.bytes_up),
+        kb(report.bytes_down),
+        ms(sync_time)
+    );
+    println!(
+        "| (a) Automerge sync handshake per document | {messages} messages | {} | {} (in process, no network) |",
+        kb(handshake_bytes),
+        ms(handshake_time)
+    );
+    println!(
+        "| (b) the 50 changed documents uploaded whole | 1 request | {} | — |",
+        kb(whole_doc_bytes)
+    );
+    println!(
+        "| raw bytes of the 50 new changes | — | {} | — |\n",
+        kb(raw_change_bytes)
+    );
+    println!(
+        "Ratios: {:.1}× fewer bytes than (a); {:.2}× the raw change bytes; (b) is {:.1}× ours.\n",
+        handshake_bytes as f64 / ours as f64,
+        ours as f64 / raw_change_bytes as f64,
+        whole_doc_bytes as f64 / ours as f64
+    );
+}
+
+/// One simulated device's sync of 50 changes: 10 new records with 5 changes each.
+fn simulated_request(device: usize) -> SyncRequest {
+    let mut docs = Vec::with_capacity(10);
+    for r in 0..10 {
+        let mut doc = AutoCommit::new();
+        let n = device * 10 + r;
+        let valid = resident_input(n).validate().unwrap();
+        resident::write_new(&mut doc, &valid, 1_764_000_000_000).unwrap();
+        ChangeNote::new("register_resident", "测试志愿者").commit(&mut doc, 1_764_000_000_000);
+        for e in 1..5 {
+            let mut form = resident_input(n);
+            form.address = format!("测试路 {n}-{e} 号");
+            resident::write_changes(&mut doc, &form.validate().unwrap()).unwrap();
+            ChangeNote::new("update_resident", "测试志愿者")
+                .commit(&mut doc, 1_764_000_000_000 + e);
+        }
+        docs.push(DocUpload {
+            doc_id: uuid::Uuid::now_v7().to_string(),
+            kind: "resident".into(),
+            committee: None,
+            changes: doc
+                .get_changes(&[])
+                .iter()
+                .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
+                .collect(),
+        });
+    }
+    SyncRequest {
+        sync_id: uuid::Uuid::new_v4().to_string(),
+        cursor: 0,
+        volunteer: "测试志愿者".into(),
+        docs,
+    }
+}
+
+fn many_devices(server: &ServerProcess) {
+    let devices = env_usize("DOORSTEP_BENCH_DEVICES", 1_000);
+    let concurrency = env_usize("DOORSTEP_BENCH_CONCURRENCY", 32);
+    // Ten committees of a hundred devices.
+    for c in 0..10 {
+        committee(server, &format!("load{c}")).unwrap();
+    }
+    let client = reqwest::blocking::Client::new();
+    let start = Instant::now();
+    let mut tokens = Vec::with_capacity(devices);
+    for d in 0..devices {
+        let code = enrollment_code(
+            &server.data_dir,
+            &[&format!("load{}", d % 10)],
+            "volunteer",
+            "测试志愿者",
+            "1h",
+        )
+        .unwrap();
+        let answer: EnrollResponse = serde_json::from_slice(
+            &client
+                .post(server.url("/v1/enroll"))
+                .header("content-type", "application/json")
+                .body(serde_json::json!({ "code": code }).to_string())
+                .send()
+                .unwrap()
+                .bytes()
+                .unwrap(),
+        )
+        .unwrap();
+        tokens.push(answer.token);
+    }
+    let enrolled = start.elapsed();
+    let bodies: Vec<Vec<u8>> = (0..devices)
+        .map(|d| protocol::to_cbor(&simulated_request(d)))
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = server.url("/v1/sync");
+    let (latencies, errors, total) = runtime.block_on(async move {
+        let client = reqwest::Client::new();
+        let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let start = Instant::now();
+        let mut tasks = Vec::with_capacity(devices);
+        for (token, body) in tokens.into_iter().zip(bodies) {
+            let client = client.clone();
+            let url = url.clone();
+            let permit = std::sync::Arc::clone(&semaphore)
+                .acquire_owned()
+                .await
+                .unwrap();
+            tasks.push(tokio::spawn(async move {
+                let sent = Instant::now();
+                let ok = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("content-type", protocol::CBOR)
+                    .body(body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200);
+                drop(permit);
+                (sent.elapsed(), ok)
+            }));
+        }
+        let mut latencies = Vec::with_capacity(devices);
+        let mut errors = 0;
+        for t in tasks {
+            let (latency, ok) = t.await.unwrap();
+            latencies.push(latency);
+            if !ok {
+                errors += 1;
+            }
+        }
+        (latencies, errors, start.elapsed())
+    });
+    let mut latencies = latencies;
+    println!("## {devices} devices, 50 changes each, {concurrency} at a time\n");
+    println!(
+        "Enrolled in {} (one-time code made by the CLI, then traded over HTTP).\n",
+        ms(enrolled)
+    );
+    println!("| total | syncs/s | p50 | p99 | max | errors |\n|---|---|---|---|---|---|");
+    let max = *latencies.iter().max().unwrap();
+    println!(
+        "| {} | {:.0} | {} | {} | {} | {errors} |\n",
+        ms(total),
+        devices as f64 / total.as_secs_f64(),
+        ms(pct(&mut latencies, 0.5)),
+        ms(pct(&mut latencies, 0.99)),
+        ms(max)
+    );
+}
+
+fn main() {
+    doorstep_tests::fleet::mock_keyring();
+    let backend = if doorstep_tests::process::postgres_backend() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("# Sync benchmarks on {backend}\n");
+    let server = ServerProcess::start()
+        .expect("a release doorstep-server: run `cargo build --release -p doorstep-server` first");
+    one_device_fifty_changes(&server);
+    many_devices(&server);
+}
