@@ -40,7 +40,7 @@ fn the_log_chains_every_sync_and_verify_names_a_tampered_entry() -> anyhow::Resu
     committee(&server, "c1")?;
     let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
     let mut b = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者乙")?;
-    let supervisor = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
+    let mut supervisor = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
     let sup = token(&supervisor)?;
     let a_id = a
         .device
@@ -62,7 +62,16 @@ fn the_log_chains_every_sync_and_verify_names_a_tampered_entry() -> anyhow::Resu
     b.sync(&server)?; // entry 4: the conflict appears on the server
     b.sync(&server)?; // nothing moved: no entry
 
+    // The supervisor's device reads the committee's records too (and its sync of
+    // them is logged like any other).
+    let reads = supervisor.sync(&server)?;
+    assert_eq!(reads.received_docs, 1);
+    assert_eq!(supervisor.device.resident(&id)?.name, first.name);
+    assert_eq!(supervisor.device.conflicts(&id)?.len(), 1);
+
     let page = log(&server, &sup, "")?;
+    assert_eq!(page.entries[0].sent[0].doc_id, id.as_str());
+    let page = log(&server, &sup, "?limit=4&before=5")?;
     let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq).collect();
     assert_eq!(
         seqs,
@@ -86,19 +95,19 @@ fn the_log_chains_every_sync_and_verify_names_a_tampered_entry() -> anyhow::Resu
     let conflicted = log(&server, &sup, "?conflicts_only=true")?;
     assert_eq!(conflicted.entries.len(), 1);
     let one = log(&server, &sup, "?limit=1")?;
-    assert_eq!(one.entries[0].seq, 4);
+    assert_eq!(one.entries[0].seq, 5);
     let next = log(
         &server,
         &sup,
         &format!("?limit=1&before={}", one.next_before.unwrap_or_default()),
     )?;
-    assert_eq!(next.entries[0].seq, 3);
+    assert_eq!(next.entries[0].seq, 4);
     let future = log(&server, &sup, "?from=99999999999999")?;
     assert!(future.entries.is_empty());
 
     // The chain verifies, and a tampered entry is named.
     let ok = server.admin(&["log", "verify"])?;
-    assert!(ok.contains("4 entries"), "{ok}");
+    assert!(ok.contains("5 entries"), "{ok}");
     server_db(&server.data_dir)?.execute(
         "UPDATE log SET body = replace(body, '测试志愿者乙', '测试志愿者丙') WHERE seq = 2",
     )?;
