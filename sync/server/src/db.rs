@@ -245,6 +245,8 @@ impl Backend for Sqlite {
 /// PostgreSQL, for several server instances over one database.
 pub struct Postgres {
     client: postgres::Client,
+    /// Statements prepared on this connection, by their text: each is parsed once.
+    statements: std::collections::HashMap<String, postgres::Statement>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -265,7 +267,10 @@ impl Postgres {
             .map_err(pg_failure)?;
         tx.batch_execute(schema).map_err(pg_failure)?;
         tx.commit().map_err(pg_failure)?;
-        Ok(Postgres { client })
+        Ok(Postgres {
+            client,
+            statements: std::collections::HashMap::new(),
+        })
     }
 }
 
@@ -320,6 +325,23 @@ impl postgres::types::ToSql for Val {
 
 struct PgTx<'a> {
     tx: postgres::Transaction<'a>,
+    statements: &'a mut std::collections::HashMap<String, postgres::Statement>,
+}
+
+impl PgTx<'_> {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, Failure> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.tx.prepare(&pg_sql(sql)).map_err(pg_failure)?;
+        // Statements built per request (a batch of n rows) are few in kind; still, the
+        // cache is bounded.
+        if self.statements.len() > 512 {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
 }
 
 fn pg_params(params: &[Val]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
@@ -331,7 +353,7 @@ fn pg_params(params: &[Val]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
 
 impl Tx for PgTx<'_> {
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure> {
-        let stmt = self.tx.prepare(&pg_sql(sql)).map_err(pg_failure)?;
+        let stmt = self.statement(sql)?;
         self.tx
             .execute(&stmt, &pg_params(params))
             .map_err(pg_failure)
@@ -339,7 +361,7 @@ impl Tx for PgTx<'_> {
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, Failure> {
         use postgres::types::Type;
-        let stmt = self.tx.prepare(&pg_sql(sql)).map_err(pg_failure)?;
+        let stmt = self.statement(sql)?;
         let rows = self
             .tx
             .query(&stmt, &pg_params(params))
@@ -384,12 +406,13 @@ impl Tx for PgTx<'_> {
 
 impl Backend for Postgres {
     fn begin(&mut self, write: bool) -> Result<Box<dyn Tx + '_>, Failure> {
-        let mut tx = self.client.transaction().map_err(pg_failure)?;
+        let Postgres { client, statements } = self;
+        let mut tx = client.transaction().map_err(pg_failure)?;
         if write {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
                 .map_err(pg_failure)?;
         }
-        Ok(Box::new(PgTx { tx }))
+        Ok(Box::new(PgTx { tx, statements }))
     }
 
     fn name(&self) -> &'static str {

@@ -198,6 +198,9 @@ CREATE TABLE IF NOT EXISTS blob_committees (
 );
 ";
 
+/// Changes stored per statement.
+const INSERT_BATCH: usize = 200;
+
 /// The most changes one answer carries before it says `more`.
 const CHANGES_PER_ANSWER: i64 = 50_000;
 
@@ -625,13 +628,9 @@ impl Store {
         let mut conflicts: Vec<(String, DocConflicts)> = Vec::new();
         let mut accepted = 0u64;
         for upload in &req.docs {
-            let committee = committee_for(tx.as_mut(), device, upload)?;
-            let existing = tx.query_opt(
-                "SELECT snapshot FROM docs WHERE doc_id = ?1",
-                params![&upload.doc_id],
-            )?;
-            let mut doc = match &existing {
-                Some(row) => AutoCommit::load(&row.bytes(0)?).map_err(Failure::storage)?,
+            let (committee, snapshot) = committee_for(tx.as_mut(), device, upload)?;
+            let mut doc = match &snapshot {
+                Some(bytes) => AutoCommit::load(bytes).map_err(Failure::storage)?,
                 None => AutoCommit::new(),
             };
             let before = Fields::scan(&doc).conflicted();
@@ -648,28 +647,36 @@ impl Store {
                 })?;
                 changes.push(change);
             }
-            if existing.is_none() {
+            if snapshot.is_none() {
                 tx.execute(
                     "INSERT INTO docs (doc_id, committee_id, kind, snapshot) VALUES (?1, ?2, ?3, ?4)",
                     params![&upload.doc_id, &committee, &upload.kind, Vec::<u8>::new()],
                 )?;
             }
+            // All the document's changes in one statement (one round trip to PostgreSQL);
+            // those already stored are skipped, and only the new ones come back.
             let mut new_hashes = Vec::new();
-            for change in &changes {
-                let hash = change.hash().to_string();
-                let inserted = tx.execute(
-                    "INSERT INTO changes (doc_id, committee_id, hash, bytes, device_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                    params![
-                        &upload.doc_id,
-                        &committee,
-                        &hash,
-                        change.raw_bytes(),
-                        &device.device_id
-                    ],
-                )?;
-                if inserted == 1 {
-                    new_hashes.push(hash);
+            for batch in changes.chunks(INSERT_BATCH) {
+                let mut sql = String::from(
+                    "INSERT INTO changes (doc_id, committee_id, hash, bytes, device_id) VALUES ",
+                );
+                let mut values: Vec<Val> = vec![
+                    Val::from(&upload.doc_id),
+                    Val::from(&committee),
+                    Val::from(&device.device_id),
+                ];
+                for (i, change) in batch.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    let n = values.len();
+                    sql.push_str(&format!("(?1, ?2, ?{}, ?{}, ?3)", n + 1, n + 2));
+                    values.push(Val::Text(change.hash().to_string()));
+                    values.push(Val::from(change.raw_bytes()));
+                }
+                sql.push_str(" ON CONFLICT DO NOTHING RETURNING hash");
+                for row in tx.query(&sql, &values)? {
+                    new_hashes.push(row.text(0)?);
                 }
             }
             if new_hashes.is_empty() {
@@ -1190,9 +1197,9 @@ fn committee_for(
     tx: &mut dyn Tx,
     device: &DeviceAuth,
     upload: &doorstep_core::protocol::DocUpload,
-) -> Result<String, Failure> {
+) -> Result<(String, Option<Vec<u8>>), Failure> {
     let known = tx.query_opt(
-        "SELECT committee_id, kind FROM docs WHERE doc_id = ?1",
+        "SELECT committee_id, kind, snapshot FROM docs WHERE doc_id = ?1",
         params![&upload.doc_id],
     )?;
     if let Some(row) = known {
@@ -1209,23 +1216,28 @@ fn committee_for(
                 format!("document {} is a {kind}", upload.doc_id),
             ));
         }
-        return Ok(committee);
+        return Ok((committee, Some(row.bytes(2)?)));
     }
-    match (&upload.committee, device.committees.as_slice()) {
-        (Some(c), scope) if scope.contains(c) => Ok(c.clone()),
-        (Some(c), _) => Err(Failure::forbidden(
-            "committee_forbidden",
-            format!("committee {c} is not one of this device's"),
-        )),
-        (None, [only]) => Ok(only.clone()),
-        (None, _) => Err(Failure::bad_request(
-            "committee_required",
-            format!(
-                "document {} is new: say which committee it belongs to",
-                upload.doc_id
-            ),
-        )),
-    }
+    let committee = match (&upload.committee, device.committees.as_slice()) {
+        (Some(c), scope) if scope.contains(c) => c.clone(),
+        (Some(c), _) => {
+            return Err(Failure::forbidden(
+                "committee_forbidden",
+                format!("committee {c} is not one of this device's"),
+            ));
+        }
+        (None, [only]) => only.clone(),
+        (None, _) => {
+            return Err(Failure::bad_request(
+                "committee_required",
+                format!(
+                    "document {} is new: say which committee it belongs to",
+                    upload.doc_id
+                ),
+            ));
+        }
+    };
+    Ok((committee, None))
 }
 
 type Sent = (Vec<DocDownload>, Vec<(String, DocHashes)>, u64, bool);
@@ -1239,15 +1251,26 @@ fn changes_since(
     limits: &Limits,
 ) -> Result<Sent, Failure> {
     let cursor_i = i64::try_from(cursor).unwrap_or(i64::MAX);
-    let rows = tx.query(
-        "SELECT c.seq, c.doc_id, d.kind, c.committee_id, c.hash, c.bytes
-         FROM changes c JOIN docs d ON d.doc_id = c.doc_id
-         WHERE c.committee_id IN (SELECT committee_id FROM device_committees
-                                  WHERE device_id = ?1)
-           AND c.seq > ?2 AND c.device_id != ?1
-         ORDER BY c.seq LIMIT ?3",
-        params![&device.device_id, cursor_i, CHANGES_PER_ANSWER + 1],
-    )?;
+    // One indexed range per committee (committee_id, seq), merged here: a single query
+    // over all of them with ORDER BY seq lets a planner walk every change in the table.
+    let mut rows = Vec::new();
+    for committee in &device.committees {
+        rows.extend(tx.query(
+            "SELECT c.seq, c.doc_id, d.kind, c.committee_id, c.hash, c.bytes
+             FROM changes c JOIN docs d ON d.doc_id = c.doc_id
+             WHERE c.committee_id = ?1 AND c.seq > ?2 AND c.device_id != ?3
+             ORDER BY c.seq LIMIT ?4",
+            params![
+                committee,
+                cursor_i,
+                &device.device_id,
+                CHANGES_PER_ANSWER + 1
+            ],
+        )?);
+    }
+    if device.committees.len() > 1 {
+        rows.sort_by_key(|r| r.int(0).unwrap_or(i64::MAX));
+    }
     let mut docs: Vec<DocDownload> = Vec::new();
     let mut sent: Vec<(String, DocHashes)> = Vec::new();
     let mut index = std::collections::HashMap::<String, usize>::new();
@@ -1293,14 +1316,16 @@ fn changes_since(
         last_seq.map_or(cursor, |s| u64::try_from(s).unwrap_or(cursor))
     } else {
         // Past everything in scope, the device's own changes included.
-        let max = tx
-            .query_one(
-                "SELECT coalesce(max(seq), 0) FROM changes
-                 WHERE committee_id IN (SELECT committee_id FROM device_committees
-                                        WHERE device_id = ?1)",
-                params![&device.device_id],
-            )?
-            .int(0)?;
+        let mut max = 0;
+        for committee in &device.committees {
+            max = max.max(
+                tx.query_one(
+                    "SELECT coalesce(max(seq), 0) FROM changes WHERE committee_id = ?1",
+                    params![committee],
+                )?
+                .int(0)?,
+            );
+        }
         cursor.max(u64::try_from(max).unwrap_or(0))
     };
     Ok((docs, sent, new_cursor, more))
