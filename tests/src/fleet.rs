@@ -83,6 +83,13 @@ impl TestDevice {
         Ok(TestDevice { device, dir })
     }
 
+    /// The device's sync token (from the test keyring), for raw requests.
+    pub fn token(&self) -> anyhow::Result<String> {
+        doorstep_device::secret::load_token(self.dir.path())?
+            .map(|t| t.to_string())
+            .context("the device holds no token")
+    }
+
     /// Syncs over plain HTTP with fast retries.
     pub fn sync(&mut self, server: &ServerProcess) -> anyhow::Result<SyncReport> {
         let mut transport = HttpTransport::new(&server.base_url())?;

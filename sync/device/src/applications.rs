@@ -40,7 +40,7 @@ impl Device {
         check_blob(bytes)?;
         let sha = sha256_hex(bytes);
         let tx = self.store.transaction()?;
-        put_blob(&tx, &sha, bytes)?;
+        put_blob(&tx, &sha, bytes, false)?;
         tx.commit()?;
         Ok(sha)
     }
@@ -219,7 +219,7 @@ impl Device {
         )?;
         self.note("attach_file").commit(&mut loaded.doc, now);
         let tx = self.store.transaction()?;
-        put_blob(&tx, &sha, bytes)?;
+        put_blob(&tx, &sha, bytes, false)?;
         docs::save_changes(&tx, id, &mut loaded)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
@@ -418,10 +418,21 @@ fn check_blob(bytes: &[u8]) -> Result<(), DeviceError> {
     Ok(())
 }
 
-fn put_blob(tx: &rusqlite::Transaction<'_>, sha: &str, bytes: &[u8]) -> Result<(), DeviceError> {
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![sha, bytes.len() as i64, bytes, now_ms()])?;
-    Ok(())
+/// Stores a blob once, however often it arrives; `uploaded` when the server is known to
+/// hold it already. A blob that records were waiting for is no longer wanted.
+pub(crate) fn put_blob(
+    tx: &rusqlite::Transaction<'_>,
+    sha: &str,
+    bytes: &[u8],
+    uploaded: bool,
+) -> Result<usize, DeviceError> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at, uploaded)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![sha, bytes.len() as i64, bytes, now_ms(), uploaded])?;
+    tx.prepare_cached("DELETE FROM blob_wanted WHERE sha256 = ?1")?
+        .execute([sha])?;
+    Ok(inserted)
 }

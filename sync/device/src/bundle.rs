@@ -104,6 +104,29 @@ fn read_file(path: &Path) -> Result<Vec<u8>, DeviceError> {
     })
 }
 
+/// Reads a sealed file of the kind `magic` names and decodes its body; refuses a damaged
+/// file, or one a newer Doorstep wrote. Returns the value and the file's size.
+fn read_sealed<T: serde::de::DeserializeOwned>(
+    magic: &[u8; 16],
+    path: &Path,
+    version: impl Fn(&T) -> u32,
+) -> Result<(T, u64), DeviceError> {
+    let file = read_file(path)?;
+    let value: T = doorstep_core::protocol::from_cbor(unseal(magic, &file)?).map_err(|e| {
+        DeviceError::Bundle {
+            code: "bundle_invalid",
+            reason: e,
+        }
+    })?;
+    if version(&value) > FORMAT_VERSION {
+        return Err(DeviceError::Bundle {
+            code: "bundle_too_new",
+            reason: "written by a newer Doorstep".into(),
+        });
+    }
+    Ok((value, file.len() as u64))
+}
+
 impl Device {
     /// Writes a manifest of what this device holds (every change hash of every record,
     /// and attachment names), for another device to export only what this one lacks.
@@ -148,19 +171,7 @@ impl Device {
     ) -> Result<BundleReport, DeviceError> {
         let manifest = match peer {
             Some(p) => {
-                let file = read_file(p)?;
-                let body = unseal(MANIFEST_MAGIC, &file)?;
-                let m: Manifest =
-                    doorstep_core::protocol::from_cbor(body).map_err(|e| DeviceError::Bundle {
-                        code: "bundle_invalid",
-                        reason: e,
-                    })?;
-                if m.version > FORMAT_VERSION {
-                    return Err(DeviceError::Bundle {
-                        code: "bundle_too_new",
-                        reason: "written by a newer Doorstep".into(),
-                    });
-                }
+                let (m, _) = read_sealed(MANIFEST_MAGIC, p, |m: &Manifest| m.version)?;
                 Some(m)
             }
             None => None,
@@ -236,19 +247,7 @@ impl Device {
     /// Imports a bundle: all of it in one transaction, or (for a damaged file, or changes
     /// that do not fit together) nothing at all.
     pub fn import_bundle(&mut self, path: &Path) -> Result<BundleReport, DeviceError> {
-        let file = read_file(path)?;
-        let body = unseal(BUNDLE_MAGIC, &file)?;
-        let bundle: Bundle =
-            doorstep_core::protocol::from_cbor(body).map_err(|e| DeviceError::Bundle {
-                code: "bundle_invalid",
-                reason: e,
-            })?;
-        if bundle.version > FORMAT_VERSION {
-            return Err(DeviceError::Bundle {
-                code: "bundle_too_new",
-                reason: "written by a newer Doorstep".into(),
-            });
-        }
+        let (bundle, file_len) = read_sealed(BUNDLE_MAGIC, path, |b: &Bundle| b.version)?;
         for (sha, bytes) in &bundle.blobs {
             if crate::applications::sha256_hex(bytes) != *sha {
                 return Err(DeviceError::Bundle {
@@ -259,7 +258,7 @@ impl Device {
         }
         let now = now_ms();
         let mut report = BundleReport {
-            bytes: file.len() as u64,
+            bytes: file_len,
             ..BundleReport::default()
         };
         let tx = self.store.conn().unchecked_transaction()?;
@@ -289,12 +288,8 @@ impl Device {
             }
         }
         for (sha, bytes) in &bundle.blobs {
-            let inserted = tx.execute(
-                "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at) VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![sha, bytes.len() as i64, bytes.as_slice(), now],
-            )?;
-            tx.execute("DELETE FROM blob_wanted WHERE sha256 = ?1", [sha])?;
-            report.blobs += inserted;
+            // Not known to be on the server: whichever device syncs next sends it.
+            report.blobs += crate::applications::put_blob(&tx, sha, bytes, false)?;
         }
         tx.commit()?;
         let mut cache = self.cache.borrow_mut();

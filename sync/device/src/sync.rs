@@ -464,6 +464,13 @@ impl Device {
         Ok(report)
     }
 
+    /// The blob names a one-column query lists.
+    fn blob_names(&self, sql: &str) -> Result<Vec<String>, DeviceError> {
+        let mut stmt = self.store.conn().prepare(sql)?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Sends every attachment the server does not hold yet, resuming partial uploads.
     fn upload_blobs(
         &mut self,
@@ -472,14 +479,8 @@ impl Device {
         token: &str,
         report: &mut SyncReport,
     ) -> Result<(), DeviceError> {
-        let pending: Vec<String> = {
-            let mut stmt = self
-                .store
-                .conn()
-                .prepare("SELECT sha256 FROM blobs WHERE uploaded = 0 ORDER BY sha256")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
+        let pending =
+            self.blob_names("SELECT sha256 FROM blobs WHERE uploaded = 0 ORDER BY sha256")?;
         for sha in pending {
             match self.upload_blob(transport, retry, token, &sha, report) {
                 Ok(()) => {
@@ -572,14 +573,7 @@ impl Device {
         token: &str,
         report: &mut SyncReport,
     ) -> Result<(), DeviceError> {
-        let wanted: Vec<String> = {
-            let mut stmt = self
-                .store
-                .conn()
-                .prepare("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
+        let wanted = self.blob_names("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;
         for sha in wanted {
             let bytes = match exchange(
                 transport,
@@ -603,12 +597,7 @@ impl Device {
                 continue;
             }
             let tx = self.store.transaction()?;
-            tx.execute(
-                "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at, uploaded)
-                 VALUES (?1, ?2, ?3, ?4, 1)",
-                params![sha, bytes.len() as i64, bytes, now_ms()],
-            )?;
-            tx.execute("DELETE FROM blob_wanted WHERE sha256 = ?1", [&sha])?;
+            crate::applications::put_blob(&tx, &sha, &bytes, true)?;
             tx.commit()?;
             report.blobs_received += 1;
         }

@@ -108,95 +108,16 @@ CREATE TABLE IF NOT EXISTS blob_committees (
 );
 ";
 
-const SCHEMA_POSTGRES: &str = "
-CREATE TABLE IF NOT EXISTS committees (
-    id         TEXT PRIMARY KEY,
-    name       TEXT NOT NULL,
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS enrollments (
-    code_hash  TEXT PRIMARY KEY,
-    role       TEXT NOT NULL,
-    name       TEXT NOT NULL,
-    committees TEXT NOT NULL,      -- JSON array of committee ids
-    created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    used_at    BIGINT,
-    device_id  TEXT
-);
-CREATE TABLE IF NOT EXISTS devices (
-    device_id    TEXT PRIMARY KEY,
-    token_hash   TEXT NOT NULL UNIQUE,
-    role         TEXT NOT NULL,
-    name         TEXT NOT NULL,
-    label        TEXT NOT NULL,
-    enrolled_at  BIGINT NOT NULL,
-    revoked_at   BIGINT,
-    last_sync_at BIGINT
-);
-CREATE TABLE IF NOT EXISTS device_committees (
-    device_id    TEXT NOT NULL REFERENCES devices(device_id),
-    committee_id TEXT NOT NULL REFERENCES committees(id),
-    PRIMARY KEY (device_id, committee_id)
-);
--- a document's committee is set when it is first seen and never changes
-CREATE TABLE IF NOT EXISTS docs (
-    doc_id       TEXT PRIMARY KEY,
-    committee_id TEXT NOT NULL REFERENCES committees(id),
-    kind         TEXT NOT NULL,
-    snapshot     BYTEA NOT NULL
-);
-CREATE TABLE IF NOT EXISTS changes (
-    seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    doc_id       TEXT NOT NULL REFERENCES docs(doc_id),
-    committee_id TEXT NOT NULL,
-    hash         TEXT NOT NULL,
-    bytes        BYTEA NOT NULL,
-    device_id    TEXT NOT NULL,
-    UNIQUE (doc_id, hash)
-);
-CREATE INDEX IF NOT EXISTS changes_by_committee ON changes (committee_id, seq);
--- requests already applied, so that a resent one appends no second log entry
-CREATE TABLE IF NOT EXISTS syncs (
-    device_id TEXT NOT NULL,
-    sync_id   TEXT NOT NULL,
-    time      BIGINT NOT NULL,
-    PRIMARY KEY (device_id, sync_id)
-);
-CREATE TABLE IF NOT EXISTS log (
-    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    committee_id TEXT NOT NULL,
-    seq          BIGINT NOT NULL,
-    device_id    TEXT NOT NULL,
-    time         BIGINT NOT NULL,
-    conflicts    BIGINT NOT NULL,
-    body         TEXT NOT NULL,
-    prev_hash    TEXT NOT NULL,
-    hash         TEXT NOT NULL,
-    UNIQUE (committee_id, seq)
-);
-CREATE INDEX IF NOT EXISTS log_by_device ON log (device_id, id);
--- attachments, content-addressed; uploaded in pieces so that an upload resumes
-CREATE TABLE IF NOT EXISTS blobs (
-    sha256     TEXT PRIMARY KEY,
-    size       BIGINT NOT NULL,
-    received   BIGINT NOT NULL,
-    complete   BIGINT NOT NULL DEFAULT 0,
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS blob_chunks (
-    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
-    at     BIGINT NOT NULL,
-    bytes  BYTEA NOT NULL,
-    PRIMARY KEY (sha256, at)
-);
--- which committees may read a blob (those whose devices uploaded or hold it)
-CREATE TABLE IF NOT EXISTS blob_committees (
-    sha256       TEXT NOT NULL REFERENCES blobs(sha256),
-    committee_id TEXT NOT NULL,
-    PRIMARY KEY (sha256, committee_id)
-);
-";
+/// The same tables in PostgreSQL's words: 64-bit integers, `BYTEA`, an identity column.
+fn schema_postgres() -> String {
+    SCHEMA_SQLITE
+        .replace(
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        )
+        .replace(" INTEGER", " BIGINT")
+        .replace("BLOB", "BYTEA")
+}
 
 /// Changes stored per statement.
 const INSERT_BATCH: usize = 200;
@@ -333,7 +254,7 @@ impl Store {
             Database::Sqlite(dir) => {
                 Box::new(Sqlite::open(&dir.join("server.sqlite3"), SCHEMA_SQLITE)?)
             }
-            Database::Postgres(url) => Box::new(Postgres::open(url, SCHEMA_POSTGRES)?),
+            Database::Postgres(url) => Box::new(Postgres::open(url, &schema_postgres())?),
         };
         Ok(Store { db })
     }

@@ -12,12 +12,6 @@ fn photo(seed: u8, len: usize) -> Vec<u8> {
         .collect()
 }
 
-fn token(d: &TestDevice) -> anyhow::Result<String> {
-    Ok(doorstep_device::secret::load_token(d.dir.path())?
-        .map(|t| t.to_string())
-        .unwrap_or_default())
-}
-
 #[test]
 fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> anyhow::Result<()> {
     let server = ServerProcess::start()?;
@@ -106,7 +100,7 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     // Another committee's device cannot fetch it.
     let response = reqwest::blocking::Client::new()
         .get(server.url(&format!("/v1/blobs/{big_sha}")))
-        .bearer_auth(token(&outsider)?)
+        .bearer_auth(outsider.token()?)
         .send()?;
     assert_eq!(response.status(), 404);
 
@@ -114,7 +108,7 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     let wrong = "0".repeat(64);
     let response = reqwest::blocking::Client::new()
         .put(server.url(&format!("/v1/blobs/{wrong}?offset=0&size=5")))
-        .bearer_auth(token(&a)?)
+        .bearer_auth(a.token()?)
         .header("content-type", "application/octet-stream")
         .body(b"hello".to_vec())
         .send()?;

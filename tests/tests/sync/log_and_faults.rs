@@ -19,12 +19,6 @@ fn resident(n: u32) -> ResidentInput {
     }
 }
 
-fn token(d: &TestDevice) -> anyhow::Result<String> {
-    Ok(doorstep_device::secret::load_token(d.dir.path())?
-        .map(|t| t.to_string())
-        .unwrap_or_default())
-}
-
 fn log(server: &ServerProcess, token: &str, query: &str) -> anyhow::Result<LogPage> {
     let response = reqwest::blocking::Client::new()
         .get(server.url(&format!("/v1/log{query}")))
@@ -41,7 +35,7 @@ fn the_log_chains_every_sync_and_verify_names_a_tampered_entry() -> anyhow::Resu
     let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
     let mut b = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者乙")?;
     let mut supervisor = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
-    let sup = token(&supervisor)?;
+    let sup = supervisor.token()?;
     let a_id = a
         .device
         .enrollment()?
@@ -147,7 +141,7 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
     let send = |req: &SyncRequest| -> anyhow::Result<SyncResponse> {
         let response = reqwest::blocking::Client::new()
             .post(server.url("/v1/sync"))
-            .bearer_auth(token(&a)?)
+            .bearer_auth(a.token()?)
             .header("content-type", protocol::CBOR)
             .body(protocol::to_cbor(req))
             .send()?;
