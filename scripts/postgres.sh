@@ -4,6 +4,9 @@
 #
 #   DOORSTEP_PG_PORT   the cluster's port (default 5432)
 set -euo pipefail
+# Only the URL goes to stdout: pg_ctlcluster and friends may print notes (such as
+# "Removed stale pid file.") that would otherwise end up in the caller's URL.
+exec 3>&1 1>&2
 
 port=${DOORSTEP_PG_PORT:-5432}
 role=doorstep_test
@@ -22,10 +25,10 @@ if ! command -v pg_lsclusters >/dev/null; then
 fi
 version=$(ls /usr/lib/postgresql | sort -V | tail -1)
 if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version main"; then
-  as_root pg_createcluster "$version" main -p "$port" >/dev/null
+  as_root pg_createcluster "$version" main -p "$port" >/dev/null 3>&-
 fi
 if ! pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $4}' | grep -q online; then
-  as_root pg_ctlcluster "$version" main start
+  as_root pg_ctlcluster "$version" main start 3>&-
 fi
 port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')
 for _ in $(seq 1 50); do
@@ -44,4 +47,4 @@ for db in $(as_postgres psql -p "$port" -Atqc \
   "SELECT datname FROM pg_database WHERE datname LIKE 'doorstep\_t\_%'"); do
   as_postgres psql -p "$port" -Atqc "DROP DATABASE IF EXISTS $db" >/dev/null || true
 done
-echo "postgres://$role:$password@127.0.0.1:$port/postgres"
+echo "postgres://$role:$password@127.0.0.1:$port/postgres" >&3
