@@ -62,6 +62,35 @@ const BACKEND_CODES = [
   "required",
   "attachment_slot_unknown",
   "review_text_required",
+  // The PIN, the lock, and sync (doorstep-device, the app shell, and the server codes a
+  // volunteer's device can meet).
+  "pin_too_short",
+  "pin_too_long",
+  "pin_digits_only",
+  "pin_not_set",
+  "pin_wrong",
+  "pin_wait",
+  "locked",
+  "store_unavailable",
+  "server_url_invalid",
+  "server_unreachable",
+  "server_refused",
+  "not_enrolled",
+  "sync_incomplete",
+  "enrollment_unknown",
+  "enrollment_expired",
+  "enrollment_used",
+  "device_revoked",
+  "device_unknown",
+  "token_missing",
+  "token_malformed",
+  "token_unknown",
+  "storage_unavailable",
+  "role_forbidden",
+  "committee_forbidden",
+  "cross_committee",
+  "document_too_large",
+  "request_too_large",
 ];
 
 describe("catalogs", () => {
@@ -88,7 +117,7 @@ describe("catalogs", () => {
 
   it("interpolates values", async () => {
     const i18n = await createI18n("zh-CN");
-    expect(i18n.t("register.saved", { name: "测试" })).toBe("已保存：测试");
+    expect(i18n.t("pin.unlockFor", { name: "测试" })).toBe("测试，请输入您的密码。");
   });
 });
 

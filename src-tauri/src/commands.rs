@@ -1,29 +1,611 @@
-//! The `#[tauri::command]`s: each a few lines over doorstep-device.
+//! The `#[tauri::command]`s: each a few lines over doorstep-device. They run on the
+//! blocking pool (never the window's thread), and all but the few that unlock the app
+//! refuse with `locked` while it is locked.
 
-use std::sync::MutexGuard;
+use std::collections::BTreeMap;
 
-use doorstep_core::resident::ResidentInput;
-use doorstep_device::{Device, ResidentSummary};
-use tauri::State;
+use doorstep_core::DocId;
+use doorstep_core::application::{Attachment, Event};
+use doorstep_core::authorization::{Authorization, AuthorizationInput};
+use doorstep_core::catalog::Service;
+use doorstep_core::conflict::FieldConflict;
+use doorstep_core::history::HistoryEntry;
+use doorstep_core::id_number::mask_tail;
+use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput};
+use doorstep_core::value::FieldValue;
+use doorstep_device::{
+    ApplicationSummary, Device, DeviceError, HttpTransport, ResidentSummary, RetryPolicy,
+    ServiceOffer, SyncReport, today_china,
+};
+use serde::Serialize;
+use tauri::ipc::{InvokeBody, Request, Response};
+use tauri::{AppHandle, Manager};
 
+use crate::background::{self, SyncView};
 use crate::{AppState, UiError};
 
-fn device<'a>(state: &'a State<'_, AppState>) -> Result<MutexGuard<'a, Device>, UiError> {
-    state
-        .device
-        .lock()
-        .map_err(|_| UiError::internal("the device store is unavailable after an earlier failure"))
+/// Runs `f` on the open device, on the blocking pool, if the app is unlocked.
+async fn unlocked<T: Send + 'static>(
+    app: &AppHandle,
+    f: impl FnOnce(&mut Device) -> Result<T, DeviceError> + Send + 'static,
+) -> Result<T, UiError> {
+    let app = app.clone();
+    blocking(move || {
+        let state = app.state::<AppState>();
+        if !state.session.touch() {
+            return Err(UiError::locked());
+        }
+        let mut device = state.device()?;
+        Ok(f(&mut device)?)
+    })
+    .await
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, UiError> + Send + 'static,
+) -> Result<T, UiError> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|_| UiError::internal("a command stopped unexpectedly"))?
+}
+
+fn doc_id(text: &str) -> Result<DocId, DeviceError> {
+    DocId::parse(text).ok_or_else(|| DeviceError::NotFound("a malformed record id".into()))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+// ---------------------------------------------------------------------------------------
+// Start: enrollment, PIN, lock.
+
+#[derive(Debug, Serialize)]
+pub struct EnrollmentView {
+    pub server_url: String,
+    pub name: String,
+    pub role: &'static str,
+    pub committees: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StartView {
+    pub enrollment: Option<EnrollmentView>,
+    pub has_pin: bool,
+    pub unlocked: bool,
+    pub volunteer: String,
+    pub idle_lock_secs: u64,
+}
+
+fn start_view(state: &AppState, device: &Device) -> Result<StartView, DeviceError> {
+    Ok(StartView {
+        enrollment: device.enrollment()?.map(|e| EnrollmentView {
+            server_url: e.server_url,
+            name: e.name,
+            role: e.role.as_str(),
+            committees: e.committees.into_iter().map(|c| c.name).collect(),
+        }),
+        has_pin: device.has_pin()?,
+        unlocked: state.session.is_unlocked(),
+        volunteer: device.volunteer().to_owned(),
+        idle_lock_secs: state.session.idle.as_secs(),
+    })
+}
+
+/// Where the app stands at start: enrolled or not, PIN set or not, locked or not.
+#[tauri::command]
+pub async fn start_state(app: AppHandle) -> Result<StartView, UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        let device = state.device()?;
+        Ok(start_view(&state, &device)?)
+    })
+    .await
+}
+
+/// Trades an enrollment code for this device's sync identity. Only before a PIN is set
+/// or while unlocked, so nobody can re-enroll a locked tablet.
+#[tauri::command]
+pub async fn enroll(
+    app: AppHandle,
+    server_url: String,
+    code: String,
+) -> Result<StartView, UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        let mut device = state.device()?;
+        if device.has_pin()? && !state.session.touch() {
+            return Err(UiError::locked());
+        }
+        let enrollment = device.enroll(&server_url, &code, "Doorstep app")?;
+        device.set_volunteer(&enrollment.name)?;
+        Ok(start_view(&state, &device)?)
+    })
+    .await
+}
+
+/// Sets the PIN: on first run, or while unlocked. Unlocks the app. A device not enrolled
+/// yet (first run without signal) also takes the volunteer's name here.
+#[tauri::command]
+pub async fn set_pin(
+    app: AppHandle,
+    pin: String,
+    volunteer: Option<String>,
+) -> Result<StartView, UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        let mut device = state.device()?;
+        if device.has_pin()? && !state.session.touch() {
+            return Err(UiError::locked());
+        }
+        let volunteer = volunteer.unwrap_or_default();
+        if device.enrollment()?.is_none() && volunteer.trim().is_empty() {
+            let mut errors = doorstep_core::FieldErrors::default();
+            errors.push(doorstep_core::Field::Name, "name_empty");
+            return Err(DeviceError::Invalid(errors).into());
+        }
+        device.set_pin(&pin)?;
+        if !volunteer.trim().is_empty() {
+            device.set_volunteer(&volunteer)?;
+        }
+        state.session.unlock();
+        Ok(start_view(&state, &device)?)
+    })
+    .await
+}
+
+/// Unlocks the app with the PIN.
+#[tauri::command]
+pub async fn unlock(app: AppHandle, pin: String) -> Result<StartView, UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        let mut device = state.device()?;
+        device.check_pin(&pin, now_ms())?;
+        state.session.unlock();
+        Ok(start_view(&state, &device)?)
+    })
+    .await
 }
 
 #[tauri::command]
-pub fn register_resident(
-    state: State<'_, AppState>,
+pub async fn lock(app: AppHandle) -> Result<(), UiError> {
+    app.state::<AppState>().session.lock();
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Sync.
+
+#[derive(Debug, Serialize)]
+pub struct SyncStateView {
+    #[serde(flatten)]
+    pub view: SyncView,
+    pub unlocked: bool,
+    pub enrolled: bool,
+    pub pending_docs: u64,
+    pub last_sync_at: Option<i64>,
+    pub conflicts: usize,
+}
+
+/// The status line: online or not, what waits, the last sync, conflicts. Never waits for
+/// a sync in progress (it answers with what it knew), and is not activity for the idle
+/// lock.
+#[tauri::command]
+pub async fn sync_state(app: AppHandle) -> Result<SyncStateView, UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        let unlocked = state.session.is_unlocked();
+        if let Ok(device) = state.device.try_lock() {
+            let status = device.sync_status()?;
+            let conflicts = device.conflicted_records()?.len();
+            state.sync.update(|v| {
+                v.known = Some((
+                    status.enrolled,
+                    status.pending_docs,
+                    status.last_sync_at,
+                    conflicts,
+                ));
+            });
+        }
+        let view = state.sync.get();
+        let (enrolled, pending_docs, last_sync_at, conflicts) = view.known.unwrap_or_default();
+        Ok(SyncStateView {
+            view,
+            unlocked,
+            enrolled,
+            pending_docs,
+            last_sync_at,
+            conflicts,
+        })
+    })
+    .await
+}
+
+/// Syncs now (the Sync button), with the usual retries.
+#[tauri::command]
+pub async fn sync_now(app: AppHandle) -> Result<SyncReport, UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        if !state.session.touch() {
+            return Err(UiError::locked());
+        }
+        let server = state
+            .device()?
+            .enrollment()?
+            .ok_or(DeviceError::NotEnrolled)?
+            .server_url;
+        let transport = HttpTransport::new(&server)?;
+        Ok(background::run_sync(
+            &app,
+            &state,
+            transport,
+            &RetryPolicy::default(),
+        )?)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Residents.
+
+#[tauri::command]
+pub async fn search_residents(
+    app: AppHandle,
+    query: String,
+) -> Result<Vec<ResidentSummary>, UiError> {
+    unlocked(&app, move |d| {
+        if query.trim().is_empty() {
+            d.list_residents_page(0, 50)
+        } else {
+            d.search_residents(&query)
+        }
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn register_resident(
+    app: AppHandle,
     input: ResidentInput,
 ) -> Result<ResidentSummary, UiError> {
-    Ok(device(&state)?.register_resident(&input)?)
+    unlocked(&app, move |d| d.register_resident(&input)).await
+}
+
+/// Saves an edited resident. An empty ID number keeps the one on record, so the edit
+/// form never has to show it.
+#[tauri::command]
+pub async fn update_resident(
+    app: AppHandle,
+    id: String,
+    mut input: ResidentInput,
+) -> Result<ResidentSummary, UiError> {
+    unlocked(&app, move |d| {
+        let id = doc_id(&id)?;
+        if input.id_number.trim().is_empty() {
+            input.id_number = d.resident(&id)?.id_number;
+        }
+        d.update_resident(&id, &input)
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResidentView {
+    pub id: DocId,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    /// Masked but for the last four characters unless `revealed`.
+    pub id_number: String,
+    pub revealed: bool,
+    pub phone: String,
+    pub address: String,
+    pub needs: Needs,
+    pub emergency: EmergencyContact,
+    pub notes: String,
+    pub created_at: i64,
+    pub conflicted_fields: Vec<String>,
 }
 
 #[tauri::command]
-pub fn list_residents(state: State<'_, AppState>) -> Result<Vec<ResidentSummary>, UiError> {
-    Ok(device(&state)?.list_residents()?)
+pub async fn resident(app: AppHandle, id: String, reveal: bool) -> Result<ResidentView, UiError> {
+    unlocked(&app, move |d| {
+        let id = doc_id(&id)?;
+        let r = d.resident(&id)?;
+        let conflicted_fields = d.conflicts(&id)?.into_iter().map(|c| c.field).collect();
+        if reveal {
+            tracing::info!("a resident's ID number was revealed on screen");
+        }
+        Ok(ResidentView {
+            id_number: if reveal {
+                r.id_number.clone()
+            } else {
+                mask_tail(&r.id_number, 4)
+            },
+            revealed: reveal,
+            id,
+            name: r.name,
+            gender: r.gender,
+            birth_date: r.birth_date,
+            phone: r.phone,
+            address: r.address,
+            needs: r.needs,
+            emergency: r.emergency,
+            notes: r.notes,
+            created_at: r.created_at,
+            conflicted_fields,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn history(app: AppHandle, id: String) -> Result<Vec<HistoryEntry>, UiError> {
+    unlocked(&app, move |d| d.history(&doc_id(&id)?)).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Catalog, authorizations, applications.
+
+#[tauri::command]
+pub async fn services_for(app: AppHandle, resident: String) -> Result<Vec<ServiceOffer>, UiError> {
+    unlocked(&app, move |d| {
+        d.services_for(&doc_id(&resident)?, today_china())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn services(app: AppHandle) -> Result<Vec<Service>, UiError> {
+    unlocked(&app, |d| {
+        Ok(d.catalog().services.values().cloned().collect())
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorizationView {
+    pub id: DocId,
+    #[serde(flatten)]
+    pub authorization: Authorization,
+}
+
+#[tauri::command]
+pub async fn authorizations_of(
+    app: AppHandle,
+    resident: String,
+) -> Result<Vec<AuthorizationView>, UiError> {
+    unlocked(&app, move |d| {
+        Ok(d.authorizations_of(&doc_id(&resident)?)?
+            .into_iter()
+            .map(|(id, authorization)| AuthorizationView { id, authorization })
+            .collect())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn record_authorization(
+    app: AppHandle,
+    resident: String,
+    input: AuthorizationInput,
+) -> Result<DocId, UiError> {
+    unlocked(&app, move |d| {
+        d.record_authorization(&doc_id(&resident)?, &input)
+    })
+    .await
+}
+
+fn raw_body(request: &Request<'_>) -> Result<Vec<u8>, UiError> {
+    match request.body() {
+        InvokeBody::Raw(bytes) => Ok(bytes.clone()),
+        InvokeBody::Json(_) => Err(UiError::internal("expected the file's bytes")),
+    }
+}
+
+fn header(request: &Request<'_>, name: &str) -> String {
+    let raw = request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Stores a file (a drawn signature) as a blob; the body is its bytes. Returns its
+/// SHA-256.
+#[tauri::command]
+pub async fn store_blob(app: AppHandle, request: Request<'_>) -> Result<String, UiError> {
+    let bytes = raw_body(&request)?;
+    unlocked(&app, move |d| d.store_blob(&bytes)).await
+}
+
+/// A stored blob's bytes (a signature or photo to show).
+#[tauri::command]
+pub async fn blob(app: AppHandle, sha256: String) -> Result<Response, UiError> {
+    let bytes = unlocked(&app, move |d| d.blob(&sha256)).await?;
+    Ok(Response::new(bytes))
+}
+
+/// Attaches a file to an application. The body is the file's bytes; the headers
+/// `x-application`, `x-slot`, `x-name` (percent-encoded) and `x-mime` say where.
+#[tauri::command]
+pub async fn attach_file(app: AppHandle, request: Request<'_>) -> Result<String, UiError> {
+    let bytes = raw_body(&request)?;
+    let (id, slot, name, mime) = (
+        header(&request, "x-application"),
+        header(&request, "x-slot"),
+        header(&request, "x-name"),
+        header(&request, "x-mime"),
+    );
+    unlocked(&app, move |d| {
+        d.attach_file(&doc_id(&id)?, &slot, &name, &mime, &bytes)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn start_application(
+    app: AppHandle,
+    resident: String,
+    service: String,
+) -> Result<DocId, UiError> {
+    unlocked(&app, move |d| {
+        d.start_application(&doc_id(&resident)?, &service)
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApplicationView {
+    pub id: DocId,
+    pub resident_id: String,
+    pub resident_name: String,
+    pub service: String,
+    pub status: &'static str,
+    pub fields: BTreeMap<String, FieldValue>,
+    pub attachments: Vec<Attachment>,
+    pub events: Vec<Event>,
+    pub conflicted_fields: Vec<String>,
+    pub created_at: i64,
+}
+
+fn resident_name(d: &Device, id: &str) -> String {
+    DocId::parse(id)
+        .and_then(|id| d.resident(&id).ok())
+        .map(|r| r.name)
+        .unwrap_or_default()
+}
+
+#[tauri::command]
+pub async fn application(app: AppHandle, id: String) -> Result<ApplicationView, UiError> {
+    unlocked(&app, move |d| {
+        let id = doc_id(&id)?;
+        let a = d.application(&id)?;
+        let conflicted_fields = d.conflicts(&id)?.into_iter().map(|c| c.field).collect();
+        Ok(ApplicationView {
+            resident_name: resident_name(d, &a.resident),
+            id,
+            resident_id: a.resident,
+            service: a.service,
+            status: a.status.as_str(),
+            fields: a.fields.into_iter().collect(),
+            attachments: a.attachments,
+            events: a.events,
+            conflicted_fields,
+            created_at: a.created_at,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_application_field(
+    app: AppHandle,
+    id: String,
+    key: String,
+    value: FieldValue,
+) -> Result<(), UiError> {
+    unlocked(&app, move |d| {
+        d.set_application_field(&doc_id(&id)?, &key, &value)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn submit_application(app: AppHandle, id: String) -> Result<&'static str, UiError> {
+    unlocked(&app, move |d| {
+        Ok(d.submit_application(&doc_id(&id)?)?.as_str())
+    })
+    .await
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApplicationRow {
+    #[serde(flatten)]
+    pub summary: ApplicationSummary,
+    pub resident_name: String,
+}
+
+#[tauri::command]
+pub async fn list_applications(
+    app: AppHandle,
+    resident: Option<String>,
+) -> Result<Vec<ApplicationRow>, UiError> {
+    unlocked(&app, move |d| {
+        let resident = resident.as_deref().map(doc_id).transpose()?;
+        let rows = d.list_applications(resident.as_ref())?;
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        Ok(rows
+            .into_iter()
+            .map(|summary| {
+                let resident_name = names
+                    .entry(summary.resident.clone())
+                    .or_insert_with(|| resident_name(d, &summary.resident))
+                    .clone();
+                ApplicationRow {
+                    summary,
+                    resident_name,
+                }
+            })
+            .collect())
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Conflicts.
+
+#[derive(Debug, Serialize)]
+pub struct ConflictedRecord {
+    pub id: DocId,
+    pub kind: String,
+    /// The resident's name (of the record, or of the application's resident).
+    pub resident_name: String,
+    /// The service of an application.
+    pub service: Option<String>,
+    pub conflicts: Vec<FieldConflict>,
+}
+
+#[tauri::command]
+pub async fn conflicted_records(app: AppHandle) -> Result<Vec<ConflictedRecord>, UiError> {
+    unlocked(&app, |d| {
+        d.conflicted_records()?
+            .into_iter()
+            .map(|(id, kind)| {
+                let conflicts = d.conflicts(&id)?;
+                let (resident_name, service) = if kind == "application" {
+                    let a = d.application(&id)?;
+                    (resident_name(d, &a.resident), Some(a.service))
+                } else {
+                    (d.resident(&id)?.name, None)
+                };
+                Ok(ConflictedRecord {
+                    id,
+                    kind,
+                    resident_name,
+                    service,
+                    conflicts,
+                })
+            })
+            .collect()
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn resolve_conflict(
+    app: AppHandle,
+    id: String,
+    field: String,
+    value: FieldValue,
+) -> Result<(), UiError> {
+    unlocked(&app, move |d| {
+        d.resolve_conflict(&doc_id(&id)?, &field, &value)
+    })
+    .await
 }

@@ -1,5 +1,6 @@
 //! The error shape that reaches the frontend: a stable `code`, an English `message` for
-//! logs and fallbacks, and per-field codes for forms. Never personal data.
+//! logs and fallbacks, per-field codes for forms, and for a refused PIN how long to
+//! wait. Never personal data.
 
 use doorstep_core::FieldError;
 use doorstep_device::DeviceError;
@@ -11,27 +12,56 @@ pub struct UiError {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// For `pin_wrong` and `pin_wait`: wrong PINs in a row, and milliseconds to wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<i64>,
 }
 
 impl From<DeviceError> for UiError {
     fn from(e: DeviceError) -> Self {
-        if !matches!(e, DeviceError::Invalid(_)) {
+        let expected = matches!(
+            e,
+            DeviceError::Invalid(_)
+                | DeviceError::Pin(_)
+                | DeviceError::PinRefused(_)
+                | DeviceError::Network(_)
+        );
+        if !expected {
             tracing::error!(code = e.code(), error = %e, "command failed");
         }
+        let (failures, wait_ms) = match &e {
+            DeviceError::PinRefused(r) => (Some(r.failures), Some(r.wait_ms)),
+            _ => (None, None),
+        };
         UiError {
             code: e.code(),
             fields: e.field_errors().map(|f| f.0.clone()).unwrap_or_default(),
             message: e.to_string(),
+            failures,
+            wait_ms,
         }
     }
 }
 
 impl UiError {
-    pub fn internal(message: &str) -> UiError {
+    fn plain(code: &'static str, message: &str) -> UiError {
         UiError {
-            code: "internal",
+            code,
             message: message.to_owned(),
             fields: Vec::new(),
+            failures: None,
+            wait_ms: None,
         }
+    }
+
+    pub fn internal(message: &str) -> UiError {
+        UiError::plain("internal", message)
+    }
+
+    /// The app is locked (idle, or not unlocked yet): enter the PIN.
+    pub fn locked() -> UiError {
+        UiError::plain("locked", "the app is locked; enter the PIN")
     }
 }

@@ -8,16 +8,18 @@
 //! platform's app data folder. The service catalog is the built-in one, or the folder
 //! named by `DOORSTEP_CATALOG_DIR`.
 
+mod background;
 mod commands;
 mod error;
 mod keystore;
+mod session;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use anyhow::Context;
-use doorstep_device::Device;
-use tauri::{Builder, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use doorstep_device::{Device, DeviceError};
+use tauri::{App, Builder, Manager, WebviewUrl, WebviewWindowBuilder, Wry};
 
 pub use error::UiError;
 
@@ -35,9 +37,18 @@ pub const ENROLL_CODE_ENV: &str = "DOORSTEP_ENROLL_CODE";
 /// The sync server to enroll with.
 pub const SERVER_URL_ENV: &str = "DOORSTEP_SERVER_URL";
 
-/// The open device, shared by the commands.
+/// The open device, shared by the commands and the background sync, with the
+/// lock state and what the status line shows.
 pub struct AppState {
     device: Mutex<Device>,
+    session: session::Session,
+    sync: background::SyncCell,
+}
+
+impl AppState {
+    fn device(&self) -> Result<MutexGuard<'_, Device>, DeviceError> {
+        self.device.lock().map_err(|_| DeviceError::Unavailable)
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -47,11 +58,35 @@ impl std::fmt::Debug for AppState {
 }
 
 /// Registers the commands and opens the device's store when the app starts.
-pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
     builder
         .invoke_handler(tauri::generate_handler![
+            commands::start_state,
+            commands::enroll,
+            commands::set_pin,
+            commands::unlock,
+            commands::lock,
+            commands::sync_state,
+            commands::sync_now,
+            commands::search_residents,
             commands::register_resident,
-            commands::list_residents,
+            commands::update_resident,
+            commands::resident,
+            commands::history,
+            commands::services_for,
+            commands::services,
+            commands::authorizations_of,
+            commands::record_authorization,
+            commands::store_blob,
+            commands::blob,
+            commands::attach_file,
+            commands::start_application,
+            commands::application,
+            commands::set_application_field,
+            commands::submit_application,
+            commands::list_applications,
+            commands::conflicted_records,
+            commands::resolve_conflict,
         ])
         .setup(|app| {
             open_device(app).map_err(|e| {
@@ -64,7 +99,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 }
 
 /// Opens the device's store and catalog, then the main window.
-fn open_device<R: Runtime>(app: &mut tauri::App<R>) -> anyhow::Result<()> {
+fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
     let data_dir = match std::env::var_os(DATA_DIR_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => app
@@ -90,7 +125,10 @@ fn open_device<R: Runtime>(app: &mut tauri::App<R>) -> anyhow::Result<()> {
     enroll_from_env(&mut device);
     app.manage(AppState {
         device: Mutex::new(device),
+        session: session::Session::from_env(),
+        sync: background::SyncCell::default(),
     });
+    background::start(app.handle().clone());
     // The web view keeps its storage (the language choice) inside the data folder too,
     // so that one folder holds everything of this device.
     WebviewWindowBuilder::new(app, "main", WebviewUrl::default())

@@ -15,4 +15,4 @@ pub const CRASH_TEST_KEY: [u8; 32] = [0x5a; 32];
 pub mod window;
 
 pub use process::{ServerProcess, admin, free_port, target_dir, workspace_binary};
-pub use window::{AppWindow, Driver, with_deadline};
+pub use window::{AppWindow, Driver, with_deadline, with_deadline_of};

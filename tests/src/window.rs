@@ -17,6 +17,8 @@ use crate::process::{KillOnDrop, free_ports, spawn_group, wait_for_port, workspa
 pub struct Driver {
     addr: SocketAddr,
     app: PathBuf,
+    /// The app's data folder.
+    pub data_dir: PathBuf,
     _child: KillOnDrop,
 }
 
@@ -24,6 +26,11 @@ impl Driver {
     /// Starts `tauri-driver` on free ports. The app it launches gets `data_dir` as its
     /// data folder and XDG folders inside it, so nothing touches the real home.
     pub fn start(data_dir: &Path) -> anyhow::Result<Driver> {
+        Driver::start_with(data_dir, &[])
+    }
+
+    /// [`Driver::start`] with extra environment for the app (idle lock, sync interval).
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<Driver> {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run the end-to-end tests under xvfb-run (make test does)");
         }
@@ -50,6 +57,7 @@ impl Driver {
                 .env("XDG_CONFIG_HOME", xdg("config")?)
                 .env("XDG_CACHE_HOME", xdg("cache")?)
                 .env("RUST_LOG", "warn")
+                .envs(env.iter().copied())
                 .stdin(Stdio::null()),
         )
         .context("starting tauri-driver (install: cargo install tauri-driver --locked)")?;
@@ -58,6 +66,7 @@ impl Driver {
         Ok(Driver {
             addr,
             app,
+            data_dir: data_dir.join("app"),
             _child: child,
         })
     }
@@ -89,6 +98,46 @@ impl Driver {
                 Err(e) => return Err(e).context("opening a WebDriver session on the app"),
             }
         }
+    }
+}
+
+impl Driver {
+    /// Kills the app process of this driver with SIGKILL, as a crash or a flat battery
+    /// would: found by the data folder in its environment.
+    pub fn kill_app(&self) -> anyhow::Result<u32> {
+        let wanted = format!("DOORSTEP_DATA_DIR={}", self.data_dir.display());
+        let mut killed = 0;
+        for entry in std::fs::read_dir("/proc")? {
+            let Ok(entry) = entry else { continue };
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let Ok(exe) = std::fs::read_link(entry.path().join("exe")) else {
+                continue;
+            };
+            if exe != self.app {
+                continue;
+            }
+            let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+                continue;
+            };
+            if environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {
+                let status = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()?;
+                if status.success() {
+                    killed += 1;
+                }
+            }
+        }
+        if killed == 0 {
+            bail!("no app process uses {}", self.data_dir.display());
+        }
+        Ok(killed)
     }
 }
 
@@ -188,6 +237,144 @@ impl AppWindow {
         Ok(())
     }
 
+    /// The current value of the input matching `css`.
+    pub async fn value(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self
+            .wait_for(css)
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Chooses the option with `value` in the select matching `css`.
+    pub async fn select(&self, css: &str, value: &str) -> anyhow::Result<()> {
+        self.wait_for(css)
+            .await?
+            .select_by_value(value)
+            .await
+            .with_context(|| format!("choosing {value} in {css}"))
+    }
+
+    /// Polls until the text of `css` contains `wanted`, or fails after 20 s.
+    pub async fn wait_for_text(&self, css: &str, wanted: &str) -> anyhow::Result<String> {
+        let start = Instant::now();
+        loop {
+            let texts = self.texts(css).await?;
+            if let Some(found) = texts.iter().find(|t| t.contains(wanted)) {
+                return Ok(found.clone());
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                bail!("timed out waiting for {wanted:?} in {css}; it shows {texts:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Polls until nothing matches `css`, or fails after 20 s.
+    pub async fn wait_gone(&self, css: &str) -> anyhow::Result<()> {
+        let start = Instant::now();
+        while !self.client.find_all(Locator::Css(css)).await?.is_empty() {
+            if start.elapsed() > Duration::from_secs(20) {
+                bail!("timed out waiting for {css} to go away");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// First run without enrolling: the volunteer's name and a PIN.
+    pub async fn first_run_offline(&self, volunteer: &str, pin: &str) -> anyhow::Result<()> {
+        self.click("#enroll-later").await?;
+        self.type_into("#volunteer-name", volunteer).await?;
+        self.set_pin(pin).await
+    }
+
+    /// First run: enroll with `server` and `code`, then set the PIN.
+    pub async fn first_run_enroll(
+        &self,
+        server: &str,
+        code: &str,
+        pin: &str,
+    ) -> anyhow::Result<()> {
+        self.type_into("#enroll-server", server).await?;
+        self.type_into("#enroll-code", code).await?;
+        self.click("#enroll-submit").await?;
+        self.set_pin(pin).await
+    }
+
+    async fn set_pin(&self, pin: &str) -> anyhow::Result<()> {
+        self.type_into("#pin-new", pin).await?;
+        self.type_into("#pin-again", pin).await?;
+        self.click("#pin-set").await?;
+        self.wait_for("#nav-home").await?;
+        Ok(())
+    }
+
+    /// Later starts: the PIN.
+    pub async fn unlock(&self, pin: &str) -> anyhow::Result<()> {
+        self.type_into("#pin-unlock", pin).await?;
+        self.click("#pin-unlock-submit").await?;
+        self.wait_for("#nav-home").await?;
+        Ok(())
+    }
+
+    /// Draws a signature-like stroke on the canvas matching `css`, with pointer events as
+    /// a finger would make them.
+    pub async fn draw_on(&self, css: &str) -> anyhow::Result<()> {
+        let script = r#"
+            const canvas = document.querySelector(arguments[0]);
+            const box = canvas.getBoundingClientRect();
+            const fire = (type, i) => canvas.dispatchEvent(new PointerEvent(type, {
+                clientX: box.left + 20 + i * 9, clientY: box.top + 40 + Math.sin(i / 2) * 30,
+                pointerId: 1, pointerType: "pen", isPrimary: true, buttons: type === "pointerup" ? 0 : 1,
+                pressure: 0.5, bubbles: true, cancelable: true, view: window }));
+            fire("pointerdown", 0);
+            for (let i = 1; i < 30; i++) fire("pointermove", i);
+            fire("pointerup", 30);
+            return canvas.dataset.empty;
+        "#;
+        let empty = self.client.execute(script, vec![json!(css)]).await?;
+        // React updates data-empty after the stroke ends.
+        let start = Instant::now();
+        loop {
+            let el = self.wait_for(css).await?;
+            if el.attr("data-empty").await?.as_deref() == Some("false") {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(5) {
+                bail!("the signature pad took no stroke (data-empty was {empty})");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Gives the file input matching `css` a file of `bytes` named `name`, as picking
+    /// it in the file chooser would.
+    pub async fn choose_file(
+        &self,
+        css: &str,
+        name: &str,
+        mime: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<()> {
+        let script = r#"
+            const input = document.querySelector(arguments[0]);
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(arguments[3])], arguments[1], { type: arguments[2] }));
+            input.files = transfer.files;
+            input.dispatchEvent(new Event("change", { bubbles: true }));
+        "#;
+        self.client
+            .execute(
+                script,
+                vec![json!(css), json!(name), json!(mime), json!(bytes)],
+            )
+            .await
+            .with_context(|| format!("choosing a file for {css}"))?;
+        Ok(())
+    }
+
     /// Ends the session, which closes the window and ends the app process.
     pub async fn close(self) -> anyhow::Result<()> {
         self.client
@@ -202,8 +389,15 @@ impl AppWindow {
 pub async fn with_deadline<T>(
     scenario: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    const LIMIT: Duration = Duration::from_secs(120);
-    tokio::time::timeout(LIMIT, scenario)
+    with_deadline_of(Duration::from_secs(120), scenario).await
+}
+
+/// [`with_deadline`] with a longer limit, for scenarios with several app instances.
+pub async fn with_deadline_of<T>(
+    limit: Duration,
+    scenario: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(limit, scenario)
         .await
-        .map_err(|_| anyhow::anyhow!("the scenario did not finish within {LIMIT:?}"))?
+        .map_err(|_| anyhow::anyhow!("the scenario did not finish within {limit:?}"))?
 }

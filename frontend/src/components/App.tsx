@@ -1,54 +1,235 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type Api, type ResidentSummary, type UiError, toUiError } from "../api";
+import { type Api, type StartState, type SyncState, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
+import { IdleTimer } from "../logic";
+import { ApplicationForm } from "./ApplicationForm";
+import { AuthorizationForm } from "./AuthorizationForm";
+import { ConflictsScreen } from "./Conflicts";
+import { Home } from "./Home";
 import { LanguageSwitch } from "./LanguageSwitch";
-import { RegisterResidentForm } from "./RegisterResidentForm";
-import { ResidentList } from "./ResidentList";
+import { NewApplication } from "./NewApplication";
+import { ResidentForm } from "./ResidentForm";
+import { ResidentPage } from "./ResidentPage";
+import { ResidentsScreen } from "./Residents";
+import { EnrollScreen, SetPinScreen, UnlockScreen } from "./StartScreens";
+import { SyncBar } from "./SyncBar";
 
-/** The volunteer's main screen: register a resident, see everyone registered. */
+/** Where the volunteer is. */
+export type Route =
+  | { name: "home" }
+  | { name: "residents" }
+  | { name: "resident"; id: string }
+  | { name: "resident-form"; id: string | null }
+  | { name: "authorize"; resident: string }
+  | { name: "new-application"; resident: string }
+  | { name: "application"; id: string }
+  | { name: "conflicts" }
+  | { name: "enroll" };
+
+export type Navigate = (route: Route) => void;
+
+const SYNC_POLL_MS = 2000;
+const ACTIVITY_EVENTS = ["pointerdown", "keydown", "wheel", "touchstart"] as const;
+
+/** The whole app: start screens until unlocked, then the volunteer's screens. */
 export function App({ api }: { api: Api }) {
   const { t } = useTranslation();
-  const [residents, setResidents] = useState<ResidentSummary[] | null>(null);
-  const [loadError, setLoadError] = useState<UiError | null>(null);
+  const [start, setStart] = useState<StartState | null>(null);
+  const [startError, setStartError] = useState<UiError | null>(null);
+  const [skipEnroll, setSkipEnroll] = useState(false);
 
-  const refresh = useCallback(async () => {
+  useEffect(() => {
+    api.startState().then(setStart, (thrown) => setStartError(toUiError(thrown)));
+  }, [api]);
+
+  const locked = useCallback(() => {
+    setStart((s) => (s ? { ...s, unlocked: false } : s));
+  }, []);
+
+  if (startError) {
+    return (
+      <main className="start">
+        <p role="alert" className="error-banner">
+          {errorText(t, startError.code)}
+        </p>
+      </main>
+    );
+  }
+  if (!start) {
+    return <main className="start" aria-busy="true" />;
+  }
+  let screen;
+  if (!start.has_pin && !start.enrollment && !skipEnroll) {
+    screen = <EnrollScreen api={api} onDone={setStart} onSkip={() => setSkipEnroll(true)} />;
+  } else if (!start.has_pin) {
+    screen = <SetPinScreen api={api} onDone={setStart} askName={!start.enrollment} />;
+  } else if (!start.unlocked) {
+    screen = <UnlockScreen api={api} onDone={setStart} volunteer={start.volunteer} />;
+  } else {
+    return <Main api={api} start={start} onLocked={locked} />;
+  }
+  return (
+    <div className="app">
+      <TopBar />
+      {screen}
+    </div>
+  );
+}
+
+function TopBar({ children }: { children?: React.ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <header className="topbar">
+      <div>
+        <h1 className="brand">{t("app.name")}</h1>
+        <p className="tagline">{t("app.tagline")}</p>
+      </div>
+      <div className="topbar-right">
+        {children}
+        <LanguageSwitch />
+      </div>
+    </header>
+  );
+}
+
+function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked: () => void }) {
+  const { t } = useTranslation();
+  const [route, setRoute] = useState<Route>({ name: "home" });
+  const [sync, setSync] = useState<SyncState | null>(null);
+  /** Bumped after a sync received something, so the screen shown reloads. */
+  const [generation, setGeneration] = useState(0);
+  const mainRef = useRef<HTMLElement>(null);
+
+  const lockNow = useCallback(() => {
+    void api.lock().finally(onLocked);
+  }, [api, onLocked]);
+
+  // The idle lock: the device enforces it too; this shows the PIN screen on time.
+  useEffect(() => {
+    const idle = new IdleTimer(start.idle_lock_secs * 1000, lockNow);
+    const onActivity = () => idle.activity();
+    for (const e of ACTIVITY_EVENTS) window.addEventListener(e, onActivity, { passive: true });
+    return () => {
+      idle.stop();
+      for (const e of ACTIVITY_EVENTS) window.removeEventListener(e, onActivity);
+    };
+  }, [start.idle_lock_secs, lockNow]);
+
+  useEffect(() => {
+    let alive = true;
+    const poll = async () => {
+      try {
+        const s = await api.syncState();
+        if (!alive) return;
+        setSync(s);
+        if (!s.unlocked) onLocked();
+      } catch {
+        // The status line keeps what it showed; the next poll tries again.
+      }
+    };
+    void poll();
+    const timer = setInterval(() => void poll(), SYNC_POLL_MS);
+    const unsubscribe = api.onSynced(() => setGeneration((g) => g + 1));
+    return () => {
+      alive = false;
+      clearInterval(timer);
+      unsubscribe();
+    };
+  }, [api, onLocked]);
+
+  const navigate: Navigate = useCallback((next) => {
+    setRoute(next);
+    // Keyboard and screen-reader users land on the new screen's heading.
+    requestAnimationFrame(() => mainRef.current?.querySelector<HTMLElement>("h2")?.focus());
+  }, []);
+
+  const syncNow = useCallback(async () => {
     try {
-      setResidents(await api.listResidents());
-      setLoadError(null);
-    } catch (thrown) {
-      setLoadError(toUiError(thrown));
+      await api.syncNow();
+    } finally {
+      setGeneration((g) => g + 1);
+      setSync(await api.syncState().catch(() => null));
     }
   }, [api]);
 
-  useEffect(() => {
-    void refresh();
-  }, [refresh]);
-
   return (
     <div className="app">
-      <header className="topbar">
-        <div>
-          <h1 className="brand">{t("app.name")}</h1>
-          <p className="tagline">{t("app.tagline")}</p>
-        </div>
-        <div className="topbar-right">
-          <span className="offline-badge">{t("app.offlineOnly")}</span>
-          <LanguageSwitch />
-        </div>
-      </header>
-      <main className="columns">
-        <RegisterResidentForm api={api} onRegistered={refresh} />
-        <section className="card" aria-labelledby="residents-title">
-          {loadError ? (
-            <p role="alert" className="error-banner">
-              {t("residents.loadFailed")} {errorText(t, loadError.code)}
-            </p>
-          ) : null}
-          <ResidentList residents={residents} />
-        </section>
+      <TopBar>
+        <SyncBar
+          sync={sync}
+          onSync={syncNow}
+          onConflicts={() => navigate({ name: "conflicts" })}
+          onEnroll={() => navigate({ name: "enroll" })}
+        />
+        <button id="lock" type="button" className="topbar-button" onClick={lockNow}>
+          {t("nav.lock")}
+        </button>
+      </TopBar>
+      <nav className="nav" aria-label={t("nav.label")}>
+        <NavButton id="nav-home" current={route.name === "home"} onClick={() => navigate({ name: "home" })}>
+          {t("nav.home")}
+        </NavButton>
+        <NavButton
+          id="nav-residents"
+          current={route.name === "residents" || route.name === "resident"}
+          onClick={() => navigate({ name: "residents" })}
+        >
+          {t("nav.residents")}
+        </NavButton>
+        <NavButton id="nav-conflicts" current={route.name === "conflicts"} onClick={() => navigate({ name: "conflicts" })}>
+          {t("nav.conflicts")}
+        </NavButton>
+        <span className="nav-who">{t("nav.who", { name: start.volunteer })}</span>
+      </nav>
+      <main ref={mainRef} className="screen">
+        <Screen api={api} route={route} navigate={navigate} generation={generation} />
       </main>
     </div>
   );
+}
+
+function NavButton(props: { id: string; current: boolean; onClick: () => void; children: React.ReactNode }) {
+  return (
+    <button
+      id={props.id}
+      type="button"
+      className="nav-button"
+      aria-current={props.current ? "page" : undefined}
+      onClick={props.onClick}
+    >
+      {props.children}
+    </button>
+  );
+}
+
+/** What every screen gets: `generation` changes when a sync brought something new. */
+export interface ScreenProps {
+  api: Api;
+  navigate: Navigate;
+  generation: number;
+}
+
+function Screen({ route, ...props }: ScreenProps & { route: Route }) {
+  switch (route.name) {
+    case "home":
+      return <Home {...props} />;
+    case "residents":
+      return <ResidentsScreen {...props} />;
+    case "resident":
+      return <ResidentPage key={route.id} {...props} id={route.id} />;
+    case "resident-form":
+      return <ResidentForm key={route.id} {...props} id={route.id} />;
+    case "authorize":
+      return <AuthorizationForm {...props} resident={route.resident} />;
+    case "new-application":
+      return <NewApplication {...props} resident={route.resident} />;
+    case "application":
+      return <ApplicationForm key={route.id} {...props} id={route.id} />;
+    case "conflicts":
+      return <ConflictsScreen {...props} />;
+    case "enroll":
+      return <EnrollScreen api={props.api} onDone={() => props.navigate({ name: "home" })} onSkip={null} />;
+  }
 }

@@ -815,7 +815,7 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 /// `13800138000` → `138****8000`; landlines keep the area code and last four digits.
-fn mask_phone(phone: &str) -> String {
+pub fn mask_phone(phone: &str) -> String {
     let n = phone.chars().count();
     if n < 8 {
         return mask_tail(phone, 4);

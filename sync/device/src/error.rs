@@ -72,6 +72,12 @@ pub enum DeviceError {
     /// `bundle_too_new`, `bundle_incomplete`, `bundle_unreadable`, `bundle_unwritable`.
     #[error("bundle ({code}): {reason}")]
     Bundle { code: &'static str, reason: String },
+    #[error("the PIN cannot be used ({0})")]
+    Pin(&'static str),
+    #[error("the PIN was not accepted ({}); wait {} ms", .0.code, .0.wait_ms)]
+    PinRefused(crate::pin::PinRefusal),
+    #[error("the device store is unavailable after an earlier failure; restart the app")]
+    Unavailable,
     #[error("this device is not enrolled with a sync server")]
     NotEnrolled,
     #[error("some received changes lacked their dependencies; the next sync fetches them again")]
@@ -135,6 +141,9 @@ impl DeviceError {
                 .copied()
                 .unwrap_or("server_refused"),
             DeviceError::Bundle { code, .. } => code,
+            DeviceError::Pin(code) => code,
+            DeviceError::PinRefused(r) => r.code,
+            DeviceError::Unavailable => "store_unavailable",
             DeviceError::NotEnrolled => "not_enrolled",
             DeviceError::SyncIncomplete => "sync_incomplete",
             DeviceError::Core(e) => e.code(),

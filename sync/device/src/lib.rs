@@ -29,13 +29,15 @@ pub mod catalog;
 mod device;
 pub mod docs;
 pub mod error;
+pub mod pin;
 pub mod secret;
 pub mod store;
 pub mod sync;
 
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES};
 pub use device::{
-    DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, today_china,
+    DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, mask_phone,
+    today_china,
 };
 pub use error::DeviceError;
 pub use sync::{Enrollment, HttpTransport, RetryPolicy, SyncReport, SyncStatus, Transport};

@@ -141,6 +141,18 @@ impl HttpTransport {
     }
 }
 
+impl HttpTransport {
+    /// Whether the server answers its health check within `timeout`: the cheap test a
+    /// background sync makes before it takes the store for a whole sync.
+    pub fn reachable(&self, timeout: Duration) -> bool {
+        self.client
+            .get(format!("{}/healthz", self.base))
+            .timeout(timeout)
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+    }
+}
+
 /// One HTTP client per process: building one reads the system's root certificates,
 /// which costs far more than a sync on a slow tablet.
 fn shared_client() -> Result<reqwest::blocking::Client, DeviceError> {

@@ -2,6 +2,7 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_tests::{Driver, target_dir, with_deadline};
 
 const NAME: &str = "测试张三";
+const PIN: &str = "246810";
 const LIST_NAMES: &str = "#resident-list .resident-name";
 
 #[tokio::test]
@@ -15,12 +16,18 @@ async fn scenario() -> anyhow::Result<()> {
     let driver = Driver::start(data.path())?;
     let id_number = IdNumber::complete("11010119450815001").expect("17 digits");
 
-    // First run: the list starts empty.
+    // First run without signal: the volunteer's name and a PIN, then an empty list.
     let window = driver.open().await?;
-    window.wait_for("#resident-name").await?;
+    window.wait_for("#enroll-later").await?;
+    window
+        .screenshot(&target_dir()?.join("e2e").join("first-run-enroll.png"))
+        .await?;
+    window.first_run_offline("测试志愿者", PIN).await?;
+    window.click("#nav-residents").await?;
     window
         .wait_until_texts(".empty", "the empty-list message", |t| t.len() == 1)
         .await?;
+    window.click("#resident-new").await?;
 
     // Bad input is refused at the field, in Chinese, and nothing is saved.
     let mut bad_id = id_number.clone();
@@ -53,11 +60,18 @@ async fn scenario() -> anyhow::Result<()> {
         .await?;
     window.click("#lang-zh-CN").await?;
 
-    // A valid registration shows up in the list with its number masked.
+    // A valid registration opens the resident's page, and shows up in the list with
+    // its number masked.
     window.type_into("#resident-name", NAME).await?;
     window.type_into("#resident-id-number", &id_number).await?;
     window.type_into("#resident-phone", "139 0000 1234").await?;
     window.click("#register-submit").await?;
+    window.wait_for_text("#resident-title", NAME).await?;
+    let shown = window.wait_for("#resident-id").await?.text().await?;
+    assert_eq!(shown, "**************0014");
+    window.click("#resident-reveal").await?;
+    window.wait_for_text("#resident-id", &id_number).await?;
+    window.click("#nav-residents").await?;
     window
         .wait_until_texts(LIST_NAMES, "the new resident in the list", |t| t == [NAME])
         .await?;
@@ -76,8 +90,14 @@ async fn scenario() -> anyhow::Result<()> {
     );
     window.close().await?;
 
-    // Second run on the same data folder: still listed.
+    // Second run on the same data folder: a wrong PIN is refused, the right one opens
+    // the app, and the resident is still listed.
     let window = driver.open().await?;
+    window.type_into("#pin-unlock", "000000").await?;
+    window.click("#pin-unlock-submit").await?;
+    window.wait_for_text("#pin-error", "密码不对").await?;
+    window.unlock(PIN).await?;
+    window.click("#nav-residents").await?;
     window
         .wait_until_texts(LIST_NAMES, "the resident after a restart", |t| t == [NAME])
         .await?;

@@ -1,0 +1,104 @@
+import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import { type ConflictedRecord, type FieldValue, type Service, type UiError, toUiError } from "../api";
+import { errorText } from "../errors";
+import { displayValue, tx } from "../logic";
+import type { ScreenProps } from "./App";
+
+/** Every record holding values written at the same time on different devices. */
+export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [records, setRecords] = useState<ConflictedRecord[] | null>(null);
+  const [services, setServices] = useState<Service[]>([]);
+  const [error, setError] = useState<UiError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    Promise.all([api.conflictedRecords(), api.services()]).then(
+      ([r, s]) => {
+        setRecords(r);
+        setServices(s);
+      },
+      (thrown) => setError(toUiError(thrown)),
+    );
+  }, [api]);
+
+  useEffect(load, [load, generation]);
+
+  const choose = async (record: ConflictedRecord, field: string, value: FieldValue) => {
+    try {
+      await api.resolveConflict(record.id, field, value);
+      setDone(t("conflicts.resolved"));
+      setError(null);
+      load();
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    }
+  };
+
+  const fieldLabel = (record: ConflictedRecord, field: string) => {
+    const key = field.replace(/^fields\./, "");
+    const def = services.find((s) => s.code === record.service)?.fields.find((f) => f.key === key);
+    return def ? tx(def.label, lang) : t(`fields.${field}`, { defaultValue: field });
+  };
+
+  return (
+    <section aria-labelledby="conflicts-title">
+      <h2 id="conflicts-title" tabIndex={-1}>
+        {t("conflicts.title")}
+      </h2>
+      <p>{t("conflicts.intro")}</p>
+      <div role="status" aria-live="polite">
+        {done ? <p className="saved">{done}</p> : null}
+      </div>
+      {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
+      {records && records.length === 0 ? <p className="empty" id="conflicts-none">{t("conflicts.none")}</p> : null}
+      <ul className="plain-list" id="conflict-list">
+        {(records ?? []).map((record) => (
+          <li key={record.id} className="card conflict-record" data-id={record.id}>
+            <h3>
+              <button
+                type="button"
+                className="link"
+                onClick={() =>
+                  navigate(record.kind === "resident" ? { name: "resident", id: record.id } : { name: "application", id: record.id })
+                }
+              >
+                {record.resident_name}
+                {record.service ? ` · ${tx(services.find((s) => s.code === record.service)?.name, lang)}` : ""}
+              </button>
+            </h3>
+            {record.conflicts.map((c) => {
+              const key = c.field.replace(/^fields\./, "");
+              const def = services.find((s) => s.code === record.service)?.fields.find((f) => f.key === key);
+              return (
+                <fieldset key={c.field} className="conflict" data-field={c.field}>
+                  <legend>{fieldLabel(record, c.field)}</legend>
+                  <ul className="plain-list">
+                    {c.values.map((v, i) => (
+                      <li key={i} className="conflict-value">
+                        <span className="value mono">
+                          {displayValue(v.value, def, lang, { yes: t("common.yes"), no: t("common.no") }) || t("conflicts.empty")}
+                        </span>
+                        <span className="author">
+                          {v.author
+                            ? t("conflicts.by", { name: v.author.volunteer || t("conflicts.unknownPerson"), time: new Date(v.author.at).toLocaleString(lang) })
+                            : t("conflicts.unknownAuthor")}
+                        </span>
+                        <button type="button" className="secondary choose-value" onClick={() => void choose(record, c.field, v.value)}>
+                          {t("conflicts.choose")}
+                        </button>
+                      </li>
+                    ))}
+                  </ul>
+                </fieldset>
+              );
+            })}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

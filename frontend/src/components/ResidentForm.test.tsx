@@ -1,0 +1,117 @@
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { I18nextProvider } from "react-i18next";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import type { Api, ResidentInput, ResidentSummary, ResidentView, UiError } from "../api";
+import { createI18n } from "../i18n";
+import { fakeApi } from "../testApi";
+import type { Route } from "./App";
+import { ResidentForm } from "./ResidentForm";
+
+afterEach(cleanup);
+
+const SAVED: ResidentSummary = {
+  id: "0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e11",
+  name: "测试",
+  id_number_masked: "**************0014",
+  phone_masked: "",
+  conflicted: false,
+  created_at: 0,
+};
+
+async function renderForm(api: Api, id: string | null = null) {
+  const i18n = await createI18n("zh-CN");
+  const navigate = vi.fn((_route: Route) => undefined);
+  await act(async () => {
+    render(
+      <I18nextProvider i18n={i18n}>
+        <ResidentForm api={api} navigate={navigate} generation={0} id={id} />
+      </I18nextProvider>,
+    );
+  });
+  return navigate;
+}
+
+function type(label: string, value: string) {
+  fireEvent.change(screen.getByLabelText(label), { target: { value } });
+}
+
+async function click(name: string) {
+  await act(async () => {
+    fireEvent.click(screen.getByRole("button", { name }));
+  });
+}
+
+describe("ResidentForm", () => {
+  it("registers what was typed and opens the resident", async () => {
+    const registerResident = vi.fn(async (_input: ResidentInput) => SAVED);
+    const navigate = await renderForm(fakeApi({ registerResident }));
+    type("姓名", "测试");
+    type("身份证号", "110101194508150014");
+    await click("登记");
+    expect(registerResident).toHaveBeenCalledWith({ name: "测试", id_number: "110101194508150014", phone: "", address: "" });
+    expect(navigate).toHaveBeenCalledWith({ name: "resident", id: SAVED.id });
+  });
+
+  it("shows refused fields where they are and keeps what was typed", async () => {
+    const refusal: UiError = {
+      code: "invalid_input",
+      message: "invalid input",
+      fields: [{ field: "id_number", code: "id_checksum" }],
+    };
+    const registerResident = vi.fn(async () => {
+      throw refusal;
+    });
+    const navigate = await renderForm(fakeApi({ registerResident }));
+    type("姓名", "测试");
+    type("身份证号", "110101194508150015");
+    await click("登记");
+    const idInput = screen.getByLabelText("身份证号") as HTMLInputElement;
+    expect(idInput.getAttribute("aria-invalid")).toBe("true");
+    expect(idInput.value).toBe("110101194508150015");
+    expect(document.getElementById("resident-id-number-error")?.textContent).toContain("校验不通过");
+    expect(document.getElementById("resident-name-error")).toBeNull();
+    expect(navigate).not.toHaveBeenCalled();
+  });
+
+  it("a storage failure is explained at the form, input kept", async () => {
+    const registerResident = vi.fn(async () => {
+      throw { code: "disk_full", message: "storage: disk full" };
+    });
+    await renderForm(fakeApi({ registerResident }));
+    type("姓名", "测试");
+    await click("登记");
+    expect(screen.getByRole("status").textContent).toContain("存储空间已满");
+    expect((screen.getByLabelText("姓名") as HTMLInputElement).value).toBe("测试");
+  });
+
+  it("edits without showing the ID number: left empty, it is kept", async () => {
+    const view: ResidentView = {
+      id: SAVED.id,
+      name: "测试",
+      gender: "male",
+      birth_date: "1945-08-15",
+      id_number: "**************0014",
+      revealed: false,
+      phone: "13900001234",
+      address: "",
+      notes: "",
+      created_at: 0,
+      conflicted_fields: [],
+    };
+    const resident = vi.fn(async () => view);
+    const updateResident = vi.fn(async () => SAVED);
+    await renderForm(fakeApi({ resident, updateResident }), SAVED.id);
+    expect(resident).toHaveBeenCalledWith(SAVED.id, false);
+    expect((screen.getByLabelText("身份证号") as HTMLInputElement).value).toBe("");
+    expect(document.body.textContent).toContain("**************0014");
+    type("手机或座机（可不填）", "13900005678");
+    await click("保存");
+    expect(updateResident).toHaveBeenCalledWith(SAVED.id, {
+      name: "测试",
+      id_number: "",
+      phone: "13900005678",
+      address: "",
+    });
+  });
+});

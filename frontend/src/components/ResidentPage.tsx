@@ -1,0 +1,129 @@
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import {
+  type ApplicationRow,
+  type AuthorizationView,
+  type ResidentView,
+  type Service,
+  type UiError,
+  toUiError,
+} from "../api";
+import { errorText } from "../errors";
+import { tx } from "../logic";
+import type { ScreenProps } from "./App";
+import { BlobImage } from "./BlobImage";
+import { WorkList } from "./Home";
+
+/** One resident: details, authorizations and applications. */
+export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { id: string }) {
+  const { t, i18n } = useTranslation();
+  const [resident, setResident] = useState<ResidentView | null>(null);
+  const [reveal, setReveal] = useState(false);
+  const [authorizations, setAuthorizations] = useState<AuthorizationView[]>([]);
+  const [applications, setApplications] = useState<ApplicationRow[]>([]);
+  const [services, setServices] = useState<Service[]>([]);
+  const [error, setError] = useState<UiError | null>(null);
+
+  useEffect(() => {
+    Promise.all([api.resident(id, reveal), api.authorizationsOf(id), api.listApplications(id), api.services()]).then(
+      ([r, a, apps, s]) => {
+        setResident(r);
+        setAuthorizations(a);
+        setApplications(apps);
+        setServices(s);
+      },
+      (thrown) => setError(toUiError(thrown)),
+    );
+  }, [api, id, reveal, generation]);
+
+  if (error) return <p role="alert" className="error-banner">{errorText(t, error.code)}</p>;
+  if (!resident) return <p aria-busy="true">{t("common.loading")}</p>;
+  const serviceName = (code: string) => tx(services.find((s) => s.code === code)?.name, i18n.language) || code;
+  const conflicted = resident.conflicted_fields.length > 0;
+  return (
+    <section aria-labelledby="resident-title" className="resident-page">
+      <div className="screen-head">
+        <h2 id="resident-title" tabIndex={-1}>
+          {resident.name}
+        </h2>
+        <div className="actions">
+          <button id="resident-edit" type="button" className="secondary" onClick={() => navigate({ name: "resident-form", id })}>
+            {t("resident.edit")}
+          </button>
+          <button
+            id="resident-authorize"
+            type="button"
+            className="secondary"
+            onClick={() => navigate({ name: "authorize", resident: id })}
+          >
+            {t("resident.authorize")}
+          </button>
+          <button
+            id="resident-new-application"
+            type="button"
+            className="primary"
+            onClick={() => navigate({ name: "new-application", resident: id })}
+          >
+            {t("resident.newApplication")}
+          </button>
+        </div>
+      </div>
+      {conflicted ? (
+        <p className="warning" id="resident-conflicted">
+          {t("resident.conflicted")}{" "}
+          <button type="button" className="link" onClick={() => navigate({ name: "conflicts" })}>
+            {t("resident.resolve")}
+          </button>
+        </p>
+      ) : null}
+      <dl className="details card">
+        <dt>{t("register.idNumber")}</dt>
+        <dd>
+          <span id="resident-id" className="mono">
+            {resident.id_number}
+          </span>{" "}
+          <button id="resident-reveal" type="button" className="link" onClick={() => setReveal(!reveal)}>
+            {reveal ? t("resident.hide") : t("resident.reveal")}
+          </button>
+        </dd>
+        <dt>{t("resident.gender")}</dt>
+        <dd>{resident.gender ? t(`gender.${resident.gender}`) : ""}</dd>
+        <dt>{t("resident.birthDate")}</dt>
+        <dd>{resident.birth_date}</dd>
+        <dt>{t("residents.phone")}</dt>
+        <dd id="resident-phone-value" className="mono">
+          {resident.phone || t("residents.noPhone")}
+        </dd>
+        <dt>{t("register.address")}</dt>
+        <dd>{resident.address}</dd>
+      </dl>
+      <div className="columns-2">
+        <div className="card" id="resident-authorizations">
+          <h3>{t("resident.authorizations")}</h3>
+          {authorizations.length === 0 ? <p className="empty">{t("resident.noAuthorizations")}</p> : null}
+          <ul className="plain-list">
+            {authorizations.map((a) => (
+              <li key={a.id} className="authorization">
+                <p>
+                  {a.services.map(serviceName).join("、")}
+                  <br />
+                  {t("authorize.period", { from: a.valid_from, to: a.valid_to })}
+                  {a.revoked ? ` · ${t("authorize.revoked")}` : ""}
+                </p>
+                <BlobImage api={api} sha256={a.signature} alt={t("authorize.signatureOf", { name: resident.name })} />
+              </li>
+            ))}
+          </ul>
+        </div>
+        <WorkList
+          id="resident-applications"
+          title={t("resident.applications")}
+          rows={applications}
+          services={services}
+          navigate={navigate}
+        />
+      </div>
+    </section>
+  );
+}

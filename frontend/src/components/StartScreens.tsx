@@ -1,0 +1,205 @@
+import { type FormEvent, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import { type Api, type StartState, type UiError, toUiError } from "../api";
+import { errorText } from "../errors";
+import { waitSeconds } from "../logic";
+import { TextField } from "./TextField";
+
+interface Props {
+  api: Api;
+  onDone: (state: StartState) => void;
+}
+
+/** First run: the enrollment code and the server's address (or enroll later). */
+export function EnrollScreen({ api, onDone, onSkip }: Props & { onSkip: (() => void) | null }) {
+  const { t } = useTranslation();
+  const [server, setServer] = useState("");
+  const [code, setCode] = useState("");
+  const [error, setError] = useState<UiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    try {
+      onDone(await api.enroll(server.trim(), code.trim()));
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="start">
+      <form className="card start-card" onSubmit={submit} noValidate aria-labelledby="enroll-title">
+        <h2 id="enroll-title">{t("enroll.title")}</h2>
+        <p>{t("enroll.intro")}</p>
+        <TextField
+          id="enroll-server"
+          label={t("enroll.server")}
+          hint={t("enroll.serverHint")}
+          value={server}
+          onChange={setServer}
+          inputMode="url"
+          maxLength={200}
+        />
+        <TextField id="enroll-code" label={t("enroll.code")} value={code} onChange={setCode} maxLength={80} />
+        <div className="actions">
+          <button id="enroll-submit" type="submit" className="primary" disabled={busy}>
+            {busy ? t("enroll.working") : t("enroll.submit")}
+          </button>
+          {onSkip ? (
+            <button id="enroll-later" type="button" className="secondary" onClick={onSkip}>
+              {t("enroll.later")}
+            </button>
+          ) : null}
+        </div>
+        <div role="status" aria-live="polite">
+          {error ? (
+            <p id="enroll-error" className="field-error">
+              {errorText(t, error.code)}
+            </p>
+          ) : null}
+        </div>
+      </form>
+    </main>
+  );
+}
+
+/** Setting the PIN (first run), with the volunteer's name when not enrolled. */
+export function SetPinScreen({ api, onDone, askName }: Props & { askName: boolean }) {
+  const { t } = useTranslation();
+  const [name, setName] = useState("");
+  const [pin, setPin] = useState("");
+  const [again, setAgain] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    if (pin !== again) {
+      setError(t("pin.mismatch"));
+      return;
+    }
+    setBusy(true);
+    try {
+      onDone(await api.setPin(pin, askName ? name : null));
+    } catch (thrown) {
+      const err = toUiError(thrown);
+      setError(errorText(t, err.fields?.[0]?.code ?? err.code));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="start">
+      <form className="card start-card" onSubmit={submit} noValidate aria-labelledby="pin-title">
+        <h2 id="pin-title">{t("pin.setTitle")}</h2>
+        <p>{t("pin.setIntro")}</p>
+        {askName ? (
+          <TextField id="volunteer-name" label={t("pin.yourName")} value={name} onChange={setName} maxLength={50} />
+        ) : null}
+        <PinField id="pin-new" label={t("pin.new")} value={pin} onChange={setPin} />
+        <PinField id="pin-again" label={t("pin.again")} value={again} onChange={setAgain} />
+        <button id="pin-set" type="submit" className="primary" disabled={busy}>
+          {t("pin.set")}
+        </button>
+        <div role="status" aria-live="polite">
+          {error ? (
+            <p id="pin-error" className="field-error">
+              {error}
+            </p>
+          ) : null}
+        </div>
+      </form>
+    </main>
+  );
+}
+
+/** Later starts and the idle lock: the PIN, with the wait after too many wrong ones. */
+export function UnlockScreen({ api, onDone, volunteer }: Props & { volunteer: string }) {
+  const { t } = useTranslation();
+  const [pin, setPin] = useState("");
+  const [error, setError] = useState<UiError | null>(null);
+  const [waitUntil, setWaitUntil] = useState(0);
+  const [now, setNow] = useState(() => Date.now());
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (waitUntil <= now) return;
+    const timer = setTimeout(() => setNow(Date.now()), 1000);
+    return () => clearTimeout(timer);
+  }, [waitUntil, now]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    try {
+      onDone(await api.unlock(pin));
+    } catch (thrown) {
+      const err = toUiError(thrown);
+      setError(err);
+      setPin("");
+      const start = Date.now();
+      setNow(start);
+      setWaitUntil(start + (err.wait_ms ?? 0));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const wait = waitSeconds(waitUntil - now);
+  return (
+    <main className="start">
+      <form className="card start-card" onSubmit={submit} noValidate aria-labelledby="unlock-title">
+        <h2 id="unlock-title">{t("pin.unlockTitle")}</h2>
+        {volunteer ? <p>{t("pin.unlockFor", { name: volunteer })}</p> : null}
+        <PinField id="pin-unlock" label={t("pin.enter")} value={pin} onChange={setPin} autoFocus />
+        <button id="pin-unlock-submit" type="submit" className="primary" disabled={busy || wait > 0}>
+          {t("pin.unlock")}
+        </button>
+        <div role="status" aria-live="polite">
+          {error ? (
+            <p id="pin-error" className="field-error">
+              {error.code === "pin_wrong" && (error.wait_ms ?? 0) === 0
+                ? t("pin.wrong", { count: error.failures ?? 1 })
+                : error.code === "pin_wrong" || error.code === "pin_wait"
+                  ? t("pin.wait", { seconds: wait })
+                  : errorText(t, error.code)}
+            </p>
+          ) : null}
+        </div>
+      </form>
+    </main>
+  );
+}
+
+function PinField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  autoFocus?: boolean;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="password"
+        inputMode="numeric"
+        autoComplete="off"
+        maxLength={12}
+        value={props.value}
+        autoFocus={props.autoFocus}
+        onChange={(e) => props.onChange(e.target.value.replace(/\D/g, ""))}
+      />
+    </div>
+  );
+}

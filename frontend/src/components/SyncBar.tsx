@@ -1,0 +1,75 @@
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import type { SyncState } from "../api";
+import { errorText } from "../errors";
+import { shortTime } from "../logic";
+
+interface Props {
+  sync: SyncState | null;
+  onSync: () => Promise<void>;
+  onConflicts: () => void;
+  onEnroll: () => void;
+}
+
+/** Always visible: online or not, what waits, the last sync, a Sync button, conflicts. */
+export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
+  const { t, i18n } = useTranslation();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const click = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onSync();
+    } catch (thrown) {
+      const code = (thrown as { code?: string }).code ?? "internal";
+      setError(errorText(t, code));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const running = busy || sync?.running === true;
+  let state: string;
+  if (!sync?.enrolled) state = t("sync.notEnrolled");
+  else if (running) state = t("sync.running");
+  else if (sync.online === false) state = t("sync.offline");
+  else if (sync.online === true) state = t("sync.online");
+  else state = t("sync.unknown");
+
+  return (
+    <div className="sync-bar" id="sync-bar">
+      <span id="sync-state" className={`sync-state ${sync?.online === false ? "is-offline" : ""}`} role="status">
+        {running ? <span className="spinner" aria-hidden="true" /> : null}
+        {state}
+      </span>
+      <span id="sync-pending">{t("sync.pending", { count: sync?.pending_docs ?? 0 })}</span>
+      <span id="sync-last">
+        {sync?.last_sync_at
+          ? t("sync.last", { time: shortTime(sync.last_sync_at, Date.now(), i18n.language) })
+          : t("sync.never")}
+      </span>
+      {sync?.enrolled ? (
+        <button id="sync-now" type="button" className="topbar-button" onClick={() => void click()} disabled={running}>
+          {t("sync.now")}
+        </button>
+      ) : sync ? (
+        <button id="sync-enroll" type="button" className="topbar-button" onClick={onEnroll}>
+          {t("sync.enroll")}
+        </button>
+      ) : null}
+      {sync && sync.conflicts > 0 ? (
+        <button id="conflicts-badge" type="button" className="badge" onClick={onConflicts}>
+          {t("sync.conflicts", { count: sync.conflicts })}
+        </button>
+      ) : null}
+      {error || sync?.last_error ? (
+        <span id="sync-error" className="sync-error" role="alert">
+          {error ?? errorText(t, sync?.last_error ?? "internal")}
+        </span>
+      ) : null}
+    </div>
+  );
+}

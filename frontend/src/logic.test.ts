@@ -1,0 +1,187 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { ApplicationRow, Service } from "./api";
+import {
+  DraftSaver,
+  IdleTimer,
+  addYears,
+  displayValue,
+  formSteps,
+  missingForSubmit,
+  todaysWork,
+  valueFromInput,
+  waitSeconds,
+  ymd,
+} from "./logic";
+
+const T = (zh: string) => ({ "zh-CN": zh, en: zh.toUpperCase() });
+
+const SERVICE: Service = {
+  code: "pension_certification",
+  version: 1,
+  name: T("认证"),
+  summary: T("s"),
+  fields: [
+    { key: "pension_type", type: "choice", label: T("类型"), required: true, options: [{ value: "resident", label: T("居民") }] },
+    { key: "account", type: "text", label: T("账户"), required: true, options: [] },
+    { key: "last", type: "date", label: T("上次"), required: false, options: [] },
+    { key: "years", type: "number", label: T("年数"), required: false, options: [] },
+  ],
+  attachments: [
+    { key: "face_photo", label: T("照片"), required: true },
+    { key: "extra", label: T("其他"), required: false },
+  ],
+  steps: [
+    { title: T("开始"), body: T("b"), fields: [] },
+    { title: T("信息"), body: T("b"), fields: ["pension_type", "account"] },
+    { title: T("照片"), body: T("b"), fields: ["face_photo"] },
+  ],
+};
+
+describe("formSteps", () => {
+  it("keeps the catalog's steps that name fields, then one for the rest", () => {
+    const steps = formSteps(SERVICE);
+    expect(steps.map((s) => s.title?.["zh-CN"] ?? null)).toEqual(["信息", "照片", null]);
+    expect(steps[0]?.fields).toEqual(["pension_type", "account"]);
+    expect(steps[1]?.attachments).toEqual(["face_photo"]);
+    expect(steps[2]).toEqual({ title: null, fields: ["last", "years"], attachments: ["extra"] });
+  });
+});
+
+describe("valueFromInput", () => {
+  it("turns typed text into the value a field keeps", () => {
+    expect(valueFromInput("text", " 张 ")).toEqual({ type: "text", value: " 张 " });
+    expect(valueFromInput("text", "  ")).toEqual({ type: "null" });
+    expect(valueFromInput("number", "42")).toEqual({ type: "int", value: 42 });
+    expect(valueFromInput("number", "4x")).toBeNull();
+    expect(valueFromInput("bool", "false")).toEqual({ type: "bool", value: false });
+    expect(valueFromInput("date", "2026-11-28")).toEqual({ type: "text", value: "2026-11-28" });
+  });
+});
+
+describe("displayValue", () => {
+  it("shows choices by label and yes/no in words", () => {
+    const yesNo = { yes: "是", no: "否" };
+    expect(displayValue({ type: "text", value: "resident" }, SERVICE.fields[0], "zh-CN", yesNo)).toBe("居民");
+    expect(displayValue({ type: "text", value: "resident" }, SERVICE.fields[0], "en", yesNo)).toBe("居民".toUpperCase());
+    expect(displayValue({ type: "bool", value: true }, undefined, "zh-CN", yesNo)).toBe("是");
+    expect(displayValue({ type: "null" }, undefined, "zh-CN", yesNo)).toBe("");
+  });
+});
+
+describe("missingForSubmit", () => {
+  it("lists required fields that are empty and required attachments not given", () => {
+    expect(missingForSubmit(SERVICE, { account: { type: "text", value: " " } }, [])).toEqual([
+      "pension_type",
+      "account",
+      "face_photo",
+    ]);
+    expect(
+      missingForSubmit(
+        SERVICE,
+        { pension_type: { type: "text", value: "resident" }, account: { type: "text", value: "6222" } },
+        ["face_photo"],
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe("todaysWork", () => {
+  it("sorts applications into drafts, returned and awaiting review", () => {
+    const row = (id: string, status: ApplicationRow["status"]): ApplicationRow => ({
+      id,
+      status,
+      resident: "r",
+      resident_name: "n",
+      service: "s",
+      conflicted: false,
+      created_at: 0,
+      updated_at: 0,
+    });
+    const work = todaysWork([row("a", "draft"), row("b", "returned"), row("c", "submitted"), row("d", "approved")]);
+    expect(work.drafts.map((r) => r.id)).toEqual(["a"]);
+    expect(work.returned.map((r) => r.id)).toEqual(["b"]);
+    expect(work.awaiting.map((r) => r.id)).toEqual(["c"]);
+  });
+});
+
+describe("dates and waits", () => {
+  it("formats local dates and adds years, 29 Feb included", () => {
+    expect(ymd(new Date(2026, 0, 5))).toBe("2026-01-05");
+    expect(ymd(addYears(new Date(2024, 1, 29), 1))).toBe("2025-02-28");
+    expect(waitSeconds(29_001)).toBe(30);
+    expect(waitSeconds(-5)).toBe(0);
+  });
+});
+
+describe("DraftSaver", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("saves each field's latest text within a second of the last keystroke", async () => {
+    const saved: [string, string][] = [];
+    const saver = new DraftSaver(async (k, v) => {
+      saved.push([k, v]);
+    }, 300);
+    saver.typed("account", "6");
+    saver.typed("account", "62");
+    saver.typed("name", "张");
+    await vi.advanceTimersByTimeAsync(200);
+    saver.typed("account", "622");
+    expect(saved).toEqual([]);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(saved).toEqual([
+      ["name", "张"],
+      ["account", "622"],
+    ]);
+    expect(saver.dirty).toBe(false);
+  });
+
+  it("flush saves at once what is waiting", async () => {
+    const save = vi.fn(async () => undefined);
+    const saver = new DraftSaver(save, 10_000);
+    saver.typed("account", "622");
+    expect(saver.dirty).toBe(true);
+    await saver.flush();
+    expect(save).toHaveBeenCalledWith("account", "622");
+    expect(saver.dirty).toBe(false);
+  });
+
+  it("keeps saving after one save failed", async () => {
+    const save = vi
+      .fn<(k: string, v: string) => Promise<void>>()
+      .mockRejectedValueOnce(new Error("disk"))
+      .mockResolvedValue(undefined);
+    const saver = new DraftSaver(save, 10);
+    saver.typed("a", "1");
+    await vi.advanceTimersByTimeAsync(20);
+    saver.typed("a", "2");
+    await saver.flush();
+    expect(save).toHaveBeenLastCalledWith("a", "2");
+  });
+});
+
+describe("IdleTimer", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("fires once after the idle time, and activity starts it again", () => {
+    const onIdle = vi.fn();
+    const idle = new IdleTimer(600_000, onIdle);
+    vi.advanceTimersByTime(599_000);
+    idle.activity();
+    vi.advanceTimersByTime(599_000);
+    expect(onIdle).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1_000);
+    expect(onIdle).toHaveBeenCalledTimes(1);
+    idle.stop();
+  });
+});

@@ -1,0 +1,230 @@
+/** Pure logic of the volunteer's screens, kept apart from React so Vitest checks it. */
+import type { ApplicationRow, FieldDef, FieldKind, FieldValue, Service, Text } from "./api";
+import type { Language } from "./i18n";
+
+/** A catalog text in the UI's language. */
+export function tx(text: Text | null | undefined, lang: string): string {
+  if (!text) return "";
+  return lang === "en" ? text.en : text["zh-CN"];
+}
+
+/** One step of the volunteer's form: a titled group of fields and attachment slots. */
+export interface FormStep {
+  title: Text | null;
+  fields: string[];
+  attachments: string[];
+}
+
+/**
+ * The steps of a service's form: its guided steps that name fields or attachments, in
+ * order, then one more for anything no step names. The last screen (check and submit) is
+ * the form's own.
+ */
+export function formSteps(service: Service): FormStep[] {
+  const fieldKeys = new Set(service.fields.map((f) => f.key));
+  const slotKeys = new Set(service.attachments.map((a) => a.key));
+  const seen = new Set<string>();
+  const steps: FormStep[] = [];
+  for (const step of service.steps) {
+    const fields = step.fields.filter((k) => fieldKeys.has(k) && !seen.has(k));
+    const attachments = step.fields.filter((k) => slotKeys.has(k) && !seen.has(k));
+    if (fields.length + attachments.length === 0) continue;
+    for (const k of [...fields, ...attachments]) seen.add(k);
+    steps.push({ title: step.title, fields, attachments });
+  }
+  const restFields = service.fields.map((f) => f.key).filter((k) => !seen.has(k));
+  const restSlots = service.attachments.map((a) => a.key).filter((k) => !seen.has(k));
+  if (restFields.length + restSlots.length > 0) {
+    steps.push({ title: null, fields: restFields, attachments: restSlots });
+  }
+  return steps;
+}
+
+/** What an input shows for a stored value. */
+export function inputText(value: FieldValue | undefined): string {
+  if (!value) return "";
+  switch (value.type) {
+    case "text":
+      return value.value;
+    case "int":
+    case "time":
+      return String(value.value);
+    case "bool":
+      return value.value ? "true" : "false";
+    default:
+      return "";
+  }
+}
+
+/**
+ * The value to save for what was typed into a field of `kind`; `null` when the text
+ * cannot be one (a number field holding letters), so the form says so at the field.
+ */
+export function valueFromInput(kind: FieldKind, raw: string): FieldValue | null {
+  const text = raw.trim();
+  if (text === "") return { type: "null" };
+  switch (kind) {
+    case "number": {
+      if (!/^-?\d{1,15}$/.test(text)) return null;
+      return { type: "int", value: Number(text) };
+    }
+    case "bool":
+      if (text === "true" || text === "false") return { type: "bool", value: text === "true" };
+      return null;
+    default:
+      return { type: "text", value: raw };
+  }
+}
+
+/** A value as a person reads it: choices by label, yes/no in words. */
+export function displayValue(
+  value: FieldValue | undefined,
+  def: FieldDef | undefined,
+  lang: string,
+  yesNo: { yes: string; no: string },
+): string {
+  if (!value || value.type === "null") return "";
+  if (value.type === "bool") return value.value ? yesNo.yes : yesNo.no;
+  if (def?.type === "choice" && value.type === "text") {
+    const option = def.options.find((o) => o.value === value.value);
+    if (option) return tx(option.label, lang);
+  }
+  if (value.type === "time") return new Date(value.value).toLocaleString(lang);
+  return inputText(value);
+}
+
+/** Fields and slots a submit would find missing (the device checks again). */
+export function missingForSubmit(
+  service: Service,
+  fields: Record<string, FieldValue>,
+  attachedSlots: string[],
+): string[] {
+  const missing: string[] = [];
+  for (const f of service.fields) {
+    const v = fields[f.key];
+    const empty = !v || v.type === "null" || (v.type === "text" && v.value.trim() === "");
+    if (f.required && empty) missing.push(f.key);
+  }
+  for (const a of service.attachments) {
+    if (a.required && !attachedSlots.includes(a.key)) missing.push(a.key);
+  }
+  return missing;
+}
+
+/** The home screen's three lists. */
+export function todaysWork(rows: ApplicationRow[]): {
+  drafts: ApplicationRow[];
+  returned: ApplicationRow[];
+  awaiting: ApplicationRow[];
+} {
+  return {
+    drafts: rows.filter((r) => r.status === "draft"),
+    returned: rows.filter((r) => r.status === "returned"),
+    awaiting: rows.filter((r) => r.status === "submitted"),
+  };
+}
+
+/** Whole seconds to wait, rounded up, for a PIN refusal's wait. */
+export function waitSeconds(waitMs: number): number {
+  return Math.max(0, Math.ceil(waitMs / 1000));
+}
+
+/** A local calendar date as `YYYY-MM-DD`. */
+export function ymd(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** The same day `years` later (28 Feb for 29 Feb in a common year). */
+export function addYears(date: Date, years: number): Date {
+  const out = new Date(date.getFullYear() + years, date.getMonth(), date.getDate());
+  if (out.getMonth() !== date.getMonth()) out.setDate(0);
+  return out;
+}
+
+/** A time for the status line: today as hh:mm, other days with the date. */
+export function shortTime(ms: number, now: number, lang: Language | string): string {
+  const d = new Date(ms);
+  const sameDay = new Date(now).toDateString() === d.toDateString();
+  return sameDay
+    ? d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" })
+    : d.toLocaleString(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+/**
+ * Saves form fields as the volunteer types: each field's latest text is saved
+ * `delayMs` after the last keystroke in it (well within a second), or at once by
+ * `flush()` (leaving a step, submitting). Saves of one field never overlap.
+ */
+export class DraftSaver {
+  private timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private pending = new Map<string, string>();
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly save: (key: string, text: string) => Promise<void>,
+    private readonly delayMs = 300,
+  ) {}
+
+  /** Notes that `key` now holds `text`. */
+  typed(key: string, text: string): void {
+    this.pending.set(key, text);
+    const old = this.timers.get(key);
+    if (old !== undefined) clearTimeout(old);
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        void this.saveKey(key);
+      }, this.delayMs),
+    );
+  }
+
+  private saveKey(key: string): Promise<void> {
+    this.timers.delete(key);
+    const text = this.pending.get(key);
+    if (text === undefined) return this.running;
+    this.pending.delete(key);
+    this.running = this.running.then(() => this.save(key, text)).catch(() => undefined);
+    return this.running;
+  }
+
+  /** Saves everything typed and not saved yet; resolves when all saves are done. */
+  async flush(): Promise<void> {
+    for (const [key, timer] of this.timers) {
+      clearTimeout(timer);
+      this.timers.delete(key);
+      void this.saveKey(key);
+    }
+    await this.running;
+  }
+
+  /** Whether some typing has not been saved yet. */
+  get dirty(): boolean {
+    return this.pending.size > 0;
+  }
+}
+
+/**
+ * Calls `onIdle` once when `idleMs` pass without `activity()`. The caller wires
+ * activity to the window's input events.
+ */
+export class IdleTimer {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly idleMs: number,
+    private readonly onIdle: () => void,
+  ) {
+    this.activity();
+  }
+
+  activity(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(this.onIdle, this.idleMs);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

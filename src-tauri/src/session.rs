@@ -1,0 +1,77 @@
+//! Whether the volunteer has unlocked the app with their PIN, and the idle lock: a
+//! command more than [`Session::idle`] after the previous one finds the app locked, so a
+//! tablet left on a table shows nobody's data.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Environment variable overriding the idle lock, in seconds (tests use a few).
+pub const IDLE_LOCK_ENV: &str = "DOORSTEP_IDLE_LOCK_SECS";
+
+/// The default idle lock: ten minutes.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Debug)]
+pub struct Session {
+    pub idle: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    unlocked: bool,
+    last_activity: Instant,
+}
+
+impl Session {
+    pub fn from_env() -> Session {
+        let idle = std::env::var(IDLE_LOCK_ENV)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .filter(|&s| s > 0)
+            .map_or(DEFAULT_IDLE, Duration::from_secs);
+        Session {
+            idle,
+            state: Mutex::new(State {
+                unlocked: false,
+                last_activity: Instant::now(),
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is two plain values; a panic elsewhere cannot leave it inconsistent.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the app is unlocked now; locks it if it has been idle too long.
+    pub fn is_unlocked(&self) -> bool {
+        let mut state = self.state();
+        if state.unlocked && state.last_activity.elapsed() > self.idle {
+            state.unlocked = false;
+            tracing::info!("locked after being idle");
+        }
+        state.unlocked
+    }
+
+    /// Notes activity: the idle time starts again. False if the app is locked.
+    pub fn touch(&self) -> bool {
+        let unlocked = self.is_unlocked();
+        if unlocked {
+            self.state().last_activity = Instant::now();
+        }
+        unlocked
+    }
+
+    pub fn unlock(&self) {
+        let mut state = self.state();
+        state.unlocked = true;
+        state.last_activity = Instant::now();
+    }
+
+    pub fn lock(&self) {
+        self.state().unlocked = false;
+    }
+}

@@ -1,0 +1,230 @@
+//! The volunteer's PIN: at least six digits, kept only as an Argon2id hash (PHC string)
+//! in the encrypted store. Wrong attempts are counted in the store too, so closing the
+//! app does not reset them: from the fifth wrong PIN on, each further try must wait
+//! twice as long as the one before (30 s, 1 min, 2 min … at most an hour).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use serde::Serialize;
+
+use crate::device::Device;
+use crate::error::DeviceError;
+use crate::store;
+
+const PIN_HASH_KEY: &str = "pin_hash";
+const PIN_FAILURES_KEY: &str = "pin_failures";
+const PIN_NEXT_TRY_KEY: &str = "pin_next_try_at";
+
+/// The fewest digits a PIN has.
+pub const PIN_MIN_DIGITS: usize = 6;
+/// The most digits a PIN has (a PIN is typed, not pasted).
+pub const PIN_MAX_DIGITS: usize = 12;
+/// Wrong PINs allowed before each further try has to wait.
+pub const FREE_ATTEMPTS: u32 = 5;
+/// The first wait after [`FREE_ATTEMPTS`] wrong PINs; it doubles with each further one.
+pub const FIRST_WAIT_MS: i64 = 30_000;
+/// The longest wait.
+pub const MAX_WAIT_MS: i64 = 60 * 60 * 1000;
+
+/// Why a PIN was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PinRefusal {
+    /// `pin_wrong` or `pin_wait`.
+    pub code: &'static str,
+    /// Wrong PINs in a row so far.
+    pub failures: u32,
+    /// How long until the next try is accepted (0: now).
+    pub wait_ms: i64,
+}
+
+/// Checks the form of a new PIN: digits only, six to twelve of them.
+pub fn check_new_pin(pin: &str) -> Result<(), &'static str> {
+    if !pin.chars().all(|c| c.is_ascii_digit()) {
+        return Err("pin_digits_only");
+    }
+    if pin.len() < PIN_MIN_DIGITS {
+        return Err("pin_too_short");
+    }
+    if pin.len() > PIN_MAX_DIGITS {
+        return Err("pin_too_long");
+    }
+    Ok(())
+}
+
+/// The wait imposed after `failures` wrong PINs in a row.
+pub fn wait_after(failures: u32) -> i64 {
+    if failures < FREE_ATTEMPTS {
+        return 0;
+    }
+    let doublings = (failures - FREE_ATTEMPTS).min(20);
+    FIRST_WAIT_MS
+        .saturating_mul(1 << doublings)
+        .min(MAX_WAIT_MS)
+}
+
+fn meta_i64(device: &Device, key: &str) -> Result<i64, DeviceError> {
+    Ok(device
+        .store
+        .meta(key)?
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map_or(0, i64::from_be_bytes))
+}
+
+impl Device {
+    /// Whether a PIN has been set on this device.
+    pub fn has_pin(&self) -> Result<bool, DeviceError> {
+        Ok(self.store.meta(PIN_HASH_KEY)?.is_some())
+    }
+
+    /// Sets (or replaces) the PIN. The caller makes sure whoever does this is allowed to:
+    /// on first run, or after the current PIN was given.
+    pub fn set_pin(&mut self, pin: &str) -> Result<(), DeviceError> {
+        check_new_pin(pin).map_err(DeviceError::Pin)?;
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| DeviceError::Keyring(e.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|e| DeviceError::Keyring(e.to_string()))?;
+        let hash = Argon2::default()
+            .hash_password(pin.as_bytes(), &salt)
+            .map_err(|e| DeviceError::Keyring(e.to_string()))?
+            .to_string();
+        let tx = self.store.transaction()?;
+        store::put_meta(&tx, PIN_HASH_KEY, hash.as_bytes())?;
+        store::put_meta(&tx, PIN_FAILURES_KEY, &0i64.to_be_bytes())?;
+        store::put_meta(&tx, PIN_NEXT_TRY_KEY, &0i64.to_be_bytes())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Checks a PIN at time `now_ms`. A wrong PIN, or any PIN while a wait is running,
+    /// is refused with how long to wait; a right one clears the count.
+    pub fn check_pin(&mut self, pin: &str, now_ms: i64) -> Result<(), DeviceError> {
+        let Some(stored) = self.store.meta(PIN_HASH_KEY)? else {
+            return Err(DeviceError::Pin("pin_not_set"));
+        };
+        let failures = u32::try_from(meta_i64(self, PIN_FAILURES_KEY)?).unwrap_or(u32::MAX);
+        let next_try = meta_i64(self, PIN_NEXT_TRY_KEY)?;
+        if now_ms < next_try {
+            return Err(DeviceError::PinRefused(PinRefusal {
+                code: "pin_wait",
+                failures,
+                wait_ms: next_try - now_ms,
+            }));
+        }
+        let stored = String::from_utf8_lossy(&stored).into_owned();
+        let parsed = PasswordHash::new(&stored).map_err(|_| DeviceError::Pin("pin_not_set"))?;
+        let right = Argon2::default()
+            .verify_password(pin.as_bytes(), &parsed)
+            .is_ok();
+        let (failures, wait) = if right {
+            (0, 0)
+        } else {
+            let failures = failures.saturating_add(1);
+            (failures, wait_after(failures))
+        };
+        let tx = self.store.transaction()?;
+        store::put_meta(&tx, PIN_FAILURES_KEY, &i64::from(failures).to_be_bytes())?;
+        store::put_meta(&tx, PIN_NEXT_TRY_KEY, &(now_ms + wait).to_be_bytes())?;
+        tx.commit()?;
+        if right {
+            Ok(())
+        } else {
+            Err(DeviceError::PinRefused(PinRefusal {
+                code: "pin_wrong",
+                failures,
+                wait_ms: wait,
+            }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device() -> (tempfile::TempDir, Device) {
+        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let device = Device::open(dir.path()).expect("open");
+        (dir, device)
+    }
+
+    #[test]
+    fn new_pins_are_six_to_twelve_digits() {
+        assert_eq!(check_new_pin("12345"), Err("pin_too_short"));
+        assert_eq!(check_new_pin("12345a"), Err("pin_digits_only"));
+        assert_eq!(check_new_pin("１２３４５６"), Err("pin_digits_only"));
+        assert_eq!(check_new_pin("1234567890123"), Err("pin_too_long"));
+        assert_eq!(check_new_pin("246810"), Ok(()));
+    }
+
+    #[test]
+    fn waits_double_after_five_wrong_pins_up_to_an_hour() {
+        let waits: Vec<i64> = (1..=9).map(wait_after).collect();
+        assert_eq!(
+            waits,
+            [0, 0, 0, 0, 30_000, 60_000, 120_000, 240_000, 480_000]
+        );
+        assert_eq!(wait_after(40), MAX_WAIT_MS);
+    }
+
+    #[test]
+    fn the_pin_is_stored_hashed_and_wrong_ones_wait_even_after_a_reopen() {
+        let (dir, mut device) = device();
+        assert!(!device.has_pin().expect("has_pin"));
+        assert_eq!(
+            device.check_pin("246810", 0).map_err(|e| e.code()),
+            Err("pin_not_set")
+        );
+        assert_eq!(
+            device.set_pin("1234").map_err(|e| e.code()),
+            Err("pin_too_short")
+        );
+        device.set_pin("246810").expect("set");
+        let stored = device
+            .store
+            .meta(PIN_HASH_KEY)
+            .expect("meta")
+            .expect("hash");
+        let stored = String::from_utf8(stored).expect("utf8");
+        assert!(stored.starts_with("$argon2id$"), "{stored}");
+        assert!(!stored.contains("246810"));
+
+        device.check_pin("246810", 1_000).expect("right PIN");
+        for n in 1..=4 {
+            let e = device.check_pin("000000", 1_000).expect_err("wrong");
+            assert!(
+                matches!(&e, DeviceError::PinRefused(r) if r.failures == n && r.wait_ms == 0),
+                "{e:?}"
+            );
+        }
+        let e = device.check_pin("000000", 2_000).expect_err("fifth wrong");
+        assert!(
+            matches!(&e, DeviceError::PinRefused(r) if r.wait_ms == 30_000),
+            "{e:?}"
+        );
+        drop(device);
+
+        // The count survives closing the app: even the right PIN waits.
+        let mut device = Device::open(dir.path()).expect("reopen");
+        let e = device.check_pin("246810", 12_000).expect_err("waiting");
+        assert!(
+            matches!(&e, DeviceError::PinRefused(r) if r.code == "pin_wait" && r.wait_ms == 20_000),
+            "{e:?}"
+        );
+        let e = device.check_pin("000000", 32_000).expect_err("sixth wrong");
+        assert!(
+            matches!(&e, DeviceError::PinRefused(r) if r.wait_ms == 60_000),
+            "{e:?}"
+        );
+        device
+            .check_pin("246810", 92_000)
+            .expect("right PIN after the wait");
+        // Cleared: a wrong one now counts from one again.
+        let e = device.check_pin("000000", 93_000).expect_err("wrong");
+        assert!(
+            matches!(&e, DeviceError::PinRefused(r) if r.failures == 1),
+            "{e:?}"
+        );
+    }
+}
