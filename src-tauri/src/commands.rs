@@ -398,10 +398,13 @@ pub async fn record_authorization(
     .await
 }
 
+/// The bytes of a command's body: raw over the IPC protocol, or a JSON array of numbers
+/// where the webview falls back to message passing (WebKitGTK does).
 fn raw_body(request: &Request<'_>) -> Result<Vec<u8>, UiError> {
     match request.body() {
         InvokeBody::Raw(bytes) => Ok(bytes.clone()),
-        InvokeBody::Json(_) => Err(UiError::internal("expected the file's bytes")),
+        InvokeBody::Json(value) => serde_json::from_value::<Vec<u8>>(value.clone())
+            .map_err(|_| UiError::internal("expected the file's bytes")),
     }
 }
 

@@ -322,19 +322,24 @@ impl AppWindow {
     /// Draws a signature-like stroke on the canvas matching `css`, with pointer events as
     /// a finger would make them.
     pub async fn draw_on(&self, css: &str) -> anyhow::Result<()> {
+        // signature_pad takes at most one point per 16 ms, so the points come over time.
         let script = r#"
-            const canvas = document.querySelector(arguments[0]);
+            const [selector, done] = [arguments[0], arguments[arguments.length - 1]];
+            const canvas = document.querySelector(selector);
             const box = canvas.getBoundingClientRect();
             const fire = (type, i) => canvas.dispatchEvent(new PointerEvent(type, {
-                clientX: box.left + 20 + i * 9, clientY: box.top + 40 + Math.sin(i / 2) * 30,
+                clientX: box.left + 20 + i * 12, clientY: box.top + 80 + Math.sin(i / 2) * 40,
                 pointerId: 1, pointerType: "pen", isPrimary: true, buttons: type === "pointerup" ? 0 : 1,
                 pressure: 0.5, bubbles: true, cancelable: true, view: window }));
             fire("pointerdown", 0);
-            for (let i = 1; i < 30; i++) fire("pointermove", i);
-            fire("pointerup", 30);
-            return canvas.dataset.empty;
+            let i = 1;
+            const step = () => {
+                if (i < 36) { fire("pointermove", i++); setTimeout(step, 25); }
+                else { fire("pointerup", i); done(canvas.dataset.empty); }
+            };
+            setTimeout(step, 25);
         "#;
-        let empty = self.client.execute(script, vec![json!(css)]).await?;
+        let empty = self.client.execute_async(script, vec![json!(css)]).await?;
         // React updates data-empty after the stroke ends.
         let start = Instant::now();
         loop {
@@ -397,7 +402,21 @@ pub async fn with_deadline_of<T>(
     limit: Duration,
     scenario: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
-    tokio::time::timeout(limit, scenario)
+    let outcome = tokio::time::timeout(limit, scenario)
         .await
-        .map_err(|_| anyhow::anyhow!("the scenario did not finish within {limit:?}"))?
+        .map_err(|_| anyhow::anyhow!("the scenario did not finish within {limit:?}"))
+        .and_then(|r| r);
+    if outcome.is_err() {
+        // What the display showed when it failed, for whoever reads the log.
+        if let Ok(dir) = crate::target_dir() {
+            let path = dir.join("e2e").join("failure.png");
+            let _ = std::fs::create_dir_all(dir.join("e2e"));
+            let _ = Command::new("import")
+                .args(["-window", "root"])
+                .arg(&path)
+                .status();
+            eprintln!("the display at the failure: {}", path.display());
+        }
+    }
+    outcome
 }

@@ -6,6 +6,10 @@
 //!   is refused at the field in the chosen language, and the resident is still listed
 //!   after the app is closed and opened again; a screenshot goes to `target/e2e/`.
 
+//! - `field_workflow`: two app windows and a sync server: offline work, sync by itself,
+//!   a conflict settled on one device and seen on the other, a draft surviving a kill.
+
 mod e2e {
+    mod field_workflow;
     mod register_resident;
 }

@@ -161,7 +161,7 @@ export function ApplicationForm({ api, navigate, generation, id }: ScreenProps &
       ) : null}
       {editable ? (
         <ol className="stepper" aria-label={t("application.steps")}>
-          {[...steps.map((s, i) => tx(s.title, lang) || t("application.moreDetails", { n: i + 1 })), t("application.check")].map(
+          {[...steps.map((s) => tx(s.title, lang) || t("application.moreDetails")), t("application.check")].map(
             (title, i) => (
               <li key={i}>
                 <button
