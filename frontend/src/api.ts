@@ -87,8 +87,15 @@ export interface SyncReport {
   blobs_received: number;
 }
 
+export interface SyncProgress {
+  phase: "upload" | "records" | "download";
+  done: number;
+  total: number;
+}
+
 export interface SyncState {
   online: boolean | null;
+  progress: SyncProgress | null;
   running: boolean;
   last_error: string | null;
   last_report: SyncReport | null;

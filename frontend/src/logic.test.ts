@@ -7,6 +7,7 @@ import {
   addYears,
   displayValue,
   formSteps,
+  progressBar,
   missingForSubmit,
   todaysWork,
   valueFromInput,
@@ -183,5 +184,17 @@ describe("IdleTimer", () => {
     vi.advanceTimersByTime(1_000);
     expect(onIdle).toHaveBeenCalledTimes(1);
     idle.stop();
+  });
+});
+
+describe("progressBar", () => {
+  it("shows bytes as megabytes, and no value when the total is not known", () => {
+    expect(progressBar({ phase: "upload", done: 1_572_864, total: 3_145_728 })).toEqual({
+      value: 1_572_864,
+      max: 3_145_728,
+      doneMb: "1.5",
+      totalMb: "3.0",
+    });
+    expect(progressBar({ phase: "records", done: 2, total: 0 }).value).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 /** Pure logic of the volunteer's screens, kept apart from React so Vitest checks it. */
-import type { ApplicationRow, FieldDef, FieldKind, FieldValue, Service, Text } from "./api";
+import type { ApplicationRow, FieldDef, FieldKind, FieldValue, Service, SyncProgress, Text } from "./api";
 import type { Language } from "./i18n";
 
 /** A catalog text in the UI's language. */
@@ -227,4 +227,11 @@ export class IdleTimer {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** A sync's progress as a bar's value and maximum (no value: not known ahead), and the label's numbers. */
+export function progressBar(p: SyncProgress): { value: number | undefined; max: number; doneMb: string; totalMb: string } {
+  const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  if (p.total <= 0) return { value: undefined, max: 1, doneMb: "", totalMb: "" };
+  return { value: Math.min(p.done, p.total), max: p.total, doneMb: mb(p.done), totalMb: mb(p.total) };
 }

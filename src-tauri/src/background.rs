@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use doorstep_device::{DeviceError, HttpTransport, RetryPolicy, SyncReport};
+use doorstep_device::{DeviceError, HttpTransport, RetryPolicy, SyncProgress, SyncReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
@@ -28,6 +28,8 @@ pub struct SyncView {
     /// The code of the last sync's failure, cleared by a successful sync.
     pub last_error: Option<String>,
     pub last_report: Option<SyncReport>,
+    /// How far the sync in progress has got.
+    pub progress: Option<SyncProgress>,
     /// Enrolled, records waiting, last sync time and conflicted records, as last read
     /// from the device.
     #[serde(skip)]
@@ -112,13 +114,17 @@ pub fn run_sync<R: Runtime>(
     mut transport: HttpTransport,
     policy: &RetryPolicy,
 ) -> Result<SyncReport, DeviceError> {
-    state.sync.update(|v| v.running = true);
+    state.sync.update(|v| {
+        v.running = true;
+        v.progress = None;
+    });
     let outcome = match state.device.lock() {
         Ok(mut device) => device.sync_with(&mut transport, policy),
         Err(_) => Err(DeviceError::Unavailable),
     };
     state.sync.update(|v| {
         v.running = false;
+        v.progress = None;
         match &outcome {
             Ok(report) => {
                 v.online = Some(true);

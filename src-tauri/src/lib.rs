@@ -15,7 +15,7 @@ mod keystore;
 mod session;
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
 use doorstep_device::{Device, DeviceError};
@@ -42,7 +42,7 @@ pub const SERVER_URL_ENV: &str = "DOORSTEP_SERVER_URL";
 pub struct AppState {
     device: Mutex<Device>,
     session: session::Session,
-    sync: background::SyncCell,
+    sync: Arc<background::SyncCell>,
 }
 
 impl AppState {
@@ -123,10 +123,13 @@ fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
     tracing::info!(actor = %device.actor_hex(), "device store open");
     let mut device = device;
     enroll_from_env(&mut device);
+    let sync = Arc::new(background::SyncCell::default());
+    let progress = Arc::clone(&sync);
+    device.on_sync_progress(move |p| progress.update(|v| v.progress = Some(p.clone())));
     app.manage(AppState {
         device: Mutex::new(device),
         session: session::Session::from_env(),
-        sync: background::SyncCell::default(),
+        sync,
     });
     background::start(app.handle().clone());
     // The web view keeps its storage (the language choice) inside the data folder too,

@@ -8,8 +8,10 @@
 
 //! - `field_workflow`: two app windows and a sync server: offline work, sync by itself,
 //!   a conflict settled on one device and seen on the other, a draft surviving a kill.
+//! - `lock`: the idle lock, unlocking with the keyboard, and the wait after wrong PINs.
 
 mod e2e {
     mod field_workflow;
+    mod lock;
     mod register_resident;
 }

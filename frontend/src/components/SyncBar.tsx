@@ -3,7 +3,7 @@ import { useTranslation } from "react-i18next";
 
 import type { SyncState } from "../api";
 import { errorText } from "../errors";
-import { shortTime } from "../logic";
+import { progressBar, shortTime } from "../logic";
 
 interface Props {
   sync: SyncState | null;
@@ -45,6 +45,7 @@ export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
         {running ? <span className="spinner" aria-hidden="true" /> : null}
         {state}
       </span>
+      {running && sync?.progress ? <ProgressBar progress={sync.progress} /> : null}
       <span id="sync-pending">{t("sync.pending", { count: sync?.pending_docs ?? 0 })}</span>
       <span id="sync-last">
         {sync?.last_sync_at
@@ -71,5 +72,22 @@ export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
         </span>
       ) : null}
     </div>
+  );
+}
+
+function ProgressBar({ progress }: { progress: NonNullable<SyncState["progress"]> }) {
+  const { t } = useTranslation();
+  const bar = progressBar(progress);
+  const label =
+    progress.phase === "upload"
+      ? t("sync.uploading", { done: bar.doneMb, total: bar.totalMb })
+      : progress.phase === "download"
+        ? t("sync.downloading", { done: progress.done, total: progress.total })
+        : t("sync.records");
+  return (
+    <span className="sync-progress">
+      <progress id="sync-progress" max={bar.max} value={bar.value} aria-label={label} />
+      <span>{label}</span>
+    </span>
   );
 }

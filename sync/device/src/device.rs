@@ -79,6 +79,8 @@ pub struct Device {
     pub(crate) cache: RefCell<DocCache>,
     /// The data folder: its keyring entries (database key, sync token) are named after it.
     pub(crate) data_dir: std::path::PathBuf,
+    /// Told how far a sync has got (a progress bar).
+    pub(crate) progress: crate::sync::ProgressListener,
 }
 
 impl Device {
@@ -132,6 +134,7 @@ impl Device {
             catalog,
             cache: RefCell::new(DocCache::default()),
             data_dir: data_dir.to_owned(),
+            progress: crate::sync::ProgressListener::default(),
         })
     }
 

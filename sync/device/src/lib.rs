@@ -40,4 +40,6 @@ pub use device::{
     today_china,
 };
 pub use error::DeviceError;
-pub use sync::{Enrollment, HttpTransport, RetryPolicy, SyncReport, SyncStatus, Transport};
+pub use sync::{
+    Enrollment, HttpTransport, RetryPolicy, SyncProgress, SyncReport, SyncStatus, Transport,
+};

@@ -72,6 +72,39 @@ pub struct SyncReport {
     pub blob_refusals: Vec<String>,
 }
 
+/// How far a sync has got, for a progress bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncProgress {
+    /// `upload` (attachments up, `done`/`total` in bytes), `records` (records both ways,
+    /// `done` round trips, `total` 0: not known ahead), or `download` (attachments down,
+    /// `done`/`total` in attachments).
+    pub phase: &'static str,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Whoever wants to hear a sync's progress.
+#[derive(Default)]
+pub struct ProgressListener(Option<Box<dyn Fn(&SyncProgress) + Send>>);
+
+impl std::fmt::Debug for ProgressListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ProgressListener(set)"
+        } else {
+            "ProgressListener(none)"
+        })
+    }
+}
+
+impl ProgressListener {
+    fn tell(&self, phase: &'static str, done: u64, total: u64) {
+        if let Some(listener) = &self.0 {
+            listener(&SyncProgress { phase, done, total });
+        }
+    }
+}
+
 /// Fields of one record that became conflicted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewConflict {
@@ -422,6 +455,11 @@ impl Device {
         })
     }
 
+    /// Calls `listener` as syncs progress (attachments up, records, attachments down).
+    pub fn on_sync_progress(&mut self, listener: impl Fn(&SyncProgress) + Send + 'static) {
+        self.progress = ProgressListener(Some(Box::new(listener)));
+    }
+
     /// Syncs with the enrolled server now, retrying network failures with backoff.
     pub fn sync_now(&mut self) -> Result<SyncReport, DeviceError> {
         let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
@@ -468,6 +506,8 @@ impl Device {
             report.accepted_changes += response.accepted;
             let more = response.more;
             self.apply_answer(&sent, response, &mut report)?;
+            self.progress
+                .tell("records", u64::from(report.round_trips), 0);
             if !more {
                 break;
             }
@@ -493,8 +533,20 @@ impl Device {
     ) -> Result<(), DeviceError> {
         let pending =
             self.blob_names("SELECT sha256 FROM blobs WHERE uploaded = 0 ORDER BY sha256")?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let total: i64 = self.store.conn().query_row(
+            "SELECT coalesce(sum(length(bytes)), 0) FROM blobs WHERE uploaded = 0",
+            [],
+            |r| r.get(0),
+        )?;
+        let total = u64::try_from(total).unwrap_or(0);
+        let mut done = 0u64;
+        self.progress.tell("upload", 0, total);
         for sha in pending {
-            match self.upload_blob(transport, retry, token, &sha, report) {
+            let outcome = self.upload_blob(transport, retry, token, &sha, &mut done, total, report);
+            match outcome {
                 Ok(()) => {
                     self.store
                         .conn()
@@ -508,16 +560,23 @@ impl Device {
         Ok(())
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one step of upload_blobs, sharing its tally"
+    )]
     fn upload_blob(
         &mut self,
         transport: &mut dyn Transport,
         retry: &RetryPolicy,
         token: &str,
         sha: &str,
+        done: &mut u64,
+        total: u64,
         report: &mut SyncReport,
     ) -> Result<(), DeviceError> {
         let bytes = self.blob(sha)?;
         let size = bytes.len() as u64;
+        let before = *done;
         // A few turns at most: each either completes the upload or learns where to resume.
         for _ in 0..4 {
             let body = exchange(
@@ -533,6 +592,8 @@ impl Device {
             let status: BlobStatus = serde_json::from_slice(&body)
                 .map_err(|e| DeviceError::Network(format!("unexpected blob status: {e}")))?;
             if status.complete {
+                *done = before + size;
+                self.progress.tell("upload", *done, total);
                 return Ok(());
             }
             let mut offset = status.received.min(size);
@@ -555,9 +616,13 @@ impl Device {
                             DeviceError::Network(format!("unexpected blob status: {e}"))
                         })?;
                         if status.complete {
+                            *done = before + size;
+                            self.progress.tell("upload", *done, total);
                             return Ok(());
                         }
                         offset = status.received;
+                        *done = before + offset.min(size);
+                        self.progress.tell("upload", *done, total);
                     }
                     // Another attempt already stored this piece (an answer was lost).
                     Err(DeviceError::Server { code, .. }) if code == "offset_mismatch" => {
@@ -586,7 +651,9 @@ impl Device {
         report: &mut SyncReport,
     ) -> Result<(), DeviceError> {
         let wanted = self.blob_names("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;
-        for sha in wanted {
+        let total = wanted.len() as u64;
+        for (n, sha) in wanted.into_iter().enumerate() {
+            self.progress.tell("download", n as u64, total);
             let bytes = match exchange(
                 transport,
                 retry,

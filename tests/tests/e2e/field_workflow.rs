@@ -4,6 +4,7 @@
 //! 1. Device A, offline, registers a resident, records an authorization with a drawn
 //!    signature, fills and submits a pension certification with a photo; when the
 //!    server comes back it syncs by itself.
+//!    A supervisor returns it with a comment, which A shows; A fixes it and resubmits.
 //! 2. Device B syncs and sees it all. Both change the resident's phone offline; after
 //!    both sync, both show the conflict; B settles it; A shows the settled value after
 //!    its next sync.
@@ -15,8 +16,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use doorstep_core::application::EventKind;
 use doorstep_core::id_number::IdNumber;
-use doorstep_tests::fleet::{committee, enrollment_code};
+use doorstep_device::{Device, HttpTransport};
+use doorstep_tests::fleet::{FAST_RETRY, committee, enrollment_code, mock_keyring};
 use doorstep_tests::{AppWindow, Driver, ServerProcess, target_dir, with_deadline_of};
 
 const PIN_A: &str = "135790";
@@ -45,6 +48,7 @@ async fn scenario() -> anyhow::Result<()> {
     let data = server_temp.path().to_owned();
     let mut server = ServerProcess::start_on(&data, &[])?;
     let addr = server.addr;
+    let data_for_supervisor = data.clone();
     committee(&server, "c1")?;
     let code_a = enrollment_code(&data, &["c1"], "volunteer", "志愿者甲", "1h")?;
     let code_b = enrollment_code(&data, &["c1"], "volunteer", "志愿者乙", "1h")?;
@@ -118,6 +122,22 @@ async fn scenario() -> anyhow::Result<()> {
     a.click("#nav-home").await?;
     a.wait_for_text("#home-awaiting", RESIDENT).await?;
     a.screenshot(&shot("home")?).await?;
+
+    // A supervisor returns it with a comment; A shows the comment after its next sync,
+    // the volunteer attaches a better photo and submits again.
+    let base = server.base_url();
+    tokio::task::spawn_blocking(move || return_for_changes(&base, &data_for_supervisor)).await??;
+    a.wait_for_text("#home-returned", RESIDENT).await?;
+    a.click("#home-returned .application-row").await?;
+    a.wait_for_text("#application-review-text", COMMENT).await?;
+    a.screenshot(&shot("application-returned")?).await?;
+    a.click("#step-1").await?;
+    a.choose_file("#attach-face_photo", "重拍.jpg", "image/jpeg", &fake_jpeg())
+        .await?;
+    a.wait_for_text("#attached-face_photo", "重拍.jpg").await?;
+    a.click("#step-3").await?;
+    a.click("#application-submit").await?;
+    a.wait_for_text("#application-status", "已提交").await?;
 
     // B enrolls, syncs by itself and sees the resident, the authorization and the
     // submitted application.
@@ -203,6 +223,29 @@ async fn scenario() -> anyhow::Result<()> {
     let kept = a.value("#field-pension_account").await?;
     assert_eq!(kept, "6222999988887777", "the draft after a crash");
     a.close().await?;
+    Ok(())
+}
+
+const COMMENT: &str = "照片不清楚，请重拍一张正面照";
+
+/// A supervisor's device (in this process) returns the submitted application with a
+/// comment.
+fn return_for_changes(server_url: &str, server_data: &std::path::Path) -> anyhow::Result<()> {
+    mock_keyring();
+    let code = enrollment_code(server_data, &["c1"], "supervisor", "测试督导", "1h")?;
+    let dir = tempfile::tempdir()?;
+    let mut device = Device::open(dir.path())?;
+    device.set_volunteer("测试督导")?;
+    device.enroll(server_url, &code, "supervisor desk")?;
+    let mut transport = HttpTransport::new(server_url)?;
+    device.sync_with(&mut transport, &FAST_RETRY)?;
+    let submitted = device
+        .list_applications(None)?
+        .into_iter()
+        .find(|a| a.status == "submitted")
+        .ok_or_else(|| anyhow::anyhow!("the supervisor received no submitted application"))?;
+    device.record_review(&submitted.id, EventKind::Returned, COMMENT)?;
+    device.sync_with(&mut transport, &FAST_RETRY)?;
     Ok(())
 }
 

@@ -55,8 +55,32 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
             Fault::DropAnswer, // its second piece: stored, answer lost
         ],
     )?;
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    a.device.on_sync_progress(move |p| {
+        if let Ok(mut v) = sink.lock() {
+            v.push(p.clone());
+        }
+    });
     let report = a.device.sync_with(&mut transport, &FAST_RETRY)?;
     assert_eq!(report.blobs_sent, 2, "{report:?}");
+    // The progress bar went up piece by piece to every byte, then on to the records.
+    let heard = heard.lock().expect("progress").clone();
+    let uploads: Vec<(u64, u64)> = heard
+        .iter()
+        .filter(|p| p.phase == "upload")
+        .map(|p| (p.done, p.total))
+        .collect();
+    let total = (big.len() + 20_000) as u64;
+    assert!(uploads.iter().all(|&(_, t)| t == total), "{uploads:?}");
+    assert!(uploads.windows(2).all(|w| w[0].0 <= w[1].0), "{uploads:?}");
+    assert_eq!(uploads.first().map(|u| u.0), Some(0), "{uploads:?}");
+    assert_eq!(uploads.last().map(|u| u.0), Some(total), "{uploads:?}");
+    assert!(
+        uploads.len() >= 4,
+        "more than one step per blob: {uploads:?}"
+    );
+    assert!(heard.iter().any(|p| p.phase == "records"), "{heard:?}");
     assert!(
         report.blob_refusals.is_empty(),
         "{:?}",
