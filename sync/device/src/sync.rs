@@ -83,9 +83,12 @@ pub struct SyncProgress {
     pub total: u64,
 }
 
+/// A function told each step of a sync's progress.
+pub type ProgressFn = Box<dyn Fn(&SyncProgress) + Send>;
+
 /// Whoever wants to hear a sync's progress.
 #[derive(Default)]
-pub struct ProgressListener(Option<Box<dyn Fn(&SyncProgress) + Send>>);
+pub struct ProgressListener(Option<ProgressFn>);
 
 impl std::fmt::Debug for ProgressListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
