@@ -270,9 +270,22 @@ export interface Api {
   resolveConflict(id: string, field: string, value: FieldValue): Promise<void>;
 }
 
-async function call<T>(command: string, args?: Parameters<typeof invoke>[1], options?: Parameters<typeof invoke>[2]): Promise<T> {
+/**
+ * Bytes as base64, the way files cross to the device: WebKitGTK's IPC carries no raw
+ * bodies. Built in slices, since one call with millions of arguments overflows the stack.
+ */
+export function toBase64(bytes: Uint8Array): string {
+  const SLICE = 0x8000;
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += SLICE) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + SLICE));
+  }
+  return btoa(binary);
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<T>(command, args, options);
+    return await invoke<T>(command, args);
   } catch (thrown) {
     throw toUiError(thrown);
   }
@@ -300,17 +313,10 @@ export const tauriApi: Api = {
   services: () => call("services"),
   authorizationsOf: (resident) => call("authorizations_of", { resident }),
   recordAuthorization: (resident, input) => call("record_authorization", { resident, input }),
-  storeBlob: (bytes) => call("store_blob", bytes),
+  storeBlob: (bytes) => call("store_blob", { base64: toBase64(bytes) }),
   blob: (sha256) => call("blob", { sha256 }),
-  attachFile: (application, slot, name, mime, bytes) =>
-    call("attach_file", bytes, {
-      headers: {
-        "x-application": application,
-        "x-slot": encodeURIComponent(slot),
-        "x-name": encodeURIComponent(name),
-        "x-mime": encodeURIComponent(mime),
-      },
-    }),
+  attachFile: (id, slot, name, mime, bytes) =>
+    call("attach_file", { id, slot, name, mime, base64: toBase64(bytes) }),
   startApplication: (resident, service) => call("start_application", { resident, service }),
   application: (id) => call("application", { id }),
   setApplicationField: (id, key, value) => call("set_application_field", { id, key, value }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { toUiError } from "./api";
+import { toBase64, toUiError } from "./api";
 import { errorText, fieldMessages } from "./errors";
 import { createI18n } from "./i18n";
 
@@ -40,5 +40,17 @@ describe("messages", () => {
   it("an unknown code still tells the user something, naming the code", async () => {
     const en = await createI18n("en");
     expect(errorText(en.t, "brand_new_code")).toContain("brand_new_code");
+  });
+});
+
+describe("toBase64", () => {
+  it("encodes bytes as the device decodes them, across many slices", () => {
+    expect(toBase64(new Uint8Array([0, 255, 16, 32]))).toBe("AP8QIA==");
+    const big = new Uint8Array(200_003).map((_, i) => i % 251);
+    const back = atob(toBase64(big));
+    expect(back.length).toBe(big.length);
+    let differing = 0;
+    for (let i = 0; i < big.length; i++) if (back.charCodeAt(i) !== big[i]) differing++;
+    expect(differing).toBe(0);
   });
 });
