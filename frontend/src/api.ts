@@ -171,11 +171,12 @@ export interface Attachment {
 
 export interface ReviewEvent {
   id: string;
-  kind: "submitted" | "returned" | "approved" | "rejected" | "filed";
+  kind: "submitted" | "returned" | "approved" | "rejected" | "filed" | "consent";
   at: number;
   by: string;
   device: string;
   text: string;
+  consent?: { data: string; agreed: boolean; signature: string };
 }
 
 export type Status = "draft" | "submitted" | "returned" | "approved" | "rejected" | "filed";

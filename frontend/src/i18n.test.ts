@@ -91,6 +91,8 @@ const BACKEND_CODES = [
   "cross_committee",
   "document_too_large",
   "request_too_large",
+  "consent_declined",
+  "consent_not_needed",
 ];
 
 describe("catalogs", () => {

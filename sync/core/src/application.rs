@@ -4,7 +4,9 @@
 //! (catalog code), `catalog_version`, `fields` (map of the form's scalar values, keyed
 //! as in the catalog), `attachments` (map keyed by the blob's SHA-256: `slot`, `name`,
 //! `mime`, `size`, `added_at`; a map, so attaching on two devices keeps both),
-//! `events` (append-only list of review events), `notes` (text), `created_at`,
+//! `events` (append-only list of events: review decisions, and the resident's consent
+//! for each kind of sensitive data with `consent_data`, `consent_agreed`,
+//! `consent_signature`), `notes` (text), `created_at`,
 //! `created_by.{device,volunteer}`.
 //!
 //! The status is never stored: it is derived from the events, so that concurrent
@@ -16,7 +18,7 @@ use automerge::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{FieldDef, FieldKind, Service, parse_ymd};
+use crate::catalog::{FieldDef, FieldKind, Sensitive, Service, parse_ymd};
 use crate::error::CoreError;
 use crate::id_number::IdNumber;
 use crate::phone;
@@ -34,6 +36,9 @@ pub enum EventKind {
     Approved,
     Rejected,
     Filed,
+    /// The resident agreed or declined to the use of one kind of sensitive data; the
+    /// status does not change.
+    Consent,
 }
 
 impl EventKind {
@@ -44,6 +49,7 @@ impl EventKind {
             EventKind::Approved => "approved",
             EventKind::Rejected => "rejected",
             EventKind::Filed => "filed",
+            EventKind::Consent => "consent",
         }
     }
 
@@ -54,6 +60,7 @@ impl EventKind {
             "approved" => EventKind::Approved,
             "rejected" => EventKind::Rejected,
             "filed" => EventKind::Filed,
+            "consent" => EventKind::Consent,
             _ => return None,
         })
     }
@@ -72,6 +79,20 @@ pub struct Event {
     /// A return comment, a rejection reason, or the government reference when filed.
     #[serde(default)]
     pub text: String,
+    /// For a consent event: which data, and the resident's decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+}
+
+/// A resident's decision on one kind of sensitive personal data (PIPL art. 29: separate
+/// consent for each), signed on screen when agreed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub data: Sensitive,
+    pub agreed: bool,
+    /// SHA-256 (hex) of the signature image; empty for a refusal given without one.
+    #[serde(default)]
+    pub signature: String,
 }
 
 /// Where an application stands, derived from its events.
@@ -274,6 +295,11 @@ pub fn append_event(doc: &mut AutoCommit, e: &Event) -> Result<(), CoreError> {
     doc.put(&obj, "by", e.by.as_str())?;
     doc.put(&obj, "device", e.device.as_str())?;
     doc.put(&obj, "text", e.text.as_str())?;
+    if let Some(c) = &e.consent {
+        doc.put(&obj, "consent_data", c.data.as_str())?;
+        doc.put(&obj, "consent_agreed", c.agreed)?;
+        doc.put(&obj, "consent_signature", c.signature.as_str())?;
+    }
     Ok(())
 }
 
@@ -331,6 +357,21 @@ pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
                 let Some(kind) = EventKind::parse(&text_in(doc, &obj, "kind")?) else {
                     continue;
                 };
+                let consent = match kind {
+                    EventKind::Consent => {
+                        let Some(data) = Sensitive::parse(&text_in(doc, &obj, "consent_data")?)
+                        else {
+                            continue;
+                        };
+                        Some(Consent {
+                            data,
+                            agreed: scalar_in(doc, &obj, "consent_agreed")?
+                                == FieldValue::Bool(true),
+                            signature: text_in(doc, &obj, "consent_signature")?,
+                        })
+                    }
+                    _ => None,
+                };
                 events.push(Event {
                     id: text_in(doc, &obj, "id")?,
                     kind,
@@ -338,6 +379,7 @@ pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
                     by: text_in(doc, &obj, "by")?,
                     device: text_in(doc, &obj, "device")?,
                     text: text_in(doc, &obj, "text")?,
+                    consent,
                 });
             }
         }
@@ -358,6 +400,59 @@ pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
         notes,
         created_at: value::time(doc, "created_at")?.unwrap_or(0),
     })
+}
+
+impl Application {
+    /// The resident's latest decision on each kind of sensitive data.
+    pub fn consents(&self) -> Vec<(&Event, &Consent)> {
+        let mut latest: Vec<(&Event, &Consent)> = Vec::new();
+        // Events are in (at, id) order: a later decision replaces an earlier one.
+        for e in &self.events {
+            if let Some(c) = &e.consent {
+                latest.retain(|(_, l)| l.data != c.data);
+                latest.push((e, c));
+            }
+        }
+        latest
+    }
+
+    /// The decision on `data`, if the resident was asked.
+    pub fn consent_for(&self, data: Sensitive) -> Option<bool> {
+        self.consents()
+            .into_iter()
+            .find(|(_, c)| c.data == data)
+            .map(|(_, c)| c.agreed)
+    }
+}
+
+/// The sensitive kinds of data an application of `service` uses (its attachment slots'),
+/// each once, in catalog order.
+pub fn sensitive_kinds(service: &Service) -> Vec<Sensitive> {
+    let mut kinds = Vec::new();
+    for a in &service.attachments {
+        if let Some(s) = a.sensitive
+            && !kinds.contains(&s)
+        {
+            kinds.push(s);
+        }
+    }
+    kinds
+}
+
+/// Attachment slots that cannot go ahead because the resident declined the use of their
+/// kind of data: those attached or required.
+pub fn declined_slots(app: &Application, service: &Service) -> Vec<String> {
+    service
+        .attachments
+        .iter()
+        .filter(|a| {
+            let used = a.required || app.attachments.iter().any(|x| &x.slot == a.key.get_ref());
+            used && a
+                .sensitive
+                .is_some_and(|s| app.consent_for(s) == Some(false))
+        })
+        .map(|a| a.key.get_ref().clone())
+        .collect()
 }
 
 /// The conflict-tracked field paths of an application of `service`.
@@ -381,7 +476,38 @@ mod tests {
             by: String::new(),
             device: String::new(),
             text: String::new(),
+            consent: None,
         }
+    }
+
+    #[test]
+    fn consent_is_an_event_that_leaves_the_status_and_the_latest_decision_counts() {
+        let mut doc = AutoCommit::new();
+        write_new(&mut doc, "r", "pension_certification", "v", ("d", "v"), 0).expect("new");
+        let consent = |id: &str, at: i64, agreed: bool| Event {
+            consent: Some(Consent {
+                data: Sensitive::Face,
+                agreed,
+                signature: if agreed {
+                    "ab".repeat(32)
+                } else {
+                    String::new()
+                },
+            }),
+            ..ev(id, EventKind::Consent, at)
+        };
+        append_event(&mut doc, &consent("1", 10, false)).expect("declined");
+        append_event(&mut doc, &ev("2", EventKind::Submitted, 20)).expect("submitted");
+        let app = read(&doc).expect("read");
+        assert_eq!(app.status, Status::Submitted);
+        assert_eq!(app.consent_for(Sensitive::Face), Some(false));
+        assert_eq!(app.consent_for(Sensitive::Health), None);
+        append_event(&mut doc, &consent("3", 30, true)).expect("agreed");
+        let app = read(&doc).expect("read");
+        assert_eq!(app.consent_for(Sensitive::Face), Some(true));
+        assert_eq!(app.consents().len(), 1);
+        let (_, latest) = app.consents()[0];
+        assert_eq!(latest.signature, "ab".repeat(32));
     }
 
     #[test]

@@ -81,6 +81,28 @@ pub enum Sensitive {
     Finances,
 }
 
+impl Sensitive {
+    pub const ALL: [Sensitive; 4] = [
+        Sensitive::Face,
+        Sensitive::Health,
+        Sensitive::Disability,
+        Sensitive::Finances,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sensitive::Face => "face",
+            Sensitive::Health => "health",
+            Sensitive::Disability => "disability",
+            Sensitive::Finances => "finances",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Sensitive> {
+        Sensitive::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// A document or photo to attach.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -2,8 +2,11 @@
 //! authorizations, and applications from draft to submission and review.
 
 use automerge::AutoCommit;
-use doorstep_core::application::{self, Application, Attachment, Event, EventKind, Status};
+use doorstep_core::application::{
+    self, Application, Attachment, Consent, Event, EventKind, Status,
+};
 use doorstep_core::authorization::{self, Authorization, AuthorizationInput};
+use doorstep_core::catalog::Sensitive;
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field, FieldErrors};
 use rusqlite::{OptionalExtension, params};
@@ -249,7 +252,15 @@ impl Device {
             }
             return Err(DeviceError::Invalid(errors));
         }
-        self.append_event(id, loaded, EventKind::Submitted, "")
+        let declined = application::declined_slots(&app, service);
+        if !declined.is_empty() {
+            let mut errors = FieldErrors::default();
+            for slot in &declined {
+                errors.push_key(Field::Attachment, slot, "consent_declined");
+            }
+            return Err(DeviceError::Invalid(errors));
+        }
+        self.append_event(id, loaded, EventKind::Submitted, "", None)
     }
 
     /// Records a review decision: return with a comment, approve, reject with a reason,
@@ -281,7 +292,43 @@ impl Device {
             errors.push(Field::Form, "review_text_required");
             return Err(DeviceError::Invalid(errors));
         }
-        self.append_event(id, loaded, kind, text.trim())
+        self.append_event(id, loaded, kind, text.trim(), None)
+    }
+
+    /// Records the resident's decision on one kind of sensitive data the application
+    /// uses. Agreeing needs their signature, already stored as a blob; declining does
+    /// not. A later decision replaces an earlier one; both stay in the events.
+    pub fn record_consent(
+        &mut self,
+        id: &DocId,
+        data: Sensitive,
+        agreed: bool,
+        signature: &str,
+    ) -> Result<(), DeviceError> {
+        let loaded = self.load_editable(id)?;
+        let app = application::read(&loaded.doc)?;
+        let service = self
+            .catalog
+            .service(&app.service)
+            .ok_or_else(|| DeviceError::ServiceUnknown(app.service.clone()))?;
+        if !application::sensitive_kinds(service).contains(&data) {
+            let mut errors = FieldErrors::default();
+            errors.push_key(Field::Form, data.as_str(), "consent_not_needed");
+            return Err(DeviceError::Invalid(errors));
+        }
+        let signature = signature.trim().to_ascii_lowercase();
+        if agreed && !self.has_blob(&signature)? {
+            let mut errors = FieldErrors::default();
+            errors.push(Field::Signature, "signature_missing");
+            return Err(DeviceError::Invalid(errors));
+        }
+        let consent = Consent {
+            data,
+            agreed,
+            signature: if agreed { signature } else { String::new() },
+        };
+        self.append_event(id, loaded, EventKind::Consent, "", Some(consent))?;
+        Ok(())
     }
 
     /// An application read from its document.
@@ -335,6 +382,7 @@ impl Device {
         mut loaded: Loaded,
         kind: EventKind,
         text: &str,
+        consent: Option<Consent>,
     ) -> Result<Status, DeviceError> {
         let now = now_ms();
         let event = Event {
@@ -344,6 +392,7 @@ impl Device {
             by: self.volunteer.clone(),
             device: self.actor_hex(),
             text: text.to_owned(),
+            consent,
         };
         application::append_event(&mut loaded.doc, &event)?;
         self.note(kind.as_str()).commit(&mut loaded.doc, now);

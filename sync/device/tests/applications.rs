@@ -325,3 +325,86 @@ fn two_devices_editing_one_application_keep_every_attachment_and_show_conflicts(
         .expect("resolve");
     assert!(a.conflicts(&app).expect("conflicts").is_empty());
 }
+
+#[test]
+fn consent_is_asked_for_each_kind_of_sensitive_data_and_a_refusal_stops_that_part() {
+    use doorstep_core::catalog::Sensitive;
+
+    let (_dir, mut device) = open("志愿者甲");
+    let old = resident(&mut device, "测试老", "11010119450815001");
+    let app = device
+        .start_application(&old, "pension_certification")
+        .expect("start");
+    device
+        .set_application_field(&app, "pension_type", &text("resident"))
+        .expect("type");
+    device
+        .set_application_field(&app, "pension_account", &text("6222000011112222"))
+        .expect("account");
+    device
+        .set_application_field(&app, "lives_at_registered_address", &FieldValue::Bool(true))
+        .expect("address");
+    device
+        .attach_file(
+            &app,
+            "face_photo",
+            "face.jpg",
+            "image/jpeg",
+            b"not really a jpeg",
+        )
+        .expect("photo");
+
+    // Only the kinds of data the service uses are asked about.
+    let err = device
+        .record_consent(&app, Sensitive::Disability, true, "")
+        .expect_err("not used");
+    assert_eq!(
+        field_code(&err),
+        Some((Some("disability".into()), "consent_not_needed"))
+    );
+    // Agreeing needs the resident's signature.
+    let err = device
+        .record_consent(&app, Sensitive::Face, true, &"0".repeat(64))
+        .expect_err("no signature");
+    assert_eq!(field_code(&err), Some((None, "signature_missing")));
+
+    // Declined: the photo cannot go ahead, and submitting says so at the slot.
+    device
+        .record_consent(&app, Sensitive::Face, false, "")
+        .expect("declined");
+    let err = device.submit_application(&app).expect_err("declined");
+    assert_eq!(
+        field_code(&err),
+        Some((Some("face_photo".into()), "consent_declined"))
+    );
+
+    // Asked again, the resident agrees and signs: the later decision counts, both are
+    // kept among the events with their times.
+    let signature = device.store_blob(b"signature strokes").expect("signature");
+    device
+        .record_consent(&app, Sensitive::Face, true, &signature)
+        .expect("agreed");
+    let read = device.application(&app).expect("read");
+    let consents: Vec<(bool, i64)> = read
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Consent)
+        .map(|e| (e.consent.as_ref().expect("consent").agreed, e.at))
+        .collect();
+    assert_eq!(consents.len(), 2);
+    assert!(!consents[0].0 && consents[1].0 && consents[0].1 <= consents[1].1);
+    assert_eq!(read.consent_for(Sensitive::Face), Some(true));
+    assert_eq!(read.status, Status::Draft, "consent leaves the status");
+    assert_eq!(
+        device.submit_application(&app).expect("submitted"),
+        Status::Submitted
+    );
+    // After submission the decision is part of the record and cannot be changed here.
+    assert_eq!(
+        device
+            .record_consent(&app, Sensitive::Face, false, "")
+            .expect_err("locked")
+            .code(),
+        "application_locked"
+    );
+}
