@@ -10,6 +10,9 @@ SYSTEM_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 keyutils fonts-wqy-microhei imagemagick curl
   postgresql
+  # Read-aloud: speech-dispatcher with espeak-ng's Mandarin voice; libspeechd-dev and
+  # libclang-dev to build the tts crate's bindings; sox to check synthesized audio.
+  speech-dispatcher speech-dispatcher-espeak-ng espeak-ng libspeechd-dev libclang-dev sox
 )
 TAURI_DRIVER_VERSION=2.1.0
 

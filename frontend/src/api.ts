@@ -126,11 +126,13 @@ export interface FieldDef {
   options: { value: string; label: Text }[];
 }
 
+export type Sensitive = "face" | "health" | "disability" | "finances";
+
 export interface AttachmentDef {
   key: string;
   label: Text;
   required: boolean;
-  sensitive?: string | null;
+  sensitive?: Sensitive | null;
 }
 
 export interface Service {
@@ -176,7 +178,7 @@ export interface ReviewEvent {
   by: string;
   device: string;
   text: string;
-  consent?: { data: string; agreed: boolean; signature: string };
+  consent?: { data: Sensitive; agreed: boolean; signature: string };
 }
 
 export type Status = "draft" | "submitted" | "returned" | "approved" | "rejected" | "filed";
@@ -247,6 +249,11 @@ export interface Api {
   setPin(pin: string, volunteer: string | null): Promise<StartState>;
   unlock(pin: string): Promise<StartState>;
   lock(): Promise<void>;
+  enterResidentMode(): Promise<void>;
+  leaveResidentMode(pin: string): Promise<void>;
+  recordConsent(id: string, data: string, agreed: boolean, signature: Uint8Array | null): Promise<void>;
+  /** Reads `text` aloud in Mandarin (or English); resolves when speaking has started. */
+  speak(text: string, lang: string): Promise<void>;
   syncState(): Promise<SyncState>;
   syncNow(): Promise<SyncReport>;
   /** Calls `handler` after every sync that moved something; returns the unsubscribe. */
@@ -298,6 +305,11 @@ export const tauriApi: Api = {
   setPin: (pin, volunteer) => call("set_pin", { pin, volunteer }),
   unlock: (pin) => call("unlock", { pin }),
   lock: () => call("lock"),
+  enterResidentMode: () => call("enter_resident_mode"),
+  leaveResidentMode: (pin) => call("leave_resident_mode", { pin }),
+  speak: (text, lang) => call("speak", { text, lang }),
+  recordConsent: (id, data, agreed, signature) =>
+    call("record_consent", { id, data, agreed, signature: signature ? toBase64(signature) : null }),
   syncState: () => call("sync_state"),
   syncNow: () => call("sync_now"),
   onSynced: (handler) => {

@@ -93,6 +93,8 @@ const BACKEND_CODES = [
   "request_too_large",
   "consent_declined",
   "consent_not_needed",
+  "tts_unavailable",
+  "tts_failed",
 ];
 
 describe("catalogs", () => {
@@ -102,10 +104,10 @@ describe("catalogs", () => {
 
   it("no message is empty", () => {
     for (const lang of ["zh-CN", "en"] as const) {
-      const catalog = resources[lang].translation as Record<string, Record<string, string>>;
+      const catalog = resources[lang].translation as object;
       for (const key of keys(catalog)) {
-        const [group, name] = key.split(".") as [string, string];
-        expect(catalog[group]?.[name]?.trim(), `${lang}:${key}`).toBeTruthy();
+        const value = key.split(".").reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], catalog);
+        expect(typeof value === "string" && value.trim(), `${lang}:${key}`).toBeTruthy();
       }
     }
   });

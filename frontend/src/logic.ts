@@ -1,5 +1,15 @@
 /** Pure logic of the volunteer's screens, kept apart from React so Vitest checks it. */
-import type { ApplicationRow, FieldDef, FieldKind, FieldValue, Service, SyncProgress, Text } from "./api";
+import type {
+  ApplicationRow,
+  ApplicationView,
+  FieldDef,
+  FieldKind,
+  FieldValue,
+  Sensitive,
+  Service,
+  SyncProgress,
+  Text,
+} from "./api";
 import type { Language } from "./i18n";
 
 /** A catalog text in the UI's language. */
@@ -235,3 +245,46 @@ export function progressBar(p: SyncProgress): { value: number | undefined; max: 
   if (p.total <= 0) return { value: undefined, max: 1, doneMb: "", totalMb: "" };
   return { value: Math.min(p.done, p.total), max: p.total, doneMb: mb(p.done), totalMb: mb(p.total) };
 }
+
+/** One screen of resident mode. */
+export type ResidentScreen =
+  | { kind: "welcome" }
+  | { kind: "step"; index: number }
+  | { kind: "consent"; data: Sensitive }
+  | { kind: "done" };
+
+/** The sensitive kinds of data a service's attachments use, each once. */
+export function sensitiveKinds(service: Service): Sensitive[] {
+  const kinds: Sensitive[] = [];
+  for (const a of service.attachments) {
+    if (a.sensitive && !kinds.includes(a.sensitive)) kinds.push(a.sensitive);
+  }
+  return kinds;
+}
+
+/**
+ * Resident mode's screens, one question each: who is helping, the catalog's guided steps
+ * (the first says what is applied for), a consent screen for each kind of sensitive data
+ * before the last step (what happens next), and handing the tablet back.
+ */
+export function residentScreens(service: Service): ResidentScreen[] {
+  const steps = service.steps.map((_, index) => ({ kind: "step", index }) as const);
+  const consents = sensitiveKinds(service).map((data) => ({ kind: "consent", data }) as const);
+  const last = steps.length > 1 ? steps.slice(-1) : [];
+  const middle = steps.length > 1 ? steps.slice(0, -1) : steps;
+  return [{ kind: "welcome" }, ...middle, ...consents, ...last, { kind: "done" }];
+}
+
+/** The resident's latest decision on each kind of sensitive data. */
+export function latestConsents(app: ApplicationView): Partial<Record<Sensitive, boolean>> {
+  const out: Partial<Record<Sensitive, boolean>> = {};
+  const events = [...app.events].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+  for (const e of events) {
+    if (e.kind === "consent" && e.consent) out[e.consent.data] = e.consent.agreed;
+  }
+  return out;
+}
+
+/** The three text sizes of resident mode, in CSS pixels of body text (18 pt is 24 px). */
+export const RESIDENT_TEXT_SIZES = [24, 32, 40] as const;
+export const DEFAULT_RESIDENT_TEXT_SIZE = 1;

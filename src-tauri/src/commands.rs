@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use doorstep_core::DocId;
 use doorstep_core::application::{Attachment, Event};
 use doorstep_core::authorization::{Authorization, AuthorizationInput};
-use doorstep_core::catalog::Service;
+use doorstep_core::catalog::{Sensitive, Service};
 use doorstep_core::conflict::FieldConflict;
 use doorstep_core::history::HistoryEntry;
 use doorstep_core::id_number::mask_tail;
@@ -169,9 +169,55 @@ pub async fn unlock(app: AppHandle, pin: String) -> Result<StartView, UiError> {
     .await
 }
 
+/// Reads a screen of resident mode aloud (Mandarin, or English).
+#[tauri::command]
+pub async fn speak(app: AppHandle, text: String, lang: String) -> Result<(), UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        if !state.session.is_unlocked() {
+            return Err(UiError::locked());
+        }
+        state
+            .speaker
+            .speak(&text, &lang)
+            .map_err(|code| UiError::plain(code, "read-aloud is not available"))
+    })
+    .await
+}
+
+/// Hands the tablet to the resident: no idle lock until the volunteer's PIN ends it.
+#[tauri::command]
+pub async fn enter_resident_mode(app: AppHandle) -> Result<(), UiError> {
+    let state = app.state::<AppState>();
+    if !state.session.touch() {
+        return Err(UiError::locked());
+    }
+    state.session.set_resident_mode(true);
+    Ok(())
+}
+
+/// Takes the tablet back from the resident: only with the volunteer's PIN (wrong ones
+/// count towards the wait, as at unlocking).
+#[tauri::command]
+pub async fn leave_resident_mode(app: AppHandle, pin: String) -> Result<(), UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        let mut device = state.device()?;
+        device.check_pin(&pin, now_ms())?;
+        state.session.set_resident_mode(false);
+        Ok(())
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn lock(app: AppHandle) -> Result<(), UiError> {
-    app.state::<AppState>().session.lock();
+    let state = app.state::<AppState>();
+    // The resident's hands are no place for a lock screen: only the PIN ends resident mode.
+    if state.session.in_resident_mode() {
+        return Err(UiError::locked());
+    }
+    state.session.lock();
     Ok(())
 }
 
@@ -502,6 +548,32 @@ pub async fn set_application_field(
 ) -> Result<(), UiError> {
     unlocked(&app, move |d| {
         d.set_application_field(&doc_id(&id)?, &key, &value)
+    })
+    .await
+}
+
+/// Records the resident's decision on one kind of sensitive data; when they agree, their
+/// signature (base64 PNG) is stored with it.
+#[tauri::command]
+pub async fn record_consent(
+    app: AppHandle,
+    id: String,
+    data: String,
+    agreed: bool,
+    signature: Option<String>,
+) -> Result<(), UiError> {
+    let signature = signature.as_deref().map(decode).transpose()?;
+    unlocked(&app, move |d| {
+        let data = Sensitive::parse(&data).ok_or_else(|| {
+            let mut errors = doorstep_core::FieldErrors::default();
+            errors.push_key(doorstep_core::Field::Form, &data, "consent_not_needed");
+            DeviceError::Invalid(errors)
+        })?;
+        let sha = match signature {
+            Some(bytes) if agreed => d.store_blob(&bytes)?,
+            _ => String::new(),
+        };
+        d.record_consent(&doc_id(&id)?, data, agreed, &sha)
     })
     .await
 }

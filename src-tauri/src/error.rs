@@ -46,7 +46,7 @@ impl From<DeviceError> for UiError {
 }
 
 impl UiError {
-    fn plain(code: &'static str, message: &str) -> UiError {
+    pub fn plain(code: &'static str, message: &str) -> UiError {
         UiError {
             code,
             message: message.to_owned(),

@@ -13,6 +13,7 @@ mod commands;
 mod error;
 mod keystore;
 mod session;
+mod speech;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,6 +44,7 @@ pub struct AppState {
     device: Mutex<Device>,
     session: session::Session,
     sync: Arc<background::SyncCell>,
+    speaker: speech::Speaker,
 }
 
 impl AppState {
@@ -66,6 +68,10 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::set_pin,
             commands::unlock,
             commands::lock,
+            commands::enter_resident_mode,
+            commands::leave_resident_mode,
+            commands::record_consent,
+            commands::speak,
             commands::sync_state,
             commands::sync_now,
             commands::search_residents,
@@ -130,6 +136,7 @@ fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
         device: Mutex::new(device),
         session: session::Session::from_env(),
         sync,
+        speaker: speech::Speaker::default(),
     });
     background::start(app.handle().clone());
     // The web view keeps its storage (the language choice) inside the data folder too,

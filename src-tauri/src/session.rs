@@ -21,6 +21,9 @@ pub struct Session {
 struct State {
     unlocked: bool,
     last_activity: Instant,
+    /// The tablet is in the resident's hands: no idle lock (no timeouts in resident
+    /// mode); leaving it takes the volunteer's PIN.
+    resident_mode: bool,
 }
 
 impl Session {
@@ -35,6 +38,7 @@ impl Session {
             state: Mutex::new(State {
                 unlocked: false,
                 last_activity: Instant::now(),
+                resident_mode: false,
             }),
         }
     }
@@ -49,7 +53,7 @@ impl Session {
     /// Whether the app is unlocked now; locks it if it has been idle too long.
     pub fn is_unlocked(&self) -> bool {
         let mut state = self.state();
-        if state.unlocked && state.last_activity.elapsed() > self.idle {
+        if state.unlocked && !state.resident_mode && state.last_activity.elapsed() > self.idle {
             state.unlocked = false;
             tracing::info!("locked after being idle");
         }
@@ -72,6 +76,19 @@ impl Session {
     }
 
     pub fn lock(&self) {
-        self.state().unlocked = false;
+        let mut state = self.state();
+        state.unlocked = false;
+        state.resident_mode = false;
+    }
+
+    /// Enters or leaves resident mode (the caller checks the PIN to leave).
+    pub fn set_resident_mode(&self, on: bool) {
+        let mut state = self.state();
+        state.resident_mode = on;
+        state.last_activity = Instant::now();
+    }
+
+    pub fn in_resident_mode(&self) -> bool {
+        self.state().resident_mode
     }
 }

@@ -363,6 +363,7 @@ impl AppWindow {
         mime: &str,
         bytes: &[u8],
     ) -> anyhow::Result<()> {
+        self.wait_for(css).await?;
         let script = r#"
             const input = document.querySelector(arguments[0]);
             const transfer = new DataTransfer();

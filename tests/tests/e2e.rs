@@ -9,9 +9,12 @@
 //! - `field_workflow`: two app windows and a sync server: offline work, sync by itself,
 //!   a conflict settled on one device and seen on the other, a draft surviving a kill.
 //! - `lock`: the idle lock, unlocking with the keyboard, and the wait after wrong PINs.
+//! - `resident_mode`: large type, contrast, target sizes and axe-core on every screen of
+//!   resident mode, consent declined and given, read-aloud's message, leaving by PIN.
 
 mod e2e {
     mod field_workflow;
     mod lock;
     mod register_resident;
+    mod resident_mode;
 }

@@ -5,7 +5,11 @@
 //! - `device_store`: the device API as the app uses it — register, refuse bad input,
 //!   reopen the same data folder and find everything again.
 
+//! - `read_aloud`: a guided step synthesized in Mandarin is audible and of a plausible
+//!   length (espeak-ng and sox).
+
 mod integration {
     mod device_store;
+    mod read_aloud;
     mod server_health;
 }

@@ -11,6 +11,7 @@ import { Home } from "./Home";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { NewApplication } from "./NewApplication";
 import { ResidentForm } from "./ResidentForm";
+import { ResidentMode } from "./ResidentMode";
 import { ResidentPage } from "./ResidentPage";
 import { ResidentsScreen } from "./Residents";
 import { EnrollScreen, SetPinScreen, UnlockScreen } from "./StartScreens";
@@ -24,7 +25,8 @@ export type Route =
   | { name: "resident-form"; id: string | null }
   | { name: "authorize"; resident: string }
   | { name: "new-application"; resident: string }
-  | { name: "application"; id: string }
+  | { name: "application"; id: string; flagged?: string[] }
+  | { name: "resident-mode"; id: string }
   | { name: "conflicts" }
   | { name: "enroll" };
 
@@ -106,8 +108,12 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
     void api.lock().finally(onLocked);
   }, [api, onLocked]);
 
-  // The idle lock: the device enforces it too; this shows the PIN screen on time.
+  const residentMode = route.name === "resident-mode";
+
+  // The idle lock: the device enforces it too; this shows the PIN screen on time. Not in
+  // resident mode, which has no timeouts (only the PIN leaves it).
   useEffect(() => {
+    if (residentMode) return;
     const idle = new IdleTimer(start.idle_lock_secs * 1000, lockNow);
     const onActivity = () => idle.activity();
     for (const e of ACTIVITY_EVENTS) window.addEventListener(e, onActivity, { passive: true });
@@ -115,7 +121,7 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
       idle.stop();
       for (const e of ACTIVITY_EVENTS) window.removeEventListener(e, onActivity);
     };
-  }, [start.idle_lock_secs, lockNow]);
+  }, [start.idle_lock_secs, lockNow, residentMode]);
 
   useEffect(() => {
     let alive = true;
@@ -153,6 +159,17 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
       setSync(await api.syncState().catch(() => null));
     }
   }, [api]);
+
+  if (route.name === "resident-mode") {
+    return (
+      <ResidentMode
+        api={api}
+        start={start}
+        id={route.id}
+        onLeave={(flagged) => navigate({ name: "application", id: route.id, flagged })}
+      />
+    );
+  }
 
   return (
     <div className="app">
@@ -226,9 +243,11 @@ function Screen({ route, ...props }: ScreenProps & { route: Route }) {
     case "new-application":
       return <NewApplication {...props} resident={route.resident} />;
     case "application":
-      return <ApplicationForm key={route.id} {...props} id={route.id} />;
+      return <ApplicationForm key={route.id} {...props} id={route.id} flagged={route.flagged ?? []} />;
     case "conflicts":
       return <ConflictsScreen {...props} />;
+    case "resident-mode":
+      return null;
     case "enroll":
       return <EnrollScreen api={props.api} onDone={() => props.navigate({ name: "home" })} onSkip={null} />;
   }

@@ -10,7 +10,13 @@ import type { ScreenProps } from "./App";
  * An application, step by step from the catalog. What the volunteer types is saved
  * durably a moment after each keystroke; submit checks required fields and attachments.
  */
-export function ApplicationForm({ api, navigate, generation, id }: ScreenProps & { id: string }) {
+export function ApplicationForm({
+  api,
+  navigate,
+  generation,
+  id,
+  flagged = [],
+}: ScreenProps & { id: string; flagged?: string[] }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   const [app, setApp] = useState<ApplicationView | null>(null);
@@ -89,6 +95,12 @@ export function ApplicationForm({ api, navigate, generation, id }: ScreenProps &
     saver.typed(key, text);
   };
 
+  // Leaving a field saves what it shows at once, whatever keystrokes are still queued.
+  const commit = (key: string, text: string) => {
+    saver.typed(key, text);
+    void saver.flush();
+  };
+
   const go = async (next: number) => {
     await saver.flush();
     await reload();
@@ -141,6 +153,20 @@ export function ApplicationForm({ api, navigate, generation, id }: ScreenProps &
         <span id="application-status" className={`status status-${app.status}`}>
           {t(`status.${app.status}`)}
         </span>
+        <button
+          type="button"
+          id="hand-to-resident"
+          className="primary"
+          onClick={() =>
+            void saver
+              .flush()
+              .then(() => api.enterResidentMode())
+              .then(() => navigate({ name: "resident-mode", id }))
+              .catch((thrown) => setError(toUiError(thrown)))
+          }
+        >
+          {t("application.handToResident")}
+        </button>
         <button type="button" className="secondary" onClick={() => void saver.flush().then(() => navigate({ name: "resident", id: app.resident_id }))}>
           {t("common.back")}
         </button>
@@ -149,6 +175,16 @@ export function ApplicationForm({ api, navigate, generation, id }: ScreenProps &
         <div className="review-note card" id="application-review-note" role="note">
           <strong>{t(`status.${lastReturn.kind}`)}</strong> · {lastReturn.by} · {new Date(lastReturn.at).toLocaleString(lang)}
           <p id="application-review-text">{lastReturn.text}</p>
+        </div>
+      ) : null}
+      {flagged.length > 0 ? (
+        <div className="warning" id="application-flagged" role="note">
+          <p>{t("application.flagged")}</p>
+          <ul>
+            {flagged.map((f) => (
+              <li key={f}>{f}</li>
+            ))}
+          </ul>
         </div>
       ) : null}
       {app.conflicted_fields.length > 0 ? (
@@ -183,7 +219,15 @@ export function ApplicationForm({ api, navigate, generation, id }: ScreenProps &
           {current.fields.map((key) => {
             const def = defs.get(key);
             return def ? (
-              <FormField key={key} def={def} lang={lang} text={texts[key] ?? ""} error={fieldErrors[key]} onType={type} />
+              <FormField
+                key={key}
+                def={def}
+                lang={lang}
+                text={texts[key] ?? ""}
+                error={fieldErrors[key]}
+                onType={type}
+                onCommit={commit}
+              />
             ) : null;
           })}
           {current.attachments.map((slot) => {
@@ -292,12 +336,14 @@ function FormField({
   text,
   error,
   onType,
+  onCommit,
 }: {
   def: FieldDef;
   lang: string;
   text: string;
   error: string | undefined;
   onType: (key: string, text: string) => void;
+  onCommit: (key: string, text: string) => void;
 }) {
   const { t } = useTranslation();
   const id = `field-${def.key}`;
@@ -332,6 +378,7 @@ function FormField({
         value={text}
         maxLength={def.max_length ?? 200}
         onChange={(e) => onType(def.key, e.target.value)}
+        onBlur={(e) => onCommit(def.key, e.target.value)}
         aria-describedby={described}
         aria-invalid={error ? true : undefined}
         autoComplete="off"

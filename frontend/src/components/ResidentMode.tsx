@@ -1,0 +1,477 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import {
+  type Api,
+  type ApplicationView,
+  type Sensitive,
+  type Service,
+  type StartState,
+  type UiError,
+  toUiError,
+} from "../api";
+import { errorText } from "../errors";
+import {
+  DEFAULT_RESIDENT_TEXT_SIZE,
+  RESIDENT_TEXT_SIZES,
+  type ResidentScreen,
+  displayValue,
+  latestConsents,
+  residentScreens,
+  tx,
+} from "../logic";
+import { type SignatureHandle, SignatureField } from "./SignatureField";
+
+const SIZE_KEY = "doorstep.resident.textSize";
+const CONTRAST_KEY = "doorstep.resident.highContrast";
+const AUTOREAD_KEY = "doorstep.resident.autoRead";
+
+function stored(key: string): string | null {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function store(key: string, value: string): void {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    // A setting that cannot be kept still applies for this visit.
+  }
+}
+
+interface Props {
+  api: Api;
+  start: StartState;
+  id: string;
+  /** Back to the volunteer, with the steps the resident asked to change. */
+  onLeave: (flagged: string[]) => void;
+}
+
+/**
+ * The application shown to the resident: one step per screen in large type, read aloud
+ * on request, consent for each kind of sensitive data, and nothing that moves by itself.
+ * Only the volunteer's PIN leaves it.
+ */
+export function ResidentMode({ api, start, id, onLeave }: Props) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [app, setApp] = useState<ApplicationView | null>(null);
+  const [service, setService] = useState<Service | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [position, setPosition] = useState(0);
+  const [changing, setChanging] = useState(false);
+  const [flagged, setFlagged] = useState<string[]>([]);
+  const [leaving, setLeaving] = useState(false);
+  const [size, setSize] = useState(() => {
+    const n = Number(stored(SIZE_KEY));
+    return Number.isInteger(n) && n >= 0 && n < RESIDENT_TEXT_SIZES.length && stored(SIZE_KEY) !== null
+      ? n
+      : DEFAULT_RESIDENT_TEXT_SIZE;
+  });
+  const [contrast, setContrast] = useState(() => stored(CONTRAST_KEY) === "1");
+  const [autoRead, setAutoRead] = useState(() => stored(AUTOREAD_KEY) === "1");
+  const [speech, setSpeech] = useState<string | null>(null);
+  const screenRef = useRef<HTMLDivElement>(null);
+
+  const reload = useCallback(async () => {
+    const a = await api.application(id);
+    setApp(a);
+    return a;
+  }, [api, id]);
+
+  useEffect(() => {
+    Promise.all([reload(), api.services()]).then(
+      ([a, all]) => setService(all.find((s) => s.code === a.service) ?? null),
+      (thrown) => setError(toUiError(thrown)),
+    );
+  }, [api, reload]);
+
+  const screens = useMemo(() => (service ? residentScreens(service) : []), [service]);
+  const screen = screens[Math.min(position, screens.length - 1)];
+
+  const readText = useCallback(() => screenRef.current?.querySelector(".rm-content")?.textContent ?? "", []);
+
+  const readAloud = useCallback(async () => {
+    setSpeech(null);
+    try {
+      await api.speak(readText(), lang);
+      setSpeech(t("resident.reading"));
+    } catch (thrown) {
+      setSpeech(errorText(t, toUiError(thrown).code));
+    }
+  }, [api, lang, readText, t]);
+
+  // Each new screen starts at its title, and reads itself when the resident asked so.
+  useEffect(() => {
+    screenRef.current?.querySelector<HTMLElement>("h1")?.focus();
+    setSpeech(null);
+    if (autoRead && app && service) void readAloud();
+    // Only on arriving at a screen, not on every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [position, changing, app !== null, service !== null]);
+
+  const chooseSize = (n: number) => {
+    setSize(n);
+    store(SIZE_KEY, String(n));
+  };
+  const toggleContrast = () => {
+    setContrast(!contrast);
+    store(CONTRAST_KEY, contrast ? "0" : "1");
+  };
+  const toggleAutoRead = () => {
+    setAutoRead(!autoRead);
+    store(AUTOREAD_KEY, autoRead ? "0" : "1");
+  };
+
+  const next = () => setPosition((p) => Math.min(p + 1, screens.length - 1));
+  const back = () => setPosition((p) => Math.max(p - 1, 0));
+
+  const className = `resident-mode rm-size-${size}${contrast ? " rm-contrast" : ""}`;
+  if (error && !app) {
+    return (
+      <div className={className}>
+        <p role="alert" className="rm-error">
+          {errorText(t, error.code)}
+        </p>
+      </div>
+    );
+  }
+  if (!app || !service || !screen) {
+    return <div className={className} aria-busy="true" />;
+  }
+
+  const committee = start.enrollment?.committees.join("、") ?? "";
+  return (
+    <div className={className} ref={screenRef}>
+      <header className="rm-bar">
+        <span className="rm-progress" id="rm-progress">
+          {t("resident.progress", { n: position + 1, total: screens.length })}
+        </span>
+        <div className="rm-settings" role="group" aria-label={t("resident.textSize")}>
+          {RESIDENT_TEXT_SIZES.map((px, n) => (
+            <button
+              key={px}
+              type="button"
+              id={`rm-size-${n}`}
+              className="rm-small-button"
+              aria-pressed={size === n}
+              onClick={() => chooseSize(n)}
+            >
+              {t(`resident.size${n}`)}
+            </button>
+          ))}
+          <button type="button" id="rm-contrast" className="rm-small-button" aria-pressed={contrast} onClick={toggleContrast}>
+            {t("resident.contrast")}
+          </button>
+          <button type="button" id="rm-autoread" className="rm-small-button" aria-pressed={autoRead} onClick={toggleAutoRead}>
+            {t("resident.autoRead")}
+          </button>
+        </div>
+      </header>
+      <main className="rm-main">
+        {leaving ? (
+          <LeavePanel api={api} onCancel={() => setLeaving(false)} onLeft={() => onLeave(flagged)} />
+        ) : (
+          <>
+            <div className="rm-content">
+              {changing ? (
+                <ChangeScreen />
+              ) : (
+                <ScreenContent
+                  screen={screen}
+                  service={service}
+                  app={app}
+                  volunteer={start.volunteer}
+                  committee={committee}
+                />
+              )}
+            </div>
+            <div className="rm-read">
+              <button type="button" id="rm-read" className="rm-button rm-read-button" onClick={() => void readAloud()}>
+                {t("resident.readToMe")}
+              </button>
+              <p id="rm-speech" className="rm-speech" role="status">
+                {speech ?? ""}
+              </p>
+            </div>
+            {changing ? (
+              <div className="rm-actions">
+                <button type="button" id="rm-change-done" className="rm-button rm-primary" onClick={() => setChanging(false)}>
+                  {t("resident.changeBack")}
+                </button>
+              </div>
+            ) : screen.kind === "consent" ? (
+              <ConsentActions
+                api={api}
+                app={app}
+                data={screen.data}
+                onDone={async () => {
+                  await reload();
+                  next();
+                }}
+                onBack={back}
+              />
+            ) : (
+              <div className="rm-actions">
+                {screen.kind !== "done" ? (
+                  <button type="button" id="rm-yes" className="rm-button rm-primary" onClick={next}>
+                    {screen.kind === "step" && service.steps[screen.index]?.fields.length ? t("resident.yes") : t("resident.next")}
+                  </button>
+                ) : null}
+                {screen.kind === "step" && service.steps[screen.index]?.fields.length ? (
+                  <button
+                    type="button"
+                    id="rm-change"
+                    className="rm-button"
+                    onClick={() => {
+                      const title = tx(service.steps[screen.index]?.title, lang);
+                      setFlagged((f) => (f.includes(title) ? f : [...f, title]));
+                      setChanging(true);
+                    }}
+                  >
+                    {t("resident.change")}
+                  </button>
+                ) : null}
+                {position > 0 ? (
+                  <button type="button" id="rm-back" className="rm-button" onClick={back}>
+                    {t("resident.back")}
+                  </button>
+                ) : null}
+              </div>
+            )}
+          </>
+        )}
+      </main>
+      {!leaving ? (
+        <footer className="rm-footer">
+          <button type="button" id="rm-leave" className="rm-small-button" onClick={() => setLeaving(true)}>
+            {t("resident.volunteerOnly")}
+          </button>
+        </footer>
+      ) : null}
+    </div>
+  );
+}
+
+function ScreenContent(props: {
+  screen: ResidentScreen;
+  service: Service;
+  app: ApplicationView;
+  volunteer: string;
+  committee: string;
+}) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const { screen, service, app } = props;
+  switch (screen.kind) {
+    case "welcome":
+      return (
+        <>
+          <h1 tabIndex={-1}>{t("resident.welcome", { name: app.resident_name })}</h1>
+          <p>
+            {props.committee
+              ? t("resident.helper", { volunteer: props.volunteer, committee: props.committee })
+              : t("resident.helperNoCommittee", { volunteer: props.volunteer })}
+          </p>
+          <p>{t("resident.welcomeBody", { service: tx(service.name, lang) })}</p>
+        </>
+      );
+    case "step": {
+      const step = service.steps[screen.index];
+      if (!step) return null;
+      return (
+        <>
+          {screen.index === 0 ? <p className="rm-service">{tx(service.name, lang)}</p> : null}
+          <h1 tabIndex={-1}>{tx(step.title, lang)}</h1>
+          <p>{tx(step.body, lang)}</p>
+          {step.fields.length > 0 ? (
+            <dl className="rm-values">
+              {step.fields.map((key) => {
+                const def = service.fields.find((f) => f.key === key);
+                const slot = service.attachments.find((a) => a.key === key);
+                const label = tx(def?.label ?? slot?.label, lang);
+                const value = def
+                  ? displayValue(app.fields[key], def, lang, { yes: t("common.yes"), no: t("common.no") })
+                  : app.attachments.some((a) => a.slot === key)
+                    ? t("resident.attached")
+                    : "";
+                return (
+                  <div key={key} className="rm-value">
+                    <dt>{label}</dt>
+                    <dd>{value || t("resident.notGiven")}</dd>
+                  </div>
+                );
+              })}
+            </dl>
+          ) : null}
+        </>
+      );
+    }
+    case "consent":
+      return (
+        <>
+          <h1 tabIndex={-1}>{t(`consent.${screen.data}.title`)}</h1>
+          <dl className="rm-values">
+            <div className="rm-value">
+              <dt>{t("consent.what")}</dt>
+              <dd>{t(`consent.${screen.data}.data`)}</dd>
+            </div>
+            <div className="rm-value">
+              <dt>{t("consent.why")}</dt>
+              <dd>{t(`consent.${screen.data}.purpose`, { service: tx(service.name, lang) })}</dd>
+            </div>
+            <div className="rm-value">
+              <dt>{t("consent.who")}</dt>
+              <dd>{t("consent.whoSees")}</dd>
+            </div>
+          </dl>
+          <p>{t("consent.choice")}</p>
+        </>
+      );
+    case "done": {
+      const consents = latestConsents(app);
+      const declined = service.attachments.filter((a) => a.sensitive && consents[a.sensitive] === false);
+      return (
+        <>
+          <h1 tabIndex={-1}>{t("resident.doneTitle")}</h1>
+          <p>{t("resident.doneBody")}</p>
+          {declined.length > 0 ? (
+            <div className="rm-declined" id="rm-declined">
+              <p>{t("resident.declinedIntro")}</p>
+              <ul>
+                {declined.map((a) => (
+                  <li key={a.key}>{tx(a.label, lang)}</li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+        </>
+      );
+    }
+  }
+}
+
+function ChangeScreen() {
+  const { t } = useTranslation();
+  return (
+    <>
+      <h1 tabIndex={-1}>{t("resident.changeTitle")}</h1>
+      <p>{t("resident.changeBody")}</p>
+    </>
+  );
+}
+
+function ConsentActions(props: {
+  api: Api;
+  app: ApplicationView;
+  data: Sensitive;
+  onDone: () => Promise<void>;
+  onBack: () => void;
+}) {
+  const { t } = useTranslation();
+  const signature = useRef<SignatureHandle>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const decided = latestConsents(props.app)[props.data];
+
+  const decide = async (agreed: boolean) => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const png = agreed ? await signature.current?.png() : null;
+      if (agreed && !png) {
+        setError(t("consent.signFirst"));
+        return;
+      }
+      await props.api.recordConsent(props.app.id, props.data, agreed, png ?? null);
+      await props.onDone();
+    } catch (thrown) {
+      const e = toUiError(thrown);
+      setError(errorText(t, e.fields?.[0]?.code ?? e.code));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="rm-consent">
+      {decided !== undefined ? (
+        <p className="rm-decided" id="rm-decided">
+          {decided ? t("consent.alreadyAgreed") : t("consent.alreadyDeclined")}
+        </p>
+      ) : null}
+      <SignatureField ref={signature} id="rm-signature" label={t("consent.signHere")} error={error ?? undefined} />
+      <div className="rm-actions">
+        <button type="button" id="rm-agree" className="rm-button rm-primary" disabled={busy} onClick={() => void decide(true)}>
+          {t("consent.agree")}
+        </button>
+        <button type="button" id="rm-decline" className="rm-button" disabled={busy} onClick={() => void decide(false)}>
+          {t("consent.decline")}
+        </button>
+        <button type="button" id="rm-back" className="rm-button" onClick={props.onBack}>
+          {t("resident.back")}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function LeavePanel({ api, onCancel, onLeft }: { api: Api; onCancel: () => void; onLeft: () => void }) {
+  const { t } = useTranslation();
+  const [pin, setPin] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const submit = async () => {
+    try {
+      await api.leaveResidentMode(pin);
+      onLeft();
+    } catch (thrown) {
+      const e = toUiError(thrown);
+      setPin("");
+      setError(
+        e.code === "pin_wrong" || e.code === "pin_wait"
+          ? (e.wait_ms ?? 0) > 0
+            ? t("pin.wait", { seconds: Math.ceil((e.wait_ms ?? 0) / 1000) })
+            : t("pin.wrong", { count: e.failures ?? 1 })
+          : errorText(t, e.code),
+      );
+    }
+  };
+  return (
+    <form
+      className="rm-content rm-leave"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <h1 tabIndex={-1}>{t("resident.leaveTitle")}</h1>
+      <label htmlFor="rm-pin">{t("pin.enter")}</label>
+      <input
+        id="rm-pin"
+        type="password"
+        inputMode="numeric"
+        autoComplete="off"
+        maxLength={12}
+        value={pin}
+        onChange={(e) => setPin(e.target.value.replace(/\D/g, ""))}
+      />
+      {error ? (
+        <p className="rm-error" id="rm-pin-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <div className="rm-actions">
+        <button type="submit" id="rm-leave-submit" className="rm-button rm-primary">
+          {t("resident.leave")}
+        </button>
+        <button type="button" id="rm-leave-cancel" className="rm-button" onClick={onCancel}>
+          {t("resident.stay")}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,119 @@
+//! Read-aloud for resident mode: the `tts` crate over speech-dispatcher (espeak-ng's
+//! Mandarin voice on Debian). The speech engine lives on a thread of its own (its handle
+//! is not safe to share), started on the first request. When no voice for the language
+//! is installed the request fails with `tts_unavailable`, which the window says aloud in
+//! words on screen: the button is never silently dead.
+//!
+//! `DOORSTEP_TTS=off` turns speech off (tests without a sound device use it).
+
+use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+use tts::{Backends, Tts};
+
+/// Environment variable turning speech off (`off`).
+pub const TTS_ENV: &str = "DOORSTEP_TTS";
+
+/// How long a request may wait for the engine (it starts speech-dispatcher on first use).
+const ANSWER_WITHIN: Duration = Duration::from_secs(15);
+
+struct Request {
+    text: String,
+    lang: String,
+    reply: Sender<Result<(), &'static str>>,
+}
+
+/// The read-aloud service of the app.
+#[derive(Default)]
+pub struct Speaker {
+    queue: Mutex<Option<Sender<Request>>>,
+}
+
+impl std::fmt::Debug for Speaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Speaker").finish_non_exhaustive()
+    }
+}
+
+impl Speaker {
+    /// Starts reading `text` aloud (stopping whatever was being read) in `lang`
+    /// (`zh-CN` or `en`). Returns once speech has been handed to the engine.
+    pub fn speak(&self, text: &str, lang: &str) -> Result<(), &'static str> {
+        if std::env::var(TTS_ENV).is_ok_and(|v| v.trim() == "off") {
+            return Err("tts_unavailable");
+        }
+        let (reply, answer) = mpsc::channel();
+        let request = Request {
+            text: text.to_owned(),
+            lang: lang.to_owned(),
+            reply,
+        };
+        {
+            let mut queue = self
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let sender = match queue.as_ref() {
+                Some(sender) => sender.clone(),
+                None => {
+                    let (sender, requests) = mpsc::channel();
+                    std::thread::Builder::new()
+                        .name("read-aloud".into())
+                        .spawn(move || serve(&requests))
+                        .map_err(|_| "tts_unavailable")?;
+                    *queue = Some(sender.clone());
+                    sender
+                }
+            };
+            if sender.send(request).is_err() {
+                // The engine's thread ended; the next request starts a new one.
+                *queue = None;
+                return Err("tts_failed");
+            }
+        }
+        answer
+            .recv_timeout(ANSWER_WITHIN)
+            .unwrap_or(Err("tts_failed"))
+    }
+}
+
+fn serve(requests: &Receiver<Request>) {
+    let mut engine: Option<Tts> = None;
+    for request in requests {
+        let outcome = speak_with(&mut engine, &request.text, &request.lang);
+        if let Err(code) = outcome {
+            tracing::warn!(code, "read-aloud failed");
+        }
+        let _ = request.reply.send(outcome);
+    }
+}
+
+fn speak_with(engine: &mut Option<Tts>, text: &str, lang: &str) -> Result<(), &'static str> {
+    if engine.is_none() {
+        let tts = Tts::new(Backends::SpeechDispatcher).map_err(|e| {
+            tracing::warn!(error = %e, "speech-dispatcher is not available");
+            "tts_unavailable"
+        })?;
+        *engine = Some(tts);
+    }
+    let Some(tts) = engine.as_mut() else {
+        return Err("tts_unavailable");
+    };
+    let wanted: &[&str] = if lang == "en" {
+        &["en"]
+    } else {
+        &["zh", "cmn"]
+    };
+    let voices = tts.voices().map_err(|_| "tts_unavailable")?;
+    let voice = voices
+        .iter()
+        .find(|v| wanted.contains(&v.language().primary_language()))
+        .ok_or("tts_unavailable")?;
+    tts.set_voice(voice).map_err(|_| "tts_unavailable")?;
+    // A little slower than normal: the listener is old, and hears the words once.
+    let rate = tts.normal_rate() - (tts.normal_rate() - tts.min_rate()) * 0.25;
+    let _ = tts.set_rate(rate);
+    tts.speak(text, true).map_err(|_| "tts_failed")?;
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! Resident mode through the real window: every screen at every text size (and in high
+//! contrast) measured from the live DOM — body text ≥ 24 px (18 pt), the largest size ≥
+//! 40 px (30 pt), line height ≥ 1.3, contrast of all text ≥ 7:1, every control ≥ 60×60
+//! px — and checked by axe-core with zero violations. Consent is declined, then given with
+//! a signature; the read-aloud button says plainly when no voice can speak; only the
+//! volunteer's PIN leaves. Screenshots of every screen go to `target/debug/e2e/resident/`.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use doorstep_core::id_number::IdNumber;
+use doorstep_tests::{AppWindow, Driver, target_dir, with_deadline_of};
+use serde_json::{Value, json};
+
+const PIN: &str = "112358";
+const RESIDENT: &str = "测试李桂英";
+const SERVICE: &str = "pension_certification";
+
+#[tokio::test]
+#[ignore = "needs a display, the built app and tauri-driver: run by make test"]
+async fn resident_mode_is_large_clear_accessible_and_left_only_with_the_pin() -> anyhow::Result<()>
+{
+    with_deadline_of(Duration::from_secs(300), scenario()).await
+}
+
+/// Measures the resident-mode screen as shown: text sizes, line heights and contrast of
+/// every visible text node, and the size of every control.
+const MEASURE: &str = r#"
+const root = document.querySelector(".resident-mode");
+const parse = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+  const p = m[1].split(",").map((x) => parseFloat(x)); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+  if (c && c.a > 0.99) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+const failures = [];
+let minFont = 1e9, maxFont = 0, minLine = 1e9, minContrast = 1e9, minTarget = 1e9, texts = 0, controls = 0;
+const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const node = walker.currentNode;
+  if (!node.textContent.trim()) continue;
+  const el = node.parentElement;
+  const st = getComputedStyle(el);
+  if (st.display === "none" || st.visibility === "hidden" || el.getClientRects().length === 0) continue;
+  texts++;
+  const size = parseFloat(st.fontSize);
+  const line = st.lineHeight === "normal" ? 1.2 : parseFloat(st.lineHeight) / size;
+  const fg = parse(st.color), bg = background(el);
+  const l1 = lum(fg), l2 = lum(bg);
+  const contrast = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+  minFont = Math.min(minFont, size); maxFont = Math.max(maxFont, size);
+  minLine = Math.min(minLine, line); minContrast = Math.min(minContrast, contrast);
+  const what = node.textContent.trim().slice(0, 12);
+  if (size < 24) failures.push(`text ${what}: ${size}px`);
+  if (line < 1.3) failures.push(`text ${what}: line height ${line.toFixed(2)}`);
+  if (contrast < 7) failures.push(`text ${what}: contrast ${contrast.toFixed(2)}`);
+}
+for (const c of root.querySelectorAll("button, input, select, textarea, a[href], canvas, [role=button]")) {
+  const r = c.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  controls++;
+  minTarget = Math.min(minTarget, r.width, r.height);
+  if (r.width < 60 || r.height < 60) failures.push(`control ${c.id || c.tagName}: ${r.width.toFixed(0)}x${r.height.toFixed(0)}`);
+}
+return { failures, minFont, maxFont, minLine, minContrast, minTarget, texts, controls,
+  bodyFont: parseFloat(getComputedStyle(root).fontSize) };
+"#;
+
+struct Figures {
+    min_font: f64,
+    max_body: f64,
+    min_line: f64,
+    min_contrast: f64,
+    min_target: f64,
+    checks: usize,
+}
+
+async fn measure(w: &AppWindow, label: &str, figures: &mut Figures) -> anyhow::Result<()> {
+    let m = w.client.execute(MEASURE, vec![]).await?;
+    let failures = m["failures"].as_array().cloned().unwrap_or_default();
+    if !failures.is_empty() {
+        bail!("{label}: {failures:?}");
+    }
+    let f = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
+    if f("texts") < 1.0 || f("controls") < 1.0 {
+        bail!("{label}: nothing measured ({m})");
+    }
+    figures.min_font = figures.min_font.min(f("minFont"));
+    figures.max_body = figures.max_body.max(f("bodyFont"));
+    figures.min_line = figures.min_line.min(f("minLine"));
+    figures.min_contrast = figures.min_contrast.min(f("minContrast"));
+    figures.min_target = figures.min_target.min(f("minTarget"));
+    figures.checks += 1;
+    Ok(())
+}
+
+async fn axe(w: &AppWindow, label: &str) -> anyhow::Result<()> {
+    let loaded = w
+        .client
+        .execute("return typeof window.axe !== 'undefined'", vec![])
+        .await?;
+    if loaded != Value::Bool(true) {
+        let path = target_dir()?
+            .parent()
+            .and_then(|t| t.parent())
+            .context("the workspace")?
+            .join("frontend/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (npm package axe-core)", path.display()))?;
+        w.client.execute(&source, vec![]).await?;
+    }
+    let result = w
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document.querySelector(".resident-mode"), { resultTypes: ["violations"] })
+                 .then((r) => done(r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) }))))
+                 .catch((e) => done([{ id: "axe failed: " + e, nodes: [] }]));"#,
+            vec![],
+        )
+        .await?;
+    let violations = result.as_array().cloned().unwrap_or_default();
+    if !violations.is_empty() {
+        bail!("{label}: axe-core found {}", json!(violations));
+    }
+    Ok(())
+}
+
+/// Every text size, then high contrast; axe on each; a screenshot at the default size.
+async fn check_screen(w: &AppWindow, name: &str, figures: &mut Figures) -> anyhow::Result<()> {
+    for size in 0..3 {
+        w.click(&format!("#rm-size-{size}")).await?;
+        measure(w, &format!("{name} size {size}"), figures).await?;
+        axe(w, &format!("{name} size {size}")).await?;
+    }
+    w.click("#rm-contrast").await?;
+    measure(w, &format!("{name} high contrast"), figures).await?;
+    axe(w, &format!("{name} high contrast")).await?;
+    w.click("#rm-contrast").await?;
+    w.click("#rm-size-1").await?;
+    w.screenshot(
+        &target_dir()?
+            .join("e2e")
+            .join("resident")
+            .join(format!("{name}.png")),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn scenario() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    // No sound device here: speech is off, and the button must say so.
+    let driver = Driver::start_with(
+        data.path(),
+        &[("DOORSTEP_TTS", "off"), ("DOORSTEP_IDLE_LOCK_SECS", "5")],
+    )?;
+    let w = driver.open().await?;
+    w.first_run_offline("测试志愿者", PIN).await?;
+
+    // A resident and a filled pension certification with a photo.
+    w.click("#nav-residents").await?;
+    w.click("#resident-new").await?;
+    w.type_into("#resident-name", RESIDENT).await?;
+    w.type_into(
+        "#resident-id-number",
+        &IdNumber::complete("11010119480707002").expect("17 digits"),
+    )
+    .await?;
+    w.click("#register-submit").await?;
+    w.click("#resident-new-application").await?;
+    w.click(&format!("#start-{SERVICE}")).await?;
+    w.select("#field-pension_type", "resident").await?;
+    w.type_into("#field-pension_account", "6222000033334444")
+        .await?;
+    // Straight on to the check, as a quick volunteer would: what was typed is there.
+    w.click("#step-3").await?;
+    w.wait_for_text("#application-check", "6222000033334444")
+        .await?;
+    w.click("#step-1").await?;
+    w.choose_file(
+        "#attach-face_photo",
+        "face.jpg",
+        "image/jpeg",
+        &[0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9],
+    )
+    .await?;
+    w.wait_for_text("#attached-face_photo", "face.jpg").await?;
+
+    // Handed over: resident mode fills the window, with no way out but the PIN.
+    w.click("#hand-to-resident").await?;
+    w.wait_for(".resident-mode").await?;
+    assert!(
+        w.client
+            .find_all(fantoccini::Locator::Css("#nav-home, #lock, .topbar"))
+            .await?
+            .is_empty(),
+        "nothing of the volunteer's screens shows"
+    );
+    let mut figures = Figures {
+        min_font: f64::MAX,
+        max_body: 0.0,
+        min_line: f64::MAX,
+        min_contrast: f64::MAX,
+        min_target: f64::MAX,
+        checks: 0,
+    };
+
+    // Read-aloud never stays silent: without a voice it says so in words.
+    w.click("#rm-read").await?;
+    w.wait_for_text("#rm-speech", "没有安装中文语音").await?;
+
+    // No timeouts: longer than the idle lock, and still in resident mode.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    w.wait_for(".resident-mode h1").await?;
+
+    let mut screen = 0;
+    let mut changed = false;
+    loop {
+        let title = w.wait_for(".rm-content h1").await?.text().await?;
+        let name = format!("{screen:02}");
+        check_screen(&w, &name, &mut figures)
+            .await
+            .with_context(|| format!("screen {screen} ({title})"))?;
+        if !w
+            .client
+            .find_all(fantoccini::Locator::Css("#rm-agree"))
+            .await?
+            .is_empty()
+        {
+            // Consent: declined first (then the application says what cannot go ahead),
+            // then given with a signature.
+            w.click("#rm-decline").await?;
+            w.wait_for_text("#rm-progress", &format!("第 {} 步", screen + 2))
+                .await?;
+            w.click("#rm-back").await?;
+            w.wait_for_text("#rm-decided", "没有同意").await?;
+            w.click("#rm-agree").await?;
+            w.wait_for_text("#rm-signature-error", "请先在框里签名")
+                .await?;
+            w.draw_on("#rm-signature").await?;
+            w.click("#rm-agree").await?;
+        } else if w
+            .client
+            .find_all(fantoccini::Locator::Css("#rm-yes"))
+            .await?
+            .is_empty()
+        {
+            break; // the last screen: hand the tablet back
+        } else {
+            // "Change" on the first step showing the resident's details.
+            if !changed
+                && !w
+                    .client
+                    .find_all(fantoccini::Locator::Css("#rm-change"))
+                    .await?
+                    .is_empty()
+            {
+                changed = true;
+                w.click("#rm-change").await?;
+                check_screen(&w, "change", &mut figures).await?;
+                w.click("#rm-change-done").await?;
+            }
+            w.click("#rm-yes").await?;
+        }
+        w.wait_for_text("#rm-progress", &format!("第 {} 步", screen + 2))
+            .await?;
+        screen += 1;
+        if screen > 20 {
+            bail!("resident mode has no end");
+        }
+    }
+    assert!(
+        screen >= 4,
+        "welcome, steps, consent and the end: {screen} screens"
+    );
+
+    // Only the PIN leaves: a wrong one is refused, the right one returns to the form.
+    w.click("#rm-leave").await?;
+    check_screen(&w, "leave", &mut figures).await?;
+    w.type_into("#rm-pin", "000000").await?;
+    w.click("#rm-leave-submit").await?;
+    w.wait_for_text("#rm-pin-error", "密码不对").await?;
+    w.type_into("#rm-pin", PIN).await?;
+    w.click("#rm-leave-submit").await?;
+    w.wait_for("#application-status").await?;
+    w.wait_for("#application-flagged").await?;
+    // The consent is among the application's events.
+    w.click("#step-3").await?;
+    w.wait_for_text("#application-events", "居民意见").await?;
+
+    assert!(
+        figures.min_font >= 24.0,
+        "body text {} px",
+        figures.min_font
+    );
+    assert!(
+        figures.max_body >= 40.0,
+        "largest size {} px",
+        figures.max_body
+    );
+    eprintln!(
+        "resident mode, {} screen checks: smallest text {:.0} px, largest body {:.0} px, \
+         line height ≥ {:.2}, contrast ≥ {:.1}:1, controls ≥ {:.0} px",
+        figures.checks,
+        figures.min_font,
+        figures.max_body,
+        figures.min_line,
+        figures.min_contrast,
+        figures.min_target
+    );
+    w.close().await?;
+    Ok(())
+}
