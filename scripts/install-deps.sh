@@ -13,6 +13,8 @@ SYSTEM_PACKAGES=(
   # Read-aloud: speech-dispatcher with espeak-ng's Mandarin voice; libspeechd-dev and
   # libclang-dev to build the tts crate's bindings; sox to check synthesized audio.
   speech-dispatcher speech-dispatcher-espeak-ng espeak-ng libspeechd-dev libclang-dev sox
+  # Reading receipts (PDF) back in the tests.
+  poppler-utils
 )
 TAURI_DRIVER_VERSION=2.1.0
 

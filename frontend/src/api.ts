@@ -242,6 +242,22 @@ export interface ConflictedRecord {
   conflicts: FieldConflict[];
 }
 
+/** The receipt's words, in the window's language (values come from the device). */
+export interface ReceiptLabels {
+  title: string;
+  resident: string;
+  service: string;
+  reference: string;
+  date: string;
+  helper: string;
+  status: string;
+  next: string;
+  consents: string;
+  status_text: string;
+  consent_lines: string[];
+  lang: string;
+}
+
 /** The commands of the Tauri shell. */
 export interface Api {
   startState(): Promise<StartState>;
@@ -252,6 +268,8 @@ export interface Api {
   enterResidentMode(): Promise<void>;
   leaveResidentMode(pin: string): Promise<void>;
   recordConsent(id: string, data: string, agreed: boolean, signature: Uint8Array | null): Promise<void>;
+  saveReceipt(id: string, labels: ReceiptLabels): Promise<string>;
+  openReceipt(path: string): Promise<void>;
   /** Reads `text` aloud in Mandarin (or English); resolves when speaking has started. */
   speak(text: string, lang: string): Promise<void>;
   syncState(): Promise<SyncState>;
@@ -308,6 +326,8 @@ export const tauriApi: Api = {
   enterResidentMode: () => call("enter_resident_mode"),
   leaveResidentMode: (pin) => call("leave_resident_mode", { pin }),
   speak: (text, lang) => call("speak", { text, lang }),
+  saveReceipt: (id, labels) => call("save_receipt", { id, labels }),
+  openReceipt: (path) => call("open_receipt", { path }),
   recordConsent: (id, data, agreed, signature) =>
     call("record_consent", { id, data, agreed, signature: signature ? toBase64(signature) : null }),
   syncState: () => call("sync_state"),

@@ -95,6 +95,9 @@ const BACKEND_CODES = [
   "consent_not_needed",
   "tts_unavailable",
   "tts_failed",
+  "receipt_font_missing",
+  "receipt_unwritable",
+  "receipt_unopenable",
 ];
 
 describe("catalogs", () => {

@@ -578,6 +578,47 @@ pub async fn record_consent(
     .await
 }
 
+/// Makes the resident's large-print receipt and saves it as a PDF in the data folder's
+/// `receipts/`; returns the file's path.
+#[tauri::command]
+pub async fn save_receipt(
+    app: AppHandle,
+    id: String,
+    labels: doorstep_device::receipt::ReceiptLabels,
+) -> Result<String, UiError> {
+    unlocked(&app, move |d| {
+        let id = doc_id(&id)?;
+        let pdf = d.receipt_pdf(&id, &labels)?;
+        let dir = d.data_dir().join("receipts");
+        let path = dir.join(format!("{}.pdf", doorstep_device::receipt::reference(&id)));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, &pdf))
+            .map_err(|e| DeviceError::Receipt {
+                code: "receipt_unwritable",
+                reason: format!("{}: {e}", path.display()),
+            })?;
+        Ok(path.display().to_string())
+    })
+    .await
+}
+
+/// Opens a saved receipt in the system's PDF viewer, to print it.
+#[tauri::command]
+pub async fn open_receipt(app: AppHandle, path: String) -> Result<(), UiError> {
+    unlocked(&app, move |d| {
+        let path = std::path::PathBuf::from(path);
+        // Only the app's own receipts: the window cannot open anything else this way.
+        if path.parent() != Some(d.data_dir().join("receipts").as_path()) {
+            return Err(DeviceError::NotFound("a receipt".into()));
+        }
+        opener::open(&path).map_err(|e| DeviceError::Receipt {
+            code: "receipt_unopenable",
+            reason: e.to_string(),
+        })
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn submit_application(app: AppHandle, id: String) -> Result<&'static str, UiError> {
     unlocked(&app, move |d| {

@@ -72,6 +72,8 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::leave_resident_mode,
             commands::record_consent,
             commands::speak,
+            commands::save_receipt,
+            commands::open_receipt,
             commands::sync_state,
             commands::sync_now,
             commands::search_residents,

@@ -181,6 +181,7 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                 <ChangeScreen />
               ) : (
                 <ScreenContent
+                  api={api}
                   screen={screen}
                   service={service}
                   app={app}
@@ -257,6 +258,7 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
 }
 
 function ScreenContent(props: {
+  api: Api;
   screen: ResidentScreen;
   service: Service;
   app: ApplicationView;
@@ -338,6 +340,7 @@ function ScreenContent(props: {
         <>
           <h1 tabIndex={-1}>{t("resident.doneTitle")}</h1>
           <p>{t("resident.doneBody")}</p>
+          <ReceiptButton api={props.api} app={app} />
           {declined.length > 0 ? (
             <div className="rm-declined" id="rm-declined">
               <p>{t("resident.declinedIntro")}</p>
@@ -352,6 +355,67 @@ function ScreenContent(props: {
       );
     }
   }
+}
+
+/** A large-print receipt, saved as a PDF, then opened to print. */
+function ReceiptButton({ api, app }: { api: Api; app: ApplicationView }) {
+  const { t, i18n } = useTranslation();
+  const [path, setPath] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const make = async () => {
+    setMessage(null);
+    const consents = latestConsents(app);
+    const lines = (Object.entries(consents) as [Sensitive, boolean][]).map(([data, agreed]) =>
+      t("consent.event", { data: t(`consent.${data}.data`), decision: agreed ? t("consent.agreed") : t("consent.declined") }),
+    );
+    try {
+      const saved = await api.saveReceipt(app.id, {
+        title: t("receipt.title"),
+        resident: t("receipt.resident"),
+        service: t("receipt.service"),
+        reference: t("receipt.reference"),
+        date: t("receipt.date"),
+        helper: t("receipt.helper"),
+        status: t("receipt.status"),
+        next: t("receipt.next"),
+        consents: t("receipt.consents"),
+        status_text: t(`status.${app.status}`),
+        consent_lines: lines,
+        lang: i18n.language,
+      });
+      setPath(saved);
+      setMessage(t("receipt.saved"));
+    } catch (thrown) {
+      setMessage(errorText(t, toUiError(thrown).code));
+    }
+  };
+  const open = async () => {
+    if (!path) return;
+    try {
+      await api.openReceipt(path);
+    } catch (thrown) {
+      setMessage(errorText(t, toUiError(thrown).code));
+    }
+  };
+  return (
+    <div className="rm-receipt">
+      <div className="rm-actions">
+        <button type="button" id="rm-receipt" className="rm-button" onClick={() => void make()}>
+          {t("receipt.make")}
+        </button>
+        {path ? (
+          <button type="button" id="rm-receipt-open" className="rm-button" onClick={() => void open()}>
+            {t("receipt.open")}
+          </button>
+        ) : null}
+      </div>
+      {message ? (
+        <p id="rm-receipt-status" role="status" data-path={path ?? ""}>
+          {message}
+        </p>
+      ) : null}
+    </div>
+  );
 }
 
 function ChangeScreen() {

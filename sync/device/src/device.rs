@@ -166,6 +166,11 @@ impl Device {
             .collect())
     }
 
+    /// The data folder this device keeps its database (and receipts) in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
     /// This device's Automerge actor id (hex).
     pub fn actor_hex(&self) -> String {
         self.actor.to_hex_string()

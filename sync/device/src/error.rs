@@ -76,6 +76,8 @@ pub enum DeviceError {
     Pin(&'static str),
     #[error("the PIN was not accepted ({}); wait {} ms", .0.code, .0.wait_ms)]
     PinRefused(crate::pin::PinRefusal),
+    #[error("receipt ({code}): {reason}")]
+    Receipt { code: &'static str, reason: String },
     #[error("the device store is unavailable after an earlier failure; restart the app")]
     Unavailable,
     #[error("this device is not enrolled with a sync server")]
@@ -143,6 +145,7 @@ impl DeviceError {
             DeviceError::Bundle { code, .. } => code,
             DeviceError::Pin(code) => code,
             DeviceError::PinRefused(r) => r.code,
+            DeviceError::Receipt { code, .. } => code,
             DeviceError::Unavailable => "store_unavailable",
             DeviceError::NotEnrolled => "not_enrolled",
             DeviceError::SyncIncomplete => "sync_incomplete",

@@ -30,6 +30,7 @@ mod device;
 pub mod docs;
 pub mod error;
 pub mod pin;
+pub mod receipt;
 pub mod secret;
 pub mod store;
 pub mod sync;

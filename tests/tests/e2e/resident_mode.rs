@@ -2,8 +2,8 @@
 //! contrast) measured from the live DOM — body text ≥ 24 px (18 pt), the largest size ≥
 //! 40 px (30 pt), line height ≥ 1.3, contrast of all text ≥ 7:1, every control ≥ 60×60
 //! px — and checked by axe-core with zero violations. Consent is declined, then given with
-//! a signature; the read-aloud button says plainly when no voice can speak; only the
-//! volunteer's PIN leaves. Screenshots of every screen go to `target/debug/e2e/resident/`.
+//! a signature; the read-aloud button says plainly when no voice can speak; a receipt is
+//! saved as a PDF; only the volunteer's PIN leaves. Screenshots of every screen go to `target/debug/e2e/resident/`.
 
 use std::time::Duration;
 
@@ -274,6 +274,35 @@ async fn scenario() -> anyhow::Result<()> {
         screen >= 4,
         "welcome, steps, consent and the end: {screen} screens"
     );
+    assert!(
+        changed,
+        "a step showed the resident's details with a Change button"
+    );
+
+    // A receipt on request: a large-print PDF naming the resident and the service.
+    w.click("#rm-receipt").await?;
+    let status = w.wait_for("#rm-receipt-status").await?;
+    let path = status.attr("data-path").await?.unwrap_or_default();
+    assert!(!path.is_empty(), "{}", status.text().await?);
+    let text = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .context("pdftotext (apt package poppler-utils)")?;
+    let text: String = String::from_utf8_lossy(&text.stdout)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(
+        text.contains(RESIDENT) && text.contains("养老金领取资格认证") && text.contains("同意"),
+        "the receipt says: {text}"
+    );
+    check_screen(&w, "receipt", &mut figures).await?;
+    let pdf = target_dir()?
+        .join("e2e")
+        .join("resident")
+        .join("receipt.pdf");
+    std::fs::copy(&path, &pdf)?;
 
     // Only the PIN leaves: a wrong one is refused, the right one returns to the form.
     w.click("#rm-leave").await?;
