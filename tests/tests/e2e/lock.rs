@@ -59,6 +59,52 @@ async fn scenario() -> anyhow::Result<()> {
         .await?;
     window.wait_for("#nav-home").await?;
 
+    // The keyboard reaches the menu and the sync bar, and the focus is always visible:
+    // each element Tab lands on draws a solid outline at least 3 px wide.
+    let mut reached = Vec::new();
+    for _ in 0..8 {
+        window
+            .client
+            .active_element()
+            .await?
+            .send_keys(&char::from(Key::Tab).to_string())
+            .await?;
+        let seen = window
+            .client
+            .execute(
+                r#"const el = document.activeElement; const st = getComputedStyle(el);
+                   return [el.id || el.tagName, st.outlineStyle, parseFloat(st.outlineWidth)];"#,
+                vec![],
+            )
+            .await?;
+        let (id, style, width) = (
+            seen[0].as_str().unwrap_or_default().to_owned(),
+            seen[1].as_str().unwrap_or_default().to_owned(),
+            seen[2].as_f64().unwrap_or(0.0),
+        );
+        assert!(
+            style != "none" && width >= 3.0,
+            "focus on {id} is not visible ({style}, {width}px)"
+        );
+        reached.push(id);
+    }
+    assert!(
+        reached.iter().any(|id| id.starts_with("nav-")),
+        "Tab reaches the menu: {reached:?}"
+    );
+    // Enter on a focused menu button opens its screen.
+    window
+        .client
+        .execute("document.getElementById('nav-residents').focus()", vec![])
+        .await?;
+    window
+        .client
+        .active_element()
+        .await?
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await?;
+    window.wait_for("#resident-search").await?;
+
     // Lock by hand; five wrong PINs, then even a try must wait.
     window.click("#lock").await?;
     for n in 1..=4 {
