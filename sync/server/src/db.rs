@@ -111,6 +111,13 @@ impl Row {
         }
     }
 
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, Failure> {
+        match self.at(i)? {
+            Val::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+
     pub fn bytes(&self, i: usize) -> Result<Vec<u8>, Failure> {
         match self.at(i)? {
             Val::Bytes(v) => Ok(v.clone()),

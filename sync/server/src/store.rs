@@ -122,6 +122,9 @@ fn schema_postgres() -> String {
 /// Changes stored per statement.
 const INSERT_BATCH: usize = 200;
 
+/// Snapshots updated by one statement (each may be up to the document size limit).
+const SNAPSHOT_BATCH: usize = 50;
+
 /// The most changes one answer carries before it says `more`.
 const CHANGES_PER_ANSWER: i64 = 50_000;
 
@@ -455,11 +458,14 @@ impl Store {
     /// The device holding `token`: unknown tokens are 401, revoked devices 403.
     pub fn authenticate(&mut self, token: &str) -> Result<DeviceAuth, Failure> {
         let mut tx = self.db.begin(false)?;
-        let Some(found) = tx.query_opt(
-            "SELECT device_id, role, name, revoked_at FROM devices WHERE token_hash = ?1",
+        // The device and its committees in one statement (one round trip).
+        let rows = tx.query(
+            "SELECT d.device_id, d.role, d.name, d.revoked_at, dc.committee_id
+             FROM devices d LEFT JOIN device_committees dc ON dc.device_id = d.device_id
+             WHERE d.token_hash = ?1 ORDER BY dc.committee_id",
             params![sha256_hex(token)],
-        )?
-        else {
+        )?;
+        let Some(found) = rows.first() else {
             return Err(Failure::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "token_unknown",
@@ -472,12 +478,16 @@ impl Store {
                 "this device has been revoked by an administrator; ask your supervisor",
             ));
         }
-        let device_id = found.text(0)?;
         let role =
             Role::parse(&found.text(1)?).ok_or_else(|| Failure::storage("bad role in devices"))?;
-        let committees = device_committees(tx.as_mut(), &device_id)?;
+        let mut committees = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let Some(c) = row.opt_text(4)? {
+                committees.push(c);
+            }
+        }
         Ok(DeviceAuth {
-            device_id,
+            device_id: found.text(0)?,
             role,
             name: found.text(2)?,
             committees,
@@ -538,6 +548,7 @@ impl Store {
         now: i64,
     ) -> Result<SyncResponse, Failure> {
         check_request(req, limits)?;
+        let postgres = self.db.name() == "postgres";
         let mut tx = self.db.begin(true)?;
         let replay = tx
             .query_opt(
@@ -545,16 +556,14 @@ impl Store {
                 params![&device.device_id, &req.sync_id],
             )?
             .is_some();
-        let mut received: Vec<(String, DocHashes)> = Vec::new();
-        let mut conflicts: Vec<(String, DocConflicts)> = Vec::new();
-        let mut accepted = 0u64;
+        // A handful of statements for the whole request, however many documents it
+        // carries: on PostgreSQL each statement is a round trip to another process.
+        let mut known = known_docs(tx.as_mut(), &req.docs)?;
+        let mut uploads = Vec::with_capacity(req.docs.len());
+        let mut new_docs: Vec<(&str, String, &str)> = Vec::new();
         for upload in &req.docs {
-            let (committee, snapshot) = committee_for(tx.as_mut(), device, upload)?;
-            let mut doc = match &snapshot {
-                Some(bytes) => AutoCommit::load(bytes).map_err(Failure::storage)?,
-                None => AutoCommit::new(),
-            };
-            let before = Fields::scan(&doc).conflicted();
+            let (committee, snapshot) =
+                committee_for(device, upload, known.remove(&upload.doc_id))?;
             let mut changes = Vec::with_capacity(upload.changes.len());
             for (i, raw) in upload.changes.iter().enumerate() {
                 let change = Change::try_from(raw.as_slice()).map_err(|e| {
@@ -569,40 +578,86 @@ impl Store {
                 changes.push(change);
             }
             if snapshot.is_none() {
-                tx.execute(
-                    "INSERT INTO docs (doc_id, committee_id, kind, snapshot) VALUES (?1, ?2, ?3, ?4)",
-                    params![&upload.doc_id, &committee, &upload.kind, Vec::<u8>::new()],
-                )?;
+                new_docs.push((&upload.doc_id, committee.clone(), &upload.kind));
             }
-            // All the document's changes in one statement (one round trip to PostgreSQL);
-            // those already stored are skipped, and only the new ones come back.
-            let mut new_hashes = Vec::new();
-            for batch in changes.chunks(INSERT_BATCH) {
-                let mut sql = String::from(
-                    "INSERT INTO changes (doc_id, committee_id, hash, bytes, device_id) VALUES ",
-                );
-                let mut values: Vec<Val> = vec![
-                    Val::from(&upload.doc_id),
-                    Val::from(&committee),
-                    Val::from(&device.device_id),
-                ];
-                for (i, change) in batch.iter().enumerate() {
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    let n = values.len();
-                    sql.push_str(&format!("(?1, ?2, ?{}, ?{}, ?3)", n + 1, n + 2));
-                    values.push(Val::Text(change.hash().to_string()));
-                    values.push(Val::from(change.raw_bytes()));
+            uploads.push((upload, committee, snapshot, changes));
+        }
+        for batch in new_docs.chunks(INSERT_BATCH) {
+            let mut sql =
+                String::from("INSERT INTO docs (doc_id, committee_id, kind, snapshot) VALUES ");
+            let mut values: Vec<Val> = Vec::with_capacity(batch.len() * 4);
+            for (i, (doc_id, committee, kind)) in batch.iter().enumerate() {
+                let n = values.len();
+                if i > 0 {
+                    sql.push_str(", ");
                 }
-                sql.push_str(" ON CONFLICT DO NOTHING RETURNING hash");
-                for row in tx.query(&sql, &values)? {
-                    new_hashes.push(row.text(0)?);
-                }
+                sql.push_str(&format!("(?{}, ?{}, ?{}, ?{})", n + 1, n + 2, n + 3, n + 4));
+                values.extend([
+                    Val::from(*doc_id),
+                    Val::from(committee),
+                    Val::from(*kind),
+                    Val::from(Vec::<u8>::new()),
+                ]);
             }
-            if new_hashes.is_empty() {
+            tx.execute(&sql, &values)?;
+        }
+        // Every change of every document in one statement; those already stored are
+        // skipped, and only the new ones come back.
+        let mut new_hashes: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        let rows: Vec<(&str, &str, &Change)> = uploads
+            .iter()
+            .flat_map(|(upload, committee, _, changes)| {
+                changes
+                    .iter()
+                    .map(move |c| (upload.doc_id.as_str(), committee.as_str(), c))
+            })
+            .collect();
+        for batch in rows.chunks(INSERT_BATCH) {
+            let mut sql = String::from(
+                "INSERT INTO changes (doc_id, committee_id, hash, bytes, device_id) VALUES ",
+            );
+            let mut values: Vec<Val> = vec![Val::from(&device.device_id)];
+            for (i, (doc_id, committee, change)) in batch.iter().enumerate() {
+                let n = values.len();
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(?{}, ?{}, ?{}, ?{}, ?1)",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                ));
+                values.extend([
+                    Val::from(*doc_id),
+                    Val::from(*committee),
+                    Val::Text(change.hash().to_string()),
+                    Val::from(change.raw_bytes()),
+                ]);
+            }
+            sql.push_str(" ON CONFLICT DO NOTHING RETURNING doc_id, hash");
+            for row in tx.query(&sql, &values)? {
+                new_hashes
+                    .entry(row.text(0)?)
+                    .or_default()
+                    .push(row.text(1)?);
+            }
+        }
+        let mut received: Vec<(String, DocHashes)> = Vec::new();
+        let mut conflicts: Vec<(String, DocConflicts)> = Vec::new();
+        let mut snapshots: Vec<(&str, Vec<u8>)> = Vec::new();
+        let mut accepted = 0u64;
+        for (upload, committee, snapshot, changes) in uploads {
+            let Some(new_hashes) = new_hashes.remove(&upload.doc_id) else {
                 continue;
-            }
+            };
+            let mut doc = match &snapshot {
+                Some(bytes) => AutoCommit::load(bytes).map_err(Failure::storage)?,
+                None => AutoCommit::new(),
+            };
+            let before = Fields::scan(&doc).conflicted();
             doc.apply_changes(changes).map_err(|e| {
                 Failure::bad_request(
                     "invalid_change",
@@ -628,22 +683,19 @@ impl Store {
                     ),
                 ));
             }
-            let snapshot = doc.save();
-            if snapshot.len() > limits.document_bytes {
+            let saved = doc.save();
+            if saved.len() > limits.document_bytes {
                 return Err(Failure::too_large(
                     "document_too_large",
                     format!(
                         "document {} would hold {} bytes; the limit is {}",
                         upload.doc_id,
-                        snapshot.len(),
+                        saved.len(),
                         limits.document_bytes
                     ),
                 ));
             }
-            tx.execute(
-                "UPDATE docs SET snapshot = ?2 WHERE doc_id = ?1",
-                params![&upload.doc_id, snapshot],
-            )?;
+            snapshots.push((&upload.doc_id, saved));
             accepted += new_hashes.len() as u64;
             let after = Fields::scan(&doc).conflicted();
             let newly: Vec<String> = after.into_iter().filter(|f| !before.contains(f)).collect();
@@ -663,6 +715,35 @@ impl Store {
                     hashes: new_hashes,
                 },
             ));
+        }
+        for batch in snapshots.chunks(SNAPSHOT_BATCH) {
+            let mut rows = String::new();
+            let mut values: Vec<Val> = Vec::with_capacity(batch.len() * 2);
+            for (i, (doc_id, snapshot)) in batch.iter().enumerate() {
+                let n = values.len();
+                if i > 0 {
+                    rows.push_str(", ");
+                }
+                rows.push_str(&if postgres {
+                    format!("(CAST(?{} AS TEXT), CAST(?{} AS BYTEA))", n + 1, n + 2)
+                } else {
+                    format!("(?{}, ?{})", n + 1, n + 2)
+                });
+                values.push(Val::from(*doc_id));
+                values.push(Val::from(snapshot.as_slice()));
+            }
+            let sql = if postgres {
+                format!(
+                    "UPDATE docs SET snapshot = v.snapshot FROM (VALUES {rows}) AS v (doc_id, snapshot)
+                     WHERE docs.doc_id = v.doc_id"
+                )
+            } else {
+                format!(
+                    "UPDATE docs SET snapshot = v.column2 FROM (VALUES {rows}) AS v
+                     WHERE docs.doc_id = v.column1"
+                )
+            };
+            tx.execute(&sql, &values)?;
         }
         let (response_docs, sent, cursor, more) =
             changes_since(tx.as_mut(), device, req.cursor, limits)?;
@@ -1115,16 +1196,11 @@ fn check_request(req: &SyncRequest, limits: &Limits) -> Result<(), Failure> {
 /// The committee of an uploaded document: fixed when the server first saw it; for a
 /// new document, the device's committee (or the one it names, if it has several).
 fn committee_for(
-    tx: &mut dyn Tx,
     device: &DeviceAuth,
     upload: &doorstep_core::protocol::DocUpload,
+    known: Option<(String, String, Vec<u8>)>,
 ) -> Result<(String, Option<Vec<u8>>), Failure> {
-    let known = tx.query_opt(
-        "SELECT committee_id, kind, snapshot FROM docs WHERE doc_id = ?1",
-        params![&upload.doc_id],
-    )?;
-    if let Some(row) = known {
-        let (committee, kind) = (row.text(0)?, row.text(1)?);
+    if let Some((committee, kind, snapshot)) = known {
         if !device.committees.contains(&committee) {
             return Err(Failure::forbidden(
                 "cross_committee",
@@ -1137,7 +1213,7 @@ fn committee_for(
                 format!("document {} is a {kind}", upload.doc_id),
             ));
         }
-        return Ok((committee, Some(row.bytes(2)?)));
+        return Ok((committee, Some(snapshot)));
     }
     let committee = match (&upload.committee, device.committees.as_slice()) {
         (Some(c), scope) if scope.contains(c) => c.clone(),
@@ -1159,6 +1235,29 @@ fn committee_for(
         }
     };
     Ok((committee, None))
+}
+
+/// A stored document's committee, kind and snapshot, by its id.
+type KnownDocs = std::collections::HashMap<String, (String, String, Vec<u8>)>;
+
+/// Committee, kind and snapshot of the request's documents the server already holds.
+fn known_docs(
+    tx: &mut dyn Tx,
+    docs: &[doorstep_core::protocol::DocUpload],
+) -> Result<KnownDocs, Failure> {
+    let mut known = std::collections::HashMap::new();
+    for batch in docs.chunks(INSERT_BATCH) {
+        let marks: Vec<String> = (1..=batch.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "SELECT doc_id, committee_id, kind, snapshot FROM docs WHERE doc_id IN ({})",
+            marks.join(", ")
+        );
+        let values: Vec<Val> = batch.iter().map(|d| Val::from(&d.doc_id)).collect();
+        for row in tx.query(&sql, &values)? {
+            known.insert(row.text(0)?, (row.text(1)?, row.text(2)?, row.bytes(3)?));
+        }
+    }
+    Ok(known)
 }
 
 type Sent = (Vec<DocDownload>, Vec<(String, DocHashes)>, u64, bool);
