@@ -15,7 +15,7 @@ use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput};
 use doorstep_core::value::FieldValue;
 use doorstep_device::{
     ApplicationSummary, Device, DeviceError, HttpTransport, ResidentSummary, RetryPolicy,
-    ServiceOffer, SyncReport, today_china,
+    ServiceOffer, SyncReport, now_ms, today_china,
 };
 use serde::Serialize;
 use tauri::ipc::Response;
@@ -53,10 +53,13 @@ fn doc_id(text: &str) -> Result<DocId, DeviceError> {
     DocId::parse(text).ok_or_else(|| DeviceError::NotFound("a malformed record id".into()))
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+/// Enrolling and setting the PIN are open before a PIN exists, and afterwards only
+/// while unlocked, so nobody can re-enroll or re-PIN a locked tablet.
+fn before_pin_or_unlocked(state: &AppState, device: &Device) -> Result<(), UiError> {
+    if device.has_pin()? && !state.session.touch() {
+        return Err(UiError::locked());
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -116,9 +119,7 @@ pub async fn enroll(
     blocking(move || {
         let state = app.state::<AppState>();
         let mut device = state.device()?;
-        if device.has_pin()? && !state.session.touch() {
-            return Err(UiError::locked());
-        }
+        before_pin_or_unlocked(&state, &device)?;
         let enrollment = device.enroll(&server_url, &code, "Doorstep app")?;
         device.set_volunteer(&enrollment.name)?;
         Ok(start_view(&state, &device)?)
@@ -137,9 +138,7 @@ pub async fn set_pin(
     blocking(move || {
         let state = app.state::<AppState>();
         let mut device = state.device()?;
-        if device.has_pin()? && !state.session.touch() {
-            return Err(UiError::locked());
-        }
+        before_pin_or_unlocked(&state, &device)?;
         let volunteer = volunteer.unwrap_or_default();
         if device.enrollment()?.is_none() && volunteer.trim().is_empty() {
             let mut errors = doorstep_core::FieldErrors::default();

@@ -815,7 +815,8 @@ pub(crate) fn new_doc_id() -> DocId {
     DocId::parse(&text).unwrap_or_else(|| unreachable!("uuid text is always a DocId"))
 }
 
-pub(crate) fn now_ms() -> i64 {
+/// Now, in milliseconds since the epoch (0 if the clock is before 1970).
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

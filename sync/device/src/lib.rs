@@ -38,7 +38,7 @@ pub mod sync;
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES};
 pub use device::{
     DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, mask_phone,
-    today_china,
+    now_ms, today_china,
 };
 pub use error::DeviceError;
 pub use sync::{
