@@ -74,8 +74,18 @@ impl TestDevice {
         role: &str,
         volunteer: &str,
     ) -> anyhow::Result<TestDevice> {
+        TestDevice::enrolled_in(server, &[committee], role, volunteer)
+    }
+
+    /// A new device enrolled in several committees (a supervisor's).
+    pub fn enrolled_in(
+        server: &ServerProcess,
+        committees: &[&str],
+        role: &str,
+        volunteer: &str,
+    ) -> anyhow::Result<TestDevice> {
         mock_keyring();
-        let code = enrollment_code(&server.data_dir, &[committee], role, volunteer, "1h")?;
+        let code = enrollment_code(&server.data_dir, committees, role, volunteer, "1h")?;
         let dir = tempfile::tempdir()?;
         let mut device = Device::open(dir.path())?;
         device.set_volunteer(volunteer)?;

@@ -1,9 +1,10 @@
 //! Devices against a real `doorstep-server` on loopback: enrollment, batched sync,
-//! conflicts, idempotency, scopes, the sync log, and bad input.
+//! conflicts, idempotency, scopes, the sync log, the supervisor's console, and bad input.
 
 mod sync {
     mod attachments;
     mod bad_input;
+    mod console;
     mod convergence;
     mod devices;
     mod log_and_faults;

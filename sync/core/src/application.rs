@@ -39,6 +39,8 @@ pub enum EventKind {
     /// The resident agreed or declined to the use of one kind of sensitive data; the
     /// status does not change.
     Consent,
+    /// An approved application was changed: it goes back to the supervisor for review.
+    Reopened,
 }
 
 impl EventKind {
@@ -50,6 +52,7 @@ impl EventKind {
             EventKind::Rejected => "rejected",
             EventKind::Filed => "filed",
             EventKind::Consent => "consent",
+            EventKind::Reopened => "reopened",
         }
     }
 
@@ -61,6 +64,7 @@ impl EventKind {
             "rejected" => EventKind::Rejected,
             "filed" => EventKind::Filed,
             "consent" => EventKind::Consent,
+            "reopened" => EventKind::Reopened,
             _ => return None,
         })
     }
@@ -133,6 +137,7 @@ pub fn derive_status(events: &[Event]) -> Status {
             (Status::Submitted, EventKind::Approved) => Status::Approved,
             (Status::Submitted, EventKind::Rejected) => Status::Rejected,
             (Status::Approved, EventKind::Filed) => Status::Filed,
+            (Status::Approved, EventKind::Reopened) => Status::Submitted,
             (s, _) => s,
         })
 }
@@ -528,6 +533,20 @@ mod tests {
         assert_eq!(derive_status(&fixed), Status::Filed);
         // Approving a draft changes nothing.
         assert_eq!(derive_status(&[ev("a", Approved, 1)]), Status::Draft);
+        // A change after approval sends it back for review; a filed one stays filed.
+        let reopened = [
+            ev("a", Submitted, 1),
+            ev("b", Approved, 2),
+            ev("c", Reopened, 3),
+        ];
+        assert_eq!(derive_status(&reopened), Status::Submitted);
+        let filed = [
+            ev("a", Submitted, 1),
+            ev("b", Approved, 2),
+            ev("c", Filed, 3),
+            ev("d", Reopened, 4),
+        ];
+        assert_eq!(derive_status(&filed), Status::Filed);
     }
 
     #[test]

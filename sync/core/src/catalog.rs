@@ -28,6 +28,17 @@ pub struct Text {
     pub en: String,
 }
 
+impl Text {
+    /// The text in `lang` (`en`, or Chinese for anything else).
+    pub fn get(&self, lang: &str) -> &str {
+        if lang.starts_with("en") {
+            &self.en
+        } else {
+            &self.zh_cn
+        }
+    }
+}
+
 /// Kinds of form field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]

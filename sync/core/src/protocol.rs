@@ -35,6 +35,7 @@ pub const ERROR_CODES: &[&str] = &[
     "committee_required",
     "committee_unknown",
     "cross_committee",
+    "device_forbidden",
     "device_revoked",
     "device_unknown",
     "document_too_large",
@@ -258,6 +259,39 @@ pub struct LogPage {
     pub entries: Vec<LogEntry>,
     /// Pass as `before` to read the next (older) page; absent on the last page.
     pub next_before: Option<i64>,
+}
+
+/// The state of one committee's log chain (`GET /v1/chain`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainState {
+    pub committee: String,
+    /// Entries checked (all of them when the chain is intact; those before the break
+    /// otherwise).
+    pub entries: u64,
+    /// Where the chain breaks, if it does.
+    pub broken: Option<ChainBreak>,
+}
+
+/// The first entry of a chain that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainBreak {
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// An enrolled device as supervisors list it (`GET /v1/devices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    pub role: Role,
+    /// The person it was enrolled for.
+    pub name: String,
+    /// What the device calls itself.
+    pub label: String,
+    pub committees: Vec<String>,
+    pub enrolled_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_sync_at: Option<i64>,
 }
 
 /// The content coding of compressed sync bodies (`Content-Encoding: deflate`, zlib).

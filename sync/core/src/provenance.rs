@@ -13,6 +13,9 @@ pub struct ChangeNote {
     /// The volunteer's display name on the device (empty when unknown).
     #[serde(default)]
     pub by: String,
+    /// Why, in the person's words (a supervisor's note on a settled conflict).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 impl ChangeNote {
@@ -20,6 +23,15 @@ impl ChangeNote {
         ChangeNote {
             what: what.to_owned(),
             by: by.to_owned(),
+            note: String::new(),
+        }
+    }
+
+    /// The same note with the person's reason.
+    pub fn with_note(self, note: &str) -> ChangeNote {
+        ChangeNote {
+            note: note.trim().chars().take(500).collect(),
+            ..self
         }
     }
 
@@ -50,6 +62,8 @@ pub struct Author {
     /// Milliseconds since the epoch.
     pub at: i64,
     pub what: String,
+    /// The person's reason, when they gave one.
+    pub note: String,
 }
 
 impl Author {
@@ -60,6 +74,7 @@ impl Author {
             volunteer: note.by,
             at: change.timestamp(),
             what: note.what,
+            note: note.note,
         }
     }
 }

@@ -154,14 +154,15 @@ impl Device {
     }
 
     /// Sets one form field of a draft (or returned) application, checked against the
-    /// catalog; saved durably before this returns, so a draft survives a crash.
+    /// catalog; saved durably before this returns, so a draft survives a crash. Changing
+    /// an approved application reopens it: it goes back to the supervisor for review.
     pub fn set_application_field(
         &mut self,
         id: &DocId,
         key: &str,
         v: &FieldValue,
     ) -> Result<(), DeviceError> {
-        let mut loaded = self.load_editable(id)?;
+        let (mut loaded, approved) = self.load_changeable(id)?;
         let app = application::read(&loaded.doc)?;
         let def = self
             .catalog
@@ -179,6 +180,9 @@ impl Device {
         }
         let now = now_ms();
         doorstep_core::value::put(&mut loaded.doc, &path, &checked)?;
+        if approved {
+            self.reopen(&mut loaded.doc, now)?;
+        }
         self.note("edit_application").commit(&mut loaded.doc, now);
         self.save_record(id, loaded, now)
     }
@@ -194,7 +198,7 @@ impl Device {
         bytes: &[u8],
     ) -> Result<String, DeviceError> {
         check_blob(bytes)?;
-        let mut loaded = self.load_editable(id)?;
+        let (mut loaded, approved) = self.load_changeable(id)?;
         let app = application::read(&loaded.doc)?;
         if self
             .catalog
@@ -220,6 +224,9 @@ impl Device {
                 added_at: now,
             },
         )?;
+        if approved {
+            self.reopen(&mut loaded.doc, now)?;
+        }
         self.note("attach_file").commit(&mut loaded.doc, now);
         let tx = self.store.transaction()?;
         put_blob(&tx, &sha, bytes, false)?;
@@ -399,6 +406,31 @@ impl Device {
         let status = application::read(&loaded.doc)?.status;
         self.save_record(id, loaded, now)?;
         Ok(status)
+    }
+
+    /// An application that may be changed: a draft or returned one, or an approved one
+    /// (`true`), which the change reopens.
+    fn load_changeable(&self, id: &DocId) -> Result<(Loaded, bool), DeviceError> {
+        let loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
+        match application::read(&loaded.doc)?.status {
+            Status::Draft | Status::Returned => Ok((loaded, false)),
+            Status::Approved => Ok((loaded, true)),
+            other => Err(DeviceError::ApplicationLocked(other.as_str())),
+        }
+    }
+
+    /// Adds the event that sends a changed approved application back for review.
+    fn reopen(&self, doc: &mut AutoCommit, now: i64) -> Result<(), DeviceError> {
+        let event = Event {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: EventKind::Reopened,
+            at: now,
+            by: self.volunteer.clone(),
+            device: self.actor_hex(),
+            text: String::new(),
+            consent: None,
+        };
+        Ok(application::append_event(doc, &event)?)
     }
 
     fn load_editable(&self, id: &DocId) -> Result<Loaded, DeviceError> {

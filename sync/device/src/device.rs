@@ -382,6 +382,18 @@ impl Device {
         field: &str,
         chosen: &FieldValue,
     ) -> Result<(), DeviceError> {
+        self.resolve_conflict_with_note(id, field, chosen, "")
+    }
+
+    /// [`Device::resolve_conflict`] with the person's note on why this value, kept in
+    /// the change that settles it.
+    pub fn resolve_conflict_with_note(
+        &mut self,
+        id: &DocId,
+        field: &str,
+        chosen: &FieldValue,
+        note: &str,
+    ) -> Result<(), DeviceError> {
         let mut loaded = docs::load_for(&self.store, &self.cache, id, &self.actor, Access::Edit)?;
         if !self.tracked_fields(&loaded.doc)?.iter().any(|f| f == field) {
             return Err(DeviceError::NoConflict(field.to_owned()));
@@ -395,7 +407,9 @@ impl Device {
         }
         let now = now_ms();
         conflict::resolve(&mut loaded.doc, field, chosen)?;
-        self.note("resolve_conflict").commit(&mut loaded.doc, now);
+        self.note("resolve_conflict")
+            .with_note(note)
+            .commit(&mut loaded.doc, now);
         self.save_record(id, loaded, now)
     }
 
@@ -643,7 +657,7 @@ impl Device {
 }
 
 /// Rewrites a resident's projection rows from their document.
-fn project_resident(
+pub(crate) fn project_resident(
     tx: &Transaction<'_>,
     id: &DocId,
     doc: &mut AutoCommit,
@@ -793,7 +807,7 @@ pub fn today_china() -> Ymd {
 
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
 /// algorithm).
-fn civil_from_days(days: i64) -> Ymd {
+pub(crate) fn civil_from_days(days: i64) -> Ymd {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -808,6 +822,18 @@ fn civil_from_days(days: i64) -> Ymd {
         u32::try_from(month).unwrap_or(1),
         u32::try_from(day).unwrap_or(1),
     )
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of
+/// [`civil_from_days`]).
+pub(crate) fn days_from_civil((y, m, d): Ymd) -> i64 {
+    let (y, m, d) = (i64::from(y) - i64::from(m <= 2), i64::from(m), i64::from(d));
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 pub(crate) fn new_doc_id() -> DocId {

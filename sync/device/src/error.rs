@@ -82,6 +82,11 @@ pub enum DeviceError {
     Unavailable,
     #[error("this device is not enrolled with a sync server")]
     NotEnrolled,
+    #[error("only a supervisor's device can do this")]
+    NotSupervisor,
+    /// A roster or export file that cannot be read or written, with a code for the UI.
+    #[error("{reason}")]
+    File { code: &'static str, reason: String },
     #[error("some received changes lacked their dependencies; the next sync fetches them again")]
     SyncIncomplete,
     #[error(transparent)]
@@ -148,6 +153,8 @@ impl DeviceError {
             DeviceError::Receipt { code, .. } => code,
             DeviceError::Unavailable => "store_unavailable",
             DeviceError::NotEnrolled => "not_enrolled",
+            DeviceError::NotSupervisor => "not_supervisor",
+            DeviceError::File { code, .. } => code,
             DeviceError::SyncIncomplete => "sync_incomplete",
             DeviceError::Core(e) => e.code(),
             DeviceError::Automerge(_) => "record_malformed",

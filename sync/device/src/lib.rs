@@ -26,16 +26,19 @@
 pub mod applications;
 pub mod bundle;
 pub mod catalog;
+pub mod console;
 mod device;
 pub mod docs;
 pub mod error;
 pub mod pin;
 pub mod receipt;
+pub mod roster;
 pub mod secret;
 pub mod store;
 pub mod sync;
 
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES};
+pub use console::{LogFilter, Overview, QueueItem, RecordChanges};
 pub use device::{
     DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, mask_phone,
     now_ms, today_china,

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -116,6 +116,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE blob_wanted (
         sha256 TEXT PRIMARY KEY
      ) WITHOUT ROWID;",
+    // 4: each record's committee, as the server names it (a supervisor's device holds
+    // several); empty until the server has said, which for a volunteer is their one.
+    "ALTER TABLE docs ADD COLUMN committee TEXT;",
 ];
 
 /// Kinds of stored chunk.

@@ -309,7 +309,7 @@ fn heads_from(bytes: &[u8]) -> Vec<ChangeHash> {
 /// Sends `body` and decodes the answer: a 2xx body, a coded refusal, or (after the
 /// retries) a network failure.
 #[expect(clippy::too_many_arguments, reason = "one request's every part")]
-fn exchange(
+pub(crate) fn exchange(
     transport: &mut dyn Transport,
     retry: &RetryPolicy,
     method: &str,
@@ -696,17 +696,18 @@ impl Device {
 
     /// Every dirty record's changes after the heads the server acknowledged.
     fn collect_dirty(&mut self) -> Result<Vec<DocUpload>, DeviceError> {
-        let dirty: Vec<(String, String, Option<Vec<u8>>)> = {
+        type Dirty = (String, String, Option<Vec<u8>>, Option<String>);
+        let dirty: Vec<Dirty> = {
             let mut stmt = self.store.conn().prepare(
-                "SELECT d.doc_id, d.kind, s.heads FROM dirty
+                "SELECT d.doc_id, d.kind, s.heads, d.committee FROM dirty
                  JOIN docs d USING (doc_id) LEFT JOIN synced s USING (doc_id)
                  WHERE d.quarantined IS NULL ORDER BY d.doc_id",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             rows.collect::<Result<_, _>>()?
         };
         let mut uploads = Vec::with_capacity(dirty.len());
-        for (doc_id, kind, heads) in dirty {
+        for (doc_id, kind, heads, committee) in dirty {
             let id = DocId::parse(&doc_id).ok_or_else(|| DeviceError::NotFound(doc_id.clone()))?;
             let mut loaded =
                 match docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read) {
@@ -728,7 +729,7 @@ impl Device {
             uploads.push(DocUpload {
                 doc_id,
                 kind,
-                committee: None,
+                committee,
                 changes,
             });
         }
@@ -758,6 +759,10 @@ impl Device {
                 now,
             )? {
                 Merged::Done { id, doc, newly } => {
+                    tx.execute(
+                        "UPDATE docs SET committee = ?2 WHERE doc_id = ?1 AND committee IS NULL",
+                        params![id.as_str(), &download.committee],
+                    )?;
                     if !newly.is_empty() {
                         report.new_conflicts.push(NewConflict {
                             doc_id: id.clone(),

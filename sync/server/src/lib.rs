@@ -84,6 +84,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(enroll))
         .route("/v1/sync", post(sync))
         .route("/v1/log", get(log_page))
+        .route("/v1/chain", get(chain))
+        .route("/v1/devices", get(devices))
+        .route("/v1/devices/{device_id}/revoke", post(revoke))
         .route("/v1/blobs/{sha256}", get(blob_get).put(blob_put))
         .route("/v1/blobs/{sha256}/status", get(blob_status))
         // Bodies are read by the handlers with the configured limit and a coded error.
@@ -314,6 +317,32 @@ async fn log_page(
         .with_store(move |s| s.log_page(&device, &query))
         .await?;
     Ok(Json(page).into_response())
+}
+
+async fn chain(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
+    let device = authenticate(&state, &headers).await?;
+    let states = state.with_store(move |s| s.chain_states(&device)).await?;
+    Ok(Json(states).into_response())
+}
+
+async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
+    let device = authenticate(&state, &headers).await?;
+    let list = state.with_store(move |s| s.devices_for(&device)).await?;
+    Ok(Json(list).into_response())
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(device_id): Path<String>,
+) -> Result<Response, Failure> {
+    let device = authenticate(&state, &headers).await?;
+    let now = now_ms();
+    let revoked = state
+        .with_store(move |s| s.revoke_by(&device, &device_id, now))
+        .await?;
+    tracing::info!(device = %revoked.device_id, "device revoked by a supervisor");
+    Ok(Json(revoked).into_response())
 }
 
 /// Where a blob request starts, and (for uploads) the blob's whole size.

@@ -9,8 +9,8 @@ use crate::db::{Backend, Postgres, Row, Sqlite, Tx, Val};
 use crate::params;
 use automerge::{AutoCommit, Change};
 use doorstep_core::protocol::{
-    BlobStatus, Committee, DocConflicts, DocDownload, DocHashes, EnrollResponse, Limits, LogEntry,
-    LogPage, Role, SyncRequest, SyncResponse,
+    BlobStatus, ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocDownload,
+    DocHashes, EnrollResponse, Limits, LogEntry, LogPage, Role, SyncRequest, SyncResponse,
 };
 use doorstep_core::value::{self, Fields};
 use serde::{Deserialize, Serialize};
@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS log (
     committee_id TEXT NOT NULL,
     seq          INTEGER NOT NULL,
     device_id    TEXT NOT NULL,
+    volunteer    TEXT NOT NULL DEFAULT '',
     time         INTEGER NOT NULL,
     conflicts    INTEGER NOT NULL,
     body         TEXT NOT NULL,
@@ -183,6 +184,8 @@ pub struct BlobPiece<'a> {
 pub struct LogQuery {
     pub committee: Option<String>,
     pub device: Option<String>,
+    /// The volunteer's name as the device gave it.
+    pub volunteer: Option<String>,
     /// Entries at or after this time (ms).
     pub from: Option<i64>,
     /// Entries before this time (ms).
@@ -259,7 +262,34 @@ impl Store {
             }
             Database::Postgres(url) => Box::new(Postgres::open(url, &schema_postgres())?),
         };
-        Ok(Store { db })
+        let mut store = Store { db };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Brings a database made by an older build up to this schema.
+    fn migrate(&mut self) -> Result<(), Failure> {
+        let postgres = self.db.name() == "postgres";
+        let mut tx = self.db.begin(true)?;
+        // The volunteer of a log entry became a column (for filtering) in 0.1.
+        if postgres {
+            tx.execute(
+                "ALTER TABLE log ADD COLUMN IF NOT EXISTS volunteer TEXT NOT NULL DEFAULT ''",
+                &[],
+            )?;
+        } else if tx
+            .query_opt(
+                "SELECT 1 FROM pragma_table_info('log') WHERE name = 'volunteer'",
+                &[],
+            )?
+            .is_none()
+        {
+            tx.execute(
+                "ALTER TABLE log ADD COLUMN volunteer TEXT NOT NULL DEFAULT ''",
+                &[],
+            )?;
+        }
+        tx.commit()
     }
 
     /// `sqlite` or `postgres`.
@@ -772,12 +802,7 @@ impl Store {
 
     /// A page of the sync log for a supervisor, newest first.
     pub fn log_page(&mut self, device: &DeviceAuth, q: &LogQuery) -> Result<LogPage, Failure> {
-        if device.role != Role::Supervisor {
-            return Err(Failure::forbidden(
-                "role_forbidden",
-                "only supervisors read the sync log",
-            ));
-        }
+        require_supervisor(device, "only supervisors read the sync log")?;
         if let Some(c) = &q.committee
             && !device.committees.contains(c)
         {
@@ -797,6 +822,7 @@ impl Store {
                AND (CAST(?5 AS BIGINT) IS NULL OR time < ?5)
                AND (?6 = 0 OR conflicts > 0)
                AND (CAST(?7 AS BIGINT) IS NULL OR id < ?7)
+               AND (CAST(?9 AS TEXT) IS NULL OR volunteer = ?9)
              ORDER BY id DESC LIMIT ?8",
             params![
                 &device.device_id,
@@ -806,7 +832,11 @@ impl Store {
                 q.to,
                 q.conflicts_only,
                 q.before,
-                i64::from(limit) + 1
+                i64::from(limit) + 1,
+                q.volunteer
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
             ],
         )?;
         let mut entries = Vec::new();
@@ -893,6 +923,100 @@ impl Store {
             checked += 1;
         }
         Ok(Ok(checked))
+    }
+
+    /// The state of each of a supervisor's committees' log chains.
+    pub fn chain_states(&mut self, device: &DeviceAuth) -> Result<Vec<ChainState>, Failure> {
+        require_supervisor(device, "only supervisors check the sync log")?;
+        let mut out = Vec::with_capacity(device.committees.len());
+        for committee in &device.committees {
+            let state = match self.log_verify(Some(committee))? {
+                Ok(entries) => ChainState {
+                    committee: committee.clone(),
+                    entries,
+                    broken: None,
+                },
+                Err(broken) => ChainState {
+                    committee: committee.clone(),
+                    entries: broken.seq.saturating_sub(1),
+                    broken: Some(ChainBreak {
+                        seq: broken.seq,
+                        reason: broken.reason,
+                    }),
+                },
+            };
+            out.push(state);
+        }
+        Ok(out)
+    }
+
+    /// The devices enrolled in any of a supervisor's committees.
+    pub fn devices_for(&mut self, device: &DeviceAuth) -> Result<Vec<DeviceInfo>, Failure> {
+        require_supervisor(device, "only supervisors list devices")?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for committee in &device.committees {
+            for row in self.devices(Some(committee))? {
+                if !seen.insert(row.device_id.clone()) {
+                    continue;
+                }
+                out.push(DeviceInfo {
+                    role: Role::parse(&row.role)
+                        .ok_or_else(|| Failure::storage("bad role in devices"))?,
+                    device_id: row.device_id,
+                    name: row.name,
+                    label: row.label,
+                    committees: row.committees,
+                    enrolled_at: row.enrolled_at,
+                    revoked_at: row.revoked_at,
+                    last_sync_at: row.last_sync_at,
+                });
+            }
+        }
+        out.sort_by(|a, b| (a.enrolled_at, &a.device_id).cmp(&(b.enrolled_at, &b.device_id)));
+        Ok(out)
+    }
+
+    /// A supervisor revokes a lost device: one whose every committee is theirs, and
+    /// not the device they are using.
+    pub fn revoke_by(
+        &mut self,
+        device: &DeviceAuth,
+        target: &str,
+        now: i64,
+    ) -> Result<DeviceInfo, Failure> {
+        require_supervisor(device, "only supervisors revoke devices")?;
+        if target == device.device_id {
+            return Err(Failure::bad_request(
+                "device_forbidden",
+                "a device cannot revoke itself; ask another supervisor",
+            ));
+        }
+        let found = self
+            .devices_for(device)?
+            .into_iter()
+            .find(|d| d.device_id == target)
+            .ok_or_else(|| {
+                Failure::not_found(
+                    "device_unknown",
+                    format!("no device {target} in your committees"),
+                )
+            })?;
+        if !found
+            .committees
+            .iter()
+            .all(|c| device.committees.contains(c))
+        {
+            return Err(Failure::forbidden(
+                "device_forbidden",
+                "this device also serves committees that are not yours; ask an administrator",
+            ));
+        }
+        self.device_revoke(target, now)?;
+        Ok(DeviceInfo {
+            revoked_at: Some(found.revoked_at.unwrap_or(now)),
+            ..found
+        })
     }
 
     /// How much of a blob the server holds. A device holding a blob the server already
@@ -1056,6 +1180,14 @@ impl Store {
     /// Runs a query in a transaction of its own.
     pub fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, Failure> {
         self.db.begin(false)?.query(sql, params)
+    }
+}
+
+fn require_supervisor(device: &DeviceAuth, message: &str) -> Result<(), Failure> {
+    if device.role == Role::Supervisor {
+        Ok(())
+    } else {
+        Err(Failure::forbidden("role_forbidden", message.to_owned()))
     }
 }
 
@@ -1406,8 +1538,9 @@ fn append_log(
         let body_json = serde_json::to_string(&body).map_err(Failure::storage)?;
         let hash = entry_hash(&prev_hash, &body_json);
         tx.execute(
-            "INSERT INTO log (committee_id, seq, device_id, time, conflicts, body, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO log (committee_id, seq, device_id, time, conflicts, body, prev_hash, hash,
+                              volunteer)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 committee,
                 seq,
@@ -1416,7 +1549,8 @@ fn append_log(
                 body.conflicts.len() as i64,
                 body_json,
                 prev_hash,
-                hash
+                hash,
+                &body.volunteer
             ],
         )?;
     }

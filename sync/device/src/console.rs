@@ -1,0 +1,540 @@
+//! The supervisor's console: what a supervisor's device reads beyond its records — the
+//! sync log of their committees (each entry opened to the fields it changed, from the
+//! records' own Automerge history), the state of the log's hash chain, the enrolled
+//! devices and their revocation — and what it works out from the records it holds: the
+//! review queue and the overview (counts, and the pension certifications falling due).
+//!
+//! The log, the chain and the devices live on the server and need a connection; the
+//! queue and the overview come from the records synced to the device and work offline.
+
+use std::collections::{BTreeMap, HashMap};
+
+use doorstep_core::DocId;
+use doorstep_core::application::{self, EventKind, Status};
+use doorstep_core::catalog::{Ymd, parse_ymd};
+use doorstep_core::history::HistoryEntry;
+use doorstep_core::protocol::{ChainState, DeviceInfo, LogEntry, LogPage, Role};
+use doorstep_core::value::FieldValue;
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use crate::device::{Device, civil_from_days, days_from_civil};
+use crate::docs::{self, Access};
+use crate::error::DeviceError;
+use crate::secret;
+use crate::sync::{HttpTransport, RetryPolicy, SyncReport, exchange};
+
+/// The service whose yearly certification the overview follows.
+pub const PENSION_CERTIFICATION: &str = "pension_certification";
+
+/// How far ahead the overview looks for certifications falling due.
+pub const DUE_WITHIN_DAYS: i64 = 30;
+
+/// Filters of a sync-log page (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogFilter {
+    #[serde(default)]
+    pub committee: Option<String>,
+    #[serde(default)]
+    pub device: Option<String>,
+    #[serde(default)]
+    pub volunteer: Option<String>,
+    /// From this time (ms), inclusive.
+    #[serde(default)]
+    pub from: Option<i64>,
+    /// Until this time (ms), exclusive.
+    #[serde(default)]
+    pub to: Option<i64>,
+    #[serde(default)]
+    pub conflicts_only: bool,
+    /// The previous page's `next_before`.
+    #[serde(default)]
+    pub before: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl LogFilter {
+    /// The query string of `GET /v1/log`.
+    fn query(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        let mut text = |key, value: &Option<String>| {
+            if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                pairs.push((key, v.to_owned()));
+            }
+        };
+        text("committee", &self.committee);
+        text("device", &self.device);
+        text("volunteer", &self.volunteer);
+        for (key, value) in [
+            ("from", self.from),
+            ("to", self.to),
+            ("before", self.before),
+            ("limit", self.limit.map(i64::from)),
+        ] {
+            if let Some(v) = value {
+                pairs.push((key, v.to_string()));
+            }
+        }
+        if self.conflicts_only {
+            pairs.push(("conflicts_only", "true".into()));
+        }
+        let mut url = reqwest::Url::parse("http://query.invalid/v1/log").unwrap_or_else(|_| {
+            unreachable!("a constant URL parses");
+        });
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        match url.query() {
+            Some(q) => format!("/v1/log?{q}"),
+            None => "/v1/log".to_owned(),
+        }
+    }
+}
+
+/// What one log entry did to one record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordChanges {
+    pub doc_id: String,
+    /// `resident`, `authorization` or `application`; empty when this device does not
+    /// hold the record.
+    pub kind: String,
+    /// The resident's name (for an application: whose it is).
+    pub resident_name: String,
+    /// For an application: its service code.
+    pub service: String,
+    /// Whether the record is on this device (sync to fetch it if not).
+    pub present: bool,
+    /// The entry's changes of this record, each with who, when and its fields.
+    pub changes: Vec<HistoryEntry>,
+    /// Change hashes the entry names that this device does not hold yet.
+    pub missing: Vec<String>,
+}
+
+/// A submitted application waiting for a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueItem {
+    pub id: DocId,
+    pub service: String,
+    pub resident: String,
+    pub resident_name: String,
+    pub committee: String,
+    /// The volunteer who submitted it.
+    pub submitted_by: String,
+    /// When it was (last) submitted, ms.
+    pub submitted_at: i64,
+    /// Whole days since then.
+    pub age_days: i64,
+    pub conflicted: bool,
+}
+
+/// One count of the overview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub committee: String,
+    pub service: String,
+    pub status: String,
+    pub count: u64,
+}
+
+/// A resident whose yearly pension certification falls due soon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueCertification {
+    pub committee: String,
+    pub resident: String,
+    pub resident_name: String,
+    /// The last certification, `YYYY-MM-DD`.
+    pub last_certified: String,
+    /// A year after it.
+    pub due: String,
+    /// Days from today (0 = today).
+    pub days_left: i64,
+}
+
+/// The overview of a supervisor's committees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    /// Applications by committee, service and status.
+    pub counts: Vec<Count>,
+    /// Residents per committee.
+    pub residents: Vec<(String, u64)>,
+    /// Certifications falling due within [`DUE_WITHIN_DAYS`], soonest first.
+    pub due: Vec<DueCertification>,
+}
+
+/// `YYYY-MM-DD`.
+pub fn format_ymd((y, m, d): Ymd) -> String {
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The date in China (UTC+8) of a time in ms.
+pub fn china_date(ms: i64) -> Ymd {
+    civil_from_days((ms + 8 * 3_600_000).div_euclid(86_400_000))
+}
+
+/// The same day a year later (29 February becomes 1 March).
+pub fn a_year_after((y, m, d): Ymd) -> Ymd {
+    let next = (y + 1, m, d);
+    if parse_ymd(&format_ymd(next)).is_some() {
+        next
+    } else {
+        (y + 1, 3, 1)
+    }
+}
+
+impl Device {
+    /// The committee a record belongs to: as the server named it, or this device's
+    /// only committee.
+    pub(crate) fn committee_of_column(&self, column: Option<String>) -> String {
+        column.unwrap_or_else(|| self.home_committee().unwrap_or_default())
+    }
+
+    /// The device's committee when it has exactly one.
+    pub fn home_committee(&self) -> Option<String> {
+        let enrollment = self.enrollment().ok()??;
+        match enrollment.committees.as_slice() {
+            [one] => Some(one.id.clone()),
+            _ => None,
+        }
+    }
+
+    /// Sends one request of the console to the enrolled server and decodes its JSON.
+    fn console_request<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Result<T, DeviceError> {
+        let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        if enrollment.role != Role::Supervisor {
+            return Err(DeviceError::NotSupervisor);
+        }
+        let token = secret::load_token(&self.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
+        let mut transport = HttpTransport::new(&enrollment.server_url)?;
+        let retry = RetryPolicy {
+            attempts: 2,
+            ..RetryPolicy::default()
+        };
+        let body = exchange(
+            &mut transport,
+            &retry,
+            method,
+            path,
+            None,
+            Some(token.as_str()),
+            Vec::new(),
+            &mut SyncReport::default(),
+        )?;
+        serde_json::from_slice(&body)
+            .map_err(|e| DeviceError::Network(format!("unexpected answer from the server: {e}")))
+    }
+
+    /// A page of the sync log of this supervisor's committees, newest first.
+    pub fn log_page(&self, filter: &LogFilter) -> Result<LogPage, DeviceError> {
+        self.console_request("GET", &filter.query())
+    }
+
+    /// Whether each committee's log chain holds, or where it breaks.
+    pub fn chain_states(&self) -> Result<Vec<ChainState>, DeviceError> {
+        self.console_request("GET", "/v1/chain")
+    }
+
+    /// The devices enrolled in this supervisor's committees.
+    pub fn enrolled_devices(&self) -> Result<Vec<DeviceInfo>, DeviceError> {
+        self.console_request("GET", "/v1/devices")
+    }
+
+    /// Revokes a lost device: its next sync is refused with `device_revoked`.
+    pub fn revoke_device(&self, device_id: &str) -> Result<DeviceInfo, DeviceError> {
+        let id = device_id.trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(DeviceError::NotFound(id.to_owned()));
+        }
+        self.console_request("POST", &format!("/v1/devices/{id}/revoke"))
+    }
+
+    /// What a log entry did to each record it carried up: every change of the entry
+    /// with its author, time and fields from what to what, read from the records this
+    /// device holds.
+    pub fn log_entry_records(&self, entry: &LogEntry) -> Result<Vec<RecordChanges>, DeviceError> {
+        let mut out = Vec::with_capacity(entry.received.len());
+        for doc in &entry.received {
+            let Some(id) = DocId::parse(&doc.doc_id) else {
+                continue;
+            };
+            let present = self
+                .store
+                .conn()
+                .query_row(
+                    "SELECT kind FROM docs WHERE doc_id = ?1 AND quarantined IS NULL",
+                    [id.as_str()],
+                    |r| r.get::<_, String>(0),
+                )
+                .ok();
+            let Some(kind) = present else {
+                out.push(RecordChanges {
+                    doc_id: doc.doc_id.clone(),
+                    kind: String::new(),
+                    resident_name: String::new(),
+                    service: String::new(),
+                    present: false,
+                    changes: Vec::new(),
+                    missing: doc.hashes.clone(),
+                });
+                continue;
+            };
+            let history = self.history(&id)?;
+            let changes: Vec<HistoryEntry> = history
+                .into_iter()
+                .filter(|h| doc.hashes.contains(&h.change))
+                .collect();
+            let missing = doc
+                .hashes
+                .iter()
+                .filter(|h| !changes.iter().any(|c| &c.change == *h))
+                .cloned()
+                .collect();
+            let (resident_name, service) = self.record_title(&id, &kind)?;
+            out.push(RecordChanges {
+                doc_id: doc.doc_id.clone(),
+                kind,
+                resident_name,
+                service,
+                present: true,
+                changes,
+                missing,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The resident's name (and the service, for an application) a record is about.
+    fn record_title(&self, id: &DocId, kind: &str) -> Result<(String, String), DeviceError> {
+        let sql = match kind {
+            "resident" => "SELECT name, '' FROM residents WHERE doc_id = ?1",
+            "application" => {
+                "SELECT coalesce(r.name, ''), a.service FROM applications a
+                 LEFT JOIN residents r ON r.doc_id = a.resident WHERE a.doc_id = ?1"
+            }
+            "authorization" => {
+                "SELECT coalesce(r.name, ''), '' FROM authorizations a
+                 LEFT JOIN residents r ON r.doc_id = a.resident WHERE a.doc_id = ?1"
+            }
+            _ => return Ok((String::new(), String::new())),
+        };
+        Ok(self
+            .store
+            .conn()
+            .query_row(sql, [id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap_or_default())
+    }
+
+    /// Submitted applications waiting for a decision, oldest submission first.
+    pub fn review_queue(&self, now_ms: i64) -> Result<Vec<QueueItem>, DeviceError> {
+        let rows: Vec<(String, String, String, String, Option<String>, bool)> = {
+            let mut stmt = self.store.conn().prepare_cached(
+                "SELECT a.doc_id, a.service, a.resident, coalesce(r.name, ''), d.committee,
+                        a.conflicted
+                 FROM applications a JOIN docs d ON d.doc_id = a.doc_id
+                 LEFT JOIN residents r ON r.doc_id = a.resident
+                 WHERE a.status = 'submitted' AND d.quarantined IS NULL",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (doc_id, service, resident, resident_name, committee, conflicted) in rows {
+            let Some(id) = DocId::parse(&doc_id) else {
+                continue;
+            };
+            let app = self.application(&id)?;
+            let submitted = app
+                .events
+                .iter()
+                .rev()
+                .find(|e| e.kind == EventKind::Submitted);
+            let (submitted_by, submitted_at) =
+                submitted.map_or((String::new(), app.created_at), |e| (e.by.clone(), e.at));
+            out.push(QueueItem {
+                id,
+                service,
+                resident,
+                resident_name,
+                committee: self.committee_of_column(committee),
+                submitted_by,
+                submitted_at,
+                age_days: (now_ms - submitted_at).max(0) / 86_400_000,
+                conflicted,
+            });
+        }
+        out.sort_by(|a, b| (a.submitted_at, &a.id).cmp(&(b.submitted_at, &b.id)));
+        Ok(out)
+    }
+
+    /// Counts by committee, service and status; residents per committee; and the
+    /// pension certifications falling due within 30 days of `today`.
+    pub fn overview(&self, today: Ymd) -> Result<Overview, DeviceError> {
+        let conn = self.store.conn();
+        let mut counts = Vec::new();
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT d.committee, a.service, a.status, count(*)
+                 FROM applications a JOIN docs d ON d.doc_id = a.doc_id
+                 WHERE d.quarantined IS NULL
+                 GROUP BY d.committee, a.service, a.status",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?;
+            let mut merged: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+            for row in rows {
+                let (committee, service, status, n) = row?;
+                *merged
+                    .entry((self.committee_of_column(committee), service, status))
+                    .or_default() += u64::try_from(n).unwrap_or(0);
+            }
+            for ((committee, service, status), count) in merged {
+                counts.push(Count {
+                    committee,
+                    service,
+                    status,
+                    count,
+                });
+            }
+        }
+        let mut residents: BTreeMap<String, u64> = BTreeMap::new();
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT d.committee, count(*) FROM residents r JOIN docs d ON d.doc_id = r.doc_id
+                 WHERE d.quarantined IS NULL GROUP BY d.committee",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            for row in rows {
+                let (committee, n) = row?;
+                *residents
+                    .entry(self.committee_of_column(committee))
+                    .or_default() += u64::try_from(n).unwrap_or(0);
+            }
+        }
+        Ok(Overview {
+            counts,
+            residents: residents.into_iter().collect(),
+            due: self.certifications_due(today)?,
+        })
+    }
+
+    /// Residents whose last pension certification was about a year ago: due between
+    /// today and [`DUE_WITHIN_DAYS`] days from now. The last certification is the day an
+    /// application for it was approved (or filed), or else the "last certified on" date
+    /// the volunteer recorded.
+    fn certifications_due(&self, today: Ymd) -> Result<Vec<DueCertification>, DeviceError> {
+        let rows: Vec<(String, String, String, Option<String>)> = {
+            let mut stmt = self.store.conn().prepare_cached(
+                "SELECT a.doc_id, a.resident, coalesce(r.name, ''), d.committee
+                 FROM applications a JOIN docs d ON d.doc_id = a.doc_id
+                 LEFT JOIN residents r ON r.doc_id = a.resident
+                 WHERE a.service = ?1 AND d.quarantined IS NULL",
+            )?;
+            let rows = stmt.query_map(params![PENSION_CERTIFICATION], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        // The latest certification known per resident.
+        let mut last: HashMap<String, (Ymd, String, String)> = HashMap::new();
+        for (doc_id, resident, name, committee) in rows {
+            let Some(id) = DocId::parse(&doc_id) else {
+                continue;
+            };
+            let loaded = docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read)?;
+            let app = application::read(&loaded.doc)?;
+            let decided = app
+                .events
+                .iter()
+                .rev()
+                .find(|e| matches!(e.kind, EventKind::Approved | EventKind::Filed))
+                .filter(|_| matches!(app.status, Status::Approved | Status::Filed))
+                .map(|e| china_date(e.at));
+            let recorded = app.fields.iter().find_map(|(k, v)| match (k.as_str(), v) {
+                ("last_certified_on", FieldValue::Text(t)) => parse_ymd(t),
+                _ => None,
+            });
+            let Some(date) = decided.or(recorded) else {
+                continue;
+            };
+            let committee = self.committee_of_column(committee);
+            let entry = last.entry(resident).or_insert((date, name, committee));
+            if date > entry.0 {
+                entry.0 = date;
+            }
+        }
+        let today_days = days_from_civil(today);
+        let mut due: Vec<DueCertification> = last
+            .into_iter()
+            .filter_map(|(resident, (date, name, committee))| {
+                let next = a_year_after(date);
+                let days_left = days_from_civil(next) - today_days;
+                (0..=DUE_WITHIN_DAYS)
+                    .contains(&days_left)
+                    .then(|| DueCertification {
+                        committee,
+                        resident,
+                        resident_name: name,
+                        last_certified: format_ymd(date),
+                        due: format_ymd(next),
+                        days_left,
+                    })
+            })
+            .collect();
+        due.sort_by(|a, b| {
+            (a.days_left, &a.committee, &a.resident).cmp(&(b.days_left, &b.committee, &b.resident))
+        });
+        Ok(due)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_filters_become_an_encoded_query() {
+        assert_eq!(LogFilter::default().query(), "/v1/log");
+        let filter = LogFilter {
+            committee: Some("c1".into()),
+            volunteer: Some(" 测试 甲 ".into()),
+            device: Some("  ".into()),
+            from: Some(5),
+            conflicts_only: true,
+            ..LogFilter::default()
+        };
+        assert_eq!(
+            filter.query(),
+            "/v1/log?committee=c1&volunteer=%E6%B5%8B%E8%AF%95+%E7%94%B2&from=5&conflicts_only=true"
+        );
+    }
+
+    #[test]
+    fn a_year_after_keeps_the_day_and_moves_the_29th_of_february() {
+        assert_eq!(a_year_after((2025, 12, 10)), (2026, 12, 10));
+        assert_eq!(a_year_after((2024, 2, 29)), (2025, 3, 1));
+        assert_eq!(china_date(0), (1970, 1, 1));
+        // 16:00 UTC is midnight in China.
+        assert_eq!(china_date(16 * 3_600_000), (1970, 1, 2));
+    }
+}
