@@ -173,7 +173,7 @@ export interface Attachment {
 
 export interface ReviewEvent {
   id: string;
-  kind: "submitted" | "returned" | "approved" | "rejected" | "filed" | "consent";
+  kind: "submitted" | "returned" | "approved" | "rejected" | "filed" | "consent" | "reopened";
   at: number;
   by: string;
   device: string;
@@ -227,6 +227,8 @@ export interface Author {
   volunteer: string;
   at: number;
   what: string;
+  /** The person's reason, when they gave one. */
+  note?: string;
 }
 
 export interface FieldConflict {
@@ -256,6 +258,160 @@ export interface ReceiptLabels {
   status_text: string;
   consent_lines: string[];
   lang: string;
+}
+
+/** A committee this device serves. */
+export interface Committee {
+  id: string;
+  name: string;
+}
+
+export interface LogFilter {
+  committee?: string | null;
+  device?: string | null;
+  volunteer?: string | null;
+  from?: number | null;
+  to?: number | null;
+  conflicts_only?: boolean;
+  before?: number | null;
+  limit?: number | null;
+}
+
+export interface DocHashes {
+  doc_id: string;
+  hashes: string[];
+}
+
+/** One sync-log entry: one accepted sync of one device, for one committee. */
+export interface LogEntry {
+  seq: number;
+  committee: string;
+  device_id: string;
+  volunteer: string;
+  time: number;
+  sync_id: string;
+  received: DocHashes[];
+  sent: DocHashes[];
+  conflicts: { doc_id: string; fields: string[] }[];
+  prev_hash: string;
+  hash: string;
+}
+
+export interface LogPage {
+  entries: LogEntry[];
+  next_before: number | null;
+}
+
+export interface FieldChange {
+  field: string;
+  from: FieldValue | null;
+  to: FieldValue | null;
+}
+
+export interface HistoryEntry {
+  change: string;
+  author: Author;
+  fields: FieldChange[];
+}
+
+/** What one log entry did to one record. */
+export interface RecordChanges {
+  doc_id: string;
+  kind: string;
+  resident_name: string;
+  service: string;
+  present: boolean;
+  changes: HistoryEntry[];
+  missing: string[];
+}
+
+export interface ChainState {
+  committee: string;
+  entries: number;
+  broken: { seq: number; reason: string } | null;
+}
+
+export interface DeviceInfo {
+  device_id: string;
+  role: "volunteer" | "supervisor";
+  name: string;
+  label: string;
+  committees: string[];
+  enrolled_at: number;
+  revoked_at: number | null;
+  last_sync_at: number | null;
+}
+
+export interface QueueItem {
+  id: string;
+  service: string;
+  resident: string;
+  resident_name: string;
+  committee: string;
+  submitted_by: string;
+  submitted_at: number;
+  age_days: number;
+  conflicted: boolean;
+}
+
+export type Decision = "returned" | "approved" | "rejected" | "filed";
+
+export interface Overview {
+  counts: { committee: string; service: string; status: Status; count: number }[];
+  residents: [string, number][];
+  due: {
+    committee: string;
+    resident: string;
+    resident_name: string;
+    last_certified: string;
+    due: string;
+    days_left: number;
+  }[];
+}
+
+export type FileFormat = "xlsx" | "csv";
+
+export interface ExportFilter {
+  committee?: string | null;
+  service?: string | null;
+  status?: string | null;
+  from?: number | null;
+  to?: number | null;
+}
+
+export interface Exported {
+  path: string;
+  rows: number;
+  revealed: boolean;
+}
+
+export interface RejectedRow {
+  line: number;
+  name: string;
+  problems: { field: string; code: string }[];
+}
+
+export interface RosterPreview {
+  headers: [string, string | null][];
+  rows: number;
+  new: number;
+  already_registered: number;
+  rejected: RejectedRow[];
+  sample: { line: number; name: string; id_number_masked: string; phone_masked: string; birth_date: string }[];
+}
+
+export interface ImportReport {
+  rows: number;
+  added: number;
+  already_registered: number;
+  rejected: RejectedRow[];
+}
+
+/** How far an export or import has got. */
+export interface TaskProgress {
+  task: "export" | "import";
+  done: number;
+  total: number;
 }
 
 /** The commands of the Tauri shell. */
@@ -293,7 +449,30 @@ export interface Api {
   submitApplication(id: string): Promise<Status>;
   listApplications(resident: string | null): Promise<ApplicationRow[]>;
   conflictedRecords(): Promise<ConflictedRecord[]>;
-  resolveConflict(id: string, field: string, value: FieldValue): Promise<void>;
+  resolveConflict(id: string, field: string, value: FieldValue, note: string): Promise<void>;
+  // The supervisor's console.
+  consoleCommittees(): Promise<Committee[]>;
+  logPage(filter: LogFilter): Promise<LogPage>;
+  logEntryRecords(entry: LogEntry): Promise<RecordChanges[]>;
+  chainStates(): Promise<ChainState[]>;
+  enrolledDevices(): Promise<DeviceInfo[]>;
+  revokeDevice(deviceId: string): Promise<DeviceInfo>;
+  reviewQueue(): Promise<QueueItem[]>;
+  recordReview(id: string, decision: Decision, text: string): Promise<Status>;
+  overview(): Promise<Overview>;
+  exportApplications(
+    filter: ExportFilter,
+    format: FileFormat,
+    labels: Record<string, string>,
+    lang: string,
+    pin: string | null,
+  ): Promise<Exported>;
+  exportResidents(committee: string | null, format: FileFormat, pin: string | null): Promise<Exported>;
+  openExports(): Promise<void>;
+  previewRoster(name: string, bytes: Uint8Array): Promise<RosterPreview>;
+  importRoster(name: string, bytes: Uint8Array, committee: string | null): Promise<ImportReport>;
+  /** Calls `handler` as exports and imports progress; returns the unsubscribe. */
+  onProgress(handler: (p: TaskProgress) => void): () => void;
 }
 
 /**
@@ -356,5 +535,26 @@ export const tauriApi: Api = {
   submitApplication: (id) => call("submit_application", { id }),
   listApplications: (resident) => call("list_applications", { resident }),
   conflictedRecords: () => call("conflicted_records"),
-  resolveConflict: (id, field, value) => call("resolve_conflict", { id, field, value }),
+  resolveConflict: (id, field, value, note) => call("resolve_conflict", { id, field, value, note }),
+  consoleCommittees: () => call("console_committees"),
+  logPage: (filter) => call("log_page", { filter }),
+  logEntryRecords: (entry) => call("log_entry_records", { entry }),
+  chainStates: () => call("chain_states"),
+  enrolledDevices: () => call("enrolled_devices"),
+  revokeDevice: (deviceId) => call("revoke_device", { deviceId }),
+  reviewQueue: () => call("review_queue"),
+  recordReview: (id, decision, text) => call("record_review", { id, decision, text }),
+  overview: () => call("overview"),
+  exportApplications: (filter, format, labels, lang, pin) =>
+    call("export_applications", { filter, format, labels, lang, pin }),
+  exportResidents: (committee, format, pin) => call("export_residents", { committee, format, pin }),
+  openExports: () => call("open_exports"),
+  previewRoster: (name, bytes) => call("preview_roster", { name, base64: toBase64(bytes) }),
+  importRoster: (name, bytes, committee) => call("import_roster", { name, base64: toBase64(bytes), committee }),
+  onProgress: (handler) => {
+    const unlisten = listen<TaskProgress>("doorstep://progress", (e) => handler(e.payload));
+    return () => {
+      void unlisten.then((f) => f());
+    };
+  },
 };

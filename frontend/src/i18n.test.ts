@@ -98,6 +98,24 @@ const BACKEND_CODES = [
   "receipt_font_missing",
   "receipt_unwritable",
   "receipt_unopenable",
+  // The supervisor's console (doorstep-device's console and roster, the app shell).
+  "not_supervisor",
+  "device_forbidden",
+  "decision_unknown",
+  "roster_format",
+  "roster_empty",
+  "roster_columns",
+  "roster_too_large",
+  "roster_unreadable",
+  "roster_encoding",
+  "committee_not_yours",
+  "committee_required",
+  "export_failed",
+  "export_unwritable",
+  "export_unopenable",
+  "pin_required",
+  "id_number_not_text",
+  "id_duplicate_in_file",
 ];
 
 describe("catalogs", () => {

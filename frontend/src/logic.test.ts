@@ -1,14 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { ApplicationRow, Service } from "./api";
+import type { ApplicationRow, QueueItem, Service } from "./api";
 import {
   DraftSaver,
   IdleTimer,
   addYears,
+  countsTable,
+  dayRange,
+  decisionNeedsText,
+  decisionsFor,
   displayValue,
   formSteps,
+  percent,
   progressBar,
   missingForSubmit,
+  queueByService,
   todaysWork,
   valueFromInput,
   waitSeconds,
@@ -196,5 +202,66 @@ describe("progressBar", () => {
       totalMb: "3.0",
     });
     expect(progressBar({ phase: "records", done: 2, total: 0 }).value).toBeUndefined();
+  });
+});
+
+describe("the supervisor's console", () => {
+  const item = (id: string, service: string, at: number): QueueItem => ({
+    id,
+    service,
+    resident: "r",
+    resident_name: "测试",
+    committee: "c1",
+    submitted_by: "测试志愿者",
+    submitted_at: at,
+    age_days: 0,
+    conflicted: false,
+  });
+  const service = (code: string) => ({ code }) as Service;
+
+  it("groups the queue by service in catalog order, oldest first in each", () => {
+    const groups = queueByService(
+      [item("3", "b", 30), item("1", "a", 20), item("2", "b", 10), item("4", "zzz", 5)],
+      [service("a"), service("b")],
+    );
+    expect(groups.map(([code, list]) => [code, list.map((i) => i.id)])).toEqual([
+      ["a", ["1"]],
+      ["b", ["2", "3"]],
+      ["zzz", ["4"]],
+    ]);
+  });
+
+  it("turns a day range into times, whole days, open where empty", () => {
+    const range = dayRange("2026-11-01", "2026-11-02");
+    expect(range.from).toBe(new Date(2026, 10, 1).getTime());
+    expect(range.to).toBe(new Date(2026, 10, 3).getTime());
+    expect(dayRange("", "nonsense")).toEqual({ from: null, to: null });
+  });
+
+  it("offers the decisions the status allows, and asks words for all but approval", () => {
+    expect(decisionsFor("submitted")).toEqual(["approved", "returned", "rejected"]);
+    expect(decisionsFor("approved")).toEqual(["filed"]);
+    expect(decisionsFor("draft")).toEqual([]);
+    expect(decisionsFor("filed")).toEqual([]);
+    expect(decisionNeedsText("approved")).toBe(false);
+    expect(decisionNeedsText("filed")).toBe(true);
+  });
+
+  it("lays the overview's counts out per committee and service", () => {
+    const rows = countsTable([
+      { committee: "c2", service: "s", status: "draft", count: 1 },
+      { committee: "c1", service: "s", status: "draft", count: 2 },
+      { committee: "c1", service: "s", status: "approved", count: 3 },
+    ]);
+    expect(rows).toEqual([
+      { committee: "c1", service: "s", byStatus: { draft: 2, approved: 3 }, total: 5 },
+      { committee: "c2", service: "s", byStatus: { draft: 1 }, total: 1 },
+    ]);
+  });
+
+  it("gives a percentage only when the total is known", () => {
+    expect(percent(5, 10)).toBe(50);
+    expect(percent(12, 10)).toBe(100);
+    expect(percent(0, 0)).toBeUndefined();
   });
 });

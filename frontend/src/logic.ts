@@ -1,12 +1,16 @@
-/** Pure logic of the volunteer's screens, kept apart from React so Vitest checks it. */
+/** Pure logic of the volunteer's and supervisor's screens, kept apart from React so Vitest checks it. */
 import type {
   ApplicationRow,
   ApplicationView,
+  Decision,
   FieldDef,
   FieldKind,
   FieldValue,
+  Overview,
+  QueueItem,
   Sensitive,
   Service,
+  Status,
   SyncProgress,
   Text,
 } from "./api";
@@ -288,3 +292,64 @@ export function latestConsents(app: ApplicationView): Partial<Record<Sensitive, 
 /** The three text sizes of resident mode, in CSS pixels of body text (18 pt is 24 px). */
 export const RESIDENT_TEXT_SIZES = [24, 32, 40] as const;
 export const DEFAULT_RESIDENT_TEXT_SIZE = 1;
+
+/** Submitted applications by service, each group oldest first, groups in catalog order. */
+export function queueByService(items: QueueItem[], services: Service[]): [string, QueueItem[]][] {
+  const groups = new Map<string, QueueItem[]>();
+  const order = services.map((s) => s.code);
+  const sorted = [...items].sort((a, b) => a.submitted_at - b.submitted_at || a.id.localeCompare(b.id));
+  for (const item of sorted) {
+    const list = groups.get(item.service) ?? [];
+    list.push(item);
+    groups.set(item.service, list);
+  }
+  const rank = (code: string) => (order.includes(code) ? order.indexOf(code) : order.length);
+  return [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/**
+ * A range of whole local days as times for a filter: from the start of `from` to the
+ * start of the day after `to`; an empty or unreadable date leaves that end open.
+ */
+export function dayRange(from: string, to: string): { from: number | null; to: number | null } {
+  const start = (text: string, plusDays: number): number | null => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
+    if (!m) return null;
+    const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + plusDays);
+    return Number.isNaN(date.getTime()) ? null : date.getTime();
+  };
+  return { from: start(from, 0), to: start(to, 1) };
+}
+
+/** The decisions a supervisor may take on an application in `status`. */
+export function decisionsFor(status: Status): Decision[] {
+  if (status === "submitted") return ["approved", "returned", "rejected"];
+  if (status === "approved") return ["filed"];
+  return [];
+}
+
+/** Whether a decision needs words: a return's comment, a rejection's reason, the government reference. */
+export function decisionNeedsText(decision: Decision): boolean {
+  return decision !== "approved";
+}
+
+/** A percentage for a progress bar, or undefined while the total is not known. */
+export function percent(done: number, total: number): number | undefined {
+  if (total <= 0) return undefined;
+  return Math.round((Math.min(done, total) / total) * 100);
+}
+
+/** The overview's counts as rows per committee and service, one number per status. */
+export function countsTable(
+  counts: Overview["counts"],
+): { committee: string; service: string; byStatus: Partial<Record<Status, number>>; total: number }[] {
+  const rows = new Map<string, { committee: string; service: string; byStatus: Partial<Record<Status, number>>; total: number }>();
+  for (const c of counts) {
+    const key = `${c.committee}\u0000${c.service}`;
+    const row = rows.get(key) ?? { committee: c.committee, service: c.service, byStatus: {}, total: 0 };
+    row.byStatus[c.status] = (row.byStatus[c.status] ?? 0) + c.count;
+    row.total += c.count;
+    rows.set(key, row);
+  }
+  return [...rows.values()].sort((a, b) => a.committee.localeCompare(b.committee) || a.service.localeCompare(b.service));
+}

@@ -25,7 +25,7 @@ use crate::background::{self, SyncView};
 use crate::{AppState, UiError};
 
 /// Runs `f` on the open device, on the blocking pool, if the app is unlocked.
-async fn unlocked<T: Send + 'static>(
+pub(crate) async fn unlocked<T: Send + 'static>(
     app: &AppHandle,
     f: impl FnOnce(&mut Device) -> Result<T, DeviceError> + Send + 'static,
 ) -> Result<T, UiError> {
@@ -49,7 +49,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| UiError::internal("a command stopped unexpectedly"))?
 }
 
-fn doc_id(text: &str) -> Result<DocId, DeviceError> {
+pub(crate) fn doc_id(text: &str) -> Result<DocId, DeviceError> {
     DocId::parse(text).ok_or_else(|| DeviceError::NotFound("a malformed record id".into()))
 }
 
@@ -445,7 +445,7 @@ pub async fn record_authorization(
 
 /// Decodes a file sent as base64: WebKitGTK's IPC carries no raw bodies, and base64
 /// costs a third more where a JSON array of numbers would cost four times as much.
-fn decode(base64_bytes: &str) -> Result<Vec<u8>, UiError> {
+pub(crate) fn decode(base64_bytes: &str) -> Result<Vec<u8>, UiError> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD
         .decode(base64_bytes.trim())
@@ -705,9 +705,10 @@ pub async fn resolve_conflict(
     id: String,
     field: String,
     value: FieldValue,
+    note: Option<String>,
 ) -> Result<(), UiError> {
     unlocked(&app, move |d| {
-        d.resolve_conflict(&doc_id(&id)?, &field, &value)
+        d.resolve_conflict_with_note(&doc_id(&id)?, &field, &value, note.as_deref().unwrap_or(""))
     })
     .await
 }

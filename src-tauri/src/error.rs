@@ -27,6 +27,8 @@ impl From<DeviceError> for UiError {
                 | DeviceError::Pin(_)
                 | DeviceError::PinRefused(_)
                 | DeviceError::Network(_)
+                | DeviceError::File { .. }
+                | DeviceError::Server { .. }
         );
         if !expected {
             tracing::error!(code = e.code(), error = %e, "command failed");

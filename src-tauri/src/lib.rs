@@ -10,6 +10,7 @@
 
 mod background;
 mod commands;
+mod console;
 mod error;
 mod keystore;
 mod session;
@@ -95,6 +96,20 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::list_applications,
             commands::conflicted_records,
             commands::resolve_conflict,
+            console::console_committees,
+            console::log_page,
+            console::log_entry_records,
+            console::chain_states,
+            console::enrolled_devices,
+            console::revoke_device,
+            console::review_queue,
+            console::record_review,
+            console::overview,
+            console::export_applications,
+            console::export_residents,
+            console::open_exports,
+            console::preview_roster,
+            console::import_roster,
         ])
         .setup(|app| {
             open_device(app).map_err(|e| {

@@ -7,15 +7,21 @@ import { IdleTimer } from "../logic";
 import { ApplicationForm } from "./ApplicationForm";
 import { AuthorizationForm } from "./AuthorizationForm";
 import { ConflictsScreen } from "./Conflicts";
+import { DataScreen } from "./DataScreen";
+import { Devices } from "./Devices";
 import { Home } from "./Home";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { NewApplication } from "./NewApplication";
+import { OverviewScreen } from "./Overview";
 import { ResidentForm } from "./ResidentForm";
 import { ResidentMode } from "./ResidentMode";
 import { ResidentPage } from "./ResidentPage";
 import { ResidentsScreen } from "./Residents";
+import { Review } from "./Review";
+import { ReviewQueue } from "./ReviewQueue";
 import { EnrollScreen, SetPinScreen, UnlockScreen } from "./StartScreens";
 import { SyncBar } from "./SyncBar";
+import { SyncLog } from "./SyncLog";
 
 /** Where the volunteer is. */
 export type Route =
@@ -28,14 +34,21 @@ export type Route =
   | { name: "application"; id: string; flagged?: string[] }
   | { name: "resident-mode"; id: string }
   | { name: "conflicts" }
-  | { name: "enroll" };
+  | { name: "enroll" }
+  // The supervisor's console.
+  | { name: "review-queue" }
+  | { name: "review"; id: string }
+  | { name: "log" }
+  | { name: "overview" }
+  | { name: "data" }
+  | { name: "devices" };
 
 export type Navigate = (route: Route) => void;
 
 const SYNC_POLL_MS = 2000;
 const ACTIVITY_EVENTS = ["pointerdown", "keydown", "wheel", "touchstart"] as const;
 
-/** The whole app: start screens until unlocked, then the volunteer's screens. */
+/** The whole app: start screens until unlocked, then the volunteer's (or supervisor's) screens. */
 export function App({ api }: { api: Api }) {
   const { t } = useTranslation();
   const [start, setStart] = useState<StartState | null>(null);
@@ -98,7 +111,8 @@ function TopBar({ children }: { children?: React.ReactNode }) {
 
 function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked: () => void }) {
   const { t } = useTranslation();
-  const [route, setRoute] = useState<Route>({ name: "home" });
+  const supervisor = start.enrollment?.role === "supervisor";
+  const [route, setRoute] = useState<Route>(supervisor ? { name: "review-queue" } : { name: "home" });
   const [sync, setSync] = useState<SyncState | null>(null);
   /** Bumped after a sync received something, so the screen shown reloads. */
   const [generation, setGeneration] = useState(0);
@@ -185,9 +199,19 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
         </button>
       </TopBar>
       <nav className="nav" aria-label={t("nav.label")}>
-        <NavButton id="nav-home" current={route.name === "home"} onClick={() => navigate({ name: "home" })}>
-          {t("nav.home")}
-        </NavButton>
+        {supervisor ? (
+          <NavButton
+            id="nav-review"
+            current={route.name === "review-queue" || route.name === "review"}
+            onClick={() => navigate({ name: "review-queue" })}
+          >
+            {t("nav.review")}
+          </NavButton>
+        ) : (
+          <NavButton id="nav-home" current={route.name === "home"} onClick={() => navigate({ name: "home" })}>
+            {t("nav.home")}
+          </NavButton>
+        )}
         <NavButton
           id="nav-residents"
           current={route.name === "residents" || route.name === "resident"}
@@ -198,6 +222,22 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
         <NavButton id="nav-conflicts" current={route.name === "conflicts"} onClick={() => navigate({ name: "conflicts" })}>
           {t("nav.conflicts")}
         </NavButton>
+        {supervisor ? (
+          <>
+            <NavButton id="nav-log" current={route.name === "log"} onClick={() => navigate({ name: "log" })}>
+              {t("nav.log")}
+            </NavButton>
+            <NavButton id="nav-overview" current={route.name === "overview"} onClick={() => navigate({ name: "overview" })}>
+              {t("nav.overview")}
+            </NavButton>
+            <NavButton id="nav-data" current={route.name === "data"} onClick={() => navigate({ name: "data" })}>
+              {t("nav.data")}
+            </NavButton>
+            <NavButton id="nav-devices" current={route.name === "devices"} onClick={() => navigate({ name: "devices" })}>
+              {t("nav.devices")}
+            </NavButton>
+          </>
+        ) : null}
         <span className="nav-who">{t("nav.who", { name: start.volunteer })}</span>
       </nav>
       <main ref={mainRef} className="screen">
@@ -248,6 +288,18 @@ function Screen({ route, ...props }: ScreenProps & { route: Route }) {
       return <ConflictsScreen {...props} />;
     case "resident-mode":
       return null;
+    case "review-queue":
+      return <ReviewQueue {...props} />;
+    case "review":
+      return <Review key={route.id} {...props} id={route.id} />;
+    case "log":
+      return <SyncLog {...props} />;
+    case "overview":
+      return <OverviewScreen {...props} />;
+    case "data":
+      return <DataScreen {...props} />;
+    case "devices":
+      return <Devices {...props} />;
     case "enroll":
       return <EnrollScreen api={props.api} onDone={() => props.navigate({ name: "home" })} onSkip={null} />;
   }

@@ -14,6 +14,7 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
   const [services, setServices] = useState<Service[]>([]);
   const [error, setError] = useState<UiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [notes, setNotes] = useState<Record<string, string>>({});
 
   const load = useCallback(() => {
     Promise.all([api.conflictedRecords(), api.services()]).then(
@@ -29,7 +30,9 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
 
   const choose = async (record: ConflictedRecord, field: string, value: FieldValue) => {
     try {
-      await api.resolveConflict(record.id, field, value);
+      const key = `${record.id}/${field}`;
+      await api.resolveConflict(record.id, field, value, notes[key] ?? "");
+      setNotes(({ [key]: _, ...rest }) => rest);
       setDone(t("conflicts.resolved"));
       setError(null);
       load();
@@ -93,6 +96,15 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
                       </li>
                     ))}
                   </ul>
+                  <label className="conflict-note">
+                    {t("conflicts.note")}
+                    <input
+                      type="text"
+                      maxLength={500}
+                      value={notes[`${record.id}/${c.field}`] ?? ""}
+                      onChange={(e) => setNotes((n) => ({ ...n, [`${record.id}/${c.field}`]: e.target.value }))}
+                    />
+                  </label>
                 </fieldset>
               );
             })}

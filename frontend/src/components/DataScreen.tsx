@@ -1,0 +1,390 @@
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import {
+  type Committee,
+  type Exported,
+  type FileFormat,
+  type ImportReport,
+  type RejectedRow,
+  type RosterPreview,
+  type Service,
+  type Status,
+  type TaskProgress,
+  type UiError,
+  toUiError,
+} from "../api";
+import { errorText } from "../errors";
+import { dayRange, percent, tx } from "../logic";
+import type { ScreenProps } from "./App";
+
+const STATUSES: Status[] = ["draft", "submitted", "returned", "approved", "rejected", "filed"];
+const EXPORT_COLUMNS = [
+  "reference",
+  "resident",
+  "id_number",
+  "phone",
+  "service",
+  "status",
+  "committee",
+  "created_at",
+  "submitted_by",
+  "decision",
+  "fields",
+];
+
+/** Exports of applications and residents, and the roster import. */
+export function DataScreen({ api, generation }: ScreenProps) {
+  const { t } = useTranslation();
+  const [committees, setCommittees] = useState<Committee[]>([]);
+  const [services, setServices] = useState<Service[]>([]);
+  const [progress, setProgress] = useState<TaskProgress | null>(null);
+
+  useEffect(() => {
+    api.consoleCommittees().then(setCommittees, () => undefined);
+    api.services().then(setServices, () => undefined);
+  }, [api, generation]);
+
+  useEffect(() => api.onProgress(setProgress), [api]);
+
+  return (
+    <section aria-labelledby="data-title">
+      <h2 id="data-title" tabIndex={-1}>
+        {t("data.title")}
+      </h2>
+      <ExportPanel api={api} committees={committees} services={services} progress={progress?.task === "export" ? progress : null} />
+      <ImportPanel api={api} committees={committees} progress={progress?.task === "import" ? progress : null} />
+    </section>
+  );
+}
+
+function ProgressLine({ progress, label }: { progress: TaskProgress | null; label: string }) {
+  if (!progress) return null;
+  const value = percent(progress.done, progress.total);
+  return (
+    <div className="task-progress">
+      <progress max={100} value={value} aria-label={label} />
+      <span>
+        {progress.done}/{progress.total}
+      </span>
+    </div>
+  );
+}
+
+function ExportPanel(props: {
+  api: ScreenProps["api"];
+  committees: Committee[];
+  services: Service[];
+  progress: TaskProgress | null;
+}) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [form, setForm] = useState({ committee: "", service: "", status: "", from: "", to: "", format: "xlsx" as FileFormat });
+  const [reveal, setReveal] = useState(false);
+  const [pin, setPin] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<Exported | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const set = (patch: Partial<typeof form>) => setForm((f) => ({ ...f, ...patch }));
+
+  const run = async (what: "applications" | "residents") => {
+    if (busy) return;
+    if (reveal && pin.trim() === "") {
+      setError({ code: "pin_required", message: "" });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    try {
+      const pinArg = reveal ? pin : null;
+      if (what === "applications") {
+        const labels: Record<string, string> = { yes: t("common.yes"), no: t("common.no") };
+        for (const c of EXPORT_COLUMNS) labels[c] = t(`data.column.${c}`);
+        for (const s of [...STATUSES, "reopened"]) labels[`status.${s}`] = t(`status.${s}`);
+        const range = dayRange(form.from, form.to);
+        const filter = {
+          committee: form.committee || null,
+          service: form.service || null,
+          status: form.status || null,
+          from: range.from,
+          to: range.to,
+        };
+        setResult(await props.api.exportApplications(filter, form.format, labels, lang, pinArg));
+      } else {
+        setResult(await props.api.exportResidents(form.committee || null, form.format, pinArg));
+      }
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    } finally {
+      setPin("");
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="card" id="export-panel">
+      <h3>{t("data.export")}</h3>
+      <div className="filters">
+        <label>
+          {t("log.committee")}
+          <select id="export-committee" value={form.committee} onChange={(e) => set({ committee: e.target.value })}>
+            <option value="">{t("log.all")}</option>
+            {props.committees.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("overview.service")}
+          <select id="export-service" value={form.service} onChange={(e) => set({ service: e.target.value })}>
+            <option value="">{t("log.all")}</option>
+            {props.services.map((s) => (
+              <option key={s.code} value={s.code}>
+                {tx(s.name, lang)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("data.status")}
+          <select id="export-status" value={form.status} onChange={(e) => set({ status: e.target.value })}>
+            <option value="">{t("log.all")}</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {t(`status.${s}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("log.from")}
+          <input id="export-from" type="date" value={form.from} onChange={(e) => set({ from: e.target.value })} />
+        </label>
+        <label>
+          {t("log.to")}
+          <input id="export-to" type="date" value={form.to} onChange={(e) => set({ to: e.target.value })} />
+        </label>
+        <label>
+          {t("data.format")}
+          <select id="export-format" value={form.format} onChange={(e) => set({ format: e.target.value as FileFormat })}>
+            <option value="xlsx">Excel (XLSX)</option>
+            <option value="csv">CSV</option>
+          </select>
+        </label>
+      </div>
+      <label className="check">
+        <input id="export-reveal" type="checkbox" checked={reveal} onChange={(e) => setReveal(e.target.checked)} />
+        {t("data.reveal")}
+      </label>
+      {reveal ? (
+        <label>
+          {t("data.pin")}
+          <input
+            id="export-pin"
+            type="password"
+            inputMode="numeric"
+            autoComplete="off"
+            value={pin}
+            onChange={(e) => setPin(e.target.value)}
+          />
+        </label>
+      ) : (
+        <p className="small">{t("data.masked")}</p>
+      )}
+      <div className="actions">
+        <button id="export-applications" type="button" className="primary" disabled={busy} onClick={() => void run("applications")}>
+          {t("data.exportApplications")}
+        </button>
+        <button id="export-residents" type="button" className="secondary" disabled={busy} onClick={() => void run("residents")}>
+          {t("data.exportResidents")}
+        </button>
+      </div>
+      {busy ? <ProgressLine progress={props.progress} label={t("data.exporting")} /> : null}
+      <div role="status" aria-live="polite">
+        {result ? (
+          <p className="saved" id="export-result">
+            {t(result.revealed ? "data.exportedRevealed" : "data.exported", { count: result.rows, path: result.path })}{" "}
+            <button type="button" className="link" onClick={() => void props.api.openExports().catch((e) => setError(toUiError(e)))}>
+              {t("data.openFolder")}
+            </button>
+          </p>
+        ) : null}
+      </div>
+      {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
+    </div>
+  );
+}
+
+function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; progress: TaskProgress | null }) {
+  const { t } = useTranslation();
+  const [committee, setCommittee] = useState("");
+  const [file, setFile] = useState<{ name: string; bytes: Uint8Array } | null>(null);
+  const [preview, setPreview] = useState<RosterPreview | null>(null);
+  const [report, setReport] = useState<ImportReport | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<UiError | null>(null);
+
+  useEffect(() => {
+    if (committee === "" && props.committees.length === 1) setCommittee(props.committees[0]?.id ?? "");
+  }, [committee, props.committees]);
+
+  const choose = async (chosen: File | undefined) => {
+    setPreview(null);
+    setReport(null);
+    setError(null);
+    if (!chosen) return;
+    setBusy(true);
+    try {
+      const bytes = new Uint8Array(await chosen.arrayBuffer());
+      setFile({ name: chosen.name, bytes });
+      setPreview(await props.api.previewRoster(chosen.name, bytes));
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const run = async () => {
+    if (!file || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setReport(await props.api.importRoster(file.name, file.bytes, committee || null));
+      setPreview(null);
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="card" id="import-panel">
+      <h3>{t("data.import")}</h3>
+      <p>{t("data.importIntro")}</p>
+      <label>
+        {t("log.committee")}
+        <select id="import-committee" value={committee} onChange={(e) => setCommittee(e.target.value)}>
+          <option value="">{t("data.chooseCommittee")}</option>
+          {props.committees.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t("data.file")}
+        <input
+          id="import-file"
+          type="file"
+          accept=".xlsx,.xls,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+          onChange={(e) => void choose(e.target.files?.[0])}
+        />
+      </label>
+      {preview ? (
+        <div id="import-preview">
+          <p>
+            {t("data.previewCounts", {
+              rows: preview.rows,
+              new: preview.new,
+              registered: preview.already_registered,
+              rejected: preview.rejected.length,
+            })}
+          </p>
+          <p className="small">
+            {t("data.columns")}:{" "}
+            {preview.headers
+              .map(([h, c]) => (c ? `${h} → ${t(`fields.${c}`)}` : `${h} (${t("data.ignored")})`))
+              .join("；")}
+          </p>
+          {preview.sample.length > 0 ? (
+            <table id="import-sample">
+              <thead>
+                <tr>
+                  <th scope="col">{t("data.line")}</th>
+                  <th scope="col">{t("fields.name")}</th>
+                  <th scope="col">{t("fields.id_number")}</th>
+                  <th scope="col">{t("fields.phone")}</th>
+                  <th scope="col">{t("fields.birth_date")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {preview.sample.map((r) => (
+                  <tr key={r.line}>
+                    <td>{r.line}</td>
+                    <td>{r.name}</td>
+                    <td className="mono">{r.id_number_masked}</td>
+                    <td className="mono">{r.phone_masked}</td>
+                    <td>{r.birth_date}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+          <Rejected rows={preview.rejected} id="import-preview-rejected" />
+          <button id="import-run" type="button" className="primary" disabled={busy || preview.new === 0} onClick={() => void run()}>
+            {t("data.importNow", { count: preview.new })}
+          </button>
+        </div>
+      ) : null}
+      {busy && preview ? <ProgressLine progress={props.progress} label={t("data.importing")} /> : null}
+      <div role="status" aria-live="polite">
+        {report ? (
+          <div id="import-report">
+            <p className="saved">
+              {t("data.imported", {
+                added: report.added,
+                registered: report.already_registered,
+                rejected: report.rejected.length,
+              })}
+            </p>
+            <Rejected rows={report.rejected} id="import-rejected" />
+          </div>
+        ) : null}
+      </div>
+      {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
+    </div>
+  );
+}
+
+/** The refused rows of a roster, each with its line and reasons. */
+function Rejected({ rows, id }: { rows: RejectedRow[]; id: string }) {
+  const { t } = useTranslation();
+  if (rows.length === 0) return null;
+  return (
+    <div className="rejected">
+      <h4>{t("data.rejected", { count: rows.length })}</h4>
+      <table id={id}>
+        <thead>
+          <tr>
+            <th scope="col">{t("data.line")}</th>
+            <th scope="col">{t("fields.name")}</th>
+            <th scope="col">{t("data.reason")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.line} data-line={r.line}>
+              <td>{r.line}</td>
+              <td>{r.name}</td>
+              <td>
+                {r.problems
+                  .map((p) => {
+                    const [code, first] = p.code.split(":");
+                    const column = t(`fields.${p.field}`, { defaultValue: p.field });
+                    return `${column}：${errorText(t, code ?? p.code)}${first ? t("data.firstOn", { line: first }) : ""}`;
+                  })
+                  .join("；")}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

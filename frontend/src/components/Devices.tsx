@@ -1,0 +1,81 @@
+import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import { type DeviceInfo, type UiError, toUiError } from "../api";
+import { errorText } from "../errors";
+import type { ScreenProps } from "./App";
+
+/** The devices of the supervisor's committees, with their last sync; a lost one can be revoked. */
+export function Devices({ api, generation }: ScreenProps) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [devices, setDevices] = useState<DeviceInfo[] | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    api.enrolledDevices().then(setDevices, (thrown) => setError(toUiError(thrown)));
+  }, [api]);
+  useEffect(load, [load, generation]);
+
+  const revoke = async (d: DeviceInfo) => {
+    setError(null);
+    try {
+      await api.revokeDevice(d.device_id);
+      setDone(t("devices.revoked", { name: d.name }));
+      setConfirming(null);
+      load();
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    }
+  };
+
+  const when = (ms: number | null) => (ms ? new Date(ms).toLocaleString(lang) : t("devices.never"));
+  return (
+    <section aria-labelledby="devices-title">
+      <h2 id="devices-title" tabIndex={-1}>
+        {t("devices.title")}
+      </h2>
+      <p>{t("devices.intro")}</p>
+      <div role="status" aria-live="polite">
+        {done ? <p className="saved">{done}</p> : null}
+      </div>
+      {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
+      <ul className="plain-list" id="device-list">
+        {(devices ?? []).map((d) => (
+          <li key={d.device_id} className="card device" data-device={d.device_id} data-revoked={d.revoked_at ? "true" : "false"}>
+            <h3>
+              {d.name} <span className="row-detail">{d.label}</span>
+            </h3>
+            <p>
+              {t(`devices.role.${d.role}`)} · {d.committees.join("、")}
+            </p>
+            <p>
+              {t("devices.enrolled", { time: when(d.enrolled_at) })} · {t("devices.lastSync", { time: when(d.last_sync_at) })}
+            </p>
+            {d.revoked_at ? (
+              <p className="warning">{t("devices.revokedAt", { time: when(d.revoked_at) })}</p>
+            ) : confirming === d.device_id ? (
+              <div className="confirm" role="group" aria-label={t("devices.confirmLabel")}>
+                <p className="warning">{t("devices.confirm", { name: d.name })}</p>
+                <div className="actions">
+                  <button type="button" className="danger revoke-confirm" onClick={() => void revoke(d)}>
+                    {t("devices.revokeNow")}
+                  </button>
+                  <button type="button" className="secondary" onClick={() => setConfirming(null)}>
+                    {t("common.cancel")}
+                  </button>
+                </div>
+              </div>
+            ) : (
+              <button type="button" className="secondary revoke" onClick={() => setConfirming(d.device_id)}>
+                {t("devices.revoke")}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

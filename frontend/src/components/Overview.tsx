@@ -1,0 +1,107 @@
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import { type Committee, type Overview, type Service, type Status, type UiError, toUiError } from "../api";
+import { errorText } from "../errors";
+import { countsTable, tx } from "../logic";
+import type { ScreenProps } from "./App";
+
+const STATUSES: Status[] = ["draft", "submitted", "returned", "approved", "rejected", "filed"];
+
+/** Counts by committee, service and status, and the pension certifications falling due. */
+export function OverviewScreen({ api, generation }: ScreenProps) {
+  const { t, i18n } = useTranslation();
+  const [overview, setOverview] = useState<Overview | null>(null);
+  const [services, setServices] = useState<Service[]>([]);
+  const [committees, setCommittees] = useState<Committee[]>([]);
+  const [error, setError] = useState<UiError | null>(null);
+
+  useEffect(() => {
+    Promise.all([api.overview(), api.services(), api.consoleCommittees()]).then(
+      ([o, s, c]) => {
+        setOverview(o);
+        setServices(s);
+        setCommittees(c);
+      },
+      (thrown) => setError(toUiError(thrown)),
+    );
+  }, [api, generation]);
+
+  const committeeName = (id: string) => committees.find((c) => c.id === id)?.name ?? id;
+  const serviceName = (code: string) => tx(services.find((s) => s.code === code)?.name, i18n.language) || code;
+  const rows = countsTable(overview?.counts ?? []);
+  return (
+    <section aria-labelledby="overview-title">
+      <h2 id="overview-title" tabIndex={-1}>
+        {t("overview.title")}
+      </h2>
+      {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
+      {overview ? (
+        <>
+          <div className="card">
+            <h3>{t("overview.residents")}</h3>
+            <ul className="plain-list" id="overview-residents">
+              {overview.residents.map(([c, n]) => (
+                <li key={c} data-committee={c}>
+                  {t("overview.residentCount", { committee: committeeName(c), count: n })}
+                </li>
+              ))}
+            </ul>
+          </div>
+          <div className="card table-wrap">
+            <h3>{t("overview.applications")}</h3>
+            {rows.length === 0 ? <p className="empty">{t("overview.noApplications")}</p> : null}
+            {rows.length > 0 ? (
+              <table id="overview-counts">
+                <thead>
+                  <tr>
+                    <th scope="col">{t("overview.committee")}</th>
+                    <th scope="col">{t("overview.service")}</th>
+                    {STATUSES.map((s) => (
+                      <th key={s} scope="col">
+                        {t(`status.${s}`)}
+                      </th>
+                    ))}
+                    <th scope="col">{t("overview.total")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((r) => (
+                    <tr key={`${r.committee}-${r.service}`} data-committee={r.committee} data-service={r.service}>
+                      <td>{committeeName(r.committee)}</td>
+                      <td>{serviceName(r.service)}</td>
+                      {STATUSES.map((s) => (
+                        <td key={s} data-status={s}>
+                          {r.byStatus[s] ?? 0}
+                        </td>
+                      ))}
+                      <td>{r.total}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
+          </div>
+          <div className="card">
+            <h3>{t("overview.due")}</h3>
+            <p>{t("overview.dueIntro")}</p>
+            {overview.due.length === 0 ? <p className="empty" id="overview-due-none">{t("overview.noneDue")}</p> : null}
+            <ul className="plain-list" id="overview-due">
+              {overview.due.map((d) => (
+                <li key={d.resident} data-committee={d.committee}>
+                  {t("overview.dueLine", {
+                    committee: committeeName(d.committee),
+                    name: d.resident_name,
+                    due: d.due,
+                    last: d.last_certified,
+                    count: d.days_left,
+                  })}
+                </li>
+              ))}
+            </ul>
+          </div>
+        </>
+      ) : null}
+    </section>
+  );
+}

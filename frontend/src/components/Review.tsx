@@ -1,0 +1,190 @@
+import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import {
+  type ApplicationView,
+  type AuthorizationView,
+  type Decision,
+  type Service,
+  type UiError,
+  toUiError,
+} from "../api";
+import { errorText } from "../errors";
+import { decisionNeedsText, decisionsFor, displayValue, latestConsents, tx } from "../logic";
+import type { ScreenProps } from "./App";
+import { BlobImage } from "./BlobImage";
+
+/**
+ * One application as the supervisor reviews it: the form, the attachments, the
+ * resident's authorization and consent, the history; and the decision.
+ */
+export function Review({ api, navigate, generation, id }: ScreenProps & { id: string }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [app, setApp] = useState<ApplicationView | null>(null);
+  const [service, setService] = useState<Service | null>(null);
+  const [authorizations, setAuthorizations] = useState<AuthorizationView[]>([]);
+  const [error, setError] = useState<UiError | null>(null);
+  const [text, setText] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    const [a, all] = await Promise.all([api.application(id), api.services()]);
+    setApp(a);
+    setService(all.find((s) => s.code === a.service) ?? null);
+    setAuthorizations(await api.authorizationsOf(a.resident_id));
+  }, [api, id]);
+
+  useEffect(() => {
+    load().catch((thrown) => setError(toUiError(thrown)));
+  }, [load, generation]);
+
+  if (error && !app) return <p role="alert" className="error-banner">{errorText(t, error.code)}</p>;
+  if (!app) return <p aria-busy="true">{t("common.loading")}</p>;
+
+  const decide = async (decision: Decision) => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      const status = await api.recordReview(id, decision, decisionNeedsText(decision) ? text : "");
+      setDone(t("review.done", { status: t(`status.${status}`) }));
+      setText("");
+      await load();
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const consents = latestConsents(app);
+  const decisions = decisionsFor(app.status);
+  const textError = error?.fields?.find((f) => f.code === "review_text_required");
+  const history = [...app.events].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+  return (
+    <section aria-labelledby="review-title" data-status={app.status}>
+      <h2 id="review-title" tabIndex={-1}>
+        {app.resident_name} · {tx(service?.name, lang) || app.service}
+      </h2>
+      <p>
+        <span className={`status status-${app.status}`} id="review-status">
+          {t(`status.${app.status}`)}
+        </span>{" "}
+        <button type="button" className="link" onClick={() => navigate({ name: "resident", id: app.resident_id })}>
+          {t("review.openResident")}
+        </button>
+      </p>
+
+      <div className="card">
+        <h3>{t("review.form")}</h3>
+        <dl className="details" id="review-fields">
+          {(service?.fields ?? []).map((f) => (
+            <div key={f.key} className="detail-row" data-field={f.key}>
+              <dt>{tx(f.label, lang)}</dt>
+              <dd>{displayValue(app.fields[f.key], f, lang, { yes: t("common.yes"), no: t("common.no") }) || t("review.blank")}</dd>
+            </div>
+          ))}
+        </dl>
+      </div>
+
+      <div className="card">
+        <h3>{t("review.attachments")}</h3>
+        {app.attachments.length === 0 ? <p className="empty">{t("review.noAttachments")}</p> : null}
+        <ul className="plain-list attachments">
+          {app.attachments.map((a) => {
+            const def = service?.attachments.find((s) => s.key === a.slot);
+            return (
+              <li key={a.sha256} data-slot={a.slot}>
+                <p>{def ? tx(def.label, lang) : a.slot}</p>
+                {a.mime.startsWith("image/") ? (
+                  <BlobImage api={api} sha256={a.sha256} alt={def ? tx(def.label, lang) : a.name} mime={a.mime} />
+                ) : (
+                  <p className="mono">{a.name}</p>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      </div>
+
+      <div className="card">
+        <h3>{t("review.authorization")}</h3>
+        {authorizations.filter((a) => !a.revoked).length === 0 ? (
+          <p className="warning" id="review-no-authorization">{t("review.noAuthorization")}</p>
+        ) : null}
+        <ul className="plain-list">
+          {authorizations
+            .filter((a) => !a.revoked)
+            .map((a) => (
+              <li key={a.id} className="authorization">
+                <p>{t("review.authorizedPeriod", { from: a.valid_from, to: a.valid_to, volunteer: a.volunteer })}</p>
+                <BlobImage api={api} sha256={a.signature} alt={t("review.signature")} />
+              </li>
+            ))}
+        </ul>
+        <h3>{t("review.consent")}</h3>
+        <ul className="plain-list" id="review-consents">
+          {Object.entries(consents).map(([data, agreed]) => (
+            <li key={data} data-consent={data}>
+              {t(`consent.${data}.data`)}：{agreed ? t("review.agreed") : t("review.declined")}
+            </li>
+          ))}
+          {Object.keys(consents).length === 0 ? <li className="empty">{t("review.noConsent")}</li> : null}
+        </ul>
+      </div>
+
+      <div className="card">
+        <h3>{t("review.history")}</h3>
+        <ol className="plain-list" id="review-history">
+          {history.map((e) => (
+            <li key={e.id} data-kind={e.kind}>
+              {new Date(e.at).toLocaleString(lang)} · {t(`status.${e.kind}`)} · {e.by || t("conflicts.unknownPerson")}
+              {e.text ? `：${e.text}` : ""}
+            </li>
+          ))}
+        </ol>
+      </div>
+
+      {decisions.length > 0 ? (
+        <div className="card decision" id="review-decision">
+          <h3>{t("review.decide")}</h3>
+          <label htmlFor="review-text">{t(decisions.includes("filed") ? "review.referenceLabel" : "review.textLabel")}</label>
+          <textarea
+            id="review-text"
+            value={text}
+            maxLength={500}
+            aria-invalid={textError ? true : undefined}
+            aria-describedby={textError ? "review-text-error" : undefined}
+            onChange={(e) => setText(e.target.value)}
+          />
+          {textError ? (
+            <p id="review-text-error" className="field-error">
+              {errorText(t, textError.code)}
+            </p>
+          ) : null}
+          <div className="actions">
+            {decisions.map((d) => (
+              <button
+                key={d}
+                id={`decide-${d}`}
+                type="button"
+                className={d === "approved" || d === "filed" ? "primary" : "secondary"}
+                disabled={busy}
+                onClick={() => void decide(d)}
+              >
+                {t(`review.action.${d}`)}
+              </button>
+            ))}
+          </div>
+        </div>
+      ) : null}
+      <div role="status" aria-live="polite">
+        {done ? <p className="saved" id="review-done">{done}</p> : null}
+      </div>
+      {error && !textError ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
+    </section>
+  );
+}

@@ -1,0 +1,252 @@
+//! The supervisor's commands: the sync log and its chain, the review queue and decisions,
+//! the overview, exports, roster import and devices. Each is a few lines over
+//! `doorstep_device`'s console and roster modules; the long ones report progress as
+//! `doorstep://progress` events.
+
+use std::collections::BTreeMap;
+
+use doorstep_core::application::EventKind;
+use doorstep_core::protocol::{ChainState, Committee, DeviceInfo, LogEntry, LogPage};
+use doorstep_device::roster::{self, ExportFilter, Format, ImportReport, RosterPreview};
+use doorstep_device::{
+    Device, DeviceError, LogFilter, Overview, QueueItem, RecordChanges, now_ms, today_china,
+};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter};
+
+use crate::UiError;
+use crate::commands::{decode, doc_id, unlocked};
+
+/// The event long tasks report their progress with.
+pub const PROGRESS_EVENT: &str = "doorstep://progress";
+
+/// How far an export or import has got.
+#[derive(Debug, Clone, Serialize)]
+struct Progress {
+    task: &'static str,
+    done: usize,
+    total: usize,
+}
+
+fn progress_to(app: &AppHandle, task: &'static str) -> impl Fn(usize, usize) + use<> {
+    let app = app.clone();
+    move |done, total| {
+        // A window that went away misses a progress step; nothing else depends on it.
+        let _ = app.emit(PROGRESS_EVENT, Progress { task, done, total });
+    }
+}
+
+/// The committees this device serves (a supervisor's several), for the filters.
+#[tauri::command]
+pub async fn console_committees(app: AppHandle) -> Result<Vec<Committee>, UiError> {
+    unlocked(&app, |d| {
+        Ok(d.enrollment()?.map(|e| e.committees).unwrap_or_default())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn log_page(app: AppHandle, filter: LogFilter) -> Result<LogPage, UiError> {
+    unlocked(&app, move |d| d.log_page(&filter)).await
+}
+
+#[tauri::command]
+pub async fn log_entry_records(
+    app: AppHandle,
+    entry: LogEntry,
+) -> Result<Vec<RecordChanges>, UiError> {
+    unlocked(&app, move |d| d.log_entry_records(&entry)).await
+}
+
+#[tauri::command]
+pub async fn chain_states(app: AppHandle) -> Result<Vec<ChainState>, UiError> {
+    unlocked(&app, |d| d.chain_states()).await
+}
+
+#[tauri::command]
+pub async fn enrolled_devices(app: AppHandle) -> Result<Vec<DeviceInfo>, UiError> {
+    unlocked(&app, |d| d.enrolled_devices()).await
+}
+
+#[tauri::command]
+pub async fn revoke_device(app: AppHandle, device_id: String) -> Result<DeviceInfo, UiError> {
+    unlocked(&app, move |d| d.revoke_device(&device_id)).await
+}
+
+#[tauri::command]
+pub async fn review_queue(app: AppHandle) -> Result<Vec<QueueItem>, UiError> {
+    unlocked(&app, |d| d.review_queue(now_ms())).await
+}
+
+/// A supervisor's decision: `returned` (with a comment), `approved`, `rejected` (with a
+/// reason) or `filed` (with the government system's reference number).
+#[tauri::command]
+pub async fn record_review(
+    app: AppHandle,
+    id: String,
+    decision: String,
+    text: String,
+) -> Result<&'static str, UiError> {
+    let kind = match decision.as_str() {
+        "returned" => EventKind::Returned,
+        "approved" => EventKind::Approved,
+        "rejected" => EventKind::Rejected,
+        "filed" => EventKind::Filed,
+        _ => return Err(UiError::plain("decision_unknown", "no such decision")),
+    };
+    unlocked(&app, move |d| {
+        Ok(d.record_review(&doc_id(&id)?, kind, &text)?.as_str())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn overview(app: AppHandle) -> Result<Overview, UiError> {
+    unlocked(&app, |d| d.overview(today_china())).await
+}
+
+/// ID numbers and phones are shown only after the supervisor's PIN.
+fn reveal_with(d: &mut Device, pin: Option<&str>) -> Result<bool, DeviceError> {
+    match pin {
+        Some(pin) => {
+            d.check_pin(pin, now_ms())?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// A file written into the data folder's `exports/`.
+#[derive(Debug, Serialize)]
+pub struct Exported {
+    pub path: String,
+    pub rows: usize,
+    pub revealed: bool,
+}
+
+fn save_export(
+    d: &Device,
+    stem: &str,
+    format: Format,
+    bytes: &[u8],
+    rows: usize,
+    revealed: bool,
+) -> Result<Exported, DeviceError> {
+    let dir = d.data_dir().join("exports");
+    let (y, m, day) = today_china();
+    let ext = match format {
+        Format::Xlsx => "xlsx",
+        Format::Csv => "csv",
+    };
+    let stamp = now_ms() % 86_400_000;
+    let path = dir.join(format!("{stem}-{y:04}{m:02}{day:02}-{stamp}.{ext}"));
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, bytes))
+        .map_err(|e| DeviceError::File {
+            code: "export_unwritable",
+            reason: format!("{}: {e}", path.display()),
+        })?;
+    Ok(Exported {
+        path: path.display().to_string(),
+        rows,
+        revealed,
+    })
+}
+
+/// Exports the applications the filter selects. `labels` are the headers and status
+/// names in the supervisor's language; `pin`, when given and right, reveals ID numbers.
+#[tauri::command]
+pub async fn export_applications(
+    app: AppHandle,
+    filter: ExportFilter,
+    format: Format,
+    labels: BTreeMap<String, String>,
+    lang: String,
+    pin: Option<String>,
+) -> Result<Exported, UiError> {
+    let progress = progress_to(&app, "export");
+    unlocked(&app, move |d| {
+        let revealed = reveal_with(d, pin.as_deref())?;
+        let table = d.applications_table(&filter, &labels, &lang, revealed)?;
+        let bytes = table.write(format, &progress)?;
+        save_export(
+            d,
+            "applications",
+            format,
+            &bytes,
+            table.rows.len(),
+            revealed,
+        )
+    })
+    .await
+}
+
+/// Exports the residents (of one committee, or all) as a roster.
+#[tauri::command]
+pub async fn export_residents(
+    app: AppHandle,
+    committee: Option<String>,
+    format: Format,
+    pin: Option<String>,
+) -> Result<Exported, UiError> {
+    let progress = progress_to(&app, "export");
+    unlocked(&app, move |d| {
+        let revealed = reveal_with(d, pin.as_deref())?;
+        let committee = committee.filter(|c| !c.is_empty());
+        let table = d.residents_table(committee.as_deref(), revealed)?;
+        let bytes = table.write(format, &progress)?;
+        save_export(d, "residents", format, &bytes, table.rows.len(), revealed)
+    })
+    .await
+}
+
+/// Opens the exports folder in the system's file manager.
+#[tauri::command]
+pub async fn open_exports(app: AppHandle) -> Result<(), UiError> {
+    unlocked(&app, |d| {
+        let dir = d.data_dir().join("exports");
+        std::fs::create_dir_all(&dir).map_err(|e| DeviceError::File {
+            code: "export_unwritable",
+            reason: e.to_string(),
+        })?;
+        opener::open(&dir).map_err(|e| DeviceError::File {
+            code: "export_unopenable",
+            reason: e.to_string(),
+        })
+    })
+    .await
+}
+
+fn roster_of(name: &str, base64: &str) -> Result<roster::Roster, UiError> {
+    let format = Format::of_name(name)
+        .ok_or_else(|| UiError::plain("roster_format", "choose an .xlsx or .csv file"))?;
+    let bytes = decode(base64)?;
+    Ok(roster::read_roster(&bytes, format)?)
+}
+
+/// Reads a roster file and says what importing it would do; saves nothing.
+#[tauri::command]
+pub async fn preview_roster(
+    app: AppHandle,
+    name: String,
+    base64: String,
+) -> Result<RosterPreview, UiError> {
+    let roster = roster_of(&name, &base64)?;
+    unlocked(&app, move |d| d.preview_roster(&roster)).await
+}
+
+/// Imports a roster file into `committee`.
+#[tauri::command]
+pub async fn import_roster(
+    app: AppHandle,
+    name: String,
+    base64: String,
+    committee: Option<String>,
+) -> Result<ImportReport, UiError> {
+    let roster = roster_of(&name, &base64)?;
+    let progress = progress_to(&app, "import");
+    unlocked(&app, move |d| {
+        d.import_roster(&roster, committee.as_deref(), &progress)
+    })
+    .await
+}
