@@ -119,7 +119,24 @@ pub fn run_sync<R: Runtime>(
         v.progress = None;
     });
     let outcome = match state.device.lock() {
-        Ok(mut device) => device.sync_with(&mut transport, policy),
+        Ok(mut device) => {
+            let outcome = device.sync_with(&mut transport, policy);
+            // The status line's figures while the store is at hand: the window's polls
+            // do not wait for a busy store, and would otherwise miss them.
+            if let (Ok(status), Ok(conflicted)) =
+                (device.sync_status(), device.conflicted_records())
+            {
+                state.sync.update(|v| {
+                    v.known = Some((
+                        status.enrolled,
+                        status.pending_docs,
+                        status.last_sync_at,
+                        conflicted.len(),
+                    ));
+                });
+            }
+            outcome
+        }
         Err(_) => Err(DeviceError::Unavailable),
     };
     state.sync.update(|v| {

@@ -168,11 +168,17 @@ impl AppWindow {
             .with_context(|| format!("waiting for {css}"))
     }
 
-    /// Clicks the element matching `css` and types `text` into it.
+    /// Clicks the element matching `css` and types `text` into it, replacing what it held.
     pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
         let el = self.wait_for(css).await?;
         el.click().await?;
-        el.clear().await?;
+        // A controlled React input keeps its old value through WebDriver's `clear`:
+        // delete it as a person would, from the end (End, then Backspace).
+        let old = el.prop("value").await?.unwrap_or_default();
+        if !old.is_empty() {
+            let backspaces = "\u{E003}".repeat(old.chars().count());
+            el.send_keys(&format!("\u{E010}{backspaces}")).await?;
+        }
         el.send_keys(text).await?;
         Ok(())
     }
@@ -260,7 +266,8 @@ impl AppWindow {
     pub async fn wait_for_text(&self, css: &str, wanted: &str) -> anyhow::Result<String> {
         let start = Instant::now();
         loop {
-            let texts = self.texts(css).await?;
+            // An element React replaced between finding and reading is read again.
+            let texts = self.texts(css).await.unwrap_or_default();
             if let Some(found) = texts.iter().find(|t| t.contains(wanted)) {
                 return Ok(found.clone());
             }
@@ -307,7 +314,7 @@ impl AppWindow {
         self.type_into("#pin-new", pin).await?;
         self.type_into("#pin-again", pin).await?;
         self.click("#pin-set").await?;
-        self.wait_for("#nav-home").await?;
+        self.wait_for("#nav-residents").await?;
         Ok(())
     }
 
@@ -315,7 +322,7 @@ impl AppWindow {
     pub async fn unlock(&self, pin: &str) -> anyhow::Result<()> {
         self.type_into("#pin-unlock", pin).await?;
         self.click("#pin-unlock-submit").await?;
-        self.wait_for("#nav-home").await?;
+        self.wait_for("#nav-residents").await?;
         Ok(())
     }
 

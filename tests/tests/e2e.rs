@@ -9,6 +9,9 @@
 //! - `field_workflow`: two app windows and a sync server: offline work, sync by itself,
 //!   a conflict settled on one device and seen on the other, a draft surviving a kill.
 //! - `lock`: the idle lock, unlocking with the keyboard, and the wait after wrong PINs.
+//! - `supervisor_console`: a volunteer's and a supervisor's window: the log down to the
+//!   fields, return with a comment, the fix, approval, overview, roster import, masked
+//!   and PIN-revealed exports, and a revoked tablet that says why it cannot sync.
 //! - `resident_mode`: large type, contrast, target sizes and axe-core on every screen of
 //!   resident mode, consent declined and given, read-aloud's message, leaving by PIN.
 
@@ -17,4 +20,5 @@ mod e2e {
     mod lock;
     mod register_resident;
     mod resident_mode;
+    mod supervisor_console;
 }

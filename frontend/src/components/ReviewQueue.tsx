@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type ApplicationRow, type QueueItem, type Service, type UiError, toUiError } from "../api";
+import { type ApplicationRow, type Committee, type QueueItem, type Service, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
 import { queueByService, tx } from "../logic";
 import type { ScreenProps } from "./App";
@@ -12,11 +12,13 @@ export function ReviewQueue({ api, navigate, generation }: ScreenProps) {
   const [items, setItems] = useState<QueueItem[] | null>(null);
   const [services, setServices] = useState<Service[]>([]);
   const [approved, setApproved] = useState<ApplicationRow[]>([]);
+  const [committees, setCommittees] = useState<Committee[]>([]);
   const [error, setError] = useState<UiError | null>(null);
 
   useEffect(() => {
-    Promise.all([api.reviewQueue(), api.services(), api.listApplications(null)]).then(
-      ([q, s, all]) => {
+    Promise.all([api.reviewQueue(), api.services(), api.listApplications(null), api.consoleCommittees()]).then(
+      ([q, s, all, c]) => {
+        setCommittees(c);
         setItems(q);
         setServices(s);
         setApproved(all.filter((a) => a.status === "approved"));
@@ -49,7 +51,7 @@ export function ReviewQueue({ api, navigate, generation }: ScreenProps) {
                 >
                   <span className="row-title">{item.resident_name}</span>
                   <span className="row-detail">
-                    {t("queue.by", { name: item.submitted_by || t("conflicts.unknownPerson"), committee: item.committee })}
+                    {t("queue.by", { name: item.submitted_by || t("conflicts.unknownPerson"), committee: committees.find((c) => c.id === item.committee)?.name ?? item.committee })}
                   </span>
                   <span className={`age ${item.age_days >= 5 ? "age-old" : ""}`}>{t("queue.age", { count: item.age_days })}</span>
                   {item.conflicted ? <span className="badge-inline">{t("conflicts.badge")}</span> : null}

@@ -199,6 +199,8 @@ function LogEntryRow(props: {
   const shown = (record: RecordChanges, field: string, value: Parameters<typeof displayValue>[0] | null) => {
     const key = field.replace(/^fields\./, "");
     const def = props.services.find((s) => s.code === record.service)?.fields.find((f) => f.key === key);
+    if (field === "gender" && value?.type === "text" && value.value) return t(`gender.${value.value}`, { defaultValue: value.value });
+    if (field === "signature" && value?.type === "text" && value.value) return t("log.signed");
     return displayValue(value ?? undefined, def, lang, { yes: t("common.yes"), no: t("common.no") }) || t("conflicts.empty");
   };
   return (

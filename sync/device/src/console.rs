@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use doorstep_core::DocId;
 use doorstep_core::application::{self, EventKind, Status};
-use doorstep_core::catalog::{Ymd, parse_ymd};
+use doorstep_core::catalog::{FieldKind, Ymd, parse_ymd};
 use doorstep_core::history::HistoryEntry;
+use doorstep_core::id_number::mask_tail;
 use doorstep_core::protocol::{ChainState, DeviceInfo, LogEntry, LogPage, Role};
 use doorstep_core::value::FieldValue;
 use rusqlite::params;
@@ -294,6 +295,8 @@ impl Device {
                 .cloned()
                 .collect();
             let (resident_name, service) = self.record_title(&id, &kind)?;
+            let mut changes = changes;
+            self.mask_id_numbers(&kind, &service, &mut changes);
             out.push(RecordChanges {
                 doc_id: doc.doc_id.clone(),
                 kind,
@@ -305,6 +308,34 @@ impl Device {
             });
         }
         Ok(out)
+    }
+
+    /// ID numbers in a record's history, masked: the log shows that one changed, not
+    /// the number (the resident's page reveals it to whoever needs it).
+    fn mask_id_numbers(&self, kind: &str, service: &str, changes: &mut [HistoryEntry]) {
+        let is_id = |field: &str| match kind {
+            "resident" => field == "id_number",
+            "application" => field.strip_prefix("fields.").is_some_and(|key| {
+                self.catalog
+                    .service(service)
+                    .and_then(|s| s.field(key))
+                    .is_some_and(|f| f.kind == FieldKind::IdNumber)
+            }),
+            _ => false,
+        };
+        let mask = |v: &mut Option<FieldValue>| {
+            if let Some(FieldValue::Text(t)) = v {
+                *t = mask_tail(t, 4);
+            }
+        };
+        for change in changes {
+            for f in &mut change.fields {
+                if is_id(&f.field) {
+                    mask(&mut f.from);
+                    mask(&mut f.to);
+                }
+            }
+        }
     }
 
     /// The resident's name (and the service, for an application) a record is about.

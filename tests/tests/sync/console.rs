@@ -98,6 +98,23 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
             .iter()
             .any(|c| c.author.what == "submitted")
     );
+    // ID numbers show masked in the log.
+    let resident_record = records
+        .iter()
+        .find(|r| r.kind == "resident")
+        .expect("the resident");
+    let id_change = resident_record
+        .changes
+        .iter()
+        .flat_map(|c| c.fields.iter())
+        .find(|f| f.field == "id_number")
+        .expect("the ID number was written");
+    let shown = id_change
+        .to
+        .as_ref()
+        .and_then(|v| v.as_text())
+        .unwrap_or_default();
+    assert!(shown.starts_with("**************"), "{shown}");
     let in_c2 = sup.device.log_page(&LogFilter {
         committee: Some("c2".into()),
         ..LogFilter::default()

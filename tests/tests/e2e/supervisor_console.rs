@@ -1,0 +1,286 @@
+//! The supervisor's console through two real app windows (a volunteer's and a
+//! supervisor's) and a real sync server on loopback:
+//!
+//! 1. The volunteer registers a resident, records an authorization and submits a pension
+//!    certification; it syncs by itself.
+//! 2. The supervisor finds the volunteer's sync in the log, opens it to the fields it
+//!    wrote (the chain shown intact), opens the application from the review queue and
+//!    returns it with a comment (a return without one is refused at the comment box).
+//! 3. The volunteer's window shows the comment after its sync; the volunteer fixes the
+//!    account and submits again; the supervisor sees the new value and approves; the
+//!    volunteer's window shows it approved.
+//! 4. The overview counts it; a roster CSV with a bad row is previewed and imported; the
+//!    residents export is masked unless the supervisor's PIN is given.
+//! 5. The supervisor revokes the volunteer's device; the volunteer's window says why it
+//!    cannot sync.
+//!
+//! Screenshots of each console screen go to `target/debug/e2e/`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use doorstep_core::id_number::IdNumber;
+use doorstep_tests::fleet::{committee, enrollment_code};
+use doorstep_tests::{AppWindow, Driver, ServerProcess, target_dir, with_deadline_of};
+use fantoccini::Locator;
+
+const PIN_VOLUNTEER: &str = "135790";
+const PIN_SUPERVISOR: &str = "975310";
+const RESIDENT: &str = "测试李秀英";
+const ACCOUNT: &str = "6222000011112222";
+const FIXED_ACCOUNT: &str = "6222000099998888";
+const COMMENT: &str = "账户号码少了一位，请和居民核对";
+const SERVICE: &str = "pension_certification";
+const APP_ENV: &[(&str, &str)] = &[("DOORSTEP_SYNC_INTERVAL_SECS", "1")];
+
+#[tokio::test]
+#[ignore = "needs a display, the built app and tauri-driver: run by make test"]
+async fn a_supervisor_reviews_through_the_console_and_the_volunteer_follows() -> anyhow::Result<()>
+{
+    with_deadline_of(Duration::from_secs(300), scenario()).await
+}
+
+fn shot(name: &str) -> anyhow::Result<PathBuf> {
+    Ok(target_dir()?
+        .join("e2e")
+        .join(format!("console-{name}.png")))
+}
+
+async fn scenario() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let code_v = enrollment_code(&server.data_dir, &["c1"], "volunteer", "志愿者甲", "1h")?;
+    let code_s = enrollment_code(&server.data_dir, &["c1"], "supervisor", "测试主任", "1h")?;
+    let url = server.base_url();
+    let dir_v = tempfile::tempdir()?;
+    let dir_s = tempfile::tempdir()?;
+    let driver_v = Driver::start_with(dir_v.path(), APP_ENV)?;
+    let driver_s = Driver::start_with(dir_s.path(), APP_ENV)?;
+
+    // 1. The volunteer's work reaches the server by itself.
+    let v = driver_v.open().await?;
+    v.first_run_enroll(&url, &code_v, PIN_VOLUNTEER).await?;
+    let id_number = IdNumber::complete("11010119400615002").expect("17 digits");
+    submit_application(&v, &id_number).await?;
+    v.wait_for_text("#sync-pending", "待上传 0 条").await?;
+
+    // 2. The supervisor: the queue first, then the log down to the fields.
+    let s = driver_s.open().await?;
+    s.first_run_enroll(&url, &code_s, PIN_SUPERVISOR).await?;
+    s.wait_for_text("#queue-title", "待审核").await?;
+    s.wait_for_text(".queue-group", RESIDENT).await?;
+    s.screenshot(&shot("queue")?).await?;
+
+    s.click("#nav-log").await?;
+    s.wait_for(".chain-ok").await?;
+    s.type_into("#log-volunteer", "志愿者甲").await?;
+    s.click("#log-search").await?;
+    s.wait_for_text("#log-entries .log-entry", "志愿者甲")
+        .await?;
+    let rows = s.texts("#log-entries .log-entry").await?;
+    assert!(
+        rows.iter().all(|r| r.contains("志愿者甲")),
+        "filtered by volunteer: {rows:?}"
+    );
+    // The volunteer's window synced as they went: open every entry to its records, one
+    // at a time (an entry that opens moves the ones below it).
+    let entries = s
+        .client
+        .find_all(Locator::Css("#log-entries .log-entry-open"))
+        .await?
+        .len();
+    for i in 0..entries {
+        let opens = s
+            .client
+            .find_all(Locator::Css("#log-entries .log-entry-open"))
+            .await?;
+        opens[i].click().await?;
+        s.wait_until_texts(
+            "#log-entries .log-detail .log-record, #log-entries .log-detail .empty",
+            "the entry's records",
+            |t| t.len() > i,
+        )
+        .await?;
+    }
+    let change = s
+        .wait_for_text(
+            ".log-record[data-kind='application'] .field-change[data-field='fields.pension_account']",
+            ACCOUNT,
+        )
+        .await?;
+    assert!(change.contains('→'), "from → to: {change}");
+    s.wait_for_text(
+        ".log-record[data-kind='application'] .log-change",
+        "志愿者甲",
+    )
+    .await?;
+    s.screenshot(&shot("log")?).await?;
+
+    // Returned with a comment (none first: refused at the box).
+    s.click("#nav-review").await?;
+    s.click(".queue-row").await?;
+    s.wait_for_text("#review-fields", ACCOUNT).await?;
+    s.wait_for("#review-consents").await?;
+    s.wait_for(".authorization .blob-image").await?;
+    s.screenshot(&shot("review")?).await?;
+    s.click("#decide-returned").await?;
+    s.wait_for_text("#review-text-error", "退回意见").await?;
+    s.type_into("#review-text", COMMENT).await?;
+    s.click("#decide-returned").await?;
+    s.wait_for_text("#review-status", "已退回").await?;
+
+    // 3. The volunteer sees the comment, fixes the account and submits again.
+    v.click("#nav-home").await?;
+    v.wait_for_text("#home-returned", RESIDENT).await?;
+    v.click("#home-returned .application-row").await?;
+    v.wait_for_text("#application-review-text", COMMENT).await?;
+    v.type_into("#field-pension_account", FIXED_ACCOUNT).await?;
+    v.click("#step-3").await?;
+    v.click("#application-submit").await?;
+    v.wait_for_text("#application-status", "已提交").await?;
+
+    // The supervisor sees the new value and approves.
+    s.click("#nav-log").await?;
+    s.click("#nav-review").await?;
+    s.wait_for(".queue-row").await?;
+    s.click(".queue-row").await?;
+    s.wait_for_text("#review-fields", FIXED_ACCOUNT).await?;
+    s.wait_for_text("#review-history", COMMENT).await?;
+    s.click("#decide-approved").await?;
+    s.wait_for_text("#review-status", "已通过").await?;
+    v.wait_for_text("#application-status", "已通过").await?;
+
+    // 4. The overview counts it.
+    s.click("#nav-overview").await?;
+    s.wait_for_text(
+        "#overview-counts tr[data-service='pension_certification'] td[data-status='approved']",
+        "1",
+    )
+    .await?;
+    s.screenshot(&shot("overview")?).await?;
+
+    // A roster with one bad row: previewed, imported, reported.
+    s.click("#nav-data").await?;
+    let good = IdNumber::complete("11010119400101001").expect("17 digits");
+    let wrong_check = if good.ends_with('0') { "1" } else { "0" };
+    let roster = format!(
+        "姓名,身份证号,电话\n测试张建国,{},13900005555\n测试刘玉兰,{},\n测试错行,{}{wrong_check},\n",
+        IdNumber::complete("11010119380203001").expect("17 digits"),
+        IdNumber::complete("11010119391104002").expect("17 digits"),
+        &good[..17],
+    );
+    s.choose_file("#import-file", "名册.csv", "text/csv", roster.as_bytes())
+        .await?;
+    s.wait_for_text("#import-preview", "2 人可以导入").await?;
+    s.wait_for_text("#import-preview-rejected tr[data-line='4']", "测试错行")
+        .await?;
+    s.screenshot(&shot("import-preview")?).await?;
+    s.click("#import-run").await?;
+    s.wait_for_text("#import-report", "新增 2 人").await?;
+    s.wait_for_text("#import-rejected tr[data-line='4']", "校验")
+        .await?;
+
+    // The residents export: masked, then whole with the PIN.
+    let exports = dir_s.path().join("app").join("exports");
+    s.click("#export-residents").await?;
+    s.wait_for_text("#export-result", "已打码").await?;
+    let masked = newest_csv_or_xlsx(&exports)?;
+    s.click("#export-reveal").await?;
+    s.type_into("#export-pin", "000000").await?;
+    s.click("#export-residents").await?;
+    s.wait_for_text("#export-panel [role='alert']", "密码不对")
+        .await?;
+    s.type_into("#export-pin", PIN_SUPERVISOR).await?;
+    s.click("#export-residents").await?;
+    s.wait_for_text("#export-result", "完整身份证号").await?;
+    let whole = newest_csv_or_xlsx(&exports)?;
+    assert_ne!(masked, whole);
+    let ids_of = |path: &Path| -> anyhow::Result<Vec<String>> {
+        let bytes = std::fs::read(path)?;
+        let roster =
+            doorstep_device::roster::read_roster(&bytes, doorstep_device::roster::Format::Xlsx)?;
+        Ok(roster.rows.into_iter().map(|(_, r)| r.id_number).collect())
+    };
+    let masked_ids = ids_of(&masked)?;
+    let whole_ids = ids_of(&whole)?;
+    assert_eq!(masked_ids.len(), 3);
+    assert!(masked_ids.iter().all(|id| id.starts_with("**************")));
+    assert!(
+        whole_ids.contains(&id_number),
+        "the volunteer's resident, whole"
+    );
+    s.screenshot(&shot("data")?).await?;
+
+    // 5. The volunteer's tablet is lost: revoked, and it says why it cannot sync.
+    s.click("#nav-devices").await?;
+    s.wait_for_text("#device-list", "志愿者甲").await?;
+    s.screenshot(&shot("devices")?).await?;
+    let mut revoked = false;
+    for card in s
+        .client
+        .find_all(Locator::Css("#device-list .device"))
+        .await?
+    {
+        if card.text().await?.contains("志愿者甲") {
+            card.find(Locator::Css(".revoke")).await?.click().await?;
+            s.click(".revoke-confirm").await?;
+            revoked = true;
+            break;
+        }
+    }
+    assert!(revoked, "the volunteer's device is listed");
+    s.wait_for(".device[data-revoked='true']").await?;
+    v.wait_for_text("#sync-error", "停用").await?;
+    v.screenshot(&shot("volunteer-revoked")?).await?;
+    v.close().await?;
+    s.close().await?;
+    Ok(())
+}
+
+/// The newest file in the exports folder.
+fn newest_csv_or_xlsx(dir: &Path) -> anyhow::Result<PathBuf> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    files.sort();
+    files
+        .pop()
+        .map(|(_, p)| p)
+        .ok_or_else(|| anyhow::anyhow!("no export in {}", dir.display()))
+}
+
+/// Registers the resident, records their authorization and submits a pension
+/// certification with a photo.
+async fn submit_application(v: &AppWindow, id_number: &str) -> anyhow::Result<()> {
+    v.click("#nav-residents").await?;
+    v.click("#resident-new").await?;
+    v.type_into("#resident-name", RESIDENT).await?;
+    v.type_into("#resident-id-number", id_number).await?;
+    v.click("#register-submit").await?;
+    v.wait_for_text("#resident-title", RESIDENT).await?;
+    v.click("#resident-authorize").await?;
+    v.click(&format!("#authorize-service-{SERVICE}")).await?;
+    v.draw_on("#authorize-signature").await?;
+    v.click("#authorize-submit").await?;
+    v.wait_for("#resident-authorizations .authorization")
+        .await?;
+    v.click("#resident-new-application").await?;
+    v.click(&format!("#start-{SERVICE}")).await?;
+    v.select("#field-pension_type", "resident").await?;
+    v.type_into("#field-pension_account", ACCOUNT).await?;
+    v.click("#step-next").await?;
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    photo.extend((0..2048u32).map(|i| (i % 251) as u8));
+    photo.extend([0xFF, 0xD9]);
+    v.choose_file("#attach-face_photo", "照片.jpg", "image/jpeg", &photo)
+        .await?;
+    v.wait_for_text("#attached-face_photo", "照片.jpg").await?;
+    v.click("#step-next").await?;
+    v.select("#field-lives_at_registered_address", "true")
+        .await?;
+    v.click("#step-next").await?;
+    v.click("#application-submit").await?;
+    v.wait_for_text("#application-status", "已提交").await?;
+    Ok(())
+}
