@@ -3,7 +3,9 @@
 # committee. Without a display (a server, CI) the window runs on a virtual one.
 #
 #   DOORSTEP_DEMO_DIR   where the demo server and app keep their data (default: .demo/)
-#   DOORSTEP_DATA_DIR   the app's data folder (default: $DOORSTEP_DEMO_DIR/app)
+#   DOORSTEP_ROLE       volunteer (default) or supervisor: the supervisor's console
+#   DOORSTEP_DATA_DIR   the app's data folder (default: $DOORSTEP_DEMO_DIR/app, or
+#                       $DOORSTEP_DEMO_DIR/supervisor for a supervisor)
 #   DOORSTEP_LISTEN     the server's address (default: 127.0.0.1:8787)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +15,13 @@ demo_dir=${DOORSTEP_DEMO_DIR:-$PWD/.demo}
 listen=${DOORSTEP_LISTEN:-127.0.0.1:8787}
 url="http://$listen"
 export DOORSTEP_SERVER_DATA="$demo_dir/server"
-export DOORSTEP_DATA_DIR=${DOORSTEP_DATA_DIR:-$demo_dir/app}
+role=${DOORSTEP_ROLE:-volunteer}
+case "$role" in
+  volunteer) person="示范志愿者" default_data="$demo_dir/app" ;;
+  supervisor) person="示范主任" default_data="$demo_dir/supervisor" ;;
+  *) echo "DOORSTEP_ROLE must be volunteer or supervisor, not \"$role\"" >&2; exit 2 ;;
+esac
+export DOORSTEP_DATA_DIR=${DOORSTEP_DATA_DIR:-$default_data}
 mkdir -p "$DOORSTEP_SERVER_DATA"
 
 server_pid=
@@ -34,7 +42,7 @@ fi
 # A demo committee, and a fresh one-time code the app uses if it is not enrolled yet
 # (an enrolled app ignores it; unused codes expire in a day).
 "$server" committee add --id demo --name "示范村委会" >/dev/null
-code=$("$server" enroll --committee demo --role volunteer --name "示范志愿者" \
+code=$("$server" enroll --committee demo --role "$role" --name "$person" \
   --server-url "$url" --qr "$demo_dir/enroll.png" | sed -n 's/^code: //p')
 export DOORSTEP_ENROLL_CODE="$code" DOORSTEP_SERVER_URL="$url"
 
