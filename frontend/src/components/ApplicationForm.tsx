@@ -27,6 +27,7 @@ export function ApplicationForm({
   const [error, setError] = useState<UiError | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [uploading, setUploading] = useState<string | null>(null);
+  const [amending, setAmending] = useState(false);
 
   const reload = useCallback(async () => {
     const a = await api.application(id);
@@ -83,7 +84,10 @@ export function ApplicationForm({
   if (error && !app) return <p role="alert" className="error-banner">{errorText(t, error.code)}</p>;
   if (!app || !service) return <p aria-busy="true">{t("common.loading")}</p>;
 
-  const editable = app.status === "draft" || app.status === "returned";
+  // An approved application can be corrected; the first change sends it back for review.
+  const reopened = [...app.events].reverse().find((e) => e.kind !== "consent")?.kind === "reopened";
+  const amendable = app.status === "approved" || (app.status === "submitted" && reopened);
+  const editable = app.status === "draft" || app.status === "returned" || (amending && amendable);
   const steps = formSteps(service);
   const last = steps.length; // the check-and-submit screen
   const attachedSlots = app.attachments.map((a) => a.slot);
@@ -195,6 +199,18 @@ export function ApplicationForm({
           </button>
         </p>
       ) : null}
+      {amendable && !amending ? (
+        <p>
+          <button id="application-amend" type="button" className="secondary" onClick={() => setAmending(true)}>
+            {t("application.amend")}
+          </button>
+        </p>
+      ) : null}
+      {amending && amendable ? (
+        <p className="warning" id="application-amending" role="note">
+          {t(app.status === "approved" ? "application.amendWarning" : "application.amendReopened")}
+        </p>
+      ) : null}
       {editable ? (
         <ol className="stepper" aria-label={t("application.steps")}>
           {[...steps.map((s) => tx(s.title, lang) || t("application.moreDetails")), t("application.check")].map(
@@ -304,9 +320,11 @@ export function ApplicationForm({
                   </ul>
                 </div>
               ) : null}
-              <button id="application-submit" type="button" className="primary" disabled={submitting} onClick={() => void submit()}>
-                {app.status === "returned" ? t("application.resubmit") : t("application.submit")}
-              </button>
+              {app.status === "draft" || app.status === "returned" ? (
+                <button id="application-submit" type="button" className="primary" disabled={submitting} onClick={() => void submit()}>
+                  {app.status === "returned" ? t("application.resubmit") : t("application.submit")}
+                </button>
+              ) : null}
             </>
           ) : null}
           {error ? (

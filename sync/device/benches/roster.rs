@@ -21,15 +21,20 @@ use doorstep_device::{Device, catalog};
 
 const KEY: [u8; 32] = [0x42; 32];
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘";
-const GIVEN: &str = "秀英华玉兰桂芳珍凤德明国建文志永春海金荣福贵顺利祥平安红梅丽云霞军强伟勇斌杰涛";
+const GIVEN: &str =
+    "秀英华玉兰桂芳珍凤德明国建文志永春海金荣福贵顺利祥平安红梅丽云霞军强伟勇斌杰涛";
 
 /// Resident `n` of the synthetic roster; every hundredth has a wrong check digit.
 fn row(n: usize) -> [String; 6] {
     let s: Vec<char> = SURNAMES.chars().collect();
     let g: Vec<char> = GIVEN.chars().collect();
-    let name: String = [s[n % s.len()], g[(n / s.len()) % g.len()], g[(n / 7) % g.len()]]
-        .iter()
-        .collect();
+    let name: String = [
+        s[n % s.len()],
+        g[(n / s.len()) % g.len()],
+        g[(n / 7) % g.len()],
+    ]
+    .iter()
+    .collect();
     let d = n / 1000;
     let (year, month, day) = (1930 + (d / 336) % 60, 1 + (d / 28) % 12, 1 + d % 28);
     let mut id =
@@ -132,9 +137,12 @@ fn main() {
     let baseline = secs(start);
     drop(base);
 
-    let mut device =
-        Device::open_with_key(&tmp.path().join("import"), catalog::builtin().unwrap(), &key)
-            .unwrap();
+    let mut device = Device::open_with_key(
+        &tmp.path().join("import"),
+        catalog::builtin().unwrap(),
+        &key,
+    )
+    .unwrap();
     let start = Instant::now();
     let preview = device.preview_roster(&from_xlsx).unwrap();
     let previewed = secs(start);
@@ -186,7 +194,10 @@ fn main() {
         valid.len(),
     );
     line(
-        &format!("export the residents to XLSX ({:.1} MB)", bytes.len() as f64 / 1e6),
+        &format!(
+            "export the residents to XLSX ({:.1} MB)",
+            bytes.len() as f64 / 1e6
+        ),
         exported,
         table.rows.len(),
     );

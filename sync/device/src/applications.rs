@@ -410,10 +410,20 @@ impl Device {
 
     /// An application that may be changed: a draft or returned one, or an approved one
     /// (`true`), which the change reopens.
+    /// An application reopened this way stays open to further changes until the
+    /// supervisor decides again.
     fn load_changeable(&self, id: &DocId) -> Result<(Loaded, bool), DeviceError> {
         let loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
-        match application::read(&loaded.doc)?.status {
+        let app = application::read(&loaded.doc)?;
+        let reopened = app
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.kind != EventKind::Consent)
+            .is_some_and(|e| e.kind == EventKind::Reopened);
+        match app.status {
             Status::Draft | Status::Returned => Ok((loaded, false)),
+            Status::Submitted if reopened => Ok((loaded, false)),
             Status::Approved => Ok((loaded, true)),
             other => Err(DeviceError::ApplicationLocked(other.as_str())),
         }

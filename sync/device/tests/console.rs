@@ -393,6 +393,22 @@ fn the_queue_follows_decisions_and_a_change_after_approval_reopens_review() {
     assert_eq!(app.status, Status::Submitted);
     assert!(app.events.iter().any(|e| e.kind == EventKind::Reopened));
     assert_eq!(device.review_queue(now_ms()).expect("queue").len(), 2);
+    // Reopened, it takes further corrections (without a second reopening) until the
+    // supervisor decides again; a plain submitted one does not.
+    device
+        .set_application_field(&a, "pension_type", &FieldValue::Text("employee".into()))
+        .expect("a second correction");
+    let app = device.application(&a).expect("read");
+    let reopenings = app
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Reopened)
+        .count();
+    assert_eq!((app.status, reopenings), (Status::Submitted, 1));
+    let err = device
+        .set_application_field(&b, "pension_type", &FieldValue::Text("employee".into()))
+        .expect_err("submitted is locked");
+    assert_eq!(err.code(), "application_locked");
     // A filed application stays filed.
     device
         .record_review(&b, EventKind::Approved, "")

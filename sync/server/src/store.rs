@@ -1556,3 +1556,35 @@ fn append_log(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_from_before_the_volunteer_column_gains_it_and_keeps_its_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            // The log table as 0.1's first builds made it, with one entry.
+            let old = SCHEMA_SQLITE.replace("    volunteer    TEXT NOT NULL DEFAULT '',\n", "");
+            assert_ne!(old, SCHEMA_SQLITE, "the old schema lacks the column");
+            let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).expect("open");
+            conn.execute_batch(&old).expect("old schema");
+            conn.execute(
+                "INSERT INTO log (committee_id, seq, device_id, time, conflicts, body, prev_hash, hash)
+                 VALUES ('c1', 1, 'd1', 5, 0, '{}', ?1, 'h')",
+                [GENESIS],
+            )
+            .expect("old entry");
+        }
+        let mut store = Store::open(&Database::Sqlite(dir.path().to_owned())).expect("migrated");
+        let kept = store
+            .query("SELECT seq, volunteer FROM log", &[])
+            .expect("the column exists");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].text(1).expect("volunteer"), "");
+        // Opening again changes nothing.
+        drop(store);
+        Store::open(&Database::Sqlite(dir.path().to_owned())).expect("opens again");
+    }
+}

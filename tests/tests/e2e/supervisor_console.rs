@@ -8,7 +8,8 @@
 //!    returns it with a comment (a return without one is refused at the comment box).
 //! 3. The volunteer's window shows the comment after its sync; the volunteer fixes the
 //!    account and submits again; the supervisor sees the new value and approves; the
-//!    volunteer's window shows it approved.
+//!    volunteer's window shows it approved; a correction after approval puts it back in
+//!    the queue, and the supervisor approves it again.
 //! 4. The overview counts it; a roster CSV with a bad row is previewed and imported; the
 //!    residents export is masked unless the supervisor's PIN is given.
 //! 5. The supervisor revokes the volunteer's device; the volunteer's window says why it
@@ -29,6 +30,7 @@ const PIN_SUPERVISOR: &str = "975310";
 const RESIDENT: &str = "测试李秀英";
 const ACCOUNT: &str = "6222000011112222";
 const FIXED_ACCOUNT: &str = "6222000099998888";
+const AMENDED_ACCOUNT: &str = "6222000077776666";
 const COMMENT: &str = "账户号码少了一位，请和居民核对";
 const SERVICE: &str = "pension_certification";
 const APP_ENV: &[(&str, &str)] = &[("DOORSTEP_SYNC_INTERVAL_SECS", "1")];
@@ -149,6 +151,23 @@ async fn scenario() -> anyhow::Result<()> {
     s.click("#decide-approved").await?;
     s.wait_for_text("#review-status", "已通过").await?;
     v.wait_for_text("#application-status", "已通过").await?;
+
+    // A correction after approval sends it back to the supervisor's queue.
+    v.click("#application-amend").await?;
+    v.wait_for("#application-amending").await?;
+    v.click("#step-0").await?;
+    v.type_into("#field-pension_account", AMENDED_ACCOUNT)
+        .await?;
+    v.click("#step-3").await?;
+    v.wait_for_text("#application-status", "已提交").await?;
+    s.click("#nav-overview").await?;
+    s.click("#nav-review").await?;
+    s.wait_for_text(".queue-group", RESIDENT).await?;
+    s.click(".queue-row").await?;
+    s.wait_for_text("#review-fields", AMENDED_ACCOUNT).await?;
+    s.wait_for_text("#review-history", "通过后被修改").await?;
+    s.click("#decide-approved").await?;
+    s.wait_for_text("#review-status", "已通过").await?;
 
     // 4. The overview counts it.
     s.click("#nav-overview").await?;
