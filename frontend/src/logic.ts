@@ -353,3 +353,6 @@ export function countsTable(
   }
   return [...rows.values()].sort((a, b) => a.committee.localeCompare(b.committee) || a.service.localeCompare(b.service));
 }
+
+/** Every status an application can have, in the order of its life. */
+export const STATUSES: Status[] = ["draft", "submitted", "returned", "approved", "rejected", "filed"];

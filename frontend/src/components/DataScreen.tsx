@@ -9,16 +9,15 @@ import {
   type RejectedRow,
   type RosterPreview,
   type Service,
-  type Status,
   type TaskProgress,
   type UiError,
   toUiError,
 } from "../api";
 import { errorText } from "../errors";
-import { dayRange, percent, tx } from "../logic";
+import { STATUSES, dayRange, percent, tx } from "../logic";
 import type { ScreenProps } from "./App";
+import { CommitteeSelect } from "./CommitteeSelect";
 
-const STATUSES: Status[] = ["draft", "submitted", "returned", "approved", "rejected", "filed"];
 const EXPORT_COLUMNS = [
   "reference",
   "resident",
@@ -126,17 +125,13 @@ function ExportPanel(props: {
     <div className="card" id="export-panel">
       <h3>{t("data.export")}</h3>
       <div className="filters">
-        <label>
-          {t("log.committee")}
-          <select id="export-committee" value={form.committee} onChange={(e) => set({ committee: e.target.value })}>
-            <option value="">{t("log.all")}</option>
-            {props.committees.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CommitteeSelect
+          id="export-committee"
+          committees={props.committees}
+          value={form.committee}
+          onChange={(committee) => set({ committee })}
+          emptyLabel={t("log.all")}
+        />
         <label>
           {t("overview.service")}
           <select id="export-service" value={form.service} onChange={(e) => set({ service: e.target.value })}>
@@ -266,17 +261,13 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
     <div className="card" id="import-panel">
       <h3>{t("data.import")}</h3>
       <p>{t("data.importIntro")}</p>
-      <label>
-        {t("log.committee")}
-        <select id="import-committee" value={committee} onChange={(e) => setCommittee(e.target.value)}>
-          <option value="">{t("data.chooseCommittee")}</option>
-          {props.committees.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <CommitteeSelect
+        id="import-committee"
+        committees={props.committees}
+        value={committee}
+        onChange={setCommittee}
+        emptyLabel={t("data.chooseCommittee")}
+      />
       <label>
         {t("data.file")}
         <input

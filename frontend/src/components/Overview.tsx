@@ -1,12 +1,11 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type Committee, type Overview, type Service, type Status, type UiError, toUiError } from "../api";
+import { type Committee, type Overview, type Service, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
-import { countsTable, tx } from "../logic";
+import { STATUSES, countsTable, tx } from "../logic";
 import type { ScreenProps } from "./App";
 
-const STATUSES: Status[] = ["draft", "submitted", "returned", "approved", "rejected", "filed"];
 
 /** Counts by committee, service and status, and the pension certifications falling due. */
 export function OverviewScreen({ api, generation }: ScreenProps) {

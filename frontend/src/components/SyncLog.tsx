@@ -14,6 +14,7 @@ import {
 import { errorText } from "../errors";
 import { dayRange, displayValue, tx } from "../logic";
 import type { ScreenProps } from "./App";
+import { CommitteeSelect } from "./CommitteeSelect";
 
 const PAGE = 30;
 
@@ -102,17 +103,13 @@ export function SyncLog({ api, generation }: ScreenProps) {
           void search();
         }}
       >
-        <label>
-          {t("log.committee")}
-          <select id="log-committee" value={form.committee} onChange={(e) => set({ committee: e.target.value })}>
-            <option value="">{t("log.all")}</option>
-            {committees.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CommitteeSelect
+          id="log-committee"
+          committees={committees}
+          value={form.committee}
+          onChange={(committee) => set({ committee })}
+          emptyLabel={t("log.all")}
+        />
         <label>
           {t("log.volunteer")}
           <input id="log-volunteer" value={form.volunteer} onChange={(e) => set({ volunteer: e.target.value })} />

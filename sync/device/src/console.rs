@@ -355,7 +355,7 @@ impl Device {
         Ok(self
             .store
             .conn()
-            .query_row(sql, [id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(sql, [id.as_str()], |r| r.try_into())
             .unwrap_or_default())
     }
 
@@ -369,16 +369,7 @@ impl Device {
                  LEFT JOIN residents r ON r.doc_id = a.resident
                  WHERE a.status = 'submitted' AND d.quarantined IS NULL",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?;
+            let rows = stmt.query_map([], |r| r.try_into())?;
             rows.collect::<Result<_, _>>()?
         };
         let mut out = Vec::with_capacity(rows.len());

@@ -619,7 +619,7 @@ impl Device {
              WHERE d.quarantined IS NULL ORDER BY r.created_at, r.doc_id",
         )?;
         let ids: Vec<(String, Option<String>)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([], |r| r.try_into())?
             .collect::<Result<_, _>>()?;
         let mut headers: Vec<String> = COLUMNS.iter().map(|(_, n)| n[0].to_owned()).collect();
         headers.push(COMMITTEE_HEADER.to_owned());
@@ -689,16 +689,7 @@ impl Device {
                     filter.from,
                     filter.to
                 ],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
+                |r| r.try_into(),
             )?
             .collect::<Result<_, _>>()?;
         let headers = [
