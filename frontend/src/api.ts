@@ -340,6 +340,8 @@ export interface DeviceInfo {
   enrolled_at: number;
   revoked_at: number | null;
   last_sync_at: number | null;
+  /** The device this window runs on. */
+  this_device: boolean;
 }
 
 export interface QueueItem {

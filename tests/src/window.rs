@@ -170,17 +170,26 @@ impl AppWindow {
 
     /// Clicks the element matching `css` and types `text` into it, replacing what it held.
     pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
-        let el = self.wait_for(css).await?;
-        el.click().await?;
-        // A controlled React input keeps its old value through WebDriver's `clear`:
-        // delete it as a person would, from the end (End, then Backspace).
-        let old = el.prop("value").await?.unwrap_or_default();
-        if !old.is_empty() {
-            let backspaces = "\u{E003}".repeat(old.chars().count());
-            el.send_keys(&format!("\u{E010}{backspaces}")).await?;
+        // A few tries: on a loaded machine a screen may still be settling (its heading
+        // taking the focus) as the typing starts.
+        for _ in 0..3 {
+            let el = self.wait_for(css).await?;
+            el.click().await?;
+            // A controlled React input keeps its old value through WebDriver's `clear`:
+            // delete it as a person would, from the end (End, then Backspace).
+            let old = el.prop("value").await?.unwrap_or_default();
+            if !old.is_empty() {
+                let backspaces = "\u{E003}".repeat(old.chars().count());
+                el.send_keys(&format!("\u{E010}{backspaces}")).await?;
+            }
+            el.send_keys(text).await?;
+            if el.prop("value").await?.as_deref() == Some(text) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        el.send_keys(text).await?;
-        Ok(())
+        let shown = self.wait_for(css).await?.prop("value").await?;
+        bail!("typing {text:?} into {css} left {shown:?}")
     }
 
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {

@@ -161,8 +161,12 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
 
   const navigate: Navigate = useCallback((next) => {
     setRoute(next);
-    // Keyboard and screen-reader users land on the new screen's heading.
-    requestAnimationFrame(() => mainRef.current?.querySelector<HTMLElement>("h2")?.focus());
+    // Keyboard and screen-reader users land on the new screen's heading, unless they
+    // have already gone into it (a quick tap into a field keeps its focus).
+    requestAnimationFrame(() => {
+      const main = mainRef.current;
+      if (main && !main.contains(document.activeElement)) main.querySelector<HTMLElement>("h2")?.focus();
+    });
   }, []);
 
   const syncNow = useCallback(async () => {

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type DeviceInfo, type UiError, toUiError } from "../api";
+import { type Committee, type DeviceInfo, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
 import type { ScreenProps } from "./App";
 
@@ -10,12 +10,14 @@ export function Devices({ api, generation }: ScreenProps) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   const [devices, setDevices] = useState<DeviceInfo[] | null>(null);
+  const [committees, setCommittees] = useState<Committee[]>([]);
   const [error, setError] = useState<UiError | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
   const load = useCallback(() => {
     api.enrolledDevices().then(setDevices, (thrown) => setError(toUiError(thrown)));
+    api.consoleCommittees().then(setCommittees, () => undefined);
   }, [api]);
   useEffect(load, [load, generation]);
 
@@ -49,12 +51,14 @@ export function Devices({ api, generation }: ScreenProps) {
               {d.name} <span className="row-detail">{d.label}</span>
             </h3>
             <p>
-              {t(`devices.role.${d.role}`)} · {d.committees.join("、")}
+              {t(`devices.role.${d.role}`)} · {d.committees.map((id) => committees.find((c) => c.id === id)?.name ?? id).join("、")}
             </p>
             <p>
               {t("devices.enrolled", { time: when(d.enrolled_at) })} · {t("devices.lastSync", { time: when(d.last_sync_at) })}
             </p>
-            {d.revoked_at ? (
+            {d.this_device ? (
+              <p className="small">{t("devices.thisDevice")}</p>
+            ) : d.revoked_at ? (
               <p className="warning">{t("devices.revokedAt", { time: when(d.revoked_at) })}</p>
             ) : confirming === d.device_id ? (
               <div className="confirm" role="group" aria-label={t("devices.confirmLabel")}>
