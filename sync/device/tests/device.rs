@@ -227,8 +227,13 @@ fn concurrent_values_are_kept_as_a_conflict_and_resolving_is_recorded() {
         .resolve_conflict(&id, "phone", &FieldValue::Text("13900000000".into()))
         .expect_err("not a value");
     assert_eq!(err.code(), "not_a_conflict_value");
-    b.resolve_conflict(&id, "phone", &FieldValue::Text("13800000002".into()))
-        .expect("resolve");
+    b.resolve_conflict_with_note(
+        &id,
+        "phone",
+        &FieldValue::Text("13800000002".into()),
+        " 居民确认是这个号码 ",
+    )
+    .expect("resolve");
     assert!(!b.list_residents().expect("list")[0].conflicted);
     assert!(b.conflicted_records().expect("conflicted").is_empty());
     let err = b
@@ -242,6 +247,10 @@ fn concurrent_values_are_kept_as_a_conflict_and_resolving_is_recorded() {
     let last = a.history(&id).expect("history").pop().expect("entry");
     assert_eq!(last.author.what, "resolve_conflict");
     assert_eq!(last.author.volunteer, "志愿者乙");
+    assert_eq!(
+        last.author.note, "居民确认是这个号码",
+        "the note travels with the choice"
+    );
 }
 
 #[test]
