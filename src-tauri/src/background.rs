@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use doorstep_device::{DeviceError, HttpTransport, RetryPolicy, SyncProgress, SyncReport};
+use doorstep_device::{Device, DeviceError, HttpTransport, RetryPolicy, SyncProgress, SyncReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
@@ -52,6 +52,22 @@ impl SyncCell {
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    /// Keeps the status line's figures (enrolled, waiting, last sync, conflicts) as
+    /// `device` has them now.
+    pub fn remember_figures(&self, device: &Device) -> Result<(), DeviceError> {
+        let status = device.sync_status()?;
+        let conflicts = device.conflicted_records()?.len();
+        self.update(|v| {
+            v.known = Some((
+                status.enrolled,
+                status.pending_docs,
+                status.last_sync_at,
+                conflicts,
+            ));
+        });
+        Ok(())
     }
 }
 
@@ -123,17 +139,8 @@ pub fn run_sync<R: Runtime>(
             let outcome = device.sync_with(&mut transport, policy);
             // The status line's figures while the store is at hand: the window's polls
             // do not wait for a busy store, and would otherwise miss them.
-            if let (Ok(status), Ok(conflicted)) =
-                (device.sync_status(), device.conflicted_records())
-            {
-                state.sync.update(|v| {
-                    v.known = Some((
-                        status.enrolled,
-                        status.pending_docs,
-                        status.last_sync_at,
-                        conflicted.len(),
-                    ));
-                });
+            if let Err(e) = state.sync.remember_figures(&device) {
+                tracing::debug!(code = e.code(), "status figures not read");
             }
             outcome
         }

@@ -243,16 +243,7 @@ pub async fn sync_state(app: AppHandle) -> Result<SyncStateView, UiError> {
         let state = app.state::<AppState>();
         let unlocked = state.session.is_unlocked();
         if let Ok(device) = state.device.try_lock() {
-            let status = device.sync_status()?;
-            let conflicts = device.conflicted_records()?.len();
-            state.sync.update(|v| {
-                v.known = Some((
-                    status.enrolled,
-                    status.pending_docs,
-                    status.last_sync_at,
-                    conflicts,
-                ));
-            });
+            state.sync.remember_figures(&device)?;
         }
         let view = state.sync.get();
         let (enrolled, pending_docs, last_sync_at, conflicts) = view.known.unwrap_or_default();

@@ -163,6 +163,12 @@ pub struct Overview {
     pub due: Vec<DueCertification>,
 }
 
+/// The committee a record belongs to: as the server named it (`column`), or else `home`,
+/// the device's only committee (read once per list with [`Device::home_committee`]).
+pub(crate) fn committee_or(column: Option<String>, home: Option<&str>) -> String {
+    column.unwrap_or_else(|| home.unwrap_or_default().to_owned())
+}
+
 /// `YYYY-MM-DD`.
 pub fn format_ymd((y, m, d): Ymd) -> String {
     format!("{y:04}-{m:02}-{d:02}")
@@ -184,12 +190,6 @@ pub fn a_year_after((y, m, d): Ymd) -> Ymd {
 }
 
 impl Device {
-    /// The committee a record belongs to: as the server named it, or this device's
-    /// only committee.
-    pub(crate) fn committee_of_column(&self, column: Option<String>) -> String {
-        column.unwrap_or_else(|| self.home_committee().unwrap_or_default())
-    }
-
     /// The device's committee when it has exactly one.
     pub fn home_committee(&self) -> Option<String> {
         let enrollment = self.enrollment().ok()??;
@@ -372,6 +372,7 @@ impl Device {
             let rows = stmt.query_map([], |r| r.try_into())?;
             rows.collect::<Result<_, _>>()?
         };
+        let home = self.home_committee();
         let mut out = Vec::with_capacity(rows.len());
         for (doc_id, service, resident, resident_name, committee, conflicted) in rows {
             let Some(id) = DocId::parse(&doc_id) else {
@@ -390,7 +391,7 @@ impl Device {
                 service,
                 resident,
                 resident_name,
-                committee: self.committee_of_column(committee),
+                committee: committee_or(committee, home.as_deref()),
                 submitted_by,
                 submitted_at,
                 age_days: (now_ms - submitted_at).max(0) / 86_400_000,
@@ -405,6 +406,7 @@ impl Device {
     /// pension certifications falling due within 30 days of `today`.
     pub fn overview(&self, today: Ymd) -> Result<Overview, DeviceError> {
         let conn = self.store.conn();
+        let home = self.home_committee();
         let mut counts = Vec::new();
         {
             let mut stmt = conn.prepare_cached(
@@ -425,7 +427,7 @@ impl Device {
             for row in rows {
                 let (committee, service, status, n) = row?;
                 *merged
-                    .entry((self.committee_of_column(committee), service, status))
+                    .entry((committee_or(committee, home.as_deref()), service, status))
                     .or_default() += u64::try_from(n).unwrap_or(0);
             }
             for ((committee, service, status), count) in merged {
@@ -449,7 +451,7 @@ impl Device {
             for row in rows {
                 let (committee, n) = row?;
                 *residents
-                    .entry(self.committee_of_column(committee))
+                    .entry(committee_or(committee, home.as_deref()))
                     .or_default() += u64::try_from(n).unwrap_or(0);
             }
         }
@@ -477,6 +479,7 @@ impl Device {
             })?;
             rows.collect::<Result<_, _>>()?
         };
+        let home = self.home_committee();
         // The latest certification known per resident.
         let mut last: HashMap<String, (Ymd, String, String)> = HashMap::new();
         for (doc_id, resident, name, committee) in rows {
@@ -499,7 +502,7 @@ impl Device {
             let Some(date) = decided.or(recorded) else {
                 continue;
             };
-            let committee = self.committee_of_column(committee);
+            let committee = committee_or(committee, home.as_deref());
             let entry = last.entry(resident).or_insert((date, name, committee));
             if date > entry.0 {
                 entry.0 = date;

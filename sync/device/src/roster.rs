@@ -9,7 +9,7 @@
 //! `地址`/`address`); other columns are ignored and said so in the preview. The residents
 //! export writes the same columns, so an export imports again unchanged.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 
 use automerge::AutoCommit;
@@ -22,7 +22,7 @@ use doorstep_core::value::FieldValue;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::console::{china_date, format_ymd};
+use crate::console::{china_date, committee_or, format_ymd};
 use crate::device::{Device, civil_from_days, mask_phone, new_doc_id, now_ms, project_resident};
 use crate::docs;
 use crate::error::DeviceError;
@@ -625,7 +625,7 @@ impl Device {
         headers.push(COMMITTEE_HEADER.to_owned());
         let mut rows = Vec::with_capacity(ids.len());
         for (id, c) in ids {
-            let c = c.or_else(|| home.clone()).unwrap_or_default();
+            let c = committee_or(c, home.as_deref());
             if committee.is_some_and(|want| want != c) {
                 continue;
             }
@@ -712,7 +712,7 @@ impl Device {
         let mut rows = Vec::with_capacity(found.len());
         let want_committee = filter.committee.as_deref().filter(|c| !c.is_empty());
         for (doc_id, resident_id, service_code, status, created_at, c) in found {
-            let c = c.or_else(|| home.clone()).unwrap_or_default();
+            let c = committee_or(c, home.as_deref());
             if want_committee.is_some_and(|want| want != c) {
                 continue;
             }
@@ -802,16 +802,5 @@ impl Device {
             ]);
         }
         Ok(Table { headers, rows })
-    }
-
-    /// The committees of a supervisor's device that hold any record here, for filters.
-    pub fn known_committees(&self) -> Result<Vec<String>, DeviceError> {
-        let mut set: HashSet<String> = HashSet::new();
-        if let Some(e) = self.enrollment()? {
-            set.extend(e.committees.into_iter().map(|c| c.id));
-        }
-        let mut out: Vec<String> = set.into_iter().collect();
-        out.sort();
-        Ok(out)
     }
 }

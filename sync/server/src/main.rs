@@ -228,7 +228,7 @@ fn main() -> anyhow::Result<()> {
                         say(&format!(
                             "{}\t{}\t{}\t{}\t{}",
                             d.device_id,
-                            d.role,
+                            d.role.as_str(),
                             d.committees.join(","),
                             d.last_sync_at.map_or("never".into(), |t| t.to_string()),
                             if d.revoked_at.is_some() {

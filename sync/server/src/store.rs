@@ -141,19 +141,6 @@ pub struct DeviceAuth {
     pub committees: Vec<String>,
 }
 
-/// A device as administrators list it.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceRow {
-    pub device_id: String,
-    pub role: String,
-    pub name: String,
-    pub label: String,
-    pub committees: Vec<String>,
-    pub enrolled_at: i64,
-    pub revoked_at: Option<i64>,
-    pub last_sync_at: Option<i64>,
-}
-
 /// What a log entry's hash covers (everything but the hashes themselves).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct LogBody {
@@ -541,7 +528,7 @@ impl Store {
     }
 
     /// Enrolled devices, optionally of one committee.
-    pub fn devices(&mut self, committee: Option<&str>) -> Result<Vec<DeviceRow>, Failure> {
+    pub fn devices(&mut self, committee: Option<&str>) -> Result<Vec<DeviceInfo>, Failure> {
         let mut tx = self.db.begin(false)?;
         let rows = tx.query(
             "SELECT device_id, role, name, label, enrolled_at, revoked_at, last_sync_at
@@ -554,10 +541,11 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let device_id = r.text(0)?;
-            out.push(DeviceRow {
+            out.push(DeviceInfo {
                 committees: device_committees(tx.as_mut(), &device_id)?,
                 device_id,
-                role: r.text(1)?,
+                role: Role::parse(&r.text(1)?)
+                    .ok_or_else(|| Failure::storage("bad role in devices"))?,
                 name: r.text(2)?,
                 label: r.text(3)?,
                 enrolled_at: r.int(4)?,
@@ -956,21 +944,10 @@ impl Store {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for committee in &device.committees {
-            for row in self.devices(Some(committee))? {
-                if !seen.insert(row.device_id.clone()) {
-                    continue;
+            for info in self.devices(Some(committee))? {
+                if seen.insert(info.device_id.clone()) {
+                    out.push(info);
                 }
-                out.push(DeviceInfo {
-                    role: Role::parse(&row.role)
-                        .ok_or_else(|| Failure::storage("bad role in devices"))?,
-                    device_id: row.device_id,
-                    name: row.name,
-                    label: row.label,
-                    committees: row.committees,
-                    enrolled_at: row.enrolled_at,
-                    revoked_at: row.revoked_at,
-                    last_sync_at: row.last_sync_at,
-                });
             }
         }
         out.sort_by(|a, b| (a.enrolled_at, &a.device_id).cmp(&(b.enrolled_at, &b.device_id)));
