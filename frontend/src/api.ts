@@ -124,6 +124,10 @@ export interface FieldDef {
   min?: number | null;
   max?: number | null;
   options: { value: string; label: Text }[];
+  /** A personal number (an account): masked on screens like phones and ID numbers. */
+  masked?: boolean;
+  /** A date that cannot lie in the future. */
+  past?: boolean;
 }
 
 export type Sensitive = "face" | "health" | "disability" | "finances";
@@ -194,6 +198,12 @@ export interface ApplicationView {
   events: ReviewEvent[];
   conflicted_fields: string[];
   created_at: number;
+  /** Texts kept exactly as typed because they do not pass their checks, with the problem. */
+  typed: { key: string; text: string; code: string }[];
+  /** This device submitted or changed the application: another supervisor decides it. */
+  own_work: boolean;
+  /** Personal numbers are shown whole: the PIN was given for this view. */
+  revealed: boolean;
 }
 
 export interface ApplicationRow {
@@ -430,6 +440,9 @@ export interface Api {
   openReceipt(path: string): Promise<void>;
   /** Reads `text` aloud in Mandarin (or English); resolves when speaking has started. */
   speak(text: string, lang: string): Promise<void>;
+  stopSpeaking(): Promise<void>;
+  /** Whether read-aloud is still speaking. */
+  speaking(): Promise<boolean>;
   syncState(): Promise<SyncState>;
   syncNow(): Promise<SyncReport>;
   /** Calls `handler` after every sync that moved something; returns the unsubscribe. */
@@ -437,17 +450,22 @@ export interface Api {
   searchResidents(query: string): Promise<ResidentSummary[]>;
   registerResident(input: ResidentInput): Promise<ResidentSummary>;
   updateResident(id: string, input: ResidentInput): Promise<ResidentSummary>;
-  resident(id: string, reveal: boolean): Promise<ResidentView>;
+  /** A resident; ID number and phones masked unless the right `pin` is given. */
+  resident(id: string, pin: string | null): Promise<ResidentView>;
   servicesFor(resident: string): Promise<ServiceOffer[]>;
   services(): Promise<Service[]>;
   authorizationsOf(resident: string): Promise<AuthorizationView[]>;
   recordAuthorization(resident: string, input: AuthorizationInput): Promise<string>;
   storeBlob(bytes: Uint8Array): Promise<string>;
-  blob(sha256: string): Promise<ArrayBuffer>;
+  blob(sha256: string): Promise<Uint8Array<ArrayBuffer>>;
   attachFile(application: string, slot: string, name: string, mime: string, bytes: Uint8Array): Promise<string>;
   startApplication(resident: string, service: string): Promise<string>;
-  application(id: string): Promise<ApplicationView>;
+  /** An application; personal numbers masked unless the right `pin` is given. */
+  application(id: string, pin?: string | null): Promise<ApplicationView>;
   setApplicationField(id: string, key: string, value: FieldValue): Promise<void>;
+  /** Saves a field's text exactly as typed; resolves to its problem's code, or null. */
+  typeApplicationField(id: string, key: string, text: string): Promise<string | null>;
+  removeAttachment(id: string, sha256: string): Promise<void>;
   submitApplication(id: string): Promise<Status>;
   listApplications(resident: string | null): Promise<ApplicationRow[]>;
   conflictedRecords(): Promise<ConflictedRecord[]>;
@@ -490,6 +508,14 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** The bytes of a base64 text (how blobs come back from the device). */
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
@@ -507,6 +533,8 @@ export const tauriApi: Api = {
   enterResidentMode: () => call("enter_resident_mode"),
   leaveResidentMode: (pin) => call("leave_resident_mode", { pin }),
   speak: (text, lang) => call("speak", { text, lang }),
+  stopSpeaking: () => call("stop_speaking"),
+  speaking: () => call("speaking"),
   saveReceipt: (id, labels) => call("save_receipt", { id, labels }),
   openReceipt: (path) => call("open_receipt", { path }),
   recordConsent: (id, data, agreed, signature) =>
@@ -522,18 +550,20 @@ export const tauriApi: Api = {
   searchResidents: (query) => call("search_residents", { query }),
   registerResident: (input) => call("register_resident", { input }),
   updateResident: (id, input) => call("update_resident", { id, input }),
-  resident: (id, reveal) => call("resident", { id, reveal }),
+  resident: (id, pin) => call("resident", { id, pin }),
   servicesFor: (resident) => call("services_for", { resident }),
   services: () => call("services"),
   authorizationsOf: (resident) => call("authorizations_of", { resident }),
   recordAuthorization: (resident, input) => call("record_authorization", { resident, input }),
   storeBlob: (bytes) => call("store_blob", { base64: toBase64(bytes) }),
-  blob: (sha256) => call("blob", { sha256 }),
+  blob: (sha256) => call<string>("blob", { sha256 }).then(fromBase64),
   attachFile: (id, slot, name, mime, bytes) =>
     call("attach_file", { id, slot, name, mime, base64: toBase64(bytes) }),
   startApplication: (resident, service) => call("start_application", { resident, service }),
-  application: (id) => call("application", { id }),
+  application: (id, pin) => call("application", { id, pin: pin ?? null }),
   setApplicationField: (id, key, value) => call("set_application_field", { id, key, value }),
+  typeApplicationField: (id, key, text) => call("type_application_field", { id, key, text }),
+  removeAttachment: (id, sha256) => call("remove_attachment", { id, sha256 }),
   submitApplication: (id) => call("submit_application", { id }),
   listApplications: (resident) => call("list_applications", { resident }),
   conflictedRecords: () => call("conflicted_records"),

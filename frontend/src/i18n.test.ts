@@ -62,6 +62,8 @@ const BACKEND_CODES = [
   "required",
   "attachment_slot_unknown",
   "review_text_required",
+  "own_work",
+  "date_in_future",
   // The PIN, the lock, and sync (doorstep-device, the app shell, and the server codes a
   // volunteer's device can meet).
   "pin_too_short",
@@ -143,6 +145,17 @@ describe("catalogs", () => {
   it("interpolates values", async () => {
     const i18n = await createI18n("zh-CN");
     expect(i18n.t("pin.unlockFor", { name: "测试" })).toBe("测试，请输入您的密码。");
+  });
+});
+
+describe("a missing key", () => {
+  it("is noted for the end-to-end tests, not only shown as the key", async () => {
+    const i18n = await createI18n("en");
+    expect(i18n.t("residentPage.noSuchThing")).toBe("residentPage.noSuchThing");
+    expect(window.__doorstepMissingKeys).toContain("residentPage.noSuchThing");
+    // A key only the Chinese catalog has falls back to it, and is not missing.
+    expect(i18n.t("app.name")).toBe("Doorstep");
+    expect(window.__doorstepMissingKeys).not.toContain("app.name");
   });
 });
 

@@ -15,8 +15,9 @@ import {
   progressBar,
   missingForSubmit,
   queueByService,
+  shortTime,
   todaysWork,
-  valueFromInput,
+  staffStepTitle,
   waitSeconds,
   ymd,
 } from "./logic";
@@ -55,14 +56,11 @@ describe("formSteps", () => {
   });
 });
 
-describe("valueFromInput", () => {
-  it("turns typed text into the value a field keeps", () => {
-    expect(valueFromInput("text", " 张 ")).toEqual({ type: "text", value: " 张 " });
-    expect(valueFromInput("text", "  ")).toEqual({ type: "null" });
-    expect(valueFromInput("number", "42")).toEqual({ type: "int", value: 42 });
-    expect(valueFromInput("number", "4x")).toBeNull();
-    expect(valueFromInput("bool", "false")).toEqual({ type: "bool", value: false });
-    expect(valueFromInput("date", "2026-11-28")).toEqual({ type: "text", value: "2026-11-28" });
+describe("staffStepTitle", () => {
+  it("names a step by what it asks for, not by the words said to the resident", () => {
+    expect(staffStepTitle(SERVICE, ["pension_type", "account"], "zh-CN")).toBe("类型、账户");
+    expect(staffStepTitle(SERVICE, ["pension_type", "face_photo"], "en")).toBe("类型, 照片".replace("类型", "类型".toUpperCase()).replace("照片", "照片".toUpperCase()));
+    expect(staffStepTitle(SERVICE, ["no_such_key"], "zh-CN")).toBe("");
   });
 });
 
@@ -73,6 +71,17 @@ describe("displayValue", () => {
     expect(displayValue({ type: "text", value: "resident" }, SERVICE.fields[0], "en", yesNo)).toBe("居民".toUpperCase());
     expect(displayValue({ type: "bool", value: true }, undefined, "zh-CN", yesNo)).toBe("是");
     expect(displayValue({ type: "null" }, undefined, "zh-CN", yesNo)).toBe("");
+  });
+
+  it("writes dates and times in the UI language", () => {
+    const yesNo = { yes: "是", no: "否" };
+    const date = { type: "text", value: "2026-12-01" } as const;
+    expect(displayValue(date, SERVICE.fields[2], "zh-CN", yesNo)).toBe("2026年12月1日");
+    expect(displayValue(date, SERVICE.fields[2], "en", yesNo)).toBe("1 Dec 2026");
+    const at = new Date(2026, 11, 1, 5, 7).getTime();
+    expect(displayValue({ type: "time", value: at }, undefined, "zh-CN", yesNo)).toBe("2026年12月1日 05:07");
+    expect(shortTime(at, new Date(2026, 11, 1, 9, 0).getTime(), "en")).toBe("05:07");
+    expect(shortTime(at, new Date(2026, 11, 3, 9, 0).getTime(), "en")).toBe("1 Dec 2026, 05:07");
   });
 });
 

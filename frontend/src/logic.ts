@@ -4,7 +4,6 @@ import type {
   ApplicationView,
   Decision,
   FieldDef,
-  FieldKind,
   FieldValue,
   Overview,
   QueueItem,
@@ -14,6 +13,7 @@ import type {
   SyncProgress,
   Text,
 } from "./api";
+import { formatDate, formatDateTime, formatRecent } from "./dates";
 import type { Language } from "./i18n";
 
 /** A catalog text in the UI's language. */
@@ -54,6 +54,24 @@ export function formSteps(service: Service): FormStep[] {
   return steps;
 }
 
+/**
+ * A step as the volunteer names it: the labels of what it asks for ("养老金类型、账户").
+ * The catalog's step titles speak to the resident ("请看一下您的养老金信息").
+ */
+export function staffStepTitle(service: Service, keys: string[], lang: string): string {
+  const label = (key: string) =>
+    tx(service.fields.find((f) => f.key === key)?.label ?? service.attachments.find((a) => a.key === key)?.label, lang);
+  return keys
+    .map(label)
+    .filter((l) => l !== "")
+    .join(lang === "en" ? ", " : "、");
+}
+
+/** A field holding a personal number, which the device sends masked unless revealed. */
+export function isMaskedField(def: FieldDef): boolean {
+  return def.masked === true || def.type === "phone" || def.type === "id_number";
+}
+
 /** What an input shows for a stored value. */
 export function inputText(value: FieldValue | undefined): string {
   if (!value) return "";
@@ -70,26 +88,6 @@ export function inputText(value: FieldValue | undefined): string {
   }
 }
 
-/**
- * The value to save for what was typed into a field of `kind`; `null` when the text
- * cannot be one (a number field holding letters), so the form says so at the field.
- */
-export function valueFromInput(kind: FieldKind, raw: string): FieldValue | null {
-  const text = raw.trim();
-  if (text === "") return { type: "null" };
-  switch (kind) {
-    case "number": {
-      if (!/^-?\d{1,15}$/.test(text)) return null;
-      return { type: "int", value: Number(text) };
-    }
-    case "bool":
-      if (text === "true" || text === "false") return { type: "bool", value: text === "true" };
-      return null;
-    default:
-      return { type: "text", value: raw };
-  }
-}
-
 /** A value as a person reads it: choices by label, yes/no in words. */
 export function displayValue(
   value: FieldValue | undefined,
@@ -103,8 +101,17 @@ export function displayValue(
     const option = def.options.find((o) => o.value === value.value);
     if (option) return tx(option.label, lang);
   }
-  if (value.type === "time") return new Date(value.value).toLocaleString(lang);
+  if (def?.type === "date" && value.type === "text") return formatDate(value.value, lang);
+  if (value.type === "time") return formatDateTime(value.value, lang);
   return inputText(value);
+}
+
+/** Resident and authorization fields, outside any catalog, that hold a "YYYY-MM-DD" date. */
+const DATE_RECORD_FIELDS = ["birth_date", "valid_from", "valid_to"];
+
+/** Whether a record field outside the catalog holds a calendar date. */
+export function isDateRecordField(field: string): boolean {
+  return DATE_RECORD_FIELDS.includes(field);
 }
 
 /** Fields and slots a submit would find missing (the device checks again). */
@@ -156,13 +163,9 @@ export function addYears(date: Date, years: number): Date {
   return out;
 }
 
-/** A time for the status line: today as hh:mm, other days with the date. */
+/** A time for the status line: today as hh:mm, other days with the date (see dates.ts). */
 export function shortTime(ms: number, now: number, lang: Language | string): string {
-  const d = new Date(ms);
-  const sameDay = new Date(now).toDateString() === d.toDateString();
-  return sameDay
-    ? d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" })
-    : d.toLocaleString(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return formatRecent(ms, now, lang);
 }
 
 /**

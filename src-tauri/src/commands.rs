@@ -11,14 +11,14 @@ use doorstep_core::catalog::{Sensitive, Service};
 use doorstep_core::conflict::FieldConflict;
 use doorstep_core::history::HistoryEntry;
 use doorstep_core::id_number::mask_tail;
+use doorstep_core::mask::mask_phone;
 use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput};
 use doorstep_core::value::FieldValue;
 use doorstep_device::{
     ApplicationSummary, Device, DeviceError, HttpTransport, ResidentSummary, RetryPolicy,
-    ServiceOffer, SyncReport, now_ms, today_china,
+    ServiceOffer, SyncReport, TypedText, now_ms, today_china,
 };
 use serde::Serialize;
-use tauri::ipc::Response;
 use tauri::{AppHandle, Manager};
 
 use crate::background::{self, SyncView};
@@ -120,8 +120,7 @@ pub async fn enroll(
         let state = app.state::<AppState>();
         let mut device = state.device()?;
         before_pin_or_unlocked(&state, &device)?;
-        let enrollment = device.enroll(&server_url, &code, "Doorstep app")?;
-        device.set_volunteer(&enrollment.name)?;
+        device.enroll(&server_url, &code, "Doorstep app")?;
         Ok(start_view(&state, &device)?)
     })
     .await
@@ -179,6 +178,30 @@ pub async fn speak(app: AppHandle, text: String, lang: String) -> Result<(), UiE
         state
             .speaker
             .speak(&text, &lang)
+            .map_err(|code| UiError::plain(code, "read-aloud is not available"))
+    })
+    .await
+}
+
+/// Stops reading aloud.
+#[tauri::command]
+pub async fn stop_speaking(app: AppHandle) -> Result<(), UiError> {
+    blocking(move || {
+        app.state::<AppState>()
+            .speaker
+            .stop()
+            .map_err(|code| UiError::plain(code, "read-aloud cannot be stopped"))
+    })
+    .await
+}
+
+/// Whether resident mode's read-aloud is still speaking.
+#[tauri::command]
+pub async fn speaking(app: AppHandle) -> Result<bool, UiError> {
+    blocking(move || {
+        app.state::<AppState>()
+            .speaker
+            .speaking()
             .map_err(|code| UiError::plain(code, "read-aloud is not available"))
     })
     .await
@@ -309,8 +332,8 @@ pub async fn register_resident(
     unlocked(&app, move |d| d.register_resident(&input)).await
 }
 
-/// Saves an edited resident. An empty ID number keeps the one on record, so the edit
-/// form never has to show it.
+/// Saves an edited resident. An empty ID number or phone keeps the one on record, so
+/// the edit form never has to show them whole.
 #[tauri::command]
 pub async fn update_resident(
     app: AppHandle,
@@ -319,8 +342,12 @@ pub async fn update_resident(
 ) -> Result<ResidentSummary, UiError> {
     unlocked(&app, move |d| {
         let id = doc_id(&id)?;
+        let stored = d.resident(&id)?;
         if input.id_number.trim().is_empty() {
-            input.id_number = d.resident(&id)?.id_number;
+            input.id_number = stored.id_number;
+        }
+        if input.phone.trim().is_empty() {
+            input.phone = stored.phone;
         }
         d.update_resident(&id, &input)
     })
@@ -333,7 +360,7 @@ pub struct ResidentView {
     pub name: String,
     pub gender: String,
     pub birth_date: String,
-    /// Masked but for the last four characters unless `revealed`.
+    /// Masked but for the last four characters unless `revealed` (the phones too).
     pub id_number: String,
     pub revealed: bool,
     pub phone: String,
@@ -345,15 +372,19 @@ pub struct ResidentView {
     pub conflicted_fields: Vec<String>,
 }
 
+/// One resident; the ID number and phones masked unless `pin` is given and right.
 #[tauri::command]
-pub async fn resident(app: AppHandle, id: String, reveal: bool) -> Result<ResidentView, UiError> {
+pub async fn resident(
+    app: AppHandle,
+    id: String,
+    pin: Option<String>,
+) -> Result<ResidentView, UiError> {
     unlocked(&app, move |d| {
         let id = doc_id(&id)?;
+        let reveal = d.reveal_with(pin.as_deref(), "resident")?;
         let r = d.resident(&id)?;
         let conflicted_fields = d.conflicts(&id)?.into_iter().map(|c| c.field).collect();
-        if reveal {
-            tracing::info!("a resident's ID number was revealed on screen");
-        }
+        let phone = |p: String| if reveal { p } else { mask_phone(&p) };
         Ok(ResidentView {
             id_number: if reveal {
                 r.id_number.clone()
@@ -365,10 +396,13 @@ pub async fn resident(app: AppHandle, id: String, reveal: bool) -> Result<Reside
             name: r.name,
             gender: r.gender,
             birth_date: r.birth_date,
-            phone: r.phone,
+            phone: phone(r.phone),
             address: r.address,
             needs: r.needs,
-            emergency: r.emergency,
+            emergency: EmergencyContact {
+                phone: phone(r.emergency.phone),
+                ..r.emergency
+            },
             notes: r.notes,
             created_at: r.created_at,
             conflicted_fields,
@@ -450,11 +484,19 @@ pub async fn store_blob(app: AppHandle, base64: String) -> Result<String, UiErro
     unlocked(&app, move |d| d.store_blob(&bytes)).await
 }
 
-/// A stored blob's bytes (a signature or photo to show).
+/// A stored blob's bytes (a signature or photo to show), as base64: WebKitGTK's IPC
+/// hands raw response bodies to the page as a list of numbers, not as bytes.
 #[tauri::command]
-pub async fn blob(app: AppHandle, sha256: String) -> Result<Response, UiError> {
+pub async fn blob(app: AppHandle, sha256: String) -> Result<String, UiError> {
+    use base64::Engine as _;
     let bytes = unlocked(&app, move |d| d.blob(&sha256)).await?;
-    Ok(Response::new(bytes))
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// Removes an attachment from an application (to retake a photo).
+#[tauri::command]
+pub async fn remove_attachment(app: AppHandle, id: String, sha256: String) -> Result<(), UiError> {
+    unlocked(&app, move |d| d.remove_attachment(&doc_id(&id)?, &sha256)).await
 }
 
 /// Attaches a file to a slot of an application. Returns its SHA-256.
@@ -498,6 +540,12 @@ pub struct ApplicationView {
     pub events: Vec<Event>,
     pub conflicted_fields: Vec<String>,
     pub created_at: i64,
+    /// Texts kept as typed because they do not pass their checks, with the problem.
+    pub typed: Vec<TypedText>,
+    /// This device submitted or changed the application: it may not decide it.
+    pub own_work: bool,
+    /// Personal numbers are shown whole (the PIN was given for this view).
+    pub revealed: bool,
 }
 
 fn resident_name(d: &Device, id: &str) -> String {
@@ -507,13 +555,35 @@ fn resident_name(d: &Device, id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// One application; its personal numbers (accounts, phones, ID numbers) masked unless
+/// `pin` is given and right.
 #[tauri::command]
-pub async fn application(app: AppHandle, id: String) -> Result<ApplicationView, UiError> {
+pub async fn application(
+    app: AppHandle,
+    id: String,
+    pin: Option<String>,
+) -> Result<ApplicationView, UiError> {
     unlocked(&app, move |d| {
         let id = doc_id(&id)?;
-        let a = d.application(&id)?;
+        let reveal = d.reveal_with(pin.as_deref(), "application")?;
+        let mut a = d.application(&id)?;
+        let mut typed = d.typed_texts(&id)?;
+        if !reveal {
+            let service = d.catalog().service(&a.service);
+            for (key, v) in &mut a.fields {
+                if let Some(def) = service.and_then(|s| s.field(key)) {
+                    *v = doorstep_core::mask::mask_value(def, v);
+                }
+            }
+            for t in &mut typed {
+                t.text = doorstep_core::mask::mask_form_text(service, &t.key, &t.text);
+            }
+        }
         let conflicted_fields = d.conflicts(&id)?.into_iter().map(|c| c.field).collect();
+        let own_work = d.is_own_work(&id)?;
         Ok(ApplicationView {
+            revealed: reveal,
+            own_work,
             resident_name: resident_name(d, &a.resident),
             id,
             resident_id: a.resident,
@@ -524,6 +594,7 @@ pub async fn application(app: AppHandle, id: String) -> Result<ApplicationView, 
             events: a.events,
             conflicted_fields,
             created_at: a.created_at,
+            typed,
         })
     })
     .await
@@ -538,6 +609,21 @@ pub async fn set_application_field(
 ) -> Result<(), UiError> {
     unlocked(&app, move |d| {
         d.set_application_field(&doc_id(&id)?, &key, &value)
+    })
+    .await
+}
+
+/// Saves what was typed into a form field exactly as typed; answers the text's problem
+/// (a field code) when it does not pass the catalog's checks, else nothing.
+#[tauri::command]
+pub async fn type_application_field(
+    app: AppHandle,
+    id: String,
+    key: String,
+    text: String,
+) -> Result<Option<&'static str>, UiError> {
+    unlocked(&app, move |d| {
+        d.type_application_field(&doc_id(&id)?, &key, &text)
     })
     .await
 }

@@ -124,17 +124,6 @@ pub async fn overview(app: AppHandle) -> Result<Overview, UiError> {
     unlocked(&app, |d| d.overview(today_china())).await
 }
 
-/// ID numbers and phones are shown only after the supervisor's PIN.
-fn reveal_with(d: &mut Device, pin: Option<&str>) -> Result<bool, DeviceError> {
-    match pin {
-        Some(pin) => {
-            d.check_pin(pin, now_ms())?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
-}
-
 /// A file written into the data folder's `exports/`.
 #[derive(Debug, Serialize)]
 pub struct Exported {
@@ -185,7 +174,7 @@ pub async fn export_applications(
 ) -> Result<Exported, UiError> {
     let progress = progress_to(&app, "export");
     unlocked(&app, move |d| {
-        let revealed = reveal_with(d, pin.as_deref())?;
+        let revealed = d.reveal_with(pin.as_deref(), "export")?;
         let table = d.applications_table(&filter, &labels, &lang, revealed)?;
         let bytes = table.write(format, &progress)?;
         save_export(
@@ -210,7 +199,7 @@ pub async fn export_residents(
 ) -> Result<Exported, UiError> {
     let progress = progress_to(&app, "export");
     unlocked(&app, move |d| {
-        let revealed = reveal_with(d, pin.as_deref())?;
+        let revealed = d.reveal_with(pin.as_deref(), "export")?;
         let committee = committee.filter(|c| !c.is_empty());
         let table = d.residents_table(committee.as_deref(), revealed)?;
         let bytes = table.write(format, &progress)?;

@@ -8,7 +8,7 @@
 
 use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tts::{Backends, Tts};
 
@@ -18,11 +18,20 @@ pub const TTS_ENV: &str = "DOORSTEP_TTS";
 /// How long a request may wait for the engine (it starts speech-dispatcher on first use).
 const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 
-struct Request {
-    text: String,
-    lang: String,
-    reply: Sender<Result<(), &'static str>>,
+/// What the window asks of the engine.
+enum Ask {
+    Speak { text: String, lang: String },
+    Stop,
+    Speaking,
 }
+
+struct Request {
+    ask: Ask,
+    reply: Sender<Result<bool, &'static str>>,
+}
+
+/// A slow reading pace, for engines that cannot say whether they are still speaking.
+const ESTIMATE_PER_CHAR: Duration = Duration::from_millis(320);
 
 /// The read-aloud service of the app.
 #[derive(Default)]
@@ -43,12 +52,39 @@ impl Speaker {
         if std::env::var(TTS_ENV).is_ok_and(|v| v.trim() == "off") {
             return Err("tts_unavailable");
         }
-        let (reply, answer) = mpsc::channel();
-        let request = Request {
+        self.ask(Ask::Speak {
             text: text.to_owned(),
             lang: lang.to_owned(),
-            reply,
-        };
+        })
+        .map(|_| ())
+    }
+
+    /// Stops reading aloud (nothing happens when nothing is being read).
+    pub fn stop(&self) -> Result<(), &'static str> {
+        if !self.started() {
+            return Ok(());
+        }
+        self.ask(Ask::Stop).map(|_| ())
+    }
+
+    /// Whether something is still being read aloud.
+    pub fn speaking(&self) -> Result<bool, &'static str> {
+        if !self.started() {
+            return Ok(false);
+        }
+        self.ask(Ask::Speaking)
+    }
+
+    fn started(&self) -> bool {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
+
+    fn ask(&self, ask: Ask) -> Result<bool, &'static str> {
+        let (reply, answer) = mpsc::channel();
+        let request = Request { ask, reply };
         {
             let mut queue = self
                 .queue
@@ -80,8 +116,32 @@ impl Speaker {
 
 fn serve(requests: &Receiver<Request>) {
     let mut engine: Option<Tts> = None;
+    // When the engine cannot tell, when the current reading is expected to end.
+    let mut estimate: Option<Instant> = None;
     for request in requests {
-        let outcome = speak_with(&mut engine, &request.text, &request.lang);
+        let outcome = match request.ask {
+            Ask::Speak { text, lang } => {
+                let outcome = speak_with(&mut engine, &text, &lang);
+                let chars = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
+                estimate = outcome
+                    .is_ok()
+                    .then(|| Instant::now() + ESTIMATE_PER_CHAR.saturating_mul(chars));
+                outcome.map(|()| true)
+            }
+            Ask::Stop => {
+                estimate = None;
+                match engine.as_mut() {
+                    Some(tts) => tts.stop().map(|_| false).map_err(|_| "tts_failed"),
+                    None => Ok(false),
+                }
+            }
+            Ask::Speaking => Ok(match engine.as_ref() {
+                Some(tts) if tts.supported_features().is_speaking => {
+                    tts.is_speaking().unwrap_or(false)
+                }
+                _ => estimate.is_some_and(|end| Instant::now() < end),
+            }),
+        };
         if let Err(code) = outcome {
             tracing::warn!(code, "read-aloud failed");
         }

@@ -87,8 +87,8 @@ impl TestDevice {
         mock_keyring();
         let code = enrollment_code(&server.data_dir, committees, role, volunteer, "1h")?;
         let dir = tempfile::tempdir()?;
+        // The name comes with the code: enrolling is all it takes to sign as `volunteer`.
         let mut device = Device::open(dir.path())?;
-        device.set_volunteer(volunteer)?;
         device.enroll(&server.base_url(), &code, "test tablet")?;
         Ok(TestDevice { device, dir })
     }

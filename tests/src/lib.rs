@@ -9,10 +9,15 @@
 
 pub mod fleet;
 pub mod process;
+pub mod screen_check;
 
 /// The fixed database key of the crash test's writer and checker (never used outside tests).
 pub const CRASH_TEST_KEY: [u8; 32] = [0x5a; 32];
 pub mod window;
+
+/// A synthetic portrait (a drawn oval, no person): a valid PNG that renders, for the
+/// photos the tests attach.
+pub const SAMPLE_PHOTO: &[u8] = include_bytes!("../data/face.png");
 
 pub use process::{ServerProcess, admin, free_port, target_dir, workspace_binary};
 pub use window::{AppWindow, Driver, with_deadline, with_deadline_of};

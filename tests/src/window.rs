@@ -157,6 +157,10 @@ pub struct AppWindow {
     pub client: Client,
 }
 
+/// The window sizes every screen is shown at: a landscape laptop, a 4:3 tablet, and a
+/// tablet held upright.
+pub const WINDOW_SIZES: [(u32, u32); 3] = [(1280, 800), (1024, 768), (800, 1280)];
+
 impl AppWindow {
     /// Waits (up to 20 s) until `css` matches an element.
     pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
@@ -229,19 +233,79 @@ impl AppWindow {
         }
     }
 
-    /// Saves a PNG screenshot of the display the window is on to `path`.
+    /// Saves PNG screenshots of the screen shown, as a person would see it, at every
+    /// window size of [`WINDOW_SIZES`] and, where the screen has the language switch, in
+    /// both languages; each is checked with [`crate::screen_check::check`]. `path` gets
+    /// the Chinese 1280×800 one; the others are named beside it (`name-en.png`,
+    /// `name-1024x768.png`, `name-800x1280-en.png`). The window returns to its size and
+    /// language.
     ///
     /// WebKitWebDriver's own screenshots under Xvfb come out blank or show an earlier
     /// paint, so this captures the X display with ImageMagick's `import`: exactly the
     /// pixels a person would see, fonts included.
     pub async fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
+        let start_lang = self
+            .client
+            .execute("return document.documentElement.lang || 'zh-CN'", vec![])
+            .await?
+            .as_str()
+            .unwrap_or("zh-CN")
+            .to_owned();
+        let switch = !self
+            .client
+            .find_all(Locator::Css("#lang-en"))
+            .await?
+            .is_empty();
+        let langs: Vec<String> = if switch {
+            vec!["zh-CN".into(), "en".into()]
+        } else {
+            vec![start_lang.clone()]
+        };
+        let (width0, height0) = WINDOW_SIZES[0];
+        let outcome = async {
+            for (width, height) in WINDOW_SIZES {
+                self.set_viewport(width, height).await?;
+                for lang in &langs {
+                    if switch {
+                        self.click(&format!("#lang-{lang}")).await?;
+                    }
+                    let mut name = path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    if (width, height) != (width0, height0) {
+                        name.push_str(&format!("-{width}x{height}"));
+                    }
+                    if switch && lang == "en" {
+                        name.push_str("-en");
+                    }
+                    let shot = path.with_file_name(format!("{name}.png"));
+                    self.capture(&shot).await?;
+                    crate::screen_check::check(&self.client, &shot.display().to_string()).await?;
+                }
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        // Back as it was, whatever was found.
+        self.set_viewport(width0, height0).await?;
+        if switch {
+            self.click(&format!("#lang-{start_lang}")).await?;
+        }
+        outcome
+    }
+
+    /// Captures the window's part of the display into `path`.
+    async fn capture(&self, path: &Path) -> anyhow::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
         // Let the last layout reach the screen before capturing.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let (x, y, w, h) = self.client.get_window_rect().await?;
+        let crop = format!("{}x{}+{x}+{y}", w.max(1), h.max(1));
         let status = tokio::process::Command::new("import")
-            .args(["-window", "root"])
+            .args(["-window", "root", "-crop", &crop])
             .arg(path)
             .status()
             .await
@@ -250,6 +314,35 @@ impl AppWindow {
             bail!("import could not capture the display: {status}");
         }
         Ok(())
+    }
+
+    /// Sets the size of the window's page (its viewport), whatever the frame takes.
+    pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        let inner = || async {
+            let v = self
+                .client
+                .execute("return [window.innerWidth, window.innerHeight]", vec![])
+                .await?;
+            anyhow::Ok((
+                u32::try_from(v[0].as_u64().unwrap_or(0)).unwrap_or(0),
+                u32::try_from(v[1].as_u64().unwrap_or(0)).unwrap_or(0),
+            ))
+        };
+        for _ in 0..4 {
+            let (iw, ih) = inner().await?;
+            if (iw, ih) == (width, height) {
+                return Ok(());
+            }
+            let (ow, oh) = self.client.get_window_size().await?;
+            let frame_w = u32::try_from(ow).unwrap_or(width).saturating_sub(iw);
+            let frame_h = u32::try_from(oh).unwrap_or(height).saturating_sub(ih);
+            self.client
+                .set_window_size(width + frame_w, height + frame_h)
+                .await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let (iw, ih) = inner().await?;
+        bail!("the window did not take the size {width}x{height}: it is {iw}x{ih}")
     }
 
     /// The current value of the input matching `css`.
@@ -262,13 +355,33 @@ impl AppWindow {
             .unwrap_or_default())
     }
 
-    /// Chooses the option with `value` in the select matching `css`.
+    /// Chooses `value` in the choice matching `css`: an option of a `<select>`, or the
+    /// button with `data-value` of a radio group of large buttons (few options).
     pub async fn select(&self, css: &str, value: &str) -> anyhow::Result<()> {
-        self.wait_for(css)
-            .await?
-            .select_by_value(value)
-            .await
-            .with_context(|| format!("choosing {value} in {css}"))
+        let el = self.wait_for(css).await?;
+        let result = if el.tag_name().await?.eq_ignore_ascii_case("select") {
+            el.select_by_value(value).await
+        } else {
+            let selector = format!("[data-value=\"{value}\"]");
+            match el.find(Locator::Css(&selector)).await {
+                Ok(button) => button.click().await,
+                Err(e) => Err(e),
+            }
+        };
+        result.with_context(|| format!("choosing {value} in {css}"))
+    }
+
+    /// Types `ymd` ("YYYY-MM-DD") into the three boxes of the date field `id`:
+    /// `#{id}-year`, `#{id}-month` and `#{id}-day`.
+    pub async fn enter_date(&self, id: &str, ymd: &str) -> anyhow::Result<()> {
+        let mut parts = ymd.splitn(3, '-');
+        let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next())
+        else {
+            bail!("{ymd:?} is not YYYY-MM-DD");
+        };
+        self.type_into(&format!("#{id}-year"), year).await?;
+        self.type_into(&format!("#{id}-month"), month).await?;
+        self.type_into(&format!("#{id}-day"), day).await
     }
 
     /// Polls until the text of `css` contains `wanted`, or fails after 20 s.

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type Api, type StartState, type SyncState, type UiError, toUiError } from "../api";
+import { type Api, type StartState, type Status, type SyncState, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
 import { IdleTimer } from "../logic";
 import { ApplicationForm } from "./ApplicationForm";
+import { ApplicationsScreen } from "./Applications";
 import { AuthorizationForm } from "./AuthorizationForm";
 import { ConflictsScreen } from "./Conflicts";
 import { DataScreen } from "./DataScreen";
@@ -37,7 +38,10 @@ export type Route =
   | { name: "enroll" }
   // The supervisor's console.
   | { name: "review-queue" }
-  | { name: "review"; id: string }
+  /** `back`: the list it was opened from, offered as the way back. */
+  | { name: "review"; id: string; back?: Route }
+  /** Every application by status and service; the filters preselected when given. */
+  | { name: "applications"; status?: Status | null; service?: string | null }
   | { name: "log" }
   | { name: "overview" }
   | { name: "data" }
@@ -206,7 +210,7 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
         {supervisor ? (
           <NavButton
             id="nav-review"
-            current={route.name === "review-queue" || route.name === "review"}
+            current={route.name === "review-queue" || (route.name === "review" && route.back?.name !== "applications")}
             onClick={() => navigate({ name: "review-queue" })}
           >
             {t("nav.review")}
@@ -228,6 +232,13 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
         </NavButton>
         {supervisor ? (
           <>
+            <NavButton
+              id="nav-applications"
+              current={route.name === "applications" || (route.name === "review" && route.back?.name === "applications")}
+              onClick={() => navigate({ name: "applications" })}
+            >
+              {t("nav.applications")}
+            </NavButton>
             <NavButton id="nav-log" current={route.name === "log"} onClick={() => navigate({ name: "log" })}>
               {t("nav.log")}
             </NavButton>
@@ -245,7 +256,10 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
         <span className="nav-who">{t("nav.who", { name: start.volunteer })}</span>
       </nav>
       <main ref={mainRef} className="screen">
-        <Screen api={api} route={route} navigate={navigate} generation={generation} />
+        {route.name === "review" && route.back ? (
+          <BackLink back={route.back} navigate={navigate} />
+        ) : null}
+        <Screen api={api} route={route} navigate={navigate} generation={generation} supervisor={supervisor} />
       </main>
     </div>
   );
@@ -272,7 +286,19 @@ export interface ScreenProps {
   generation: number;
 }
 
-function Screen({ route, ...props }: ScreenProps & { route: Route }) {
+/** The way back from a review to the list it was opened from, filters kept. */
+function BackLink({ back, navigate }: { back: Route; navigate: Navigate }) {
+  const { t } = useTranslation();
+  return (
+    <p>
+      <button id="review-back" type="button" className="link" onClick={() => navigate(back)}>
+        {t("applications.back")}
+      </button>
+    </p>
+  );
+}
+
+function Screen({ route, supervisor, ...props }: ScreenProps & { route: Route; supervisor: boolean }) {
   switch (route.name) {
     case "home":
       return <Home {...props} />;
@@ -287,6 +313,9 @@ function Screen({ route, ...props }: ScreenProps & { route: Route }) {
     case "new-application":
       return <NewApplication {...props} resident={route.resident} />;
     case "application":
+      // A supervisor opens an application to review it, never the volunteer's form (from
+      // which they could resubmit it and then approve their own submission).
+      if (supervisor) return <Review key={route.id} {...props} id={route.id} />;
       return <ApplicationForm key={route.id} {...props} id={route.id} flagged={route.flagged ?? []} />;
     case "conflicts":
       return <ConflictsScreen {...props} />;
@@ -296,6 +325,15 @@ function Screen({ route, ...props }: ScreenProps & { route: Route }) {
       return <ReviewQueue {...props} />;
     case "review":
       return <Review key={route.id} {...props} id={route.id} />;
+    case "applications":
+      return (
+        <ApplicationsScreen
+          key={`${route.status ?? ""}|${route.service ?? ""}`}
+          {...props}
+          status={route.status}
+          service={route.service}
+        />
+      );
     case "log":
       return <SyncLog {...props} />;
     case "overview":

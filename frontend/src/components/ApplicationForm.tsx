@@ -1,10 +1,15 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { type ApplicationView, type FieldDef, type Service, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
-import { DraftSaver, displayValue, formSteps, inputText, missingForSubmit, tx, valueFromInput } from "../logic";
+import { formatDateTime, todayYmd } from "../dates";
+import { DraftSaver, displayValue, formSteps, inputText, isMaskedField, missingForSubmit, staffStepTitle, tx } from "../logic";
 import type { ScreenProps } from "./App";
+import { BlobImage } from "./BlobImage";
+import { ChoiceButtons, MAX_CHOICE_BUTTONS } from "./ChoiceButtons";
+import { DateField } from "./DateField";
+import { FilePicker } from "./FilePicker";
 
 /**
  * An application, step by step from the catalog. What the volunteer types is saved
@@ -22,12 +27,21 @@ export function ApplicationForm({
   const [app, setApp] = useState<ApplicationView | null>(null);
   const [service, setService] = useState<Service | null>(null);
   const [texts, setTexts] = useState<Record<string, string>>({});
+  /** Masked values of personal-number fields, kept unless something is typed over them. */
+  const [maskedKept, setMaskedKept] = useState<Record<string, string>>({});
+  /** Fields typed into on this screen: only those are saved when left. */
+  const dirty = useRef(new Set<string>());
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [step, setStep] = useState(0);
   const [error, setError] = useState<UiError | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [uploading, setUploading] = useState<string | null>(null);
   const [amending, setAmending] = useState(false);
+  /** What the last submit did, for the volunteer to read. */
+  const [submitted, setSubmitted] = useState(false);
+  /** Steps the resident asked to change; the volunteer clears them once fixed. */
+  const [flags, setFlags] = useState<string[]>(flagged);
+  const [confirmFlags, setConfirmFlags] = useState(false);
 
   const reload = useCallback(async () => {
     const a = await api.application(id);
@@ -40,7 +54,23 @@ export function ApplicationForm({
     Promise.all([reload(), api.services()]).then(
       ([a, all]) => {
         setService(all.find((s) => s.code === a.service) ?? null);
-        setTexts(Object.fromEntries(Object.entries(a.fields).map(([k, v]) => [k, inputText(v)])));
+        const service = all.find((s) => s.code === a.service);
+        // Personal numbers come masked: their inputs start empty, the masked value shown
+        // beside them, and left empty they keep what is on record.
+        const hidden = (key: string) => {
+          const def = service?.fields.find((f) => f.key === key);
+          return !a.revealed && def !== undefined && isMaskedField(def);
+        };
+        const kept: Record<string, string> = {};
+        for (const [k, v] of Object.entries(a.fields)) if (hidden(k) && inputText(v)) kept[k] = inputText(v);
+        for (const x of a.typed) if (hidden(x.key) && x.text) kept[x.key] = x.text;
+        setMaskedKept(kept);
+        // What was typed and kept as typed (not passing its checks yet) shows as typed.
+        setTexts({
+          ...Object.fromEntries(Object.entries(a.fields).map(([k, v]) => [k, hidden(k) ? "" : inputText(v)])),
+          ...Object.fromEntries(a.typed.map((x) => [x.key, hidden(x.key) ? "" : x.text])),
+        });
+        setFieldErrors(Object.fromEntries(a.typed.map((x) => [x.key, errorText(t, x.code || "invalid_input")])));
       },
       (thrown) => setError(toUiError(thrown)),
     );
@@ -55,19 +85,14 @@ export function ApplicationForm({
 
   const saver = useMemo(
     () =>
+      // Every text is saved exactly as typed; the device answers what is wrong with it.
       new DraftSaver(async (key, text) => {
-        const def = defs.get(key);
-        if (!def) return;
-        const value = valueFromInput(def.type, text);
-        if (!value) {
-          setFieldErrors((e) => ({ ...e, [key]: errorText(t, "wrong_type") }));
-          return;
-        }
+        if (!defs.has(key)) return;
         try {
-          await api.setApplicationField(id, key, value);
+          const problem = await api.typeApplicationField(id, key, text);
           setFieldErrors((e) => {
             const { [key]: _, ...rest } = e;
-            return rest;
+            return problem ? { ...rest, [key]: errorText(t, problem) } : rest;
           });
         } catch (thrown) {
           const err = toUiError(thrown);
@@ -96,11 +121,18 @@ export function ApplicationForm({
 
   const type = (key: string, text: string) => {
     setTexts((prev) => ({ ...prev, [key]: text }));
+    dirty.current.add(key);
+    // Left empty, a masked personal number keeps what is on record.
+    if (text === "" && maskedKept[key]) return;
+    // A date half typed ("2027-1-") waits until it is complete or the volunteer leaves it
+    // (commit), so no error shows while they move from the month to the day.
+    if (defs.get(key)?.type === "date" && text !== "" && !/^\d{4}-\d{2}-\d{2}$/.test(text)) return;
     saver.typed(key, text);
   };
 
   // Leaving a field saves what it shows at once, whatever keystrokes are still queued.
   const commit = (key: string, text: string) => {
+    if (!dirty.current.has(key) || (text === "" && maskedKept[key])) return;
     saver.typed(key, text);
     void saver.flush();
   };
@@ -109,6 +141,18 @@ export function ApplicationForm({
     await saver.flush();
     await reload();
     setStep(Math.max(0, Math.min(last, next)));
+  };
+
+  const remove = async (slot: string, sha256: string) => {
+    setUploading(slot);
+    try {
+      await api.removeAttachment(id, sha256);
+      await reload();
+    } catch (thrown) {
+      setFieldErrors((e) => ({ ...e, [slot]: errorText(t, toUiError(thrown).code) }));
+    } finally {
+      setUploading(null);
+    }
   };
 
   const attach = async (slot: string, file: File) => {
@@ -130,11 +174,20 @@ export function ApplicationForm({
 
   const submit = async () => {
     if (submitting) return;
+    // The resident asked for changes: the volunteer confirms they are made first.
+    if (flags.length > 0 && !confirmFlags) {
+      setConfirmFlags(true);
+      return;
+    }
+    setConfirmFlags(false);
     setSubmitting(true);
     setError(null);
+    setSubmitted(false);
     try {
       await saver.flush();
       await api.submitApplication(id);
+      setFlags([]);
+      setSubmitted(true);
       await reload();
     } catch (thrown) {
       const err = toUiError(thrown);
@@ -177,25 +230,28 @@ export function ApplicationForm({
       </div>
       {lastReturn && app.status !== "submitted" ? (
         <div className="review-note card" id="application-review-note" role="note">
-          <strong>{t(`status.${lastReturn.kind}`)}</strong> · {lastReturn.by} · {new Date(lastReturn.at).toLocaleString(lang)}
+          <strong>{t(`status.${lastReturn.kind}`)}</strong> · {lastReturn.by} · {formatDateTime(lastReturn.at, lang)}
           <p id="application-review-text">{lastReturn.text}</p>
         </div>
       ) : null}
-      {flagged.length > 0 ? (
+      {flags.length > 0 ? (
         <div className="warning" id="application-flagged" role="note">
           <p>{t("application.flagged")}</p>
           <ul>
-            {flagged.map((f) => (
+            {flags.map((f) => (
               <li key={f}>{f}</li>
             ))}
           </ul>
+          <button type="button" id="application-flags-done" className="secondary" onClick={() => setFlags([])}>
+            {t("application.flagsDone")}
+          </button>
         </div>
       ) : null}
       {app.conflicted_fields.length > 0 ? (
         <p className="warning">
           {t("application.conflicted")}{" "}
           <button type="button" className="link" onClick={() => navigate({ name: "conflicts" })}>
-            {t("resident.resolve")}
+            {t("residentPage.resolve")}
           </button>
         </p>
       ) : null}
@@ -213,21 +269,28 @@ export function ApplicationForm({
       ) : null}
       {editable ? (
         <ol className="stepper" aria-label={t("application.steps")}>
-          {[...steps.map((s) => tx(s.title, lang) || t("application.moreDetails")), t("application.check")].map(
-            (title, i) => (
+          {[
+            ...steps.map((s) => staffStepTitle(service, [...s.fields, ...s.attachments], lang) || t("application.moreDetails")),
+            t("application.check"),
+          ].map((title, i) => {
+            // A step with something missing or wrong says so on its button.
+            const keys = steps[i] ? [...steps[i].fields, ...steps[i].attachments] : [];
+            const troubled = keys.some((k) => fieldErrors[k] !== undefined || missing.includes(k));
+            return (
               <li key={i}>
                 <button
                   type="button"
                   id={`step-${i}`}
-                  className="step-button"
+                  className={troubled ? "step-button step-troubled" : "step-button"}
                   aria-current={i === step ? "step" : undefined}
                   onClick={() => void go(i)}
                 >
                   {i + 1}. {title}
+                  {troubled ? <span className="step-flag"> · {t("application.stepNeedsWork")}</span> : null}
                 </button>
               </li>
-            ),
-          )}
+            );
+          })}
         </ol>
       ) : null}
       {editable && current ? (
@@ -240,6 +303,7 @@ export function ApplicationForm({
                 def={def}
                 lang={lang}
                 text={texts[key] ?? ""}
+                kept={maskedKept[key]}
                 error={fieldErrors[key]}
                 onType={type}
                 onCommit={commit}
@@ -251,30 +315,45 @@ export function ApplicationForm({
             const attached = app.attachments.filter((a) => a.slot === slot);
             return (
               <div key={slot} className={fieldErrors[slot] ? "field field-invalid" : "field"}>
-                <label htmlFor={`attach-${slot}`}>
+                <p className="field-label" id={`attach-${slot}-label`}>
                   {tx(def?.label, lang)}
-                  {def?.required ? ` (${t("application.required")})` : ""}
-                </label>
-                <input
-                  id={`attach-${slot}`}
-                  type="file"
-                  accept="image/*,application/pdf"
-                  capture="environment"
-                  disabled={uploading !== null}
-                  onChange={(e) => {
-                    const file = e.target.files?.[0];
-                    if (file) void attach(slot, file);
-                    e.target.value = "";
-                  }}
-                />
-                {uploading === slot ? <p className="hint">{t("application.uploading")}</p> : null}
+                  {def?.required ? t("application.requiredMark") : ""}
+                </p>
                 <ul className="attachments" id={`attached-${slot}`}>
                   {attached.map((a) => (
-                    <li key={a.sha256 + a.added_at}>
-                      {a.name} ({Math.ceil(a.size / 1024)} KB)
+                    <li key={a.sha256 + a.added_at} className="attachment">
+                      {a.mime.startsWith("image/") ? (
+                        <BlobImage api={api} sha256={a.sha256} mime={a.mime} alt={tx(def?.label, lang)} />
+                      ) : null}
+                      <span className="attachment-name">
+                        {a.name} ({Math.ceil(a.size / 1024)} KB)
+                      </span>
+                      <button
+                        type="button"
+                        className="secondary"
+                        id={`remove-${slot}`}
+                        disabled={uploading !== null}
+                        onClick={() => void remove(slot, a.sha256)}
+                      >
+                        {t("application.removeFile")}
+                      </button>
                     </li>
                   ))}
                 </ul>
+                <FilePicker
+                  id={`attach-${slot}`}
+                  labelledBy={`attach-${slot}-label`}
+                  text={attached.length > 0 ? t("application.retakeFile") : t("application.chooseFile")}
+                  disabled={uploading !== null}
+                  onFile={(file) => {
+                    // A retake replaces what the slot held.
+                    void (async () => {
+                      for (const a of attached) await api.removeAttachment(id, a.sha256).catch(() => undefined);
+                      await attach(slot, file);
+                    })();
+                  }}
+                />
+                {uploading === slot ? <p className="hint">{t("application.uploading")}</p> : null}
                 {fieldErrors[slot] ? <p className="field-error">{fieldErrors[slot]}</p> : null}
               </div>
             );
@@ -315,7 +394,17 @@ export function ApplicationForm({
                   <p>{t("application.missing")}</p>
                   <ul>
                     {missing.map((k) => (
-                      <li key={k}>{tx(defs.get(k)?.label ?? service.attachments.find((a) => a.key === k)?.label, lang)}</li>
+                      <li key={k}>
+                        {/* Each missing item leads to the step that asks for it. */}
+                        <button
+                          type="button"
+                          className="link"
+                          data-key={k}
+                          onClick={() => void go(Math.max(0, steps.findIndex((s) => s.fields.includes(k) || s.attachments.includes(k))))}
+                        >
+                          {tx(defs.get(k)?.label ?? service.attachments.find((a) => a.key === k)?.label, lang)}
+                        </button>
+                      </li>
                     ))}
                   </ul>
                 </div>
@@ -327,7 +416,25 @@ export function ApplicationForm({
               ) : null}
             </>
           ) : null}
-          {error ? (
+          {confirmFlags ? (
+            <div className="warning" id="application-confirm-flags" role="alertdialog" aria-labelledby="application-confirm-flags-text">
+              <p id="application-confirm-flags-text">{t("application.confirmFlags", { steps: flags.join("、") })}</p>
+              <div className="actions">
+                <button type="button" className="primary" id="application-confirm-flags-yes" onClick={() => void submit()}>
+                  {t("application.confirmFlagsYes")}
+                </button>
+                <button type="button" className="secondary" id="application-confirm-flags-no" onClick={() => setConfirmFlags(false)}>
+                  {t("application.confirmFlagsNo")}
+                </button>
+              </div>
+            </div>
+          ) : null}
+          {submitted && app.status === "submitted" ? (
+            <p role="status" className="success" id="application-submitted">
+              {t("application.submittedNote")}
+            </p>
+          ) : null}
+          {error && !(error.code === "invalid_input" && missing.length === 0 && Object.keys(fieldErrors).length === 0) ? (
             <p role="alert" className="field-error" id="application-error">
               {error.code === "invalid_input" ? t("application.fixMissing") : errorText(t, error.code)}
             </p>
@@ -336,8 +443,16 @@ export function ApplicationForm({
           <ul className="events plain-list" id="application-events">
             {app.events.map((e) => (
               <li key={e.id}>
-                <span className={`status status-${e.kind}`}>{t(`status.${e.kind}`)}</span> {e.by} ·{" "}
-                {new Date(e.at).toLocaleString(lang)}
+                <span className={`status status-${e.kind}`}>{t(`status.${e.kind}`)}</span> {e.by || t("conflicts.unknownPerson")} ·{" "}
+                {formatDateTime(e.at, lang)}
+                {e.consent ? (
+                  <p className="event-text">
+                    {t("consent.event", {
+                      data: t(`consent.${e.consent.data}.short`),
+                      decision: e.consent.agreed ? t("consent.agreed") : t("consent.declined"),
+                    })}
+                  </p>
+                ) : null}
                 {e.text ? <p className="event-text">{e.text}</p> : null}
               </li>
             ))}
@@ -352,6 +467,7 @@ function FormField({
   def,
   lang,
   text,
+  kept,
   error,
   onType,
   onCommit,
@@ -359,24 +475,60 @@ function FormField({
   def: FieldDef;
   lang: string;
   text: string;
+  /** The masked value on record, kept while the input stays empty. */
+  kept?: string | undefined;
   error: string | undefined;
   onType: (key: string, text: string) => void;
   onCommit: (key: string, text: string) => void;
 }) {
   const { t } = useTranslation();
   const id = `field-${def.key}`;
-  const label = `${tx(def.label, lang)}${def.required ? ` (${t("application.required")})` : ""}`;
+  const label = `${tx(def.label, lang)}${def.required ? t("application.requiredMark") : ""}`;
   const help = tx(def.help ?? null, lang);
-  const described = [help ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
+  const described = [help || kept ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
+  const labelId = `${id}-label`;
+  const hintId = help || kept ? `${id}-hint` : undefined;
+  const options =
+    def.type === "bool"
+      ? [
+          { value: "true", label: t("common.yes") },
+          { value: "false", label: t("common.no") },
+        ]
+      : def.options.map((o) => ({ value: o.value, label: tx(o.label, lang) }));
+  const buttons = (def.type === "choice" || def.type === "bool") && options.length <= MAX_CHOICE_BUTTONS;
+  // A group of inputs is named by aria-labelledby; a <label> can name only one input.
+  const grouped = buttons || def.type === "date";
   let input;
-  if (def.type === "choice" || def.type === "bool") {
-    const options =
-      def.type === "bool"
-        ? [
-            { value: "true", label: t("common.yes") },
-            { value: "false", label: t("common.no") },
-          ]
-        : def.options.map((o) => ({ value: o.value, label: tx(o.label, lang) }));
+  if (def.type === "date") {
+    input = (
+      <DateField
+        id={id}
+        value={text}
+        max={noFutureDate(def) ? todayYmd() : undefined}
+        labelledBy={labelId}
+        describedBy={hintId}
+        error={error}
+        onChange={(value) => onType(def.key, value)}
+        onCommit={(value) => onCommit(def.key, value)}
+      />
+    );
+  } else if (buttons) {
+    input = (
+      <ChoiceButtons
+        id={id}
+        options={options}
+        value={text}
+        labelledBy={labelId}
+        describedBy={described}
+        invalid={error ? true : undefined}
+        onChoose={(value) => {
+          // No blur follows a tap: the choice is saved at once.
+          onType(def.key, value);
+          onCommit(def.key, value);
+        }}
+      />
+    );
+  } else if (def.type === "choice" || def.type === "bool") {
     input = (
       <select id={id} value={text} onChange={(e) => onType(def.key, e.target.value)} aria-describedby={described} aria-invalid={error ? true : undefined}>
         <option value="">{t("application.choose")}</option>
@@ -391,7 +543,7 @@ function FormField({
     input = (
       <input
         id={id}
-        type={def.type === "date" ? "date" : "text"}
+        type="text"
         inputMode={def.type === "number" ? "numeric" : def.type === "phone" ? "tel" : undefined}
         value={text}
         maxLength={def.max_length ?? 200}
@@ -404,20 +556,38 @@ function FormField({
       />
     );
   }
+  const shownHelp = [kept ? t("application.keepMasked", { masked: kept }) : "", help].filter(Boolean).join(" ");
+  const hint = shownHelp ? (
+    <p className="hint" id={hintId}>
+      {shownHelp}
+    </p>
+  ) : null;
   return (
     <div className={error ? "field field-invalid" : "field"}>
-      <label htmlFor={id}>{label}</label>
+      {grouped ? (
+        <span className="label" id={labelId}>
+          {label}
+        </span>
+      ) : (
+        <label htmlFor={id} id={labelId}>
+          {label}
+        </label>
+      )}
+      {/* A date's hint goes above its boxes: its error line sits right below them. */}
+      {def.type === "date" ? hint : null}
       {input}
-      {help ? (
-        <p className="hint" id={`${id}-hint`}>
-          {help}
+      {def.type === "date" ? null : hint}
+      {def.type === "date" ? null : (
+        // Always there, so the form does not move when an error comes or goes.
+        <p className="field-error reserve" id={error ? `${id}-error` : undefined}>
+          {error ?? ""}
         </p>
-      ) : null}
-      {error ? (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
+      )}
     </div>
   );
+}
+
+/** Date fields that cannot lie in the future: the date a pension was last certified. */
+function noFutureDate(def: FieldDef): boolean {
+  return def.type === "date" && def.past === true;
 }

@@ -5,6 +5,7 @@ import { type Service, type UiError, toUiError } from "../api";
 import { errorText, fieldMessages } from "../errors";
 import { addYears, tx, ymd } from "../logic";
 import type { ScreenProps } from "./App";
+import { DateField } from "./DateField";
 import { type SignatureHandle, SignatureField } from "./SignatureField";
 
 /** A proxy authorization (授权委托): which services, until when, signed by the resident. */
@@ -21,8 +22,13 @@ export function AuthorizationForm({ api, navigate, resident }: ScreenProps & { r
     api.services().then(setServices, (thrown) => setError(toUiError(thrown)));
   }, [api]);
 
-  const toggle = (code: string) =>
+  // A message about a field goes once the field changes.
+  const forget = (field: string) =>
+    setError((e) => (e ? { ...e, fields: (e.fields ?? []).filter((f) => f.field !== field) } : e));
+  const toggle = (code: string) => {
     setChosen((prev) => (prev.includes(code) ? prev.filter((c) => c !== code) : [...prev, code]));
+    forget("services");
+  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -46,7 +52,7 @@ export function AuthorizationForm({ api, navigate, resident }: ScreenProps & { r
   };
 
   const messages = fieldMessages(t, error);
-  const formLevel = error && (error.fields ?? []).length === 0 ? errorText(t, error.code) : null;
+  const formLevel = error && error.code !== "invalid_input" && (error.fields ?? []).length === 0 ? errorText(t, error.code) : null;
   return (
     <form className="card narrow" onSubmit={submit} noValidate aria-labelledby="authorize-title">
       <h2 id="authorize-title" tabIndex={-1}>
@@ -69,9 +75,13 @@ export function AuthorizationForm({ api, navigate, resident }: ScreenProps & { r
         {messages.services ? <p className="field-error">{messages.services}</p> : null}
       </fieldset>
       <div className={messages.valid_to ? "field field-invalid" : "field"}>
-        <label htmlFor="authorize-valid-to">{t("authorize.validTo")}</label>
-        <input id="authorize-valid-to" type="date" value={validTo} onChange={(e) => setValidTo(e.target.value)} />
-        {messages.valid_to ? <p className="field-error">{messages.valid_to}</p> : null}
+        <span className="label" id="authorize-valid-to-label">
+          {t("authorize.validTo")}
+        </span>
+        <DateField id="authorize-valid-to" value={validTo} onChange={(v) => {
+            setValidTo(v);
+            forget("valid_to");
+          }} labelledBy="authorize-valid-to-label" error={messages.valid_to} />
       </div>
       <SignatureField ref={signature} id="authorize-signature" label={t("authorize.signature")} error={messages.signature} />
       <div className="actions">

@@ -3,7 +3,8 @@ import { useTranslation } from "react-i18next";
 
 import { type ConflictedRecord, type FieldValue, type Service, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
-import { displayValue, tx } from "../logic";
+import { formatDate, formatDateTime } from "../dates";
+import { displayValue, isDateRecordField, tx } from "../logic";
 import type { ScreenProps } from "./App";
 
 /** Every record holding values written at the same time on different devices. */
@@ -83,11 +84,13 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
                     {c.values.map((v, i) => (
                       <li key={i} className="conflict-value">
                         <span className="value mono">
-                          {displayValue(v.value, def, lang, { yes: t("common.yes"), no: t("common.no") }) || t("conflicts.empty")}
+                          {(!def && isDateRecordField(c.field) && v.value.type === "text"
+                            ? formatDate(v.value.value, lang)
+                            : displayValue(v.value, def, lang, { yes: t("common.yes"), no: t("common.no") })) || t("conflicts.empty")}
                         </span>
                         <span className="author">
                           {v.author
-                            ? t("conflicts.by", { name: v.author.volunteer || t("conflicts.unknownPerson"), time: new Date(v.author.at).toLocaleString(lang) })
+                            ? t("conflicts.by", { name: v.author.volunteer || t("conflicts.unknownPerson"), time: formatDateTime(v.author.at, lang) })
                             : t("conflicts.unknownAuthor")}
                         </span>
                         <button type="button" className="secondary choose-value" onClick={() => void choose(record, c.field, v.value)}>

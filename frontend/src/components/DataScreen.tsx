@@ -13,10 +13,12 @@ import {
   type UiError,
   toUiError,
 } from "../api";
+import { formatDate } from "../dates";
 import { errorText } from "../errors";
 import { STATUSES, dayRange, percent, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { CommitteeSelect } from "./CommitteeSelect";
+import { DateField } from "./DateField";
 
 const EXPORT_COLUMNS = [
   "reference",
@@ -154,14 +156,14 @@ function ExportPanel(props: {
             ))}
           </select>
         </label>
-        <label>
-          {t("log.from")}
-          <input id="export-from" type="date" value={form.from} onChange={(e) => set({ from: e.target.value })} />
-        </label>
-        <label>
-          {t("log.to")}
-          <input id="export-to" type="date" value={form.to} onChange={(e) => set({ to: e.target.value })} />
-        </label>
+        <div className="filter-date">
+          <span id="export-from-label">{t("log.from")}</span>
+          <DateField id="export-from" value={form.from} onChange={(from) => set({ from })} labelledBy="export-from-label" />
+        </div>
+        <div className="filter-date">
+          <span id="export-to-label">{t("log.to")}</span>
+          <DateField id="export-to" value={form.to} onChange={(to) => set({ to })} labelledBy="export-to-label" />
+        </div>
         <label>
           {t("data.format")}
           <select id="export-format" value={form.format} onChange={(e) => set({ format: e.target.value as FileFormat })}>
@@ -214,7 +216,8 @@ function ExportPanel(props: {
 }
 
 function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; progress: TaskProgress | null }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
   const [committee, setCommittee] = useState("");
   const [file, setFile] = useState<{ name: string; bytes: Uint8Array } | null>(null);
   const [preview, setPreview] = useState<RosterPreview | null>(null);
@@ -311,7 +314,7 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
                     <td>{r.name}</td>
                     <td className="mono">{r.id_number_masked}</td>
                     <td className="mono">{r.phone_masked}</td>
-                    <td>{r.birth_date}</td>
+                    <td>{formatDate(r.birth_date, lang)}</td>
                   </tr>
                 ))}
               </tbody>

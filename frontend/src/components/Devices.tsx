@@ -2,10 +2,15 @@ import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { type Committee, type DeviceInfo, type UiError, toUiError } from "../api";
+import { deviceName, sortDevices } from "../console-lists";
+import { formatDateTime } from "../dates";
 import { errorText } from "../errors";
 import type { ScreenProps } from "./App";
 
-/** The devices of the supervisor's committees, with their last sync; a lost one can be revoked. */
+/**
+ * The devices of the supervisor's committees, in use first (the most recently synced
+ * first), revoked ones after; a lost one can be revoked.
+ */
 export function Devices({ api, generation }: ScreenProps) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
@@ -33,7 +38,7 @@ export function Devices({ api, generation }: ScreenProps) {
     }
   };
 
-  const when = (ms: number | null) => (ms ? new Date(ms).toLocaleString(lang) : t("devices.never"));
+  const when = (ms: number | null) => (ms ? formatDateTime(ms, lang) : t("devices.never"));
   return (
     <section aria-labelledby="devices-title">
       <h2 id="devices-title" tabIndex={-1}>
@@ -45,7 +50,7 @@ export function Devices({ api, generation }: ScreenProps) {
       </div>
       {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
       <ul className="plain-list" id="device-list">
-        {(devices ?? []).map((d) => (
+        {sortDevices(devices ?? []).map((d) => (
           <li key={d.device_id} className="card device" data-device={d.device_id} data-revoked={d.revoked_at ? "true" : "false"}>
             <h3>
               {d.name} <span className="row-detail">{d.label}</span>
@@ -62,12 +67,18 @@ export function Devices({ api, generation }: ScreenProps) {
               <p className="warning">{t("devices.revokedAt", { time: when(d.revoked_at) })}</p>
             ) : confirming === d.device_id ? (
               <div className="confirm" role="group" aria-label={t("devices.confirmLabel")}>
+                <p className="warning">
+                  {d.last_sync_at
+                    ? t("devices.confirmLost", { device: deviceName(devices ?? [], d.device_id), time: when(d.last_sync_at) })
+                    : t("devices.confirmLostNever", { device: deviceName(devices ?? [], d.device_id) })}
+                </p>
                 <p className="warning">{t("devices.confirm", { name: d.name })}</p>
                 <div className="actions">
                   <button type="button" className="danger revoke-confirm" onClick={() => void revoke(d)}>
                     {t("devices.revokeNow")}
                   </button>
-                  <button type="button" className="secondary" onClick={() => setConfirming(null)}>
+                  {/* The safe choice takes the focus from the button that went away. */}
+                  <button type="button" className="secondary revoke-cancel" autoFocus onClick={() => setConfirming(null)}>
                     {t("common.cancel")}
                   </button>
                 </div>

@@ -2,13 +2,16 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { type Committee, type Overview, type Service, type UiError, toUiError } from "../api";
+import { formatDate } from "../dates";
 import { errorText } from "../errors";
 import { STATUSES, countsTable, tx } from "../logic";
 import type { ScreenProps } from "./App";
 
-
-/** Counts by committee, service and status, and the pension certifications falling due. */
-export function OverviewScreen({ api, generation }: ScreenProps) {
+/**
+ * Counts by committee, service and status, and the pension certifications falling due.
+ * Each count opens the list of those applications.
+ */
+export function OverviewScreen({ api, navigate, generation }: ScreenProps) {
   const { t, i18n } = useTranslation();
   const [overview, setOverview] = useState<Overview | null>(null);
   const [services, setServices] = useState<Service[]>([]);
@@ -71,10 +74,20 @@ export function OverviewScreen({ api, generation }: ScreenProps) {
                       <td>{serviceName(r.service)}</td>
                       {STATUSES.map((s) => (
                         <td key={s} data-status={s}>
-                          {r.byStatus[s] ?? 0}
+                          <CountLink
+                            count={r.byStatus[s] ?? 0}
+                            label={t("overview.openList", { service: serviceName(r.service), status: t(`status.${s}`), count: r.byStatus[s] ?? 0 })}
+                            onOpen={() => navigate({ name: "applications", status: s, service: r.service })}
+                          />
                         </td>
                       ))}
-                      <td>{r.total}</td>
+                      <td data-status="all">
+                        <CountLink
+                          count={r.total}
+                          label={t("overview.openAll", { service: serviceName(r.service), count: r.total })}
+                          onOpen={() => navigate({ name: "applications", status: null, service: r.service })}
+                        />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -91,8 +104,8 @@ export function OverviewScreen({ api, generation }: ScreenProps) {
                   {t("overview.dueLine", {
                     committee: committeeName(d.committee),
                     name: d.resident_name,
-                    due: d.due,
-                    last: d.last_certified,
+                    due: formatDate(d.due, i18n.language),
+                    last: formatDate(d.last_certified, i18n.language),
                     count: d.days_left,
                   })}
                 </li>
@@ -102,5 +115,15 @@ export function OverviewScreen({ api, generation }: ScreenProps) {
         </>
       ) : null}
     </section>
+  );
+}
+
+/** A count that opens its list; nothing to open for none. */
+function CountLink({ count, label, onOpen }: { count: number; label: string; onOpen: () => void }) {
+  if (count === 0) return <>0</>;
+  return (
+    <button type="button" className="link count-link" aria-label={label} onClick={onOpen}>
+      {count}
+    </button>
   );
 }

@@ -85,7 +85,7 @@ describe("ResidentForm", () => {
     expect((screen.getByLabelText("姓名") as HTMLInputElement).value).toBe("测试");
   });
 
-  it("edits without showing the ID number: left empty, it is kept", async () => {
+  it("edits without showing the ID number or phone: left empty, they are kept", async () => {
     const view: ResidentView = {
       id: SAVED.id,
       name: "测试",
@@ -93,7 +93,7 @@ describe("ResidentForm", () => {
       birth_date: "1945-08-15",
       id_number: "**************0014",
       revealed: false,
-      phone: "13900001234",
+      phone: "139****1234",
       address: "",
       notes: "",
       created_at: 0,
@@ -102,9 +102,12 @@ describe("ResidentForm", () => {
     const resident = vi.fn(async () => view);
     const updateResident = vi.fn(async () => SAVED);
     await renderForm(fakeApi({ resident, updateResident }), SAVED.id);
-    expect(resident).toHaveBeenCalledWith(SAVED.id, false);
+    expect(resident).toHaveBeenCalledWith(SAVED.id, null);
     expect((screen.getByLabelText("身份证号") as HTMLInputElement).value).toBe("");
     expect(document.body.textContent).toContain("**************0014");
+    // The masked phone is shown beside an empty input, never put into it.
+    expect((screen.getByLabelText("手机或座机（可不填）") as HTMLInputElement).value).toBe("");
+    expect(document.body.textContent).toContain("139****1234");
     type("手机或座机（可不填）", "13900005678");
     await click("保存");
     expect(updateResident).toHaveBeenCalledWith(SAVED.id, {

@@ -16,15 +16,18 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
   const { t } = useTranslation();
   const [input, setInput] = useState<ResidentInput>(EMPTY);
   const [maskedId, setMaskedId] = useState<string | null>(null);
+  const [maskedPhone, setMaskedPhone] = useState<string | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const [saving, setSaving] = useState(false);
 
   useEffect(() => {
     if (!id) return;
-    api.resident(id, false).then(
+    api.resident(id, null).then(
       (r) => {
-        setInput({ name: r.name, id_number: "", phone: r.phone, address: r.address });
+        // Personal numbers come masked: left empty, the ones on record stay.
+        setInput({ name: r.name, id_number: "", phone: "", address: r.address });
         setMaskedId(r.id_number);
+        setMaskedPhone(r.phone || null);
       },
       (thrown) => setError(toUiError(thrown)),
     );
@@ -74,6 +77,7 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
       <TextField
         id="resident-phone"
         label={t("register.phone")}
+        {...(maskedPhone ? { hint: t("register.phoneKeep", { masked: maskedPhone }) } : {})}
         value={input.phone}
         onChange={set("phone")}
         error={messages.phone}

@@ -18,8 +18,10 @@ import {
   displayValue,
   latestConsents,
   residentScreens,
+  staffStepTitle,
   tx,
 } from "../logic";
+import { BlobImage } from "./BlobImage";
 import { type SignatureHandle, SignatureField } from "./SignatureField";
 
 const SIZE_KEY = "doorstep.resident.textSize";
@@ -74,7 +76,11 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   const [contrast, setContrast] = useState(() => stored(CONTRAST_KEY) === "1");
   const [autoRead, setAutoRead] = useState(() => stored(AUTOREAD_KEY) === "1");
   const [speech, setSpeech] = useState<string | null>(null);
+  const [reading, setReading] = useState(false);
   const screenRef = useRef<HTMLDivElement>(null);
+  const contentRef = useRef<HTMLDivElement>(null);
+  /** The content goes on below what fits: say so, with a button to see it. */
+  const [more, setMore] = useState(false);
 
   const reload = useCallback(async () => {
     const a = await api.application(id);
@@ -94,24 +100,64 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
 
   const readText = useCallback(() => screenRef.current?.querySelector(".rm-content")?.textContent ?? "", []);
 
+  // Says "reading" the moment the button is pressed (the engine takes a while to
+  // start), and clears it when the reading ends or is stopped.
   const readAloud = useCallback(async () => {
-    setSpeech(null);
+    setSpeech(t("resident.reading"));
+    setReading(true);
     try {
       await api.speak(readText(), lang);
-      setSpeech(t("resident.reading"));
     } catch (thrown) {
+      setReading(false);
       setSpeech(errorText(t, toUiError(thrown).code));
     }
   }, [api, lang, readText, t]);
 
+  const stopReading = useCallback(() => {
+    setReading(false);
+    setSpeech(null);
+    void api.stopSpeaking().catch(() => undefined);
+  }, [api]);
+
+  useEffect(() => {
+    if (!reading) return;
+    const timer = setInterval(() => {
+      api.speaking().then(
+        (still) => {
+          if (!still) {
+            setReading(false);
+            setSpeech(null);
+          }
+        },
+        () => undefined,
+      );
+    }, 700);
+    return () => clearInterval(timer);
+  }, [api, reading]);
+
   // Each new screen starts at its title, and reads itself when the resident asked so.
   useEffect(() => {
     screenRef.current?.querySelector<HTMLElement>("h1")?.focus();
+    if (reading) void api.stopSpeaking().catch(() => undefined);
+    setReading(false);
     setSpeech(null);
     if (autoRead && app && service) void readAloud();
     // Only on arriving at a screen, not on every render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [position, changing, app !== null, service !== null]);
+
+  useEffect(() => {
+    const el = contentRef.current;
+    if (!el) return;
+    const check = () => setMore(el.scrollTop + el.clientHeight < el.scrollHeight - 4);
+    check();
+    el.addEventListener("scroll", check, { passive: true });
+    window.addEventListener("resize", check);
+    return () => {
+      el.removeEventListener("scroll", check);
+      window.removeEventListener("resize", check);
+    };
+  });
 
   const chooseSize = (n: number) => {
     setSize(n);
@@ -176,7 +222,7 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
           <LeavePanel api={api} onCancel={() => setLeaving(false)} onLeft={() => onLeave(flagged)} />
         ) : (
           <>
-            <div className="rm-content">
+            <div className="rm-content" ref={contentRef}>
               {changing ? (
                 <ChangeScreen />
               ) : (
@@ -190,10 +236,29 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                 />
               )}
             </div>
+            {more ? (
+              <div className="rm-more" id="rm-more">
+                <p>{t("resident.more")}</p>
+                <button
+                  type="button"
+                  id="rm-more-button"
+                  className="rm-button"
+                  onClick={() => contentRef.current?.scrollBy({ top: contentRef.current.clientHeight * 0.8 })}
+                >
+                  {t("resident.moreButton")}
+                </button>
+              </div>
+            ) : null}
             <div className="rm-read">
-              <button type="button" id="rm-read" className="rm-button rm-read-button" onClick={() => void readAloud()}>
-                {t("resident.readToMe")}
-              </button>
+              {reading ? (
+                <button type="button" id="rm-stop" className="rm-button rm-read-button" onClick={stopReading}>
+                  {t("resident.stopReading")}
+                </button>
+              ) : (
+                <button type="button" id="rm-read" className="rm-button rm-read-button" onClick={() => void readAloud()}>
+                  {t("resident.readToMe")}
+                </button>
+              )}
               <p id="rm-speech" className="rm-speech" role="status">
                 {speech ?? ""}
               </p>
@@ -214,11 +279,29 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                   next();
                 }}
                 onBack={back}
+                onNext={next}
               />
             ) : (
               <div className="rm-actions">
+                {position > 0 ? (
+                  <button type="button" id="rm-back" className="rm-button" onClick={back}>
+                    {t("resident.back")}
+                  </button>
+                ) : null}
                 {screen.kind !== "done" ? (
-                  <button type="button" id="rm-yes" className="rm-button rm-primary" onClick={next}>
+                  <button
+                    type="button"
+                    id="rm-yes"
+                    className="rm-button rm-primary"
+                    onClick={() => {
+                      // Confirming a step she had asked to change takes the request back.
+                      if (screen.kind === "step") {
+                        const title = staffStepTitle(service, service.steps[screen.index]?.fields ?? [], lang);
+                        setFlagged((f) => f.filter((x) => x !== title));
+                      }
+                      next();
+                    }}
+                  >
                     {screen.kind === "step" && service.steps[screen.index]?.fields.length ? t("resident.yes") : t("resident.next")}
                   </button>
                 ) : null}
@@ -228,17 +311,12 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                     id="rm-change"
                     className="rm-button"
                     onClick={() => {
-                      const title = tx(service.steps[screen.index]?.title, lang);
+                      const title = staffStepTitle(service, service.steps[screen.index]?.fields ?? [], lang);
                       setFlagged((f) => (f.includes(title) ? f : [...f, title]));
                       setChanging(true);
                     }}
                   >
                     {t("resident.change")}
-                  </button>
-                ) : null}
-                {position > 0 ? (
-                  <button type="button" id="rm-back" className="rm-button" onClick={back}>
-                    {t("resident.back")}
                   </button>
                 ) : null}
               </div>
@@ -300,10 +378,16 @@ function ScreenContent(props: {
                   : app.attachments.some((a) => a.slot === key)
                     ? t("resident.attached")
                     : "";
+                const photos = def ? [] : app.attachments.filter((a) => a.slot === key && a.mime.startsWith("image/"));
                 return (
                   <div key={key} className="rm-value">
                     <dt>{label}</dt>
-                    <dd>{value || t("resident.notGiven")}</dd>
+                    <dd>
+                      {value || t("resident.notGiven")}
+                      {photos.map((a) => (
+                        <BlobImage key={a.sha256} api={props.api} sha256={a.sha256} mime={a.mime} alt={label} />
+                      ))}
+                    </dd>
                   </div>
                 );
               })}
@@ -340,7 +424,7 @@ function ScreenContent(props: {
         <>
           <h1 tabIndex={-1}>{t("resident.doneTitle")}</h1>
           <p>{t("resident.doneBody")}</p>
-          <ReceiptButton api={props.api} app={app} />
+          {app.status === "draft" ? <p id="rm-receipt-later">{t("receipt.later")}</p> : <ReceiptButton api={props.api} app={app} />}
           {declined.length > 0 ? (
             <div className="rm-declined" id="rm-declined">
               <p>{t("resident.declinedIntro")}</p>
@@ -379,7 +463,7 @@ function ReceiptButton({ api, app }: { api: Api; app: ApplicationView }) {
         status: t("receipt.status"),
         next: t("receipt.next"),
         consents: t("receipt.consents"),
-        status_text: t(`status.${app.status}`),
+        status_text: t(`receipt.statusPlain.${app.status}`),
         consent_lines: lines,
         lang: i18n.language,
       });
@@ -434,12 +518,14 @@ function ConsentActions(props: {
   data: Sensitive;
   onDone: () => Promise<void>;
   onBack: () => void;
+  onNext: () => void;
 }) {
   const { t } = useTranslation();
   const signature = useRef<SignatureHandle>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const decided = latestConsents(props.app)[props.data];
+  const open = props.app.status === "draft" || props.app.status === "returned";
 
   const decide = async (agreed: boolean) => {
     if (busy) return;
@@ -468,18 +554,33 @@ function ConsentActions(props: {
           {decided ? t("consent.alreadyAgreed") : t("consent.alreadyDeclined")}
         </p>
       ) : null}
-      <SignatureField ref={signature} id="rm-signature" label={t("consent.signHere")} error={error ?? undefined} />
-      <div className="rm-actions">
-        <button type="button" id="rm-agree" className="rm-button rm-primary" disabled={busy} onClick={() => void decide(true)}>
-          {t("consent.agree")}
-        </button>
-        <button type="button" id="rm-decline" className="rm-button" disabled={busy} onClick={() => void decide(false)}>
-          {t("consent.decline")}
-        </button>
-        <button type="button" id="rm-back" className="rm-button" onClick={props.onBack}>
-          {t("resident.back")}
-        </button>
-      </div>
+      {!open ? (
+        // Submitted: her decision stands as recorded; she reads on.
+        <div className="rm-actions">
+          <button type="button" id="rm-back" className="rm-button" onClick={props.onBack}>
+            {t("resident.back")}
+          </button>
+          <button type="button" id="rm-yes" className="rm-button rm-primary" onClick={props.onNext}>
+            {t("resident.next")}
+          </button>
+        </div>
+      ) : null}
+      {open ? (
+        <>
+          <SignatureField ref={signature} id="rm-signature" label={t("consent.signHere")} error={error ?? undefined} />
+          <div className="rm-actions">
+            <button type="button" id="rm-back" className="rm-button" onClick={props.onBack}>
+              {t("resident.back")}
+            </button>
+            <button type="button" id="rm-agree" className="rm-button rm-primary" disabled={busy} onClick={() => void decide(true)}>
+              {t("consent.agree")}
+            </button>
+            <button type="button" id="rm-decline" className="rm-button" disabled={busy} onClick={() => void decide(false)}>
+              {t("consent.decline")}
+            </button>
+          </div>
+        </>
+      ) : null}
     </div>
   );
 }

@@ -9,24 +9,27 @@ import {
   type UiError,
   toUiError,
 } from "../api";
+import { formatDate } from "../dates";
 import { errorText } from "../errors";
 import { tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
+import { PinReveal } from "./PinReveal";
 import { WorkList } from "./Home";
 
 /** One resident: details, authorizations and applications. */
 export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { id: string }) {
   const { t, i18n } = useTranslation();
   const [resident, setResident] = useState<ResidentView | null>(null);
-  const [reveal, setReveal] = useState(false);
+  /** The PIN given to show this resident's numbers whole, for this view only. */
+  const [pin, setPin] = useState<string | null>(null);
   const [authorizations, setAuthorizations] = useState<AuthorizationView[]>([]);
   const [applications, setApplications] = useState<ApplicationRow[]>([]);
   const [services, setServices] = useState<Service[]>([]);
   const [error, setError] = useState<UiError | null>(null);
 
   useEffect(() => {
-    Promise.all([api.resident(id, reveal), api.authorizationsOf(id), api.listApplications(id), api.services()]).then(
+    Promise.all([api.resident(id, pin), api.authorizationsOf(id), api.listApplications(id), api.services()]).then(
       ([r, a, apps, s]) => {
         setResident(r);
         setAuthorizations(a);
@@ -35,7 +38,7 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
       },
       (thrown) => setError(toUiError(thrown)),
     );
-  }, [api, id, reveal, generation]);
+  }, [api, id, pin, generation]);
 
   if (error) return <p role="alert" className="error-banner">{errorText(t, error.code)}</p>;
   if (!resident) return <p aria-busy="true">{t("common.loading")}</p>;
@@ -49,7 +52,7 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
         </h2>
         <div className="actions">
           <button id="resident-edit" type="button" className="secondary" onClick={() => navigate({ name: "resident-form", id })}>
-            {t("resident.edit")}
+            {t("residentPage.edit")}
           </button>
           <button
             id="resident-authorize"
@@ -57,7 +60,7 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
             className="secondary"
             onClick={() => navigate({ name: "authorize", resident: id })}
           >
-            {t("resident.authorize")}
+            {t("residentPage.authorize")}
           </button>
           <button
             id="resident-new-application"
@@ -65,15 +68,15 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
             className="primary"
             onClick={() => navigate({ name: "new-application", resident: id })}
           >
-            {t("resident.newApplication")}
+            {t("residentPage.newApplication")}
           </button>
         </div>
       </div>
       {conflicted ? (
         <p className="warning" id="resident-conflicted">
-          {t("resident.conflicted")}{" "}
+          {t("residentPage.conflicted")}{" "}
           <button type="button" className="link" onClick={() => navigate({ name: "conflicts" })}>
-            {t("resident.resolve")}
+            {t("residentPage.resolve")}
           </button>
         </p>
       ) : null}
@@ -83,14 +86,21 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
           <span id="resident-id" className="mono">
             {resident.id_number}
           </span>{" "}
-          <button id="resident-reveal" type="button" className="link" onClick={() => setReveal(!reveal)}>
-            {reveal ? t("resident.hide") : t("resident.reveal")}
-          </button>
+          <PinReveal
+            id="resident-reveal"
+            revealed={resident.revealed}
+            onReveal={async (given) => {
+              // Checked by the device before anything is shown.
+              setResident(await api.resident(id, given));
+              setPin(given);
+            }}
+            onHide={() => setPin(null)}
+          />
         </dd>
-        <dt>{t("resident.gender")}</dt>
+        <dt>{t("residentPage.gender")}</dt>
         <dd>{resident.gender ? t(`gender.${resident.gender}`) : ""}</dd>
-        <dt>{t("resident.birthDate")}</dt>
-        <dd>{resident.birth_date}</dd>
+        <dt>{t("residentPage.birthDate")}</dt>
+        <dd>{formatDate(resident.birth_date, i18n.language)}</dd>
         <dt>{t("residents.phone")}</dt>
         <dd id="resident-phone-value" className="mono">
           {resident.phone || t("residents.noPhone")}
@@ -100,15 +110,15 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
       </dl>
       <div className="columns-2">
         <div className="card" id="resident-authorizations">
-          <h3>{t("resident.authorizations")}</h3>
-          {authorizations.length === 0 ? <p className="empty">{t("resident.noAuthorizations")}</p> : null}
+          <h3>{t("residentPage.authorizations")}</h3>
+          {authorizations.length === 0 ? <p className="empty">{t("residentPage.noAuthorizations")}</p> : null}
           <ul className="plain-list">
             {authorizations.map((a) => (
               <li key={a.id} className="authorization">
                 <p>
                   {a.services.map(serviceName).join("、")}
                   <br />
-                  {t("authorize.period", { from: a.valid_from, to: a.valid_to })}
+                  {t("authorize.period", { from: formatDate(a.valid_from, i18n.language), to: formatDate(a.valid_to, i18n.language) })}
                   {a.revoked ? ` · ${t("authorize.revoked")}` : ""}
                 </p>
                 <BlobImage api={api} sha256={a.signature} alt={t("authorize.signatureOf", { name: resident.name })} />
@@ -118,7 +128,7 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
         </div>
         <WorkList
           id="resident-applications"
-          title={t("resident.applications")}
+          title={t("residentPage.applications")}
           rows={applications}
           services={services}
           navigate={navigate}

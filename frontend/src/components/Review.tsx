@@ -9,10 +9,12 @@ import {
   type UiError,
   toUiError,
 } from "../api";
+import { formatDate, formatDateTime } from "../dates";
 import { errorText } from "../errors";
 import { decisionNeedsText, decisionsFor, displayValue, latestConsents, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
+import { PinReveal } from "./PinReveal";
 
 /**
  * One application as the supervisor reviews it: the form, the attachments, the
@@ -28,13 +30,17 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
   const [text, setText] = useState("");
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<Decision | null>(null);
+
+  /** The PIN given to show this application's personal numbers whole, for this view. */
+  const [pin, setPin] = useState<string | null>(null);
 
   const load = useCallback(async () => {
-    const [a, all] = await Promise.all([api.application(id), api.services()]);
+    const [a, all] = await Promise.all([api.application(id, pin), api.services()]);
     setApp(a);
     setService(all.find((s) => s.code === a.service) ?? null);
     setAuthorizations(await api.authorizationsOf(a.resident_id));
-  }, [api, id]);
+  }, [api, id, pin]);
 
   useEffect(() => {
     load().catch((thrown) => setError(toUiError(thrown)));
@@ -61,7 +67,8 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
   };
 
   const consents = latestConsents(app);
-  const decisions = decisionsFor(app.status);
+  // A supervisor never decides what they submitted or changed themselves.
+  const decisions = decisionsFor(app.status).filter((d) => d === "filed" || !app.own_work);
   const textError = error?.fields?.find((f) => f.code === "review_text_required");
   const history = [...app.events].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   return (
@@ -80,6 +87,16 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
 
       <div className="card">
         <h3>{t("review.form")}</h3>
+        <PinReveal
+          id="review-reveal"
+          revealed={app.revealed}
+          onReveal={async (given) => {
+            // Checked by the device before anything is shown.
+            setApp(await api.application(id, given));
+            setPin(given);
+          }}
+          onHide={() => setPin(null)}
+        />
         <dl className="details" id="review-fields">
           {(service?.fields ?? []).map((f) => (
             <div key={f.key} className="detail-row" data-field={f.key}>
@@ -120,18 +137,25 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
             .filter((a) => !a.revoked)
             .map((a) => (
               <li key={a.id} className="authorization">
-                <p>{t("review.authorizedPeriod", { from: a.valid_from, to: a.valid_to, volunteer: a.volunteer })}</p>
+                <p>{t("review.authorizedPeriod", { from: formatDate(a.valid_from, lang), to: formatDate(a.valid_to, lang), volunteer: a.volunteer || t("conflicts.unknownPerson") })}</p>
                 <BlobImage api={api} sha256={a.signature} alt={t("review.signature")} />
               </li>
             ))}
         </ul>
         <h3>{t("review.consent")}</h3>
         <ul className="plain-list" id="review-consents">
-          {Object.entries(consents).map(([data, agreed]) => (
-            <li key={data} data-consent={data}>
-              {t(`consent.${data}.data`)}：{agreed ? t("review.agreed") : t("review.declined")}
-            </li>
-          ))}
+          {Object.entries(consents).map(([data, agreed]) => {
+            const when = [...app.events].reverse().find((e) => e.consent?.data === data)?.at;
+            return (
+              <li key={data} data-consent={data}>
+                {t("review.consentLine", {
+                  data: t(`consent.${data}.short`),
+                  decision: agreed ? t("review.agreed") : t("review.declined"),
+                  date: when ? formatDate(when, lang) : "",
+                })}
+              </li>
+            );
+          })}
           {Object.keys(consents).length === 0 ? <li className="empty">{t("review.noConsent")}</li> : null}
         </ul>
       </div>
@@ -141,13 +165,24 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
         <ol className="plain-list" id="review-history">
           {history.map((e) => (
             <li key={e.id} data-kind={e.kind}>
-              {new Date(e.at).toLocaleString(lang)} · {t(`status.${e.kind}`)} · {e.by || t("conflicts.unknownPerson")}
+              {formatDateTime(e.at, lang)} · {t(`status.${e.kind}`)} · {e.by || t("conflicts.unknownPerson")}
+              {e.consent
+                ? `：${t("consent.event", {
+                    data: t(`consent.${e.consent.data}.short`),
+                    decision: e.consent.agreed ? t("consent.agreed") : t("consent.declined"),
+                  })}`
+                : ""}
               {e.text ? `：${e.text}` : ""}
             </li>
           ))}
         </ol>
       </div>
 
+      {app.own_work && app.status === "submitted" ? (
+        <p className="warning" id="review-own-work" role="note">
+          {t("review.ownWork")}
+        </p>
+      ) : null}
       {decisions.length > 0 ? (
         <div className="card decision" id="review-decision">
           <h3>{t("review.decide")}</h3>
@@ -172,13 +207,45 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
                 id={`decide-${d}`}
                 type="button"
                 className={d === "approved" || d === "filed" ? "primary" : "secondary"}
-                disabled={busy}
-                onClick={() => void decide(d)}
+                disabled={busy || confirming !== null}
+                onClick={() => {
+                  setError(null);
+                  // A comment, reason or reference is asked for before the pause.
+                  if (decisionNeedsText(d) && !text.trim()) {
+                    setError({ code: "invalid_input", message: "", fields: [{ field: "form", code: "review_text_required" }] });
+                    return;
+                  }
+                  setConfirming(d);
+                }}
               >
                 {t(`review.action.${d}`)}
               </button>
             ))}
           </div>
+          {confirming ? (
+            // A decision reaches the volunteer and the resident: one pause before it.
+            <div className="confirm" id="review-confirm" role="alertdialog" aria-labelledby="review-confirm-text">
+              <p id="review-confirm-text">{t(`review.confirm.${confirming}`)}</p>
+              <div className="actions">
+                <button
+                  type="button"
+                  id="review-confirm-yes"
+                  className={confirming === "rejected" ? "danger" : "primary"}
+                  disabled={busy}
+                  onClick={() => {
+                    const d = confirming;
+                    setConfirming(null);
+                    void decide(d);
+                  }}
+                >
+                  {t(`review.action.${confirming}`)}
+                </button>
+                <button type="button" id="review-confirm-no" className="secondary" onClick={() => setConfirming(null)}>
+                  {t("common.cancel")}
+                </button>
+              </div>
+            </div>
+          ) : null}
         </div>
       ) : null}
       <div role="status" aria-live="polite">

@@ -13,6 +13,8 @@ export function SignatureField({ id, label, error, ref }: { id: string; label: s
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const padRef = useRef<SignaturePad | null>(null);
   const [empty, setEmpty] = useState(true);
+  // "Please sign" is about an empty box: once signed, it no longer shows.
+  const shown = empty ? error : undefined;
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -23,6 +25,7 @@ export function SignatureField({ id, label, error, ref }: { id: string; label: s
     canvas.height = canvas.offsetHeight * ratio;
     canvas.getContext("2d")?.scale(ratio, ratio);
     const pad = new SignaturePad(canvas, { penColor: "#000000", backgroundColor: "#ffffff", minWidth: 1, maxWidth: 3 });
+    pad.addEventListener("beginStroke", () => setEmpty(false));
     pad.addEventListener("endStroke", () => setEmpty(pad.isEmpty()));
     padRef.current = pad;
     return () => pad.off();
@@ -37,7 +40,7 @@ export function SignatureField({ id, label, error, ref }: { id: string; label: s
   }));
 
   return (
-    <div className={error ? "field field-invalid" : "field"}>
+    <div className={shown ? "field field-invalid" : "field"}>
       <span className="label" id={`${id}-label`}>
         {label}
       </span>
@@ -60,9 +63,9 @@ export function SignatureField({ id, label, error, ref }: { id: string; label: s
       >
         {t("authorize.clear")}
       </button>
-      {error ? (
+      {shown ? (
         <p className="field-error" id={`${id}-error`}>
-          {error}
+          {shown}
         </p>
       ) : null}
     </div>

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import type { SyncState } from "../api";
@@ -17,12 +17,22 @@ export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
   const { t, i18n } = useTranslation();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** A sync the volunteer asked for has just finished: say so for a moment. */
+  const [done, setDone] = useState(false);
+
+  useEffect(() => {
+    if (!done) return;
+    const timer = setTimeout(() => setDone(false), 6000);
+    return () => clearTimeout(timer);
+  }, [done]);
 
   const click = async () => {
     setBusy(true);
     setError(null);
+    setDone(false);
     try {
       await onSync();
+      setDone(true);
     } catch (thrown) {
       const code = (thrown as { code?: string }).code ?? "internal";
       setError(errorText(t, code));
@@ -35,6 +45,7 @@ export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
   let state: string;
   if (!sync?.enrolled) state = t("sync.notEnrolled");
   else if (running) state = t("sync.running");
+  else if (done) state = t("sync.done");
   else if (sync.online === false) state = t("sync.offline");
   else if (sync.online === true) state = t("sync.online");
   else state = t("sync.unknown");

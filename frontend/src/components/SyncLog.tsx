@@ -4,17 +4,23 @@ import { useTranslation } from "react-i18next";
 import {
   type ChainState,
   type Committee,
+  type DeviceInfo,
+  type HistoryEntry,
   type LogEntry,
   type LogFilter,
   type RecordChanges,
+  type ReviewEvent,
   type Service,
   type UiError,
   toUiError,
 } from "../api";
+import { deviceChoices, deviceName, entryCounts, eventOfChange, isEventChange, visibleChanges, volunteerChoices } from "../console-lists";
 import { errorText } from "../errors";
-import { dayRange, displayValue, tx } from "../logic";
+import { formatDate, formatDateTime } from "../dates";
+import { dayRange, displayValue, isDateRecordField, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { CommitteeSelect } from "./CommitteeSelect";
+import { DateField } from "./DateField";
 
 const PAGE = 30;
 
@@ -26,6 +32,7 @@ export function SyncLog({ api, generation }: ScreenProps) {
   const [entries, setEntries] = useState<LogEntry[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [services, setServices] = useState<Service[]>([]);
+  const [devices, setDevices] = useState<DeviceInfo[]>([]);
   const [error, setError] = useState<UiError | null>(null);
   const [loading, setLoading] = useState(false);
   const [form, setForm] = useState({ committee: "", volunteer: "", device: "", from: "", to: "", conflictsOnly: false });
@@ -61,6 +68,8 @@ export function SyncLog({ api, generation }: ScreenProps) {
   useEffect(() => {
     api.consoleCommittees().then(setCommittees, () => undefined);
     api.services().then(setServices, () => undefined);
+    // The filters' people and devices; without them the log still shows (by short ids).
+    api.enrolledDevices().then(setDevices, () => undefined);
   }, [api]);
 
   // First load, and again after a sync brought something (the filters stay).
@@ -82,6 +91,8 @@ export function SyncLog({ api, generation }: ScreenProps) {
 
   const committeeName = (id: string) => committees.find((c) => c.id === id)?.name ?? id;
   const set = (patch: Partial<typeof form>) => setForm((f) => ({ ...f, ...patch }));
+  const volunteers = volunteerChoices(devices, [...entries.map((e) => e.volunteer), form.volunteer]);
+  const deviceOptions = deviceChoices(devices);
   return (
     <section aria-labelledby="log-title">
       <h2 id="log-title" tabIndex={-1}>
@@ -112,20 +123,34 @@ export function SyncLog({ api, generation }: ScreenProps) {
         />
         <label>
           {t("log.volunteer")}
-          <input id="log-volunteer" value={form.volunteer} onChange={(e) => set({ volunteer: e.target.value })} />
+          <select id="log-volunteer" value={form.volunteer} onChange={(e) => set({ volunteer: e.target.value })}>
+            <option value="">{t("log.all")}</option>
+            {volunteers.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           {t("log.device")}
-          <input id="log-device" value={form.device} onChange={(e) => set({ device: e.target.value })} />
+          <select id="log-device" value={form.device} onChange={(e) => set({ device: e.target.value })}>
+            <option value="">{t("log.all")}</option>
+            {deviceOptions.map((d) => (
+              <option key={d.value} value={d.value}>
+                {d.label}
+              </option>
+            ))}
+          </select>
         </label>
-        <label>
-          {t("log.from")}
-          <input id="log-from" type="date" value={form.from} onChange={(e) => set({ from: e.target.value })} />
-        </label>
-        <label>
-          {t("log.to")}
-          <input id="log-to" type="date" value={form.to} onChange={(e) => set({ to: e.target.value })} />
-        </label>
+        <div className="filter-date">
+          <span id="log-from-label">{t("log.from")}</span>
+          <DateField id="log-from" value={form.from} onChange={(from) => set({ from })} labelledBy="log-from-label" />
+        </div>
+        <div className="filter-date">
+          <span id="log-to-label">{t("log.to")}</span>
+          <DateField id="log-to" value={form.to} onChange={(to) => set({ to })} labelledBy="log-to-label" />
+        </div>
         <label className="check">
           <input
             id="log-conflicts"
@@ -148,6 +173,7 @@ export function SyncLog({ api, generation }: ScreenProps) {
             entry={entry}
             api={api}
             services={services}
+            devices={devices}
             committee={committeeName(entry.committee)}
             broken={chains?.find((c) => c.committee === entry.committee)?.broken?.seq === entry.seq}
           />
@@ -166,6 +192,7 @@ function LogEntryRow(props: {
   entry: LogEntry;
   api: ScreenProps["api"];
   services: Service[];
+  devices: DeviceInfo[];
   committee: string;
   broken: boolean;
 }) {
@@ -174,20 +201,25 @@ function LogEntryRow(props: {
   const { entry } = props;
   const [open, setOpen] = useState(false);
   const [records, setRecords] = useState<RecordChanges[] | null>(null);
+  const [events, setEvents] = useState<Record<string, ReviewEvent[]>>({});
   const [error, setError] = useState<UiError | null>(null);
 
   const toggle = async () => {
     setOpen((o) => !o);
     if (records || open) return;
     try {
-      setRecords(await props.api.logEntryRecords(entry));
+      const found = await props.api.logEntryRecords(entry);
+      setRecords(found);
+      // A decision's comment is in the application's events, not in the change's fields.
+      const withEvents = found.filter((r) => r.present && r.kind === "application" && r.changes.some((c) => isEventChange(c.author)));
+      const apps = await Promise.all(withEvents.map((r) => props.api.application(r.doc_id).catch(() => null)));
+      setEvents(Object.fromEntries(apps.flatMap((a) => (a ? [[a.id, a.events]] : []))));
     } catch (thrown) {
       setError(toUiError(thrown));
     }
   };
 
-  const up = entry.received.length;
-  const down = entry.sent.length;
+  const { up, upChanges, down } = entryCounts(entry);
   const fieldLabel = (record: RecordChanges, field: string) => {
     const key = field.replace(/^fields\./, "");
     const def = props.services.find((s) => s.code === record.service)?.fields.find((f) => f.key === key);
@@ -198,24 +230,25 @@ function LogEntryRow(props: {
     const def = props.services.find((s) => s.code === record.service)?.fields.find((f) => f.key === key);
     if (field === "gender" && value?.type === "text" && value.value) return t(`gender.${value.value}`, { defaultValue: value.value });
     if (field === "signature" && value?.type === "text" && value.value) return t("log.signed");
+    if (!def && isDateRecordField(field) && value?.type === "text" && value.value) return formatDate(value.value, lang);
     return displayValue(value ?? undefined, def, lang, { yes: t("common.yes"), no: t("common.no") }) || t("conflicts.empty");
   };
   return (
     <li className={`card log-entry ${props.broken ? "log-broken" : ""}`} data-seq={entry.seq} data-committee={entry.committee}>
       <button type="button" className="row-button log-entry-open" aria-expanded={open} onClick={() => void toggle()}>
         <span className="row-title">
-          #{entry.seq} · {new Date(entry.time).toLocaleString(lang)}
+          #{entry.seq} · {formatDateTime(entry.time, lang)}
         </span>
         <span className="row-detail">
-          {props.committee} · {entry.volunteer} · {t("log.counts", { up, down })}
+          {props.committee} · {entry.volunteer} · {t("log.counts", { up, changes: upChanges, down })}
         </span>
         {entry.conflicts.length > 0 ? <span className="badge-inline">{t("log.conflicts", { count: entry.conflicts.length })}</span> : null}
         {props.broken ? <span className="badge-inline">{t("log.brokenHere")}</span> : null}
       </button>
       {open ? (
         <div className="log-detail">
-          <p className="mono small">
-            {t("log.deviceId")}: {entry.device_id}
+          <p className="small log-device" title={entry.device_id}>
+            {t("log.deviceName", { device: deviceName(props.devices, entry.device_id) })}
           </p>
           {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
           {records && records.length === 0 ? <p className="empty">{t("log.onlyReceived")}</p> : null}
@@ -233,11 +266,12 @@ function LogEntryRow(props: {
                   <li key={c.change} className="log-change">
                     <p className="small">
                       {t(`log.what.${c.author.what}`, { defaultValue: c.author.what })} · {c.author.volunteer || t("conflicts.unknownPerson")} ·{" "}
-                      {new Date(c.author.at).toLocaleString(lang)}
+                      {formatDateTime(c.author.at, lang)}
                       {c.author.note ? ` · ${t("log.note", { note: c.author.note })}` : ""}
                     </p>
+                    <EventLine change={c} events={events[record.doc_id]} />
                     <ul className="plain-list changes">
-                      {c.fields.map((f) => (
+                      {visibleChanges(c.fields, (f, side) => shown(record, f.field, f[side]), (field) => field === "signature").map((f) => (
                         <li key={f.field} className="field-change" data-field={f.field}>
                           <strong>{fieldLabel(record, f.field)}</strong>: {shown(record, f.field, f.from)} → {shown(record, f.field, f.to)}
                         </li>
@@ -252,5 +286,30 @@ function LogEntryRow(props: {
         </div>
       ) : null}
     </li>
+  );
+}
+
+/** What a decision or consent change recorded: a return's comment, a rejection's reason, a filing's reference, a consent. */
+function EventLine({ change, events }: { change: HistoryEntry; events: ReviewEvent[] | undefined }) {
+  const { t } = useTranslation();
+  const event = eventOfChange(events ?? [], change.author);
+  if (!event) return null;
+  let text = "";
+  if (event.kind === "consent" && event.consent) {
+    text = t("log.consentLine", {
+      data: t(`consent.${event.consent.data}.short`),
+      decision: event.consent.agreed ? t("consent.agreed") : t("consent.declined"),
+    });
+  } else if (event.text.trim() !== "") {
+    text =
+      event.kind === "returned" || event.kind === "rejected" || event.kind === "filed"
+        ? t(`log.eventText.${event.kind}`, { text: event.text })
+        : t("log.note", { note: event.text });
+  }
+  if (!text) return null;
+  return (
+    <p className="log-event" data-kind={event.kind}>
+      {text}
+    </p>
   );
 }

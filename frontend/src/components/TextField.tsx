@@ -34,11 +34,10 @@ export function TextField({ id, label, value, onChange, error, hint, inputMode, 
           {hint}
         </p>
       ) : null}
-      {error ? (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
+      {/* Always there, so the form does not move when an error comes or goes. */}
+      <p className="field-error reserve" id={error ? `${id}-error` : undefined}>
+        {error ?? ""}
+      </p>
     </div>
   );
 }

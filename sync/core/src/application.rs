@@ -286,6 +286,18 @@ pub fn write_attachment(doc: &mut AutoCommit, a: &Attachment) -> Result<(), Core
     Ok(())
 }
 
+/// Removes the attachment with this hash; whether there was one.
+pub fn remove_attachment(doc: &mut AutoCommit, sha256: &str) -> Result<bool, CoreError> {
+    let Some(obj) = map_obj(doc, "attachments")? else {
+        return Ok(false);
+    };
+    if doc.get(&obj, sha256)?.is_none() {
+        return Ok(false);
+    }
+    doc.delete(&obj, sha256)?;
+    Ok(true)
+}
+
 /// Appends a review event.
 pub fn append_event(doc: &mut AutoCommit, e: &Event) -> Result<(), CoreError> {
     let list = match doc.get(ROOT, "events")? {

@@ -80,6 +80,20 @@ pub struct FieldDef {
     pub max: Option<i64>,
     #[serde(default)]
     pub options: Vec<ChoiceOption>,
+    /// A personal number (a bank or social-security account): shown masked but for its
+    /// last four characters, like phones and ID numbers, unless revealed with the PIN.
+    #[serde(default)]
+    pub masked: bool,
+    /// A date that cannot lie in the future (a date something already happened).
+    #[serde(default)]
+    pub past: bool,
+}
+
+impl FieldDef {
+    /// Whether the field holds a personal number that screens and files mask.
+    pub fn is_masked(&self) -> bool {
+        self.masked || matches!(self.kind, FieldKind::Phone | FieldKind::IdNumber)
+    }
 }
 
 /// Personal data of a special kind (PIPL), for which the resident consents separately.

@@ -7,6 +7,8 @@ use doorstep_core::application::{
 };
 use doorstep_core::authorization::{self, Authorization, AuthorizationInput};
 use doorstep_core::catalog::Sensitive;
+use doorstep_core::draft;
+use doorstep_core::provenance::ChangeNote;
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field, FieldErrors};
 use rusqlite::{OptionalExtension, params};
@@ -30,6 +32,14 @@ pub struct ApplicationSummary {
     pub conflicted: bool,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A form field's text kept as typed, with the code of its problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypedText {
+    pub key: String,
+    pub text: String,
+    pub code: &'static str,
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
@@ -169,13 +179,16 @@ impl Device {
             .service(&app.service)
             .and_then(|s| s.field(key))
             .ok_or_else(|| DeviceError::ServiceUnknown(format!("{}.{key}", app.service)))?;
-        let checked = application::check_value(def, v).map_err(|code| {
-            let mut errors = FieldErrors::default();
-            errors.push_key(Field::Form, key, code);
-            DeviceError::Invalid(errors)
-        })?;
+        let checked = application::check_value(def, v)
+            .and_then(|v| draft::check_on(def, &v, today_china()).map(|()| v))
+            .map_err(|code| {
+                let mut errors = FieldErrors::default();
+                errors.push_key(Field::Form, key, code);
+                DeviceError::Invalid(errors)
+            })?;
         let path = format!("fields.{key}");
-        if doorstep_core::value::get(&loaded.doc, &path)?.as_ref() == Some(&checked) {
+        let forgot = draft::forget_text(&mut loaded.doc, key)?;
+        if !forgot && doorstep_core::value::get(&loaded.doc, &path)?.as_ref() == Some(&checked) {
             return Ok(());
         }
         let now = now_ms();
@@ -185,6 +198,59 @@ impl Device {
         }
         self.note("edit_application").commit(&mut loaded.doc, now);
         self.save_record(id, loaded, now)
+    }
+
+    /// Saves what the volunteer typed into one form field, exactly as typed: as the
+    /// field's value when it passes the catalog's checks, else as the text itself with
+    /// its problem returned (the draft keeps it; submission is refused until it is
+    /// fixed). Saved durably before this returns. Changing an approved application
+    /// reopens it, as [`Device::set_application_field`] does.
+    pub fn type_application_field(
+        &mut self,
+        id: &DocId,
+        key: &str,
+        text: &str,
+    ) -> Result<Option<&'static str>, DeviceError> {
+        let (mut loaded, approved) = self.load_changeable(id)?;
+        let app = application::read(&loaded.doc)?;
+        let def = self
+            .catalog
+            .service(&app.service)
+            .and_then(|s| s.field(key))
+            .ok_or_else(|| DeviceError::ServiceUnknown(format!("{}.{key}", app.service)))?;
+        let (problem, changed) = draft::put_text(&mut loaded.doc, def, text, today_china())?;
+        if !changed {
+            return Ok(problem);
+        }
+        let now = now_ms();
+        if approved {
+            self.reopen(&mut loaded.doc, now)?;
+        }
+        self.note("edit_application").commit(&mut loaded.doc, now);
+        self.save_record(id, loaded, now)?;
+        Ok(problem)
+    }
+
+    /// The texts of an application's fields kept as typed because they do not pass
+    /// their checks, each with its problem.
+    pub fn typed_texts(&self, id: &DocId) -> Result<Vec<TypedText>, DeviceError> {
+        let loaded = self.load_kind(id, application::KIND)?;
+        let app = application::read(&loaded.doc)?;
+        let typed = draft::typed(&loaded.doc)?;
+        let problems = match self.catalog.service(&app.service) {
+            Some(service) => draft::problems(&typed, service, today_china()),
+            None => Vec::new(),
+        };
+        Ok(typed
+            .into_iter()
+            .map(|(key, text)| {
+                let code = problems
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map_or("", |(_, c)| *c);
+                TypedText { key, text, code }
+            })
+            .collect())
     }
 
     /// Attaches a file to a slot of a draft (or returned) application. The blob is stored
@@ -237,6 +303,30 @@ impl Device {
         Ok(sha)
     }
 
+    /// Removes an attachment from a draft (or returned) application, to retake a photo
+    /// or drop a wrong file. The blob stays on the device (another record may use it),
+    /// and the attachment stays in the record's history.
+    pub fn remove_attachment(&mut self, id: &DocId, sha256: &str) -> Result<(), DeviceError> {
+        let (mut loaded, approved) = self.load_changeable(id)?;
+        let sha = sha256.trim().to_ascii_lowercase();
+        if !application::remove_attachment(&mut loaded.doc, &sha)? {
+            return Err(DeviceError::NotFound(format!("attachment {sha}")));
+        }
+        let now = now_ms();
+        if approved {
+            self.reopen(&mut loaded.doc, now)?;
+        }
+        self.note("remove_attachment").commit(&mut loaded.doc, now);
+        self.save_record(id, loaded, now)
+    }
+
+    /// Whether this device submitted or changed the application (anything but review
+    /// decisions): then it may not decide it, another supervisor does.
+    pub fn is_own_work(&self, id: &DocId) -> Result<bool, DeviceError> {
+        let mut loaded = self.load_kind(id, application::KIND)?;
+        Ok(self.wrote_beyond_reviews(&mut loaded.doc))
+    }
+
     /// Submits a draft or returned application once every required field and attachment
     /// is there; otherwise lists what is missing.
     pub fn submit_application(&mut self, id: &DocId) -> Result<Status, DeviceError> {
@@ -259,6 +349,14 @@ impl Device {
             }
             return Err(DeviceError::Invalid(errors));
         }
+        let problems = draft::problems(&draft::typed(&loaded.doc)?, service, today_china());
+        if !problems.is_empty() {
+            let mut errors = FieldErrors::default();
+            for (key, code) in &problems {
+                errors.push_key(Field::Form, key, code);
+            }
+            return Err(DeviceError::Invalid(errors));
+        }
         let declined = application::declined_slots(&app, service);
         if !declined.is_empty() {
             let mut errors = FieldErrors::default();
@@ -278,7 +376,7 @@ impl Device {
         kind: EventKind,
         text: &str,
     ) -> Result<Status, DeviceError> {
-        let loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
+        let mut loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
         let status = application::read(&loaded.doc)?.status;
         let allowed = matches!(
             (status, kind),
@@ -289,6 +387,13 @@ impl Device {
         );
         if !allowed {
             return Err(DeviceError::ApplicationLocked(status.as_str()));
+        }
+        let deciding = matches!(
+            kind,
+            EventKind::Returned | EventKind::Approved | EventKind::Rejected
+        );
+        if deciding && self.wrote_beyond_reviews(&mut loaded.doc) {
+            return Err(DeviceError::OwnWork);
         }
         let needs_text = matches!(
             kind,
@@ -406,6 +511,24 @@ impl Device {
         let status = application::read(&loaded.doc)?.status;
         self.save_record(id, loaded, now)?;
         Ok(status)
+    }
+
+    /// Whether this device wrote anything in the record other than review decisions:
+    /// the application itself, a field, an attachment, a submission, a consent or a
+    /// settled conflict. Such a device may not decide the application.
+    pub(crate) fn wrote_beyond_reviews(&self, doc: &mut AutoCommit) -> bool {
+        const REVIEWS: [EventKind; 4] = [
+            EventKind::Returned,
+            EventKind::Approved,
+            EventKind::Rejected,
+            EventKind::Filed,
+        ];
+        doc.get_changes(&[]).into_iter().any(|change| {
+            change.actor_id() == &self.actor && {
+                let note = ChangeNote::parse(change.message());
+                !REVIEWS.iter().any(|k| k.as_str() == note.what)
+            }
+        })
     }
 
     /// An application that may be changed: a draft or returned one, or an approved one

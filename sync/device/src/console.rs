@@ -11,9 +11,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use doorstep_core::DocId;
 use doorstep_core::application::{self, EventKind, Status};
-use doorstep_core::catalog::{FieldKind, Ymd, parse_ymd};
+use doorstep_core::catalog::{Ymd, parse_ymd};
 use doorstep_core::history::HistoryEntry;
 use doorstep_core::id_number::mask_tail;
+use doorstep_core::mask::mask_phone;
 use doorstep_core::protocol::{ChainState, DeviceInfo, LogEntry, LogPage, Role};
 use doorstep_core::value::FieldValue;
 use rusqlite::params;
@@ -296,7 +297,7 @@ impl Device {
                 .collect();
             let (resident_name, service) = self.record_title(&id, &kind)?;
             let mut changes = changes;
-            self.mask_id_numbers(&kind, &service, &mut changes);
+            self.mask_personal_numbers(&kind, &service, &mut changes);
             out.push(RecordChanges {
                 doc_id: doc.doc_id.clone(),
                 kind,
@@ -310,30 +311,39 @@ impl Device {
         Ok(out)
     }
 
-    /// ID numbers in a record's history, masked: the log shows that one changed, not
-    /// the number (the resident's page reveals it to whoever needs it).
-    fn mask_id_numbers(&self, kind: &str, service: &str, changes: &mut [HistoryEntry]) {
-        let is_id = |field: &str| match kind {
-            "resident" => field == "id_number",
-            "application" => field.strip_prefix("fields.").is_some_and(|key| {
-                self.catalog
-                    .service(service)
-                    .and_then(|s| s.field(key))
-                    .is_some_and(|f| f.kind == FieldKind::IdNumber)
-            }),
-            _ => false,
+    /// Personal numbers in a record's history, masked by the rule of every screen
+    /// ([`doorstep_core::mask`]): the log shows that one changed, not the number.
+    fn mask_personal_numbers(&self, kind: &str, service: &str, changes: &mut [HistoryEntry]) {
+        let service = self.catalog.service(service);
+        let masked = |field: &str, text: &str| -> Option<String> {
+            match kind {
+                "resident" => match field {
+                    "id_number" => Some(mask_tail(text, 4)),
+                    "phone" | "emergency.phone" => Some(mask_phone(text)),
+                    _ => None,
+                },
+                "application" => {
+                    let key = field
+                        .strip_prefix("fields.")
+                        .or_else(|| field.strip_prefix("typed."))?;
+                    let shown = doorstep_core::mask::mask_form_text(service, key, text);
+                    (shown != text).then_some(shown)
+                }
+                _ => None,
+            }
         };
-        let mask = |v: &mut Option<FieldValue>| {
-            if let Some(FieldValue::Text(t)) = v {
-                *t = mask_tail(t, 4);
+        let mask = |field: &str, v: &mut Option<FieldValue>| {
+            if let Some(FieldValue::Text(t)) = v
+                && let Some(shown) = masked(field, t)
+            {
+                *t = shown;
             }
         };
         for change in changes {
             for f in &mut change.fields {
-                if is_id(&f.field) {
-                    mask(&mut f.from);
-                    mask(&mut f.to);
-                }
+                let field = f.field.clone();
+                mask(&field, &mut f.from);
+                mask(&field, &mut f.to);
             }
         }
     }

@@ -28,7 +28,7 @@ use crate::store::{self, Store};
 /// The database file inside the data folder.
 pub const DATABASE_FILE: &str = "doorstep.sqlite3";
 const ACTOR_KEY: &str = "actor_id";
-const VOLUNTEER_KEY: &str = "volunteer";
+pub(crate) const VOLUNTEER_KEY: &str = "volunteer";
 /// Most results a search returns.
 pub const SEARCH_LIMIT: usize = 50;
 
@@ -127,7 +127,7 @@ impl Device {
             .meta(VOLUNTEER_KEY)?
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();
-        Ok(Device {
+        let mut device = Device {
             store,
             actor,
             volunteer,
@@ -135,7 +135,15 @@ impl Device {
             cache: RefCell::new(DocCache::default()),
             data_dir: data_dir.to_owned(),
             progress: crate::sync::ProgressListener::default(),
-        })
+        };
+        // A device enrolled before enrollment named its person: the code's name.
+        if device.volunteer.is_empty()
+            && let Some(e) = device.enrollment()?
+            && !e.name.trim().is_empty()
+        {
+            device.set_volunteer(&e.name)?;
+        }
+        Ok(device)
     }
 
     /// The service catalog in use.
@@ -849,18 +857,7 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// `13800138000` → `138****8000`; landlines keep the area code and last four digits.
-pub fn mask_phone(phone: &str) -> String {
-    let n = phone.chars().count();
-    if n < 8 {
-        return mask_tail(phone, 4);
-    }
-    phone
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i >= 3 && i + 4 < n { '*' } else { c })
-        .collect()
-}
+pub use doorstep_core::mask::mask_phone;
 
 #[cfg(test)]
 mod tests {

@@ -84,6 +84,9 @@ pub enum DeviceError {
     NotEnrolled,
     #[error("only a supervisor's device can do this")]
     NotSupervisor,
+    /// A supervisor may not decide an application they submitted or changed themselves.
+    #[error("this device submitted or changed the application; another supervisor decides it")]
+    OwnWork,
     /// A roster or export file that cannot be read or written, with a code for the UI.
     #[error("{reason}")]
     File { code: &'static str, reason: String },
@@ -154,6 +157,7 @@ impl DeviceError {
             DeviceError::Unavailable => "store_unavailable",
             DeviceError::NotEnrolled => "not_enrolled",
             DeviceError::NotSupervisor => "not_supervisor",
+            DeviceError::OwnWork => "own_work",
             DeviceError::File { code, .. } => code,
             DeviceError::SyncIncomplete => "sync_incomplete",
             DeviceError::Core(e) => e.code(),

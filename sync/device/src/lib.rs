@@ -37,7 +37,7 @@ pub mod secret;
 pub mod store;
 pub mod sync;
 
-pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES};
+pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES, TypedText};
 pub use console::{LogFilter, Overview, QueueItem, RecordChanges};
 pub use device::{
     DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, mask_phone,

@@ -98,6 +98,20 @@ impl Device {
 
     /// Checks a PIN at time `now_ms`. A wrong PIN, or any PIN while a wait is running,
     /// is refused with how long to wait; a right one clears the count.
+    /// Whether personal numbers may be shown whole for one view: only with the right
+    /// PIN (`None`: masked). A wrong PIN counts towards the waits as at unlocking. Every
+    /// reveal is logged, without what was shown.
+    pub fn reveal_with(&mut self, pin: Option<&str>, what: &str) -> Result<bool, DeviceError> {
+        match pin {
+            Some(pin) => {
+                self.check_pin(pin, crate::device::now_ms())?;
+                tracing::info!(what, "personal numbers revealed on screen with the PIN");
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     pub fn check_pin(&mut self, pin: &str, now_ms: i64) -> Result<(), DeviceError> {
         let Some(stored) = self.store.meta(PIN_HASH_KEY)? else {
             return Err(DeviceError::Pin("pin_not_set"));

@@ -84,6 +84,22 @@ pub fn reference(id: &DocId) -> String {
         .join("-")
 }
 
+/// A date as the receipt's language writes it: `2026年12月1日`, `1 Dec 2026`.
+pub fn written_date((y, m, d): (u32, u32, u32), en: bool) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    if en {
+        let month = MONTHS
+            .get(m.saturating_sub(1) as usize)
+            .copied()
+            .unwrap_or("");
+        format!("{d} {month} {y}")
+    } else {
+        format!("{y}年{m}月{d}日")
+    }
+}
+
 /// Width of `text` in ems: CJK and other wide characters one em, the rest about half.
 fn width_em(text: &str) -> f32 {
     text.chars()
@@ -293,7 +309,7 @@ impl Device {
             (labels.resident.clone(), resident),
             (labels.service.clone(), text(&service.name)),
             (labels.reference.clone(), reference(id)),
-            (labels.date.clone(), format!("{y:04}-{m:02}-{d:02}")),
+            (labels.date.clone(), written_date((y, m, d), en)),
             (labels.helper.clone(), helper),
             (labels.status.clone(), labels.status_text.clone()),
         ];
@@ -328,6 +344,12 @@ impl Device {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_date_is_written_as_the_receipts_language_writes_it() {
+        assert_eq!(written_date((2026, 12, 1), false), "2026年12月1日");
+        assert_eq!(written_date((2026, 9, 30), true), "30 Sep 2026");
+    }
 
     #[test]
     fn lines_wrap_by_width_and_keep_latin_words_whole() {

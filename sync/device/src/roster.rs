@@ -708,6 +708,11 @@ impl Device {
         .iter()
         .map(|k| label(k))
         .collect();
+        // The committee as people call it, not its id.
+        let committee_names: HashMap<String, String> = self
+            .enrollment()?
+            .map(|e| e.committees.into_iter().map(|c| (c.id, c.name)).collect())
+            .unwrap_or_default();
         let mut residents: HashMap<String, (String, String, String)> = HashMap::new();
         let mut rows = Vec::with_capacity(found.len());
         let want_committee = filter.committee.as_deref().filter(|c| !c.is_empty());
@@ -746,6 +751,11 @@ impl Device {
                         FieldValue::Int(n) => n.to_string(),
                         FieldValue::Time(t) => format_ymd(china_date(*t)),
                         FieldValue::Null => String::new(),
+                    };
+                    // Accounts and phones in the form follow the rule of the columns.
+                    let shown = match def {
+                        Some(def) if !reveal => doorstep_core::mask::mask_text(def, &shown),
+                        _ => shown,
                     };
                     format!("{name}: {shown}")
                 })
@@ -794,7 +804,7 @@ impl Device {
                 if reveal { phone } else { mask_phone(&phone) },
                 service_name,
                 label(&format!("status.{status}")),
-                c,
+                committee_names.get(&c).cloned().unwrap_or(c),
                 format_ymd(china_date(created_at)),
                 submitted_by,
                 decision,

@@ -420,6 +420,11 @@ impl Device {
             serde_json::to_vec(&enrollment).map_err(|e| DeviceError::Network(e.to_string()))?;
         let tx = self.store.transaction()?;
         store::put_meta(&tx, META_ENROLLMENT, &json)?;
+        // The person the code was made for signs every change from now on.
+        let name = enrollment.name.trim();
+        if !name.is_empty() {
+            store::put_meta(&tx, crate::device::VOLUNTEER_KEY, name.as_bytes())?;
+        }
         // A new identity starts from the beginning of its scope.
         store::put_meta(&tx, META_CURSOR, &0u64.to_be_bytes())?;
         tx.execute("DELETE FROM synced", [])?;
@@ -428,6 +433,9 @@ impl Device {
             [],
         )?;
         tx.commit()?;
+        if !name.is_empty() {
+            self.volunteer = name.to_owned();
+        }
         Ok(enrollment)
     }
 

@@ -16,7 +16,7 @@ use doorstep_device::{Device, MAX_ATTACHMENT_BYTES, today_china};
 use tempfile::TempDir;
 
 mod common;
-use common::{open_dir, raw_db};
+use common::{open_dir, raw_db, review};
 
 fn resident(device: &mut Device, name: &str, first17: &str) -> DocId {
     let input = ResidentInput {
@@ -90,6 +90,7 @@ fn an_authorization_needs_a_stored_signature_and_a_valid_period() {
 #[test]
 fn an_application_goes_from_draft_through_review_to_filed() {
     let (_dir, mut device) = open("志愿者甲");
+    let (_sdir, mut sup) = open("主管乙");
     let young = resident(&mut device, "测试青", "32010620000229456");
     let err = device
         .start_application(&young, "senior_allowance")
@@ -180,15 +181,25 @@ fn an_application_goes_from_draft_through_review_to_filed() {
         .expect_err("locked");
     assert_eq!(err.code(), "application_locked");
 
-    // Returned with a comment, fixed, resubmitted, approved, filed.
+    // The device that wrote it may not decide it.
     let err = device
-        .record_review(&app, EventKind::Returned, " ")
-        .expect_err("no comment");
+        .record_review(&app, EventKind::Approved, "")
+        .expect_err("own work");
+    assert_eq!(err.code(), "own_work");
+
+    // Returned with a comment, fixed, resubmitted, approved, filed.
+    let err =
+        review(&mut sup, &mut device, &app, EventKind::Returned, " ").expect_err("no comment");
     assert_eq!(field_code(&err), Some((None, "review_text_required")));
     assert_eq!(
-        device
-            .record_review(&app, EventKind::Returned, "请补充户名")
-            .expect("return"),
+        review(
+            &mut sup,
+            &mut device,
+            &app,
+            EventKind::Returned,
+            "请补充户名"
+        )
+        .expect("return"),
         Status::Returned
     );
     device
@@ -196,15 +207,18 @@ fn an_application_goes_from_draft_through_review_to_filed() {
         .expect("fix");
     device.submit_application(&app).expect("resubmit");
     assert_eq!(
-        device
-            .record_review(&app, EventKind::Approved, "")
-            .expect("approve"),
+        review(&mut sup, &mut device, &app, EventKind::Approved, "").expect("approve"),
         Status::Approved
     );
     assert_eq!(
-        device
-            .record_review(&app, EventKind::Filed, "GOV-2026-000123")
-            .expect("file"),
+        review(
+            &mut sup,
+            &mut device,
+            &app,
+            EventKind::Filed,
+            "GOV-2026-000123"
+        )
+        .expect("file"),
         Status::Filed
     );
     let read = device.application(&app).expect("read");
@@ -220,7 +234,8 @@ fn an_application_goes_from_draft_through_review_to_filed() {
         ]
     );
     assert_eq!(read.events[1].text, "请补充户名");
-    assert_eq!(read.events[1].by, "志愿者甲");
+    assert_eq!(read.events[0].by, "志愿者甲");
+    assert_eq!(read.events[1].by, "主管乙");
     let listed = device.list_applications(Some(&old)).expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, "filed");
@@ -407,4 +422,196 @@ fn consent_is_asked_for_each_kind_of_sensitive_data_and_a_refusal_stops_that_par
             .code(),
         "application_locked"
     );
+}
+
+#[test]
+fn a_draft_keeps_exactly_what_was_typed_and_submission_waits_for_it_to_be_right() {
+    let (dir, mut device) = open("志愿者甲");
+    let old = resident(&mut device, "测试老", "11010119450815001");
+    let app = device
+        .start_application(&old, "senior_allowance")
+        .expect("start");
+    // Half-typed: kept as typed, with its problem; the field has no value.
+    assert_eq!(
+        device
+            .type_application_field(&app, "bank_account", &"9".repeat(31))
+            .expect("kept"),
+        Some("text_too_long")
+    );
+    assert_eq!(
+        device
+            .type_application_field(&app, "household_registered_here", "maybe")
+            .expect("kept"),
+        Some("wrong_type")
+    );
+    assert_eq!(
+        device
+            .type_application_field(&app, "account_holder", " 测试老 ")
+            .expect("valid"),
+        None
+    );
+    let typed = |d: &Device| -> Vec<(String, String, &'static str)> {
+        d.typed_texts(&app)
+            .expect("typed")
+            .into_iter()
+            .map(|t| (t.key, t.text, t.code))
+            .collect()
+    };
+    assert_eq!(
+        typed(&device),
+        [
+            ("bank_account".into(), "9".repeat(31), "text_too_long"),
+            (
+                "household_registered_here".into(),
+                "maybe".into(),
+                "wrong_type"
+            ),
+        ]
+    );
+    // What was typed survives closing the device (a flat battery).
+    drop(device);
+    let mut device = open_dir(dir.path()).expect("reopen");
+    assert_eq!(typed(&device).len(), 2);
+    let read = device.application(&app).expect("read");
+    assert!(!read.fields.iter().any(|(k, _)| k == "bank_account"));
+    assert!(
+        read.fields
+            .iter()
+            .any(|(k, v)| k == "account_holder" && *v == text("测试老"))
+    );
+
+    // Submission names every field still wrong, kept text included.
+    device
+        .attach_file(
+            &app,
+            "bank_card_photo",
+            "card.jpg",
+            "image/jpeg",
+            b"synthetic card",
+        )
+        .expect("attach");
+    let err = device.submit_application(&app).expect_err("not yet");
+    let fields = err.field_errors().expect("fields");
+    let codes: Vec<(Option<String>, &str)> =
+        fields.0.iter().map(|e| (e.key.clone(), e.code)).collect();
+    assert!(
+        codes.contains(&(Some("bank_account".into()), "required")),
+        "{codes:?}"
+    );
+
+    // Finishing the typing turns the text into the value; then it goes.
+    assert_eq!(
+        device
+            .type_application_field(&app, "bank_account", "6222000000000000")
+            .expect("valid"),
+        None
+    );
+    device
+        .type_application_field(&app, "household_registered_here", "true")
+        .expect("valid");
+    assert!(typed(&device).is_empty());
+    assert_eq!(
+        device.submit_application(&app).expect("submit"),
+        Status::Submitted
+    );
+}
+
+#[test]
+fn a_kept_text_that_is_not_required_still_stops_submission() {
+    let (_dir, mut device) = open("志愿者甲");
+    let old = resident(&mut device, "测试老", "11010119450815001");
+    let app = device
+        .start_application(&old, "pension_certification")
+        .expect("start");
+    for (key, value) in [
+        ("pension_type", "resident"),
+        ("pension_account", "6222000011112222"),
+        ("lives_at_registered_address", "true"),
+    ] {
+        assert_eq!(
+            device
+                .type_application_field(&app, key, value)
+                .expect("typed"),
+            None
+        );
+    }
+    device
+        .attach_file(
+            &app,
+            "face_photo",
+            "face.jpg",
+            "image/jpeg",
+            b"synthetic face",
+        )
+        .expect("attach");
+    // An optional date, half-typed.
+    assert_eq!(
+        device
+            .type_application_field(&app, "last_certified_on", "2025-13-")
+            .expect("kept"),
+        Some("date_invalid")
+    );
+    let err = device
+        .submit_application(&app)
+        .expect_err("fix the date first");
+    assert_eq!(
+        field_code(&err),
+        Some((Some("last_certified_on".into()), "date_invalid"))
+    );
+    device
+        .type_application_field(&app, "last_certified_on", "")
+        .expect("cleared");
+    assert_eq!(
+        device.submit_application(&app).expect("submit"),
+        Status::Submitted
+    );
+}
+
+#[test]
+fn a_photo_can_be_removed_and_retaken_and_history_keeps_the_first() {
+    let (_dir, mut device) = open("志愿者甲");
+    let old = resident(&mut device, "测试老", "11010119450815001");
+    let app = device
+        .start_application(&old, "pension_certification")
+        .expect("start");
+    let first = device
+        .attach_file(
+            &app,
+            "face_photo",
+            "dark.jpg",
+            "image/jpeg",
+            b"synthetic dark photo",
+        )
+        .expect("attach");
+    let err = device
+        .remove_attachment(&app, &"0".repeat(64))
+        .expect_err("no such attachment");
+    assert_eq!(err.code(), "not_found");
+    device.remove_attachment(&app, &first).expect("remove");
+    assert!(
+        device
+            .application(&app)
+            .expect("read")
+            .attachments
+            .is_empty()
+    );
+    let second = device
+        .attach_file(
+            &app,
+            "face_photo",
+            "good.jpg",
+            "image/jpeg",
+            b"synthetic good photo",
+        )
+        .expect("retake");
+    let read = device.application(&app).expect("read");
+    assert_eq!(
+        read.attachments
+            .iter()
+            .map(|a| a.sha256.clone())
+            .collect::<Vec<_>>(),
+        [second]
+    );
+    // The first photo's bytes stay on the device.
+    assert_eq!(device.blob(&first).expect("blob"), b"synthetic dark photo");
 }

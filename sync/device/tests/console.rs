@@ -22,7 +22,7 @@ use doorstep_device::{Device, now_ms, today_china};
 use tempfile::TempDir;
 
 mod common;
-use common::open_dir;
+use common::{open_dir, review};
 
 fn open(volunteer: &str) -> (TempDir, Device) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -352,6 +352,7 @@ fn shifted(days: i64) -> String {
 #[test]
 fn the_queue_follows_decisions_and_a_change_after_approval_reopens_review() {
     let (_dir, mut device) = open("测试志愿者");
+    let (_sdir, mut sup) = open("测试主管");
     let first = register(&mut device, 1);
     let second = register(&mut device, 2);
     let a = pension_application(&mut device, &first, None);
@@ -374,9 +375,7 @@ fn the_queue_follows_decisions_and_a_change_after_approval_reopens_review() {
     assert_eq!(queue[0].resident_name, name(1));
 
     assert_eq!(
-        device
-            .record_review(&a, EventKind::Approved, "")
-            .expect("approve"),
+        review(&mut sup, &mut device, &a, EventKind::Approved, "").expect("approve"),
         Status::Approved
     );
     let queue = device.review_queue(now_ms()).expect("queue");
@@ -410,12 +409,8 @@ fn the_queue_follows_decisions_and_a_change_after_approval_reopens_review() {
         .expect_err("submitted is locked");
     assert_eq!(err.code(), "application_locked");
     // A filed application stays filed.
-    device
-        .record_review(&b, EventKind::Approved, "")
-        .expect("approve b");
-    device
-        .record_review(&b, EventKind::Filed, "GOV-2026-0001")
-        .expect("filed");
+    review(&mut sup, &mut device, &b, EventKind::Approved, "").expect("approve b");
+    review(&mut sup, &mut device, &b, EventKind::Filed, "GOV-2026-0001").expect("filed");
     let err = device
         .set_application_field(&b, "pension_account", &FieldValue::Text("1".into()))
         .expect_err("filed is final");
@@ -425,6 +420,7 @@ fn the_queue_follows_decisions_and_a_change_after_approval_reopens_review() {
 #[test]
 fn the_overview_counts_and_lists_certifications_due_within_30_days() {
     let (_dir, mut device) = open("测试志愿者");
+    let (_sdir, mut sup) = open("测试主管");
     let due_soon = register(&mut device, 1);
     let due_later = register(&mut device, 2);
     let certified_now = register(&mut device, 3);
@@ -434,9 +430,7 @@ fn the_overview_counts_and_lists_certifications_due_within_30_days() {
     // Last year's date recorded, but approved today: next due in a year.
     let app = pension_application(&mut device, &certified_now, Some(shifted(-365 + 5)));
     device.submit_application(&app).expect("submit");
-    device
-        .record_review(&app, EventKind::Approved, "")
-        .expect("approve");
+    review(&mut sup, &mut device, &app, EventKind::Approved, "").expect("approve");
 
     let overview = device.overview(today_china()).expect("overview");
     let due: Vec<(&str, i64)> = overview

@@ -18,9 +18,12 @@ use std::time::Duration;
 
 use doorstep_core::application::EventKind;
 use doorstep_core::id_number::IdNumber;
+use doorstep_core::mask::mask_phone;
 use doorstep_device::{Device, HttpTransport};
 use doorstep_tests::fleet::{FAST_RETRY, committee, enrollment_code, mock_keyring};
-use doorstep_tests::{AppWindow, Driver, ServerProcess, target_dir, with_deadline_of};
+use doorstep_tests::{
+    AppWindow, Driver, SAMPLE_PHOTO, ServerProcess, target_dir, with_deadline_of,
+};
 
 const PIN_A: &str = "135790";
 const PIN_B: &str = "864200";
@@ -98,12 +101,12 @@ async fn scenario() -> anyhow::Result<()> {
     a.click("#step-next").await?;
     a.choose_file(
         "#attach-face_photo",
-        "脸部照片.jpg",
-        "image/jpeg",
-        &fake_jpeg(),
+        "脸部照片.png",
+        "image/png",
+        SAMPLE_PHOTO,
     )
     .await?;
-    a.wait_for_text("#attached-face_photo", "脸部照片.jpg")
+    a.wait_for_text("#attached-face_photo", "脸部照片.png")
         .await?;
     a.click("#step-next").await?;
     a.select("#field-lives_at_registered_address", "true")
@@ -132,9 +135,9 @@ async fn scenario() -> anyhow::Result<()> {
     a.wait_for_text("#application-review-text", COMMENT).await?;
     a.screenshot(&shot("application-returned")?).await?;
     a.click("#step-1").await?;
-    a.choose_file("#attach-face_photo", "重拍.jpg", "image/jpeg", &fake_jpeg())
+    a.choose_file("#attach-face_photo", "重拍.png", "image/png", SAMPLE_PHOTO)
         .await?;
-    a.wait_for_text("#attached-face_photo", "重拍.jpg").await?;
+    a.wait_for_text("#attached-face_photo", "重拍.png").await?;
     a.click("#step-3").await?;
     a.click("#application-submit").await?;
     a.wait_for_text("#application-status", "已提交").await?;
@@ -205,7 +208,8 @@ async fn scenario() -> anyhow::Result<()> {
     a.click("#nav-residents").await?;
     a.click(&format!("#resident-list [data-id='{resident_id}'] button"))
         .await?;
-    a.wait_for_text("#resident-phone-value", PHONE_A).await?;
+    a.wait_for_text("#resident-phone-value", &mask_phone(PHONE_A))
+        .await?;
     b.close().await?;
 
     // A draft being typed when the app is killed keeps what was typed.
@@ -220,8 +224,10 @@ async fn scenario() -> anyhow::Result<()> {
     a.unlock(PIN_A).await?;
     a.wait_for_text("#home-drafts", RESIDENT).await?;
     a.click("#home-drafts .application-row").await?;
-    let kept = a.value("#field-pension_account").await?;
-    assert_eq!(kept, "6222999988887777", "the draft after a crash");
+    // A personal number comes back masked beside an empty input; left empty it stays.
+    assert_eq!(a.value("#field-pension_account").await?, "");
+    a.wait_for_text("#field-pension_account-hint", "************7777")
+        .await?;
     a.close().await?;
     Ok(())
 }
@@ -283,14 +289,7 @@ async fn edit_phone(
     w.wait_for_text("#resident-id-number-hint", id_tail).await?;
     w.type_into("#resident-phone", phone).await?;
     w.click("#register-submit").await?;
-    w.wait_for_text("#resident-phone-value", phone).await?;
+    w.wait_for_text("#resident-phone-value", &mask_phone(phone))
+        .await?;
     Ok(())
-}
-
-/// A few bytes standing in for a photo (the device checks size, not pixels).
-fn fake_jpeg() -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bytes.extend((0..4096u32).map(|i| (i % 251) as u8));
-    bytes.extend([0xFF, 0xD9]);
-    bytes
 }

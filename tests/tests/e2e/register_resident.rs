@@ -69,8 +69,26 @@ async fn scenario() -> anyhow::Result<()> {
     window.wait_for_text("#resident-title", NAME).await?;
     let shown = window.wait_for("#resident-id").await?.text().await?;
     assert_eq!(shown, "**************0014");
+    // The phone masked too; both whole only with the PIN, and a wrong PIN shows nothing.
+    window
+        .wait_for_text("#resident-phone-value", "139****1234")
+        .await?;
     window.click("#resident-reveal").await?;
+    window.type_into("#resident-reveal-pin", "000000").await?;
+    window.click("#resident-reveal-submit").await?;
+    window
+        .wait_for_text("#resident-reveal-error", "密码不对")
+        .await?;
+    assert_eq!(window.wait_for("#resident-id").await?.text().await?, shown);
+    window.type_into("#resident-reveal-pin", PIN).await?;
+    window.click("#resident-reveal-submit").await?;
     window.wait_for_text("#resident-id", &id_number).await?;
+    window
+        .wait_for_text("#resident-phone-value", "13900001234")
+        .await?;
+    window
+        .screenshot(&target_dir()?.join("e2e").join("resident-revealed.png"))
+        .await?;
     window.click("#nav-residents").await?;
     window
         .wait_until_texts(LIST_NAMES, "the new resident in the list", |t| t == [NAME])

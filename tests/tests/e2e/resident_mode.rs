@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use doorstep_core::id_number::IdNumber;
-use doorstep_tests::{AppWindow, Driver, target_dir, with_deadline_of};
+use doorstep_tests::window::WINDOW_SIZES;
+use doorstep_tests::{AppWindow, Driver, SAMPLE_PHOTO, target_dir, with_deadline_of};
 use serde_json::{Value, json};
 
 const PIN: &str = "112358";
@@ -54,6 +55,13 @@ while (walker.nextNode()) {
   if (size < 24) failures.push(`text ${what}: ${size}px`);
   if (line < 1.3) failures.push(`text ${what}: line height ${line.toFixed(2)}`);
   if (contrast < 7) failures.push(`text ${what}: contrast ${contrast.toFixed(2)}`);
+}
+// The answers (and the signature box) are always on screen: an old person will not scroll.
+for (const c of root.querySelectorAll(".rm-actions button, .rm-read button, .rm-more button, canvas, #rm-leave")) {
+  const r = c.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  if (r.top < 0 || r.left < 0 || r.bottom > window.innerHeight + 0.5 || r.right > window.innerWidth + 0.5)
+    failures.push(`control ${c.id || c.tagName} outside the ${window.innerWidth}x${window.innerHeight} window: ${r.left.toFixed(0)},${r.top.toFixed(0)} ${r.width.toFixed(0)}x${r.height.toFixed(0)}`);
 }
 for (const c of root.querySelectorAll("button, input, select, textarea, a[href], canvas, [role=button]")) {
   const r = c.getBoundingClientRect();
@@ -126,13 +134,20 @@ async fn axe(w: &AppWindow, label: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every text size, then high contrast; axe on each; a screenshot at the default size.
+/// Every text size at every window size, then high contrast; axe on each text size;
+/// a screenshot at the default size.
 async fn check_screen(w: &AppWindow, name: &str, figures: &mut Figures) -> anyhow::Result<()> {
-    for size in 0..3 {
-        w.click(&format!("#rm-size-{size}")).await?;
-        measure(w, &format!("{name} size {size}"), figures).await?;
-        axe(w, &format!("{name} size {size}")).await?;
+    for (width, height) in WINDOW_SIZES {
+        w.set_viewport(width, height).await?;
+        for size in 0..3 {
+            w.click(&format!("#rm-size-{size}")).await?;
+            measure(w, &format!("{name} {width}x{height} size {size}"), figures).await?;
+            if width == 1280 {
+                axe(w, &format!("{name} size {size}")).await?;
+            }
+        }
     }
+    w.set_viewport(WINDOW_SIZES[0].0, WINDOW_SIZES[0].1).await?;
     w.click("#rm-contrast").await?;
     measure(w, &format!("{name} high contrast"), figures).await?;
     axe(w, &format!("{name} high contrast")).await?;
@@ -175,17 +190,13 @@ async fn scenario() -> anyhow::Result<()> {
         .await?;
     // Straight on to the check, as a quick volunteer would: what was typed is there.
     w.click("#step-3").await?;
-    w.wait_for_text("#application-check", "6222000033334444")
+    // The check shows an account masked but for its last four.
+    w.wait_for_text("#application-check", "************4444")
         .await?;
     w.click("#step-1").await?;
-    w.choose_file(
-        "#attach-face_photo",
-        "face.jpg",
-        "image/jpeg",
-        &[0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9],
-    )
-    .await?;
-    w.wait_for_text("#attached-face_photo", "face.jpg").await?;
+    w.choose_file("#attach-face_photo", "face.png", "image/png", SAMPLE_PHOTO)
+        .await?;
+    w.wait_for_text("#attached-face_photo", "face.png").await?;
 
     // Handed over: resident mode fills the window, with no way out but the PIN.
     w.click("#hand-to-resident").await?;
@@ -209,6 +220,17 @@ async fn scenario() -> anyhow::Result<()> {
     // Read-aloud never stays silent: without a voice it says so in words.
     w.click("#rm-read").await?;
     w.wait_for_text("#rm-speech", "没有安装中文语音").await?;
+    // The message is as large as the rest of resident mode's text.
+    let speech_px = w
+        .client
+        .execute(
+            "return parseFloat(getComputedStyle(document.querySelector('#rm-speech')).fontSize)",
+            vec![],
+        )
+        .await?
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(speech_px >= 24.0, "read-aloud's message is {speech_px} px");
 
     // No timeouts: longer than the idle lock, and still in resident mode.
     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -279,6 +301,67 @@ async fn scenario() -> anyhow::Result<()> {
         "a step showed the resident's details with a Change button"
     );
 
+    // Before submission there is no receipt yet, and the screen says when there will be.
+    w.wait_for("#rm-receipt-later").await?;
+    check_screen(&w, "done-draft", &mut figures).await?;
+
+    // Only the PIN leaves: a wrong one is refused, the right one returns to the form.
+    w.click("#rm-leave").await?;
+    check_screen(&w, "leave", &mut figures).await?;
+    w.type_into("#rm-pin", "000000").await?;
+    w.click("#rm-leave-submit").await?;
+    w.wait_for_text("#rm-pin-error", "密码不对").await?;
+    w.type_into("#rm-pin", PIN).await?;
+    w.click("#rm-leave-submit").await?;
+    w.wait_for("#application-status").await?;
+    // She asked for a change, then confirmed the step: nothing is left flagged.
+    assert!(
+        w.client
+            .find_all(fantoccini::Locator::Css("#application-flagged"))
+            .await?
+            .is_empty(),
+        "a step the resident confirmed after asking to change it is still flagged"
+    );
+    // The consent is among the application's events, with what she decided.
+    w.click("#step-3").await?;
+    w.wait_for_text("#application-events", "居民的决定").await?;
+    w.wait_for_text("#application-events", "本人正面照片（人脸信息）：同意")
+        .await?;
+
+    // Again, and this time she wants the pension details changed and the tablet goes
+    // back: the volunteer sees which, and submitting asks first.
+    w.click("#hand-to-resident").await?;
+    w.wait_for(".resident-mode").await?;
+    w.click("#rm-yes").await?;
+    w.click("#rm-change").await?;
+    w.click("#rm-leave").await?;
+    w.type_into("#rm-pin", PIN).await?;
+    w.click("#rm-leave-submit").await?;
+    w.wait_for_text("#application-flagged", "养老金类型")
+        .await?;
+    w.click("#step-3").await?;
+    w.click("#application-submit").await?;
+    w.wait_for("#application-confirm-flags").await?;
+    w.wait_for_text("#application-status", "草稿").await?;
+    w.click("#application-confirm-flags-yes").await?;
+    w.wait_for_text("#application-status", "已提交").await?;
+    w.wait_for("#application-submitted").await?;
+
+    // Submitted: her consent stands, and the last screen offers the receipt.
+    w.click("#hand-to-resident").await?;
+    w.wait_for(".resident-mode").await?;
+    for _ in 0..20 {
+        if !w
+            .client
+            .find_all(fantoccini::Locator::Css("#rm-receipt"))
+            .await?
+            .is_empty()
+        {
+            break;
+        }
+        w.click("#rm-yes").await?;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
     // A receipt on request: a large-print PDF naming the resident and the service.
     w.click("#rm-receipt").await?;
     let status = w.wait_for("#rm-receipt-status").await?;
@@ -294,7 +377,10 @@ async fn scenario() -> anyhow::Result<()> {
         .filter(|c| !c.is_whitespace())
         .collect();
     assert!(
-        text.contains(RESIDENT) && text.contains("养老金领取资格认证") && text.contains("同意"),
+        text.contains(RESIDENT)
+            && text.contains("养老金领取资格认证")
+            && text.contains("同意")
+            && text.contains("测试志愿者"),
         "the receipt says: {text}"
     );
     check_screen(&w, "receipt", &mut figures).await?;
@@ -303,20 +389,6 @@ async fn scenario() -> anyhow::Result<()> {
         .join("resident")
         .join("receipt.pdf");
     std::fs::copy(&path, &pdf)?;
-
-    // Only the PIN leaves: a wrong one is refused, the right one returns to the form.
-    w.click("#rm-leave").await?;
-    check_screen(&w, "leave", &mut figures).await?;
-    w.type_into("#rm-pin", "000000").await?;
-    w.click("#rm-leave-submit").await?;
-    w.wait_for_text("#rm-pin-error", "密码不对").await?;
-    w.type_into("#rm-pin", PIN).await?;
-    w.click("#rm-leave-submit").await?;
-    w.wait_for("#application-status").await?;
-    w.wait_for("#application-flagged").await?;
-    // The consent is among the application's events.
-    w.click("#step-3").await?;
-    w.wait_for_text("#application-events", "居民意见").await?;
 
     assert!(
         figures.min_font >= 24.0,

@@ -20,9 +20,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use doorstep_core::id_number::IdNumber;
+use doorstep_core::id_number::{IdNumber, mask_tail};
 use doorstep_tests::fleet::{committee, enrollment_code};
-use doorstep_tests::{AppWindow, Driver, ServerProcess, target_dir, with_deadline_of};
+use doorstep_tests::{
+    AppWindow, Driver, SAMPLE_PHOTO, ServerProcess, target_dir, with_deadline_of,
+};
 use fantoccini::Locator;
 
 const PIN_VOLUNTEER: &str = "135790";
@@ -75,7 +77,11 @@ async fn scenario() -> anyhow::Result<()> {
 
     s.click("#nav-log").await?;
     s.wait_for(".chain-ok").await?;
-    s.type_into("#log-volunteer", "志愿者甲").await?;
+    // The volunteer is chosen among the committee's people (the choices load with the
+    // committee's devices).
+    s.wait_for("#log-volunteer option[value='志愿者甲']")
+        .await?;
+    s.select("#log-volunteer", "志愿者甲").await?;
     s.click("#log-search").await?;
     s.wait_for_text("#log-entries .log-entry", "志愿者甲")
         .await?;
@@ -107,7 +113,7 @@ async fn scenario() -> anyhow::Result<()> {
     let change = s
         .wait_for_text(
             ".log-record[data-kind='application'] .field-change[data-field='fields.pension_account']",
-            ACCOUNT,
+            &mask_tail(ACCOUNT, 4),
         )
         .await?;
     assert!(change.contains('→'), "from → to: {change}");
@@ -121,7 +127,17 @@ async fn scenario() -> anyhow::Result<()> {
     // Returned with a comment (none first: refused at the box).
     s.click("#nav-review").await?;
     s.click(".queue-row").await?;
+    // The account masked, whole only after the supervisor's PIN.
+    s.wait_for_text("#review-fields", &mask_tail(ACCOUNT, 4))
+        .await?;
+    assert!(!s.texts("#review-fields").await?.concat().contains(ACCOUNT));
+    s.click("#review-reveal").await?;
+    s.type_into("#review-reveal-pin", PIN_SUPERVISOR).await?;
+    s.click("#review-reveal-submit").await?;
     s.wait_for_text("#review-fields", ACCOUNT).await?;
+    s.click("#review-reveal-hide").await?;
+    s.wait_for_text("#review-fields", &mask_tail(ACCOUNT, 4))
+        .await?;
     s.wait_for("#review-consents").await?;
     s.wait_for(".authorization .blob-image").await?;
     s.screenshot(&shot("review")?).await?;
@@ -129,6 +145,7 @@ async fn scenario() -> anyhow::Result<()> {
     s.wait_for_text("#review-text-error", "退回意见").await?;
     s.type_into("#review-text", COMMENT).await?;
     s.click("#decide-returned").await?;
+    s.click("#review-confirm-yes").await?;
     s.wait_for_text("#review-status", "已退回").await?;
 
     // 3. The volunteer sees the comment, fixes the account and submits again.
@@ -146,11 +163,13 @@ async fn scenario() -> anyhow::Result<()> {
     s.click("#nav-review").await?;
     s.wait_for(".queue-row").await?;
     s.click(".queue-row").await?;
-    s.wait_for_text("#review-fields", FIXED_ACCOUNT).await?;
+    s.wait_for_text("#review-fields", &mask_tail(FIXED_ACCOUNT, 4))
+        .await?;
     s.wait_for_text("#review-history", COMMENT).await?;
     s.click("#decide-approved").await?;
-    s.wait_for_text("#review-status", "已通过").await?;
-    v.wait_for_text("#application-status", "已通过").await?;
+    s.click("#review-confirm-yes").await?;
+    s.wait_for_text("#review-status", "已批准").await?;
+    v.wait_for_text("#application-status", "已批准").await?;
 
     // A correction after approval sends it back to the supervisor's queue.
     v.click("#application-amend").await?;
@@ -164,10 +183,12 @@ async fn scenario() -> anyhow::Result<()> {
     s.click("#nav-review").await?;
     s.wait_for_text(".queue-group", RESIDENT).await?;
     s.click(".queue-row").await?;
-    s.wait_for_text("#review-fields", AMENDED_ACCOUNT).await?;
+    s.wait_for_text("#review-fields", &mask_tail(AMENDED_ACCOUNT, 4))
+        .await?;
     s.wait_for_text("#review-history", "通过后被修改").await?;
     s.click("#decide-approved").await?;
-    s.wait_for_text("#review-status", "已通过").await?;
+    s.click("#review-confirm-yes").await?;
+    s.wait_for_text("#review-status", "已批准").await?;
 
     // 4. The overview counts it.
     s.click("#nav-overview").await?;
@@ -177,6 +198,15 @@ async fn scenario() -> anyhow::Result<()> {
     )
     .await?;
     s.screenshot(&shot("overview")?).await?;
+    // A count opens the list of those applications; its row opens the review, where an
+    // approved application can no longer be approved.
+    s.click("#overview-counts tr[data-service='pension_certification'] td[data-status='approved'] button")
+        .await?;
+    s.wait_for_text("#applications-list", RESIDENT).await?;
+    s.screenshot(&shot("applications")?).await?;
+    s.click(".applications-row").await?;
+    s.wait_for_text("#review-status", "已批准").await?;
+    s.wait_gone("#decide-approved").await?;
 
     // A roster with one bad row: previewed, imported, reported.
     s.click("#nav-data").await?;
@@ -289,12 +319,9 @@ async fn submit_application(v: &AppWindow, id_number: &str) -> anyhow::Result<()
     v.select("#field-pension_type", "resident").await?;
     v.type_into("#field-pension_account", ACCOUNT).await?;
     v.click("#step-next").await?;
-    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    photo.extend((0..2048u32).map(|i| (i % 251) as u8));
-    photo.extend([0xFF, 0xD9]);
-    v.choose_file("#attach-face_photo", "照片.jpg", "image/jpeg", &photo)
+    v.choose_file("#attach-face_photo", "照片.png", "image/png", SAMPLE_PHOTO)
         .await?;
-    v.wait_for_text("#attached-face_photo", "照片.jpg").await?;
+    v.wait_for_text("#attached-face_photo", "照片.png").await?;
     v.click("#step-next").await?;
     v.select("#field-lives_at_registered_address", "true")
         .await?;

@@ -86,9 +86,10 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
         .find(|(_, f)| f.field == "fields.bank_account")
         .expect("the account's change");
     assert_eq!(account.1.from, None);
+    // An account is a personal number: the log shows that it was written, masked.
     assert_eq!(
         account.1.to,
-        Some(FieldValue::Text("6222000011112222".into()))
+        Some(FieldValue::Text("************2222".into()))
     );
     assert_eq!(account.0.author.volunteer, "测试志愿者甲");
     assert!(account.0.author.at > 0);
@@ -98,7 +99,7 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
             .iter()
             .any(|c| c.author.what == "submitted")
     );
-    // ID numbers show masked in the log.
+    // ID numbers and phones show masked in the log.
     let resident_record = records
         .iter()
         .find(|r| r.kind == "resident")

@@ -30,6 +30,11 @@ fn two_devices_converge_and_a_conflict_is_resolved_everywhere() -> anyhow::Resul
     committee(&server, "c1")?;
     let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
     let mut b = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者乙")?;
+    // The person the code was made for signs the device's work from enrollment on.
+    assert_eq!(
+        (a.device.volunteer(), b.device.volunteer()),
+        ("测试志愿者甲", "测试志愿者乙")
+    );
 
     // A works offline, then syncs: one round trip carries the record.
     let form = resident("测试老人", "11010519400101001", "13800138000");
@@ -104,5 +109,19 @@ fn two_devices_converge_and_a_conflict_is_resolved_everywhere() -> anyhow::Resul
         value("doorstep_sync_duration_seconds_count") >= 8.0,
         "{metrics}"
     );
+    Ok(())
+}
+
+#[test]
+fn a_device_enrolled_before_codes_named_it_takes_the_name_when_opened() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者丙")?;
+    let TestDevice { mut device, dir } = a;
+    // As the app left a device enrolled from the environment: enrolled, no name kept.
+    device.set_volunteer("")?;
+    drop(device);
+    let reopened = doorstep_device::Device::open(dir.path())?;
+    assert_eq!(reopened.volunteer(), "测试志愿者丙");
     Ok(())
 }

@@ -27,3 +27,22 @@ pub fn raw_db(dir: &Path) -> Store {
     let key = doorstep_device::secret::load_or_create(dir, true).expect("key");
     Store::open(&dir.join(DATABASE_FILE), &key).expect("raw open")
 }
+
+/// A supervisor's decision on another device: the record goes to the supervisor, the
+/// decision comes back.
+pub fn review(
+    supervisor: &mut Device,
+    volunteer: &mut Device,
+    app: &doorstep_core::DocId,
+    kind: doorstep_core::application::EventKind,
+    text: &str,
+) -> Result<doorstep_core::application::Status, DeviceError> {
+    supervisor
+        .merge_record(app, &volunteer.export_record(app).expect("export"))
+        .expect("to the supervisor");
+    let status = supervisor.record_review(app, kind, text)?;
+    volunteer
+        .merge_record(app, &supervisor.export_record(app).expect("export"))
+        .expect("back to the volunteer");
+    Ok(status)
+}

@@ -1,0 +1,241 @@
+// The supervisor's overview, sync log and devices screens against a fake device.
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import type { ReactElement } from "react";
+import { I18nextProvider } from "react-i18next";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import type { ApplicationView, DeviceInfo, LogEntry, LogFilter, Overview, RecordChanges, Service } from "../api";
+import { createI18n } from "../i18n";
+import { fakeApi } from "../testApi";
+import type { Route } from "./App";
+import { Devices } from "./Devices";
+import { OverviewScreen } from "./Overview";
+import { SyncLog } from "./SyncLog";
+
+afterEach(cleanup);
+
+const text = (zh: string, en: string) => ({ "zh-CN": zh, en });
+const PENSION: Service = {
+  code: "pension_certification",
+  version: 1,
+  name: text("养老金资格认证", "Pension certification"),
+  summary: text("", ""),
+  fields: [
+    { key: "pension_account", type: "text", label: text("养老金账户", "Pension account"), required: true, options: [] },
+    { key: "emergency_contact", type: "text", label: text("紧急联系人", "Emergency contact"), required: false, options: [] },
+  ],
+  attachments: [],
+  steps: [],
+};
+const COMMITTEES = [{ id: "c1", name: "幸福社区" }];
+/** Noon, local time: what is shown does not depend on the test machine's timezone. */
+const NOON = new Date(2026, 11, 1, 12, 0).getTime();
+
+const VOLUNTEER_DEVICE = "0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e11";
+function device(id: string, name: string, label: string, lastSync: number | null, revoked: number | null = null): DeviceInfo {
+  return {
+    device_id: id,
+    role: "volunteer",
+    name,
+    label,
+    committees: ["c1"],
+    enrolled_at: NOON - 86_400_000,
+    revoked_at: revoked,
+    last_sync_at: lastSync,
+    this_device: false,
+  };
+}
+const DEVICES = [
+  device("0192f0c8-0000-7cc3-9a4e-000000000001", "旧志愿者", "平板 9", NOON - 5000, NOON),
+  device(VOLUNTEER_DEVICE, "志愿者甲", "平板 1", NOON - 60_000),
+  device("0192f0c8-0000-7cc3-9a4e-000000000002", "测试主任", "电脑", NOON),
+];
+
+async function show(element: (navigate: (r: Route) => void) => ReactElement) {
+  const i18n = await createI18n("zh-CN");
+  const navigate = vi.fn((_route: Route) => undefined);
+  await act(async () => {
+    render(<I18nextProvider i18n={i18n}>{element(navigate)}</I18nextProvider>);
+  });
+  return navigate;
+}
+
+async function click(el: Element | null) {
+  expect(el).toBeTruthy();
+  await act(async () => {
+    fireEvent.click(el as Element);
+  });
+}
+
+describe("OverviewScreen", () => {
+  const overview: Overview = {
+    counts: [
+      { committee: "c1", service: PENSION.code, status: "approved", count: 2 },
+      { committee: "c1", service: PENSION.code, status: "submitted", count: 1 },
+    ],
+    residents: [["c1", 3]],
+    due: [{ committee: "c1", resident: "r1", resident_name: "李秀英", last_certified: "2025-12-20", due: "2026-12-20", days_left: 19 }],
+  };
+  const api = fakeApi({ overview: async () => overview, services: async () => [PENSION], consoleCommittees: async () => COMMITTEES });
+  const cell = (status: string) =>
+    document.querySelector(`#overview-counts tr[data-service='${PENSION.code}'] td[data-status='${status}']`);
+
+  it("opens the list of the applications a count stands for", async () => {
+    const navigate = await show((nav) => <OverviewScreen api={api} navigate={nav} generation={0} />);
+    expect(cell("approved")?.textContent).toBe("2");
+    await click(cell("approved")?.querySelector("button") ?? null);
+    expect(navigate).toHaveBeenLastCalledWith({ name: "applications", status: "approved", service: PENSION.code });
+    await click(cell("all")?.querySelector("button") ?? null);
+    expect(navigate).toHaveBeenLastCalledWith({ name: "applications", status: null, service: PENSION.code });
+    // Nothing to open behind a zero.
+    expect(cell("draft")?.textContent).toBe("0");
+    expect(cell("draft")?.querySelector("button")).toBeNull();
+    expect(screen.getByRole("button", { name: "查看养老金资格认证中“已批准”的申请（2 份）" })).toBeTruthy();
+  });
+
+  it("writes the due dates as dates", async () => {
+    await show((nav) => <OverviewScreen api={api} navigate={nav} generation={0} />);
+    const line = document.querySelector("#overview-due li")?.textContent ?? "";
+    expect(line).toContain("2026年12月20日 到期");
+    expect(line).toContain("上次 2025年12月20日");
+  });
+});
+
+describe("SyncLog", () => {
+  const entry: LogEntry = {
+    seq: 7,
+    committee: "c1",
+    device_id: VOLUNTEER_DEVICE,
+    volunteer: "志愿者甲",
+    time: NOON,
+    sync_id: "s",
+    received: [{ doc_id: "app-1", hashes: ["h1", "h2", "h3", "h4"] }],
+    sent: [],
+    conflicts: [],
+    prev_hash: "",
+    hash: "",
+  };
+  const author = { device: "actor", volunteer: "志愿者甲", at: NOON - 1000, what: "edit_application" };
+  const records: RecordChanges[] = [
+    {
+      doc_id: "app-1",
+      kind: "application",
+      resident_name: "李秀英",
+      service: PENSION.code,
+      present: true,
+      missing: [],
+      changes: [
+        {
+          change: "h1",
+          author,
+          fields: [
+            { field: "fields.emergency_contact", from: null, to: { type: "text", value: "" } },
+            { field: "fields.pension_account", from: { type: "text", value: "6222" }, to: { type: "text", value: "62220" } },
+          ],
+        },
+        { change: "h2", author: { ...author, volunteer: "测试主任", at: NOON - 500, what: "returned" }, fields: [] },
+      ],
+    },
+  ];
+  const app: ApplicationView = {
+    id: "app-1",
+    resident_id: "r1",
+    resident_name: "李秀英",
+    service: PENSION.code,
+    status: "returned",
+    fields: {},
+    attachments: [],
+    events: [
+      { id: "e1", kind: "submitted", at: NOON - 2000, by: "志愿者甲", device: "actor", text: "" },
+      { id: "e2", kind: "returned", at: NOON - 500, by: "测试主任", device: "actor2", text: "账户号码少了一位" },
+    ],
+    conflicted_fields: [],
+    created_at: NOON - 9000,
+    typed: [],
+    own_work: false,
+    revealed: false,
+  };
+
+  function logApi() {
+    return fakeApi({
+      consoleCommittees: async () => COMMITTEES,
+      services: async () => [PENSION],
+      enrolledDevices: async () => DEVICES,
+      chainStates: async () => [{ committee: "c1", entries: 7, broken: null }],
+      logPage: vi.fn(async (_filter: LogFilter) => ({ entries: [entry], next_before: null })),
+      logEntryRecords: async () => records,
+      application: vi.fn(async () => app),
+    });
+  }
+
+  it("filters by a person and a device chosen by name", async () => {
+    const api = logApi();
+    await show((nav) => <SyncLog api={api} navigate={nav} generation={0} />);
+    const volunteer = document.getElementById("log-volunteer") as HTMLSelectElement;
+    const options = [...volunteer.options].map((o) => o.textContent);
+    expect(options[0]).toBe("全部");
+    expect(options.slice(1).sort()).toEqual(["志愿者甲", "旧志愿者", "测试主任"].sort());
+    const deviceSelect = document.getElementById("log-device") as HTMLSelectElement;
+    const deviceOption = [...deviceSelect.options].find((o) => o.value === VOLUNTEER_DEVICE);
+    expect(deviceOption?.textContent).toBe("志愿者甲 · 平板 1");
+    await act(async () => {
+      fireEvent.change(volunteer, { target: { value: "志愿者甲" } });
+      fireEvent.change(deviceSelect, { target: { value: VOLUNTEER_DEVICE } });
+    });
+    await click(document.getElementById("log-search"));
+    expect(api.logPage).toHaveBeenLastCalledWith(expect.objectContaining({ volunteer: "志愿者甲", device: VOLUNTEER_DEVICE }));
+  });
+
+  it("counts records and changes, names the device, and leaves out fields that did not change", async () => {
+    const api = logApi();
+    await show((nav) => <SyncLog api={api} navigate={nav} generation={0} />);
+    expect(document.querySelector(".log-entry .row-detail")?.textContent).toContain("上传 1 条记录（4 处改动），下载 0 条记录");
+    expect(document.querySelector(".log-entry .row-title")?.textContent).toContain("2026年12月1日 12:00");
+    await click(document.querySelector(".log-entry-open"));
+    expect(document.querySelector(".log-device")?.textContent).toBe("设备：志愿者甲 · 平板 1");
+    expect(document.body.textContent).not.toContain(VOLUNTEER_DEVICE);
+    const fields = [...document.querySelectorAll(".field-change")].map((e) => e.getAttribute("data-field"));
+    expect(fields).toEqual(["fields.pension_account"]);
+    expect(document.querySelector(".field-change")?.textContent).toBe("养老金账户: 6222 → 62220");
+  });
+
+  it("shows a return's comment beside its change", async () => {
+    const api = logApi();
+    await show((nav) => <SyncLog api={api} navigate={nav} generation={0} />);
+    await click(document.querySelector(".log-entry-open"));
+    expect(api.application).toHaveBeenCalledWith("app-1");
+    const events = [...document.querySelectorAll(".log-event")];
+    expect(events.map((e) => e.textContent)).toEqual(["退回意见：账户号码少了一位"]);
+    expect(events[0]?.closest(".log-change")?.textContent).toContain("退回");
+  });
+});
+
+describe("Devices", () => {
+  function devicesApi() {
+    return fakeApi({
+      enrolledDevices: async () => DEVICES,
+      consoleCommittees: async () => COMMITTEES,
+      revokeDevice: vi.fn(async (id: string) => ({ ...DEVICES[1]!, device_id: id, revoked_at: NOON })),
+    });
+  }
+
+  it("lists devices in use first, the latest sync first, revoked ones after", async () => {
+    await show((nav) => <Devices api={devicesApi()} navigate={nav} generation={0} />);
+    const order = [...document.querySelectorAll("#device-list .device")].map((e) => e.getAttribute("data-device"));
+    expect(order).toEqual([DEVICES[2]?.device_id, VOLUNTEER_DEVICE, DEVICES[0]?.device_id]);
+  });
+
+  it("warns that what the device has not uploaded since its last sync will never arrive", async () => {
+    const api = devicesApi();
+    await show((nav) => <Devices api={api} navigate={nav} generation={0} />);
+    const card = document.querySelector(`.device[data-device='${VOLUNTEER_DEVICE}']`);
+    await click(card?.querySelector(".revoke") ?? null);
+    const warning = card?.querySelector(".confirm")?.textContent ?? "";
+    expect(warning).toContain("志愿者甲 · 平板 1");
+    expect(warning).toContain("上次同步是 2026年12月1日 11:59");
+    expect(warning).toContain("永远不会到达");
+    expect(api.revokeDevice).not.toHaveBeenCalled();
+    await click(card?.querySelector(".revoke-confirm") ?? null);
+    expect(api.revokeDevice).toHaveBeenCalledWith(VOLUNTEER_DEVICE);
+  });
+});

@@ -1,0 +1,92 @@
+//! One rule for personal numbers, on every screen and in every file: ID numbers, phones,
+//! and the accounts the catalog marks `masked` show only their last four characters
+//! (a phone also its first three) unless the volunteer revealed them with the PIN.
+//!
+//! ```
+//! use doorstep_core::mask::mask_phone;
+//!
+//! assert_eq!(mask_phone("13800138000"), "138****8000");
+//! ```
+
+use crate::catalog::{FieldDef, FieldKind, Service};
+use crate::id_number::mask_tail;
+use crate::value::FieldValue;
+
+/// `13800138000` → `138****8000`; landlines keep the area code and last four digits.
+pub fn mask_phone(phone: &str) -> String {
+    let n = phone.chars().count();
+    if n < 8 {
+        return mask_tail(phone, 4);
+    }
+    phone
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i >= 3 && i + 4 < n { '*' } else { c })
+        .collect()
+}
+
+/// A text of a field of `def`'s kind as screens and files show it.
+pub fn mask_text(def: &FieldDef, text: &str) -> String {
+    match def.kind {
+        FieldKind::Phone => mask_phone(text),
+        _ if def.is_masked() => mask_tail(text, 4),
+        _ => text.to_owned(),
+    }
+}
+
+/// A value of a field of `def`'s kind as screens and files show it.
+pub fn mask_value(def: &FieldDef, v: &FieldValue) -> FieldValue {
+    match v {
+        FieldValue::Text(t) if def.is_masked() => FieldValue::Text(mask_text(def, t)),
+        other => other.clone(),
+    }
+}
+
+/// The text of form field `key` of `service` as screens and files show it (unknown
+/// fields are masked whole but for the last four: nothing unknown leaks).
+pub fn mask_form_text(service: Option<&Service>, key: &str, text: &str) -> String {
+    match service.and_then(|s| s.field(key)) {
+        Some(def) => mask_text(def, text),
+        None => mask_tail(text, 4),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(kind: &str, masked: bool) -> FieldDef {
+        toml::from_str(&format!(
+            "key = 'f'\ntype = '{kind}'\nmasked = {masked}\nlabel = {{ zh-CN = '字段', en = 'Field' }}"
+        ))
+        .expect("field definition")
+    }
+
+    #[test]
+    fn personal_numbers_keep_only_their_last_four() {
+        let account = def("text", true);
+        assert_eq!(
+            mask_value(&account, &FieldValue::Text("6222000033334444".into())),
+            FieldValue::Text("************4444".into())
+        );
+        assert_eq!(
+            mask_text(&def("phone", false), "13800138000"),
+            "138****8000"
+        );
+        assert_eq!(mask_text(&def("phone", false), "8123"), "8123");
+        assert_eq!(
+            mask_text(&def("id_number", false), "11010519491231002X"),
+            "**************002X"
+        );
+        // Ordinary text and other values pass.
+        assert_eq!(mask_text(&def("text", false), "住在三楼"), "住在三楼");
+        assert_eq!(
+            mask_value(&account, &FieldValue::Int(7)),
+            FieldValue::Int(7)
+        );
+        assert_eq!(
+            mask_form_text(None, "gone", "6222000033334444"),
+            "************4444"
+        );
+    }
+}
