@@ -26,12 +26,13 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# Every Rust test on SQLite, then the sync server's tests again on PostgreSQL.
+# Every Rust test on SQLite, then the sync server's tests again on PostgreSQL (selected
+# with --workspace, not -p, so that the workspace keeps one feature set: no rebuild).
 unit: build
 	cargo test --workspace --locked
 	url=$$(scripts/postgres.sh) && \
 	  DOORSTEP_TEST_POSTGRES="$$url" DOORSTEP_TEST_BACKEND=postgres \
-	  cargo test --locked -p doorstep-tests --test sync
+	  cargo test --locked --workspace --test sync
 
 frontend-test:
 	cd frontend && npm test

@@ -41,7 +41,7 @@ fi
 
 # A demo committee, and a fresh one-time code the app uses if it is not enrolled yet
 # (an enrolled app ignores it; unused codes expire in a day).
-"$server" committee add --id demo --name "示范村委会" >/dev/null
+"$server" committee add --id demo --name "示范村委会" --phone 0790-1234567 >/dev/null
 code=$("$server" enroll --committee demo --role "$role" --name "$person" \
   --server-url "$url" --qr "$demo_dir/enroll.png" | sed -n 's/^code: //p')
 export DOORSTEP_ENROLL_CODE="$code" DOORSTEP_SERVER_URL="$url"

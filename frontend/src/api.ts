@@ -265,6 +265,7 @@ export interface ReceiptLabels {
   status: string;
   next: string;
   consents: string;
+  phone: string;
   status_text: string;
   consent_lines: string[];
   lang: string;
@@ -403,7 +404,17 @@ export interface RejectedRow {
   problems: { field: string; code: string }[];
 }
 
+/** Where a roster's header row is and what each column holds (by position). */
+export interface RosterLayout {
+  header_line: number;
+  columns: (string | null)[];
+}
+
 export interface RosterPreview {
+  /** How the file was read; null when it does not say and nobody has laid it out yet. */
+  layout: RosterLayout | null;
+  /** The file's first lines as they appear (long numbers masked). */
+  head: [number, string[]][];
   headers: [string, string | null][];
   rows: number;
   new: number;
@@ -476,7 +487,8 @@ export interface Api {
   logEntryRecords(entry: LogEntry): Promise<RecordChanges[]>;
   chainStates(): Promise<ChainState[]>;
   enrolledDevices(): Promise<DeviceInfo[]>;
-  revokeDevice(deviceId: string): Promise<DeviceInfo>;
+  /** Revokes a lost device; the supervisor's PIN confirms it. */
+  revokeDevice(deviceId: string, pin: string): Promise<DeviceInfo>;
   reviewQueue(): Promise<QueueItem[]>;
   recordReview(id: string, decision: Decision, text: string): Promise<Status>;
   overview(): Promise<Overview>;
@@ -488,9 +500,10 @@ export interface Api {
     pin: string | null,
   ): Promise<Exported>;
   exportResidents(committee: string | null, format: FileFormat, pin: string | null): Promise<Exported>;
-  openExports(): Promise<void>;
-  previewRoster(name: string, bytes: Uint8Array): Promise<RosterPreview>;
-  importRoster(name: string, bytes: Uint8Array, committee: string | null): Promise<ImportReport>;
+  /** Opens the exports folder; resolves to the folder. */
+  openExports(): Promise<string>;
+  previewRoster(name: string, bytes: Uint8Array, layout?: RosterLayout | null): Promise<RosterPreview>;
+  importRoster(name: string, bytes: Uint8Array, committee: string | null, layout?: RosterLayout | null): Promise<ImportReport>;
   /** Calls `handler` as exports and imports progress; returns the unsubscribe. */
   onProgress(handler: (p: TaskProgress) => void): () => void;
 }
@@ -573,7 +586,7 @@ export const tauriApi: Api = {
   logEntryRecords: (entry) => call("log_entry_records", { entry }),
   chainStates: () => call("chain_states"),
   enrolledDevices: () => call("enrolled_devices"),
-  revokeDevice: (deviceId) => call("revoke_device", { deviceId }),
+  revokeDevice: (deviceId, pin) => call("revoke_device", { deviceId, pin }),
   reviewQueue: () => call("review_queue"),
   recordReview: (id, decision, text) => call("record_review", { id, decision, text }),
   overview: () => call("overview"),
@@ -581,8 +594,9 @@ export const tauriApi: Api = {
     call("export_applications", { filter, format, labels, lang, pin }),
   exportResidents: (committee, format, pin) => call("export_residents", { committee, format, pin }),
   openExports: () => call("open_exports"),
-  previewRoster: (name, bytes) => call("preview_roster", { name, base64: toBase64(bytes) }),
-  importRoster: (name, bytes, committee) => call("import_roster", { name, base64: toBase64(bytes), committee }),
+  previewRoster: (name, bytes, layout) => call("preview_roster", { name, base64: toBase64(bytes), layout: layout ?? null }),
+  importRoster: (name, bytes, committee, layout) =>
+    call("import_roster", { name, base64: toBase64(bytes), committee, layout: layout ?? null }),
   onProgress: (handler) => {
     const unlisten = listen<TaskProgress>("doorstep://progress", (e) => handler(e.payload));
     return () => {

@@ -61,6 +61,8 @@ describe("staffStepTitle", () => {
     expect(staffStepTitle(SERVICE, ["pension_type", "account"], "zh-CN")).toBe("类型、账户");
     expect(staffStepTitle(SERVICE, ["pension_type", "face_photo"], "en")).toBe("类型, 照片".replace("类型", "类型".toUpperCase()).replace("照片", "照片".toUpperCase()));
     expect(staffStepTitle(SERVICE, ["no_such_key"], "zh-CN")).toBe("");
+    const withNote = { ...SERVICE, fields: [{ ...SERVICE.fields[1]!, label: T("账户（银行卡号）") }] };
+    expect(staffStepTitle(withNote, ["account"], "zh-CN")).toBe("账户");
   });
 });
 

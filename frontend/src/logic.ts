@@ -59,8 +59,11 @@ export function formSteps(service: Service): FormStep[] {
  * The catalog's step titles speak to the resident ("请看一下您的养老金信息").
  */
 export function staffStepTitle(service: Service, keys: string[], lang: string): string {
+  // Without the explanations in brackets: "养老金发放账户（银行卡号或社保卡号）" → "养老金发放账户".
   const label = (key: string) =>
-    tx(service.fields.find((f) => f.key === key)?.label ?? service.attachments.find((a) => a.key === key)?.label, lang);
+    tx(service.fields.find((f) => f.key === key)?.label ?? service.attachments.find((a) => a.key === key)?.label, lang)
+      .replace(/\s*[（(][^）)]*[）)]/g, "")
+      .trim();
   return keys
     .map(label)
     .filter((l) => l !== "")

@@ -4,15 +4,18 @@
 //! `doorstep://progress` events.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use doorstep_core::application::EventKind;
 use doorstep_core::protocol::{ChainState, Committee, DeviceInfo, LogEntry, LogPage};
-use doorstep_device::roster::{self, ExportFilter, Format, ImportReport, RosterPreview};
+use doorstep_device::roster::{
+    self, ExportFilter, Format, ImportReport, RosterLayout, RosterPreview,
+};
 use doorstep_device::{
     Device, DeviceError, LogFilter, Overview, QueueItem, RecordChanges, now_ms, today_china,
 };
 use serde::Serialize;
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 
 use crate::UiError;
 use crate::commands::{decode, doc_id, unlocked};
@@ -87,9 +90,19 @@ pub async fn enrolled_devices(app: AppHandle) -> Result<Vec<DeviceView>, UiError
     .await
 }
 
+/// Revokes a lost device: only with the supervisor's PIN (wrong ones count towards the
+/// waits, as at unlocking).
 #[tauri::command]
-pub async fn revoke_device(app: AppHandle, device_id: String) -> Result<DeviceInfo, UiError> {
-    unlocked(&app, move |d| d.revoke_device(&device_id)).await
+pub async fn revoke_device(
+    app: AppHandle,
+    device_id: String,
+    pin: String,
+) -> Result<DeviceInfo, UiError> {
+    unlocked(&app, move |d| {
+        d.check_pin(&pin, now_ms())?;
+        d.revoke_device(&device_id)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -124,7 +137,19 @@ pub async fn overview(app: AppHandle) -> Result<Overview, UiError> {
     unlocked(&app, |d| d.overview(today_china())).await
 }
 
-/// A file written into the data folder's `exports/`.
+/// Where exports go: [`crate::EXPORT_DIR_ENV`], else a folder in the person's Downloads
+/// (where a file manager finds them), else the data folder's `exports/`.
+fn exports_dir(app: &AppHandle, d: &Device) -> PathBuf {
+    if let Some(dir) = std::env::var_os(crate::EXPORT_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    match app.path().download_dir() {
+        Ok(downloads) if downloads.is_dir() => downloads.join("上门办导出"),
+        _ => d.data_dir().join("exports"),
+    }
+}
+
+/// A file written into the exports folder.
 #[derive(Debug, Serialize)]
 pub struct Exported {
     pub path: String,
@@ -132,23 +157,36 @@ pub struct Exported {
     pub revealed: bool,
 }
 
+/// Saves an export as `<stem> <yyyymmdd>-<hhmm>.<ext>` (China time), never over an earlier
+/// one: a second export in the same minute gets ` (2)`.
 fn save_export(
-    d: &Device,
+    dir: &Path,
     stem: &str,
     format: Format,
     bytes: &[u8],
     rows: usize,
     revealed: bool,
 ) -> Result<Exported, DeviceError> {
-    let dir = d.data_dir().join("exports");
-    let (y, m, day) = today_china();
     let ext = match format {
         Format::Xlsx => "xlsx",
         Format::Csv => "csv",
     };
-    let stamp = now_ms() % 86_400_000;
-    let path = dir.join(format!("{stem}-{y:04}{m:02}{day:02}-{stamp}.{ext}"));
-    std::fs::create_dir_all(&dir)
+    let now = now_ms();
+    let (y, m, day) = doorstep_device::console::china_date(now);
+    let minutes = (now + 8 * 3_600_000).rem_euclid(86_400_000) / 60_000;
+    let base = format!(
+        "{stem} {y:04}{m:02}{day:02}-{:02}{:02}",
+        minutes / 60,
+        minutes % 60
+    );
+    let path = (1..)
+        .map(|n| match n {
+            1 => dir.join(format!("{base}.{ext}")),
+            n => dir.join(format!("{base} ({n}).{ext}")),
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join(format!("{base}.{ext}")));
+    std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, bytes))
         .map_err(|e| DeviceError::File {
             code: "export_unwritable",
@@ -173,13 +211,19 @@ pub async fn export_applications(
     pin: Option<String>,
 ) -> Result<Exported, UiError> {
     let progress = progress_to(&app, "export");
+    let handle = app.clone();
     unlocked(&app, move |d| {
         let revealed = d.reveal_with(pin.as_deref(), "export")?;
         let table = d.applications_table(&filter, &labels, &lang, revealed)?;
         let bytes = table.write(format, &progress)?;
+        let stem = if lang == "en" {
+            "applications"
+        } else {
+            "申请"
+        };
         save_export(
-            d,
-            "applications",
+            &exports_dir(&handle, d),
+            stem,
             format,
             &bytes,
             table.rows.len(),
@@ -198,21 +242,30 @@ pub async fn export_residents(
     pin: Option<String>,
 ) -> Result<Exported, UiError> {
     let progress = progress_to(&app, "export");
+    let handle = app.clone();
     unlocked(&app, move |d| {
         let revealed = d.reveal_with(pin.as_deref(), "export")?;
         let committee = committee.filter(|c| !c.is_empty());
         let table = d.residents_table(committee.as_deref(), revealed)?;
         let bytes = table.write(format, &progress)?;
-        save_export(d, "residents", format, &bytes, table.rows.len(), revealed)
+        save_export(
+            &exports_dir(&handle, d),
+            "居民名单",
+            format,
+            &bytes,
+            table.rows.len(),
+            revealed,
+        )
     })
     .await
 }
 
-/// Opens the exports folder in the system's file manager.
+/// Opens the exports folder in the system's file manager; answers the folder.
 #[tauri::command]
-pub async fn open_exports(app: AppHandle) -> Result<(), UiError> {
-    unlocked(&app, |d| {
-        let dir = d.data_dir().join("exports");
+pub async fn open_exports(app: AppHandle) -> Result<String, UiError> {
+    let handle = app.clone();
+    unlocked(&app, move |d| {
+        let dir = exports_dir(&handle, d);
         std::fs::create_dir_all(&dir).map_err(|e| DeviceError::File {
             code: "export_unwritable",
             reason: e.to_string(),
@@ -220,16 +273,21 @@ pub async fn open_exports(app: AppHandle) -> Result<(), UiError> {
         opener::open(&dir).map_err(|e| DeviceError::File {
             code: "export_unopenable",
             reason: e.to_string(),
-        })
+        })?;
+        Ok(dir.display().to_string())
     })
     .await
 }
 
-fn roster_of(name: &str, base64: &str) -> Result<roster::Roster, UiError> {
+fn roster_of(
+    name: &str,
+    base64: &str,
+    layout: Option<&RosterLayout>,
+) -> Result<roster::Roster, UiError> {
     let format = Format::of_name(name)
         .ok_or_else(|| UiError::plain("roster_format", "choose an .xlsx or .csv file"))?;
     let bytes = decode(base64)?;
-    Ok(roster::read_roster(&bytes, format)?)
+    Ok(roster::read_roster_as(&bytes, format, layout)?)
 }
 
 /// Reads a roster file and says what importing it would do; saves nothing.
@@ -238,8 +296,9 @@ pub async fn preview_roster(
     app: AppHandle,
     name: String,
     base64: String,
+    layout: Option<RosterLayout>,
 ) -> Result<RosterPreview, UiError> {
-    let roster = roster_of(&name, &base64)?;
+    let roster = roster_of(&name, &base64, layout.as_ref())?;
     unlocked(&app, move |d| d.preview_roster(&roster)).await
 }
 
@@ -250,8 +309,9 @@ pub async fn import_roster(
     name: String,
     base64: String,
     committee: Option<String>,
+    layout: Option<RosterLayout>,
 ) -> Result<ImportReport, UiError> {
-    let roster = roster_of(&name, &base64)?;
+    let roster = roster_of(&name, &base64, layout.as_ref())?;
     let progress = progress_to(&app, "import");
     unlocked(&app, move |d| {
         d.import_roster(&roster, committee.as_deref(), &progress)

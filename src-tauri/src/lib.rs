@@ -39,6 +39,10 @@ pub const ENROLL_CODE_ENV: &str = "DOORSTEP_ENROLL_CODE";
 /// The sync server to enroll with.
 pub const SERVER_URL_ENV: &str = "DOORSTEP_SERVER_URL";
 
+/// Environment variable naming the folder exports are saved in (instead of the
+/// person's Downloads folder).
+pub const EXPORT_DIR_ENV: &str = "DOORSTEP_EXPORT_DIR";
+
 /// The open device, shared by the commands and the background sync, with the
 /// lock state and what the status line shows.
 pub struct AppState {

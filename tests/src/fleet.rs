@@ -144,11 +144,23 @@ pub fn server_db(data_dir: &Path) -> anyhow::Result<ServerDb> {
     ServerDb::open(data_dir)
 }
 
+/// The phone every test committee gives its residents (synthetic).
+pub const COMMITTEE_PHONE: &str = "07901234567";
+
 /// A committee on `server` with a fresh id.
 pub fn committee(server: &ServerProcess, id: &str) -> anyhow::Result<()> {
     admin(
         &server.data_dir,
-        &["committee", "add", "--id", id, "--name", "测试村委会"],
+        &[
+            "committee",
+            "add",
+            "--id",
+            id,
+            "--name",
+            "测试村委会",
+            "--phone",
+            "0790-1234567",
+        ],
     )?;
     Ok(())
 }

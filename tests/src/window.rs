@@ -50,6 +50,7 @@ impl Driver {
                     &native_port.to_string(),
                 ])
                 .env("DOORSTEP_DATA_DIR", data_dir.join("app"))
+                .env("DOORSTEP_EXPORT_DIR", data_dir.join("app").join("exports"))
                 // The database key goes to the kernel keyring of the private session that
                 // scripts/e2e.sh opens with `keyctl session -`, never a person's keyring.
                 .env("DOORSTEP_KEYRING", "keyutils")
@@ -262,6 +263,14 @@ impl AppWindow {
             vec![start_lang.clone()]
         };
         let (width0, height0) = WINDOW_SIZES[0];
+        // The language buttons take the focus when pressed: it goes back where it was.
+        let focused = self
+            .client
+            .execute(
+                "return document.activeElement ? document.activeElement.id : ''",
+                vec![],
+            )
+            .await?;
         let outcome = async {
             for (width, height) in WINDOW_SIZES {
                 self.set_viewport(width, height).await?;
@@ -291,6 +300,13 @@ impl AppWindow {
         self.set_viewport(width0, height0).await?;
         if switch {
             self.click(&format!("#lang-{start_lang}")).await?;
+            self.client
+                .execute(
+                    "const el = arguments[0] && document.getElementById(arguments[0]); \
+                     if (el) el.focus(); else if (document.activeElement) document.activeElement.blur();",
+                    vec![focused],
+                )
+                .await?;
         }
         outcome
     }
@@ -394,7 +410,21 @@ impl AppWindow {
                 return Ok(found.clone());
             }
             if start.elapsed() > Duration::from_secs(20) {
-                bail!("timed out waiting for {wanted:?} in {css}; it shows {texts:?}");
+                // What the window shows instead, for whoever reads the failure.
+                let shown = self
+                    .client
+                    .execute("return document.body.innerText.slice(0, 600)", vec![])
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                if let Ok(dir) = crate::target_dir() {
+                    let _ = self.capture(&dir.join("e2e").join("timed-out.png")).await;
+                }
+                bail!(
+                    "timed out waiting for {wanted:?} in {css}; it shows {texts:?}; the window shows \
+                     (target/debug/e2e/timed-out.png): {shown}"
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

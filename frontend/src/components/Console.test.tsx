@@ -235,7 +235,11 @@ describe("Devices", () => {
     expect(warning).toContain("上次同步是 2026年12月1日 11:59");
     expect(warning).toContain("永远不会到达");
     expect(api.revokeDevice).not.toHaveBeenCalled();
-    await click(card?.querySelector(".revoke-confirm") ?? null);
-    expect(api.revokeDevice).toHaveBeenCalledWith(VOLUNTEER_DEVICE);
+    // Only with the supervisor's PIN.
+    const confirm = card?.querySelector(".revoke-confirm") as HTMLButtonElement | null;
+    expect(confirm?.disabled).toBe(true);
+    fireEvent.change(card?.querySelector(".revoke-pin") as HTMLInputElement, { target: { value: "975310" } });
+    await click(confirm);
+    expect(api.revokeDevice).toHaveBeenCalledWith(VOLUNTEER_DEVICE, "975310");
   });
 });

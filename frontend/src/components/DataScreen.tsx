@@ -7,6 +7,7 @@ import {
   type FileFormat,
   type ImportReport,
   type RejectedRow,
+  type RosterLayout,
   type RosterPreview,
   type Service,
   type TaskProgress,
@@ -19,6 +20,8 @@ import { STATUSES, dayRange, percent, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { CommitteeSelect } from "./CommitteeSelect";
 import { DateField } from "./DateField";
+import { FilePicker } from "./FilePicker";
+import { RosterLayoutPicker } from "./RosterLayoutPicker";
 
 const EXPORT_COLUMNS = [
   "reference",
@@ -85,6 +88,7 @@ function ExportPanel(props: {
   const [pin, setPin] = useState("");
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Exported | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const set = (patch: Partial<typeof form>) => setForm((f) => ({ ...f, ...patch }));
 
@@ -204,9 +208,25 @@ function ExportPanel(props: {
         {result ? (
           <p className="saved" id="export-result">
             {t(result.revealed ? "data.exportedRevealed" : "data.exported", { count: result.rows, path: result.path })}{" "}
-            <button type="button" className="link" onClick={() => void props.api.openExports().catch((e) => setError(toUiError(e)))}>
+            <button
+              type="button"
+              id="export-open-folder"
+              className="link"
+              onClick={() => {
+                setOpened(null);
+                props.api.openExports().then(
+                  (folder) => setOpened(t("data.folderOpened", { folder })),
+                  (e) => setError(toUiError(e)),
+                );
+              }}
+            >
               {t("data.openFolder")}
             </button>
+          </p>
+        ) : null}
+        {opened ? (
+          <p className="saved" id="export-opened">
+            {opened}
           </p>
         ) : null}
       </div>
@@ -221,6 +241,9 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
   const [committee, setCommittee] = useState("");
   const [file, setFile] = useState<{ name: string; bytes: Uint8Array } | null>(null);
   const [preview, setPreview] = useState<RosterPreview | null>(null);
+  /** The layout a person gave, when the file's own was not right or not there. */
+  const [layout, setLayout] = useState<RosterLayout | null>(null);
+  const [relayout, setRelayout] = useState(false);
   const [report, setReport] = useState<ImportReport | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
@@ -233,6 +256,8 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
     setPreview(null);
     setReport(null);
     setError(null);
+    setLayout(null);
+    setRelayout(false);
     if (!chosen) return;
     setBusy(true);
     try {
@@ -246,12 +271,27 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
     }
   };
 
+  const reread = async (given: RosterLayout) => {
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setPreview(await props.api.previewRoster(file.name, file.bytes, given));
+      setLayout(given);
+      setRelayout(false);
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const run = async () => {
     if (!file || busy) return;
     setBusy(true);
     setError(null);
     try {
-      setReport(await props.api.importRoster(file.name, file.bytes, committee || null));
+      setReport(await props.api.importRoster(file.name, file.bytes, committee || null, layout));
       setPreview(null);
     } catch (thrown) {
       setError(toUiError(thrown));
@@ -271,16 +311,35 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
         onChange={setCommittee}
         emptyLabel={t("data.chooseCommittee")}
       />
-      <label>
+      <p className="field-label" id="import-file-label">
         {t("data.file")}
-        <input
-          id="import-file"
-          type="file"
-          accept=".xlsx,.xls,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
-          onChange={(e) => void choose(e.target.files?.[0])}
-        />
-      </label>
-      {preview ? (
+        {file ? `：${file.name}` : ""}
+      </p>
+      <FilePicker
+        id="import-file"
+        labelledBy="import-file-label"
+        text={t("data.chooseFile")}
+        disabled={busy}
+        accept=".xlsx,.xls,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+        onFile={(chosen) => void choose(chosen)}
+      />
+      {preview && (preview.layout === null || relayout) ? (
+        <>
+          {preview.layout === null ? (
+            <p className="warning" id="import-layout-missing">
+              {t("data.layoutMissing")}
+            </p>
+          ) : null}
+          <RosterLayoutPicker
+            key={`${file?.name ?? ""}-${preview.layout?.header_line ?? 0}`}
+            head={preview.head}
+            layout={preview.layout}
+            busy={busy}
+            onApply={(given) => void reread(given)}
+          />
+        </>
+      ) : null}
+      {preview && preview.layout !== null ? (
         <div id="import-preview">
           <p>
             {t("data.previewCounts", {
@@ -294,7 +353,12 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
             {t("data.columns")}:{" "}
             {preview.headers
               .map(([h, c]) => (c ? `${h} → ${t(`fields.${c}`)}` : `${h} (${t("data.ignored")})`))
-              .join("；")}
+              .join("；")}{" "}
+            {!relayout ? (
+              <button type="button" id="import-relayout" className="link" onClick={() => setRelayout(true)}>
+                {t("data.layoutChange")}
+              </button>
+            ) : null}
           </p>
           {preview.sample.length > 0 ? (
             <table id="import-sample">

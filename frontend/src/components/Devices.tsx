@@ -19,6 +19,7 @@ export function Devices({ api, generation }: ScreenProps) {
   const [error, setError] = useState<UiError | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [pin, setPin] = useState("");
 
   const load = useCallback(() => {
     api.enrolledDevices().then(setDevices, (thrown) => setError(toUiError(thrown)));
@@ -29,12 +30,14 @@ export function Devices({ api, generation }: ScreenProps) {
   const revoke = async (d: DeviceInfo) => {
     setError(null);
     try {
-      await api.revokeDevice(d.device_id);
+      await api.revokeDevice(d.device_id, pin);
       setDone(t("devices.revoked", { name: d.name }));
       setConfirming(null);
       load();
     } catch (thrown) {
       setError(toUiError(thrown));
+    } finally {
+      setPin("");
     }
   };
 
@@ -73,8 +76,19 @@ export function Devices({ api, generation }: ScreenProps) {
                     : t("devices.confirmLostNever", { device: deviceName(devices ?? [], d.device_id) })}
                 </p>
                 <p className="warning">{t("devices.confirm", { name: d.name })}</p>
+                <label htmlFor={`revoke-pin-${d.device_id}`}>{t("devices.pin")}</label>
+                <input
+                  id={`revoke-pin-${d.device_id}`}
+                  className="revoke-pin"
+                  type="password"
+                  inputMode="numeric"
+                  autoComplete="off"
+                  maxLength={12}
+                  value={pin}
+                  onChange={(e) => setPin(e.target.value.replace(/\D/g, ""))}
+                />
                 <div className="actions">
-                  <button type="button" className="danger revoke-confirm" onClick={() => void revoke(d)}>
+                  <button type="button" className="danger revoke-confirm" disabled={pin.length === 0} onClick={() => void revoke(d)}>
                     {t("devices.revokeNow")}
                   </button>
                   {/* The safe choice takes the focus from the button that went away. */}

@@ -11,6 +11,8 @@ export function FilePicker(props: {
   text: string;
   disabled: boolean;
   onFile: (file: File) => void;
+  /** The kinds of file offered; photos (with the camera) and PDFs by default. */
+  accept?: string;
 }) {
   const input = useRef<HTMLInputElement>(null);
   return (
@@ -20,8 +22,8 @@ export function FilePicker(props: {
         id={props.id}
         className="file-input-hidden"
         type="file"
-        accept="image/*,application/pdf"
-        capture="environment"
+        accept={props.accept ?? "image/*,application/pdf"}
+        {...(props.accept ? {} : { capture: "environment" })}
         tabIndex={-1}
         aria-hidden="true"
         disabled={props.disabled}

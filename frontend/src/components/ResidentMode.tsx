@@ -236,33 +236,6 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                 />
               )}
             </div>
-            {more ? (
-              <div className="rm-more" id="rm-more">
-                <p>{t("resident.more")}</p>
-                <button
-                  type="button"
-                  id="rm-more-button"
-                  className="rm-button"
-                  onClick={() => contentRef.current?.scrollBy({ top: contentRef.current.clientHeight * 0.8 })}
-                >
-                  {t("resident.moreButton")}
-                </button>
-              </div>
-            ) : null}
-            <div className="rm-read">
-              {reading ? (
-                <button type="button" id="rm-stop" className="rm-button rm-read-button" onClick={stopReading}>
-                  {t("resident.stopReading")}
-                </button>
-              ) : (
-                <button type="button" id="rm-read" className="rm-button rm-read-button" onClick={() => void readAloud()}>
-                  {t("resident.readToMe")}
-                </button>
-              )}
-              <p id="rm-speech" className="rm-speech" role="status">
-                {speech ?? ""}
-              </p>
-            </div>
             {changing ? (
               <div className="rm-actions">
                 <button type="button" id="rm-change-done" className="rm-button rm-primary" onClick={() => setChanging(false)}>
@@ -321,16 +294,40 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                 ) : null}
               </div>
             )}
+            {/* One row of tools under the answers: read aloud, see the rest, and the way
+                out for the volunteer. */}
+            <div className="rm-read rm-tools">
+              {reading ? (
+                <button type="button" id="rm-stop" className="rm-button rm-read-button" onClick={stopReading}>
+                  {t("resident.stopReading")}
+                </button>
+              ) : (
+                <button type="button" id="rm-read" className="rm-button rm-read-button" onClick={() => void readAloud()}>
+                  {t("resident.readToMe")}
+                </button>
+              )}
+              {more ? (
+                <span className="rm-more" id="rm-more">
+                  <button
+                    type="button"
+                    id="rm-more-button"
+                    className="rm-button"
+                    onClick={() => contentRef.current?.scrollBy({ top: contentRef.current.clientHeight * 0.8 })}
+                  >
+                    {t("resident.moreButton")}
+                  </button>
+                </span>
+              ) : null}
+              <p id="rm-speech" className="rm-speech" role="status">
+                {speech ?? ""}
+              </p>
+              <button type="button" id="rm-leave" className="rm-small-button rm-leave-button" onClick={() => setLeaving(true)}>
+                {t("resident.volunteerOnly")}
+              </button>
+            </div>
           </>
         )}
       </main>
-      {!leaving ? (
-        <footer className="rm-footer">
-          <button type="button" id="rm-leave" className="rm-small-button" onClick={() => setLeaving(true)}>
-            {t("resident.volunteerOnly")}
-          </button>
-        </footer>
-      ) : null}
     </div>
   );
 }
@@ -396,7 +393,8 @@ function ScreenContent(props: {
         </>
       );
     }
-    case "consent":
+    case "consent": {
+      const decided = latestConsents(app)[screen.data];
       return (
         <>
           <h1 tabIndex={-1}>{t(`consent.${screen.data}.title`)}</h1>
@@ -414,9 +412,16 @@ function ScreenContent(props: {
               <dd>{t("consent.whoSees")}</dd>
             </div>
           </dl>
-          <p>{t("consent.choice")}</p>
+          {decided !== undefined ? (
+            <p className="rm-decided" id="rm-decided">
+              {decided ? t("consent.alreadyAgreed") : t("consent.alreadyDeclined")}
+            </p>
+          ) : (
+            <p>{t("consent.choice")}</p>
+          )}
         </>
       );
+    }
     case "done": {
       const consents = latestConsents(app);
       const declined = service.attachments.filter((a) => a.sensitive && consents[a.sensitive] === false);
@@ -463,6 +468,7 @@ function ReceiptButton({ api, app }: { api: Api; app: ApplicationView }) {
         status: t("receipt.status"),
         next: t("receipt.next"),
         consents: t("receipt.consents"),
+        phone: t("receipt.phone"),
         status_text: t(`receipt.statusPlain.${app.status}`),
         consent_lines: lines,
         lang: i18n.language,
@@ -524,7 +530,6 @@ function ConsentActions(props: {
   const signature = useRef<SignatureHandle>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const decided = latestConsents(props.app)[props.data];
   const open = props.app.status === "draft" || props.app.status === "returned";
 
   const decide = async (agreed: boolean) => {
@@ -549,11 +554,6 @@ function ConsentActions(props: {
 
   return (
     <div className="rm-consent">
-      {decided !== undefined ? (
-        <p className="rm-decided" id="rm-decided">
-          {decided ? t("consent.alreadyAgreed") : t("consent.alreadyDeclined")}
-        </p>
-      ) : null}
       {!open ? (
         // Submitted: her decision stands as recorded; she reads on.
         <div className="rm-actions">

@@ -148,6 +148,9 @@ pub struct EnrollResponse {
 pub struct Committee {
     pub id: String,
     pub name: String,
+    /// The phone residents may call (printed on their receipts); empty when none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
 }
 
 /// One document's changes going up.

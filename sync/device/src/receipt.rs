@@ -37,6 +37,9 @@ pub struct ReceiptLabels {
     pub status: String,
     pub next: String,
     pub consents: String,
+    /// The label of the committee's phone.
+    #[serde(default)]
+    pub phone: String,
     /// The status's name in words.
     pub status_text: String,
     /// One line per consent decision, already in words.
@@ -289,16 +292,19 @@ impl Device {
             .and_then(|r| self.resident(&r).ok())
             .map(|r| r.name)
             .unwrap_or_default();
-        let committees = self
-            .enrollment()?
-            .map(|e| {
-                e.committees
-                    .into_iter()
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-                    .join("、")
-            })
-            .unwrap_or_default();
+        let enrolled = self.enrollment()?.map(|e| e.committees).unwrap_or_default();
+        let committees = enrolled
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、");
+        // Whom the resident or their family can call later.
+        let phones = enrolled
+            .iter()
+            .filter(|c| !c.phone.is_empty())
+            .map(|c| c.phone.as_str())
+            .collect::<Vec<_>>()
+            .join("、");
         let helper = if committees.is_empty() {
             self.volunteer.clone()
         } else {
@@ -311,6 +317,7 @@ impl Device {
             (labels.reference.clone(), reference(id)),
             (labels.date.clone(), written_date((y, m, d), en)),
             (labels.helper.clone(), helper),
+            (labels.phone.clone(), phones),
             (labels.status.clone(), labels.status_text.clone()),
         ];
         rows.retain(|(_, v)| !v.trim().is_empty());

@@ -481,3 +481,75 @@ fn the_overview_counts_and_lists_certifications_due_within_30_days() {
     let bytes = revealed.write(Format::Xlsx, &|_, _| {}).expect("xlsx");
     assert!(bytes.starts_with(b"PK"), "an XLSX is a zip");
 }
+
+#[test]
+fn a_real_committee_roster_is_read_under_its_title_and_any_roster_can_be_laid_out() {
+    let (rows, _) = roster_rows(3);
+    let (_dir, device) = open("测试主任");
+    // As committees keep them: a title, a date line, then headers as people write them.
+    let mut csv = String::from("示范村60岁以上老人花名册,,,\n制表日期：2026年11月,,,\n");
+    csv.push_str("序号,老人姓名,* 身份证号码（18位）,联系 电话\n");
+    for (i, row) in rows.iter().skip(1).enumerate() {
+        csv.push_str(&format!("{},{},{},{}\n", i + 1, row[0], row[1], row[2]));
+    }
+    let roster = roster::read_roster(csv.as_bytes(), Format::Csv).expect("found its header");
+    let layout = roster.layout.clone().expect("layout");
+    assert_eq!(layout.header_line, 3);
+    assert_eq!(
+        layout.columns,
+        [
+            None,
+            Some("name".into()),
+            Some("id_number".into()),
+            Some("phone".into())
+        ]
+    );
+    assert_eq!(device.preview_roster(&roster).expect("preview").new, 3);
+
+    // Headers the app cannot know: the file's first lines, to lay it out by hand.
+    let mut odd = String::from("编号,老人信息,证号\n");
+    for (i, row) in rows.iter().skip(1).enumerate() {
+        odd.push_str(&format!("{},{},{}\n", i + 1, row[0], row[1]));
+    }
+    assert_eq!(
+        roster::read_roster(odd.as_bytes(), Format::Csv)
+            .map(|_| "read")
+            .unwrap_or_else(|e| e.code()),
+        "roster_columns"
+    );
+    let unlaid = roster::read_roster_as(odd.as_bytes(), Format::Csv, None).expect("head");
+    assert!(unlaid.layout.is_none() && unlaid.rows.is_empty());
+    let preview = device.preview_roster(&unlaid).expect("preview");
+    assert_eq!(preview.head.len(), 4);
+    assert_eq!(preview.head[0].1, ["编号", "老人信息", "证号"]);
+    // ID numbers in the head are masked but for the last four.
+    assert!(
+        preview.head[1].1[2].starts_with("**************"),
+        "{:?}",
+        preview.head[1]
+    );
+    let given = roster::RosterLayout {
+        header_line: 1,
+        columns: vec![None, Some("name".into()), Some("id_number".into())],
+    };
+    let laid = roster::read_roster_as(odd.as_bytes(), Format::Csv, Some(&given)).expect("laid out");
+    assert_eq!(laid.rows.len(), 3);
+    assert_eq!(device.preview_roster(&laid).expect("preview").new, 3);
+    // A layout naming one field twice, or no ID number, is refused.
+    let twice = roster::RosterLayout {
+        header_line: 1,
+        columns: vec![
+            Some("name".into()),
+            Some("name".into()),
+            Some("id_number".into()),
+        ],
+    };
+    let no_id = roster::RosterLayout {
+        header_line: 1,
+        columns: vec![None, Some("name".into()), None],
+    };
+    for bad in [twice, no_id] {
+        let err = roster::read_roster_as(odd.as_bytes(), Format::Csv, Some(&bad)).expect_err("bad");
+        assert_eq!(err.code(), "roster_columns");
+    }
+}

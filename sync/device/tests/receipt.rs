@@ -22,6 +22,7 @@ fn labels() -> ReceiptLabels {
         status: "现在的状态".into(),
         next: "接下来会怎样".into(),
         consents: "您对个人信息的意见".into(),
+        phone: "有事请打电话".into(),
         status_text: "草稿".into(),
         consent_lines: vec!["您本人的正面照片（人脸信息）：同意".into()],
         lang: "zh-CN".into(),

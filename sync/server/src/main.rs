@@ -93,6 +93,9 @@ enum CommitteeCommand {
         id: String,
         #[arg(long)]
         name: String,
+        /// The phone residents may call, printed on their receipts.
+        #[arg(long, default_value = "")]
+        phone: String,
     },
     /// List committees.
     List,
@@ -169,13 +172,13 @@ fn main() -> anyhow::Result<()> {
         Command::Committee { command } => {
             let mut store = open(&database)?;
             match command {
-                CommitteeCommand::Add { id, name } => {
-                    store.committee_add(&id, &name, now_ms())?;
+                CommitteeCommand::Add { id, name, phone } => {
+                    store.committee_add(&id, &name, &phone, now_ms())?;
                     say(&format!("committee {id} saved"));
                 }
                 CommitteeCommand::List => {
                     for c in store.committees()? {
-                        say(&format!("{}\t{}", c.id, c.name));
+                        say(&format!("{}\t{}\t{}", c.id, c.name, c.phone));
                     }
                 }
             }

@@ -22,6 +22,7 @@ const SCHEMA_SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS committees (
     id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
+    phone      TEXT NOT NULL DEFAULT '',
     created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS enrollments (
@@ -258,23 +259,28 @@ impl Store {
     fn migrate(&mut self) -> Result<(), Failure> {
         let postgres = self.db.name() == "postgres";
         let mut tx = self.db.begin(true)?;
-        // The volunteer of a log entry became a column (for filtering) in 0.1.
-        if postgres {
-            tx.execute(
-                "ALTER TABLE log ADD COLUMN IF NOT EXISTS volunteer TEXT NOT NULL DEFAULT ''",
-                &[],
-            )?;
-        } else if tx
-            .query_opt(
-                "SELECT 1 FROM pragma_table_info('log') WHERE name = 'volunteer'",
-                &[],
-            )?
-            .is_none()
-        {
-            tx.execute(
-                "ALTER TABLE log ADD COLUMN volunteer TEXT NOT NULL DEFAULT ''",
-                &[],
-            )?;
+        // Columns added since 0.1: the volunteer of a log entry (for filtering), and a
+        // committee's phone (for residents' receipts).
+        for (table, column) in [("log", "volunteer"), ("committees", "phone")] {
+            if postgres {
+                tx.execute(
+                    &format!(
+                        "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT NOT NULL DEFAULT ''"
+                    ),
+                    &[],
+                )?;
+            } else if tx
+                .query_opt(
+                    &format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'"),
+                    &[],
+                )?
+                .is_none()
+            {
+                tx.execute(
+                    &format!("ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"),
+                    &[],
+                )?;
+            }
         }
         tx.commit()
     }
@@ -284,8 +290,15 @@ impl Store {
         self.db.name()
     }
 
-    /// Adds a committee (or renames an existing one).
-    pub fn committee_add(&mut self, id: &str, name: &str, now: i64) -> Result<(), Failure> {
+    /// Adds a committee (or renames an existing one), with the phone residents may call
+    /// (empty: none; printed on their receipts).
+    pub fn committee_add(
+        &mut self,
+        id: &str,
+        name: &str,
+        phone: &str,
+        now: i64,
+    ) -> Result<(), Failure> {
         if id.is_empty()
             || id.len() > 64
             || !id
@@ -303,11 +316,20 @@ impl Store {
                 "a committee needs a name",
             ));
         }
+        let phone = match phone.trim() {
+            "" => String::new(),
+            given => doorstep_core::phone::normalize(given).map_err(|_| {
+                Failure::bad_request(
+                    "invalid_committee_phone",
+                    "a committee's phone is a mobile (11 digits) or a landline with its area code",
+                )
+            })?,
+        };
         let mut tx = self.db.begin(true)?;
         tx.execute(
-            "INSERT INTO committees (id, name, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-            params![id, name.trim(), now],
+            "INSERT INTO committees (id, name, phone, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, phone = excluded.phone",
+            params![id, name.trim(), phone, now],
         )?;
         tx.commit()
     }
@@ -315,12 +337,13 @@ impl Store {
     /// Every committee.
     pub fn committees(&mut self) -> Result<Vec<Committee>, Failure> {
         let mut tx = self.db.begin(false)?;
-        tx.query("SELECT id, name FROM committees ORDER BY id", &[])?
+        tx.query("SELECT id, name, phone FROM committees ORDER BY id", &[])?
             .iter()
             .map(|r| {
                 Ok(Committee {
                     id: r.text(0)?,
                     name: r.text(1)?,
+                    phone: r.text(2)?,
                 })
             })
             .collect()
@@ -450,12 +473,14 @@ impl Store {
                 "INSERT INTO device_committees (device_id, committee_id) VALUES (?1, ?2)",
                 params![&device_id, c],
             )?;
-            let committee_name = tx
-                .query_one("SELECT name FROM committees WHERE id = ?1", params![c])?
-                .text(0)?;
+            let row = tx.query_one(
+                "SELECT name, phone FROM committees WHERE id = ?1",
+                params![c],
+            )?;
             committees.push(Committee {
                 id: c.clone(),
-                name: committee_name,
+                name: row.text(0)?,
+                phone: row.text(1)?,
             });
         }
         tx.execute(
@@ -1539,12 +1564,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_database_from_before_the_volunteer_column_gains_it_and_keeps_its_log() {
+    fn a_database_from_before_the_volunteer_and_phone_columns_gains_them_and_keeps_its_data() {
         let dir = tempfile::tempdir().expect("temp dir");
         {
             // The log table as 0.1's first builds made it, with one entry.
-            let old = SCHEMA_SQLITE.replace("    volunteer    TEXT NOT NULL DEFAULT '',\n", "");
-            assert_ne!(old, SCHEMA_SQLITE, "the old schema lacks the column");
+            let old = SCHEMA_SQLITE
+                .replace("    volunteer    TEXT NOT NULL DEFAULT '',\n", "")
+                .replace("    phone      TEXT NOT NULL DEFAULT '',\n", "");
+            assert_eq!(
+                old.len(),
+                SCHEMA_SQLITE.len()
+                    - "    volunteer    TEXT NOT NULL DEFAULT '',\n".len()
+                    - "    phone      TEXT NOT NULL DEFAULT '',\n".len(),
+                "the old schema lacks both columns"
+            );
             let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).expect("open");
             conn.execute_batch(&old).expect("old schema");
             conn.execute(
@@ -1553,6 +1586,11 @@ mod tests {
                 [GENESIS],
             )
             .expect("old entry");
+            conn.execute(
+                "INSERT INTO committees (id, name, created_at) VALUES ('c1', '测试村委会', 1)",
+                [],
+            )
+            .expect("old committee");
         }
         let mut store = Store::open(&Database::Sqlite(dir.path().to_owned())).expect("migrated");
         let kept = store
@@ -1560,6 +1598,11 @@ mod tests {
             .expect("the column exists");
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].text(1).expect("volunteer"), "");
+        let committees = store.committees().expect("committees");
+        assert_eq!(
+            (committees[0].name.as_str(), committees[0].phone.as_str()),
+            ("测试村委会", "")
+        );
         // Opening again changes nothing.
         drop(store);
         Store::open(&Database::Sqlite(dir.path().to_owned())).expect("opens again");

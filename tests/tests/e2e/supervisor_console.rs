@@ -272,6 +272,8 @@ async fn scenario() -> anyhow::Result<()> {
     {
         if card.text().await?.contains("志愿者甲") {
             card.find(Locator::Css(".revoke")).await?.click().await?;
+            // Only with the supervisor's PIN.
+            s.type_into(".revoke-pin", PIN_SUPERVISOR).await?;
             s.click(".revoke-confirm").await?;
             revoked = true;
             break;

@@ -5,7 +5,7 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
 use doorstep_core::value::FieldValue;
 use doorstep_tests::ServerProcess;
-use doorstep_tests::fleet::{TestDevice, committee};
+use doorstep_tests::fleet::{COMMITTEE_PHONE, TestDevice, committee};
 
 fn resident(name: &str, first17: &str, phone: &str) -> ResidentInput {
     ResidentInput {
@@ -30,10 +30,30 @@ fn two_devices_converge_and_a_conflict_is_resolved_everywhere() -> anyhow::Resul
     committee(&server, "c1")?;
     let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
     let mut b = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者乙")?;
-    // The person the code was made for signs the device's work from enrollment on.
+    // The person the code was made for signs the device's work from enrollment on, and
+    // the committee's phone comes with it (for residents' receipts).
     assert_eq!(
         (a.device.volunteer(), b.device.volunteer()),
         ("测试志愿者甲", "测试志愿者乙")
+    );
+    let enrollment = a.device.enrollment()?.expect("enrolled");
+    assert_eq!(enrollment.committees[0].phone, COMMITTEE_PHONE);
+    // A phone that is not one is refused when the committee is added.
+    assert!(
+        doorstep_tests::admin(
+            &server.data_dir,
+            &[
+                "committee",
+                "add",
+                "--id",
+                "c9",
+                "--name",
+                "测试",
+                "--phone",
+                "12345"
+            ],
+        )
+        .is_err()
     );
 
     // A works offline, then syncs: one round trip carries the record.

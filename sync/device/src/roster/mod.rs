@@ -1,0 +1,308 @@
+//! Rosters in and out: a committee's roster of elderly residents read from XLSX or CSV
+//! ([`read`]) with every row validated before anything is saved, imported in batches
+//! without ever registering an ID number twice; and exports of residents and
+//! applications to XLSX and CSV ([`export`]), ID numbers and phones masked unless the
+//! caller has confirmed the supervisor's PIN.
+//!
+//! A roster names its columns in a header row, in Chinese or English (`姓名`/`name`,
+//! `身份证号`/`id_number`, `电话`/`phone`, `性别`/`gender`, `出生日期`/`birth_date`,
+//! `地址`/`address`, and the variants people write), found among its first lines; where
+//! the file does not say, a person lays it out ([`RosterLayout`]). Other columns are
+//! ignored and said so in the preview. The residents export writes the same columns, so
+//! an export imports again unchanged.
+
+mod export;
+mod read;
+
+pub use export::{ExportFilter, Table};
+pub use read::{MAX_ROWS, Roster, RosterLayout, read_roster, read_roster_as};
+
+use std::collections::HashMap;
+
+use automerge::AutoCommit;
+use doorstep_core::error::CoreError;
+use doorstep_core::id_number::mask_tail;
+use doorstep_core::resident;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::console::format_ymd;
+use crate::device::{Device, mask_phone, new_doc_id, now_ms, project_resident};
+use crate::docs;
+use crate::error::DeviceError;
+use read::file_error;
+
+/// Rows saved per transaction: a crash loses at most one batch, and importing the file
+/// again adds only what is missing.
+pub const IMPORT_BATCH: usize = 1000;
+
+/// A file format of rosters and exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Xlsx,
+    Csv,
+}
+
+impl Format {
+    /// The format a file name says.
+    pub fn of_name(name: &str) -> Option<Format> {
+        let lower = name.trim().to_ascii_lowercase();
+        if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || lower.ends_with(".xls") {
+            Some(Format::Xlsx)
+        } else if lower.ends_with(".csv") || lower.ends_with(".txt") {
+            Some(Format::Csv)
+        } else {
+            None
+        }
+    }
+}
+
+/// One reason a roster row is refused: the column and a code the UI translates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    /// `name`, `id_number`, … or `row`.
+    pub field: String,
+    pub code: String,
+}
+
+/// A refused row: its line in the file (the header is line 1) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedRow {
+    pub line: usize,
+    /// The name as written (for the person fixing the file; never logged).
+    pub name: String,
+    pub problems: Vec<RowProblem>,
+}
+
+/// What importing a roster would do, shown before anything is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RosterPreview {
+    /// How the file was read: found in it, or as a person laid it out; `None` when the
+    /// file does not say which row and columns hold the names and ID numbers.
+    pub layout: Option<RosterLayout>,
+    /// The file's first lines as they appear (long numbers masked), to lay it out by.
+    pub head: Vec<(usize, Vec<String>)>,
+    pub headers: Vec<(String, Option<String>)>,
+    /// Non-empty rows in the file.
+    pub rows: usize,
+    /// Rows that would be added.
+    pub new: usize,
+    /// Rows whose ID number is already registered (skipped).
+    pub already_registered: usize,
+    pub rejected: Vec<RejectedRow>,
+    /// The first rows that would be added, masked (name, ID, phone).
+    pub sample: Vec<PreviewRow>,
+}
+
+/// One row of the preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviewRow {
+    pub line: usize,
+    pub name: String,
+    pub id_number_masked: String,
+    pub phone_masked: String,
+    pub birth_date: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub added: usize,
+    pub already_registered: usize,
+    pub rejected: Vec<RejectedRow>,
+}
+
+fn problems_of(e: &CoreError) -> Vec<RowProblem> {
+    match e {
+        CoreError::Invalid(errors) => errors
+            .0
+            .iter()
+            .map(|f| RowProblem {
+                field: f.field.as_str().to_owned(),
+                code: f.code.to_owned(),
+            })
+            .collect(),
+        other => vec![RowProblem {
+            field: "row".into(),
+            code: other.code().to_owned(),
+        }],
+    }
+}
+
+/// A roster's rows sorted into those to add, those already registered and the refused.
+struct Sorted {
+    new: Vec<(usize, resident::ValidResident)>,
+    already_registered: usize,
+    rejected: Vec<RejectedRow>,
+}
+
+impl Device {
+    /// Validates every row of a roster against the rules and the residents already on
+    /// this device, without saving anything.
+    pub fn preview_roster(&self, roster: &Roster) -> Result<RosterPreview, DeviceError> {
+        let sorted = self.sort_roster(roster)?;
+        let sample = sorted
+            .new
+            .iter()
+            .take(20)
+            .map(|(line, v)| PreviewRow {
+                line: *line,
+                name: v.name.clone(),
+                id_number_masked: mask_tail(v.id_number.as_str(), 4),
+                phone_masked: mask_phone(&v.phone),
+                birth_date: format_ymd(v.id_number.birth_date()),
+            })
+            .collect();
+        Ok(RosterPreview {
+            layout: roster.layout.clone(),
+            head: roster.head.clone(),
+            headers: roster.headers.clone(),
+            rows: roster.rows.len() + roster.unreadable.len(),
+            new: sorted.new.len(),
+            already_registered: sorted.already_registered,
+            rejected: sorted.rejected,
+            sample,
+        })
+    }
+
+    /// Imports a roster into `committee` (required on a device with several): every
+    /// valid row whose ID number is not registered yet becomes a resident; the others
+    /// are reported. Saved in batches of [`IMPORT_BATCH`], `progress(done, total)` told
+    /// after each; importing the same file again adds nothing.
+    pub fn import_roster(
+        &mut self,
+        roster: &Roster,
+        committee: Option<&str>,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<ImportReport, DeviceError> {
+        if roster.layout.is_none() {
+            return Err(file_error(
+                "roster_columns",
+                "say which row and columns hold the names and ID numbers first",
+            ));
+        }
+        let committee = self.committee_for_new(committee)?;
+        let sorted = self.sort_roster(roster)?;
+        let total = sorted.new.len();
+        progress(0, total);
+        let mut added = 0;
+        let note = self.note("import_roster");
+        for batch in sorted.new.chunks(IMPORT_BATCH) {
+            let now = now_ms();
+            let actor = self.actor.clone();
+            let tx = self.store.transaction()?;
+            for (_, valid) in batch {
+                // Checked again inside the transaction: another import may have added it.
+                let taken: Option<i64> = tx
+                    .prepare_cached("SELECT 1 FROM residents WHERE id_number = ?1")?
+                    .query_row([valid.id_number.as_str()], |r| r.get(0))
+                    .optional()?;
+                if taken.is_some() {
+                    continue;
+                }
+                let id = new_doc_id();
+                let mut doc = AutoCommit::new().with_actor(actor.clone());
+                resident::write_new(&mut doc, valid, now)?;
+                note.commit(&mut doc, now);
+                docs::insert_new(&tx, &id, resident::KIND, &mut doc, now)?;
+                if let Some(c) = &committee {
+                    tx.execute(
+                        "UPDATE docs SET committee = ?2 WHERE doc_id = ?1",
+                        params![id.as_str(), c],
+                    )?;
+                }
+                project_resident(&tx, &id, &mut doc, now)?;
+                added += 1;
+            }
+            tx.commit()?;
+            progress(added.min(total), total);
+        }
+        tracing::info!(added, "imported a roster");
+        Ok(ImportReport {
+            rows: roster.rows.len() + roster.unreadable.len(),
+            added,
+            already_registered: sorted.already_registered + (total - added),
+            rejected: sorted.rejected,
+        })
+    }
+
+    /// The committee a record made on this device belongs to: the one asked for (it
+    /// must be one of the device's), or the device's only one.
+    pub(crate) fn committee_for_new(
+        &self,
+        asked: Option<&str>,
+    ) -> Result<Option<String>, DeviceError> {
+        let asked = asked.map(str::trim).filter(|c| !c.is_empty());
+        let Some(enrollment) = self.enrollment()? else {
+            return Ok(asked.map(str::to_owned));
+        };
+        match asked {
+            Some(c) if enrollment.committees.iter().any(|k| k.id == c) => Ok(Some(c.to_owned())),
+            Some(c) => Err(file_error(
+                "committee_not_yours",
+                format!("committee {c} is not one of this device's"),
+            )),
+            None if enrollment.committees.len() == 1 => {
+                Ok(Some(enrollment.committees[0].id.clone()))
+            }
+            None => Err(file_error(
+                "committee_required",
+                "choose the committee the roster belongs to",
+            )),
+        }
+    }
+
+    fn sort_roster(&self, roster: &Roster) -> Result<Sorted, DeviceError> {
+        let mut rejected = roster.unreadable.clone();
+        let mut new = Vec::new();
+        let mut already_registered = 0;
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare_cached("SELECT 1 FROM residents WHERE id_number = ?1")?;
+        for (line, input) in &roster.rows {
+            let valid = match input.validate() {
+                Ok(v) => v,
+                Err(e) => {
+                    rejected.push(RejectedRow {
+                        line: *line,
+                        name: input.name.trim().to_owned(),
+                        problems: problems_of(&e),
+                    });
+                    continue;
+                }
+            };
+            let key = valid.id_number.as_str().to_owned();
+            if let Some(first) = seen.get(&key) {
+                rejected.push(RejectedRow {
+                    line: *line,
+                    name: valid.name.clone(),
+                    problems: vec![RowProblem {
+                        field: "id_number".into(),
+                        code: format!("id_duplicate_in_file:{first}"),
+                    }],
+                });
+                continue;
+            }
+            seen.insert(key.clone(), *line);
+            let registered = stmt
+                .query_row([key.as_str()], |r| r.get::<_, i64>(0))
+                .optional()?
+                .is_some();
+            if registered {
+                already_registered += 1;
+            } else {
+                new.push((*line, valid));
+            }
+        }
+        rejected.sort_by_key(|r| r.line);
+        Ok(Sorted {
+            new,
+            already_registered,
+            rejected,
+        })
+    }
+}
