@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-exec keyctl session - dbus-run-session -- xvfb-run -a -s "-screen 0 1280x1280x24" \
+exec keyctl session - dbus-run-session -- xvfb-run -a -s "-screen 0 2640x1400x24" \
   cargo test --workspace --test e2e -- --ignored --test-threads=1 "$@"

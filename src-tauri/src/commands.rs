@@ -120,7 +120,7 @@ pub async fn enroll(
         let state = app.state::<AppState>();
         let mut device = state.device()?;
         before_pin_or_unlocked(&state, &device)?;
-        device.enroll(&server_url, &code, "Doorstep app")?;
+        device.enroll(&server_url, &code, &crate::device_label())?;
         Ok(start_view(&state, &device)?)
     })
     .await

@@ -191,7 +191,7 @@ fn enroll_from_env(device: &mut Device) {
     };
     match device.enrollment() {
         Ok(Some(_)) => tracing::info!("already enrolled; the enrollment code is not needed"),
-        Ok(None) => match device.enroll(&url, &code, "Doorstep app") {
+        Ok(None) => match device.enroll(&url, &code, &device_label()) {
             Ok(e) => tracing::info!(device_id = %e.device_id, role = e.role.as_str(), "enrolled"),
             Err(e) => {
                 tracing::warn!(code = e.code(), error = %e, "enrollment failed; working offline")
@@ -199,6 +199,16 @@ fn enroll_from_env(device: &mut Device) {
         },
         Err(e) => tracing::warn!(code = e.code(), "cannot read the enrollment"),
     }
+}
+
+/// How supervisors tell this tablet from others in their list of devices: the
+/// machine's name where it has one.
+pub(crate) fn device_label() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().chars().take(60).collect::<String>())
+        .filter(|h| !h.is_empty() && h != "localhost")
+        .map_or_else(|| "上门办".to_owned(), |h| format!("上门办 · {h}"))
 }
 
 /// Runs the app until its window closes.

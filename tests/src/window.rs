@@ -91,7 +91,15 @@ impl Driver {
                     .connect(&url)
                     .await;
             match attempt {
-                Ok(client) => return Ok(AppWindow { client }),
+                Ok(client) => {
+                    // Windows of one test side by side (the display is wide enough for
+                    // two), so that a screenshot of one never shows the other on top.
+                    static OPENED: std::sync::atomic::AtomicU32 =
+                        std::sync::atomic::AtomicU32::new(0);
+                    let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let _ = client.set_window_rect((n % 2) * 1320, 0, 1280, 800).await;
+                    return Ok(AppWindow { client });
+                }
                 Err(e) if start.elapsed() < Duration::from_secs(30) => {
                     note_retry(&e);
                     tokio::time::sleep(Duration::from_millis(250)).await;

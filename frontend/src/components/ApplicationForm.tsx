@@ -228,7 +228,7 @@ export function ApplicationForm({
           {t("common.back")}
         </button>
       </div>
-      {lastReturn && app.status !== "submitted" ? (
+      {lastReturn && (app.status === "returned" || app.status === "rejected") ? (
         <div className="review-note card" id="application-review-note" role="note">
           <strong>{t(`status.${lastReturn.kind}`)}</strong> · {lastReturn.by} · {formatDateTime(lastReturn.at, lang)}
           <p id="application-review-text">{lastReturn.text}</p>
@@ -275,7 +275,9 @@ export function ApplicationForm({
           ].map((title, i) => {
             // A step with something missing or wrong says so on its button.
             const keys = steps[i] ? [...steps[i].fields, ...steps[i].attachments] : [];
-            const troubled = keys.some((k) => fieldErrors[k] !== undefined || missing.includes(k));
+            // Missing items count once a submit has named them; wrong ones always.
+            const tried = error?.code === "invalid_input";
+            const troubled = keys.some((k) => fieldErrors[k] !== undefined || (tried && missing.includes(k)));
             return (
               <li key={i}>
                 <button

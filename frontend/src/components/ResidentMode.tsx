@@ -65,6 +65,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   const [error, setError] = useState<UiError | null>(null);
   const [position, setPosition] = useState(0);
   const [changing, setChanging] = useState(false);
+  /** On a consent screen, she said yes: the screen now asks for her signature. */
+  const [signing, setSigning] = useState(false);
   const [flagged, setFlagged] = useState<string[]>([]);
   const [leaving, setLeaving] = useState(false);
   const [size, setSize] = useState(() => {
@@ -144,7 +146,7 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
     if (autoRead && app && service) void readAloud();
     // Only on arriving at a screen, not on every render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [position, changing, app !== null, service !== null]);
+  }, [position, changing, signing, app !== null, service !== null]);
 
   useEffect(() => {
     const el = contentRef.current;
@@ -172,8 +174,14 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
     store(AUTOREAD_KEY, autoRead ? "0" : "1");
   };
 
-  const next = () => setPosition((p) => Math.min(p + 1, screens.length - 1));
-  const back = () => setPosition((p) => Math.max(p - 1, 0));
+  const next = () => {
+    setSigning(false);
+    setPosition((p) => Math.min(p + 1, screens.length - 1));
+  };
+  const back = () => {
+    setSigning(false);
+    setPosition((p) => Math.max(p - 1, 0));
+  };
 
   const className = `resident-mode rm-size-${size}${contrast ? " rm-contrast" : ""}`;
   if (error && !app) {
@@ -225,6 +233,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
             <div className="rm-content" ref={contentRef}>
               {changing ? (
                 <ChangeScreen />
+              ) : signing && screen.kind === "consent" ? (
+                <SignScreen data={screen.data} />
               ) : (
                 <ScreenContent
                   api={api}
@@ -247,6 +257,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                 api={api}
                 app={app}
                 data={screen.data}
+                signing={signing}
+                onSigning={setSigning}
                 onDone={async () => {
                   await reload();
                   next();
@@ -428,7 +440,7 @@ function ScreenContent(props: {
       return (
         <>
           <h1 tabIndex={-1}>{t("resident.doneTitle")}</h1>
-          <p>{t("resident.doneBody")}</p>
+          <p>{app.status === "draft" || app.status === "returned" ? t("resident.doneBody") : t("resident.doneBodySubmitted")}</p>
           {app.status === "draft" ? <p id="rm-receipt-later">{t("receipt.later")}</p> : <ReceiptButton api={props.api} app={app} />}
           {declined.length > 0 ? (
             <div className="rm-declined" id="rm-declined">
@@ -508,6 +520,16 @@ function ReceiptButton({ api, app }: { api: Api; app: ApplicationView }) {
   );
 }
 
+function SignScreen({ data }: { data: Sensitive }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <h1 tabIndex={-1}>{t("consent.signTitle")}</h1>
+      <p>{t("consent.signBody", { data: t(`consent.${data}.data`) })}</p>
+    </>
+  );
+}
+
 function ChangeScreen() {
   const { t } = useTranslation();
   return (
@@ -525,6 +547,8 @@ function ConsentActions(props: {
   onDone: () => Promise<void>;
   onBack: () => void;
   onNext: () => void;
+  signing: boolean;
+  onSigning: (signing: boolean) => void;
 }) {
   const { t } = useTranslation();
   const signature = useRef<SignatureHandle>(null);
@@ -565,18 +589,38 @@ function ConsentActions(props: {
           </button>
         </div>
       ) : null}
-      {open ? (
+      {open && !props.signing ? (
+        // First the question alone, with room for its explanation.
+        <div className="rm-actions">
+          <button type="button" id="rm-back" className="rm-button" onClick={props.onBack}>
+            {t("resident.back")}
+          </button>
+          <button
+            type="button"
+            id="rm-agree"
+            className="rm-button rm-primary"
+            onClick={() => {
+              setError(null);
+              props.onSigning(true);
+            }}
+          >
+            {t("consent.agreeStart")}
+          </button>
+          <button type="button" id="rm-decline" className="rm-button" disabled={busy} onClick={() => void decide(false)}>
+            {t("consent.decline")}
+          </button>
+        </div>
+      ) : null}
+      {open && props.signing ? (
+        // Then her signature, on a screen of its own.
         <>
           <SignatureField ref={signature} id="rm-signature" label={t("consent.signHere")} error={error ?? undefined} />
           <div className="rm-actions">
-            <button type="button" id="rm-back" className="rm-button" onClick={props.onBack}>
+            <button type="button" id="rm-sign-back" className="rm-button" onClick={() => props.onSigning(false)}>
               {t("resident.back")}
             </button>
-            <button type="button" id="rm-agree" className="rm-button rm-primary" disabled={busy} onClick={() => void decide(true)}>
+            <button type="button" id="rm-signed" className="rm-button rm-primary" disabled={busy} onClick={() => void decide(true)}>
               {t("consent.agree")}
-            </button>
-            <button type="button" id="rm-decline" className="rm-button" disabled={busy} onClick={() => void decide(false)}>
-              {t("consent.decline")}
             </button>
           </div>
         </>

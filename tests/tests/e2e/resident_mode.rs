@@ -260,11 +260,15 @@ async fn scenario() -> anyhow::Result<()> {
                 .await?;
             w.click("#rm-back").await?;
             w.wait_for_text("#rm-decided", "没有同意").await?;
+            // Agreeing asks for her signature on a screen of its own.
             w.click("#rm-agree").await?;
+            w.wait_for(".rm-content h1").await?;
+            check_screen(&w, "sign", &mut figures).await?;
+            w.click("#rm-signed").await?;
             w.wait_for_text("#rm-signature-error", "请先在框里签名")
                 .await?;
             w.draw_on("#rm-signature").await?;
-            w.click("#rm-agree").await?;
+            w.click("#rm-signed").await?;
         } else if w
             .client
             .find_all(fantoccini::Locator::Css("#rm-yes"))
