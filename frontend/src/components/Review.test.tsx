@@ -1,0 +1,94 @@
+// The review screen against a fake device: a supervisor never decides their own work,
+// a decision pauses once, and personal numbers show whole only with the PIN.
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { I18nextProvider } from "react-i18next";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import type { ApplicationView, Service } from "../api";
+import { createI18n } from "../i18n";
+import { fakeApi } from "../testApi";
+import { Review } from "./Review";
+
+afterEach(cleanup);
+
+const T = (zh: string, en: string) => ({ "zh-CN": zh, en });
+const SERVICE: Service = {
+  code: "pension_certification",
+  version: 1,
+  name: T("养老金资格认证", "Pension certification"),
+  summary: T("", ""),
+  fields: [{ key: "pension_account", type: "text", label: T("养老金账户", "Pension account"), required: true, options: [], masked: true }],
+  attachments: [],
+  steps: [],
+};
+
+function view(ownWork: boolean, revealed = false): ApplicationView {
+  return {
+    id: "a1",
+    resident_id: "r1",
+    resident_name: "测试李秀英",
+    service: SERVICE.code,
+    status: "submitted",
+    fields: { pension_account: { type: "text", value: revealed ? "6222000011112222" : "************2222" } },
+    attachments: [],
+    events: [{ id: "e1", kind: "submitted", at: 1, by: "志愿者甲", device: "d1", text: "" }],
+    conflicted_fields: [],
+    created_at: 1,
+    typed: [],
+    own_work: ownWork,
+    revealed,
+  };
+}
+
+async function show(ownWork: boolean, extra: Parameters<typeof fakeApi>[0] = {}) {
+  const i18n = await createI18n("zh-CN");
+  const application = vi.fn(async (_id: string, pin?: string | null) => view(ownWork, pin === "975310"));
+  const api = fakeApi({ application, services: async () => [SERVICE], authorizationsOf: async () => [], ...extra });
+  await act(async () => {
+    render(
+      <I18nextProvider i18n={i18n}>
+        <Review api={api} navigate={() => undefined} generation={0} id="a1" />
+      </I18nextProvider>,
+    );
+  });
+  return application;
+}
+
+async function click(el: Element | null) {
+  expect(el).toBeTruthy();
+  await act(async () => {
+    fireEvent.click(el as Element);
+  });
+}
+
+describe("Review", () => {
+  it("offers no decision on an application this device submitted or changed", async () => {
+    await show(true);
+    expect(document.querySelector("#review-own-work")?.textContent).toContain("另一位审核人");
+    expect(document.querySelector("#decide-approved")).toBeNull();
+    expect(document.querySelector("#decide-returned")).toBeNull();
+  });
+
+  it("asks once more before a decision, and a return asks for its comment first", async () => {
+    const recordReview = vi.fn(async () => "approved" as const);
+    await show(false, { recordReview });
+    await click(document.querySelector("#decide-returned"));
+    expect(document.querySelector("#review-text-error")).toBeTruthy();
+    expect(document.querySelector("#review-confirm")).toBeNull();
+    await click(document.querySelector("#decide-approved"));
+    expect(recordReview).not.toHaveBeenCalled();
+    expect(document.querySelector("#review-confirm")?.textContent).toContain("确定批准");
+    await click(document.querySelector("#review-confirm-yes"));
+    expect(recordReview).toHaveBeenCalledWith("a1", "approved", "");
+  });
+
+  it("shows the account masked, and whole only for the right PIN", async () => {
+    const application = await show(false);
+    expect(screen.getByText("************2222")).toBeTruthy();
+    await click(document.querySelector("#review-reveal"));
+    fireEvent.change(document.querySelector("#review-reveal-pin") as HTMLInputElement, { target: { value: "975310" } });
+    await click(document.querySelector("#review-reveal-submit"));
+    expect(application).toHaveBeenCalledWith("a1", "975310");
+    expect(screen.getByText("6222000011112222")).toBeTruthy();
+  });
+});
