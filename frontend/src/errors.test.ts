@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { toBase64, toUiError } from "./api";
-import { errorText, fieldMessages } from "./errors";
+import { errorText, fieldMessages, pinRefusalText } from "./errors";
 import { createI18n } from "./i18n";
 
 describe("toUiError", () => {
@@ -52,5 +52,15 @@ describe("toBase64", () => {
     let differing = 0;
     for (let i = 0; i < big.length; i++) if (back.charCodeAt(i) !== big[i]) differing++;
     expect(differing).toBe(0);
+  });
+});
+
+describe("pinRefusalText", () => {
+  it("counts wrong tries, then says how long to wait", async () => {
+    const i18n = await createI18n("zh-CN");
+    expect(pinRefusalText(i18n.t, { code: "pin_wrong", message: "", failures: 2, wait_ms: 0 })).toContain("已错 2 次");
+    expect(pinRefusalText(i18n.t, { code: "pin_wait", message: "", wait_ms: 29_500 })).toContain("30");
+    expect(pinRefusalText(i18n.t, { code: "pin_wrong", message: "", wait_ms: 60_000 }, 12)).toContain("12");
+    expect(pinRefusalText(i18n.t, { code: "locked", message: "" })).toBe(i18n.t("errors.locked"));
   });
 });

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { toUiError } from "../api";
-import { errorText } from "../errors";
+import { pinRefusalText } from "../errors";
 
 /**
  * "Show the full numbers": personal numbers (ID, phone, accounts) come masked, and only
@@ -46,14 +46,7 @@ export function PinReveal({
       await onReveal(pin);
       setAsking(false);
     } catch (thrown) {
-      const e = toUiError(thrown);
-      setError(
-        e.code === "pin_wrong" && (e.wait_ms ?? 0) === 0
-          ? t("pin.wrong", { count: e.failures ?? 1 })
-          : e.code === "pin_wrong" || e.code === "pin_wait"
-            ? t("pin.wait", { seconds: Math.ceil((e.wait_ms ?? 0) / 1000) })
-            : errorText(t, e.code),
-      );
+      setError(pinRefusalText(t, toUiError(thrown)));
     } finally {
       setPin("");
     }

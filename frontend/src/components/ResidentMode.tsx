@@ -10,7 +10,7 @@ import {
   type UiError,
   toUiError,
 } from "../api";
-import { errorText } from "../errors";
+import { errorText, pinRefusalText } from "../errors";
 import {
   DEFAULT_RESIDENT_TEXT_SIZE,
   RESIDENT_TEXT_SIZES,
@@ -638,15 +638,8 @@ function LeavePanel({ api, onCancel, onLeft }: { api: Api; onCancel: () => void;
       await api.leaveResidentMode(pin);
       onLeft();
     } catch (thrown) {
-      const e = toUiError(thrown);
       setPin("");
-      setError(
-        e.code === "pin_wrong" || e.code === "pin_wait"
-          ? (e.wait_ms ?? 0) > 0
-            ? t("pin.wait", { seconds: Math.ceil((e.wait_ms ?? 0) / 1000) })
-            : t("pin.wrong", { count: e.failures ?? 1 })
-          : errorText(t, e.code),
-      );
+      setError(pinRefusalText(t, toUiError(thrown)));
     }
   };
   return (

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { type Api, type StartState, type UiError, toUiError } from "../api";
-import { errorText } from "../errors";
+import { errorText, pinRefusalText } from "../errors";
 import { waitSeconds } from "../logic";
 import { TextField } from "./TextField";
 
@@ -167,11 +167,7 @@ export function UnlockScreen({ api, onDone, volunteer }: Props & { volunteer: st
         <div role="status" aria-live="polite">
           {error ? (
             <p id="pin-error" className="field-error">
-              {error.code === "pin_wrong" && (error.wait_ms ?? 0) === 0
-                ? t("pin.wrong", { count: error.failures ?? 1 })
-                : error.code === "pin_wrong" || error.code === "pin_wait"
-                  ? t("pin.wait", { seconds: wait })
-                  : errorText(t, error.code)}
+              {pinRefusalText(t, error, wait)}
             </p>
           ) : null}
         </div>

@@ -6,7 +6,7 @@ use doorstep_core::application::{
     self, Application, Attachment, Consent, Event, EventKind, Status,
 };
 use doorstep_core::authorization::{self, Authorization, AuthorizationInput};
-use doorstep_core::catalog::Sensitive;
+use doorstep_core::catalog::{FieldDef, Sensitive};
 use doorstep_core::draft;
 use doorstep_core::provenance::ChangeNote;
 use doorstep_core::value::FieldValue;
@@ -173,12 +173,7 @@ impl Device {
         v: &FieldValue,
     ) -> Result<(), DeviceError> {
         let (mut loaded, approved) = self.load_changeable(id)?;
-        let app = application::read(&loaded.doc)?;
-        let def = self
-            .catalog
-            .service(&app.service)
-            .and_then(|s| s.field(key))
-            .ok_or_else(|| DeviceError::ServiceUnknown(format!("{}.{key}", app.service)))?;
+        let def = self.form_field(&loaded, key)?;
         let checked = application::check_value(def, v)
             .and_then(|v| draft::check_on(def, &v, today_china()).map(|()| v))
             .map_err(|code| {
@@ -191,13 +186,8 @@ impl Device {
         if !forgot && doorstep_core::value::get(&loaded.doc, &path)?.as_ref() == Some(&checked) {
             return Ok(());
         }
-        let now = now_ms();
         doorstep_core::value::put(&mut loaded.doc, &path, &checked)?;
-        if approved {
-            self.reopen(&mut loaded.doc, now)?;
-        }
-        self.note("edit_application").commit(&mut loaded.doc, now);
-        self.save_record(id, loaded, now)
+        self.save_change(id, loaded, approved, "edit_application")
     }
 
     /// Saves what the volunteer typed into one form field, exactly as typed: as the
@@ -212,22 +202,12 @@ impl Device {
         text: &str,
     ) -> Result<Option<&'static str>, DeviceError> {
         let (mut loaded, approved) = self.load_changeable(id)?;
-        let app = application::read(&loaded.doc)?;
-        let def = self
-            .catalog
-            .service(&app.service)
-            .and_then(|s| s.field(key))
-            .ok_or_else(|| DeviceError::ServiceUnknown(format!("{}.{key}", app.service)))?;
+        let def = self.form_field(&loaded, key)?;
         let (problem, changed) = draft::put_text(&mut loaded.doc, def, text, today_china())?;
         if !changed {
             return Ok(problem);
         }
-        let now = now_ms();
-        if approved {
-            self.reopen(&mut loaded.doc, now)?;
-        }
-        self.note("edit_application").commit(&mut loaded.doc, now);
-        self.save_record(id, loaded, now)?;
+        self.save_change(id, loaded, approved, "edit_application")?;
         Ok(problem)
     }
 
@@ -312,12 +292,7 @@ impl Device {
         if !application::remove_attachment(&mut loaded.doc, &sha)? {
             return Err(DeviceError::NotFound(format!("attachment {sha}")));
         }
-        let now = now_ms();
-        if approved {
-            self.reopen(&mut loaded.doc, now)?;
-        }
-        self.note("remove_attachment").commit(&mut loaded.doc, now);
-        self.save_record(id, loaded, now)
+        self.save_change(id, loaded, approved, "remove_attachment")
     }
 
     /// Whether this device submitted or changed the application (anything but review
@@ -511,6 +486,32 @@ impl Device {
         let status = application::read(&loaded.doc)?.status;
         self.save_record(id, loaded, now)?;
         Ok(status)
+    }
+
+    /// The catalog's definition of form field `key` of a loaded application.
+    fn form_field(&self, loaded: &Loaded, key: &str) -> Result<&FieldDef, DeviceError> {
+        let service = application::read(&loaded.doc)?.service;
+        self.catalog
+            .service(&service)
+            .and_then(|s| s.field(key))
+            .ok_or_else(|| DeviceError::ServiceUnknown(format!("{service}.{key}")))
+    }
+
+    /// Commits a change a volunteer made to an application (`what` names it) and saves
+    /// it durably; a change to an approved one (`approved`) first reopens it for review.
+    fn save_change(
+        &mut self,
+        id: &DocId,
+        mut loaded: Loaded,
+        approved: bool,
+        what: &str,
+    ) -> Result<(), DeviceError> {
+        let now = now_ms();
+        if approved {
+            self.reopen(&mut loaded.doc, now)?;
+        }
+        self.note(what).commit(&mut loaded.doc, now);
+        self.save_record(id, loaded, now)
     }
 
     /// Whether this device wrote anything in the record other than review decisions:
