@@ -9,6 +9,8 @@ SYSTEM_PACKAGES=(
   build-essential pkg-config file libssl-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 keyutils fonts-wqy-microhei imagemagick curl
+  # Gives the test window the keyboard (the test display has no window manager).
+  xdotool
   postgresql
   # Read-aloud: speech-dispatcher with espeak-ng's Mandarin voice; libspeechd-dev and
   # libclang-dev to build the tts crate's bindings; sox to check synthesized audio.

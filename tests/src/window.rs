@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -98,7 +98,9 @@ impl Driver {
                         std::sync::atomic::AtomicU32::new(0);
                     let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let _ = client.set_window_rect((n % 2) * 1320, 0, 1280, 800).await;
-                    return Ok(AppWindow { client });
+                    let window = AppWindow { client };
+                    window.take_keyboard().await?;
+                    return Ok(window);
                 }
                 Err(e) if start.elapsed() < Duration::from_secs(30) => {
                     note_retry(&e);
@@ -341,6 +343,21 @@ impl AppWindow {
     }
 
     /// Sets the size of the window's page (its viewport), whatever the frame takes.
+    /// Gives this window the keyboard, as a person's tap on it would. The test display
+    /// has no window manager, so the keyboard goes to the window under the pointer:
+    /// without this, a window that is not under it never has the focus, and the page
+    /// behaves as a window in the background does (no `:focus-visible`, for one).
+    pub async fn take_keyboard(&self) -> anyhow::Result<()> {
+        let (x, y, w, h) = self.client.get_window_rect().await?;
+        let (cx, cy) = (x + w / 2, y + h / 2);
+        let status = Command::new("xdotool")
+            .args(["mousemove", &cx.to_string(), &cy.to_string()])
+            .status()
+            .context("running xdotool (scripts/install-deps.sh installs it)")?;
+        ensure!(status.success(), "xdotool could not move the pointer");
+        Ok(())
+    }
+
     pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
         let inner = || async {
             let v = self
