@@ -137,6 +137,8 @@ export interface AttachmentDef {
   label: Text;
   required: boolean;
   sensitive?: Sensitive | null;
+  /** How long it is kept, as the consent screen tells the resident (sensitive ones). */
+  kept?: Text | null;
 }
 
 export interface Service {
@@ -243,7 +245,7 @@ export interface Author {
 
 export interface FieldConflict {
   field: string;
-  values: { value: FieldValue; author: Author | null }[];
+  values: { value: FieldValue; choice: string; author: Author | null }[];
 }
 
 export interface ConflictedRecord {
@@ -480,7 +482,7 @@ export interface Api {
   submitApplication(id: string): Promise<Status>;
   listApplications(resident: string | null): Promise<ApplicationRow[]>;
   conflictedRecords(): Promise<ConflictedRecord[]>;
-  resolveConflict(id: string, field: string, value: FieldValue, note: string): Promise<void>;
+  resolveConflict(id: string, field: string, choice: string, note: string): Promise<void>;
   // The supervisor's console.
   consoleCommittees(): Promise<Committee[]>;
   logPage(filter: LogFilter): Promise<LogPage>;
@@ -580,7 +582,7 @@ export const tauriApi: Api = {
   submitApplication: (id) => call("submit_application", { id }),
   listApplications: (resident) => call("list_applications", { resident }),
   conflictedRecords: () => call("conflicted_records"),
-  resolveConflict: (id, field, value, note) => call("resolve_conflict", { id, field, value, note }),
+  resolveConflict: (id, field, choice, note) => call("resolve_conflict", { id, field, choice, note }),
   consoleCommittees: () => call("console_committees"),
   logPage: (filter) => call("log_page", { filter }),
   logEntryRecords: (entry) => call("log_entry_records", { entry }),

@@ -756,7 +756,7 @@ pub async fn conflicted_records(app: AppHandle) -> Result<Vec<ConflictedRecord>,
         d.conflicted_records()?
             .into_iter()
             .map(|(id, kind)| {
-                let conflicts = d.conflicts(&id)?;
+                let conflicts = d.conflicts_shown(&id)?;
                 let (resident_name, service) = if kind == "application" {
                     let a = d.application(&id)?;
                     (resident_name(d, &a.resident), Some(a.service))
@@ -781,11 +781,16 @@ pub async fn resolve_conflict(
     app: AppHandle,
     id: String,
     field: String,
-    value: FieldValue,
+    choice: String,
     note: Option<String>,
 ) -> Result<(), UiError> {
     unlocked(&app, move |d| {
-        d.resolve_conflict_with_note(&doc_id(&id)?, &field, &value, note.as_deref().unwrap_or(""))
+        d.resolve_conflict_choice(
+            &doc_id(&id)?,
+            &field,
+            &choice,
+            note.as_deref().unwrap_or(""),
+        )
     })
     .await
 }

@@ -63,7 +63,10 @@ export function App({ api }: { api: Api }) {
     api.startState().then(setStart, (thrown) => setStartError(toUiError(thrown)));
   }, [api]);
 
-  const locked = useCallback(() => {
+  /** Why the PIN screen shows: after idling, it says so (not at start or by hand). */
+  const [idleLocked, setIdleLocked] = useState(false);
+  const locked = useCallback((idle: boolean) => {
+    setIdleLocked(idle);
     setStart((s) => (s ? { ...s, unlocked: false } : s));
   }, []);
 
@@ -85,7 +88,14 @@ export function App({ api }: { api: Api }) {
   } else if (!start.has_pin) {
     screen = <SetPinScreen api={api} onDone={setStart} askName={!start.enrollment} />;
   } else if (!start.unlocked) {
-    screen = <UnlockScreen api={api} onDone={setStart} volunteer={start.volunteer} />;
+    screen = (
+      <UnlockScreen
+        api={api}
+        onDone={setStart}
+        volunteer={start.volunteer}
+        idleSecs={idleLocked ? start.idle_lock_secs : null}
+      />
+    );
   } else {
     return <Main api={api} start={start} onLocked={locked} />;
   }
@@ -113,7 +123,7 @@ function TopBar({ children }: { children?: React.ReactNode }) {
   );
 }
 
-function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked: () => void }) {
+function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked: (idle: boolean) => void }) {
   const { t } = useTranslation();
   const supervisor = start.enrollment?.role === "supervisor";
   const [route, setRoute] = useState<Route>(supervisor ? { name: "review-queue" } : { name: "home" });
@@ -123,7 +133,10 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
   const mainRef = useRef<HTMLElement>(null);
 
   const lockNow = useCallback(() => {
-    void api.lock().finally(onLocked);
+    void api.lock().finally(() => onLocked(false));
+  }, [api, onLocked]);
+  const lockIdle = useCallback(() => {
+    void api.lock().finally(() => onLocked(true));
   }, [api, onLocked]);
 
   const residentMode = route.name === "resident-mode";
@@ -132,14 +145,14 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
   // resident mode, which has no timeouts (only the PIN leaves it).
   useEffect(() => {
     if (residentMode) return;
-    const idle = new IdleTimer(start.idle_lock_secs * 1000, lockNow);
+    const idle = new IdleTimer(start.idle_lock_secs * 1000, lockIdle);
     const onActivity = () => idle.activity();
     for (const e of ACTIVITY_EVENTS) window.addEventListener(e, onActivity, { passive: true });
     return () => {
       idle.stop();
       for (const e of ACTIVITY_EVENTS) window.removeEventListener(e, onActivity);
     };
-  }, [start.idle_lock_secs, lockNow, residentMode]);
+  }, [start.idle_lock_secs, lockIdle, residentMode]);
 
   useEffect(() => {
     let alive = true;
@@ -148,7 +161,8 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
         const s = await api.syncState();
         if (!alive) return;
         setSync(s);
-        if (!s.unlocked) onLocked();
+        // Locked by the device itself: only its idle lock does that.
+        if (!s.unlocked) onLocked(true);
       } catch {
         // The status line keeps what it showed; the next poll tries again.
       }

@@ -379,13 +379,13 @@ export function ApplicationForm({
             {service.fields.map((f) => (
               <div key={f.key} className="detail-row">
                 <dt>{tx(f.label, lang)}</dt>
-                <dd>{displayValue(app.fields[f.key], f, lang, { yes: t("common.yes"), no: t("common.no") }) || "—"}</dd>
+                <dd>{displayValue(app.fields[f.key], f, lang, { yes: t("common.yes"), no: t("common.no") }) || t("common.blank")}</dd>
               </div>
             ))}
             {service.attachments.map((a) => (
               <div key={a.key} className="detail-row">
                 <dt>{tx(a.label, lang)}</dt>
-                <dd>{attachedSlots.includes(a.key) ? t("application.attached") : "—"}</dd>
+                <dd>{attachedSlots.includes(a.key) ? t("application.attached") : t("common.blank")}</dd>
               </div>
             ))}
           </dl>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type ConflictedRecord, type FieldValue, type Service, type UiError, toUiError } from "../api";
+import { type ConflictedRecord, type Service, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
 import { formatDate, formatDateTime } from "../dates";
 import { displayValue, isDateRecordField, tx } from "../logic";
@@ -29,10 +29,10 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
 
   useEffect(load, [load, generation]);
 
-  const choose = async (record: ConflictedRecord, field: string, value: FieldValue) => {
+  const choose = async (record: ConflictedRecord, field: string, choice: string) => {
     try {
       const key = `${record.id}/${field}`;
-      await api.resolveConflict(record.id, field, value, notes[key] ?? "");
+      await api.resolveConflict(record.id, field, choice, notes[key] ?? "");
       setNotes(({ [key]: _, ...rest }) => rest);
       setDone(t("conflicts.resolved"));
       setError(null);
@@ -86,14 +86,14 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
                         <span className="value mono">
                           {(!def && isDateRecordField(c.field) && v.value.type === "text"
                             ? formatDate(v.value.value, lang)
-                            : displayValue(v.value, def, lang, { yes: t("common.yes"), no: t("common.no") })) || t("conflicts.empty")}
+                            : displayValue(v.value, def, lang, { yes: t("common.yes"), no: t("common.no") })) || t("common.blank")}
                         </span>
                         <span className="author">
                           {v.author
                             ? t("conflicts.by", { name: v.author.volunteer || t("conflicts.unknownPerson"), time: formatDateTime(v.author.at, lang) })
                             : t("conflicts.unknownAuthor")}
                         </span>
-                        <button type="button" className="secondary choose-value" onClick={() => void choose(record, c.field, v.value)}>
+                        <button type="button" className="secondary choose-value" onClick={() => void choose(record, c.field, v.choice)}>
                           {t("conflicts.choose")}
                         </button>
                       </li>

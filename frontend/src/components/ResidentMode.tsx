@@ -423,6 +423,15 @@ function ScreenContent(props: {
               <dt>{t("consent.who")}</dt>
               <dd>{t("consent.whoSees")}</dd>
             </div>
+            {service.attachments
+              .filter((a) => a.sensitive === screen.data && a.kept)
+              .slice(0, 1)
+              .map((a) => (
+                <div className="rm-value" key={a.key} id="rm-kept">
+                  <dt>{t("consent.kept")}</dt>
+                  <dd>{tx(a.kept, lang)}</dd>
+                </div>
+              ))}
           </dl>
           {decided !== undefined ? (
             <p className="rm-decided" id="rm-decided">

@@ -106,7 +106,7 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
           {resident.phone || t("residents.noPhone")}
         </dd>
         <dt>{t("register.address")}</dt>
-        <dd>{resident.address || t("review.blank")}</dd>
+        <dd>{resident.address || t("common.blank")}</dd>
       </dl>
       <div className="columns-2">
         <div className="card" id="resident-authorizations">

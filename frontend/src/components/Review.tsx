@@ -101,7 +101,7 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
           {(service?.fields ?? []).map((f) => (
             <div key={f.key} className="detail-row" data-field={f.key}>
               <dt>{tx(f.label, lang)}</dt>
-              <dd>{displayValue(app.fields[f.key], f, lang, { yes: t("common.yes"), no: t("common.no") }) || t("review.blank")}</dd>
+              <dd>{displayValue(app.fields[f.key], f, lang, { yes: t("common.yes"), no: t("common.no") }) || t("common.blank")}</dd>
             </div>
           ))}
         </dl>

@@ -122,7 +122,13 @@ export function SetPinScreen({ api, onDone, askName }: Props & { askName: boolea
 }
 
 /** Later starts and the idle lock: the PIN, with the wait after too many wrong ones. */
-export function UnlockScreen({ api, onDone, volunteer }: Props & { volunteer: string }) {
+/** The PIN screen; `idleSecs` says it locked itself after that long without use. */
+export function UnlockScreen({
+  api,
+  onDone,
+  volunteer,
+  idleSecs = null,
+}: Props & { volunteer: string; idleSecs?: number | null }) {
   const { t } = useTranslation();
   const [pin, setPin] = useState("");
   const [error, setError] = useState<UiError | null>(null);
@@ -159,6 +165,13 @@ export function UnlockScreen({ api, onDone, volunteer }: Props & { volunteer: st
     <main className="start">
       <form className="card start-card" onSubmit={submit} noValidate aria-labelledby="unlock-title">
         <h2 id="unlock-title">{t("pin.unlockTitle")}</h2>
+        {idleSecs !== null ? (
+          <p id="pin-idle-locked">
+            {idleSecs >= 60
+              ? t("pin.idleLockedMinutes", { count: Math.round(idleSecs / 60) })
+              : t("pin.idleLockedSeconds", { count: idleSecs })}
+          </p>
+        ) : null}
         {volunteer ? <p>{t("pin.unlockFor", { name: volunteer })}</p> : null}
         <PinField id="pin-unlock" label={t("pin.enter")} value={pin} onChange={setPin} autoFocus />
         <button id="pin-unlock-submit" type="submit" className="primary" disabled={busy || wait > 0}>

@@ -231,7 +231,7 @@ function LogEntryRow(props: {
     if (field === "gender" && value?.type === "text" && value.value) return t(`gender.${value.value}`, { defaultValue: value.value });
     if (field === "signature" && value?.type === "text" && value.value) return t("log.signed");
     if (!def && isDateRecordField(field) && value?.type === "text" && value.value) return formatDate(value.value, lang);
-    return displayValue(value ?? undefined, def, lang, { yes: t("common.yes"), no: t("common.no") }) || t("conflicts.empty");
+    return displayValue(value ?? undefined, def, lang, { yes: t("common.yes"), no: t("common.no") }) || t("common.blank");
   };
   return (
     <li className={`card log-entry ${props.broken ? "log-broken" : ""}`} data-seq={entry.seq} data-committee={entry.committee}>

@@ -138,6 +138,10 @@ pub struct AttachmentDef {
     pub required: bool,
     #[serde(default)]
     pub sensitive: Option<Sensitive>,
+    /// How long it is kept and what happens to it then, as the consent screen tells the
+    /// resident: the committee's retention rule, required for a sensitive attachment.
+    #[serde(default)]
+    pub kept: Option<Text>,
 }
 
 /// Kinds of eligibility rule.
@@ -380,6 +384,21 @@ fn check_service(s: &Service) -> Result<(), (usize, String)> {
                 format!("attachments[{i}].key: {key:?} is invalid or used twice"),
             ));
         }
+        check_text(&a.label)
+            .map_err(|m| at(a.key.span(), format!("attachments[{i}].label: {m}")))?;
+        match (&a.sensitive, &a.kept) {
+            (Some(_), None) => {
+                return Err(at(
+                    a.key.span(),
+                    format!(
+                        "attachments[{i}].kept: a sensitive attachment must say how long it is kept"
+                    ),
+                ));
+            }
+            (_, Some(kept)) => check_text(kept)
+                .map_err(|m| at(a.key.span(), format!("attachments[{i}].kept: {m}")))?,
+            (None, None) => {}
+        }
     }
     for (i, r) in s.eligibility.iter().enumerate() {
         let needs_years = matches!(r.rule.get_ref(), RuleKind::MinAge | RuleKind::MaxAge);
@@ -567,6 +586,26 @@ fields = ["bank"]
         let err = parse_one(&no_years).expect_err("no years");
         assert!(err.message.contains("eligibility[0].years"), "{err}");
         assert_eq!(err.line, 8);
+    }
+
+    #[test]
+    fn a_sensitive_attachment_says_how_long_it_is_kept() {
+        let photo = "\n[[attachments]]\nkey = \"face\"\nsensitive = \"face\"\nlabel = { zh-CN = \"照片\", en = \"Photo\" }\n";
+        let err = parse_one(&format!("{MINIMAL}{photo}")).expect_err("no kept");
+        assert!(err.message.starts_with("attachments[0].kept"), "{err}");
+        let kept = format!(
+            "{MINIMAL}{photo}kept = {{ zh-CN = \"办结后保存两年\", en = \"Two years after\" }}\n"
+        );
+        let c = parse_one(&kept).expect("valid");
+        let a = c
+            .service("demo")
+            .expect("service")
+            .attachment("face")
+            .expect("slot");
+        assert_eq!(
+            a.kept.as_ref().map(|k| k.get("en")),
+            Some("Two years after")
+        );
     }
 
     #[test]

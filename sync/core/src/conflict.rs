@@ -14,6 +14,9 @@ use crate::value::{self, FieldValue};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConflictValue {
     pub value: FieldValue,
+    /// Names this value among the others (the id of the operation that wrote it), so a
+    /// person can choose a value a screen shows masked: see [`resolve_choice`].
+    pub choice: String,
     /// Who wrote it, from the change that made it (`None` if that change is unknown).
     pub author: Option<Author>,
 }
@@ -41,6 +44,7 @@ pub fn conflicts(doc: &mut AutoCommit, fields: &[&str]) -> Result<Vec<FieldConfl
             .rev()
             .map(|(value, op)| ConflictValue {
                 value: value.clone(),
+                choice: op.to_string(),
                 author: change_of_op(changes, op).map(Author::of),
             })
             .collect();
@@ -66,6 +70,19 @@ pub fn has_conflicts(doc: &AutoCommit, fields: &[&str]) -> Result<bool, CoreErro
 /// The caller commits it with a `resolve_conflict` note.
 pub fn resolve(doc: &mut AutoCommit, field: &str, chosen: &FieldValue) -> Result<(), CoreError> {
     value::put(doc, field, chosen)
+}
+
+/// The value of `field` that [`ConflictValue::choice`] `choice` names, if the field
+/// still holds it.
+pub fn chosen_value(
+    doc: &AutoCommit,
+    field: &str,
+    choice: &str,
+) -> Result<Option<FieldValue>, CoreError> {
+    Ok(value::get_all(doc, field)?
+        .into_iter()
+        .find(|(_, op)| op.to_string() == choice)
+        .map(|(v, _)| v))
 }
 
 #[cfg(test)]

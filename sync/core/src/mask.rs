@@ -51,6 +51,46 @@ pub fn mask_form_text(service: Option<&Service>, key: &str, text: &str) -> Strin
     }
 }
 
+/// A text of `field` of a record of `kind` (`resident`, `application`...) as screens
+/// and files show it, or `None` when the field is not a personal number. Application
+/// fields are `fields.<key>` (or the kept typed text, `typed.<key>`) of `service`.
+pub fn mask_record_text(
+    kind: &str,
+    service: Option<&Service>,
+    field: &str,
+    text: &str,
+) -> Option<String> {
+    match kind {
+        crate::resident::KIND => match field {
+            "id_number" => Some(mask_tail(text, 4)),
+            "phone" | "emergency.phone" => Some(mask_phone(text)),
+            _ => None,
+        },
+        crate::application::KIND => {
+            let key = field
+                .strip_prefix("fields.")
+                .or_else(|| field.strip_prefix("typed."))?;
+            let shown = mask_form_text(service, key, text);
+            (shown != text).then_some(shown)
+        }
+        _ => None,
+    }
+}
+
+/// [`mask_record_text`] on a value in place (only texts hold personal numbers).
+pub fn mask_record_value(
+    kind: &str,
+    service: Option<&Service>,
+    field: &str,
+    value: &mut FieldValue,
+) {
+    if let FieldValue::Text(t) = value
+        && let Some(shown) = mask_record_text(kind, service, field, t)
+    {
+        *t = shown;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,8 +13,7 @@ use doorstep_core::DocId;
 use doorstep_core::application::{self, EventKind, Status};
 use doorstep_core::catalog::{Ymd, parse_ymd};
 use doorstep_core::history::HistoryEntry;
-use doorstep_core::id_number::mask_tail;
-use doorstep_core::mask::mask_phone;
+use doorstep_core::mask::mask_record_value;
 use doorstep_core::protocol::{ChainState, DeviceInfo, LogEntry, LogPage, Role};
 use doorstep_core::value::FieldValue;
 use rusqlite::params;
@@ -315,28 +314,9 @@ impl Device {
     /// ([`doorstep_core::mask`]): the log shows that one changed, not the number.
     fn mask_personal_numbers(&self, kind: &str, service: &str, changes: &mut [HistoryEntry]) {
         let service = self.catalog.service(service);
-        let masked = |field: &str, text: &str| -> Option<String> {
-            match kind {
-                "resident" => match field {
-                    "id_number" => Some(mask_tail(text, 4)),
-                    "phone" | "emergency.phone" => Some(mask_phone(text)),
-                    _ => None,
-                },
-                "application" => {
-                    let key = field
-                        .strip_prefix("fields.")
-                        .or_else(|| field.strip_prefix("typed."))?;
-                    let shown = doorstep_core::mask::mask_form_text(service, key, text);
-                    (shown != text).then_some(shown)
-                }
-                _ => None,
-            }
-        };
         let mask = |field: &str, v: &mut Option<FieldValue>| {
-            if let Some(FieldValue::Text(t)) = v
-                && let Some(shown) = masked(field, t)
-            {
-                *t = shown;
+            if let Some(v) = v {
+                mask_record_value(kind, service, field, v);
             }
         };
         for change in changes {

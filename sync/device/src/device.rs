@@ -11,6 +11,7 @@ use doorstep_core::catalog::{Catalog, Eligibility, Text, Ymd, parse_ymd};
 use doorstep_core::conflict::{self, FieldConflict};
 use doorstep_core::history::{self, HistoryEntry};
 use doorstep_core::id_number::mask_tail;
+use doorstep_core::mask::mask_record_value;
 use doorstep_core::provenance::ChangeNote;
 use doorstep_core::resident::{self, Resident, ResidentInput, ValidResident};
 use doorstep_core::search::{self, Query};
@@ -380,6 +381,41 @@ impl Device {
         let fields = self.tracked_fields(&loaded.doc)?;
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         Ok(conflict::conflicts(&mut loaded.doc, &fields)?)
+    }
+
+    /// [`Device::conflicts`] as screens show them: personal numbers masked by the rule
+    /// of every screen ([`doorstep_core::mask`]); a person chooses one by its
+    /// [`choice`](doorstep_core::conflict::ConflictValue::choice), not by its value.
+    pub fn conflicts_shown(&self, id: &DocId) -> Result<Vec<FieldConflict>, DeviceError> {
+        let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
+        let fields = self.tracked_fields(&loaded.doc)?;
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let mut found = conflict::conflicts(&mut loaded.doc, &fields)?;
+        let kind = value::text(&loaded.doc, "kind")?;
+        let service = value::text(&loaded.doc, "service")?;
+        let service = self.catalog.service(&service);
+        for c in &mut found {
+            for v in &mut c.values {
+                mask_record_value(&kind, service, &c.field, &mut v.value);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Settles a conflicted field on the value that `choice` names (from
+    /// [`Device::conflicts_shown`]), with the person's note.
+    pub fn resolve_conflict_choice(
+        &mut self,
+        id: &DocId,
+        field: &str,
+        choice: &str,
+        note: &str,
+    ) -> Result<(), DeviceError> {
+        let loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
+        let chosen = conflict::chosen_value(&loaded.doc, field, choice)?
+            .ok_or_else(|| DeviceError::NotAConflictValue(field.to_owned()))?;
+        drop(loaded);
+        self.resolve_conflict_with_note(id, field, &chosen, note)
     }
 
     /// Settles a conflicted field on `chosen`, recorded as a change of its own. The value

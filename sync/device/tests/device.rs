@@ -222,18 +222,44 @@ fn concurrent_values_are_kept_as_a_conflict_and_resolving_is_recorded() {
         );
     }
 
+    // Screens see the phones masked, and choose one by its choice.
+    let shown = b.conflicts_shown(&id).expect("shown");
+    let mut masked: Vec<&str> = shown[0]
+        .values
+        .iter()
+        .map(|v| v.value.as_text().expect("text"))
+        .collect();
+    masked.sort();
+    assert_eq!(masked, ["138****0002", "138****0003"]);
+    let err = b
+        .resolve_conflict_choice(&id, "phone", "1@00", "")
+        .expect_err("no such choice");
+    assert_eq!(err.code(), "not_a_conflict_value");
+    let raw = b.conflicts(&id).expect("conflicts");
+    let choice = |phone: &str| {
+        raw[0]
+            .values
+            .iter()
+            .find(|v| v.value.as_text() == Some(phone))
+            .expect("value")
+            .choice
+            .clone()
+    };
+    assert!(
+        shown[0]
+            .values
+            .iter()
+            .any(|v| v.choice == choice("13800000002")),
+        "a masked value keeps its choice"
+    );
+
     // Only one of the field's values can be chosen.
     let err = b
         .resolve_conflict(&id, "phone", &FieldValue::Text("13900000000".into()))
         .expect_err("not a value");
     assert_eq!(err.code(), "not_a_conflict_value");
-    b.resolve_conflict_with_note(
-        &id,
-        "phone",
-        &FieldValue::Text("13800000002".into()),
-        " 居民确认是这个号码 ",
-    )
-    .expect("resolve");
+    b.resolve_conflict_choice(&id, "phone", &choice("13800000002"), " 居民确认是这个号码 ")
+        .expect("resolve");
     assert!(!b.list_residents().expect("list")[0].conflicted);
     assert!(b.conflicted_records().expect("conflicted").is_empty());
     let err = b

@@ -33,9 +33,12 @@ async fn scenario() -> anyhow::Result<()> {
     window.click("#pin-set").await?;
     window.wait_for("#nav-home").await?;
 
-    // Left alone, it locks itself.
+    // Left alone, it locks itself, and says why.
     tokio::time::sleep(Duration::from_secs(4)).await;
     window.wait_for("#pin-unlock").await?;
+    window
+        .wait_for_text("#pin-idle-locked", "3 秒没有操作")
+        .await?;
     window
         .screenshot(&target_dir()?.join("e2e").join("locked.png"))
         .await?;

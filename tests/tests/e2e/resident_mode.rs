@@ -253,8 +253,10 @@ async fn scenario() -> anyhow::Result<()> {
             .await?
             .is_empty()
         {
-            // Consent: declined first (then the application says what cannot go ahead),
-            // then given with a signature.
+            // Consent says how long the photo is kept (the catalog's rule); declined
+            // first (then the application says what cannot go ahead), then given with a
+            // signature.
+            w.wait_for_text("#rm-kept", "保存一年").await?;
             w.click("#rm-decline").await?;
             w.wait_for_text("#rm-progress", &format!("第 {} 步", screen + 2))
                 .await?;
