@@ -2,11 +2,36 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
 /** What the user types to register or edit a resident. */
+/** Help a resident needs on a visit. */
+export interface Needs {
+  hearing: boolean;
+  vision: boolean;
+  mobility: boolean;
+}
+
+export interface EmergencyContact {
+  name: string;
+  phone: string;
+  relation: string;
+}
+
 export interface ResidentInput {
   name: string;
   id_number: string;
   phone: string;
   address?: string;
+  needs?: Needs;
+  emergency?: EmergencyContact;
+}
+
+/** An edit of a resident: fields left out stay as they are on record. */
+export interface ResidentPatch {
+  name?: string;
+  id_number?: string;
+  phone?: string;
+  address?: string;
+  needs?: Needs;
+  emergency?: { name?: string; phone?: string; relation?: string };
 }
 
 /** A resident as the list shows them; personal numbers come masked from the device. */
@@ -30,6 +55,9 @@ export interface ResidentView {
   revealed: boolean;
   phone: string;
   address: string;
+  needs: Needs;
+  /** Its phone masked like the resident's unless revealed. */
+  emergency: EmergencyContact;
   notes: string;
   created_at: number;
   conflicted_fields: string[];
@@ -462,7 +490,7 @@ export interface Api {
   onSynced(handler: () => void): () => void;
   searchResidents(query: string): Promise<ResidentSummary[]>;
   registerResident(input: ResidentInput): Promise<ResidentSummary>;
-  updateResident(id: string, input: ResidentInput): Promise<ResidentSummary>;
+  updateResident(id: string, edit: ResidentPatch): Promise<ResidentSummary>;
   /** A resident; ID number and phones masked unless the right `pin` is given. */
   resident(id: string, pin: string | null): Promise<ResidentView>;
   servicesFor(resident: string): Promise<ServiceOffer[]>;
@@ -564,7 +592,7 @@ export const tauriApi: Api = {
   },
   searchResidents: (query) => call("search_residents", { query }),
   registerResident: (input) => call("register_resident", { input }),
-  updateResident: (id, input) => call("update_resident", { id, input }),
+  updateResident: (id, edit) => call("update_resident", { id, edit }),
   resident: (id, pin) => call("resident", { id, pin }),
   servicesFor: (resident) => call("services_for", { resident }),
   services: () => call("services"),

@@ -17,6 +17,7 @@ import {
   queueByService,
   shortTime,
   todaysWork,
+  settingsForNeeds,
   staffStepTitle,
   waitSeconds,
   ymd,
@@ -274,5 +275,14 @@ describe("the supervisor's console", () => {
     expect(percent(5, 10)).toBe(50);
     expect(percent(12, 10)).toBe(100);
     expect(percent(0, 0)).toBeUndefined();
+  });
+});
+
+describe("settingsForNeeds", () => {
+  it("opens resident mode to suit the resident's needs", () => {
+    const usual = { size: 1, autoRead: false };
+    expect(settingsForNeeds({ hearing: false, vision: true }, usual)).toEqual({ size: 2, autoRead: true });
+    expect(settingsForNeeds({ hearing: true, vision: false }, usual)).toEqual({ size: 2, autoRead: false });
+    expect(settingsForNeeds({ hearing: false, vision: false }, usual)).toEqual(usual);
   });
 });

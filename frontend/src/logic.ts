@@ -299,6 +299,22 @@ export function latestConsents(app: ApplicationView): Partial<Record<Sensitive, 
 export const RESIDENT_TEXT_SIZES = [24, 32, 40] as const;
 export const DEFAULT_RESIDENT_TEXT_SIZE = 1;
 
+/**
+ * How resident mode opens for a resident with these needs: poor eyesight gets the
+ * largest text, read aloud; poor hearing the largest text (reading replaces listening).
+ * Otherwise the tablet's last settings stand.
+ */
+export function settingsForNeeds(
+  needs: { hearing: boolean; vision: boolean },
+  current: { size: number; autoRead: boolean },
+): { size: number; autoRead: boolean } {
+  const largest = RESIDENT_TEXT_SIZES.length - 1;
+  return {
+    size: needs.vision || needs.hearing ? largest : current.size,
+    autoRead: needs.vision ? true : current.autoRead,
+  };
+}
+
 /** Submitted applications by service, each group oldest first, groups in catalog order. */
 export function queueByService(items: QueueItem[], services: Service[]): [string, QueueItem[]][] {
   const groups = new Map<string, QueueItem[]>();

@@ -12,7 +12,7 @@ use doorstep_core::conflict::FieldConflict;
 use doorstep_core::history::HistoryEntry;
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::mask::mask_phone;
-use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput};
+use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput, ResidentPatch};
 use doorstep_core::value::FieldValue;
 use doorstep_device::{
     ApplicationSummary, Device, DeviceError, HttpTransport, ResidentSummary, RetryPolicy,
@@ -332,26 +332,14 @@ pub async fn register_resident(
     unlocked(&app, move |d| d.register_resident(&input)).await
 }
 
-/// Saves an edited resident. An empty ID number or phone keeps the one on record, so
-/// the edit form never has to show them whole.
+/// Saves an edited resident: the fields the edit leaves out stay as they are.
 #[tauri::command]
 pub async fn update_resident(
     app: AppHandle,
     id: String,
-    mut input: ResidentInput,
+    edit: ResidentPatch,
 ) -> Result<ResidentSummary, UiError> {
-    unlocked(&app, move |d| {
-        let id = doc_id(&id)?;
-        let stored = d.resident(&id)?;
-        if input.id_number.trim().is_empty() {
-            input.id_number = stored.id_number;
-        }
-        if input.phone.trim().is_empty() {
-            input.phone = stored.phone;
-        }
-        d.update_resident(&id, &input)
-    })
-    .await
+    unlocked(&app, move |d| d.update_resident(&doc_id(&id)?, edit)).await
 }
 
 #[derive(Debug, Serialize)]

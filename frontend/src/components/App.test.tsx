@@ -57,6 +57,8 @@ const PERSON: ResidentView = {
   revealed: false,
   phone: "",
   address: "",
+  needs: { hearing: false, vision: false, mobility: false },
+  emergency: { name: "", phone: "", relation: "" },
   notes: "",
   created_at: 1,
   conflicted_fields: [],

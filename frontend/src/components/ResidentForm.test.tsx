@@ -49,7 +49,14 @@ describe("ResidentForm", () => {
     type("姓名", "测试");
     type("身份证号", "110101194508150014");
     await click("登记");
-    expect(registerResident).toHaveBeenCalledWith({ name: "测试", id_number: "110101194508150014", phone: "", address: "" });
+    expect(registerResident).toHaveBeenCalledWith({
+      name: "测试",
+      id_number: "110101194508150014",
+      phone: "",
+      address: "",
+      needs: { hearing: false, vision: false, mobility: false },
+      emergency: { name: "", phone: "", relation: "" },
+    });
     expect(navigate).toHaveBeenCalledWith({ name: "resident", id: SAVED.id });
   });
 
@@ -85,6 +92,23 @@ describe("ResidentForm", () => {
     expect((screen.getByLabelText("姓名") as HTMLInputElement).value).toBe("测试");
   });
 
+  it("records the help a resident needs and an emergency contact", async () => {
+    const registerResident = vi.fn(async (_input: ResidentInput) => SAVED);
+    await renderForm(fakeApi({ registerResident }));
+    type("姓名", "测试");
+    type("身份证号", "110101194508150014");
+    fireEvent.click(screen.getByLabelText("视力不好"));
+    type("和居民的关系（如：女儿）", "女儿");
+    type("联系人电话", "13900001111");
+    await click("登记");
+    expect(registerResident).toHaveBeenCalledWith(
+      expect.objectContaining({
+        needs: { hearing: false, vision: true, mobility: false },
+        emergency: { name: "", phone: "13900001111", relation: "女儿" },
+      }),
+    );
+  });
+
   it("edits without showing the ID number or phone: left empty, they are kept", async () => {
     const view: ResidentView = {
       id: SAVED.id,
@@ -95,6 +119,8 @@ describe("ResidentForm", () => {
       revealed: false,
       phone: "139****1234",
       address: "",
+      needs: { hearing: true, vision: false, mobility: false },
+      emergency: { name: "测试女儿", phone: "138****0000", relation: "女儿" },
       notes: "",
       created_at: 0,
       conflicted_fields: [],
@@ -110,11 +136,15 @@ describe("ResidentForm", () => {
     expect(document.body.textContent).toContain("139****1234");
     type("手机或座机（可不填）", "13900005678");
     await click("保存");
+    // Needs and the emergency contact go back as they were; the masked contact phone,
+    // not retyped, is left out (and so kept).
+    expect((screen.getByLabelText("听力不好") as HTMLInputElement).checked).toBe(true);
     expect(updateResident).toHaveBeenCalledWith(SAVED.id, {
       name: "测试",
-      id_number: "",
       phone: "13900005678",
       address: "",
+      needs: { hearing: true, vision: false, mobility: false },
+      emergency: { name: "测试女儿", relation: "女儿" },
     });
   });
 });

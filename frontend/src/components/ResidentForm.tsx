@@ -1,22 +1,47 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type ResidentInput, type UiError, toUiError } from "../api";
+import { type EmergencyContact, type Needs, type ResidentInput, type ResidentPatch, type UiError, toUiError } from "../api";
 import { errorText, fieldMessages } from "../errors";
 import type { ScreenProps } from "./App";
 import { TextField } from "./TextField";
 
-const EMPTY: ResidentInput = { name: "", id_number: "", phone: "", address: "" };
+const NO_NEEDS: Needs = { hearing: false, vision: false, mobility: false };
+const NO_CONTACT: EmergencyContact = { name: "", phone: "", relation: "" };
+const EMPTY: Required<ResidentInput> = {
+  name: "",
+  id_number: "",
+  phone: "",
+  address: "",
+  needs: NO_NEEDS,
+  emergency: NO_CONTACT,
+};
+const NEEDS = ["hearing", "vision", "mobility"] as const;
 
 /**
- * Registers a resident (`id` null) or edits one. Editing never shows the ID number: an
- * empty ID field keeps the one on record.
+ * The edit a form makes: personal numbers (shown only masked) are sent when retyped,
+ * and left out otherwise, so the ones on record stay.
+ */
+export function editOf(input: Required<ResidentInput>): ResidentPatch {
+  const emergency: ResidentPatch["emergency"] = { name: input.emergency.name, relation: input.emergency.relation };
+  if (input.emergency.phone.trim()) emergency.phone = input.emergency.phone;
+  const edit: ResidentPatch = { name: input.name, address: input.address, needs: input.needs, emergency };
+  if (input.id_number.trim()) edit.id_number = input.id_number;
+  if (input.phone.trim()) edit.phone = input.phone;
+  return edit;
+}
+
+/**
+ * Registers a resident (`id` null) or edits one: who they are, the help they need on a
+ * visit, and whom to call. Editing never shows the personal numbers: an empty ID or
+ * phone field keeps the one on record.
  */
 export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string | null }) {
   const { t } = useTranslation();
-  const [input, setInput] = useState<ResidentInput>(EMPTY);
+  const [input, setInput] = useState<Required<ResidentInput>>(EMPTY);
   const [maskedId, setMaskedId] = useState<string | null>(null);
   const [maskedPhone, setMaskedPhone] = useState<string | null>(null);
+  const [maskedContactPhone, setMaskedContactPhone] = useState<string | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const [saving, setSaving] = useState(false);
 
@@ -25,22 +50,35 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
     api.resident(id, null).then(
       (r) => {
         // Personal numbers come masked: left empty, the ones on record stay.
-        setInput({ name: r.name, id_number: "", phone: "", address: r.address });
+        setInput({
+          name: r.name,
+          id_number: "",
+          phone: "",
+          address: r.address,
+          needs: r.needs,
+          emergency: { ...r.emergency, phone: "" },
+        });
         setMaskedId(r.id_number);
         setMaskedPhone(r.phone || null);
+        setMaskedContactPhone(r.emergency.phone || null);
       },
       (thrown) => setError(toUiError(thrown)),
     );
   }, [api, id]);
 
-  const set = (field: keyof ResidentInput) => (value: string) => setInput((prev) => ({ ...prev, [field]: value }));
+  const set = (field: "name" | "id_number" | "phone" | "address") => (value: string) =>
+    setInput((prev) => ({ ...prev, [field]: value }));
+  const setContact = (field: keyof EmergencyContact) => (value: string) =>
+    setInput((prev) => ({ ...prev, emergency: { ...prev.emergency, [field]: value } }));
+  const toggleNeed = (need: keyof Needs) =>
+    setInput((prev) => ({ ...prev, needs: { ...prev.needs, [need]: !prev.needs[need] } }));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (saving) return;
     setSaving(true);
     try {
-      const saved = id ? await api.updateResident(id, input) : await api.registerResident(input);
+      const saved = id ? await api.updateResident(id, editOf(input)) : await api.registerResident(input);
       navigate({ name: "resident", id: saved.id });
     } catch (thrown) {
       setError(toUiError(thrown));
@@ -87,11 +125,55 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
       <TextField
         id="resident-address"
         label={t("register.address")}
-        value={input.address ?? ""}
+        value={input.address}
         onChange={set("address")}
         error={messages.address}
         maxLength={120}
       />
+      <fieldset className="needs" id="resident-needs">
+        <legend>{t("register.needs")}</legend>
+        <p className="hint needs-hint">{t("register.needsHint")}</p>
+        {NEEDS.map((need) => (
+          <label key={need} className="check">
+            <input
+              type="checkbox"
+              id={`resident-need-${need}`}
+              checked={input.needs[need]}
+              onChange={() => toggleNeed(need)}
+            />
+            {t(`register.need.${need}`)}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="emergency" id="resident-emergency">
+        <legend>{t("register.emergency")}</legend>
+        <TextField
+          id="resident-emergency-name"
+          label={t("register.emergencyName")}
+          value={input.emergency.name}
+          onChange={setContact("name")}
+          error={messages.emergency_name}
+          maxLength={60}
+        />
+        <TextField
+          id="resident-emergency-relation"
+          label={t("register.emergencyRelation")}
+          value={input.emergency.relation}
+          onChange={setContact("relation")}
+          error={messages.emergency_relation}
+          maxLength={40}
+        />
+        <TextField
+          id="resident-emergency-phone"
+          label={t("register.emergencyPhone")}
+          {...(maskedContactPhone ? { hint: t("register.phoneKeep", { masked: maskedContactPhone }) } : {})}
+          value={input.emergency.phone}
+          onChange={setContact("phone")}
+          error={messages.emergency_phone}
+          inputMode="tel"
+          maxLength={20}
+        />
+      </fieldset>
       <div className="actions">
         <button id="register-submit" type="submit" className="primary" disabled={saving}>
           {saving ? t("register.saving") : id ? t("register.save") : t("register.submit")}

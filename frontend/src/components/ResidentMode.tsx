@@ -18,6 +18,7 @@ import {
   displayValue,
   latestConsents,
   residentScreens,
+  settingsForNeeds,
   staffStepTitle,
   tx,
 } from "../logic";
@@ -77,6 +78,10 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   });
   const [contrast, setContrast] = useState(() => stored(CONTRAST_KEY) === "1");
   const [autoRead, setAutoRead] = useState(() => stored(AUTOREAD_KEY) === "1");
+  const sizeRef = useRef(size);
+  sizeRef.current = size;
+  const autoReadRef = useRef(autoRead);
+  autoReadRef.current = autoRead;
   const [speech, setSpeech] = useState<string | null>(null);
   const [reading, setReading] = useState(false);
   const screenRef = useRef<HTMLDivElement>(null);
@@ -92,7 +97,18 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
 
   useEffect(() => {
     Promise.all([reload(), api.services()]).then(
-      ([a, all]) => setService(all.find((s) => s.code === a.service) ?? null),
+      ([a, all]) => {
+        setService(all.find((s) => s.code === a.service) ?? null);
+        // Opens to suit her needs (larger text, read aloud); she can change it.
+        api.resident(a.resident_id, null).then(
+          (r) => {
+            const chosen = settingsForNeeds(r.needs, { size: sizeRef.current, autoRead: autoReadRef.current });
+            setSize(chosen.size);
+            setAutoRead(chosen.autoRead);
+          },
+          () => undefined,
+        );
+      },
       (thrown) => setError(toUiError(thrown)),
     );
   }, [api, reload]);

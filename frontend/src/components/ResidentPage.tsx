@@ -18,6 +18,8 @@ import { PinReveal } from "./PinReveal";
 import { WorkList } from "./Home";
 
 /** One resident: details, authorizations and applications. */
+const NEEDS = ["hearing", "vision", "mobility"] as const;
+
 export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { id: string }) {
   const { t, i18n } = useTranslation();
   const [resident, setResident] = useState<ResidentView | null>(null);
@@ -107,6 +109,17 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
         </dd>
         <dt>{t("register.address")}</dt>
         <dd>{resident.address || t("common.blank")}</dd>
+        <dt>{t("residentPage.needs")}</dt>
+        <dd id="resident-needs-value">
+          {new Intl.ListFormat(i18n.language).format(NEEDS.filter((n) => resident.needs[n]).map((n) => t(`register.need.${n}`))) ||
+            t("residentPage.noNeeds")}
+        </dd>
+        <dt>{t("residentPage.emergency")}</dt>
+        <dd id="resident-emergency-value">
+          {resident.emergency.name || resident.emergency.phone
+            ? [resident.emergency.name, resident.emergency.relation, resident.emergency.phone].filter(Boolean).join(" · ")
+            : t("residentPage.noEmergency")}
+        </dd>
       </dl>
       <div className="columns-2">
         <div className="card" id="resident-authorizations">

@@ -87,6 +87,130 @@ pub struct ResidentInput {
     pub emergency: EmergencyContact,
 }
 
+/// An edit of a resident: the fields given replace the ones on record; the fields left
+/// out stay as they are. An edit form that shows only some fields (the ID number only
+/// masked, no emergency contact) thus never resets the others.
+#[derive(Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<Needs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<EmergencyPatch>,
+}
+
+/// An edit of the emergency contact, field by field (its phone, shown masked, is left
+/// out unless retyped). Its `Debug` is [`ResidentPatch`]'s: which fields, not values.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<String>,
+}
+
+impl ResidentPatch {
+    /// The whole form this edit makes of `current`. A new ID number without a gender or
+    /// birth date takes both from the new number, as registering does (the old ones
+    /// came from the old number and would contradict it).
+    pub fn apply(&self, current: &Resident) -> ResidentInput {
+        let mut input = current.to_input();
+        let pick = |given: &Option<String>, field: &mut String| {
+            if let Some(v) = given {
+                field.clone_from(v);
+            }
+        };
+        let new_id = self
+            .id_number
+            .as_ref()
+            .is_some_and(|id| id.trim() != current.id_number);
+        if new_id {
+            input.gender.clear();
+            input.birth_date.clear();
+        }
+        pick(&self.name, &mut input.name);
+        pick(&self.id_number, &mut input.id_number);
+        pick(&self.phone, &mut input.phone);
+        pick(&self.gender, &mut input.gender);
+        pick(&self.birth_date, &mut input.birth_date);
+        pick(&self.address, &mut input.address);
+        if let Some(needs) = self.needs {
+            input.needs = needs;
+        }
+        if let Some(e) = &self.emergency {
+            pick(&e.name, &mut input.emergency.name);
+            pick(&e.phone, &mut input.emergency.phone);
+            pick(&e.relation, &mut input.emergency.relation);
+        }
+        input
+    }
+}
+
+/// A whole form as an edit that gives every field.
+impl From<&ResidentInput> for ResidentPatch {
+    fn from(input: &ResidentInput) -> Self {
+        Self {
+            name: Some(input.name.clone()),
+            id_number: Some(input.id_number.clone()),
+            phone: Some(input.phone.clone()),
+            gender: Some(input.gender.clone()),
+            birth_date: Some(input.birth_date.clone()),
+            address: Some(input.address.clone()),
+            needs: Some(input.needs),
+            emergency: Some(EmergencyPatch {
+                name: Some(input.emergency.name.clone()),
+                phone: Some(input.emergency.phone.clone()),
+                relation: Some(input.emergency.relation.clone()),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for EmergencyPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmergencyPatch")
+            .field("name", &self.name.is_some())
+            .field("phone", &self.phone.is_some())
+            .field("relation", &self.relation.is_some())
+            .finish()
+    }
+}
+
+/// Which fields an edit gives, never their values (personal data stays out of logs).
+impl std::fmt::Debug for ResidentPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given = [
+            ("name", self.name.is_some()),
+            ("id_number", self.id_number.is_some()),
+            ("phone", self.phone.is_some()),
+            ("gender", self.gender.is_some()),
+            ("birth_date", self.birth_date.is_some()),
+            ("address", self.address.is_some()),
+            ("needs", self.needs.is_some()),
+            ("emergency", self.emergency.is_some()),
+        ];
+        let fields: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(n, _)| *n).collect();
+        f.debug_struct("ResidentPatch")
+            .field("fields", &fields)
+            .finish()
+    }
+}
+
 /// A resident input that passed validation, normalized.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidResident {
@@ -358,6 +482,63 @@ mod tests {
             phone: phone.into(),
             ..ResidentInput::default()
         }
+    }
+
+    fn on_record() -> Resident {
+        let mut form = input("测试居民", "11010519491231002X", "13800138000");
+        form.needs.hearing = true;
+        form.emergency = EmergencyContact {
+            name: "测试女儿".into(),
+            phone: "13900139000".into(),
+            relation: "女儿".into(),
+        };
+        let valid = form.validate().expect("valid");
+        let mut doc = AutoCommit::new();
+        write_new(&mut doc, &valid, 1).expect("write");
+        read(&doc).expect("read")
+    }
+
+    #[test]
+    fn an_edit_keeps_the_fields_it_leaves_out() {
+        let current = on_record();
+        let patch: ResidentPatch = serde_json::from_str(
+            r#"{"name": "测试居民乙", "address": "一组3号", "emergency": {"relation": "儿子"}}"#,
+        )
+        .expect("patch");
+        let edited = patch.apply(&current);
+        assert_eq!(edited.name, "测试居民乙");
+        assert_eq!(edited.address, "一组3号");
+        assert_eq!(edited.id_number, "11010519491231002X");
+        assert_eq!(edited.phone, "13800138000");
+        assert!(edited.needs.hearing, "needs stay");
+        assert_eq!(edited.emergency.relation, "儿子");
+        assert_eq!(
+            edited.emergency.phone, "13900139000",
+            "the rest of the contact stays"
+        );
+        assert_eq!(edited.gender, current.gender);
+        edited.validate().expect("still valid");
+        assert_eq!(
+            format!("{patch:?}"),
+            r#"ResidentPatch { fields: ["name", "address", "emergency"] }"#,
+            "a patch's Debug names fields, never values"
+        );
+
+        // A new ID number brings its own gender and birth date.
+        let patch = ResidentPatch {
+            id_number: Some("110105196003150013".into()),
+            ..ResidentPatch::default()
+        };
+        let valid = patch.apply(&current).validate().expect("valid");
+        assert_eq!(valid.gender, "male");
+        assert!(
+            valid
+                .field_values()
+                .contains(&("birth_date", FieldValue::Text("1960-03-15".into())))
+        );
+
+        let unknown = serde_json::from_str::<ResidentPatch>(r#"{"nmae": "x"}"#);
+        assert!(unknown.is_err(), "a misspelt field is refused, not ignored");
     }
 
     #[test]

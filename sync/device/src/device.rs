@@ -13,7 +13,7 @@ use doorstep_core::history::{self, HistoryEntry};
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::mask::mask_record_value;
 use doorstep_core::provenance::ChangeNote;
-use doorstep_core::resident::{self, Resident, ResidentInput, ValidResident};
+use doorstep_core::resident::{self, Resident, ResidentInput, ResidentPatch, ValidResident};
 use doorstep_core::search::{self, Query};
 use doorstep_core::value::{self, FieldValue, Fields};
 use doorstep_core::{DocId, Field, FieldErrors};
@@ -264,16 +264,18 @@ impl Device {
         &self.store
     }
 
-    /// Edits a resident: only the fields that differ are written, so edits of other fields
-    /// on other devices merge without conflict.
+    /// Edits a resident: the fields `edit` gives replace the ones on record, the others
+    /// stay ([`ResidentPatch`]); only the fields that differ are written, so edits of
+    /// other fields on other devices merge without conflict.
     pub fn update_resident(
         &mut self,
         id: &DocId,
-        input: &ResidentInput,
+        edit: impl Into<ResidentPatch>,
     ) -> Result<ResidentSummary, DeviceError> {
-        let valid = input.validate()?;
-        self.refuse_duplicate_id(&valid, Some(id))?;
         let mut loaded = self.load_resident_for(id, Access::Edit)?;
+        let current = resident::read(&loaded.doc)?;
+        let valid = edit.into().apply(&current).validate()?;
+        self.refuse_duplicate_id(&valid, Some(id))?;
         let now = now_ms();
         let (_, fields) = resident::write_changes(&mut loaded.doc, &valid)?;
         self.note("update_resident").commit(&mut loaded.doc, now);

@@ -7,7 +7,7 @@
 //! - damaged data: corrupt chunks are quarantined, invalid bytes refused; compaction
 
 use doorstep_core::id_number::IdNumber;
-use doorstep_core::resident::ResidentInput;
+use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput, ResidentPatch};
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field};
 use doorstep_device::docs::COMPACT_AFTER;
@@ -122,6 +122,40 @@ fn the_same_id_number_is_not_registered_twice() {
         )
         .expect("edit self");
     assert_eq!(device.list_residents().expect("list").len(), 1);
+}
+
+/// Regression: an edit form that sent name, phone and address reset the resident's
+/// recorded needs and emergency contact. Fields an edit leaves out stay as they are.
+#[test]
+fn an_edit_leaves_the_fields_it_does_not_give_as_they_are() {
+    let (_dir, mut d) = open_device("志愿者甲");
+    let mut form = input("测试丁", "11010119450815001", "13800138000");
+    form.needs.vision = true;
+    form.emergency = EmergencyContact {
+        name: "测试丁女儿".into(),
+        phone: "13900139000".into(),
+        relation: "女儿".into(),
+    };
+    let id = d.register_resident(&form).expect("register").id;
+    let edit = ResidentPatch {
+        address: Some("测试村 5 组".into()),
+        ..ResidentPatch::default()
+    };
+    d.update_resident(&id, edit).expect("edit");
+    let r = d.resident(&id).expect("read");
+    assert_eq!(r.address, "测试村 5 组");
+    assert!(r.needs.vision, "needs kept");
+    assert_eq!(r.emergency, form.emergency, "emergency contact kept");
+    assert_eq!(r.phone, "13800138000");
+    let last = d.history(&id).expect("history").pop().expect("entry");
+    let changed: Vec<&str> = last.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(changed, ["address"], "only the edited field is written");
+
+    // A whole form still replaces everything it gives.
+    let mut whole = form.clone();
+    whole.needs = Needs::default();
+    d.update_resident(&id, &whole).expect("whole edit");
+    assert!(!d.resident(&id).expect("read").needs.vision);
 }
 
 #[test]

@@ -65,8 +65,28 @@ async fn scenario() -> anyhow::Result<()> {
     window.type_into("#resident-name", NAME).await?;
     window.type_into("#resident-id-number", &id_number).await?;
     window.type_into("#resident-phone", "139 0000 1234").await?;
+    // The help she needs on visits and whom to call.
+    window.click("#resident-need-vision").await?;
+    window
+        .type_into("#resident-emergency-name", "测试女儿")
+        .await?;
+    window
+        .type_into("#resident-emergency-relation", "女儿")
+        .await?;
+    window
+        .type_into("#resident-emergency-phone", "13800005555")
+        .await?;
+    window
+        .screenshot(&target_dir()?.join("e2e").join("register-form.png"))
+        .await?;
     window.click("#register-submit").await?;
     window.wait_for_text("#resident-title", NAME).await?;
+    window
+        .wait_for_text("#resident-needs-value", "视力不好")
+        .await?;
+    window
+        .wait_for_text("#resident-emergency-value", "测试女儿 · 女儿 · 138****5555")
+        .await?;
     let shown = window.wait_for("#resident-id").await?.text().await?;
     assert_eq!(shown, "**************0014");
     // The phone masked too; both whole only with the PIN, and a wrong PIN shows nothing.
@@ -87,7 +107,23 @@ async fn scenario() -> anyhow::Result<()> {
         .wait_for_text("#resident-phone-value", "13900001234")
         .await?;
     window
+        .wait_for_text("#resident-emergency-value", "13800005555")
+        .await?;
+    window
         .screenshot(&target_dir()?.join("e2e").join("resident-revealed.png"))
+        .await?;
+
+    // Editing the address alone keeps her needs and her emergency contact (an edit
+    // once reset both).
+    window.click("#resident-edit").await?;
+    window.type_into("#resident-address", "测试村 2 组").await?;
+    window.click("#register-submit").await?;
+    window.wait_for_text("#resident-title", NAME).await?;
+    window
+        .wait_for_text("#resident-needs-value", "视力不好")
+        .await?;
+    window
+        .wait_for_text("#resident-emergency-value", "测试女儿 · 女儿 · 138****5555")
         .await?;
     window.click("#nav-residents").await?;
     window

@@ -182,6 +182,8 @@ async fn scenario() -> anyhow::Result<()> {
         &IdNumber::complete("11010119480707002").expect("17 digits"),
     )
     .await?;
+    // She is hard of hearing: resident mode will open with its largest text.
+    w.click("#resident-need-hearing").await?;
     w.click("#register-submit").await?;
     w.click("#resident-new-application").await?;
     w.click(&format!("#start-{SERVICE}")).await?;
@@ -211,6 +213,9 @@ async fn scenario() -> anyhow::Result<()> {
             .is_empty(),
         "nothing of the volunteer's screens shows"
     );
+    w.wait_for("#rm-size-2[aria-pressed='true']")
+        .await
+        .context("resident mode opens with the largest text for a resident hard of hearing")?;
     let mut figures = Figures {
         min_font: f64::MAX,
         max_body: 0.0,
