@@ -1,0 +1,291 @@
+//! The sync log: one hash-chained entry per sync and committee, its pages for the
+//! supervisors' console, each chain's state, and its verification.
+
+use crate::db::Tx;
+use crate::params;
+use doorstep_core::protocol::{
+    ChainBreak, ChainState, DocConflicts, DocHashes, LogEntry, LogPage, SyncRequest,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::Store;
+use super::enrollment::{DeviceAuth, require_supervisor};
+use crate::error::Failure;
+
+/// The hash before a committee's first log entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What a log entry's hash covers (everything but the hashes themselves).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LogBody {
+    committee: String,
+    seq: u64,
+    device_id: String,
+    volunteer: String,
+    time: i64,
+    sync_id: String,
+    received: Vec<DocHashes>,
+    sent: Vec<DocHashes>,
+    conflicts: Vec<DocConflicts>,
+}
+
+/// Filters of a log page.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LogQuery {
+    pub committee: Option<String>,
+    pub device: Option<String>,
+    /// The volunteer's name as the device gave it.
+    pub volunteer: Option<String>,
+    /// Entries at or after this time (ms).
+    pub from: Option<i64>,
+    /// Entries before this time (ms).
+    pub to: Option<i64>,
+    #[serde(default)]
+    pub conflicts_only: bool,
+    /// Only entries older than this position (from the previous page's `next_before`).
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// Where a committee's log chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub committee: String,
+    pub seq: u64,
+    pub reason: String,
+}
+
+impl Store {
+    /// A page of the sync log for a supervisor, newest first.
+    pub fn log_page(&mut self, device: &DeviceAuth, q: &LogQuery) -> Result<LogPage, Failure> {
+        require_supervisor(device, "only supervisors read the sync log")?;
+        if let Some(c) = &q.committee
+            && !device.committees.contains(c)
+        {
+            return Err(Failure::forbidden(
+                "committee_forbidden",
+                format!("committee {c} is not one of yours"),
+            ));
+        }
+        let limit = q.limit.unwrap_or(50).clamp(1, 500);
+        let mut tx = self.db.begin(false)?;
+        let rows = tx.query(
+            "SELECT id, body, prev_hash, hash FROM log
+             WHERE committee_id IN (SELECT committee_id FROM device_committees WHERE device_id = ?1)
+               AND (CAST(?2 AS TEXT) IS NULL OR committee_id = ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR device_id = ?3)
+               AND (CAST(?4 AS BIGINT) IS NULL OR time >= ?4)
+               AND (CAST(?5 AS BIGINT) IS NULL OR time < ?5)
+               AND (?6 = 0 OR conflicts > 0)
+               AND (CAST(?7 AS BIGINT) IS NULL OR id < ?7)
+               AND (CAST(?9 AS TEXT) IS NULL OR volunteer = ?9)
+             ORDER BY id DESC LIMIT ?8",
+            params![
+                &device.device_id,
+                q.committee.as_deref(),
+                q.device.as_deref(),
+                q.from,
+                q.to,
+                q.conflicts_only,
+                q.before,
+                i64::from(limit) + 1,
+                q.volunteer
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+            ],
+        )?;
+        let mut entries = Vec::new();
+        let mut last_id = None;
+        let mut more = false;
+        for row in rows {
+            if entries.len() == limit as usize {
+                more = true;
+                break;
+            }
+            let body: LogBody = serde_json::from_str(&row.text(1)?).map_err(Failure::storage)?;
+            last_id = Some(row.int(0)?);
+            entries.push(LogEntry {
+                seq: body.seq,
+                committee: body.committee,
+                device_id: body.device_id,
+                volunteer: body.volunteer,
+                time: body.time,
+                sync_id: body.sync_id,
+                received: body.received,
+                sent: body.sent,
+                conflicts: body.conflicts,
+                prev_hash: row.text(2)?,
+                hash: row.text(3)?,
+            });
+        }
+        Ok(LogPage {
+            entries,
+            next_before: if more { last_id } else { None },
+        })
+    }
+
+    /// Checks every committee's chain (or one's): each entry's hash covers its content
+    /// and the previous entry's hash. Returns the number of entries checked.
+    pub fn log_verify(&mut self, committee: Option<&str>) -> Result<Result<u64, Broken>, Failure> {
+        let mut tx = self.db.begin(false)?;
+        let rows = tx.query(
+            "SELECT committee_id, seq, body, prev_hash, hash FROM log
+             WHERE CAST(?1 AS TEXT) IS NULL OR committee_id = ?1
+             ORDER BY committee_id, seq",
+            params![committee],
+        )?;
+        let mut current: Option<String> = None;
+        let mut expected_prev = GENESIS.to_owned();
+        let mut expected_seq = 1u64;
+        let mut checked = 0u64;
+        for row in rows {
+            let committee_id = row.text(0)?;
+            let seq = u64::try_from(row.int(1)?).unwrap_or(0);
+            let body = row.text(2)?;
+            let prev_hash = row.text(3)?;
+            let hash = row.text(4)?;
+            if current.as_deref() != Some(committee_id.as_str()) {
+                current = Some(committee_id.clone());
+                expected_prev = GENESIS.to_owned();
+                expected_seq = 1;
+            }
+            let broken = |reason: &str| Broken {
+                committee: committee_id.clone(),
+                seq,
+                reason: reason.to_owned(),
+            };
+            if seq != expected_seq {
+                return Ok(Err(broken(&format!("entry {expected_seq} is missing"))));
+            }
+            if prev_hash != expected_prev {
+                return Ok(Err(broken(
+                    "its previous hash does not match the entry before it",
+                )));
+            }
+            if entry_hash(&prev_hash, &body) != hash {
+                return Ok(Err(broken("its content does not match its hash")));
+            }
+            match serde_json::from_str::<LogBody>(&body) {
+                Ok(b) if b.committee == committee_id && b.seq == seq => {}
+                _ => {
+                    return Ok(Err(broken(
+                        "its content does not name its place in the chain",
+                    )));
+                }
+            }
+            expected_prev = hash;
+            expected_seq += 1;
+            checked += 1;
+        }
+        Ok(Ok(checked))
+    }
+
+    /// The state of each of a supervisor's committees' log chains.
+    pub fn chain_states(&mut self, device: &DeviceAuth) -> Result<Vec<ChainState>, Failure> {
+        require_supervisor(device, "only supervisors check the sync log")?;
+        let mut out = Vec::with_capacity(device.committees.len());
+        for committee in &device.committees {
+            let state = match self.log_verify(Some(committee))? {
+                Ok(entries) => ChainState {
+                    committee: committee.clone(),
+                    entries,
+                    broken: None,
+                },
+                Err(broken) => ChainState {
+                    committee: committee.clone(),
+                    entries: broken.seq.saturating_sub(1),
+                    broken: Some(ChainBreak {
+                        seq: broken.seq,
+                        reason: broken.reason,
+                    }),
+                },
+            };
+            out.push(state);
+        }
+        Ok(out)
+    }
+}
+
+pub(super) fn entry_hash(prev_hash: &str, body: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(body.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Appends one entry per committee the sync touched to that committee's chain.
+pub(super) fn append_log(
+    tx: &mut dyn Tx,
+    device: &DeviceAuth,
+    req: &SyncRequest,
+    now: i64,
+    received: &[(String, DocHashes)],
+    sent: &[(String, DocHashes)],
+    conflicts: &[(String, DocConflicts)],
+) -> Result<(), Failure> {
+    let mut committees: Vec<&String> = received
+        .iter()
+        .map(|(c, _)| c)
+        .chain(sent.iter().map(|(c, _)| c))
+        .collect();
+    committees.sort();
+    committees.dedup();
+    for committee in committees {
+        let pick = |list: &[(String, DocHashes)]| -> Vec<DocHashes> {
+            list.iter()
+                .filter(|(c, _)| c == committee)
+                .map(|(_, h)| h.clone())
+                .collect()
+        };
+        let conflicts: Vec<DocConflicts> = conflicts
+            .iter()
+            .filter(|(c, _)| c == committee)
+            .map(|(_, d)| d.clone())
+            .collect();
+        let last = tx.query_opt(
+            "SELECT seq, hash FROM log WHERE committee_id = ?1 ORDER BY seq DESC LIMIT 1",
+            params![committee],
+        )?;
+        let (seq, prev_hash) = match last {
+            Some(row) => (row.int(0)? + 1, row.text(1)?),
+            None => (1, GENESIS.to_owned()),
+        };
+        let body = LogBody {
+            committee: committee.clone(),
+            seq: u64::try_from(seq).unwrap_or(0),
+            device_id: device.device_id.clone(),
+            volunteer: if req.volunteer.is_empty() {
+                device.name.clone()
+            } else {
+                req.volunteer.chars().take(80).collect()
+            },
+            time: now,
+            sync_id: req.sync_id.clone(),
+            received: pick(received),
+            sent: pick(sent),
+            conflicts,
+        };
+        let body_json = serde_json::to_string(&body).map_err(Failure::storage)?;
+        let hash = entry_hash(&prev_hash, &body_json);
+        tx.execute(
+            "INSERT INTO log (committee_id, seq, device_id, time, conflicts, body, prev_hash, hash,
+                              volunteer)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                committee,
+                seq,
+                &device.device_id,
+                now,
+                body.conflicts.len() as i64,
+                body_json,
+                prev_hash,
+                hash,
+                &body.volunteer
+            ],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! The server's storage: committees, enrollment codes, devices, documents as their
+//! individual Automerge changes (each stored once by hash, numbered by a cursor), the
+//! hash-chained sync log and attachments, on SQLite or PostgreSQL (see [`crate::db`]).
+//!
+//! One room per concept, each an `impl Store` of its own:
+//! - [`schema`]: the tables in both dialects and the migrations of older databases;
+//! - [`enrollment`]: committees, one-time codes, device tokens and roles;
+//! - [`sync`]: accepting uploads and answering with what a device lacks;
+//! - [`log`]: the hash-chained sync log, its pages and its verification;
+//! - [`blobs`]: attachments uploaded in pieces, and who may read them.
+//!
+//! Every operation is one transaction: a sync either stores all it carried and its log
+//! entry, or nothing.
+
+mod blobs;
+mod enrollment;
+mod log;
+mod schema;
+mod sync;
+
+pub use blobs::BlobPiece;
+pub use enrollment::{DeviceAuth, normalize_code};
+pub use log::{Broken, GENESIS, LogQuery};
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{Backend, Postgres, Row, Sqlite, Val};
+use crate::error::Failure;
+use schema::{SCHEMA_SQLITE, schema_postgres};
+
+/// The SHA-256 of `s`, in hex.
+pub fn sha256_hex(s: impl AsRef<[u8]>) -> String {
+    hex::encode(Sha256::digest(s.as_ref()))
+}
+
+/// Which database a server runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The embedded SQLite file in this folder.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL (`postgres://user:password@host/db`).
+    Postgres(String),
+}
+
+/// The storage of one server: SQLite or PostgreSQL.
+pub struct Store {
+    db: Box<dyn Backend>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.db.name())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating its tables) the database.
+    pub fn open(database: &Database) -> Result<Store, Failure> {
+        let db: Box<dyn Backend> = match database {
+            Database::Sqlite(dir) => {
+                Box::new(Sqlite::open(&dir.join("server.sqlite3"), SCHEMA_SQLITE)?)
+            }
+            Database::Postgres(url) => Box::new(Postgres::open(url, &schema_postgres())?),
+        };
+        let mut store = Store { db };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.db.name()
+    }
+
+    /// Runs `sql` in a transaction of its own: for administrators' repairs and tests.
+    pub fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure> {
+        let mut tx = self.db.begin(true)?;
+        let n = tx.execute(sql, params)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Runs a query in a transaction of its own.
+    pub fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, Failure> {
+        self.db.begin(false)?.query(sql, params)
+    }
+}

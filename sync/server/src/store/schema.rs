@@ -1,0 +1,191 @@
+//! The server's tables, written once for SQLite and turned into PostgreSQL's words, and
+//! the migrations that bring a database made by an older build up to them.
+
+use super::Store;
+use crate::error::Failure;
+
+pub(super) const SCHEMA_SQLITE: &str = "
+CREATE TABLE IF NOT EXISTS committees (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    phone      TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS enrollments (
+    code_hash  TEXT PRIMARY KEY,
+    role       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    committees TEXT NOT NULL,      -- JSON array of committee ids
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    device_id  TEXT
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device_id    TEXT PRIMARY KEY,
+    token_hash   TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    label        TEXT NOT NULL,
+    enrolled_at  INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    last_sync_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS device_committees (
+    device_id    TEXT NOT NULL REFERENCES devices(device_id),
+    committee_id TEXT NOT NULL REFERENCES committees(id),
+    PRIMARY KEY (device_id, committee_id)
+);
+-- a document's committee is set when it is first seen and never changes
+CREATE TABLE IF NOT EXISTS docs (
+    doc_id       TEXT PRIMARY KEY,
+    committee_id TEXT NOT NULL REFERENCES committees(id),
+    kind         TEXT NOT NULL,
+    snapshot     BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id       TEXT NOT NULL REFERENCES docs(doc_id),
+    committee_id TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    bytes        BLOB NOT NULL,
+    device_id    TEXT NOT NULL,
+    UNIQUE (doc_id, hash)
+);
+CREATE INDEX IF NOT EXISTS changes_by_committee ON changes (committee_id, seq);
+-- requests already applied, so that a resent one appends no second log entry
+CREATE TABLE IF NOT EXISTS syncs (
+    device_id TEXT NOT NULL,
+    sync_id   TEXT NOT NULL,
+    time      INTEGER NOT NULL,
+    PRIMARY KEY (device_id, sync_id)
+);
+CREATE TABLE IF NOT EXISTS log (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    committee_id TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    device_id    TEXT NOT NULL,
+    volunteer    TEXT NOT NULL DEFAULT '',
+    time         INTEGER NOT NULL,
+    conflicts    INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    UNIQUE (committee_id, seq)
+);
+CREATE INDEX IF NOT EXISTS log_by_device ON log (device_id, id);
+-- attachments, content-addressed; uploaded in pieces so that an upload resumes
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256     TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    received   INTEGER NOT NULL,
+    complete   INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blob_chunks (
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    at     INTEGER NOT NULL,
+    bytes  BLOB NOT NULL,
+    PRIMARY KEY (sha256, at)
+);
+-- which committees may read a blob (those whose devices uploaded or hold it)
+CREATE TABLE IF NOT EXISTS blob_committees (
+    sha256       TEXT NOT NULL REFERENCES blobs(sha256),
+    committee_id TEXT NOT NULL,
+    PRIMARY KEY (sha256, committee_id)
+);
+";
+
+/// The same tables in PostgreSQL's words: 64-bit integers, `BYTEA`, an identity column.
+pub(super) fn schema_postgres() -> String {
+    SCHEMA_SQLITE
+        .replace(
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        )
+        .replace(" INTEGER", " BIGINT")
+        .replace("BLOB", "BYTEA")
+}
+
+impl Store {
+    /// Brings a database made by an older build up to this schema.
+    pub(super) fn migrate(&mut self) -> Result<(), Failure> {
+        let postgres = self.db.name() == "postgres";
+        let mut tx = self.db.begin(true)?;
+        // Columns added since 0.1: the volunteer of a log entry (for filtering), and a
+        // committee's phone (for residents' receipts).
+        for (table, column) in [("log", "volunteer"), ("committees", "phone")] {
+            if postgres {
+                tx.execute(
+                    &format!(
+                        "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT NOT NULL DEFAULT ''"
+                    ),
+                    &[],
+                )?;
+            } else if tx
+                .query_opt(
+                    &format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'"),
+                    &[],
+                )?
+                .is_none()
+            {
+                tx.execute(
+                    &format!("ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"),
+                    &[],
+                )?;
+            }
+        }
+        tx.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Database, GENESIS};
+
+    #[test]
+    fn a_database_from_before_the_volunteer_and_phone_columns_gains_them_and_keeps_its_data() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            // The log table as 0.1's first builds made it, with one entry.
+            let old = SCHEMA_SQLITE
+                .replace("    volunteer    TEXT NOT NULL DEFAULT '',\n", "")
+                .replace("    phone      TEXT NOT NULL DEFAULT '',\n", "");
+            assert_eq!(
+                old.len(),
+                SCHEMA_SQLITE.len()
+                    - "    volunteer    TEXT NOT NULL DEFAULT '',\n".len()
+                    - "    phone      TEXT NOT NULL DEFAULT '',\n".len(),
+                "the old schema lacks both columns"
+            );
+            let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).expect("open");
+            conn.execute_batch(&old).expect("old schema");
+            conn.execute(
+                "INSERT INTO log (committee_id, seq, device_id, time, conflicts, body, prev_hash, hash)
+                 VALUES ('c1', 1, 'd1', 5, 0, '{}', ?1, 'h')",
+                [GENESIS],
+            )
+            .expect("old entry");
+            conn.execute(
+                "INSERT INTO committees (id, name, created_at) VALUES ('c1', '测试村委会', 1)",
+                [],
+            )
+            .expect("old committee");
+        }
+        let mut store = Store::open(&Database::Sqlite(dir.path().to_owned())).expect("migrated");
+        let kept = store
+            .query("SELECT seq, volunteer FROM log", &[])
+            .expect("the column exists");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].text(1).expect("volunteer"), "");
+        let committees = store.committees().expect("committees");
+        assert_eq!(
+            (committees[0].name.as_str(), committees[0].phone.as_str()),
+            ("测试村委会", "")
+        );
+        // Opening again changes nothing.
+        drop(store);
+        Store::open(&Database::Sqlite(dir.path().to_owned())).expect("opens again");
+    }
+}

@@ -1,0 +1,478 @@
+//! Accepting a device's upload (checking it, merging, detecting conflicts, storing each
+//! change once) and answering with what the device lacks, in one transaction with the
+//! log entry that records it.
+
+use crate::db::{Tx, Val};
+use crate::params;
+use automerge::{AutoCommit, Change};
+use doorstep_core::protocol::{
+    DocConflicts, DocDownload, DocHashes, Limits, SyncRequest, SyncResponse,
+};
+use doorstep_core::value::{self, Fields};
+
+use super::Store;
+use super::enrollment::DeviceAuth;
+use super::log::append_log;
+use crate::error::Failure;
+
+/// Changes stored per statement.
+const INSERT_BATCH: usize = 200;
+
+/// Snapshots updated by one statement (each may be up to the document size limit).
+const SNAPSHOT_BATCH: usize = 50;
+
+/// The most changes one answer carries before it says `more`.
+const CHANGES_PER_ANSWER: i64 = 50_000;
+
+impl Store {
+    /// Applies one sync: stores the changes the device sent (each once), answers with
+    /// the changes of its scope since its cursor, and appends the log entries.
+    pub fn sync(
+        &mut self,
+        device: &DeviceAuth,
+        req: &SyncRequest,
+        limits: &Limits,
+        now: i64,
+    ) -> Result<SyncResponse, Failure> {
+        check_request(req, limits)?;
+        let postgres = self.db.name() == "postgres";
+        let mut tx = self.db.begin(true)?;
+        let replay = tx
+            .query_opt(
+                "SELECT 1 FROM syncs WHERE device_id = ?1 AND sync_id = ?2",
+                params![&device.device_id, &req.sync_id],
+            )?
+            .is_some();
+        // A handful of statements for the whole request, however many documents it
+        // carries: on PostgreSQL each statement is a round trip to another process.
+        let mut known = known_docs(tx.as_mut(), &req.docs)?;
+        let mut uploads = Vec::with_capacity(req.docs.len());
+        let mut new_docs: Vec<(&str, String, &str)> = Vec::new();
+        for upload in &req.docs {
+            let (committee, snapshot) =
+                committee_for(device, upload, known.remove(&upload.doc_id))?;
+            let mut changes = Vec::with_capacity(upload.changes.len());
+            for (i, raw) in upload.changes.iter().enumerate() {
+                let change = Change::try_from(raw.as_slice()).map_err(|e| {
+                    Failure::bad_request(
+                        "invalid_change",
+                        format!(
+                            "document {} change {i}: not an Automerge change ({e})",
+                            upload.doc_id
+                        ),
+                    )
+                })?;
+                changes.push(change);
+            }
+            if snapshot.is_none() {
+                new_docs.push((&upload.doc_id, committee.clone(), &upload.kind));
+            }
+            uploads.push((upload, committee, snapshot, changes));
+        }
+        for batch in new_docs.chunks(INSERT_BATCH) {
+            let mut sql =
+                String::from("INSERT INTO docs (doc_id, committee_id, kind, snapshot) VALUES ");
+            let mut values: Vec<Val> = Vec::with_capacity(batch.len() * 4);
+            for (i, (doc_id, committee, kind)) in batch.iter().enumerate() {
+                let n = values.len();
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("(?{}, ?{}, ?{}, ?{})", n + 1, n + 2, n + 3, n + 4));
+                values.extend([
+                    Val::from(*doc_id),
+                    Val::from(committee),
+                    Val::from(*kind),
+                    Val::from(Vec::<u8>::new()),
+                ]);
+            }
+            tx.execute(&sql, &values)?;
+        }
+        // Every change of every document in one statement; those already stored are
+        // skipped, and only the new ones come back.
+        let mut new_hashes: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        let rows: Vec<(&str, &str, &Change)> = uploads
+            .iter()
+            .flat_map(|(upload, committee, _, changes)| {
+                changes
+                    .iter()
+                    .map(move |c| (upload.doc_id.as_str(), committee.as_str(), c))
+            })
+            .collect();
+        for batch in rows.chunks(INSERT_BATCH) {
+            let mut sql = String::from(
+                "INSERT INTO changes (doc_id, committee_id, hash, bytes, device_id) VALUES ",
+            );
+            let mut values: Vec<Val> = vec![Val::from(&device.device_id)];
+            for (i, (doc_id, committee, change)) in batch.iter().enumerate() {
+                let n = values.len();
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(?{}, ?{}, ?{}, ?{}, ?1)",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                ));
+                values.extend([
+                    Val::from(*doc_id),
+                    Val::from(*committee),
+                    Val::Text(change.hash().to_string()),
+                    Val::from(change.raw_bytes()),
+                ]);
+            }
+            sql.push_str(" ON CONFLICT DO NOTHING RETURNING doc_id, hash");
+            for row in tx.query(&sql, &values)? {
+                new_hashes
+                    .entry(row.text(0)?)
+                    .or_default()
+                    .push(row.text(1)?);
+            }
+        }
+        let mut received: Vec<(String, DocHashes)> = Vec::new();
+        let mut conflicts: Vec<(String, DocConflicts)> = Vec::new();
+        let mut snapshots: Vec<(&str, Vec<u8>)> = Vec::new();
+        let mut accepted = 0u64;
+        for (upload, committee, snapshot, changes) in uploads {
+            let Some(new_hashes) = new_hashes.remove(&upload.doc_id) else {
+                continue;
+            };
+            let mut doc = match &snapshot {
+                Some(bytes) => AutoCommit::load(bytes).map_err(Failure::storage)?,
+                None => AutoCommit::new(),
+            };
+            let before = Fields::scan(&doc).conflicted();
+            doc.apply_changes(changes).map_err(|e| {
+                Failure::bad_request(
+                    "invalid_change",
+                    format!("document {}: changes do not apply ({e})", upload.doc_id),
+                )
+            })?;
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Err(Failure::bad_request(
+                    "missing_dependencies",
+                    format!(
+                        "document {}: changes depend on changes the server does not have; send every unacknowledged change",
+                        upload.doc_id
+                    ),
+                ));
+            }
+            let kind = value::text(&doc, "kind").unwrap_or_default();
+            if kind != upload.kind {
+                return Err(Failure::bad_request(
+                    "kind_mismatch",
+                    format!(
+                        "document {} says kind {kind:?}, the request {:?}",
+                        upload.doc_id, upload.kind
+                    ),
+                ));
+            }
+            let saved = doc.save();
+            if saved.len() > limits.document_bytes {
+                return Err(Failure::too_large(
+                    "document_too_large",
+                    format!(
+                        "document {} would hold {} bytes; the limit is {}",
+                        upload.doc_id,
+                        saved.len(),
+                        limits.document_bytes
+                    ),
+                ));
+            }
+            snapshots.push((&upload.doc_id, saved));
+            accepted += new_hashes.len() as u64;
+            let after = Fields::scan(&doc).conflicted();
+            let newly: Vec<String> = after.into_iter().filter(|f| !before.contains(f)).collect();
+            if !newly.is_empty() {
+                conflicts.push((
+                    committee.clone(),
+                    DocConflicts {
+                        doc_id: upload.doc_id.clone(),
+                        fields: newly,
+                    },
+                ));
+            }
+            received.push((
+                committee,
+                DocHashes {
+                    doc_id: upload.doc_id.clone(),
+                    hashes: new_hashes,
+                },
+            ));
+        }
+        for batch in snapshots.chunks(SNAPSHOT_BATCH) {
+            let mut rows = String::new();
+            let mut values: Vec<Val> = Vec::with_capacity(batch.len() * 2);
+            for (i, (doc_id, snapshot)) in batch.iter().enumerate() {
+                let n = values.len();
+                if i > 0 {
+                    rows.push_str(", ");
+                }
+                rows.push_str(&if postgres {
+                    format!("(CAST(?{} AS TEXT), CAST(?{} AS BYTEA))", n + 1, n + 2)
+                } else {
+                    format!("(?{}, ?{})", n + 1, n + 2)
+                });
+                values.push(Val::from(*doc_id));
+                values.push(Val::from(snapshot.as_slice()));
+            }
+            let sql = if postgres {
+                format!(
+                    "UPDATE docs SET snapshot = v.snapshot FROM (VALUES {rows}) AS v (doc_id, snapshot)
+                     WHERE docs.doc_id = v.doc_id"
+                )
+            } else {
+                format!(
+                    "UPDATE docs SET snapshot = v.column2 FROM (VALUES {rows}) AS v
+                     WHERE docs.doc_id = v.column1"
+                )
+            };
+            tx.execute(&sql, &values)?;
+        }
+        let (response_docs, sent, cursor, more) =
+            changes_since(tx.as_mut(), device, req.cursor, limits)?;
+        if !replay {
+            tx.execute(
+                "INSERT INTO syncs (device_id, sync_id, time) VALUES (?1, ?2, ?3)",
+                params![&device.device_id, &req.sync_id, now],
+            )?;
+            if !received.is_empty() || !sent.is_empty() {
+                append_log(tx.as_mut(), device, req, now, &received, &sent, &conflicts)?;
+            }
+        }
+        tx.execute(
+            "UPDATE devices SET last_sync_at = ?2 WHERE device_id = ?1",
+            params![&device.device_id, now],
+        )?;
+        tx.commit()?;
+        Ok(SyncResponse {
+            cursor,
+            more,
+            accepted,
+            docs: response_docs,
+            conflicts: conflicts.into_iter().map(|(_, c)| c).collect(),
+        })
+    }
+}
+
+/// Refusals that need no database: shapes and limits.
+pub(super) fn check_request(req: &SyncRequest, limits: &Limits) -> Result<(), Failure> {
+    if req.sync_id.is_empty() || req.sync_id.len() > 64 {
+        return Err(Failure::bad_request(
+            "invalid_sync_id",
+            "sync_id must be 1–64 characters",
+        ));
+    }
+    if req.docs.len() > limits.documents_per_request {
+        return Err(Failure::too_large(
+            "too_many_documents",
+            format!(
+                "{} documents in one request; the limit is {}",
+                req.docs.len(),
+                limits.documents_per_request
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for d in &req.docs {
+        if uuid::Uuid::parse_str(&d.doc_id).is_err() {
+            return Err(Failure::bad_request(
+                "invalid_doc_id",
+                "document ids are UUIDs",
+            ));
+        }
+        if !seen.insert(d.doc_id.as_str()) {
+            return Err(Failure::bad_request(
+                "duplicate_document",
+                format!("document {} appears twice in one request", d.doc_id),
+            ));
+        }
+        if !matches!(
+            d.kind.as_str(),
+            "resident" | "authorization" | "application"
+        ) {
+            return Err(Failure::bad_request(
+                "unknown_kind",
+                format!("document {}: unknown kind", d.doc_id),
+            ));
+        }
+        if d.changes.is_empty() {
+            return Err(Failure::bad_request(
+                "no_changes",
+                format!("document {} carries no changes", d.doc_id),
+            ));
+        }
+        let bytes: usize = d.changes.iter().map(|c| c.len()).sum();
+        if bytes > limits.document_bytes {
+            return Err(Failure::too_large(
+                "document_too_large",
+                format!(
+                    "document {} carries {bytes} bytes; the limit is {}",
+                    d.doc_id, limits.document_bytes
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The committee of an uploaded document: fixed when the server first saw it; for a
+/// new document, the device's committee (or the one it names, if it has several).
+pub(super) fn committee_for(
+    device: &DeviceAuth,
+    upload: &doorstep_core::protocol::DocUpload,
+    known: Option<(String, String, Vec<u8>)>,
+) -> Result<(String, Option<Vec<u8>>), Failure> {
+    if let Some((committee, kind, snapshot)) = known {
+        if !device.committees.contains(&committee) {
+            return Err(Failure::forbidden(
+                "cross_committee",
+                format!("document {} belongs to another committee", upload.doc_id),
+            ));
+        }
+        if kind != upload.kind {
+            return Err(Failure::bad_request(
+                "kind_mismatch",
+                format!("document {} is a {kind}", upload.doc_id),
+            ));
+        }
+        return Ok((committee, Some(snapshot)));
+    }
+    let committee = match (&upload.committee, device.committees.as_slice()) {
+        (Some(c), scope) if scope.contains(c) => c.clone(),
+        (Some(c), _) => {
+            return Err(Failure::forbidden(
+                "committee_forbidden",
+                format!("committee {c} is not one of this device's"),
+            ));
+        }
+        (None, [only]) => only.clone(),
+        (None, _) => {
+            return Err(Failure::bad_request(
+                "committee_required",
+                format!(
+                    "document {} is new: say which committee it belongs to",
+                    upload.doc_id
+                ),
+            ));
+        }
+    };
+    Ok((committee, None))
+}
+
+/// A stored document's committee, kind and snapshot, by its id.
+type KnownDocs = std::collections::HashMap<String, (String, String, Vec<u8>)>;
+
+/// Committee, kind and snapshot of the request's documents the server already holds.
+pub(super) fn known_docs(
+    tx: &mut dyn Tx,
+    docs: &[doorstep_core::protocol::DocUpload],
+) -> Result<KnownDocs, Failure> {
+    let mut known = std::collections::HashMap::new();
+    for batch in docs.chunks(INSERT_BATCH) {
+        let marks: Vec<String> = (1..=batch.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "SELECT doc_id, committee_id, kind, snapshot FROM docs WHERE doc_id IN ({})",
+            marks.join(", ")
+        );
+        let values: Vec<Val> = batch.iter().map(|d| Val::from(&d.doc_id)).collect();
+        for row in tx.query(&sql, &values)? {
+            known.insert(row.text(0)?, (row.text(1)?, row.text(2)?, row.bytes(3)?));
+        }
+    }
+    Ok(known)
+}
+
+type Sent = (Vec<DocDownload>, Vec<(String, DocHashes)>, u64, bool);
+
+/// The changes of the device's scope stored after `cursor`, other than its own, up to the
+/// response limit; the new cursor; and whether more remain.
+pub(super) fn changes_since(
+    tx: &mut dyn Tx,
+    device: &DeviceAuth,
+    cursor: u64,
+    limits: &Limits,
+) -> Result<Sent, Failure> {
+    let cursor_i = i64::try_from(cursor).unwrap_or(i64::MAX);
+    // One indexed range per committee (committee_id, seq), merged here: a single query
+    // over all of them with ORDER BY seq lets a planner walk every change in the table.
+    let mut rows = Vec::new();
+    for committee in &device.committees {
+        rows.extend(tx.query(
+            "SELECT c.seq, c.doc_id, d.kind, c.committee_id, c.hash, c.bytes
+             FROM changes c JOIN docs d ON d.doc_id = c.doc_id
+             WHERE c.committee_id = ?1 AND c.seq > ?2 AND c.device_id != ?3
+             ORDER BY c.seq LIMIT ?4",
+            params![
+                committee,
+                cursor_i,
+                &device.device_id,
+                CHANGES_PER_ANSWER + 1
+            ],
+        )?);
+    }
+    if device.committees.len() > 1 {
+        rows.sort_by_key(|r| r.int(0).unwrap_or(i64::MAX));
+    }
+    let mut docs: Vec<DocDownload> = Vec::new();
+    let mut sent: Vec<(String, DocHashes)> = Vec::new();
+    let mut index = std::collections::HashMap::<String, usize>::new();
+    let mut bytes = 0usize;
+    let mut last_seq = None;
+    let mut more = false;
+    for (n, row) in rows.into_iter().enumerate() {
+        let change = row.bytes(5)?;
+        if n as i64 == CHANGES_PER_ANSWER
+            || (bytes > 0 && bytes + change.len() > limits.response_bytes)
+        {
+            more = true;
+            break;
+        }
+        bytes += change.len();
+        let doc_id = row.text(1)?;
+        let i = match index.get(&doc_id) {
+            Some(&i) => i,
+            None => {
+                let committee = row.text(3)?;
+                docs.push(DocDownload {
+                    doc_id: doc_id.clone(),
+                    kind: row.text(2)?,
+                    committee: committee.clone(),
+                    changes: Vec::new(),
+                });
+                sent.push((
+                    committee,
+                    DocHashes {
+                        doc_id: doc_id.clone(),
+                        hashes: Vec::new(),
+                    },
+                ));
+                index.insert(doc_id, docs.len() - 1);
+                docs.len() - 1
+            }
+        };
+        docs[i].changes.push(serde_bytes::ByteBuf::from(change));
+        sent[i].1.hashes.push(row.text(4)?);
+        last_seq = Some(row.int(0)?);
+    }
+    let new_cursor = if more {
+        last_seq.map_or(cursor, |s| u64::try_from(s).unwrap_or(cursor))
+    } else {
+        // Past everything in scope, the device's own changes included.
+        let mut max = 0;
+        for committee in &device.committees {
+            max = max.max(
+                tx.query_one(
+                    "SELECT coalesce(max(seq), 0) FROM changes WHERE committee_id = ?1",
+                    params![committee],
+                )?
+                .int(0)?,
+            );
+        }
+        cursor.max(u64::try_from(max).unwrap_or(0))
+    };
+    Ok((docs, sent, new_cursor, more))
+}
