@@ -138,6 +138,20 @@ pub trait Tx {
     /// Makes the transaction's writes permanent (dropping it rolls them back).
     fn commit(self: Box<Self>) -> Result<(), Failure>;
 
+    /// Adds `column` (declared `decl`) to `table`, unless the table already has it: the
+    /// migration of a database made by an older build.
+    fn add_column(&mut self, table: &str, column: &str, decl: &str) -> Result<(), Failure>;
+
+    /// `UPDATE table SET column = new WHERE key = k` for every `(k, new)` pair, in one
+    /// statement (on PostgreSQL each statement is a round trip to another process).
+    fn update_each(
+        &mut self,
+        table: &str,
+        key: &str,
+        column: &str,
+        rows: &[(Val, Val)],
+    ) -> Result<u64, Failure>;
+
     /// The first row, if any.
     fn query_opt(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, Failure> {
         Ok(self.query(sql, params)?.into_iter().next())
@@ -228,6 +242,69 @@ impl Tx for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> Result<(), Failure> {
         Ok(self.tx.commit()?)
     }
+
+    fn add_column(&mut self, table: &str, column: &str, decl: &str) -> Result<(), Failure> {
+        let present = self
+            .query_opt(
+                &format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"),
+                &[Val::from(column)],
+            )?
+            .is_some();
+        if !present {
+            self.execute(
+                &format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"),
+                &[],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn update_each(
+        &mut self,
+        table: &str,
+        key: &str,
+        column: &str,
+        rows: &[(Val, Val)],
+    ) -> Result<u64, Failure> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let (values, params) = values_list(rows, |_| None);
+        self.execute(
+            &format!(
+                "UPDATE {table} SET {column} = v.column2 FROM (VALUES {values}) AS v
+                 WHERE {table}.{key} = v.column1"
+            ),
+            &params,
+        )
+    }
+}
+
+/// `(?1, ?2), (?3, ?4)...` for `rows` and their parameters in order; `cast` names the
+/// type a value is cast to, where a dialect must be told.
+fn values_list(
+    rows: &[(Val, Val)],
+    cast: impl Fn(&Val) -> Option<&'static str>,
+) -> (String, Vec<Val>) {
+    let mut values = String::new();
+    let mut params = Vec::with_capacity(rows.len() * 2);
+    for (i, (k, v)) in rows.iter().enumerate() {
+        if i > 0 {
+            values.push_str(", ");
+        }
+        let placeholder = |n: usize, val: &Val| match cast(val) {
+            Some(t) => format!("CAST(?{n} AS {t})"),
+            None => format!("?{n}"),
+        };
+        values.push_str(&format!(
+            "({}, {})",
+            placeholder(2 * i + 1, k),
+            placeholder(2 * i + 2, v)
+        ));
+        params.push(k.clone());
+        params.push(v.clone());
+    }
+    (values, params)
 }
 
 impl Backend for Sqlite {
@@ -408,6 +485,41 @@ impl Tx for PgTx<'_> {
 
     fn commit(self: Box<Self>) -> Result<(), Failure> {
         self.tx.commit().map_err(pg_failure)
+    }
+
+    fn add_column(&mut self, table: &str, column: &str, decl: &str) -> Result<(), Failure> {
+        self.execute(
+            &format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {decl}"),
+            &[],
+        )?;
+        Ok(())
+    }
+
+    fn update_each(
+        &mut self,
+        table: &str,
+        key: &str,
+        column: &str,
+        rows: &[(Val, Val)],
+    ) -> Result<u64, Failure> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        // PostgreSQL types a VALUES list from its first row: tell it each value's type.
+        let (values, params) = values_list(rows, |v| {
+            Some(match v {
+                Val::Int(_) => "BIGINT",
+                Val::Bytes(_) => "BYTEA",
+                Val::Text(_) | Val::Null => "TEXT",
+            })
+        });
+        self.execute(
+            &format!(
+                "UPDATE {table} SET {column} = v.new FROM (VALUES {values}) AS v (k, new)
+                 WHERE {table}.{key} = v.k"
+            ),
+            &params,
+        )
     }
 }
 

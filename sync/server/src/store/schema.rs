@@ -110,30 +110,11 @@ pub(super) fn schema_postgres() -> String {
 impl Store {
     /// Brings a database made by an older build up to this schema.
     pub(super) fn migrate(&mut self) -> Result<(), Failure> {
-        let postgres = self.db.name() == "postgres";
         let mut tx = self.db.begin(true)?;
         // Columns added since 0.1: the volunteer of a log entry (for filtering), and a
         // committee's phone (for residents' receipts).
         for (table, column) in [("log", "volunteer"), ("committees", "phone")] {
-            if postgres {
-                tx.execute(
-                    &format!(
-                        "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT NOT NULL DEFAULT ''"
-                    ),
-                    &[],
-                )?;
-            } else if tx
-                .query_opt(
-                    &format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'"),
-                    &[],
-                )?
-                .is_none()
-            {
-                tx.execute(
-                    &format!("ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"),
-                    &[],
-                )?;
-            }
+            tx.add_column(table, column, "TEXT NOT NULL DEFAULT ''")?;
         }
         tx.commit()
     }

@@ -35,7 +35,6 @@ impl Store {
         now: i64,
     ) -> Result<SyncResponse, Failure> {
         check_request(req, limits)?;
-        let postgres = self.db.name() == "postgres";
         let mut tx = self.db.begin(true)?;
         let replay = tx
             .query_opt(
@@ -204,33 +203,11 @@ impl Store {
             ));
         }
         for batch in snapshots.chunks(SNAPSHOT_BATCH) {
-            let mut rows = String::new();
-            let mut values: Vec<Val> = Vec::with_capacity(batch.len() * 2);
-            for (i, (doc_id, snapshot)) in batch.iter().enumerate() {
-                let n = values.len();
-                if i > 0 {
-                    rows.push_str(", ");
-                }
-                rows.push_str(&if postgres {
-                    format!("(CAST(?{} AS TEXT), CAST(?{} AS BYTEA))", n + 1, n + 2)
-                } else {
-                    format!("(?{}, ?{})", n + 1, n + 2)
-                });
-                values.push(Val::from(*doc_id));
-                values.push(Val::from(snapshot.as_slice()));
-            }
-            let sql = if postgres {
-                format!(
-                    "UPDATE docs SET snapshot = v.snapshot FROM (VALUES {rows}) AS v (doc_id, snapshot)
-                     WHERE docs.doc_id = v.doc_id"
-                )
-            } else {
-                format!(
-                    "UPDATE docs SET snapshot = v.column2 FROM (VALUES {rows}) AS v
-                     WHERE docs.doc_id = v.column1"
-                )
-            };
-            tx.execute(&sql, &values)?;
+            let rows: Vec<(Val, Val)> = batch
+                .iter()
+                .map(|(doc_id, snapshot)| (Val::from(*doc_id), Val::from(snapshot.as_slice())))
+                .collect();
+            tx.update_each("docs", "doc_id", "snapshot", &rows)?;
         }
         let (response_docs, sent, cursor, more) =
             changes_since(tx.as_mut(), device, req.cursor, limits)?;
