@@ -70,6 +70,7 @@ const BACKEND_CODES = [
   "pin_too_long",
   "pin_digits_only",
   "pin_not_set",
+  "pin_empty",
   "pin_wrong",
   "pin_wait",
   "locked",

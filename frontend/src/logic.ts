@@ -16,6 +16,11 @@ import type {
 import { formatDate, formatDateTime, formatRecent } from "./dates";
 import type { Language } from "./i18n";
 
+/** Items as a list in the UI language ("甲、乙和丙", "A, B and C"). */
+export function listOf(items: string[], lang: string): string {
+  return new Intl.ListFormat(lang === "en" ? "en" : "zh-CN", { style: "long", type: "conjunction" }).format(items);
+}
+
 /** A catalog text in the UI's language. */
 export function tx(text: Text | null | undefined, lang: string): string {
   if (!text) return "";

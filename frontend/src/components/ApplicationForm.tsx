@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { type ApplicationView, type FieldDef, type Service, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
 import { formatDateTime, todayYmd } from "../dates";
-import { DraftSaver, displayValue, formSteps, inputText, isMaskedField, missingForSubmit, staffStepTitle, tx } from "../logic";
+import { DraftSaver, displayValue, formSteps, inputText, isMaskedField, listOf, missingForSubmit, staffStepTitle, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { ChoiceButtons, MAX_CHOICE_BUTTONS } from "./ChoiceButtons";
@@ -420,7 +420,7 @@ export function ApplicationForm({
           ) : null}
           {confirmFlags ? (
             <div className="warning" id="application-confirm-flags" role="alertdialog" aria-labelledby="application-confirm-flags-text">
-              <p id="application-confirm-flags-text">{t("application.confirmFlags", { steps: flags.join("、") })}</p>
+              <p id="application-confirm-flags-text">{t("application.confirmFlags", { steps: listOf(flags, i18n.language) })}</p>
               <div className="actions">
                 <button type="button" className="primary" id="application-confirm-flags-yes" onClick={() => void submit()}>
                   {t("application.confirmFlagsYes")}

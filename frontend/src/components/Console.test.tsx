@@ -196,7 +196,7 @@ describe("SyncLog", () => {
     expect(document.body.textContent).not.toContain(VOLUNTEER_DEVICE);
     const fields = [...document.querySelectorAll(".field-change")].map((e) => e.getAttribute("data-field"));
     expect(fields).toEqual(["fields.pension_account"]);
-    expect(document.querySelector(".field-change")?.textContent).toBe("养老金账户: 6222 → 62220");
+    expect(document.querySelector(".field-change")?.textContent).toBe("养老金账户：6222 → 62220");
   });
 
   it("shows a return's comment beside its change", async () => {

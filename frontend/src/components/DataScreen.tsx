@@ -313,7 +313,7 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
       />
       <p className="field-label" id="import-file-label">
         {t("data.file")}
-        {file ? `：${file.name}` : ""}
+        {file ? `${t("common.colon")}${file.name}` : ""}
       </p>
       <FilePicker
         id="import-file"
@@ -350,10 +350,11 @@ function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; 
             })}
           </p>
           <p className="small">
-            {t("data.columns")}:{" "}
+            {t("data.columns")}
+            {t("common.colon")}
             {preview.headers
               .map(([h, c]) => (c ? `${h} → ${t(`fields.${c}`)}` : `${h} (${t("data.ignored")})`))
-              .join("；")}{" "}
+              .join(t("common.separator"))}{" "}
             {!relayout ? (
               <button type="button" id="import-relayout" className="link" onClick={() => setRelayout(true)}>
                 {t("data.layoutChange")}
@@ -435,9 +436,9 @@ function Rejected({ rows, id }: { rows: RejectedRow[]; id: string }) {
                   .map((p) => {
                     const [code, first] = p.code.split(":");
                     const column = t(`fields.${p.field}`, { defaultValue: p.field });
-                    return `${column}：${errorText(t, code ?? p.code)}${first ? t("data.firstOn", { line: first }) : ""}`;
+                    return `${column}${t("common.colon")}${errorText(t, code ?? p.code)}${first ? t("data.firstOn", { line: first }) : ""}`;
                   })
-                  .join("；")}
+                  .join(t("common.separator"))}
               </td>
             </tr>
           ))}

@@ -5,6 +5,7 @@ import { type Committee, type DeviceInfo, type UiError, toUiError } from "../api
 import { deviceName, sortDevices } from "../console-lists";
 import { formatDateTime } from "../dates";
 import { errorText } from "../errors";
+import { listOf } from "../logic";
 import type { ScreenProps } from "./App";
 
 /**
@@ -59,7 +60,7 @@ export function Devices({ api, generation }: ScreenProps) {
               {d.name} <span className="row-detail">{d.label}</span>
             </h3>
             <p>
-              {t(`devices.role.${d.role}`)} · {d.committees.map((id) => committees.find((c) => c.id === id)?.name ?? id).join("、")}
+              {t(`devices.role.${d.role}`)} · {listOf(d.committees.map((id) => committees.find((c) => c.id === id)?.name ?? id), i18n.language)}
             </p>
             <p>
               {t("devices.enrolled", { time: when(d.enrolled_at) })} · {t("devices.lastSync", { time: when(d.last_sync_at) })}

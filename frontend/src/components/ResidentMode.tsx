@@ -17,6 +17,7 @@ import {
   type ResidentScreen,
   displayValue,
   latestConsents,
+  listOf,
   residentScreens,
   settingsForNeeds,
   staffStepTitle,
@@ -213,7 +214,7 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
     return <div className={className} aria-busy="true" />;
   }
 
-  const committee = start.enrollment?.committees.join("、") ?? "";
+  const committee = listOf(start.enrollment?.committees ?? [], lang);
   return (
     <div className={className} ref={screenRef}>
       <header className="rm-bar">

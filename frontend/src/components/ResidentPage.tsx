@@ -11,7 +11,7 @@ import {
 } from "../api";
 import { formatDate } from "../dates";
 import { errorText } from "../errors";
-import { tx } from "../logic";
+import { listOf, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { PinReveal } from "./PinReveal";
@@ -129,7 +129,7 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
             {authorizations.map((a) => (
               <li key={a.id} className="authorization">
                 <p>
-                  {a.services.map(serviceName).join("、")}
+                  {listOf(a.services.map(serviceName), i18n.language)}
                   <br />
                   {t("authorize.period", { from: formatDate(a.valid_from, i18n.language), to: formatDate(a.valid_to, i18n.language) })}
                   {a.revoked ? ` · ${t("authorize.revoked")}` : ""}

@@ -167,12 +167,12 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
             <li key={e.id} data-kind={e.kind}>
               {formatDateTime(e.at, lang)} · {t(`status.${e.kind}`)} · {e.by || t("conflicts.unknownPerson")}
               {e.consent
-                ? `：${t("consent.event", {
+                ? `${t("common.colon")}${t("consent.event", {
                     data: t(`consent.${e.consent.data}.short`),
                     decision: e.consent.agreed ? t("consent.agreed") : t("consent.declined"),
                   })}`
                 : ""}
-              {e.text ? `：${e.text}` : ""}
+              {e.text ? `${t("common.colon")}${e.text}` : ""}
             </li>
           ))}
         </ol>

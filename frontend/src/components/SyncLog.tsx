@@ -273,7 +273,9 @@ function LogEntryRow(props: {
                     <ul className="plain-list changes">
                       {visibleChanges(c.fields, (f, side) => shown(record, f.field, f[side]), (field) => field === "signature").map((f) => (
                         <li key={f.field} className="field-change" data-field={f.field}>
-                          <strong>{fieldLabel(record, f.field)}</strong>: {shown(record, f.field, f.from)} → {shown(record, f.field, f.to)}
+                          <strong>{fieldLabel(record, f.field)}</strong>
+                          {t("common.colon")}
+                          {shown(record, f.field, f.from)} → {shown(record, f.field, f.to)}
                         </li>
                       ))}
                     </ul>

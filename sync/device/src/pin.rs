@@ -112,7 +112,12 @@ impl Device {
         }
     }
 
+    /// Checks a PIN typed to unlock or reveal. Nothing typed is not a try: it is refused
+    /// as `pin_empty` and does not count towards the waits.
     pub fn check_pin(&mut self, pin: &str, now_ms: i64) -> Result<(), DeviceError> {
+        if pin.trim().is_empty() {
+            return Err(DeviceError::Pin("pin_empty"));
+        }
         let Some(stored) = self.store.meta(PIN_HASH_KEY)? else {
             return Err(DeviceError::Pin("pin_not_set"));
         };
@@ -155,6 +160,18 @@ impl Device {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_pin_is_not_a_try() {
+        let (_dir, mut d) = device();
+        d.set_pin("246810").expect("set");
+        for _ in 0..10 {
+            let e = d.check_pin("", 1_000).expect_err("empty");
+            assert_eq!(e.code(), "pin_empty");
+        }
+        d.check_pin("246810", 1_000)
+            .expect("the right PIN at once: no wait");
+    }
 
     fn device() -> (tempfile::TempDir, Device) {
         keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
