@@ -172,7 +172,7 @@ fn save_export(
         Format::Csv => "csv",
     };
     let now = now_ms();
-    let (y, m, day) = doorstep_device::console::china_date(now);
+    let (y, m, day) = doorstep_device::dates::china_date(now);
     let minutes = (now + 8 * 3_600_000).rem_euclid(86_400_000) / 60_000;
     let base = format!(
         "{stem} {y:04}{m:02}{day:02}-{:02}{:02}",

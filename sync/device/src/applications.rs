@@ -15,7 +15,8 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::device::{Device, new_doc_id, now_ms, project, today_china};
+use crate::dates::today_china;
+use crate::device::{Device, new_doc_id, now_ms, project};
 use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
 

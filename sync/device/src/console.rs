@@ -19,7 +19,8 @@ use doorstep_core::value::FieldValue;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::device::{Device, civil_from_days, days_from_civil};
+use crate::dates::{china_date, days_from_civil, format_ymd};
+use crate::device::Device;
 use crate::docs::{self, Access};
 use crate::error::DeviceError;
 use crate::secret;
@@ -167,16 +168,6 @@ pub struct Overview {
 /// the device's only committee (read once per list with [`Device::home_committee`]).
 pub(crate) fn committee_or(column: Option<String>, home: Option<&str>) -> String {
     column.unwrap_or_else(|| home.unwrap_or_default().to_owned())
-}
-
-/// `YYYY-MM-DD`.
-pub fn format_ymd((y, m, d): Ymd) -> String {
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The date in China (UTC+8) of a time in ms.
-pub fn china_date(ms: i64) -> Ymd {
-    civil_from_days((ms + 8 * 3_600_000).div_euclid(86_400_000))
 }
 
 /// The same day a year later (29 February becomes 1 March).

@@ -8,14 +8,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::{ActorId, AutoCommit};
 use doorstep_core::catalog::{Catalog, Eligibility, Text, Ymd, parse_ymd};
-use doorstep_core::conflict::{self, FieldConflict};
+use doorstep_core::conflict;
 use doorstep_core::history::{self, HistoryEntry};
 use doorstep_core::id_number::mask_tail;
-use doorstep_core::mask::mask_record_value;
 use doorstep_core::provenance::ChangeNote;
 use doorstep_core::resident::{self, Resident, ResidentInput, ResidentPatch, ValidResident};
 use doorstep_core::search::{self, Query};
-use doorstep_core::value::{self, FieldValue, Fields};
+use doorstep_core::value::{self, Fields};
 use doorstep_core::{DocId, Field, FieldErrors};
 use doorstep_core::{application, authorization};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -375,106 +374,6 @@ impl Device {
         let fields = self.tracked_fields(&loaded.doc)?;
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         Ok(history::history(&mut loaded.doc, &fields)?)
-    }
-
-    /// The fields of a record holding concurrent values, each value with its author.
-    pub fn conflicts(&self, id: &DocId) -> Result<Vec<FieldConflict>, DeviceError> {
-        let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
-        let fields = self.tracked_fields(&loaded.doc)?;
-        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        Ok(conflict::conflicts(&mut loaded.doc, &fields)?)
-    }
-
-    /// [`Device::conflicts`] as screens show them: personal numbers masked by the rule
-    /// of every screen ([`doorstep_core::mask`]); a person chooses one by its
-    /// [`choice`](doorstep_core::conflict::ConflictValue::choice), not by its value.
-    pub fn conflicts_shown(&self, id: &DocId) -> Result<Vec<FieldConflict>, DeviceError> {
-        let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
-        let fields = self.tracked_fields(&loaded.doc)?;
-        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let mut found = conflict::conflicts(&mut loaded.doc, &fields)?;
-        let kind = value::text(&loaded.doc, "kind")?;
-        let service = value::text(&loaded.doc, "service")?;
-        let service = self.catalog.service(&service);
-        for c in &mut found {
-            for v in &mut c.values {
-                mask_record_value(&kind, service, &c.field, &mut v.value);
-            }
-        }
-        Ok(found)
-    }
-
-    /// Settles a conflicted field on the value that `choice` names (from
-    /// [`Device::conflicts_shown`]), with the person's note.
-    pub fn resolve_conflict_choice(
-        &mut self,
-        id: &DocId,
-        field: &str,
-        choice: &str,
-        note: &str,
-    ) -> Result<(), DeviceError> {
-        let loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
-        let chosen = conflict::chosen_value(&loaded.doc, field, choice)?
-            .ok_or_else(|| DeviceError::NotAConflictValue(field.to_owned()))?;
-        drop(loaded);
-        self.resolve_conflict_with_note(id, field, &chosen, note)
-    }
-
-    /// Settles a conflicted field on `chosen`, recorded as a change of its own. The value
-    /// must be one of the field's current values.
-    pub fn resolve_conflict(
-        &mut self,
-        id: &DocId,
-        field: &str,
-        chosen: &FieldValue,
-    ) -> Result<(), DeviceError> {
-        self.resolve_conflict_with_note(id, field, chosen, "")
-    }
-
-    /// [`Device::resolve_conflict`] with the person's note on why this value, kept in
-    /// the change that settles it.
-    pub fn resolve_conflict_with_note(
-        &mut self,
-        id: &DocId,
-        field: &str,
-        chosen: &FieldValue,
-        note: &str,
-    ) -> Result<(), DeviceError> {
-        let mut loaded = docs::load_for(&self.store, &self.cache, id, &self.actor, Access::Edit)?;
-        if !self.tracked_fields(&loaded.doc)?.iter().any(|f| f == field) {
-            return Err(DeviceError::NoConflict(field.to_owned()));
-        }
-        let values = value::get_all(&loaded.doc, field)?;
-        if values.len() < 2 {
-            return Err(DeviceError::NoConflict(field.to_owned()));
-        }
-        if !values.iter().any(|(v, _)| v == chosen) {
-            return Err(DeviceError::NotAConflictValue(field.to_owned()));
-        }
-        let now = now_ms();
-        conflict::resolve(&mut loaded.doc, field, chosen)?;
-        self.note("resolve_conflict")
-            .with_note(note)
-            .commit(&mut loaded.doc, now);
-        self.save_record(id, loaded, now)
-    }
-
-    /// Every record (of any kind) with conflicted fields.
-    pub fn conflicted_records(&self) -> Result<Vec<(DocId, String)>, DeviceError> {
-        let mut stmt = self.store.conn().prepare_cached(
-            "SELECT doc_id, 'resident' FROM residents WHERE conflicted
-             UNION ALL SELECT doc_id, 'application' FROM applications WHERE conflicted
-             ORDER BY 1",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, kind) = row?;
-            if let Some(id) = DocId::parse(&id) {
-                out.push((id, kind));
-            }
-        }
-        Ok(out)
     }
 
     pub(crate) fn tracked_fields(&self, doc: &AutoCommit) -> Result<Vec<String>, DeviceError> {
@@ -845,43 +744,6 @@ fn prefix_range(prefix: &str) -> (String, String) {
     (prefix.to_owned(), hi)
 }
 
-/// Today's date in UTC+8 (China Standard Time), where Doorstep is used.
-pub fn today_china() -> Ymd {
-    let days = (now_ms() + 8 * 3_600_000).div_euclid(86_400_000);
-    civil_from_days(days)
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// algorithm).
-pub(crate) fn civil_from_days(days: i64) -> Ymd {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        u32::try_from(year).unwrap_or(0),
-        u32::try_from(month).unwrap_or(1),
-        u32::try_from(day).unwrap_or(1),
-    )
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of
-/// [`civil_from_days`]).
-pub(crate) fn days_from_civil((y, m, d): Ymd) -> i64 {
-    let (y, m, d) = (i64::from(y) - i64::from(m <= 2), i64::from(m), i64::from(d));
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 pub(crate) fn new_doc_id() -> DocId {
     let text = uuid::Uuid::now_v7().hyphenated().to_string();
     DocId::parse(&text).unwrap_or_else(|| unreachable!("uuid text is always a DocId"))
@@ -896,17 +758,3 @@ pub fn now_ms() -> i64 {
 }
 
 pub use doorstep_core::mask::mask_phone;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn civil_dates_from_day_counts() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_785), (2026, 11, 28));
-        assert_eq!(parse_ymd("1945-08-15"), Some((1945, 8, 15)));
-        assert_eq!(parse_ymd("1945-08"), None);
-    }
-}

@@ -26,7 +26,9 @@
 pub mod applications;
 pub mod bundle;
 pub mod catalog;
+mod conflicts;
 pub mod console;
+pub mod dates;
 mod device;
 pub mod docs;
 pub mod error;
@@ -39,9 +41,10 @@ pub mod sync;
 
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES, TypedText};
 pub use console::{LogFilter, Overview, QueueItem, RecordChanges};
+pub use dates::today_china;
 pub use device::{
     DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, mask_phone,
-    now_ms, today_china,
+    now_ms,
 };
 pub use error::DeviceError;
 pub use sync::{

@@ -12,7 +12,8 @@ use printpdf::{
 };
 use serde::Deserialize;
 
-use crate::device::{Device, today_china};
+use crate::dates::today_china;
+use crate::device::Device;
 use crate::error::DeviceError;
 
 /// Environment variable naming a font file (TTF, OTF or TTC) for receipts.

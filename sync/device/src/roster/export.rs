@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Format;
 use super::read::{COLUMNS, file_error};
-use crate::console::{china_date, committee_or, format_ymd};
+use crate::console::committee_or;
+use crate::dates::{china_date, format_ymd};
 use crate::device::{Device, mask_phone};
 use crate::error::DeviceError;
 

@@ -26,7 +26,7 @@ use doorstep_core::resident;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::console::format_ymd;
+use crate::dates::format_ymd;
 use crate::device::{Device, mask_phone, new_doc_id, now_ms, project_resident};
 use crate::docs;
 use crate::error::DeviceError;

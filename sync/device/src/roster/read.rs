@@ -11,8 +11,7 @@ use doorstep_core::resident::ResidentInput;
 use serde::{Deserialize, Serialize};
 
 use super::{Format, RejectedRow, RowProblem};
-use crate::console::format_ymd;
-use crate::device::civil_from_days;
+use crate::dates::{civil_from_days, format_ymd};
 use crate::error::DeviceError;
 
 /// The largest roster read (rows after the header).
