@@ -1,5 +1,5 @@
 use doorstep_core::id_number::IdNumber;
-use doorstep_tests::{Driver, target_dir, with_deadline};
+use doorstep_tests::{AppWindow, Driver, target_dir, with_deadline};
 
 const NAME: &str = "测试张三";
 const PIN: &str = "246810";
@@ -81,12 +81,7 @@ async fn scenario() -> anyhow::Result<()> {
         .await?;
     window.click("#register-submit").await?;
     window.wait_for_text("#resident-title", NAME).await?;
-    window
-        .wait_for_text("#resident-needs-value", "视力不好")
-        .await?;
-    window
-        .wait_for_text("#resident-emergency-value", "测试女儿 · 女儿 · 138****5555")
-        .await?;
+    shows_needs_and_contact(&window).await?;
     let shown = window.wait_for("#resident-id").await?.text().await?;
     assert_eq!(shown, "**************0014");
     // The phone masked too; both whole only with the PIN, and a wrong PIN shows nothing.
@@ -119,12 +114,7 @@ async fn scenario() -> anyhow::Result<()> {
     window.type_into("#resident-address", "测试村 2 组").await?;
     window.click("#register-submit").await?;
     window.wait_for_text("#resident-title", NAME).await?;
-    window
-        .wait_for_text("#resident-needs-value", "视力不好")
-        .await?;
-    window
-        .wait_for_text("#resident-emergency-value", "测试女儿 · 女儿 · 138****5555")
-        .await?;
+    shows_needs_and_contact(&window).await?;
     window.click("#nav-residents").await?;
     window
         .wait_until_texts(LIST_NAMES, "the new resident in the list", |t| t == [NAME])
@@ -159,5 +149,17 @@ async fn scenario() -> anyhow::Result<()> {
         .screenshot(&target_dir()?.join("e2e").join("resident-list.png"))
         .await?;
     window.close().await?;
+    Ok(())
+}
+
+/// The resident's page shows her recorded needs and her emergency contact (its phone
+/// masked).
+async fn shows_needs_and_contact(window: &AppWindow) -> anyhow::Result<()> {
+    window
+        .wait_for_text("#resident-needs-value", "视力不好")
+        .await?;
+    window
+        .wait_for_text("#resident-emergency-value", "测试女儿 · 女儿 · 138****5555")
+        .await?;
     Ok(())
 }
