@@ -79,10 +79,6 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   });
   const [contrast, setContrast] = useState(() => stored(CONTRAST_KEY) === "1");
   const [autoRead, setAutoRead] = useState(() => stored(AUTOREAD_KEY) === "1");
-  const sizeRef = useRef(size);
-  sizeRef.current = size;
-  const autoReadRef = useRef(autoRead);
-  autoReadRef.current = autoRead;
   const [speech, setSpeech] = useState<string | null>(null);
   const [reading, setReading] = useState(false);
   const screenRef = useRef<HTMLDivElement>(null);
@@ -103,9 +99,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
         // Opens to suit her needs (larger text, read aloud); she can change it.
         api.resident(a.resident_id, null).then(
           (r) => {
-            const chosen = settingsForNeeds(r.needs, { size: sizeRef.current, autoRead: autoReadRef.current });
-            setSize(chosen.size);
-            setAutoRead(chosen.autoRead);
+            setSize((size) => settingsForNeeds(r.needs, { size, autoRead: false }).size);
+            setAutoRead((autoRead) => settingsForNeeds(r.needs, { size: 0, autoRead }).autoRead);
           },
           () => undefined,
         );
