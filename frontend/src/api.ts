@@ -234,6 +234,8 @@ export interface ApplicationView {
   own_work: boolean;
   /** Personal numbers are shown whole: the PIN was given for this view. */
   revealed: boolean;
+  /** What stops it from being submitted now, as the device judges it (empty when it can go). */
+  blockers: FieldError[];
 }
 
 export interface ApplicationRow {

@@ -95,6 +95,8 @@ const BACKEND_CODES = [
   "document_too_large",
   "request_too_large",
   "consent_declined",
+  "consent_missing",
+  "authorization_missing",
   "consent_not_needed",
   "tts_unavailable",
   "tts_failed",

@@ -13,7 +13,6 @@ import {
   formSteps,
   percent,
   progressBar,
-  missingForSubmit,
   queueByService,
   shortTime,
   todaysWork,
@@ -85,23 +84,6 @@ describe("displayValue", () => {
     expect(displayValue({ type: "time", value: at }, undefined, "zh-CN", yesNo)).toBe("2026年12月1日 05:07");
     expect(shortTime(at, new Date(2026, 11, 1, 9, 0).getTime(), "en")).toBe("05:07");
     expect(shortTime(at, new Date(2026, 11, 3, 9, 0).getTime(), "en")).toBe("1 Dec 2026, 05:07");
-  });
-});
-
-describe("missingForSubmit", () => {
-  it("lists required fields that are empty and required attachments not given", () => {
-    expect(missingForSubmit(SERVICE, { account: { type: "text", value: " " } }, [])).toEqual([
-      "pension_type",
-      "account",
-      "face_photo",
-    ]);
-    expect(
-      missingForSubmit(
-        SERVICE,
-        { pension_type: { type: "text", value: "resident" }, account: { type: "text", value: "6222" } },
-        ["face_photo"],
-      ),
-    ).toEqual([]);
   });
 });
 

@@ -122,24 +122,6 @@ export function isDateRecordField(field: string): boolean {
   return DATE_RECORD_FIELDS.includes(field);
 }
 
-/** Fields and slots a submit would find missing (the device checks again). */
-export function missingForSubmit(
-  service: Service,
-  fields: Record<string, FieldValue>,
-  attachedSlots: string[],
-): string[] {
-  const missing: string[] = [];
-  for (const f of service.fields) {
-    const v = fields[f.key];
-    const empty = !v || v.type === "null" || (v.type === "text" && v.value.trim() === "");
-    if (f.required && empty) missing.push(f.key);
-  }
-  for (const a of service.attachments) {
-    if (a.required && !attachedSlots.includes(a.key)) missing.push(a.key);
-  }
-  return missing;
-}
-
 /** The home screen's three lists. */
 export function todaysWork(rows: ApplicationRow[]): {
   drafts: ApplicationRow[];

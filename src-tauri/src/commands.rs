@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use doorstep_core::DocId;
 use doorstep_core::application::{Attachment, Event};
 use doorstep_core::authorization::{Authorization, AuthorizationInput};
 use doorstep_core::catalog::{Sensitive, Service};
@@ -14,6 +13,7 @@ use doorstep_core::id_number::mask_tail;
 use doorstep_core::mask::mask_phone;
 use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput, ResidentPatch};
 use doorstep_core::value::FieldValue;
+use doorstep_core::{DocId, FieldErrors};
 use doorstep_device::{
     ApplicationSummary, Device, DeviceError, HttpTransport, ResidentSummary, RetryPolicy,
     ServiceOffer, SyncReport, TypedText, now_ms, today_china,
@@ -140,7 +140,7 @@ pub async fn set_pin(
         before_pin_or_unlocked(&state, &device)?;
         let volunteer = volunteer.unwrap_or_default();
         if device.enrollment()?.is_none() && volunteer.trim().is_empty() {
-            let mut errors = doorstep_core::FieldErrors::default();
+            let mut errors = FieldErrors::default();
             errors.push(doorstep_core::Field::Name, "name_empty");
             return Err(DeviceError::Invalid(errors).into());
         }
@@ -534,6 +534,8 @@ pub struct ApplicationView {
     pub own_work: bool,
     /// Personal numbers are shown whole (the PIN was given for this view).
     pub revealed: bool,
+    /// What stops it from being submitted now (empty when it can go).
+    pub blockers: FieldErrors,
 }
 
 fn resident_name(d: &Device, id: &str) -> String {
@@ -569,7 +571,9 @@ pub async fn application(
         }
         let conflicted_fields = d.conflicts(&id)?.into_iter().map(|c| c.field).collect();
         let own_work = d.is_own_work(&id)?;
+        let blockers = d.submit_blockers(&id)?;
         Ok(ApplicationView {
+            blockers,
             revealed: reveal,
             own_work,
             resident_name: resident_name(d, &a.resident),
@@ -629,7 +633,7 @@ pub async fn record_consent(
     let signature = signature.as_deref().map(decode).transpose()?;
     unlocked(&app, move |d| {
         let data = Sensitive::parse(&data).ok_or_else(|| {
-            let mut errors = doorstep_core::FieldErrors::default();
+            let mut errors = FieldErrors::default();
             errors.push_key(doorstep_core::Field::Form, &data, "consent_not_needed");
             DeviceError::Invalid(errors)
         })?;

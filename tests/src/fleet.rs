@@ -100,6 +100,26 @@ impl TestDevice {
             .context("the device holds no token")
     }
 
+    /// Records the resident's signed authorization for `services`, valid from today for
+    /// a year: nothing is submitted on her behalf without one.
+    pub fn authorize(
+        &mut self,
+        resident: &doorstep_core::DocId,
+        services: &[&str],
+    ) -> anyhow::Result<doorstep_core::DocId> {
+        let (y, m, d) = doorstep_device::today_china();
+        let signature = self
+            .device
+            .store_blob(b"synthetic authorization signature")?;
+        let input = doorstep_core::authorization::AuthorizationInput {
+            services: services.iter().map(|s| (*s).to_owned()).collect(),
+            valid_from: format!("{y:04}-{m:02}-{d:02}"),
+            valid_to: format!("{:04}-{m:02}-{:02}", y + 1, d.min(28)),
+            signature,
+        };
+        Ok(self.device.record_authorization(resident, &input)?)
+    }
+
     /// Syncs over plain HTTP with fast retries.
     pub fn sync(&mut self, server: &ServerProcess) -> anyhow::Result<SyncReport> {
         let mut transport = HttpTransport::new(&server.base_url())?;

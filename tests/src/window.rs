@@ -503,6 +503,52 @@ impl AppWindow {
         Ok(())
     }
 
+    /// Records, on the resident's page, her signed authorization for `service`.
+    pub async fn authorize(&self, service: &str) -> anyhow::Result<()> {
+        self.click("#resident-authorize").await?;
+        self.click(&format!("#authorize-service-{service}")).await?;
+        self.draw_on("#authorize-signature").await?;
+        self.click("#authorize-submit").await?;
+        self.wait_for("#resident-authorizations .authorization")
+            .await?;
+        Ok(())
+    }
+
+    /// Hands the open application to the resident, who confirms every step and agrees,
+    /// with her signature, to each kind of data she is asked about; then the volunteer
+    /// takes the tablet back with `pin`.
+    pub async fn resident_agrees(&self, pin: &str) -> anyhow::Result<()> {
+        self.click("#hand-to-resident").await?;
+        self.wait_for(".resident-mode").await?;
+        let shows = |css: &'static str| async move {
+            anyhow::Ok(!self.client.find_all(Locator::Css(css)).await?.is_empty())
+        };
+        for _ in 0..20 {
+            let progress = self.wait_for("#rm-progress").await?.text().await?;
+            if shows("#rm-agree").await? {
+                self.click("#rm-agree").await?;
+                self.draw_on("#rm-signature").await?;
+                self.click("#rm-signed").await?;
+            } else if shows("#rm-yes").await? {
+                self.click("#rm-yes").await?;
+            } else {
+                self.click("#rm-leave").await?;
+                self.type_into("#rm-pin", pin).await?;
+                self.click("#rm-leave-submit").await?;
+                self.wait_for("#application-status").await?;
+                return Ok(());
+            }
+            let start = Instant::now();
+            while self.wait_for("#rm-progress").await?.text().await? == progress {
+                if start.elapsed() > Duration::from_secs(20) {
+                    bail!("resident mode stayed at {progress}");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        bail!("resident mode has no end")
+    }
+
     /// Draws a signature-like stroke on the canvas matching `css`, with pointer events as
     /// a finger would make them.
     pub async fn draw_on(&self, css: &str) -> anyhow::Result<()> {

@@ -47,6 +47,7 @@ const VIEW: ApplicationView = {
   typed: [],
   own_work: false,
   revealed: false,
+  blockers: [],
 };
 const PERSON: ResidentView = {
   id: RESIDENT,

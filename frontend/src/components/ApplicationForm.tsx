@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { type ApplicationView, type FieldDef, type Service, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
 import { formatDateTime, todayYmd } from "../dates";
-import { DraftSaver, displayValue, formSteps, inputText, isMaskedField, listOf, missingForSubmit, staffStepTitle, tx } from "../logic";
+import { DraftSaver, displayValue, formSteps, inputText, isMaskedField, listOf, staffStepTitle, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { ChoiceButtons, MAX_CHOICE_BUTTONS } from "./ChoiceButtons";
@@ -116,7 +116,10 @@ export function ApplicationForm({
   const steps = formSteps(service);
   const last = steps.length; // the check-and-submit screen
   const attachedSlots = app.attachments.map((a) => a.slot);
-  const missing = missingForSubmit(service, app.fields, attachedSlots);
+  // What stops submission, as the device judges it: fields and attachments (each leads
+  // to its step), the resident's consent and her authorization.
+  const blockers = app.blockers;
+  const missing = blockers.flatMap((b) => ((b.field === "form" || b.field === "attachment") && b.key ? [b.key] : []));
   const lastReturn = [...app.events].reverse().find((e) => e.kind === "returned" || e.kind === "rejected");
 
   const type = (key: string, text: string) => {
@@ -172,6 +175,13 @@ export function ApplicationForm({
     }
   };
 
+  const handToResident = () =>
+    void saver
+      .flush()
+      .then(() => api.enterResidentMode())
+      .then(() => navigate({ name: "resident-mode", id }))
+      .catch((thrown) => setError(toUiError(thrown)));
+
   const submit = async () => {
     if (submitting) return;
     // The resident asked for changes: the volunteer confirms they are made first.
@@ -193,8 +203,9 @@ export function ApplicationForm({
       const err = toUiError(thrown);
       setError(err);
       const marks: Record<string, string> = {};
-      for (const f of err.fields ?? []) if (f.key) marks[f.key] = errorText(t, f.code);
+      for (const f of err.fields ?? []) if (f.key && (f.field === "form" || f.field === "attachment")) marks[f.key] = errorText(t, f.code);
       setFieldErrors((e) => ({ ...e, ...marks }));
+      await reload();
     } finally {
       setSubmitting(false);
     }
@@ -210,18 +221,7 @@ export function ApplicationForm({
         <span id="application-status" className={`status status-${app.status}`}>
           {t(`status.${app.status}`)}
         </span>
-        <button
-          type="button"
-          id="hand-to-resident"
-          className="primary"
-          onClick={() =>
-            void saver
-              .flush()
-              .then(() => api.enterResidentMode())
-              .then(() => navigate({ name: "resident-mode", id }))
-              .catch((thrown) => setError(toUiError(thrown)))
-          }
-        >
+        <button type="button" id="hand-to-resident" className="primary" onClick={handToResident}>
           {t("application.handToResident")}
         </button>
         <button type="button" className="secondary" onClick={() => void saver.flush().then(() => navigate({ name: "resident", id: app.resident_id }))}>
@@ -391,23 +391,45 @@ export function ApplicationForm({
           </dl>
           {editable ? (
             <>
-              {missing.length > 0 ? (
+              {blockers.length > 0 ? (
                 <div className="warning" id="application-missing">
                   <p>{t("application.missing")}</p>
                   <ul>
-                    {missing.map((k) => (
-                      <li key={k}>
-                        {/* Each missing item leads to the step that asks for it. */}
-                        <button
-                          type="button"
-                          className="link"
-                          data-key={k}
-                          onClick={() => void go(Math.max(0, steps.findIndex((s) => s.fields.includes(k) || s.attachments.includes(k))))}
-                        >
-                          {tx(defs.get(k)?.label ?? service.attachments.find((a) => a.key === k)?.label, lang)}
-                        </button>
-                      </li>
-                    ))}
+                    {blockers.map((b) =>
+                      b.field === "consent" ? (
+                        <li key={`consent-${b.key}`} data-blocker="consent_missing" data-key={b.key}>
+                          {t("application.blockConsent", { data: t(`consent.${b.key}.short`) })}
+                          <button type="button" className="link" onClick={handToResident}>
+                            {t("application.handToResident")}
+                          </button>
+                        </li>
+                      ) : b.field === "authorization" ? (
+                        <li key="authorization" data-blocker="authorization_missing">
+                          {t("application.blockAuthorization")}
+                          <button
+                            type="button"
+                            className="link"
+                            id="application-authorize"
+                            onClick={() => void saver.flush().then(() => navigate({ name: "authorize", resident: app.resident_id }))}
+                          >
+                            {t("residentPage.authorize")}
+                          </button>
+                        </li>
+                      ) : (
+                        <li key={`${b.key}-${b.code}`} data-blocker={b.code} data-key={b.key}>
+                          {/* Each missing item leads to the step that asks for it. */}
+                          <button
+                            type="button"
+                            className="link"
+                            data-key={b.key}
+                            onClick={() => void go(Math.max(0, steps.findIndex((s) => s.fields.includes(b.key ?? "") || s.attachments.includes(b.key ?? ""))))}
+                          >
+                            {tx(defs.get(b.key ?? "")?.label ?? service.attachments.find((a) => a.key === b.key)?.label, lang)}
+                          </button>
+                          {b.code === "required" ? null : <span className="blocker-why">{errorText(t, b.code)}</span>}
+                        </li>
+                      ),
+                    )}
                   </ul>
                 </div>
               ) : null}
@@ -436,7 +458,7 @@ export function ApplicationForm({
               {t("application.submittedNote")}
             </p>
           ) : null}
-          {error && !(error.code === "invalid_input" && missing.length === 0 && Object.keys(fieldErrors).length === 0) ? (
+          {error && !(error.code === "invalid_input" && blockers.length === 0 && Object.keys(fieldErrors).length === 0) ? (
             <p role="alert" className="field-error" id="application-error">
               {error.code === "invalid_input" ? t("application.fixMissing") : errorText(t, error.code)}
             </p>

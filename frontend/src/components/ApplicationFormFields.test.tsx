@@ -49,6 +49,7 @@ const APP: ApplicationView = {
   typed: [],
   own_work: false,
       revealed: false,
+      blockers: [],
 };
 
 async function renderForm(typeApplicationField: (id: string, key: string, text: string) => Promise<string | null>) {

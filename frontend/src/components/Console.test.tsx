@@ -154,6 +154,7 @@ describe("SyncLog", () => {
     typed: [],
     own_work: false,
     revealed: false,
+    blockers: [],
   };
 
   function logApi() {

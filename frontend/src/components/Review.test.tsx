@@ -37,6 +37,7 @@ function view(ownWork: boolean, revealed = false): ApplicationView {
     typed: [],
     own_work: ownWork,
     revealed,
+    blockers: [],
   };
 }
 

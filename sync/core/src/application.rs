@@ -456,6 +456,24 @@ pub fn sensitive_kinds(service: &Service) -> Vec<Sensitive> {
     kinds
 }
 
+/// The kinds of sensitive data the application uses (an attachment of that kind is
+/// attached or required) on which the resident has not been asked yet: nothing of that
+/// kind may be submitted before she decides.
+pub fn unasked_kinds(app: &Application, service: &Service) -> Vec<Sensitive> {
+    let mut kinds = Vec::new();
+    for a in &service.attachments {
+        let used = a.required || app.attachments.iter().any(|x| &x.slot == a.key.get_ref());
+        if let Some(s) = a.sensitive
+            && used
+            && app.consent_for(s).is_none()
+            && !kinds.contains(&s)
+        {
+            kinds.push(s);
+        }
+    }
+    kinds
+}
+
 /// Attachment slots that cannot go ahead because the resident declined the use of their
 /// kind of data: those attached or required.
 pub fn declined_slots(app: &Application, service: &Service) -> Vec<String> {

@@ -23,6 +23,10 @@ pub enum Field {
     Form,
     /// An attachment slot of an application.
     Attachment,
+    /// The resident's consent to one kind of sensitive data (its kind is the key).
+    Consent,
+    /// The resident's proxy authorization covering the application's service.
+    Authorization,
 }
 
 impl Field {
@@ -44,6 +48,8 @@ impl Field {
             Field::Signature => "signature",
             Field::Form => "form",
             Field::Attachment => "attachment",
+            Field::Consent => "consent",
+            Field::Authorization => "authorization",
         }
     }
 }

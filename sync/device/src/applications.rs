@@ -303,43 +303,62 @@ impl Device {
         Ok(self.wrote_beyond_reviews(&mut loaded.doc))
     }
 
-    /// Submits a draft or returned application once every required field and attachment
-    /// is there; otherwise lists what is missing.
-    pub fn submit_application(&mut self, id: &DocId) -> Result<Status, DeviceError> {
-        let loaded = self.load_editable(id)?;
+    /// Why an application cannot be submitted yet, all at once: required fields and
+    /// attachments missing (`required`), texts kept as typed that do not pass their
+    /// checks, kinds of sensitive data the resident has not been asked about
+    /// (`consent_missing`, keyed by the kind) or declined (`consent_declined`, at the
+    /// slot), and no authorization of hers covering the service today
+    /// (`authorization_missing`). Empty when it can go.
+    pub fn submit_blockers(&self, id: &DocId) -> Result<FieldErrors, DeviceError> {
+        let loaded = self.load_kind(id, application::KIND)?;
+        self.blockers_of(&loaded)
+    }
+
+    fn blockers_of(&self, loaded: &Loaded) -> Result<FieldErrors, DeviceError> {
         let app = application::read(&loaded.doc)?;
         let service = self
             .catalog
             .service(&app.service)
             .ok_or_else(|| DeviceError::ServiceUnknown(app.service.clone()))?;
-        let missing = application::missing_for_submit(&app, service);
-        if !missing.is_empty() {
-            let mut errors = FieldErrors::default();
-            for key in &missing {
-                let field = if service.field(key).is_some() {
-                    Field::Form
-                } else {
-                    Field::Attachment
-                };
-                errors.push_key(field, key, "required");
-            }
-            return Err(DeviceError::Invalid(errors));
+        let mut errors = FieldErrors::default();
+        for key in application::missing_for_submit(&app, service) {
+            let field = if service.field(&key).is_some() {
+                Field::Form
+            } else {
+                Field::Attachment
+            };
+            errors.push_key(field, &key, "required");
         }
-        let problems = draft::problems(&draft::typed(&loaded.doc)?, service, today_china());
-        if !problems.is_empty() {
-            let mut errors = FieldErrors::default();
-            for (key, code) in &problems {
-                errors.push_key(Field::Form, key, code);
-            }
-            return Err(DeviceError::Invalid(errors));
+        let today = today_china();
+        for (key, code) in draft::problems(&draft::typed(&loaded.doc)?, service, today) {
+            errors.push_key(Field::Form, &key, code);
         }
-        let declined = application::declined_slots(&app, service);
-        if !declined.is_empty() {
-            let mut errors = FieldErrors::default();
-            for slot in &declined {
-                errors.push_key(Field::Attachment, slot, "consent_declined");
-            }
-            return Err(DeviceError::Invalid(errors));
+        for kind in application::unasked_kinds(&app, service) {
+            errors.push_key(Field::Consent, kind.as_str(), "consent_missing");
+        }
+        for slot in application::declined_slots(&app, service) {
+            errors.push_key(Field::Attachment, &slot, "consent_declined");
+        }
+        let authorized = match DocId::parse(&app.resident) {
+            Some(resident) => self
+                .authorizations_of(&resident)?
+                .iter()
+                .any(|(_, a)| a.covers(&app.service, today)),
+            None => false,
+        };
+        if !authorized {
+            errors.push_key(Field::Authorization, &app.service, "authorization_missing");
+        }
+        Ok(errors)
+    }
+
+    /// Submits a draft or returned application once nothing blocks it (see
+    /// [`Device::submit_blockers`]); otherwise refuses with every blocker.
+    pub fn submit_application(&mut self, id: &DocId) -> Result<Status, DeviceError> {
+        let loaded = self.load_editable(id)?;
+        let blockers = self.blockers_of(&loaded)?;
+        if !blockers.is_empty() {
+            return Err(DeviceError::Invalid(blockers));
         }
         self.append_event(id, loaded, EventKind::Submitted, "", None)
     }

@@ -16,7 +16,7 @@ use doorstep_device::{Device, MAX_ATTACHMENT_BYTES, today_china};
 use tempfile::TempDir;
 
 mod common;
-use common::{open_dir, raw_db, review};
+use common::{authorize, consent, open_dir, raw_db, review};
 
 fn resident(device: &mut Device, name: &str, first17: &str) -> DocId {
     let input = ResidentInput {
@@ -136,7 +136,9 @@ fn an_application_goes_from_draft_through_review_to_filed() {
         "service_unknown"
     );
 
-    // Submitting lists everything still missing.
+    // Submitting lists everything still missing, the resident's authorization too: one
+    // for another service does not cover this one.
+    authorize(&mut device, &old, &["pension_certification"]);
     let err = device.submit_application(&app).expect_err("incomplete");
     let mut missing: Vec<String> = err
         .field_errors()
@@ -152,9 +154,11 @@ fn an_application_goes_from_draft_through_review_to_filed() {
             "account_holder",
             "bank_account",
             "bank_card_photo",
-            "household_registered_here"
+            "household_registered_here",
+            "senior_allowance"
         ]
     );
+    authorize(&mut device, &old, &["senior_allowance"]);
 
     device
         .set_application_field(&app, "bank_account", &text("6222000000000000"))
@@ -347,6 +351,7 @@ fn consent_is_asked_for_each_kind_of_sensitive_data_and_a_refusal_stops_that_par
 
     let (_dir, mut device) = open("志愿者甲");
     let old = resident(&mut device, "测试老", "11010119450815001");
+    authorize(&mut device, &old, &["pension_certification"]);
     let app = device
         .start_application(&old, "pension_certification")
         .expect("start");
@@ -368,6 +373,13 @@ fn consent_is_asked_for_each_kind_of_sensitive_data_and_a_refusal_stops_that_par
             b"not really a jpeg",
         )
         .expect("photo");
+
+    // Not asked yet: nothing of that kind goes before she decides.
+    let err = device.submit_application(&app).expect_err("not asked");
+    assert_eq!(
+        field_code(&err),
+        Some((Some("face".into()), "consent_missing"))
+    );
 
     // Only the kinds of data the service uses are asked about.
     let err = device
@@ -428,6 +440,7 @@ fn consent_is_asked_for_each_kind_of_sensitive_data_and_a_refusal_stops_that_par
 fn a_draft_keeps_exactly_what_was_typed_and_submission_waits_for_it_to_be_right() {
     let (dir, mut device) = open("志愿者甲");
     let old = resident(&mut device, "测试老", "11010119450815001");
+    authorize(&mut device, &old, &["senior_allowance"]);
     let app = device
         .start_application(&old, "senior_allowance")
         .expect("start");
@@ -544,6 +557,8 @@ fn a_kept_text_that_is_not_required_still_stops_submission() {
             b"synthetic face",
         )
         .expect("attach");
+    authorize(&mut device, &old, &["pension_certification"]);
+    consent(&mut device, &app, doorstep_core::catalog::Sensitive::Face);
     // An optional date, half-typed.
     assert_eq!(
         device

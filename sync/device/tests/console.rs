@@ -22,7 +22,7 @@ use doorstep_device::{Device, now_ms, today_china};
 use tempfile::TempDir;
 
 mod common;
-use common::{open_dir, review};
+use common::{authorize, consent, open_dir, review};
 
 fn open(volunteer: &str) -> (TempDir, Device) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -330,6 +330,8 @@ fn pension_application(device: &mut Device, resident: &DocId, last: Option<Strin
             b"synthetic photo",
         )
         .expect("photo");
+    authorize(device, resident, &["pension_certification"]);
+    consent(device, &app, doorstep_core::catalog::Sensitive::Face);
     app
 }
 

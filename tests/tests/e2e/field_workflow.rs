@@ -112,7 +112,12 @@ async fn scenario() -> anyhow::Result<()> {
     a.select("#field-lives_at_registered_address", "true")
         .await?;
     a.click("#step-next").await?;
-    a.wait_for("#application-submit").await?;
+    // Nothing goes before the resident has decided on her photo herself.
+    a.wait_for("#application-missing [data-blocker='consent_missing']")
+        .await?;
+    a.resident_agrees(PIN_A).await?;
+    a.click("#step-3").await?;
+    a.wait_gone("#application-missing").await?;
     a.screenshot(&shot("application-check")?).await?;
     a.click("#application-submit").await?;
     a.wait_for_text("#application-status", "已提交").await?;

@@ -185,6 +185,7 @@ async fn scenario() -> anyhow::Result<()> {
     // She is hard of hearing: resident mode will open with its largest text.
     w.click("#resident-need-hearing").await?;
     w.click("#register-submit").await?;
+    w.authorize(SERVICE).await?;
     w.click("#resident-new-application").await?;
     w.click(&format!("#start-{SERVICE}")).await?;
     w.select("#field-pension_type", "resident").await?;

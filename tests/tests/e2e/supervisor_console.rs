@@ -302,7 +302,7 @@ fn newest_csv_or_xlsx(dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Registers the resident, records their authorization and submits a pension
-/// certification with a photo.
+/// certification with a photo she agreed to.
 async fn submit_application(v: &AppWindow, id_number: &str) -> anyhow::Result<()> {
     v.click("#nav-residents").await?;
     v.click("#resident-new").await?;
@@ -310,12 +310,7 @@ async fn submit_application(v: &AppWindow, id_number: &str) -> anyhow::Result<()
     v.type_into("#resident-id-number", id_number).await?;
     v.click("#register-submit").await?;
     v.wait_for_text("#resident-title", RESIDENT).await?;
-    v.click("#resident-authorize").await?;
-    v.click(&format!("#authorize-service-{SERVICE}")).await?;
-    v.draw_on("#authorize-signature").await?;
-    v.click("#authorize-submit").await?;
-    v.wait_for("#resident-authorizations .authorization")
-        .await?;
+    v.authorize(SERVICE).await?;
     v.click("#resident-new-application").await?;
     v.click(&format!("#start-{SERVICE}")).await?;
     v.select("#field-pension_type", "resident").await?;
@@ -327,7 +322,9 @@ async fn submit_application(v: &AppWindow, id_number: &str) -> anyhow::Result<()
     v.click("#step-next").await?;
     v.select("#field-lives_at_registered_address", "true")
         .await?;
-    v.click("#step-next").await?;
+    // She agrees to the use of her photo herself, in resident mode.
+    v.resident_agrees(PIN_VOLUNTEER).await?;
+    v.click("#step-3").await?;
     v.click("#application-submit").await?;
     v.wait_for_text("#application-status", "已提交").await?;
     Ok(())

@@ -42,6 +42,7 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
 
     // A fills in and submits an allowance application in c1; B registers someone in c2.
     let person = a.device.register_resident(&resident(1))?.id;
+    a.authorize(&person, &["senior_allowance"])?;
     let app = a.device.start_application(&person, "senior_allowance")?;
     for (key, value) in [
         ("bank_account", FieldValue::Text("6222000011112222".into())),
@@ -72,7 +73,11 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
     let entry = &by_a.entries[0];
     assert_eq!((entry.committee.as_str(), entry.seq), ("c1", 1));
     let records = sup.device.log_entry_records(entry)?;
-    assert_eq!(records.len(), 2, "the resident and the application");
+    assert_eq!(
+        records.len(),
+        3,
+        "the resident, her authorization and the application"
+    );
     let application = records
         .iter()
         .find(|r| r.kind == "application")

@@ -46,3 +46,35 @@ pub fn review(
         .expect("back to the volunteer");
     Ok(status)
 }
+
+/// Records the resident's signed authorization for `services`, valid from today for a
+/// year: nothing is submitted on her behalf without one.
+pub fn authorize(device: &mut Device, resident: &doorstep_core::DocId, services: &[&str]) {
+    let (y, m, d) = doorstep_device::today_china();
+    let signature = device
+        .store_blob(b"synthetic authorization signature")
+        .expect("signature");
+    let input = doorstep_core::authorization::AuthorizationInput {
+        services: services.iter().map(|s| (*s).to_owned()).collect(),
+        valid_from: format!("{y:04}-{m:02}-{d:02}"),
+        valid_to: format!("{:04}-{m:02}-{:02}", y + 1, d.min(28)),
+        signature,
+    };
+    device
+        .record_authorization(resident, &input)
+        .expect("authorization");
+}
+
+/// The resident agrees, signed, to the use of `data` in the application.
+pub fn consent(
+    device: &mut Device,
+    app: &doorstep_core::DocId,
+    data: doorstep_core::catalog::Sensitive,
+) {
+    let signature = device
+        .store_blob(b"synthetic consent signature")
+        .expect("signature");
+    device
+        .record_consent(app, data, true, &signature)
+        .expect("consent");
+}
