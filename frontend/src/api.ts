@@ -165,6 +165,8 @@ export interface AttachmentDef {
   label: Text;
   required: boolean;
   sensitive?: Sensitive | null;
+  /** Which files it takes; the device checks the bytes. */
+  accepts: "photo" | "photo_or_pdf";
   /** How long it is kept, as the consent screen tells the resident (sensitive ones). */
   kept?: Text | null;
 }
@@ -501,7 +503,8 @@ export interface Api {
   recordAuthorization(resident: string, input: AuthorizationInput): Promise<string>;
   storeBlob(bytes: Uint8Array): Promise<string>;
   blob(sha256: string): Promise<Uint8Array<ArrayBuffer>>;
-  attachFile(application: string, slot: string, name: string, mime: string, bytes: Uint8Array): Promise<string>;
+  /** Attaches a file; the device judges its type from the bytes. */
+  attachFile(application: string, slot: string, name: string, bytes: Uint8Array): Promise<string>;
   startApplication(resident: string, service: string): Promise<string>;
   /** An application; personal numbers masked unless the right `pin` is given. */
   application(id: string, pin?: string | null): Promise<ApplicationView>;
@@ -602,8 +605,8 @@ export const tauriApi: Api = {
   recordAuthorization: (resident, input) => call("record_authorization", { resident, input }),
   storeBlob: (bytes) => call("store_blob", { base64: toBase64(bytes) }),
   blob: (sha256) => call<string>("blob", { sha256 }).then(fromBase64),
-  attachFile: (id, slot, name, mime, bytes) =>
-    call("attach_file", { id, slot, name, mime, base64: toBase64(bytes) }),
+  attachFile: (id, slot, name, bytes) =>
+    call("attach_file", { id, slot, name, base64: toBase64(bytes) }),
   startApplication: (resident, service) => call("start_application", { resident, service }),
   application: (id, pin) => call("application", { id, pin: pin ?? null }),
   setApplicationField: (id, key, value) => call("set_application_field", { id, key, value }),

@@ -36,23 +36,25 @@ const SERVICE: Service = {
     { key: "years", type: "number", label: T("年数"), required: false, options: [] },
   ],
   attachments: [
-    { key: "face_photo", label: T("照片"), required: true },
-    { key: "extra", label: T("其他"), required: false },
+    { key: "face_photo", label: T("照片"), required: true, accepts: "photo" },
+    { key: "extra", label: T("其他"), required: false, accepts: "photo_or_pdf" },
   ],
   steps: [
     { title: T("开始"), body: T("b"), fields: [] },
     { title: T("信息"), body: T("b"), fields: ["pension_type", "account"] },
     { title: T("照片"), body: T("b"), fields: ["face_photo"] },
+    { title: T("其他"), body: T("b"), fields: ["last", "years", "extra"] },
+    { title: T("结束"), body: T("b"), fields: [] },
   ],
 };
 
 describe("formSteps", () => {
-  it("keeps the catalog's steps that name fields, then one for the rest", () => {
+  it("keeps the catalog's steps that name fields, fields apart from attachments", () => {
     const steps = formSteps(SERVICE);
-    expect(steps.map((s) => s.title?.["zh-CN"] ?? null)).toEqual(["信息", "照片", null]);
+    expect(steps.map((s) => s.title["zh-CN"])).toEqual(["信息", "照片", "其他"]);
     expect(steps[0]?.fields).toEqual(["pension_type", "account"]);
     expect(steps[1]?.attachments).toEqual(["face_photo"]);
-    expect(steps[2]).toEqual({ title: null, fields: ["last", "years"], attachments: ["extra"] });
+    expect(steps[2]).toEqual({ title: T("其他"), fields: ["last", "years"], attachments: ["extra"] });
   });
 });
 
@@ -88,8 +90,10 @@ describe("displayValue", () => {
 });
 
 describe("todaysWork", () => {
-  it("sorts applications into drafts, returned and awaiting review", () => {
-    const row = (id: string, status: ApplicationRow["status"]): ApplicationRow => ({
+  it("sorts applications into drafts, returned, awaiting review and recently decided", () => {
+    const day = 24 * 3600 * 1000;
+    const now = 100 * day;
+    const row = (id: string, status: ApplicationRow["status"], updated = now): ApplicationRow => ({
       id,
       status,
       resident: "r",
@@ -97,12 +101,24 @@ describe("todaysWork", () => {
       service: "s",
       conflicted: false,
       created_at: 0,
-      updated_at: 0,
+      updated_at: updated,
     });
-    const work = todaysWork([row("a", "draft"), row("b", "returned"), row("c", "submitted"), row("d", "approved")]);
+    const work = todaysWork(
+      [
+        row("a", "draft"),
+        row("b", "returned"),
+        row("c", "submitted"),
+        row("d", "approved", now - 3 * day),
+        row("e", "rejected", now - day),
+        row("f", "filed", now - 20 * day),
+      ],
+      now,
+    );
     expect(work.drafts.map((r) => r.id)).toEqual(["a"]);
     expect(work.returned.map((r) => r.id)).toEqual(["b"]);
     expect(work.awaiting.map((r) => r.id)).toEqual(["c"]);
+    // Newest first; one decided three weeks ago has been told already.
+    expect(work.decided.map((r) => r.id)).toEqual(["e", "d"]);
   });
 });
 

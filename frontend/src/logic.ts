@@ -29,34 +29,26 @@ export function tx(text: Text | null | undefined, lang: string): string {
 
 /** One step of the volunteer's form: a titled group of fields and attachment slots. */
 export interface FormStep {
-  title: Text | null;
+  title: Text;
   fields: string[];
   attachments: string[];
 }
 
 /**
  * The steps of a service's form: its guided steps that name fields or attachments, in
- * order, then one more for anything no step names. The last screen (check and submit) is
- * the form's own.
+ * order (the catalog shows each field and attachment on exactly one step). The last
+ * screen (check and submit) is the form's own.
  */
 export function formSteps(service: Service): FormStep[] {
   const fieldKeys = new Set(service.fields.map((f) => f.key));
   const slotKeys = new Set(service.attachments.map((a) => a.key));
-  const seen = new Set<string>();
-  const steps: FormStep[] = [];
-  for (const step of service.steps) {
-    const fields = step.fields.filter((k) => fieldKeys.has(k) && !seen.has(k));
-    const attachments = step.fields.filter((k) => slotKeys.has(k) && !seen.has(k));
-    if (fields.length + attachments.length === 0) continue;
-    for (const k of [...fields, ...attachments]) seen.add(k);
-    steps.push({ title: step.title, fields, attachments });
-  }
-  const restFields = service.fields.map((f) => f.key).filter((k) => !seen.has(k));
-  const restSlots = service.attachments.map((a) => a.key).filter((k) => !seen.has(k));
-  if (restFields.length + restSlots.length > 0) {
-    steps.push({ title: null, fields: restFields, attachments: restSlots });
-  }
-  return steps;
+  return service.steps
+    .map((step) => ({
+      title: step.title,
+      fields: step.fields.filter((k) => fieldKeys.has(k)),
+      attachments: step.fields.filter((k) => slotKeys.has(k)),
+    }))
+    .filter((step) => step.fields.length + step.attachments.length > 0);
 }
 
 /**
@@ -122,16 +114,30 @@ export function isDateRecordField(field: string): boolean {
   return DATE_RECORD_FIELDS.includes(field);
 }
 
-/** The home screen's three lists. */
-export function todaysWork(rows: ApplicationRow[]): {
+/** How long a decided application stays on the home screen. */
+export const DECIDED_SHOWN_MS = 14 * 24 * 3600 * 1000;
+
+/**
+ * The home screen's lists: drafts to finish, returned ones to fix, those awaiting review,
+ * and those a supervisor decided (approved, not approved, filed) in the last two weeks,
+ * newest first, so that the volunteer can tell the resident.
+ */
+export function todaysWork(
+  rows: ApplicationRow[],
+  now: number,
+): {
   drafts: ApplicationRow[];
   returned: ApplicationRow[];
   awaiting: ApplicationRow[];
+  decided: ApplicationRow[];
 } {
   return {
     drafts: rows.filter((r) => r.status === "draft"),
     returned: rows.filter((r) => r.status === "returned"),
     awaiting: rows.filter((r) => r.status === "submitted"),
+    decided: rows
+      .filter((r) => ["approved", "rejected", "filed"].includes(r.status) && now - r.updated_at < DECIDED_SHOWN_MS)
+      .sort((a, b) => b.updated_at - a.updated_at),
   };
 }
 

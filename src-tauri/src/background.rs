@@ -100,9 +100,7 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
 
 fn sync_if_reachable<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<(), DeviceError> {
     let server = {
-        let Ok(device) = state.device.lock() else {
-            return Ok(());
-        };
+        let device = state.device();
         match device.enrollment()? {
             Some(e) => e.server_url,
             None => return Ok(()),
@@ -134,17 +132,15 @@ pub fn run_sync<R: Runtime>(
         v.running = true;
         v.progress = None;
     });
-    let outcome = match state.device.lock() {
-        Ok(mut device) => {
-            let outcome = device.sync_with(&mut transport, policy);
-            // The status line's figures while the store is at hand: the window's polls
-            // do not wait for a busy store, and would otherwise miss them.
-            if let Err(e) = state.sync.remember_figures(&device) {
-                tracing::debug!(code = e.code(), "status figures not read");
-            }
-            outcome
+    let outcome = {
+        let mut device = state.device();
+        let outcome = device.sync_with(&mut transport, policy);
+        // The status line's figures while the store is at hand: the window's polls do
+        // not wait for a busy store, and would otherwise miss them.
+        if let Err(e) = state.sync.remember_figures(&device) {
+            tracing::debug!(code = e.code(), "status figures not read");
         }
-        Err(_) => Err(DeviceError::Unavailable),
+        outcome
     };
     state.sync.update(|v| {
         v.running = false;

@@ -2,21 +2,13 @@
 //! blocking pool (never the window's thread), and all but the few that unlock the app
 //! refuse with `locked` while it is locked.
 
-use std::collections::BTreeMap;
-
-use doorstep_core::application::{Attachment, Event};
-use doorstep_core::authorization::{Authorization, AuthorizationInput};
-use doorstep_core::catalog::{Sensitive, Service};
-use doorstep_core::conflict::FieldConflict;
-use doorstep_core::history::HistoryEntry;
-use doorstep_core::id_number::mask_tail;
-use doorstep_core::mask::mask_phone;
-use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput, ResidentPatch};
-use doorstep_core::value::FieldValue;
-use doorstep_core::{DocId, FieldErrors};
+use doorstep_device::records::{
+    AuthorizationInput, DocId, FieldValue, HistoryEntry, ResidentInput, ResidentPatch, Service,
+};
 use doorstep_device::{
-    ApplicationSummary, Device, DeviceError, HttpTransport, ResidentSummary, RetryPolicy,
-    ServiceOffer, SyncReport, TypedText, now_ms, today_china,
+    ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceError,
+    HttpTransport, ResidentSummary, ResidentView, RetryPolicy, ServiceOffer, SyncReport, now_ms,
+    today_china,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
@@ -35,7 +27,7 @@ pub(crate) async fn unlocked<T: Send + 'static>(
         if !state.session.touch() {
             return Err(UiError::locked());
         }
-        let mut device = state.device()?;
+        let mut device = state.device();
         Ok(f(&mut device)?)
     })
     .await
@@ -102,7 +94,7 @@ fn start_view(state: &AppState, device: &Device) -> Result<StartView, DeviceErro
 pub async fn start_state(app: AppHandle) -> Result<StartView, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        let device = state.device()?;
+        let device = state.device();
         Ok(start_view(&state, &device)?)
     })
     .await
@@ -118,7 +110,7 @@ pub async fn enroll(
 ) -> Result<StartView, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        let mut device = state.device()?;
+        let mut device = state.device();
         before_pin_or_unlocked(&state, &device)?;
         device.enroll(&server_url, &code, &crate::device_label())?;
         Ok(start_view(&state, &device)?)
@@ -136,18 +128,9 @@ pub async fn set_pin(
 ) -> Result<StartView, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        let mut device = state.device()?;
+        let mut device = state.device();
         before_pin_or_unlocked(&state, &device)?;
-        let volunteer = volunteer.unwrap_or_default();
-        if device.enrollment()?.is_none() && volunteer.trim().is_empty() {
-            let mut errors = FieldErrors::default();
-            errors.push(doorstep_core::Field::Name, "name_empty");
-            return Err(DeviceError::Invalid(errors).into());
-        }
-        device.set_pin(&pin)?;
-        if !volunteer.trim().is_empty() {
-            device.set_volunteer(&volunteer)?;
-        }
+        device.set_pin_as(&pin, volunteer.as_deref().unwrap_or_default())?;
         state.session.unlock();
         Ok(start_view(&state, &device)?)
     })
@@ -159,7 +142,7 @@ pub async fn set_pin(
 pub async fn unlock(app: AppHandle, pin: String) -> Result<StartView, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        let mut device = state.device()?;
+        let mut device = state.device();
         device.check_pin(&pin, now_ms())?;
         state.session.unlock();
         Ok(start_view(&state, &device)?)
@@ -224,7 +207,7 @@ pub async fn enter_resident_mode(app: AppHandle) -> Result<(), UiError> {
 pub async fn leave_resident_mode(app: AppHandle, pin: String) -> Result<(), UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        let mut device = state.device()?;
+        let mut device = state.device();
         device.check_pin(&pin, now_ms())?;
         state.session.set_resident_mode(false);
         Ok(())
@@ -291,7 +274,7 @@ pub async fn sync_now(app: AppHandle) -> Result<SyncReport, UiError> {
             return Err(UiError::locked());
         }
         let server = state
-            .device()?
+            .device()
             .enrollment()?
             .ok_or(DeviceError::NotEnrolled)?
             .server_url;
@@ -342,24 +325,6 @@ pub async fn update_resident(
     unlocked(&app, move |d| d.update_resident(&doc_id(&id)?, edit)).await
 }
 
-#[derive(Debug, Serialize)]
-pub struct ResidentView {
-    pub id: DocId,
-    pub name: String,
-    pub gender: String,
-    pub birth_date: String,
-    /// Masked but for the last four characters unless `revealed` (the phones too).
-    pub id_number: String,
-    pub revealed: bool,
-    pub phone: String,
-    pub address: String,
-    pub needs: Needs,
-    pub emergency: EmergencyContact,
-    pub notes: String,
-    pub created_at: i64,
-    pub conflicted_fields: Vec<String>,
-}
-
 /// One resident; the ID number and phones masked unless `pin` is given and right.
 #[tauri::command]
 pub async fn resident(
@@ -368,33 +333,7 @@ pub async fn resident(
     pin: Option<String>,
 ) -> Result<ResidentView, UiError> {
     unlocked(&app, move |d| {
-        let id = doc_id(&id)?;
-        let reveal = d.reveal_with(pin.as_deref(), "resident")?;
-        let r = d.resident(&id)?;
-        let conflicted_fields = d.conflicts(&id)?.into_iter().map(|c| c.field).collect();
-        let phone = |p: String| if reveal { p } else { mask_phone(&p) };
-        Ok(ResidentView {
-            id_number: if reveal {
-                r.id_number.clone()
-            } else {
-                mask_tail(&r.id_number, 4)
-            },
-            revealed: reveal,
-            id,
-            name: r.name,
-            gender: r.gender,
-            birth_date: r.birth_date,
-            phone: phone(r.phone),
-            address: r.address,
-            needs: r.needs,
-            emergency: EmergencyContact {
-                phone: phone(r.emergency.phone),
-                ..r.emergency
-            },
-            notes: r.notes,
-            created_at: r.created_at,
-            conflicted_fields,
-        })
+        d.resident_view(&doc_id(&id)?, pin.as_deref())
     })
     .await
 }
@@ -423,25 +362,12 @@ pub async fn services(app: AppHandle) -> Result<Vec<Service>, UiError> {
     .await
 }
 
-#[derive(Debug, Serialize)]
-pub struct AuthorizationView {
-    pub id: DocId,
-    #[serde(flatten)]
-    pub authorization: Authorization,
-}
-
 #[tauri::command]
 pub async fn authorizations_of(
     app: AppHandle,
     resident: String,
 ) -> Result<Vec<AuthorizationView>, UiError> {
-    unlocked(&app, move |d| {
-        Ok(d.authorizations_of(&doc_id(&resident)?)?
-            .into_iter()
-            .map(|(id, authorization)| AuthorizationView { id, authorization })
-            .collect())
-    })
-    .await
+    unlocked(&app, move |d| d.authorization_views(&doc_id(&resident)?)).await
 }
 
 #[tauri::command]
@@ -487,19 +413,19 @@ pub async fn remove_attachment(app: AppHandle, id: String, sha256: String) -> Re
     unlocked(&app, move |d| d.remove_attachment(&doc_id(&id)?, &sha256)).await
 }
 
-/// Attaches a file to a slot of an application. Returns its SHA-256.
+/// Attaches a file to a slot of an application. Returns its SHA-256. The device judges
+/// the file's type from its bytes.
 #[tauri::command]
 pub async fn attach_file(
     app: AppHandle,
     id: String,
     slot: String,
     name: String,
-    mime: String,
     base64: String,
 ) -> Result<String, UiError> {
     let bytes = decode(&base64)?;
     unlocked(&app, move |d| {
-        d.attach_file(&doc_id(&id)?, &slot, &name, &mime, &bytes)
+        d.attach_file(&doc_id(&id)?, &slot, &name, &bytes)
     })
     .await
 }
@@ -516,35 +442,6 @@ pub async fn start_application(
     .await
 }
 
-#[derive(Debug, Serialize)]
-pub struct ApplicationView {
-    pub id: DocId,
-    pub resident_id: String,
-    pub resident_name: String,
-    pub service: String,
-    pub status: &'static str,
-    pub fields: BTreeMap<String, FieldValue>,
-    pub attachments: Vec<Attachment>,
-    pub events: Vec<Event>,
-    pub conflicted_fields: Vec<String>,
-    pub created_at: i64,
-    /// Texts kept as typed because they do not pass their checks, with the problem.
-    pub typed: Vec<TypedText>,
-    /// This device submitted or changed the application: it may not decide it.
-    pub own_work: bool,
-    /// Personal numbers are shown whole (the PIN was given for this view).
-    pub revealed: bool,
-    /// What stops it from being submitted now (empty when it can go).
-    pub blockers: FieldErrors,
-}
-
-fn resident_name(d: &Device, id: &str) -> String {
-    DocId::parse(id)
-        .and_then(|id| d.resident(&id).ok())
-        .map(|r| r.name)
-        .unwrap_or_default()
-}
-
 /// One application; its personal numbers (accounts, phones, ID numbers) masked unless
 /// `pin` is given and right.
 #[tauri::command]
@@ -554,40 +451,7 @@ pub async fn application(
     pin: Option<String>,
 ) -> Result<ApplicationView, UiError> {
     unlocked(&app, move |d| {
-        let id = doc_id(&id)?;
-        let reveal = d.reveal_with(pin.as_deref(), "application")?;
-        let mut a = d.application(&id)?;
-        let mut typed = d.typed_texts(&id)?;
-        if !reveal {
-            let service = d.catalog().service(&a.service);
-            for (key, v) in &mut a.fields {
-                if let Some(def) = service.and_then(|s| s.field(key)) {
-                    *v = doorstep_core::mask::mask_value(def, v);
-                }
-            }
-            for t in &mut typed {
-                t.text = doorstep_core::mask::mask_form_text(service, &t.key, &t.text);
-            }
-        }
-        let conflicted_fields = d.conflicts(&id)?.into_iter().map(|c| c.field).collect();
-        let own_work = d.is_own_work(&id)?;
-        let blockers = d.submit_blockers(&id)?;
-        Ok(ApplicationView {
-            blockers,
-            revealed: reveal,
-            own_work,
-            resident_name: resident_name(d, &a.resident),
-            id,
-            resident_id: a.resident,
-            service: a.service,
-            status: a.status.as_str(),
-            fields: a.fields.into_iter().collect(),
-            attachments: a.attachments,
-            events: a.events,
-            conflicted_fields,
-            created_at: a.created_at,
-            typed,
-        })
+        d.application_view(&doc_id(&id)?, pin.as_deref())
     })
     .await
 }
@@ -632,16 +496,7 @@ pub async fn record_consent(
 ) -> Result<(), UiError> {
     let signature = signature.as_deref().map(decode).transpose()?;
     unlocked(&app, move |d| {
-        let data = Sensitive::parse(&data).ok_or_else(|| {
-            let mut errors = FieldErrors::default();
-            errors.push_key(doorstep_core::Field::Form, &data, "consent_not_needed");
-            DeviceError::Invalid(errors)
-        })?;
-        let sha = match signature {
-            Some(bytes) if agreed => d.store_blob(&bytes)?,
-            _ => String::new(),
-        };
-        d.record_consent(&doc_id(&id)?, data, agreed, &sha)
+        d.record_consent_signed(&doc_id(&id)?, &data, agreed, signature.as_deref())
     })
     .await
 }
@@ -695,13 +550,6 @@ pub async fn submit_application(app: AppHandle, id: String) -> Result<&'static s
     .await
 }
 
-#[derive(Debug, Serialize)]
-pub struct ApplicationRow {
-    #[serde(flatten)]
-    pub summary: ApplicationSummary,
-    pub resident_name: String,
-}
-
 #[tauri::command]
 pub async fn list_applications(
     app: AppHandle,
@@ -709,21 +557,7 @@ pub async fn list_applications(
 ) -> Result<Vec<ApplicationRow>, UiError> {
     unlocked(&app, move |d| {
         let resident = resident.as_deref().map(doc_id).transpose()?;
-        let rows = d.list_applications(resident.as_ref())?;
-        let mut names: BTreeMap<String, String> = BTreeMap::new();
-        Ok(rows
-            .into_iter()
-            .map(|summary| {
-                let resident_name = names
-                    .entry(summary.resident.clone())
-                    .or_insert_with(|| resident_name(d, &summary.resident))
-                    .clone();
-                ApplicationRow {
-                    summary,
-                    resident_name,
-                }
-            })
-            .collect())
+        d.application_rows(resident.as_ref())
     })
     .await
 }
@@ -731,41 +565,9 @@ pub async fn list_applications(
 // ---------------------------------------------------------------------------------------
 // Conflicts.
 
-#[derive(Debug, Serialize)]
-pub struct ConflictedRecord {
-    pub id: DocId,
-    pub kind: String,
-    /// The resident's name (of the record, or of the application's resident).
-    pub resident_name: String,
-    /// The service of an application.
-    pub service: Option<String>,
-    pub conflicts: Vec<FieldConflict>,
-}
-
 #[tauri::command]
 pub async fn conflicted_records(app: AppHandle) -> Result<Vec<ConflictedRecord>, UiError> {
-    unlocked(&app, |d| {
-        d.conflicted_records()?
-            .into_iter()
-            .map(|(id, kind)| {
-                let conflicts = d.conflicts_shown(&id)?;
-                let (resident_name, service) = if kind == "application" {
-                    let a = d.application(&id)?;
-                    (resident_name(d, &a.resident), Some(a.service))
-                } else {
-                    (d.resident(&id)?.name, None)
-                };
-                Ok(ConflictedRecord {
-                    id,
-                    kind,
-                    resident_name,
-                    service,
-                    conflicts,
-                })
-            })
-            .collect()
-    })
-    .await
+    unlocked(&app, |d| d.conflicted_views()).await
 }
 
 #[tauri::command]

@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use doorstep_core::application::EventKind;
-use doorstep_core::protocol::{ChainState, Committee, DeviceInfo, LogEntry, LogPage};
+use doorstep_device::records::{ChainState, Committee, DeviceInfo, EventKind, LogEntry, LogPage};
 use doorstep_device::roster::{
     self, ExportFilter, Format, ImportReport, RosterLayout, RosterPreview,
 };

@@ -2,8 +2,8 @@
 //! logs and fallbacks, per-field codes for forms, and for a refused PIN how long to
 //! wait. Never personal data.
 
-use doorstep_core::FieldError;
 use doorstep_device::DeviceError;
+use doorstep_device::records::FieldError;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]

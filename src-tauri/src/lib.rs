@@ -17,10 +17,10 @@ mod session;
 mod speech;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
-use doorstep_device::{Device, DeviceError};
+use doorstep_device::Device;
 use tauri::{App, Builder, Manager, WebviewUrl, WebviewWindowBuilder, Wry};
 
 pub use error::UiError;
@@ -53,8 +53,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    fn device(&self) -> Result<MutexGuard<'_, Device>, DeviceError> {
-        self.device.lock().map_err(|_| DeviceError::Unavailable)
+    /// The device. A command that panicked held it inside a store transaction, which
+    /// rolled back as the panic unwound, so the device is whole: the app goes on rather
+    /// than refusing every later command until it is restarted.
+    fn device(&self) -> MutexGuard<'_, Device> {
+        self.device.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

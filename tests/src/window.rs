@@ -525,6 +525,7 @@ impl AppWindow {
         };
         for _ in 0..20 {
             let progress = self.wait_for("#rm-progress").await?.text().await?;
+            self.resident_reads_all().await?;
             if shows("#rm-agree").await? {
                 self.click("#rm-agree").await?;
                 self.draw_on("#rm-signature").await?;
@@ -547,6 +548,24 @@ impl AppWindow {
             }
         }
         bail!("resident mode has no end")
+    }
+
+    /// In resident mode, scrolls the screen to its end with "往下看" as she would: the
+    /// answers are offered only once everything on the screen has been in view.
+    pub async fn resident_reads_all(&self) -> anyhow::Result<()> {
+        for _ in 0..20 {
+            if self
+                .client
+                .find_all(Locator::Css("#rm-more-button"))
+                .await?
+                .is_empty()
+            {
+                return Ok(());
+            }
+            self.click("#rm-more-button").await?;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        bail!("resident mode's screen has no end")
     }
 
     /// Draws a signature-like stroke on the canvas matching `css`, with pointer events as

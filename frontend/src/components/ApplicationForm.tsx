@@ -9,7 +9,8 @@ import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { ChoiceButtons, MAX_CHOICE_BUTTONS } from "./ChoiceButtons";
 import { DateField } from "./DateField";
-import { FilePicker } from "./FilePicker";
+import { FilePicker, PHOTO, PHOTO_OR_PDF } from "./FilePicker";
+import { revealOnMount } from "./reveal";
 
 /**
  * An application, step by step from the catalog. What the volunteer types is saved
@@ -158,11 +159,14 @@ export function ApplicationForm({
     }
   };
 
-  const attach = async (slot: string, file: File) => {
+  /** Attaches `file`; only once it is in are the files it `replaces` removed, so a
+   * refused retake keeps the photo the slot had. */
+  const attach = async (slot: string, file: File, replaces: string[]) => {
     setUploading(slot);
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      await api.attachFile(id, slot, file.name, file.type || "application/octet-stream", bytes);
+      const sha256 = await api.attachFile(id, slot, file.name, bytes);
+      for (const old of replaces) if (old !== sha256) await api.removeAttachment(id, old);
       setFieldErrors((e) => {
         const { [slot]: _, ...rest } = e;
         return rest;
@@ -347,13 +351,15 @@ export function ApplicationForm({
                   labelledBy={`attach-${slot}-label`}
                   text={attached.length > 0 ? t("application.retakeFile") : t("application.chooseFile")}
                   disabled={uploading !== null}
-                  onFile={(file) => {
+                  accept={def?.accepts === "photo_or_pdf" ? PHOTO_OR_PDF : PHOTO}
+                  onFile={(file) =>
                     // A retake replaces what the slot held.
-                    void (async () => {
-                      for (const a of attached) await api.removeAttachment(id, a.sha256).catch(() => undefined);
-                      await attach(slot, file);
-                    })();
-                  }}
+                    void attach(
+                      slot,
+                      file,
+                      attached.map((a) => a.sha256),
+                    )
+                  }
                 />
                 {uploading === slot ? <p className="hint">{t("application.uploading")}</p> : null}
                 {fieldErrors[slot] ? <p className="field-error">{fieldErrors[slot]}</p> : null}
@@ -441,7 +447,13 @@ export function ApplicationForm({
             </>
           ) : null}
           {confirmFlags ? (
-            <div className="warning" id="application-confirm-flags" role="alertdialog" aria-labelledby="application-confirm-flags-text">
+            <div
+              className="warning"
+              id="application-confirm-flags"
+              role="alertdialog"
+              aria-labelledby="application-confirm-flags-text"
+              ref={revealOnMount}
+            >
               <p id="application-confirm-flags-text">{t("application.confirmFlags", { steps: listOf(flags, i18n.language) })}</p>
               <div className="actions">
                 <button type="button" className="primary" id="application-confirm-flags-yes" onClick={() => void submit()}>
@@ -454,7 +466,7 @@ export function ApplicationForm({
             </div>
           ) : null}
           {submitted && app.status === "submitted" ? (
-            <p role="status" className="success" id="application-submitted">
+            <p role="status" className="success" id="application-submitted" ref={revealOnMount}>
               {t("application.submittedNote")}
             </p>
           ) : null}

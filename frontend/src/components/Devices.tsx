@@ -7,6 +7,7 @@ import { formatDateTime } from "../dates";
 import { errorText } from "../errors";
 import { listOf } from "../logic";
 import type { ScreenProps } from "./App";
+import { revealOnMount } from "./reveal";
 
 /**
  * The devices of the supervisor's committees, in use first (the most recently synced
@@ -70,7 +71,7 @@ export function Devices({ api, generation }: ScreenProps) {
             ) : d.revoked_at ? (
               <p className="warning">{t("devices.revokedAt", { time: when(d.revoked_at) })}</p>
             ) : confirming === d.device_id ? (
-              <div className="confirm" role="group" aria-label={t("devices.confirmLabel")}>
+              <div className="confirm" role="group" aria-label={t("devices.confirmLabel")} ref={revealOnMount}>
                 <p className="warning">
                   {d.last_sync_at
                     ? t("devices.confirmLost", { device: deviceName(devices ?? [], d.device_id), time: when(d.last_sync_at) })

@@ -1,5 +1,10 @@
 import { useRef } from "react";
 
+/** The files a photo slot takes (the device checks the bytes again). */
+export const PHOTO = "image/jpeg,image/png,image/webp";
+/** The files a document slot takes. */
+export const PHOTO_OR_PDF = `${PHOTO},application/pdf`;
+
 /**
  * A large button that opens the file chooser (or the camera, on a tablet). The native
  * file input stays hidden: WebKit labels it in its own language ("Choose File"), not
@@ -11,8 +16,8 @@ export function FilePicker(props: {
   text: string;
   disabled: boolean;
   onFile: (file: File) => void;
-  /** The kinds of file offered; photos (with the camera) and PDFs by default. */
-  accept?: string;
+  /** The kinds of file offered; with only photos, the chooser offers the camera. */
+  accept: string;
 }) {
   const input = useRef<HTMLInputElement>(null);
   return (
@@ -22,8 +27,8 @@ export function FilePicker(props: {
         id={props.id}
         className="file-input-hidden"
         type="file"
-        accept={props.accept ?? "image/*,application/pdf"}
-        {...(props.accept ? {} : { capture: "environment" })}
+        accept={props.accept}
+        {...(props.accept === PHOTO ? { capture: "environment" } : {})}
         tabIndex={-1}
         aria-hidden="true"
         disabled={props.disabled}

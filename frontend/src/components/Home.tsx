@@ -6,7 +6,10 @@ import { errorText } from "../errors";
 import { todaysWork, tx } from "../logic";
 import type { Navigate, ScreenProps } from "./App";
 
-/** Today's work: drafts to finish, applications returned by a supervisor, and those awaiting review. */
+/**
+ * Today's work: drafts to finish, applications returned by a supervisor, those awaiting
+ * review, and the supervisor's recent decisions to tell residents about.
+ */
 export function Home({ api, navigate, generation }: ScreenProps) {
   const { t } = useTranslation();
   const [rows, setRows] = useState<ApplicationRow[] | null>(null);
@@ -23,7 +26,7 @@ export function Home({ api, navigate, generation }: ScreenProps) {
     );
   }, [api, generation]);
 
-  const work = todaysWork(rows ?? []);
+  const work = todaysWork(rows ?? [], Date.now());
   return (
     <section aria-labelledby="home-title">
       <h2 id="home-title" tabIndex={-1}>
@@ -34,6 +37,7 @@ export function Home({ api, navigate, generation }: ScreenProps) {
         <WorkList id="home-returned" title={t("home.returned")} rows={work.returned} services={services} navigate={navigate} />
         <WorkList id="home-drafts" title={t("home.drafts")} rows={work.drafts} services={services} navigate={navigate} />
         <WorkList id="home-awaiting" title={t("home.awaiting")} rows={work.awaiting} services={services} navigate={navigate} />
+        <WorkList id="home-decided" title={t("home.decided")} rows={work.decided} services={services} navigate={navigate} />
       </div>
       <button id="home-find-resident" type="button" className="primary" onClick={() => navigate({ name: "residents" })}>
         {t("home.findResident")}

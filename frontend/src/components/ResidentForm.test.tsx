@@ -147,4 +147,36 @@ describe("ResidentForm", () => {
       emergency: { name: "测试女儿", relation: "女儿" },
     });
   });
+
+  it("deletes a number on record only when asked, and can take that back", async () => {
+    const view: ResidentView = {
+      id: SAVED.id,
+      name: "测试",
+      gender: "male",
+      birth_date: "1945-08-15",
+      id_number: "**************0014",
+      revealed: false,
+      phone: "139****1234",
+      address: "",
+      needs: { hearing: false, vision: false, mobility: false },
+      emergency: { name: "测试女儿", phone: "138****0000", relation: "女儿" },
+      notes: "",
+      created_at: 0,
+      conflicted_fields: [],
+    };
+    const updateResident = vi.fn(async () => SAVED);
+    await renderForm(fakeApi({ resident: vi.fn(async () => view), updateResident }), SAVED.id);
+    fireEvent.click(document.getElementById("resident-phone-clear")!);
+    expect(document.getElementById("resident-phone-keep")?.textContent).toContain("保存后删除");
+    fireEvent.click(document.getElementById("resident-emergency-phone-clear")!);
+    fireEvent.click(document.getElementById("resident-emergency-phone-clear")!);
+    await click("保存");
+    expect(updateResident).toHaveBeenCalledWith(SAVED.id, {
+      name: "测试",
+      phone: "",
+      address: "",
+      needs: { hearing: false, vision: false, mobility: false },
+      emergency: { name: "测试女儿", relation: "女儿" },
+    });
+  });
 });

@@ -18,17 +18,43 @@ const EMPTY: Required<ResidentInput> = {
 };
 const NEEDS = ["hearing", "vision", "mobility"] as const;
 
+/** Numbers on record the volunteer chose to delete (shown masked, so not retyped). */
+export interface Cleared {
+  phone: boolean;
+  emergencyPhone: boolean;
+}
+
+const NONE_CLEARED: Cleared = { phone: false, emergencyPhone: false };
+
 /**
  * The edit a form makes: personal numbers (shown only masked) are sent when retyped,
- * and left out otherwise, so the ones on record stay.
+ * sent empty when deleted, and left out otherwise, so the ones on record stay.
  */
-export function editOf(input: Required<ResidentInput>): ResidentPatch {
+export function editOf(input: Required<ResidentInput>, cleared: Cleared = NONE_CLEARED): ResidentPatch {
   const emergency: ResidentPatch["emergency"] = { name: input.emergency.name, relation: input.emergency.relation };
   if (input.emergency.phone.trim()) emergency.phone = input.emergency.phone;
+  else if (cleared.emergencyPhone) emergency.phone = "";
   const edit: ResidentPatch = { name: input.name, address: input.address, needs: input.needs, emergency };
   if (input.id_number.trim()) edit.id_number = input.id_number;
   if (input.phone.trim()) edit.phone = input.phone;
+  else if (cleared.phone) edit.phone = "";
   return edit;
+}
+
+/**
+ * Under a masked number on record: what happens to it, and a button to delete it (or to
+ * keep it after all).
+ */
+function KeepOrClear(props: { id: string; masked: string; cleared: boolean; onToggle: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <p className="hint keep-or-clear" id={`${props.id}-keep`}>
+      {props.cleared ? t("register.phoneCleared", { masked: props.masked }) : t("register.phoneKeep", { masked: props.masked })}{" "}
+      <button type="button" className="link" id={`${props.id}-clear`} onClick={props.onToggle}>
+        {props.cleared ? t("register.phoneUnclear") : t("register.phoneClear")}
+      </button>
+    </p>
+  );
 }
 
 /**
@@ -42,6 +68,7 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
   const [maskedId, setMaskedId] = useState<string | null>(null);
   const [maskedPhone, setMaskedPhone] = useState<string | null>(null);
   const [maskedContactPhone, setMaskedContactPhone] = useState<string | null>(null);
+  const [cleared, setCleared] = useState<Cleared>(NONE_CLEARED);
   const [error, setError] = useState<UiError | null>(null);
   const [saving, setSaving] = useState(false);
 
@@ -78,7 +105,7 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
     if (saving) return;
     setSaving(true);
     try {
-      const saved = id ? await api.updateResident(id, editOf(input)) : await api.registerResident(input);
+      const saved = id ? await api.updateResident(id, editOf(input, cleared)) : await api.registerResident(input);
       navigate({ name: "resident", id: saved.id });
     } catch (thrown) {
       setError(toUiError(thrown));
@@ -115,13 +142,20 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
       <TextField
         id="resident-phone"
         label={t("register.phone")}
-        {...(maskedPhone ? { hint: t("register.phoneKeep", { masked: maskedPhone }) } : {})}
         value={input.phone}
         onChange={set("phone")}
         error={messages.phone}
         inputMode="tel"
         maxLength={20}
       />
+      {maskedPhone && !input.phone.trim() ? (
+        <KeepOrClear
+          id="resident-phone"
+          masked={maskedPhone}
+          cleared={cleared.phone}
+          onToggle={() => setCleared((c) => ({ ...c, phone: !c.phone }))}
+        />
+      ) : null}
       <TextField
         id="resident-address"
         label={t("register.address")}
@@ -166,13 +200,20 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
         <TextField
           id="resident-emergency-phone"
           label={t("register.emergencyPhone")}
-          {...(maskedContactPhone ? { hint: t("register.phoneKeep", { masked: maskedContactPhone }) } : {})}
           value={input.emergency.phone}
           onChange={setContact("phone")}
           error={messages.emergency_phone}
           inputMode="tel"
           maxLength={20}
         />
+        {maskedContactPhone && !input.emergency.phone.trim() ? (
+          <KeepOrClear
+            id="resident-emergency-phone"
+            masked={maskedContactPhone}
+            cleared={cleared.emergencyPhone}
+            onToggle={() => setCleared((c) => ({ ...c, emergencyPhone: !c.emergencyPhone }))}
+          />
+        ) : null}
       </fieldset>
       <div className="actions">
         <button id="register-submit" type="submit" className="primary" disabled={saving}>

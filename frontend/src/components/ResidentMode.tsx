@@ -85,6 +85,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   const contentRef = useRef<HTMLDivElement>(null);
   /** The content goes on below what fits: say so, with a button to see it. */
   const [more, setMore] = useState(false);
+  /** She has had the whole of this screen in view once: the answers may be given. */
+  const [seenAll, setSeenAll] = useState(false);
 
   const reload = useCallback(async () => {
     const a = await api.application(id);
@@ -152,6 +154,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   // Each new screen starts at its title, and reads itself when the resident asked so.
   useEffect(() => {
     screenRef.current?.querySelector<HTMLElement>("h1")?.focus();
+    setSeenAll(false);
+    if (contentRef.current) contentRef.current.scrollTop = 0;
     if (reading) void api.stopSpeaking().catch(() => undefined);
     setReading(false);
     setSpeech(null);
@@ -163,7 +167,11 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   useEffect(() => {
     const el = contentRef.current;
     if (!el) return;
-    const check = () => setMore(el.scrollTop + el.clientHeight < el.scrollHeight - 4);
+    const check = () => {
+      const hidden = el.scrollTop + el.clientHeight < el.scrollHeight - 4;
+      setMore(hidden);
+      if (!hidden) setSeenAll(true);
+    };
     check();
     el.addEventListener("scroll", check, { passive: true });
     window.addEventListener("resize", check);
@@ -210,6 +218,9 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   }
 
   const committee = listOf(start.enrollment?.committees ?? [], lang);
+  /** Whether she can still ask for changes: once submitted, she reads what went in. */
+  const open = app.status === "draft" || app.status === "returned";
+  const asks = screen.kind === "step" && open && (service.steps[screen.index]?.fields.length ?? 0) > 0;
   return (
     <div className={className} ref={screenRef}>
       <header className="rm-bar">
@@ -258,7 +269,27 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                 />
               )}
             </div>
-            {changing ? (
+            {more && !seenAll ? (
+              // Nothing is answered before it has been seen: the answers wait below the
+              // fold until she has scrolled to the end, in the row where they will be.
+              <div className="rm-actions">
+                {position > 0 && !changing && !signing ? (
+                  <button type="button" id="rm-back" className="rm-button" onClick={back}>
+                    {t("resident.back")}
+                  </button>
+                ) : null}
+                <span id="rm-more">
+                  <button
+                    type="button"
+                    id="rm-more-button"
+                    className="rm-button rm-primary"
+                    onClick={() => contentRef.current?.scrollBy({ top: contentRef.current.clientHeight * 0.8 })}
+                  >
+                    {t("resident.moreButton")}
+                  </button>
+                </span>
+              </div>
+            ) : changing ? (
               <div className="rm-actions">
                 <button type="button" id="rm-change-done" className="rm-button rm-primary" onClick={() => setChanging(false)}>
                   {t("resident.changeBack")}
@@ -299,10 +330,10 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                       next();
                     }}
                   >
-                    {screen.kind === "step" && service.steps[screen.index]?.fields.length ? t("resident.yes") : t("resident.next")}
+                    {asks ? t("resident.yes") : t("resident.next")}
                   </button>
                 ) : null}
-                {screen.kind === "step" && service.steps[screen.index]?.fields.length ? (
+                {asks ? (
                   <button
                     type="button"
                     id="rm-change"
@@ -318,8 +349,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                 ) : null}
               </div>
             )}
-            {/* One row of tools under the answers: read aloud, see the rest, and the way
-                out for the volunteer. */}
+            {/* One row of tools under the answers: read aloud, and the way out for the
+                volunteer. */}
             <div className="rm-read rm-tools">
               {reading ? (
                 <button type="button" id="rm-stop" className="rm-button rm-read-button" onClick={stopReading}>
@@ -330,18 +361,6 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                   {t("resident.readToMe")}
                 </button>
               )}
-              {more ? (
-                <span className="rm-more" id="rm-more">
-                  <button
-                    type="button"
-                    id="rm-more-button"
-                    className="rm-button"
-                    onClick={() => contentRef.current?.scrollBy({ top: contentRef.current.clientHeight * 0.8 })}
-                  >
-                    {t("resident.moreButton")}
-                  </button>
-                </span>
-              ) : null}
               <p id="rm-speech" className="rm-speech" role="status">
                 {speech ?? ""}
               </p>
@@ -447,7 +466,13 @@ function ScreenContent(props: {
           </dl>
           {decided !== undefined ? (
             <p className="rm-decided" id="rm-decided">
-              {decided ? t("consent.alreadyAgreed") : t("consent.alreadyDeclined")}
+              {app.status === "draft" || app.status === "returned"
+                ? decided
+                  ? t("consent.alreadyAgreed")
+                  : t("consent.alreadyDeclined")
+                : decided
+                  ? t("consent.agreedStands")
+                  : t("consent.declinedStands")}
             </p>
           ) : (
             <p>{t("consent.choice")}</p>
@@ -516,6 +541,8 @@ function ReceiptButton({ api, app }: { api: Api; app: ApplicationView }) {
     if (!path) return;
     try {
       await api.openReceipt(path);
+      // The system's PDF viewer takes a moment, or may show nothing: say where it is.
+      setMessage(t("receipt.opened", { path }));
     } catch (thrown) {
       setMessage(errorText(t, toUiError(thrown).code));
     }

@@ -15,6 +15,7 @@ import { decisionNeedsText, decisionsFor, displayValue, latestConsents, tx } fro
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { PinReveal } from "./PinReveal";
+import { revealOnMount } from "./reveal";
 
 /**
  * One application as the supervisor reviews it: the form, the attachments, the
@@ -224,7 +225,13 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
           </div>
           {confirming ? (
             // A decision reaches the volunteer and the resident: one pause before it.
-            <div className="confirm" id="review-confirm" role="alertdialog" aria-labelledby="review-confirm-text">
+            <div
+              className="confirm"
+              id="review-confirm"
+              role="alertdialog"
+              aria-labelledby="review-confirm-text"
+              ref={revealOnMount}
+            >
               <p id="review-confirm-text">{t(`review.confirm.${confirming}`)}</p>
               <div className="actions">
                 <button
@@ -249,7 +256,11 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
         </div>
       ) : null}
       <div role="status" aria-live="polite">
-        {done ? <p className="saved" id="review-done">{done}</p> : null}
+        {done ? (
+          <p className="saved" id="review-done" ref={revealOnMount}>
+            {done}
+          </p>
+        ) : null}
       </div>
       {error && !textError ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
     </section>

@@ -12,6 +12,9 @@ interface Props {
   onEnroll: () => void;
 }
 
+/** Refusals that stay until an administrator acts: the device cannot sync at all. */
+const REFUSED = ["device_revoked", "device_unknown"];
+
 /** Always visible: online or not, what waits, the last sync, a Sync button, conflicts. */
 export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
   const { t, i18n } = useTranslation();
@@ -42,17 +45,20 @@ export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
   };
 
   const running = busy || sync?.running === true;
+  /** The server answers but will not sync with this device: not "online" in any use. */
+  const refused = REFUSED.includes(sync?.last_error ?? "");
   let state: string;
   if (!sync?.enrolled) state = t("sync.notEnrolled");
   else if (running) state = t("sync.running");
   else if (done) state = t("sync.done");
+  else if (refused) state = t("sync.refused");
   else if (sync.online === false) state = t("sync.offline");
   else if (sync.online === true) state = t("sync.online");
   else state = t("sync.unknown");
 
   return (
     <div className="sync-bar" id="sync-bar">
-      <span id="sync-state" className={`sync-state ${sync?.online === false ? "is-offline" : ""}`} role="status">
+      <span id="sync-state" className={`sync-state ${sync?.online === false || refused ? "is-offline" : ""}`} role="status">
         {running ? <span className="spinner" aria-hidden="true" /> : null}
         {state}
       </span>

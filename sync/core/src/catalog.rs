@@ -13,9 +13,10 @@
 //! assert!(err.to_string().starts_with("bad.toml line 1"));
 //! ```
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
+use crate::file_kind::Accepts;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -138,6 +139,9 @@ pub struct AttachmentDef {
     pub required: bool,
     #[serde(default)]
     pub sensitive: Option<Sensitive>,
+    /// Which files it takes: a photo (the default), or a photo or a PDF.
+    #[serde(default)]
+    pub accepts: Accepts,
     /// How long it is kept and what happens to it then, as the consent screen tells the
     /// resident: the committee's retention rule, required for a sensitive attachment.
     #[serde(default)]
@@ -430,18 +434,40 @@ fn check_service(s: &Service) -> Result<(), (usize, String)> {
             "steps: a service needs at least one guided step".into(),
         ));
     }
+    // Every field and attachment is shown on exactly one step: the resident sees all
+    // that goes in on her behalf, once.
+    let mut shown: HashMap<&str, usize> = HashMap::new();
     for (i, step) in s.steps.iter().enumerate() {
         for (j, f) in step.fields.iter().enumerate() {
-            if !keys.contains(f.get_ref()) && !attachment_keys.contains(f.get_ref()) {
+            let key = f.get_ref().as_str();
+            if !keys.contains(key) && !attachment_keys.contains(key) {
                 return Err(at(
                     f.span(),
-                    format!(
-                        "steps[{i}].fields[{j}]: {:?} is not a field of this service",
-                        f.get_ref()
-                    ),
+                    format!("steps[{i}].fields[{j}]: {key:?} is not a field of this service"),
+                ));
+            }
+            if let Some(first) = shown.insert(key, i) {
+                return Err(at(
+                    f.span(),
+                    format!("steps[{i}].fields[{j}]: {key:?} is already shown on steps[{first}]"),
                 ));
             }
         }
+    }
+    let unshown = s
+        .fields
+        .iter()
+        .map(|f| (&f.key, "fields"))
+        .chain(s.attachments.iter().map(|a| (&a.key, "attachments")))
+        .find(|(key, _)| !shown.contains_key(key.get_ref().as_str()));
+    if let Some((key, list)) = unshown {
+        return Err(at(
+            key.span(),
+            format!(
+                "{list}: {:?} is shown on no step; name it in one step's fields",
+                key.get_ref()
+            ),
+        ));
     }
     Ok(())
 }
@@ -569,6 +595,24 @@ fields = ["bank"]
     }
 
     #[test]
+    fn every_field_and_attachment_is_shown_on_exactly_one_step() {
+        let unshown = MINIMAL.replace("fields = [\"bank\"]", "fields = []");
+        let err = parse_one(&unshown).expect_err("unshown");
+        assert!(
+            err.message
+                .starts_with("fields: \"bank\" is shown on no step"),
+            "{err}"
+        );
+        let twice = MINIMAL.replace("fields = [\"bank\"]", "fields = [\"bank\", \"bank\"]");
+        let err = parse_one(&twice).expect_err("twice");
+        assert!(err.message.contains("already shown on steps[0]"), "{err}");
+        let photo =
+            "\n[[attachments]]\nkey = \"card\"\nlabel = { zh-CN = \"卡\", en = \"Card\" }\n";
+        let err = parse_one(&format!("{MINIMAL}{photo}")).expect_err("unshown slot");
+        assert!(err.message.starts_with("attachments: \"card\""), "{err}");
+    }
+
+    #[test]
     fn refuses_missing_languages_unknown_keys_and_bad_rules() {
         let no_en = MINIMAL.replace(
             "label = { zh-CN = \"银行\", en = \"Bank\" }",
@@ -591,10 +635,11 @@ fields = ["bank"]
     #[test]
     fn a_sensitive_attachment_says_how_long_it_is_kept() {
         let photo = "\n[[attachments]]\nkey = \"face\"\nsensitive = \"face\"\nlabel = { zh-CN = \"照片\", en = \"Photo\" }\n";
-        let err = parse_one(&format!("{MINIMAL}{photo}")).expect_err("no kept");
+        let minimal = MINIMAL.replace("fields = [\"bank\"]", "fields = [\"bank\", \"face\"]");
+        let err = parse_one(&format!("{minimal}{photo}")).expect_err("no kept");
         assert!(err.message.starts_with("attachments[0].kept"), "{err}");
         let kept = format!(
-            "{MINIMAL}{photo}kept = {{ zh-CN = \"办结后保存两年\", en = \"Two years after\" }}\n"
+            "{minimal}{photo}kept = {{ zh-CN = \"办结后保存两年\", en = \"Two years after\" }}\n"
         );
         let c = parse_one(&kept).expect("valid");
         let a = c

@@ -23,6 +23,7 @@ pub mod conflict;
 pub mod draft;
 pub mod error;
 pub mod field;
+pub mod file_kind;
 pub mod history;
 pub mod id_number;
 pub mod ids;
@@ -32,6 +33,7 @@ pub mod protocol;
 pub mod provenance;
 pub mod resident;
 pub mod search;
+pub mod upload;
 pub mod value;
 
 pub use error::{CoreError, FieldError, FieldErrors};

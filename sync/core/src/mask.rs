@@ -6,17 +6,34 @@
 //! use doorstep_core::mask::mask_phone;
 //!
 //! assert_eq!(mask_phone("13800138000"), "138****8000");
+//! assert_eq!(mask_phone("07901234321"), "0790-***4321");
+//! assert_eq!(mask_phone("01012345678"), "010-****5678");
 //! ```
 
 use crate::catalog::{FieldDef, FieldKind, Service};
 use crate::id_number::mask_tail;
 use crate::value::FieldValue;
 
-/// `13800138000` → `138****8000`; landlines keep the area code and last four digits.
+/// `13800138000` → `138****8000`; a landline keeps its area code and last four digits,
+/// `07901234321` → `0790-***4321` (area codes beginning 01 or 02 have three digits, the
+/// others four, as China's numbering plan has them).
 pub fn mask_phone(phone: &str) -> String {
     let n = phone.chars().count();
     if n < 8 {
         return mask_tail(phone, 4);
+    }
+    if phone.starts_with('0') && phone.is_ascii() {
+        let area = if phone.starts_with("01") || phone.starts_with("02") {
+            3
+        } else {
+            4
+        };
+        return format!(
+            "{}-{}{}",
+            &phone[..area],
+            "*".repeat(n - area - 4),
+            &phone[n - 4..]
+        );
     }
     phone
         .chars()

@@ -234,29 +234,34 @@ impl Device {
             .collect())
     }
 
-    /// Attaches a file to a slot of a draft (or returned) application. The blob is stored
-    /// once however often it is attached; returns its SHA-256.
+    /// Attaches a file to a slot of a draft (or returned) application. The slot says which
+    /// files it takes, and the bytes say what the file is: its media type is the one found
+    /// in them, whatever the name claims. The blob is stored once however often it is
+    /// attached; returns its SHA-256.
     pub fn attach_file(
         &mut self,
         id: &DocId,
         slot: &str,
         name: &str,
-        mime: &str,
         bytes: &[u8],
     ) -> Result<String, DeviceError> {
         check_blob(bytes)?;
         let (mut loaded, approved) = self.load_changeable(id)?;
         let app = application::read(&loaded.doc)?;
-        if self
+        let Some(def) = self
             .catalog
             .service(&app.service)
             .and_then(|s| s.attachment(slot))
-            .is_none()
-        {
+        else {
             let mut errors = FieldErrors::default();
             errors.push_key(Field::Attachment, slot, "attachment_slot_unknown");
             return Err(DeviceError::Invalid(errors));
-        }
+        };
+        let Some(mime) = def.accepts.media_type(bytes) else {
+            let mut errors = FieldErrors::default();
+            errors.push_key(Field::Attachment, slot, def.accepts.refusal_code());
+            return Err(DeviceError::Invalid(errors));
+        };
         let sha = sha256_hex(bytes);
         let now = now_ms();
         let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
@@ -266,7 +271,7 @@ impl Device {
                 sha256: sha.clone(),
                 slot: slot.to_owned(),
                 name: name.trim().chars().take(120).collect(),
-                mime: mime.trim().chars().take(80).collect(),
+                mime: mime.to_owned(),
                 size,
                 added_at: now,
             },
@@ -400,6 +405,28 @@ impl Device {
             return Err(DeviceError::Invalid(errors));
         }
         self.append_event(id, loaded, kind, text.trim(), None)
+    }
+
+    /// Records the resident's decision as the window gives it: the kind of data by its
+    /// name (one the service does not use is refused as `consent_not_needed`) and, when
+    /// she agrees, her drawn signature's bytes, stored here as a blob.
+    pub fn record_consent_signed(
+        &mut self,
+        id: &DocId,
+        data: &str,
+        agreed: bool,
+        signature: Option<&[u8]>,
+    ) -> Result<(), DeviceError> {
+        let Some(kind) = Sensitive::parse(data) else {
+            let mut errors = FieldErrors::default();
+            errors.push_key(Field::Form, data, "consent_not_needed");
+            return Err(DeviceError::Invalid(errors));
+        };
+        let sha = match signature {
+            Some(bytes) if agreed => self.store_blob(bytes)?,
+            _ => String::new(),
+        };
+        self.record_consent(id, kind, agreed, &sha)
     }
 
     /// Records the resident's decision on one kind of sensitive data the application

@@ -78,8 +78,6 @@ pub enum DeviceError {
     PinRefused(crate::pin::PinRefusal),
     #[error("receipt ({code}): {reason}")]
     Receipt { code: &'static str, reason: String },
-    #[error("the device store is unavailable after an earlier failure; restart the app")]
-    Unavailable,
     #[error("this device is not enrolled with a sync server")]
     NotEnrolled,
     #[error("only a supervisor's device can do this")]
@@ -154,7 +152,6 @@ impl DeviceError {
             DeviceError::Pin(code) => code,
             DeviceError::PinRefused(r) => r.code,
             DeviceError::Receipt { code, .. } => code,
-            DeviceError::Unavailable => "store_unavailable",
             DeviceError::NotEnrolled => "not_enrolled",
             DeviceError::NotSupervisor => "not_supervisor",
             DeviceError::OwnWork => "own_work",

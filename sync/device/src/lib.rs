@@ -38,6 +38,7 @@ pub mod roster;
 pub mod secret;
 pub mod store;
 pub mod sync;
+pub mod views;
 
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES, TypedText};
 pub use console::{LogFilter, Overview, QueueItem, RecordChanges};
@@ -47,6 +48,22 @@ pub use device::{
     now_ms,
 };
 pub use error::DeviceError;
+
+/// The record types of `doorstep-core` that pass through this API, for the app shell:
+/// it depends on this crate alone.
+pub mod records {
+    pub use doorstep_core::application::EventKind;
+    pub use doorstep_core::authorization::AuthorizationInput;
+    pub use doorstep_core::catalog::Service;
+    pub use doorstep_core::history::HistoryEntry;
+    pub use doorstep_core::protocol::{ChainState, Committee, DeviceInfo, LogEntry, LogPage};
+    pub use doorstep_core::resident::{ResidentInput, ResidentPatch};
+    pub use doorstep_core::value::FieldValue;
+    pub use doorstep_core::{DocId, FieldError, FieldErrors};
+}
 pub use sync::{
     Enrollment, HttpTransport, RetryPolicy, SyncProgress, SyncReport, SyncStatus, Transport,
+};
+pub use views::{
+    ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, ResidentView,
 };

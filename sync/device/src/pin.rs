@@ -5,6 +5,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use doorstep_core::{Field, FieldErrors};
 use serde::Serialize;
 
 use crate::device::Device;
@@ -93,6 +94,21 @@ impl Device {
         store::put_meta(&tx, PIN_FAILURES_KEY, &0i64.to_be_bytes())?;
         store::put_meta(&tx, PIN_NEXT_TRY_KEY, &0i64.to_be_bytes())?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets the PIN from the start screen: a device not enrolled yet (first run without
+    /// signal) also takes the volunteer's name here, and cannot go on without one.
+    pub fn set_pin_as(&mut self, pin: &str, volunteer: &str) -> Result<(), DeviceError> {
+        if self.enrollment()?.is_none() && volunteer.trim().is_empty() {
+            let mut errors = FieldErrors::default();
+            errors.push(Field::Name, "name_empty");
+            return Err(DeviceError::Invalid(errors));
+        }
+        self.set_pin(pin)?;
+        if !volunteer.trim().is_empty() {
+            self.set_volunteer(volunteer)?;
+        }
         Ok(())
     }
 

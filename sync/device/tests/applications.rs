@@ -16,7 +16,7 @@ use doorstep_device::{Device, MAX_ATTACHMENT_BYTES, today_china};
 use tempfile::TempDir;
 
 mod common;
-use common::{authorize, consent, open_dir, raw_db, review};
+use common::{authorize, consent, jpeg, jpeg_of, open_dir, raw_db, review};
 
 fn resident(device: &mut Device, name: &str, first17: &str) -> DocId {
     let input = ResidentInput {
@@ -169,9 +169,9 @@ fn an_application_goes_from_draft_through_review_to_filed() {
     device
         .set_application_field(&app, "household_registered_here", &FieldValue::Bool(true))
         .expect("set");
-    let photo = b"synthetic photo bytes".to_vec();
+    let photo = jpeg(b"synthetic photo bytes");
     let sha = device
-        .attach_file(&app, "bank_card_photo", "card.jpg", "image/jpeg", &photo)
+        .attach_file(&app, "bank_card_photo", "card.jpg", &photo)
         .expect("attach");
     assert_eq!(device.blob(&sha).expect("blob"), photo);
     assert_eq!(
@@ -262,40 +262,79 @@ fn attachments_are_stored_once_and_size_limited() {
     let b = device
         .start_application(&r, "minimum_living_allowance")
         .expect("start");
-    let photo = vec![7u8; 200_000];
+    let photo = jpeg_of(7, 200_000);
     let s1 = device
-        .attach_file(&a, "id_card_photo", "id.jpg", "image/jpeg", &photo)
+        .attach_file(&a, "id_card_photo", "id.jpg", &photo)
         .expect("attach a");
     let s2 = device
-        .attach_file(
-            &b,
-            "household_register_photo",
-            "hr.jpg",
-            "image/jpeg",
-            &photo,
-        )
+        .attach_file(&b, "household_register_photo", "hr.jpg", &photo)
         .expect("attach b");
     assert_eq!(s1, s2);
 
-    let too_big = vec![0u8; MAX_ATTACHMENT_BYTES + 1];
+    let too_big = jpeg_of(0, MAX_ATTACHMENT_BYTES + 1);
     let err = device
-        .attach_file(&a, "id_card_photo", "big.jpg", "image/jpeg", &too_big)
+        .attach_file(&a, "id_card_photo", "big.jpg", &too_big)
         .expect_err("too large");
     assert_eq!(err.code(), "attachment_too_large");
     assert_eq!(
         device
-            .attach_file(&a, "id_card_photo", "empty.jpg", "image/jpeg", &[])
+            .attach_file(&a, "id_card_photo", "empty.jpg", &[])
             .expect_err("empty")
             .code(),
         "attachment_empty"
     );
     let err = device
-        .attach_file(&a, "selfie", "x.jpg", "image/jpeg", b"x")
+        .attach_file(&a, "selfie", "x.jpg", &jpeg(b"x"))
         .expect_err("slot");
     assert_eq!(
         field_code(&err),
         Some((Some("selfie".into()), "attachment_slot_unknown"))
     );
+
+    // A file is what its bytes say, not what its name says: a PDF or a text renamed
+    // .jpg is no photo, a PDF goes where documents are taken, and a PNG named .jpg is
+    // stored as a PNG.
+    let pdf = b"%PDF-1.7\nsynthetic proof of income".to_vec();
+    for (app, slot, bytes, code) in [
+        (&a, "id_card_photo", pdf.clone(), "attachment_not_photo"),
+        (
+            &a,
+            "id_card_photo",
+            b"synthetic text".to_vec(),
+            "attachment_not_photo",
+        ),
+        (
+            &b,
+            "income_proof",
+            b"PK\x03\x04zip".to_vec(),
+            "attachment_not_photo_or_pdf",
+        ),
+    ] {
+        let err = device
+            .attach_file(app, slot, "x.jpg", &bytes)
+            .expect_err("not a photo");
+        assert_eq!(field_code(&err), Some((Some(slot.into()), code)));
+    }
+    device
+        .attach_file(&b, "income_proof", "proof.pdf", &pdf)
+        .expect("a pdf where documents are taken");
+    device
+        .attach_file(
+            &b,
+            "household_register_photo",
+            "hr.jpg",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+        )
+        .expect("a png");
+    let kinds: Vec<(String, String)> = device
+        .application(&b)
+        .expect("read")
+        .attachments
+        .into_iter()
+        .map(|x| (x.slot, x.mime))
+        .collect();
+    assert!(kinds.contains(&("income_proof".into(), "application/pdf".into())));
+    assert!(kinds.contains(&("household_register_photo".into(), "image/png".into())));
     drop(device);
 
     let store = raw_db(dir.path());
@@ -303,7 +342,8 @@ fn attachments_are_stored_once_and_size_limited() {
     let blobs: i64 = conn
         .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
         .expect("count");
-    assert_eq!(blobs, 1);
+    // The photo attached twice is stored once, beside the PDF and the PNG.
+    assert_eq!(blobs, 3);
 }
 
 #[test]
@@ -316,9 +356,9 @@ fn two_devices_editing_one_application_keep_every_attachment_and_show_conflicts(
         b.merge_record(id, &a.export_record(id).expect("export"))
             .expect("merge");
     }
-    a.attach_file(&app, "id_card_photo", "front.jpg", "image/jpeg", b"front")
+    a.attach_file(&app, "id_card_photo", "front.jpg", &jpeg(b"front"))
         .expect("attach a");
-    b.attach_file(&app, "id_card_photo", "back.jpg", "image/jpeg", b"back")
+    b.attach_file(&app, "id_card_photo", "back.jpg", &jpeg(b"back"))
         .expect("attach b");
     a.set_application_field(&app, "insured_year", &FieldValue::Int(2027))
         .expect("a");
@@ -365,13 +405,7 @@ fn consent_is_asked_for_each_kind_of_sensitive_data_and_a_refusal_stops_that_par
         .set_application_field(&app, "lives_at_registered_address", &FieldValue::Bool(true))
         .expect("address");
     device
-        .attach_file(
-            &app,
-            "face_photo",
-            "face.jpg",
-            "image/jpeg",
-            b"not really a jpeg",
-        )
+        .attach_file(&app, "face_photo", "face.jpg", &jpeg(b"not really a jpeg"))
         .expect("photo");
 
     // Not asked yet: nothing of that kind goes before she decides.
@@ -499,8 +533,7 @@ fn a_draft_keeps_exactly_what_was_typed_and_submission_waits_for_it_to_be_right(
             &app,
             "bank_card_photo",
             "card.jpg",
-            "image/jpeg",
-            b"synthetic card",
+            &jpeg(b"synthetic card"),
         )
         .expect("attach");
     let err = device.submit_application(&app).expect_err("not yet");
@@ -549,13 +582,7 @@ fn a_kept_text_that_is_not_required_still_stops_submission() {
         );
     }
     device
-        .attach_file(
-            &app,
-            "face_photo",
-            "face.jpg",
-            "image/jpeg",
-            b"synthetic face",
-        )
+        .attach_file(&app, "face_photo", "face.jpg", &jpeg(b"synthetic face"))
         .expect("attach");
     authorize(&mut device, &old, &["pension_certification"]);
     consent(&mut device, &app, doorstep_core::catalog::Sensitive::Face);
@@ -594,8 +621,7 @@ fn a_photo_can_be_removed_and_retaken_and_history_keeps_the_first() {
             &app,
             "face_photo",
             "dark.jpg",
-            "image/jpeg",
-            b"synthetic dark photo",
+            &jpeg(b"synthetic dark photo"),
         )
         .expect("attach");
     let err = device
@@ -615,8 +641,7 @@ fn a_photo_can_be_removed_and_retaken_and_history_keeps_the_first() {
             &app,
             "face_photo",
             "good.jpg",
-            "image/jpeg",
-            b"synthetic good photo",
+            &jpeg(b"synthetic good photo"),
         )
         .expect("retake");
     let read = device.application(&app).expect("read");
@@ -628,5 +653,8 @@ fn a_photo_can_be_removed_and_retaken_and_history_keeps_the_first() {
         [second]
     );
     // The first photo's bytes stay on the device.
-    assert_eq!(device.blob(&first).expect("blob"), b"synthetic dark photo");
+    assert_eq!(
+        device.blob(&first).expect("blob"),
+        jpeg(b"synthetic dark photo")
+    );
 }

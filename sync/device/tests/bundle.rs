@@ -7,7 +7,7 @@ use doorstep_core::{DocId, value::FieldValue};
 use doorstep_device::Device;
 
 mod common;
-use common::open_dir;
+use common::{jpeg_of, open_dir};
 
 fn register(device: &mut Device, name: &str, first17: &str) -> DocId {
     let input = ResidentInput {
@@ -43,9 +43,9 @@ fn a_bundle_carries_records_and_attachments_and_importing_twice_changes_nothing(
     let app = a
         .start_application(&r1, "medical_insurance")
         .expect("start");
-    let photo = vec![9u8; 300_000];
+    let photo = jpeg_of(9, 300_000);
     let sha = a
-        .attach_file(&app, "id_card_photo", "id.jpg", "image/jpeg", &photo)
+        .attach_file(&app, "id_card_photo", "id.jpg", &photo)
         .expect("attach");
 
     let file = stick.path().join("a-to-b.doorstep");

@@ -22,7 +22,7 @@ use doorstep_device::{Device, now_ms, today_china};
 use tempfile::TempDir;
 
 mod common;
-use common::{authorize, consent, open_dir, review};
+use common::{authorize, consent, jpeg, open_dir, review};
 
 fn open(volunteer: &str) -> (TempDir, Device) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -322,13 +322,7 @@ fn pension_application(device: &mut Device, resident: &DocId, last: Option<Strin
             .expect("last");
     }
     device
-        .attach_file(
-            &app,
-            "face_photo",
-            "face.jpg",
-            "image/jpeg",
-            b"synthetic photo",
-        )
+        .attach_file(&app, "face_photo", "face.jpg", &jpeg(b"synthetic photo"))
         .expect("photo");
     authorize(device, resident, &["pension_certification"]);
     consent(device, &app, doorstep_core::catalog::Sensitive::Face);

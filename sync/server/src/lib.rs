@@ -10,7 +10,7 @@ pub mod error;
 pub mod metrics;
 pub mod store;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -57,9 +57,9 @@ impl AppState {
     {
         let store = Arc::clone(&self.store);
         tokio::task::spawn_blocking(move || {
-            let mut guard = store
-                .lock()
-                .map_err(|_| Failure::storage("a previous request panicked holding the store"))?;
+            // A request that panicked held the store inside a transaction, which rolled
+            // back as the panic unwound: the store is whole, and later requests go on.
+            let mut guard = store.lock().unwrap_or_else(PoisonError::into_inner);
             f(&mut guard)
         })
         .await
@@ -423,4 +423,26 @@ async fn blob_get(
         .with_store(move |s| s.blob_get(&device, &sha256, range.offset))
         .await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Database;
+
+    #[tokio::test]
+    async fn a_request_that_panics_does_not_take_the_store_down() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&Database::Sqlite(dir.path().to_path_buf())).expect("open");
+        let state = AppState::new(store, Limits::default());
+        let failed = state
+            .with_store(|_| -> Result<(), Failure> { panic!("a bug while holding the store") })
+            .await;
+        assert!(failed.is_err(), "the panicking request fails");
+        let committees = state
+            .with_store(|s| s.committees())
+            .await
+            .expect("later requests are answered");
+        assert!(committees.is_empty());
+    }
 }

@@ -115,6 +115,7 @@ async fn scenario() -> anyhow::Result<()> {
     // Nothing goes before the resident has decided on her photo herself.
     a.wait_for("#application-missing [data-blocker='consent_missing']")
         .await?;
+    a.screenshot(&shot("application-check-consent")?).await?;
     a.resident_agrees(PIN_A).await?;
     a.click("#step-3").await?;
     a.wait_gone("#application-missing").await?;

@@ -253,6 +253,7 @@ async fn scenario() -> anyhow::Result<()> {
         check_screen(&w, &name, &mut figures)
             .await
             .with_context(|| format!("screen {screen} ({title})"))?;
+        w.resident_reads_all().await?;
         if !w
             .client
             .find_all(fantoccini::Locator::Css("#rm-agree"))
@@ -268,6 +269,7 @@ async fn scenario() -> anyhow::Result<()> {
                 .await?;
             w.click("#rm-back").await?;
             w.wait_for_text("#rm-decided", "没有同意").await?;
+            w.resident_reads_all().await?;
             // Agreeing asks for her signature on a screen of its own.
             w.click("#rm-agree").await?;
             w.wait_for(".rm-content h1").await?;
@@ -297,6 +299,7 @@ async fn scenario() -> anyhow::Result<()> {
                 w.click("#rm-change").await?;
                 check_screen(&w, "change", &mut figures).await?;
                 w.click("#rm-change-done").await?;
+                w.resident_reads_all().await?;
             }
             w.click("#rm-yes").await?;
         }
@@ -348,6 +351,7 @@ async fn scenario() -> anyhow::Result<()> {
     w.click("#hand-to-resident").await?;
     w.wait_for(".resident-mode").await?;
     for _ in 0..5 {
+        w.resident_reads_all().await?;
         if !w
             .client
             .find_all(fantoccini::Locator::Css("#rm-change"))
@@ -373,21 +377,39 @@ async fn scenario() -> anyhow::Result<()> {
     w.wait_for_text("#application-status", "已提交").await?;
     w.wait_for("#application-submitted").await?;
 
-    // Submitted: her consent stands, and the last screen offers the receipt.
+    // Submitted: she reads what went in (no "要改" any more), her consent stands as
+    // recorded, and the last screen offers the receipt.
     w.click("#hand-to-resident").await?;
     w.wait_for(".resident-mode").await?;
+    let mut saw_consent = false;
     for _ in 0..20 {
-        if !w
-            .client
-            .find_all(fantoccini::Locator::Css("#rm-receipt"))
-            .await?
-            .is_empty()
-        {
+        w.resident_reads_all().await?;
+        let shows = |css: &'static str| {
+            let client = w.client.clone();
+            async move {
+                anyhow::Ok(
+                    !client
+                        .find_all(fantoccini::Locator::Css(css))
+                        .await?
+                        .is_empty(),
+                )
+            }
+        };
+        assert!(
+            !shows("#rm-change").await?,
+            "a submitted application still offers the resident a change"
+        );
+        if shows("#rm-decided").await? {
+            w.wait_for_text("#rm-decided", "申请已经提交").await?;
+            saw_consent = true;
+        }
+        if shows("#rm-receipt").await? {
             break;
         }
         w.click("#rm-yes").await?;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
+    assert!(saw_consent, "the consent screen was not on the way");
     // A receipt on request: a large-print PDF naming the resident and the service.
     w.click("#rm-receipt").await?;
     let status = w.wait_for("#rm-receipt-status").await?;

@@ -55,8 +55,7 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
         &app,
         "bank_card_photo",
         "card.jpg",
-        "image/jpeg",
-        b"synthetic card",
+        doorstep_tests::SAMPLE_PHOTO,
     )?;
     a.device.submit_application(&app)?;
     a.sync(&server)?;

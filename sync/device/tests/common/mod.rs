@@ -78,3 +78,18 @@ pub fn consent(
         .record_consent(app, data, true, &signature)
         .expect("consent");
 }
+
+/// Synthetic photo bytes: a JPEG's signature, then `tag`, so that different tags are
+/// different blobs. Enough for the device, which judges a file by its first bytes.
+pub fn jpeg(tag: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.extend_from_slice(tag);
+    bytes
+}
+
+/// A synthetic JPEG of exactly `len` bytes (at least 4), filled with `fill`.
+pub fn jpeg_of(fill: u8, len: usize) -> Vec<u8> {
+    let mut bytes = jpeg(&vec![fill; len.saturating_sub(4)]);
+    bytes.truncate(len);
+    bytes
+}

@@ -4,11 +4,11 @@
 
 use crate::db::{Tx, Val};
 use crate::params;
-use automerge::{AutoCommit, Change};
+use automerge::Change;
 use doorstep_core::protocol::{
     DocConflicts, DocDownload, DocHashes, Limits, SyncRequest, SyncResponse,
 };
-use doorstep_core::value::{self, Fields};
+use doorstep_core::upload::{self, UploadRefusal};
 
 use super::Store;
 use super::enrollment::DeviceAuth;
@@ -50,19 +50,8 @@ impl Store {
         for upload in &req.docs {
             let (committee, snapshot) =
                 committee_for(device, upload, known.remove(&upload.doc_id))?;
-            let mut changes = Vec::with_capacity(upload.changes.len());
-            for (i, raw) in upload.changes.iter().enumerate() {
-                let change = Change::try_from(raw.as_slice()).map_err(|e| {
-                    Failure::bad_request(
-                        "invalid_change",
-                        format!(
-                            "document {} change {i}: not an Automerge change ({e})",
-                            upload.doc_id
-                        ),
-                    )
-                })?;
-                changes.push(change);
-            }
+            let changes =
+                upload::parse_changes(&upload.changes).map_err(|e| refused(&upload.doc_id, &e))?;
             if snapshot.is_none() {
                 new_docs.push((&upload.doc_id, committee.clone(), &upload.kind));
             }
@@ -139,52 +128,16 @@ impl Store {
             let Some(new_hashes) = new_hashes.remove(&upload.doc_id) else {
                 continue;
             };
-            let mut doc = match &snapshot {
-                Some(bytes) => AutoCommit::load(bytes).map_err(Failure::storage)?,
-                None => AutoCommit::new(),
-            };
-            let before = Fields::scan(&doc).conflicted();
-            doc.apply_changes(changes).map_err(|e| {
-                Failure::bad_request(
-                    "invalid_change",
-                    format!("document {}: changes do not apply ({e})", upload.doc_id),
-                )
-            })?;
-            if !doc.get_missing_deps(&[]).is_empty() {
-                return Err(Failure::bad_request(
-                    "missing_dependencies",
-                    format!(
-                        "document {}: changes depend on changes the server does not have; send every unacknowledged change",
-                        upload.doc_id
-                    ),
-                ));
-            }
-            let kind = value::text(&doc, "kind").unwrap_or_default();
-            if kind != upload.kind {
-                return Err(Failure::bad_request(
-                    "kind_mismatch",
-                    format!(
-                        "document {} says kind {kind:?}, the request {:?}",
-                        upload.doc_id, upload.kind
-                    ),
-                ));
-            }
-            let saved = doc.save();
-            if saved.len() > limits.document_bytes {
-                return Err(Failure::too_large(
-                    "document_too_large",
-                    format!(
-                        "document {} would hold {} bytes; the limit is {}",
-                        upload.doc_id,
-                        saved.len(),
-                        limits.document_bytes
-                    ),
-                ));
-            }
+            let merged = upload::merge_upload(
+                snapshot.as_deref(),
+                changes,
+                &upload.kind,
+                limits.document_bytes,
+            )
+            .map_err(|e| refused(&upload.doc_id, &e))?;
+            let (saved, newly) = (merged.snapshot, merged.new_conflicts);
             snapshots.push((&upload.doc_id, saved));
             accepted += new_hashes.len() as u64;
-            let after = Fields::scan(&doc).conflicted();
-            let newly: Vec<String> = after.into_iter().filter(|f| !before.contains(f)).collect();
             if !newly.is_empty() {
                 conflicts.push((
                     committee.clone(),
@@ -232,6 +185,16 @@ impl Store {
             docs: response_docs,
             conflicts: conflicts.into_iter().map(|(_, c)| c).collect(),
         })
+    }
+}
+
+/// A document's refusal as the answer to the whole request, naming the document.
+fn refused(doc_id: &str, e: &UploadRefusal) -> Failure {
+    let message = format!("document {doc_id}: {e}");
+    match e {
+        UploadRefusal::TooLarge { .. } => Failure::too_large(e.code(), message),
+        UploadRefusal::StoredUnreadable(_) => Failure::storage(message),
+        _ => Failure::bad_request(e.code(), message),
     }
 }
 

@@ -1,0 +1,45 @@
+// The status line says what the volunteer can rely on: a device the server refuses is
+// not "online", even though the server answers.
+import { cleanup, render, screen } from "@testing-library/react";
+import { I18nextProvider } from "react-i18next";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import type { SyncState } from "../api";
+import { createI18n } from "../i18n";
+import { SyncBar } from "./SyncBar";
+
+afterEach(cleanup);
+
+const STATE: SyncState = {
+  online: true,
+  progress: null,
+  running: false,
+  last_error: null,
+  last_report: null,
+  unlocked: true,
+  enrolled: true,
+  pending_docs: 2,
+  last_sync_at: null,
+  conflicts: 0,
+};
+
+async function show(sync: SyncState) {
+  render(
+    <I18nextProvider i18n={await createI18n("zh-CN")}>
+      <SyncBar sync={sync} onSync={vi.fn()} onConflicts={vi.fn()} onEnroll={vi.fn()} />
+    </I18nextProvider>,
+  );
+  return screen.getByRole("status").textContent;
+}
+
+describe("SyncBar", () => {
+  it("says online, offline, or that this device cannot sync", async () => {
+    expect(await show(STATE)).toBe("在线");
+    cleanup();
+    expect(await show({ ...STATE, online: false })).toBe("离线");
+    cleanup();
+    expect(await show({ ...STATE, last_error: "device_revoked" })).toBe("不能同步");
+    expect(document.querySelector("#sync-error")?.textContent).toContain("停用");
+    expect(document.querySelector("#sync-state")?.className).toContain("is-offline");
+  });
+});
