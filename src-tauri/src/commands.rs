@@ -2,6 +2,8 @@
 //! blocking pool (never the window's thread), and all but the few that unlock the app
 //! refuse with `locked` while it is locked.
 
+use std::time::Instant;
+
 use doorstep_device::records::{
     AuthorizationInput, DocId, FieldValue, HistoryEntry, ResidentInput, ResidentPatch, Service,
 };
@@ -24,7 +26,7 @@ pub(crate) async fn unlocked<T: Send + 'static>(
     let app = app.clone();
     blocking(move || {
         let state = app.state::<AppState>();
-        if !state.session.touch() {
+        if !state.session.touch(Instant::now()) {
             return Err(UiError::locked());
         }
         let mut device = state.device();
@@ -48,7 +50,7 @@ pub(crate) fn doc_id(text: &str) -> Result<DocId, DeviceError> {
 /// Enrolling and setting the PIN are open before a PIN exists, and afterwards only
 /// while unlocked, so nobody can re-enroll or re-PIN a locked tablet.
 fn before_pin_or_unlocked(state: &AppState, device: &Device) -> Result<(), UiError> {
-    if device.has_pin()? && !state.session.touch() {
+    if device.has_pin()? && !state.session.touch(Instant::now()) {
         return Err(UiError::locked());
     }
     Ok(())
@@ -83,9 +85,9 @@ fn start_view(state: &AppState, device: &Device) -> Result<StartView, DeviceErro
             committees: e.committees.into_iter().map(|c| c.name).collect(),
         }),
         has_pin: device.has_pin()?,
-        unlocked: state.session.is_unlocked(),
+        unlocked: state.session.is_unlocked(Instant::now()),
         volunteer: device.volunteer().to_owned(),
-        idle_lock_secs: state.session.idle.as_secs(),
+        idle_lock_secs: state.session.idle().as_secs(),
     })
 }
 
@@ -131,7 +133,7 @@ pub async fn set_pin(
         let mut device = state.device();
         before_pin_or_unlocked(&state, &device)?;
         device.set_pin_as(&pin, volunteer.as_deref().unwrap_or_default())?;
-        state.session.unlock();
+        state.session.unlock(Instant::now());
         Ok(start_view(&state, &device)?)
     })
     .await
@@ -144,7 +146,7 @@ pub async fn unlock(app: AppHandle, pin: String) -> Result<StartView, UiError> {
         let state = app.state::<AppState>();
         let mut device = state.device();
         device.check_pin(&pin, now_ms())?;
-        state.session.unlock();
+        state.session.unlock(Instant::now());
         Ok(start_view(&state, &device)?)
     })
     .await
@@ -155,7 +157,7 @@ pub async fn unlock(app: AppHandle, pin: String) -> Result<StartView, UiError> {
 pub async fn speak(app: AppHandle, text: String, lang: String) -> Result<(), UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        if !state.session.is_unlocked() {
+        if !state.session.is_unlocked(Instant::now()) {
             return Err(UiError::locked());
         }
         state
@@ -194,10 +196,10 @@ pub async fn speaking(app: AppHandle) -> Result<bool, UiError> {
 #[tauri::command]
 pub async fn enter_resident_mode(app: AppHandle) -> Result<(), UiError> {
     let state = app.state::<AppState>();
-    if !state.session.touch() {
+    if !state.session.touch(Instant::now()) {
         return Err(UiError::locked());
     }
-    state.session.set_resident_mode(true);
+    state.session.set_resident_mode(true, Instant::now());
     Ok(())
 }
 
@@ -209,7 +211,7 @@ pub async fn leave_resident_mode(app: AppHandle, pin: String) -> Result<(), UiEr
         let state = app.state::<AppState>();
         let mut device = state.device();
         device.check_pin(&pin, now_ms())?;
-        state.session.set_resident_mode(false);
+        state.session.set_resident_mode(false, Instant::now());
         Ok(())
     })
     .await
@@ -247,7 +249,7 @@ pub struct SyncStateView {
 pub async fn sync_state(app: AppHandle) -> Result<SyncStateView, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        let unlocked = state.session.is_unlocked();
+        let unlocked = state.session.is_unlocked(Instant::now());
         if let Ok(device) = state.device.try_lock() {
             state.sync.remember_figures(&device)?;
         }
@@ -270,7 +272,7 @@ pub async fn sync_state(app: AppHandle) -> Result<SyncStateView, UiError> {
 pub async fn sync_now(app: AppHandle) -> Result<SyncReport, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        if !state.session.touch() {
+        if !state.session.touch(Instant::now()) {
             return Err(UiError::locked());
         }
         let server = state
@@ -510,17 +512,9 @@ pub async fn save_receipt(
     labels: doorstep_device::receipt::ReceiptLabels,
 ) -> Result<String, UiError> {
     unlocked(&app, move |d| {
-        let id = doc_id(&id)?;
-        let pdf = d.receipt_pdf(&id, &labels)?;
-        let dir = d.data_dir().join("receipts");
-        let path = dir.join(format!("{}.pdf", doorstep_device::receipt::reference(&id)));
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(&path, &pdf))
-            .map_err(|e| DeviceError::Receipt {
-                code: "receipt_unwritable",
-                reason: format!("{}: {e}", path.display()),
-            })?;
-        Ok(path.display().to_string())
+        Ok(d.save_receipt(&doc_id(&id)?, &labels)?
+            .display()
+            .to_string())
     })
     .await
 }
@@ -529,12 +523,7 @@ pub async fn save_receipt(
 #[tauri::command]
 pub async fn open_receipt(app: AppHandle, path: String) -> Result<(), UiError> {
     unlocked(&app, move |d| {
-        let path = std::path::PathBuf::from(path);
-        // Only the app's own receipts: the window cannot open anything else this way.
-        if path.parent() != Some(d.data_dir().join("receipts").as_path()) {
-            return Err(DeviceError::NotFound("a receipt".into()));
-        }
-        opener::open(&path).map_err(|e| DeviceError::Receipt {
+        opener::open(d.saved_receipt(&path)?).map_err(|e| DeviceError::Receipt {
             code: "receipt_unopenable",
             reason: e.to_string(),
         })

@@ -4,11 +4,11 @@
 //! `doorstep://progress` events.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use doorstep_device::records::{ChainState, Committee, DeviceInfo, EventKind, LogEntry, LogPage};
 use doorstep_device::roster::{
-    self, ExportFilter, Format, ImportReport, RosterLayout, RosterPreview,
+    self, ExportFilter, Exported, Format, ImportReport, RosterLayout, RosterPreview, save_export,
 };
 use doorstep_device::{
     Device, DeviceError, LogFilter, Overview, QueueItem, RecordChanges, now_ms, today_china,
@@ -148,56 +148,6 @@ fn exports_dir(app: &AppHandle, d: &Device) -> PathBuf {
     }
 }
 
-/// A file written into the exports folder.
-#[derive(Debug, Serialize)]
-pub struct Exported {
-    pub path: String,
-    pub rows: usize,
-    pub revealed: bool,
-}
-
-/// Saves an export as `<stem> <yyyymmdd>-<hhmm>.<ext>` (China time), never over an earlier
-/// one: a second export in the same minute gets ` (2)`.
-fn save_export(
-    dir: &Path,
-    stem: &str,
-    format: Format,
-    bytes: &[u8],
-    rows: usize,
-    revealed: bool,
-) -> Result<Exported, DeviceError> {
-    let ext = match format {
-        Format::Xlsx => "xlsx",
-        Format::Csv => "csv",
-    };
-    let now = now_ms();
-    let (y, m, day) = doorstep_device::dates::china_date(now);
-    let minutes = (now + 8 * 3_600_000).rem_euclid(86_400_000) / 60_000;
-    let base = format!(
-        "{stem} {y:04}{m:02}{day:02}-{:02}{:02}",
-        minutes / 60,
-        minutes % 60
-    );
-    let path = (1..)
-        .map(|n| match n {
-            1 => dir.join(format!("{base}.{ext}")),
-            n => dir.join(format!("{base} ({n}).{ext}")),
-        })
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| dir.join(format!("{base}.{ext}")));
-    std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&path, bytes))
-        .map_err(|e| DeviceError::File {
-            code: "export_unwritable",
-            reason: format!("{}: {e}", path.display()),
-        })?;
-    Ok(Exported {
-        path: path.display().to_string(),
-        rows,
-        revealed,
-    })
-}
-
 /// Exports the applications the filter selects. `labels` are the headers and status
 /// names in the supervisor's language; `pin`, when given and right, reveals ID numbers.
 #[tauri::command]
@@ -227,6 +177,7 @@ pub async fn export_applications(
             &bytes,
             table.rows.len(),
             revealed,
+            now_ms(),
         )
     })
     .await
@@ -254,6 +205,7 @@ pub async fn export_residents(
             &bytes,
             table.rows.len(),
             revealed,
+            now_ms(),
         )
     })
     .await

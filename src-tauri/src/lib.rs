@@ -47,7 +47,7 @@ pub const EXPORT_DIR_ENV: &str = "DOORSTEP_EXPORT_DIR";
 /// lock state and what the status line shows.
 pub struct AppState {
     device: Mutex<Device>,
-    session: session::Session,
+    session: doorstep_device::session::Session,
     sync: Arc<background::SyncCell>,
     speaker: speech::Speaker,
 }
@@ -162,7 +162,7 @@ fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
     device.on_sync_progress(move |p| progress.update(|v| v.progress = Some(p.clone())));
     app.manage(AppState {
         device: Mutex::new(device),
-        session: session::Session::from_env(),
+        session: session::from_env(),
         sync,
         speaker: speech::Speaker::default(),
     });

@@ -349,8 +349,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                 ) : null}
               </div>
             )}
-            {/* One row of tools under the answers: read aloud, and the way out for the
-                volunteer. */}
+            {/* One row of tools under the answers: read aloud, see the rest, and the way
+                out for the volunteer. */}
             <div className="rm-read rm-tools">
               {reading ? (
                 <button type="button" id="rm-stop" className="rm-button rm-read-button" onClick={stopReading}>
@@ -361,6 +361,20 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
                   {t("resident.readToMe")}
                 </button>
               )}
+              {/* After she has seen the whole screen once, a larger text size can push
+                  some of it below again: say so here, in a place kept for it so that
+                  nothing moves when it comes and goes. */}
+              <span className={more && seenAll ? "rm-more" : "rm-more rm-hidden"} aria-hidden={!(more && seenAll)}>
+                <button
+                  type="button"
+                  id="rm-more-again"
+                  className="rm-button"
+                  tabIndex={more && seenAll ? 0 : -1}
+                  onClick={() => contentRef.current?.scrollBy({ top: contentRef.current.clientHeight * 0.8 })}
+                >
+                  {t("resident.moreShort")}
+                </button>
+              </span>
               <p id="rm-speech" className="rm-speech" role="status">
                 {speech ?? ""}
               </p>

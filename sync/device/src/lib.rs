@@ -36,6 +36,7 @@ pub mod pin;
 pub mod receipt;
 pub mod roster;
 pub mod secret;
+pub mod session;
 pub mod store;
 pub mod sync;
 pub mod views;

@@ -60,6 +60,9 @@ pub struct Receipt {
     pub sections: Vec<(String, Vec<String>)>,
 }
 
+/// The folder of the data folder where receipts are saved.
+pub const RECEIPTS_DIR: &str = "receipts";
+
 /// The font for receipts: `DOORSTEP_RECEIPT_FONT`, or the first CJK font installed.
 pub fn find_font() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(RECEIPT_FONT_ENV).filter(|p| !p.is_empty()) {
@@ -336,6 +339,34 @@ impl Device {
             rows,
             sections,
         })
+    }
+
+    /// Makes the receipt and saves it as `receipts/<reference>.pdf` in the data folder
+    /// (a later one for the same application replaces it); returns the file.
+    pub fn save_receipt(&self, id: &DocId, labels: &ReceiptLabels) -> Result<PathBuf, DeviceError> {
+        let pdf = self.receipt_pdf(id, labels)?;
+        let dir = self.data_dir().join(RECEIPTS_DIR);
+        let path = dir.join(format!("{}.pdf", reference(id)));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, &pdf))
+            .map_err(|e| DeviceError::Receipt {
+                code: "receipt_unwritable",
+                reason: format!("{}: {e}", path.display()),
+            })?;
+        Ok(path)
+    }
+
+    /// `path` when it is a receipt this device saved: the window may open nothing else.
+    pub fn saved_receipt(&self, path: &str) -> Result<PathBuf, DeviceError> {
+        let path = PathBuf::from(path);
+        let own = path.parent() == Some(self.data_dir().join(RECEIPTS_DIR).as_path())
+            && path.extension().is_some_and(|e| e == "pdf")
+            && path.is_file();
+        if own {
+            Ok(path)
+        } else {
+            Err(DeviceError::NotFound("a receipt".into()))
+        }
     }
 
     /// The receipt as a PDF (see [`render`]), with the font [`find_font`] finds.

@@ -55,8 +55,37 @@ fn a_receipt_is_a_large_print_pdf_with_what_who_reference_and_next_steps() {
     assert!(pdf.len() < 1_500_000, "{} bytes", pdf.len());
     eprintln!("receipt: {} bytes", pdf.len());
 
-    let file = dir.path().join("receipt.pdf");
-    std::fs::write(&file, &pdf).expect("write");
+    // Saved in the data folder's receipts/, named by the reference; the window may open
+    // that file and no other.
+    let file = device.save_receipt(&app, &labels()).expect("saved");
+    assert_eq!(
+        file,
+        dir.path()
+            .join(receipt::RECEIPTS_DIR)
+            .join(format!("{reference}.pdf"))
+    );
+    let name = file.display().to_string();
+    assert_eq!(device.saved_receipt(&name).expect("own receipt"), file);
+    let outside = dir.path().join("receipt.pdf");
+    std::fs::write(&outside, &pdf).expect("write");
+    for other in [
+        outside.display().to_string(),
+        format!(
+            "{}/../receipt.pdf",
+            dir.path().join(receipt::RECEIPTS_DIR).display()
+        ),
+        dir.path()
+            .join(receipt::RECEIPTS_DIR)
+            .join("none.pdf")
+            .display()
+            .to_string(),
+        "/etc/passwd".into(),
+    ] {
+        let err = device
+            .saved_receipt(&other)
+            .expect_err("not a receipt of ours");
+        assert_eq!(err.code(), "not_found", "{other}");
+    }
     let out = Command::new("pdftotext")
         .args(["-layout"])
         .arg(&file)

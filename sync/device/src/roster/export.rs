@@ -3,6 +3,7 @@
 //! (rust_xlsxwriter) or CSV, personal numbers masked unless the PIN was given.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use doorstep_core::DocId;
 use doorstep_core::id_number::mask_tail;
@@ -312,5 +313,81 @@ impl Device {
             ]);
         }
         Ok(Table { headers, rows })
+    }
+}
+
+/// A file written into the exports folder.
+#[derive(Debug, Serialize)]
+pub struct Exported {
+    pub path: String,
+    pub rows: usize,
+    pub revealed: bool,
+}
+
+/// Saves an export in `dir` as `<stem> <yyyymmdd>-<hhmm>.<ext>` (China time), never over an earlier
+/// one: a second export in the same minute gets ` (2)`.
+pub fn save_export(
+    dir: &Path,
+    stem: &str,
+    format: Format,
+    bytes: &[u8],
+    rows: usize,
+    revealed: bool,
+    now: i64,
+) -> Result<Exported, DeviceError> {
+    let ext = match format {
+        Format::Xlsx => "xlsx",
+        Format::Csv => "csv",
+    };
+    let (y, m, day) = china_date(now);
+    let minutes = (now + 8 * 3_600_000).rem_euclid(86_400_000) / 60_000;
+    let base = format!(
+        "{stem} {y:04}{m:02}{day:02}-{:02}{:02}",
+        minutes / 60,
+        minutes % 60
+    );
+    let path = (1..)
+        .map(|n| match n {
+            1 => dir.join(format!("{base}.{ext}")),
+            n => dir.join(format!("{base} ({n}).{ext}")),
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join(format!("{base}.{ext}")));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, bytes))
+        .map_err(|e| DeviceError::File {
+            code: "export_unwritable",
+            reason: format!("{}: {e}", path.display()),
+        })?;
+    Ok(Exported {
+        path: path.display().to_string(),
+        rows,
+        revealed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_are_named_by_china_time_and_never_overwrite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // 2026-11-30 17:30 UTC is 1 December, 01:30, in China.
+        let now = 1_796_059_800_000;
+        let first = save_export(dir.path(), "申请", Format::Csv, b"a", 1, false, now).expect("one");
+        let second = save_export(dir.path(), "申请", Format::Csv, b"b", 1, true, now).expect("two");
+        assert!(
+            first.path.ends_with("申请 20261201-0130.csv"),
+            "{}",
+            first.path
+        );
+        assert!(
+            second.path.ends_with("申请 20261201-0130 (2).csv"),
+            "{}",
+            second.path
+        );
+        assert!(second.revealed && !first.revealed);
+        assert_eq!(std::fs::read(&first.path).expect("first kept"), b"a");
     }
 }

@@ -14,7 +14,7 @@
 mod export;
 mod read;
 
-pub use export::{ExportFilter, Table};
+pub use export::{ExportFilter, Exported, Table, save_export};
 pub use read::{MAX_ROWS, Roster, RosterLayout, read_roster, read_roster_as};
 
 use std::collections::HashMap;
