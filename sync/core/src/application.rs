@@ -18,7 +18,8 @@ use automerge::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{FieldDef, FieldKind, Sensitive, Service, parse_ymd};
+use crate::catalog::{FieldDef, FieldKind, Sensitive, Service};
+use crate::date::parse_ymd;
 use crate::error::CoreError;
 use crate::id_number::IdNumber;
 use crate::phone;

@@ -12,7 +12,8 @@ use automerge::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, Ymd, parse_ymd};
+use crate::catalog::Catalog;
+use crate::date::{Ymd, parse_ymd};
 use crate::error::{CoreError, FieldErrors};
 use crate::field::Field;
 use crate::value::{self, FieldValue};

@@ -25,7 +25,8 @@ use std::collections::BTreeMap;
 use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value, transaction::Transactable};
 
 use crate::application::check_value;
-use crate::catalog::{FieldDef, FieldKind, Service, Ymd, parse_ymd};
+use crate::catalog::{FieldDef, FieldKind, Service};
+use crate::date::{Ymd, parse_ymd};
 use crate::error::CoreError;
 use crate::value::{self, FieldValue};
 

@@ -82,7 +82,7 @@ impl IdNumber {
                 .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
         };
         let (year, month, day) = (digits(6..10), digits(10..12), digits(12..14));
-        if !(1870..=2199).contains(&year) || !is_real_date(year, month, day) {
+        if !(1870..=2199).contains(&year) || !crate::date::is_real_date(year, month, day) {
             return Err(IdNumberError::BirthDate);
         }
         if check_char(body) != last[0] {
@@ -140,19 +140,6 @@ fn check_char(body: &[u8]) -> u8 {
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
     CHECK[(sum % 11) as usize]
-}
-
-/// Whether (year, month, day) is a date of the Gregorian calendar.
-pub fn is_real_date(year: u32, month: u32, day: u32) -> bool {
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&day)
 }
 
 #[cfg(test)]

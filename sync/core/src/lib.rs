@@ -20,6 +20,7 @@ pub mod authorization;
 pub mod blobs;
 pub mod catalog;
 pub mod conflict;
+pub mod date;
 pub mod draft;
 pub mod error;
 pub mod field;

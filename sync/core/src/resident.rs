@@ -293,7 +293,7 @@ impl ResidentInput {
         };
         let stated_birth = self.birth_date.trim();
         if !stated_birth.is_empty() {
-            match (crate::catalog::parse_ymd(stated_birth), &id_number) {
+            match (crate::date::parse_ymd(stated_birth), &id_number) {
                 (None, _) => errors.push(Field::BirthDate, "date_invalid"),
                 (Some(date), Some(id)) if date != id.birth_date() => {
                     errors.push(Field::BirthDate, "birth_date_disagrees_with_id");

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use doorstep_core::DocId;
 use doorstep_core::application::{self, EventKind, Status};
-use doorstep_core::catalog::{Ymd, parse_ymd};
+use doorstep_core::date::{Ymd, china_date, days_from_civil, format_ymd, parse_ymd};
 use doorstep_core::history::HistoryEntry;
 use doorstep_core::mask::mask_record_value;
 use doorstep_core::protocol::{ChainState, DeviceInfo, LogEntry, LogPage, Role};
@@ -19,7 +19,6 @@ use doorstep_core::value::FieldValue;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::dates::{china_date, days_from_civil, format_ymd};
 use crate::device::Device;
 use crate::docs::{self, Access};
 use crate::error::DeviceError;

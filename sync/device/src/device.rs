@@ -7,8 +7,9 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::{ActorId, AutoCommit};
-use doorstep_core::catalog::{Catalog, Eligibility, Text, Ymd, parse_ymd};
+use doorstep_core::catalog::{Catalog, Eligibility, Text};
 use doorstep_core::conflict;
+use doorstep_core::date::{Ymd, parse_ymd};
 use doorstep_core::history::{self, HistoryEntry};
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::provenance::ChangeNote;

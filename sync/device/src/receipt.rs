@@ -54,6 +54,8 @@ pub struct ReceiptLabels {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
     pub title: String,
+    /// Between a row's label and its value: `：` in Chinese, `: ` in English.
+    pub colon: &'static str,
     /// Label and value, one per line.
     pub rows: Vec<(String, String)>,
     /// A heading and its paragraphs.
@@ -175,7 +177,7 @@ pub fn render(receipt: &Receipt, font_file: &Path) -> Result<Vec<u8>, DeviceErro
                 receipt
                     .rows
                     .iter()
-                    .flat_map(|(l, v)| [l.as_str(), v.as_str(), "："]),
+                    .flat_map(|(l, v)| [l.as_str(), v.as_str(), receipt.colon]),
             )
             .chain(receipt.sections.iter().flat_map(|(h, ps)| {
                 std::iter::once(h.as_str()).chain(ps.iter().map(String::as_str))
@@ -196,7 +198,10 @@ pub fn render(receipt: &Receipt, font_file: &Path) -> Result<Vec<u8>, DeviceErro
     }
     for (label, value) in &receipt.rows {
         let mut first = true;
-        for l in wrap(&format!("{label}：{value}"), usable_em(BODY_PT)) {
+        for l in wrap(
+            &format!("{label}{}{value}", receipt.colon),
+            usable_em(BODY_PT),
+        ) {
             lines.push((l, BODY_PT, if first { 4.0 } else { 0.0 }));
             first = false;
         }
@@ -289,6 +294,8 @@ impl Device {
             .service(&app.service)
             .ok_or_else(|| DeviceError::ServiceUnknown(app.service.clone()))?;
         let en = labels.lang == "en";
+        // Lists, brackets and colons as the receipt's language writes them.
+        let list = if en { ", " } else { "、" };
         let text = |t: &doorstep_core::catalog::Text| {
             if en { t.en.clone() } else { t.zh_cn.clone() }
         };
@@ -301,18 +308,18 @@ impl Device {
             .iter()
             .map(|c| c.name.as_str())
             .collect::<Vec<_>>()
-            .join("、");
+            .join(list);
         // Whom the resident or their family can call later.
         let phones = enrolled
             .iter()
             .filter(|c| !c.phone.is_empty())
             .map(|c| c.phone.as_str())
             .collect::<Vec<_>>()
-            .join("、");
-        let helper = if committees.is_empty() {
-            self.volunteer.clone()
-        } else {
-            format!("{}（{committees}）", self.volunteer)
+            .join(list);
+        let helper = match (committees.is_empty(), en) {
+            (true, _) => self.volunteer.clone(),
+            (false, true) => format!("{} ({committees})", self.volunteer),
+            (false, false) => format!("{}（{committees}）", self.volunteer),
         };
         let (y, m, d) = today_china();
         let mut rows = vec![
@@ -336,6 +343,7 @@ impl Device {
         }
         Ok(Receipt {
             title: labels.title.clone(),
+            colon: if en { ": " } else { "：" },
             rows,
             sections,
         })

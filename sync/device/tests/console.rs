@@ -341,7 +341,7 @@ fn register(device: &mut Device, n: usize) -> DocId {
 /// `today` shifted by `days` (may cross months), as `YYYY-MM-DD`.
 fn shifted(days: i64) -> String {
     let ms = now_ms() + days * 86_400_000;
-    let (y, m, d) = doorstep_device::dates::china_date(ms);
+    let (y, m, d) = doorstep_core::date::china_date(ms);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

@@ -48,6 +48,22 @@ fn a_receipt_is_a_large_print_pdf_with_what_who_reference_and_next_steps() {
     let content = device.receipt(&app, &labels()).expect("receipt");
     let reference = receipt::reference(&app);
     assert!(content.rows.iter().any(|(_, v)| v == &reference));
+    assert_eq!(content.colon, "：");
+    // In English, English punctuation: "Reference: …", no full-width colon or bracket.
+    let english = ReceiptLabels {
+        lang: "en".into(),
+        ..labels()
+    };
+    let content = device.receipt(&app, &english).expect("english");
+    assert_eq!(content.colon, ": ");
+    assert!(
+        content
+            .rows
+            .iter()
+            .all(|(_, v)| !v.contains('（') && !v.contains('、')),
+        "{:?}",
+        content.rows
+    );
 
     let pdf = device.receipt_pdf(&app, &labels()).expect("pdf");
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
@@ -125,6 +141,7 @@ fn without_a_usable_font_the_receipt_says_so() {
     std::fs::write(&not_a_font, b"not a font").expect("write");
     let content = receipt::Receipt {
         title: "回执".into(),
+        colon: "：",
         rows: vec![],
         sections: vec![],
     };

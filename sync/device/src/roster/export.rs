@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::Format;
 use super::read::{COLUMNS, file_error};
 use crate::console::committee_or;
-use crate::dates::{china_date, format_ymd};
 use crate::device::{Device, mask_phone};
 use crate::error::DeviceError;
+use doorstep_core::date::{china_date, format_ymd};
 
 /// The committee column of an export (ignored on import: the importer chooses).
 const COMMITTEE_HEADER: &str = "委员会";

@@ -26,10 +26,10 @@ use doorstep_core::resident;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::dates::format_ymd;
 use crate::device::{Device, mask_phone, new_doc_id, now_ms, project_resident};
 use crate::docs;
 use crate::error::DeviceError;
+use doorstep_core::date::format_ymd;
 use read::file_error;
 
 /// Rows saved per transaction: a crash loses at most one batch, and importing the file

@@ -11,8 +11,8 @@ use doorstep_core::resident::ResidentInput;
 use serde::{Deserialize, Serialize};
 
 use super::{Format, RejectedRow, RowProblem};
-use crate::dates::{civil_from_days, format_ymd};
 use crate::error::DeviceError;
+use doorstep_core::date::{civil_from_days, format_ymd};
 
 /// The largest roster read (rows after the header).
 pub const MAX_ROWS: usize = 200_000;
