@@ -209,20 +209,34 @@ struct Held {
 }
 
 /// A transport that applies a plan of faults to successive requests.
-#[derive(Debug)]
 pub struct FaultyTransport {
-    inner: HttpTransport,
+    inner: Box<dyn Transport>,
     plan: VecDeque<Fault>,
     held: Vec<Held>,
 }
 
+impl std::fmt::Debug for FaultyTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultyTransport")
+            .field("plan", &self.plan)
+            .field("held", &self.held.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl FaultyTransport {
+    /// Over HTTP to the server at `server_url`.
     pub fn new(server_url: &str, plan: impl IntoIterator<Item = Fault>) -> anyhow::Result<Self> {
-        Ok(FaultyTransport {
-            inner: HttpTransport::new(server_url)?,
+        Ok(FaultyTransport::over(HttpTransport::new(server_url)?, plan))
+    }
+
+    /// Over any transport (an in-process server's, say).
+    pub fn over(inner: impl Transport + 'static, plan: impl IntoIterator<Item = Fault>) -> Self {
+        FaultyTransport {
+            inner: Box::new(inner),
             plan: plan.into_iter().collect(),
             held: Vec::new(),
-        })
+        }
     }
 
     /// Adds faults for the next requests.

@@ -1,13 +1,15 @@
 //! # doorstep-tests
 //!
 //! Helpers for tests that cross crates and processes: locating the workspace's built
-//! binaries, free loopback ports, a `doorstep-server` child process, and a `tauri-driver`
+//! binaries, free loopback ports, a `doorstep-server` child process (or a server inside
+//! the test process, [`in_process`]), and a `tauri-driver`
 //! WebDriver session on the real app window with its own data folder.
 //!
 //! Everything a test starts lives in a temporary folder and on 127.0.0.1; child processes
 //! are killed when their handle drops.
 
 pub mod fleet;
+pub mod in_process;
 pub mod process;
 pub mod screen_check;
 

@@ -1,9 +1,12 @@
 //! The many-device property: 3–8 devices edit shared records offline, sync in random
-//! order through a real server while messages are lost, repeated and delayed, and some
+//! order through a server while messages are lost, repeated and delayed, and some
 //! devices stay offline (partitioned) for a while. Once everyone has synced, every device
 //! holds identical records and identical list rows, and no acknowledged edit is lost.
 //!
-//! `DOORSTEP_SYNC_CASES` sets the number of cases (200 by default; more for a campaign).
+//! Twice: through a real server process over loopback (`DOORSTEP_SYNC_CASES`, 200 cases
+//! by default), and through the same server's router inside the test process with the
+//! devices in memory (`DOORSTEP_SYNC_CASES_IN_PROCESS`, 500 by default), where a case
+//! costs what the devices and the store cost and not the sockets.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +16,7 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{FAST_RETRY, Fault, FaultyTransport, TestDevice, committee};
+use doorstep_tests::in_process::InProcessServer;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -90,13 +94,49 @@ fn new_resident(case: usize, n: usize) -> ResidentInput {
     }
 }
 
-fn run_case(server: &ServerProcess, case: usize, devices: usize, ops: &[Op]) -> anyhow::Result<()> {
+/// Where the devices sync: a server process, or a server in this process.
+trait Server {
+    fn committee(&self, id: &str) -> anyhow::Result<()>;
+    fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice>;
+    fn transport(&self) -> anyhow::Result<FaultyTransport>;
+    /// One sync without faults.
+    fn sync(&self, test: &mut TestDevice) -> anyhow::Result<()> {
+        test.device.sync_with(&mut self.transport()?, &FAST_RETRY)?;
+        Ok(())
+    }
+}
+
+impl Server for ServerProcess {
+    fn committee(&self, id: &str) -> anyhow::Result<()> {
+        committee(self, id)
+    }
+    fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
+        TestDevice::enrolled(self, committee, "volunteer", volunteer)
+    }
+    fn transport(&self) -> anyhow::Result<FaultyTransport> {
+        FaultyTransport::new(&self.base_url(), [])
+    }
+}
+
+impl Server for InProcessServer {
+    fn committee(&self, id: &str) -> anyhow::Result<()> {
+        InProcessServer::committee(self, id)
+    }
+    fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
+        InProcessServer::device(self, committee, volunteer)
+    }
+    fn transport(&self) -> anyhow::Result<FaultyTransport> {
+        Ok(FaultyTransport::over(InProcessServer::transport(self), []))
+    }
+}
+
+fn run_case(server: &dyn Server, case: usize, devices: usize, ops: &[Op]) -> anyhow::Result<()> {
     let scope = format!("p{case}");
-    committee(server, &scope)?;
+    server.committee(&scope)?;
     let mut replicas = Vec::with_capacity(devices);
     for d in 0..devices {
-        let test = TestDevice::enrolled(server, &scope, "volunteer", &format!("测试志愿者{d}"))?;
-        let transport = FaultyTransport::new(&server.base_url(), [])?;
+        let test = server.device(&scope, &format!("测试志愿者{d}"))?;
+        let transport = server.transport()?;
         replicas.push(Replica { test, transport });
     }
     // Shared records to start from.
@@ -109,7 +149,7 @@ fn run_case(server: &ServerProcess, case: usize, devices: usize, ops: &[Op]) -> 
         registered += 1;
     }
     for r in &mut replicas {
-        r.test.sync(server)?;
+        server.sync(&mut r.test)?;
     }
     // Every acknowledged edit: the record and the heads right after it.
     let mut acknowledged: Vec<(DocId, Vec<ChangeHash>)> = Vec::new();
@@ -169,7 +209,7 @@ fn run_case(server: &ServerProcess, case: usize, devices: usize, ops: &[Op]) -> 
     }
     for _ in 0..2 {
         for r in &mut replicas {
-            r.test.sync(server)?;
+            server.sync(&mut r.test)?;
         }
     }
     // Identical records and list rows everywhere.
@@ -210,13 +250,8 @@ fn run_case(server: &ServerProcess, case: usize, devices: usize, ops: &[Op]) -> 
     Ok(())
 }
 
-#[test]
-fn devices_converge_through_faults_and_partitions() -> anyhow::Result<()> {
-    let server = ServerProcess::start()?;
-    let cases = std::env::var("DOORSTEP_SYNC_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+/// Runs `cases` cases of the property against `server`; prints how long they took.
+fn campaign(server: &dyn Server, cases: u32, label: &str) -> anyhow::Result<()> {
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -224,12 +259,46 @@ fn devices_converge_through_faults_and_partitions() -> anyhow::Result<()> {
     });
     let counter = std::sync::atomic::AtomicUsize::new(0);
     let strategy = (3..=8usize, proptest::collection::vec(op(), 4..24));
+    let started = std::time::Instant::now();
     runner
         .run(&strategy, |(devices, ops)| {
             let case = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            run_case(&server, case, devices, &ops)
-                .map_err(|e| TestCaseError::fail(format!("{e:#}")))
+            run_case(server, case, devices, &ops).map_err(|e| TestCaseError::fail(format!("{e:#}")))
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "convergence {label}: {} cases in {:.1} s ({:.1} ms a case)",
+        counter.into_inner(),
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1000.0 / f64::from(cases.max(1))
+    );
     Ok(())
+}
+
+fn cases_from(var: &str, default: u32) -> u32 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn devices_converge_through_faults_and_partitions() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    campaign(
+        &server,
+        cases_from("DOORSTEP_SYNC_CASES", 200),
+        "over loopback",
+    )
+}
+
+#[test]
+fn devices_converge_in_process_through_faults_and_partitions() -> anyhow::Result<()> {
+    let server = InProcessServer::start()?;
+    campaign(
+        &server,
+        cases_from("DOORSTEP_SYNC_CASES_IN_PROCESS", 500),
+        "in process",
+    )
 }

@@ -1,0 +1,169 @@
+//! A sync server inside the test process: the server's own router over its SQLite store,
+//! called directly (tower's `oneshot`) rather than through a socket, so that many devices
+//! and a server run in one process and a sync costs what the device and the store cost.
+//! The real-socket tests stay; this is for campaigns of thousands of cases.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, header};
+use doorstep_core::protocol::{Limits, Role};
+use doorstep_device::sync::{HttpAnswer, NetworkError};
+use doorstep_device::{Device, Transport};
+use doorstep_server::store::{Database, Store};
+use doorstep_server::{AppState, now_ms, router};
+use tower::ServiceExt;
+
+use crate::fleet::{TestDevice, mock_keyring};
+
+/// The address devices are enrolled with; nothing ever connects to it.
+pub const IN_PROCESS_URL: &str = "http://in-process.invalid";
+
+/// A temporary folder in memory (`/dev/shm`) where there is one: the campaign checks
+/// merging, not durability (the crash tests do that), and a disk's fsyncs would be most
+/// of its time.
+pub fn scratch_dir() -> anyhow::Result<tempfile::TempDir> {
+    let shm = std::path::Path::new("/dev/shm");
+    Ok(if shm.is_dir() {
+        tempfile::Builder::new()
+            .prefix("doorstep-")
+            .tempdir_in(shm)?
+    } else {
+        tempfile::tempdir()?
+    })
+}
+
+/// A server whose requests are function calls.
+pub struct InProcessServer {
+    _dir: tempfile::TempDir,
+    router: Router,
+    runtime: Arc<tokio::runtime::Runtime>,
+    /// A second handle on the same SQLite file, for what the command line would do
+    /// (committees, enrollment codes).
+    admin: Mutex<Store>,
+}
+
+impl std::fmt::Debug for InProcessServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessServer").finish_non_exhaustive()
+    }
+}
+
+impl InProcessServer {
+    /// A server on a fresh SQLite store in a temporary folder.
+    pub fn start() -> anyhow::Result<InProcessServer> {
+        let dir = scratch_dir()?;
+        let database = Database::Sqlite(dir.path().to_owned());
+        let store = Store::open(&database)?;
+        let admin = Store::open(&database)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("a runtime for the in-process server")?;
+        Ok(InProcessServer {
+            _dir: dir,
+            router: router(AppState::new(store, Limits::default())),
+            runtime: Arc::new(runtime),
+            admin: Mutex::new(admin),
+        })
+    }
+
+    fn admin(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.admin
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds a committee.
+    pub fn committee(&self, id: &str) -> anyhow::Result<()> {
+        self.admin()
+            .committee_add(id, "测试村委会", "0790-1234567", now_ms())?;
+        Ok(())
+    }
+
+    /// A one-time enrollment code for `name` in `committees`, valid for an hour.
+    pub fn enrollment_code(
+        &self,
+        committees: &[&str],
+        role: Role,
+        name: &str,
+    ) -> anyhow::Result<String> {
+        let now = now_ms();
+        let committees: Vec<String> = committees.iter().map(|c| (*c).to_owned()).collect();
+        Ok(self
+            .admin()
+            .enrollment_create(&committees, role, name, now, now + 3_600_000)?)
+    }
+
+    /// A transport to this server.
+    pub fn transport(&self) -> RouterTransport {
+        RouterTransport {
+            router: self.router.clone(),
+            runtime: Arc::clone(&self.runtime),
+        }
+    }
+
+    /// A new device for `volunteer`, enrolled in `committee`.
+    pub fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
+        mock_keyring();
+        let code = self.enrollment_code(&[committee], Role::Volunteer, volunteer)?;
+        let dir = scratch_dir()?;
+        let mut device = Device::open(dir.path())?;
+        device.enroll_with(&mut self.transport(), IN_PROCESS_URL, &code, "test tablet")?;
+        Ok(TestDevice { device, dir })
+    }
+}
+
+/// Requests as calls into the server's router.
+#[derive(Clone)]
+pub struct RouterTransport {
+    router: Router,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl std::fmt::Debug for RouterTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterTransport").finish_non_exhaustive()
+    }
+}
+
+impl Transport for RouterTransport {
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<HttpAnswer, NetworkError> {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let bytes_sent = body.len() as u64;
+        let request = request
+            .body(Body::from(body))
+            .map_err(|e| NetworkError(e.to_string()))?;
+        let router = self.router.clone();
+        let (status, body) = self
+            .runtime
+            .block_on(async move {
+                let response = router.oneshot(request).await?;
+                let status = response.status().as_u16();
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+                anyhow::Ok((status, body.to_vec()))
+            })
+            .map_err(|e| NetworkError(e.to_string()))?;
+        Ok(HttpAnswer {
+            status,
+            bytes_received: body.len() as u64,
+            body,
+            bytes_sent,
+        })
+    }
+}
