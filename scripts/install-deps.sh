@@ -17,6 +17,8 @@ SYSTEM_PACKAGES=(
   speech-dispatcher speech-dispatcher-espeak-ng espeak-ng libspeechd-dev libclang-dev sox
   # Reading receipts (PDF) back in the tests.
   poppler-utils
+  # A Chinese locale, so that GTK's own dialogs (the file chooser) speak Chinese too.
+  locales
 )
 TAURI_DRIVER_VERSION=2.1.0
 
@@ -39,6 +41,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   say "installing system packages: ${missing[*]}"
   as_root apt-get update
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if ! locale -a 2>/dev/null | grep -qix 'zh_CN.utf8'; then
+  say "generating the zh_CN.UTF-8 locale (for GTK's file chooser)"
+  as_root localedef -i zh_CN -f UTF-8 zh_CN.UTF-8
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')

@@ -46,6 +46,13 @@ code=$("$server" enroll --committee demo --role "$role" --name "$person" \
   --server-url "$url" --qr "$demo_dir/enroll.png" | sed -n 's/^code: //p')
 export DOORSTEP_ENROLL_CODE="$code" DOORSTEP_SERVER_URL="$url"
 
+# GTK's own dialogs (the file chooser behind "选择文件") speak the process's language:
+# Chinese, like the window, when the locale is there (scripts/install-deps.sh makes it).
+if locale -a 2>/dev/null | grep -qix 'zh_CN.utf8'; then
+  export LANG=zh_CN.UTF-8 LANGUAGE=zh_CN:en
+  unset LC_ALL
+fi
+
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No display found: running the window on a virtual X display (xvfb-run)." >&2
   # No desktop session, so no Secret Service: keep the database key in a named kernel

@@ -175,12 +175,32 @@ pub const WINDOW_SIZES: [(u32, u32); 3] = [(1280, 800), (1024, 768), (800, 1280)
 impl AppWindow {
     /// Waits (up to 20 s) until `css` matches an element.
     pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(Duration::from_secs(20))
             .for_element(Locator::Css(css))
             .await
-            .with_context(|| format!("waiting for {css}"))
+        {
+            Ok(el) => Ok(el),
+            Err(e) => {
+                // Say which screen was showing instead: a lock screen, an error banner…
+                let showing = self
+                    .client
+                    .execute(
+                        "const h = document.querySelector('h1, h2');
+                         const a = document.querySelector('[role=alert]');
+                         return [h && h.textContent, a && a.textContent].filter(Boolean).join(' | ');",
+                        vec![],
+                    )
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                Err(anyhow::Error::new(e)
+                    .context(format!("waiting for {css} (showing: {showing:?})")))
+            }
+        }
     }
 
     /// Clicks the element matching `css` and types `text` into it, replacing what it held.
@@ -551,19 +571,22 @@ impl AppWindow {
     }
 
     /// In resident mode, scrolls the screen to its end with "往下看" as she would: the
-    /// answers are offered only once everything on the screen has been in view.
+    /// answers are offered only once everything on the screen has been in view. The
+    /// button goes away as the end comes into view, so a click may find it gone.
     pub async fn resident_reads_all(&self) -> anyhow::Result<()> {
         for _ in 0..20 {
-            if self
+            let Some(button) = self
                 .client
                 .find_all(Locator::Css("#rm-more-button"))
                 .await?
-                .is_empty()
-            {
+                .into_iter()
+                .next()
+            else {
                 return Ok(());
-            }
-            self.click("#rm-more-button").await?;
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            };
+            // Gone (or replaced) between finding and clicking: look again.
+            let _ = button.click().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
         bail!("resident mode's screen has no end")
     }

@@ -187,10 +187,10 @@ describe("SyncLog", () => {
     expect(api.logPage).toHaveBeenLastCalledWith(expect.objectContaining({ volunteer: "志愿者甲", device: VOLUNTEER_DEVICE }));
   });
 
-  it("counts records and changes, names the device, and leaves out fields that did not change", async () => {
+  it("counts records and their saves, names the device, and leaves out fields that did not change", async () => {
     const api = logApi();
     await show((nav) => <SyncLog api={api} navigate={nav} generation={0} />);
-    expect(document.querySelector(".log-entry .row-detail")?.textContent).toContain("上传 1 条记录（4 处改动），下载 0 条记录");
+    expect(document.querySelector(".log-entry .row-detail")?.textContent).toContain("上传 1 条记录（保存过 4 次），下载 0 条记录");
     expect(document.querySelector(".log-entry .row-title")?.textContent).toContain("2026年12月1日 12:00");
     await click(document.querySelector(".log-entry-open"));
     expect(document.querySelector(".log-device")?.textContent).toBe("设备：志愿者甲 · 平板 1");
