@@ -9,8 +9,7 @@ use doorstep_device::records::{
 };
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceError,
-    HttpTransport, ResidentSummary, ResidentView, RetryPolicy, ServiceOffer, SyncReport, now_ms,
-    today_china,
+    HttpTransport, ResidentSummary, ResidentView, RetryPolicy, ServiceOffer, SyncReport,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
@@ -145,7 +144,8 @@ pub async fn unlock(app: AppHandle, pin: String) -> Result<StartView, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
         let mut device = state.device();
-        device.check_pin(&pin, now_ms())?;
+        let now = device.now();
+        device.check_pin(&pin, now)?;
         state.session.unlock(Instant::now());
         Ok(start_view(&state, &device)?)
     })
@@ -210,7 +210,8 @@ pub async fn leave_resident_mode(app: AppHandle, pin: String) -> Result<(), UiEr
     blocking(move || {
         let state = app.state::<AppState>();
         let mut device = state.device();
-        device.check_pin(&pin, now_ms())?;
+        let now = device.now();
+        device.check_pin(&pin, now)?;
         state.session.set_resident_mode(false, Instant::now());
         Ok(())
     })
@@ -351,7 +352,7 @@ pub async fn history(app: AppHandle, id: String) -> Result<Vec<HistoryEntry>, Ui
 #[tauri::command]
 pub async fn services_for(app: AppHandle, resident: String) -> Result<Vec<ServiceOffer>, UiError> {
     unlocked(&app, move |d| {
-        d.services_for(&doc_id(&resident)?, today_china())
+        d.services_for(&doc_id(&resident)?, d.today())
     })
     .await
 }

@@ -10,9 +10,7 @@ use doorstep_device::records::{ChainState, Committee, DeviceInfo, EventKind, Log
 use doorstep_device::roster::{
     self, ExportFilter, Exported, Format, ImportReport, RosterLayout, RosterPreview, save_export,
 };
-use doorstep_device::{
-    Device, DeviceError, LogFilter, Overview, QueueItem, RecordChanges, now_ms, today_china,
-};
+use doorstep_device::{Device, DeviceError, LogFilter, Overview, QueueItem, RecordChanges};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -98,7 +96,8 @@ pub async fn revoke_device(
     pin: String,
 ) -> Result<DeviceInfo, UiError> {
     unlocked(&app, move |d| {
-        d.check_pin(&pin, now_ms())?;
+        let now = d.now();
+        d.check_pin(&pin, now)?;
         d.revoke_device(&device_id)
     })
     .await
@@ -106,7 +105,7 @@ pub async fn revoke_device(
 
 #[tauri::command]
 pub async fn review_queue(app: AppHandle) -> Result<Vec<QueueItem>, UiError> {
-    unlocked(&app, |d| d.review_queue(now_ms())).await
+    unlocked(&app, |d| d.review_queue(d.now())).await
 }
 
 /// A supervisor's decision: `returned` (with a comment), `approved`, `rejected` (with a
@@ -133,7 +132,7 @@ pub async fn record_review(
 
 #[tauri::command]
 pub async fn overview(app: AppHandle) -> Result<Overview, UiError> {
-    unlocked(&app, |d| d.overview(today_china())).await
+    unlocked(&app, |d| d.overview(d.today())).await
 }
 
 /// Where exports go: [`crate::EXPORT_DIR_ENV`], else a folder in the person's Downloads
@@ -177,7 +176,7 @@ pub async fn export_applications(
             &bytes,
             table.rows.len(),
             revealed,
-            now_ms(),
+            d.now(),
         )
     })
     .await
@@ -205,7 +204,7 @@ pub async fn export_residents(
             &bytes,
             table.rows.len(),
             revealed,
-            now_ms(),
+            d.now(),
         )
     })
     .await

@@ -15,8 +15,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::dates::today_china;
-use crate::device::{Device, new_doc_id, now_ms, project};
+use crate::device::{Device, new_doc_id, project};
 use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
 
@@ -53,8 +52,9 @@ impl Device {
     pub fn store_blob(&mut self, bytes: &[u8]) -> Result<String, DeviceError> {
         check_blob(bytes)?;
         let sha = sha256_hex(bytes);
+        let now = self.now();
         let tx = self.store.transaction()?;
-        put_blob(&tx, &sha, bytes, false)?;
+        put_blob(&tx, &sha, bytes, false, now)?;
         tx.commit()?;
         Ok(sha)
     }
@@ -87,13 +87,13 @@ impl Device {
         input: &AuthorizationInput,
     ) -> Result<DocId, DeviceError> {
         self.load_resident(resident)?;
-        input.validate(&self.catalog, today_china())?;
+        input.validate(&self.catalog, self.today())?;
         if !self.has_blob(&input.signature.to_ascii_lowercase())? {
             let mut errors = FieldErrors::default();
             errors.push(Field::Signature, "signature_missing");
             return Err(DeviceError::Invalid(errors));
         }
-        let now = now_ms();
+        let now = self.now();
         let id = new_doc_id();
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         authorization::write_new(&mut doc, resident.as_str(), &self.volunteer, input, now)?;
@@ -105,7 +105,7 @@ impl Device {
     /// Revokes an authorization (the revocation is a recorded change; nothing is deleted).
     pub fn revoke_authorization(&mut self, id: &DocId) -> Result<(), DeviceError> {
         let mut loaded = self.load_kind_for(id, authorization::KIND, Access::Edit)?;
-        let now = now_ms();
+        let now = self.now();
         authorization::revoke(&mut loaded.doc)?;
         self.note("revoke_authorization")
             .commit(&mut loaded.doc, now);
@@ -141,13 +141,13 @@ impl Device {
             return Err(DeviceError::ServiceUnknown(service.to_owned()));
         };
         let offer = self
-            .services_for(resident, today_china())?
+            .services_for(resident, self.today())?
             .into_iter()
             .find(|o| o.code == def.code.get_ref().as_str());
         if offer.is_some_and(|o| !o.eligibility.eligible) {
             return Err(DeviceError::NotEligible(service.to_owned()));
         }
-        let now = now_ms();
+        let now = self.now();
         let id = new_doc_id();
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         let device = self.actor_hex();
@@ -176,7 +176,7 @@ impl Device {
         let (mut loaded, approved) = self.load_changeable(id)?;
         let def = self.form_field(&loaded, key)?;
         let checked = application::check_value(def, v)
-            .and_then(|v| draft::check_on(def, &v, today_china()).map(|()| v))
+            .and_then(|v| draft::check_on(def, &v, self.today()).map(|()| v))
             .map_err(|code| {
                 let mut errors = FieldErrors::default();
                 errors.push_key(Field::Form, key, code);
@@ -204,7 +204,7 @@ impl Device {
     ) -> Result<Option<&'static str>, DeviceError> {
         let (mut loaded, approved) = self.load_changeable(id)?;
         let def = self.form_field(&loaded, key)?;
-        let (problem, changed) = draft::put_text(&mut loaded.doc, def, text, today_china())?;
+        let (problem, changed) = draft::put_text(&mut loaded.doc, def, text, self.today())?;
         if !changed {
             return Ok(problem);
         }
@@ -219,7 +219,7 @@ impl Device {
         let app = application::read(&loaded.doc)?;
         let typed = draft::typed(&loaded.doc)?;
         let problems = match self.catalog.service(&app.service) {
-            Some(service) => draft::problems(&typed, service, today_china()),
+            Some(service) => draft::problems(&typed, service, self.today()),
             None => Vec::new(),
         };
         Ok(typed
@@ -263,7 +263,7 @@ impl Device {
             return Err(DeviceError::Invalid(errors));
         };
         let sha = sha256_hex(bytes);
-        let now = now_ms();
+        let now = self.now();
         let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
         application::write_attachment(
             &mut loaded.doc,
@@ -281,7 +281,7 @@ impl Device {
         }
         self.note("attach_file").commit(&mut loaded.doc, now);
         let tx = self.store.transaction()?;
-        put_blob(&tx, &sha, bytes, false)?;
+        put_blob(&tx, &sha, bytes, false, now)?;
         docs::save_changes(&tx, id, &mut loaded)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
@@ -334,7 +334,7 @@ impl Device {
             };
             errors.push_key(field, &key, "required");
         }
-        let today = today_china();
+        let today = self.today();
         for (key, code) in draft::problems(&draft::typed(&loaded.doc)?, service, today) {
             errors.push_key(Field::Form, &key, code);
         }
@@ -518,7 +518,7 @@ impl Device {
         text: &str,
         consent: Option<Consent>,
     ) -> Result<Status, DeviceError> {
-        let now = now_ms();
+        let now = self.now();
         let event = Event {
             id: uuid::Uuid::now_v7().to_string(),
             kind,
@@ -553,7 +553,7 @@ impl Device {
         approved: bool,
         what: &str,
     ) -> Result<(), DeviceError> {
-        let now = now_ms();
+        let now = self.now();
         if approved {
             self.reopen(&mut loaded.doc, now)?;
         }
@@ -687,13 +687,14 @@ pub(crate) fn put_blob(
     sha: &str,
     bytes: &[u8],
     uploaded: bool,
+    now: i64,
 ) -> Result<usize, DeviceError> {
     let inserted = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at, uploaded)
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![sha, bytes.len() as i64, bytes, now_ms(), uploaded])?;
+        .execute(params![sha, bytes.len() as i64, bytes, now, uploaded])?;
     tx.prepare_cached("DELETE FROM blob_wanted WHERE sha256 = ?1")?
         .execute([sha])?;
     Ok(inserted)

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 
-use crate::device::{Device, now_ms};
+use crate::device::Device;
 use crate::docs::{self, Access};
 use crate::error::DeviceError;
 use crate::sync::Merged;
@@ -234,7 +234,7 @@ impl Device {
         report.blobs = blobs.len();
         let bundle = Bundle {
             version: FORMAT_VERSION,
-            created_at: now_ms(),
+            created_at: self.now(),
             docs,
             blobs,
         };
@@ -256,7 +256,7 @@ impl Device {
                 });
             }
         }
-        let now = now_ms();
+        let now = self.now();
         let mut report = BundleReport {
             bytes: file_len,
             ..BundleReport::default()
@@ -289,7 +289,7 @@ impl Device {
         }
         for (sha, bytes) in &bundle.blobs {
             // Not known to be on the server: whichever device syncs next sends it.
-            report.blobs += crate::applications::put_blob(&tx, sha, bytes, false)?;
+            report.blobs += crate::applications::put_blob(&tx, sha, bytes, false, now)?;
         }
         tx.commit()?;
         let mut cache = self.cache.borrow_mut();

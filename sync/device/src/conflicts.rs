@@ -7,7 +7,7 @@ use doorstep_core::conflict::{self, FieldConflict};
 use doorstep_core::mask::mask_record_value;
 use doorstep_core::value::{self, FieldValue};
 
-use crate::device::{Device, now_ms};
+use crate::device::Device;
 use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
 
@@ -89,7 +89,7 @@ impl Device {
         if !values.iter().any(|(v, _)| v == chosen) {
             return Err(DeviceError::NotAConflictValue(field.to_owned()));
         }
-        let now = now_ms();
+        let now = self.now();
         conflict::resolve(&mut loaded.doc, field, chosen)?;
         self.note("resolve_conflict")
             .with_note(note)

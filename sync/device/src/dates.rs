@@ -1,11 +1,12 @@
-//! Today's date, read from the clock; every other calendar rule is
+//! Today's date by the system's clock, for callers without a device at hand; a device
+//! reads its own clock (`Device::today`). Every other calendar rule is
 //! `doorstep_core::date`.
 
-use doorstep_core::date::{Ymd, china_date};
+use doorstep_core::date::Ymd;
 
-use crate::device::now_ms;
+use crate::clock::{Clock, SystemClock};
 
 /// Today's date in UTC+8 (China Standard Time), where Doorstep is used.
 pub fn today_china() -> Ymd {
-    china_date(now_ms())
+    SystemClock.today()
 }

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit};
 use doorstep_core::catalog::{Catalog, Eligibility, Text};
@@ -21,6 +21,7 @@ use doorstep_core::{application, authorization};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
+use crate::clock::{Clock, SystemClock};
 use crate::docs::{self, Access, DocCache, Loaded};
 use crate::error::DeviceError;
 use crate::secret::{self, DbKey};
@@ -82,6 +83,8 @@ pub struct Device {
     pub(crate) data_dir: std::path::PathBuf,
     /// Told how far a sync has got (a progress bar).
     pub(crate) progress: crate::sync::ProgressListener,
+    /// Where the time comes from (the system's clock; tests set their own).
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Device {
@@ -136,6 +139,7 @@ impl Device {
             cache: RefCell::new(DocCache::default()),
             data_dir: data_dir.to_owned(),
             progress: crate::sync::ProgressListener::default(),
+            clock: Arc::new(SystemClock),
         };
         // A device enrolled before enrollment named its person: the code's name.
         if device.volunteer.is_empty()
@@ -145,6 +149,21 @@ impl Device {
             device.set_volunteer(&e.name)?;
         }
         Ok(device)
+    }
+
+    /// Reads the time from `clock` from now on (tests move it to see what time does).
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// Milliseconds since the epoch, by this device's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Today in China Standard Time, by this device's clock.
+    pub fn today(&self) -> Ymd {
+        self.clock.today()
     }
 
     /// The service catalog in use.
@@ -212,7 +231,7 @@ impl Device {
     ) -> Result<ResidentSummary, DeviceError> {
         let valid = input.validate()?;
         self.refuse_duplicate_id(&valid, None)?;
-        let now = now_ms();
+        let now = self.now();
         let id = new_doc_id();
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         resident::write_new(&mut doc, &valid, now)?;
@@ -233,7 +252,7 @@ impl Device {
         &mut self,
         inputs: &[ResidentInput],
     ) -> Result<Vec<ResidentSummary>, (usize, DeviceError)> {
-        let now = now_ms();
+        let now = self.now();
         let mut docs = Vec::with_capacity(inputs.len());
         let mut seen = std::collections::HashSet::new();
         for (i, input) in inputs.iter().enumerate() {
@@ -276,7 +295,7 @@ impl Device {
         let current = resident::read(&loaded.doc)?;
         let valid = edit.into().apply(&current).validate()?;
         self.refuse_duplicate_id(&valid, Some(id))?;
-        let now = now_ms();
+        let now = self.now();
         let (_, fields) = resident::write_changes(&mut loaded.doc, &valid)?;
         self.note("update_resident").commit(&mut loaded.doc, now);
         self.save_resident(id, loaded, Some(fields), now)
@@ -285,7 +304,7 @@ impl Device {
     /// Replaces a resident's notes (merged character by character with other devices).
     pub fn set_resident_notes(&mut self, id: &DocId, notes: &str) -> Result<(), DeviceError> {
         let mut loaded = self.load_resident_for(id, Access::Edit)?;
-        let now = now_ms();
+        let now = self.now();
         resident::write_notes(&mut loaded.doc, notes)?;
         self.note("update_notes").commit(&mut loaded.doc, now);
         self.save_resident(id, loaded, None, now)?;
@@ -497,7 +516,7 @@ impl Device {
             authorization::KIND => drop(authorization::read(&incoming)?),
             _ => return Err(DeviceError::UnknownKind(kind)),
         }
-        let now = now_ms();
+        let now = self.now();
         let existing = if self.record_exists(id)? {
             Some(docs::load_for(
                 &self.store,
@@ -752,10 +771,7 @@ pub(crate) fn new_doc_id() -> DocId {
 
 /// Now, in milliseconds since the epoch (0 if the clock is before 1970).
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    SystemClock.now_ms()
 }
 
 pub use doorstep_core::mask::mask_phone;

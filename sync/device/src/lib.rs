@@ -26,6 +26,7 @@
 pub mod applications;
 pub mod bundle;
 pub mod catalog;
+pub mod clock;
 mod conflicts;
 pub mod console;
 pub mod dates;

@@ -120,7 +120,7 @@ impl Device {
     pub fn reveal_with(&mut self, pin: Option<&str>, what: &str) -> Result<bool, DeviceError> {
         match pin {
             Some(pin) => {
-                self.check_pin(pin, crate::device::now_ms())?;
+                self.check_pin(pin, self.now())?;
                 tracing::info!(what, "personal numbers revealed on screen with the PIN");
                 Ok(true)
             }

@@ -12,7 +12,6 @@ use printpdf::{
 };
 use serde::Deserialize;
 
-use crate::dates::today_china;
 use crate::device::Device;
 use crate::error::DeviceError;
 
@@ -321,7 +320,7 @@ impl Device {
             (false, true) => format!("{} ({committees})", self.volunteer),
             (false, false) => format!("{}（{committees}）", self.volunteer),
         };
-        let (y, m, d) = today_china();
+        let (y, m, d) = self.today();
         let mut rows = vec![
             (labels.resident.clone(), resident),
             (labels.service.clone(), text(&service.name)),

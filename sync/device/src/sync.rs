@@ -18,7 +18,7 @@ use doorstep_core::value::{self, Fields};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::device::{Device, now_ms, project};
+use crate::device::{Device, project};
 use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
 use crate::secret;
@@ -460,8 +460,9 @@ impl Device {
                 report.blob_refusals.push("blob_hash_mismatch".into());
                 continue;
             }
+            let now = self.now();
             let tx = self.store.transaction()?;
-            crate::applications::put_blob(&tx, &sha, &bytes, true)?;
+            crate::applications::put_blob(&tx, &sha, &bytes, true, now)?;
             tx.commit()?;
             report.blobs_received += 1;
         }
@@ -526,7 +527,7 @@ impl Device {
         response: SyncResponse,
         report: &mut SyncReport,
     ) -> Result<(), DeviceError> {
-        let now = now_ms();
+        let now = self.now();
         let tx = self.store.conn().unchecked_transaction()?;
         let mut touched: Vec<(DocId, AutoCommit)> = Vec::new();
         let mut incomplete = false;

@@ -150,3 +150,53 @@ fn consent_is_recorded_by_its_name_with_the_drawn_signature() {
         "she was asked"
     );
 }
+
+#[test]
+fn the_device_reads_the_time_from_its_clock() {
+    use std::sync::Arc;
+
+    use doorstep_device::clock::SetClock;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut device = open_dir(dir.path()).expect("open");
+    device.set_volunteer("测试志愿者").expect("volunteer");
+    // 2026-11-30 17:30 UTC: 1 December 2026 in China.
+    let clock = SetClock::at(1_796_059_800_000);
+    device.set_clock(Arc::new(clock.clone()));
+    assert_eq!(device.today(), (2026, 12, 1));
+    let resident = device
+        .register_resident(&ResidentInput {
+            name: "测试老人".into(),
+            id_number: IdNumber::complete("11010119450815001").expect("17 digits"),
+            ..ResidentInput::default()
+        })
+        .expect("register")
+        .id;
+    let history = device.history(&resident).expect("history");
+    assert_eq!(
+        history[0].author.at, 1_796_059_800_000,
+        "stamped by the clock"
+    );
+
+    // Her authorization runs a year from the clock's today, and stops covering when the
+    // clock passes its end.
+    common::authorize(&mut device, &resident, &["pension_certification"]);
+    let app = device
+        .start_application(&resident, "pension_certification")
+        .expect("start");
+    let covered = |device: &doorstep_device::Device| {
+        !device
+            .submit_blockers(&app)
+            .expect("blockers")
+            .0
+            .iter()
+            .any(|e| e.code == "authorization_missing")
+    };
+    assert!(covered(&device));
+    clock.advance(731 * 24 * 3_600_000);
+    assert_eq!(device.today(), (2028, 12, 1));
+    assert!(
+        !covered(&device),
+        "an authorization two years old covers nothing"
+    );
+}

@@ -26,7 +26,7 @@ use doorstep_core::resident;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::device::{Device, mask_phone, new_doc_id, now_ms, project_resident};
+use crate::device::{Device, mask_phone, new_doc_id, project_resident};
 use crate::docs;
 use crate::error::DeviceError;
 use doorstep_core::date::format_ymd;
@@ -190,7 +190,7 @@ impl Device {
         let mut added = 0;
         let note = self.note("import_roster");
         for batch in sorted.new.chunks(IMPORT_BATCH) {
-            let now = now_ms();
+            let now = self.now();
             let actor = self.actor.clone();
             let tx = self.store.transaction()?;
             for (_, valid) in batch {

@@ -50,7 +50,7 @@ pub fn review(
 /// Records the resident's signed authorization for `services`, valid from today for a
 /// year: nothing is submitted on her behalf without one.
 pub fn authorize(device: &mut Device, resident: &doorstep_core::DocId, services: &[&str]) {
-    let (y, m, d) = doorstep_device::today_china();
+    let (y, m, d) = device.today();
     let signature = device
         .store_blob(b"synthetic authorization signature")
         .expect("signature");
