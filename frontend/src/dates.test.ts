@@ -13,8 +13,12 @@ import {
   todayYmd,
 } from "./dates";
 
+/** A moment given by its time in China (UTC+8), as the screens show it. */
+const chinaTime = (y: number, mo: number, d: number, h: number, mi: number, s = 0) =>
+  Date.UTC(y, mo, d, h - 8, mi, s);
+
 // Moments are built from local parts, so the expectations hold in any timezone.
-const MOMENT = new Date(2026, 11, 1, 5, 7, 45).getTime();
+const MOMENT = chinaTime(2026, 11, 1, 5, 7, 45);
 
 describe("formatDate", () => {
   it("writes a calendar date in the UI language, without moving it a day", () => {
@@ -46,7 +50,7 @@ describe("formatDateTime", () => {
   it("writes date and 24-hour time", () => {
     expect(formatDateTime(MOMENT, "zh-CN")).toBe("2026年12月1日 05:07");
     expect(formatDateTime(MOMENT, "en")).toBe("1 Dec 2026, 05:07");
-    const evening = new Date(2026, 5, 9, 17, 30).getTime();
+    const evening = chinaTime(2026, 5, 9, 17, 30);
     expect(formatDateTime(evening, "en")).toBe("9 Jun 2026, 17:30");
     expect(formatTime(evening)).toBe("17:30");
   });
@@ -58,8 +62,8 @@ describe("formatDateTime", () => {
 
 describe("formatRecent", () => {
   it("shows only the time on the same day, date and time on another", () => {
-    const later = new Date(2026, 11, 1, 23, 59).getTime();
-    const nextDay = new Date(2026, 11, 2, 0, 1).getTime();
+    const later = chinaTime(2026, 11, 1, 23, 59);
+    const nextDay = chinaTime(2026, 11, 2, 0, 1);
     expect(formatRecent(MOMENT, later, "zh-CN")).toBe("05:07");
     expect(formatRecent(MOMENT, nextDay, "zh-CN")).toBe("2026年12月1日 05:07");
     expect(formatRecent(MOMENT, nextDay, "en")).toBe("1 Dec 2026, 05:07");

@@ -4,8 +4,10 @@
 //! "1 Dec 2026, 05:07". Times are always on the 24-hour clock.
 //!
 //! A date comes either as a calendar date, "YYYY-MM-DD" text (shown as it is written: no
-//! timezone can move it to another day), or as epoch milliseconds, shown in the device's
-//! local time. Unknown language codes are written the Chinese way, the app's default.
+//! timezone can move it to another day), or as epoch milliseconds, shown in China
+//! Standard Time (UTC+8, no daylight saving), where Doorstep is used: the same clock as
+//! the receipts, the export file names and the device's "today", whatever timezone the
+//! tablet was set to. Unknown language codes are written the Chinese way, the app's default.
 //!
 //! The strings are built here rather than by `Intl.DateTimeFormat`: its English forms
 //! differ between ICU versions (WebKitGTK's "Sept" for September, "at" before the time),
@@ -49,14 +51,17 @@ export function toYmd(parts: Ymd): string {
   return `${String(parts.year).padStart(4, "0")}-${pad2(parts.month)}-${pad2(parts.day)}`;
 }
 
-/** The local calendar date of a moment. */
+/** China Standard Time's offset from UTC. */
+const CHINA_OFFSET_MS = 8 * 3600 * 1000;
+
+/** The calendar date and time of a moment in China Standard Time. */
 function localParts(ms: number): { date: Ymd; hours: number; minutes: number } | null {
-  const d = new Date(ms);
+  const d = new Date(ms + CHINA_OFFSET_MS);
   if (Number.isNaN(d.getTime())) return null;
   return {
-    date: { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate() },
-    hours: d.getHours(),
-    minutes: d.getMinutes(),
+    date: { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() },
+    hours: d.getUTCHours(),
+    minutes: d.getUTCMinutes(),
   };
 }
 
@@ -105,7 +110,18 @@ export function formatRecent(ms: number, now: number, lang: string): string {
   return sameDay ? formatTime(ms) : formatDateTime(ms, lang);
 }
 
-/** Today's local date as "YYYY-MM-DD". */
+/** The moment a day begins in China, for "YYYY-MM-DD" parts (the day may overflow). */
+export function chinaDayStart(year: number, month: number, day: number): number {
+  return Date.UTC(year, month - 1, day) - CHINA_OFFSET_MS;
+}
+
+/** Today in China as a `Date` whose local year, month and day are China's (for date arithmetic). */
+export function chinaToday(now: number = Date.now()): Date {
+  const local = localParts(now);
+  return local ? new Date(local.date.year, local.date.month - 1, local.date.day) : new Date(now);
+}
+
+/** Today's date in China as "YYYY-MM-DD". */
 export function todayYmd(now: number = Date.now()): string {
   const local = localParts(now);
   return local ? toYmd(local.date) : "";

@@ -22,6 +22,9 @@ import {
   ymd,
 } from "./logic";
 
+/** A moment given by its time in China (UTC+8), as the screens show it. */
+const chinaTime = (y: number, mo: number, d: number, h: number, mi: number) => Date.UTC(y, mo, d, h - 8, mi);
+
 const T = (zh: string) => ({ "zh-CN": zh, en: zh.toUpperCase() });
 
 const SERVICE: Service = {
@@ -82,10 +85,10 @@ describe("displayValue", () => {
     const date = { type: "text", value: "2026-12-01" } as const;
     expect(displayValue(date, SERVICE.fields[2], "zh-CN", yesNo)).toBe("2026年12月1日");
     expect(displayValue(date, SERVICE.fields[2], "en", yesNo)).toBe("1 Dec 2026");
-    const at = new Date(2026, 11, 1, 5, 7).getTime();
+    const at = chinaTime(2026, 11, 1, 5, 7);
     expect(displayValue({ type: "time", value: at }, undefined, "zh-CN", yesNo)).toBe("2026年12月1日 05:07");
-    expect(shortTime(at, new Date(2026, 11, 1, 9, 0).getTime(), "en")).toBe("05:07");
-    expect(shortTime(at, new Date(2026, 11, 3, 9, 0).getTime(), "en")).toBe("1 Dec 2026, 05:07");
+    expect(shortTime(at, chinaTime(2026, 11, 1, 9, 0), "en")).toBe("05:07");
+    expect(shortTime(at, chinaTime(2026, 11, 3, 9, 0), "en")).toBe("1 Dec 2026, 05:07");
   });
 });
 
@@ -243,8 +246,9 @@ describe("the supervisor's console", () => {
 
   it("turns a day range into times, whole days, open where empty", () => {
     const range = dayRange("2026-11-01", "2026-11-02");
-    expect(range.from).toBe(new Date(2026, 10, 1).getTime());
-    expect(range.to).toBe(new Date(2026, 10, 3).getTime());
+    // Days in China: 1 November begins at 16:00 UTC on 31 October.
+    expect(range.from).toBe(Date.UTC(2026, 9, 31, 16));
+    expect(range.to).toBe(Date.UTC(2026, 10, 2, 16));
     expect(dayRange("", "nonsense")).toEqual({ from: null, to: null });
   });
 

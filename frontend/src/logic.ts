@@ -13,7 +13,7 @@ import type {
   SyncProgress,
   Text,
 } from "./api";
-import { formatDate, formatDateTime, formatRecent } from "./dates";
+import { chinaDayStart, formatDate, formatDateTime, formatRecent } from "./dates";
 import type { Language } from "./i18n";
 
 /** Items as a list in the UI language ("甲、乙和丙", "A, B and C"). */
@@ -323,15 +323,15 @@ export function queueByService(items: QueueItem[], services: Service[]): [string
 }
 
 /**
- * A range of whole local days as times for a filter: from the start of `from` to the
+ * A range of whole days in China as times for a filter: from the start of `from` to the
  * start of the day after `to`; an empty or unreadable date leaves that end open.
  */
 export function dayRange(from: string, to: string): { from: number | null; to: number | null } {
   const start = (text: string, plusDays: number): number | null => {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
     if (!m) return null;
-    const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + plusDays);
-    return Number.isNaN(date.getTime()) ? null : date.getTime();
+    const ms = chinaDayStart(Number(m[1]), Number(m[2]), Number(m[3]) + plusDays);
+    return Number.isNaN(ms) ? null : ms;
   };
   return { from: start(from, 0), to: start(to, 1) };
 }

@@ -8,6 +8,10 @@ import { fakeApi } from "../testApi";
 import type { Route } from "./App";
 import { ApplicationsScreen } from "./Applications";
 
+/** A moment given by its time in China (UTC+8), as the screens show it. */
+const chinaTime = (y: number, mo: number, d: number, h: number, mi: number, s = 0) =>
+  Date.UTC(y, mo, d, h - 8, mi, s);
+
 afterEach(cleanup);
 
 const PENSION: Service = {
@@ -24,7 +28,7 @@ const MEALS: Service = { ...PENSION, code: "meals", name: { "zh-CN": "助餐", e
 
 function row(id: string, name: string, status: Status, service: string, updated: number): ApplicationRow {
   // Noon, local time: the dates shown do not depend on the test machine's timezone.
-  const day = new Date(2026, 11, 1, 12, 0).getTime();
+  const day = chinaTime(2026, 11, 1, 12, 0);
   return { id, resident: `r-${id}`, resident_name: name, service, status, conflicted: false, created_at: day, updated_at: day + updated };
 }
 

@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { type Service, type UiError, toUiError } from "../api";
+import { chinaToday, todayYmd } from "../dates";
 import { errorText, fieldMessages } from "../errors";
 import { addYears, tx, ymd } from "../logic";
 import type { ScreenProps } from "./App";
@@ -13,7 +14,7 @@ export function AuthorizationForm({ api, navigate, resident }: ScreenProps & { r
   const { t, i18n } = useTranslation();
   const [services, setServices] = useState<Service[]>([]);
   const [chosen, setChosen] = useState<string[]>([]);
-  const [validTo, setValidTo] = useState(() => ymd(addYears(new Date(), 1)));
+  const [validTo, setValidTo] = useState(() => ymd(addYears(chinaToday(), 1)));
   const [error, setError] = useState<UiError | null>(null);
   const [saving, setSaving] = useState(false);
   const signature = useRef<SignatureHandle>(null);
@@ -39,7 +40,7 @@ export function AuthorizationForm({ api, navigate, resident }: ScreenProps & { r
       const sha = png ? await api.storeBlob(png) : "";
       await api.recordAuthorization(resident, {
         services: chosen,
-        valid_from: ymd(new Date()),
+        valid_from: todayYmd(),
         valid_to: validTo,
         signature: sha,
       });

@@ -12,6 +12,10 @@ import { Devices } from "./Devices";
 import { OverviewScreen } from "./Overview";
 import { SyncLog } from "./SyncLog";
 
+/** A moment given by its time in China (UTC+8), as the screens show it. */
+const chinaTime = (y: number, mo: number, d: number, h: number, mi: number, s = 0) =>
+  Date.UTC(y, mo, d, h - 8, mi, s);
+
 afterEach(cleanup);
 
 const text = (zh: string, en: string) => ({ "zh-CN": zh, en });
@@ -29,7 +33,7 @@ const PENSION: Service = {
 };
 const COMMITTEES = [{ id: "c1", name: "幸福社区" }];
 /** Noon, local time: what is shown does not depend on the test machine's timezone. */
-const NOON = new Date(2026, 11, 1, 12, 0).getTime();
+const NOON = chinaTime(2026, 11, 1, 12, 0);
 
 const VOLUNTEER_DEVICE = "0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e11";
 function device(id: string, name: string, label: string, lastSync: number | null, revoked: number | null = null): DeviceInfo {

@@ -657,10 +657,11 @@ function ConsentActions(props: {
           <button type="button" id="rm-back" className="rm-button" onClick={props.onBack}>
             {t("resident.back")}
           </button>
+          {/* Agreeing and declining look alike: nothing nudges her either way. */}
           <button
             type="button"
             id="rm-agree"
-            className="rm-button rm-primary"
+            className="rm-button"
             onClick={() => {
               setError(null);
               props.onSigning(true);

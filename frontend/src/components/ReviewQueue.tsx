@@ -53,7 +53,7 @@ export function ReviewQueue({ api, navigate, generation }: ScreenProps) {
                   <span className="row-detail">
                     {t("queue.by", { name: item.submitted_by || t("conflicts.unknownPerson"), committee: committees.find((c) => c.id === item.committee)?.name ?? item.committee })}
                   </span>
-                  <span className={`age ${item.age_days >= 5 ? "age-old" : ""}`}>{t("queue.age", { count: item.age_days })}</span>
+                  <span className={`age ${item.age_days >= 5 ? "age-old" : ""}`}>{item.age_days === 0 ? t("queue.today") : t("queue.age", { count: item.age_days })}</span>
                   {item.conflicted ? <span className="badge-inline">{t("conflicts.badge")}</span> : null}
                 </button>
               </li>

@@ -69,11 +69,11 @@ export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
           ? t("sync.last", { time: shortTime(sync.last_sync_at, Date.now(), i18n.language) })
           : t("sync.never")}
       </span>
-      {sync?.enrolled ? (
+      {sync?.enrolled && !refused ? (
         <button id="sync-now" type="button" className="topbar-button" onClick={() => void click()} disabled={running}>
           {t("sync.now")}
         </button>
-      ) : sync ? (
+      ) : sync && !sync.enrolled ? (
         <button id="sync-enroll" type="button" className="topbar-button" onClick={onEnroll}>
           {t("sync.enroll")}
         </button>
