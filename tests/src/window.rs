@@ -188,7 +188,7 @@ impl AppWindow {
                 let showing = self
                     .client
                     .execute(
-                        "const h = document.querySelector('h1, h2');
+                        "const h = document.querySelector('main h2, main h1, .resident-mode h1, h2');
                          const a = document.querySelector('[role=alert]');
                          return [h && h.textContent, a && a.textContent].filter(Boolean).join(' | ');",
                         vec![],
@@ -228,7 +228,17 @@ impl AppWindow {
     }
 
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.wait_for(css).await?.click().await?;
+        let el = self.wait_for(css).await?;
+        // Into the middle of the window first: scrolled only "into view" an element can
+        // sit under the top bar that stays while screens scroll, and the click lands on
+        // the bar instead.
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center', inline: 'center' });",
+                vec![serde_json::to_value(&el)?],
+            )
+            .await?;
+        el.click().await?;
         Ok(())
     }
 
