@@ -109,7 +109,7 @@ fn sync_if_reachable<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result
     let transport = HttpTransport::new(&server)?;
     let online = transport.reachable(PROBE_TIMEOUT);
     state.sync.update(|v| v.online = Some(online));
-    if online {
+    if online && !state.sync.get().running {
         // One attempt: the next tick is the retry.
         let policy = RetryPolicy {
             attempts: 1,
@@ -128,20 +128,21 @@ pub fn run_sync<R: Runtime>(
     mut transport: HttpTransport,
     policy: &RetryPolicy,
 ) -> Result<SyncReport, DeviceError> {
+    // A second sync waits for the one running (the Sync button during a background sync).
+    let _one_at_a_time = state
+        .syncing
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     state.sync.update(|v| {
         v.running = true;
         v.progress = None;
     });
-    let outcome = {
-        let mut device = state.device();
-        let outcome = device.sync_with(&mut transport, policy);
-        // The status line's figures while the store is at hand: the window's polls do
-        // not wait for a busy store, and would otherwise miss them.
-        if let Err(e) = state.sync.remember_figures(&device) {
-            tracing::debug!(code = e.code(), "status figures not read");
-        }
-        outcome
-    };
+    // The device is lent to the sync between its requests only: the window's commands
+    // go on while a request crawls over a slow link.
+    let outcome = doorstep_device::sync::drive(&mut &state.device, &mut transport, policy);
+    if let Err(e) = state.sync.remember_figures(&state.device()) {
+        tracing::debug!(code = e.code(), "status figures not read");
+    }
     state.sync.update(|v| {
         v.running = false;
         v.progress = None;

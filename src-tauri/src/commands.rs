@@ -34,6 +34,23 @@ pub(crate) async fn unlocked<T: Send + 'static>(
     .await
 }
 
+/// Like [`unlocked`], for long work that borrows the device step by step (a roster
+/// import) so that other commands go on meanwhile.
+pub(crate) async fn unlocked_shared<T: Send + 'static>(
+    app: &AppHandle,
+    f: impl FnOnce(&mut &std::sync::Mutex<Device>) -> Result<T, DeviceError> + Send + 'static,
+) -> Result<T, UiError> {
+    let app = app.clone();
+    blocking(move || {
+        let state = app.state::<AppState>();
+        if !state.session.touch(Instant::now()) {
+            return Err(UiError::locked());
+        }
+        Ok(f(&mut &state.device)?)
+    })
+    .await
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, UiError> + Send + 'static,
 ) -> Result<T, UiError> {

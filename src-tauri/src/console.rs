@@ -15,7 +15,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::UiError;
-use crate::commands::{decode, doc_id, unlocked};
+use crate::commands::{decode, doc_id, unlocked, unlocked_shared};
 
 /// The event long tasks report their progress with.
 pub const PROGRESS_EVENT: &str = "doorstep://progress";
@@ -263,8 +263,8 @@ pub async fn import_roster(
 ) -> Result<ImportReport, UiError> {
     let roster = roster_of(&name, &base64, layout.as_ref())?;
     let progress = progress_to(&app, "import");
-    unlocked(&app, move |d| {
-        d.import_roster(&roster, committee.as_deref(), &progress)
+    unlocked_shared(&app, move |device| {
+        roster::import(device, &roster, committee.as_deref(), &progress)
     })
     .await
 }

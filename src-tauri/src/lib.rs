@@ -49,6 +49,9 @@ pub struct AppState {
     device: Mutex<Device>,
     session: doorstep_device::session::Session,
     sync: Arc<background::SyncCell>,
+    /// Held for a whole sync, so that two never run at once; the device itself is
+    /// held only between a sync's requests.
+    syncing: Mutex<()>,
     speaker: speech::Speaker,
 }
 
@@ -164,6 +167,7 @@ fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
         device: Mutex::new(device),
         session: session::from_env(),
         sync,
+        syncing: Mutex::new(()),
         speaker: speech::Speaker::default(),
     });
     background::start(app.handle().clone());

@@ -14,11 +14,14 @@
 //!   and PIN-revealed exports, and a revoked tablet that says why it cannot sync.
 //! - `resident_mode`: large type, contrast, target sizes and axe-core on every screen of
 //!   resident mode, consent declined and given, read-aloud's message, leaving by PIN.
+//! - `slow_sync`: the window answers while a sync request crawls through a slow proxy,
+//!   and what was registered meanwhile goes up with the next sync.
 
 mod e2e {
     mod field_workflow;
     mod lock;
     mod register_resident;
     mod resident_mode;
+    mod slow_sync;
     mod supervisor_console;
 }

@@ -7,6 +7,7 @@ mod sync {
     mod console;
     mod convergence;
     mod devices;
+    mod during_sync;
     mod log_and_faults;
     mod two_servers;
 }

@@ -8,10 +8,14 @@
 //! - the baseline, measured in the same run: the same residents registered through
 //!   `register_residents` (validation and saving without a file) into an empty store
 //! - export the residents to XLSX; the process's peak memory
+//! - the window during an import: how long a page of residents waits for the device
+//!   while another thread imports the roster through `roster::import`, against idle
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
@@ -91,6 +95,55 @@ fn peak_mb() -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn pct(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples.get(i).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// How long the window waits for a page of residents, idle and while `roster` imports
+/// through [`roster::import`] on another thread (the device behind a mutex, as the app
+/// holds it): the samples idle, the samples busy, and the import's seconds.
+fn window_during_import(
+    dir: &std::path::Path,
+    key: &DbKey,
+    roster: &roster::Roster,
+) -> (Vec<Duration>, Vec<Duration>, f64) {
+    let device = Mutex::new(Device::open_with_key(dir, catalog::builtin().unwrap(), key).unwrap());
+    let read = |device: &Mutex<Device>| {
+        let start = Instant::now();
+        let page = device.lock().unwrap().list_residents_page(0, 50).unwrap();
+        std::hint::black_box(page);
+        start.elapsed()
+    };
+    let idle: Vec<Duration> = (0..50)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            read(&device)
+        })
+        .collect();
+    let done = AtomicBool::new(false);
+    let mut import_secs = 0.0;
+    let mut busy = Vec::new();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let start = Instant::now();
+            roster::import(&mut &device, roster, None, &|_, _| {}).unwrap();
+            import_secs = secs(start);
+            done.store(true, Ordering::SeqCst);
+        });
+        while !done.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+            busy.push(read(&device));
+        }
+    });
+    (idle, busy, import_secs)
 }
 
 fn secs(start: Instant) -> f64 {
@@ -200,6 +253,21 @@ fn main() {
         ),
         exported,
         table.rows.len(),
+    );
+    let (idle, busy, shared_import) =
+        window_during_import(&tmp.path().join("shared"), &key, &from_xlsx);
+    println!(
+        "\nThe window during an import (a page of 50 residents read every 20 ms, device shared \
+         behind a mutex as in the app): idle p50 {} / max {}; while {} rows import in {:.1} s: \
+         p50 {} / p99 {} / max {} over {} reads.",
+        ms(pct(&mut idle.clone(), 0.5)),
+        ms(pct(&mut idle.clone(), 1.0)),
+        rows,
+        shared_import,
+        ms(pct(&mut busy.clone(), 0.5)),
+        ms(pct(&mut busy.clone(), 0.99)),
+        ms(pct(&mut busy.clone(), 1.0)),
+        busy.len()
     );
     println!(
         "\nImport / baseline: {:.2}×. Whole file to saved residents (read + preview + import): {:.1} s. Peak memory of the process: {:.0} MB.",

@@ -23,6 +23,7 @@
 //! assert_eq!(device.list_residents().expect("list").len(), 1);
 //! ```
 
+pub mod access;
 pub mod applications;
 pub mod bundle;
 pub mod catalog;
@@ -42,6 +43,7 @@ pub mod store;
 pub mod sync;
 pub mod views;
 
+pub use access::DeviceAccess;
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES, TypedText};
 pub use console::{LogFilter, Overview, QueueItem, RecordChanges};
 pub use dates::today_china;

@@ -11,8 +11,7 @@
 use automerge::{AutoCommit, Change, ChangeHash};
 use doorstep_core::DocId;
 use doorstep_core::protocol::{
-    self, BlobStatus, Committee, DocUpload, EnrollRequest, EnrollResponse, Role, SyncRequest,
-    SyncResponse,
+    Committee, DocUpload, EnrollRequest, EnrollResponse, Role, SyncResponse,
 };
 use doorstep_core::value::{self, Fields};
 use rusqlite::{OptionalExtension, params};
@@ -24,16 +23,16 @@ use crate::error::DeviceError;
 use crate::secret;
 use crate::store;
 
+pub mod run;
 mod transport;
 
+pub use run::{Outgoing, SyncRun, drive};
 pub(crate) use transport::exchange;
 pub use transport::{HttpAnswer, HttpTransport, NetworkError, RetryPolicy, Transport};
 
 const META_CURSOR: &str = "sync.cursor";
 const META_ENROLLMENT: &str = "sync.enrollment";
 const META_LAST_SYNC: &str = "sync.last_at";
-/// Attachments go up in pieces of this size, each a resumable step.
-const BLOB_PIECE: usize = 1024 * 1024;
 
 /// What a device knows of its enrollment (the token itself is in the keyring).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,224 +251,68 @@ impl Device {
         self.sync_with(&mut transport, &RetryPolicy::default())
     }
 
-    /// [`Device::sync_now`] over a given transport and retry policy.
+    /// [`Device::sync_now`] over a given transport and retry policy: [`run::drive`]
+    /// with this device.
     pub fn sync_with(
         &mut self,
         transport: &mut dyn Transport,
         retry: &RetryPolicy,
     ) -> Result<SyncReport, DeviceError> {
-        if self.enrollment()?.is_none() {
-            return Err(DeviceError::NotEnrolled);
-        }
-        let token = secret::load_token(&self.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
-        let mut report = SyncReport::default();
-        // Attachments first, so that whoever receives a record can fetch what it shows.
-        self.upload_blobs(transport, retry, token.as_str(), &mut report)?;
-        let mut docs = self.collect_dirty()?;
-        report.sent_docs = docs.len();
-        report.sent_changes = docs.iter().map(|d| d.changes.len()).sum();
-        loop {
-            let request = SyncRequest {
-                sync_id: uuid::Uuid::new_v4().to_string(),
-                cursor: self.cursor()?,
-                volunteer: self.volunteer.clone(),
-                docs: std::mem::take(&mut docs),
-            };
-            let sent: Vec<String> = request.docs.iter().map(|d| d.doc_id.clone()).collect();
-            let body = exchange(
-                transport,
-                retry,
-                "POST",
-                "/v1/sync",
-                Some(protocol::CBOR),
-                Some(token.as_str()),
-                protocol::to_cbor(&request),
-                &mut report,
-            )?;
-            let response: SyncResponse = protocol::from_cbor(&body)
-                .map_err(|e| DeviceError::Network(format!("unexpected sync answer: {e}")))?;
-            report.accepted_changes += response.accepted;
-            let more = response.more;
-            self.apply_answer(&sent, response, &mut report)?;
-            self.progress
-                .tell("records", u64::from(report.round_trips), 0);
-            if !more {
-                break;
-            }
-        }
-        self.download_blobs(transport, retry, token.as_str(), &mut report)?;
-        Ok(report)
+        drive(self, transport, retry)
     }
 
     /// The blob names a one-column query lists.
-    fn blob_names(&self, sql: &str) -> Result<Vec<String>, DeviceError> {
+    pub(crate) fn blob_names(&self, sql: &str) -> Result<Vec<String>, DeviceError> {
         let mut stmt = self.store.conn().prepare(sql)?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Sends every attachment the server does not hold yet, resuming partial uploads.
-    fn upload_blobs(
-        &mut self,
-        transport: &mut dyn Transport,
-        retry: &RetryPolicy,
-        token: &str,
-        report: &mut SyncReport,
-    ) -> Result<(), DeviceError> {
-        let pending =
-            self.blob_names("SELECT sha256 FROM blobs WHERE uploaded = 0 ORDER BY sha256")?;
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let total: i64 = self.store.conn().query_row(
-            "SELECT coalesce(sum(length(bytes)), 0) FROM blobs WHERE uploaded = 0",
-            [],
-            |r| r.get(0),
-        )?;
-        let total = u64::try_from(total).unwrap_or(0);
-        let mut done = 0u64;
-        self.progress.tell("upload", 0, total);
-        for sha in pending {
-            let outcome = self.upload_blob(transport, retry, token, &sha, &mut done, total, report);
-            match outcome {
-                Ok(()) => {
-                    self.store
-                        .conn()
-                        .execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?1", [&sha])?;
-                    report.blobs_sent += 1;
-                }
-                Err(DeviceError::Server { code, .. }) => report.blob_refusals.push(code),
-                Err(e) => return Err(e),
-            }
-        }
+    /// An attachment's size in bytes.
+    fn blob_size(&self, sha: &str) -> Result<u64, DeviceError> {
+        let size: Option<i64> = self
+            .store
+            .conn()
+            .prepare_cached("SELECT length(bytes) FROM blobs WHERE sha256 = ?1")?
+            .query_row([sha], |r| r.get(0))
+            .optional()?;
+        let size = size.ok_or_else(|| DeviceError::NotFound(format!("blob {sha}")))?;
+        Ok(u64::try_from(size).unwrap_or(0))
+    }
+
+    /// Up to `len` bytes of an attachment from `offset`.
+    fn blob_piece(&self, sha: &str, offset: u64, len: usize) -> Result<Vec<u8>, DeviceError> {
+        // SQLite's substr counts from 1, and on a blob in bytes.
+        let from = i64::try_from(offset).unwrap_or(i64::MAX).saturating_add(1);
+        let piece: Option<Vec<u8>> = self
+            .store
+            .conn()
+            .prepare_cached("SELECT substr(bytes, ?2, ?3) FROM blobs WHERE sha256 = ?1")?
+            .query_row(params![sha, from, len as i64], |r| r.get(0))
+            .optional()?;
+        piece.ok_or_else(|| DeviceError::NotFound(format!("blob {sha}")))
+    }
+
+    fn mark_blob_uploaded(&self, sha: &str) -> Result<(), DeviceError> {
+        self.store
+            .conn()
+            .execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?1", [sha])?;
         Ok(())
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one step of upload_blobs, sharing its tally"
-    )]
-    fn upload_blob(
-        &mut self,
-        transport: &mut dyn Transport,
-        retry: &RetryPolicy,
-        token: &str,
-        sha: &str,
-        done: &mut u64,
-        total: u64,
-        report: &mut SyncReport,
-    ) -> Result<(), DeviceError> {
-        let bytes = self.blob(sha)?;
-        let size = bytes.len() as u64;
-        let before = *done;
-        // A few turns at most: each either completes the upload or learns where to resume.
-        for _ in 0..4 {
-            let body = exchange(
-                transport,
-                retry,
-                "GET",
-                &format!("/v1/blobs/{sha}/status"),
-                None,
-                Some(token),
-                Vec::new(),
-                report,
-            )?;
-            let status: BlobStatus = serde_json::from_slice(&body)
-                .map_err(|e| DeviceError::Network(format!("unexpected blob status: {e}")))?;
-            if status.complete {
-                *done = before + size;
-                self.progress.tell("upload", *done, total);
-                return Ok(());
-            }
-            let mut offset = status.received.min(size);
-            let mut restart = false;
-            while offset < size {
-                let start = usize::try_from(offset).unwrap_or(usize::MAX);
-                let end = (start + BLOB_PIECE).min(bytes.len());
-                match exchange(
-                    transport,
-                    retry,
-                    "PUT",
-                    &format!("/v1/blobs/{sha}?offset={offset}&size={size}"),
-                    Some("application/octet-stream"),
-                    Some(token),
-                    bytes[start..end].to_vec(),
-                    report,
-                ) {
-                    Ok(body) => {
-                        let status: BlobStatus = serde_json::from_slice(&body).map_err(|e| {
-                            DeviceError::Network(format!("unexpected blob status: {e}"))
-                        })?;
-                        if status.complete {
-                            *done = before + size;
-                            self.progress.tell("upload", *done, total);
-                            return Ok(());
-                        }
-                        offset = status.received;
-                        *done = before + offset.min(size);
-                        self.progress.tell("upload", *done, total);
-                    }
-                    // Another attempt already stored this piece (an answer was lost).
-                    Err(DeviceError::Server { code, .. }) if code == "offset_mismatch" => {
-                        restart = true;
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            if !restart {
-                break;
-            }
+    /// Keeps a downloaded attachment if its bytes are the ones named; `false` if not.
+    fn receive_blob(&mut self, sha: &str, bytes: &[u8]) -> Result<bool, DeviceError> {
+        if crate::applications::sha256_hex(bytes) != sha {
+            return Ok(false);
         }
-        Err(DeviceError::Network(
-            "the attachment upload did not complete; the next sync resumes it".into(),
-        ))
+        let now = self.now();
+        let tx = self.store.transaction()?;
+        crate::applications::put_blob(&tx, sha, bytes, true, now)?;
+        tx.commit()?;
+        Ok(true)
     }
 
-    /// Fetches the attachments that received records refer to and this device lacks.
-    /// One the server does not have yet (its uploader has not synced) waits for later.
-    fn download_blobs(
-        &mut self,
-        transport: &mut dyn Transport,
-        retry: &RetryPolicy,
-        token: &str,
-        report: &mut SyncReport,
-    ) -> Result<(), DeviceError> {
-        let wanted = self.blob_names("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;
-        let total = wanted.len() as u64;
-        for (n, sha) in wanted.into_iter().enumerate() {
-            self.progress.tell("download", n as u64, total);
-            let bytes = match exchange(
-                transport,
-                retry,
-                "GET",
-                &format!("/v1/blobs/{sha}"),
-                None,
-                Some(token),
-                Vec::new(),
-                report,
-            ) {
-                Ok(bytes) => bytes,
-                Err(DeviceError::Server { code, .. }) => {
-                    report.blob_refusals.push(code);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if crate::applications::sha256_hex(&bytes) != sha {
-                report.blob_refusals.push("blob_hash_mismatch".into());
-                continue;
-            }
-            let now = self.now();
-            let tx = self.store.transaction()?;
-            crate::applications::put_blob(&tx, &sha, &bytes, true, now)?;
-            tx.commit()?;
-            report.blobs_received += 1;
-        }
-        Ok(())
-    }
-
-    fn cursor(&self) -> Result<u64, DeviceError> {
+    pub(crate) fn cursor(&self) -> Result<u64, DeviceError> {
         Ok(self
             .store
             .meta(META_CURSOR)?
@@ -477,8 +320,9 @@ impl Device {
             .map_or(0, u64::from_be_bytes))
     }
 
-    /// Every dirty record's changes after the heads the server acknowledged.
-    fn collect_dirty(&mut self) -> Result<Vec<DocUpload>, DeviceError> {
+    /// Every dirty record's changes after the heads the server acknowledged, and the
+    /// heads each was at. A dirty record with nothing new is simply synced.
+    fn collect_dirty(&mut self) -> Result<(Vec<DocUpload>, Sent), DeviceError> {
         type Dirty = (String, String, Option<Vec<u8>>, Option<String>);
         let dirty: Vec<Dirty> = {
             let mut stmt = self.store.conn().prepare(
@@ -490,6 +334,8 @@ impl Device {
             rows.collect::<Result<_, _>>()?
         };
         let mut uploads = Vec::with_capacity(dirty.len());
+        let mut sent = Sent::default();
+        let mut nothing_new = Vec::new();
         for (doc_id, kind, heads, committee) in dirty {
             let id = DocId::parse(&doc_id).ok_or_else(|| DeviceError::NotFound(doc_id.clone()))?;
             let mut loaded =
@@ -507,8 +353,10 @@ impl Device {
                 .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
                 .collect();
             if changes.is_empty() {
+                nothing_new.push(id);
                 continue;
             }
+            sent.0.push((id, loaded.doc.get_heads()));
             uploads.push(DocUpload {
                 doc_id,
                 kind,
@@ -516,18 +364,68 @@ impl Device {
                 changes,
             });
         }
-        Ok(uploads)
+        if !nothing_new.is_empty() {
+            let tx = self.store.transaction()?;
+            for id in &nothing_new {
+                tx.prepare_cached("DELETE FROM dirty WHERE doc_id = ?1")?
+                    .execute([id.as_str()])?;
+            }
+            tx.commit()?;
+        }
+        Ok((uploads, sent))
+    }
+
+    /// Whether a record is as it was when its changes went up (`sent`: the heads then),
+    /// or, for one not sent, has no change of this device's waiting: only then may what
+    /// the server answered be taken as all there is of it.
+    fn unchanged_since(
+        &self,
+        id: &DocId,
+        sent: Option<&[ChangeHash]>,
+    ) -> Result<bool, DeviceError> {
+        match sent {
+            Some(heads) => {
+                match docs::load_for(&self.store, &self.cache, id, &self.actor, Access::Read) {
+                    Ok(mut loaded) => Ok(loaded.doc.get_heads() == heads),
+                    Err(DeviceError::Quarantined(_) | DeviceError::NotFound(_)) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+            None => Ok(self
+                .store
+                .conn()
+                .prepare_cached("SELECT 1 FROM dirty WHERE doc_id = ?1")?
+                .query_row([id.as_str()], |_| Ok(()))
+                .optional()?
+                .is_none()),
+        }
     }
 
     /// Stores an answer in one transaction: the received changes, the acknowledged heads
-    /// of everything sent and received, and the new cursor.
+    /// of everything sent and received, and the new cursor. A record edited here while
+    /// the request was away keeps waiting: the server has only the heads that were sent.
     fn apply_answer(
         &mut self,
-        sent: &[String],
+        sent: &Sent,
         response: SyncResponse,
         report: &mut SyncReport,
     ) -> Result<(), DeviceError> {
         let now = self.now();
+        // Decided before anything is merged: merging changes the heads.
+        let mut unchanged: Vec<(DocId, bool)> = Vec::new();
+        for (id, heads) in &sent.0 {
+            unchanged.push((id.clone(), self.unchanged_since(id, Some(heads))?));
+        }
+        for download in &response.docs {
+            let Some(id) = DocId::parse(&download.doc_id) else {
+                continue;
+            };
+            if sent.heads(&id).is_none() {
+                let clean = self.unchanged_since(&id, None)?;
+                unchanged.push((id, clean));
+            }
+        }
+        let is_unchanged = |id: &DocId| unchanged.iter().any(|(u, clean)| u == id && *clean);
         let tx = self.store.conn().unchecked_transaction()?;
         let mut touched: Vec<(DocId, AutoCommit)> = Vec::new();
         let mut incomplete = false;
@@ -559,20 +457,20 @@ impl Device {
                 Merged::Incomplete => incomplete = true,
             }
         }
-        // Everything sent is acknowledged: its heads now are what the server has.
-        for doc_id in sent {
-            let Some(id) = DocId::parse(doc_id) else {
-                continue;
-            };
-            if touched.iter().any(|(t, _)| *t == id) {
+        // Everything sent is acknowledged: the server has it at the heads it was sent at.
+        for (id, heads) in &sent.0 {
+            if touched.iter().any(|(t, _)| t == id) {
                 continue;
             }
-            let mut loaded =
-                docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read)?;
-            mark_synced(&tx, &id, &loaded.doc.get_heads())?;
+            mark_synced(&tx, id, heads, is_unchanged(id))?;
         }
         for (id, doc) in &mut touched {
-            mark_synced(&tx, id, &doc.get_heads())?;
+            let clean = is_unchanged(id);
+            if clean {
+                mark_synced(&tx, id, &doc.get_heads(), true)?;
+            } else if let Some(heads) = sent.heads(id) {
+                mark_synced(&tx, id, heads, false)?;
+            }
         }
         // Changes whose dependencies did not come are not kept: ask for everything again.
         let cursor = if incomplete { 0 } else { response.cursor };
@@ -587,6 +485,19 @@ impl Device {
             return Err(DeviceError::SyncIncomplete);
         }
         Ok(())
+    }
+}
+
+/// What one request carried: each record sent, at the heads it had then.
+#[derive(Debug, Default)]
+pub(crate) struct Sent(Vec<(DocId, Vec<ChangeHash>)>);
+
+impl Sent {
+    fn heads(&self, id: &DocId) -> Option<&[ChangeHash]> {
+        self.0
+            .iter()
+            .find(|(sent, _)| sent == id)
+            .map(|(_, heads)| heads.as_slice())
     }
 }
 
@@ -675,17 +586,21 @@ impl Device {
     }
 }
 
+/// Notes the heads the server has of a record; `done`: nothing of this device's waits.
 fn mark_synced(
     tx: &rusqlite::Transaction<'_>,
     id: &DocId,
     heads: &[ChangeHash],
+    done: bool,
 ) -> Result<(), DeviceError> {
     tx.prepare_cached(
         "INSERT INTO synced (doc_id, heads) VALUES (?1, ?2)
          ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads",
     )?
     .execute(params![id.as_str(), heads_bytes(heads)])?;
-    tx.prepare_cached("DELETE FROM dirty WHERE doc_id = ?1")?
-        .execute([id.as_str()])?;
+    if done {
+        tx.prepare_cached("DELETE FROM dirty WHERE doc_id = ?1")?
+            .execute([id.as_str()])?;
+    }
     Ok(())
 }

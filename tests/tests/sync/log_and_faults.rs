@@ -209,7 +209,8 @@ struct KillingTransport<'a> {
     server: &'a std::sync::Mutex<Option<ServerProcess>>,
     data_dir: &'a std::path::Path,
     addr: std::net::SocketAddr,
-    killer: Option<std::thread::JoinHandle<()>>,
+    /// Kills the server after `delay`; the pid it killed.
+    killer: Option<std::thread::JoinHandle<Option<u32>>>,
 }
 
 impl doorstep_device::Transport for KillingTransport<'_> {
@@ -230,11 +231,11 @@ impl doorstep_device::Transport for KillingTransport<'_> {
             let delay = self.delay;
             self.killer = Some(std::thread::spawn(move || {
                 std::thread::sleep(delay);
-                if let Some(pid) = pid {
-                    let _ = std::process::Command::new("kill")
-                        .args(["-KILL", &pid.to_string()])
-                        .status();
-                }
+                let pid = pid?;
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                Some(pid)
             }));
         } else if let Some(handle) = self.killer.as_mut().filter(|h| h.is_finished()) {
             let _ = handle;
@@ -291,8 +292,17 @@ fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyho
         assert_eq!(a.device.sync_status()?.pending_docs, 0);
         // The server may have died after answering: bring it back before B syncs.
         let mut guard = server.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-        if let Some(handle) = transport.killer.take() {
-            let _ = handle.join();
+        let killed = transport.killer.take().and_then(|h| h.join().ok().flatten());
+        // A killed process takes a moment to end: wait for it rather than take it for alive.
+        if let Some(running) = guard.as_mut()
+            && Some(running.pid()) == killed
+        {
+            for _ in 0..250 {
+                if running.has_exited() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         if guard.as_mut().is_none_or(ServerProcess::has_exited) {
             *guard = None;

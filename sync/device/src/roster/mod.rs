@@ -131,10 +131,9 @@ fn problems_of(e: &CoreError) -> Vec<RowProblem> {
     }
 }
 
-/// A roster's rows sorted into those to add, those already registered and the refused.
+/// A roster's valid rows (each ID number once) and the refused.
 struct Sorted {
     new: Vec<(usize, resident::ValidResident)>,
-    already_registered: usize,
     rejected: Vec<RejectedRow>,
 }
 
@@ -142,7 +141,9 @@ impl Device {
     /// Validates every row of a roster against the rules and the residents already on
     /// this device, without saving anything.
     pub fn preview_roster(&self, roster: &Roster) -> Result<RosterPreview, DeviceError> {
-        let sorted = self.sort_roster(roster)?;
+        let mut sorted = sort_rows(roster);
+        let (fresh, already_registered) = self.not_registered(std::mem::take(&mut sorted.new))?;
+        sorted.new = fresh;
         let sample = sorted
             .new
             .iter()
@@ -161,7 +162,7 @@ impl Device {
             headers: roster.headers.clone(),
             rows: roster.rows.len() + roster.unreadable.len(),
             new: sorted.new.len(),
-            already_registered: sorted.already_registered,
+            already_registered,
             rejected: sorted.rejected,
             sample,
         })
@@ -169,63 +170,52 @@ impl Device {
 
     /// Imports a roster into `committee` (required on a device with several): every
     /// valid row whose ID number is not registered yet becomes a resident; the others
-    /// are reported. Saved in batches of [`IMPORT_BATCH`], `progress(done, total)` told
-    /// after each; importing the same file again adds nothing.
+    /// are reported. [`import`] with this device.
     pub fn import_roster(
         &mut self,
         roster: &Roster,
         committee: Option<&str>,
         progress: &dyn Fn(usize, usize),
     ) -> Result<ImportReport, DeviceError> {
-        if roster.layout.is_none() {
-            return Err(file_error(
-                "roster_columns",
-                "say which row and columns hold the names and ID numbers first",
-            ));
-        }
-        let committee = self.committee_for_new(committee)?;
-        let sorted = self.sort_roster(roster)?;
-        let total = sorted.new.len();
-        progress(0, total);
-        let mut added = 0;
+        import(self, roster, committee, progress)
+    }
+
+    /// Saves one batch of new residents in one transaction; how many it added (a row
+    /// whose ID number is registered by now is skipped).
+    fn import_batch(
+        &mut self,
+        batch: &[(usize, resident::ValidResident)],
+        committee: Option<&str>,
+    ) -> Result<usize, DeviceError> {
         let note = self.note("import_roster");
-        for batch in sorted.new.chunks(IMPORT_BATCH) {
-            let now = self.now();
-            let actor = self.actor.clone();
-            let tx = self.store.transaction()?;
-            for (_, valid) in batch {
-                // Checked again inside the transaction: another import may have added it.
-                let taken: Option<i64> = tx
-                    .prepare_cached("SELECT 1 FROM residents WHERE id_number = ?1")?
-                    .query_row([valid.id_number.as_str()], |r| r.get(0))
-                    .optional()?;
-                if taken.is_some() {
-                    continue;
-                }
-                let id = new_doc_id();
-                let mut doc = AutoCommit::new().with_actor(actor.clone());
-                resident::write_new(&mut doc, valid, now)?;
-                note.commit(&mut doc, now);
-                docs::insert_new(&tx, &id, resident::KIND, &mut doc, now)?;
-                if let Some(c) = &committee {
-                    tx.execute(
-                        "UPDATE docs SET committee = ?2 WHERE doc_id = ?1",
-                        params![id.as_str(), c],
-                    )?;
-                }
-                project_resident(&tx, &id, &mut doc, now)?;
-                added += 1;
+        let now = self.now();
+        let actor = self.actor.clone();
+        let tx = self.store.transaction()?;
+        let mut added = 0;
+        for (_, valid) in batch {
+            let taken: Option<i64> = tx
+                .prepare_cached("SELECT 1 FROM residents WHERE id_number = ?1")?
+                .query_row([valid.id_number.as_str()], |r| r.get(0))
+                .optional()?;
+            if taken.is_some() {
+                continue;
             }
-            tx.commit()?;
-            progress(added.min(total), total);
+            let id = new_doc_id();
+            let mut doc = AutoCommit::new().with_actor(actor.clone());
+            resident::write_new(&mut doc, valid, now)?;
+            note.commit(&mut doc, now);
+            docs::insert_new(&tx, &id, resident::KIND, &mut doc, now)?;
+            if let Some(c) = committee {
+                tx.execute(
+                    "UPDATE docs SET committee = ?2 WHERE doc_id = ?1",
+                    params![id.as_str(), c],
+                )?;
+            }
+            project_resident(&tx, &id, &mut doc, now)?;
+            added += 1;
         }
-        tracing::info!(added, "imported a roster");
-        Ok(ImportReport {
-            rows: roster.rows.len() + roster.unreadable.len(),
-            added,
-            already_registered: sorted.already_registered + (total - added),
-            rejected: sorted.rejected,
-        })
+        tx.commit()?;
+        Ok(added)
     }
 
     /// The committee a record made on this device belongs to: the one asked for (it
@@ -254,55 +244,103 @@ impl Device {
         }
     }
 
-    fn sort_roster(&self, roster: &Roster) -> Result<Sorted, DeviceError> {
-        let mut rejected = roster.unreadable.clone();
-        let mut new = Vec::new();
-        let mut already_registered = 0;
-        let mut seen: HashMap<String, usize> = HashMap::new();
+    /// Of `rows`, those whose ID number is not registered on this device, and how many
+    /// are.
+    fn not_registered(
+        &self,
+        rows: Vec<(usize, resident::ValidResident)>,
+    ) -> Result<(Vec<(usize, resident::ValidResident)>, usize), DeviceError> {
         let mut stmt = self
             .store
             .conn()
             .prepare_cached("SELECT 1 FROM residents WHERE id_number = ?1")?;
-        for (line, input) in &roster.rows {
-            let valid = match input.validate() {
-                Ok(v) => v,
-                Err(e) => {
-                    rejected.push(RejectedRow {
-                        line: *line,
-                        name: input.name.trim().to_owned(),
-                        problems: problems_of(&e),
-                    });
-                    continue;
-                }
-            };
-            let key = valid.id_number.as_str().to_owned();
-            if let Some(first) = seen.get(&key) {
+        let mut fresh = Vec::with_capacity(rows.len());
+        let mut registered = 0;
+        for row in rows {
+            let taken = stmt
+                .query_row([row.1.id_number.as_str()], |r| r.get::<_, i64>(0))
+                .optional()?
+                .is_some();
+            if taken {
+                registered += 1;
+            } else {
+                fresh.push(row);
+            }
+        }
+        Ok((fresh, registered))
+    }
+}
+
+/// Imports a roster into `committee` (required on a device with several), borrowing the
+/// device one batch of [`IMPORT_BATCH`] rows at a time: every row is validated before
+/// anything is saved (no device needed), each batch is one transaction (a crash loses at
+/// most one, and importing the file again adds only what is missing), and between
+/// batches the window has the device. `progress(done, total)` is told after each.
+pub fn import(
+    access: &mut impl crate::access::DeviceAccess,
+    roster: &Roster,
+    committee: Option<&str>,
+    progress: &dyn Fn(usize, usize),
+) -> Result<ImportReport, DeviceError> {
+    if roster.layout.is_none() {
+        return Err(file_error(
+            "roster_columns",
+            "say which row and columns hold the names and ID numbers first",
+        ));
+    }
+    let committee = access.with_device(|d| d.committee_for_new(committee))?;
+    let sorted = sort_rows(roster);
+    let total = sorted.new.len();
+    progress(0, total);
+    let mut added = 0;
+    let mut done = 0;
+    for batch in sorted.new.chunks(IMPORT_BATCH) {
+        added += access.with_device(|d| d.import_batch(batch, committee.as_deref()))?;
+        done += batch.len();
+        progress(done, total);
+    }
+    tracing::info!(added, "imported a roster");
+    Ok(ImportReport {
+        rows: roster.rows.len() + roster.unreadable.len(),
+        added,
+        already_registered: total - added,
+        rejected: sorted.rejected,
+    })
+}
+
+/// A roster's rows validated and sorted into those to add (if not registered yet) and
+/// those refused, without the device.
+fn sort_rows(roster: &Roster) -> Sorted {
+    let mut rejected = roster.unreadable.clone();
+    let mut new = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (line, input) in &roster.rows {
+        let valid = match input.validate() {
+            Ok(v) => v,
+            Err(e) => {
                 rejected.push(RejectedRow {
                     line: *line,
-                    name: valid.name.clone(),
-                    problems: vec![RowProblem {
-                        field: "id_number".into(),
-                        code: format!("id_duplicate_in_file:{first}"),
-                    }],
+                    name: input.name.trim().to_owned(),
+                    problems: problems_of(&e),
                 });
                 continue;
             }
-            seen.insert(key.clone(), *line);
-            let registered = stmt
-                .query_row([key.as_str()], |r| r.get::<_, i64>(0))
-                .optional()?
-                .is_some();
-            if registered {
-                already_registered += 1;
-            } else {
-                new.push((*line, valid));
-            }
+        };
+        let key = valid.id_number.as_str().to_owned();
+        if let Some(first) = seen.get(&key) {
+            rejected.push(RejectedRow {
+                line: *line,
+                name: valid.name.clone(),
+                problems: vec![RowProblem {
+                    field: "id_number".into(),
+                    code: format!("id_duplicate_in_file:{first}"),
+                }],
+            });
+            continue;
         }
-        rejected.sort_by_key(|r| r.line);
-        Ok(Sorted {
-            new,
-            already_registered,
-            rejected,
-        })
+        seen.insert(key, *line);
+        new.push((*line, valid));
     }
+    rejected.sort_by_key(|r| r.line);
+    Sorted { new, rejected }
 }

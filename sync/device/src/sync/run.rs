@@ -1,0 +1,362 @@
+//! One sync as a state machine with no IO. [`SyncRun::next`] says which request to send
+//! next and [`SyncRun::answer`] takes what came back; each borrows the device only for
+//! the moment it decides. Whoever drives the run does the sending ([`drive`] with any
+//! [`Transport`]), so the device is never held while a request crawls over a village
+//! link: the window goes on answering, and a record typed during a sync simply goes up
+//! with the next one.
+//!
+//! A run has three stages: attachments up (first, so that whoever receives a record can
+//! fetch what it shows), records both ways (one or more rounds, until the server has
+//! nothing more), attachments down.
+
+use std::collections::VecDeque;
+
+use doorstep_core::protocol::{self, BlobStatus, SyncRequest, SyncResponse};
+use zeroize::Zeroizing;
+
+use super::transport::{RetryPolicy, Transport, exchange};
+use super::{Sent, SyncReport};
+use crate::access::DeviceAccess;
+use crate::device::Device;
+use crate::error::DeviceError;
+use crate::secret;
+
+/// Attachments go up in pieces of this size, each a resumable step.
+pub const BLOB_PIECE: usize = 1024 * 1024;
+/// Status checks one attachment's upload may take before the sync gives up on it for now
+/// (each either completes the upload or learns where to resume).
+const BLOB_TURNS: u32 = 4;
+
+/// One request a run wants sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub method: &'static str,
+    /// The path and query, such as `/v1/sync`.
+    pub path: String,
+    pub content_type: Option<&'static str>,
+    pub body: Vec<u8>,
+}
+
+/// Runs a whole sync over `transport`, lending the device only between requests.
+pub fn drive(
+    access: &mut impl DeviceAccess,
+    transport: &mut dyn Transport,
+    retry: &RetryPolicy,
+) -> Result<SyncReport, DeviceError> {
+    let mut run = access.with_device(|device| SyncRun::start(device))?;
+    while let Some(out) = access.with_device(|device| run.next(device))? {
+        let outcome = exchange(
+            transport,
+            retry,
+            out.method,
+            &out.path,
+            out.content_type,
+            Some(run.token.as_str()),
+            out.body,
+            &mut run.report,
+        );
+        access.with_device(|device| run.answer(device, outcome))?;
+    }
+    Ok(run.report)
+}
+
+/// Where a run is.
+#[derive(Debug)]
+enum Stage {
+    /// Attachments not yet on the server; the one in hand, if any.
+    Upload {
+        pending: VecDeque<String>,
+        current: Option<BlobUpload>,
+        done: u64,
+        total: u64,
+    },
+    /// Records both ways; `sent` is what the request in flight carries.
+    Records {
+        rounds: u32,
+        sent: Option<Sent>,
+    },
+    /// Attachments received records refer to; the one asked for, if any.
+    Download {
+        wanted: VecDeque<String>,
+        asked: Option<String>,
+        total: u64,
+    },
+    Done,
+}
+
+/// One attachment on its way up.
+#[derive(Debug)]
+struct BlobUpload {
+    sha: String,
+    size: u64,
+    /// Bytes of earlier attachments uploaded in this run, for the progress bar.
+    before: u64,
+    turns: u32,
+    /// `None`: the next request asks the server how much it has; `Some(offset)`: the
+    /// next request sends the piece from there.
+    offset: Option<u64>,
+}
+
+/// One sync in progress.
+#[derive(Debug)]
+pub struct SyncRun {
+    token: Zeroizing<String>,
+    stage: Stage,
+    report: SyncReport,
+}
+
+impl SyncRun {
+    /// Starts a sync: the device must be enrolled.
+    pub fn start(device: &Device) -> Result<SyncRun, DeviceError> {
+        if device.enrollment()?.is_none() {
+            return Err(DeviceError::NotEnrolled);
+        }
+        let token = secret::load_token(&device.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
+        let pending =
+            device.blob_names("SELECT sha256 FROM blobs WHERE uploaded = 0 ORDER BY sha256")?;
+        let total: i64 = device.store.conn().query_row(
+            "SELECT coalesce(sum(length(bytes)), 0) FROM blobs WHERE uploaded = 0",
+            [],
+            |r| r.get(0),
+        )?;
+        let total = u64::try_from(total).unwrap_or(0);
+        if !pending.is_empty() {
+            device.progress.tell("upload", 0, total);
+        }
+        Ok(SyncRun {
+            token,
+            stage: Stage::Upload {
+                pending: pending.into(),
+                current: None,
+                done: 0,
+                total,
+            },
+            report: SyncReport::default(),
+        })
+    }
+
+    /// What this run has done so far.
+    pub fn report(&self) -> &SyncReport {
+        &self.report
+    }
+
+    /// The token every request carries.
+    pub fn token(&self) -> &str {
+        self.token.as_str()
+    }
+
+    /// The next request to send, or `None` when the sync is complete.
+    pub fn next(&mut self, device: &mut Device) -> Result<Option<Outgoing>, DeviceError> {
+        loop {
+            match &mut self.stage {
+                Stage::Upload {
+                    pending,
+                    current,
+                    done,
+                    ..
+                } => {
+                    if current.is_none() {
+                        let Some(sha) = pending.pop_front() else {
+                            self.stage = Stage::Records {
+                                rounds: 0,
+                                sent: None,
+                            };
+                            continue;
+                        };
+                        let size = device.blob_size(&sha)?;
+                        *current = Some(BlobUpload {
+                            sha,
+                            size,
+                            before: *done,
+                            turns: 0,
+                            offset: None,
+                        });
+                    }
+                    let Some(blob) = current.as_mut() else {
+                        continue;
+                    };
+                    return Ok(Some(match blob.offset {
+                        None => {
+                            blob.turns += 1;
+                            if blob.turns > BLOB_TURNS {
+                                return Err(DeviceError::Network(
+                                    "the attachment upload did not complete; the next sync resumes it"
+                                        .into(),
+                                ));
+                            }
+                            Outgoing {
+                                method: "GET",
+                                path: format!("/v1/blobs/{}/status", blob.sha),
+                                content_type: None,
+                                body: Vec::new(),
+                            }
+                        }
+                        Some(offset) => Outgoing {
+                            method: "PUT",
+                            path: format!(
+                                "/v1/blobs/{}?offset={offset}&size={}",
+                                blob.sha, blob.size
+                            ),
+                            content_type: Some("application/octet-stream"),
+                            body: device.blob_piece(&blob.sha, offset, BLOB_PIECE)?,
+                        },
+                    }));
+                }
+                Stage::Records { rounds, sent } => {
+                    let (docs, carried) = if *rounds == 0 {
+                        let (docs, carried) = device.collect_dirty()?;
+                        self.report.sent_docs = docs.len();
+                        self.report.sent_changes = docs.iter().map(|d| d.changes.len()).sum();
+                        (docs, carried)
+                    } else {
+                        (Vec::new(), Sent::default())
+                    };
+                    *sent = Some(carried);
+                    let request = SyncRequest {
+                        sync_id: uuid::Uuid::new_v4().to_string(),
+                        cursor: device.cursor()?,
+                        volunteer: device.volunteer.clone(),
+                        docs,
+                    };
+                    return Ok(Some(Outgoing {
+                        method: "POST",
+                        path: "/v1/sync".into(),
+                        content_type: Some(protocol::CBOR),
+                        body: protocol::to_cbor(&request),
+                    }));
+                }
+                Stage::Download {
+                    wanted,
+                    asked,
+                    total,
+                } => {
+                    let Some(sha) = wanted.pop_front() else {
+                        self.stage = Stage::Done;
+                        continue;
+                    };
+                    let n = *total - wanted.len() as u64 - 1;
+                    device.progress.tell("download", n, *total);
+                    let path = format!("/v1/blobs/{sha}");
+                    *asked = Some(sha);
+                    return Ok(Some(Outgoing {
+                        method: "GET",
+                        path,
+                        content_type: None,
+                        body: Vec::new(),
+                    }));
+                }
+                Stage::Done => return Ok(None),
+            }
+        }
+    }
+
+    /// Takes the outcome of the request [`SyncRun::next`] gave: a 2xx body, or the
+    /// refusal or network failure it came to. An error ends the run.
+    pub fn answer(
+        &mut self,
+        device: &mut Device,
+        outcome: Result<Vec<u8>, DeviceError>,
+    ) -> Result<(), DeviceError> {
+        match &mut self.stage {
+            Stage::Upload {
+                pending: _,
+                current,
+                done,
+                total,
+            } => {
+                let Some(blob) = current.as_mut() else {
+                    return Ok(());
+                };
+                let body = match outcome {
+                    Ok(body) => body,
+                    // Another attempt already stored this piece (an answer was lost):
+                    // ask again where to resume.
+                    Err(DeviceError::Server { code, .. })
+                        if code == "offset_mismatch" && blob.offset.is_some() =>
+                    {
+                        blob.offset = None;
+                        return Ok(());
+                    }
+                    // Refused: it stays here, waiting, and is tried again next time.
+                    Err(DeviceError::Server { code, .. }) => {
+                        self.report.blob_refusals.push(code);
+                        *current = None;
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                };
+                let status: BlobStatus = serde_json::from_slice(&body)
+                    .map_err(|e| DeviceError::Network(format!("unexpected blob status: {e}")))?;
+                if status.complete {
+                    device.mark_blob_uploaded(&blob.sha)?;
+                    *done = blob.before + blob.size;
+                    device.progress.tell("upload", *done, *total);
+                    self.report.blobs_sent += 1;
+                    *current = None;
+                    return Ok(());
+                }
+                let offset = status.received.min(blob.size);
+                if blob.offset.is_some() {
+                    *done = blob.before + offset;
+                    device.progress.tell("upload", *done, *total);
+                }
+                if offset >= blob.size {
+                    return Err(DeviceError::Network(
+                        "the attachment upload did not complete; the next sync resumes it".into(),
+                    ));
+                }
+                blob.offset = Some(offset);
+                Ok(())
+            }
+            Stage::Records { rounds, sent } => {
+                let body = outcome?;
+                let response: SyncResponse = protocol::from_cbor(&body)
+                    .map_err(|e| DeviceError::Network(format!("unexpected sync answer: {e}")))?;
+                self.report.accepted_changes += response.accepted;
+                let more = response.more;
+                let carried = sent.take().unwrap_or_default();
+                device.apply_answer(&carried, response, &mut self.report)?;
+                *rounds += 1;
+                device
+                    .progress
+                    .tell("records", u64::from(self.report.round_trips), 0);
+                if !more {
+                    let wanted =
+                        device.blob_names("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;
+                    self.stage = Stage::Download {
+                        total: wanted.len() as u64,
+                        wanted: wanted.into(),
+                        asked: None,
+                    };
+                }
+                Ok(())
+            }
+            Stage::Download { asked, .. } => {
+                let Some(sha) = asked.take() else {
+                    return Ok(());
+                };
+                let bytes = match outcome {
+                    Ok(bytes) => bytes,
+                    // Not on the server yet (its uploader has not synced): later.
+                    Err(DeviceError::Server { code, .. }) => {
+                        self.report.blob_refusals.push(code);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                };
+                if device.receive_blob(&sha, &bytes)? {
+                    self.report.blobs_received += 1;
+                } else {
+                    self.report.blob_refusals.push("blob_hash_mismatch".into());
+                }
+                Ok(())
+            }
+            Stage::Done => Ok(()),
+        }
+    }
+
+    /// The report of a finished run.
+    pub fn finish(self) -> SyncReport {
+        self.report
+    }
+}
