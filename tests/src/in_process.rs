@@ -9,9 +9,11 @@ use anyhow::Context;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
+use doorstep_core::catalog::Catalog;
 use doorstep_core::protocol::{Limits, Role};
+use doorstep_device::secret::DbKey;
 use doorstep_device::sync::{HttpAnswer, NetworkError};
-use doorstep_device::{Device, Transport};
+use doorstep_device::{DATABASE_FILE, Device, Transport};
 use doorstep_server::store::{Database, Store};
 use doorstep_server::{AppState, now_ms, router};
 use tower::ServiceExt;
@@ -35,9 +37,17 @@ pub fn scratch_dir() -> anyhow::Result<tempfile::TempDir> {
     })
 }
 
+/// The database key of every in-process device (their keyring is a test's anyway).
+const DEVICE_KEY: [u8; 32] = [0x5A; 32];
+
 /// A server whose requests are function calls.
 pub struct InProcessServer {
     _dir: tempfile::TempDir,
+    /// An empty device database with its schema, copied for each new device: creating
+    /// the schema was half the cost of a new device, and a campaign makes thousands.
+    template: tempfile::TempDir,
+    /// The built-in catalog, read once.
+    catalog: Catalog,
     router: Router,
     runtime: Arc<tokio::runtime::Runtime>,
     /// A second handle on the same SQLite file, for what the command line would do
@@ -55,6 +65,11 @@ impl InProcessServer {
     /// A server on a fresh SQLite store in a temporary folder.
     pub fn start() -> anyhow::Result<InProcessServer> {
         let dir = scratch_dir()?;
+        let template = scratch_dir()?;
+        drop(doorstep_device::store::Store::open(
+            &template.path().join(DATABASE_FILE),
+            &DbKey::from_bytes(DEVICE_KEY),
+        )?);
         let database = Database::Sqlite(dir.path().to_owned());
         let store = Store::open(&database)?;
         let admin = Store::open(&database)?;
@@ -64,6 +79,8 @@ impl InProcessServer {
             .context("a runtime for the in-process server")?;
         Ok(InProcessServer {
             _dir: dir,
+            template,
+            catalog: doorstep_device::catalog::builtin()?,
             router: router(AppState::new(store, Limits::default())),
             runtime: Arc::new(runtime),
             admin: Mutex::new(admin),
@@ -105,12 +122,21 @@ impl InProcessServer {
         }
     }
 
-    /// A new device for `volunteer`, enrolled in `committee`.
+    /// A new device for `volunteer`, enrolled in `committee`: a real encrypted store
+    /// (from the template) with an actor of its own.
     pub fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
         mock_keyring();
         let code = self.enrollment_code(&[committee], Role::Volunteer, volunteer)?;
         let dir = scratch_dir()?;
-        let mut device = Device::open(dir.path())?;
+        std::fs::copy(
+            self.template.path().join(DATABASE_FILE),
+            dir.path().join(DATABASE_FILE),
+        )?;
+        let mut device = Device::open_with_key(
+            dir.path(),
+            self.catalog.clone(),
+            &DbKey::from_bytes(DEVICE_KEY),
+        )?;
         device.enroll_with(&mut self.transport(), IN_PROCESS_URL, &code, "test tablet")?;
         Ok(TestDevice { device, dir })
     }

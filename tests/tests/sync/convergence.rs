@@ -5,7 +5,7 @@
 //!
 //! Twice: through a real server process over loopback (`DOORSTEP_SYNC_CASES`, 200 cases
 //! by default), and through the same server's router inside the test process with the
-//! devices in memory (`DOORSTEP_SYNC_CASES_IN_PROCESS`, 500 by default), where a case
+//! devices in memory (`DOORSTEP_SYNC_CASES_IN_PROCESS`, 2,000 by default, one runner per core), where a case
 //! costs what the devices and the store cost and not the sockets.
 
 use std::collections::BTreeMap;
@@ -250,25 +250,53 @@ fn run_case(server: &dyn Server, case: usize, devices: usize, ops: &[Op]) -> any
     Ok(())
 }
 
-/// Runs `cases` cases of the property against `server`; prints how long they took.
-fn campaign(server: &dyn Server, cases: u32, label: &str) -> anyhow::Result<()> {
+/// Runs `cases` cases of the property against `server`, numbering them from `counter`.
+fn run_cases(
+    server: &dyn Server,
+    cases: u32,
+    counter: &std::sync::atomic::AtomicUsize,
+) -> anyhow::Result<()> {
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
         ..Config::default()
     });
-    let counter = std::sync::atomic::AtomicUsize::new(0);
     let strategy = (3..=8usize, proptest::collection::vec(op(), 4..24));
-    let started = std::time::Instant::now();
     runner
         .run(&strategy, |(devices, ops)| {
             let case = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             run_case(server, case, devices, &ops).map_err(|e| TestCaseError::fail(format!("{e:#}")))
         })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Runs `cases` cases on `runners` threads, each against its own server from `server`
+/// (one runner: on this thread); prints how long they took.
+fn campaign<S: Server>(
+    server: impl Fn() -> anyhow::Result<S> + Sync,
+    runners: u32,
+    cases: u32,
+    label: &str,
+) -> anyhow::Result<()> {
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let started = std::time::Instant::now();
+    let runners = runners.clamp(1, cases.max(1));
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..runners)
+            .map(|r| {
+                // The cases shared out; the first runners take the remainder.
+                let share = cases / runners + u32::from(r < cases % runners);
+                let (server, counter) = (&server, &counter);
+                scope.spawn(move || run_cases(&server()?, share, counter))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .try_for_each(|t| t.join().map_err(|_| anyhow::anyhow!("a runner panicked"))?)
+    })?;
     let elapsed = started.elapsed();
     eprintln!(
-        "convergence {label}: {} cases in {:.1} s ({:.1} ms a case)",
+        "convergence {label}: {} cases on {runners} thread(s) in {:.1} s ({:.1} ms a case)",
         counter.into_inner(),
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1000.0 / f64::from(cases.max(1))
@@ -285,9 +313,9 @@ fn cases_from(var: &str, default: u32) -> u32 {
 
 #[test]
 fn devices_converge_through_faults_and_partitions() -> anyhow::Result<()> {
-    let server = ServerProcess::start()?;
     campaign(
-        &server,
+        ServerProcess::start,
+        1,
         cases_from("DOORSTEP_SYNC_CASES", 200),
         "over loopback",
     )
@@ -299,10 +327,12 @@ fn devices_converge_in_process_through_faults_and_partitions() -> anyhow::Result
     if std::env::var("DOORSTEP_TEST_BACKEND").as_deref() == Ok("postgres") {
         return Ok(());
     }
-    let server = InProcessServer::start()?;
+    // One runner per core, each with its own server.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     campaign(
-        &server,
-        cases_from("DOORSTEP_SYNC_CASES_IN_PROCESS", 500),
+        InProcessServer::start,
+        u32::try_from(cores).unwrap_or(1),
+        cases_from("DOORSTEP_SYNC_CASES_IN_PROCESS", 2_000),
         "in process",
     )
 }

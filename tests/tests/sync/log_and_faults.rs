@@ -292,7 +292,10 @@ fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyho
         assert_eq!(a.device.sync_status()?.pending_docs, 0);
         // The server may have died after answering: bring it back before B syncs.
         let mut guard = server.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-        let killed = transport.killer.take().and_then(|h| h.join().ok().flatten());
+        let killed = transport
+            .killer
+            .take()
+            .and_then(|h| h.join().ok().flatten());
         // A killed process takes a moment to end: wait for it rather than take it for alive.
         if let Some(running) = guard.as_mut()
             && Some(running.pid()) == killed
