@@ -440,7 +440,17 @@ export function ApplicationForm({
                 </div>
               ) : null}
               {app.status === "draft" || app.status === "returned" ? (
-                <button id="application-submit" type="button" className="primary" disabled={submitting} onClick={() => void submit()}>
+                <button
+                  id="application-submit"
+                  type="button"
+                  // Something is missing: it looks unavailable and says why (the list
+                  // above), yet a tap still saves what was typed and checks again.
+                  className={blockers.length > 0 ? "primary is-blocked" : "primary"}
+                  aria-disabled={blockers.length > 0}
+                  aria-describedby={blockers.length > 0 ? "application-missing" : undefined}
+                  disabled={submitting}
+                  onClick={() => void submit()}
+                >
                   {app.status === "returned" ? t("application.resubmit") : t("application.submit")}
                 </button>
               ) : null}

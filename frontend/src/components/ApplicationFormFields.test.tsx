@@ -52,9 +52,9 @@ const APP: ApplicationView = {
       blockers: [],
 };
 
-async function renderForm(typeApplicationField: (id: string, key: string, text: string) => Promise<string | null>) {
+async function renderForm(typeApplicationField: (id: string, key: string, text: string) => Promise<string | null>, app: ApplicationView = APP) {
   const i18n = await createI18n("zh-CN");
-  const api = fakeApi({ application: async () => APP, services: async () => [SERVICE], typeApplicationField });
+  const api = fakeApi({ application: async () => app, services: async () => [SERVICE], typeApplicationField });
   await act(async () => {
     render(
       <I18nextProvider i18n={i18n}>
@@ -85,6 +85,25 @@ describe("ApplicationForm's fields", () => {
     expect((document.getElementById("field-last_certified_on-day") as HTMLInputElement).value).toBe("8");
     fireEvent.change(year, { target: { value: "2999" } });
     expect(document.getElementById("field-last_certified_on-error")?.textContent).toContain("不能晚于今天");
+  });
+
+  it("shows submitting as unavailable, and why, while something is missing", async () => {
+    await renderForm(vi.fn(async () => null), { ...APP, blockers: [{ field: "pension_type", key: "pension_type", code: "required" }] });
+    await act(async () => {
+      fireEvent.click(document.querySelector("#step-1") ?? document.body);
+    });
+    const blocked = document.querySelector("#application-submit");
+    expect(blocked?.getAttribute("aria-disabled")).toBe("true");
+    expect(blocked?.className).toContain("is-blocked");
+    expect(blocked?.getAttribute("aria-describedby")).toBe("application-missing");
+    cleanup();
+    await renderForm(vi.fn(async () => null));
+    await act(async () => {
+      fireEvent.click(document.querySelector("#step-1") ?? document.body);
+    });
+    const ready = document.querySelector("#application-submit");
+    expect(ready?.getAttribute("aria-disabled")).toBe("false");
+    expect(ready?.className).not.toContain("is-blocked");
   });
 
   it("has no accessibility violations axe can see without layout", async () => {
