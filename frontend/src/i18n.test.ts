@@ -22,6 +22,8 @@ const BACKEND_CODES = [
   "id_checksum",
   "id_duplicate",
   "phone_invalid",
+  "emergency_phone_missing",
+  "emergency_name_missing",
   "invalid_input",
   "data_dir_unusable",
   "storage_failed",

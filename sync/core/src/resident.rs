@@ -319,6 +319,13 @@ impl ResidentInput {
                 .map_err(|code| errors.push(Field::EmergencyPhone, code))
                 .unwrap_or_default(),
         };
+        // A contact is someone to call: a name needs a number, and a number a name.
+        let named = !emergency.name.is_empty() || !emergency.relation.is_empty();
+        if named && self.emergency.phone.trim().is_empty() {
+            errors.push(Field::EmergencyPhone, "emergency_phone_missing");
+        } else if !named && !emergency.phone.is_empty() {
+            errors.push(Field::EmergencyName, "emergency_name_missing");
+        }
         match (id_number, phone, gender) {
             (Some(id_number), Some(phone), Some(gender)) if errors.is_empty() => {
                 Ok(ValidResident {
@@ -555,6 +562,34 @@ mod tests {
         assert_eq!(
             errors.code_for(Field::EmergencyPhone),
             Some("phone_invalid")
+        );
+    }
+
+    #[test]
+    fn an_emergency_contact_has_a_name_and_a_phone() {
+        let mut nameless = input("测试", "11010519491231002X", "");
+        nameless.emergency.phone = "13900001111".into();
+        let CoreError::Invalid(errors) = nameless.validate().expect_err("no name") else {
+            panic!("expected invalid input");
+        };
+        assert_eq!(
+            errors.code_for(Field::EmergencyName),
+            Some("emergency_name_missing")
+        );
+        let mut unreachable = input("测试", "11010519491231002X", "");
+        unreachable.emergency.name = "测试女儿".into();
+        let CoreError::Invalid(errors) = unreachable.validate().expect_err("no phone") else {
+            panic!("expected invalid input");
+        };
+        assert_eq!(
+            errors.code_for(Field::EmergencyPhone),
+            Some("emergency_phone_missing")
+        );
+        unreachable.emergency.phone = "13900001111".into();
+        assert!(unreachable.validate().is_ok());
+        assert!(
+            input("测试", "11010519491231002X", "").validate().is_ok(),
+            "no contact at all is fine"
         );
     }
 
