@@ -1,19 +1,46 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
-/** What the user types to register or edit a resident. */
-/** Help a resident needs on a visit. */
-export interface Needs {
-  hearing: boolean;
-  vision: boolean;
-  mobility: boolean;
-}
+// The types of what the device sends, generated from the Rust types
+// (sync/device/tests/contract.rs keeps the file current).
+import type {
+  ApplicationRow,
+  ApplicationView,
+  Attachment,
+  Author,
+  AuthorizationView,
+  ConflictedRecord,
+  EmergencyContact,
+  Event,
+  FieldConflict,
+  FieldError,
+  FieldValue,
+  Needs,
+  ResidentSummary,
+  ResidentView,
+  Sensitive,
+  Status,
+} from "./generated/types";
 
-export interface EmergencyContact {
-  name: string;
-  phone: string;
-  relation: string;
-}
+export type {
+  ApplicationRow,
+  ApplicationView,
+  Attachment,
+  Author,
+  AuthorizationView,
+  ConflictedRecord,
+  EmergencyContact,
+  FieldConflict,
+  FieldError,
+  FieldValue,
+  Needs,
+  ResidentSummary,
+  ResidentView,
+  Sensitive,
+  Status,
+};
+/** One event of an application's review. */
+export type ReviewEvent = Event;
 
 export interface ResidentInput {
   name: string;
@@ -34,43 +61,7 @@ export interface ResidentPatch {
   emergency?: { name?: string; phone?: string; relation?: string };
 }
 
-/** A resident as the list shows them; personal numbers come masked from the device. */
-export interface ResidentSummary {
-  id: string;
-  name: string;
-  id_number_masked: string;
-  phone_masked: string;
-  /** Some field holds values written concurrently on different devices. */
-  conflicted: boolean;
-  created_at: number;
-}
-
-/** One resident in full; the ID number masked unless revealed. */
-export interface ResidentView {
-  id: string;
-  name: string;
-  gender: string;
-  birth_date: string;
-  id_number: string;
-  revealed: boolean;
-  phone: string;
-  address: string;
-  needs: Needs;
-  /** Its phone masked like the resident's unless revealed. */
-  emergency: EmergencyContact;
-  notes: string;
-  created_at: number;
-  conflicted_fields: string[];
-}
-
 export type FieldName = string;
-
-export interface FieldError {
-  field: FieldName;
-  code: string;
-  /** The catalog key of an application's form field or attachment slot. */
-  key?: string;
-}
 
 /** The error shape every command answers with: translate by `code`, never by `message`. */
 export interface UiError {
@@ -158,8 +149,6 @@ export interface FieldDef {
   past?: boolean;
 }
 
-export type Sensitive = "face" | "health" | "disability" | "finances";
-
 export interface AttachmentDef {
   key: string;
   label: Text;
@@ -190,102 +179,11 @@ export interface ServiceOffer {
   to_confirm: Text[];
 }
 
-/** A value as records hold it. */
-export type FieldValue =
-  | { type: "text"; value: string }
-  | { type: "bool"; value: boolean }
-  | { type: "int"; value: number }
-  | { type: "time"; value: number }
-  | { type: "null" };
-
-export interface Attachment {
-  sha256: string;
-  slot: string;
-  name: string;
-  mime: string;
-  size: number;
-  added_at: number;
-}
-
-export interface ReviewEvent {
-  id: string;
-  kind: "submitted" | "returned" | "approved" | "rejected" | "filed" | "consent" | "reopened";
-  at: number;
-  by: string;
-  device: string;
-  text: string;
-  consent?: { data: Sensitive; agreed: boolean; signature: string };
-}
-
-export type Status = "draft" | "submitted" | "returned" | "approved" | "rejected" | "filed";
-
-export interface ApplicationView {
-  id: string;
-  resident_id: string;
-  resident_name: string;
-  service: string;
-  status: Status;
-  fields: Record<string, FieldValue>;
-  attachments: Attachment[];
-  events: ReviewEvent[];
-  conflicted_fields: string[];
-  created_at: number;
-  /** Texts kept exactly as typed because they do not pass their checks, with the problem. */
-  typed: { key: string; text: string; code: string }[];
-  /** This device submitted or changed the application: another supervisor decides it. */
-  own_work: boolean;
-  /** Personal numbers are shown whole: the PIN was given for this view. */
-  revealed: boolean;
-  /** What stops it from being submitted now, as the device judges it (empty when it can go). */
-  blockers: FieldError[];
-}
-
-export interface ApplicationRow {
-  id: string;
-  resident: string;
-  resident_name: string;
-  service: string;
-  status: Status;
-  conflicted: boolean;
-  created_at: number;
-  updated_at: number;
-}
-
 export interface AuthorizationInput {
   services: string[];
   valid_from: string;
   valid_to: string;
   signature: string;
-}
-
-export interface AuthorizationView extends AuthorizationInput {
-  id: string;
-  resident: string;
-  volunteer: string;
-  revoked: boolean;
-  created_at: number;
-}
-
-export interface Author {
-  device: string;
-  volunteer: string;
-  at: number;
-  what: string;
-  /** The person's reason, when they gave one. */
-  note?: string;
-}
-
-export interface FieldConflict {
-  field: string;
-  values: { value: FieldValue; choice: string; author: Author | null }[];
-}
-
-export interface ConflictedRecord {
-  id: string;
-  kind: "resident" | "application";
-  resident_name: string;
-  service: string | null;
-  conflicts: FieldConflict[];
 }
 
 /** The receipt's words, in the window's language (values come from the device). */

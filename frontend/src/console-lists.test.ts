@@ -138,7 +138,7 @@ describe("a log entry", () => {
   });
 
   it("finds the event a decision's change recorded", () => {
-    const author: Author = { device: "ab", volunteer: "测试主任", at: 1000, what: "returned" };
+    const author: Author = { device: "ab", volunteer: "测试主任", at: 1000, what: "returned", note: "" };
     const events: ReviewEvent[] = [
       { id: "1", kind: "submitted", at: 900, by: "志愿者甲", device: "cd", text: "" },
       { id: "2", kind: "returned", at: 1000, by: "别人", device: "ef", text: "不是这条" },

@@ -88,7 +88,7 @@ describe("ApplicationForm's fields", () => {
   });
 
   it("shows submitting as unavailable, and why, while something is missing", async () => {
-    await renderForm(vi.fn(async () => null), { ...APP, blockers: [{ field: "pension_type", key: "pension_type", code: "required" }] });
+    await renderForm(vi.fn(async () => null), { ...APP, blockers: [{ field: "form", key: "pension_type", code: "required" }] });
     await act(async () => {
       fireEvent.click(document.querySelector("#step-1") ?? document.body);
     });

@@ -119,7 +119,7 @@ describe("SyncLog", () => {
     prev_hash: "",
     hash: "",
   };
-  const author = { device: "actor", volunteer: "志愿者甲", at: NOON - 1000, what: "edit_application" };
+  const author = { device: "actor", volunteer: "志愿者甲", at: NOON - 1000, what: "edit_application", note: "" };
   const records: RecordChanges[] = [
     {
       doc_id: "app-1",

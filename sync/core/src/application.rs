@@ -29,7 +29,7 @@ pub const KIND: &str = "application";
 pub const SCHEMA: i64 = 1;
 
 /// Kinds of review event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Submitted,
@@ -72,7 +72,7 @@ impl EventKind {
 }
 
 /// One review event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Event {
     /// Unique per event (device actor + time + counter), the tie-break for ordering.
     pub id: String,
@@ -86,12 +86,13 @@ pub struct Event {
     pub text: String,
     /// For a consent event: which data, and the resident's decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub consent: Option<Consent>,
 }
 
 /// A resident's decision on one kind of sensitive personal data (PIPL art. 29: separate
 /// consent for each), signed on screen when agreed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Consent {
     pub data: Sensitive,
     pub agreed: bool,
@@ -101,7 +102,7 @@ pub struct Consent {
 }
 
 /// Where an application stands, derived from its events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Draft,
@@ -144,7 +145,7 @@ pub fn derive_status(events: &[Event]) -> Status {
 }
 
 /// An attachment of an application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Attachment {
     pub sha256: String,
     pub slot: String,

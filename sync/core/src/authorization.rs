@@ -43,7 +43,7 @@ pub struct AuthorizationInput {
 }
 
 /// An authorization as read from its document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Authorization {
     pub resident: String,
     pub volunteer: String,

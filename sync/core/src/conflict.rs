@@ -11,7 +11,7 @@ use crate::provenance::{Author, change_of_op};
 use crate::value::{self, FieldValue};
 
 /// One of the values a conflicted field holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ConflictValue {
     pub value: FieldValue,
     /// Names this value among the others (the id of the operation that wrote it), so a
@@ -22,7 +22,7 @@ pub struct ConflictValue {
 }
 
 /// A field holding more than one concurrent value; `values[0]` is the one shown for now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct FieldConflict {
     pub field: String,
     pub values: Vec<ConflictValue>,

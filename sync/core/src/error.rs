@@ -8,17 +8,18 @@ use crate::field::Field;
 
 /// One refused field: which field and a stable machine code (`name_empty`, `id_checksum`, …).
 /// The UI translates the code; the code never changes once released.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct FieldError {
     pub field: Field,
     pub code: &'static str,
     /// The catalog key, for a form field or attachment slot of an application.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub key: Option<String>,
 }
 
 /// Every refused field of one form, so the volunteer sees all problems at once.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(transparent)]
 pub struct FieldErrors(pub Vec<FieldError>);
 

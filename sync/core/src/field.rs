@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A field of a record form. The serialized name is what the UI keys its messages on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Name,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The id of one record document: a UUIDv7 in its hyphenated text form, chosen by the
 /// device that created the record (time-ordered, so lists sort by creation).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(transparent)]
 pub struct DocId(String);
 

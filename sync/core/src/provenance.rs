@@ -54,7 +54,7 @@ impl ChangeNote {
 }
 
 /// Who and when, for one change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Author {
     /// The device's actor id, hex.
     pub device: String,

@@ -43,7 +43,7 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// Help a resident needs during a visit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 pub struct Needs {
     #[serde(default)]
     pub hearing: bool,
@@ -54,7 +54,7 @@ pub struct Needs {
 }
 
 /// Someone to call for the resident.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 pub struct EmergencyContact {
     #[serde(default)]
     pub name: String,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 
 /// A scalar value as records hold it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum FieldValue {
     Text(String),

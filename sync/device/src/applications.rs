@@ -23,11 +23,12 @@ use crate::error::DeviceError;
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// An application as lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ApplicationSummary {
     pub id: DocId,
     pub resident: String,
     pub service: String,
+    #[ts(as = "Status")]
     pub status: String,
     pub conflicted: bool,
     pub created_at: i64,
@@ -35,7 +36,7 @@ pub struct ApplicationSummary {
 }
 
 /// A form field's text kept as typed, with the code of its problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct TypedText {
     pub key: String,
     pub text: String,

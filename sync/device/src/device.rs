@@ -35,7 +35,7 @@ pub(crate) const VOLUNTEER_KEY: &str = "volunteer";
 pub const SEARCH_LIMIT: usize = 50;
 
 /// A resident as lists show them: personal numbers masked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ResidentSummary {
     pub id: DocId,
     pub name: String,

@@ -21,7 +21,7 @@ use crate::device::Device;
 use crate::error::DeviceError;
 
 /// A resident as their page shows them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ResidentView {
     pub id: DocId,
     pub name: String,
@@ -40,12 +40,13 @@ pub struct ResidentView {
 }
 
 /// An application as its form, the review and resident mode show it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ApplicationView {
     pub id: DocId,
     pub resident_id: String,
     pub resident_name: String,
     pub service: String,
+    #[ts(as = "doorstep_core::application::Status")]
     pub status: &'static str,
     pub fields: BTreeMap<String, FieldValue>,
     pub attachments: Vec<Attachment>,
@@ -63,7 +64,7 @@ pub struct ApplicationView {
 }
 
 /// A line of an application list: the application and its resident's name.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ApplicationRow {
     #[serde(flatten)]
     pub summary: ApplicationSummary,
@@ -71,7 +72,7 @@ pub struct ApplicationRow {
 }
 
 /// A signed authorization, with its record's id.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct AuthorizationView {
     pub id: DocId,
     #[serde(flatten)]
@@ -79,7 +80,7 @@ pub struct AuthorizationView {
 }
 
 /// A record with fields in conflict, as the conflicts screen lists it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ConflictedRecord {
     pub id: DocId,
     pub kind: String,

@@ -1,0 +1,97 @@
+//! One contract with the window: the TypeScript types of what the device sends it are
+//! generated from the Rust types themselves. `frontend/src/generated/types.ts` must be
+//! exactly what this test makes of them, so that the two cannot drift; after changing
+//! one of these types, `DOORSTEP_BLESS=1 cargo test --workspace --test contract`
+//! rewrites it (and `tsc` then shows what in the window must follow).
+
+use std::path::PathBuf;
+
+use doorstep_core::DocId;
+use doorstep_core::application::{Attachment, Consent, Event, EventKind, Status};
+use doorstep_core::authorization::Authorization;
+use doorstep_core::catalog::Sensitive;
+use doorstep_core::conflict::{ConflictValue, FieldConflict};
+use doorstep_core::error::{FieldError, FieldErrors};
+use doorstep_core::field::Field;
+use doorstep_core::provenance::Author;
+use doorstep_core::resident::{EmergencyContact, Needs};
+use doorstep_core::value::FieldValue;
+use doorstep_device::applications::{ApplicationSummary, TypedText};
+use doorstep_device::{
+    ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, ResidentSummary,
+    ResidentView,
+};
+use ts_rs::{Config, TS};
+
+const BLESS: &str = "DOORSTEP_BLESS";
+
+fn generated_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../frontend/src/generated/types.ts")
+}
+
+/// Every type's declaration, exported, in one module.
+fn declarations() -> String {
+    // Milliseconds since the epoch and sizes fit a JavaScript number.
+    let cfg = Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from the Rust types by sync/device/tests/contract.rs: do not edit.\n\
+         // After changing a type: DOORSTEP_BLESS=1 cargo test --workspace --test contract\n",
+    );
+    macro_rules! declare {
+        ($($t:ty),* $(,)?) => {
+            $(
+                out.push('\n');
+                if let Some(docs) = <$t as TS>::docs() {
+                    out.push_str(&docs);
+                }
+                out.push_str("export ");
+                out.push_str(&<$t as TS>::decl(&cfg));
+                out.push('\n');
+            )*
+        };
+    }
+    declare!(
+        DocId,
+        Needs,
+        EmergencyContact,
+        FieldValue,
+        Field,
+        FieldError,
+        FieldErrors,
+        Sensitive,
+        Attachment,
+        EventKind,
+        Status,
+        Consent,
+        Event,
+        Author,
+        ConflictValue,
+        FieldConflict,
+        Authorization,
+        TypedText,
+        ApplicationSummary,
+        ResidentSummary,
+        ResidentView,
+        ApplicationView,
+        ApplicationRow,
+        AuthorizationView,
+        ConflictedRecord,
+    );
+    out
+}
+
+#[test]
+fn the_windows_types_are_the_ones_generated_from_the_rust_types() {
+    let path = generated_file();
+    let wanted = declarations();
+    if std::env::var_os(BLESS).is_some() {
+        std::fs::write(&path, &wanted).expect("write the generated types");
+        return;
+    }
+    let found = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        found == wanted,
+        "{} is not what the Rust types make: run `{BLESS}=1 cargo test --workspace --test contract`",
+        path.display()
+    );
+}
