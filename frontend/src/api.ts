@@ -8,18 +8,45 @@ import type {
   ApplicationView,
   Attachment,
   Author,
+  AuthorizationInput,
   AuthorizationView,
+  ChainState,
+  Committee,
   ConflictedRecord,
+  DeviceInfo,
+  DeviceView,
+  DocHashes,
   EmergencyContact,
   Event,
+  ExportFilter,
+  Exported,
+  FieldChange,
   FieldConflict,
   FieldError,
   FieldValue,
+  Format,
+  HistoryEntry,
+  ImportReport,
+  LogEntry,
+  LogFilter,
+  LogPage,
   Needs,
+  Overview,
+  QueueItem,
+  ReceiptLabels,
+  RecordChanges,
+  RejectedRow,
+  ResidentInput,
+  ResidentPatch,
   ResidentSummary,
   ResidentView,
+  RosterLayout,
+  RosterPreview,
   Sensitive,
+  ServiceOffer,
   Status,
+  SyncReport,
+  Text,
 } from "./generated/types";
 
 export type {
@@ -27,39 +54,49 @@ export type {
   ApplicationView,
   Attachment,
   Author,
+  AuthorizationInput,
   AuthorizationView,
+  ChainState,
+  Committee,
   ConflictedRecord,
+  DeviceInfo,
+  DeviceView,
+  DocHashes,
   EmergencyContact,
+  ExportFilter,
+  Exported,
+  FieldChange,
   FieldConflict,
   FieldError,
   FieldValue,
+  Format,
+  HistoryEntry,
+  ImportReport,
+  LogEntry,
+  LogFilter,
+  LogPage,
   Needs,
+  Overview,
+  QueueItem,
+  ReceiptLabels,
+  RecordChanges,
+  RejectedRow,
+  ResidentInput,
+  ResidentPatch,
   ResidentSummary,
   ResidentView,
+  RosterLayout,
+  RosterPreview,
   Sensitive,
+  ServiceOffer,
   Status,
+  SyncReport,
+  Text,
 };
 /** One event of an application's review. */
 export type ReviewEvent = Event;
-
-export interface ResidentInput {
-  name: string;
-  id_number: string;
-  phone: string;
-  address?: string;
-  needs?: Needs;
-  emergency?: EmergencyContact;
-}
-
-/** An edit of a resident: fields left out stay as they are on record. */
-export interface ResidentPatch {
-  name?: string;
-  id_number?: string;
-  phone?: string;
-  address?: string;
-  needs?: Needs;
-  emergency?: { name?: string; phone?: string; relation?: string };
-}
+/** A roster or export file's format. */
+export type FileFormat = Format;
 
 export type FieldName = string;
 
@@ -98,14 +135,6 @@ export interface StartState {
   idle_lock_secs: number;
 }
 
-export interface SyncReport {
-  sent_docs: number;
-  received_docs: number;
-  new_conflicts: { doc_id: string; kind: string; fields: string[] }[];
-  blobs_sent: number;
-  blobs_received: number;
-}
-
 export interface SyncProgress {
   phase: "upload" | "records" | "download";
   done: number;
@@ -123,12 +152,6 @@ export interface SyncState {
   pending_docs: number;
   last_sync_at: number | null;
   conflicts: number;
-}
-
-/** A text in both languages. */
-export interface Text {
-  "zh-CN": string;
-  en: string;
 }
 
 export type FieldKind = "text" | "number" | "date" | "choice" | "bool" | "phone" | "id_number";
@@ -170,197 +193,7 @@ export interface Service {
   steps: { title: Text; body: Text; fields: string[] }[];
 }
 
-export interface ServiceOffer {
-  code: string;
-  name: Text;
-  summary: Text;
-  eligible: boolean;
-  unmet: Text[];
-  to_confirm: Text[];
-}
-
-export interface AuthorizationInput {
-  services: string[];
-  valid_from: string;
-  valid_to: string;
-  signature: string;
-}
-
-/** The receipt's words, in the window's language (values come from the device). */
-export interface ReceiptLabels {
-  title: string;
-  resident: string;
-  service: string;
-  reference: string;
-  date: string;
-  helper: string;
-  status: string;
-  next: string;
-  consents: string;
-  phone: string;
-  status_text: string;
-  consent_lines: string[];
-  lang: string;
-}
-
-/** A committee this device serves. */
-export interface Committee {
-  id: string;
-  name: string;
-}
-
-export interface LogFilter {
-  committee?: string | null;
-  device?: string | null;
-  volunteer?: string | null;
-  from?: number | null;
-  to?: number | null;
-  conflicts_only?: boolean;
-  before?: number | null;
-  limit?: number | null;
-}
-
-export interface DocHashes {
-  doc_id: string;
-  hashes: string[];
-}
-
-/** One sync-log entry: one accepted sync of one device, for one committee. */
-export interface LogEntry {
-  seq: number;
-  committee: string;
-  device_id: string;
-  volunteer: string;
-  time: number;
-  sync_id: string;
-  received: DocHashes[];
-  sent: DocHashes[];
-  conflicts: { doc_id: string; fields: string[] }[];
-  prev_hash: string;
-  hash: string;
-}
-
-export interface LogPage {
-  entries: LogEntry[];
-  next_before: number | null;
-}
-
-export interface FieldChange {
-  field: string;
-  from: FieldValue | null;
-  to: FieldValue | null;
-}
-
-export interface HistoryEntry {
-  change: string;
-  author: Author;
-  fields: FieldChange[];
-}
-
-/** What one log entry did to one record. */
-export interface RecordChanges {
-  doc_id: string;
-  kind: string;
-  resident_name: string;
-  service: string;
-  present: boolean;
-  changes: HistoryEntry[];
-  missing: string[];
-}
-
-export interface ChainState {
-  committee: string;
-  entries: number;
-  broken: { seq: number; reason: string } | null;
-}
-
-export interface DeviceInfo {
-  device_id: string;
-  role: "volunteer" | "supervisor";
-  name: string;
-  label: string;
-  committees: string[];
-  enrolled_at: number;
-  revoked_at: number | null;
-  last_sync_at: number | null;
-  /** The device this window runs on. */
-  this_device: boolean;
-}
-
-export interface QueueItem {
-  id: string;
-  service: string;
-  resident: string;
-  resident_name: string;
-  committee: string;
-  submitted_by: string;
-  submitted_at: number;
-  age_days: number;
-  conflicted: boolean;
-}
-
 export type Decision = "returned" | "approved" | "rejected" | "filed";
-
-export interface Overview {
-  counts: { committee: string; service: string; status: Status; count: number }[];
-  residents: [string, number][];
-  due: {
-    committee: string;
-    resident: string;
-    resident_name: string;
-    last_certified: string;
-    due: string;
-    days_left: number;
-  }[];
-}
-
-export type FileFormat = "xlsx" | "csv";
-
-export interface ExportFilter {
-  committee?: string | null;
-  service?: string | null;
-  status?: string | null;
-  from?: number | null;
-  to?: number | null;
-}
-
-export interface Exported {
-  path: string;
-  rows: number;
-  revealed: boolean;
-}
-
-export interface RejectedRow {
-  line: number;
-  name: string;
-  problems: { field: string; code: string }[];
-}
-
-/** Where a roster's header row is and what each column holds (by position). */
-export interface RosterLayout {
-  header_line: number;
-  columns: (string | null)[];
-}
-
-export interface RosterPreview {
-  /** How the file was read; null when it does not say and nobody has laid it out yet. */
-  layout: RosterLayout | null;
-  /** The file's first lines as they appear (long numbers masked). */
-  head: [number, string[]][];
-  headers: [string, string | null][];
-  rows: number;
-  new: number;
-  already_registered: number;
-  rejected: RejectedRow[];
-  sample: { line: number; name: string; id_number_masked: string; phone_masked: string; birth_date: string }[];
-}
-
-export interface ImportReport {
-  rows: number;
-  added: number;
-  already_registered: number;
-  rejected: RejectedRow[];
-}
 
 /** How far an export or import has got. */
 export interface TaskProgress {
@@ -419,7 +252,7 @@ export interface Api {
   logPage(filter: LogFilter): Promise<LogPage>;
   logEntryRecords(entry: LogEntry): Promise<RecordChanges[]>;
   chainStates(): Promise<ChainState[]>;
-  enrolledDevices(): Promise<DeviceInfo[]>;
+  enrolledDevices(): Promise<DeviceView[]>;
   /** Revokes a lost device; the supervisor's PIN confirms it. */
   revokeDevice(deviceId: string, pin: string): Promise<DeviceInfo>;
   reviewQueue(): Promise<QueueItem[]>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import type { ApplicationRow, Author, DeviceInfo, FieldChange, ReviewEvent } from "./api";
+import type { ApplicationRow, Author, DeviceView, FieldChange, ReviewEvent } from "./api";
 import {
   countByStatus,
   deviceChoices,
@@ -20,7 +20,7 @@ function row(id: string, status: ApplicationRow["status"], service: string, upda
   return { id, resident: "r", resident_name: id, service, status, conflicted: false, created_at: created, updated_at: updated };
 }
 
-function device(id: string, name: string, label: string, lastSync: number | null, revoked: number | null = null): DeviceInfo {
+function device(id: string, name: string, label: string, lastSync: number | null, revoked: number | null = null): DeviceView {
   return {
     device_id: id,
     role: "volunteer",

@@ -116,7 +116,7 @@ export function eventOfChange(events: ReviewEvent[], author: Author): ReviewEven
 }
 
 /** Devices in use first, the most recently synced first (never synced last); revoked ones after, latest revoked first. */
-export function sortDevices(devices: DeviceInfo[]): DeviceInfo[] {
+export function sortDevices<D extends DeviceInfo>(devices: D[]): D[] {
   const last = (ms: number | null) => ms ?? Number.NEGATIVE_INFINITY;
   return [...devices].sort((a, b) => {
     const ra = a.revoked_at !== null;

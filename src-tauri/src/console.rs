@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use doorstep_device::console::DeviceView;
 use doorstep_device::records::{ChainState, Committee, DeviceInfo, EventKind, LogEntry, LogPage};
 use doorstep_device::roster::{
     self, ExportFilter, Exported, Format, ImportReport, RosterLayout, RosterPreview, save_export,
@@ -63,28 +64,9 @@ pub async fn chain_states(app: AppHandle) -> Result<Vec<ChainState>, UiError> {
     unlocked(&app, |d| d.chain_states()).await
 }
 
-/// A device as the supervisor's list shows it.
-#[derive(Debug, Serialize)]
-pub struct DeviceView {
-    #[serde(flatten)]
-    pub info: DeviceInfo,
-    /// The device this window runs on (it cannot revoke itself).
-    pub this_device: bool,
-}
-
 #[tauri::command]
 pub async fn enrolled_devices(app: AppHandle) -> Result<Vec<DeviceView>, UiError> {
-    unlocked(&app, |d| {
-        let me = d.enrollment()?.map(|e| e.device_id).unwrap_or_default();
-        Ok(d.enrolled_devices()?
-            .into_iter()
-            .map(|info| DeviceView {
-                this_device: info.device_id == me,
-                info,
-            })
-            .collect())
-    })
-    .await
+    unlocked(&app, |d| d.enrolled_device_views()).await
 }
 
 /// Revokes a lost device: only with the supervisor's PIN (wrong ones count towards the

@@ -4,7 +4,7 @@ import type { ReactElement } from "react";
 import { I18nextProvider } from "react-i18next";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { ApplicationView, DeviceInfo, LogEntry, LogFilter, Overview, RecordChanges, Service } from "../api";
+import type { ApplicationView, DeviceView, LogEntry, LogFilter, Overview, RecordChanges, Service } from "../api";
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import type { Route } from "./App";
@@ -36,7 +36,7 @@ const COMMITTEES = [{ id: "c1", name: "幸福社区" }];
 const NOON = chinaTime(2026, 11, 1, 12, 0);
 
 const VOLUNTEER_DEVICE = "0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e11";
-function device(id: string, name: string, label: string, lastSync: number | null, revoked: number | null = null): DeviceInfo {
+function device(id: string, name: string, label: string, lastSync: number | null, revoked: number | null = null): DeviceView {
   return {
     device_id: id,
     role: "volunteer",

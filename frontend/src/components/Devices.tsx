@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type Committee, type DeviceInfo, type UiError, toUiError } from "../api";
+import { type Committee, type DeviceView, type UiError, toUiError } from "../api";
 import { deviceName, sortDevices } from "../console-lists";
 import { formatDateTime } from "../dates";
 import { errorText } from "../errors";
@@ -16,7 +16,7 @@ import { revealOnMount } from "./reveal";
 export function Devices({ api, generation }: ScreenProps) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
-  const [devices, setDevices] = useState<DeviceInfo[] | null>(null);
+  const [devices, setDevices] = useState<DeviceView[] | null>(null);
   const [committees, setCommittees] = useState<Committee[]>([]);
   const [error, setError] = useState<UiError | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -29,7 +29,7 @@ export function Devices({ api, generation }: ScreenProps) {
   }, [api]);
   useEffect(load, [load, generation]);
 
-  const revoke = async (d: DeviceInfo) => {
+  const revoke = async (d: DeviceView) => {
     setError(null);
     try {
       await api.revokeDevice(d.device_id, pin);

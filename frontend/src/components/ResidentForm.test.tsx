@@ -53,6 +53,8 @@ describe("ResidentForm", () => {
       name: "测试",
       id_number: "110101194508150014",
       phone: "",
+      gender: "",
+      birth_date: "",
       address: "",
       needs: { hearing: false, vision: false, mobility: false },
       emergency: { name: "", phone: "", relation: "" },

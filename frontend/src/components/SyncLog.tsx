@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import {
   type ChainState,
   type Committee,
-  type DeviceInfo,
+  type DeviceView,
   type HistoryEntry,
   type LogEntry,
   type LogFilter,
@@ -32,7 +32,7 @@ export function SyncLog({ api, generation }: ScreenProps) {
   const [entries, setEntries] = useState<LogEntry[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [services, setServices] = useState<Service[]>([]);
-  const [devices, setDevices] = useState<DeviceInfo[]>([]);
+  const [devices, setDevices] = useState<DeviceView[]>([]);
   const [error, setError] = useState<UiError | null>(null);
   const [loading, setLoading] = useState(false);
   const [form, setForm] = useState({ committee: "", volunteer: "", device: "", from: "", to: "", conflictsOnly: false });
@@ -46,6 +46,7 @@ export function SyncLog({ api, generation }: ScreenProps) {
       from: range.from,
       to: range.to,
       conflicts_only: form.conflictsOnly,
+      before: null,
       limit: PAGE,
     };
   }, [form]);
@@ -192,7 +193,7 @@ function LogEntryRow(props: {
   entry: LogEntry;
   api: ScreenProps["api"];
   services: Service[];
-  devices: DeviceInfo[];
+  devices: DeviceView[];
   committee: string;
   broken: boolean;
 }) {

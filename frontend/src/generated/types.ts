@@ -217,3 +217,449 @@ resident_name: string,
  * The service of an application.
  */
 service: string | null, conflicts: Array<FieldConflict>, };
+
+/**
+ * What a volunteer types to register or edit a resident. Only name and ID number are
+ * required.
+ */
+export type ResidentInput = { name: string, id_number: string, phone: string, 
+/**
+ * `male`, `female`, or empty to take it from the ID number.
+ */
+gender: string, 
+/**
+ * `YYYY-MM-DD` as stated (a roster column, say), or empty to take it from the ID
+ * number; when given it must agree with the ID number.
+ */
+birth_date: string, address: string, needs: Needs, emergency: EmergencyContact, };
+
+/**
+ * An edit of the emergency contact, field by field (its phone, shown masked, is left
+ * out unless retyped). Its `Debug` is [`ResidentPatch`]'s: which fields, not values.
+ */
+export type EmergencyPatch = { name?: string | null, phone?: string | null, relation?: string | null, };
+
+/**
+ * An edit of a resident: the fields given replace the ones on record; the fields left
+ * out stay as they are. An edit form that shows only some fields (the ID number only
+ * masked, no emergency contact) thus never resets the others.
+ */
+export type ResidentPatch = { name?: string | null, id_number?: string | null, phone?: string | null, gender?: string | null, birth_date?: string | null, address?: string | null, needs?: Needs | null, emergency?: EmergencyPatch | null, };
+
+/**
+ * What the volunteer records.
+ */
+export type AuthorizationInput = { services: Array<string>, valid_from: string, valid_to: string, 
+/**
+ * SHA-256 (hex) of the signature image, already stored as a blob.
+ */
+signature: string, };
+
+/**
+ * A text in both languages of the UI.
+ */
+export type Text = { "zh-CN": string, en: string, };
+
+/**
+ * Why a resident cannot apply, or what must be confirmed first.
+ */
+export type Eligibility = { eligible: boolean, 
+/**
+ * Rules not met, with their reasons (the resident cannot apply).
+ */
+unmet: Array<Text>, 
+/**
+ * Facts the volunteer must confirm with the resident before applying.
+ */
+to_confirm: Array<Text>, };
+
+/**
+ * A service as offered for one resident: whether they can apply, and why not.
+ */
+export type ServiceOffer = { code: string, name: Text, summary: Text, eligible: boolean, 
+/**
+ * Rules not met, with their reasons (the resident cannot apply).
+ */
+unmet: Array<Text>, 
+/**
+ * Facts the volunteer must confirm with the resident before applying.
+ */
+to_confirm: Array<Text>, };
+
+/**
+ * Fields of one record that became conflicted.
+ */
+export type NewConflict = { doc_id: DocId, kind: string, fields: Array<string>, };
+
+/**
+ * What one sync did.
+ */
+export type SyncReport = { 
+/**
+ * Documents and changes sent up.
+ */
+sent_docs: number, sent_changes: number, 
+/**
+ * Of those, changes the server had not seen before.
+ */
+accepted_changes: number, 
+/**
+ * Documents and changes received from other devices.
+ */
+received_docs: number, received_changes: number, 
+/**
+ * Fields that became conflicted on this device through what was received.
+ */
+new_conflicts: Array<NewConflict>, round_trips: number, 
+/**
+ * Request and response body bytes.
+ */
+bytes_up: number, bytes_down: number, 
+/**
+ * Attempts beyond the first, after network failures.
+ */
+retries: number, 
+/**
+ * Attachments uploaded (or found already on the server) and downloaded.
+ */
+blobs_sent: number, blobs_received: number, 
+/**
+ * Codes of attachments the server refused (they stay here and are tried again).
+ */
+blob_refusals: Array<string>, };
+
+/**
+ * One field changed by one change.
+ */
+export type FieldChange = { field: string, from: FieldValue | null, to: FieldValue | null, };
+
+/**
+ * One change of a record.
+ */
+export type HistoryEntry = { 
+/**
+ * The change hash, hex.
+ */
+change: string, author: Author, fields: Array<FieldChange>, };
+
+/**
+ * What one log entry did to one record.
+ */
+export type RecordChanges = { doc_id: string, 
+/**
+ * `resident`, `authorization` or `application`; empty when this device does not
+ * hold the record.
+ */
+kind: string, 
+/**
+ * The resident's name (for an application: whose it is).
+ */
+resident_name: string, 
+/**
+ * For an application: its service code.
+ */
+service: string, 
+/**
+ * Whether the record is on this device (sync to fetch it if not).
+ */
+present: boolean, 
+/**
+ * The entry's changes of this record, each with who, when and its fields.
+ */
+changes: Array<HistoryEntry>, 
+/**
+ * Change hashes the entry names that this device does not hold yet.
+ */
+missing: Array<string>, };
+
+/**
+ * Roles a device can be enrolled with.
+ */
+export type Role = "volunteer" | "supervisor";
+
+/**
+ * A committee (村委会 / 居委会), the scope of documents.
+ */
+export type Committee = { id: string, name: string, 
+/**
+ * The phone residents may call (printed on their receipts); empty when none.
+ */
+phone?: string, };
+
+/**
+ * Change hashes (hex) of one document.
+ */
+export type DocHashes = { doc_id: string, hashes: Array<string>, };
+
+/**
+ * Fields of one document holding more than one concurrent value.
+ */
+export type DocConflicts = { doc_id: string, fields: Array<string>, };
+
+/**
+ * A sync-log entry as supervisors read it.
+ */
+export type LogEntry = { 
+/**
+ * Position in its committee's chain, from 1.
+ */
+seq: number, committee: string, device_id: string, volunteer: string, 
+/**
+ * Milliseconds since the epoch.
+ */
+time: number, sync_id: string, received: Array<DocHashes>, sent: Array<DocHashes>, conflicts: Array<DocConflicts>, 
+/**
+ * Hex SHA-256 of the previous entry of the committee (zeros for the first).
+ */
+prev_hash: string, 
+/**
+ * Hex SHA-256 over `prev_hash` and this entry's content.
+ */
+hash: string, };
+
+/**
+ * A page of the sync log, newest first.
+ */
+export type LogPage = { entries: Array<LogEntry>, 
+/**
+ * Pass as `before` to read the next (older) page; absent on the last page.
+ */
+next_before: number | null, };
+
+/**
+ * The first entry of a chain that does not hold.
+ */
+export type ChainBreak = { seq: number, reason: string, };
+
+/**
+ * The state of one committee's log chain (`GET /v1/chain`).
+ */
+export type ChainState = { committee: string, 
+/**
+ * Entries checked (all of them when the chain is intact; those before the break
+ * otherwise).
+ */
+entries: number, 
+/**
+ * Where the chain breaks, if it does.
+ */
+broken: ChainBreak | null, };
+
+/**
+ * An enrolled device as supervisors list it (`GET /v1/devices`).
+ */
+export type DeviceInfo = { device_id: string, role: Role, 
+/**
+ * The person it was enrolled for.
+ */
+name: string, 
+/**
+ * What the device calls itself.
+ */
+label: string, committees: Array<string>, enrolled_at: number, revoked_at: number | null, last_sync_at: number | null, };
+
+/**
+ * An enrolled device as the devices screen lists it.
+ */
+export type DeviceView = { 
+/**
+ * The device this window runs on (it cannot revoke itself).
+ */
+this_device: boolean, device_id: string, role: Role, 
+/**
+ * The person it was enrolled for.
+ */
+name: string, 
+/**
+ * What the device calls itself.
+ */
+label: string, committees: Array<string>, enrolled_at: number, revoked_at: number | null, last_sync_at: number | null, };
+
+/**
+ * Filters of a sync-log page (all optional).
+ */
+export type LogFilter = { committee: string | null, device: string | null, volunteer: string | null, 
+/**
+ * From this time (ms), inclusive.
+ */
+from: number | null, 
+/**
+ * Until this time (ms), exclusive.
+ */
+to: number | null, conflicts_only: boolean, 
+/**
+ * The previous page's `next_before`.
+ */
+before: number | null, limit: number | null, };
+
+/**
+ * A submitted application waiting for a decision.
+ */
+export type QueueItem = { id: DocId, service: string, resident: string, resident_name: string, committee: string, 
+/**
+ * The volunteer who submitted it.
+ */
+submitted_by: string, 
+/**
+ * When it was (last) submitted, ms.
+ */
+submitted_at: number, 
+/**
+ * Whole days since then.
+ */
+age_days: number, conflicted: boolean, };
+
+/**
+ * One count of the overview.
+ */
+export type Count = { committee: string, service: string, status: Status, count: number, };
+
+/**
+ * A resident whose yearly pension certification falls due soon.
+ */
+export type DueCertification = { committee: string, resident: string, resident_name: string, 
+/**
+ * The last certification, `YYYY-MM-DD`.
+ */
+last_certified: string, 
+/**
+ * A year after it.
+ */
+due: string, 
+/**
+ * Days from today (0 = today).
+ */
+days_left: number, };
+
+/**
+ * The overview of a supervisor's committees.
+ */
+export type Overview = { 
+/**
+ * Applications by committee, service and status.
+ */
+counts: Array<Count>, 
+/**
+ * Residents per committee.
+ */
+residents: Array<[string, number]>, 
+/**
+ * Certifications falling due within [`DUE_WITHIN_DAYS`], soonest first.
+ */
+due: Array<DueCertification>, };
+
+/**
+ * A file format of rosters and exports.
+ */
+export type Format = "xlsx" | "csv";
+
+/**
+ * Which applications an export takes (all optional).
+ */
+export type ExportFilter = { committee: string | null, service: string | null, status: string | null, 
+/**
+ * Created at or after (ms).
+ */
+from: number | null, 
+/**
+ * Created before (ms).
+ */
+to: number | null, };
+
+/**
+ * A file written into the exports folder.
+ */
+export type Exported = { path: string, rows: number, revealed: boolean, };
+
+/**
+ * One reason a roster row is refused: the column and a code the UI translates.
+ */
+export type RowProblem = { 
+/**
+ * `name`, `id_number`, … or `row`.
+ */
+field: string, code: string, };
+
+/**
+ * A refused row: its line in the file (the header is line 1) and why.
+ */
+export type RejectedRow = { line: number, 
+/**
+ * The name as written (for the person fixing the file; never logged).
+ */
+name: string, problems: Array<RowProblem>, };
+
+/**
+ * How a roster is laid out: the line of its header row and what each column holds.
+ */
+export type RosterLayout = { 
+/**
+ * The file's line (from 1) naming the columns; the rows below it are read.
+ */
+header_line: number, 
+/**
+ * What each column holds, by position: `name`, `id_number`, `phone`, `gender`,
+ * `birth_date`, `address`, or nothing (not imported).
+ */
+columns: Array<string | null>, };
+
+/**
+ * One row of the preview.
+ */
+export type PreviewRow = { line: number, name: string, id_number_masked: string, phone_masked: string, birth_date: string, };
+
+/**
+ * What importing a roster would do, shown before anything is saved.
+ */
+export type RosterPreview = { 
+/**
+ * How the file was read: found in it, or as a person laid it out; `None` when the
+ * file does not say which row and columns hold the names and ID numbers.
+ */
+layout: RosterLayout | null, 
+/**
+ * The file's first lines as they appear (long numbers masked), to lay it out by.
+ */
+head: Array<[number, Array<string>]>, headers: Array<[string, string | null]>, 
+/**
+ * Non-empty rows in the file.
+ */
+rows: number, 
+/**
+ * Rows that would be added.
+ */
+new: number, 
+/**
+ * Rows whose ID number is already registered (skipped).
+ */
+already_registered: number, rejected: Array<RejectedRow>, 
+/**
+ * The first rows that would be added, masked (name, ID, phone).
+ */
+sample: Array<PreviewRow>, };
+
+/**
+ * What an import did.
+ */
+export type ImportReport = { rows: number, added: number, already_registered: number, rejected: Array<RejectedRow>, };
+
+/**
+ * The receipt's words, in the window's language.
+ */
+export type ReceiptLabels = { title: string, resident: string, service: string, reference: string, date: string, helper: string, status: string, next: string, consents: string, 
+/**
+ * The label of the committee's phone.
+ */
+phone: string, 
+/**
+ * The status's name in words.
+ */
+status_text: string, 
+/**
+ * One line per consent decision, already in words.
+ */
+consent_lines: Array<string>, 
+/**
+ * `zh-CN` or `en`: which of the catalog's texts to use.
+ */
+lang: string, };

@@ -33,7 +33,7 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// What the volunteer records.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ts_rs::TS)]
 pub struct AuthorizationInput {
     pub services: Vec<String>,
     pub valid_from: String,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 /// A text in both languages of the UI.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     #[serde(rename = "zh-CN")]
@@ -482,7 +482,7 @@ fn check_text(t: &Text) -> Result<(), String> {
 }
 
 /// Why a resident cannot apply, or what must be confirmed first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Eligibility {
     pub eligible: bool,
     /// Rules not met, with their reasons (the resident cannot apply).

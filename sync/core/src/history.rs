@@ -9,7 +9,7 @@ use crate::provenance::Author;
 use crate::value::{self, FieldValue};
 
 /// One field changed by one change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct FieldChange {
     pub field: String,
     pub from: Option<FieldValue>,
@@ -17,7 +17,7 @@ pub struct FieldChange {
 }
 
 /// One change of a record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct HistoryEntry {
     /// The change hash, hex.
     pub change: String,

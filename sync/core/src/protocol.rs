@@ -97,7 +97,7 @@ impl Default for Limits {
 }
 
 /// Roles a device can be enrolled with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Volunteer,
@@ -144,7 +144,7 @@ pub struct EnrollResponse {
 }
 
 /// A committee (村委会 / 居委会), the scope of documents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Committee {
     pub id: String,
     pub name: String,
@@ -204,7 +204,7 @@ pub struct SyncResponse {
 }
 
 /// Fields of one document holding more than one concurrent value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DocConflicts {
     pub doc_id: String,
     pub fields: Vec<String>,
@@ -230,7 +230,7 @@ pub struct ApiError {
 }
 
 /// A sync-log entry as supervisors read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LogEntry {
     /// Position in its committee's chain, from 1.
     pub seq: u64,
@@ -250,14 +250,14 @@ pub struct LogEntry {
 }
 
 /// Change hashes (hex) of one document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DocHashes {
     pub doc_id: String,
     pub hashes: Vec<String>,
 }
 
 /// A page of the sync log, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LogPage {
     pub entries: Vec<LogEntry>,
     /// Pass as `before` to read the next (older) page; absent on the last page.
@@ -265,7 +265,7 @@ pub struct LogPage {
 }
 
 /// The state of one committee's log chain (`GET /v1/chain`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ChainState {
     pub committee: String,
     /// Entries checked (all of them when the chain is intact; those before the break
@@ -276,14 +276,14 @@ pub struct ChainState {
 }
 
 /// The first entry of a chain that does not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ChainBreak {
     pub seq: u64,
     pub reason: String,
 }
 
 /// An enrolled device as supervisors list it (`GET /v1/devices`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DeviceInfo {
     pub device_id: String,
     pub role: Role,

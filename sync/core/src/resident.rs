@@ -66,7 +66,7 @@ pub struct EmergencyContact {
 
 /// What a volunteer types to register or edit a resident. Only name and ID number are
 /// required.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ts_rs::TS)]
 pub struct ResidentInput {
     pub name: String,
     pub id_number: String,
@@ -90,7 +90,7 @@ pub struct ResidentInput {
 /// An edit of a resident: the fields given replace the ones on record; the fields left
 /// out stay as they are. An edit form that shows only some fields (the ID number only
 /// masked, no emergency contact) thus never resets the others.
-#[derive(Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Default, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ResidentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,7 +113,7 @@ pub struct ResidentPatch {
 
 /// An edit of the emergency contact, field by field (its phone, shown masked, is left
 /// out unless retyped). Its `Debug` is [`ResidentPatch`]'s: which fields, not values.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct EmergencyPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]

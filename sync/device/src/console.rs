@@ -32,7 +32,7 @@ pub const PENSION_CERTIFICATION: &str = "pension_certification";
 pub const DUE_WITHIN_DAYS: i64 = 30;
 
 /// Filters of a sync-log page (all optional).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LogFilter {
     #[serde(default)]
     pub committee: Option<String>,
@@ -94,7 +94,7 @@ impl LogFilter {
 }
 
 /// What one log entry did to one record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct RecordChanges {
     pub doc_id: String,
     /// `resident`, `authorization` or `application`; empty when this device does not
@@ -113,7 +113,7 @@ pub struct RecordChanges {
 }
 
 /// A submitted application waiting for a decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct QueueItem {
     pub id: DocId,
     pub service: String,
@@ -130,16 +130,26 @@ pub struct QueueItem {
 }
 
 /// One count of the overview.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Count {
     pub committee: String,
     pub service: String,
+    #[ts(as = "Status")]
     pub status: String,
     pub count: u64,
 }
 
+/// An enrolled device as the devices screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct DeviceView {
+    #[serde(flatten)]
+    pub info: DeviceInfo,
+    /// The device this window runs on (it cannot revoke itself).
+    pub this_device: bool,
+}
+
 /// A resident whose yearly pension certification falls due soon.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DueCertification {
     pub committee: String,
     pub resident: String,
@@ -153,7 +163,7 @@ pub struct DueCertification {
 }
 
 /// The overview of a supervisor's committees.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Overview {
     /// Applications by committee, service and status.
     pub counts: Vec<Count>,
@@ -232,6 +242,20 @@ impl Device {
     /// The devices enrolled in this supervisor's committees.
     pub fn enrolled_devices(&self) -> Result<Vec<DeviceInfo>, DeviceError> {
         self.console_request("GET", "/v1/devices")
+    }
+
+    /// The devices enrolled in this supervisor's committees, each marked whether it is
+    /// this one (which cannot revoke itself).
+    pub fn enrolled_device_views(&self) -> Result<Vec<DeviceView>, DeviceError> {
+        let me = self.enrollment()?.map(|e| e.device_id).unwrap_or_default();
+        Ok(self
+            .enrolled_devices()?
+            .into_iter()
+            .map(|info| DeviceView {
+                this_device: info.device_id == me,
+                info,
+            })
+            .collect())
     }
 
     /// Revokes a lost device: its next sync is refused with `device_revoked`.

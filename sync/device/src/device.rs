@@ -61,7 +61,7 @@ pub struct MergeOutcome {
 }
 
 /// A service as offered for one resident: whether they can apply, and why not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ServiceOffer {
     pub code: String,
     pub name: Text,

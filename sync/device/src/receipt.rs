@@ -26,7 +26,7 @@ const FONT_CANDIDATES: &[&str] = &[
 ];
 
 /// The receipt's words, in the window's language.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 pub struct ReceiptLabels {
     pub title: String,
     pub resident: String,

@@ -45,7 +45,7 @@ pub struct Enrollment {
 }
 
 /// What one sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncReport {
     /// Documents and changes sent up.
     pub sent_docs: usize,
@@ -107,7 +107,7 @@ impl ProgressListener {
 }
 
 /// Fields of one record that became conflicted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct NewConflict {
     pub doc_id: DocId,
     pub kind: String,

@@ -9,14 +9,32 @@ use std::path::PathBuf;
 use doorstep_core::DocId;
 use doorstep_core::application::{Attachment, Consent, Event, EventKind, Status};
 use doorstep_core::authorization::Authorization;
+use doorstep_core::authorization::AuthorizationInput;
 use doorstep_core::catalog::Sensitive;
+use doorstep_core::catalog::{Eligibility, Text};
 use doorstep_core::conflict::{ConflictValue, FieldConflict};
 use doorstep_core::error::{FieldError, FieldErrors};
 use doorstep_core::field::Field;
+use doorstep_core::history::{FieldChange, HistoryEntry};
+use doorstep_core::protocol::{
+    ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocHashes, LogEntry, LogPage, Role,
+};
 use doorstep_core::provenance::Author;
-use doorstep_core::resident::{EmergencyContact, Needs};
+use doorstep_core::resident::{
+    EmergencyContact, EmergencyPatch, Needs, ResidentInput, ResidentPatch,
+};
 use doorstep_core::value::FieldValue;
+use doorstep_device::ServiceOffer;
 use doorstep_device::applications::{ApplicationSummary, TypedText};
+use doorstep_device::console::{
+    Count, DeviceView, DueCertification, LogFilter, Overview, QueueItem, RecordChanges,
+};
+use doorstep_device::receipt::ReceiptLabels;
+use doorstep_device::roster::{
+    ExportFilter, Exported, Format, ImportReport, PreviewRow, RejectedRow, RosterLayout,
+    RosterPreview, RowProblem,
+};
+use doorstep_device::sync::{NewConflict, SyncReport};
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, ResidentSummary,
     ResidentView,
@@ -76,6 +94,43 @@ fn declarations() -> String {
         ApplicationRow,
         AuthorizationView,
         ConflictedRecord,
+        ResidentInput,
+        EmergencyPatch,
+        ResidentPatch,
+        AuthorizationInput,
+        Text,
+        Eligibility,
+        ServiceOffer,
+        NewConflict,
+        SyncReport,
+        FieldChange,
+        HistoryEntry,
+        RecordChanges,
+        Role,
+        Committee,
+        DocHashes,
+        DocConflicts,
+        LogEntry,
+        LogPage,
+        ChainBreak,
+        ChainState,
+        DeviceInfo,
+        DeviceView,
+        LogFilter,
+        QueueItem,
+        Count,
+        DueCertification,
+        Overview,
+        Format,
+        ExportFilter,
+        Exported,
+        RowProblem,
+        RejectedRow,
+        RosterLayout,
+        PreviewRow,
+        RosterPreview,
+        ImportReport,
+        ReceiptLabels,
     );
     out
 }

@@ -22,7 +22,7 @@ use doorstep_core::date::{china_date, format_ymd};
 const COMMITTEE_HEADER: &str = "委员会";
 
 /// Which applications an export takes (all optional).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ExportFilter {
     #[serde(default)]
     pub committee: Option<String>,
@@ -317,7 +317,7 @@ impl Device {
 }
 
 /// A file written into the exports folder.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Exported {
     pub path: String,
     pub rows: usize,

@@ -37,7 +37,7 @@ use read::file_error;
 pub const IMPORT_BATCH: usize = 1000;
 
 /// A file format of rosters and exports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Xlsx,
@@ -59,7 +59,7 @@ impl Format {
 }
 
 /// One reason a roster row is refused: the column and a code the UI translates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RowProblem {
     /// `name`, `id_number`, … or `row`.
     pub field: String,
@@ -67,7 +67,7 @@ pub struct RowProblem {
 }
 
 /// A refused row: its line in the file (the header is line 1) and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RejectedRow {
     pub line: usize,
     /// The name as written (for the person fixing the file; never logged).
@@ -76,7 +76,7 @@ pub struct RejectedRow {
 }
 
 /// What importing a roster would do, shown before anything is saved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RosterPreview {
     /// How the file was read: found in it, or as a person laid it out; `None` when the
     /// file does not say which row and columns hold the names and ID numbers.
@@ -96,7 +96,7 @@ pub struct RosterPreview {
 }
 
 /// One row of the preview.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PreviewRow {
     pub line: usize,
     pub name: String,
@@ -106,7 +106,7 @@ pub struct PreviewRow {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImportReport {
     pub rows: usize,
     pub added: usize,

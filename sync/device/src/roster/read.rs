@@ -89,7 +89,7 @@ pub struct Roster {
 }
 
 /// How a roster is laid out: the line of its header row and what each column holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RosterLayout {
     /// The file's line (from 1) naming the columns; the rows below it are read.
     pub header_line: usize,
