@@ -13,6 +13,8 @@ import type {
   ChainState,
   Committee,
   ConflictedRecord,
+  Decision,
+  DecisionOffer,
   DeviceInfo,
   DeviceView,
   DocHashes,
@@ -59,6 +61,8 @@ export type {
   ChainState,
   Committee,
   ConflictedRecord,
+  Decision,
+  DecisionOffer,
   DeviceInfo,
   DeviceView,
   DocHashes,
@@ -193,7 +197,6 @@ export interface Service {
   steps: { title: Text; body: Text; fields: string[] }[];
 }
 
-export type Decision = "returned" | "approved" | "rejected" | "filed";
 
 /** How far an export or import has got. */
 export interface TaskProgress {

@@ -7,8 +7,6 @@ import {
   addYears,
   countsTable,
   dayRange,
-  decisionNeedsText,
-  decisionsFor,
   displayValue,
   formSteps,
   percent,
@@ -250,15 +248,6 @@ describe("the supervisor's console", () => {
     expect(range.from).toBe(Date.UTC(2026, 9, 31, 16));
     expect(range.to).toBe(Date.UTC(2026, 10, 2, 16));
     expect(dayRange("", "nonsense")).toEqual({ from: null, to: null });
-  });
-
-  it("offers the decisions the status allows, and asks words for all but approval", () => {
-    expect(decisionsFor("submitted")).toEqual(["approved", "returned", "rejected"]);
-    expect(decisionsFor("approved")).toEqual(["filed"]);
-    expect(decisionsFor("draft")).toEqual([]);
-    expect(decisionsFor("filed")).toEqual([]);
-    expect(decisionNeedsText("approved")).toBe(false);
-    expect(decisionNeedsText("filed")).toBe(true);
   });
 
   it("lays the overview's counts out per committee and service", () => {

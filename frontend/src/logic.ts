@@ -1,8 +1,6 @@
 /** Pure logic of the volunteer's and supervisor's screens, kept apart from React so Vitest checks it. */
 import type {
   ApplicationRow,
-  ApplicationView,
-  Decision,
   FieldDef,
   FieldValue,
   Overview,
@@ -256,36 +254,17 @@ export type ResidentScreen =
   | { kind: "consent"; data: Sensitive }
   | { kind: "done" };
 
-/** The sensitive kinds of data a service's attachments use, each once. */
-export function sensitiveKinds(service: Service): Sensitive[] {
-  const kinds: Sensitive[] = [];
-  for (const a of service.attachments) {
-    if (a.sensitive && !kinds.includes(a.sensitive)) kinds.push(a.sensitive);
-  }
-  return kinds;
-}
-
 /**
  * Resident mode's screens, one question each: who is helping, the catalog's guided steps
  * (the first says what is applied for), a consent screen for each kind of sensitive data
  * before the last step (what happens next), and handing the tablet back.
  */
-export function residentScreens(service: Service): ResidentScreen[] {
+export function residentScreens(service: Service, sensitiveKinds: Sensitive[]): ResidentScreen[] {
   const steps = service.steps.map((_, index) => ({ kind: "step", index }) as const);
-  const consents = sensitiveKinds(service).map((data) => ({ kind: "consent", data }) as const);
+  const consents = sensitiveKinds.map((data) => ({ kind: "consent", data }) as const);
   const last = steps.length > 1 ? steps.slice(-1) : [];
   const middle = steps.length > 1 ? steps.slice(0, -1) : steps;
   return [{ kind: "welcome" }, ...middle, ...consents, ...last, { kind: "done" }];
-}
-
-/** The resident's latest decision on each kind of sensitive data. */
-export function latestConsents(app: ApplicationView): Partial<Record<Sensitive, boolean>> {
-  const out: Partial<Record<Sensitive, boolean>> = {};
-  const events = [...app.events].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
-  for (const e of events) {
-    if (e.kind === "consent" && e.consent) out[e.consent.data] = e.consent.agreed;
-  }
-  return out;
 }
 
 /** The three text sizes of resident mode, in CSS pixels of body text (18 pt is 24 px). */
@@ -334,18 +313,6 @@ export function dayRange(from: string, to: string): { from: number | null; to: n
     return Number.isNaN(ms) ? null : ms;
   };
   return { from: start(from, 0), to: start(to, 1) };
-}
-
-/** The decisions a supervisor may take on an application in `status`. */
-export function decisionsFor(status: Status): Decision[] {
-  if (status === "submitted") return ["approved", "returned", "rejected"];
-  if (status === "approved") return ["filed"];
-  return [];
-}
-
-/** Whether a decision needs words: a return's comment, a rejection's reason, the government reference. */
-export function decisionNeedsText(decision: Decision): boolean {
-  return decision !== "approved";
 }
 
 /** A percentage for a progress bar, or undefined while the total is not known. */

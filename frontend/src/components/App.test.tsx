@@ -48,6 +48,9 @@ const VIEW: ApplicationView = {
   own_work: false,
   revealed: false,
   blockers: [],
+  decisions: [],
+  sensitive_kinds: [],
+  consents: {},
 };
 const PERSON: ResidentView = {
   id: RESIDENT,

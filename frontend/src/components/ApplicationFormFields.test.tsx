@@ -50,6 +50,9 @@ const APP: ApplicationView = {
   own_work: false,
       revealed: false,
       blockers: [],
+      decisions: [],
+      sensitive_kinds: [],
+      consents: {},
 };
 
 async function renderForm(typeApplicationField: (id: string, key: string, text: string) => Promise<string | null>, app: ApplicationView = APP) {

@@ -159,6 +159,9 @@ describe("SyncLog", () => {
     own_work: false,
     revealed: false,
     blockers: [],
+    decisions: [],
+    sensitive_kinds: [],
+    consents: {},
   };
 
   function logApi() {

@@ -16,7 +16,6 @@ import {
   RESIDENT_TEXT_SIZES,
   type ResidentScreen,
   displayValue,
-  latestConsents,
   listOf,
   residentScreens,
   settingsForNeeds,
@@ -111,7 +110,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
     );
   }, [api, reload]);
 
-  const screens = useMemo(() => (service ? residentScreens(service) : []), [service]);
+  const kinds = app?.sensitive_kinds;
+  const screens = useMemo(() => (service && kinds ? residentScreens(service, kinds) : []), [service, kinds]);
   const screen = screens[Math.min(position, screens.length - 1)];
 
   const readText = useCallback(() => screenRef.current?.querySelector(".rm-content")?.textContent ?? "", []);
@@ -451,7 +451,7 @@ function ScreenContent(props: {
       );
     }
     case "consent": {
-      const decided = latestConsents(app)[screen.data];
+      const decided = app.consents[screen.data];
       return (
         <>
           <h1 tabIndex={-1}>{t(`consent.${screen.data}.title`)}</h1>
@@ -495,7 +495,7 @@ function ScreenContent(props: {
       );
     }
     case "done": {
-      const consents = latestConsents(app);
+      const consents = app.consents;
       const declined = service.attachments.filter((a) => a.sensitive && consents[a.sensitive] === false);
       return (
         <>
@@ -525,7 +525,7 @@ function ReceiptButton({ api, app }: { api: Api; app: ApplicationView }) {
   const [message, setMessage] = useState<string | null>(null);
   const make = async () => {
     setMessage(null);
-    const consents = latestConsents(app);
+    const consents = app.consents;
     const lines = (Object.entries(consents) as [Sensitive, boolean][]).map(([data, agreed]) =>
       t("consent.event", { data: t(`consent.${data}.data`), decision: agreed ? t("consent.agreed") : t("consent.declined") }),
     );

@@ -38,6 +38,16 @@ function view(ownWork: boolean, revealed = false): ApplicationView {
     own_work: ownWork,
     revealed,
     blockers: [],
+    // As the device offers them: nothing to judge on one's own work.
+    decisions: ownWork
+      ? []
+      : [
+          { decision: "approved", needs_text: false },
+          { decision: "returned", needs_text: true },
+          { decision: "rejected", needs_text: true },
+        ],
+    sensitive_kinds: [],
+    consents: {},
   };
 }
 

@@ -11,7 +11,7 @@ import {
 } from "../api";
 import { formatDate, formatDateTime } from "../dates";
 import { errorText } from "../errors";
-import { decisionNeedsText, decisionsFor, displayValue, latestConsents, tx } from "../logic";
+import { displayValue, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { PinReveal } from "./PinReveal";
@@ -56,7 +56,8 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
     setError(null);
     setDone(null);
     try {
-      const status = await api.recordReview(id, decision, decisionNeedsText(decision) ? text : "");
+      const needsText = app.decisions.find((o) => o.decision === decision)?.needs_text ?? true;
+      const status = await api.recordReview(id, decision, needsText ? text : "");
       setDone(t("review.done", { status: t(`status.${status}`) }));
       setText("");
       await load();
@@ -67,9 +68,9 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
     }
   };
 
-  const consents = latestConsents(app);
-  // A supervisor never decides what they submitted or changed themselves.
-  const decisions = decisionsFor(app.status).filter((d) => d === "filed" || !app.own_work);
+  const consents = app.consents;
+  // What the device allows this supervisor now: never a judgement of their own work.
+  const decisions = app.decisions;
   const textError = error?.fields?.find((f) => f.code === "review_text_required");
   const history = [...app.events].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   return (
@@ -187,7 +188,7 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
       {decisions.length > 0 ? (
         <div className="card decision" id="review-decision">
           <h3>{t("review.decide")}</h3>
-          <label htmlFor="review-text">{t(decisions.includes("filed") ? "review.referenceLabel" : "review.textLabel")}</label>
+          <label htmlFor="review-text">{t(decisions.some((o) => o.decision === "filed") ? "review.referenceLabel" : "review.textLabel")}</label>
           <textarea
             id="review-text"
             value={text}
@@ -202,7 +203,7 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
             </p>
           ) : null}
           <div className="actions">
-            {decisions.map((d) => (
+            {decisions.map(({ decision: d, needs_text: needsText }) => (
               <button
                 key={d}
                 id={`decide-${d}`}
@@ -212,7 +213,7 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
                 onClick={() => {
                   setError(null);
                   // A comment, reason or reference is asked for before the pause.
-                  if (decisionNeedsText(d) && !text.trim()) {
+                  if (needsText && !text.trim()) {
                     setError({ code: "invalid_input", message: "", fields: [{ field: "form", code: "review_text_required" }] });
                     return;
                   }

@@ -140,6 +140,16 @@ export type Authorization = { resident: string, volunteer: string, services: Arr
 export type TypedText = { key: string, text: string, code: string, };
 
 /**
+ * A decision on an application.
+ */
+export type Decision = "returned" | "approved" | "rejected" | "filed";
+
+/**
+ * A decision the window may offer, and whether it asks for words.
+ */
+export type DecisionOffer = { decision: Decision, needs_text: boolean, };
+
+/**
  * An application as lists show it.
  */
 export type ApplicationSummary = { id: DocId, resident: string, service: string, status: Status, conflicted: boolean, created_at: number, updated_at: number, };
@@ -193,7 +203,20 @@ revealed: boolean,
 /**
  * What stops it from being submitted now (empty when it can go).
  */
-blockers: FieldErrors, };
+blockers: FieldErrors, 
+/**
+ * The decisions this device may take on it now (none on its own work but filing).
+ */
+decisions: Array<DecisionOffer>, 
+/**
+ * The kinds of sensitive data its service uses, in catalog order: the consent
+ * screens resident mode shows.
+ */
+sensitive_kinds: Array<Sensitive>, 
+/**
+ * The resident's latest decision on each kind she was asked about.
+ */
+consents: { [key in Sensitive]?: boolean }, };
 
 /**
  * A line of an application list: the application and its resident's name.

@@ -99,7 +99,7 @@ impl FieldDef {
 }
 
 /// Personal data of a special kind (PIPL), for which the resident consents separately.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Sensitive {
     Face,

@@ -33,6 +33,7 @@ pub mod phone;
 pub mod protocol;
 pub mod provenance;
 pub mod resident;
+pub mod review;
 pub mod search;
 pub mod upload;
 pub mod value;

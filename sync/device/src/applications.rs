@@ -9,6 +9,7 @@ use doorstep_core::authorization::{self, Authorization, AuthorizationInput};
 use doorstep_core::catalog::{FieldDef, Sensitive};
 use doorstep_core::draft;
 use doorstep_core::provenance::ChangeNote;
+use doorstep_core::review::Decision;
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field, FieldErrors};
 use rusqlite::{OptionalExtension, params};
@@ -379,28 +380,15 @@ impl Device {
     ) -> Result<Status, DeviceError> {
         let mut loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
         let status = application::read(&loaded.doc)?.status;
-        let allowed = matches!(
-            (status, kind),
-            (
-                Status::Submitted,
-                EventKind::Returned | EventKind::Approved | EventKind::Rejected
-            ) | (Status::Approved, EventKind::Filed)
-        );
-        if !allowed {
+        let Some(decision) =
+            Decision::of_event(kind).filter(|d| Decision::after(status).contains(d))
+        else {
             return Err(DeviceError::ApplicationLocked(status.as_str()));
-        }
-        let deciding = matches!(
-            kind,
-            EventKind::Returned | EventKind::Approved | EventKind::Rejected
-        );
-        if deciding && self.wrote_beyond_reviews(&mut loaded.doc) {
+        };
+        if decision.judges() && self.wrote_beyond_reviews(&mut loaded.doc) {
             return Err(DeviceError::OwnWork);
         }
-        let needs_text = matches!(
-            kind,
-            EventKind::Returned | EventKind::Rejected | EventKind::Filed
-        );
-        if needs_text && text.trim().is_empty() {
+        if decision.needs_text() && text.trim().is_empty() {
             let mut errors = FieldErrors::default();
             errors.push(Field::Form, "review_text_required");
             return Err(DeviceError::Invalid(errors));

@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 
 use doorstep_core::DocId;
 use doorstep_core::FieldErrors;
-use doorstep_core::application::{Attachment, Event};
+use doorstep_core::application::{self, Attachment, Event};
 use doorstep_core::authorization::Authorization;
+use doorstep_core::catalog::Sensitive;
 use doorstep_core::conflict::FieldConflict;
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::mask::{mask_form_text, mask_phone, mask_value};
 use doorstep_core::resident::{EmergencyContact, Needs};
+use doorstep_core::review::{self, DecisionOffer};
 use doorstep_core::value::FieldValue;
 use serde::Serialize;
 
@@ -46,7 +48,7 @@ pub struct ApplicationView {
     pub resident_id: String,
     pub resident_name: String,
     pub service: String,
-    #[ts(as = "doorstep_core::application::Status")]
+    #[ts(as = "application::Status")]
     pub status: &'static str,
     pub fields: BTreeMap<String, FieldValue>,
     pub attachments: Vec<Attachment>,
@@ -61,6 +63,13 @@ pub struct ApplicationView {
     pub revealed: bool,
     /// What stops it from being submitted now (empty when it can go).
     pub blockers: FieldErrors,
+    /// The decisions this device may take on it now (none on its own work but filing).
+    pub decisions: Vec<DecisionOffer>,
+    /// The kinds of sensitive data its service uses, in catalog order: the consent
+    /// screens resident mode shows.
+    pub sensitive_kinds: Vec<Sensitive>,
+    /// The resident's latest decision on each kind she was asked about.
+    pub consents: BTreeMap<Sensitive, bool>,
 }
 
 /// A line of an application list: the application and its resident's name.
@@ -148,10 +157,24 @@ impl Device {
                 t.text = mask_form_text(service, &t.key, &t.text);
             }
         }
+        let own_work = self.is_own_work(id)?;
+        let sensitive_kinds = self
+            .catalog()
+            .service(&a.service)
+            .map(application::sensitive_kinds)
+            .unwrap_or_default();
+        let consents = a
+            .consents()
+            .into_iter()
+            .map(|(_, c)| (c.data, c.agreed))
+            .collect();
         Ok(ApplicationView {
             blockers: self.submit_blockers(id)?,
+            decisions: review::offers(a.status, own_work),
+            sensitive_kinds,
+            consents,
             revealed: reveal,
-            own_work: self.is_own_work(id)?,
+            own_work,
             conflicted_fields: self.conflicts(id)?.into_iter().map(|c| c.field).collect(),
             resident_name: self.resident_name(&a.resident),
             id: id.clone(),

@@ -190,6 +190,8 @@ fn an_application_goes_from_draft_through_review_to_filed() {
         .record_review(&app, EventKind::Approved, "")
         .expect_err("own work");
     assert_eq!(err.code(), "own_work");
+    let offered = device.application_view(&app, None).expect("view").decisions;
+    assert!(offered.is_empty(), "nothing to judge offered: {offered:?}");
 
     // Returned with a comment, fixed, resubmitted, approved, filed.
     let err =

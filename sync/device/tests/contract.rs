@@ -23,6 +23,7 @@ use doorstep_core::provenance::Author;
 use doorstep_core::resident::{
     EmergencyContact, EmergencyPatch, Needs, ResidentInput, ResidentPatch,
 };
+use doorstep_core::review::{Decision, DecisionOffer};
 use doorstep_core::value::FieldValue;
 use doorstep_device::ServiceOffer;
 use doorstep_device::applications::{ApplicationSummary, TypedText};
@@ -87,6 +88,8 @@ fn declarations() -> String {
         FieldConflict,
         Authorization,
         TypedText,
+        Decision,
+        DecisionOffer,
         ApplicationSummary,
         ResidentSummary,
         ResidentView,

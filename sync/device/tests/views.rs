@@ -2,6 +2,7 @@
 //! given for that view, the names they refer to, what blocks an application; and the
 //! start screen's and consent screen's rules, which the device keeps (not the shell).
 
+use doorstep_core::catalog::Sensitive;
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::{EmergencyContact, ResidentInput};
 use doorstep_core::value::FieldValue;
@@ -149,6 +150,14 @@ fn consent_is_recorded_by_its_name_with_the_drawn_signature() {
         !view.blockers.0.iter().any(|e| e.code == "consent_missing"),
         "she was asked"
     );
+    // What resident mode asks and what she decided, as the device reads them.
+    assert_eq!(view.sensitive_kinds, [Sensitive::Face]);
+    assert_eq!(view.consents.get(&Sensitive::Face), Some(&true));
+    device
+        .record_consent_signed(&app, "face", false, None)
+        .expect("she changed her mind");
+    let view = device.application_view(&app, None).expect("view");
+    assert_eq!(view.consents.get(&Sensitive::Face), Some(&false));
 }
 
 #[test]
