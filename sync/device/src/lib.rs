@@ -6,6 +6,11 @@
 //! The database is encrypted at rest (SQLCipher) with a random key kept in the keyring
 //! store the process chose ([`secret`]).
 //!
+//! Long work borrows the device a step at a time through [`DeviceAccess`] (the device
+//! itself, or the mutex the window's commands share): a sync ([`sync::drive`], over the
+//! IO-free [`sync::SyncRun`]) between its requests, a roster import ([`roster::import`])
+//! between its batches, so the window answers meanwhile.
+//!
 //! ```
 //! use doorstep_core::resident::ResidentInput;
 //! use doorstep_device::Device;

@@ -6,7 +6,11 @@
 //! stored; the answer's changes, the new cursor and the new acknowledged heads are saved
 //! in one transaction. Nothing is marked synced before the server's answer arrives, and
 //! every request can be resent (same `sync_id`) without effect, so a lost answer or an
-//! interrupted sync is simply retried.
+//! interrupted sync is simply retried. A record edited while its request is away keeps
+//! waiting: it is acknowledged at the heads it was sent with, not the heads it has now.
+//!
+//! The order of requests is decided in [`run`] (a state machine with no IO); this file
+//! holds what a sync reads from and writes to the store, and `transport` the HTTP.
 
 use automerge::{AutoCommit, Change, ChangeHash};
 use doorstep_core::DocId;
