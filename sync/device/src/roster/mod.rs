@@ -32,9 +32,10 @@ use crate::error::DeviceError;
 use doorstep_core::date::format_ymd;
 use read::file_error;
 
-/// Rows saved per transaction: a crash loses at most one batch, and importing the file
-/// again adds only what is missing.
-pub const IMPORT_BATCH: usize = 1000;
+/// Rows saved per transaction: a crash loses at most one batch, importing the file again
+/// adds only what is missing, and the window waits at most one batch (~50 ms) for the
+/// device.
+pub const IMPORT_BATCH: usize = 100;
 
 /// A file format of rosters and exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -298,6 +299,7 @@ pub fn import(
         added += access.with_device(|d| d.import_batch(batch, committee.as_deref()))?;
         done += batch.len();
         progress(done, total);
+        access.between_steps();
     }
     tracing::info!(added, "imported a roster");
     Ok(ImportReport {

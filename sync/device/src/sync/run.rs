@@ -56,6 +56,7 @@ pub fn drive(
             &mut run.report,
         );
         access.with_device(|device| run.answer(device, outcome))?;
+        access.between_steps();
     }
     Ok(run.report)
 }
