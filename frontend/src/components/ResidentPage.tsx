@@ -31,15 +31,23 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
   const [error, setError] = useState<UiError | null>(null);
 
   useEffect(() => {
+    // An answer for an older PIN (or record) that arrives late is dropped.
+    let current = true;
     Promise.all([api.resident(id, pin), api.authorizationsOf(id), api.listApplications(id), api.services()]).then(
       ([r, a, apps, s]) => {
+        if (!current) return;
         setResident(r);
         setAuthorizations(a);
         setApplications(apps);
         setServices(s);
       },
-      (thrown) => setError(toUiError(thrown)),
+      (thrown) => {
+        if (current) setError(toUiError(thrown));
+      },
     );
+    return () => {
+      current = false;
+    };
   }, [api, id, pin, generation]);
 
   if (error) return <p role="alert" className="error-banner">{errorText(t, error.code)}</p>;

@@ -102,4 +102,30 @@ describe("Review", () => {
     expect(application).toHaveBeenCalledWith("a1", "975310");
     expect(screen.getByText("6222000011112222")).toBeTruthy();
   });
+
+  it("stays masked after hiding, even when the reveal's reload answers late", async () => {
+    // The reload the reveal sets off is held until after the volunteer hides again.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let revealedLoads = 0;
+    const application = vi.fn(async (_id: string, pin?: string | null) => {
+      if (pin === "975310" && ++revealedLoads === 2) await held;
+      return view(false, pin === "975310");
+    });
+    await show(false, { application });
+    await click(document.querySelector("#review-reveal"));
+    fireEvent.change(document.querySelector("#review-reveal-pin") as HTMLInputElement, { target: { value: "975310" } });
+    await click(document.querySelector("#review-reveal-submit"));
+    expect(screen.getByText("6222000011112222")).toBeTruthy();
+    await click(document.querySelector("#review-reveal-hide"));
+    expect(screen.getByText("************2222")).toBeTruthy();
+    await act(async () => {
+      release();
+      await held;
+    });
+    expect(screen.getByText("************2222")).toBeTruthy();
+    expect(screen.queryByText("6222000011112222")).toBeNull();
+  });
 });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import {
@@ -36,8 +36,13 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
   /** The PIN given to show this application's personal numbers whole, for this view. */
   const [pin, setPin] = useState<string | null>(null);
 
+  /** Each load's ticket: an answer that arrives after a newer load was asked for is
+   *  dropped (hiding the numbers must not be undone by the reveal's late reload). */
+  const latest = useRef(0);
   const load = useCallback(async () => {
+    const ticket = ++latest.current;
     const [a, all] = await Promise.all([api.application(id, pin), api.services()]);
+    if (ticket !== latest.current) return;
     setApp(a);
     setService(all.find((s) => s.code === a.service) ?? null);
     setAuthorizations(await api.authorizationsOf(a.resident_id));
