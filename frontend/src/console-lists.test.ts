@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import type { ApplicationRow, Author, DeviceView, FieldChange, ReviewEvent } from "./api";
 import {
+  changeText,
   countByStatus,
   deviceChoices,
   deviceName,
@@ -135,6 +136,16 @@ describe("a log entry", () => {
     expect(visibleChanges(fields, shown).map((f) => f.field)).toEqual(["phone"]);
     const opaque = (field: string) => field.startsWith("signature");
     expect(visibleChanges(fields, shown, opaque).map((f) => f.field)).toEqual(["phone", "signature"]);
+  });
+
+  it("writes a new field's value alone, and a changed one as before → after", () => {
+    const read = (v: FieldChange["from"]) => (v && v.type === "text" && v.value ? v.value : "（未填）");
+    const added: FieldChange = { field: "address", from: null, to: { type: "text", value: "测试路1号" } };
+    const changed: FieldChange = { field: "address", from: { type: "text", value: "测试路1号" }, to: { type: "text", value: "测试路2号" } };
+    const emptied: FieldChange = { field: "address", from: { type: "text", value: "" }, to: { type: "text", value: "测试路3号" } };
+    expect(changeText(added, (side) => read(added[side]))).toBe("测试路1号");
+    expect(changeText(changed, (side) => read(changed[side]))).toBe("测试路1号 → 测试路2号");
+    expect(changeText(emptied, (side) => read(emptied[side]))).toBe("（未填） → 测试路3号");
   });
 
   it("finds the event a decision's change recorded", () => {

@@ -97,6 +97,15 @@ export function visibleChanges(
   return fields.filter((f) => shown(f, "from") !== shown(f, "to") || (opaque(f.field) && rawDiffers(f)));
 }
 
+/**
+ * How one field's change reads: "before → after", or only the value when the field did
+ * not exist before (a new record's fields, a field set for the first time), rather than
+ * "（未填）→ value" for every field of every new record.
+ */
+export function changeText(f: FieldChange, shown: (side: "from" | "to") => string): string {
+  return f.from === null ? shown("to") : `${shown("from")} → ${shown("to")}`;
+}
+
 /** Change notes (`Author.what`) that record an application event. */
 const EVENT_KINDS: ReadonlyArray<ReviewEvent["kind"]> = ["submitted", "returned", "approved", "rejected", "filed", "consent", "reopened"];
 

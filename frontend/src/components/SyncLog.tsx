@@ -14,7 +14,16 @@ import {
   type UiError,
   toUiError,
 } from "../api";
-import { deviceChoices, deviceName, entryCounts, eventOfChange, isEventChange, visibleChanges, volunteerChoices } from "../console-lists";
+import {
+  changeText,
+  deviceChoices,
+  deviceName,
+  entryCounts,
+  eventOfChange,
+  isEventChange,
+  visibleChanges,
+  volunteerChoices,
+} from "../console-lists";
 import { errorText } from "../errors";
 import { formatDate, formatDateTime } from "../dates";
 import { dayRange, displayValue, isDateRecordField, tx } from "../logic";
@@ -276,7 +285,7 @@ function LogEntryRow(props: {
                         <li key={f.field} className="field-change" data-field={f.field}>
                           <strong>{fieldLabel(record, f.field)}</strong>
                           {t("common.colon")}
-                          {shown(record, f.field, f.from)} → {shown(record, f.field, f.to)}
+                          {changeText(f, (side) => shown(record, f.field, f[side]))}
                         </li>
                       ))}
                     </ul>

@@ -116,7 +116,11 @@ async fn scenario() -> anyhow::Result<()> {
             &mask_tail(ACCOUNT, 4),
         )
         .await?;
-    assert!(change.contains('→'), "from → to: {change}");
+    // The account was first set in this change: its value alone, not "（未填）→ value".
+    assert!(
+        !change.contains("未填"),
+        "a new field's value alone: {change}"
+    );
     s.wait_for_text(
         ".log-record[data-kind='application'] .log-change",
         "志愿者甲",
