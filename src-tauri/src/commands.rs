@@ -8,8 +8,9 @@ use doorstep_device::records::{
     AuthorizationInput, DocId, FieldValue, HistoryEntry, ResidentInput, ResidentPatch, Service,
 };
 use doorstep_device::{
-    ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceError,
-    HttpTransport, ResidentSummary, ResidentView, RetryPolicy, ServiceOffer, SyncReport,
+    ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceAccess,
+    DeviceError, HttpTransport, ResidentSummary, ResidentView, RetryPolicy, ServiceOffer,
+    SyncReport,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
@@ -22,16 +23,7 @@ pub(crate) async fn unlocked<T: Send + 'static>(
     app: &AppHandle,
     f: impl FnOnce(&mut Device) -> Result<T, DeviceError> + Send + 'static,
 ) -> Result<T, UiError> {
-    let app = app.clone();
-    blocking(move || {
-        let state = app.state::<AppState>();
-        if !state.session.touch(Instant::now()) {
-            return Err(UiError::locked());
-        }
-        let mut device = state.device();
-        Ok(f(&mut device)?)
-    })
-    .await
+    unlocked_shared(app, move |shared| shared.with_device(f)).await
 }
 
 /// Like [`unlocked`], for long work that borrows the device step by step (a roster
