@@ -17,7 +17,6 @@ import type {
   Event,
   ExportFilter,
   Exported,
-  FieldError,
   FieldValue,
   Format,
   ImportReport,
@@ -34,12 +33,16 @@ import type {
   ResidentView,
   RosterLayout,
   RosterPreview,
-  Sensitive,
+  Service,
   ServiceOffer,
+  StartState,
   Status,
   SyncReport,
-  Text,
+  SyncState,
+  TaskProgress,
+  UiError,
 } from "./generated/types";
+import { ERROR_CODES } from "./generated/types";
 
 export type * from "./generated/types";
 /** One event of an application's review. */
@@ -49,22 +52,15 @@ export type FileFormat = Format;
 
 export type FieldName = string;
 
-/** The error shape every command answers with: translate by `code`, never by `message`. */
-export interface UiError {
-  code: string;
-  message: string;
-  fields?: FieldError[];
-  failures?: number;
-  wait_ms?: number;
-}
-
 /** Normalizes whatever a failed call threw into a UiError. */
 export function toUiError(thrown: unknown): UiError {
   if (typeof thrown === "object" && thrown !== null && "code" in thrown) {
     const e = thrown as Partial<UiError>;
     if (typeof e.code === "string") {
+      // An error from outside this window's code: a code it has no text for is internal.
+      const known = (ERROR_CODES as readonly string[]).includes(e.code);
       const out: UiError = {
-        code: e.code,
+        code: known ? e.code : "internal",
         message: typeof e.message === "string" ? e.message : "",
         fields: Array.isArray(e.fields) ? e.fields : [],
       };
@@ -74,80 +70,6 @@ export function toUiError(thrown: unknown): UiError {
     }
   }
   return { code: "internal", message: String(thrown), fields: [] };
-}
-
-export interface StartState {
-  enrollment: { server_url: string; name: string; role: string; committees: string[] } | null;
-  has_pin: boolean;
-  unlocked: boolean;
-  volunteer: string;
-  idle_lock_secs: number;
-}
-
-export interface SyncProgress {
-  phase: "upload" | "records" | "download";
-  done: number;
-  total: number;
-}
-
-export interface SyncState {
-  online: boolean | null;
-  progress: SyncProgress | null;
-  running: boolean;
-  last_error: string | null;
-  last_report: SyncReport | null;
-  unlocked: boolean;
-  enrolled: boolean;
-  pending_docs: number;
-  last_sync_at: number | null;
-  conflicts: number;
-}
-
-export type FieldKind = "text" | "number" | "date" | "choice" | "bool" | "phone" | "id_number";
-
-export interface FieldDef {
-  key: string;
-  type: FieldKind;
-  label: Text;
-  help?: Text | null;
-  required: boolean;
-  max_length?: number | null;
-  min?: number | null;
-  max?: number | null;
-  options: { value: string; label: Text }[];
-  /** A personal number (an account): masked on screens like phones and ID numbers. */
-  masked?: boolean;
-  /** A date that cannot lie in the future. */
-  past?: boolean;
-}
-
-export interface AttachmentDef {
-  key: string;
-  label: Text;
-  required: boolean;
-  sensitive?: Sensitive | null;
-  /** Which files it takes; the device checks the bytes. */
-  accepts: "photo" | "photo_or_pdf";
-  /** How long it is kept, as the consent screen tells the resident (sensitive ones). */
-  kept?: Text | null;
-}
-
-export interface Service {
-  code: string;
-  version: number;
-  name: Text;
-  summary: Text;
-  fields: FieldDef[];
-  attachments: AttachmentDef[];
-  steps: { title: Text; body: Text; fields: string[] }[];
-}
-
-
-/** How far an export or import has got. */
-export interface TaskProgress {
-  task: "export" | "import";
-  done: number;
-  total: number;
 }
 
 /** The commands of the Tauri shell. */

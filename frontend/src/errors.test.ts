@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
 
-import { toBase64, toUiError } from "./api";
+import { toBase64, toUiError, type UiError } from "./api";
 import { errorText, fieldMessages, pinRefusalText } from "./errors";
 import { createI18n } from "./i18n";
 
 describe("toUiError", () => {
+  it("calls a code the device cannot send internal, keeping the message", () => {
+    const e = toUiError({ code: "from_a_newer_build", message: "m" });
+    expect(e).toEqual({ code: "internal", message: "m", fields: [] });
+  });
+
   it("keeps a command's error shape", () => {
     const e = toUiError({ code: "invalid_input", message: "m", fields: [{ field: "name", code: "name_empty" }] });
     expect(e).toEqual({ code: "invalid_input", message: "m", fields: [{ field: "name", code: "name_empty" }] });
@@ -20,13 +25,13 @@ describe("toUiError", () => {
 describe("messages", () => {
   it("translates field codes in the chosen language, first error per field", async () => {
     const zh = await createI18n("zh-CN");
-    const error = {
+    const error: UiError = {
       code: "invalid_input",
       message: "",
       fields: [
-        { field: "name" as const, code: "name_empty" },
-        { field: "name" as const, code: "name_too_long" },
-        { field: "id_number" as const, code: "id_checksum" },
+        { field: "name", code: "name_empty" },
+        { field: "name", code: "name_too_long" },
+        { field: "id_number", code: "id_checksum" },
       ],
     };
     const zhMessages = fieldMessages(zh.t, error);

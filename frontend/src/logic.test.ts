@@ -19,26 +19,27 @@ import {
   waitSeconds,
   ymd,
 } from "./logic";
+import { attachment, field, service } from "./testCatalog";
 
 /** A moment given by its time in China (UTC+8), as the screens show it. */
 const chinaTime = (y: number, mo: number, d: number, h: number, mi: number) => Date.UTC(y, mo, d, h - 8, mi);
 
 const T = (zh: string) => ({ "zh-CN": zh, en: zh.toUpperCase() });
 
-const SERVICE: Service = {
+const SERVICE: Service = service({
   code: "pension_certification",
   version: 1,
   name: T("认证"),
   summary: T("s"),
   fields: [
-    { key: "pension_type", type: "choice", label: T("类型"), required: true, options: [{ value: "resident", label: T("居民") }] },
-    { key: "account", type: "text", label: T("账户"), required: true, options: [] },
-    { key: "last", type: "date", label: T("上次"), required: false, options: [] },
-    { key: "years", type: "number", label: T("年数"), required: false, options: [] },
+    field({ key: "pension_type", type: "choice", label: T("类型"), required: true, options: [{ value: "resident", label: T("居民") }] }),
+    field({ key: "account", type: "text", label: T("账户"), required: true, options: [] }),
+    field({ key: "last", type: "date", label: T("上次"), required: false, options: [] }),
+    field({ key: "years", type: "number", label: T("年数"), required: false, options: [] }),
   ],
   attachments: [
-    { key: "face_photo", label: T("照片"), required: true, accepts: "photo" },
-    { key: "extra", label: T("其他"), required: false, accepts: "photo_or_pdf" },
+    attachment({ key: "face_photo", label: T("照片"), required: true, accepts: "photo" }),
+    attachment({ key: "extra", label: T("其他"), required: false, accepts: "photo_or_pdf" }),
   ],
   steps: [
     { title: T("开始"), body: T("b"), fields: [] },
@@ -47,7 +48,7 @@ const SERVICE: Service = {
     { title: T("其他"), body: T("b"), fields: ["last", "years", "extra"] },
     { title: T("结束"), body: T("b"), fields: [] },
   ],
-};
+});
 
 describe("formSteps", () => {
   it("keeps the catalog's steps that name fields, fields apart from attachments", () => {

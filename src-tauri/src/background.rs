@@ -1,87 +1,22 @@
 //! Background sync: every few seconds, if the device is enrolled and its server answers
-//! its health check, sync. The state the status line shows is kept apart from the device
-//! so that reading it never waits for a sync in progress.
+//! its health check, sync. What the status line shows is kept in a
+//! [`doorstep_device::sync::StatusLine`], apart from the device.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
-use doorstep_device::{Device, DeviceError, HttpTransport, RetryPolicy, SyncProgress, SyncReport};
-use serde::Serialize;
+use doorstep_device::{DeviceError, HttpTransport, RetryPolicy, SyncReport};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::AppState;
 
-/// Environment variable overriding the background sync interval, in seconds.
-pub const SYNC_INTERVAL_ENV: &str = "DOORSTEP_SYNC_INTERVAL_SECS";
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The event the window hears after every sync that received something.
 pub const SYNCED_EVENT: &str = "doorstep://synced";
 
-/// What the status line shows.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct SyncView {
-    /// Whether the server answered the last time it was tried (`None`: not tried yet).
-    pub online: Option<bool>,
-    pub running: bool,
-    /// The code of the last sync's failure, cleared by a successful sync.
-    pub last_error: Option<String>,
-    pub last_report: Option<SyncReport>,
-    /// How far the sync in progress has got.
-    pub progress: Option<SyncProgress>,
-    /// Enrolled, records waiting, last sync time and conflicted records, as last read
-    /// from the device.
-    #[serde(skip)]
-    pub known: Option<(bool, u64, Option<i64>, usize)>,
-}
-
-#[derive(Debug, Default)]
-pub struct SyncCell(pub Mutex<SyncView>);
-
-impl SyncCell {
-    pub fn get(&self) -> SyncView {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    pub fn update(&self, f: impl FnOnce(&mut SyncView)) {
-        f(&mut self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner));
-    }
-
-    /// Keeps the status line's figures (enrolled, waiting, last sync, conflicts) as
-    /// `device` has them now.
-    pub fn remember_figures(&self, device: &Device) -> Result<(), DeviceError> {
-        let status = device.sync_status()?;
-        let conflicts = device.conflicted_records()?.len();
-        self.update(|v| {
-            v.known = Some((
-                status.enrolled,
-                status.pending_docs,
-                status.last_sync_at,
-                conflicts,
-            ));
-        });
-        Ok(())
-    }
-}
-
-fn interval() -> Duration {
-    std::env::var(SYNC_INTERVAL_ENV)
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .filter(|&s| s > 0)
-        .map_or(DEFAULT_INTERVAL, Duration::from_secs)
-}
-
 /// Starts the background sync thread.
 pub fn start<R: Runtime>(app: AppHandle<R>) {
-    let every = interval();
+    let every = app.state::<AppState>().settings.sync_interval;
     let spawned = std::thread::Builder::new()
         .name("background-sync".into())
         .spawn(move || {
@@ -89,7 +24,7 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
                 std::thread::sleep(every);
                 let state = app.state::<AppState>();
                 if let Err(e) = sync_if_reachable(&app, &state) {
-                    tracing::debug!(code = e.code(), "background sync did not run");
+                    tracing::debug!(code = e.code().as_str(), "background sync did not run");
                 }
             }
         });
@@ -108,8 +43,8 @@ fn sync_if_reachable<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result
     };
     let transport = HttpTransport::new(&server)?;
     let online = transport.reachable(PROBE_TIMEOUT);
-    state.sync.update(|v| v.online = Some(online));
-    if online && !state.sync.get().running {
+    state.sync.set_online(online);
+    if online && !state.sync.is_running() {
         // One attempt: the next tick is the retry.
         let policy = RetryPolicy {
             attempts: 1,
@@ -133,33 +68,14 @@ pub fn run_sync<R: Runtime>(
         .syncing
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    state.sync.update(|v| {
-        v.running = true;
-        v.progress = None;
-    });
+    state.sync.begin();
     // The device is lent to the sync between its requests only: the window's commands
     // go on while a request crawls over a slow link.
     let outcome = doorstep_device::sync::drive(&mut &state.device, &mut transport, policy);
     if let Err(e) = state.sync.remember_figures(&state.device()) {
-        tracing::debug!(code = e.code(), "status figures not read");
+        tracing::debug!(code = e.code().as_str(), "status figures not read");
     }
-    state.sync.update(|v| {
-        v.running = false;
-        v.progress = None;
-        match &outcome {
-            Ok(report) => {
-                v.online = Some(true);
-                v.last_error = None;
-                v.last_report = Some(report.clone());
-            }
-            Err(e) => {
-                if matches!(e, DeviceError::Network(_)) {
-                    v.online = Some(false);
-                }
-                v.last_error = Some(e.code().to_owned());
-            }
-        }
-    });
+    state.sync.finish(&outcome);
     match &outcome {
         Ok(report) if report.received_docs > 0 || report.blobs_received > 0 => {
             if let Err(e) = app.emit(SYNCED_EVENT, report) {
@@ -167,7 +83,7 @@ pub fn run_sync<R: Runtime>(
             }
         }
         Ok(_) => {}
-        Err(e) => tracing::info!(code = e.code(), "sync failed"),
+        Err(e) => tracing::info!(code = e.code().as_str(), "sync failed"),
     }
     outcome
 }

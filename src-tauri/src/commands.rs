@@ -7,15 +7,16 @@ use std::time::Instant;
 use doorstep_device::records::{
     AuthorizationInput, DocId, FieldValue, HistoryEntry, ResidentInput, ResidentPatch, Service,
 };
+use doorstep_device::session::StartState;
+use doorstep_device::sync::SyncState;
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceAccess,
-    DeviceError, HttpTransport, ResidentSummary, ResidentView, RetryPolicy, ServiceOffer,
-    SyncReport,
+    DeviceError, ErrorCode, HttpTransport, ResidentSummary, ResidentView, RetryPolicy,
+    ServiceOffer, SyncReport,
 };
-use serde::Serialize;
 use tauri::{AppHandle, Manager};
 
-use crate::background::{self, SyncView};
+use crate::background;
 use crate::{AppState, UiError};
 
 /// Runs `f` on the open device, on the blocking pool, if the app is unlocked.
@@ -67,41 +68,13 @@ fn before_pin_or_unlocked(state: &AppState, device: &Device) -> Result<(), UiErr
 // ---------------------------------------------------------------------------------------
 // Start: enrollment, PIN, lock.
 
-#[derive(Debug, Serialize)]
-pub struct EnrollmentView {
-    pub server_url: String,
-    pub name: String,
-    pub role: &'static str,
-    pub committees: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct StartView {
-    pub enrollment: Option<EnrollmentView>,
-    pub has_pin: bool,
-    pub unlocked: bool,
-    pub volunteer: String,
-    pub idle_lock_secs: u64,
-}
-
-fn start_view(state: &AppState, device: &Device) -> Result<StartView, DeviceError> {
-    Ok(StartView {
-        enrollment: device.enrollment()?.map(|e| EnrollmentView {
-            server_url: e.server_url,
-            name: e.name,
-            role: e.role.as_str(),
-            committees: e.committees.into_iter().map(|c| c.name).collect(),
-        }),
-        has_pin: device.has_pin()?,
-        unlocked: state.session.is_unlocked(Instant::now()),
-        volunteer: device.volunteer().to_owned(),
-        idle_lock_secs: state.session.idle().as_secs(),
-    })
+fn start_view(state: &AppState, device: &Device) -> Result<StartState, DeviceError> {
+    device.start_state(&state.session, Instant::now())
 }
 
 /// Where the app stands at start: enrolled or not, PIN set or not, locked or not.
 #[tauri::command]
-pub async fn start_state(app: AppHandle) -> Result<StartView, UiError> {
+pub async fn start_state(app: AppHandle) -> Result<StartState, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
         let device = state.device();
@@ -117,7 +90,7 @@ pub async fn enroll(
     app: AppHandle,
     server_url: String,
     code: String,
-) -> Result<StartView, UiError> {
+) -> Result<StartState, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
         let mut device = state.device();
@@ -135,7 +108,7 @@ pub async fn set_pin(
     app: AppHandle,
     pin: String,
     volunteer: Option<String>,
-) -> Result<StartView, UiError> {
+) -> Result<StartState, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
         let mut device = state.device();
@@ -149,7 +122,7 @@ pub async fn set_pin(
 
 /// Unlocks the app with the PIN.
 #[tauri::command]
-pub async fn unlock(app: AppHandle, pin: String) -> Result<StartView, UiError> {
+pub async fn unlock(app: AppHandle, pin: String) -> Result<StartState, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
         let mut device = state.device();
@@ -241,38 +214,18 @@ pub async fn lock(app: AppHandle) -> Result<(), UiError> {
 // ---------------------------------------------------------------------------------------
 // Sync.
 
-#[derive(Debug, Serialize)]
-pub struct SyncStateView {
-    #[serde(flatten)]
-    pub view: SyncView,
-    pub unlocked: bool,
-    pub enrolled: bool,
-    pub pending_docs: u64,
-    pub last_sync_at: Option<i64>,
-    pub conflicts: usize,
-}
-
 /// The status line: online or not, what waits, the last sync, conflicts. Never waits for
 /// a sync in progress (it answers with what it knew), and is not activity for the idle
 /// lock.
 #[tauri::command]
-pub async fn sync_state(app: AppHandle) -> Result<SyncStateView, UiError> {
+pub async fn sync_state(app: AppHandle) -> Result<SyncState, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
         let unlocked = state.session.is_unlocked(Instant::now());
         if let Ok(device) = state.device.try_lock() {
             state.sync.remember_figures(&device)?;
         }
-        let view = state.sync.get();
-        let (enrolled, pending_docs, last_sync_at, conflicts) = view.known.unwrap_or_default();
-        Ok(SyncStateView {
-            view,
-            unlocked,
-            enrolled,
-            pending_docs,
-            last_sync_at,
-            conflicts,
-        })
+        Ok(state.sync.get(unlocked))
     })
     .await
 }
@@ -489,7 +442,7 @@ pub async fn type_application_field(
     id: String,
     key: String,
     text: String,
-) -> Result<Option<&'static str>, UiError> {
+) -> Result<Option<ErrorCode>, UiError> {
     unlocked(&app, move |d| {
         d.type_application_field(&doc_id(&id)?, &key, &text)
     })
@@ -534,7 +487,7 @@ pub async fn save_receipt(
 pub async fn open_receipt(app: AppHandle, path: String) -> Result<(), UiError> {
     unlocked(&app, move |d| {
         opener::open(d.saved_receipt(&path)?).map_err(|e| DeviceError::Receipt {
-            code: "receipt_unopenable",
+            code: ErrorCode::ReceiptUnopenable,
             reason: e.to_string(),
         })
     })

@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use doorstep_device::console::DeviceView;
-use doorstep_device::records::{ChainState, Committee, DeviceInfo, EventKind, LogEntry, LogPage};
+use doorstep_device::records::{ChainState, Committee, Decision, DeviceInfo, LogEntry, LogPage};
 use doorstep_device::roster::{
-    self, ExportFilter, Exported, Format, ImportReport, RosterLayout, RosterPreview, save_export,
+    self, ExportFilter, Exported, Format, ImportReport, RosterLayout, RosterPreview, Task,
+    TaskProgress, save_export,
 };
-use doorstep_device::{Device, DeviceError, LogFilter, Overview, QueueItem, RecordChanges};
-use serde::Serialize;
+use doorstep_device::{
+    Device, DeviceError, ErrorCode, LogFilter, Overview, QueueItem, RecordChanges,
+};
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::UiError;
@@ -21,19 +23,11 @@ use crate::commands::{decode, doc_id, unlocked, unlocked_shared};
 /// The event long tasks report their progress with.
 pub const PROGRESS_EVENT: &str = "doorstep://progress";
 
-/// How far an export or import has got.
-#[derive(Debug, Clone, Serialize)]
-struct Progress {
-    task: &'static str,
-    done: usize,
-    total: usize,
-}
-
-fn progress_to(app: &AppHandle, task: &'static str) -> impl Fn(usize, usize) + use<> {
+fn progress_to(app: &AppHandle, task: Task) -> impl Fn(usize, usize) + use<> {
     let app = app.clone();
     move |done, total| {
         // A window that went away misses a progress step; nothing else depends on it.
-        let _ = app.emit(PROGRESS_EVENT, Progress { task, done, total });
+        let _ = app.emit(PROGRESS_EVENT, TaskProgress { task, done, total });
     }
 }
 
@@ -96,18 +90,12 @@ pub async fn review_queue(app: AppHandle) -> Result<Vec<QueueItem>, UiError> {
 pub async fn record_review(
     app: AppHandle,
     id: String,
-    decision: String,
+    decision: Decision,
     text: String,
 ) -> Result<&'static str, UiError> {
-    let kind = match decision.as_str() {
-        "returned" => EventKind::Returned,
-        "approved" => EventKind::Approved,
-        "rejected" => EventKind::Rejected,
-        "filed" => EventKind::Filed,
-        _ => return Err(UiError::plain("decision_unknown", "no such decision")),
-    };
     unlocked(&app, move |d| {
-        Ok(d.record_review(&doc_id(&id)?, kind, &text)?.as_str())
+        Ok(d.record_review(&doc_id(&id)?, decision.event(), &text)?
+            .as_str())
     })
     .await
 }
@@ -117,16 +105,11 @@ pub async fn overview(app: AppHandle) -> Result<Overview, UiError> {
     unlocked(&app, |d| d.overview(d.today())).await
 }
 
-/// Where exports go: [`crate::EXPORT_DIR_ENV`], else a folder in the person's Downloads
-/// (where a file manager finds them), else the data folder's `exports/`.
+/// Where exports go ([`doorstep_device::settings::Settings::exports_dir`]).
 fn exports_dir(app: &AppHandle, d: &Device) -> PathBuf {
-    if let Some(dir) = std::env::var_os(crate::EXPORT_DIR_ENV).filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    match app.path().download_dir() {
-        Ok(downloads) if downloads.is_dir() => downloads.join("上门办导出"),
-        _ => d.data_dir().join("exports"),
-    }
+    let downloads = app.path().download_dir().ok();
+    let settings = &app.state::<crate::AppState>().settings;
+    settings.exports_dir(downloads.as_deref(), d.data_dir())
 }
 
 /// Exports the applications the filter selects. `labels` are the headers and status
@@ -140,7 +123,7 @@ pub async fn export_applications(
     lang: String,
     pin: Option<String>,
 ) -> Result<Exported, UiError> {
-    let progress = progress_to(&app, "export");
+    let progress = progress_to(&app, Task::Export);
     let handle = app.clone();
     unlocked(&app, move |d| {
         let revealed = d.reveal_with(pin.as_deref(), "export")?;
@@ -172,7 +155,7 @@ pub async fn export_residents(
     format: Format,
     pin: Option<String>,
 ) -> Result<Exported, UiError> {
-    let progress = progress_to(&app, "export");
+    let progress = progress_to(&app, Task::Export);
     let handle = app.clone();
     unlocked(&app, move |d| {
         let revealed = d.reveal_with(pin.as_deref(), "export")?;
@@ -199,11 +182,11 @@ pub async fn open_exports(app: AppHandle) -> Result<String, UiError> {
     unlocked(&app, move |d| {
         let dir = exports_dir(&handle, d);
         std::fs::create_dir_all(&dir).map_err(|e| DeviceError::File {
-            code: "export_unwritable",
+            code: ErrorCode::ExportUnwritable,
             reason: e.to_string(),
         })?;
         opener::open(&dir).map_err(|e| DeviceError::File {
-            code: "export_unopenable",
+            code: ErrorCode::ExportUnopenable,
             reason: e.to_string(),
         })?;
         Ok(dir.display().to_string())
@@ -217,7 +200,7 @@ fn roster_of(
     layout: Option<&RosterLayout>,
 ) -> Result<roster::Roster, UiError> {
     let format = Format::of_name(name)
-        .ok_or_else(|| UiError::plain("roster_format", "choose an .xlsx or .csv file"))?;
+        .ok_or_else(|| UiError::plain(ErrorCode::RosterFormat, "choose an .xlsx or .csv file"))?;
     let bytes = decode(base64)?;
     Ok(roster::read_roster_as(&bytes, format, layout)?)
 }
@@ -244,7 +227,7 @@ pub async fn import_roster(
     layout: Option<RosterLayout>,
 ) -> Result<ImportReport, UiError> {
     let roster = roster_of(&name, &base64, layout.as_ref())?;
-    let progress = progress_to(&app, "import");
+    let progress = progress_to(&app, Task::Import);
     unlocked_shared(&app, move |device| {
         roster::import(device, &roster, committee.as_deref(), &progress)
     })

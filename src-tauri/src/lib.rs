@@ -6,53 +6,35 @@
 //!
 //! The data folder is `DOORSTEP_DATA_DIR` when set (tests and demos), otherwise the
 //! platform's app data folder. The service catalog is the built-in one, or the folder
-//! named by `DOORSTEP_CATALOG_DIR`.
+//! named by `DOORSTEP_CATALOG_DIR` ([`doorstep_device::settings`] reads them all).
 
 mod background;
 mod commands;
 mod console;
-mod error;
 mod keystore;
-mod session;
 mod speech;
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
 use doorstep_device::Device;
+use doorstep_device::session::Session;
+use doorstep_device::settings::{self, Settings};
 use tauri::{App, Builder, Manager, WebviewUrl, WebviewWindowBuilder, Wry};
 
-pub use error::UiError;
-
-/// Environment variable naming the data folder.
-pub const DATA_DIR_ENV: &str = "DOORSTEP_DATA_DIR";
-
-/// Environment variable naming a folder with a service catalog to use instead of the
-/// built-in one.
-pub const CATALOG_DIR_ENV: &str = "DOORSTEP_CATALOG_DIR";
-
-/// With [`SERVER_URL_ENV`]: a one-time enrollment code the app trades for its sync
-/// identity at start, when it has none yet (`make run` makes one for a demo committee).
-pub const ENROLL_CODE_ENV: &str = "DOORSTEP_ENROLL_CODE";
-
-/// The sync server to enroll with.
-pub const SERVER_URL_ENV: &str = "DOORSTEP_SERVER_URL";
-
-/// Environment variable naming the folder exports are saved in (instead of the
-/// person's Downloads folder).
-pub const EXPORT_DIR_ENV: &str = "DOORSTEP_EXPORT_DIR";
+pub use doorstep_device::UiError;
 
 /// The open device, shared by the commands and the background sync, with the
 /// lock state and what the status line shows.
 pub struct AppState {
     device: Mutex<Device>,
-    session: doorstep_device::session::Session,
-    sync: Arc<background::SyncCell>,
+    session: Session,
+    sync: Arc<doorstep_device::sync::StatusLine>,
     /// Held for a whole sync, so that two never run at once; the device itself is
     /// held only between a sync's requests.
     syncing: Mutex<()>,
     speaker: speech::Speaker,
+    settings: Settings,
 }
 
 impl AppState {
@@ -137,19 +119,21 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
 
 /// Opens the device's store and catalog, then the main window.
 fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
-    let data_dir = match std::env::var_os(DATA_DIR_ENV) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => app
+    let settings = Settings::from_env();
+    let data_dir = match &settings.data_dir {
+        Some(dir) => dir.clone(),
+        None => app
             .path()
             .app_data_dir()
             .context("the platform has no app data folder")?,
     };
     // A catalog that does not pass its checks stops start-up, naming the file, the line
     // and the field, rather than offering a volunteer a broken form.
-    let catalog = match std::env::var_os(CATALOG_DIR_ENV) {
-        Some(dir) if !dir.is_empty() => doorstep_device::catalog::load_dir(&PathBuf::from(dir))
-            .context("loading the service catalog")?,
-        _ => {
+    let catalog = match &settings.catalog_dir {
+        Some(dir) => {
+            doorstep_device::catalog::load_dir(dir).context("loading the service catalog")?
+        }
+        None => {
             doorstep_device::catalog::builtin().context("checking the built-in service catalog")?
         }
     };
@@ -159,16 +143,24 @@ fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
         .with_context(|| format!("opening the data folder {}", data_dir.display()))?;
     tracing::info!(actor = %device.actor_hex(), "device store open");
     let mut device = device;
-    enroll_from_env(&mut device);
-    let sync = Arc::new(background::SyncCell::default());
+    if let Some(at) = &settings.enroll {
+        // A failure is logged and the app opens anyway: it works offline.
+        match device.enroll_at_start(at, &device_label()) {
+            Ok(Some(e)) => tracing::info!(device_id = %e.device_id, "enrolled"),
+            Ok(None) => tracing::info!("already enrolled; the enrollment code is not needed"),
+            Err(e) => tracing::warn!(code = e.code().as_str(), error = %e, "enrollment failed"),
+        }
+    }
+    let sync = Arc::new(doorstep_device::sync::StatusLine::default());
     let progress = Arc::clone(&sync);
-    device.on_sync_progress(move |p| progress.update(|v| v.progress = Some(p.clone())));
+    device.on_sync_progress(move |p| progress.set_progress(p));
     app.manage(AppState {
         device: Mutex::new(device),
-        session: session::from_env(),
+        session: Session::new(settings.idle_lock, std::time::Instant::now()),
         sync,
         syncing: Mutex::new(()),
-        speaker: speech::Speaker::default(),
+        speaker: speech::Speaker::new(settings.speech_off),
+        settings,
     });
     background::start(app.handle().clone());
     // The web view keeps its storage (the language choice) inside the data folder too,
@@ -183,39 +175,9 @@ fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Enrolls the device with the code and server named in the environment, when it is
-/// not enrolled yet. A failure is logged and the app opens anyway: it works offline.
-fn enroll_from_env(device: &mut Device) {
-    let (Some(code), Some(url)) = (
-        std::env::var(ENROLL_CODE_ENV)
-            .ok()
-            .filter(|c| !c.trim().is_empty()),
-        std::env::var(SERVER_URL_ENV)
-            .ok()
-            .filter(|u| !u.trim().is_empty()),
-    ) else {
-        return;
-    };
-    match device.enrollment() {
-        Ok(Some(_)) => tracing::info!("already enrolled; the enrollment code is not needed"),
-        Ok(None) => match device.enroll(&url, &code, &device_label()) {
-            Ok(e) => tracing::info!(device_id = %e.device_id, role = e.role.as_str(), "enrolled"),
-            Err(e) => {
-                tracing::warn!(code = e.code(), error = %e, "enrollment failed; working offline")
-            }
-        },
-        Err(e) => tracing::warn!(code = e.code(), "cannot read the enrollment"),
-    }
-}
-
-/// How supervisors tell this tablet from others in their list of devices: the
-/// machine's name where it has one.
+/// How supervisors tell this tablet from others: the machine's name where it has one.
 pub(crate) fn device_label() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().chars().take(60).collect::<String>())
-        .filter(|h| !h.is_empty() && h != "localhost")
-        .map_or_else(|| "上门办".to_owned(), |h| format!("上门办 · {h}"))
+    settings::device_label(settings::hostname().as_deref())
 }
 
 /// Runs the app until its window closes.

@@ -4,16 +4,15 @@
 //! is installed the request fails with `tts_unavailable`, which the window says aloud in
 //! words on screen: the button is never silently dead.
 //!
-//! `DOORSTEP_TTS=off` turns speech off (tests without a sound device use it).
+//! `DOORSTEP_TTS=off` turns speech off (tests without a sound device use it; see
+//! [`doorstep_device::settings`]).
 
 use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
+use doorstep_device::ErrorCode;
 use tts::{Backends, Tts};
-
-/// Environment variable turning speech off (`off`).
-pub const TTS_ENV: &str = "DOORSTEP_TTS";
 
 /// How long a request may wait for the engine (it starts speech-dispatcher on first use).
 const ANSWER_WITHIN: Duration = Duration::from_secs(15);
@@ -27,16 +26,16 @@ enum Ask {
 
 struct Request {
     ask: Ask,
-    reply: Sender<Result<bool, &'static str>>,
+    reply: Sender<Result<bool, ErrorCode>>,
 }
 
 /// A slow reading pace, for engines that cannot say whether they are still speaking.
 const ESTIMATE_PER_CHAR: Duration = Duration::from_millis(320);
 
 /// The read-aloud service of the app.
-#[derive(Default)]
 pub struct Speaker {
     queue: Mutex<Option<Sender<Request>>>,
+    off: bool,
 }
 
 impl std::fmt::Debug for Speaker {
@@ -46,11 +45,19 @@ impl std::fmt::Debug for Speaker {
 }
 
 impl Speaker {
+    /// The read-aloud service; `off`: every request says it is unavailable.
+    pub fn new(off: bool) -> Speaker {
+        Speaker {
+            queue: Mutex::new(None),
+            off,
+        }
+    }
+
     /// Starts reading `text` aloud (stopping whatever was being read) in `lang`
     /// (`zh-CN` or `en`). Returns once speech has been handed to the engine.
-    pub fn speak(&self, text: &str, lang: &str) -> Result<(), &'static str> {
-        if std::env::var(TTS_ENV).is_ok_and(|v| v.trim() == "off") {
-            return Err("tts_unavailable");
+    pub fn speak(&self, text: &str, lang: &str) -> Result<(), ErrorCode> {
+        if self.off {
+            return Err(ErrorCode::TtsUnavailable);
         }
         self.ask(Ask::Speak {
             text: text.to_owned(),
@@ -60,7 +67,7 @@ impl Speaker {
     }
 
     /// Stops reading aloud (nothing happens when nothing is being read).
-    pub fn stop(&self) -> Result<(), &'static str> {
+    pub fn stop(&self) -> Result<(), ErrorCode> {
         if !self.started() {
             return Ok(());
         }
@@ -68,7 +75,7 @@ impl Speaker {
     }
 
     /// Whether something is still being read aloud.
-    pub fn speaking(&self) -> Result<bool, &'static str> {
+    pub fn speaking(&self) -> Result<bool, ErrorCode> {
         if !self.started() {
             return Ok(false);
         }
@@ -82,7 +89,7 @@ impl Speaker {
             .is_some()
     }
 
-    fn ask(&self, ask: Ask) -> Result<bool, &'static str> {
+    fn ask(&self, ask: Ask) -> Result<bool, ErrorCode> {
         let (reply, answer) = mpsc::channel();
         let request = Request { ask, reply };
         {
@@ -97,7 +104,7 @@ impl Speaker {
                     std::thread::Builder::new()
                         .name("read-aloud".into())
                         .spawn(move || serve(&requests))
-                        .map_err(|_| "tts_unavailable")?;
+                        .map_err(|_| ErrorCode::TtsUnavailable)?;
                     *queue = Some(sender.clone());
                     sender
                 }
@@ -105,12 +112,12 @@ impl Speaker {
             if sender.send(request).is_err() {
                 // The engine's thread ended; the next request starts a new one.
                 *queue = None;
-                return Err("tts_failed");
+                return Err(ErrorCode::TtsFailed);
             }
         }
         answer
             .recv_timeout(ANSWER_WITHIN)
-            .unwrap_or(Err("tts_failed"))
+            .unwrap_or(Err(ErrorCode::TtsFailed))
     }
 }
 
@@ -131,7 +138,7 @@ fn serve(requests: &Receiver<Request>) {
             Ask::Stop => {
                 estimate = None;
                 match engine.as_mut() {
-                    Some(tts) => tts.stop().map(|_| false).map_err(|_| "tts_failed"),
+                    Some(tts) => tts.stop().map(|_| false).map_err(|_| ErrorCode::TtsFailed),
                     None => Ok(false),
                 }
             }
@@ -143,37 +150,38 @@ fn serve(requests: &Receiver<Request>) {
             }),
         };
         if let Err(code) = outcome {
-            tracing::warn!(code, "read-aloud failed");
+            tracing::warn!(code = code.as_str(), "read-aloud failed");
         }
         let _ = request.reply.send(outcome);
     }
 }
 
-fn speak_with(engine: &mut Option<Tts>, text: &str, lang: &str) -> Result<(), &'static str> {
+fn speak_with(engine: &mut Option<Tts>, text: &str, lang: &str) -> Result<(), ErrorCode> {
     if engine.is_none() {
         let tts = Tts::new(Backends::SpeechDispatcher).map_err(|e| {
             tracing::warn!(error = %e, "speech-dispatcher is not available");
-            "tts_unavailable"
+            ErrorCode::TtsUnavailable
         })?;
         *engine = Some(tts);
     }
     let Some(tts) = engine.as_mut() else {
-        return Err("tts_unavailable");
+        return Err(ErrorCode::TtsUnavailable);
     };
     let wanted: &[&str] = if lang == "en" {
         &["en"]
     } else {
         &["zh", "cmn"]
     };
-    let voices = tts.voices().map_err(|_| "tts_unavailable")?;
+    let voices = tts.voices().map_err(|_| ErrorCode::TtsUnavailable)?;
     let voice = voices
         .iter()
         .find(|v| wanted.contains(&v.language().primary_language()))
-        .ok_or("tts_unavailable")?;
-    tts.set_voice(voice).map_err(|_| "tts_unavailable")?;
+        .ok_or(ErrorCode::TtsUnavailable)?;
+    tts.set_voice(voice)
+        .map_err(|_| ErrorCode::TtsUnavailable)?;
     // A little slower than normal: the listener is old, and hears the words once.
     let rate = tts.normal_rate() - (tts.normal_rate() - tts.min_rate()) * 0.25;
     let _ = tts.set_rate(rate);
-    tts.speak(text, true).map_err(|_| "tts_failed")?;
+    tts.speak(text, true).map_err(|_| ErrorCode::TtsFailed)?;
     Ok(())
 }

@@ -11,9 +11,10 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use doorstep_core::catalog::Catalog;
 use doorstep_core::protocol::{Limits, Role};
+use doorstep_device::clock::{Clock, SetClock};
 use doorstep_device::secret::DbKey;
 use doorstep_device::sync::{HttpAnswer, NetworkError};
-use doorstep_device::{DATABASE_FILE, Device, Transport};
+use doorstep_device::{DATABASE_FILE, Device, DeviceError, Transport};
 use doorstep_server::store::{Database, Store};
 use doorstep_server::{AppState, now_ms, router};
 use tower::ServiceExt;
@@ -53,6 +54,8 @@ pub struct InProcessServer {
     /// A second handle on the same SQLite file, for what the command line would do
     /// (committees, enrollment codes).
     admin: Mutex<Store>,
+    /// The server's clock, when a test sets the time (the system's otherwise).
+    clock: Option<SetClock>,
 }
 
 impl std::fmt::Debug for InProcessServer {
@@ -64,6 +67,15 @@ impl std::fmt::Debug for InProcessServer {
 impl InProcessServer {
     /// A server on a fresh SQLite store in a temporary folder.
     pub fn start() -> anyhow::Result<InProcessServer> {
+        InProcessServer::start_on(None)
+    }
+
+    /// A server whose time is `clock`'s, as the devices a test gives the same clock.
+    pub fn start_with_clock(clock: SetClock) -> anyhow::Result<InProcessServer> {
+        InProcessServer::start_on(Some(clock))
+    }
+
+    fn start_on(clock: Option<SetClock>) -> anyhow::Result<InProcessServer> {
         let dir = scratch_dir()?;
         let template = scratch_dir()?;
         drop(doorstep_device::store::Store::open(
@@ -77,14 +89,25 @@ impl InProcessServer {
             .enable_all()
             .build()
             .context("a runtime for the in-process server")?;
+        let mut state = AppState::new(store, Limits::default());
+        if let Some(clock) = &clock {
+            let clock = clock.clone();
+            state = state.with_clock(Arc::new(move || clock.now_ms()));
+        }
         Ok(InProcessServer {
             _dir: dir,
             template,
             catalog: doorstep_device::catalog::builtin()?,
-            router: router(AppState::new(store, Limits::default())),
+            router: router(state),
             runtime: Arc::new(runtime),
             admin: Mutex::new(admin),
+            clock,
         })
+    }
+
+    /// The server's time.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.as_ref().map_or_else(now_ms, |c| c.now_ms())
     }
 
     fn admin(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -96,7 +119,7 @@ impl InProcessServer {
     /// Adds a committee.
     pub fn committee(&self, id: &str) -> anyhow::Result<()> {
         self.admin()
-            .committee_add(id, "测试村委会", "0790-1234567", now_ms())?;
+            .committee_add(id, "测试村委会", "0790-1234567", self.now_ms())?;
         Ok(())
     }
 
@@ -107,7 +130,7 @@ impl InProcessServer {
         role: Role,
         name: &str,
     ) -> anyhow::Result<String> {
-        let now = now_ms();
+        let now = self.now_ms();
         let committees: Vec<String> = committees.iter().map(|c| (*c).to_owned()).collect();
         Ok(self
             .admin()
@@ -125,19 +148,40 @@ impl InProcessServer {
     /// A new device for `volunteer`, enrolled in `committee`: a real encrypted store
     /// (from the template) with an actor of its own.
     pub fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
+        self.device_as(committee, Role::Volunteer, volunteer)
+    }
+
+    /// A new device for `name` with `role`, enrolled in `committee`, on the server's
+    /// clock when it has one.
+    pub fn device_as(&self, committee: &str, role: Role, name: &str) -> anyhow::Result<TestDevice> {
+        let code = self.enrollment_code(&[committee], role, name)?;
+        Ok(self.device_with_code(&code)?)
+    }
+
+    /// A new device enrolled with `code` (the server's refusal, when it refuses it).
+    pub fn device_with_code(&self, code: &str) -> Result<TestDevice, DeviceError> {
         mock_keyring();
-        let code = self.enrollment_code(&[committee], Role::Volunteer, volunteer)?;
-        let dir = scratch_dir()?;
-        std::fs::copy(
+        let dir = scratch_dir().map_err(|e| DeviceError::DataDir {
+            path: std::env::temp_dir(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let copied = std::fs::copy(
             self.template.path().join(DATABASE_FILE),
             dir.path().join(DATABASE_FILE),
-        )?;
+        );
+        copied.map_err(|source| DeviceError::DataDir {
+            path: dir.path().to_owned(),
+            source,
+        })?;
         let mut device = Device::open_with_key(
             dir.path(),
             self.catalog.clone(),
             &DbKey::from_bytes(DEVICE_KEY),
         )?;
-        device.enroll_with(&mut self.transport(), IN_PROCESS_URL, &code, "test tablet")?;
+        if let Some(clock) = &self.clock {
+            device.set_clock(Arc::new(clock.clone()));
+        }
+        device.enroll_with(&mut self.transport(), IN_PROCESS_URL, code, "test tablet")?;
         Ok(TestDevice { device, dir })
     }
 }

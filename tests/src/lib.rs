@@ -9,6 +9,7 @@
 //! are killed when their handle drops.
 
 pub mod fleet;
+pub mod harness;
 pub mod in_process;
 pub mod process;
 pub mod screen_check;

@@ -8,6 +8,7 @@ mod sync {
     mod convergence;
     mod devices;
     mod during_sync;
+    mod fleet;
     mod log_and_faults;
     mod two_servers;
 }

@@ -8,11 +8,12 @@ import type { Api, ApplicationRow, ApplicationView, ResidentView, Service, Start
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import { App } from "./App";
+import { service } from "../testCatalog";
 
 afterEach(cleanup);
 
 const text = (zh: string, en: string) => ({ "zh-CN": zh, en });
-const PENSION: Service = {
+const PENSION: Service = service({
   code: "pension_certification",
   version: 1,
   name: text("养老金资格认证", "Pension certification"),
@@ -20,7 +21,7 @@ const PENSION: Service = {
   fields: [],
   attachments: [],
   steps: [],
-};
+});
 const RESIDENT = "0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e11";
 const APP_ID = "0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e22";
 const ROW: ApplicationRow = {

@@ -71,7 +71,7 @@ export function ApplicationForm({
           ...Object.fromEntries(Object.entries(a.fields).map(([k, v]) => [k, hidden(k) ? "" : inputText(v)])),
           ...Object.fromEntries(a.typed.map((x) => [x.key, hidden(x.key) ? "" : x.text])),
         });
-        setFieldErrors(Object.fromEntries(a.typed.map((x) => [x.key, errorText(t, x.code || "invalid_input")])));
+        setFieldErrors(Object.fromEntries(a.typed.map((x) => [x.key, errorText(t, x.code ?? "invalid_input")])));
       },
       (thrown) => setError(toUiError(thrown)),
     );

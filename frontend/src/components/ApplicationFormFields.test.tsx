@@ -7,18 +7,19 @@ import type { ApplicationView, Service } from "../api";
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import { ApplicationForm } from "./ApplicationForm";
+import { field, service } from "../testCatalog";
 
 afterEach(cleanup);
 
 const T = (zh: string, en: string) => ({ "zh-CN": zh, en });
 
-const SERVICE: Service = {
+const SERVICE: Service = service({
   code: "pension_certification",
   version: 1,
   name: T("养老金领取资格认证", "Pension certification"),
   summary: T("s", "s"),
   fields: [
-    {
+    field({
       key: "pension_type",
       type: "choice",
       required: true,
@@ -27,13 +28,13 @@ const SERVICE: Service = {
         { value: "resident", label: T("城乡居民养老保险", "Residents' pension") },
         { value: "employee", label: T("企业职工养老保险", "Employees' pension") },
       ],
-    },
-    { key: "last_certified_on", type: "date", required: false, label: T("上次认证日期", "Date of last certification"), options: [], past: true },
-    { key: "lives_at_registered_address", type: "bool", required: true, label: T("本人住在登记的地址", "Lives there"), options: [] },
+    }),
+    field({ key: "last_certified_on", type: "date", required: false, label: T("上次认证日期", "Date of last certification"), options: [], past: true }),
+    field({ key: "lives_at_registered_address", type: "bool", required: true, label: T("本人住在登记的地址", "Lives there"), options: [] }),
   ],
   attachments: [],
   steps: [{ title: T("信息", "Details"), body: T("b", "b"), fields: ["pension_type", "last_certified_on", "lives_at_registered_address"] }],
-};
+});
 
 const APP: ApplicationView = {
   id: "a1",

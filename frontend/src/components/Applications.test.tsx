@@ -7,6 +7,7 @@ import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import type { Route } from "./App";
 import { ApplicationsScreen } from "./Applications";
+import { service } from "../testCatalog";
 
 /** A moment given by its time in China (UTC+8), as the screens show it. */
 const chinaTime = (y: number, mo: number, d: number, h: number, mi: number, s = 0) =>
@@ -14,7 +15,7 @@ const chinaTime = (y: number, mo: number, d: number, h: number, mi: number, s = 
 
 afterEach(cleanup);
 
-const PENSION: Service = {
+const PENSION: Service = service({
   code: "pension_certification",
   version: 1,
   name: { "zh-CN": "养老金资格认证", en: "Pension certification" },
@@ -22,9 +23,9 @@ const PENSION: Service = {
   fields: [],
   attachments: [],
   steps: [],
-};
+});
 
-const MEALS: Service = { ...PENSION, code: "meals", name: { "zh-CN": "助餐", en: "Meals" } };
+const MEALS: Service = service({ ...PENSION, code: "meals", name: { "zh-CN": "助餐", en: "Meals" } });
 
 function row(id: string, name: string, status: Status, service: string, updated: number): ApplicationRow {
   // Noon, local time: the dates shown do not depend on the test machine's timezone.

@@ -11,6 +11,7 @@ import type { Route } from "./App";
 import { Devices } from "./Devices";
 import { OverviewScreen } from "./Overview";
 import { SyncLog } from "./SyncLog";
+import { field, service } from "../testCatalog";
 
 /** A moment given by its time in China (UTC+8), as the screens show it. */
 const chinaTime = (y: number, mo: number, d: number, h: number, mi: number, s = 0) =>
@@ -19,18 +20,18 @@ const chinaTime = (y: number, mo: number, d: number, h: number, mi: number, s = 
 afterEach(cleanup);
 
 const text = (zh: string, en: string) => ({ "zh-CN": zh, en });
-const PENSION: Service = {
+const PENSION: Service = service({
   code: "pension_certification",
   version: 1,
   name: text("养老金资格认证", "Pension certification"),
   summary: text("", ""),
   fields: [
-    { key: "pension_account", type: "text", label: text("养老金账户", "Pension account"), required: true, options: [] },
-    { key: "emergency_contact", type: "text", label: text("紧急联系人", "Emergency contact"), required: false, options: [] },
+    field({ key: "pension_account", type: "text", label: text("养老金账户", "Pension account"), required: true, options: [] }),
+    field({ key: "emergency_contact", type: "text", label: text("紧急联系人", "Emergency contact"), required: false, options: [] }),
   ],
   attachments: [],
   steps: [],
-};
+});
 const COMMITTEES = [{ id: "c1", name: "幸福社区" }];
 /** Noon, local time: what is shown does not depend on the test machine's timezone. */
 const NOON = chinaTime(2026, 11, 1, 12, 0);

@@ -434,9 +434,9 @@ function Rejected({ rows, id }: { rows: RejectedRow[]; id: string }) {
               <td>
                 {r.problems
                   .map((p) => {
-                    const [code, first] = p.code.split(":");
                     const column = t(`fields.${p.field}`, { defaultValue: p.field });
-                    return `${column}${t("common.colon")}${errorText(t, code ?? p.code)}${first ? t("data.firstOn", { line: first }) : ""}`;
+                    const first = p.first_line === undefined ? "" : t("data.firstOn", { line: p.first_line });
+                    return `${column}${t("common.colon")}${errorText(t, p.code)}${first}`;
                   })
                   .join(t("common.separator"))}
               </td>

@@ -8,19 +8,20 @@ import type { ApplicationView, Service } from "../api";
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import { Review } from "./Review";
+import { field, service } from "../testCatalog";
 
 afterEach(cleanup);
 
 const T = (zh: string, en: string) => ({ "zh-CN": zh, en });
-const SERVICE: Service = {
+const SERVICE: Service = service({
   code: "pension_certification",
   version: 1,
   name: T("养老金资格认证", "Pension certification"),
   summary: T("", ""),
-  fields: [{ key: "pension_account", type: "text", label: T("养老金账户", "Pension account"), required: true, options: [], masked: true }],
+  fields: [field({ key: "pension_account", type: "text", label: T("养老金账户", "Pension account"), required: true, options: [], masked: true })],
   attachments: [],
   steps: [],
-};
+});
 
 function view(ownWork: boolean, revealed = false): ApplicationView {
   return {

@@ -31,7 +31,7 @@ export type Field = "name" | "id_number" | "phone" | "gender" | "birth_date" | "
  * One refused field: which field and a stable machine code (`name_empty`, `id_checksum`, …).
  * The UI translates the code; the code never changes once released.
  */
-export type FieldError = { field: Field, code: string, 
+export type FieldError = { field: Field, code: ErrorCode, 
 /**
  * The catalog key, for a form field or attachment slot of an application.
  */
@@ -137,7 +137,11 @@ export type Authorization = { resident: string, volunteer: string, services: Arr
 /**
  * A form field's text kept as typed, with the code of its problem.
  */
-export type TypedText = { key: string, text: string, code: string, };
+export type TypedText = { key: string, text: string, 
+/**
+ * Why the text is not a value yet; `None` when it is one.
+ */
+code: ErrorCode | null, };
 
 /**
  * A decision on an application.
@@ -601,7 +605,11 @@ export type RowProblem = {
 /**
  * `name`, `id_number`, … or `row`.
  */
-field: string, code: string, };
+field: string, code: ErrorCode, 
+/**
+ * For `id_duplicate_in_file`: the line that first has the same ID number.
+ */
+first_line?: number, };
 
 /**
  * A refused row: its line in the file (the header is line 1) and why.
@@ -686,3 +694,280 @@ consent_lines: Array<string>,
  * `zh-CN` or `en`: which of the catalog's texts to use.
  */
 lang: string, };
+
+export type ErrorCode = "name_empty" | "name_too_long" | "name_chars" | "id_empty" | "id_length" | "id_chars" | "id_region" | "id_birth_date" | "id_checksum" | "id_duplicate" | "phone_invalid" | "emergency_phone_missing" | "emergency_name_missing" | "gender_invalid" | "gender_disagrees_with_id" | "birth_date_disagrees_with_id" | "text_too_long" | "text_chars" | "invalid_input" | "not_eligible" | "service_unknown" | "application_locked" | "attachment_empty" | "attachment_too_large" | "attachment_slot_unknown" | "attachment_not_photo" | "attachment_not_photo_or_pdf" | "date_invalid" | "date_in_past" | "date_in_future" | "date_before_start" | "period_too_long" | "signature_missing" | "wrong_type" | "number_too_small" | "number_too_large" | "choice_invalid" | "required" | "consent_declined" | "consent_missing" | "consent_not_needed" | "authorization_missing" | "review_text_required" | "own_work" | "decision_unknown" | "not_supervisor" | "data_dir_unusable" | "storage_failed" | "disk_full" | "schema_too_new" | "not_found" | "record_malformed" | "record_quarantined" | "invalid_bytes" | "unknown_kind" | "no_conflict" | "not_a_conflict_value" | "database_key_wrong" | "database_key_missing" | "keyring_unavailable" | "catalog_invalid" | "services_empty" | "internal" | "pin_too_short" | "pin_too_long" | "pin_digits_only" | "pin_not_set" | "pin_empty" | "pin_wrong" | "pin_wait" | "pin_required" | "locked" | "server_url_invalid" | "server_unreachable" | "server_refused" | "not_enrolled" | "sync_incomplete" | "enrollment_unknown" | "enrollment_expired" | "enrollment_used" | "device_revoked" | "device_unknown" | "device_forbidden" | "token_missing" | "token_malformed" | "token_unknown" | "storage_unavailable" | "role_forbidden" | "committee_forbidden" | "committee_required" | "cross_committee" | "document_too_large" | "request_too_large" | "bundle_invalid" | "bundle_damaged" | "bundle_too_new" | "bundle_incomplete" | "bundle_unreadable" | "bundle_unwritable" | "tts_unavailable" | "tts_failed" | "receipt_font_missing" | "receipt_unwritable" | "receipt_unopenable" | "roster_format" | "roster_empty" | "roster_columns" | "roster_too_large" | "roster_unreadable" | "roster_encoding" | "id_number_not_text" | "id_duplicate_in_file" | "committee_not_yours" | "export_failed" | "export_unwritable" | "export_unopenable";
+
+/**
+ * A refused command, as the window receives it.
+ */
+export type UiError = { code: ErrorCode, message: string, fields?: Array<FieldError>, 
+/**
+ * For `pin_wrong` and `pin_wait`: wrong PINs in a row, and milliseconds to wait.
+ */
+failures?: number, wait_ms?: number, };
+
+/**
+ * Which part of a sync is running.
+ */
+export type SyncPhase = "upload" | "records" | "download";
+
+/**
+ * How far a sync has got, for a progress bar.
+ */
+export type SyncProgress = { phase: SyncPhase, done: number, total: number, };
+
+/**
+ * The status line, as the window receives it.
+ */
+export type SyncState = { 
+/**
+ * Whether the server answered the last time it was tried (`None`: not tried yet).
+ */
+online: boolean | null, running: boolean, 
+/**
+ * How far the sync in progress has got.
+ */
+progress: SyncProgress | null, 
+/**
+ * The code of the last sync's failure, cleared by a successful sync.
+ */
+last_error: ErrorCode | null, last_report: SyncReport | null, 
+/**
+ * Whether the window is unlocked (the shell's session says).
+ */
+unlocked: boolean, enrolled: boolean, 
+/**
+ * Records changed here that the server has not acknowledged.
+ */
+pending_docs: number, 
+/**
+ * When the last sync finished (ms since the epoch).
+ */
+last_sync_at: number | null, 
+/**
+ * Records with conflicted fields.
+ */
+conflicts: number, };
+
+/**
+ * Kinds of form field.
+ */
+export type FieldKind = "text" | "number" | "date" | "choice" | "bool" | "phone" | "id_number";
+
+/**
+ * One choice of a `choice` field.
+ */
+export type ChoiceOption = { value: string, label: Text, };
+
+/**
+ * A form field of a service.
+ */
+export type FieldDef = { key: string, type: FieldKind, label: Text, help: Text | null, required: boolean, max_length: number | null, min: number | null, max: number | null, options: Array<ChoiceOption>, 
+/**
+ * A personal number (a bank or social-security account): shown masked but for its
+ * last four characters, like phones and ID numbers, unless revealed with the PIN.
+ */
+masked: boolean, 
+/**
+ * A date that cannot lie in the future (a date something already happened).
+ */
+past: boolean, };
+
+/**
+ * Which files an attachment slot takes.
+ */
+export type Accepts = "photo" | "photo_or_pdf";
+
+/**
+ * A document or photo to attach.
+ */
+export type AttachmentDef = { key: string, label: Text, required: boolean, sensitive: Sensitive | null, 
+/**
+ * Which files it takes: a photo (the default), or a photo or a PDF.
+ */
+accepts: Accepts, 
+/**
+ * How long it is kept and what happens to it then, as the consent screen tells the
+ * resident: the committee's retention rule, required for a sensitive attachment.
+ */
+kept: Text | null, };
+
+/**
+ * Kinds of eligibility rule.
+ */
+export type RuleKind = "min_age" | "max_age" | "confirm";
+
+/**
+ * One eligibility rule, with the reason shown when it is not met.
+ */
+export type Rule = { rule: RuleKind, years: number | null, 
+/**
+ * What is confirmed (for `confirm`), or why the rule exists.
+ */
+reason: Text, };
+
+/**
+ * One screen of resident mode: plain words, and the fields it shows.
+ */
+export type Step = { title: Text, body: Text, fields: Array<string>, };
+
+/**
+ * One service of the catalog.
+ */
+export type Service = { code: string, version: number, name: Text, summary: Text, eligibility: Array<Rule>, fields: Array<FieldDef>, attachments: Array<AttachmentDef>, steps: Array<Step>, };
+
+/**
+ * The device's enrollment, as the start screen and the top bar show it.
+ */
+export type EnrollmentView = { server_url: string, 
+/**
+ * The name the device was enrolled under (the volunteer's or supervisor's).
+ */
+name: string, role: Role, 
+/**
+ * The names of the committees it serves.
+ */
+committees: Array<string>, };
+
+/**
+ * Where the app stands at start: enrolled or not, PIN set or not, locked or not.
+ */
+export type StartState = { enrollment: EnrollmentView | null, has_pin: boolean, unlocked: boolean, 
+/**
+ * The volunteer the PIN belongs to.
+ */
+volunteer: string, 
+/**
+ * How long the app stays unlocked without a command.
+ */
+idle_lock_secs: number, };
+
+/**
+ * A long file task the window shows a progress bar for.
+ */
+export type Task = "export" | "import";
+
+/**
+ * How far an export or import has got (rows).
+ */
+export type TaskProgress = { task: Task, done: number, total: number, };
+
+/** Every error code, for the test that each has text in every language. */
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "name_empty",
+  "name_too_long",
+  "name_chars",
+  "id_empty",
+  "id_length",
+  "id_chars",
+  "id_region",
+  "id_birth_date",
+  "id_checksum",
+  "id_duplicate",
+  "phone_invalid",
+  "emergency_phone_missing",
+  "emergency_name_missing",
+  "gender_invalid",
+  "gender_disagrees_with_id",
+  "birth_date_disagrees_with_id",
+  "text_too_long",
+  "text_chars",
+  "invalid_input",
+  "not_eligible",
+  "service_unknown",
+  "application_locked",
+  "attachment_empty",
+  "attachment_too_large",
+  "attachment_slot_unknown",
+  "attachment_not_photo",
+  "attachment_not_photo_or_pdf",
+  "date_invalid",
+  "date_in_past",
+  "date_in_future",
+  "date_before_start",
+  "period_too_long",
+  "signature_missing",
+  "wrong_type",
+  "number_too_small",
+  "number_too_large",
+  "choice_invalid",
+  "required",
+  "consent_declined",
+  "consent_missing",
+  "consent_not_needed",
+  "authorization_missing",
+  "review_text_required",
+  "own_work",
+  "decision_unknown",
+  "not_supervisor",
+  "data_dir_unusable",
+  "storage_failed",
+  "disk_full",
+  "schema_too_new",
+  "not_found",
+  "record_malformed",
+  "record_quarantined",
+  "invalid_bytes",
+  "unknown_kind",
+  "no_conflict",
+  "not_a_conflict_value",
+  "database_key_wrong",
+  "database_key_missing",
+  "keyring_unavailable",
+  "catalog_invalid",
+  "services_empty",
+  "internal",
+  "pin_too_short",
+  "pin_too_long",
+  "pin_digits_only",
+  "pin_not_set",
+  "pin_empty",
+  "pin_wrong",
+  "pin_wait",
+  "pin_required",
+  "locked",
+  "server_url_invalid",
+  "server_unreachable",
+  "server_refused",
+  "not_enrolled",
+  "sync_incomplete",
+  "enrollment_unknown",
+  "enrollment_expired",
+  "enrollment_used",
+  "device_revoked",
+  "device_unknown",
+  "device_forbidden",
+  "token_missing",
+  "token_malformed",
+  "token_unknown",
+  "storage_unavailable",
+  "role_forbidden",
+  "committee_forbidden",
+  "committee_required",
+  "cross_committee",
+  "document_too_large",
+  "request_too_large",
+  "bundle_invalid",
+  "bundle_damaged",
+  "bundle_too_new",
+  "bundle_incomplete",
+  "bundle_unreadable",
+  "bundle_unwritable",
+  "tts_unavailable",
+  "tts_failed",
+  "receipt_font_missing",
+  "receipt_unwritable",
+  "receipt_unopenable",
+  "roster_format",
+  "roster_empty",
+  "roster_columns",
+  "roster_too_large",
+  "roster_unreadable",
+  "roster_encoding",
+  "id_number_not_text",
+  "id_duplicate_in_file",
+  "committee_not_yours",
+  "export_failed",
+  "export_unwritable",
+  "export_unopenable",
+];

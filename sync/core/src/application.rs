@@ -18,6 +18,7 @@ use automerge::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
 use crate::catalog::{FieldDef, FieldKind, Sensitive, Service};
 use crate::date::parse_ymd;
 use crate::error::CoreError;
@@ -195,38 +196,38 @@ pub fn write_new(
 }
 
 /// Checks one typed value against its catalog definition; the error is a field code.
-pub fn check_value(def: &FieldDef, v: &FieldValue) -> Result<FieldValue, &'static str> {
+pub fn check_value(def: &FieldDef, v: &FieldValue) -> Result<FieldValue, ErrorCode> {
     let text_len = |t: &str| t.chars().count() as u32;
     match (def.kind, v) {
         (_, FieldValue::Null) => Ok(FieldValue::Null),
         (FieldKind::Text, FieldValue::Text(t)) => {
             let t = t.trim();
             if def.max_length.is_some_and(|max| text_len(t) > max) {
-                Err("text_too_long")
+                Err(ErrorCode::TextTooLong)
             } else if t.chars().any(char::is_control) {
-                Err("text_chars")
+                Err(ErrorCode::TextChars)
             } else {
                 Ok(FieldValue::Text(t.to_owned()))
             }
         }
         (FieldKind::Number, FieldValue::Int(n)) => {
             if def.min.is_some_and(|min| *n < min) {
-                Err("number_too_small")
+                Err(ErrorCode::NumberTooSmall)
             } else if def.max.is_some_and(|max| *n > max) {
-                Err("number_too_large")
+                Err(ErrorCode::NumberTooLarge)
             } else {
                 Ok(FieldValue::Int(*n))
             }
         }
         (FieldKind::Date, FieldValue::Text(t)) => match parse_ymd(t) {
             Some(_) => Ok(FieldValue::Text(t.clone())),
-            None => Err("date_invalid"),
+            None => Err(ErrorCode::DateInvalid),
         },
         (FieldKind::Choice, FieldValue::Text(t)) => {
             if def.options.iter().any(|o| &o.value == t) {
                 Ok(FieldValue::Text(t.clone()))
             } else {
-                Err("choice_invalid")
+                Err(ErrorCode::ChoiceInvalid)
             }
         }
         (FieldKind::Bool, FieldValue::Bool(b)) => Ok(FieldValue::Bool(*b)),
@@ -234,7 +235,7 @@ pub fn check_value(def: &FieldDef, v: &FieldValue) -> Result<FieldValue, &'stati
         (FieldKind::IdNumber, FieldValue::Text(t)) => IdNumber::parse(t)
             .map(|id| FieldValue::Text(id.as_str().to_owned()))
             .map_err(|e| e.code()),
-        _ => Err("wrong_type"),
+        _ => Err(ErrorCode::WrongType),
     }
 }
 

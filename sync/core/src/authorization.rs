@@ -12,6 +12,7 @@ use automerge::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
 use crate::catalog::Catalog;
 use crate::date::{Ymd, parse_ymd};
 use crate::error::{CoreError, FieldErrors};
@@ -71,27 +72,29 @@ impl AuthorizationInput {
     pub fn validate(&self, catalog: &Catalog, today: Ymd) -> Result<(), CoreError> {
         let mut errors = FieldErrors::default();
         if self.services.is_empty() {
-            errors.push(Field::Services, "services_empty");
+            errors.push(Field::Services, ErrorCode::ServicesEmpty);
         } else if self.services.iter().any(|s| catalog.service(s).is_none()) {
-            errors.push(Field::Services, "service_unknown");
+            errors.push(Field::Services, ErrorCode::ServiceUnknown);
         }
         let from = parse_ymd(&self.valid_from);
         let to = parse_ymd(&self.valid_to);
         if from.is_none() {
-            errors.push(Field::ValidFrom, "date_invalid");
+            errors.push(Field::ValidFrom, ErrorCode::DateInvalid);
         }
         match (from, to) {
-            (_, None) => errors.push(Field::ValidTo, "date_invalid"),
-            (_, Some(to)) if to < today => errors.push(Field::ValidTo, "date_in_past"),
-            (Some(from), Some(to)) if to < from => errors.push(Field::ValidTo, "date_before_start"),
+            (_, None) => errors.push(Field::ValidTo, ErrorCode::DateInvalid),
+            (_, Some(to)) if to < today => errors.push(Field::ValidTo, ErrorCode::DateInPast),
+            (Some(from), Some(to)) if to < from => {
+                errors.push(Field::ValidTo, ErrorCode::DateBeforeStart)
+            }
             (Some(from), Some(to)) if (to.0, to.1, to.2) > (from.0 + MAX_YEARS, from.1, from.2) => {
-                errors.push(Field::ValidTo, "period_too_long");
+                errors.push(Field::ValidTo, ErrorCode::PeriodTooLong);
             }
             _ => {}
         }
         let sig = &self.signature;
         if sig.len() != 64 || !sig.chars().all(|c| c.is_ascii_hexdigit()) {
-            errors.push(Field::Signature, "signature_missing");
+            errors.push(Field::Signature, ErrorCode::SignatureMissing);
         }
         errors.into_result()
     }

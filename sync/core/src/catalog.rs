@@ -42,7 +42,7 @@ impl Text {
 }
 
 /// Kinds of form field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text,
@@ -55,7 +55,7 @@ pub enum FieldKind {
 }
 
 /// One choice of a `choice` field.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     pub value: String,
@@ -63,9 +63,10 @@ pub struct ChoiceOption {
 }
 
 /// A form field of a service.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDef {
+    #[ts(as = "String")]
     pub key: Spanned<String>,
     #[serde(rename = "type")]
     pub kind: FieldKind,
@@ -131,9 +132,10 @@ impl Sensitive {
 }
 
 /// A document or photo to attach.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentDef {
+    #[ts(as = "String")]
     pub key: Spanned<String>,
     pub label: Text,
     #[serde(default)]
@@ -150,7 +152,7 @@ pub struct AttachmentDef {
 }
 
 /// Kinds of eligibility rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// The resident is at least `years` old.
@@ -162,9 +164,10 @@ pub enum RuleKind {
 }
 
 /// One eligibility rule, with the reason shown when it is not met.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
+    #[ts(as = "RuleKind")]
     pub rule: Spanned<RuleKind>,
     #[serde(default)]
     pub years: Option<u32>,
@@ -173,19 +176,21 @@ pub struct Rule {
 }
 
 /// One screen of resident mode: plain words, and the fields it shows.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub title: Text,
     pub body: Text,
     #[serde(default)]
+    #[ts(as = "Vec<String>")]
     pub fields: Vec<Spanned<String>>,
 }
 
 /// One service of the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
+    #[ts(as = "String")]
     pub code: Spanned<String>,
     pub version: u32,
     pub name: Text,

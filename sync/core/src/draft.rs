@@ -10,13 +10,14 @@
 //! use doorstep_core::catalog::{FieldDef, FieldKind};
 //! use doorstep_core::draft::value_from_text;
 //! use doorstep_core::value::FieldValue;
+//! use doorstep_core::ErrorCode;
 //!
 //! let phone: FieldDef = toml::from_str(
 //!     "key = 'phone'\ntype = 'phone'\nlabel = { zh-CN = '电话', en = 'Phone' }",
 //! )
 //! .unwrap();
 //! let today = (2026, 12, 1);
-//! assert_eq!(value_from_text(&phone, "1381234", today), Err("phone_invalid"));
+//! assert_eq!(value_from_text(&phone, "1381234", today), Err(ErrorCode::PhoneInvalid));
 //! assert_eq!(value_from_text(&phone, " ", today), Ok(FieldValue::Null));
 //! ```
 
@@ -24,6 +25,7 @@ use std::collections::BTreeMap;
 
 use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value, transaction::Transactable};
 
+use crate::ErrorCode;
 use crate::application::check_value;
 use crate::catalog::{FieldDef, FieldKind, Service};
 use crate::date::{Ymd, parse_ymd};
@@ -35,19 +37,19 @@ const TYPED: &str = "typed";
 
 /// Checks what the catalog asks beyond the value's type that needs the date: a `past`
 /// date may not lie after `today`.
-pub fn check_on(def: &FieldDef, v: &FieldValue, today: Ymd) -> Result<(), &'static str> {
+pub fn check_on(def: &FieldDef, v: &FieldValue, today: Ymd) -> Result<(), ErrorCode> {
     if def.past
         && let FieldValue::Text(t) = v
         && parse_ymd(t).is_some_and(|d| d > today)
     {
-        return Err("date_in_future");
+        return Err(ErrorCode::DateInFuture);
     }
     Ok(())
 }
 
 /// The value a text stands for in a field of `def`'s kind on `today`, checked against
 /// the catalog: an empty text is no value; otherwise the error is a field code.
-pub fn value_from_text(def: &FieldDef, text: &str, today: Ymd) -> Result<FieldValue, &'static str> {
+pub fn value_from_text(def: &FieldDef, text: &str, today: Ymd) -> Result<FieldValue, ErrorCode> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Ok(FieldValue::Null);
@@ -55,12 +57,12 @@ pub fn value_from_text(def: &FieldDef, text: &str, today: Ymd) -> Result<FieldVa
     let v = match def.kind {
         FieldKind::Number => match trimmed.parse::<i64>() {
             Ok(n) => FieldValue::Int(n),
-            Err(_) => return Err("wrong_type"),
+            Err(_) => return Err(ErrorCode::WrongType),
         },
         FieldKind::Bool => match trimmed {
             "true" => FieldValue::Bool(true),
             "false" => FieldValue::Bool(false),
-            _ => return Err("wrong_type"),
+            _ => return Err(ErrorCode::WrongType),
         },
         _ => FieldValue::Text(text.to_owned()),
     };
@@ -90,7 +92,7 @@ pub fn put_text(
     def: &FieldDef,
     text: &str,
     today: Ymd,
-) -> Result<(Option<&'static str>, bool), CoreError> {
+) -> Result<(Option<ErrorCode>, bool), CoreError> {
     let key = def.key.get_ref().as_str();
     let path = format!("fields.{key}");
     let current = value::get(doc, &path)?;
@@ -147,7 +149,7 @@ pub fn problems(
     typed: &BTreeMap<String, String>,
     service: &Service,
     today: Ymd,
-) -> Vec<(String, &'static str)> {
+) -> Vec<(String, ErrorCode)> {
     typed
         .iter()
         .filter_map(|(key, text)| {
@@ -200,7 +202,7 @@ mod tests {
         );
         assert_eq!(
             put_text(&mut d, &phone, "1381", TODAY).expect("in memory"),
-            (Some("phone_invalid"), true)
+            (Some(ErrorCode::PhoneInvalid), true)
         );
         assert_eq!(value::get(&d, "fields.f").expect("in memory"), None);
         assert_eq!(
@@ -210,7 +212,7 @@ mod tests {
         // The same text again changes nothing.
         assert_eq!(
             put_text(&mut d, &phone, "1381", TODAY).expect("in memory"),
-            (Some("phone_invalid"), false)
+            (Some(ErrorCode::PhoneInvalid), false)
         );
         // Finished: the value is back and the kept text gone.
         assert_eq!(
@@ -226,7 +228,7 @@ mod tests {
         let mut d = doc();
         assert_eq!(
             put_text(&mut d, &n, "12", TODAY).expect("in memory"),
-            (Some("number_too_large"), true)
+            (Some(ErrorCode::NumberTooLarge), true)
         );
         assert_eq!(
             put_text(&mut d, &n, "", TODAY).expect("in memory"),
@@ -236,7 +238,7 @@ mod tests {
         assert_eq!(value::get(&d, "fields.f").expect("in memory"), None);
         assert_eq!(
             put_text(&mut d, &n, "x", TODAY).expect("in memory"),
-            (Some("wrong_type"), true)
+            (Some(ErrorCode::WrongType), true)
         );
         assert_eq!(
             put_text(&mut d, &n, "3", TODAY).expect("in memory"),
@@ -253,7 +255,7 @@ mod tests {
     fn dates_and_choices_are_checked_like_saved_values() {
         assert_eq!(
             value_from_text(&def("date"), "2027-1-", TODAY),
-            Err("date_invalid")
+            Err(ErrorCode::DateInvalid)
         );
         assert_eq!(
             value_from_text(&def("date"), "2026-02-28", TODAY),
@@ -265,13 +267,13 @@ mod tests {
         );
         assert_eq!(
             value_from_text(&def("choice"), "nope", TODAY),
-            Err("choice_invalid")
+            Err(ErrorCode::ChoiceInvalid)
         );
         let mut past = def("date");
         past.past = true;
         assert_eq!(
             value_from_text(&past, "2026-12-02", TODAY),
-            Err("date_in_future")
+            Err(ErrorCode::DateInFuture)
         );
         assert!(value_from_text(&past, "2026-12-01", TODAY).is_ok());
     }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::ErrorCode;
 use crate::field::Field;
 
 /// One refused field: which field and a stable machine code (`name_empty`, `id_checksum`, …).
@@ -11,7 +12,7 @@ use crate::field::Field;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct FieldError {
     pub field: Field,
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// The catalog key, for a form field or attachment slot of an application.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -24,7 +25,7 @@ pub struct FieldError {
 pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
-    pub fn push(&mut self, field: Field, code: &'static str) {
+    pub fn push(&mut self, field: Field, code: ErrorCode) {
         self.0.push(FieldError {
             field,
             code,
@@ -33,7 +34,7 @@ impl FieldErrors {
     }
 
     /// Adds an error on an application's form field or attachment slot `key`.
-    pub fn push_key(&mut self, field: Field, key: &str, code: &'static str) {
+    pub fn push_key(&mut self, field: Field, key: &str, code: ErrorCode) {
         self.0.push(FieldError {
             field,
             code,
@@ -46,7 +47,7 @@ impl FieldErrors {
     }
 
     /// The code of the first error on `field`, if any.
-    pub fn code_for(&self, field: Field) -> Option<&'static str> {
+    pub fn code_for(&self, field: Field) -> Option<ErrorCode> {
         self.0.iter().find(|e| e.field == field).map(|e| e.code)
     }
 
@@ -85,11 +86,11 @@ pub enum CoreError {
 
 impl CoreError {
     /// A stable machine code for the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::Invalid(_) => "invalid_input",
-            CoreError::Malformed { .. } => "record_malformed",
-            CoreError::Automerge(_) => "record_malformed",
+            CoreError::Invalid(_) => ErrorCode::InvalidInput,
+            CoreError::Malformed { .. } => ErrorCode::RecordMalformed,
+            CoreError::Automerge(_) => ErrorCode::RecordMalformed,
         }
     }
 }

@@ -5,8 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
+
 /// Which files an attachment slot takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Accepts {
     /// A photo: JPEG, PNG or WebP.
@@ -29,10 +31,10 @@ impl Accepts {
     }
 
     /// The error code shown when a file is refused.
-    pub fn refusal_code(self) -> &'static str {
+    pub fn refusal_code(self) -> ErrorCode {
         match self {
-            Accepts::Photo => "attachment_not_photo",
-            Accepts::PhotoOrPdf => "attachment_not_photo_or_pdf",
+            Accepts::Photo => ErrorCode::AttachmentNotPhoto,
+            Accepts::PhotoOrPdf => ErrorCode::AttachmentNotPhotoOrPdf,
         }
     }
 }
@@ -67,6 +69,6 @@ mod tests {
         ] {
             assert_eq!(Accepts::PhotoOrPdf.media_type(bytes), None, "{bytes:?}");
         }
-        assert_eq!(Accepts::Photo.refusal_code(), "attachment_not_photo");
+        assert_eq!(Accepts::Photo.refusal_code(), ErrorCode::AttachmentNotPhoto);
     }
 }

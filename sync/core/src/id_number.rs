@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::ErrorCode;
+
 /// Weights of the first 17 digits: 2^(17-i) mod 11.
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 /// Check character indexed by the weighted sum mod 11.
@@ -32,14 +34,14 @@ pub enum IdNumberError {
 }
 
 impl IdNumberError {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            IdNumberError::Empty => "id_empty",
-            IdNumberError::Length => "id_length",
-            IdNumberError::Characters => "id_chars",
-            IdNumberError::Region => "id_region",
-            IdNumberError::BirthDate => "id_birth_date",
-            IdNumberError::Checksum => "id_checksum",
+            IdNumberError::Empty => ErrorCode::IdEmpty,
+            IdNumberError::Length => ErrorCode::IdLength,
+            IdNumberError::Characters => ErrorCode::IdChars,
+            IdNumberError::Region => ErrorCode::IdRegion,
+            IdNumberError::BirthDate => ErrorCode::IdBirthDate,
+            IdNumberError::Checksum => ErrorCode::IdChecksum,
         }
     }
 }
@@ -158,17 +160,17 @@ mod tests {
     #[test]
     fn refuses_each_kind_of_bad_number_with_its_code() {
         let cases = [
-            ("", "id_empty"),
-            ("1101051949123100", "id_length"),
-            ("11010519491231002XX", "id_length"),
-            ("1101051949123100２X", "id_length"),
-            ("1101051949A231002X", "id_chars"),
-            ("X10105194912310021", "id_chars"),
-            ("99010519491231002X", "id_region"),
-            ("110105194902300021", "id_birth_date"),
-            ("110105190002290021", "id_birth_date"),
-            ("110105194913010021", "id_birth_date"),
-            ("110105194912310021", "id_checksum"),
+            ("", ErrorCode::IdEmpty),
+            ("1101051949123100", ErrorCode::IdLength),
+            ("11010519491231002XX", ErrorCode::IdLength),
+            ("1101051949123100２X", ErrorCode::IdLength),
+            ("1101051949A231002X", ErrorCode::IdChars),
+            ("X10105194912310021", ErrorCode::IdChars),
+            ("99010519491231002X", ErrorCode::IdRegion),
+            ("110105194902300021", ErrorCode::IdBirthDate),
+            ("110105190002290021", ErrorCode::IdBirthDate),
+            ("110105194913010021", ErrorCode::IdBirthDate),
+            ("110105194912310021", ErrorCode::IdChecksum),
         ];
         for (text, code) in cases {
             let err = IdNumber::parse(text).expect_err(text);

@@ -23,6 +23,7 @@ pub mod conflict;
 pub mod date;
 pub mod draft;
 pub mod error;
+pub mod error_code;
 pub mod field;
 pub mod file_kind;
 pub mod history;
@@ -39,5 +40,6 @@ pub mod upload;
 pub mod value;
 
 pub use error::{CoreError, FieldError, FieldErrors};
+pub use error_code::ErrorCode;
 pub use field::Field;
 pub use ids::DocId;

@@ -2,8 +2,10 @@
 //! landlines with an area code (`0` + 2–3 digits, then 7–8 digits). Spaces and hyphens are
 //! dropped; an empty phone is allowed (many residents have none).
 
+use crate::ErrorCode;
+
 /// Normalizes and checks a phone number. `Ok("")` for an empty input.
-pub fn normalize(text: &str) -> Result<String, &'static str> {
+pub fn normalize(text: &str) -> Result<String, ErrorCode> {
     let digits: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
@@ -12,7 +14,7 @@ pub fn normalize(text: &str) -> Result<String, &'static str> {
         return Ok(digits);
     }
     if !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err("phone_invalid");
+        return Err(ErrorCode::PhoneInvalid);
     }
     let b = digits.as_bytes();
     let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
@@ -21,13 +23,14 @@ pub fn normalize(text: &str) -> Result<String, &'static str> {
     if mobile || landline {
         Ok(digits)
     } else {
-        Err("phone_invalid")
+        Err(ErrorCode::PhoneInvalid)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::normalize;
+    use crate::ErrorCode;
 
     #[test]
     fn accepts_mobiles_landlines_and_empty() {
@@ -47,7 +50,7 @@ mod tests {
             "0012345678",
             "+8613800138000",
         ] {
-            assert_eq!(normalize(bad), Err("phone_invalid"), "{bad}");
+            assert_eq!(normalize(bad), Err(ErrorCode::PhoneInvalid), "{bad}");
         }
     }
 }

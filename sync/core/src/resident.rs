@@ -13,6 +13,7 @@ use automerge::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
 use crate::error::{CoreError, FieldErrors};
 use crate::field::Field;
 use crate::id_number::IdNumber;
@@ -251,9 +252,9 @@ impl ValidResident {
 fn check_text(errors: &mut FieldErrors, field: Field, text: &str, max: usize) -> String {
     let text = text.trim();
     if text.chars().count() > max {
-        errors.push(field, "text_too_long");
+        errors.push(field, ErrorCode::TextTooLong);
     } else if text.chars().any(char::is_control) {
-        errors.push(field, "text_chars");
+        errors.push(field, ErrorCode::TextChars);
     }
     text.to_owned()
 }
@@ -264,11 +265,11 @@ impl ResidentInput {
         let mut errors = FieldErrors::default();
         let name = self.name.trim();
         if name.is_empty() {
-            errors.push(Field::Name, "name_empty");
+            errors.push(Field::Name, ErrorCode::NameEmpty);
         } else if name.chars().count() > NAME_MAX_CHARS {
-            errors.push(Field::Name, "name_too_long");
+            errors.push(Field::Name, ErrorCode::NameTooLong);
         } else if name.chars().any(char::is_control) {
-            errors.push(Field::Name, "name_chars");
+            errors.push(Field::Name, ErrorCode::NameChars);
         }
         let id_number = IdNumber::parse(&self.id_number)
             .map_err(|e| errors.push(Field::IdNumber, e.code()))
@@ -281,22 +282,22 @@ impl ResidentInput {
             ("", Some(g)) => Some(g),
             ("", None) => None,
             (given @ ("male" | "female"), Some(g)) if given != g => {
-                errors.push(Field::Gender, "gender_disagrees_with_id");
+                errors.push(Field::Gender, ErrorCode::GenderDisagreesWithId);
                 None
             }
             ("male", _) => Some("male"),
             ("female", _) => Some("female"),
             _ => {
-                errors.push(Field::Gender, "gender_invalid");
+                errors.push(Field::Gender, ErrorCode::GenderInvalid);
                 None
             }
         };
         let stated_birth = self.birth_date.trim();
         if !stated_birth.is_empty() {
             match (crate::date::parse_ymd(stated_birth), &id_number) {
-                (None, _) => errors.push(Field::BirthDate, "date_invalid"),
+                (None, _) => errors.push(Field::BirthDate, ErrorCode::DateInvalid),
                 (Some(date), Some(id)) if date != id.birth_date() => {
-                    errors.push(Field::BirthDate, "birth_date_disagrees_with_id");
+                    errors.push(Field::BirthDate, ErrorCode::BirthDateDisagreesWithId);
                 }
                 _ => {}
             }
@@ -322,9 +323,9 @@ impl ResidentInput {
         // A contact is someone to call: a name needs a number, and a number a name.
         let named = !emergency.name.is_empty() || !emergency.relation.is_empty();
         if named && self.emergency.phone.trim().is_empty() {
-            errors.push(Field::EmergencyPhone, "emergency_phone_missing");
+            errors.push(Field::EmergencyPhone, ErrorCode::EmergencyPhoneMissing);
         } else if !named && !emergency.phone.is_empty() {
-            errors.push(Field::EmergencyName, "emergency_name_missing");
+            errors.push(Field::EmergencyName, ErrorCode::EmergencyNameMissing);
         }
         match (id_number, phone, gender) {
             (Some(id_number), Some(phone), Some(gender)) if errors.is_empty() => {
@@ -556,12 +557,15 @@ mod tests {
         let CoreError::Invalid(errors) = err else {
             panic!("expected invalid input");
         };
-        assert_eq!(errors.code_for(Field::Name), Some("name_empty"));
-        assert_eq!(errors.code_for(Field::IdNumber), Some("id_checksum"));
-        assert_eq!(errors.code_for(Field::Phone), Some("phone_invalid"));
+        assert_eq!(errors.code_for(Field::Name), Some(ErrorCode::NameEmpty));
+        assert_eq!(
+            errors.code_for(Field::IdNumber),
+            Some(ErrorCode::IdChecksum)
+        );
+        assert_eq!(errors.code_for(Field::Phone), Some(ErrorCode::PhoneInvalid));
         assert_eq!(
             errors.code_for(Field::EmergencyPhone),
-            Some("phone_invalid")
+            Some(ErrorCode::PhoneInvalid)
         );
     }
 
@@ -574,7 +578,7 @@ mod tests {
         };
         assert_eq!(
             errors.code_for(Field::EmergencyName),
-            Some("emergency_name_missing")
+            Some(ErrorCode::EmergencyNameMissing)
         );
         let mut unreachable = input("测试", "11010519491231002X", "");
         unreachable.emergency.name = "测试女儿".into();
@@ -583,7 +587,7 @@ mod tests {
         };
         assert_eq!(
             errors.code_for(Field::EmergencyPhone),
-            Some("emergency_phone_missing")
+            Some(ErrorCode::EmergencyPhoneMissing)
         );
         unreachable.emergency.phone = "13900001111".into();
         assert!(unreachable.validate().is_ok());
@@ -607,7 +611,7 @@ mod tests {
         };
         assert_eq!(
             errors.code_for(Field::Gender),
-            Some("gender_disagrees_with_id")
+            Some(ErrorCode::GenderDisagreesWithId)
         );
     }
 
@@ -622,13 +626,16 @@ mod tests {
         };
         assert_eq!(
             errors.code_for(Field::BirthDate),
-            Some("birth_date_disagrees_with_id")
+            Some(ErrorCode::BirthDateDisagreesWithId)
         );
         i.birth_date = "1949-13-01".into();
         let CoreError::Invalid(errors) = i.validate().expect_err("not a date") else {
             panic!("expected invalid input");
         };
-        assert_eq!(errors.code_for(Field::BirthDate), Some("date_invalid"));
+        assert_eq!(
+            errors.code_for(Field::BirthDate),
+            Some(ErrorCode::DateInvalid)
+        );
     }
 
     #[test]

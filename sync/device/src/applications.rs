@@ -2,6 +2,7 @@
 //! authorizations, and applications from draft to submission and review.
 
 use automerge::AutoCommit;
+use doorstep_core::ErrorCode;
 use doorstep_core::application::{
     self, Application, Attachment, Consent, Event, EventKind, Status,
 };
@@ -41,7 +42,8 @@ pub struct ApplicationSummary {
 pub struct TypedText {
     pub key: String,
     pub text: String,
-    pub code: &'static str,
+    /// Why the text is not a value yet; `None` when it is one.
+    pub code: Option<ErrorCode>,
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
@@ -92,7 +94,7 @@ impl Device {
         input.validate(&self.catalog, self.today())?;
         if !self.has_blob(&input.signature.to_ascii_lowercase())? {
             let mut errors = FieldErrors::default();
-            errors.push(Field::Signature, "signature_missing");
+            errors.push(Field::Signature, ErrorCode::SignatureMissing);
             return Err(DeviceError::Invalid(errors));
         }
         let now = self.now();
@@ -203,7 +205,7 @@ impl Device {
         id: &DocId,
         key: &str,
         text: &str,
-    ) -> Result<Option<&'static str>, DeviceError> {
+    ) -> Result<Option<ErrorCode>, DeviceError> {
         let (mut loaded, approved) = self.load_changeable(id)?;
         let def = self.form_field(&loaded, key)?;
         let (problem, changed) = draft::put_text(&mut loaded.doc, def, text, self.today())?;
@@ -227,10 +229,7 @@ impl Device {
         Ok(typed
             .into_iter()
             .map(|(key, text)| {
-                let code = problems
-                    .iter()
-                    .find(|(k, _)| *k == key)
-                    .map_or("", |(_, c)| *c);
+                let code = problems.iter().find(|(k, _)| *k == key).map(|(_, c)| *c);
                 TypedText { key, text, code }
             })
             .collect())
@@ -256,7 +255,7 @@ impl Device {
             .and_then(|s| s.attachment(slot))
         else {
             let mut errors = FieldErrors::default();
-            errors.push_key(Field::Attachment, slot, "attachment_slot_unknown");
+            errors.push_key(Field::Attachment, slot, ErrorCode::AttachmentSlotUnknown);
             return Err(DeviceError::Invalid(errors));
         };
         let Some(mime) = def.accepts.media_type(bytes) else {
@@ -334,17 +333,17 @@ impl Device {
             } else {
                 Field::Attachment
             };
-            errors.push_key(field, &key, "required");
+            errors.push_key(field, &key, ErrorCode::Required);
         }
         let today = self.today();
         for (key, code) in draft::problems(&draft::typed(&loaded.doc)?, service, today) {
             errors.push_key(Field::Form, &key, code);
         }
         for kind in application::unasked_kinds(&app, service) {
-            errors.push_key(Field::Consent, kind.as_str(), "consent_missing");
+            errors.push_key(Field::Consent, kind.as_str(), ErrorCode::ConsentMissing);
         }
         for slot in application::declined_slots(&app, service) {
-            errors.push_key(Field::Attachment, &slot, "consent_declined");
+            errors.push_key(Field::Attachment, &slot, ErrorCode::ConsentDeclined);
         }
         let authorized = match DocId::parse(&app.resident) {
             Some(resident) => self
@@ -354,7 +353,11 @@ impl Device {
             None => false,
         };
         if !authorized {
-            errors.push_key(Field::Authorization, &app.service, "authorization_missing");
+            errors.push_key(
+                Field::Authorization,
+                &app.service,
+                ErrorCode::AuthorizationMissing,
+            );
         }
         Ok(errors)
     }
@@ -390,7 +393,7 @@ impl Device {
         }
         if decision.needs_text() && text.trim().is_empty() {
             let mut errors = FieldErrors::default();
-            errors.push(Field::Form, "review_text_required");
+            errors.push(Field::Form, ErrorCode::ReviewTextRequired);
             return Err(DeviceError::Invalid(errors));
         }
         self.append_event(id, loaded, kind, text.trim(), None)
@@ -408,7 +411,7 @@ impl Device {
     ) -> Result<(), DeviceError> {
         let Some(kind) = Sensitive::parse(data) else {
             let mut errors = FieldErrors::default();
-            errors.push_key(Field::Form, data, "consent_not_needed");
+            errors.push_key(Field::Form, data, ErrorCode::ConsentNotNeeded);
             return Err(DeviceError::Invalid(errors));
         };
         let sha = match signature {
@@ -436,13 +439,13 @@ impl Device {
             .ok_or_else(|| DeviceError::ServiceUnknown(app.service.clone()))?;
         if !application::sensitive_kinds(service).contains(&data) {
             let mut errors = FieldErrors::default();
-            errors.push_key(Field::Form, data.as_str(), "consent_not_needed");
+            errors.push_key(Field::Form, data.as_str(), ErrorCode::ConsentNotNeeded);
             return Err(DeviceError::Invalid(errors));
         }
         let signature = signature.trim().to_ascii_lowercase();
         if agreed && !self.has_blob(&signature)? {
             let mut errors = FieldErrors::default();
-            errors.push(Field::Signature, "signature_missing");
+            errors.push(Field::Signature, ErrorCode::SignatureMissing);
             return Err(DeviceError::Invalid(errors));
         }
         let consent = Consent {

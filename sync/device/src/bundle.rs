@@ -13,6 +13,7 @@ use std::path::Path;
 
 use automerge::ChangeHash;
 use doorstep_core::DocId;
+use doorstep_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
@@ -72,14 +73,14 @@ fn seal(magic: &[u8; 16], body: &[u8]) -> Vec<u8> {
 fn unseal<'a>(magic: &[u8; 16], file: &'a [u8]) -> Result<&'a [u8], DeviceError> {
     if file.len() < 16 + 32 || &file[..16] != magic {
         return Err(DeviceError::Bundle {
-            code: "bundle_invalid",
+            code: ErrorCode::BundleInvalid,
             reason: "not a Doorstep file of this kind".into(),
         });
     }
     let (content, digest) = file.split_at(file.len() - 32);
     if Sha256::digest(content).as_slice() != digest {
         return Err(DeviceError::Bundle {
-            code: "bundle_damaged",
+            code: ErrorCode::BundleDamaged,
             reason: "the file is damaged or incomplete (its checksum does not match)".into(),
         });
     }
@@ -92,14 +93,14 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), DeviceError> {
     std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| DeviceError::Bundle {
-            code: "bundle_unwritable",
+            code: ErrorCode::BundleUnwritable,
             reason: e.to_string(),
         })
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, DeviceError> {
     std::fs::read(path).map_err(|e| DeviceError::Bundle {
-        code: "bundle_unreadable",
+        code: ErrorCode::BundleUnreadable,
         reason: e.to_string(),
     })
 }
@@ -114,13 +115,13 @@ fn read_sealed<T: serde::de::DeserializeOwned>(
     let file = read_file(path)?;
     let value: T = doorstep_core::protocol::from_cbor(unseal(magic, &file)?).map_err(|e| {
         DeviceError::Bundle {
-            code: "bundle_invalid",
+            code: ErrorCode::BundleInvalid,
             reason: e,
         }
     })?;
     if version(&value) > FORMAT_VERSION {
         return Err(DeviceError::Bundle {
-            code: "bundle_too_new",
+            code: ErrorCode::BundleTooNew,
             reason: "written by a newer Doorstep".into(),
         });
     }
@@ -251,7 +252,7 @@ impl Device {
         for (sha, bytes) in &bundle.blobs {
             if crate::applications::sha256_hex(bytes) != *sha {
                 return Err(DeviceError::Bundle {
-                    code: "bundle_damaged",
+                    code: ErrorCode::BundleDamaged,
                     reason: "an attachment does not match its name".into(),
                 });
             }
@@ -279,7 +280,7 @@ impl Device {
                 Merged::Quarantined => {}
                 Merged::Incomplete => {
                     return Err(DeviceError::Bundle {
-                        code: "bundle_incomplete",
+                        code: ErrorCode::BundleIncomplete,
                         reason: "the bundle's changes depend on changes it does not carry; \
                                  export it again without a manifest"
                             .into(),

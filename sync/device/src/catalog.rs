@@ -80,6 +80,7 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, DeviceError> {
 
 #[cfg(test)]
 mod tests {
+    use doorstep_core::ErrorCode;
     use doorstep_core::catalog::FieldKind;
 
     use super::*;
@@ -143,12 +144,12 @@ mod tests {
         assert_eq!(e.line, line);
         assert!(e.message.starts_with("fields[2].type: "), "{e}");
         assert!(e.message.contains("boolean"), "{e}");
-        assert_eq!(err.code(), "catalog_invalid");
+        assert_eq!(err.code(), ErrorCode::CatalogInvalid);
 
         std::fs::remove_file(dir.path().join(name)).expect("remove");
         assert_eq!(
             load_dir(dir.path()).expect_err("missing").code(),
-            "catalog_invalid"
+            ErrorCode::CatalogInvalid
         );
     }
 }

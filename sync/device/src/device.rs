@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit};
+use doorstep_core::ErrorCode;
 use doorstep_core::catalog::{Catalog, Eligibility, Text};
 use doorstep_core::conflict;
 use doorstep_core::date::{Ymd, parse_ymd};
@@ -82,7 +83,7 @@ pub struct Device {
     /// The data folder: its keyring entries (database key, sync token) are named after it.
     pub(crate) data_dir: std::path::PathBuf,
     /// Told how far a sync has got (a progress bar).
-    pub(crate) progress: crate::sync::ProgressListener,
+    pub(crate) progress: crate::progress::ProgressListener,
     /// Where the time comes from (the system's clock; tests set their own).
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -138,7 +139,7 @@ impl Device {
             catalog,
             cache: RefCell::new(DocCache::default()),
             data_dir: data_dir.to_owned(),
-            progress: crate::sync::ProgressListener::default(),
+            progress: crate::progress::ProgressListener::default(),
             clock: Arc::new(SystemClock),
         };
         // A device enrolled before enrollment named its person: the code's name.
@@ -260,7 +261,7 @@ impl Device {
             self.refuse_duplicate_id(&valid, None).map_err(|e| (i, e))?;
             if !seen.insert(valid.id_number.as_str().to_owned()) {
                 let mut errors = FieldErrors::default();
-                errors.push(Field::IdNumber, "id_duplicate");
+                errors.push(Field::IdNumber, ErrorCode::IdDuplicate);
                 return Err((i, DeviceError::Invalid(errors)));
             }
             let mut doc = AutoCommit::new().with_actor(self.actor.clone());
@@ -614,7 +615,7 @@ impl Device {
             .optional()?;
         if taken.is_some() {
             let mut errors = FieldErrors::default();
-            errors.push(Field::IdNumber, "id_duplicate");
+            errors.push(Field::IdNumber, ErrorCode::IdDuplicate);
             return Err(DeviceError::Invalid(errors));
         }
         Ok(())

@@ -2,7 +2,20 @@
 
 use std::path::PathBuf;
 
+use doorstep_core::ErrorCode;
 use doorstep_core::{CoreError, FieldErrors};
+use serde::Serialize;
+
+/// Why a PIN was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PinRefusal {
+    /// `pin_wrong` or `pin_wait`.
+    pub code: ErrorCode,
+    /// Wrong PINs in a row so far.
+    pub failures: u32,
+    /// How long until the next try is accepted (0: now).
+    pub wait_ms: i64,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
@@ -71,13 +84,13 @@ pub enum DeviceError {
     /// A bundle or manifest file that cannot be used: `bundle_invalid`, `bundle_damaged`,
     /// `bundle_too_new`, `bundle_incomplete`, `bundle_unreadable`, `bundle_unwritable`.
     #[error("bundle ({code}): {reason}")]
-    Bundle { code: &'static str, reason: String },
+    Bundle { code: ErrorCode, reason: String },
     #[error("the PIN cannot be used ({0})")]
-    Pin(&'static str),
+    Pin(ErrorCode),
     #[error("the PIN was not accepted ({}); wait {} ms", .0.code, .0.wait_ms)]
-    PinRefused(crate::pin::PinRefusal),
+    PinRefused(PinRefusal),
     #[error("receipt ({code}): {reason}")]
-    Receipt { code: &'static str, reason: String },
+    Receipt { code: ErrorCode, reason: String },
     #[error("this device is not enrolled with a sync server")]
     NotEnrolled,
     #[error("only a supervisor's device can do this")]
@@ -87,7 +100,7 @@ pub enum DeviceError {
     OwnWork,
     /// A roster or export file that cannot be read or written, with a code for the UI.
     #[error("{reason}")]
-    File { code: &'static str, reason: String },
+    File { code: ErrorCode, reason: String },
     #[error("some received changes lacked their dependencies; the next sync fetches them again")]
     SyncIncomplete,
     #[error(transparent)]
@@ -119,46 +132,42 @@ impl From<doorstep_core::catalog::CatalogError> for DeviceError {
 
 impl DeviceError {
     /// A stable machine code; the UI translates it and never matches on the message.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            DeviceError::Invalid(_) => "invalid_input",
-            DeviceError::DataDir { .. } => "data_dir_unusable",
-            DeviceError::Storage(e) if is_disk_full(e) => "disk_full",
-            DeviceError::Storage(_) => "storage_failed",
-            DeviceError::WrongKey => "database_key_wrong",
-            DeviceError::KeyMissing => "database_key_missing",
-            DeviceError::Keyring(_) => "keyring_unavailable",
-            DeviceError::SchemaTooNew { .. } => "schema_too_new",
-            DeviceError::Catalog(_) | DeviceError::CatalogFile { .. } => "catalog_invalid",
-            DeviceError::NotFound(_) => "not_found",
-            DeviceError::ServiceUnknown(_) => "service_unknown",
-            DeviceError::NotEligible(_) => "not_eligible",
-            DeviceError::ApplicationLocked(_) => "application_locked",
-            DeviceError::AttachmentEmpty => "attachment_empty",
-            DeviceError::AttachmentTooLarge { .. } => "attachment_too_large",
-            DeviceError::Quarantined(_) => "record_quarantined",
-            DeviceError::InvalidBytes => "invalid_bytes",
-            DeviceError::UnknownKind(_) => "unknown_kind",
-            DeviceError::NoConflict(_) => "no_conflict",
-            DeviceError::NotAConflictValue(_) => "not_a_conflict_value",
-            DeviceError::ServerUrl(_) => "server_url_invalid",
-            DeviceError::Network(_) => "server_unreachable",
-            DeviceError::Server { code, .. } => doorstep_core::protocol::ERROR_CODES
-                .iter()
-                .find(|known| **known == code.as_str())
-                .copied()
-                .unwrap_or("server_refused"),
-            DeviceError::Bundle { code, .. } => code,
-            DeviceError::Pin(code) => code,
+            DeviceError::Invalid(_) => ErrorCode::InvalidInput,
+            DeviceError::DataDir { .. } => ErrorCode::DataDirUnusable,
+            DeviceError::Storage(e) if is_disk_full(e) => ErrorCode::DiskFull,
+            DeviceError::Storage(_) => ErrorCode::StorageFailed,
+            DeviceError::WrongKey => ErrorCode::DatabaseKeyWrong,
+            DeviceError::KeyMissing => ErrorCode::DatabaseKeyMissing,
+            DeviceError::Keyring(_) => ErrorCode::KeyringUnavailable,
+            DeviceError::SchemaTooNew { .. } => ErrorCode::SchemaTooNew,
+            DeviceError::Catalog(_) | DeviceError::CatalogFile { .. } => ErrorCode::CatalogInvalid,
+            DeviceError::NotFound(_) => ErrorCode::NotFound,
+            DeviceError::ServiceUnknown(_) => ErrorCode::ServiceUnknown,
+            DeviceError::NotEligible(_) => ErrorCode::NotEligible,
+            DeviceError::ApplicationLocked(_) => ErrorCode::ApplicationLocked,
+            DeviceError::AttachmentEmpty => ErrorCode::AttachmentEmpty,
+            DeviceError::AttachmentTooLarge { .. } => ErrorCode::AttachmentTooLarge,
+            DeviceError::Quarantined(_) => ErrorCode::RecordQuarantined,
+            DeviceError::InvalidBytes => ErrorCode::InvalidBytes,
+            DeviceError::UnknownKind(_) => ErrorCode::UnknownKind,
+            DeviceError::NoConflict(_) => ErrorCode::NoConflict,
+            DeviceError::NotAConflictValue(_) => ErrorCode::NotAConflictValue,
+            DeviceError::ServerUrl(_) => ErrorCode::ServerUrlInvalid,
+            DeviceError::Network(_) => ErrorCode::ServerUnreachable,
+            DeviceError::Server { code, .. } => ErrorCode::from_server(code),
+            DeviceError::Bundle { code, .. } => *code,
+            DeviceError::Pin(code) => *code,
             DeviceError::PinRefused(r) => r.code,
-            DeviceError::Receipt { code, .. } => code,
-            DeviceError::NotEnrolled => "not_enrolled",
-            DeviceError::NotSupervisor => "not_supervisor",
-            DeviceError::OwnWork => "own_work",
-            DeviceError::File { code, .. } => code,
-            DeviceError::SyncIncomplete => "sync_incomplete",
+            DeviceError::Receipt { code, .. } => *code,
+            DeviceError::NotEnrolled => ErrorCode::NotEnrolled,
+            DeviceError::NotSupervisor => ErrorCode::NotSupervisor,
+            DeviceError::OwnWork => ErrorCode::OwnWork,
+            DeviceError::File { code, .. } => *code,
+            DeviceError::SyncIncomplete => ErrorCode::SyncIncomplete,
             DeviceError::Core(e) => e.code(),
-            DeviceError::Automerge(_) => "record_malformed",
+            DeviceError::Automerge(_) => ErrorCode::RecordMalformed,
         }
     }
 

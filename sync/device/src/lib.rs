@@ -40,12 +40,15 @@ mod device;
 pub mod docs;
 pub mod error;
 pub mod pin;
+pub mod progress;
 pub mod receipt;
 pub mod roster;
 pub mod secret;
 pub mod session;
+pub mod settings;
 pub mod store;
 pub mod sync;
+pub mod ui_error;
 pub mod views;
 
 pub use access::DeviceAccess;
@@ -56,7 +59,9 @@ pub use device::{
     DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, mask_phone,
     now_ms,
 };
+pub use doorstep_core::ErrorCode;
 pub use error::DeviceError;
+pub use ui_error::UiError;
 
 /// The record types of `doorstep-core` that pass through this API, for the app shell:
 /// it depends on this crate alone.
@@ -67,6 +72,7 @@ pub mod records {
     pub use doorstep_core::history::HistoryEntry;
     pub use doorstep_core::protocol::{ChainState, Committee, DeviceInfo, LogEntry, LogPage};
     pub use doorstep_core::resident::{ResidentInput, ResidentPatch};
+    pub use doorstep_core::review::Decision;
     pub use doorstep_core::value::FieldValue;
     pub use doorstep_core::{DocId, FieldError, FieldErrors};
 }

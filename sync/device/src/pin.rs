@@ -5,12 +5,14 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use doorstep_core::ErrorCode;
 use doorstep_core::{Field, FieldErrors};
-use serde::Serialize;
 
 use crate::device::Device;
 use crate::error::DeviceError;
 use crate::store;
+
+pub use crate::error::PinRefusal;
 
 const PIN_HASH_KEY: &str = "pin_hash";
 const PIN_FAILURES_KEY: &str = "pin_failures";
@@ -27,27 +29,16 @@ pub const FIRST_WAIT_MS: i64 = 30_000;
 /// The longest wait.
 pub const MAX_WAIT_MS: i64 = 60 * 60 * 1000;
 
-/// Why a PIN was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PinRefusal {
-    /// `pin_wrong` or `pin_wait`.
-    pub code: &'static str,
-    /// Wrong PINs in a row so far.
-    pub failures: u32,
-    /// How long until the next try is accepted (0: now).
-    pub wait_ms: i64,
-}
-
 /// Checks the form of a new PIN: digits only, six to twelve of them.
-pub fn check_new_pin(pin: &str) -> Result<(), &'static str> {
+pub fn check_new_pin(pin: &str) -> Result<(), ErrorCode> {
     if !pin.chars().all(|c| c.is_ascii_digit()) {
-        return Err("pin_digits_only");
+        return Err(ErrorCode::PinDigitsOnly);
     }
     if pin.len() < PIN_MIN_DIGITS {
-        return Err("pin_too_short");
+        return Err(ErrorCode::PinTooShort);
     }
     if pin.len() > PIN_MAX_DIGITS {
-        return Err("pin_too_long");
+        return Err(ErrorCode::PinTooLong);
     }
     Ok(())
 }
@@ -102,7 +93,7 @@ impl Device {
     pub fn set_pin_as(&mut self, pin: &str, volunteer: &str) -> Result<(), DeviceError> {
         if self.enrollment()?.is_none() && volunteer.trim().is_empty() {
             let mut errors = FieldErrors::default();
-            errors.push(Field::Name, "name_empty");
+            errors.push(Field::Name, ErrorCode::NameEmpty);
             return Err(DeviceError::Invalid(errors));
         }
         self.set_pin(pin)?;
@@ -132,22 +123,23 @@ impl Device {
     /// as `pin_empty` and does not count towards the waits.
     pub fn check_pin(&mut self, pin: &str, now_ms: i64) -> Result<(), DeviceError> {
         if pin.trim().is_empty() {
-            return Err(DeviceError::Pin("pin_empty"));
+            return Err(DeviceError::Pin(ErrorCode::PinEmpty));
         }
         let Some(stored) = self.store.meta(PIN_HASH_KEY)? else {
-            return Err(DeviceError::Pin("pin_not_set"));
+            return Err(DeviceError::Pin(ErrorCode::PinNotSet));
         };
         let failures = u32::try_from(meta_i64(self, PIN_FAILURES_KEY)?).unwrap_or(u32::MAX);
         let next_try = meta_i64(self, PIN_NEXT_TRY_KEY)?;
         if now_ms < next_try {
             return Err(DeviceError::PinRefused(PinRefusal {
-                code: "pin_wait",
+                code: ErrorCode::PinWait,
                 failures,
                 wait_ms: next_try - now_ms,
             }));
         }
         let stored = String::from_utf8_lossy(&stored).into_owned();
-        let parsed = PasswordHash::new(&stored).map_err(|_| DeviceError::Pin("pin_not_set"))?;
+        let parsed =
+            PasswordHash::new(&stored).map_err(|_| DeviceError::Pin(ErrorCode::PinNotSet))?;
         let right = Argon2::default()
             .verify_password(pin.as_bytes(), &parsed)
             .is_ok();
@@ -165,7 +157,7 @@ impl Device {
             Ok(())
         } else {
             Err(DeviceError::PinRefused(PinRefusal {
-                code: "pin_wrong",
+                code: ErrorCode::PinWrong,
                 failures,
                 wait_ms: wait,
             }))
@@ -183,7 +175,7 @@ mod tests {
         d.set_pin("246810").expect("set");
         for _ in 0..10 {
             let e = d.check_pin("", 1_000).expect_err("empty");
-            assert_eq!(e.code(), "pin_empty");
+            assert_eq!(e.code(), ErrorCode::PinEmpty);
         }
         d.check_pin("246810", 1_000)
             .expect("the right PIN at once: no wait");
@@ -198,10 +190,10 @@ mod tests {
 
     #[test]
     fn new_pins_are_six_to_twelve_digits() {
-        assert_eq!(check_new_pin("12345"), Err("pin_too_short"));
-        assert_eq!(check_new_pin("12345a"), Err("pin_digits_only"));
-        assert_eq!(check_new_pin("１２３４５６"), Err("pin_digits_only"));
-        assert_eq!(check_new_pin("1234567890123"), Err("pin_too_long"));
+        assert_eq!(check_new_pin("12345"), Err(ErrorCode::PinTooShort));
+        assert_eq!(check_new_pin("12345a"), Err(ErrorCode::PinDigitsOnly));
+        assert_eq!(check_new_pin("１２３４５６"), Err(ErrorCode::PinDigitsOnly));
+        assert_eq!(check_new_pin("1234567890123"), Err(ErrorCode::PinTooLong));
         assert_eq!(check_new_pin("246810"), Ok(()));
     }
 
@@ -221,11 +213,11 @@ mod tests {
         assert!(!device.has_pin().expect("has_pin"));
         assert_eq!(
             device.check_pin("246810", 0).map_err(|e| e.code()),
-            Err("pin_not_set")
+            Err(ErrorCode::PinNotSet)
         );
         assert_eq!(
             device.set_pin("1234").map_err(|e| e.code()),
-            Err("pin_too_short")
+            Err(ErrorCode::PinTooShort)
         );
         device.set_pin("246810").expect("set");
         let stored = device
@@ -256,7 +248,7 @@ mod tests {
         let mut device = Device::open(dir.path()).expect("reopen");
         let e = device.check_pin("246810", 12_000).expect_err("waiting");
         assert!(
-            matches!(&e, DeviceError::PinRefused(r) if r.code == "pin_wait" && r.wait_ms == 20_000),
+            matches!(&e, DeviceError::PinRefused(r) if r.code == ErrorCode::PinWait && r.wait_ms == 20_000),
             "{e:?}"
         );
         let e = device.check_pin("000000", 32_000).expect_err("sixth wrong");

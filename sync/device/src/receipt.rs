@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use doorstep_core::DocId;
+use doorstep_core::ErrorCode;
 use doorstep_core::application;
 use printpdf::{
     Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem,
@@ -162,11 +163,11 @@ const LINE: f32 = 1.5;
 /// Lays the receipt out on A4 pages in large print and returns the PDF's bytes.
 pub fn render(receipt: &Receipt, font_file: &Path) -> Result<Vec<u8>, DeviceError> {
     let bytes = std::fs::read(font_file).map_err(|e| DeviceError::Receipt {
-        code: "receipt_font_missing",
+        code: ErrorCode::ReceiptFontMissing,
         reason: format!("{}: {e}", font_file.display()),
     })?;
     let unusable = |why: String| DeviceError::Receipt {
-        code: "receipt_font_missing",
+        code: ErrorCode::ReceiptFontMissing,
         reason: format!("{} is not a usable font: {why}", font_file.display()),
     };
     // Only the glyphs the receipt uses go into the file: a CJK font is megabytes.
@@ -357,7 +358,7 @@ impl Device {
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&path, &pdf))
             .map_err(|e| DeviceError::Receipt {
-                code: "receipt_unwritable",
+                code: ErrorCode::ReceiptUnwritable,
                 reason: format!("{}: {e}", path.display()),
             })?;
         Ok(path)
@@ -380,7 +381,7 @@ impl Device {
     pub fn receipt_pdf(&self, id: &DocId, labels: &ReceiptLabels) -> Result<Vec<u8>, DeviceError> {
         let receipt = self.receipt(id, labels)?;
         let font = find_font().ok_or(DeviceError::Receipt {
-            code: "receipt_font_missing",
+            code: ErrorCode::ReceiptFontMissing,
             reason: "no CJK font is installed (apt package fonts-wqy-microhei)".into(),
         })?;
         render(&receipt, &font)

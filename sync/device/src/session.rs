@@ -9,6 +9,12 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use doorstep_core::protocol::Role;
+use serde::Serialize;
+
+use crate::device::Device;
+use crate::error::DeviceError;
+
 /// The default idle lock: ten minutes.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(10 * 60);
 
@@ -94,6 +100,47 @@ impl Session {
 
     pub fn in_resident_mode(&self) -> bool {
         self.state().resident_mode
+    }
+}
+
+/// The device's enrollment, as the start screen and the top bar show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct EnrollmentView {
+    pub server_url: String,
+    /// The name the device was enrolled under (the volunteer's or supervisor's).
+    pub name: String,
+    pub role: Role,
+    /// The names of the committees it serves.
+    pub committees: Vec<String>,
+}
+
+/// Where the app stands at start: enrolled or not, PIN set or not, locked or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct StartState {
+    pub enrollment: Option<EnrollmentView>,
+    pub has_pin: bool,
+    pub unlocked: bool,
+    /// The volunteer the PIN belongs to.
+    pub volunteer: String,
+    /// How long the app stays unlocked without a command.
+    pub idle_lock_secs: u64,
+}
+
+impl Device {
+    /// The start screen's state, with `session` as it stands at `now`.
+    pub fn start_state(&self, session: &Session, now: Instant) -> Result<StartState, DeviceError> {
+        Ok(StartState {
+            enrollment: self.enrollment()?.map(|e| EnrollmentView {
+                server_url: e.server_url,
+                name: e.name,
+                role: e.role,
+                committees: e.committees.into_iter().map(|c| c.name).collect(),
+            }),
+            has_pin: self.has_pin()?,
+            unlocked: session.is_unlocked(now),
+            volunteer: self.volunteer().to_owned(),
+            idle_lock_secs: session.idle().as_secs(),
+        })
     }
 }
 

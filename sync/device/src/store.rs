@@ -270,6 +270,7 @@ fn migrate(conn: &mut Connection) -> Result<(), DeviceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use doorstep_core::ErrorCode;
 
     #[test]
     fn opens_in_wal_with_full_sync_and_current_schema() {
@@ -305,7 +306,7 @@ mod tests {
             .expect("bump");
         drop(store);
         let err = Store::open(&path, &key).expect_err("newer schema");
-        assert_eq!(err.code(), "schema_too_new");
+        assert_eq!(err.code(), ErrorCode::SchemaTooNew);
     }
 
     #[test]

@@ -28,11 +28,15 @@ use crate::secret;
 use crate::store;
 
 pub mod run;
+mod status;
 mod transport;
 
 pub use run::{Outgoing, SyncRun, drive};
+pub use status::{StatusLine, SyncState};
 pub(crate) use transport::exchange;
 pub use transport::{HttpAnswer, HttpTransport, NetworkError, RetryPolicy, Transport};
+
+pub use crate::progress::{ProgressFn, ProgressListener, SyncPhase, SyncProgress};
 
 const META_CURSOR: &str = "sync.cursor";
 const META_ENROLLMENT: &str = "sync.enrollment";
@@ -72,42 +76,6 @@ pub struct SyncReport {
     pub blobs_received: usize,
     /// Codes of attachments the server refused (they stay here and are tried again).
     pub blob_refusals: Vec<String>,
-}
-
-/// How far a sync has got, for a progress bar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SyncProgress {
-    /// `upload` (attachments up, `done`/`total` in bytes), `records` (records both ways,
-    /// `done` round trips, `total` 0: not known ahead), or `download` (attachments down,
-    /// `done`/`total` in attachments).
-    pub phase: &'static str,
-    pub done: u64,
-    pub total: u64,
-}
-
-/// A function told each step of a sync's progress.
-pub type ProgressFn = Box<dyn Fn(&SyncProgress) + Send>;
-
-/// Whoever wants to hear a sync's progress.
-#[derive(Default)]
-pub struct ProgressListener(Option<ProgressFn>);
-
-impl std::fmt::Debug for ProgressListener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "ProgressListener(set)"
-        } else {
-            "ProgressListener(none)"
-        })
-    }
-}
-
-impl ProgressListener {
-    fn tell(&self, phase: &'static str, done: u64, total: u64) {
-        if let Some(listener) = &self.0 {
-            listener(&SyncProgress { phase, done, total });
-        }
-    }
 }
 
 /// Fields of one record that became conflicted.

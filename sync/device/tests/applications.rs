@@ -12,6 +12,7 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field};
+use doorstep_device::ErrorCode;
 use doorstep_device::{Device, MAX_ATTACHMENT_BYTES, today_china};
 use tempfile::TempDir;
 
@@ -41,7 +42,7 @@ fn text(t: &str) -> FieldValue {
 fn field_code(err: &doorstep_device::DeviceError) -> Option<(Option<String>, &'static str)> {
     err.field_errors()
         .and_then(|f| f.0.first())
-        .map(|e| (e.key.clone(), e.code))
+        .map(|e| (e.key.clone(), e.code.as_str()))
 }
 
 fn date_after(years: u32) -> String {
@@ -72,8 +73,14 @@ fn an_authorization_needs_a_stored_signature_and_a_valid_period() {
     bad.services = vec!["no_such_service".into()];
     let err = device.record_authorization(&r, &bad).expect_err("bad");
     let fields = err.field_errors().expect("fields");
-    assert_eq!(fields.code_for(Field::Services), Some("service_unknown"));
-    assert_eq!(fields.code_for(Field::ValidTo), Some("period_too_long"));
+    assert_eq!(
+        fields.code_for(Field::Services),
+        Some(ErrorCode::ServiceUnknown)
+    );
+    assert_eq!(
+        fields.code_for(Field::ValidTo),
+        Some(ErrorCode::PeriodTooLong)
+    );
 
     let id = device.record_authorization(&r, &input).expect("record");
     let list = device.authorizations_of(&r).expect("list");
@@ -485,13 +492,13 @@ fn a_draft_keeps_exactly_what_was_typed_and_submission_waits_for_it_to_be_right(
         device
             .type_application_field(&app, "bank_account", &"9".repeat(31))
             .expect("kept"),
-        Some("text_too_long")
+        Some(ErrorCode::TextTooLong)
     );
     assert_eq!(
         device
             .type_application_field(&app, "household_registered_here", "maybe")
             .expect("kept"),
-        Some("wrong_type")
+        Some(ErrorCode::WrongType)
     );
     assert_eq!(
         device
@@ -503,7 +510,7 @@ fn a_draft_keeps_exactly_what_was_typed_and_submission_waits_for_it_to_be_right(
         d.typed_texts(&app)
             .expect("typed")
             .into_iter()
-            .map(|t| (t.key, t.text, t.code))
+            .map(|t| (t.key, t.text, t.code.map_or("", ErrorCode::as_str)))
             .collect()
     };
     assert_eq!(
@@ -540,8 +547,11 @@ fn a_draft_keeps_exactly_what_was_typed_and_submission_waits_for_it_to_be_right(
         .expect("attach");
     let err = device.submit_application(&app).expect_err("not yet");
     let fields = err.field_errors().expect("fields");
-    let codes: Vec<(Option<String>, &str)> =
-        fields.0.iter().map(|e| (e.key.clone(), e.code)).collect();
+    let codes: Vec<(Option<String>, &str)> = fields
+        .0
+        .iter()
+        .map(|e| (e.key.clone(), e.code.as_str()))
+        .collect();
     assert!(
         codes.contains(&(Some("bank_account".into()), "required")),
         "{codes:?}"
@@ -593,7 +603,7 @@ fn a_kept_text_that_is_not_required_still_stops_submission() {
         device
             .type_application_field(&app, "last_certified_on", "2025-13-")
             .expect("kept"),
-        Some("date_invalid")
+        Some(ErrorCode::DateInvalid)
     );
     let err = device
         .submit_application(&app)

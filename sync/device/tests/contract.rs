@@ -7,14 +7,19 @@
 use std::path::PathBuf;
 
 use doorstep_core::DocId;
+use doorstep_core::ErrorCode;
 use doorstep_core::application::{Attachment, Consent, Event, EventKind, Status};
 use doorstep_core::authorization::Authorization;
 use doorstep_core::authorization::AuthorizationInput;
 use doorstep_core::catalog::Sensitive;
-use doorstep_core::catalog::{Eligibility, Text};
+use doorstep_core::catalog::{
+    AttachmentDef, ChoiceOption, Eligibility, FieldDef, FieldKind, Rule, RuleKind, Service, Step,
+    Text,
+};
 use doorstep_core::conflict::{ConflictValue, FieldConflict};
 use doorstep_core::error::{FieldError, FieldErrors};
 use doorstep_core::field::Field;
+use doorstep_core::file_kind::Accepts;
 use doorstep_core::history::{FieldChange, HistoryEntry};
 use doorstep_core::protocol::{
     ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocHashes, LogEntry, LogPage, Role,
@@ -26,6 +31,7 @@ use doorstep_core::resident::{
 use doorstep_core::review::{Decision, DecisionOffer};
 use doorstep_core::value::FieldValue;
 use doorstep_device::ServiceOffer;
+use doorstep_device::UiError;
 use doorstep_device::applications::{ApplicationSummary, TypedText};
 use doorstep_device::console::{
     Count, DeviceView, DueCertification, LogFilter, Overview, QueueItem, RecordChanges,
@@ -33,9 +39,10 @@ use doorstep_device::console::{
 use doorstep_device::receipt::ReceiptLabels;
 use doorstep_device::roster::{
     ExportFilter, Exported, Format, ImportReport, PreviewRow, RejectedRow, RosterLayout,
-    RosterPreview, RowProblem,
+    RosterPreview, RowProblem, Task, TaskProgress,
 };
-use doorstep_device::sync::{NewConflict, SyncReport};
+use doorstep_device::session::{EnrollmentView, StartState};
+use doorstep_device::sync::{NewConflict, SyncPhase, SyncProgress, SyncReport, SyncState};
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, ResidentSummary,
     ResidentView,
@@ -134,7 +141,35 @@ fn declarations() -> String {
         RosterPreview,
         ImportReport,
         ReceiptLabels,
+        ErrorCode,
+        UiError,
+        SyncPhase,
+        SyncProgress,
+        SyncState,
+        FieldKind,
+        ChoiceOption,
+        FieldDef,
+        Accepts,
+        AttachmentDef,
+        RuleKind,
+        Rule,
+        Step,
+        Service,
+        EnrollmentView,
+        StartState,
+        Task,
+        TaskProgress,
     );
+    // The codes themselves, for the window's test that each has a message in every
+    // language (a type alone does not exist at run time).
+    out.push_str(
+        "\n/** Every error code, for the test that each has text in every language. */\n\
+         export const ERROR_CODES: readonly ErrorCode[] = [\n",
+    );
+    for code in ErrorCode::all() {
+        out.push_str(&format!("  \"{code}\",\n"));
+    }
+    out.push_str("];\n");
     out
 }
 

@@ -10,6 +10,7 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput, ResidentPatch};
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field};
+use doorstep_device::ErrorCode;
 use doorstep_device::docs::COMPACT_AFTER;
 use doorstep_device::{DATABASE_FILE, Device};
 use tempfile::TempDir;
@@ -96,8 +97,11 @@ fn invalid_input_saves_nothing() {
     let err = device.register_resident(&bad).expect_err("refused");
     assert_eq!(err.code(), "invalid_input");
     let fields = err.field_errors().expect("field errors");
-    assert_eq!(fields.code_for(Field::Name), Some("name_empty"));
-    assert_eq!(fields.code_for(Field::IdNumber), Some("id_checksum"));
+    assert_eq!(fields.code_for(Field::Name), Some(ErrorCode::NameEmpty));
+    assert_eq!(
+        fields.code_for(Field::IdNumber),
+        Some(ErrorCode::IdChecksum)
+    );
     assert!(device.list_residents().expect("list").is_empty());
 }
 
@@ -112,7 +116,7 @@ fn the_same_id_number_is_not_registered_twice() {
         .expect_err("duplicate");
     assert_eq!(
         err.field_errors().and_then(|f| f.code_for(Field::IdNumber)),
-        Some("id_duplicate")
+        Some(ErrorCode::IdDuplicate)
     );
     // Editing the resident who holds the number is not a duplicate.
     device

@@ -16,7 +16,7 @@ const PIN: &str = "975310";
 fn field_code(err: &DeviceError) -> Option<(Option<String>, &'static str)> {
     err.field_errors()
         .and_then(|f| f.0.first())
-        .map(|e| (e.key.clone(), e.code))
+        .map(|e| (e.key.clone(), e.code.as_str()))
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn personal_numbers_reach_the_window_masked_unless_the_pin_is_given() {
     );
     assert!(view.own_work, "this device started it");
     // What blocks it comes with it: the photo, her consent, her authorization.
-    let blockers: Vec<&str> = view.blockers.0.iter().map(|e| e.code).collect();
+    let blockers: Vec<&str> = view.blockers.0.iter().map(|e| e.code.as_str()).collect();
     for code in ["required", "consent_missing", "authorization_missing"] {
         assert!(blockers.contains(&code), "{code} in {blockers:?}");
     }

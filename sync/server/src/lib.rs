@@ -32,12 +32,25 @@ pub struct Health {
     pub version: &'static str,
 }
 
+/// Where the server reads the time (milliseconds since the epoch): [`now_ms`] when it
+/// serves, a clock the test moves in tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 /// What every handler shares.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
     store: Arc<Mutex<Store>>,
     limits: Limits,
     metrics: Arc<metrics::Metrics>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -46,7 +59,17 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             limits,
             metrics: Arc::new(metrics::Metrics::default()),
+            clock: Arc::new(now_ms),
         }
+    }
+
+    /// The same state reading the time from `clock` (enrollment expiry, the log's times).
+    pub fn with_clock(self, clock: Clock) -> AppState {
+        AppState { clock, ..self }
+    }
+
+    fn now(&self) -> i64 {
+        (self.clock)()
     }
 
     /// Runs `f` on the store on a blocking thread (SQLite calls block).
@@ -248,7 +271,7 @@ async fn enroll(State(state): State<AppState>, req: Request) -> Result<Response,
             format!("the enrollment request is not valid: {e}"),
         )
     })?;
-    let now = now_ms();
+    let now = state.now();
     let response = state
         .with_store(move |s| s.enroll(&request.code, &request.device_label, now))
         .await;
@@ -280,7 +303,7 @@ async fn sync_inner(state: &AppState, req: Request) -> Result<(Response, u64), F
             format!("the sync request is not valid CBOR of the v1 protocol: {e}"),
         )
     })?;
-    let now = now_ms();
+    let now = state.now();
     let response = state
         .with_store(move |s| s.sync(&device, &request, &limits, now))
         .await?;
@@ -337,7 +360,7 @@ async fn revoke(
     Path(device_id): Path<String>,
 ) -> Result<Response, Failure> {
     let device = authenticate(&state, &headers).await?;
-    let now = now_ms();
+    let now = state.now();
     let revoked = state
         .with_store(move |s| s.revoke_by(&device, &device_id, now))
         .await?;
@@ -396,7 +419,7 @@ async fn blob_put(
         limits.request_bytes,
     )
     .await?;
-    let now = now_ms();
+    let now = state.now();
     let status = state
         .with_store(move |s| {
             let piece = store::BlobPiece {

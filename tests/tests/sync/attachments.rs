@@ -3,6 +3,7 @@
 use doorstep_core::authorization::AuthorizationInput;
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
+use doorstep_device::sync::SyncPhase;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{FAST_RETRY, Fault, FaultyTransport, TestDevice, committee};
 
@@ -71,7 +72,7 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     let heard = heard.lock().expect("progress").clone();
     let uploads: Vec<(u64, u64)> = heard
         .iter()
-        .filter(|p| p.phase == "upload")
+        .filter(|p| p.phase == SyncPhase::Upload)
         .map(|p| (p.done, p.total))
         .collect();
     let total = (big.len() + 20_000) as u64;
@@ -83,7 +84,10 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
         uploads.len() >= 4,
         "more than one step per blob: {uploads:?}"
     );
-    assert!(heard.iter().any(|p| p.phase == "records"), "{heard:?}");
+    assert!(
+        heard.iter().any(|p| p.phase == SyncPhase::Records),
+        "{heard:?}"
+    );
     assert!(
         report.blob_refusals.is_empty(),
         "{:?}",

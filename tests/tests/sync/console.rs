@@ -226,8 +226,9 @@ fn a_supervisor_lists_devices_and_revokes_a_lost_one() -> anyhow::Result<()> {
     assert!(listed_a.last_sync_at.is_some());
     assert_eq!(listed_a.name, "测试志愿者甲");
 
-    let code =
-        |r: Result<_, doorstep_device::DeviceError>| r.map(|_| "ok").unwrap_or_else(|e| e.code());
+    let code = |r: Result<_, doorstep_device::DeviceError>| {
+        r.map(|_| "ok").unwrap_or_else(|e| e.code().as_str())
+    };
     assert_eq!(
         code(sup.device.revoke_device(&device_id(&elsewhere))),
         "device_unknown"

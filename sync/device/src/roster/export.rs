@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use doorstep_core::DocId;
+use doorstep_core::ErrorCode;
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::value::FieldValue;
 use rusqlite::params;
@@ -60,7 +61,7 @@ impl Table {
                 let mut out = "\u{feff}".as_bytes().to_vec();
                 {
                     let mut writer = csv::Writer::from_writer(&mut out);
-                    let fail = |e: csv::Error| file_error("export_failed", e.to_string());
+                    let fail = |e: csv::Error| file_error(ErrorCode::ExportFailed, e.to_string());
                     writer.write_record(&self.headers).map_err(fail)?;
                     for (i, row) in self.rows.iter().enumerate() {
                         writer.write_record(row).map_err(fail)?;
@@ -70,14 +71,15 @@ impl Table {
                     }
                     writer
                         .flush()
-                        .map_err(|e| file_error("export_failed", e.to_string()))?;
+                        .map_err(|e| file_error(ErrorCode::ExportFailed, e.to_string()))?;
                 }
                 progress(total, total);
                 Ok(out)
             }
             Format::Xlsx => {
-                let fail =
-                    |e: rust_xlsxwriter::XlsxError| file_error("export_failed", e.to_string());
+                let fail = |e: rust_xlsxwriter::XlsxError| {
+                    file_error(ErrorCode::ExportFailed, e.to_string())
+                };
                 let mut workbook = rust_xlsxwriter::Workbook::new();
                 let sheet = workbook.add_worksheet();
                 let bold = rust_xlsxwriter::Format::new().set_bold();
@@ -356,7 +358,7 @@ pub fn save_export(
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, bytes))
         .map_err(|e| DeviceError::File {
-            code: "export_unwritable",
+            code: ErrorCode::ExportUnwritable,
             reason: format!("{}: {e}", path.display()),
         })?;
     Ok(Exported {

@@ -20,6 +20,7 @@ pub use read::{MAX_ROWS, Roster, RosterLayout, read_roster, read_roster_as};
 use std::collections::HashMap;
 
 use automerge::AutoCommit;
+use doorstep_core::ErrorCode;
 use doorstep_core::error::CoreError;
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::resident;
@@ -64,7 +65,11 @@ impl Format {
 pub struct RowProblem {
     /// `name`, `id_number`, … or `row`.
     pub field: String,
-    pub code: String,
+    pub code: ErrorCode,
+    /// For `id_duplicate_in_file`: the line that first has the same ID number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub first_line: Option<usize>,
 }
 
 /// A refused row: its line in the file (the header is line 1) and why.
@@ -106,6 +111,22 @@ pub struct PreviewRow {
     pub birth_date: String,
 }
 
+/// A long file task the window shows a progress bar for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Export,
+    Import,
+}
+
+/// How far an export or import has got (rows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct TaskProgress {
+    pub task: Task,
+    pub done: usize,
+    pub total: usize,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImportReport {
@@ -122,12 +143,14 @@ fn problems_of(e: &CoreError) -> Vec<RowProblem> {
             .iter()
             .map(|f| RowProblem {
                 field: f.field.as_str().to_owned(),
-                code: f.code.to_owned(),
+                code: f.code,
+                first_line: None,
             })
             .collect(),
         other => vec![RowProblem {
             field: "row".into(),
-            code: other.code().to_owned(),
+            code: other.code(),
+            first_line: None,
         }],
     }
 }
@@ -232,14 +255,14 @@ impl Device {
         match asked {
             Some(c) if enrollment.committees.iter().any(|k| k.id == c) => Ok(Some(c.to_owned())),
             Some(c) => Err(file_error(
-                "committee_not_yours",
+                ErrorCode::CommitteeNotYours,
                 format!("committee {c} is not one of this device's"),
             )),
             None if enrollment.committees.len() == 1 => {
                 Ok(Some(enrollment.committees[0].id.clone()))
             }
             None => Err(file_error(
-                "committee_required",
+                ErrorCode::CommitteeRequired,
                 "choose the committee the roster belongs to",
             )),
         }
@@ -285,7 +308,7 @@ pub fn import(
 ) -> Result<ImportReport, DeviceError> {
     if roster.layout.is_none() {
         return Err(file_error(
-            "roster_columns",
+            ErrorCode::RosterColumns,
             "say which row and columns hold the names and ID numbers first",
         ));
     }
@@ -335,7 +358,8 @@ fn sort_rows(roster: &Roster) -> Sorted {
                 name: valid.name.clone(),
                 problems: vec![RowProblem {
                     field: "id_number".into(),
-                    code: format!("id_duplicate_in_file:{first}"),
+                    code: ErrorCode::IdDuplicateInFile,
+                    first_line: Some(*first),
                 }],
             });
             continue;

@@ -6,6 +6,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
+use doorstep_core::ErrorCode;
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::resident::ResidentInput;
 use serde::{Deserialize, Serialize};
@@ -126,7 +127,7 @@ pub fn read_roster_as(
         .iter()
         .all(|(_, cells)| cells.iter().all(|c| c.text().is_empty()))
     {
-        return Err(file_error("roster_empty", "the file has no rows"));
+        return Err(file_error(ErrorCode::RosterEmpty, "the file has no rows"));
     }
     let head = head_of(&table);
     let layout = match layout {
@@ -150,7 +151,7 @@ pub fn read_roster_as(
         .position(|(line, _)| *line == layout.header_line)
     else {
         return Err(file_error(
-            "roster_columns",
+            ErrorCode::RosterColumns,
             format!("the file has no line {}", layout.header_line),
         ));
     };
@@ -170,7 +171,7 @@ pub fn read_roster_as(
         }
         if rows.len() + unreadable.len() >= MAX_ROWS {
             return Err(file_error(
-                "roster_too_large",
+                ErrorCode::RosterTooLarge,
                 format!("a roster may have at most {MAX_ROWS} rows; split the file"),
             ));
         }
@@ -189,7 +190,8 @@ pub fn read_roster_as(
                         // Excel keeps 15 digits of a number: the ID is already damaged.
                         problems.push(RowProblem {
                             field: "id_number".into(),
-                            code: "id_number_not_text".into(),
+                            code: ErrorCode::IdNumberNotText,
+                            first_line: None,
                         });
                     }
                     input.id_number = text;
@@ -222,7 +224,7 @@ pub fn read_roster_as(
 
 fn no_layout() -> DeviceError {
     file_error(
-        "roster_columns",
+        ErrorCode::RosterColumns,
         "no row among the first lines names a name and an ID-number column",
     )
 }
@@ -258,13 +260,13 @@ fn check_layout(layout: &RosterLayout) -> Result<(), DeviceError> {
     for field in &named {
         if !COLUMNS.iter().any(|(c, _)| c == field) {
             return Err(file_error(
-                "roster_columns",
+                ErrorCode::RosterColumns,
                 format!("no roster field {field:?}"),
             ));
         }
         if named.iter().filter(|f| *f == field).count() > 1 {
             return Err(file_error(
-                "roster_columns",
+                ErrorCode::RosterColumns,
                 format!("two columns are both {field}"),
             ));
         }
@@ -273,7 +275,7 @@ fn check_layout(layout: &RosterLayout) -> Result<(), DeviceError> {
         return Err(no_layout());
     }
     if layout.header_line == 0 {
-        return Err(file_error("roster_columns", "lines count from 1"));
+        return Err(file_error(ErrorCode::RosterColumns, "lines count from 1"));
     }
     Ok(())
 }
@@ -317,7 +319,7 @@ impl Cell {
     }
 }
 
-pub(crate) fn file_error(code: &'static str, reason: impl Into<String>) -> DeviceError {
+pub(crate) fn file_error(code: ErrorCode, reason: impl Into<String>) -> DeviceError {
     DeviceError::File {
         code,
         reason: reason.into(),
@@ -363,14 +365,14 @@ pub(crate) fn gender_code(text: &str) -> String {
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         file_error(
-            "roster_unreadable",
+            ErrorCode::RosterUnreadable,
             format!("not a spreadsheet this app reads: {e}"),
         )
     })?;
     let range = workbook
         .worksheet_range_at(0)
-        .ok_or_else(|| file_error("roster_empty", "the workbook has no sheet"))?
-        .map_err(|e| file_error("roster_unreadable", format!("the first sheet: {e}")))?;
+        .ok_or_else(|| file_error(ErrorCode::RosterEmpty, "the workbook has no sheet"))?
+        .map_err(|e| file_error(ErrorCode::RosterUnreadable, format!("the first sheet: {e}")))?;
     let first_row = range.start().map_or(0, |(row, _)| row as usize);
     Ok(range
         .rows()
@@ -404,7 +406,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
 fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         file_error(
-            "roster_encoding",
+            ErrorCode::RosterEncoding,
             "the CSV file is not UTF-8; save it as \"CSV UTF-8\"",
         )
     })?;
@@ -414,7 +416,7 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let mut out = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| file_error("roster_unreadable", e.to_string()))?;
+        let record = record.map_err(|e| file_error(ErrorCode::RosterUnreadable, e.to_string()))?;
         let line = record
             .position()
             .map_or(out.len() + 1, |p| p.line() as usize);

@@ -15,7 +15,7 @@ use doorstep_core::protocol::{self, BlobStatus, SyncRequest, SyncResponse};
 use zeroize::Zeroizing;
 
 use super::transport::{RetryPolicy, Transport, exchange};
-use super::{Sent, SyncReport};
+use super::{Sent, SyncPhase, SyncReport};
 use crate::access::DeviceAccess;
 use crate::device::Device;
 use crate::error::DeviceError;
@@ -122,7 +122,7 @@ impl SyncRun {
         )?;
         let total = u64::try_from(total).unwrap_or(0);
         if !pending.is_empty() {
-            device.progress.tell("upload", 0, total);
+            device.progress.tell(SyncPhase::Upload, 0, total);
         }
         Ok(SyncRun {
             token,
@@ -236,7 +236,7 @@ impl SyncRun {
                         continue;
                     };
                     let n = *total - wanted.len() as u64 - 1;
-                    device.progress.tell("download", n, *total);
+                    device.progress.tell(SyncPhase::Download, n, *total);
                     let path = format!("/v1/blobs/{sha}");
                     *asked = Some(sha);
                     return Ok(Some(Outgoing {
@@ -291,7 +291,7 @@ impl SyncRun {
                 if status.complete {
                     device.mark_blob_uploaded(&blob.sha)?;
                     *done = blob.before + blob.size;
-                    device.progress.tell("upload", *done, *total);
+                    device.progress.tell(SyncPhase::Upload, *done, *total);
                     self.report.blobs_sent += 1;
                     *current = None;
                     return Ok(());
@@ -299,7 +299,7 @@ impl SyncRun {
                 let offset = status.received.min(blob.size);
                 if blob.offset.is_some() {
                     *done = blob.before + offset;
-                    device.progress.tell("upload", *done, *total);
+                    device.progress.tell(SyncPhase::Upload, *done, *total);
                 }
                 if offset >= blob.size {
                     return Err(DeviceError::Network(
@@ -320,7 +320,7 @@ impl SyncRun {
                 *rounds += 1;
                 device
                     .progress
-                    .tell("records", u64::from(self.report.round_trips), 0);
+                    .tell(SyncPhase::Records, u64::from(self.report.round_trips), 0);
                 if !more {
                     let wanted =
                         device.blob_names("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;

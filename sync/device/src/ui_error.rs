@@ -2,20 +2,25 @@
 //! logs and fallbacks, per-field codes for forms, and for a refused PIN how long to
 //! wait. Never personal data.
 
-use doorstep_device::DeviceError;
-use doorstep_device::records::FieldError;
+use doorstep_core::{ErrorCode, FieldError};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+use crate::DeviceError;
+
+/// A refused command, as the window receives it.
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct UiError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<FieldError>>", optional)]
     pub fields: Vec<FieldError>,
     /// For `pin_wrong` and `pin_wait`: wrong PINs in a row, and milliseconds to wait.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub failures: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub wait_ms: Option<i64>,
 }
 
@@ -31,7 +36,7 @@ impl From<DeviceError> for UiError {
                 | DeviceError::Server { .. }
         );
         if !expected {
-            tracing::error!(code = e.code(), error = %e, "command failed");
+            tracing::error!(code = e.code().as_str(), error = %e, "command failed");
         }
         let (failures, wait_ms) = match &e {
             DeviceError::PinRefused(r) => (Some(r.failures), Some(r.wait_ms)),
@@ -48,7 +53,7 @@ impl From<DeviceError> for UiError {
 }
 
 impl UiError {
-    pub fn plain(code: &'static str, message: &str) -> UiError {
+    pub fn plain(code: ErrorCode, message: &str) -> UiError {
         UiError {
             code,
             message: message.to_owned(),
@@ -59,11 +64,11 @@ impl UiError {
     }
 
     pub fn internal(message: &str) -> UiError {
-        UiError::plain("internal", message)
+        UiError::plain(ErrorCode::Internal, message)
     }
 
     /// The app is locked (idle, or not unlocked yet): enter the PIN.
     pub fn locked() -> UiError {
-        UiError::plain("locked", "the app is locked; enter the PIN")
+        UiError::plain(ErrorCode::Locked, "the app is locked; enter the PIN")
     }
 }

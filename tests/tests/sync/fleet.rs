@@ -1,0 +1,128 @@
+//! The fleet harness: devices and a server in one process on one fake clock, plugged in
+//! and out as a village's signal comes and goes (doorstep_tests::harness).
+
+use doorstep_core::DocId;
+use doorstep_core::id_number::IdNumber;
+use doorstep_core::protocol::Role;
+use doorstep_core::resident::{ResidentInput, ResidentPatch};
+use doorstep_device::{DeviceError, ErrorCode};
+use doorstep_tests::harness::{DAY_MS, Fleet, HOUR_MS, START_MS};
+
+fn resident() -> ResidentInput {
+    ResidentInput {
+        name: "测试甲".into(),
+        id_number: IdNumber::complete("32010619400101001").expect("17 digits"),
+        ..ResidentInput::default()
+    }
+}
+
+#[test]
+fn a_week_out_of_signal_loses_nothing_and_keeps_when_each_edit_was_made() -> anyhow::Result<()> {
+    let mut fleet = Fleet::new("f1")?;
+    let a = fleet.volunteer("测试志愿者甲")?;
+    let b = fleet.volunteer("测试志愿者乙")?;
+    let s = fleet.supervisor("测试主任")?;
+    let id: DocId = fleet.device(a).register_resident(&resident())?.id;
+    let first = fleet.run_until_quiet()?;
+    assert!(first.rounds <= 3, "{first:?}");
+    assert_eq!(fleet.device(s).resident(&id)?.name, "测试甲");
+
+    // B walks into a village without signal; the next day both edit the same resident.
+    fleet.disconnect(b);
+    fleet.advance(DAY_MS);
+    let phone = ResidentPatch {
+        phone: Some("13912345678".into()),
+        ..ResidentPatch::default()
+    };
+    fleet.device(a).update_resident(&id, phone)?;
+    let address = ResidentPatch {
+        address: Some("测试村三组".into()),
+        ..ResidentPatch::default()
+    };
+    fleet.device(b).update_resident(&id, address)?;
+    let refused = fleet.sync(b).expect_err("no signal");
+    assert_eq!(refused.code(), ErrorCode::ServerUnreachable);
+    assert_eq!(fleet.device(b).sync_status()?.pending_docs, 1);
+    fleet.run_until_quiet()?;
+    assert_eq!(
+        fleet.device(s).resident(&id)?.address,
+        "",
+        "B's edit is still on B"
+    );
+
+    // A week later B is back in signal: everything meets everywhere.
+    fleet.advance(7 * DAY_MS);
+    fleet.connect(b);
+    let back = fleet.run_until_quiet()?;
+    assert!(back.rounds <= 3, "{back:?}");
+    for m in [a, b, s] {
+        let r = fleet.device(m).resident(&id)?;
+        assert_eq!(
+            (r.phone.as_str(), r.address.as_str()),
+            ("13912345678", "测试村三组")
+        );
+        assert_eq!(fleet.device(m).sync_status()?.pending_docs, 0);
+    }
+    // The history says when B edited (offline, a day in), not when it arrived.
+    let history = fleet.device(s).history(&id)?;
+    let by_b = history
+        .iter()
+        .find(|h| h.author.volunteer == "测试志愿者乙")
+        .expect("B's edit in the history");
+    assert_eq!(by_b.author.at, START_MS + DAY_MS);
+    // And the device's "today" is the fleet's: 2026-06-09 in China.
+    assert_eq!(fleet.device(s).today(), (2026, 6, 9));
+    Ok(())
+}
+
+#[test]
+fn an_enrollment_code_expires_on_the_servers_clock() -> anyhow::Result<()> {
+    let fleet = Fleet::new("f2")?;
+    let code = fleet
+        .server()
+        .enrollment_code(&["f2"], Role::Volunteer, "测试志愿者丙")?;
+    fleet.advance(2 * HOUR_MS);
+    let refused = fleet
+        .server()
+        .device_with_code(&code)
+        .expect_err("the code lived an hour");
+    assert!(
+        matches!(&refused, DeviceError::Server { code, .. } if code == "enrollment_expired"),
+        "{refused}"
+    );
+    assert_eq!(refused.code(), ErrorCode::EnrollmentExpired);
+    // A fresh code, on the same clock, works.
+    let code = fleet
+        .server()
+        .enrollment_code(&["f2"], Role::Volunteer, "测试志愿者丙")?;
+    assert!(fleet.server().device_with_code(&code).is_ok());
+    Ok(())
+}
+
+#[test]
+fn many_devices_in_one_process_sync_in_milliseconds() -> anyhow::Result<()> {
+    let mut fleet = Fleet::new("f3")?;
+    let members: Vec<_> = (0..8)
+        .map(|i| fleet.volunteer(&format!("测试志愿者{i}")))
+        .collect::<anyhow::Result<_>>()?;
+    for (i, m) in members.iter().enumerate() {
+        let input = ResidentInput {
+            name: format!("测试{}", ["甲", "乙", "丙", "丁"][i % 4]),
+            id_number: IdNumber::complete(&format!("320106194002{:02}{:03}", i + 1, i))
+                .expect("17 digits"),
+            ..ResidentInput::default()
+        };
+        fleet.device(*m).register_resident(&input)?;
+    }
+    let started = std::time::Instant::now();
+    let quiet = fleet.run_until_quiet()?;
+    let per_sync = started.elapsed().as_secs_f64() * 1000.0 / quiet.syncs as f64;
+    eprintln!(
+        "fleet: 8 devices quiet after {} rounds, {} syncs, {per_sync:.1} ms a sync",
+        quiet.rounds, quiet.syncs
+    );
+    for m in &members {
+        assert_eq!(fleet.device(*m).list_residents()?.len(), 8);
+    }
+    Ok(())
+}
