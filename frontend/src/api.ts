@@ -5,6 +5,7 @@ import { listen } from "@tauri-apps/api/event";
 // (sync/device/tests/contract.rs keeps the file current), used here and re-exported.
 import type {
   ApplicationRow,
+  AsideView,
   ApplicationView,
   AuthorizationInput,
   AuthorizationView,
@@ -27,6 +28,7 @@ import type {
   QueueItem,
   ReceiptLabels,
   RecordChanges,
+  RefusedView,
   ResidentInput,
   ResidentPatch,
   ResidentSummary,
@@ -91,6 +93,10 @@ export interface Api {
   speaking(): Promise<boolean>;
   syncState(): Promise<SyncState>;
   syncNow(): Promise<SyncReport>;
+  /** Records the server refused, each with why (they wait here until changed). */
+  refusedRecords(): Promise<RefusedView[]>;
+  /** Records received that this device could not store, set aside. */
+  recordsAside(): Promise<AsideView[]>;
   /** Calls `handler` after every sync that moved something; returns the unsubscribe. */
   onSynced(handler: () => void): () => void;
   searchResidents(query: string): Promise<ResidentSummary[]>;
@@ -190,6 +196,8 @@ export const tauriApi: Api = {
     call("record_consent", { id, data, agreed, signature: signature ? toBase64(signature) : null }),
   syncState: () => call("sync_state"),
   syncNow: () => call("sync_now"),
+  refusedRecords: () => call("refused_records"),
+  recordsAside: () => call("records_aside"),
   onSynced: (handler) => {
     const unlisten = listen("doorstep://synced", () => handler());
     return () => {

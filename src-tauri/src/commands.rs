@@ -8,7 +8,7 @@ use doorstep_device::records::{
     AuthorizationInput, DocId, FieldValue, HistoryEntry, ResidentInput, ResidentPatch, Service,
 };
 use doorstep_device::session::StartState;
-use doorstep_device::sync::SyncState;
+use doorstep_device::sync::{AsideView, RefusedView, SyncState};
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceAccess,
     DeviceError, ErrorCode, HttpTransport, ResidentSummary, ResidentView, RetryPolicy,
@@ -228,6 +228,18 @@ pub async fn sync_state(app: AppHandle) -> Result<SyncState, UiError> {
         Ok(state.sync.get(unlocked))
     })
     .await
+}
+
+/// The records the server refused, each with why; they wait here until changed.
+#[tauri::command]
+pub async fn refused_records(app: AppHandle) -> Result<Vec<RefusedView>, UiError> {
+    unlocked(&app, |d| d.refused_views()).await
+}
+
+/// The received records this device could not store, set aside for a person.
+#[tauri::command]
+pub async fn records_aside(app: AppHandle) -> Result<Vec<AsideView>, UiError> {
+    unlocked(&app, |d| d.records_aside()).await
 }
 
 /// Syncs now (the Sync button), with the usual retries.

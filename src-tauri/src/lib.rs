@@ -71,6 +71,8 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::open_receipt,
             commands::sync_state,
             commands::sync_now,
+            commands::refused_records,
+            commands::records_aside,
             commands::search_residents,
             commands::register_resident,
             commands::update_resident,

@@ -23,13 +23,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use doorstep_core::protocol::Role;
+use doorstep_core::protocol::{Limits, Role};
 use doorstep_device::clock::SetClock;
 use doorstep_device::sync::{HttpAnswer, NetworkError, RetryPolicy};
 use doorstep_device::{Device, DeviceError, SyncReport, Transport};
 
 use crate::fleet::TestDevice;
-use crate::in_process::{InProcessServer, RouterTransport};
+use crate::in_process::{IN_PROCESS_URL, InProcessServer, RouterTransport};
 
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
@@ -104,8 +104,13 @@ pub struct Quiet {
 impl Fleet {
     /// A server at [`START_MS`] with committee `committee`, and no devices yet.
     pub fn new(committee: &str) -> anyhow::Result<Fleet> {
+        Fleet::with_limits(committee, Limits::default())
+    }
+
+    /// [`Fleet::new`] with a server that takes no more than `limits` per request.
+    pub fn with_limits(committee: &str, limits: Limits) -> anyhow::Result<Fleet> {
         let clock = SetClock::at(START_MS);
-        let server = InProcessServer::start_with_clock(clock.clone())?;
+        let server = InProcessServer::start_with(clock.clone(), limits)?;
         server.committee(committee)?;
         Ok(Fleet {
             server,
@@ -164,6 +169,19 @@ impl Fleet {
 
     pub fn is_connected(&self, m: Member) -> bool {
         self.slots[m.0].link.up.load(Ordering::SeqCst)
+    }
+
+    /// Enrolls `m` again under a new code (a new identity: everything it holds waits to
+    /// go up again).
+    pub fn reenroll(&mut self, m: Member, name: &str) -> anyhow::Result<()> {
+        let code = self
+            .server
+            .enrollment_code(&[&self.committee], Role::Volunteer, name)?;
+        let slot = &mut self.slots[m.0];
+        slot.test
+            .device
+            .enroll_with(&mut slot.link, IN_PROCESS_URL, &code, "test tablet")?;
+        Ok(())
     }
 
     /// One sync of `m`, whatever its link (a disconnected one fails with `Network`).

@@ -67,15 +67,16 @@ impl std::fmt::Debug for InProcessServer {
 impl InProcessServer {
     /// A server on a fresh SQLite store in a temporary folder.
     pub fn start() -> anyhow::Result<InProcessServer> {
-        InProcessServer::start_on(None)
+        InProcessServer::start_on(None, Limits::default())
     }
 
-    /// A server whose time is `clock`'s, as the devices a test gives the same clock.
-    pub fn start_with_clock(clock: SetClock) -> anyhow::Result<InProcessServer> {
-        InProcessServer::start_on(Some(clock))
+    /// A server whose time is `clock`'s, as the devices a test gives the same clock,
+    /// with `limits` on what a request may carry.
+    pub fn start_with(clock: SetClock, limits: Limits) -> anyhow::Result<InProcessServer> {
+        InProcessServer::start_on(Some(clock), limits)
     }
 
-    fn start_on(clock: Option<SetClock>) -> anyhow::Result<InProcessServer> {
+    fn start_on(clock: Option<SetClock>, limits: Limits) -> anyhow::Result<InProcessServer> {
         let dir = scratch_dir()?;
         let template = scratch_dir()?;
         drop(doorstep_device::store::Store::open(
@@ -89,7 +90,7 @@ impl InProcessServer {
             .enable_all()
             .build()
             .context("a runtime for the in-process server")?;
-        let mut state = AppState::new(store, Limits::default());
+        let mut state = AppState::new(store, limits);
         if let Some(clock) = &clock {
             let clock = clock.clone();
             state = state.with_clock(Arc::new(move || clock.now_ms()));

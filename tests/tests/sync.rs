@@ -10,5 +10,6 @@ mod sync {
     mod during_sync;
     mod fleet;
     mod log_and_faults;
+    mod per_record;
     mod two_servers;
 }

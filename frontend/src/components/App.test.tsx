@@ -79,6 +79,8 @@ const SYNC: SyncState = {
   pending_docs: 0,
   last_sync_at: null,
   conflicts: 0,
+  refused: 0,
+  aside: 0,
 };
 
 function deviceOf(role: "volunteer" | "supervisor"): Api {

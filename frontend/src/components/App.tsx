@@ -8,6 +8,7 @@ import { ApplicationForm } from "./ApplicationForm";
 import { ApplicationsScreen } from "./Applications";
 import { AuthorizationForm } from "./AuthorizationForm";
 import { ConflictsScreen } from "./Conflicts";
+import { UnsentScreen } from "./Unsent";
 import { DataScreen } from "./DataScreen";
 import { Devices } from "./Devices";
 import { Home } from "./Home";
@@ -35,6 +36,8 @@ export type Route =
   | { name: "application"; id: string; flagged?: string[] }
   | { name: "resident-mode"; id: string }
   | { name: "conflicts" }
+  /** Records that did not sync: refused by the server, or set aside here. */
+  | { name: "unsent" }
   | { name: "enroll" }
   // The supervisor's console.
   | { name: "review-queue" }
@@ -214,6 +217,7 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
           sync={sync}
           onSync={syncNow}
           onConflicts={() => navigate({ name: "conflicts" })}
+          onUnsent={() => navigate({ name: "unsent" })}
           onEnroll={() => navigate({ name: "enroll" })}
         />
         <button id="lock" type="button" className="topbar-button" onClick={lockNow}>
@@ -333,6 +337,8 @@ function Screen({ route, supervisor, ...props }: ScreenProps & { route: Route; s
       return <ApplicationForm key={route.id} {...props} id={route.id} flagged={route.flagged ?? []} />;
     case "conflicts":
       return <ConflictsScreen {...props} />;
+    case "unsent":
+      return <UnsentScreen {...props} />;
     case "resident-mode":
       return null;
     case "review-queue":

@@ -21,12 +21,14 @@ const STATE: SyncState = {
   pending_docs: 2,
   last_sync_at: null,
   conflicts: 0,
+  refused: 0,
+  aside: 0,
 };
 
-async function show(sync: SyncState) {
+async function show(sync: SyncState, onUnsent = vi.fn()) {
   render(
     <I18nextProvider i18n={await createI18n("zh-CN")}>
-      <SyncBar sync={sync} onSync={vi.fn()} onConflicts={vi.fn()} onEnroll={vi.fn()} />
+      <SyncBar sync={sync} onSync={vi.fn()} onConflicts={vi.fn()} onUnsent={onUnsent} onEnroll={vi.fn()} />
     </I18nextProvider>,
   );
   return screen.getByRole("status").textContent;
@@ -41,5 +43,17 @@ describe("SyncBar", () => {
     expect(await show({ ...STATE, last_error: "device_revoked" })).toBe("不能同步");
     expect(document.querySelector("#sync-error")?.textContent).toContain("停用");
     expect(document.querySelector("#sync-state")?.className).toContain("is-offline");
+  });
+
+  it("counts the records that did not sync, and opens them", async () => {
+    await show(STATE);
+    expect(document.querySelector("#unsent-badge")).toBeNull();
+    cleanup();
+    const onUnsent = vi.fn();
+    await show({ ...STATE, refused: 1, aside: 1 }, onUnsent);
+    const badge = document.querySelector<HTMLButtonElement>("#unsent-badge");
+    expect(badge?.textContent).toBe("2 条记录未同步");
+    badge?.click();
+    expect(onUnsent).toHaveBeenCalled();
   });
 });

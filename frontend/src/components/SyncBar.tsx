@@ -9,6 +9,7 @@ interface Props {
   sync: SyncState | null;
   onSync: () => Promise<void>;
   onConflicts: () => void;
+  onUnsent: () => void;
   onEnroll: () => void;
 }
 
@@ -16,7 +17,7 @@ interface Props {
 const REFUSED = ["device_revoked", "device_unknown"];
 
 /** Always visible: online or not, what waits, the last sync, a Sync button, conflicts. */
-export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
+export function SyncBar({ sync, onSync, onConflicts, onUnsent, onEnroll }: Props) {
   const { t, i18n } = useTranslation();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -81,6 +82,11 @@ export function SyncBar({ sync, onSync, onConflicts, onEnroll }: Props) {
       {sync && sync.conflicts > 0 ? (
         <button id="conflicts-badge" type="button" className="badge" onClick={onConflicts}>
           {t("sync.conflicts", { count: sync.conflicts })}
+        </button>
+      ) : null}
+      {sync && sync.refused + sync.aside > 0 ? (
+        <button id="unsent-badge" type="button" className="badge" onClick={onUnsent}>
+          {t("sync.unsent", { count: sync.refused + sync.aside })}
         </button>
       ) : null}
       {error || sync?.last_error ? (

@@ -347,6 +347,14 @@ bytes_up: number, bytes_down: number,
  */
 retries: number, 
 /**
+ * Records the server refused (they stay waiting here, with why).
+ */
+refused: Array<RefusedRecord>, 
+/**
+ * Records received that could not be stored here, set aside for a person.
+ */
+set_aside: number, 
+/**
  * Attachments uploaded (or found already on the server) and downloaded.
  */
 blobs_sent: number, blobs_received: number, 
@@ -695,7 +703,7 @@ consent_lines: Array<string>,
  */
 lang: string, };
 
-export type ErrorCode = "name_empty" | "name_too_long" | "name_chars" | "id_empty" | "id_length" | "id_chars" | "id_region" | "id_birth_date" | "id_checksum" | "id_duplicate" | "phone_invalid" | "emergency_phone_missing" | "emergency_name_missing" | "gender_invalid" | "gender_disagrees_with_id" | "birth_date_disagrees_with_id" | "text_too_long" | "text_chars" | "invalid_input" | "not_eligible" | "service_unknown" | "application_locked" | "attachment_empty" | "attachment_too_large" | "attachment_slot_unknown" | "attachment_not_photo" | "attachment_not_photo_or_pdf" | "date_invalid" | "date_in_past" | "date_in_future" | "date_before_start" | "period_too_long" | "signature_missing" | "wrong_type" | "number_too_small" | "number_too_large" | "choice_invalid" | "required" | "consent_declined" | "consent_missing" | "consent_not_needed" | "authorization_missing" | "review_text_required" | "own_work" | "decision_unknown" | "not_supervisor" | "data_dir_unusable" | "storage_failed" | "disk_full" | "schema_too_new" | "not_found" | "record_malformed" | "record_quarantined" | "invalid_bytes" | "unknown_kind" | "no_conflict" | "not_a_conflict_value" | "database_key_wrong" | "database_key_missing" | "keyring_unavailable" | "catalog_invalid" | "services_empty" | "internal" | "pin_too_short" | "pin_too_long" | "pin_digits_only" | "pin_not_set" | "pin_empty" | "pin_wrong" | "pin_wait" | "pin_required" | "locked" | "server_url_invalid" | "server_unreachable" | "server_refused" | "not_enrolled" | "sync_incomplete" | "enrollment_unknown" | "enrollment_expired" | "enrollment_used" | "device_revoked" | "device_unknown" | "device_forbidden" | "token_missing" | "token_malformed" | "token_unknown" | "storage_unavailable" | "role_forbidden" | "committee_forbidden" | "committee_required" | "cross_committee" | "document_too_large" | "request_too_large" | "bundle_invalid" | "bundle_damaged" | "bundle_too_new" | "bundle_incomplete" | "bundle_unreadable" | "bundle_unwritable" | "tts_unavailable" | "tts_failed" | "receipt_font_missing" | "receipt_unwritable" | "receipt_unopenable" | "roster_format" | "roster_empty" | "roster_columns" | "roster_too_large" | "roster_unreadable" | "roster_encoding" | "id_number_not_text" | "id_duplicate_in_file" | "committee_not_yours" | "export_failed" | "export_unwritable" | "export_unopenable";
+export type ErrorCode = "name_empty" | "name_too_long" | "name_chars" | "id_empty" | "id_length" | "id_chars" | "id_region" | "id_birth_date" | "id_checksum" | "id_duplicate" | "phone_invalid" | "emergency_phone_missing" | "emergency_name_missing" | "gender_invalid" | "gender_disagrees_with_id" | "birth_date_disagrees_with_id" | "text_too_long" | "text_chars" | "invalid_input" | "not_eligible" | "service_unknown" | "application_locked" | "attachment_empty" | "attachment_too_large" | "attachment_slot_unknown" | "attachment_not_photo" | "attachment_not_photo_or_pdf" | "date_invalid" | "date_in_past" | "date_in_future" | "date_before_start" | "period_too_long" | "signature_missing" | "wrong_type" | "number_too_small" | "number_too_large" | "choice_invalid" | "required" | "consent_declined" | "consent_missing" | "consent_not_needed" | "authorization_missing" | "review_text_required" | "own_work" | "decision_unknown" | "not_supervisor" | "data_dir_unusable" | "storage_failed" | "disk_full" | "schema_too_new" | "not_found" | "record_malformed" | "record_quarantined" | "invalid_bytes" | "unknown_kind" | "no_conflict" | "not_a_conflict_value" | "database_key_wrong" | "database_key_missing" | "keyring_unavailable" | "catalog_invalid" | "services_empty" | "internal" | "pin_too_short" | "pin_too_long" | "pin_digits_only" | "pin_not_set" | "pin_empty" | "pin_wrong" | "pin_wait" | "pin_required" | "locked" | "server_url_invalid" | "server_unreachable" | "server_refused" | "not_enrolled" | "sync_incomplete" | "enrollment_unknown" | "enrollment_expired" | "enrollment_used" | "device_revoked" | "device_unknown" | "device_forbidden" | "token_missing" | "token_malformed" | "token_unknown" | "storage_unavailable" | "role_forbidden" | "committee_forbidden" | "committee_required" | "cross_committee" | "document_too_large" | "request_too_large" | "invalid_change" | "missing_dependencies" | "kind_mismatch" | "duplicate_document" | "invalid_doc_id" | "no_changes" | "change_too_large" | "too_many_operations" | "bundle_invalid" | "bundle_damaged" | "bundle_too_new" | "bundle_incomplete" | "bundle_unreadable" | "bundle_unwritable" | "tts_unavailable" | "tts_failed" | "receipt_font_missing" | "receipt_unwritable" | "receipt_unopenable" | "roster_format" | "roster_empty" | "roster_columns" | "roster_too_large" | "roster_unreadable" | "roster_encoding" | "id_number_not_text" | "id_duplicate_in_file" | "committee_not_yours" | "export_failed" | "export_unwritable" | "export_unopenable";
 
 /**
  * A refused command, as the window receives it.
@@ -747,7 +755,11 @@ last_sync_at: number | null,
 /**
  * Records with conflicted fields.
  */
-conflicts: number, };
+conflicts: number, 
+/**
+ * Waiting records the server refused, and received records set aside here.
+ */
+refused: number, aside: number, };
 
 /**
  * Kinds of form field.
@@ -852,6 +864,49 @@ export type Task = "export" | "import";
  */
 export type TaskProgress = { task: Task, done: number, total: number, };
 
+/**
+ * A record the server did not take.
+ */
+export type RefusedRecord = { doc_id: DocId, code: ErrorCode, };
+
+/**
+ * A refused record as the window lists it: which record, why, since when.
+ */
+export type RefusedView = { id: DocId, kind: string, 
+/**
+ * The resident's name (of the record, or of the record's resident).
+ */
+resident_name: string, 
+/**
+ * The service of an application.
+ */
+service: string | null, code: ErrorCode, 
+/**
+ * When the server last refused it (ms since the epoch).
+ */
+at: number, };
+
+/**
+ * A received record set aside, as the window lists it.
+ */
+export type AsideView = { 
+/**
+ * The record's id as it came (it may not even be a valid one).
+ */
+doc_id: string, kind: string, committee: string, 
+/**
+ * Why it could not be stored.
+ */
+code: ErrorCode, 
+/**
+ * Changes kept.
+ */
+changes: number, 
+/**
+ * When it was first set aside (ms since the epoch).
+ */
+at: number, };
+
 /** Every error code, for the test that each has text in every language. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "name_empty",
@@ -947,6 +1002,14 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "cross_committee",
   "document_too_large",
   "request_too_large",
+  "invalid_change",
+  "missing_dependencies",
+  "kind_mismatch",
+  "duplicate_document",
+  "invalid_doc_id",
+  "no_changes",
+  "change_too_large",
+  "too_many_operations",
   "bundle_invalid",
   "bundle_damaged",
   "bundle_too_new",

@@ -137,6 +137,15 @@ pub enum ErrorCode {
     CrossCommittee,
     DocumentTooLarge,
     RequestTooLarge,
+    // A record the server refused alone (the others of its sync went in).
+    InvalidChange,
+    MissingDependencies,
+    KindMismatch,
+    DuplicateDocument,
+    InvalidDocId,
+    NoChanges,
+    ChangeTooLarge,
+    TooManyOperations,
     // Offline bundles.
     BundleInvalid,
     BundleDamaged,

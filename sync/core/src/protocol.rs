@@ -23,6 +23,8 @@ pub const VERSION: &str = "v1";
 /// Every code the server answers a refusal with (the `code` of [`ApiError`]).
 pub const ERROR_CODES: &[&str] = &[
     "blob_empty",
+    "change_too_large",
+    "too_many_operations",
     "blob_hash_mismatch",
     "blob_overflow",
     "blob_size_mismatch",
@@ -201,6 +203,19 @@ pub struct SyncResponse {
     pub docs: Vec<DocDownload>,
     /// Fields that became conflicted on the server through this sync.
     pub conflicts: Vec<DocConflicts>,
+    /// Uploaded documents the server did not take, each with why; every other document
+    /// of the request was taken. (Absent from a server older than per-document refusal.)
+    #[serde(default)]
+    pub refused: Vec<DocRefusal>,
+}
+
+/// One uploaded document the server refused, and why: `code` is one of
+/// [`ERROR_CODES`], `message` says it in English for logs (never personal data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocRefusal {
+    pub doc_id: String,
+    pub code: String,
+    pub message: String,
 }
 
 /// Fields of one document holding more than one concurrent value.

@@ -24,6 +24,10 @@ pub enum UploadRefusal {
     TooLarge { size: usize, limit: usize },
     #[error("the stored document cannot be loaded ({0})")]
     StoredUnreadable(String),
+    #[error("the changes would inflate to more than {limit} bytes")]
+    Inflated { limit: usize },
+    #[error("the changes carry {ops} operations; the limit is {limit}")]
+    TooManyOperations { ops: usize, limit: usize },
 }
 
 impl UploadRefusal {
@@ -37,6 +41,8 @@ impl UploadRefusal {
             UploadRefusal::KindMismatch { .. } => "kind_mismatch",
             UploadRefusal::TooLarge { .. } => "document_too_large",
             UploadRefusal::StoredUnreadable(_) => "storage",
+            UploadRefusal::Inflated { .. } => "change_too_large",
+            UploadRefusal::TooManyOperations { .. } => "too_many_operations",
         }
     }
 }
@@ -50,17 +56,74 @@ pub struct Merged {
     pub new_conflicts: Vec<String>,
 }
 
-/// Parses uploaded changes, each from its raw bytes.
+/// The most bytes one document's changes may inflate to. A change may come as a
+/// compressed chunk, which Automerge inflates whole while parsing it: a few kilobytes
+/// can claim gigabytes, so the size is measured first, with a bounded reader.
+pub const MAX_INFLATED_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most operations one document's changes may carry (each costs memory to apply).
+pub const MAX_OPERATIONS: usize = 500_000;
+
+/// Automerge's chunk header: magic bytes, a 4-byte checksum, the chunk type.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const COMPRESSED_CHUNK: u8 = 2;
+
+/// What a chunk inflates to, when it is a compressed one; `None` past `budget` bytes
+/// (nothing beyond the budget is inflated).
+fn inflated_len(bytes: &[u8], budget: usize) -> Option<usize> {
+    use std::io::Read;
+    if bytes.len() < 9 || bytes[..4] != MAGIC || bytes[8] != COMPRESSED_CHUNK {
+        return Some(0);
+    }
+    let mut rest = &bytes[9..];
+    // A malformed length is left for the parser to refuse.
+    let Ok(len) = leb128::read::unsigned(&mut rest) else {
+        return Some(0);
+    };
+    let data = rest
+        .get(..usize::try_from(len).unwrap_or(usize::MAX))
+        .unwrap_or(rest);
+    let mut inflater = flate2::bufread::DeflateDecoder::new(data)
+        .take(u64::try_from(budget).unwrap_or(u64::MAX) + 1);
+    let n = std::io::copy(&mut inflater, &mut std::io::sink()).unwrap_or(0);
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    (n <= budget).then_some(n)
+}
+
+/// Parses uploaded changes, each from its raw bytes, refusing those that would inflate
+/// past [`MAX_INFLATED_BYTES`] together or carry more than [`MAX_OPERATIONS`].
 pub fn parse_changes<B: AsRef<[u8]>>(raw: &[B]) -> Result<Vec<Change>, UploadRefusal> {
-    raw.iter()
-        .enumerate()
-        .map(|(index, bytes)| {
-            Change::try_from(bytes.as_ref()).map_err(|e| UploadRefusal::InvalidChange {
-                index,
-                reason: e.to_string(),
-            })
-        })
-        .collect()
+    parse_within(raw, MAX_INFLATED_BYTES, MAX_OPERATIONS)
+}
+
+fn parse_within<B: AsRef<[u8]>>(
+    raw: &[B],
+    max_inflated: usize,
+    max_operations: usize,
+) -> Result<Vec<Change>, UploadRefusal> {
+    let mut budget = max_inflated;
+    let mut ops = 0usize;
+    let mut changes = Vec::with_capacity(raw.len());
+    for (index, bytes) in raw.iter().enumerate() {
+        let bytes = bytes.as_ref();
+        let inflated = inflated_len(bytes, budget).ok_or(UploadRefusal::Inflated {
+            limit: max_inflated,
+        })?;
+        budget -= inflated;
+        let change = Change::try_from(bytes).map_err(|e| UploadRefusal::InvalidChange {
+            index,
+            reason: e.to_string(),
+        })?;
+        ops += change.len();
+        if ops > max_operations {
+            return Err(UploadRefusal::TooManyOperations {
+                ops,
+                limit: max_operations,
+            });
+        }
+        changes.push(change);
+    }
+    Ok(changes)
 }
 
 /// Merges `changes` into the stored document (`None`: a new one) and decides whether
@@ -135,6 +198,71 @@ mod tests {
             .map(|c| c.raw_bytes().to_vec())
             .collect();
         (d, raw)
+    }
+
+    #[test]
+    fn a_compressed_change_is_measured_and_a_bomb_refused_before_it_inflates() {
+        use std::io::Write;
+        // A real change large enough that Automerge sends it compressed.
+        let mut d = doc(3);
+        d.put(ROOT, "kind", "resident").expect("put");
+        d.put(ROOT, "notes", "测试".repeat(5_000)).expect("put");
+        d.commit();
+        let mut change = d.get_changes(&[])[0].clone();
+        let compressed = change.bytes().to_vec();
+        assert_eq!(compressed[8], COMPRESSED_CHUNK, "Automerge compressed it");
+        assert!(inflated_len(&compressed, MAX_INFLATED_BYTES).is_some_and(|n| n > 0));
+        assert_eq!(parse_changes(&[compressed]).expect("parsed").len(), 1);
+
+        // A few kilobytes that would inflate past the limit (4 MiB here, to stay quick;
+        // the same reader bounds the real 64 MiB).
+        let limit = 4 << 20;
+        let mut deflate =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..5 {
+            deflate.write_all(&zeros).expect("deflate");
+        }
+        let body = deflate.finish().expect("deflate");
+        let mut bomb = MAGIC.to_vec();
+        bomb.extend([0, 0, 0, 0, COMPRESSED_CHUNK]);
+        leb128::write::unsigned(&mut bomb, body.len() as u64).expect("length");
+        bomb.extend(&body);
+        assert!(bomb.len() < 64 << 10, "{} bytes", bomb.len());
+        assert_eq!(
+            parse_within(&[bomb], limit, MAX_OPERATIONS).map(|c| c.len()),
+            Err(UploadRefusal::Inflated { limit })
+        );
+        assert_eq!(
+            UploadRefusal::Inflated { limit: 1 }.code(),
+            "change_too_large"
+        );
+    }
+
+    #[test]
+    fn a_document_with_too_many_operations_is_refused() {
+        let mut d = doc(4);
+        d.put(ROOT, "kind", "resident").expect("put");
+        let list = d
+            .put_object(ROOT, "many", automerge::ObjType::List)
+            .expect("list");
+        for i in 0..60 {
+            d.insert(&list, i, 1).expect("insert");
+        }
+        d.commit();
+        let raw: Vec<Vec<u8>> = d
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        assert_eq!(
+            parse_within(&raw, MAX_INFLATED_BYTES, 100).map(|c| c.len()),
+            Ok(1)
+        );
+        assert_eq!(
+            parse_within(&raw, MAX_INFLATED_BYTES, 50).map(|c| c.len()),
+            Err(UploadRefusal::TooManyOperations { ops: 62, limit: 50 })
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -119,6 +119,25 @@ const MIGRATIONS: &[&str] = &[
     // 4: each record's committee, as the server names it (a supervisor's device holds
     // several); empty until the server has said, which for a volunteer is their one.
     "ALTER TABLE docs ADD COLUMN committee TEXT;",
+    // 5: records the server refused, at the heads they were sent with, and why: they
+    // stay waiting, and go up again once changed. And records received that could not
+    // be stored here, kept aside with their changes for a person to look at.
+    "CREATE TABLE refused (
+        doc_id  TEXT PRIMARY KEY REFERENCES docs(doc_id),
+        heads   BLOB NOT NULL,
+        code    TEXT NOT NULL,
+        message TEXT NOT NULL,
+        at      INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE received_aside (
+        doc_id    TEXT PRIMARY KEY,
+        kind      TEXT NOT NULL,
+        committee TEXT NOT NULL,
+        changes   BLOB NOT NULL,
+        code      TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        at        INTEGER NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// Kinds of stored chunk.

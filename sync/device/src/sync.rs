@@ -12,12 +12,12 @@
 //! The order of requests is decided in [`run`] (a state machine with no IO); this file
 //! holds what a sync reads from and writes to the store, and `transport` the HTTP.
 
-use automerge::{AutoCommit, Change, ChangeHash};
-use doorstep_core::DocId;
+use automerge::{AutoCommit, ChangeHash};
 use doorstep_core::protocol::{
-    Committee, DocUpload, EnrollRequest, EnrollResponse, Role, SyncResponse,
+    Committee, DocUpload, EnrollRequest, EnrollResponse, Limits, Role, SyncResponse,
 };
 use doorstep_core::value::{self, Fields};
+use doorstep_core::{DocId, ErrorCode};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -27,10 +27,13 @@ use crate::error::DeviceError;
 use crate::secret;
 use crate::store;
 
+mod refusals;
 pub mod run;
 mod status;
 mod transport;
 
+use refusals::note_refusal;
+pub use refusals::{AsideView, RefusedRecord, RefusedView};
 pub use run::{Outgoing, SyncRun, drive};
 pub use status::{StatusLine, SyncState};
 pub(crate) use transport::exchange;
@@ -71,6 +74,10 @@ pub struct SyncReport {
     pub bytes_down: u64,
     /// Attempts beyond the first, after network failures.
     pub retries: u32,
+    /// Records the server refused (they stay waiting here, with why).
+    pub refused: Vec<RefusedRecord>,
+    /// Records received that could not be stored here, set aside for a person.
+    pub set_aside: usize,
     /// Attachments uploaded (or found already on the server) and downloaded.
     pub blobs_sent: usize,
     pub blobs_received: usize,
@@ -94,6 +101,10 @@ pub struct SyncStatus {
     pub pending_docs: u64,
     /// When the last sync finished (ms since the epoch).
     pub last_sync_at: Option<i64>,
+    /// Of the waiting records, those the server refused (not sent until changed).
+    pub refused_docs: u64,
+    /// Received records set aside here.
+    pub aside_docs: u64,
 }
 
 fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
@@ -199,6 +210,10 @@ impl Device {
             [],
             |r| r.get(0),
         )?;
+        let count = |sql: &str| -> Result<u64, DeviceError> {
+            let n: i64 = self.store.conn().query_row(sql, [], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
         let last = self
             .store
             .meta(META_LAST_SYNC)?
@@ -208,6 +223,8 @@ impl Device {
             enrolled: self.enrollment()?.is_some(),
             pending_docs: u64::try_from(pending).unwrap_or(0),
             last_sync_at: last,
+            refused_docs: count("SELECT count(*) FROM refused JOIN dirty USING (doc_id)")?,
+            aside_docs: count("SELECT count(*) FROM received_aside")?,
         })
     }
 
@@ -292,59 +309,115 @@ impl Device {
             .map_or(0, u64::from_be_bytes))
     }
 
-    /// Every dirty record's changes after the heads the server acknowledged, and the
-    /// heads each was at. A dirty record with nothing new is simply synced.
-    fn collect_dirty(&mut self) -> Result<(Vec<DocUpload>, Sent), DeviceError> {
-        type Dirty = (String, String, Option<Vec<u8>>, Option<String>);
-        let dirty: Vec<Dirty> = {
-            let mut stmt = self.store.conn().prepare(
-                "SELECT d.doc_id, d.kind, s.heads, d.committee FROM dirty
-                 JOIN docs d USING (doc_id) LEFT JOIN synced s USING (doc_id)
-                 WHERE d.quarantined IS NULL ORDER BY d.doc_id",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let mut uploads = Vec::with_capacity(dirty.len());
-        let mut sent = Sent::default();
+    /// The next batch of dirty records after `after` (in `doc_id` order), each with its
+    /// changes since the heads the server acknowledged and the heads it is at now; at
+    /// most [`DOCS_PER_REQUEST`] records and about [`BYTES_PER_REQUEST`] bytes, so that
+    /// any backlog goes up in requests the server takes. A dirty record with nothing
+    /// new is simply synced; one the server refused and not changed since stays
+    /// waiting, unsent; one too large for any request is refused here.
+    pub(crate) fn collect_dirty(&mut self, after: Option<&str>) -> Result<Batch, DeviceError> {
+        type Dirty = (
+            String,
+            String,
+            Option<Vec<u8>>,
+            Option<String>,
+            Option<Vec<u8>>,
+        );
+        let mut batch = Batch::default();
+        let mut bytes = 0usize;
         let mut nothing_new = Vec::new();
-        for (doc_id, kind, heads, committee) in dirty {
-            let id = DocId::parse(&doc_id).ok_or_else(|| DeviceError::NotFound(doc_id.clone()))?;
-            let mut loaded =
-                match docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read) {
+        let mut too_large = Vec::new();
+        let mut from = after.map(str::to_owned);
+        'pages: loop {
+            let page: Vec<Dirty> = {
+                let mut stmt = self.store.conn().prepare_cached(
+                    "SELECT d.doc_id, d.kind, s.heads, d.committee, r.heads FROM dirty
+                     JOIN docs d USING (doc_id) LEFT JOIN synced s USING (doc_id)
+                     LEFT JOIN refused r USING (doc_id)
+                     WHERE d.quarantined IS NULL AND (?1 IS NULL OR d.doc_id > ?1)
+                     ORDER BY d.doc_id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![from, DIRTY_PAGE as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let last_page = page.len() < DIRTY_PAGE;
+            for (doc_id, kind, heads, committee, refused_at) in page {
+                if batch.uploads.len() >= DOCS_PER_REQUEST || bytes >= BYTES_PER_REQUEST {
+                    batch.full = true;
+                    break 'pages;
+                }
+                from = Some(doc_id.clone());
+                let id =
+                    DocId::parse(&doc_id).ok_or_else(|| DeviceError::NotFound(doc_id.clone()))?;
+                let mut loaded = match docs::load_for(
+                    &self.store,
+                    &self.cache,
+                    &id,
+                    &self.actor,
+                    Access::Read,
+                ) {
                     Ok(loaded) => loaded,
                     // A quarantined record stays on the device for a person to look at.
                     Err(DeviceError::Quarantined(_)) => continue,
                     Err(e) => return Err(e),
                 };
-            let since = heads.as_deref().map(heads_from).unwrap_or_default();
-            let changes: Vec<serde_bytes::ByteBuf> = loaded
-                .doc
-                .get_changes(&since)
-                .iter()
-                .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
-                .collect();
-            if changes.is_empty() {
-                nothing_new.push(id);
-                continue;
+                let now_heads = loaded.doc.get_heads();
+                if refused_at.as_deref().map(heads_from).as_ref() == Some(&now_heads) {
+                    continue;
+                }
+                let since = heads.as_deref().map(heads_from).unwrap_or_default();
+                let changes: Vec<serde_bytes::ByteBuf> = loaded
+                    .doc
+                    .get_changes(&since)
+                    .iter()
+                    .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
+                    .collect();
+                if changes.is_empty() {
+                    nothing_new.push(id);
+                    continue;
+                }
+                let size: usize = changes.iter().map(|c| c.len()).sum();
+                if size > Limits::default().document_bytes {
+                    too_large.push((id, now_heads, size));
+                    continue;
+                }
+                bytes += size;
+                batch.last = Some(doc_id.clone());
+                batch.sent.0.push((id, now_heads));
+                batch.uploads.push(DocUpload {
+                    doc_id,
+                    kind,
+                    committee,
+                    changes,
+                });
             }
-            sent.0.push((id, loaded.doc.get_heads()));
-            uploads.push(DocUpload {
-                doc_id,
-                kind,
-                committee,
-                changes,
-            });
+            if last_page {
+                break;
+            }
         }
-        if !nothing_new.is_empty() {
+        if batch.last.is_none() {
+            batch.last = from;
+        }
+        if !nothing_new.is_empty() || !too_large.is_empty() {
+            let now = self.now();
             let tx = self.store.transaction()?;
             for id in &nothing_new {
                 tx.prepare_cached("DELETE FROM dirty WHERE doc_id = ?1")?
                     .execute([id.as_str()])?;
             }
+            for (id, heads, size) in &too_large {
+                let message = format!(
+                    "the record holds {size} bytes of changes; the limit is {}",
+                    Limits::default().document_bytes
+                );
+                note_refusal(&tx, id, heads, "document_too_large", &message, now)?;
+                batch.refused_here.push(id.clone());
+            }
             tx.commit()?;
         }
-        Ok((uploads, sent))
+        Ok(batch)
     }
 
     /// Whether a record is as it was when its changes went up (`sent`: the heads then),
@@ -383,6 +456,16 @@ impl Device {
         report: &mut SyncReport,
     ) -> Result<(), DeviceError> {
         let now = self.now();
+        let refusals: Vec<(DocId, String, String)> = response
+            .refused
+            .iter()
+            .filter_map(|r| {
+                let id = DocId::parse(&r.doc_id)?;
+                sent.heads(&id)?;
+                Some((id, r.code.clone(), r.message.clone()))
+            })
+            .collect();
+        let is_refused = |id: &DocId| refusals.iter().any(|(r, _, _)| r == id);
         // Decided before anything is merged: merging changes the heads.
         let mut unchanged: Vec<(DocId, bool)> = Vec::new();
         for (id, heads) in &sent.0 {
@@ -404,13 +487,34 @@ impl Device {
         for download in response.docs {
             report.received_docs += 1;
             report.received_changes += download.changes.len();
-            match self.merge_changes(
+            if refusals::is_aside(&tx, &download.doc_id)? {
+                refusals::set_aside(&tx, &download, ErrorCode::RecordMalformed, "", now)?;
+                continue;
+            }
+            // Each record alone: one that cannot be stored is set aside, and the rest
+            // of the answer goes in.
+            tx.execute_batch("SAVEPOINT received")?;
+            let merged = match self.merge_changes(
                 &tx,
                 &download.doc_id,
                 &download.kind,
                 &download.changes,
                 now,
-            )? {
+            ) {
+                Ok(merged) => {
+                    tx.execute_batch("RELEASE received")?;
+                    merged
+                }
+                Err(e) if refusals::is_record_fault(&e) => {
+                    tx.execute_batch("ROLLBACK TO received; RELEASE received")?;
+                    tracing::warn!(code = e.code().as_str(), error = %e, "a received record is set aside");
+                    refusals::set_aside(&tx, &download, e.code(), &e.to_string(), now)?;
+                    report.set_aside += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match merged {
                 Merged::Done { id, doc, newly } => {
                     tx.execute(
                         "UPDATE docs SET committee = ?2 WHERE doc_id = ?1 AND committee IS NULL",
@@ -429,18 +533,34 @@ impl Device {
                 Merged::Incomplete => incomplete = true,
             }
         }
-        // Everything sent is acknowledged: the server has it at the heads it was sent at.
+        // A refused record stays waiting, with why, at the heads it was sent with.
+        for (id, code, message) in &refusals {
+            if let Some(heads) = sent.heads(id) {
+                note_refusal(&tx, id, heads, code, message, now)?;
+                report.refused.push(RefusedRecord {
+                    doc_id: id.clone(),
+                    code: ErrorCode::from_server(code),
+                });
+            }
+        }
+        // Everything else sent is acknowledged: the server has it at the heads it was
+        // sent at.
         for (id, heads) in &sent.0 {
+            if is_refused(id) {
+                continue;
+            }
+            tx.prepare_cached("DELETE FROM refused WHERE doc_id = ?1")?
+                .execute([id.as_str()])?;
             if touched.iter().any(|(t, _)| t == id) {
                 continue;
             }
             mark_synced(&tx, id, heads, is_unchanged(id))?;
         }
         for (id, doc) in &mut touched {
-            let clean = is_unchanged(id);
+            let clean = is_unchanged(id) && !is_refused(id);
             if clean {
                 mark_synced(&tx, id, &doc.get_heads(), true)?;
-            } else if let Some(heads) = sent.heads(id) {
+            } else if let Some(heads) = sent.heads(id).filter(|_| !is_refused(id)) {
                 mark_synced(&tx, id, heads, false)?;
             }
         }
@@ -463,6 +583,26 @@ impl Device {
 /// What one request carried: each record sent, at the heads it had then.
 #[derive(Debug, Default)]
 pub(crate) struct Sent(Vec<(DocId, Vec<ChangeHash>)>);
+
+/// The most records one request carries.
+pub const DOCS_PER_REQUEST: usize = 1_000;
+/// About the most change bytes one request carries (one record may pass it).
+pub const BYTES_PER_REQUEST: usize = 4 * 1024 * 1024;
+/// Dirty records read from the store at a time while a batch is gathered.
+const DIRTY_PAGE: usize = 500;
+
+/// One request's worth of waiting records.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) uploads: Vec<DocUpload>,
+    pub(crate) sent: Sent,
+    /// The last record looked at: the next batch starts after it.
+    pub(crate) last: Option<String>,
+    /// Whether the batch stopped at a limit (more may wait after `last`).
+    pub(crate) full: bool,
+    /// Records refused here, too large for any request.
+    pub(crate) refused_here: Vec<DocId>,
+}
 
 impl Sent {
     fn heads(&self, id: &DocId) -> Option<&[ChangeHash]> {
@@ -500,11 +640,10 @@ impl Device {
         now: i64,
     ) -> Result<Merged, DeviceError> {
         let id = DocId::parse(doc_id).ok_or(DeviceError::InvalidBytes)?;
-        let mut changes = Vec::with_capacity(raw.len());
-        for bytes in raw {
-            changes
-                .push(Change::try_from(bytes.as_slice()).map_err(|_| DeviceError::InvalidBytes)?);
-        }
+        // Bounded as the server bounds uploads: a compressed change is measured before
+        // it inflates, and a record of too many operations is refused (and set aside).
+        let changes =
+            doorstep_core::upload::parse_changes(raw).map_err(|_| DeviceError::InvalidBytes)?;
         let exists = tx
             .prepare_cached("SELECT quarantined IS NOT NULL FROM docs WHERE doc_id = ?1")?
             .query_row([id.as_str()], |r| r.get::<_, bool>(0))

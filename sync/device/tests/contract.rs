@@ -42,7 +42,10 @@ use doorstep_device::roster::{
     RosterPreview, RowProblem, Task, TaskProgress,
 };
 use doorstep_device::session::{EnrollmentView, StartState};
-use doorstep_device::sync::{NewConflict, SyncPhase, SyncProgress, SyncReport, SyncState};
+use doorstep_device::sync::{
+    AsideView, NewConflict, RefusedRecord, RefusedView, SyncPhase, SyncProgress, SyncReport,
+    SyncState,
+};
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, ResidentSummary,
     ResidentView,
@@ -159,6 +162,9 @@ fn declarations() -> String {
         StartState,
         Task,
         TaskProgress,
+        RefusedRecord,
+        RefusedView,
+        AsideView,
     );
     // The codes themselves, for the window's test that each has a message in every
     // language (a type alone does not exist at run time).

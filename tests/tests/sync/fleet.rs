@@ -126,3 +126,55 @@ fn many_devices_in_one_process_sync_in_milliseconds() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_large_backlog_and_a_reenrollment_go_up_in_bounded_requests() -> anyhow::Result<()> {
+    // A server that takes at most 1,000 records a request; the device must split.
+    let limits = doorstep_core::protocol::Limits {
+        documents_per_request: 1_000,
+        ..doorstep_core::protocol::Limits::default()
+    };
+    let mut fleet = Fleet::with_limits("f4", limits)?;
+    let a = fleet.volunteer("测试志愿者甲")?;
+    let b = fleet.volunteer("测试志愿者乙")?;
+    let inputs: Vec<ResidentInput> = (0..2_500)
+        .map(|i| ResidentInput {
+            name: format!("测试{}", ["甲", "乙", "丙", "丁"][i % 4]),
+            id_number: IdNumber::complete(&format!(
+                "320106194{:01}{:02}{:02}{:03}",
+                i % 10,
+                1 + i / 280 % 12,
+                1 + i % 28,
+                i % 1000
+            ))
+            .expect("17 digits"),
+            ..ResidentInput::default()
+        })
+        .collect();
+    fleet
+        .device(a)
+        .register_residents(&inputs)
+        .map_err(|(i, e)| anyhow::anyhow!("row {i}: {e}"))?;
+
+    let up = fleet.sync(a)?;
+    assert_eq!(up.sent_docs, 2_500);
+    assert!(up.refused.is_empty(), "{:?}", up.refused);
+    assert!(up.round_trips >= 3, "{} requests", up.round_trips);
+    assert_eq!(fleet.device(a).sync_status()?.pending_docs, 0);
+    let down = fleet.sync(b)?;
+    assert_eq!(down.received_docs, 2_500);
+    assert_eq!(fleet.device(b).list_residents()?.len(), 2_500);
+
+    // Enrolled again, the device sends everything once more, in batches, and completes.
+    fleet.reenroll(a, "测试志愿者甲")?;
+    assert_eq!(fleet.device(a).sync_status()?.pending_docs, 2_500);
+    let again = fleet.sync(a)?;
+    assert_eq!(again.sent_docs, 2_500);
+    assert!(again.refused.is_empty());
+    assert_eq!(fleet.device(a).sync_status()?.pending_docs, 0);
+    eprintln!(
+        "backlog: 2,500 records up in {} requests ({} bytes), down in {}",
+        up.round_trips, up.bytes_up, down.round_trips
+    );
+    Ok(())
+}

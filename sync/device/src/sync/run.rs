@@ -11,11 +11,12 @@
 
 use std::collections::VecDeque;
 
+use doorstep_core::ErrorCode;
 use doorstep_core::protocol::{self, BlobStatus, SyncRequest, SyncResponse};
 use zeroize::Zeroizing;
 
 use super::transport::{RetryPolicy, Transport, exchange};
-use super::{Sent, SyncPhase, SyncReport};
+use super::{RefusedRecord, Sent, SyncPhase, SyncReport};
 use crate::access::DeviceAccess;
 use crate::device::Device;
 use crate::error::DeviceError;
@@ -71,10 +72,14 @@ enum Stage {
         done: u64,
         total: u64,
     },
-    /// Records both ways; `sent` is what the request in flight carries.
+    /// Records both ways, in batches: `sent` is what the request in flight carries,
+    /// `after` the last record gathered, `gathered` whether every waiting record has
+    /// been (later rounds only ask for what others wrote).
     Records {
         rounds: u32,
         sent: Option<Sent>,
+        after: Option<String>,
+        gathered: bool,
     },
     /// Attachments received records refer to; the one asked for, if any.
     Download {
@@ -161,6 +166,8 @@ impl SyncRun {
                             self.stage = Stage::Records {
                                 rounds: 0,
                                 sent: None,
+                                after: None,
+                                gathered: false,
                             };
                             continue;
                         };
@@ -203,14 +210,28 @@ impl SyncRun {
                         },
                     }));
                 }
-                Stage::Records { rounds, sent } => {
-                    let (docs, carried) = if *rounds == 0 {
-                        let (docs, carried) = device.collect_dirty()?;
-                        self.report.sent_docs = docs.len();
-                        self.report.sent_changes = docs.iter().map(|d| d.changes.len()).sum();
-                        (docs, carried)
-                    } else {
+                Stage::Records {
+                    sent,
+                    after,
+                    gathered,
+                    ..
+                } => {
+                    let (docs, carried) = if *gathered {
                         (Vec::new(), Sent::default())
+                    } else {
+                        let batch = device.collect_dirty(after.as_deref())?;
+                        *after = batch.last;
+                        *gathered = !batch.full;
+                        self.report.sent_docs += batch.uploads.len();
+                        self.report.sent_changes +=
+                            batch.uploads.iter().map(|d| d.changes.len()).sum::<usize>();
+                        for id in batch.refused_here {
+                            self.report.refused.push(RefusedRecord {
+                                doc_id: id,
+                                code: ErrorCode::DocumentTooLarge,
+                            });
+                        }
+                        (batch.uploads, batch.sent)
                     };
                     *sent = Some(carried);
                     let request = SyncRequest {
@@ -309,12 +330,18 @@ impl SyncRun {
                 blob.offset = Some(offset);
                 Ok(())
             }
-            Stage::Records { rounds, sent } => {
+            Stage::Records {
+                rounds,
+                sent,
+                gathered,
+                ..
+            } => {
                 let body = outcome?;
                 let response: SyncResponse = protocol::from_cbor(&body)
                     .map_err(|e| DeviceError::Network(format!("unexpected sync answer: {e}")))?;
                 self.report.accepted_changes += response.accepted;
-                let more = response.more;
+                // More to fetch, or more of ours to send.
+                let more = response.more || !*gathered;
                 let carried = sent.take().unwrap_or_default();
                 device.apply_answer(&carried, response, &mut self.report)?;
                 *rounds += 1;

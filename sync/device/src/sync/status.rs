@@ -35,6 +35,9 @@ pub struct SyncState {
     pub last_sync_at: Option<i64>,
     /// Records with conflicted fields.
     pub conflicts: usize,
+    /// Waiting records the server refused, and received records set aside here.
+    pub refused: u64,
+    pub aside: u64,
 }
 
 /// The status line's memory, shared by the sync thread and the window's commands.
@@ -105,6 +108,8 @@ impl StatusLine {
         s.pending_docs = status.pending_docs;
         s.last_sync_at = status.last_sync_at;
         s.conflicts = conflicts;
+        s.refused = status.refused_docs;
+        s.aside = status.aside_docs;
         Ok(())
     }
 }

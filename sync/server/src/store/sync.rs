@@ -6,7 +6,7 @@ use crate::db::{Tx, Val};
 use crate::params;
 use automerge::Change;
 use doorstep_core::protocol::{
-    DocConflicts, DocDownload, DocHashes, Limits, SyncRequest, SyncResponse,
+    DocConflicts, DocDownload, DocHashes, DocRefusal, DocUpload, Limits, SyncRequest, SyncResponse,
 };
 use doorstep_core::upload::{self, UploadRefusal};
 
@@ -45,18 +45,50 @@ impl Store {
         // A handful of statements for the whole request, however many documents it
         // carries: on PostgreSQL each statement is a round trip to another process.
         let mut known = known_docs(tx.as_mut(), &req.docs)?;
+        // Each document is decided alone, before anything is stored: one the server
+        // cannot take is refused with its code, and the others go in.
+        let mut refused = Vec::new();
         let mut uploads = Vec::with_capacity(req.docs.len());
-        let mut new_docs: Vec<(&str, String, &str)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for upload in &req.docs {
-            let (committee, snapshot) =
-                committee_for(device, upload, known.remove(&upload.doc_id))?;
-            let changes =
-                upload::parse_changes(&upload.changes).map_err(|e| refused(&upload.doc_id, &e))?;
-            if snapshot.is_none() {
-                new_docs.push((&upload.doc_id, committee.clone(), &upload.kind));
+            let decided = check_doc(upload, limits, &mut seen).and_then(|()| {
+                let (committee, snapshot) =
+                    committee_for(device, upload, known.remove(&upload.doc_id))?;
+                let is_new = snapshot.is_none();
+                let changes = upload::parse_changes(&upload.changes)
+                    .map_err(|e| refused_doc(&upload.doc_id, &e))?;
+                let merged = upload::merge_upload(
+                    snapshot.as_deref(),
+                    changes.clone(),
+                    &upload.kind,
+                    limits.document_bytes,
+                )
+                .map_err(|e| refused_doc(&upload.doc_id, &e))?;
+                Ok((upload, committee, is_new, changes, merged))
+            });
+            match decided {
+                Ok(accepted) => uploads.push(accepted),
+                Err(failure) => {
+                    tracing::info!(code = failure.code, "a document of a sync was refused");
+                    refused.push(DocRefusal {
+                        doc_id: upload.doc_id.clone(),
+                        code: failure.code.to_owned(),
+                        message: failure.message,
+                    });
+                }
             }
-            uploads.push((upload, committee, snapshot, changes));
         }
+        let new_docs: Vec<(&str, &str, &str)> = uploads
+            .iter()
+            .filter(|(_, _, is_new, _, _)| *is_new)
+            .map(|(upload, committee, _, _, _)| {
+                (
+                    upload.doc_id.as_str(),
+                    committee.as_str(),
+                    upload.kind.as_str(),
+                )
+            })
+            .collect();
         for batch in new_docs.chunks(INSERT_BATCH) {
             let mut sql =
                 String::from("INSERT INTO docs (doc_id, committee_id, kind, snapshot) VALUES ");
@@ -69,7 +101,7 @@ impl Store {
                 sql.push_str(&format!("(?{}, ?{}, ?{}, ?{})", n + 1, n + 2, n + 3, n + 4));
                 values.extend([
                     Val::from(*doc_id),
-                    Val::from(committee),
+                    Val::from(*committee),
                     Val::from(*kind),
                     Val::from(Vec::<u8>::new()),
                 ]);
@@ -82,7 +114,7 @@ impl Store {
             std::collections::HashMap::new();
         let rows: Vec<(&str, &str, &Change)> = uploads
             .iter()
-            .flat_map(|(upload, committee, _, changes)| {
+            .flat_map(|(upload, committee, _, changes, _)| {
                 changes
                     .iter()
                     .map(move |c| (upload.doc_id.as_str(), committee.as_str(), c))
@@ -124,17 +156,10 @@ impl Store {
         let mut conflicts: Vec<(String, DocConflicts)> = Vec::new();
         let mut snapshots: Vec<(&str, Vec<u8>)> = Vec::new();
         let mut accepted = 0u64;
-        for (upload, committee, snapshot, changes) in uploads {
+        for (upload, committee, _, _, merged) in uploads {
             let Some(new_hashes) = new_hashes.remove(&upload.doc_id) else {
                 continue;
             };
-            let merged = upload::merge_upload(
-                snapshot.as_deref(),
-                changes,
-                &upload.kind,
-                limits.document_bytes,
-            )
-            .map_err(|e| refused(&upload.doc_id, &e))?;
             let (saved, newly) = (merged.snapshot, merged.new_conflicts);
             snapshots.push((&upload.doc_id, saved));
             accepted += new_hashes.len() as u64;
@@ -184,21 +209,29 @@ impl Store {
             accepted,
             docs: response_docs,
             conflicts: conflicts.into_iter().map(|(_, c)| c).collect(),
+            refused,
         })
     }
 }
 
-/// A document's refusal as the answer to the whole request, naming the document.
-fn refused(doc_id: &str, e: &UploadRefusal) -> Failure {
+/// Why one document is refused, naming it.
+fn refused_doc(doc_id: &str, e: &UploadRefusal) -> Failure {
     let message = format!("document {doc_id}: {e}");
     match e {
         UploadRefusal::TooLarge { .. } => Failure::too_large(e.code(), message),
-        UploadRefusal::StoredUnreadable(_) => Failure::storage(message),
+        UploadRefusal::StoredUnreadable(_) => {
+            tracing::error!(error = %e, "a stored document cannot be loaded");
+            Failure::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                message,
+            )
+        }
         _ => Failure::bad_request(e.code(), message),
     }
 }
 
-/// Refusals that need no database: shapes and limits.
+/// Refusals of the whole request that need no database: its id and its size.
 pub(super) fn check_request(req: &SyncRequest, limits: &Limits) -> Result<(), Failure> {
     if req.sync_id.is_empty() || req.sync_id.len() > 64 {
         return Err(Failure::bad_request(
@@ -216,45 +249,52 @@ pub(super) fn check_request(req: &SyncRequest, limits: &Limits) -> Result<(), Fa
             ),
         ));
     }
-    let mut seen = std::collections::HashSet::new();
-    for d in &req.docs {
-        if uuid::Uuid::parse_str(&d.doc_id).is_err() {
-            return Err(Failure::bad_request(
-                "invalid_doc_id",
-                "document ids are UUIDs",
-            ));
-        }
-        if !seen.insert(d.doc_id.as_str()) {
-            return Err(Failure::bad_request(
-                "duplicate_document",
-                format!("document {} appears twice in one request", d.doc_id),
-            ));
-        }
-        if !matches!(
-            d.kind.as_str(),
-            "resident" | "authorization" | "application"
-        ) {
-            return Err(Failure::bad_request(
-                "unknown_kind",
-                format!("document {}: unknown kind", d.doc_id),
-            ));
-        }
-        if d.changes.is_empty() {
-            return Err(Failure::bad_request(
-                "no_changes",
-                format!("document {} carries no changes", d.doc_id),
-            ));
-        }
-        let bytes: usize = d.changes.iter().map(|c| c.len()).sum();
-        if bytes > limits.document_bytes {
-            return Err(Failure::too_large(
-                "document_too_large",
-                format!(
-                    "document {} carries {bytes} bytes; the limit is {}",
-                    d.doc_id, limits.document_bytes
-                ),
-            ));
-        }
+    Ok(())
+}
+
+/// Refusals of one document that need no database: its id, kind and size, and whether
+/// it already came in this request.
+pub(super) fn check_doc<'r>(
+    d: &'r DocUpload,
+    limits: &Limits,
+    seen: &mut std::collections::HashSet<&'r str>,
+) -> Result<(), Failure> {
+    if uuid::Uuid::parse_str(&d.doc_id).is_err() {
+        return Err(Failure::bad_request(
+            "invalid_doc_id",
+            "document ids are UUIDs",
+        ));
+    }
+    if !seen.insert(d.doc_id.as_str()) {
+        return Err(Failure::bad_request(
+            "duplicate_document",
+            format!("document {} appears twice in one request", d.doc_id),
+        ));
+    }
+    if !matches!(
+        d.kind.as_str(),
+        "resident" | "authorization" | "application"
+    ) {
+        return Err(Failure::bad_request(
+            "unknown_kind",
+            format!("document {}: unknown kind", d.doc_id),
+        ));
+    }
+    if d.changes.is_empty() {
+        return Err(Failure::bad_request(
+            "no_changes",
+            format!("document {} carries no changes", d.doc_id),
+        ));
+    }
+    let bytes: usize = d.changes.iter().map(|c| c.len()).sum();
+    if bytes > limits.document_bytes {
+        return Err(Failure::too_large(
+            "document_too_large",
+            format!(
+                "document {} carries {bytes} bytes; the limit is {}",
+                d.doc_id, limits.document_bytes
+            ),
+        ));
     }
     Ok(())
 }
@@ -263,7 +303,7 @@ pub(super) fn check_request(req: &SyncRequest, limits: &Limits) -> Result<(), Fa
 /// new document, the device's committee (or the one it names, if it has several).
 pub(super) fn committee_for(
     device: &DeviceAuth,
-    upload: &doorstep_core::protocol::DocUpload,
+    upload: &DocUpload,
     known: Option<(String, String, Vec<u8>)>,
 ) -> Result<(String, Option<Vec<u8>>), Failure> {
     if let Some((committee, kind, snapshot)) = known {
@@ -307,10 +347,7 @@ pub(super) fn committee_for(
 type KnownDocs = std::collections::HashMap<String, (String, String, Vec<u8>)>;
 
 /// Committee, kind and snapshot of the request's documents the server already holds.
-pub(super) fn known_docs(
-    tx: &mut dyn Tx,
-    docs: &[doorstep_core::protocol::DocUpload],
-) -> Result<KnownDocs, Failure> {
+pub(super) fn known_docs(tx: &mut dyn Tx, docs: &[DocUpload]) -> Result<KnownDocs, Failure> {
     let mut known = std::collections::HashMap::new();
     for batch in docs.chunks(INSERT_BATCH) {
         let marks: Vec<String> = (1..=batch.len()).map(|i| format!("?{i}")).collect();

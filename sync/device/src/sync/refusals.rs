@@ -1,0 +1,212 @@
+//! Records refused either way, and why; every other record of the same sync goes on.
+//!
+//! Up: a record the server refused stays waiting on the device at the heads it was sent
+//! with, is not sent again until it changes, and is shown to the volunteer with its
+//! reason. Down: a received record this device cannot store (its changes do not apply,
+//! or it cannot be shown) is set aside with its changes, later changes of it join it
+//! there, and it is listed for the supervisor; the rest of the answer is stored.
+
+use automerge::ChangeHash;
+use doorstep_core::{DocId, ErrorCode};
+use rusqlite::params;
+use serde::Serialize;
+use serde_bytes::ByteBuf;
+
+use super::heads_bytes;
+use crate::device::Device;
+use crate::error::DeviceError;
+
+/// A record the server did not take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct RefusedRecord {
+    pub doc_id: DocId,
+    pub code: ErrorCode,
+}
+
+/// A refused record as the window lists it: which record, why, since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct RefusedView {
+    pub id: DocId,
+    pub kind: String,
+    /// The resident's name (of the record, or of the record's resident).
+    pub resident_name: String,
+    /// The service of an application.
+    pub service: Option<String>,
+    pub code: ErrorCode,
+    /// When the server last refused it (ms since the epoch).
+    pub at: i64,
+}
+
+/// Notes that the server (or this device, for a record too large to send) refused a
+/// record at `heads`, with `code`: it stays waiting, unsent until it changes.
+pub(super) fn note_refusal(
+    tx: &rusqlite::Transaction<'_>,
+    id: &DocId,
+    heads: &[ChangeHash],
+    code: &str,
+    message: &str,
+    now: i64,
+) -> Result<(), DeviceError> {
+    tx.prepare_cached(
+        "INSERT INTO refused (doc_id, heads, code, message, at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads, code = excluded.code,
+             message = excluded.message, at = excluded.at",
+    )?
+    .execute(params![id.as_str(), heads_bytes(heads), code, message, now])?;
+    Ok(())
+}
+
+impl Device {
+    /// The records the server refused and that have not changed since, newest first.
+    pub fn refused_views(&self) -> Result<Vec<RefusedView>, DeviceError> {
+        let rows: Vec<(String, String, String, i64)> = {
+            let mut stmt = self.store.conn().prepare(
+                "SELECT r.doc_id, d.kind, r.code, r.at FROM refused r
+                 JOIN docs d USING (doc_id) ORDER BY r.at DESC, r.doc_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (doc_id, kind, code, at) in rows {
+            let Some(id) = DocId::parse(&doc_id) else {
+                continue;
+            };
+            let (resident_name, service) = self.named(&id, &kind);
+            out.push(RefusedView {
+                id,
+                kind,
+                resident_name,
+                service,
+                code: ErrorCode::from_server(&code),
+                at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whose record `id` is (the resident's name) and, for an application, its service;
+    /// an empty name when the record cannot be read here.
+    pub(crate) fn named(&self, id: &DocId, kind: &str) -> (String, Option<String>) {
+        let resident_of = |resident: &str| {
+            DocId::parse(resident)
+                .and_then(|r| self.resident(&r).ok())
+                .map(|r| r.name)
+                .unwrap_or_default()
+        };
+        match kind {
+            "application" => self
+                .application(id)
+                .map(|a| (resident_of(&a.resident), Some(a.service)))
+                .unwrap_or_default(),
+            "authorization" => {
+                let resident: Option<String> = self
+                    .store
+                    .conn()
+                    .query_row(
+                        "SELECT resident FROM authorizations WHERE doc_id = ?1",
+                        [id.as_str()],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                (resident.map(|r| resident_of(&r)).unwrap_or_default(), None)
+            }
+            _ => (self.resident(id).map(|r| r.name).unwrap_or_default(), None),
+        }
+    }
+}
+
+/// A received record set aside, as the window lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct AsideView {
+    /// The record's id as it came (it may not even be a valid one).
+    pub doc_id: String,
+    pub kind: String,
+    pub committee: String,
+    /// Why it could not be stored.
+    pub code: ErrorCode,
+    /// Changes kept.
+    pub changes: usize,
+    /// When it was first set aside (ms since the epoch).
+    pub at: i64,
+}
+
+/// Whether a failure to store one received record is that record's fault (set it
+/// aside, go on) rather than the device's (stop: the store, the disk, the key).
+pub(crate) fn is_record_fault(e: &DeviceError) -> bool {
+    !matches!(
+        e,
+        DeviceError::Storage(_)
+            | DeviceError::DataDir { .. }
+            | DeviceError::WrongKey
+            | DeviceError::KeyMissing
+            | DeviceError::Keyring(_)
+    )
+}
+
+/// Whether `doc_id` is set aside here: its later changes join it rather than merge.
+pub(crate) fn is_aside(tx: &rusqlite::Transaction<'_>, doc_id: &str) -> Result<bool, DeviceError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM received_aside WHERE doc_id = ?1")?
+        .exists([doc_id])?)
+}
+
+/// Sets a received record aside with its changes (added to those already aside).
+pub(crate) fn set_aside(
+    tx: &rusqlite::Transaction<'_>,
+    download: &doorstep_core::protocol::DocDownload,
+    code: ErrorCode,
+    reason: &str,
+    now: i64,
+) -> Result<(), DeviceError> {
+    let mut changes: Vec<ByteBuf> = tx
+        .prepare_cached("SELECT changes FROM received_aside WHERE doc_id = ?1")?
+        .query_row([&download.doc_id], |r| r.get::<_, Vec<u8>>(0))
+        .ok()
+        .and_then(|bytes| doorstep_core::protocol::from_cbor(&bytes).ok())
+        .unwrap_or_default();
+    for change in &download.changes {
+        if !changes.contains(change) {
+            changes.push(change.clone());
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO received_aside (doc_id, kind, committee, changes, code, reason, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (doc_id) DO UPDATE SET changes = excluded.changes",
+    )?
+    .execute(params![
+        &download.doc_id,
+        &download.kind,
+        &download.committee,
+        doorstep_core::protocol::to_cbor(&changes),
+        code.as_str(),
+        reason,
+        now
+    ])?;
+    Ok(())
+}
+
+impl Device {
+    /// The received records set aside on this device, newest first.
+    pub fn records_aside(&self) -> Result<Vec<AsideView>, DeviceError> {
+        let mut stmt = self.store.conn().prepare(
+            "SELECT doc_id, kind, committee, code, changes, at FROM received_aside
+             ORDER BY at DESC, doc_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let changes: Vec<u8> = r.get(4)?;
+            let code: String = r.get(3)?;
+            Ok(AsideView {
+                doc_id: r.get(0)?,
+                kind: r.get(1)?,
+                committee: r.get(2)?,
+                code: code.parse().unwrap_or(ErrorCode::RecordMalformed),
+                changes: doorstep_core::protocol::from_cbor::<Vec<ByteBuf>>(&changes)
+                    .map_or(0, |c| c.len()),
+                at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
