@@ -158,6 +158,11 @@ impl Fleet {
         &mut self.slots[m.0].test.device
     }
 
+    /// `m`'s sync token, for requests no device would make.
+    pub fn token(&self, m: Member) -> anyhow::Result<String> {
+        self.slots[m.0].test.token()
+    }
+
     /// Out of signal: its syncs fail as a village without a network does.
     pub fn disconnect(&self, m: Member) {
         self.slots[m.0].link.up.store(false, Ordering::SeqCst);

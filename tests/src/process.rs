@@ -122,6 +122,17 @@ impl ServerProcess {
         ServerProcess::start_at(data_dir, addr, extra)
     }
 
+    /// A server on the PostgreSQL database at `url` (a test's own cluster), with its
+    /// files in `data_dir`; the administrative helpers find the database through it.
+    pub fn start_with_database(
+        data_dir: &std::path::Path,
+        url: &str,
+    ) -> anyhow::Result<ServerProcess> {
+        std::fs::write(data_dir.join(DATABASE_URL_FILE), url)
+            .context("noting the server's database")?;
+        ServerProcess::start_on(data_dir, &[])
+    }
+
     /// A server on the data in `data_dir` listening on `addr` (to restart one in place).
     pub fn start_at(
         data_dir: &std::path::Path,
@@ -201,6 +212,10 @@ pub fn admin(data_dir: &std::path::Path, args: &[&str]) -> anyhow::Result<String
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// A file in a server's data folder naming the database it runs on, when a test gave
+/// it one of its own ([`ServerProcess::start_with_database`]).
+const DATABASE_URL_FILE: &str = "test-database-url";
+
 /// Which database test servers use: `DOORSTEP_TEST_BACKEND=postgres` runs them on
 /// PostgreSQL (at the server named by `DOORSTEP_TEST_POSTGRES`, which `make test` starts),
 /// anything else on SQLite in their data folder.
@@ -212,6 +227,9 @@ pub fn postgres_backend() -> bool {
 /// first use (named after the folder, so a restarted server finds its data again);
 /// `None` when tests run on SQLite.
 pub fn database_for(data_dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    if let Ok(url) = std::fs::read_to_string(data_dir.join(DATABASE_URL_FILE)) {
+        return Ok(Some(url.trim().to_owned()));
+    }
     if !postgres_backend() {
         return Ok(None);
     }

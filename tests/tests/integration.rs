@@ -10,7 +10,9 @@
 //!   length (espeak-ng and sox).
 
 mod integration {
+    mod database_restart;
     mod device_store;
+    mod disk_full;
     mod layout;
     mod read_aloud;
     mod server_health;

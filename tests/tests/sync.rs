@@ -11,5 +11,6 @@ mod sync {
     mod fleet;
     mod log_and_faults;
     mod per_record;
+    mod restore;
     mod two_servers;
 }

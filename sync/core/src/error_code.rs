@@ -131,6 +131,7 @@ pub enum ErrorCode {
     TokenMalformed,
     TokenUnknown,
     StorageUnavailable,
+    StorageFull,
     RoleForbidden,
     CommitteeForbidden,
     CommitteeRequired,

@@ -62,6 +62,7 @@ pub const ERROR_CODES: &[&str] = &[
     "request_too_large",
     "role_forbidden",
     "storage_unavailable",
+    "storage_full",
     "token_malformed",
     "token_missing",
     "token_unknown",
@@ -84,6 +85,9 @@ pub struct Limits {
     pub response_bytes: usize,
     /// The largest attachment, in bytes (`blob_too_large`).
     pub blob_bytes: u64,
+    /// How long an attachment upload left unfinished is kept before it is deleted (a
+    /// device that comes back later starts it again), in hours.
+    pub partial_blob_hours: u32,
 }
 
 impl Default for Limits {
@@ -94,6 +98,7 @@ impl Default for Limits {
             document_bytes: 8 * 1024 * 1024,
             response_bytes: 16 * 1024 * 1024,
             blob_bytes: 10 * 1024 * 1024,
+            partial_blob_hours: 7 * 24,
         }
     }
 }
@@ -207,6 +212,11 @@ pub struct SyncResponse {
     /// of the request was taken. (Absent from a server older than per-document refusal.)
     #[serde(default)]
     pub refused: Vec<DocRefusal>,
+    /// The server database's epoch. When it differs from the one a device last saw,
+    /// the database may have lost what the device was told it holds (it was restored
+    /// from a backup): the device sends every record again and starts its cursor over.
+    #[serde(default)]
+    pub epoch: String,
 }
 
 /// One uploaded document the server refused, and why: `code` is one of

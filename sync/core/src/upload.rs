@@ -96,6 +96,13 @@ pub fn parse_changes<B: AsRef<[u8]>>(raw: &[B]) -> Result<Vec<Change>, UploadRef
     parse_within(raw, MAX_INFLATED_BYTES, MAX_OPERATIONS)
 }
 
+/// Parses changes a device receives: bounded in what they inflate to (the whole history
+/// of a record may come at once, so four times an upload's budget) but not in
+/// operations, which the server bounded upload by upload.
+pub fn parse_received<B: AsRef<[u8]>>(raw: &[B]) -> Result<Vec<Change>, UploadRefusal> {
+    parse_within(raw, 4 * MAX_INFLATED_BYTES, usize::MAX)
+}
+
 fn parse_within<B: AsRef<[u8]>>(
     raw: &[B],
     max_inflated: usize,

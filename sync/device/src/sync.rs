@@ -14,7 +14,7 @@
 
 use automerge::{AutoCommit, ChangeHash};
 use doorstep_core::protocol::{
-    Committee, DocUpload, EnrollRequest, EnrollResponse, Limits, Role, SyncResponse,
+    Committee, DocUpload, EnrollRequest, EnrollResponse, Role, SyncResponse,
 };
 use doorstep_core::value::{self, Fields};
 use doorstep_core::{DocId, ErrorCode};
@@ -44,6 +44,8 @@ pub use crate::progress::{ProgressFn, ProgressListener, SyncPhase, SyncProgress}
 const META_CURSOR: &str = "sync.cursor";
 const META_ENROLLMENT: &str = "sync.enrollment";
 const META_LAST_SYNC: &str = "sync.last_at";
+/// The server database's epoch as last seen (see [`SyncResponse::epoch`]).
+const META_EPOCH: &str = "sync.epoch";
 
 /// What a device knows of its enrollment (the token itself is in the keyring).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +80,9 @@ pub struct SyncReport {
     pub refused: Vec<RefusedRecord>,
     /// Records received that could not be stored here, set aside for a person.
     pub set_aside: usize,
+    /// The server's database had been restored from a backup: this sync sent every
+    /// record again.
+    pub resent_after_restore: bool,
     /// Attachments uploaded (or found already on the server) and downloaded.
     pub blobs_sent: usize,
     pub blobs_received: usize,
@@ -184,6 +189,8 @@ impl Device {
         // A new identity starts from the beginning of its scope.
         store::put_meta(&tx, META_CURSOR, &0u64.to_be_bytes())?;
         tx.execute("DELETE FROM synced", [])?;
+        // The new identity may be allowed what the old one was refused: try again.
+        tx.execute("DELETE FROM refused", [])?;
         tx.execute(
             "INSERT OR IGNORE INTO dirty (doc_id) SELECT doc_id FROM docs",
             [],
@@ -315,13 +322,19 @@ impl Device {
     /// any backlog goes up in requests the server takes. A dirty record with nothing
     /// new is simply synced; one the server refused and not changed since stays
     /// waiting, unsent; one too large for any request is refused here.
-    pub(crate) fn collect_dirty(&mut self, after: Option<&str>) -> Result<Batch, DeviceError> {
+    pub(crate) fn collect_dirty(
+        &mut self,
+        after: Option<&str>,
+        max_docs: usize,
+        max_bytes: usize,
+    ) -> Result<Batch, DeviceError> {
         type Dirty = (
             String,
             String,
             Option<Vec<u8>>,
             Option<String>,
             Option<Vec<u8>>,
+            Option<String>,
         );
         let mut batch = Batch::default();
         let mut bytes = 0usize;
@@ -331,20 +344,27 @@ impl Device {
         'pages: loop {
             let page: Vec<Dirty> = {
                 let mut stmt = self.store.conn().prepare_cached(
-                    "SELECT d.doc_id, d.kind, s.heads, d.committee, r.heads FROM dirty
+                    "SELECT d.doc_id, d.kind, s.heads, d.committee, r.heads, r.code FROM dirty
                      JOIN docs d USING (doc_id) LEFT JOIN synced s USING (doc_id)
                      LEFT JOIN refused r USING (doc_id)
                      WHERE d.quarantined IS NULL AND (?1 IS NULL OR d.doc_id > ?1)
                      ORDER BY d.doc_id LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![from, DIRTY_PAGE as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })?;
                 rows.collect::<Result<_, _>>()?
             };
             let last_page = page.len() < DIRTY_PAGE;
-            for (doc_id, kind, heads, committee, refused_at) in page {
-                if batch.uploads.len() >= DOCS_PER_REQUEST || bytes >= BYTES_PER_REQUEST {
+            for (doc_id, kind, heads, committee, refused_at, refused_code) in page {
+                if batch.uploads.len() >= max_docs || bytes >= max_bytes {
                     batch.full = true;
                     break 'pages;
                 }
@@ -364,7 +384,14 @@ impl Device {
                     Err(e) => return Err(e),
                 };
                 let now_heads = loaded.doc.get_heads();
-                if refused_at.as_deref().map(heads_from).as_ref() == Some(&now_heads) {
+                // Refused for what the record holds: not again until it changes. Refused
+                // for anything else (the server's storage, the device's committees): each
+                // sync tries again.
+                if refused_code
+                    .as_deref()
+                    .is_some_and(refusals::is_about_the_record)
+                    && refused_at.as_deref().map(heads_from).as_ref() == Some(&now_heads)
+                {
                     continue;
                 }
                 let since = heads.as_deref().map(heads_from).unwrap_or_default();
@@ -379,7 +406,7 @@ impl Device {
                     continue;
                 }
                 let size: usize = changes.iter().map(|c| c.len()).sum();
-                if size > Limits::default().document_bytes {
+                if size > MAX_RECORD_BYTES {
                     too_large.push((id, now_heads, size));
                     continue;
                 }
@@ -406,11 +433,13 @@ impl Device {
             for id in &nothing_new {
                 tx.prepare_cached("DELETE FROM dirty WHERE doc_id = ?1")?
                     .execute([id.as_str()])?;
+                tx.prepare_cached("DELETE FROM refused WHERE doc_id = ?1")?
+                    .execute([id.as_str()])?;
             }
             for (id, heads, size) in &too_large {
                 let message = format!(
-                    "the record holds {size} bytes of changes; the limit is {}",
-                    Limits::default().document_bytes
+                    "the record holds {size} bytes of changes; no request may carry more \
+                     than {MAX_RECORD_BYTES}"
                 );
                 note_refusal(&tx, id, heads, "document_too_large", &message, now)?;
                 batch.refused_here.push(id.clone());
@@ -449,13 +478,21 @@ impl Device {
     /// Stores an answer in one transaction: the received changes, the acknowledged heads
     /// of everything sent and received, and the new cursor. A record edited here while
     /// the request was away keeps waiting: the server has only the heads that were sent.
-    fn apply_answer(
+    /// Returns whether the server's database changed epoch (it was restored): then every
+    /// record is waiting again and the cursor starts over, so that the rest of this sync
+    /// sends everything the server may have lost.
+    pub(crate) fn apply_answer(
         &mut self,
         sent: &Sent,
         response: SyncResponse,
         report: &mut SyncReport,
-    ) -> Result<(), DeviceError> {
+    ) -> Result<bool, DeviceError> {
         let now = self.now();
+        let seen = self.store.meta(META_EPOCH)?;
+        let restored = !response.epoch.is_empty()
+            && seen
+                .as_deref()
+                .is_some_and(|e| e != response.epoch.as_bytes());
         let refusals: Vec<(DocId, String, String)> = response
             .refused
             .iter()
@@ -482,13 +519,34 @@ impl Device {
         }
         let is_unchanged = |id: &DocId| unchanged.iter().any(|(u, clean)| u == id && *clean);
         let tx = self.store.conn().unchecked_transaction()?;
+        if restored {
+            // What the server was told may be gone: nothing is taken as acknowledged
+            // but what this very answer took, and everything goes up again (the server
+            // stores each change once, so nothing is doubled).
+            tracing::warn!("the server's database was restored: sending every record again");
+            tx.execute("DELETE FROM synced", [])?;
+            tx.execute("DELETE FROM refused", [])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO dirty (doc_id) SELECT doc_id FROM docs",
+                [],
+            )?;
+            report.resent_after_restore = true;
+        }
+        if !response.epoch.is_empty() {
+            store::put_meta(&tx, META_EPOCH, response.epoch.as_bytes())?;
+        }
         let mut touched: Vec<(DocId, AutoCommit)> = Vec::new();
         let mut incomplete = false;
         for download in response.docs {
             report.received_docs += 1;
             report.received_changes += download.changes.len();
             if refusals::is_aside(&tx, &download.doc_id)? {
+                // Its later changes join it, and with them it may now be whole (a fix
+                // made on another device): try again.
                 refusals::set_aside(&tx, &download, ErrorCode::RecordMalformed, "", now)?;
+                if let Some((id, doc)) = self.merge_aside(&tx, &download.doc_id, now)? {
+                    touched.push((id, doc));
+                }
                 continue;
             }
             // Each record alone: one that cannot be stored is set aside, and the rest
@@ -565,7 +623,11 @@ impl Device {
             }
         }
         // Changes whose dependencies did not come are not kept: ask for everything again.
-        let cursor = if incomplete { 0 } else { response.cursor };
+        let cursor = if incomplete || restored {
+            0
+        } else {
+            response.cursor
+        };
         store::put_meta(&tx, META_CURSOR, &cursor.to_be_bytes())?;
         store::put_meta(&tx, META_LAST_SYNC, &now.to_be_bytes())?;
         tx.commit()?;
@@ -576,7 +638,7 @@ impl Device {
         if incomplete {
             return Err(DeviceError::SyncIncomplete);
         }
-        Ok(())
+        Ok(restored)
     }
 }
 
@@ -584,8 +646,13 @@ impl Device {
 #[derive(Debug, Default)]
 pub(crate) struct Sent(Vec<(DocId, Vec<ChangeHash>)>);
 
-/// The most records one request carries.
+/// The most records one request carries (fewer when the server says so).
 pub const DOCS_PER_REQUEST: usize = 1_000;
+/// The most change bytes of one record this device sends: three quarters of a
+/// server's default request limit (32 MiB), so that the request's framing fits too.
+/// Beyond, the record waits here with why; below, the server judges it by its own
+/// limits.
+pub const MAX_RECORD_BYTES: usize = 24 * 1024 * 1024;
 /// About the most change bytes one request carries (one record may pass it).
 pub const BYTES_PER_REQUEST: usize = 4 * 1024 * 1024;
 /// Dirty records read from the store at a time while a batch is gathered.
@@ -643,7 +710,7 @@ impl Device {
         // Bounded as the server bounds uploads: a compressed change is measured before
         // it inflates, and a record of too many operations is refused (and set aside).
         let changes =
-            doorstep_core::upload::parse_changes(raw).map_err(|_| DeviceError::InvalidBytes)?;
+            doorstep_core::upload::parse_received(raw).map_err(|_| DeviceError::InvalidBytes)?;
         let exists = tx
             .prepare_cached("SELECT quarantined IS NOT NULL FROM docs WHERE doc_id = ?1")?
             .query_row([id.as_str()], |r| r.get::<_, bool>(0))

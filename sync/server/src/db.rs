@@ -326,11 +326,16 @@ impl Backend for Sqlite {
 
 // --- PostgreSQL ---------------------------------------------------------------------
 
-/// PostgreSQL, for several server instances over one database.
+/// PostgreSQL, through a small pool of connections that heals: a connection that broke
+/// (the database restarted, the network dropped) is dropped and a new one made, so the
+/// server serves again as soon as the database does, without a restart. While it is
+/// away, a request waits at most [`PG_CONNECT_TIMEOUT`] and is answered 503.
 pub struct Postgres {
-    client: postgres::Client,
-    /// Statements prepared on this connection, by their text: each is parsed once.
-    statements: std::collections::HashMap<String, postgres::Statement>,
+    pool: r2d2::Pool<PgManager>,
+    /// After a failure to reach the database: until when requests are answered 503 at
+    /// once rather than each waiting for a connection (the store serves one request at
+    /// a time, so waits would queue up behind each other).
+    down_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -342,24 +347,121 @@ impl std::fmt::Debug for Postgres {
 /// The advisory lock every writing transaction holds (an arbitrary, fixed number).
 const WRITE_LOCK: i64 = 0x0D00_2573;
 
+/// How long a request waits for a connection before it is answered 503.
+pub const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// After the database could not be reached, how long requests are refused at once
+/// before one tries again.
+const PG_RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Connections a server keeps (its requests are serialized; the spare ones replace a
+/// broken one at once).
+const PG_POOL_SIZE: u32 = 2;
+
+/// Makes and checks the pool's connections.
+#[derive(Debug)]
+struct PgManager {
+    url: String,
+}
+
+/// One connection, with the statements prepared on it (each parsed once).
+struct PgConn {
+    client: postgres::Client,
+    statements: std::collections::HashMap<String, postgres::Statement>,
+    /// A transaction on it could not be ended: the pool must not lend it again.
+    broken: bool,
+}
+
+impl r2d2::ManageConnection for PgManager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, postgres::Error> {
+        let mut config: postgres::Config = self.url.parse()?;
+        config.connect_timeout(PG_CONNECT_TIMEOUT);
+        Ok(PgConn {
+            client: config.connect(postgres::NoTls)?,
+            statements: std::collections::HashMap::new(),
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.broken || conn.client.is_closed()
+    }
+}
+
 impl Postgres {
     pub fn open(url: &str, schema: &str) -> Result<Postgres, Failure> {
-        let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(pg_failure)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(PG_POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(PG_CONNECT_TIMEOUT)
+            // A connection is checked before each use: one the database dropped is
+            // replaced rather than failing the request.
+            .test_on_check_out(true)
+            .build(PgManager {
+                url: url.to_owned(),
+            })
+            .map_err(Failure::storage)?;
+        let db = Postgres {
+            pool,
+            down_until: std::sync::Mutex::new(None),
+        };
         // Two instances starting at once must not race to create the tables.
-        let mut tx = client.transaction().map_err(pg_failure)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-            .map_err(pg_failure)?;
-        tx.batch_execute(schema).map_err(pg_failure)?;
-        tx.commit().map_err(pg_failure)?;
-        Ok(Postgres {
-            client,
-            statements: std::collections::HashMap::new(),
-        })
+        let mut tx = db.transaction(true)?;
+        tx.batch(schema)?;
+        Box::new(tx).commit()?;
+        Ok(db)
+    }
+
+    /// A connection from the pool, or a quick 503 while the database is unreachable.
+    fn connection(&self) -> Result<r2d2::PooledConnection<PgManager>, Failure> {
+        let mut down = self
+            .down_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if down.is_some_and(|until| now < until) {
+            return Err(Failure::unavailable());
+        }
+        match self.pool.get_timeout(PG_CONNECT_TIMEOUT) {
+            Ok(conn) => {
+                *down = None;
+                Ok(conn)
+            }
+            Err(e) => {
+                *down = Some(std::time::Instant::now() + PG_RECHECK_AFTER);
+                Err(Failure::storage(e))
+            }
+        }
+    }
+
+    /// A transaction on a connection from the pool; `write` ones hold the write lock.
+    fn transaction(&self, write: bool) -> Result<PgTx, Failure> {
+        let conn = self.connection()?;
+        let mut tx = PgTx { conn, open: false };
+        tx.batch("BEGIN")?;
+        tx.open = true;
+        if write {
+            tx.conn
+                .client
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                .map_err(pg_failure)?;
+        }
+        Ok(tx)
     }
 }
 
 fn pg_failure(e: postgres::Error) -> Failure {
     match e.as_db_error() {
+        Some(db) if *db.code() == postgres::error::SqlState::DISK_FULL => {
+            Failure::storage_full(format!("{}: {}", db.code().code(), db.message()))
+        }
         Some(db) => Failure::storage(format!("{}: {}", db.code().code(), db.message())),
         None => Failure::storage(e),
     }
@@ -407,24 +509,40 @@ impl postgres::types::ToSql for Val {
     postgres::types::to_sql_checked!();
 }
 
-struct PgTx<'a> {
-    tx: postgres::Transaction<'a>,
-    statements: &'a mut std::collections::HashMap<String, postgres::Statement>,
+/// A transaction on a connection of the pool, begun and ended by statements (so that it
+/// owns its connection); dropped without a commit, it rolls back.
+struct PgTx {
+    conn: r2d2::PooledConnection<PgManager>,
+    open: bool,
 }
 
-impl PgTx<'_> {
+impl PgTx {
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, Failure> {
-        if let Some(stmt) = self.statements.get(sql) {
+        if let Some(stmt) = self.conn.statements.get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = self.tx.prepare(&pg_sql(sql)).map_err(pg_failure)?;
+        let stmt = self.conn.client.prepare(&pg_sql(sql)).map_err(pg_failure)?;
         // Statements built per request (a batch of n rows) are few in kind; still, the
         // cache is bounded.
-        if self.statements.len() > 512 {
-            self.statements.clear();
+        if self.conn.statements.len() > 512 {
+            self.conn.statements.clear();
         }
-        self.statements.insert(sql.to_owned(), stmt.clone());
+        self.conn.statements.insert(sql.to_owned(), stmt.clone());
         Ok(stmt)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), Failure> {
+        self.conn.client.batch_execute(sql).map_err(pg_failure)
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        // A connection that cannot roll back (it broke) is not lent again: the pool
+        // drops it, and PostgreSQL rolled the transaction back when it lost it.
+        if self.open && self.conn.client.batch_execute("ROLLBACK").is_err() {
+            self.conn.broken = true;
+        }
     }
 }
 
@@ -435,10 +553,11 @@ fn pg_params(params: &[Val]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
         .collect()
 }
 
-impl Tx for PgTx<'_> {
+impl Tx for PgTx {
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure> {
         let stmt = self.statement(sql)?;
-        self.tx
+        self.conn
+            .client
             .execute(&stmt, &pg_params(params))
             .map_err(pg_failure)
     }
@@ -447,7 +566,8 @@ impl Tx for PgTx<'_> {
         use postgres::types::Type;
         let stmt = self.statement(sql)?;
         let rows = self
-            .tx
+            .conn
+            .client
             .query(&stmt, &pg_params(params))
             .map_err(pg_failure)?;
         let mut out = Vec::with_capacity(rows.len());
@@ -483,8 +603,15 @@ impl Tx for PgTx<'_> {
         Ok(out)
     }
 
-    fn commit(self: Box<Self>) -> Result<(), Failure> {
-        self.tx.commit().map_err(pg_failure)
+    fn commit(mut self: Box<Self>) -> Result<(), Failure> {
+        // Whatever COMMIT answers, the transaction is over (committed, or rolled back
+        // by the server); a failure to answer leaves the connection broken.
+        let done = self.batch("COMMIT");
+        self.open = false;
+        if done.is_err() {
+            self.conn.broken = true;
+        }
+        done
     }
 
     fn add_column(&mut self, table: &str, column: &str, decl: &str) -> Result<(), Failure> {
@@ -525,13 +652,7 @@ impl Tx for PgTx<'_> {
 
 impl Backend for Postgres {
     fn begin(&mut self, write: bool) -> Result<Box<dyn Tx + '_>, Failure> {
-        let Postgres { client, statements } = self;
-        let mut tx = client.transaction().map_err(pg_failure)?;
-        if write {
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-                .map_err(pg_failure)?;
-        }
-        Ok(Box::new(PgTx { tx, statements }))
+        Ok(Box::new(self.transaction(write)?))
     }
 
     fn name(&self) -> &'static str {

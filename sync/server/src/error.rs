@@ -49,13 +49,40 @@ impl Failure {
             "the server could not reach its database; try again",
         )
     }
+
+    /// The database is known to be unreachable right now (nothing logged again).
+    pub fn unavailable() -> Failure {
+        Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the server could not reach its database; try again",
+        )
+    }
+
+    /// The database's disk is full: nothing was stored; the device tries again later.
+    pub fn storage_full(err: impl std::fmt::Display) -> Failure {
+        tracing::error!(error = %err, "the database's disk is full");
+        Failure::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "the server's disk is full; nothing was stored; try again later",
+        )
+    }
 }
 
 impl From<rusqlite::Error> for Failure {
     fn from(err: rusqlite::Error) -> Failure {
-        Failure::storage(err)
+        if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            Failure::storage_full(err)
+        } else {
+            Failure::storage(err)
+        }
     }
 }
+
+/// How long a device waits before trying again after the database was unreachable or
+/// full (it retries by itself; this is the hint).
+pub const RETRY_AFTER_SECS: &str = "10";
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
@@ -65,11 +92,21 @@ impl IntoResponse for Failure {
         };
         // A refused request's body may be left unread; closing the connection keeps the
         // client from sending its next request into what remains of it.
-        (
+        let mut response = (
             self.status,
             [(axum::http::header::CONNECTION, "close")],
             Json(body),
         )
-            .into_response()
+            .into_response();
+        if matches!(
+            self.status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
+        ) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }

@@ -47,6 +47,9 @@ enum Command {
         /// Change bytes per answer before the server says "more".
         #[arg(long, env = "DOORSTEP_MAX_RESPONSE_BYTES")]
         max_response_bytes: Option<usize>,
+        /// Hours an unfinished attachment upload is kept (default a week).
+        #[arg(long, env = "DOORSTEP_PARTIAL_BLOB_HOURS")]
+        partial_blob_hours: Option<u32>,
     },
     /// Committees (the scopes of documents).
     Committee {
@@ -83,6 +86,10 @@ enum Command {
         #[command(subcommand)]
         command: LogCommand,
     },
+    /// After restoring the database from a backup: a new epoch, so that every device
+    /// sends all it holds again (what the backup lacks comes back; nothing is stored
+    /// twice).
+    Restored,
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +159,7 @@ fn main() -> anyhow::Result<()> {
             max_documents,
             max_document_bytes,
             max_response_bytes,
+            partial_blob_hours,
         } => {
             let defaults = Limits::default();
             let limits = Limits {
@@ -160,6 +168,7 @@ fn main() -> anyhow::Result<()> {
                 document_bytes: max_document_bytes.unwrap_or(defaults.document_bytes),
                 response_bytes: max_response_bytes.unwrap_or(defaults.response_bytes),
                 blob_bytes: defaults.blob_bytes,
+                partial_blob_hours: partial_blob_hours.unwrap_or(defaults.partial_blob_hours),
             };
             // The store is opened before the async runtime starts: the PostgreSQL client
             // runs its own.
@@ -243,6 +252,14 @@ fn main() -> anyhow::Result<()> {
                     }
                 }
             }
+            Ok(())
+        }
+        Command::Restored => {
+            let mut store = open(&database)?;
+            let epoch = store.renew_epoch()?;
+            say(&format!(
+                "new epoch {epoch}: every device sends what it holds again at its next sync"
+            ));
             Ok(())
         }
         Command::Log {

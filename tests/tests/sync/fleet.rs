@@ -129,9 +129,11 @@ fn many_devices_in_one_process_sync_in_milliseconds() -> anyhow::Result<()> {
 
 #[test]
 fn a_large_backlog_and_a_reenrollment_go_up_in_bounded_requests() -> anyhow::Result<()> {
-    // A server that takes at most 1,000 records a request; the device must split.
+    // A server that takes at most 300 records or 256 KiB a request, less than the
+    // device sends at first: it learns from the refusals and splits further.
     let limits = doorstep_core::protocol::Limits {
-        documents_per_request: 1_000,
+        documents_per_request: 300,
+        request_bytes: 256 * 1024,
         ..doorstep_core::protocol::Limits::default()
     };
     let mut fleet = Fleet::with_limits("f4", limits)?;
@@ -159,7 +161,7 @@ fn a_large_backlog_and_a_reenrollment_go_up_in_bounded_requests() -> anyhow::Res
     let up = fleet.sync(a)?;
     assert_eq!(up.sent_docs, 2_500);
     assert!(up.refused.is_empty(), "{:?}", up.refused);
-    assert!(up.round_trips >= 3, "{} requests", up.round_trips);
+    assert!(up.round_trips >= 9, "{} requests", up.round_trips);
     assert_eq!(fleet.device(a).sync_status()?.pending_docs, 0);
     let down = fleet.sync(b)?;
     assert_eq!(down.received_docs, 2_500);
@@ -176,5 +178,61 @@ fn a_large_backlog_and_a_reenrollment_go_up_in_bounded_requests() -> anyhow::Res
         "backlog: 2,500 records up in {} requests ({} bytes), down in {}",
         up.round_trips, up.bytes_up, down.round_trips
     );
+    Ok(())
+}
+
+#[test]
+fn an_attachment_upload_left_unfinished_expires_and_the_device_starts_it_again()
+-> anyhow::Result<()> {
+    use doorstep_core::protocol::BlobStatus;
+    use doorstep_device::Transport;
+    let mut fleet = Fleet::new("f5")?;
+    let a = fleet.volunteer("测试志愿者甲")?;
+    let token = fleet.token(a)?;
+    let mut transport = fleet.server().transport();
+    let mut put = |sha: &str, size: usize, bytes: &[u8]| -> anyhow::Result<u16> {
+        let path = format!("/v1/blobs/{sha}?offset=0&size={size}");
+        let answer = transport.request(
+            "PUT",
+            &path,
+            Some("application/octet-stream"),
+            Some(&token),
+            bytes.to_vec(),
+        )?;
+        Ok(answer.status)
+    };
+    // A quarter of an attachment: its first piece only.
+    let whole = vec![7u8; 4096];
+    let sha = doorstep_server::store::sha256_hex(&whole);
+    assert_eq!(put(&sha, whole.len(), &whole[..1024])?, 200);
+    let status = |sha: &str| -> anyhow::Result<BlobStatus> {
+        let answer = fleet.server().transport().request(
+            "GET",
+            &format!("/v1/blobs/{sha}/status"),
+            None,
+            Some(&token),
+            Vec::new(),
+        )?;
+        Ok(serde_json::from_slice(&answer.body)?)
+    };
+    assert_eq!(status(&sha)?.received, 1024);
+
+    // Six days on it is still kept; eight days on, the next upload sweeps it away.
+    let other = vec![9u8; 10];
+    let other_sha = doorstep_server::store::sha256_hex(&other);
+    fleet.advance(6 * DAY_MS);
+    assert_eq!(put(&other_sha, other.len(), &other)?, 200);
+    assert_eq!(status(&sha)?.received, 1024);
+    fleet.advance(2 * DAY_MS);
+    let third = vec![5u8; 10];
+    assert_eq!(
+        put(&doorstep_server::store::sha256_hex(&third), 10, &third)?,
+        200
+    );
+    let expired = status(&sha)?;
+    assert_eq!((expired.received, expired.size), (0, None));
+    assert!(status(&other_sha)?.complete, "complete ones are kept");
+    // Starting it again from the beginning works.
+    assert_eq!(put(&sha, whole.len(), &whole[..1024])?, 200);
     Ok(())
 }

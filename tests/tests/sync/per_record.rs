@@ -234,11 +234,21 @@ fn a_received_record_that_cannot_be_stored_is_set_aside_and_the_rest_is_stored()
     // A resident with an empty name, from a device that skipped every check.
     let rogue = raw_token(&server, &["c1"])?;
     let poisoned = uuid::Uuid::now_v7().to_string();
-    let empty_name = [("kind", "resident"), ("name", ""), ("id_number", "")];
+    let mut bad = AutoCommit::new();
+    for (key, value) in [("kind", "resident"), ("name", ""), ("id_number", "")] {
+        bad.put(ROOT, key, value)?;
+    }
+    bad.commit();
+    let changes_of = |doc: &mut AutoCommit, since: &[automerge::ChangeHash]| -> Vec<ByteBuf> {
+        doc.get_changes(since)
+            .iter()
+            .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
+            .collect()
+    };
     raw_sync(
         &server,
         &rogue,
-        vec![upload(&poisoned, "resident", doc_changes(&empty_name))],
+        vec![upload(&poisoned, "resident", changes_of(&mut bad, &[]))],
     )?;
 
     let report = b.sync(&server)?;
@@ -253,19 +263,44 @@ fn a_received_record_that_cannot_be_stored_is_set_aside_and_the_rest_is_stored()
     assert_eq!(aside[0].code, ErrorCode::RecordMalformed);
     assert_eq!(b.device.sync_status()?.aside_docs, 1);
 
-    // A later change of it joins it aside; syncs go on.
-    let more = doc_changes(&[
-        ("kind", "resident"),
-        ("name", ""),
-        ("id_number", ""),
-        ("phone", "1"),
-    ]);
-    raw_sync(&server, &rogue, vec![upload(&poisoned, "resident", more)])?;
+    // A later change that leaves it unreadable joins it aside; syncs go on.
+    let heads = bad.get_heads();
+    bad.put(ROOT, "phone", "1")?;
+    bad.commit();
+    raw_sync(
+        &server,
+        &rogue,
+        vec![upload(&poisoned, "resident", changes_of(&mut bad, &heads))],
+    )?;
     let second = a.device.register_resident(&resident(2))?.id;
     a.sync(&server)?;
     b.sync(&server)?;
     assert!(b.device.resident(&second).is_ok());
-    assert_eq!(b.device.records_aside()?[0].changes, 3 + 4);
+    assert_eq!(b.device.records_aside()?[0].changes, 2);
     assert_eq!(b.sync(&server)?.set_aside, 0);
+
+    // Fixed later (a name and ID number written on another device), it is stored with
+    // all its history and is no longer aside.
+    let heads = bad.get_heads();
+    let fixed = resident(3);
+    bad.put(ROOT, "name", fixed.name.as_str())?;
+    bad.put(ROOT, "id_number", fixed.id_number.as_str())?;
+    bad.put(
+        ROOT,
+        "created_at",
+        automerge::ScalarValue::Timestamp(1_780_272_000_000),
+    )?;
+    bad.commit();
+    raw_sync(
+        &server,
+        &rogue,
+        vec![upload(&poisoned, "resident", changes_of(&mut bad, &heads))],
+    )?;
+    b.sync(&server)?;
+    let left = b.device.records_aside()?;
+    assert!(left.is_empty(), "{left:?}");
+    let id = doorstep_core::DocId::parse(&poisoned).expect("a UUID");
+    assert_eq!(b.device.resident(&id)?.name, fixed.name);
+    assert_eq!(b.device.sync_status()?.aside_docs, 0);
     Ok(())
 }

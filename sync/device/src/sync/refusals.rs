@@ -6,13 +6,13 @@
 //! or it cannot be shown) is set aside with its changes, later changes of it join it
 //! there, and it is listed for the supervisor; the rest of the answer is stored.
 
-use automerge::ChangeHash;
+use automerge::{AutoCommit, ChangeHash};
 use doorstep_core::{DocId, ErrorCode};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_bytes::ByteBuf;
 
-use super::heads_bytes;
+use super::{Merged, heads_bytes};
 use crate::device::Device;
 use crate::error::DeviceError;
 
@@ -62,7 +62,8 @@ impl Device {
         let rows: Vec<(String, String, String, i64)> = {
             let mut stmt = self.store.conn().prepare(
                 "SELECT r.doc_id, d.kind, r.code, r.at FROM refused r
-                 JOIN docs d USING (doc_id) ORDER BY r.at DESC, r.doc_id",
+                 JOIN docs d USING (doc_id) JOIN dirty USING (doc_id)
+                 ORDER BY r.at DESC, r.doc_id",
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             rows.collect::<Result<_, _>>()?
@@ -131,17 +132,48 @@ pub struct AsideView {
     pub at: i64,
 }
 
-/// Whether a failure to store one received record is that record's fault (set it
-/// aside, go on) rather than the device's (stop: the store, the disk, the key).
-pub(crate) fn is_record_fault(e: &DeviceError) -> bool {
-    !matches!(
-        e,
-        DeviceError::Storage(_)
-            | DeviceError::DataDir { .. }
-            | DeviceError::WrongKey
-            | DeviceError::KeyMissing
-            | DeviceError::Keyring(_)
+/// Whether a server's refusal is about what the record holds (it is not sent again
+/// until it changes), rather than about the server or this device's standing, which
+/// can change by themselves (each sync tries again).
+pub(crate) fn is_about_the_record(code: &str) -> bool {
+    matches!(
+        code,
+        "invalid_change"
+            | "kind_mismatch"
+            | "unknown_kind"
+            | "invalid_doc_id"
+            | "document_too_large"
+            | "change_too_large"
+            | "too_many_operations"
     )
+}
+
+/// Whether a failure to store one received record is that record's fault (set it
+/// aside, go on) rather than the device's (stop: the disk, the file, the key).
+pub(crate) fn is_record_fault(e: &DeviceError) -> bool {
+    use rusqlite::ErrorCode as Sql;
+    match e {
+        DeviceError::Storage(sql) => !matches!(
+            sql.sqlite_error_code(),
+            Some(
+                Sql::DiskFull
+                    | Sql::SystemIoFailure
+                    | Sql::DatabaseCorrupt
+                    | Sql::NotADatabase
+                    | Sql::DatabaseBusy
+                    | Sql::DatabaseLocked
+                    | Sql::OutOfMemory
+                    | Sql::CannotOpen
+                    | Sql::ReadOnly
+                    | Sql::PermissionDenied
+            )
+        ),
+        DeviceError::DataDir { .. }
+        | DeviceError::WrongKey
+        | DeviceError::KeyMissing
+        | DeviceError::Keyring(_) => false,
+        _ => true,
+    }
 }
 
 /// Whether `doc_id` is set aside here: its later changes join it rather than merge.
@@ -159,12 +191,15 @@ pub(crate) fn set_aside(
     reason: &str,
     now: i64,
 ) -> Result<(), DeviceError> {
-    let mut changes: Vec<ByteBuf> = tx
+    let kept: Option<Vec<u8>> = tx
         .prepare_cached("SELECT changes FROM received_aside WHERE doc_id = ?1")?
-        .query_row([&download.doc_id], |r| r.get::<_, Vec<u8>>(0))
-        .ok()
-        .and_then(|bytes| doorstep_core::protocol::from_cbor(&bytes).ok())
-        .unwrap_or_default();
+        .query_row([&download.doc_id], |r| r.get(0))
+        .optional()?;
+    let mut changes: Vec<ByteBuf> = match kept {
+        Some(bytes) => doorstep_core::protocol::from_cbor(&bytes)
+            .map_err(|e| DeviceError::Storage(rusqlite::Error::ToSqlConversionFailure(e.into())))?,
+        None => Vec::new(),
+    };
     for change in &download.changes {
         if !changes.contains(change) {
             changes.push(change.clone());
@@ -188,6 +223,108 @@ pub(crate) fn set_aside(
 }
 
 impl Device {
+    /// Notes that the records a request carried were refused whole (`code`): a request
+    /// of one record the server would not take at any size. Returns their ids.
+    pub(crate) fn refuse_here(
+        &mut self,
+        sent: &super::Sent,
+        code: &str,
+        message: &str,
+    ) -> Result<Vec<DocId>, DeviceError> {
+        let now = self.now();
+        let tx = self.store.transaction()?;
+        let mut ids = Vec::new();
+        for (id, heads) in &sent.0 {
+            // Too large now: not sent again until it changes.
+            note_refusal(&tx, id, heads, "document_too_large", message, now)?;
+            tracing::info!(code, "a record too large for any request waits here");
+            ids.push(id.clone());
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Tries again to store a record set aside, with every change kept of it: stored
+    /// (and no longer aside), the document; still not storable, `None`.
+    pub(crate) fn merge_aside(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        doc_id: &str,
+        now: i64,
+    ) -> Result<Option<(DocId, AutoCommit)>, DeviceError> {
+        let Some((kind, committee, bytes)) = tx
+            .prepare_cached(
+                "SELECT kind, committee, changes FROM received_aside WHERE doc_id = ?1",
+            )?
+            .query_row([doc_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let Ok(changes) = doorstep_core::protocol::from_cbor::<Vec<ByteBuf>>(&bytes) else {
+            return Ok(None);
+        };
+        tx.execute_batch("SAVEPOINT aside")?;
+        match self.merge_changes(tx, doc_id, &kind, &changes, now) {
+            Ok(Merged::Done { id, doc, .. }) => {
+                tx.execute_batch("RELEASE aside")?;
+                tx.execute(
+                    "UPDATE docs SET committee = ?2 WHERE doc_id = ?1 AND committee IS NULL",
+                    params![doc_id, committee],
+                )?;
+                tx.execute("DELETE FROM received_aside WHERE doc_id = ?1", [doc_id])?;
+                tracing::info!("a record set aside is now stored");
+                Ok(Some((id, *doc)))
+            }
+            Ok(_) => {
+                tx.execute_batch("ROLLBACK TO aside; RELEASE aside")?;
+                Ok(None)
+            }
+            Err(e) if is_record_fault(&e) => {
+                tx.execute_batch("ROLLBACK TO aside; RELEASE aside")?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Tries again to store every record set aside (this build may read what an older
+    /// one could not); returns how many are now stored.
+    pub fn retry_set_aside(&mut self) -> Result<usize, DeviceError> {
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .store
+                .conn()
+                .prepare("SELECT doc_id FROM received_aside ORDER BY doc_id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        let tx = self.store.conn().unchecked_transaction()?;
+        let mut stored = Vec::new();
+        for doc_id in &ids {
+            if let Some(merged) = self.merge_aside(&tx, doc_id, now)? {
+                stored.push(merged);
+            }
+        }
+        tx.commit()?;
+        let n = stored.len();
+        let mut cache = self.cache.borrow_mut();
+        for (id, doc) in stored {
+            cache.put_owned(&id, doc);
+        }
+        Ok(n)
+    }
+
     /// The received records set aside on this device, newest first.
     pub fn records_aside(&self) -> Result<Vec<AsideView>, DeviceError> {
         let mut stmt = self.store.conn().prepare(

@@ -44,6 +44,8 @@ pub fn drive(
     transport: &mut dyn Transport,
     retry: &RetryPolicy,
 ) -> Result<SyncReport, DeviceError> {
+    // Records set aside earlier may be readable now (an updated build).
+    access.with_device(|device| device.retry_set_aside())?;
     let mut run = access.with_device(|device| SyncRun::start(device))?;
     while let Some(out) = access.with_device(|device| run.next(device))? {
         let outcome = exchange(
@@ -80,6 +82,7 @@ enum Stage {
         sent: Option<Sent>,
         after: Option<String>,
         gathered: bool,
+        batching: Batching,
     },
     /// Attachments received records refer to; the one asked for, if any.
     Download {
@@ -88,6 +91,29 @@ enum Stage {
         total: u64,
     },
     Done,
+}
+
+/// How waiting records are split into requests: at most `max_docs` records and about
+/// `max_bytes` bytes each, halved when the server says a request was too large.
+#[derive(Debug)]
+struct Batching {
+    max_docs: usize,
+    max_bytes: usize,
+    /// Where the batch in flight started (to gather it again, smaller).
+    start: Option<String>,
+    /// Records and changes the request in flight carries.
+    carrying: (usize, usize),
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Batching {
+            max_docs: super::DOCS_PER_REQUEST,
+            max_bytes: super::BYTES_PER_REQUEST,
+            start: None,
+            carrying: (0, 0),
+        }
+    }
 }
 
 /// One attachment on its way up.
@@ -168,6 +194,7 @@ impl SyncRun {
                                 sent: None,
                                 after: None,
                                 gathered: false,
+                                batching: Batching::default(),
                             };
                             continue;
                         };
@@ -214,17 +241,25 @@ impl SyncRun {
                     sent,
                     after,
                     gathered,
+                    batching,
                     ..
                 } => {
                     let (docs, carried) = if *gathered {
+                        batching.carrying = (0, 0);
                         (Vec::new(), Sent::default())
                     } else {
-                        let batch = device.collect_dirty(after.as_deref())?;
+                        batching.start = after.clone();
+                        let batch = device.collect_dirty(
+                            after.as_deref(),
+                            batching.max_docs,
+                            batching.max_bytes,
+                        )?;
                         *after = batch.last;
                         *gathered = !batch.full;
-                        self.report.sent_docs += batch.uploads.len();
-                        self.report.sent_changes +=
-                            batch.uploads.iter().map(|d| d.changes.len()).sum::<usize>();
+                        batching.carrying = (
+                            batch.uploads.len(),
+                            batch.uploads.iter().map(|d| d.changes.len()).sum::<usize>(),
+                        );
                         for id in batch.refused_here {
                             self.report.refused.push(RefusedRecord {
                                 doc_id: id,
@@ -333,17 +368,55 @@ impl SyncRun {
             Stage::Records {
                 rounds,
                 sent,
+                after,
                 gathered,
-                ..
+                batching,
             } => {
-                let body = outcome?;
+                let body = match outcome {
+                    Ok(body) => body,
+                    // The server takes less at once than this device sent: the same
+                    // records again, in smaller requests; a single record too large
+                    // for any request waits here with why.
+                    Err(DeviceError::Server {
+                        status: 413,
+                        code,
+                        message,
+                    }) if batching.carrying.0 > 0
+                        && (code == "too_many_documents" || code == "request_too_large") =>
+                    {
+                        let carried = sent.take().unwrap_or_default();
+                        if batching.max_docs > 1 && batching.carrying.0 > 1 {
+                            batching.max_docs = (batching.carrying.0 / 2).max(1);
+                            batching.max_bytes = (batching.max_bytes / 2).max(1);
+                            *after = batching.start.clone();
+                            *gathered = false;
+                        } else {
+                            for id in device.refuse_here(&carried, &code, &message)? {
+                                self.report.refused.push(RefusedRecord {
+                                    doc_id: id,
+                                    code: ErrorCode::DocumentTooLarge,
+                                });
+                            }
+                        }
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                };
+                self.report.sent_docs += batching.carrying.0;
+                self.report.sent_changes += batching.carrying.1;
                 let response: SyncResponse = protocol::from_cbor(&body)
                     .map_err(|e| DeviceError::Network(format!("unexpected sync answer: {e}")))?;
                 self.report.accepted_changes += response.accepted;
-                // More to fetch, or more of ours to send.
-                let more = response.more || !*gathered;
                 let carried = sent.take().unwrap_or_default();
-                device.apply_answer(&carried, response, &mut self.report)?;
+                let fetch_more = response.more;
+                if device.apply_answer(&carried, response, &mut self.report)? {
+                    // The server's database was restored: everything again, from the
+                    // first record and the first change.
+                    *after = None;
+                    *gathered = false;
+                }
+                // More to fetch, or more of ours to send.
+                let more = fetch_more || !*gathered;
                 *rounds += 1;
                 device
                     .progress

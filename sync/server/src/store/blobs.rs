@@ -72,6 +72,9 @@ impl Store {
             ));
         }
         let mut tx = self.db.begin(true)?;
+        // Uploads left unfinished too long go first, so that no device can fill the
+        // disk with starts it never completes.
+        expire_partial(tx.as_mut(), now, limits.partial_blob_hours)?;
         let status = blob_row(tx.as_mut(), sha256)?;
         if status.complete {
             claim_blob(tx.as_mut(), device, sha256)?;
@@ -116,9 +119,11 @@ impl Store {
             "INSERT INTO blob_chunks (sha256, at, bytes) VALUES (?1, ?2, ?3)",
             params![sha256, offset_i, bytes],
         )?;
+        // `created_at` of an unfinished upload is when its last piece came: an upload
+        // that goes on, however slowly, is never swept away.
         tx.execute(
-            "UPDATE blobs SET received = ?2 WHERE sha256 = ?1",
-            params![sha256, end_i],
+            "UPDATE blobs SET received = ?2, created_at = ?3 WHERE sha256 = ?1",
+            params![sha256, end_i, now],
         )?;
         if end == size {
             let whole = read_blob(tx.as_mut(), sha256)?;
@@ -171,6 +176,25 @@ impl Store {
             .min(whole.len());
         Ok(whole[start..].to_vec())
     }
+}
+
+/// Deletes the unfinished uploads whose last piece came more than `hours` (at least
+/// one) before `now`; returns how many.
+pub(super) fn expire_partial(tx: &mut dyn Tx, now: i64, hours: u32) -> Result<u64, Failure> {
+    let before = now - i64::from(hours.max(1)) * 3_600_000;
+    tx.execute(
+        "DELETE FROM blob_chunks WHERE sha256 IN (
+            SELECT sha256 FROM blobs WHERE complete = 0 AND created_at < ?1)",
+        params![before],
+    )?;
+    let n = tx.execute(
+        "DELETE FROM blobs WHERE complete = 0 AND created_at < ?1",
+        params![before],
+    )?;
+    if n > 0 {
+        tracing::info!(uploads = n, "unfinished attachment uploads expired");
+    }
+    Ok(n)
 }
 
 pub(super) fn check_sha(sha256: &str) -> Result<(), Failure> {

@@ -74,6 +74,18 @@ impl Store {
         self.db.name()
     }
 
+    /// Gives the database a new epoch (after a restore from a backup); returns it.
+    pub fn renew_epoch(&mut self) -> Result<String, Failure> {
+        let epoch = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.db.begin(true)?;
+        tx.execute(
+            "UPDATE server_meta SET value = ?1 WHERE key = 'epoch'",
+            crate::params![&epoch],
+        )?;
+        tx.commit()?;
+        Ok(epoch)
+    }
+
     /// Runs `sql` in a transaction of its own: for administrators' repairs and tests.
     pub fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Failure> {
         let mut tx = self.db.begin(true)?;

@@ -94,6 +94,12 @@ CREATE TABLE IF NOT EXISTS blob_committees (
     committee_id TEXT NOT NULL,
     PRIMARY KEY (sha256, committee_id)
 );
+-- this database's identity: `epoch` changes when it may have lost what devices were
+-- told it holds (restored from a backup), and devices then send everything again
+CREATE TABLE IF NOT EXISTS server_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 ";
 
 /// The same tables in PostgreSQL's words: 64-bit integers, `BYTEA`, an identity column.
@@ -116,6 +122,10 @@ impl Store {
         for (table, column) in [("log", "volunteer"), ("committees", "phone")] {
             tx.add_column(table, column, "TEXT NOT NULL DEFAULT ''")?;
         }
+        tx.execute(
+            "INSERT INTO server_meta (key, value) VALUES ('epoch', ?1) ON CONFLICT DO NOTHING",
+            crate::params![uuid::Uuid::new_v4().to_string()],
+        )?;
         tx.commit()
     }
 }

@@ -36,6 +36,7 @@ impl Store {
     ) -> Result<SyncResponse, Failure> {
         check_request(req, limits)?;
         let mut tx = self.db.begin(true)?;
+        let epoch = current_epoch(tx.as_mut(), device, req.cursor)?;
         let replay = tx
             .query_opt(
                 "SELECT 1 FROM syncs WHERE device_id = ?1 AND sync_id = ?2",
@@ -210,8 +211,36 @@ impl Store {
             docs: response_docs,
             conflicts: conflicts.into_iter().map(|(_, c)| c).collect(),
             refused,
+            epoch,
         })
     }
+}
+
+/// This database's epoch, renewed first when `cursor` is past every change it holds: a
+/// device was told of changes the database no longer has (it was restored from a
+/// backup), so every device must send what it holds again.
+fn current_epoch(tx: &mut dyn Tx, device: &DeviceAuth, cursor: u64) -> Result<String, Failure> {
+    let newest = tx
+        .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
+        .int(0)?;
+    if cursor > u64::try_from(newest).unwrap_or(0) {
+        let epoch = uuid::Uuid::new_v4().to_string();
+        tx.execute(
+            "UPDATE server_meta SET value = ?1 WHERE key = 'epoch'",
+            crate::params![&epoch],
+        )?;
+        tracing::warn!(
+            device = %device.device_id,
+            "a device's cursor is past every change held: the database was restored; \
+             a new epoch asks every device to send again"
+        );
+        return Ok(epoch);
+    }
+    Ok(tx
+        .query_opt("SELECT value FROM server_meta WHERE key = 'epoch'", &[])?
+        .map(|row| row.text(0))
+        .transpose()?
+        .unwrap_or_default())
 }
 
 /// Why one document is refused, naming it.
