@@ -13,6 +13,10 @@
 //!    measured in the same run.
 //! 2. `DOORSTEP_BENCH_DEVICES` simulated devices (1,000) each syncing 50 changes
 //!    against one server: total time, p50/p99 latency, errors.
+//! 3. A first sync of `DOORSTEP_BENCH_BACKLOG` records (100,000) from one device, then
+//!    the same device enrolled again (everything waits again): time, requests, bytes,
+//!    and the peak memory (RSS) of the server process and of the device's process,
+//!    against the per-record time of section 1's first sync.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
@@ -97,7 +101,8 @@ fn handshake(a: &mut AutoCommit, b: &mut AutoCommit) -> (u64, u64) {
     }
 }
 
-fn one_device_fifty_changes(server: &ServerProcess) {
+/// Returns the first sync's time per record (the baseline of section 3).
+fn one_device_fifty_changes(server: &ServerProcess) -> Duration {
     let records = env_usize("DOORSTEP_BENCH_RECORDS", 10_000);
     committee(server, "bench1").unwrap();
     let mut device = TestDevice::enrolled(server, "bench1", "volunteer", "测试志愿者").unwrap();
@@ -201,6 +206,95 @@ fn one_device_fifty_changes(server: &ServerProcess) {
         ours as f64 / raw_change_bytes as f64,
         whole_doc_bytes as f64 / ours as f64
     );
+    first_time / u32::try_from(records).unwrap_or(u32::MAX)
+}
+
+/// The peak resident memory of process `pid` (`self` for this one), in MB.
+fn peak_rss_mb(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Forgets this process's peak memory so far (Linux), so the next peak is the sync's.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn first_sync_of_a_backlog(per_record_baseline: Option<Duration>) {
+    let records = env_usize("DOORSTEP_BENCH_BACKLOG", 100_000);
+    // A server of its own, so that its peak memory is this section's.
+    let server = ServerProcess::start().unwrap();
+    committee(&server, "bench3").unwrap();
+    let mut device = TestDevice::enrolled(&server, "bench3", "volunteer", "测试志愿者").unwrap();
+    let start = Instant::now();
+    let inputs: Vec<ResidentInput> = (0..records).map(resident_input).collect();
+    for chunk in inputs.chunks(2_000) {
+        device.device.register_residents(chunk).unwrap();
+    }
+    drop(inputs);
+    let registered = start.elapsed();
+    let mut transport = HttpTransport::new(&server.base_url()).unwrap();
+    let policy = RetryPolicy::default();
+    let pid = server.pid().to_string();
+    println!(
+        "## First sync of a backlog of {records} records
+"
+    );
+    println!(
+        "Registered in {}.
+",
+        ms(registered)
+    );
+    println!(
+        "| sync | time | per record | requests | up | down | server peak RSS | device peak RSS |\n|---|---|---|---|---|---|---|---|"
+    );
+    for label in ["first sync", "after enrolling again"] {
+        if label != "first sync" {
+            let code = enrollment_code(
+                &server.data_dir,
+                &["bench3"],
+                "volunteer",
+                "测试志愿者",
+                "1h",
+            )
+            .unwrap();
+            device
+                .device
+                .enroll(&server.base_url(), &code, "bench tablet")
+                .unwrap();
+        }
+        reset_peak_rss();
+        let start = Instant::now();
+        let report = device.device.sync_with(&mut transport, &policy).unwrap();
+        let took = start.elapsed();
+        assert_eq!(report.sent_docs, records, "{label}: every record went up");
+        assert!(report.refused.is_empty(), "{label}: {:?}", report.refused);
+        println!(
+            "| {label} | {} | {:.2} ms | {} | {} | {} | {:.0} MB | {:.0} MB |",
+            ms(took),
+            took.as_secs_f64() * 1e3 / records as f64,
+            report.round_trips,
+            kb(report.bytes_up),
+            kb(report.bytes_down),
+            peak_rss_mb(&pid),
+            peak_rss_mb("self"),
+        );
+        if let (Some(base), "first sync") = (per_record_baseline, label) {
+            println!(
+                "\nPer record, {:.2}× the first sync of section 1's smaller device ({:.2} ms).\n",
+                took.as_secs_f64() / records as f64 / base.as_secs_f64(),
+                base.as_secs_f64() * 1e3
+            );
+        }
+    }
+    println!();
 }
 
 /// One simulated device's sync of 50 changes: 10 new records with 5 changes each.
@@ -356,8 +450,13 @@ fn main() {
     println!("# Sync benchmarks on {backend}\n");
     let server = ServerProcess::start()
         .expect("a release doorstep-server: run `cargo build --release -p doorstep-server` first");
-    if std::env::var("DOORSTEP_BENCH_SKIP_ONE").is_err() {
-        one_device_fifty_changes(&server);
+    let baseline = if std::env::var("DOORSTEP_BENCH_SKIP_ONE").is_err() {
+        Some(one_device_fifty_changes(&server))
+    } else {
+        None
+    };
+    if std::env::var("DOORSTEP_BENCH_SKIP_MANY").is_err() {
+        many_devices(&server);
     }
-    many_devices(&server);
+    first_sync_of_a_backlog(baseline);
 }
