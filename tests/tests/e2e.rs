@@ -16,6 +16,8 @@
 //!   resident mode, consent declined and given, read-aloud's message, leaving by PIN.
 //! - `slow_sync`: the window answers while a sync request crawls through a slow proxy,
 //!   and what was registered meanwhile goes up with the next sync.
+//! - `unsent`: a record the server refuses is counted in the top bar and shown with why
+//!   and what to do, while the sync itself completes.
 
 mod e2e {
     mod field_workflow;
@@ -24,4 +26,5 @@ mod e2e {
     mod resident_mode;
     mod slow_sync;
     mod supervisor_console;
+    mod unsent;
 }

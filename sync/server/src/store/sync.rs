@@ -21,8 +21,10 @@ const INSERT_BATCH: usize = 200;
 /// Snapshots updated by one statement (each may be up to the document size limit).
 const SNAPSHOT_BATCH: usize = 50;
 
-/// The most changes one answer carries before it says `more`.
-const CHANGES_PER_ANSWER: i64 = 50_000;
+/// The most changes one answer carries before it says `more`: a device holds every
+/// record of an answer in memory while it stores them (at 50,000 a device enrolled
+/// again over 100,000 records peaked at 871 MB; at 5,000, see BENCHMARKS.md).
+const CHANGES_PER_ANSWER: i64 = 5_000;
 
 impl Store {
     /// Applies one sync: stores the changes the device sent (each once), answers with
