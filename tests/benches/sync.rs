@@ -240,8 +240,8 @@ fn first_sync_of_a_backlog(per_record_baseline: Option<Duration>) {
         .map(|n| {
             let mut input = resident_input(n);
             let district = format!("3201{:02}", 2 + n / 21_000);
-            input.id_number = IdNumber::complete(&format!("{district}{}", &input.id_number[6..17]))
-                .unwrap();
+            input.id_number =
+                IdNumber::complete(&format!("{district}{}", &input.id_number[6..17])).unwrap();
             input
         })
         .collect();
