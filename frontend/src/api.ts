@@ -89,6 +89,8 @@ export interface Api {
   /** Reads `text` aloud in Mandarin (or English); resolves when speaking has started. */
   speak(text: string, lang: string): Promise<void>;
   stopSpeaking(): Promise<void>;
+  /** Whether a voice for `lang` is installed, so read-aloud can be offered at all. */
+  readAloudAvailable(lang: string): Promise<boolean>;
   /** Whether read-aloud is still speaking. */
   speaking(): Promise<boolean>;
   syncState(): Promise<SyncState>;
@@ -121,7 +123,8 @@ export interface Api {
   removeAttachment(id: string, sha256: string): Promise<void>;
   submitApplication(id: string): Promise<Status>;
   listApplications(resident: string | null): Promise<ApplicationRow[]>;
-  conflictedRecords(): Promise<ConflictedRecord[]>;
+  /** Records in conflict; personal numbers whole only with the PIN. */
+  conflictedRecords(pin: string | null): Promise<ConflictedRecord[]>;
   resolveConflict(id: string, field: string, choice: string, note: string): Promise<void>;
   // The supervisor's console.
   consoleCommittees(): Promise<Committee[]>;
@@ -189,6 +192,7 @@ export const tauriApi: Api = {
   leaveResidentMode: (pin) => call("leave_resident_mode", { pin }),
   speak: (text, lang) => call("speak", { text, lang }),
   stopSpeaking: () => call("stop_speaking"),
+  readAloudAvailable: (lang) => call("read_aloud_available", { lang }),
   speaking: () => call("speaking"),
   saveReceipt: (id, labels) => call("save_receipt", { id, labels }),
   openReceipt: (path) => call("open_receipt", { path }),
@@ -223,7 +227,7 @@ export const tauriApi: Api = {
   removeAttachment: (id, sha256) => call("remove_attachment", { id, sha256 }),
   submitApplication: (id) => call("submit_application", { id }),
   listApplications: (resident) => call("list_applications", { resident }),
-  conflictedRecords: () => call("conflicted_records"),
+  conflictedRecords: (pin) => call("conflicted_records", { pin }),
   resolveConflict: (id, field, choice, note) => call("resolve_conflict", { id, field, choice, note }),
   consoleCommittees: () => call("console_committees"),
   logPage: (filter) => call("log_page", { filter }),

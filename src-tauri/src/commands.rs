@@ -150,6 +150,12 @@ pub async fn speak(app: AppHandle, text: String, lang: String) -> Result<(), UiE
     .await
 }
 
+/// Whether resident mode can read aloud in `lang` on this device (a voice is installed).
+#[tauri::command]
+pub async fn read_aloud_available(app: AppHandle, lang: String) -> Result<bool, UiError> {
+    blocking(move || Ok(app.state::<AppState>().speaker.available(&lang))).await
+}
+
 /// Stops reading aloud.
 #[tauri::command]
 pub async fn stop_speaking(app: AppHandle) -> Result<(), UiError> {
@@ -530,8 +536,11 @@ pub async fn list_applications(
 // Conflicts.
 
 #[tauri::command]
-pub async fn conflicted_records(app: AppHandle) -> Result<Vec<ConflictedRecord>, UiError> {
-    unlocked(&app, |d| d.conflicted_views()).await
+pub async fn conflicted_records(
+    app: AppHandle,
+    pin: Option<String>,
+) -> Result<Vec<ConflictedRecord>, UiError> {
+    unlocked(&app, move |d| d.conflicted_views(pin.as_deref())).await
 }
 
 #[tauri::command]

@@ -65,6 +65,7 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::leave_resident_mode,
             commands::record_consent,
             commands::speak,
+            commands::read_aloud_available,
             commands::stop_speaking,
             commands::speaking,
             commands::save_receipt,

@@ -19,9 +19,16 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 
 /// What the window asks of the engine.
 enum Ask {
-    Speak { text: String, lang: String },
+    Speak {
+        text: String,
+        lang: String,
+    },
     Stop,
     Speaking,
+    /// Whether a voice for the language is installed (starts the engine).
+    Available {
+        lang: String,
+    },
 }
 
 struct Request {
@@ -64,6 +71,17 @@ impl Speaker {
             lang: lang.to_owned(),
         })
         .map(|_| ())
+    }
+
+    /// Whether `lang` can be read aloud here: speech is on, the engine starts and has a
+    /// voice for the language. Resident mode offers read-aloud only then.
+    pub fn available(&self, lang: &str) -> bool {
+        !self.off
+            && self
+                .ask(Ask::Available {
+                    lang: lang.to_owned(),
+                })
+                .unwrap_or(false)
     }
 
     /// Stops reading aloud (nothing happens when nothing is being read).
@@ -142,6 +160,7 @@ fn serve(requests: &Receiver<Request>) {
                     None => Ok(false),
                 }
             }
+            Ask::Available { lang } => Ok(ready(&mut engine, &lang).is_ok()),
             Ask::Speaking => Ok(match engine.as_ref() {
                 Some(tts) if tts.supported_features().is_speaking => {
                     tts.is_speaking().unwrap_or(false)
@@ -157,6 +176,16 @@ fn serve(requests: &Receiver<Request>) {
 }
 
 fn speak_with(engine: &mut Option<Tts>, text: &str, lang: &str) -> Result<(), ErrorCode> {
+    let tts = ready(engine, lang)?;
+    // A little slower than normal: the listener is old, and hears the words once.
+    let rate = tts.normal_rate() - (tts.normal_rate() - tts.min_rate()) * 0.25;
+    let _ = tts.set_rate(rate);
+    tts.speak(text, true).map_err(|_| ErrorCode::TtsFailed)?;
+    Ok(())
+}
+
+/// The engine, started if need be, with a voice for `lang` chosen.
+fn ready<'a>(engine: &'a mut Option<Tts>, lang: &str) -> Result<&'a mut Tts, ErrorCode> {
     if engine.is_none() {
         let tts = Tts::new(Backends::SpeechDispatcher).map_err(|e| {
             tracing::warn!(error = %e, "speech-dispatcher is not available");
@@ -179,9 +208,5 @@ fn speak_with(engine: &mut Option<Tts>, text: &str, lang: &str) -> Result<(), Er
         .ok_or(ErrorCode::TtsUnavailable)?;
     tts.set_voice(voice)
         .map_err(|_| ErrorCode::TtsUnavailable)?;
-    // A little slower than normal: the listener is old, and hears the words once.
-    let rate = tts.normal_rate() - (tts.normal_rate() - tts.min_rate()) * 0.25;
-    let _ = tts.set_rate(rate);
-    tts.speak(text, true).map_err(|_| ErrorCode::TtsFailed)?;
-    Ok(())
+    Ok(tts)
 }

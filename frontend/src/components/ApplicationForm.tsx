@@ -66,6 +66,8 @@ export function ApplicationForm({
         for (const [k, v] of Object.entries(a.fields)) if (hidden(k) && inputText(v)) kept[k] = inputText(v);
         for (const x of a.typed) if (hidden(x.key) && x.text) kept[x.key] = x.text;
         setMaskedKept(kept);
+        // Sent back by a supervisor: open where the note and the whole form are in view.
+        if (a.status === "returned" && service) setStep(formSteps(service).length);
         // What was typed and kept as typed (not passing its checks yet) shows as typed.
         setTexts({
           ...Object.fromEntries(Object.entries(a.fields).map(([k, v]) => [k, hidden(k) ? "" : inputText(v)])),
@@ -529,7 +531,8 @@ function FormField({
 }) {
   const { t } = useTranslation();
   const id = `field-${def.key}`;
-  const label = `${tx(def.label, lang)}${def.required ? t("application.requiredMark") : ""}`;
+  // A kept value on record fills the field: "required" beside it would say otherwise.
+  const label = `${tx(def.label, lang)}${def.required && !kept ? t("application.requiredMark") : ""}`;
   const help = tx(def.help ?? null, lang);
   const described = [help || kept ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ") || undefined;
   const labelId = `${id}-label`;

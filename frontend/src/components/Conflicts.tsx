@@ -6,6 +6,7 @@ import { errorText } from "../errors";
 import { formatDate, formatDateTime } from "../dates";
 import { displayValue, isDateRecordField, tx } from "../logic";
 import type { ScreenProps } from "./App";
+import { PinReveal } from "./PinReveal";
 
 /** Every record holding values written at the same time on different devices. */
 export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
@@ -16,16 +17,18 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
   const [error, setError] = useState<UiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
+  /** The PIN given to show personal numbers whole, for this view only. */
+  const [pin, setPin] = useState<string | null>(null);
 
   const load = useCallback(() => {
-    Promise.all([api.conflictedRecords(), api.services()]).then(
+    Promise.all([api.conflictedRecords(pin), api.services()]).then(
       ([r, s]) => {
         setRecords(r);
         setServices(s);
       },
       (thrown) => setError(toUiError(thrown)),
     );
-  }, [api]);
+  }, [api, pin]);
 
   useEffect(load, [load, generation]);
 
@@ -59,6 +62,22 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
       </div>
       {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
       {records && records.length === 0 ? <p className="empty" id="conflicts-none">{t("conflicts.none")}</p> : null}
+      {records?.some((r) => r.masked || r.revealed) ? (
+        // Two people wrote a phone or an ID number differently: to choose, one may need
+        // to see both whole.
+        <div className="reveal-row">
+          <PinReveal
+            id="conflicts-reveal"
+            revealed={records.some((r) => r.revealed)}
+            onReveal={async (given) => {
+              // Checked by the device before anything is shown.
+              setRecords(await api.conflictedRecords(given));
+              setPin(given);
+            }}
+            onHide={() => setPin(null)}
+          />
+        </div>
+      ) : null}
       <ul className="plain-list" id="conflict-list">
         {(records ?? []).map((record) => (
           <li key={record.id} className="card conflict-record" data-id={record.id}>

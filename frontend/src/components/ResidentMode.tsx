@@ -80,6 +80,9 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
   const [autoRead, setAutoRead] = useState(() => stored(AUTOREAD_KEY) === "1");
   const [speech, setSpeech] = useState<string | null>(null);
   const [reading, setReading] = useState(false);
+  /** Read-aloud is offered only where a voice for the language is installed: a button
+   * that can only say "no voice" would disappoint her, and the message is for staff. */
+  const [canRead, setCanRead] = useState(false);
   const screenRef = useRef<HTMLDivElement>(null);
   const contentRef = useRef<HTMLDivElement>(null);
   /** The content goes on below what fits: say so, with a button to see it. */
@@ -109,6 +112,17 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
       (thrown) => setError(toUiError(thrown)),
     );
   }, [api, reload]);
+
+  useEffect(() => {
+    let current = true;
+    api.readAloudAvailable(lang).then(
+      (yes) => current && setCanRead(yes),
+      () => current && setCanRead(false),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, lang]);
 
   const kinds = app?.sensitive_kinds;
   const screens = useMemo(() => (service && kinds ? residentScreens(service, kinds) : []), [service, kinds]);
@@ -159,10 +173,17 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
     if (reading) void api.stopSpeaking().catch(() => undefined);
     setReading(false);
     setSpeech(null);
-    if (autoRead && app && service) void readAloud();
+    if (autoRead && canRead && app && service) void readAloud();
     // Only on arriving at a screen, not on every render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [position, changing, signing, app !== null, service !== null]);
+
+  // The voice was found after she arrived: read this screen now if she asked for it.
+  useEffect(() => {
+    if (canRead && autoRead && app && service) void readAloud();
+    // Only when the voice turns up.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [canRead]);
 
   useEffect(() => {
     const el = contentRef.current;
@@ -243,9 +264,11 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
           <button type="button" id="rm-contrast" className="rm-small-button" aria-pressed={contrast} onClick={toggleContrast}>
             {t("resident.contrast")}
           </button>
-          <button type="button" id="rm-autoread" className="rm-small-button" aria-pressed={autoRead} onClick={toggleAutoRead}>
-            {t("resident.autoRead")}
-          </button>
+          {canRead ? (
+            <button type="button" id="rm-autoread" className="rm-small-button" aria-pressed={autoRead} onClick={toggleAutoRead}>
+              {t("resident.autoRead")}
+            </button>
+          ) : null}
         </div>
       </header>
       <main className="rm-main">
@@ -352,7 +375,7 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
             {/* One row of tools under the answers: read aloud, see the rest, and the way
                 out for the volunteer. */}
             <div className="rm-read rm-tools">
-              {reading ? (
+              {!canRead ? null : reading ? (
                 <button type="button" id="rm-stop" className="rm-button rm-read-button" onClick={stopReading}>
                   {t("resident.stopReading")}
                 </button>

@@ -243,7 +243,15 @@ resident_name: string,
 /**
  * The service of an application.
  */
-service: string | null, conflicts: Array<FieldConflict>, };
+service: string | null, conflicts: Array<FieldConflict>, 
+/**
+ * Some value is a personal number shown masked: the PIN can show it whole.
+ */
+masked: boolean, 
+/**
+ * Personal numbers are shown whole (the PIN was given for this view).
+ */
+revealed: boolean, };
 
 /**
  * What a volunteer types to register or edit a resident. Only name and ID number are

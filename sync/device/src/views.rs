@@ -98,6 +98,10 @@ pub struct ConflictedRecord {
     /// The service of an application.
     pub service: Option<String>,
     pub conflicts: Vec<FieldConflict>,
+    /// Some value is a personal number shown masked: the PIN can show it whole.
+    pub masked: bool,
+    /// Personal numbers are shown whole (the PIN was given for this view).
+    pub revealed: bool,
 }
 
 impl Device {
@@ -224,12 +228,25 @@ impl Device {
     }
 
     /// Every record with fields in conflict, each with its conflicts as shown (personal
-    /// numbers masked) and whose record it is.
-    pub fn conflicted_views(&self) -> Result<Vec<ConflictedRecord>, DeviceError> {
+    /// numbers masked unless `pin` is given and right; the reveal is audited) and whose
+    /// record it is.
+    pub fn conflicted_views(
+        &mut self,
+        pin: Option<&str>,
+    ) -> Result<Vec<ConflictedRecord>, DeviceError> {
+        let revealed = self.reveal_with(pin, "conflicts")?;
         self.conflicted_records()?
             .into_iter()
             .map(|(id, kind)| {
-                let conflicts = self.conflicts_shown(&id)?;
+                // Two people wrote a phone differently: with the PIN, a person sees
+                // both whole to choose between them.
+                let shown = self.conflicts_shown(&id)?;
+                let masked = shown != self.conflicts(&id)?;
+                let conflicts = if revealed {
+                    self.conflicts(&id)?
+                } else {
+                    shown
+                };
                 let (resident_name, service) = if kind == "application" {
                     let a = self.application(&id)?;
                     (self.resident_name(&a.resident), Some(a.service))
@@ -242,6 +259,8 @@ impl Device {
                     resident_name,
                     service,
                     conflicts,
+                    masked,
+                    revealed,
                 })
             })
             .collect()

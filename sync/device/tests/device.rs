@@ -269,6 +269,29 @@ fn concurrent_values_are_kept_as_a_conflict_and_resolving_is_recorded() {
         .collect();
     masked.sort();
     assert_eq!(masked, ["138****0002", "138****0003"]);
+    // The conflicts screen says so, and with the PIN (only) shows both whole.
+    b.set_pin("246801").expect("pin");
+    let views = b.conflicted_views(None).expect("views");
+    assert!(views[0].masked && !views[0].revealed);
+    let phones = |views: &[doorstep_device::ConflictedRecord]| {
+        let mut p: Vec<String> = views[0].conflicts[0]
+            .values
+            .iter()
+            .map(|v| v.value.as_text().expect("text").to_owned())
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(phones(&views), ["138****0002", "138****0003"]);
+    let err = b
+        .conflicted_views(Some("000000"))
+        .expect_err("a wrong PIN shows nothing");
+    assert_eq!(err.code(), "pin_wrong");
+    let views = b
+        .conflicted_views(Some("246801"))
+        .expect("views with the PIN");
+    assert!(views[0].masked && views[0].revealed);
+    assert_eq!(phones(&views), ["13800000002", "13800000003"]);
     let err = b
         .resolve_conflict_choice(&id, "phone", "1@00", "")
         .expect_err("no such choice");

@@ -157,6 +157,9 @@ async fn scenario() -> anyhow::Result<()> {
     v.wait_for_text("#home-returned", RESIDENT).await?;
     v.click("#home-returned .application-row").await?;
     v.wait_for_text("#application-review-text", COMMENT).await?;
+    // It opens on the check, the whole form in view under the supervisor's note.
+    v.wait_for("#application-check").await?;
+    v.click("#step-0").await?;
     v.type_into("#field-pension_account", FIXED_ACCOUNT).await?;
     v.click("#step-3").await?;
     v.click("#application-submit").await?;
