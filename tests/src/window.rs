@@ -98,7 +98,10 @@ impl Driver {
                         std::sync::atomic::AtomicU32::new(0);
                     let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let _ = client.set_window_rect((n % 2) * 1320, 0, 1280, 800).await;
-                    let window = AppWindow { client };
+                    let window = AppWindow {
+                        client,
+                        secrets: std::sync::Mutex::default(),
+                    };
                     window.take_keyboard().await?;
                     return Ok(window);
                 }
@@ -166,6 +169,9 @@ fn driver_binary() -> PathBuf {
 #[derive(Debug)]
 pub struct AppWindow {
     pub client: Client,
+    /// Personal numbers the test seeded whole: no screen may show one unless the PIN
+    /// was given for that view (a "hide the numbers" link is on screen).
+    secrets: std::sync::Mutex<Vec<String>>,
 }
 
 /// The window sizes every screen is shown at: a landscape laptop, a 4:3 tablet, and a
@@ -173,6 +179,15 @@ pub struct AppWindow {
 pub const WINDOW_SIZES: [(u32, u32); 3] = [(1280, 800), (1024, 768), (800, 1280)];
 
 impl AppWindow {
+    /// Remembers `value` (an ID number, a phone, an account) as one no screenshot may
+    /// show whole without the PIN: [`AppWindow::screenshot`] checks every screen for it.
+    pub fn secret(&self, value: &str) {
+        self.secrets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(value.to_owned());
+    }
+
     /// Waits (up to 20 s) until `css` matches an element.
     pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
         match self
@@ -330,7 +345,13 @@ impl AppWindow {
                     }
                     let shot = path.with_file_name(format!("{name}.png"));
                     self.capture(&shot).await?;
-                    crate::screen_check::check(&self.client, &shot.display().to_string()).await?;
+                    let secrets = self
+                        .secrets
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .clone();
+                    crate::screen_check::check(&self.client, &shot.display().to_string(), &secrets)
+                        .await?;
                 }
             }
             anyhow::Ok(())
@@ -355,6 +376,17 @@ impl AppWindow {
     async fn capture(&self, path: &Path) -> anyhow::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
+        }
+        // Images kept on the device load after the screen: wait for them (up to 5 s).
+        let loading = Instant::now();
+        while loading.elapsed() < Duration::from_secs(5)
+            && !self
+                .client
+                .find_all(Locator::Css(".blob-loading"))
+                .await?
+                .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // Let the last layout reach the screen before capturing.
         tokio::time::sleep(Duration::from_millis(400)).await;

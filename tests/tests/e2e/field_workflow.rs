@@ -71,6 +71,9 @@ async fn scenario() -> anyhow::Result<()> {
     server.kill();
     a.wait_for_text("#sync-state", "离线").await?;
     let id_number = IdNumber::complete("11010119460312002").expect("17 digits");
+    for secret in [id_number.as_str(), PHONE, PHONE_A, PHONE_B] {
+        a.secret(secret);
+    }
     let resident_id = register(&a, &id_number).await?;
     a.screenshot(&shot("resident-page")?).await?;
 
@@ -151,6 +154,9 @@ async fn scenario() -> anyhow::Result<()> {
     // B enrolls, syncs by itself and sees the resident, the authorization and the
     // submitted application.
     let b = driver_b.open().await?;
+    for secret in [id_number.as_str(), PHONE, PHONE_A, PHONE_B] {
+        b.secret(secret);
+    }
     b.first_run_enroll(&url, &code_b, PIN_B).await?;
     b.wait_for_text("#home-awaiting", RESIDENT).await?;
     b.click("#nav-residents").await?;
@@ -234,6 +240,9 @@ async fn scenario() -> anyhow::Result<()> {
     driver_a.kill_app()?;
     drop(a);
     let a = driver_a.open().await?;
+    for secret in [id_number.as_str(), PHONE, PHONE_A, PHONE_B] {
+        a.secret(secret);
+    }
     a.unlock(PIN_A).await?;
     a.wait_for_text("#home-drafts", RESIDENT).await?;
     a.click("#home-drafts .application-row").await?;

@@ -18,6 +18,8 @@ async fn scenario() -> anyhow::Result<()> {
 
     // First run without signal: the volunteer's name and a PIN, then an empty list.
     let window = driver.open().await?;
+    window.secret(&id_number);
+    window.secret("13900001234");
     window.wait_for("#enroll-later").await?;
     window
         .screenshot(&target_dir()?.join("e2e").join("first-run-enroll.png"))
@@ -137,6 +139,8 @@ async fn scenario() -> anyhow::Result<()> {
     // Second run on the same data folder: a wrong PIN is refused, the right one opens
     // the app, and the resident is still listed.
     let window = driver.open().await?;
+    window.secret(&id_number);
+    window.secret("13900001234");
     window.type_into("#pin-unlock", "000000").await?;
     window.click("#pin-unlock-submit").await?;
     window.wait_for_text("#pin-error", "密码不对").await?;

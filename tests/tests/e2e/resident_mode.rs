@@ -16,6 +16,10 @@ use serde_json::{Value, json};
 const PIN: &str = "112358";
 const RESIDENT: &str = "测试李桂英";
 const SERVICE: &str = "pension_certification";
+const ID_NUMBER_17: &str = "11010119480707002";
+/// [`ID_NUMBER_17`] with its check digit.
+const ID_NUMBER: &str = "110101194807070022";
+const ACCOUNT: &str = "6222000033334444";
 
 #[tokio::test]
 #[ignore = "needs a display, the built app and tauri-driver: run by make test"]
@@ -137,6 +141,10 @@ async fn axe(w: &AppWindow, label: &str) -> anyhow::Result<()> {
 /// Every text size at every window size, then high contrast; axe on each text size;
 /// a screenshot at the default size.
 async fn check_screen(w: &AppWindow, name: &str, figures: &mut Figures) -> anyhow::Result<()> {
+    // As she arrives (the answers wait behind 往下看 until she has seen it all), then
+    // with the answers shown, at every size.
+    measure(w, &format!("{name} on arriving"), figures).await?;
+    w.resident_reads_all().await?;
     for (width, height) in WINDOW_SIZES {
         w.set_viewport(width, height).await?;
         for size in 0..3 {
@@ -177,11 +185,11 @@ async fn scenario() -> anyhow::Result<()> {
     w.click("#nav-residents").await?;
     w.click("#resident-new").await?;
     w.type_into("#resident-name", RESIDENT).await?;
-    w.type_into(
-        "#resident-id-number",
-        &IdNumber::complete("11010119480707002").expect("17 digits"),
-    )
-    .await?;
+    let id_number = IdNumber::complete(ID_NUMBER_17).expect("17 digits");
+    assert_eq!(id_number, ID_NUMBER);
+    w.secret(ID_NUMBER);
+    w.secret(ACCOUNT);
+    w.type_into("#resident-id-number", &id_number).await?;
     // She is hard of hearing: resident mode will open with its largest text.
     w.click("#resident-need-hearing").await?;
     w.click("#register-submit").await?;
@@ -189,8 +197,7 @@ async fn scenario() -> anyhow::Result<()> {
     w.click("#resident-new-application").await?;
     w.click(&format!("#start-{SERVICE}")).await?;
     w.select("#field-pension_type", "resident").await?;
-    w.type_into("#field-pension_account", "6222000033334444")
-        .await?;
+    w.type_into("#field-pension_account", ACCOUNT).await?;
     // Straight on to the check, as a quick volunteer would: what was typed is there.
     w.click("#step-3").await?;
     // The check shows an account masked but for its last four.
@@ -437,6 +444,13 @@ async fn scenario() -> anyhow::Result<()> {
             && text.contains("测试志愿者"),
         "the receipt says: {text}"
     );
+    // It names no one's personal numbers whole.
+    for secret in [ID_NUMBER, ACCOUNT] {
+        assert!(
+            !text.contains(secret),
+            "the receipt shows a personal number whole"
+        );
+    }
     check_screen(&w, "receipt", &mut figures).await?;
     let pdf = target_dir()?
         .join("e2e")
@@ -464,6 +478,56 @@ async fn scenario() -> anyhow::Result<()> {
         figures.min_contrast,
         figures.min_target
     );
+
+    // The same screens in English, as a volunteer who reads English would hand them
+    // over: every word from the English catalog, at every window size, answers on screen.
+    w.click("#rm-leave").await?;
+    w.type_into("#rm-pin", PIN).await?;
+    w.click("#rm-leave-submit").await?;
+    w.wait_for("#application-status").await?;
+    w.click("#lang-en").await?;
+    w.click("#hand-to-resident").await?;
+    w.wait_for(".resident-mode").await?;
+    let mut english = 0;
+    loop {
+        w.wait_for(".rm-content h1").await?;
+        w.resident_reads_all().await?;
+        for (width, height) in WINDOW_SIZES {
+            w.set_viewport(width, height).await?;
+            w.click("#rm-size-2").await?;
+            measure(
+                &w,
+                &format!("English screen {english} {width}x{height}"),
+                &mut figures,
+            )
+            .await?;
+        }
+        w.set_viewport(WINDOW_SIZES[0].0, WINDOW_SIZES[0].1).await?;
+        w.click("#rm-size-1").await?;
+        w.screenshot(
+            &target_dir()?
+                .join("e2e")
+                .join("resident")
+                .join(format!("en-{english:02}.png")),
+        )
+        .await?;
+        if english > 20 {
+            bail!("resident mode has no end in English");
+        }
+        if w
+            .client
+            .find_all(fantoccini::Locator::Css("#rm-yes"))
+            .await?
+            .is_empty()
+        {
+            break;
+        }
+        w.click("#rm-yes").await?;
+        english += 1;
+        w.wait_for_text("#rm-progress", &format!("Step {} of", english + 1))
+            .await?;
+    }
+    assert!(english >= 3, "{english} English screens");
     w.close().await?;
     Ok(())
 }

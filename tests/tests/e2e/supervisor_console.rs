@@ -63,13 +63,19 @@ async fn scenario() -> anyhow::Result<()> {
 
     // 1. The volunteer's work reaches the server by itself.
     let v = driver_v.open().await?;
-    v.first_run_enroll(&url, &code_v, PIN_VOLUNTEER).await?;
     let id_number = IdNumber::complete("11010119400615002").expect("17 digits");
+    for secret in [id_number.as_str(), ACCOUNT, FIXED_ACCOUNT, AMENDED_ACCOUNT] {
+        v.secret(secret);
+    }
+    v.first_run_enroll(&url, &code_v, PIN_VOLUNTEER).await?;
     submit_application(&v, &id_number).await?;
     v.wait_for_text("#sync-pending", "待上传 0 条").await?;
 
     // 2. The supervisor: the queue first, then the log down to the fields.
     let s = driver_s.open().await?;
+    for secret in [id_number.as_str(), ACCOUNT, FIXED_ACCOUNT, AMENDED_ACCOUNT] {
+        s.secret(secret);
+    }
     s.first_run_enroll(&url, &code_s, PIN_SUPERVISOR).await?;
     s.wait_for_text("#queue-title", "待审核").await?;
     s.wait_for_text(".queue-group", RESIDENT).await?;
@@ -219,10 +225,15 @@ async fn scenario() -> anyhow::Result<()> {
     s.click("#nav-data").await?;
     let good = IdNumber::complete("11010119400101001").expect("17 digits");
     let wrong_check = if good.ends_with('0') { "1" } else { "0" };
-    let roster = format!(
-        "姓名,身份证号,电话\n测试张建国,{},13900005555\n测试刘玉兰,{},\n测试错行,{}{wrong_check},\n",
+    let (first, second) = (
         IdNumber::complete("11010119380203001").expect("17 digits"),
         IdNumber::complete("11010119391104002").expect("17 digits"),
+    );
+    for secret in [first.as_str(), second.as_str(), "13900005555"] {
+        s.secret(secret);
+    }
+    let roster = format!(
+        "姓名,身份证号,电话\n测试张建国,{first},13900005555\n测试刘玉兰,{second},\n测试错行,{}{wrong_check},\n",
         &good[..17],
     );
     s.choose_file("#import-file", "名册.csv", "text/csv", roster.as_bytes())
