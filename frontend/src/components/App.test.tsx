@@ -141,6 +141,21 @@ describe("App", () => {
     expect(document.getElementById("application-status")).toBeNull();
   });
 
+  it("offers a supervisor no application to fill in: applications are the volunteers'", async () => {
+    await renderApp(deviceOf("supervisor"));
+    await click(document.getElementById("nav-residents"));
+    await click(await screen.findByRole("button", { name: /李秀英/ }));
+    await waitFor(() => expect(document.getElementById("resident-authorize")).toBeTruthy());
+    expect(document.getElementById("resident-new-application")).toBeNull();
+  });
+
+  it("offers a volunteer a new application on the resident's page", async () => {
+    await renderApp(deviceOf("volunteer"));
+    await click(document.getElementById("nav-residents"));
+    await click(await screen.findByRole("button", { name: /李秀英/ }));
+    await waitFor(() => expect(document.getElementById("resident-new-application")).toBeTruthy());
+  });
+
   it("keeps the volunteer's form for a volunteer", async () => {
     await renderApp(deviceOf("volunteer"));
     expect(document.getElementById("nav-applications")).toBeNull();

@@ -116,7 +116,9 @@ function TopBar({ children }: { children?: React.ReactNode }) {
     <header className="topbar">
       <div>
         <h1 className="brand">{t("app.name")}</h1>
-        <p className="tagline">{t("app.tagline")}</p>
+        {/* At work the bar is full of what matters (sync, lock, language): the
+            tagline is for the start screens. */}
+        {children ? null : <p className="tagline">{t("app.tagline")}</p>}
       </div>
       <div className="topbar-right">
         {children}
@@ -323,12 +325,14 @@ function Screen({ route, supervisor, ...props }: ScreenProps & { route: Route; s
     case "residents":
       return <ResidentsScreen {...props} />;
     case "resident":
-      return <ResidentPage key={route.id} {...props} id={route.id} />;
+      return <ResidentPage key={route.id} {...props} id={route.id} supervisor={supervisor} />;
     case "resident-form":
       return <ResidentForm key={route.id} {...props} id={route.id} />;
     case "authorize":
       return <AuthorizationForm {...props} resident={route.resident} />;
     case "new-application":
+      // Applications are the volunteers' to fill in (see ResidentPage).
+      if (supervisor) return <ResidentPage key={route.resident} {...props} id={route.resident} supervisor />;
       return <NewApplication {...props} resident={route.resident} />;
     case "application":
       // A supervisor opens an application to review it, never the volunteer's form (from

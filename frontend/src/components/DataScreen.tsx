@@ -207,7 +207,7 @@ function ExportPanel(props: {
       <div role="status" aria-live="polite">
         {result ? (
           <p className="saved" id="export-result">
-            {t(result.revealed ? "data.exportedRevealed" : "data.exported", { count: result.rows, path: result.path })}{" "}
+            {t(result.revealed ? "data.exportedRevealed" : "data.exported", { count: result.rows, file: fileName(result.path) })}{" "}
             <button
               type="button"
               id="export-open-folder"
@@ -446,4 +446,9 @@ function Rejected({ rows, id }: { rows: RejectedRow[]; id: string }) {
       </table>
     </div>
   );
+}
+
+/** The file's own name: where the exports folder is, "打开文件夹" shows. */
+function fileName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
 }

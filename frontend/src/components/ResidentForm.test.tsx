@@ -78,6 +78,8 @@ describe("ResidentForm", () => {
     const idInput = screen.getByLabelText("身份证号") as HTMLInputElement;
     expect(idInput.getAttribute("aria-invalid")).toBe("true");
     expect(idInput.value).toBe("110101194508150015");
+    // The volunteer is taken to it, wherever it is on a tall form.
+    expect(document.activeElement).toBe(idInput);
     expect(document.getElementById("resident-id-number-error")?.textContent).toContain("校验不通过");
     expect(document.getElementById("resident-name-error")).toBeNull();
     expect(navigate).not.toHaveBeenCalled();

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { type EmergencyContact, type Needs, type ResidentInput, type ResidentPatch, type UiError, toUiError } from "../api";
@@ -72,6 +72,7 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
   const [maskedContactPhone, setMaskedContactPhone] = useState<string | null>(null);
   const [cleared, setCleared] = useState<Cleared>(NONE_CLEARED);
   const [error, setError] = useState<UiError | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
   const [saving, setSaving] = useState(false);
 
   useEffect(() => {
@@ -118,10 +119,17 @@ export function ResidentForm({ api, navigate, id }: ScreenProps & { id: string |
     }
   };
 
+  // A refused form takes the volunteer to its first marked field (on a tall form the
+  // marks may be out of sight, above or below).
+  useEffect(() => {
+    if (!error?.fields?.length) return;
+    formRef.current?.querySelector<HTMLElement>("[aria-invalid='true']")?.focus();
+  }, [error]);
+
   const messages = fieldMessages(t, error);
   const formLevel = error && (error.fields ?? []).length === 0 ? errorText(t, error.code) : null;
   return (
-    <form className="card narrow" onSubmit={submit} noValidate aria-labelledby="register-title">
+    <form ref={formRef} className="card narrow" onSubmit={submit} noValidate aria-labelledby="register-title">
       <h2 id="register-title" tabIndex={-1}>
         {id ? t("register.editTitle") : t("register.title")}
       </h2>

@@ -587,9 +587,12 @@ function ReceiptButton({ api, app }: { api: Api; app: ApplicationView }) {
   return (
     <div className="rm-receipt">
       <div className="rm-actions">
-        <button type="button" id="rm-receipt" className="rm-button" onClick={() => void make()}>
-          {t("receipt.make")}
-        </button>
+        {/* Once made, the one thing left to do with it is to open it. */}
+        {path ? null : (
+          <button type="button" id="rm-receipt" className="rm-button" onClick={() => void make()}>
+            {t("receipt.make")}
+          </button>
+        )}
         {path ? (
           <button type="button" id="rm-receipt-open" className="rm-button" onClick={() => void open()}>
             {t("receipt.open")}

@@ -20,7 +20,11 @@ import { WorkList } from "./Home";
 /** One resident: details, authorizations and applications. */
 const NEEDS = ["hearing", "vision", "mobility"] as const;
 
-export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { id: string }) {
+/**
+ * `supervisor`: the console's view. A supervisor reviews applications and never fills
+ * one in (the form is the volunteers'), so none is started from here.
+ */
+export function ResidentPage({ api, navigate, generation, id, supervisor = false }: ScreenProps & { id: string; supervisor?: boolean }) {
   const { t, i18n } = useTranslation();
   const [resident, setResident] = useState<ResidentView | null>(null);
   /** The PIN given to show this resident's numbers whole, for this view only. */
@@ -72,14 +76,16 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
           >
             {t("residentPage.authorize")}
           </button>
-          <button
-            id="resident-new-application"
-            type="button"
-            className="primary"
-            onClick={() => navigate({ name: "new-application", resident: id })}
-          >
-            {t("residentPage.newApplication")}
-          </button>
+          {supervisor ? null : (
+            <button
+              id="resident-new-application"
+              type="button"
+              className="primary"
+              onClick={() => navigate({ name: "new-application", resident: id })}
+            >
+              {t("residentPage.newApplication")}
+            </button>
+          )}
         </div>
       </div>
       {conflicted ? (
@@ -142,7 +148,10 @@ export function ResidentPage({ api, navigate, generation, id }: ScreenProps & { 
                   {t("authorize.period", { from: formatDate(a.valid_from, i18n.language), to: formatDate(a.valid_to, i18n.language) })}
                   {a.revoked ? ` · ${t("authorize.revoked")}` : ""}
                 </p>
-                <BlobImage api={api} sha256={a.signature} alt={t("authorize.signatureOf", { name: resident.name })} />
+                <figure className="signature-figure">
+                  <figcaption>{t("authorize.signatureOf", { name: resident.name })}</figcaption>
+                  <BlobImage api={api} sha256={a.signature} alt={t("authorize.signatureOf", { name: resident.name })} />
+                </figure>
               </li>
             ))}
           </ul>

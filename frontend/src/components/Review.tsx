@@ -145,7 +145,10 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
             .map((a) => (
               <li key={a.id} className="authorization">
                 <p>{t("review.authorizedPeriod", { from: formatDate(a.valid_from, lang), to: formatDate(a.valid_to, lang), volunteer: a.volunteer || t("conflicts.unknownPerson") })}</p>
-                <BlobImage api={api} sha256={a.signature} alt={t("review.signature")} />
+                <figure className="signature-figure">
+                  <figcaption>{t("review.signature")}</figcaption>
+                  <BlobImage api={api} sha256={a.signature} alt={t("review.signature")} />
+                </figure>
               </li>
             ))}
         </ul>

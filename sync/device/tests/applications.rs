@@ -261,6 +261,69 @@ fn an_application_goes_from_draft_through_review_to_filed() {
 }
 
 #[test]
+fn a_supervisor_who_changed_an_application_may_not_decide_it() {
+    let (_dir, mut device) = open("志愿者甲");
+    let (_s1, mut sup) = open("主管乙");
+    let (_s2, mut other) = open("主管丙");
+    let old = resident(&mut device, "测试老", "11010119450815001");
+    authorize(&mut device, &old, &["senior_allowance"]);
+    let app = device
+        .start_application(&old, "senior_allowance")
+        .expect("start");
+    for (key, value) in [
+        ("bank_account", text("6222000000000000")),
+        ("account_holder", text("测试老")),
+        ("household_registered_here", FieldValue::Bool(true)),
+    ] {
+        device
+            .set_application_field(&app, key, &value)
+            .expect("set");
+    }
+    device
+        .attach_file(&app, "bank_card_photo", "card.jpg", &jpeg(b"card"))
+        .expect("attach");
+    device.submit_application(&app).expect("submit");
+    assert_eq!(
+        review(&mut sup, &mut device, &app, EventKind::Approved, "").expect("approve"),
+        Status::Approved
+    );
+
+    // The supervisor corrects the approved application himself: it goes back for review,
+    // and not to him.
+    sup.set_application_field(&app, "account_holder", &text("测试老人"))
+        .expect("amend");
+    assert_eq!(
+        sup.application(&app).expect("read").status,
+        Status::Submitted
+    );
+    let err = sup
+        .record_review(&app, EventKind::Approved, "")
+        .expect_err("his own change");
+    assert_eq!(err.code(), "own_work");
+    let offered = sup.application_view(&app, None).expect("view").decisions;
+    assert!(offered.is_empty(), "offered {offered:?}");
+    assert!(sup.application_view(&app, None).expect("view").own_work);
+
+    // Another supervisor decides it.
+    other
+        .merge_record(&app, &sup.export_record(&app).expect("export"))
+        .expect("merge");
+    assert!(
+        !other
+            .application_view(&app, None)
+            .expect("view")
+            .decisions
+            .is_empty()
+    );
+    assert_eq!(
+        other
+            .record_review(&app, EventKind::Approved, "")
+            .expect("approve"),
+        Status::Approved
+    );
+}
+
+#[test]
 fn attachments_are_stored_once_and_size_limited() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut device = open_dir(dir.path()).expect("open");

@@ -24,7 +24,22 @@ async fn scenario() -> anyhow::Result<()> {
     window
         .screenshot(&target_dir()?.join("e2e").join("first-run-enroll.png"))
         .await?;
-    window.first_run_offline("测试志愿者", PIN).await?;
+    // Later: the volunteer's name and a PIN.
+    window.click("#enroll-later").await?;
+    window.wait_for("#pin-new").await?;
+    window
+        .screenshot(&target_dir()?.join("e2e").join("set-pin.png"))
+        .await?;
+    window.type_into("#volunteer-name", "测试志愿者").await?;
+    window.type_into("#pin-new", PIN).await?;
+    window.type_into("#pin-again", PIN).await?;
+    window.click("#pin-set").await?;
+    // Enrolling is offered from the sync bar whenever there is signal.
+    window.click("#sync-enroll").await?;
+    window.wait_for("#enroll-code").await?;
+    window
+        .screenshot(&target_dir()?.join("e2e").join("enroll-from-bar.png"))
+        .await?;
     window.click("#nav-residents").await?;
     window
         .wait_until_texts(".empty", "the empty-list message", |t| t.len() == 1)
@@ -113,6 +128,10 @@ async fn scenario() -> anyhow::Result<()> {
     // Editing the address alone keeps her needs and her emergency contact (an edit
     // once reset both).
     window.click("#resident-edit").await?;
+    window.wait_for("#resident-address").await?;
+    window
+        .screenshot(&target_dir()?.join("e2e").join("resident-edit.png"))
+        .await?;
     window.type_into("#resident-address", "测试村 2 组").await?;
     window.click("#register-submit").await?;
     window.wait_for_text("#resident-title", NAME).await?;

@@ -428,6 +428,15 @@ async fn scenario() -> anyhow::Result<()> {
     let status = w.wait_for("#rm-receipt-status").await?;
     let path = status.attr("data-path").await?.unwrap_or_default();
     assert!(!path.is_empty(), "{}", status.text().await?);
+    // Made: the button that makes it gives way to the one that opens it.
+    w.wait_for("#rm-receipt-open").await?;
+    assert!(
+        w.client
+            .find_all(fantoccini::Locator::Css("#rm-receipt"))
+            .await?
+            .is_empty(),
+        "the receipt is offered again after it was made"
+    );
     let text = std::process::Command::new("pdftotext")
         .arg(&path)
         .arg("-")
@@ -514,8 +523,7 @@ async fn scenario() -> anyhow::Result<()> {
         if english > 20 {
             bail!("resident mode has no end in English");
         }
-        if w
-            .client
+        if w.client
             .find_all(fantoccini::Locator::Css("#rm-yes"))
             .await?
             .is_empty()

@@ -80,6 +80,7 @@ async fn scenario() -> anyhow::Result<()> {
     s.wait_for_text("#queue-title", "待审核").await?;
     s.wait_for_text(".queue-group", RESIDENT).await?;
     s.screenshot(&shot("queue")?).await?;
+    names_a_person(&s, ".queue-row", &["志愿者甲"]).await?;
 
     s.click("#nav-log").await?;
     s.wait_for(".chain-ok").await?;
@@ -151,6 +152,7 @@ async fn scenario() -> anyhow::Result<()> {
     s.wait_for("#review-consents").await?;
     s.wait_for(".authorization .blob-image").await?;
     s.screenshot(&shot("review")?).await?;
+    names_a_person(&s, "#review-history li", &["志愿者甲", "测试主任"]).await?;
     s.click("#decide-returned").await?;
     s.wait_for_text("#review-text-error", "退回意见").await?;
     s.type_into("#review-text", COMMENT).await?;
@@ -247,8 +249,30 @@ async fn scenario() -> anyhow::Result<()> {
     s.wait_for_text("#import-rejected tr[data-line='4']", "校验")
         .await?;
 
-    // The residents export: masked, then whole with the PIN.
+    // The applications export, masked: no personal number whole in any column, and
+    // every row names who submitted it.
     let exports = dir_s.path().join("app").join("exports");
+    s.select("#export-format", "csv").await?;
+    s.click("#export-applications").await?;
+    s.wait_for_text("#export-result", "已打码").await?;
+    let applications = std::fs::read_to_string(newest_csv_or_xlsx(&exports)?)?;
+    assert!(
+        applications.contains(RESIDENT),
+        "the export lists the application"
+    );
+    for secret in [id_number.as_str(), ACCOUNT, FIXED_ACCOUNT, AMENDED_ACCOUNT] {
+        assert!(
+            !applications.contains(secret),
+            "the masked applications export shows a personal number whole"
+        );
+    }
+    assert!(
+        applications.contains("志愿者甲"),
+        "the export names who submitted"
+    );
+    s.select("#export-format", "xlsx").await?;
+
+    // The residents export: masked, then whole with the PIN.
     s.click("#export-residents").await?;
     s.wait_for_text("#export-result", "已打码").await?;
     let masked = newest_csv_or_xlsx(&exports)?;
@@ -269,6 +293,18 @@ async fn scenario() -> anyhow::Result<()> {
         Ok(roster.rows.into_iter().map(|(_, r)| r.id_number).collect())
     };
     let masked_ids = ids_of(&masked)?;
+    let phones = doorstep_device::roster::read_roster(
+        &std::fs::read(&masked)?,
+        doorstep_device::roster::Format::Xlsx,
+    )?
+    .rows
+    .into_iter()
+    .map(|(_, r)| r.phone)
+    .collect::<Vec<_>>();
+    assert!(
+        !phones.iter().any(|p| p.contains("13900005555")),
+        "the masked residents export shows a phone whole: {phones:?}"
+    );
     let whole_ids = ids_of(&whole)?;
     assert_eq!(masked_ids.len(), 3);
     assert!(masked_ids.iter().all(|id| id.starts_with("**************")));
@@ -277,6 +313,19 @@ async fn scenario() -> anyhow::Result<()> {
         "the volunteer's resident, whole"
     );
     s.screenshot(&shot("data")?).await?;
+
+    // A supervisor fills in no application (the form is the volunteers'): the resident's
+    // page in the console offers none, so nothing is theirs to decide.
+    s.click("#nav-residents").await?;
+    s.click("#resident-list .resident .row-button").await?;
+    s.wait_for("#resident-authorize").await?;
+    assert!(
+        s.client
+            .find_all(Locator::Css("#resident-new-application"))
+            .await?
+            .is_empty(),
+        "the console offers a supervisor an application to fill in"
+    );
 
     // 5. The volunteer's tablet is lost: revoked, and it says why it cannot sync.
     s.click("#nav-devices").await?;
@@ -303,6 +352,21 @@ async fn scenario() -> anyhow::Result<()> {
     v.screenshot(&shot("volunteer-revoked")?).await?;
     v.close().await?;
     s.close().await?;
+    Ok(())
+}
+
+/// Every element matching `css` (there is at least one) names one of `people`, and
+/// none is left unsigned.
+async fn names_a_person(w: &AppWindow, css: &str, people: &[&str]) -> anyhow::Result<()> {
+    let lines = w.client.find_all(Locator::Css(css)).await?;
+    anyhow::ensure!(!lines.is_empty(), "no {css} on screen");
+    for line in lines {
+        let text = line.text().await?;
+        anyhow::ensure!(
+            people.iter().any(|p| text.contains(p)) && !text.contains("未署名"),
+            "{css} names nobody: {text}"
+        );
+    }
     Ok(())
 }
 

@@ -38,7 +38,7 @@ async fn scenario() -> anyhow::Result<()> {
 
     // The sync completes; the refused record is counted, not a failing sync.
     w.click("#sync-now").await?;
-    w.wait_for_text("#sync-state", "已同步").await?;
+    w.wait_for_text("#sync-state", "同步完成").await?;
     w.wait_for_text("#unsent-badge", "1 条记录未同步").await?;
     w.wait_for_text("#sync-pending", "待上传 1 条").await?;
     w.click("#unsent-badge").await?;
