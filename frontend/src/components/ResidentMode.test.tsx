@@ -8,7 +8,7 @@ import type { Api, ApplicationView, ResidentView, Service, StartState } from "..
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import { ResidentMode } from "./ResidentMode";
-import { service } from "../testCatalog";
+import { field, service } from "../testCatalog";
 
 afterEach(cleanup);
 beforeEach(() => window.localStorage.clear());
@@ -113,5 +113,26 @@ describe("read-aloud in resident mode", () => {
     expect(document.getElementById("rm-autoread")?.getAttribute("aria-pressed")).toBe("true");
     expect(speak).toHaveBeenCalledTimes(1);
     expect(document.getElementById("rm-speech")?.textContent).toBe("正在朗读……");
+  });
+});
+
+describe("numbers in resident mode", () => {
+  it("reads a masked account as its last digits, in words", async () => {
+    const pension: Service = {
+      ...PENSION,
+      fields: [field({ key: "pension_account", type: "text", label: T("养老金账户", "Pension account"), masked: true })],
+      steps: [{ title: T("请看一下您的养老金信息", "Your pension"), body: T("如果不对，请告诉工作人员。", "Tell us if wrong."), fields: ["pension_account"] }],
+    };
+    const api = fakeApi({
+      application: async () => ({ ...VIEW, fields: { pension_account: { type: "text", value: "************4444" } } }),
+      services: async () => [pension],
+      resident: async () => person(false),
+      readAloudAvailable: async () => false,
+    });
+    await show(api);
+    await act(async () => document.getElementById("rm-yes")?.click());
+    const values = document.querySelector(".rm-values")?.textContent ?? "";
+    expect(values).toContain("尾号 4444");
+    expect(values).not.toContain("*");
   });
 });

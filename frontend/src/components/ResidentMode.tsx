@@ -450,8 +450,13 @@ function ScreenContent(props: {
                 const def = service.fields.find((f) => f.key === key);
                 const slot = service.attachments.find((a) => a.key === key);
                 const label = tx(def?.label ?? slot?.label, lang);
+                const shown = def ? displayValue(app.fields[key], def, lang, { yes: t("common.yes"), no: t("common.no") }) : "";
+                // A number masked but for its end reads, and is read aloud, as its end.
+                const tail = /^[*＊]{3,}([0-9Xx]{2,6})$/.exec(shown)?.[1];
                 const value = def
-                  ? displayValue(app.fields[key], def, lang, { yes: t("common.yes"), no: t("common.no") })
+                  ? tail
+                    ? t("resident.numberEndingIn", { tail })
+                    : shown
                   : app.attachments.some((a) => a.slot === key)
                     ? t("resident.attached")
                     : "";
