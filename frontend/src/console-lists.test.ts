@@ -31,6 +31,7 @@ function device(id: string, name: string, label: string, lastSync: number | null
     enrolled_at: 1,
     revoked_at: revoked,
     last_sync_at: lastSync,
+    key_fingerprint: "3f2a 91c0 7d4e 0b18",
     this_device: false,
   };
 }

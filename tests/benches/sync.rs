@@ -367,7 +367,7 @@ fn many_devices(server: &ServerProcess) {
             &client
                 .post(server.url("/v1/enroll"))
                 .header("content-type", "application/json")
-                .body(serde_json::json!({ "code": code }).to_string())
+                .body(doorstep_tests::fleet::enroll_body(&code).unwrap())
                 .send()
                 .unwrap()
                 .bytes()

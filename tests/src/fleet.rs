@@ -29,6 +29,28 @@ pub const FAST_RETRY: RetryPolicy = RetryPolicy {
     max_wait: Duration::from_millis(20),
 };
 
+/// An enrollment request's JSON as a device makes it: the code with a fresh public key
+/// and a fresh actor id (16 random bytes, hex), for clients that are not a `Device`.
+pub fn enroll_body(code: &str) -> anyhow::Result<String> {
+    let key = doorstep_device::secret::DeviceKey::generate()?;
+    // 16 random bytes: half of another fresh key's public half.
+    let actor = hex_of(
+        &doorstep_device::secret::DeviceKey::generate()?
+            .public()
+            .as_bytes()[..16],
+    );
+    Ok(serde_json::json!({
+        "code": code,
+        "public_key": key.public().to_hex(),
+        "actor": actor,
+    })
+    .to_string())
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Makes an enrollment code with the server's command line; returns the code.
 pub fn enrollment_code(
     data_dir: &Path,

@@ -9,8 +9,10 @@ mod sync {
     mod devices;
     mod during_sync;
     mod fleet;
+    mod keys;
     mod log_and_faults;
     mod per_record;
+    mod raw;
     mod restore;
     mod two_servers;
 }

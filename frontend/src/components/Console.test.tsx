@@ -47,6 +47,7 @@ function device(id: string, name: string, label: string, lastSync: number | null
     enrolled_at: NOON - 86_400_000,
     revoked_at: revoked,
     last_sync_at: lastSync,
+    key_fingerprint: "3f2a 91c0 7d4e 0b18",
     this_device: false,
   };
 }
@@ -232,6 +233,13 @@ describe("Devices", () => {
     await show((nav) => <Devices api={devicesApi()} navigate={nav} generation={0} />);
     const order = [...document.querySelectorAll("#device-list .device")].map((e) => e.getAttribute("data-device"));
     expect(order).toEqual([DEVICES[2]?.device_id, VOLUNTEER_DEVICE, DEVICES[0]?.device_id]);
+  });
+
+  it("shows the fingerprint of the key each device was enrolled with", async () => {
+    await show((nav) => <Devices api={devicesApi()} navigate={nav} generation={0} />);
+    const card = document.querySelector(`.device[data-device='${VOLUNTEER_DEVICE}']`);
+    expect(card?.querySelector(".key-fingerprint")?.textContent).toBe("3f2a 91c0 7d4e 0b18");
+    expect(card?.textContent).toContain("设备密钥指纹");
   });
 
   it("warns that what the device has not uploaded since its last sync will never arrive", async () => {

@@ -66,6 +66,16 @@ export function Devices({ api, generation }: ScreenProps) {
             <p>
               {t("devices.enrolled", { time: when(d.enrolled_at) })} · {t("devices.lastSync", { time: when(d.last_sync_at) })}
             </p>
+            <p className="small">
+              {/* The key the server bound at enrollment: compared with the tablet's own. */}
+              {d.key_fingerprint ? (
+                <>
+                  {t("devices.key")} <span className="mono key-fingerprint">{d.key_fingerprint}</span>
+                </>
+              ) : (
+                t("devices.noKey")
+              )}
+            </p>
             {d.this_device ? (
               <p className="small">{t("devices.thisDevice")}</p>
             ) : d.revoked_at ? (

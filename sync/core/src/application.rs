@@ -11,7 +11,12 @@
 //!
 //! The status is never stored: it is derived from the events, so that concurrent
 //! events from a volunteer and a supervisor are both kept and the outcome is the same
-//! on every replica.
+//! on every replica. It is derived in the events' causal order, never by their clocks:
+//! events are only ever appended, and Automerge places an element appended by a device
+//! after every element that device had seen, ordering concurrent ones by their
+//! operation ids (the same on every replica). So the list's order is a causal order with
+//! a deterministic tiebreak, and a tablet whose clock is a year wrong orders nothing
+//! wrongly; the times are shown to people and decide nothing.
 
 use automerge::{
     AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
@@ -127,12 +132,12 @@ impl Status {
     }
 }
 
-/// Folds events (in `(at, id)` order) into a status. An event that makes no sense in
-/// the current status (approving a draft) is kept in the list but changes nothing.
+/// Folds events, in the order given (the document's list order: causal, see the module
+/// documentation), into a status. Their times play no part. An event that makes no
+/// sense in the current status (approving a draft) is kept in the list but changes
+/// nothing.
 pub fn derive_status(events: &[Event]) -> Status {
-    let mut sorted: Vec<&Event> = events.iter().collect();
-    sorted.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-    sorted
+    events
         .iter()
         .fold(Status::Draft, |status, e| match (status, e.kind) {
             (Status::Draft | Status::Returned, EventKind::Submitted) => Status::Submitted,
@@ -164,6 +169,7 @@ pub struct Application {
     pub catalog_version: String,
     pub fields: Vec<(String, FieldValue)>,
     pub attachments: Vec<Attachment>,
+    /// In causal order (the document's list order), not by time.
     pub events: Vec<Event>,
     pub status: Status,
     pub notes: String,
@@ -404,7 +410,7 @@ pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
             }
         }
     }
-    events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    // Kept in the list's (causal) order: see the module documentation.
     let notes = match doc.get(ROOT, "notes")? {
         Some((Value::Object(ObjType::Text), id)) => doc.text(&id)?,
         _ => String::new(),
@@ -549,21 +555,24 @@ mod tests {
     }
 
     #[test]
-    fn status_follows_the_events_in_time_order() {
+    fn status_follows_the_events_in_their_order_not_their_times() {
         use EventKind::*;
         assert_eq!(derive_status(&[]), Status::Draft);
         assert_eq!(derive_status(&[ev("a", Submitted, 1)]), Status::Submitted);
         let returned = [ev("a", Submitted, 1), ev("b", Returned, 2)];
         assert_eq!(derive_status(&returned), Status::Returned);
-        // Order of the list does not matter, times do.
+        // Times do not matter, order does: a supervisor's clock a year slow.
+        let year = 365 * 86_400_000;
         let fixed = [
-            ev("c", Submitted, 3),
-            ev("b", Returned, 2),
-            ev("a", Submitted, 1),
-            ev("d", Approved, 4),
-            ev("e", Filed, 5),
+            ev("a", Submitted, 10 * year),
+            ev("b", Returned, 9 * year),
+            ev("c", Submitted, 10 * year + 1),
+            ev("d", Approved, 9 * year + 1),
+            ev("e", Filed, 9 * year + 2),
         ];
         assert_eq!(derive_status(&fixed), Status::Filed);
+        let swapped = [ev("a", Returned, 1), ev("b", Submitted, 2)];
+        assert_eq!(derive_status(&swapped), Status::Submitted);
         // Approving a draft changes nothing.
         assert_eq!(derive_status(&[ev("a", Approved, 1)]), Status::Draft);
         // A change after approval sends it back for review; a filed one stays filed.
@@ -582,23 +591,65 @@ mod tests {
         assert_eq!(derive_status(&filed), Status::Filed);
     }
 
-    #[test]
-    fn concurrent_events_are_both_kept_and_every_replica_derives_the_same_status() {
+    /// Two supervisors decide offline on one submitted application (a return on `a`, an
+    /// approval on `b`) at times `t_return` and `t_approve`; both merge. The status.
+    fn race(t_return: i64, t_approve: i64) -> (Status, Status) {
         let mut a = AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16]));
         write_new(&mut a, "r", "senior_allowance", "v", ("d", "v"), 0).expect("new");
         append_event(&mut a, &ev("1", EventKind::Submitted, 10)).expect("event");
         a.commit();
         let mut b = a.fork().with_actor(automerge::ActorId::from([2u8; 16]));
-        append_event(&mut a, &ev("2", EventKind::Returned, 20)).expect("event");
+        append_event(&mut a, &ev("2", EventKind::Returned, t_return)).expect("event");
         a.commit();
-        append_event(&mut b, &ev("3", EventKind::Approved, 21)).expect("event");
+        append_event(&mut b, &ev("3", EventKind::Approved, t_approve)).expect("event");
         b.commit();
         a.merge(&mut b).expect("merge");
         b.merge(&mut a).expect("merge");
         let (ra, rb) = (read(&a).expect("a"), read(&b).expect("b"));
         assert_eq!(ra.events.len(), 3);
-        assert_eq!(ra.status, rb.status);
-        // Returned at 20 wins the race; the approval at 21 found it returned.
-        assert_eq!(ra.status, Status::Returned);
+        assert_eq!(ra.events, rb.events, "the same order on both replicas");
+        (ra.status, rb.status)
+    }
+
+    #[test]
+    fn concurrent_events_are_both_kept_and_every_replica_derives_the_same_status() {
+        let (on_a, on_b) = race(20, 21);
+        assert_eq!(on_a, on_b);
+        assert!(
+            matches!(on_a, Status::Returned | Status::Approved),
+            "{on_a:?}"
+        );
+        // Whatever the tablets' clocks said, the outcome is the same.
+        assert_eq!(race(21, 20), (on_a, on_b));
+        assert_eq!(race(-5, 1_000_000_000_000), (on_a, on_b));
+    }
+
+    #[test]
+    fn a_decision_made_after_seeing_an_event_comes_after_it_whatever_the_clocks() {
+        // The volunteer's tablet runs a year fast, the supervisor's a year slow.
+        let year = 365 * 86_400_000;
+        let mut volunteer = AutoCommit::new().with_actor(automerge::ActorId::from([9u8; 16]));
+        write_new(&mut volunteer, "r", "senior_allowance", "v", ("d", "v"), 0).expect("new");
+        append_event(&mut volunteer, &ev("1", EventKind::Submitted, 2 * year)).expect("event");
+        volunteer.commit();
+        let mut supervisor = volunteer
+            .fork()
+            .with_actor(automerge::ActorId::from([1u8; 16]));
+        append_event(&mut supervisor, &ev("2", EventKind::Returned, 0)).expect("event");
+        supervisor.commit();
+        volunteer.merge(&mut supervisor).expect("merge");
+        assert_eq!(read(&volunteer).expect("read").status, Status::Returned);
+        // Fixed and submitted again (fast clock), then approved (slow clock).
+        append_event(&mut volunteer, &ev("3", EventKind::Submitted, 2 * year + 1)).expect("event");
+        volunteer.commit();
+        supervisor.merge(&mut volunteer).expect("merge");
+        append_event(&mut supervisor, &ev("4", EventKind::Approved, 1)).expect("event");
+        supervisor.commit();
+        volunteer.merge(&mut supervisor).expect("merge");
+        let (v, s) = (read(&volunteer).expect("v"), read(&supervisor).expect("s"));
+        assert_eq!(v.status, Status::Approved);
+        assert_eq!(s.status, Status::Approved);
+        let ids: Vec<&str> = v.events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3", "4"]);
     }
 }

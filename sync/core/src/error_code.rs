@@ -124,6 +124,7 @@ pub enum ErrorCode {
     EnrollmentUnknown,
     EnrollmentExpired,
     EnrollmentUsed,
+    ActorTaken,
     DeviceRevoked,
     DeviceUnknown,
     DeviceForbidden,

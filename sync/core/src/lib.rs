@@ -29,6 +29,7 @@ pub mod file_kind;
 pub mod history;
 pub mod id_number;
 pub mod ids;
+pub mod keys;
 pub mod mask;
 pub mod phone;
 pub mod protocol;

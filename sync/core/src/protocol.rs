@@ -22,6 +22,8 @@ pub const VERSION: &str = "v1";
 
 /// Every code the server answers a refusal with (the `code` of [`ApiError`]).
 pub const ERROR_CODES: &[&str] = &[
+    "actor_invalid",
+    "actor_taken",
     "blob_empty",
     "change_too_large",
     "too_many_operations",
@@ -59,6 +61,7 @@ pub const ERROR_CODES: &[&str] = &[
     "no_changes",
     "no_such_endpoint",
     "one_committee_for_volunteer",
+    "public_key_invalid",
     "request_too_large",
     "role_forbidden",
     "storage_unavailable",
@@ -135,6 +138,14 @@ pub struct EnrollRequest {
     /// What the device calls itself (shown to supervisors), optional.
     #[serde(default)]
     pub device_label: String,
+    /// The device's Ed25519 public key (64 hex digits, see [`crate::keys`]), bound to
+    /// the device, its role, committees and person. Required.
+    #[serde(default)]
+    pub public_key: String,
+    /// The device's Automerge actor id (hex), bound to that key for good: no other key
+    /// may claim it (`actor_taken`). Required.
+    #[serde(default)]
+    pub actor: String,
 }
 
 /// The answer to an enrollment.
@@ -320,6 +331,10 @@ pub struct DeviceInfo {
     pub enrolled_at: i64,
     pub revoked_at: Option<i64>,
     pub last_sync_at: Option<i64>,
+    /// The fingerprint of the public key bound to it ([`crate::keys::PublicKey::fingerprint`]);
+    /// empty for a device enrolled before keys.
+    #[serde(default)]
+    pub key_fingerprint: String,
 }
 
 /// The content coding of compressed sync bodies (`Content-Encoding: deflate`, zlib).

@@ -200,6 +200,11 @@ impl Device {
         &self.data_dir
     }
 
+    /// This device's public key (its private half stays in the keyring).
+    pub fn public_key(&self) -> Result<doorstep_core::keys::PublicKey, DeviceError> {
+        Ok(secret::signing_key(&self.data_dir)?.public())
+    }
+
     /// This device's Automerge actor id (hex).
     pub fn actor_hex(&self) -> String {
         self.actor.to_hex_string()

@@ -1,9 +1,11 @@
-//! The database key and the one place that touches the OS keyring.
+//! The device's secrets and the one place that touches the OS keyring.
 //!
 //! Each data folder's SQLite file is encrypted (SQLCipher) with a random 256-bit key.
 //! The key lives only in the keyring store the process set as default with
 //! `keyring_core::set_default_store` (the OS keyring in the app, a mock store in tests),
 //! under an entry named after the data folder, and in memory while the store is open.
+//! The device's signing key (Ed25519, its public half bound to the device at
+//! enrollment) and its sync token are kept the same way, each in an entry of its own.
 
 use std::fmt;
 use std::path::Path;
@@ -86,6 +88,70 @@ pub fn load_or_create(data_dir: &Path, database_exists: bool) -> Result<DbKey, D
     }
 }
 
+/// The device's Ed25519 signing key: no `Clone`, no `Serialize`, redacted `Debug`,
+/// zeroized on drop (ed25519-dalek's `zeroize` feature).
+pub struct DeviceKey(ed25519_dalek::SigningKey);
+
+impl fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceKey(public {})", self.public().fingerprint())
+    }
+}
+
+impl DeviceKey {
+    /// A fresh key from the OS's randomness.
+    pub fn generate() -> Result<DeviceKey, DeviceError> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        getrandom::fill(seed.as_mut()).map_err(|e| DeviceError::Keyring(e.to_string()))?;
+        Ok(DeviceKey(ed25519_dalek::SigningKey::from_bytes(&seed)))
+    }
+
+    /// Its public half, which the server binds to the device.
+    pub fn public(&self) -> doorstep_core::keys::PublicKey {
+        doorstep_core::keys::PublicKey::from_bytes(self.0.verifying_key().as_bytes())
+            .unwrap_or_else(|| unreachable!("a key made from a random seed is never weak"))
+    }
+
+    /// Its signature of `message` (64 bytes).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        self.0.sign(message).to_bytes()
+    }
+}
+
+/// The keyring entry of a data folder's signing key.
+fn signing_key_entry(data_dir: &Path) -> Result<Entry, DeviceError> {
+    let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
+    let user = format!("signing-key:{}", &hex::encode(digest)[..32]);
+    Entry::new(KEYRING_SERVICE, &user).map_err(|e| DeviceError::Keyring(e.to_string()))
+}
+
+/// `data_dir`'s signing key, made and kept in the keyring the first time it is needed
+/// (a device made before keys existed gains one then). Only its seed is stored.
+pub fn signing_key(data_dir: &Path) -> Result<DeviceKey, DeviceError> {
+    let entry = signing_key_entry(data_dir)?;
+    match entry.get_secret() {
+        Ok(bytes) => {
+            let bytes = Zeroizing::new(bytes);
+            let seed: &[u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| DeviceError::Keyring("the stored signing key is malformed".into()))?;
+            Ok(DeviceKey(ed25519_dalek::SigningKey::from_bytes(seed)))
+        }
+        Err(keyring_core::Error::NoEntry) => {
+            let key = DeviceKey::generate()?;
+            let seed = Zeroizing::new(key.0.to_bytes());
+            entry
+                .set_secret(seed.as_slice())
+                .map_err(|e| DeviceError::Keyring(e.to_string()))?;
+            Ok(key)
+        }
+        Err(e) => Err(DeviceError::Keyring(e.to_string())),
+    }
+}
+
 /// The keyring entry of a data folder's sync token (given by the server at enrollment).
 fn token_entry(data_dir: &Path) -> Result<Entry, DeviceError> {
     let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
@@ -120,6 +186,22 @@ mod tests {
         let shown = format!("{key:?}");
         assert_eq!(shown, "DbKey(<redacted>)");
         assert!(!shown.contains(&hex::encode(key.bytes())));
+    }
+
+    #[test]
+    fn a_signing_key_shows_only_its_public_fingerprint_and_signs() {
+        let key = DeviceKey::generate().expect("key");
+        let shown = format!("{key:?}");
+        assert_eq!(
+            shown,
+            format!("DeviceKey(public {})", key.public().fingerprint())
+        );
+        assert!(!shown.contains(&hex::encode(key.0.to_bytes())));
+        let signature = key.sign(b"a change hash");
+        assert!(key.public().verifies(b"a change hash", &signature));
+        let other = DeviceKey::generate().expect("key");
+        assert_ne!(key.public(), other.public());
+        assert!(!other.public().verifies(b"a change hash", &signature));
     }
 
     #[test]

@@ -154,6 +154,10 @@ impl Device {
         let request = EnrollRequest {
             code: code.trim().to_owned(),
             device_label: device_label.to_owned(),
+            // Made (and kept in the keyring) on first need; the server binds it, with
+            // this device's actor id, to the identity the code was made for.
+            public_key: self.public_key()?.to_hex(),
+            actor: self.actor_hex(),
         };
         let body = serde_json::to_vec(&request).map_err(|e| DeviceError::Network(e.to_string()))?;
         let mut report = SyncReport::default();

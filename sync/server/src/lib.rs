@@ -272,9 +272,7 @@ async fn enroll(State(state): State<AppState>, req: Request) -> Result<Response,
         )
     })?;
     let now = state.now();
-    let response = state
-        .with_store(move |s| s.enroll(&request.code, &request.device_label, now))
-        .await;
+    let response = state.with_store(move |s| s.enroll(&request, now)).await;
     state.metrics.count_enrollment(response.is_ok());
     Ok(Json(response?).into_response())
 }

@@ -238,7 +238,7 @@ fn main() -> anyhow::Result<()> {
                 DeviceCommand::List { committee } => {
                     for d in store.devices(committee.as_deref())? {
                         say(&format!(
-                            "{}\t{}\t{}\t{}\t{}",
+                            "{}\t{}\t{}\t{}\t{}\t{}",
                             d.device_id,
                             d.role.as_str(),
                             d.committees.join(","),
@@ -247,7 +247,8 @@ fn main() -> anyhow::Result<()> {
                                 "revoked"
                             } else {
                                 "active"
-                            }
+                            },
+                            d.key_fingerprint
                         ));
                     }
                 }

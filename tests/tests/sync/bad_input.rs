@@ -4,9 +4,11 @@
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
-use doorstep_core::protocol::{self, DocUpload, EnrollResponse, SyncRequest, SyncResponse};
+use doorstep_core::protocol::{self, DocUpload, SyncRequest, SyncResponse};
 use doorstep_tests::ServerProcess;
-use doorstep_tests::fleet::{committee, enrollment_code};
+use doorstep_tests::fleet::{committee, enroll_body, enrollment_code};
+
+use super::raw::{enroll_raw, token_for};
 use serde_bytes::ByteBuf;
 
 /// A raw request and the refusal it must get.
@@ -20,21 +22,6 @@ struct Case {
     status: u16,
     code: &'static str,
     encoding: Option<&'static str>,
-}
-
-fn enroll_raw(server: &ServerProcess, code: &str) -> anyhow::Result<EnrollResponse> {
-    let response = reqwest::blocking::Client::new()
-        .post(server.url("/v1/enroll"))
-        .header("content-type", "application/json")
-        .body(serde_json::json!({ "code": code }).to_string())
-        .send()?;
-    anyhow::ensure!(response.status() == 200, "enroll: {}", response.status());
-    Ok(serde_json::from_slice(&response.bytes()?)?)
-}
-
-fn token_for(server: &ServerProcess, committees: &[&str], role: &str) -> anyhow::Result<String> {
-    let code = enrollment_code(&server.data_dir, committees, role, "测试人员", "1h")?;
-    Ok(enroll_raw(server, &code)?.token)
 }
 
 /// A record document's changes, as a device would send them.
@@ -178,7 +165,18 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
         code,
         encoding: None,
     };
-    let code_body = |code: &str| serde_json::json!({ "code": code }).to_string().into_bytes();
+    let code_body = |code: &str| enroll_body(code).expect("key").into_bytes();
+    // A fresh code for the requests with a bad key: refused before the code is looked
+    // at, it stays unused (checked after the table).
+    let keyless_code = enrollment_code(&server.data_dir, &["c1"], "volunteer", "测试己", "1h")?;
+    let with = |key: &str, actor: &str| {
+        serde_json::json!({ "code": keyless_code, "public_key": key, "actor": actor })
+            .to_string()
+            .into_bytes()
+    };
+    let good: serde_json::Value = serde_json::from_str(&enroll_body("x")?)?;
+    let good_key = good["public_key"].as_str().unwrap_or_default().to_owned();
+    let good_actor = good["actor"].as_str().unwrap_or_default().to_owned();
     let cases = vec![
         // Tokens.
         sync("no token", None, cbor, valid.clone(), 401, "token_missing"),
@@ -462,6 +460,53 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             "invalid_body",
         ),
         enroll(
+            "enrollment without a public key",
+            json,
+            serde_json::json!({ "code": keyless_code })
+                .to_string()
+                .into_bytes(),
+            400,
+            "public_key_invalid",
+        ),
+        enroll(
+            "enrollment with a key too short",
+            json,
+            with(&good_key[..62], &good_actor),
+            400,
+            "public_key_invalid",
+        ),
+        enroll(
+            "enrollment with a weak (small-order) key",
+            json,
+            with(
+                "0100000000000000000000000000000000000000000000000000000000000000",
+                &good_actor,
+            ),
+            400,
+            "public_key_invalid",
+        ),
+        enroll(
+            "enrollment with a key that is not hex",
+            json,
+            with(&"zz".repeat(32), &good_actor),
+            400,
+            "public_key_invalid",
+        ),
+        enroll(
+            "enrollment without an actor",
+            json,
+            with(&good_key, ""),
+            400,
+            "actor_invalid",
+        ),
+        enroll(
+            "enrollment with an actor too long",
+            json,
+            with(&good_key, &"ab".repeat(33)),
+            400,
+            "actor_invalid",
+        ),
+        enroll(
             "enrollment without a code field",
             json,
             b"{}".to_vec(),
@@ -624,6 +669,8 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
 
     // Nothing was stored by any of them (the refused enrollments made no device).
     assert_eq!(counts(&server)?, before);
+    // A code sent with a bad key was not used up: with a good key it enrolls.
+    enroll_raw(&server, &keyless_code)?;
     // And the server still serves.
     let health = client.get(server.url("/healthz")).send()?;
     assert_eq!(health.status(), 200);

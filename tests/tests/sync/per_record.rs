@@ -6,11 +6,13 @@
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use doorstep_core::id_number::IdNumber;
-use doorstep_core::protocol::{self, DocUpload, EnrollResponse, SyncRequest, SyncResponse};
+use doorstep_core::protocol::{self, DocUpload, SyncRequest, SyncResponse};
 use doorstep_core::resident::{ResidentInput, ResidentPatch};
 use doorstep_device::ErrorCode;
 use doorstep_tests::ServerProcess;
-use doorstep_tests::fleet::{TestDevice, committee, enrollment_code};
+use doorstep_tests::fleet::{TestDevice, committee};
+
+use super::raw::token_for;
 use serde_bytes::ByteBuf;
 
 fn resident(n: u32) -> ResidentInput {
@@ -19,18 +21,6 @@ fn resident(n: u32) -> ResidentInput {
         id_number: IdNumber::complete(&format!("320106194103{n:02}{n:03}")).expect("17 digits"),
         ..ResidentInput::default()
     }
-}
-
-/// A raw device token in `committees`, for requests no real device would make.
-fn raw_token(server: &ServerProcess, committees: &[&str]) -> anyhow::Result<String> {
-    let code = enrollment_code(&server.data_dir, committees, "volunteer", "测试人员", "1h")?;
-    let response = reqwest::blocking::Client::new()
-        .post(server.url("/v1/enroll"))
-        .header("content-type", "application/json")
-        .body(serde_json::json!({ "code": code }).to_string())
-        .send()?;
-    anyhow::ensure!(response.status() == 200, "enroll: {}", response.status());
-    Ok(response.json::<EnrollResponse>()?.token)
 }
 
 /// A document's changes: `fields` set one commit each.
@@ -99,8 +89,8 @@ fn the_server_refuses_each_poisoned_record_alone_and_takes_the_rest() -> anyhow:
     let server = ServerProcess::start_on(dir.path(), &["--max-document-bytes", "1048576"])?;
     committee(&server, "c1")?;
     committee(&server, "c2")?;
-    let mine = raw_token(&server, &["c1"])?;
-    let theirs = raw_token(&server, &["c2"])?;
+    let mine = token_for(&server, &["c1"], "volunteer")?;
+    let theirs = token_for(&server, &["c2"], "volunteer")?;
     let foreign = uuid::Uuid::now_v7().to_string();
     let resident = [("kind", "resident"), ("name", "测试"), ("id_number", "x")];
     raw_sync(
@@ -232,7 +222,7 @@ fn a_received_record_that_cannot_be_stored_is_set_aside_and_the_rest_is_stored()
     let good = a.device.register_resident(&resident(1))?.id;
     a.sync(&server)?;
     // A resident with an empty name, from a device that skipped every check.
-    let rogue = raw_token(&server, &["c1"])?;
+    let rogue = token_for(&server, &["c1"], "volunteer")?;
     let poisoned = uuid::Uuid::now_v7().to_string();
     let mut bad = AutoCommit::new();
     for (key, value) in [("kind", "resident"), ("name", ""), ("id_number", "")] {

@@ -3,7 +3,8 @@
 
 use crate::db::Tx;
 use crate::params;
-use doorstep_core::protocol::{Committee, DeviceInfo, EnrollResponse, Role};
+use doorstep_core::keys::{self, PublicKey};
+use doorstep_core::protocol::{Committee, DeviceInfo, EnrollRequest, EnrollResponse, Role};
 
 use super::Store;
 use super::sha256_hex;
@@ -169,7 +170,22 @@ impl Store {
     }
 
     /// Trades an enrollment code for a new device and its token.
-    pub fn enroll(&mut self, code: &str, label: &str, now: i64) -> Result<EnrollResponse, Failure> {
+    pub fn enroll(&mut self, request: &EnrollRequest, now: i64) -> Result<EnrollResponse, Failure> {
+        let (code, label) = (&request.code, &request.device_label);
+        // A malformed key or actor is refused before the code is looked at, so the code
+        // stays usable for a corrected request.
+        let Some(public_key) = PublicKey::from_hex(request.public_key.trim()) else {
+            return Err(Failure::bad_request(
+                "public_key_invalid",
+                "enrollment needs the device's Ed25519 public key as 64 hex digits",
+            ));
+        };
+        let Some(actor) = keys::actor_hex(&request.actor) else {
+            return Err(Failure::bad_request(
+                "actor_invalid",
+                "enrollment needs the device's actor id in hex (1 to 32 bytes)",
+            ));
+        };
         let code_hash = sha256_hex(normalize_code(code));
         let mut tx = self.db.begin(true)?;
         let Some(found) = tx.query_opt(
@@ -202,19 +218,38 @@ impl Store {
         let name = found.text(1)?;
         let committee_ids: Vec<String> =
             serde_json::from_str(&found.text(2)?).map_err(Failure::storage)?;
+        // An actor belongs to one key for good: another key cannot claim it, even after
+        // its device was revoked (two writers of one actor would break its history).
+        // The same tablet enrolling again keeps its key, and so its actor.
+        if tx
+            .query_opt(
+                "SELECT device_id FROM devices WHERE actor = ?1 AND public_key <> ?2",
+                params![&actor, public_key.to_hex()],
+            )?
+            .is_some()
+        {
+            return Err(Failure::new(
+                axum::http::StatusCode::CONFLICT,
+                "actor_taken",
+                "this actor id belongs to another enrolled device's key",
+            ));
+        }
         let device_id = uuid::Uuid::now_v7().to_string();
         let token = format!("dst_{}", hex::encode(random_token(32)?));
         let label: String = label.trim().chars().take(80).collect();
         tx.execute(
-            "INSERT INTO devices (device_id, token_hash, role, name, label, enrolled_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO devices (device_id, token_hash, role, name, label, enrolled_at,
+                                  public_key, actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 &device_id,
                 sha256_hex(&token),
                 role.as_str(),
                 &name,
                 label,
-                now
+                now,
+                public_key.to_hex(),
+                &actor
             ],
         )?;
         let mut committees = Vec::new();
@@ -306,7 +341,8 @@ impl Store {
     pub fn devices(&mut self, committee: Option<&str>) -> Result<Vec<DeviceInfo>, Failure> {
         let mut tx = self.db.begin(false)?;
         let rows = tx.query(
-            "SELECT device_id, role, name, label, enrolled_at, revoked_at, last_sync_at
+            "SELECT device_id, role, name, label, enrolled_at, revoked_at, last_sync_at,
+                    public_key
              FROM devices d
              WHERE CAST(?1 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM device_committees c
                                          WHERE c.device_id = d.device_id AND c.committee_id = ?1)
@@ -326,6 +362,9 @@ impl Store {
                 enrolled_at: r.int(4)?,
                 revoked_at: r.opt_int(5)?,
                 last_sync_at: r.opt_int(6)?,
+                key_fingerprint: PublicKey::from_hex(&r.text(7)?)
+                    .map(|k| k.fingerprint())
+                    .unwrap_or_default(),
             });
         }
         Ok(out)

@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS devices (
     label        TEXT NOT NULL,
     enrolled_at  INTEGER NOT NULL,
     revoked_at   INTEGER,
-    last_sync_at INTEGER
+    last_sync_at INTEGER,
+    -- the device's Ed25519 public key (hex) and the Automerge actor bound to it
+    public_key   TEXT NOT NULL DEFAULT '',
+    actor        TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS device_committees (
     device_id    TEXT NOT NULL REFERENCES devices(device_id),
@@ -119,7 +122,13 @@ impl Store {
         let mut tx = self.db.begin(true)?;
         // Columns added since 0.1: the volunteer of a log entry (for filtering), and a
         // committee's phone (for residents' receipts).
-        for (table, column) in [("log", "volunteer"), ("committees", "phone")] {
+        // Since 0.2: each device's public key and the actor bound to it.
+        for (table, column) in [
+            ("log", "volunteer"),
+            ("committees", "phone"),
+            ("devices", "public_key"),
+            ("devices", "actor"),
+        ] {
             tx.add_column(table, column, "TEXT NOT NULL DEFAULT ''")?;
         }
         tx.execute(
