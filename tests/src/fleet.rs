@@ -129,7 +129,8 @@ impl TestDevice {
         resident: &doorstep_core::DocId,
         services: &[&str],
     ) -> anyhow::Result<doorstep_core::DocId> {
-        let (y, m, d) = doorstep_device::today_china();
+        // From the device's own today (its clock may be set anywhere).
+        let (y, m, d) = self.device.today();
         let signature = self
             .device
             .store_blob(b"synthetic authorization signature")?;

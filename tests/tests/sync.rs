@@ -14,5 +14,6 @@ mod sync {
     mod per_record;
     mod raw;
     mod restore;
+    mod skew;
     mod two_servers;
 }
