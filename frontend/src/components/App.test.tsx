@@ -8,7 +8,7 @@ import type { Api, ApplicationRow, ApplicationView, ResidentView, Service, Start
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import { App } from "./App";
-import { service } from "../testCatalog";
+import { applicationView, service } from "../testCatalog";
 
 afterEach(cleanup);
 
@@ -34,25 +34,13 @@ const ROW: ApplicationRow = {
   created_at: 1,
   updated_at: 2,
 };
-const VIEW: ApplicationView = {
+const VIEW: ApplicationView = applicationView({
   id: APP_ID,
   resident_id: RESIDENT,
   resident_name: "李秀英",
   service: PENSION.code,
   status: "returned",
-  fields: {},
-  attachments: [],
-  events: [],
-  conflicted_fields: [],
-  created_at: 1,
-  typed: [],
-  own_work: false,
-  revealed: false,
-  blockers: [],
-  decisions: [],
-  sensitive_kinds: [],
-  consents: {},
-};
+});
 const PERSON: ResidentView = {
   id: RESIDENT,
   name: "李秀英",

@@ -8,7 +8,7 @@ import type { Api, ApplicationView, ResidentView, Service, StartState } from "..
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import { ResidentMode } from "./ResidentMode";
-import { field, service } from "../testCatalog";
+import { applicationView, field, service } from "../testCatalog";
 
 afterEach(cleanup);
 beforeEach(() => window.localStorage.clear());
@@ -23,25 +23,13 @@ const PENSION: Service = service({
   attachments: [],
   steps: [],
 });
-const VIEW: ApplicationView = {
+const VIEW: ApplicationView = applicationView({
   id: "a1",
   resident_id: "r1",
   resident_name: "测试李秀英",
   service: PENSION.code,
   status: "draft",
-  fields: {},
-  attachments: [],
-  events: [],
-  conflicted_fields: [],
-  created_at: 1,
-  typed: [],
-  own_work: false,
-  revealed: false,
-  blockers: [],
-  decisions: [],
-  sensitive_kinds: [],
-  consents: {},
-};
+});
 const START: StartState = {
   enrollment: { server_url: "http://127.0.0.1:1", name: "测试志愿者", role: "volunteer", committees: ["幸福社区"] },
   has_pin: true,
