@@ -33,6 +33,7 @@ function device(id: string, name: string, label: string, lastSync: number | null
     last_sync_at: lastSync,
     key_fingerprint: "3f2a 91c0 7d4e 0b18",
     this_device: false,
+    key_matches: true,
   };
 }
 

@@ -1,8 +1,9 @@
 //! Read-aloud for resident mode: the `tts` crate over speech-dispatcher (espeak-ng's
 //! Mandarin voice on Debian). The speech engine lives on a thread of its own (its handle
-//! is not safe to share), started on the first request. When no voice for the language
-//! is installed the request fails with `tts_unavailable`, which the window says aloud in
-//! words on screen: the button is never silently dead.
+//! is not safe to share), started on the first request. Resident mode asks first whether
+//! a voice for its language is installed ([`Speaker::available`]) and offers read-aloud
+//! only then; a request that fails anyway answers `tts_unavailable` or `tts_failed`,
+//! which the window says in words.
 //!
 //! `DOORSTEP_TTS=off` turns speech off (tests without a sound device use it; see
 //! [`doorstep_device::settings`]).

@@ -39,12 +39,28 @@ pub fn enroll_body(code: &str) -> anyhow::Result<String> {
             .public()
             .as_bytes()[..16],
     );
-    Ok(serde_json::json!({
+    Ok(signed_enroll_body(code, &key, &actor))
+}
+
+/// An enrollment request's JSON naming `key` and `actor`, signed with `key`.
+pub fn signed_enroll_body(
+    code: &str,
+    key: &doorstep_device::secret::DeviceKey,
+    actor: &str,
+) -> String {
+    let public_key = key.public().to_hex();
+    let signature = key.sign(&doorstep_core::keys::enrollment_message(
+        code,
+        actor,
+        &public_key,
+    ));
+    serde_json::json!({
         "code": code,
-        "public_key": key.public().to_hex(),
+        "public_key": public_key,
         "actor": actor,
+        "signature": hex_of(&signature),
     })
-    .to_string())
+    .to_string()
 }
 
 fn hex_of(bytes: &[u8]) -> String {

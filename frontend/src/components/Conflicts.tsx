@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { type ConflictedRecord, type Service, type UiError, toUiError } from "../api";
@@ -17,18 +17,23 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
   const [error, setError] = useState<UiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
-  /** The PIN given to show personal numbers whole, for this view only. */
-  const [pin, setPin] = useState<string | null>(null);
+  /** The PIN given to show personal numbers whole, for this view only (a ref: giving
+   * it is itself the reload, and hiding must never be overtaken by a late answer). */
+  const pin = useRef<string | null>(null);
+  /** Only the newest request's answer is shown. */
+  const latest = useRef(0);
 
   const load = useCallback(() => {
-    Promise.all([api.conflictedRecords(pin), api.services()]).then(
+    const ticket = ++latest.current;
+    Promise.all([api.conflictedRecords(pin.current), api.services()]).then(
       ([r, s]) => {
+        if (ticket !== latest.current) return;
         setRecords(r);
         setServices(s);
       },
-      (thrown) => setError(toUiError(thrown)),
+      (thrown) => ticket === latest.current && setError(toUiError(thrown)),
     );
-  }, [api, pin]);
+  }, [api]);
 
   useEffect(load, [load, generation]);
 
@@ -71,10 +76,16 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
             revealed={records.some((r) => r.revealed)}
             onReveal={async (given) => {
               // Checked by the device before anything is shown.
-              setRecords(await api.conflictedRecords(given));
-              setPin(given);
+              const ticket = ++latest.current;
+              const revealed = await api.conflictedRecords(given);
+              if (ticket !== latest.current) return;
+              pin.current = given;
+              setRecords(revealed);
             }}
-            onHide={() => setPin(null)}
+            onHide={() => {
+              pin.current = null;
+              load();
+            }}
           />
         </div>
       ) : null}

@@ -49,6 +49,7 @@ function device(id: string, name: string, label: string, lastSync: number | null
     last_sync_at: lastSync,
     key_fingerprint: "3f2a 91c0 7d4e 0b18",
     this_device: false,
+    key_matches: true,
   };
 }
 const DEVICES = [
@@ -240,6 +241,13 @@ describe("Devices", () => {
     const card = document.querySelector(`.device[data-device='${VOLUNTEER_DEVICE}']`);
     expect(card?.querySelector(".key-fingerprint")?.textContent).toBe("3f2a 91c0 7d4e 0b18");
     expect(card?.textContent).toContain("设备密钥指纹");
+  });
+
+  it("warns when the key the server holds for this device is not its own", async () => {
+    const mine = { ...DEVICES[1]!, this_device: true, key_matches: false };
+    const api = fakeApi({ enrolledDevices: async () => [mine], consoleCommittees: async () => COMMITTEES });
+    await show((nav) => <Devices api={api} navigate={nav} generation={0} />);
+    expect(document.getElementById("device-key-mismatch")?.textContent).toContain("不一致");
   });
 
   it("warns that what the device has not uploaded since its last sync will never arrive", async () => {

@@ -67,7 +67,7 @@ export function Devices({ api, generation }: ScreenProps) {
               {t("devices.enrolled", { time: when(d.enrolled_at) })} · {t("devices.lastSync", { time: when(d.last_sync_at) })}
             </p>
             <p className="small">
-              {/* The key the server bound at enrollment: compared with the tablet's own. */}
+              {/* The key the server bound to the device at enrollment. */}
               {d.key_fingerprint ? (
                 <>
                   {t("devices.key")} <span className="mono key-fingerprint">{d.key_fingerprint}</span>
@@ -76,6 +76,11 @@ export function Devices({ api, generation }: ScreenProps) {
                 t("devices.noKey")
               )}
             </p>
+            {d.this_device && !d.key_matches ? (
+              <p className="warning" id="device-key-mismatch">
+                {t("devices.keyMismatch")}
+              </p>
+            ) : null}
             {d.this_device ? (
               <p className="small">{t("devices.thisDevice")}</p>
             ) : d.revoked_at ? (

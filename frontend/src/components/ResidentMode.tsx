@@ -115,6 +115,8 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
 
   useEffect(() => {
     let current = true;
+    // Not for this language until its voice is found.
+    setCanRead(false);
     api.readAloudAvailable(lang).then(
       (yes) => current && setCanRead(yes),
       () => current && setCanRead(false),
@@ -142,6 +144,16 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
       setSpeech(errorText(t, toUiError(thrown).code));
     }
   }, [api, lang, readText, t]);
+
+  /** The screen already read by itself: arriving and the voice turning up in one
+   * render must not read it twice. */
+  const spokenFor = useRef<string | null>(null);
+  const screenKey = `${position}/${changing}/${signing}`;
+  const readOnce = () => {
+    if (spokenFor.current === screenKey) return;
+    spokenFor.current = screenKey;
+    void readAloud();
+  };
 
   const stopReading = useCallback(() => {
     setReading(false);
@@ -173,14 +185,15 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
     if (reading) void api.stopSpeaking().catch(() => undefined);
     setReading(false);
     setSpeech(null);
-    if (autoRead && canRead && app && service) void readAloud();
+    spokenFor.current = null;
+    if (autoRead && canRead && app && service) readOnce();
     // Only on arriving at a screen, not on every render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [position, changing, signing, app !== null, service !== null]);
 
   // The voice was found after she arrived: read this screen now if she asked for it.
   useEffect(() => {
-    if (canRead && autoRead && app && service) void readAloud();
+    if (canRead && autoRead && app && service) readOnce();
     // Only when the voice turns up.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [canRead]);

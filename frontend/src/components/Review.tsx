@@ -77,7 +77,8 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
   // What the device allows this supervisor now: never a judgement of their own work.
   const decisions = app.decisions;
   const textError = error?.fields?.find((f) => f.code === "review_text_required");
-  const history = [...app.events].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+  // In the order the status follows (causal), not by the tablets' clocks.
+  const history = app.events;
   return (
     <section aria-labelledby="review-title" data-status={app.status}>
       <h2 id="review-title" tabIndex={-1}>

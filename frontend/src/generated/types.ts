@@ -518,7 +518,12 @@ export type DeviceView = {
 /**
  * The device this window runs on (it cannot revoke itself).
  */
-this_device: boolean, device_id: string, role: Role, 
+this_device: boolean, 
+/**
+ * For this device: the key the server bound is the one in this device's keyring
+ * (always `true` for the others, which this device cannot check).
+ */
+key_matches: boolean, device_id: string, role: Role, 
 /**
  * The person it was enrolled for.
  */

@@ -432,7 +432,7 @@ impl Application {
     /// The resident's latest decision on each kind of sensitive data.
     pub fn consents(&self) -> Vec<(&Event, &Consent)> {
         let mut latest: Vec<(&Event, &Consent)> = Vec::new();
-        // Events are in (at, id) order: a later decision replaces an earlier one.
+        // Events are in causal (list) order: a later decision replaces an earlier one.
         for e in &self.events {
             if let Some(c) = &e.consent {
                 latest.retain(|(_, l)| l.data != c.data);

@@ -63,6 +63,12 @@ pub fn fingerprint_of(key: &[u8; 32]) -> String {
     groups.join(" ")
 }
 
+/// What a device signs at enrollment to prove it holds the key it names: the code as
+/// sent, the actor and the public key (hex), on lines of their own after a fixed tag.
+pub fn enrollment_message(code: &str, actor: &str, public_key: &str) -> Vec<u8> {
+    format!("doorstep-enroll-v1\n{code}\n{actor}\n{public_key}").into_bytes()
+}
+
 /// An Automerge actor id as a device declares it at enrollment: 1 to 32 bytes, written
 /// in hex. Returns the lower-case form, or `None` for anything else.
 pub fn actor_hex(text: &str) -> Option<String> {

@@ -64,6 +64,7 @@ pub const ERROR_CODES: &[&str] = &[
     "public_key_invalid",
     "request_too_large",
     "role_forbidden",
+    "signature_invalid",
     "storage_unavailable",
     "storage_full",
     "token_malformed",
@@ -146,6 +147,11 @@ pub struct EnrollRequest {
     /// may claim it (`actor_taken`). Required.
     #[serde(default)]
     pub actor: String,
+    /// The key's signature (128 hex digits) of
+    /// [`crate::keys::enrollment_message`]`(code, actor, public_key)`: proof that the
+    /// device holds the private key, so nobody can bind another's public key and actor.
+    #[serde(default)]
+    pub signature: String,
 }
 
 /// The answer to an enrollment.

@@ -146,6 +146,9 @@ pub struct DeviceView {
     pub info: DeviceInfo,
     /// The device this window runs on (it cannot revoke itself).
     pub this_device: bool,
+    /// For this device: the key the server bound is the one in this device's keyring
+    /// (always `true` for the others, which this device cannot check).
+    pub key_matches: bool,
 }
 
 /// A resident whose yearly pension certification falls due soon.
@@ -248,12 +251,17 @@ impl Device {
     /// this one (which cannot revoke itself).
     pub fn enrolled_device_views(&self) -> Result<Vec<DeviceView>, DeviceError> {
         let me = self.enrollment()?.map(|e| e.device_id).unwrap_or_default();
+        let mine = self.public_key()?.fingerprint();
         Ok(self
             .enrolled_devices()?
             .into_iter()
-            .map(|info| DeviceView {
-                this_device: info.device_id == me,
-                info,
+            .map(|info| {
+                let this_device = info.device_id == me;
+                DeviceView {
+                    key_matches: !this_device || info.key_fingerprint == mine,
+                    this_device,
+                    info,
+                }
             })
             .collect())
     }

@@ -151,13 +151,26 @@ impl Device {
                 message: "enter the enrollment code".into(),
             });
         }
+        // Made (and kept in the keyring) on first need; the server binds it, with this
+        // device's actor id, to the identity the code was made for, once the signature
+        // shows the device holds it.
+        let key = secret::signing_key(&self.data_dir)?;
+        let (code, actor, public_key) = (
+            code.trim().to_owned(),
+            self.actor_hex(),
+            key.public().to_hex(),
+        );
+        let signature = hex::encode(key.sign(&doorstep_core::keys::enrollment_message(
+            &code,
+            &actor,
+            &public_key,
+        )));
         let request = EnrollRequest {
-            code: code.trim().to_owned(),
+            code,
             device_label: device_label.to_owned(),
-            // Made (and kept in the keyring) on first need; the server binds it, with
-            // this device's actor id, to the identity the code was made for.
-            public_key: self.public_key()?.to_hex(),
-            actor: self.actor_hex(),
+            public_key,
+            actor,
+            signature,
         };
         let body = serde_json::to_vec(&request).map_err(|e| DeviceError::Network(e.to_string()))?;
         let mut report = SyncReport::default();

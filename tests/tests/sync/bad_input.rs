@@ -493,6 +493,18 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             "public_key_invalid",
         ),
         enroll(
+            "enrollment signed by another key than it names",
+            json,
+            {
+                let mut body: serde_json::Value =
+                    serde_json::from_str(&enroll_body(&keyless_code)?)?;
+                body["public_key"] = serde_json::Value::String(good_key.clone());
+                body.to_string().into_bytes()
+            },
+            400,
+            "signature_invalid",
+        ),
+        enroll(
             "enrollment without an actor",
             json,
             with(&good_key, ""),

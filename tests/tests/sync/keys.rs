@@ -2,20 +2,19 @@
 //! and its Automerge actor to its identity, and an actor belongs to one key for good.
 
 use doorstep_device::Device;
-use doorstep_tests::fleet::{TestDevice, committee, enroll_body, enrollment_code, mock_keyring};
+use doorstep_device::secret::{DeviceKey, signing_key};
+use doorstep_tests::fleet::{
+    TestDevice, committee, enroll_body, enrollment_code, mock_keyring, server_db,
+    signed_enroll_body,
+};
 use doorstep_tests::{ServerProcess, admin};
 
-/// Enrolls `code` over raw HTTP with `key` (hex) and `actor` (hex): status and code.
-fn enroll_as(
-    server: &ServerProcess,
-    code: &str,
-    key: &str,
-    actor: &str,
-) -> anyhow::Result<(u16, String)> {
+/// Posts an enrollment request `body` over raw HTTP: status and code.
+fn post_enroll(server: &ServerProcess, body: String) -> anyhow::Result<(u16, String)> {
     let response = reqwest::blocking::Client::new()
         .post(server.url("/v1/enroll"))
         .header("content-type", "application/json")
-        .body(serde_json::json!({ "code": code, "public_key": key, "actor": actor }).to_string())
+        .body(body)
         .send()?;
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().unwrap_or_default();
@@ -52,20 +51,25 @@ fn enrollment_binds_the_devices_key_and_actor_and_no_other_key_may_claim_the_act
 
     // Another key claiming the tablet's actor is refused, and the code stays usable.
     let code = enrollment_code(&server.data_dir, &["c1"], "volunteer", "测试乙", "1h")?;
-    let stranger = other.public_key()?.to_hex();
+    let stranger = signing_key(other_dir.path())?;
     assert_eq!(
-        enroll_as(&server, &code, &stranger, &actor)?,
+        post_enroll(&server, signed_enroll_body(&code, &stranger, &actor))?,
         (409, "actor_taken".to_owned())
     );
-    let body: serde_json::Value = serde_json::from_str(&enroll_body(&code)?)?;
+    // Naming the tablet's own public key does not help without its private key: the
+    // signature, made with another key, is refused.
+    let forged = {
+        let mut body: serde_json::Value =
+            serde_json::from_str(&signed_enroll_body(&code, &stranger, &actor))?;
+        body["public_key"] = serde_json::Value::String(key.to_hex());
+        body.to_string()
+    };
     assert_eq!(
-        enroll_as(
-            &server,
-            &code,
-            body["public_key"].as_str().unwrap_or_default(),
-            body["actor"].as_str().unwrap_or_default()
-        )?
-        .0,
+        post_enroll(&server, forged)?,
+        (400, "signature_invalid".to_owned())
+    );
+    assert_eq!(
+        post_enroll(&server, enroll_body(&code)?)?.0,
         200,
         "a fresh actor enrolls with the same code"
     );
@@ -80,7 +84,13 @@ fn enrollment_binds_the_devices_key_and_actor_and_no_other_key_may_claim_the_act
     admin(&server.data_dir, &["device", "revoke", &device_id])?;
     let code = enrollment_code(&server.data_dir, &["c1"], "volunteer", "测试丙", "1h")?;
     assert_eq!(
-        enroll_as(&server, &code, &stranger, &actor)?,
+        post_enroll(&server, signed_enroll_body(&code, &stranger, &actor))?,
+        (409, "actor_taken".to_owned())
+    );
+    // A key never seen before, signing for itself, is no better.
+    let fresh = DeviceKey::generate()?;
+    assert_eq!(
+        post_enroll(&server, signed_enroll_body(&code, &fresh, &actor))?,
         (409, "actor_taken".to_owned())
     );
     // The tablet itself, found again and enrolled anew, keeps its key and actor.
@@ -94,6 +104,38 @@ fn enrollment_binds_the_devices_key_and_actor_and_no_other_key_may_claim_the_act
             .count(),
         2,
         "revoked and enrolled again: {listed}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_supervisors_tablet_checks_the_key_the_server_holds_for_it() -> anyhow::Result<()> {
+    mock_keyring();
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let sup = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
+    let mine = sup.device.public_key()?.fingerprint();
+    let views = sup.device.enrolled_device_views()?;
+    let me = views
+        .iter()
+        .find(|v| v.this_device)
+        .ok_or_else(|| anyhow::anyhow!("this device is listed"))?;
+    assert_eq!(me.info.key_fingerprint, mine);
+    assert!(me.key_matches);
+
+    // The server's record is changed behind the tablet's back: the tablet says so.
+    let other = DeviceKey::generate()?.public().to_hex();
+    server_db(&server.data_dir)?.execute(&format!(
+        "UPDATE devices SET public_key = '{other}' WHERE role = 'supervisor'"
+    ))?;
+    let views = sup.device.enrolled_device_views()?;
+    let me = views
+        .iter()
+        .find(|v| v.this_device)
+        .ok_or_else(|| anyhow::anyhow!("this device is listed"))?;
+    assert!(
+        !me.key_matches,
+        "a key the tablet does not hold went unnoticed"
     );
     Ok(())
 }

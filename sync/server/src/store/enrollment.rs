@@ -186,6 +186,18 @@ impl Store {
                 "enrollment needs the device's actor id in hex (1 to 32 bytes)",
             ));
         };
+        let proven = hex::decode(request.signature.trim()).is_ok_and(|signature| {
+            public_key.verifies(
+                &keys::enrollment_message(code, &request.actor, &request.public_key),
+                &signature,
+            )
+        });
+        if !proven {
+            return Err(Failure::bad_request(
+                "signature_invalid",
+                "the enrollment must be signed with the key it names",
+            ));
+        }
         let code_hash = sha256_hex(normalize_code(code));
         let mut tx = self.db.begin(true)?;
         let Some(found) = tx.query_opt(
