@@ -38,6 +38,7 @@ export function applicationView(
     created_at: 1,
     typed: [],
     own_work: false,
+    amendable: false,
     revealed: false,
     blockers: [],
     decisions: [],

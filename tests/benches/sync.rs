@@ -25,13 +25,13 @@ use std::time::{Duration, Instant};
 use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
 use doorstep_core::id_number::IdNumber;
-use doorstep_core::protocol::{self, DocUpload, EnrollResponse, SyncRequest};
+use doorstep_core::protocol::{self, SyncRequest};
 use doorstep_core::provenance::ChangeNote;
 use doorstep_core::resident::{self, ResidentInput};
 use doorstep_device::{HttpTransport, RetryPolicy};
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee, enrollment_code};
-use serde_bytes::ByteBuf;
+use doorstep_tests::principal::{Principal, changes_of};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -307,11 +307,12 @@ fn first_sync_of_a_backlog(per_record_baseline: Option<Duration>) {
     println!();
 }
 
-/// One simulated device's sync of 50 changes: 10 new records with 5 changes each.
-fn simulated_request(device: usize) -> SyncRequest {
+/// One simulated device's sync of 50 changes: 10 new records with 5 changes each, each
+/// change signed by the device's key (the server verifies every one).
+fn simulated_request(device: usize, principal: &Principal) -> SyncRequest {
     let mut docs = Vec::with_capacity(10);
     for r in 0..10 {
-        let mut doc = AutoCommit::new();
+        let mut doc = principal.doc();
         let n = device * 10 + r;
         let valid = resident_input(n).validate().unwrap();
         resident::write_new(&mut doc, &valid, 1_764_000_000_000).unwrap();
@@ -323,16 +324,11 @@ fn simulated_request(device: usize) -> SyncRequest {
             ChangeNote::new("update_resident", "测试志愿者")
                 .commit(&mut doc, 1_764_000_000_000 + e);
         }
-        docs.push(DocUpload {
-            doc_id: uuid::Uuid::now_v7().to_string(),
-            kind: "resident".into(),
-            committee: None,
-            changes: doc
-                .get_changes(&[])
-                .iter()
-                .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
-                .collect(),
-        });
+        docs.push(principal.upload(
+            &uuid::Uuid::now_v7().to_string(),
+            "resident",
+            changes_of(&mut doc, &[]),
+        ));
     }
     SyncRequest {
         sync_id: uuid::Uuid::new_v4().to_string(),
@@ -351,9 +347,8 @@ fn many_devices(server: &ServerProcess) {
     for c in 0..committees {
         committee(server, &format!("load{c}")).unwrap();
     }
-    let client = reqwest::blocking::Client::new();
     let start = Instant::now();
-    let mut tokens = Vec::with_capacity(devices);
+    let mut principals = Vec::with_capacity(devices);
     for d in 0..devices {
         let code = enrollment_code(
             &server.data_dir,
@@ -363,23 +358,15 @@ fn many_devices(server: &ServerProcess) {
             "1h",
         )
         .unwrap();
-        let answer: EnrollResponse = serde_json::from_slice(
-            &client
-                .post(server.url("/v1/enroll"))
-                .header("content-type", "application/json")
-                .body(doorstep_tests::fleet::enroll_body(&code).unwrap())
-                .send()
-                .unwrap()
-                .bytes()
-                .unwrap(),
-        )
-        .unwrap();
-        tokens.push(answer.token);
+        principals.push(Principal::enroll(server, &code).unwrap());
     }
     let enrolled = start.elapsed();
-    let bodies: Vec<Vec<u8>> = (0..devices)
-        .map(|d| protocol::to_cbor(&simulated_request(d)))
+    let bodies: Vec<Vec<u8>> = principals
+        .iter()
+        .enumerate()
+        .map(|(d, p)| protocol::to_cbor(&simulated_request(d, p)))
         .collect();
+    let tokens: Vec<String> = principals.iter().map(|p| p.token().to_owned()).collect();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let url = server.url("/v1/sync");
     let (latencies, errors, total, down) = runtime.block_on(async move {

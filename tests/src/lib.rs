@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod harness;
 pub mod in_process;
 pub mod pg_cluster;
+pub mod principal;
 pub mod process;
 pub mod screen_check;
 

@@ -3,6 +3,7 @@
 
 mod sync {
     mod attachments;
+    mod attacks;
     mod bad_input;
     mod console;
     mod convergence;

@@ -112,9 +112,9 @@ export function ApplicationForm({
   if (error && !app) return <p role="alert" className="error-banner">{errorText(t, error.code)}</p>;
   if (!app || !service) return <p aria-busy="true">{t("common.loading")}</p>;
 
-  // An approved application can be corrected; the first change sends it back for review.
-  const reopened = [...app.events].reverse().find((e) => e.kind !== "consent")?.kind === "reopened";
-  const amendable = app.status === "approved" || (app.status === "submitted" && reopened);
+  // A decided application is changed only once a supervisor reopened it for a
+  // correction (or, on a supervisor's device, the change itself reopens it).
+  const amendable = app.amendable;
   const editable = app.status === "draft" || app.status === "returned" || (amending && amendable);
   const steps = formSteps(service);
   const last = steps.length; // the check-and-submit screen

@@ -49,6 +49,7 @@ const APP: ApplicationView = {
   created_at: 0,
   typed: [],
   own_work: false,
+  amendable: false,
       revealed: false,
       blockers: [],
       decisions: [],

@@ -160,6 +160,7 @@ describe("SyncLog", () => {
     created_at: NOON - 9000,
     typed: [],
     own_work: false,
+    amendable: false,
     revealed: false,
     blockers: [],
     decisions: [],

@@ -37,6 +37,7 @@ function view(ownWork: boolean, revealed = false): ApplicationView {
     created_at: 1,
     typed: [],
     own_work: ownWork,
+    amendable: false,
     revealed,
     blockers: [],
     // As the device offers them: nothing to judge on one's own work.

@@ -148,6 +148,15 @@ pub enum ErrorCode {
     NoChanges,
     ChangeTooLarge,
     TooManyOperations,
+    // A record refused for who wrote it or what they may write (doorstep_core::rules).
+    AttestationMissing,
+    AttestationInvalid,
+    AuthorUnknown,
+    AuthorRevoked,
+    AuthorCommittee,
+    RuleForbidden,
+    EventAltered,
+    FourEyes,
     // Offline bundles.
     BundleInvalid,
     BundleDamaged,

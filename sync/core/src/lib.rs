@@ -16,6 +16,7 @@
 //! ```
 
 pub mod application;
+pub mod attest;
 pub mod authorization;
 pub mod blobs;
 pub mod catalog;
@@ -36,6 +37,7 @@ pub mod protocol;
 pub mod provenance;
 pub mod resident;
 pub mod review;
+pub mod rules;
 pub mod search;
 pub mod upload;
 pub mod value;

@@ -24,6 +24,11 @@ pub const VERSION: &str = "v1";
 pub const ERROR_CODES: &[&str] = &[
     "actor_invalid",
     "actor_taken",
+    "attestation_invalid",
+    "attestation_missing",
+    "author_committee",
+    "author_revoked",
+    "author_unknown",
     "blob_empty",
     "change_too_large",
     "too_many_operations",
@@ -47,6 +52,8 @@ pub const ERROR_CODES: &[&str] = &[
     "enrollment_expired",
     "enrollment_unknown",
     "enrollment_used",
+    "event_altered",
+    "four_eyes",
     "invalid_body",
     "invalid_change",
     "invalid_committee_id",
@@ -64,6 +71,7 @@ pub const ERROR_CODES: &[&str] = &[
     "public_key_invalid",
     "request_too_large",
     "role_forbidden",
+    "rule_forbidden",
     "signature_invalid",
     "storage_unavailable",
     "storage_full",
@@ -189,6 +197,11 @@ pub struct DocUpload {
     pub committee: Option<String>,
     /// Raw Automerge changes, each as `Change::raw_bytes`.
     pub changes: Vec<serde_bytes::ByteBuf>,
+    /// The author's attestation of each change, in the same order: the signature
+    /// (64 bytes) of the change's hash after the tag `doorstep-change-v1\n` (the attest
+    /// module's `change_message`) by the key bound to the change's actor. A change the server has not stored before is refused without one.
+    #[serde(default)]
+    pub signatures: Vec<serde_bytes::ByteBuf>,
 }
 
 /// `POST /v1/sync` (CBOR).
@@ -211,6 +224,10 @@ pub struct DocDownload {
     pub kind: String,
     pub committee: String,
     pub changes: Vec<serde_bytes::ByteBuf>,
+    /// The author's attestation of each change, in the same order (empty for a change
+    /// stored before changes were signed).
+    #[serde(default)]
+    pub signatures: Vec<serde_bytes::ByteBuf>,
 }
 
 /// The answer to a sync.
@@ -397,6 +414,7 @@ mod tests {
                 kind: "resident".into(),
                 committee: None,
                 changes: vec![serde_bytes::ByteBuf::from(vec![0u8; 1000])],
+                signatures: Vec::new(),
             }],
         };
         let bytes = to_cbor(&req);

@@ -17,6 +17,9 @@ pub enum Decision {
     Rejected,
     /// Entered into the government system, with its reference.
     Filed,
+    /// An approved application opened again for a correction (the volunteer changes it,
+    /// then it is decided again).
+    Reopened,
 }
 
 impl Decision {
@@ -27,6 +30,7 @@ impl Decision {
             Decision::Approved => EventKind::Approved,
             Decision::Rejected => EventKind::Rejected,
             Decision::Filed => EventKind::Filed,
+            Decision::Reopened => EventKind::Reopened,
         }
     }
 
@@ -37,30 +41,33 @@ impl Decision {
             EventKind::Approved => Some(Decision::Approved),
             EventKind::Rejected => Some(Decision::Rejected),
             EventKind::Filed => Some(Decision::Filed),
-            EventKind::Submitted | EventKind::Consent | EventKind::Reopened => None,
+            EventKind::Reopened => Some(Decision::Reopened),
+            EventKind::Submitted | EventKind::Consent => None,
         }
     }
 
     /// The decisions that may follow `status`: a submitted application is returned,
-    /// approved or rejected; an approved one is marked filed.
+    /// approved or rejected; an approved one is marked filed, or opened again for a
+    /// correction.
     pub fn after(status: Status) -> &'static [Decision] {
         match status {
             Status::Submitted => &[Decision::Approved, Decision::Returned, Decision::Rejected],
-            Status::Approved => &[Decision::Filed],
+            Status::Approved => &[Decision::Filed, Decision::Reopened],
             Status::Draft | Status::Returned | Status::Rejected | Status::Filed => &[],
         }
     }
 
     /// A return's comment, a rejection's reason and the government system's reference
-    /// are required; an approval needs no words.
+    /// are required; an approval or a reopening needs no words.
     pub fn needs_text(self) -> bool {
-        self != Decision::Approved
+        !matches!(self, Decision::Approved | Decision::Reopened)
     }
 
     /// Whether it judges the work, which nobody may do of what they submitted or
-    /// changed themselves; filing only records what was done.
+    /// changed themselves; filing only records what was done, and reopening asks for
+    /// the work to be done again.
     pub fn judges(self) -> bool {
-        self != Decision::Filed
+        !matches!(self, Decision::Filed | Decision::Reopened)
     }
 }
 
@@ -101,7 +108,10 @@ mod tests {
             kinds(Status::Submitted, false),
             [Decision::Approved, Decision::Returned, Decision::Rejected]
         );
-        assert_eq!(kinds(Status::Approved, false), [Decision::Filed]);
+        assert_eq!(
+            kinds(Status::Approved, false),
+            [Decision::Filed, Decision::Reopened]
+        );
         for status in [
             Status::Draft,
             Status::Returned,
@@ -113,9 +123,12 @@ mod tests {
     }
 
     #[test]
-    fn nobody_judges_their_own_work_but_they_may_file_it() {
+    fn nobody_judges_their_own_work_but_they_may_file_or_reopen_it() {
         assert!(kinds(Status::Submitted, true).is_empty());
-        assert_eq!(kinds(Status::Approved, true), [Decision::Filed]);
+        assert_eq!(
+            kinds(Status::Approved, true),
+            [Decision::Filed, Decision::Reopened]
+        );
     }
 
     #[test]
@@ -139,6 +152,7 @@ mod tests {
             Decision::Approved,
             Decision::Rejected,
             Decision::Filed,
+            Decision::Reopened,
         ] {
             assert_eq!(Decision::of_event(d.event()), Some(d));
         }

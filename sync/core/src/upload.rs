@@ -3,8 +3,10 @@
 //! limit) and compared for new conflicts. The server stores what this decides; the
 //! decision itself needs no database and is tested here.
 
-use automerge::{AutoCommit, Change};
+use automerge::{ActorId, AutoCommit, Change};
 
+use crate::attest::{self, AttestFault, Author};
+use crate::rules::{self, RuleBreach};
 use crate::value::{self, Fields};
 
 /// Why an uploaded document is refused. `code` is the protocol's error code.
@@ -28,6 +30,10 @@ pub enum UploadRefusal {
     Inflated { limit: usize },
     #[error("the changes carry {ops} operations; the limit is {limit}")]
     TooManyOperations { ops: usize, limit: usize },
+    #[error(transparent)]
+    Attestation(#[from] AttestFault),
+    #[error(transparent)]
+    Rule(#[from] RuleBreach),
 }
 
 impl UploadRefusal {
@@ -43,6 +49,8 @@ impl UploadRefusal {
             UploadRefusal::StoredUnreadable(_) => "storage",
             UploadRefusal::Inflated { .. } => "change_too_large",
             UploadRefusal::TooManyOperations { .. } => "too_many_operations",
+            UploadRefusal::Attestation(fault) => fault.code(),
+            UploadRefusal::Rule(breach) => breach.code(),
         }
     }
 }
@@ -133,28 +141,86 @@ fn parse_within<B: AsRef<[u8]>>(
     Ok(changes)
 }
 
+/// What an upload is checked against: the committee of the record, the attestation of
+/// each change (in the changes' order), and the enrolled author bound to an actor.
+pub struct Trust<'a, 'r> {
+    pub committee: &'a str,
+    pub signatures: &'a [serde_bytes::ByteBuf],
+    pub author_of: &'a dyn Fn(&ActorId) -> Option<&'r Author>,
+}
+
+impl std::fmt::Debug for Trust<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trust")
+            .field("committee", &self.committee)
+            .field("signatures", &self.signatures.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Merges `changes` into the stored document (`None`: a new one) and decides whether
-/// the result may be stored: its history complete, its `kind` the one `claimed`, its
-/// size within `limit` bytes.
+/// the result may be stored: every change not stored before signed by its enrolled,
+/// unrevoked author of the record's committee, the write rules kept, its history
+/// complete, its `kind` the one `claimed`, its size within `limit` bytes.
 pub fn merge_upload(
     stored: Option<&[u8]>,
     changes: Vec<Change>,
     claimed: &str,
     limit: usize,
+    trust: &Trust<'_, '_>,
 ) -> Result<Merged, UploadRefusal> {
-    let mut doc = match stored {
-        Some(bytes) => {
-            AutoCommit::load(bytes).map_err(|e| UploadRefusal::StoredUnreadable(e.to_string()))?
-        }
-        None => AutoCommit::new(),
+    let mut doc = load_stored(stored)?;
+    // Changes stored before were verified when they came; a resent one is not again.
+    let fresh: Vec<(usize, &Change)> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| doc.get_change_by_hash(&c.hash()).is_none())
+        .collect();
+    attest::verify(
+        fresh.iter().copied(),
+        trust.signatures,
+        trust.committee,
+        trust.author_of,
+    )?;
+    let mut actors: Vec<ActorId> = fresh.iter().map(|(_, c)| c.actor_id().clone()).collect();
+    actors.sort();
+    actors.dedup();
+    // Only an application's events need the record as it was.
+    let before = if claimed == crate::application::KIND {
+        doc.clone()
+    } else {
+        AutoCommit::new()
     };
-    let before = Fields::scan(&doc).conflicted();
+    let merged = merge_into(&mut doc, changes, claimed, limit)?;
+    rules::check(claimed, &before, &doc, &actors, &|actor| {
+        (trust.author_of)(actor).map(|a| a.role)
+    })?;
+    Ok(merged)
+}
+
+fn load_stored(stored: Option<&[u8]>) -> Result<AutoCommit, UploadRefusal> {
+    match stored {
+        Some(bytes) => {
+            AutoCommit::load(bytes).map_err(|e| UploadRefusal::StoredUnreadable(e.to_string()))
+        }
+        None => Ok(AutoCommit::new()),
+    }
+}
+
+/// Merges without checking authors or rules: what [`merge_upload`] does after them.
+fn merge_into(
+    doc: &mut AutoCommit,
+    changes: Vec<Change>,
+    claimed: &str,
+    limit: usize,
+) -> Result<Merged, UploadRefusal> {
+    let before = Fields::scan(&*doc).conflicted();
     doc.apply_changes(changes)
         .map_err(|e| UploadRefusal::ChangesDoNotApply(e.to_string()))?;
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(UploadRefusal::MissingDependencies);
     }
-    let found = value::text(&doc, "kind").unwrap_or_default();
+    let found = value::text(&*doc, "kind").unwrap_or_default();
     if found != claimed {
         return Err(UploadRefusal::KindMismatch {
             found,
@@ -168,7 +234,7 @@ pub fn merge_upload(
             limit,
         });
     }
-    let mut new_conflicts: Vec<String> = Fields::scan(&doc)
+    let mut new_conflicts: Vec<String> = Fields::scan(&*doc)
         .conflicted()
         .into_iter()
         .filter(|f| !before.contains(f))
@@ -188,6 +254,16 @@ mod tests {
     use super::*;
 
     const LIMIT: usize = 1 << 20;
+
+    /// Merging as the server does once authors and rules are checked.
+    fn unchecked(
+        stored: Option<&[u8]>,
+        changes: Vec<Change>,
+        claimed: &str,
+        limit: usize,
+    ) -> Result<Merged, UploadRefusal> {
+        merge_into(&mut load_stored(stored)?, changes, claimed, limit)
+    }
 
     fn doc(actor: u8) -> AutoCommit {
         AutoCommit::new().with_actor(ActorId::from(vec![actor; 16]))
@@ -275,7 +351,7 @@ mod tests {
     #[test]
     fn a_new_document_is_accepted_with_its_snapshot() {
         let (d, raw) = resident(1);
-        let merged = merge_upload(None, parse_changes(&raw).expect("parse"), "resident", LIMIT)
+        let merged = unchecked(None, parse_changes(&raw).expect("parse"), "resident", LIMIT)
             .expect("accepted");
         let mut back = AutoCommit::load(&merged.snapshot).expect("load");
         assert_eq!(back.get_heads(), d.clone().get_heads());
@@ -302,7 +378,7 @@ mod tests {
             .iter()
             .map(|c| c.raw_bytes().to_vec())
             .collect();
-        let err = merge_upload(
+        let err = unchecked(
             None,
             parse_changes(&later).expect("parse"),
             "resident",
@@ -315,7 +391,7 @@ mod tests {
     #[test]
     fn a_document_claiming_another_kind_is_refused() {
         let (_, raw) = resident(1);
-        let err = merge_upload(
+        let err = unchecked(
             None,
             parse_changes(&raw).expect("parse"),
             "application",
@@ -328,7 +404,7 @@ mod tests {
     #[test]
     fn a_document_over_the_limit_is_refused() {
         let (_, raw) = resident(1);
-        let err = merge_upload(None, parse_changes(&raw).expect("parse"), "resident", 10)
+        let err = unchecked(None, parse_changes(&raw).expect("parse"), "resident", 10)
             .expect_err("too large");
         assert!(matches!(err, UploadRefusal::TooLarge { limit: 10, .. }));
         assert_eq!(err.code(), "document_too_large");
@@ -337,7 +413,7 @@ mod tests {
     #[test]
     fn unreadable_stored_bytes_are_the_servers_fault_not_the_devices() {
         let (_, raw) = resident(1);
-        let err = merge_upload(
+        let err = unchecked(
             Some(b"corrupt".as_slice()),
             parse_changes(&raw).expect("parse"),
             "resident",
@@ -351,8 +427,8 @@ mod tests {
     fn only_conflicts_the_upload_creates_are_reported() {
         // Two devices edit the name concurrently: the second upload makes the conflict.
         let (mut a, raw) = resident(1);
-        let stored = merge_upload(None, parse_changes(&raw).expect("parse"), "resident", LIMIT)
-            .expect("first");
+        let stored =
+            unchecked(None, parse_changes(&raw).expect("parse"), "resident", LIMIT).expect("first");
         let mut b = AutoCommit::load(&stored.snapshot)
             .expect("load")
             .with_actor(ActorId::from(vec![2u8; 16]));
@@ -371,7 +447,7 @@ mod tests {
             .iter()
             .map(|c| c.raw_bytes().to_vec())
             .collect();
-        let after_a = merge_upload(
+        let after_a = unchecked(
             Some(&stored.snapshot),
             parse_changes(&from_a).expect("parse"),
             "resident",
@@ -379,7 +455,7 @@ mod tests {
         )
         .expect("a");
         assert!(after_a.new_conflicts.is_empty());
-        let after_b = merge_upload(
+        let after_b = unchecked(
             Some(&after_a.snapshot),
             parse_changes(&from_b).expect("parse"),
             "resident",
@@ -388,7 +464,7 @@ mod tests {
         .expect("b");
         assert_eq!(after_b.new_conflicts, ["name"]);
         // The same conflict uploaded again is not new.
-        let again = merge_upload(
+        let again = unchecked(
             Some(&after_b.snapshot),
             parse_changes(&from_b).expect("parse"),
             "resident",
@@ -396,5 +472,49 @@ mod tests {
         )
         .expect("again");
         assert!(again.new_conflicts.is_empty());
+    }
+
+    #[test]
+    fn only_changes_new_to_the_server_need_their_authors_signature() {
+        use crate::keys::PublicKey;
+        use crate::protocol::Role;
+        use ed25519_dalek::{Signer, SigningKey};
+        let signing = SigningKey::from_bytes(&[5; 32]);
+        let author = Author {
+            device_id: "d1".into(),
+            key: PublicKey::from_bytes(signing.verifying_key().as_bytes()).expect("key"),
+            role: Role::Volunteer,
+            committees: vec!["c1".into()],
+            revoked: false,
+        };
+        let (_, raw) = resident(1);
+        let changes = parse_changes(&raw).expect("parse");
+        let signed: Vec<serde_bytes::ByteBuf> = changes
+            .iter()
+            .map(|c| {
+                let message = attest::change_message(&c.hash());
+                serde_bytes::ByteBuf::from(signing.sign(&message).to_bytes().to_vec())
+            })
+            .collect();
+        let author_of = |a: &ActorId| (a == &ActorId::from(vec![1u8; 16])).then_some(&author);
+        let trust = |signatures| Trust {
+            committee: "c1",
+            signatures,
+            author_of: &author_of,
+        };
+        let err = merge_upload(None, changes.clone(), "resident", LIMIT, &trust(&[]))
+            .expect_err("unsigned");
+        assert_eq!(err.code(), "attestation_missing");
+        let stored = merge_upload(None, changes.clone(), "resident", LIMIT, &trust(&signed))
+            .expect("signed");
+        // Sent again without its signature (a relay that lost it): already held.
+        merge_upload(
+            Some(&stored.snapshot),
+            changes,
+            "resident",
+            LIMIT,
+            &trust(&[]),
+        )
+        .expect("already stored");
     }
 }

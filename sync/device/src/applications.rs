@@ -281,9 +281,10 @@ impl Device {
             self.reopen(&mut loaded.doc, now)?;
         }
         self.note("attach_file").commit(&mut loaded.doc, now);
+        let signer = self.signer()?;
         let tx = self.store.transaction()?;
         put_blob(&tx, &sha, bytes, false, now)?;
-        docs::save_changes(&tx, id, &mut loaded)?;
+        docs::save_changes(&tx, &signer, id, &mut loaded)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);
@@ -388,6 +389,11 @@ impl Device {
         else {
             return Err(DeviceError::ApplicationLocked(status.as_str()));
         };
+        // The write rules, before anything is saved (the server and every other device
+        // apply them too).
+        if !self.may_append(kind)? {
+            return Err(DeviceError::NotSupervisor);
+        }
         if decision.judges() && self.wrote_beyond_reviews(&mut loaded.doc) {
             return Err(DeviceError::OwnWork);
         }
@@ -557,11 +563,12 @@ impl Device {
     /// the application itself, a field, an attachment, a submission, a consent or a
     /// settled conflict. Such a device may not decide the application.
     pub(crate) fn wrote_beyond_reviews(&self, doc: &mut AutoCommit) -> bool {
-        const REVIEWS: [EventKind; 4] = [
+        const REVIEWS: [EventKind; 5] = [
             EventKind::Returned,
             EventKind::Approved,
             EventKind::Rejected,
             EventKind::Filed,
+            EventKind::Reopened,
         ];
         doc.get_changes(&[]).into_iter().any(|change| {
             change.actor_id() == &self.actor && {
@@ -587,9 +594,19 @@ impl Device {
         match app.status {
             Status::Draft | Status::Returned => Ok((loaded, false)),
             Status::Submitted if reopened => Ok((loaded, false)),
-            Status::Approved => Ok((loaded, true)),
+            // Changing an approved application reopens it: a supervisor's to do.
+            Status::Approved if self.may_append(EventKind::Reopened)? => Ok((loaded, true)),
             other => Err(DeviceError::ApplicationLocked(other.as_str())),
         }
+    }
+
+    /// Whether this device's role may append an event of `kind` (see
+    /// `doorstep_core::rules`). A device not yet enrolled has no role: what it writes
+    /// is checked when it first syncs.
+    pub(crate) fn may_append(&self, kind: EventKind) -> Result<bool, DeviceError> {
+        Ok(self
+            .enrollment()?
+            .is_none_or(|e| doorstep_core::rules::may_append(e.role, kind)))
     }
 
     /// Adds the event that sends a changed approved application back for review.
@@ -639,8 +656,9 @@ impl Device {
         doc: &mut AutoCommit,
         now: i64,
     ) -> Result<(), DeviceError> {
+        let signer = self.signer()?;
         let tx = self.store.transaction()?;
-        docs::insert_new(&tx, id, kind, doc, now)?;
+        docs::insert_new(&tx, &signer, id, kind, doc, now)?;
         project(&self.catalog, &tx, id, doc, now)?;
         tx.commit()?;
         Ok(())

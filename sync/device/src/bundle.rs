@@ -47,6 +47,9 @@ struct BundleDoc {
     doc_id: String,
     kind: String,
     changes: Vec<ByteBuf>,
+    /// Each change's attestation, in the same order (empty where none is held).
+    #[serde(default)]
+    signatures: Vec<ByteBuf>,
 }
 
 /// What an export wrote or an import took in.
@@ -199,22 +202,27 @@ impl Device {
             };
             let mut loaded =
                 docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read)?;
-            let changes: Vec<ByteBuf> = loaded
+            let wanted: Vec<automerge::Change> = loaded
                 .doc
                 .get_changes(&[])
-                .iter()
+                .into_iter()
                 .filter(|c| !peer_has.contains(&(doc_id.as_str(), c.hash())))
-                .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
                 .collect();
-            if changes.is_empty() {
+            if wanted.is_empty() {
                 continue;
             }
+            let signatures = crate::attest::signatures_of(self.store.conn(), &wanted)?;
+            let changes: Vec<ByteBuf> = wanted
+                .iter()
+                .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
+                .collect();
             report.docs += 1;
             report.changes += changes.len();
             docs.push(BundleDoc {
                 doc_id,
                 kind,
                 changes,
+                signatures,
             });
         }
         let mut blobs = Vec::new();
@@ -268,7 +276,14 @@ impl Device {
             report.docs += 1;
             report.changes += doc.changes.len();
             let heads_before = self.heads_if_present(&doc.doc_id)?;
-            match self.merge_changes(&tx, &doc.doc_id, &doc.kind, &doc.changes, now)? {
+            match self.merge_changes(
+                &tx,
+                &doc.doc_id,
+                &doc.kind,
+                &doc.changes,
+                &doc.signatures,
+                now,
+            )? {
                 Merged::Done { id, mut doc, .. } => {
                     let mut after = doc.get_heads();
                     after.sort();

@@ -86,6 +86,9 @@ pub struct Device {
     pub(crate) progress: crate::progress::ProgressListener,
     /// Where the time comes from (the system's clock; tests set their own).
     pub(crate) clock: Arc<dyn Clock>,
+    /// The key this device signs its changes with, read from the keyring when first
+    /// needed.
+    pub(crate) signing_key: std::cell::OnceCell<Arc<secret::DeviceKey>>,
 }
 
 impl Device {
@@ -141,6 +144,7 @@ impl Device {
             data_dir: data_dir.to_owned(),
             progress: crate::progress::ProgressListener::default(),
             clock: Arc::new(SystemClock),
+            signing_key: std::cell::OnceCell::new(),
         };
         // A device enrolled before enrollment named its person: the code's name.
         if device.volunteer.is_empty()
@@ -202,7 +206,7 @@ impl Device {
 
     /// This device's public key (its private half stays in the keyring).
     pub fn public_key(&self) -> Result<doorstep_core::keys::PublicKey, DeviceError> {
-        Ok(secret::signing_key(&self.data_dir)?.public())
+        Ok(self.signing_key()?.public())
     }
 
     /// This device's Automerge actor id (hex).
@@ -243,8 +247,9 @@ impl Device {
         resident::write_new(&mut doc, &valid, now)?;
         self.note("register_resident").commit(&mut doc, now);
 
+        let signer = self.signer()?;
         let tx = self.store.transaction()?;
-        docs::insert_new(&tx, &id, resident::KIND, &mut doc, now)?;
+        docs::insert_new(&tx, &signer, &id, resident::KIND, &mut doc, now)?;
         let summary = project_resident(&tx, &id, &mut doc, now)?;
         tx.commit()?;
         tracing::info!(doc = %id, "registered resident");
@@ -274,10 +279,11 @@ impl Device {
             self.note("register_resident").commit(&mut doc, now);
             docs.push((new_doc_id(), doc));
         }
+        let signer = self.signer().map_err(|e| (0, e))?;
         let tx = self.store.transaction().map_err(|e| (0, e))?;
         let mut out = Vec::with_capacity(docs.len());
         for (i, (id, doc)) in docs.iter_mut().enumerate() {
-            docs::insert_new(&tx, id, resident::KIND, doc, now).map_err(|e| (i, e))?;
+            docs::insert_new(&tx, &signer, id, resident::KIND, doc, now).map_err(|e| (i, e))?;
             out.push(project_resident(&tx, id, doc, now).map_err(|e| (i, e))?);
         }
         tx.commit().map_err(|e| (0, e.into()))?;
@@ -438,8 +444,9 @@ impl Device {
         mut loaded: Loaded,
         now: i64,
     ) -> Result<(), DeviceError> {
+        let signer = self.signer()?;
         let tx = self.store.transaction()?;
-        docs::save_changes(&tx, id, &mut loaded)?;
+        docs::save_changes(&tx, &signer, id, &mut loaded)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);
@@ -534,6 +541,7 @@ impl Device {
         } else {
             None
         };
+        let signer = self.signer()?;
         let tx = self.store.transaction()?;
         let (mut loaded, created, new_changes) = match existing {
             Some(mut loaded) => {
@@ -544,7 +552,7 @@ impl Device {
             }
             None => {
                 incoming.set_actor(self.actor.clone());
-                docs::insert_new(&tx, id, &kind, &mut incoming, now)?;
+                docs::insert_new(&tx, &signer, id, &kind, &mut incoming, now)?;
                 let heads = incoming.get_heads();
                 let new_changes = incoming.get_changes(&[]).len();
                 let loaded = Loaded {
@@ -554,7 +562,7 @@ impl Device {
                 (loaded, true, new_changes)
             }
         };
-        docs::save_changes(&tx, id, &mut loaded)?;
+        docs::save_changes(&tx, &signer, id, &mut loaded)?;
         let conflicted = project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);
@@ -590,8 +598,9 @@ impl Device {
         fields: Option<Fields>,
         now: i64,
     ) -> Result<ResidentSummary, DeviceError> {
+        let signer = self.signer()?;
         let tx = self.store.transaction()?;
-        docs::save_changes(&tx, id, &mut loaded)?;
+        docs::save_changes(&tx, &signer, id, &mut loaded)?;
         let fields = fields.unwrap_or_else(|| Fields::scan(&loaded.doc));
         let summary = project_resident_fields(&tx, id, &loaded.doc, &fields, now)?;
         tx.commit()?;

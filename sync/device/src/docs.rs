@@ -13,6 +13,7 @@ use doorstep_core::DocId;
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
+use crate::attest::Signer;
 use crate::error::DeviceError;
 use crate::store::{self, ChunkKind, Store};
 
@@ -166,14 +167,16 @@ fn assemble(chunks: &[(ChunkKind, Vec<u8>)]) -> Result<AutoCommit, String> {
     Ok(doc)
 }
 
-/// Registers a new record and its first snapshot.
+/// Registers a new record and its first snapshot, signing this device's changes.
 pub fn insert_new(
     tx: &Transaction<'_>,
+    signer: &Signer,
     id: &DocId,
     kind: &str,
     doc: &mut AutoCommit,
     now_ms: i64,
 ) -> Result<(), DeviceError> {
+    signer.sign_new(tx, doc, &[])?;
     let heads = doc.get_heads();
     tx.prepare_cached("INSERT INTO docs (doc_id, kind, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![id.as_str(), kind, now_ms])?;
@@ -188,16 +191,19 @@ pub fn insert_new(
     Ok(())
 }
 
-/// Saves what changed in `loaded.doc` since it was loaded (nothing if nothing did), and
-/// compacts the record when its incremental chunks have piled up.
+/// Saves what changed in `loaded.doc` since it was loaded (nothing if nothing did),
+/// signing this device's new changes, and compacts the record when its incremental
+/// chunks have piled up.
 pub fn save_changes(
     tx: &Transaction<'_>,
+    signer: &Signer,
     id: &DocId,
     loaded: &mut Loaded,
 ) -> Result<bool, DeviceError> {
     if loaded.doc.get_heads() == loaded.heads {
         return Ok(false);
     }
+    signer.sign_new(tx, &mut loaded.doc, &loaded.heads)?;
     let bytes = loaded.doc.save_after(&loaded.heads);
     let key = hex::encode(Sha256::digest(&bytes));
     store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;

@@ -30,6 +30,7 @@
 
 pub mod access;
 pub mod applications;
+pub mod attest;
 pub mod bundle;
 pub mod catalog;
 pub mod clock;

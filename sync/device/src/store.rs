@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -137,6 +137,13 @@ const MIGRATIONS: &[&str] = &[
         code      TEXT NOT NULL,
         reason    TEXT NOT NULL,
         at        INTEGER NOT NULL
+     ) WITHOUT ROWID;",
+    // 6: each change's attestation, its author's signature over the change hash: this
+    // device's own, made as it saves, and those received with others' changes, kept to
+    // pass on with them.
+    "CREATE TABLE signatures (
+        hash      TEXT PRIMARY KEY,
+        signature BLOB NOT NULL
      ) WITHOUT ROWID;",
 ];
 

@@ -24,6 +24,7 @@ use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
 use crate::secret;
 use crate::store;
+use std::sync::Arc;
 
 mod batch;
 mod refusals;
@@ -154,7 +155,7 @@ impl Device {
         // Made (and kept in the keyring) on first need; the server binds it, with this
         // device's actor id, to the identity the code was made for, once the signature
         // shows the device holds it.
-        let key = secret::signing_key(&self.data_dir)?;
+        let key = Arc::clone(self.signing_key()?);
         let (code, actor, public_key) = (
             code.trim().to_owned(),
             self.actor_hex(),
@@ -441,6 +442,7 @@ impl Device {
                 &download.doc_id,
                 &download.kind,
                 &download.changes,
+                &download.signatures,
                 now,
             ) {
                 Ok(merged) => {
@@ -563,6 +565,7 @@ impl Device {
         doc_id: &str,
         expected_kind: &str,
         raw: &[serde_bytes::ByteBuf],
+        signatures: &[serde_bytes::ByteBuf],
         now: i64,
     ) -> Result<Merged, DeviceError> {
         let id = DocId::parse(doc_id).ok_or(DeviceError::InvalidBytes)?;
@@ -589,6 +592,7 @@ impl Device {
             ),
         };
         let before = Fields::scan(&loaded.doc).conflicted();
+        crate::attest::keep_received(tx, &changes, signatures)?;
         loaded.doc.apply_changes(changes)?;
         if !loaded.doc.get_missing_deps(&[]).is_empty() {
             return Ok(Merged::Incomplete);
@@ -597,10 +601,11 @@ impl Device {
         if kind != expected_kind {
             return Err(DeviceError::UnknownKind(kind));
         }
+        let signer = self.signer()?;
         if created {
-            docs::insert_new(tx, &id, &kind, &mut loaded.doc, now)?;
+            docs::insert_new(tx, &signer, &id, &kind, &mut loaded.doc, now)?;
         } else {
-            docs::save_changes(tx, &id, &mut loaded)?;
+            docs::save_changes(tx, &signer, &id, &mut loaded)?;
         }
         project(&self.catalog, tx, &id, &mut loaded.doc, now)?;
         for sha in doorstep_core::blobs::referenced(&loaded.doc) {

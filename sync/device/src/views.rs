@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use doorstep_core::DocId;
 use doorstep_core::FieldErrors;
-use doorstep_core::application::{self, Attachment, Event};
+use doorstep_core::application::{self, Attachment, Event, EventKind};
 use doorstep_core::authorization::Authorization;
 use doorstep_core::catalog::Sensitive;
 use doorstep_core::conflict::FieldConflict;
@@ -63,8 +63,13 @@ pub struct ApplicationView {
     pub revealed: bool,
     /// What stops it from being submitted now (empty when it can go).
     pub blockers: FieldErrors,
-    /// The decisions this device may take on it now (none on its own work but filing).
+    /// The decisions this device may take on it now (none on its own work but filing,
+    /// none at all on a volunteer's device).
     pub decisions: Vec<DecisionOffer>,
+    /// Whether this device may change it although it has been decided: an approved
+    /// application (the change reopens it for review, which only a supervisor may do),
+    /// or one a supervisor has reopened.
+    pub amendable: bool,
     /// The kinds of sensitive data its service uses, in catalog order: the consent
     /// screens resident mode shows.
     pub sensitive_kinds: Vec<Sensitive>,
@@ -172,9 +177,26 @@ impl Device {
             .into_iter()
             .map(|(_, c)| (c.data, c.agreed))
             .collect();
+        let decides = self.may_append(EventKind::Approved)?;
+        let reopened = a
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.kind != EventKind::Consent)
+            .is_some_and(|e| e.kind == EventKind::Reopened);
+        let amendable = match a.status {
+            application::Status::Approved => self.may_append(EventKind::Reopened)?,
+            application::Status::Submitted => reopened,
+            _ => false,
+        };
         Ok(ApplicationView {
             blockers: self.submit_blockers(id)?,
-            decisions: review::offers(a.status, own_work),
+            decisions: if decides {
+                review::offers(a.status, own_work)
+            } else {
+                Vec::new()
+            },
+            amendable,
             sensitive_kinds,
             consents,
             revealed: reveal,

@@ -28,6 +28,8 @@ fn main() -> anyhow::Result<()> {
             .context("usage: crash-writer <data dir> <first n>")?,
     );
     let first: u64 = args.next().context("missing <first n>")?.parse()?;
+    // The signing key lives in a keyring: an in-memory one for this test writer.
+    doorstep_tests::fleet::mock_keyring();
     let mut device = Device::open_with_key(
         &dir,
         catalog::builtin()?,

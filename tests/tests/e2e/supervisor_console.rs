@@ -186,9 +186,17 @@ async fn scenario() -> anyhow::Result<()> {
     s.wait_for_text("#review-status", "已批准").await?;
     v.wait_for_text("#application-status", "已批准").await?;
 
-    // A correction after approval sends it back to the supervisor's queue.
+    // A correction after approval: the volunteer's tablet may not reopen a decided
+    // application; the supervisor reopens it, the volunteer corrects it, and it is
+    // decided again.
+    v.wait_gone("#application-amend").await?;
+    s.click("#decide-reopened").await?;
+    s.click("#review-confirm-yes").await?;
+    s.wait_for_text("#review-status", "已提交").await?;
+    v.wait_for("#application-amend").await?;
     v.click("#application-amend").await?;
-    v.wait_for("#application-amending").await?;
+    v.wait_for_text("#application-amending", "主管重新打开")
+        .await?;
     v.click("#step-0").await?;
     v.type_into("#field-pension_account", AMENDED_ACCOUNT)
         .await?;
@@ -200,7 +208,7 @@ async fn scenario() -> anyhow::Result<()> {
     s.click(".queue-row").await?;
     s.wait_for_text("#review-fields", &mask_tail(AMENDED_ACCOUNT, 4))
         .await?;
-    s.wait_for_text("#review-history", "通过后被修改").await?;
+    s.wait_for_text("#review-history", "重新打开").await?;
     s.click("#decide-approved").await?;
     s.click("#review-confirm-yes").await?;
     s.wait_for_text("#review-status", "已批准").await?;

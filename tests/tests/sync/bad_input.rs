@@ -2,11 +2,12 @@
 //! machine-readable code (or, for a bad document in a sync, that document refused alone
 //! with its code); nothing is stored, nothing panics, and the server keeps serving.
 
+use automerge::ROOT;
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ROOT};
 use doorstep_core::protocol::{self, DocUpload, SyncRequest, SyncResponse};
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{committee, enroll_body, enrollment_code};
+use doorstep_tests::principal::Principal;
 
 use super::raw::{enroll_raw, token_for};
 use serde_bytes::ByteBuf;
@@ -24,9 +25,14 @@ struct Case {
     encoding: Option<&'static str>,
 }
 
-/// A record document's changes, as a device would send them.
-fn record_changes(kind: &str, n: usize, padding: usize) -> (String, Vec<ByteBuf>) {
-    let mut doc = AutoCommit::new();
+/// A record document's changes, as `writer`'s device would send them.
+fn record_changes(
+    writer: &Principal,
+    kind: &str,
+    n: usize,
+    padding: usize,
+) -> (String, Vec<ByteBuf>) {
+    let mut doc = writer.doc();
     doc.put(ROOT, "kind", kind).expect("put");
     doc.put(ROOT, "name", "测试").expect("put");
     doc.put(ROOT, "pad", "x".repeat(padding)).expect("put");
@@ -51,15 +57,6 @@ fn sync_body(docs: Vec<DocUpload>) -> Vec<u8> {
         volunteer: String::new(),
         docs,
     })
-}
-
-fn upload(doc_id: &str, kind: &str, changes: Vec<ByteBuf>) -> DocUpload {
-    DocUpload {
-        doc_id: doc_id.into(),
-        kind: kind.into(),
-        committee: None,
-        changes,
-    }
 }
 
 fn counts(server: &ServerProcess) -> anyhow::Result<(i64, i64, i64, i64)> {
@@ -89,7 +86,8 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
     )?;
     committee(&server, "c1")?;
     committee(&server, "c2")?;
-    let volunteer = token_for(&server, &["c1"], "volunteer")?;
+    let writer = Principal::new(&server, &["c1"], "volunteer")?;
+    let volunteer = writer.token().to_owned();
     let other = token_for(&server, &["c2"], "volunteer")?;
     let supervisor = token_for(&server, &["c1", "c2"], "supervisor")?;
     let revoked_code = enrollment_code(&server.data_dir, &["c1"], "volunteer", "测试丙", "1h")?;
@@ -101,12 +99,12 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
     std::thread::sleep(std::time::Duration::from_millis(20));
 
     // A document of c1, stored by a valid sync, for the cross-committee cases.
-    let (c1_doc, c1_changes) = record_changes("resident", 1, 0);
+    let (c1_doc, c1_changes) = record_changes(&writer, "resident", 1, 0);
     let first = reqwest::blocking::Client::new()
         .post(server.url("/v1/sync"))
         .bearer_auth(&volunteer)
         .header("content-type", protocol::CBOR)
-        .body(sync_body(vec![upload(
+        .body(sync_body(vec![writer.upload(
             &c1_doc,
             "resident",
             c1_changes.clone(),
@@ -115,27 +113,27 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
     assert_eq!(first.status(), 200);
     let before = counts(&server)?;
 
-    let (doc, changes) = record_changes("resident", 3, 0);
-    let valid = sync_body(vec![upload(&doc, "resident", changes.clone())]);
+    let (doc, changes) = record_changes(&writer, "resident", 3, 0);
+    let valid = sync_body(vec![writer.upload(&doc, "resident", changes.clone())]);
     let sync_with = |docs: Vec<DocUpload>| sync_body(docs);
     let mut flipped = changes[0].to_vec();
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0xff;
-    let (big_doc, big_changes) = record_changes("resident", 1, 10_000);
+    let (big_doc, big_changes) = record_changes(&writer, "resident", 1, 10_000);
     let many: Vec<DocUpload> = (0..6)
         .map(|_| {
-            let (d, c) = record_changes("resident", 1, 0);
-            upload(&d, "resident", c)
+            let (d, c) = record_changes(&writer, "resident", 1, 0);
+            writer.upload(&d, "resident", c)
         })
         .collect();
-    let mut named = upload(&doc, "resident", changes.clone());
+    let mut named = writer.upload(&doc, "resident", changes.clone());
     named.committee = Some("c2".into());
     let shape = |f: &dyn Fn(&mut SyncRequest)| {
         let mut req = SyncRequest {
             sync_id: "s".into(),
             cursor: 0,
             volunteer: String::new(),
-            docs: vec![upload(&doc, "resident", changes.clone())],
+            docs: vec![writer.upload(&doc, "resident", changes.clone())],
         };
         f(&mut req);
         protocol::to_cbor(&req)
@@ -369,7 +367,10 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             "missing dependencies",
             v(),
             cbor,
-            shape(&|r| r.docs[0].changes = changes[1..].to_vec()),
+            shape(&|r| {
+                r.docs[0].changes.remove(0);
+                r.docs[0].signatures.remove(0);
+            }),
             200,
             "missing_dependencies",
         ),
@@ -385,7 +386,11 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             "kind differs from the stored document",
             v(),
             cbor,
-            sync_with(vec![upload(&c1_doc, "application", c1_changes.clone())]),
+            sync_with(vec![writer.upload(
+                &c1_doc,
+                "application",
+                c1_changes.clone(),
+            )]),
             200,
             "kind_mismatch",
         ),
@@ -401,7 +406,11 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             "document too large",
             v(),
             cbor,
-            sync_with(vec![upload(&big_doc, "resident", big_changes.clone())]),
+            sync_with(vec![writer.upload(
+                &big_doc,
+                "resident",
+                big_changes.clone(),
+            )]),
             200,
             "document_too_large",
         ),
@@ -409,7 +418,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             "another committee's document",
             Some(other.clone()),
             cbor,
-            sync_with(vec![upload(&c1_doc, "resident", c1_changes.clone())]),
+            sync_with(vec![writer.upload(&c1_doc, "resident", c1_changes.clone())]),
             200,
             "cross_committee",
         ),

@@ -122,8 +122,9 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
     let doc = a.device.list_residents()?[0].id.clone();
     let bytes = a.device.export_record(&doc)?;
     let mut am = automerge::AutoCommit::load(&bytes)?;
-    let changes = am
-        .get_changes(&[])
+    let all = am.get_changes(&[]);
+    let signatures = a.device.attestations(&all)?;
+    let changes = all
         .iter()
         .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
         .collect();
@@ -136,6 +137,7 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
             kind: "resident".into(),
             committee: None,
             changes,
+            signatures,
         }],
     };
     let send = |req: &SyncRequest| -> anyhow::Result<SyncResponse> {

@@ -12,7 +12,7 @@ use doorstep_device::ErrorCode;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee};
 
-use super::raw::token_for;
+use doorstep_tests::principal::Principal;
 use serde_bytes::ByteBuf;
 
 fn resident(n: u32) -> ResidentInput {
@@ -23,9 +23,9 @@ fn resident(n: u32) -> ResidentInput {
     }
 }
 
-/// A document's changes: `fields` set one commit each.
-fn doc_changes(fields: &[(&str, &str)]) -> Vec<ByteBuf> {
-    let mut doc = AutoCommit::new();
+/// A document's changes by `writer`: `fields` set one commit each.
+fn doc_changes(writer: &Principal, fields: &[(&str, &str)]) -> Vec<ByteBuf> {
+    let mut doc = writer.doc();
     for (key, value) in fields {
         doc.put(ROOT, *key, *value).expect("put");
         doc.commit();
@@ -51,15 +51,6 @@ fn inflation_bomb() -> ByteBuf {
     chunk.extend(body);
     assert!(chunk.len() < 1 << 20);
     ByteBuf::from(chunk)
-}
-
-fn upload(doc_id: &str, kind: &str, changes: Vec<ByteBuf>) -> DocUpload {
-    DocUpload {
-        doc_id: doc_id.into(),
-        kind: kind.into(),
-        committee: None,
-        changes,
-    }
 }
 
 fn raw_sync(
@@ -89,14 +80,15 @@ fn the_server_refuses_each_poisoned_record_alone_and_takes_the_rest() -> anyhow:
     let server = ServerProcess::start_on(dir.path(), &["--max-document-bytes", "1048576"])?;
     committee(&server, "c1")?;
     committee(&server, "c2")?;
-    let mine = token_for(&server, &["c1"], "volunteer")?;
-    let theirs = token_for(&server, &["c2"], "volunteer")?;
+    let me = Principal::new(&server, &["c1"], "volunteer")?;
+    let them = Principal::new(&server, &["c2"], "volunteer")?;
+    let (mine, theirs) = (me.token(), them.token());
     let foreign = uuid::Uuid::now_v7().to_string();
     let resident = [("kind", "resident"), ("name", "测试"), ("id_number", "x")];
     raw_sync(
         &server,
-        &theirs,
-        vec![upload(&foreign, "resident", doc_changes(&resident))],
+        theirs,
+        vec![them.upload(&foreign, "resident", doc_changes(&them, &resident))],
     )?;
 
     let good = [
@@ -109,23 +101,23 @@ fn the_server_refuses_each_poisoned_record_alone_and_takes_the_rest() -> anyhow:
     let padding = "x".repeat(1_100_000);
     let bomb = uuid::Uuid::now_v7().to_string();
     let mut docs = vec![
-        upload(&good[0], "resident", doc_changes(&resident)),
-        upload(
+        me.upload(&good[0], "resident", doc_changes(&me, &resident)),
+        me.upload(
             &bad_bytes,
             "resident",
             vec![ByteBuf::from(b"not automerge".to_vec())],
         ),
-        upload(&foreign, "resident", doc_changes(&resident)),
-        upload(
+        me.upload(&foreign, "resident", doc_changes(&me, &resident)),
+        me.upload(
             &too_large,
             "resident",
-            doc_changes(&[("kind", "resident"), ("pad", &padding)]),
+            doc_changes(&me, &[("kind", "resident"), ("pad", &padding)]),
         ),
-        upload(&wrong_kind, "application", doc_changes(&resident)),
-        upload(&bomb, "resident", vec![inflation_bomb()]),
+        me.upload(&wrong_kind, "application", doc_changes(&me, &resident)),
+        me.upload(&bomb, "resident", vec![inflation_bomb()]),
     ];
-    docs.push(upload(&good[1], "resident", doc_changes(&resident)));
-    let answer = raw_sync(&server, &mine, docs)?;
+    docs.push(me.upload(&good[1], "resident", doc_changes(&me, &resident)));
+    let answer = raw_sync(&server, mine, docs)?;
 
     let mut refused: Vec<(String, String)> = answer
         .refused
@@ -222,9 +214,10 @@ fn a_received_record_that_cannot_be_stored_is_set_aside_and_the_rest_is_stored()
     let good = a.device.register_resident(&resident(1))?.id;
     a.sync(&server)?;
     // A resident with an empty name, from a device that skipped every check.
-    let rogue = token_for(&server, &["c1"], "volunteer")?;
+    let me = Principal::new(&server, &["c1"], "volunteer")?;
+    let rogue = me.token();
     let poisoned = uuid::Uuid::now_v7().to_string();
-    let mut bad = AutoCommit::new();
+    let mut bad = me.doc();
     for (key, value) in [("kind", "resident"), ("name", ""), ("id_number", "")] {
         bad.put(ROOT, key, value)?;
     }
@@ -237,8 +230,8 @@ fn a_received_record_that_cannot_be_stored_is_set_aside_and_the_rest_is_stored()
     };
     raw_sync(
         &server,
-        &rogue,
-        vec![upload(&poisoned, "resident", changes_of(&mut bad, &[]))],
+        rogue,
+        vec![me.upload(&poisoned, "resident", changes_of(&mut bad, &[]))],
     )?;
 
     let report = b.sync(&server)?;
@@ -259,8 +252,8 @@ fn a_received_record_that_cannot_be_stored_is_set_aside_and_the_rest_is_stored()
     bad.commit();
     raw_sync(
         &server,
-        &rogue,
-        vec![upload(&poisoned, "resident", changes_of(&mut bad, &heads))],
+        rogue,
+        vec![me.upload(&poisoned, "resident", changes_of(&mut bad, &heads))],
     )?;
     let second = a.device.register_resident(&resident(2))?.id;
     a.sync(&server)?;
@@ -283,8 +276,8 @@ fn a_received_record_that_cannot_be_stored_is_set_aside_and_the_rest_is_stored()
     bad.commit();
     raw_sync(
         &server,
-        &rogue,
-        vec![upload(&poisoned, "resident", changes_of(&mut bad, &heads))],
+        rogue,
+        vec![me.upload(&poisoned, "resident", changes_of(&mut bad, &heads))],
     )?;
     b.sync(&server)?;
     let left = b.device.records_aside()?;

@@ -214,6 +214,7 @@ impl Device {
         let note = self.note("import_roster");
         let now = self.now();
         let actor = self.actor.clone();
+        let signer = self.signer()?;
         let tx = self.store.transaction()?;
         let mut added = 0;
         for (_, valid) in batch {
@@ -228,7 +229,7 @@ impl Device {
             let mut doc = AutoCommit::new().with_actor(actor.clone());
             resident::write_new(&mut doc, valid, now)?;
             note.commit(&mut doc, now);
-            docs::insert_new(&tx, &id, resident::KIND, &mut doc, now)?;
+            docs::insert_new(&tx, &signer, &id, resident::KIND, &mut doc, now)?;
             if let Some(c) = committee {
                 tx.execute(
                     "UPDATE docs SET committee = ?2 WHERE doc_id = ?1",

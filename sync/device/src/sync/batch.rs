@@ -118,16 +118,16 @@ impl Device {
                     continue;
                 }
                 let since = heads.as_deref().map(heads_from).unwrap_or_default();
-                let changes: Vec<serde_bytes::ByteBuf> = loaded
-                    .doc
-                    .get_changes(&since)
-                    .iter()
-                    .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
-                    .collect();
-                if changes.is_empty() {
+                let new = loaded.doc.get_changes(&since);
+                if new.is_empty() {
                     nothing_new.push(id);
                     continue;
                 }
+                let signatures = crate::attest::signatures_of(self.store.conn(), &new)?;
+                let changes: Vec<serde_bytes::ByteBuf> = new
+                    .iter()
+                    .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
+                    .collect();
                 let size: usize = changes.iter().map(|c| c.len()).sum();
                 if size > MAX_RECORD_BYTES {
                     too_large.push((id, now_heads, size));
@@ -141,6 +141,7 @@ impl Device {
                     kind,
                     committee,
                     changes,
+                    signatures,
                 });
             }
             if last_page {

@@ -271,7 +271,7 @@ impl Device {
             return Ok(None);
         };
         tx.execute_batch("SAVEPOINT aside")?;
-        match self.merge_changes(tx, doc_id, &kind, &changes, now) {
+        match self.merge_changes(tx, doc_id, &kind, &changes, &[], now) {
             Ok(Merged::Done { id, doc, .. }) => {
                 tx.execute_batch("RELEASE aside")?;
                 tx.execute(

@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS changes (
     hash         TEXT NOT NULL,
     bytes        BLOB NOT NULL,
     device_id    TEXT NOT NULL,
+    signature    TEXT NOT NULL DEFAULT '',
     UNIQUE (doc_id, hash)
 );
 CREATE INDEX IF NOT EXISTS changes_by_committee ON changes (committee_id, seq);
@@ -122,15 +123,22 @@ impl Store {
         let mut tx = self.db.begin(true)?;
         // Columns added since 0.1: the volunteer of a log entry (for filtering), and a
         // committee's phone (for residents' receipts).
-        // Since 0.2: each device's public key and the actor bound to it.
+        // Since 0.2: each device's public key and the actor bound to it, and each
+        // change's attestation (its author's signature, hex).
         for (table, column) in [
             ("log", "volunteer"),
             ("committees", "phone"),
             ("devices", "public_key"),
             ("devices", "actor"),
+            ("changes", "signature"),
         ] {
             tx.add_column(table, column, "TEXT NOT NULL DEFAULT ''")?;
         }
+        // Every upload finds the authors of its changes by their actors.
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS devices_by_actor ON devices (actor)",
+            &[],
+        )?;
         tx.execute(
             "INSERT INTO server_meta (key, value) VALUES ('epoch', ?1) ON CONFLICT DO NOTHING",
             crate::params![uuid::Uuid::new_v4().to_string()],

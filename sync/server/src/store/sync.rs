@@ -4,11 +4,14 @@
 
 use crate::db::{Tx, Val};
 use crate::params;
-use automerge::Change;
+use automerge::{ActorId, Change};
+use doorstep_core::attest::Author;
+use doorstep_core::keys::PublicKey;
 use doorstep_core::protocol::{
-    DocConflicts, DocDownload, DocHashes, DocRefusal, DocUpload, Limits, SyncRequest, SyncResponse,
+    DocConflicts, DocDownload, DocHashes, DocRefusal, DocUpload, Limits, Role, SyncRequest,
+    SyncResponse,
 };
-use doorstep_core::upload::{self, UploadRefusal};
+use doorstep_core::upload::{self, Trust, UploadRefusal};
 
 use super::Store;
 use super::enrollment::DeviceAuth;
@@ -48,23 +51,47 @@ impl Store {
         // A handful of statements for the whole request, however many documents it
         // carries: on PostgreSQL each statement is a round trip to another process.
         let mut known = known_docs(tx.as_mut(), &req.docs)?;
+        let mut parsed: Vec<Option<Result<Vec<Change>, UploadRefusal>>> = req
+            .docs
+            .iter()
+            .map(|u| Some(upload::parse_changes(&u.changes)))
+            .collect();
+        // Whoever uploads, each change is its author's: found by the actor it names.
+        let authors = authors_of(
+            tx.as_mut(),
+            parsed
+                .iter()
+                .flatten()
+                .flatten()
+                .flatten()
+                .map(Change::actor_id),
+        )?;
+        let author_of = |actor: &ActorId| authors.get(actor);
         // Each document is decided alone, before anything is stored: one the server
         // cannot take is refused with its code, and the others go in.
         let mut refused = Vec::new();
         let mut uploads = Vec::with_capacity(req.docs.len());
         let mut seen = std::collections::HashSet::new();
-        for upload in &req.docs {
+        for (upload, parsed) in req.docs.iter().zip(&mut parsed) {
             let decided = check_doc(upload, limits, &mut seen).and_then(|()| {
                 let (committee, snapshot) =
                     committee_for(device, upload, known.remove(&upload.doc_id))?;
                 let is_new = snapshot.is_none();
-                let changes = upload::parse_changes(&upload.changes)
+                let changes = parsed
+                    .take()
+                    .unwrap_or_else(|| upload::parse_changes(&upload.changes))
                     .map_err(|e| refused_doc(&upload.doc_id, &e))?;
+                let trust = Trust {
+                    committee: &committee,
+                    signatures: &upload.signatures,
+                    author_of: &author_of,
+                };
                 let merged = upload::merge_upload(
                     snapshot.as_deref(),
                     changes.clone(),
                     &upload.kind,
                     limits.document_bytes,
+                    &trust,
                 )
                 .map_err(|e| refused_doc(&upload.doc_id, &e))?;
                 Ok((upload, committee, is_new, changes, merged))
@@ -115,36 +142,44 @@ impl Store {
         // skipped, and only the new ones come back.
         let mut new_hashes: std::collections::HashMap<String, Vec<String>> =
             std::collections::HashMap::new();
-        let rows: Vec<(&str, &str, &Change)> = uploads
+        let rows: Vec<(&str, &str, &Change, String)> = uploads
             .iter()
             .flat_map(|(upload, committee, _, changes, _)| {
-                changes
-                    .iter()
-                    .map(move |c| (upload.doc_id.as_str(), committee.as_str(), c))
+                changes.iter().enumerate().map(move |(i, c)| {
+                    let signature = upload
+                        .signatures
+                        .get(i)
+                        .map(hex::encode)
+                        .unwrap_or_default();
+                    (upload.doc_id.as_str(), committee.as_str(), c, signature)
+                })
             })
             .collect();
         for batch in rows.chunks(INSERT_BATCH) {
             let mut sql = String::from(
-                "INSERT INTO changes (doc_id, committee_id, hash, bytes, device_id) VALUES ",
+                "INSERT INTO changes (doc_id, committee_id, hash, bytes, signature, device_id) \
+                 VALUES ",
             );
             let mut values: Vec<Val> = vec![Val::from(&device.device_id)];
-            for (i, (doc_id, committee, change)) in batch.iter().enumerate() {
+            for (i, (doc_id, committee, change, signature)) in batch.iter().enumerate() {
                 let n = values.len();
                 if i > 0 {
                     sql.push_str(", ");
                 }
                 sql.push_str(&format!(
-                    "(?{}, ?{}, ?{}, ?{}, ?1)",
+                    "(?{}, ?{}, ?{}, ?{}, ?{}, ?1)",
                     n + 1,
                     n + 2,
                     n + 3,
-                    n + 4
+                    n + 4,
+                    n + 5
                 ));
                 values.extend([
                     Val::from(*doc_id),
                     Val::from(*committee),
                     Val::Text(change.hash().to_string()),
                     Val::from(change.raw_bytes()),
+                    Val::from(signature.as_str()),
                 ]);
             }
             sql.push_str(" ON CONFLICT DO NOTHING RETURNING doc_id, hash");
@@ -243,6 +278,70 @@ fn current_epoch(tx: &mut dyn Tx, device: &DeviceAuth, cursor: u64) -> Result<St
         .map(|row| row.text(0))
         .transpose()?
         .unwrap_or_default())
+}
+
+/// The enrolled authors bound to `actors`, each with its key, role, committees and
+/// whether it is revoked. An actor bound to no usable key is not among them.
+fn authors_of<'a>(
+    tx: &mut dyn Tx,
+    actors: impl Iterator<Item = &'a ActorId>,
+) -> Result<std::collections::HashMap<ActorId, Author>, Failure> {
+    let mut wanted: Vec<&ActorId> = actors.collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut authors = std::collections::HashMap::new();
+    for batch in wanted.chunks(INSERT_BATCH) {
+        let marks: Vec<String> = (1..=batch.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "SELECT d.actor, d.device_id, d.public_key, d.role,
+                    CASE WHEN d.revoked_at IS NULL THEN 0 ELSE 1 END, dc.committee_id
+             FROM devices d LEFT JOIN device_committees dc ON dc.device_id = d.device_id
+             WHERE d.actor IN ({})
+             ORDER BY d.enrolled_at, d.device_id",
+            marks.join(", ")
+        );
+        let values: Vec<Val> = batch.iter().map(|a| Val::Text(a.to_hex_string())).collect();
+        for row in tx.query(&sql, &values)? {
+            let (Some(actor), Some(key), Some(role)) = (
+                hex::decode(row.text(0)?).ok().map(ActorId::from),
+                PublicKey::from_hex(&row.text(2)?),
+                Role::parse(&row.text(3)?),
+            ) else {
+                continue;
+            };
+            let device_id = row.text(1)?;
+            let revoked = row.int(4)? != 0;
+            // One device enrolled again keeps its key and actor under a new device id:
+            // the enrollment in force speaks for the actor, and a revoked one only when
+            // every one is revoked.
+            let author = authors.entry(actor).or_insert_with(|| Author {
+                device_id: device_id.clone(),
+                key,
+                role,
+                committees: Vec::new(),
+                revoked,
+            });
+            if author.device_id != device_id && (author.revoked || !revoked) {
+                if author.revoked && !revoked {
+                    author.committees.clear();
+                }
+                *author = Author {
+                    device_id,
+                    key,
+                    role,
+                    committees: std::mem::take(&mut author.committees),
+                    revoked,
+                };
+            }
+            if author.revoked == revoked
+                && let Some(committee) = row.opt_text(5)?
+                && !author.committees.contains(&committee)
+            {
+                author.committees.push(committee);
+            }
+        }
+    }
+    Ok(authors)
 }
 
 /// Why one document is refused, naming it.
@@ -410,7 +509,7 @@ pub(super) fn changes_since(
     let mut rows = Vec::new();
     for committee in &device.committees {
         rows.extend(tx.query(
-            "SELECT c.seq, c.doc_id, d.kind, c.committee_id, c.hash, c.bytes
+            "SELECT c.seq, c.doc_id, d.kind, c.committee_id, c.hash, c.bytes, c.signature
              FROM changes c JOIN docs d ON d.doc_id = c.doc_id
              WHERE c.committee_id = ?1 AND c.seq > ?2 AND c.device_id != ?3
              ORDER BY c.seq LIMIT ?4",
@@ -450,6 +549,7 @@ pub(super) fn changes_since(
                     kind: row.text(2)?,
                     committee: committee.clone(),
                     changes: Vec::new(),
+                    signatures: Vec::new(),
                 });
                 sent.push((
                     committee,
@@ -463,6 +563,10 @@ pub(super) fn changes_since(
             }
         };
         docs[i].changes.push(serde_bytes::ByteBuf::from(change));
+        let signature = hex::decode(row.text(6)?).unwrap_or_default();
+        docs[i]
+            .signatures
+            .push(serde_bytes::ByteBuf::from(signature));
         sent[i].1.hashes.push(row.text(4)?);
         last_seq = Some(row.int(0)?);
     }

@@ -1,0 +1,103 @@
+//! This device's side of attestations (see `doorstep_core::attest`): every change it
+//! makes is signed with its key as it is saved, in the same transaction; the signatures
+//! that came with others' changes are kept beside them; and whatever leaves the device
+//! (a sync, a bundle) carries each change's signature.
+
+use std::sync::Arc;
+
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+use doorstep_core::attest::{SIGNATURE_LEN, change_message};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::error::DeviceError;
+use crate::secret::DeviceKey;
+
+/// Who signs this device's changes: its actor and its key.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub(crate) actor: ActorId,
+    pub(crate) key: Arc<DeviceKey>,
+}
+
+impl Signer {
+    /// Signs the changes of this device's actor made after `since` (all for a new
+    /// record) and stores the signatures, inside the caller's transaction.
+    pub(crate) fn sign_new(
+        &self,
+        tx: &Transaction<'_>,
+        doc: &mut AutoCommit,
+        since: &[ChangeHash],
+    ) -> Result<(), DeviceError> {
+        let mut insert = tx
+            .prepare_cached("INSERT OR IGNORE INTO signatures (hash, signature) VALUES (?1, ?2)")?;
+        for change in doc.get_changes(since) {
+            if change.actor_id() == &self.actor {
+                let hash = change.hash();
+                let signature = self.key.sign(&change_message(&hash));
+                insert.execute(params![hash.to_string(), signature.as_slice()])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keeps the signatures that came with received changes (`signatures[i]` for
+/// `changes[i]`; a missing or malformed one is not kept).
+pub(crate) fn keep_received(
+    tx: &Transaction<'_>,
+    changes: &[Change],
+    signatures: &[serde_bytes::ByteBuf],
+) -> Result<(), DeviceError> {
+    let mut insert =
+        tx.prepare_cached("INSERT OR IGNORE INTO signatures (hash, signature) VALUES (?1, ?2)")?;
+    for (change, signature) in changes.iter().zip(signatures) {
+        if signature.len() == SIGNATURE_LEN {
+            insert.execute(params![change.hash().to_string(), signature.as_slice()])?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored signature of each change, in order (empty where none is held).
+pub(crate) fn signatures_of(
+    conn: &rusqlite::Connection,
+    changes: &[Change],
+) -> Result<Vec<serde_bytes::ByteBuf>, DeviceError> {
+    let mut select = conn.prepare_cached("SELECT signature FROM signatures WHERE hash = ?1")?;
+    let mut out = Vec::with_capacity(changes.len());
+    for change in changes {
+        let signature: Option<Vec<u8>> = select
+            .query_row([change.hash().to_string()], |r| r.get(0))
+            .optional()?;
+        out.push(serde_bytes::ByteBuf::from(signature.unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+impl crate::Device {
+    /// The key this device signs with, from the keyring (made there on first use).
+    pub(crate) fn signing_key(&self) -> Result<&Arc<DeviceKey>, DeviceError> {
+        if let Some(key) = self.signing_key.get() {
+            return Ok(key);
+        }
+        let key = Arc::new(crate::secret::signing_key(&self.data_dir)?);
+        Ok(self.signing_key.get_or_init(|| key))
+    }
+
+    /// Who signs the changes this device makes.
+    pub fn signer(&self) -> Result<Signer, DeviceError> {
+        Ok(Signer {
+            actor: self.actor.clone(),
+            key: Arc::clone(self.signing_key()?),
+        })
+    }
+
+    /// The stored attestation of each change, in order (empty where none is held), as a
+    /// sync or a bundle carries them.
+    pub fn attestations(
+        &self,
+        changes: &[Change],
+    ) -> Result<Vec<serde_bytes::ByteBuf>, DeviceError> {
+        signatures_of(self.store.conn(), changes)
+    }
+}

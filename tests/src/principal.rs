@@ -1,0 +1,89 @@
+//! A raw client's identity: an Ed25519 key and an actor enrolled with a server over
+//! plain HTTP, for requests no real device would make. Its documents are written with
+//! its actor and its uploads carry its signatures, so that each test can change exactly
+//! the one thing it is about (a signature, an actor, a role) and nothing else.
+
+use automerge::{ActorId, AutoCommit, Change};
+use doorstep_core::attest::change_message;
+use doorstep_core::protocol::{DocUpload, EnrollResponse};
+use doorstep_device::secret::DeviceKey;
+use serde_bytes::ByteBuf;
+
+use crate::ServerProcess;
+use crate::fleet::{enrollment_code, signed_enroll_body};
+
+/// An enrolled key and actor, with the token and answer the server gave.
+#[derive(Debug)]
+pub struct Principal {
+    pub key: DeviceKey,
+    pub actor: ActorId,
+    pub enrolled: EnrollResponse,
+}
+
+impl Principal {
+    /// Trades `code` for an identity with a fresh key and actor.
+    pub fn enroll(server: &ServerProcess, code: &str) -> anyhow::Result<Principal> {
+        let key = DeviceKey::generate()?;
+        let actor = ActorId::from(uuid::Uuid::new_v4().into_bytes().as_slice());
+        let response = reqwest::blocking::Client::new()
+            .post(server.url("/v1/enroll"))
+            .header("content-type", "application/json")
+            .body(signed_enroll_body(code, &key, &actor.to_hex_string()))
+            .send()?;
+        anyhow::ensure!(response.status() == 200, "enroll: {}", response.status());
+        let enrolled = serde_json::from_slice(&response.bytes()?)?;
+        Ok(Principal {
+            key,
+            actor,
+            enrolled,
+        })
+    }
+
+    /// A new identity of `role` in `committees`.
+    pub fn new(
+        server: &ServerProcess,
+        committees: &[&str],
+        role: &str,
+    ) -> anyhow::Result<Principal> {
+        let code = enrollment_code(&server.data_dir, committees, role, "测试人员", "1h")?;
+        Principal::enroll(server, &code)
+    }
+
+    /// Its bearer token.
+    pub fn token(&self) -> &str {
+        &self.enrolled.token
+    }
+
+    /// An empty document whose changes are this principal's.
+    pub fn doc(&self) -> AutoCommit {
+        AutoCommit::new().with_actor(self.actor.clone())
+    }
+
+    /// Its signature of one change's bytes (empty for bytes that are not a change).
+    pub fn sign(&self, change: &[u8]) -> ByteBuf {
+        match Change::try_from(change) {
+            Ok(change) => ByteBuf::from(self.key.sign(&change_message(&change.hash())).to_vec()),
+            Err(_) => ByteBuf::new(),
+        }
+    }
+
+    /// One document's changes, each signed by this principal.
+    pub fn upload(&self, doc_id: &str, kind: &str, changes: Vec<ByteBuf>) -> DocUpload {
+        let signatures = changes.iter().map(|c| self.sign(c)).collect();
+        DocUpload {
+            doc_id: doc_id.into(),
+            kind: kind.into(),
+            committee: None,
+            changes,
+            signatures,
+        }
+    }
+}
+
+/// Every change of `doc` after `since`, as raw bytes.
+pub fn changes_of(doc: &mut AutoCommit, since: &[automerge::ChangeHash]) -> Vec<ByteBuf> {
+    doc.get_changes(since)
+        .iter()
+        .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
+        .collect()
+}
