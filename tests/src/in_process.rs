@@ -124,6 +124,16 @@ impl InProcessServer {
         Ok(())
     }
 
+    /// Notes, as an accepted upload would, that a record of `committee` refers to the
+    /// attachment `sha256`: for tests of the attachment upload itself, without a record.
+    pub fn refer_to_blob(&self, sha256: &str, committee: &str) -> anyhow::Result<()> {
+        self.admin().execute(
+            "INSERT INTO blob_refs (sha256, committee_id) VALUES (?1, ?2)",
+            &[sha256.into(), committee.into()],
+        )?;
+        Ok(())
+    }
+
     /// A one-time enrollment code for `name` in `committees`, valid for an hour.
     pub fn enrollment_code(
         &self,

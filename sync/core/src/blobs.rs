@@ -13,11 +13,23 @@ pub fn is_sha256_hex(s: &str) -> bool {
 }
 
 /// Every blob `doc` refers to: an application's attachments (keys of its `attachments`
-/// map) and an authorization's `signature`. Sorted, without repeats.
+/// map) and the resident's consent signatures (in its events), and an authorization's
+/// `signature`. Sorted, without repeats.
 pub fn referenced(doc: &impl ReadDoc) -> Vec<String> {
     let mut out = Vec::new();
     if let Ok(Some((Value::Object(ObjType::Map), obj))) = doc.get(ROOT, "attachments") {
         out.extend(doc.keys(&obj).filter(|k| is_sha256_hex(k)));
+    }
+    if let Ok(Some((Value::Object(ObjType::List), list))) = doc.get(ROOT, "events") {
+        for i in 0..doc.length(&list) {
+            if let Ok(Some((Value::Object(ObjType::Map), event))) = doc.get(&list, i)
+                && let Ok(Some((Value::Scalar(s), _))) = doc.get(&event, "consent_signature")
+                && let Some(text) = s.as_str()
+                && is_sha256_hex(text)
+            {
+                out.push(text.to_owned());
+            }
+        }
     }
     if let Ok(Some((Value::Scalar(s), _))) = doc.get(ROOT, "signature")
         && let Some(text) = s.as_str()
@@ -49,7 +61,13 @@ mod tests {
         doc.put_object(&map, "not-a-hash", ObjType::Map)
             .expect("entry");
         doc.put(ROOT, "signature", "cd".repeat(32)).expect("put");
-        assert_eq!(referenced(&doc), [sha, "cd".repeat(32)]);
+        let events = doc.put_object(ROOT, "events", ObjType::List).expect("list");
+        let consent = doc.insert_object(&events, 0, ObjType::Map).expect("event");
+        doc.put(&consent, "consent_signature", "ef".repeat(32))
+            .expect("put");
+        let other = doc.insert_object(&events, 1, ObjType::Map).expect("event");
+        doc.put(&other, "consent_signature", "").expect("put");
+        assert_eq!(referenced(&doc), [sha, "cd".repeat(32), "ef".repeat(32)]);
         assert!(!is_sha256_hex(&"AB".repeat(32)));
     }
 }

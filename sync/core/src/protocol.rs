@@ -37,6 +37,7 @@ pub const ERROR_CODES: &[&str] = &[
     "blob_size_mismatch",
     "blob_too_large",
     "blob_unknown",
+    "blob_unreferenced",
     "invalid_blob_hash",
     "offset_mismatch",
     "body_unreadable",

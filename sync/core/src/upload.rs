@@ -62,6 +62,8 @@ pub struct Merged {
     pub snapshot: Vec<u8>,
     /// Fields in conflict now that were not before the upload, sorted.
     pub new_conflicts: Vec<String>,
+    /// The attachments the document now refers to (see [`crate::blobs::referenced`]).
+    pub blobs: Vec<String>,
 }
 
 /// The most bytes one document's changes may inflate to. A change may come as a
@@ -243,6 +245,7 @@ fn merge_into(
     Ok(Merged {
         snapshot,
         new_conflicts,
+        blobs: crate::blobs::referenced(&*doc),
     })
 }
 

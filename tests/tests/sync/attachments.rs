@@ -54,6 +54,7 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     let mut transport = FaultyTransport::new(
         &server.base_url(),
         [
+            Fault::Deliver,    // the records, which go first
             Fault::Deliver,    // status of the first blob
             Fault::Deliver,    // its first piece
             Fault::DropAnswer, // its second piece: stored, answer lost
@@ -123,15 +124,52 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     let again = b.sync(&server)?;
     assert!(again.bytes_up < 100_000, "{} bytes up", again.bytes_up);
 
-    // Another committee's device cannot fetch it.
-    let response = reqwest::blocking::Client::new()
+    // Another committee's device cannot fetch it, nor learn that the server holds it:
+    // it is told what it would be told of an attachment nobody ever sent.
+    let client = reqwest::blocking::Client::new();
+    let response = client
         .get(server.url(&format!("/v1/blobs/{big_sha}")))
         .bearer_auth(outsider.token()?)
         .send()?;
     assert_eq!(response.status(), 404);
+    let never_sent = "1".repeat(64);
+    let status_of = |sha: &str| -> anyhow::Result<serde_json::Value> {
+        let response = client
+            .get(server.url(&format!("/v1/blobs/{sha}/status")))
+            .bearer_auth(outsider.token()?)
+            .send()?;
+        anyhow::ensure!(response.status() == 200, "status: {}", response.status());
+        let mut body: serde_json::Value = serde_json::from_slice(&response.bytes()?)?;
+        body["sha256"] = serde_json::Value::Null;
+        Ok(body)
+    };
+    assert_eq!(status_of(&big_sha)?, status_of(&never_sent)?);
+    assert_eq!(status_of(&big_sha)?["complete"], false);
+    // Nor claim it by sending it: an attachment no record of its committee refers to
+    // is refused, held or not.
+    for sha in [&big_sha, &never_sent] {
+        let response = client
+            .put(server.url(&format!("/v1/blobs/{sha}?offset=0&size=5")))
+            .bearer_auth(outsider.token()?)
+            .header("content-type", "application/octet-stream")
+            .body(b"hello".to_vec())
+            .send()?;
+        assert_eq!(response.status(), 409);
+        let body: serde_json::Value = serde_json::from_slice(&response.bytes()?)?;
+        assert_eq!(body["code"], "blob_unreferenced");
+    }
+    let response = client
+        .get(server.url(&format!("/v1/blobs/{big_sha}")))
+        .bearer_auth(outsider.token()?)
+        .send()?;
+    assert_eq!(response.status(), 404, "still unreadable after trying");
 
-    // Bytes that do not match their name are refused and not kept.
+    // Bytes that do not match their name are refused and not kept (here a record of
+    // c1 refers to the name, so the upload is taken up to its last byte).
     let wrong = "0".repeat(64);
+    db.execute(&format!(
+        "INSERT INTO blob_refs (sha256, committee_id) VALUES ('{wrong}', 'c1')"
+    ))?;
     let response = reqwest::blocking::Client::new()
         .put(server.url(&format!("/v1/blobs/{wrong}?offset=0&size=5")))
         .bearer_auth(a.token()?)

@@ -500,7 +500,59 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let distinct: std::collections::HashSet<&str> = attacks.iter().map(|a| a.name).collect();
     assert_eq!(distinct.len(), attacks.len());
-    eprintln!("{} attacks, each refused with its code", attacks.len());
+
+    // The honest photo, known by its hash to a device of another committee.
+    let photo = doorstep_server::store::sha256_hex(doorstep_tests::SAMPLE_PHOTO);
+    let never_sent = "7".repeat(64);
+    let blob_counts = || -> anyhow::Result<(i64, i64)> {
+        let mut db = server_db(&server.data_dir)?;
+        Ok((
+            db.int("SELECT count(*) FROM blobs")?,
+            db.int("SELECT count(*) FROM blob_refs")?,
+        ))
+    };
+    let before = blob_counts()?;
+    let blob_status = |sha: &str| -> anyhow::Result<serde_json::Value> {
+        let response = client
+            .get(server.url(&format!("/v1/blobs/{sha}/status")))
+            .bearer_auth(eve.token())
+            .send()?;
+        let mut body: serde_json::Value = serde_json::from_slice(&response.bytes()?)?;
+        body["sha256"] = serde_json::Value::Null;
+        Ok(body)
+    };
+    let mut blob_attacks = 0;
+    // Probing whether the server holds it: the same answer as for one never sent.
+    blob_attacks += 1;
+    assert_eq!(blob_status(&photo)?, blob_status(&never_sent)?);
+    // Claiming it by sending its first bytes under its name.
+    blob_attacks += 1;
+    let claim = client
+        .put(server.url(&format!(
+            "/v1/blobs/{photo}?offset=0&size={}",
+            doorstep_tests::SAMPLE_PHOTO.len()
+        )))
+        .bearer_auth(eve.token())
+        .header("content-type", "application/octet-stream")
+        .body(doorstep_tests::SAMPLE_PHOTO[..100].to_vec())
+        .send()?;
+    assert_eq!(claim.status(), 409);
+    let body: serde_json::Value = serde_json::from_slice(&claim.bytes()?)?;
+    assert_eq!(body["code"], "blob_unreferenced");
+    // Reading it.
+    blob_attacks += 1;
+    let read = client
+        .get(server.url(&format!("/v1/blobs/{photo}")))
+        .bearer_auth(eve.token())
+        .send()?;
+    assert_eq!(read.status(), 404);
+    let body: serde_json::Value = serde_json::from_slice(&read.bytes()?)?;
+    assert_eq!(body["code"], "blob_unknown");
+    assert_eq!(blob_counts()?, before, "nothing stored");
+    eprintln!(
+        "{} attacks, each refused with its code",
+        attacks.len() + blob_attacks
+    );
 
     // The server still serves, and the honest devices see the application as it was.
     assert_eq!(client.get(server.url("/healthz")).send()?.status(), 200);

@@ -201,9 +201,20 @@ fn an_attachment_upload_left_unfinished_expires_and_the_device_starts_it_again()
         )?;
         Ok(answer.status)
     };
-    // A quarter of an attachment: its first piece only.
+    // A quarter of an attachment: its first piece only. (Records of the committee refer
+    // to each attachment here: the server takes no other.)
     let whole = vec![7u8; 4096];
     let sha = doorstep_server::store::sha256_hex(&whole);
+    let other = vec![9u8; 10];
+    let other_sha = doorstep_server::store::sha256_hex(&other);
+    let third = vec![5u8; 10];
+    for s in [
+        &sha,
+        &other_sha,
+        &doorstep_server::store::sha256_hex(&third),
+    ] {
+        fleet.server().refer_to_blob(s, "f5")?;
+    }
     assert_eq!(put(&sha, whole.len(), &whole[..1024])?, 200);
     let status = |sha: &str| -> anyhow::Result<BlobStatus> {
         let answer = fleet.server().transport().request(
@@ -218,13 +229,10 @@ fn an_attachment_upload_left_unfinished_expires_and_the_device_starts_it_again()
     assert_eq!(status(&sha)?.received, 1024);
 
     // Six days on it is still kept; eight days on, the next upload sweeps it away.
-    let other = vec![9u8; 10];
-    let other_sha = doorstep_server::store::sha256_hex(&other);
     fleet.advance(6 * DAY_MS);
     assert_eq!(put(&other_sha, other.len(), &other)?, 200);
     assert_eq!(status(&sha)?.received, 1024);
     fleet.advance(2 * DAY_MS);
-    let third = vec![5u8; 10];
     assert_eq!(
         put(&doorstep_server::store::sha256_hex(&third), 10, &third)?,
         200

@@ -5,9 +5,10 @@
 //! link: the window goes on answering, and a record typed during a sync simply goes up
 //! with the next one.
 //!
-//! A run has three stages: attachments up (first, so that whoever receives a record can
-//! fetch what it shows), records both ways (one or more rounds, until the server has
-//! nothing more), attachments down.
+//! A run has three stages: records both ways (one or more rounds, until the server has
+//! nothing more), then attachments up (the server takes only an attachment that a record
+//! it accepted refers to), then attachments down. A device that receives a record before
+//! its attachment is on the server asks for it again at its next sync.
 
 use std::collections::VecDeque;
 
@@ -67,7 +68,8 @@ pub fn drive(
 /// Where a run is.
 #[derive(Debug)]
 enum Stage {
-    /// Attachments not yet on the server; the one in hand, if any.
+    /// Attachments not yet on the server (after the records that refer to them); the
+    /// one in hand, if any.
     Upload {
         pending: VecDeque<String>,
         current: Option<BlobUpload>,
@@ -144,6 +146,22 @@ impl SyncRun {
             return Err(DeviceError::NotEnrolled);
         }
         let token = secret::load_token(&device.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
+        Ok(SyncRun {
+            token,
+            stage: Stage::Records {
+                rounds: 0,
+                sent: None,
+                after: None,
+                gathered: false,
+                batching: Batching::default(),
+            },
+            report: SyncReport::default(),
+        })
+    }
+
+    /// The attachments not yet on the server, once the records that refer to them are:
+    /// the server takes only attachments its accepted records refer to.
+    fn upload_stage(device: &Device) -> Result<Stage, DeviceError> {
         let pending =
             device.blob_names("SELECT sha256 FROM blobs WHERE uploaded = 0 ORDER BY sha256")?;
         let total: i64 = device.store.conn().query_row(
@@ -155,15 +173,21 @@ impl SyncRun {
         if !pending.is_empty() {
             device.progress.tell(SyncPhase::Upload, 0, total);
         }
-        Ok(SyncRun {
-            token,
-            stage: Stage::Upload {
-                pending: pending.into(),
-                current: None,
-                done: 0,
-                total,
-            },
-            report: SyncReport::default(),
+        Ok(Stage::Upload {
+            pending: pending.into(),
+            current: None,
+            done: 0,
+            total,
+        })
+    }
+
+    /// The attachments received records refer to and this device lacks.
+    fn download_stage(device: &Device) -> Result<Stage, DeviceError> {
+        let wanted = device.blob_names("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;
+        Ok(Stage::Download {
+            total: wanted.len() as u64,
+            wanted: wanted.into(),
+            asked: None,
         })
     }
 
@@ -189,13 +213,7 @@ impl SyncRun {
                 } => {
                     if current.is_none() {
                         let Some(sha) = pending.pop_front() else {
-                            self.stage = Stage::Records {
-                                rounds: 0,
-                                sent: None,
-                                after: None,
-                                gathered: false,
-                                batching: Batching::default(),
-                            };
+                            self.stage = Self::download_stage(device)?;
                             continue;
                         };
                         let size = device.blob_size(&sha)?;
@@ -422,13 +440,7 @@ impl SyncRun {
                     .progress
                     .tell(SyncPhase::Records, u64::from(self.report.round_trips), 0);
                 if !more {
-                    let wanted =
-                        device.blob_names("SELECT sha256 FROM blob_wanted ORDER BY sha256")?;
-                    self.stage = Stage::Download {
-                        total: wanted.len() as u64,
-                        wanted: wanted.into(),
-                        asked: None,
-                    };
+                    self.stage = Self::upload_stage(device)?;
                 }
                 Ok(())
             }

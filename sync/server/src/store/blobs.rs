@@ -1,5 +1,7 @@
 //! Attachments (photos, signatures): uploaded in pieces, resumable, stored once by
-//! SHA-256, and readable only by the committees whose devices hold them.
+//! SHA-256. A device may check, complete or read an attachment only when a record of
+//! one of its committees that the server accepted refers to it; about any other it
+//! learns exactly what it would of an attachment that does not exist.
 
 use crate::db::Tx;
 use crate::params;
@@ -22,21 +24,19 @@ pub struct BlobPiece<'a> {
 }
 
 impl Store {
-    /// How much of a blob the server holds. A device holding a blob the server already
-    /// has completely is given access to it without sending it again.
+    /// How much of a blob the server holds, for a blob the device's committees' records
+    /// refer to; of any other, what is said of a blob the server has never seen.
     pub fn blob_status(
         &mut self,
         device: &DeviceAuth,
         sha256: &str,
     ) -> Result<BlobStatus, Failure> {
         check_sha(sha256)?;
-        let mut tx = self.db.begin(true)?;
-        let status = blob_row(tx.as_mut(), sha256)?;
-        if status.complete {
-            claim_blob(tx.as_mut(), device, sha256)?;
+        let mut tx = self.db.begin(false)?;
+        if !referenced(tx.as_mut(), device, sha256)? {
+            return Ok(unknown_blob(sha256));
         }
-        tx.commit()?;
-        Ok(status)
+        blob_row(tx.as_mut(), sha256)
     }
 
     /// Stores bytes `offset..` of a blob of `size` bytes. Pieces must come in order
@@ -72,12 +72,20 @@ impl Store {
             ));
         }
         let mut tx = self.db.begin(true)?;
+        if !referenced(tx.as_mut(), device, sha256)? {
+            // The same answer whether or not the server holds it.
+            return Err(Failure::new(
+                axum::http::StatusCode::CONFLICT,
+                "blob_unreferenced",
+                "no record of this device's committees refers to this attachment; \
+                 send the record first",
+            ));
+        }
         // Uploads left unfinished too long go first, so that no device can fill the
         // disk with starts it never completes.
         expire_partial(tx.as_mut(), now, limits.partial_blob_hours)?;
         let status = blob_row(tx.as_mut(), sha256)?;
         if status.complete {
-            claim_blob(tx.as_mut(), device, sha256)?;
             tx.commit()?;
             return Ok(status);
         }
@@ -141,7 +149,6 @@ impl Store {
                 "UPDATE blobs SET complete = 1 WHERE sha256 = ?1",
                 params![sha256],
             )?;
-            claim_blob(tx.as_mut(), device, sha256)?;
         }
         let status = blob_row(tx.as_mut(), sha256)?;
         tx.commit()?;
@@ -157,14 +164,13 @@ impl Store {
     ) -> Result<Vec<u8>, Failure> {
         check_sha(sha256)?;
         let mut tx = self.db.begin(false)?;
-        let readable = tx.query_opt(
-            "SELECT 1 FROM blobs b WHERE b.sha256 = ?1 AND b.complete = 1 AND EXISTS (
-                SELECT 1 FROM blob_committees c WHERE c.sha256 = b.sha256
-                  AND c.committee_id IN (SELECT committee_id FROM device_committees
-                                         WHERE device_id = ?2))",
-            params![sha256, &device.device_id],
-        )?;
-        if readable.is_none() {
+        let complete = tx
+            .query_opt(
+                "SELECT 1 FROM blobs WHERE sha256 = ?1 AND complete = 1",
+                params![sha256],
+            )?
+            .is_some();
+        if !complete || !referenced(tx.as_mut(), device, sha256)? {
             return Err(Failure::not_found(
                 "blob_unknown",
                 "no such attachment for this device's committees",
@@ -220,27 +226,48 @@ pub(super) fn blob_row(tx: &mut dyn Tx, sha256: &str) -> Result<BlobStatus, Fail
                 received: u64::try_from(row.int(1)?).unwrap_or(0),
                 complete: row.int(2)? != 0,
             },
-            None => BlobStatus {
-                sha256: sha256.to_owned(),
-                size: None,
-                received: 0,
-                complete: false,
-            },
+            None => unknown_blob(sha256),
         },
     )
 }
 
-pub(super) fn claim_blob(
-    tx: &mut dyn Tx,
-    device: &DeviceAuth,
-    sha256: &str,
-) -> Result<(), Failure> {
-    for c in &device.committees {
-        tx.execute(
-            "INSERT INTO blob_committees (sha256, committee_id) VALUES (?1, ?2)
-             ON CONFLICT DO NOTHING",
-            params![sha256, c],
-        )?;
+/// Whether an accepted record of one of the device's committees refers to the blob.
+fn referenced(tx: &mut dyn Tx, device: &DeviceAuth, sha256: &str) -> Result<bool, Failure> {
+    Ok(tx
+        .query_opt(
+            "SELECT 1 FROM blob_refs WHERE sha256 = ?1 AND committee_id IN (
+                SELECT committee_id FROM device_committees WHERE device_id = ?2)",
+            params![sha256, &device.device_id],
+        )?
+        .is_some())
+}
+
+/// What is said of a blob the server has never seen.
+fn unknown_blob(sha256: &str) -> BlobStatus {
+    BlobStatus {
+        sha256: sha256.to_owned(),
+        size: None,
+        received: 0,
+        complete: false,
+    }
+}
+
+/// Notes that accepted records of these committees refer to these blobs
+/// (`(sha256, committee)`).
+pub(super) fn add_refs(tx: &mut dyn Tx, refs: &[(String, String)]) -> Result<(), Failure> {
+    for batch in refs.chunks(200) {
+        let mut sql = String::from("INSERT INTO blob_refs (sha256, committee_id) VALUES ");
+        let mut values: Vec<crate::db::Val> = Vec::with_capacity(batch.len() * 2);
+        for (i, (sha, committee)) in batch.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(?{}, ?{})", 2 * i + 1, 2 * i + 2));
+            values.push(crate::db::Val::from(sha.as_str()));
+            values.push(crate::db::Val::from(committee.as_str()));
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        tx.execute(&sql, &values)?;
     }
     Ok(())
 }

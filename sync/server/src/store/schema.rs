@@ -100,6 +100,13 @@ CREATE TABLE IF NOT EXISTS blob_committees (
 );
 -- this database's identity: `epoch` changes when it may have lost what devices were
 -- told it holds (restored from a backup), and devices then send everything again
+-- which committees' accepted records refer to an attachment: only their devices may
+-- check, complete or read it
+CREATE TABLE IF NOT EXISTS blob_refs (
+    sha256       TEXT NOT NULL,
+    committee_id TEXT NOT NULL,
+    PRIMARY KEY (sha256, committee_id)
+);
 CREATE TABLE IF NOT EXISTS server_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -143,8 +150,50 @@ impl Store {
             "INSERT INTO server_meta (key, value) VALUES ('epoch', ?1) ON CONFLICT DO NOTHING",
             crate::params![uuid::Uuid::new_v4().to_string()],
         )?;
+        backfill_blob_refs(tx.as_mut())?;
         tx.commit()
     }
+}
+
+/// Since 0.2 an attachment is readable through the records that refer to it: a
+/// database from before learns, once, what its stored records refer to.
+fn backfill_blob_refs(tx: &mut dyn crate::db::Tx) -> Result<(), Failure> {
+    if tx
+        .query_opt("SELECT 1 FROM server_meta WHERE key = 'blob_refs'", &[])?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let mut after = String::new();
+    loop {
+        let rows = tx.query(
+            "SELECT doc_id, committee_id, snapshot FROM docs WHERE doc_id > ?1
+             ORDER BY doc_id LIMIT 500",
+            crate::params![&after],
+        )?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.text(0)?;
+        let mut refs = Vec::new();
+        for row in &rows {
+            let committee = row.text(1)?;
+            // A snapshot that does not load refers to nothing readable.
+            if let Ok(doc) = automerge::AutoCommit::load(&row.bytes(2)?) {
+                for sha in doorstep_core::blobs::referenced(&doc) {
+                    refs.push((sha, committee.clone()));
+                }
+            }
+        }
+        refs.sort();
+        refs.dedup();
+        super::blobs::add_refs(tx, &refs)?;
+    }
+    tx.execute(
+        "INSERT INTO server_meta (key, value) VALUES ('blob_refs', '1')",
+        &[],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -195,5 +244,49 @@ mod tests {
         // Opening again changes nothing.
         drop(store);
         Store::open(&Database::Sqlite(dir.path().to_owned())).expect("opens again");
+    }
+
+    #[test]
+    fn a_database_from_before_blob_refs_learns_what_its_records_refer_to() {
+        use automerge::transaction::Transactable;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sha = "ab".repeat(32);
+        {
+            // A stored authorization referring to its signature, and no blob_refs yet.
+            let old =
+                SCHEMA_SQLITE.replace("CREATE TABLE IF NOT EXISTS blob_refs", "CREATE TABLE old_x");
+            let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).expect("open");
+            conn.execute_batch(&old).expect("old schema");
+            let mut doc = automerge::AutoCommit::new();
+            doc.put(automerge::ROOT, "kind", "authorization")
+                .expect("put");
+            doc.put(automerge::ROOT, "signature", sha.as_str())
+                .expect("put");
+            conn.execute(
+                "INSERT INTO committees (id, name, created_at) VALUES ('c1', '测试村委会', 1)",
+                [],
+            )
+            .expect("committee");
+            conn.execute(
+                "INSERT INTO docs (doc_id, committee_id, kind, snapshot)
+                 VALUES ('d1', 'c1', 'authorization', ?1)",
+                [doc.save()],
+            )
+            .expect("doc");
+        }
+        let mut store = Store::open(&Database::Sqlite(dir.path().to_owned())).expect("migrated");
+        let refs = store
+            .query("SELECT sha256, committee_id FROM blob_refs", &[])
+            .expect("the table exists");
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].text(0).expect("sha"), sha);
+        assert_eq!(refs[0].text(1).expect("committee"), "c1");
+        // Learnt once: opening again adds nothing and reads no record.
+        drop(store);
+        let mut store = Store::open(&Database::Sqlite(dir.path().to_owned())).expect("again");
+        let again = store
+            .query("SELECT count(*) FROM blob_refs", &[])
+            .expect("count");
+        assert_eq!(again[0].int(0).expect("n"), 1);
     }
 }

@@ -194,10 +194,12 @@ impl Store {
         let mut conflicts: Vec<(String, DocConflicts)> = Vec::new();
         let mut snapshots: Vec<(&str, Vec<u8>)> = Vec::new();
         let mut accepted = 0u64;
+        let mut refs: Vec<(String, String)> = Vec::new();
         for (upload, committee, _, _, merged) in uploads {
             let Some(new_hashes) = new_hashes.remove(&upload.doc_id) else {
                 continue;
             };
+            refs.extend(merged.blobs.into_iter().map(|sha| (sha, committee.clone())));
             let (saved, newly) = (merged.snapshot, merged.new_conflicts);
             snapshots.push((&upload.doc_id, saved));
             accepted += new_hashes.len() as u64;
@@ -225,6 +227,9 @@ impl Store {
                 .collect();
             tx.update_each("docs", "doc_id", "snapshot", &rows)?;
         }
+        refs.sort();
+        refs.dedup();
+        super::blobs::add_refs(tx.as_mut(), &refs)?;
         let (response_docs, sent, cursor, more) =
             changes_since(tx.as_mut(), device, req.cursor, limits)?;
         if !replay {
