@@ -92,6 +92,35 @@ impl crate::Device {
         })
     }
 
+    /// The attestation of each change going out in a sync or a bundle, in order: the one
+    /// stored, or, for this device's own change saved before changes were signed, one
+    /// made now (and kept); empty for another's change that came without one.
+    pub(crate) fn attest_outgoing(
+        &self,
+        changes: &[Change],
+    ) -> Result<Vec<serde_bytes::ByteBuf>, DeviceError> {
+        let mut out = signatures_of(self.store.conn(), changes)?;
+        let mut signer: Option<Signer> = None;
+        for (change, signature) in changes.iter().zip(out.iter_mut()) {
+            if signature.is_empty() && change.actor_id() == &self.actor {
+                let signer = match &mut signer {
+                    Some(s) => s,
+                    None => signer.insert(self.signer()?),
+                };
+                let hash = change.hash();
+                let made = signer.key.sign(&change_message(&hash));
+                self.store
+                    .conn()
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO signatures (hash, signature) VALUES (?1, ?2)",
+                    )?
+                    .execute(params![hash.to_string(), made.as_slice()])?;
+                *signature = serde_bytes::ByteBuf::from(made.to_vec());
+            }
+        }
+        Ok(out)
+    }
+
     /// The stored attestation of each change, in order (empty where none is held), as a
     /// sync or a bundle carries them.
     pub fn attestations(

@@ -211,7 +211,7 @@ impl Device {
             if wanted.is_empty() {
                 continue;
             }
-            let signatures = crate::attest::signatures_of(self.store.conn(), &wanted)?;
+            let signatures = self.attest_outgoing(&wanted)?;
             let changes: Vec<ByteBuf> = wanted
                 .iter()
                 .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))

@@ -139,3 +139,36 @@ fn a_supervisors_tablet_checks_the_key_the_server_holds_for_it() -> anyhow::Resu
     );
     Ok(())
 }
+
+#[test]
+fn changes_saved_before_signing_are_signed_as_they_go_up_and_others_read_them() -> anyhow::Result<()>
+{
+    use doorstep_core::id_number::IdNumber;
+    use doorstep_core::resident::ResidentInput;
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut a = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    let mut b = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者乙")?;
+    let id = a
+        .device
+        .register_resident(&ResidentInput {
+            name: "测试老人".into(),
+            id_number: IdNumber::complete("11010119400101001").expect("17 digits"),
+            ..ResidentInput::default()
+        })?
+        .id;
+    // As a tablet updated from a build that did not sign: its saved change has none.
+    let key = doorstep_device::secret::load_or_create(a.dir.path(), true)?;
+    let raw = doorstep_device::store::Store::open(
+        &a.dir.path().join(doorstep_device::DATABASE_FILE),
+        &key,
+    )?;
+    assert_eq!(raw.conn().execute("DELETE FROM signatures", [])?, 1);
+    drop(raw);
+    let up = a.sync(&server)?;
+    assert!(up.refused.is_empty(), "{:?}", up.refused);
+    assert_eq!(up.accepted_changes, 1);
+    b.sync(&server)?;
+    assert_eq!(b.device.resident(&id)?.name, "测试老人");
+    Ok(())
+}

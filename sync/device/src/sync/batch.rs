@@ -123,7 +123,7 @@ impl Device {
                     nothing_new.push(id);
                     continue;
                 }
-                let signatures = crate::attest::signatures_of(self.store.conn(), &new)?;
+                let signatures = self.attest_outgoing(&new)?;
                 let changes: Vec<serde_bytes::ByteBuf> = new
                     .iter()
                     .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
