@@ -59,17 +59,22 @@ impl Principal {
         AutoCommit::new().with_actor(self.actor.clone())
     }
 
-    /// Its signature of one change's bytes (empty for bytes that are not a change).
-    pub fn sign(&self, change: &[u8]) -> ByteBuf {
+    /// Its signature of one change's bytes in record `doc_id` (empty for bytes that are
+    /// not a change).
+    pub fn sign(&self, doc_id: &str, change: &[u8]) -> ByteBuf {
         match Change::try_from(change) {
-            Ok(change) => ByteBuf::from(self.key.sign(&change_message(&change.hash())).to_vec()),
+            Ok(change) => ByteBuf::from(
+                self.key
+                    .sign(&change_message(doc_id, &change.hash()))
+                    .to_vec(),
+            ),
             Err(_) => ByteBuf::new(),
         }
     }
 
     /// One document's changes, each signed by this principal.
     pub fn upload(&self, doc_id: &str, kind: &str, changes: Vec<ByteBuf>) -> DocUpload {
-        let signatures = changes.iter().map(|c| self.sign(c)).collect();
+        let signatures = changes.iter().map(|c| self.sign(doc_id, c)).collect();
         DocUpload {
             doc_id: doc_id.into(),
             kind: kind.into(),

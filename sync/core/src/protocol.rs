@@ -24,6 +24,7 @@ pub const VERSION: &str = "v1";
 pub const ERROR_CODES: &[&str] = &[
     "actor_invalid",
     "actor_taken",
+    "application_locked",
     "attestation_invalid",
     "attestation_missing",
     "author_committee",
@@ -199,8 +200,9 @@ pub struct DocUpload {
     /// Raw Automerge changes, each as `Change::raw_bytes`.
     pub changes: Vec<serde_bytes::ByteBuf>,
     /// The author's attestation of each change, in the same order: the signature
-    /// (64 bytes) of the change's hash after the tag `doorstep-change-v1\n` (the attest
-    /// module's `change_message`) by the key bound to the change's actor. A change the server has not stored before is refused without one.
+    /// (64 bytes) of `doorstep-change-v2\n<doc_id>\n` followed by the change's 32-byte
+    /// hash (the attest module's `change_message`) by the key bound to the change's
+    /// actor. A change the server has not stored before is refused without one.
     #[serde(default)]
     pub signatures: Vec<serde_bytes::ByteBuf>,
 }

@@ -22,7 +22,9 @@
 //! And for every record: nobody deletes or alters an event once appended (events are
 //! only ever added, each written whole by its author); nobody decides (returns,
 //! approves, rejects) an application whose latest submission they made (four eyes, by
-//! the signing key, not by the name shown).
+//! the signing key, not by the name shown); an application's content (everything but
+//! its events) changes only while it is a draft, returned, or reopened by a supervisor
+//! (a change that itself reopens it is a supervisor's).
 //!
 //! Authorship here is Automerge's: every operation carries the actor that made it, and
 //! the server binds each actor to one device's key, role and committees.
@@ -90,6 +92,8 @@ pub enum RuleBreach {
     FourEyes,
     #[error("a change was made by an actor no enrolled device holds")]
     UnknownAuthor,
+    #[error("the application is submitted or decided: its content may not change")]
+    Locked,
 }
 
 impl RuleBreach {
@@ -100,6 +104,7 @@ impl RuleBreach {
             RuleBreach::EventAltered => "event_altered",
             RuleBreach::FourEyes => "four_eyes",
             RuleBreach::UnknownAuthor => "author_unknown",
+            RuleBreach::Locked => "application_locked",
         }
     }
 }
@@ -155,6 +160,67 @@ fn events_of(doc: &impl ReadDoc) -> Vec<(ObjId, EventOps)> {
     out
 }
 
+/// Whether an application's content (fields, attachments, notes: everything but its
+/// events) may change: while it is a draft or returned, or submitted again after a
+/// supervisor reopened it.
+pub fn content_open(app: &application::Application) -> bool {
+    use application::Status;
+    let reopened = app
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind != EventKind::Consent)
+        .is_some_and(|e| e.kind == EventKind::Reopened);
+    match app.status {
+        Status::Draft | Status::Returned => true,
+        Status::Submitted => reopened,
+        Status::Approved | Status::Rejected | Status::Filed => false,
+    }
+}
+
+/// Everything of a document but its events, as text: two states compare equal when
+/// nothing outside the events differs (every concurrent value included).
+fn outside_events(doc: &impl ReadDoc) -> String {
+    fn walk(doc: &impl ReadDoc, obj: &ObjId, out: &mut String) {
+        match doc.object_type(obj) {
+            Ok(ObjType::Map | ObjType::Table) => {
+                for key in doc.keys(obj) {
+                    if obj == &ROOT && key == "events" {
+                        continue;
+                    }
+                    out.push_str(&format!("{key:?}:["));
+                    for (value, id) in doc.get_all(obj, key.as_str()).unwrap_or_default() {
+                        match value {
+                            Value::Object(_) => walk(doc, &id, out),
+                            Value::Scalar(s) => out.push_str(&format!("{s:?}")),
+                        }
+                        out.push(',');
+                    }
+                    out.push(']');
+                }
+            }
+            Ok(ObjType::List) => {
+                out.push('[');
+                for i in 0..doc.length(obj) {
+                    for (value, id) in doc.get_all(obj, i).unwrap_or_default() {
+                        match value {
+                            Value::Object(_) => walk(doc, &id, out),
+                            Value::Scalar(s) => out.push_str(&format!("{s:?}")),
+                        }
+                        out.push(',');
+                    }
+                }
+                out.push(']');
+            }
+            Ok(ObjType::Text) => out.push_str(&format!("{:?}", doc.text(obj).unwrap_or_default())),
+            Err(_) => {}
+        }
+    }
+    let mut out = String::new();
+    walk(doc, &ROOT, &mut out);
+    out
+}
+
 /// The event kind a value names (`"approved"` as Automerge prints a string: quoted).
 fn kind_named(printed: &str) -> Option<EventKind> {
     let text = printed.trim_matches('"');
@@ -191,6 +257,19 @@ pub fn check(
     }
     let old: HashMap<ObjId, EventOps> = events_of(before).into_iter().collect();
     let now = events_of(after);
+    // A submitted or decided application's content is frozen, unless these changes
+    // reopen it (which only a supervisor's may, checked below).
+    let open = application::read(before).map_or(true, |app| content_open(&app));
+    let reopening = now.iter().any(|(obj, ops)| {
+        !old.contains_key(obj)
+            && ops.puts.get("kind").is_some_and(|all| {
+                all.iter()
+                    .any(|(v, _)| kind_named(v) == Some(EventKind::Reopened))
+            })
+    });
+    if !open && !reopening && outside_events(before) != outside_events(after) {
+        return Err(RuleBreach::Locked);
+    }
     // Nothing appended is ever changed or removed.
     for (obj, ops) in &old {
         if !now.iter().any(|(o, n)| o == obj && n == ops) {
@@ -392,5 +471,34 @@ mod tests {
             }),
             Err("rule_forbidden")
         );
+    }
+
+    #[test]
+    fn a_submitted_applications_content_is_frozen_until_a_supervisor_reopens_it() {
+        let doc = submitted();
+        let edit = |d: &mut AutoCommit| d.put(ROOT, "x", 2).map(drop).expect("put");
+        // Submitted: nobody changes its content, not even a supervisor, without reopening.
+        assert_eq!(by(&doc, VOLUNTEER, edit), Err("application_locked"));
+        assert_eq!(by(&doc, SUPERVISOR, edit), Err("application_locked"));
+        // A supervisor's change that reopens it may change it (an approved one here).
+        let mut approved = doc.clone().with_actor(actor(SUPERVISOR));
+        append_event(&mut approved, &event(EventKind::Approved)).expect("event");
+        approved.commit();
+        assert_eq!(
+            by(&approved, OTHER_SUPERVISOR, |d| {
+                append_event(d, &event(EventKind::Reopened)).expect("event");
+                d.put(ROOT, "x", 2).map(drop).expect("put");
+            }),
+            Ok(())
+        );
+        // Reopened, the volunteer corrects it; returned, likewise.
+        let mut reopened = approved.clone().with_actor(actor(OTHER_SUPERVISOR));
+        append_event(&mut reopened, &event(EventKind::Reopened)).expect("event");
+        reopened.commit();
+        assert_eq!(by(&reopened, VOLUNTEER, edit), Ok(()));
+        let mut returned = doc.clone().with_actor(actor(SUPERVISOR));
+        append_event(&mut returned, &event(EventKind::Returned)).expect("event");
+        returned.commit();
+        assert_eq!(by(&returned, VOLUNTEER, edit), Ok(()));
     }
 }

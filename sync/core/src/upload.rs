@@ -146,6 +146,7 @@ fn parse_within<B: AsRef<[u8]>>(
 /// What an upload is checked against: the committee of the record, the attestation of
 /// each change (in the changes' order), and the enrolled author bound to an actor.
 pub struct Trust<'a, 'r> {
+    pub doc_id: &'a str,
     pub committee: &'a str,
     pub signatures: &'a [serde_bytes::ByteBuf],
     pub author_of: &'a dyn Fn(&ActorId) -> Option<&'r Author>,
@@ -154,6 +155,7 @@ pub struct Trust<'a, 'r> {
 impl std::fmt::Debug for Trust<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Trust")
+            .field("doc_id", &self.doc_id)
             .field("committee", &self.committee)
             .field("signatures", &self.signatures.len())
             .finish_non_exhaustive()
@@ -179,6 +181,7 @@ pub fn merge_upload(
         .filter(|(_, c)| doc.get_change_by_hash(&c.hash()).is_none())
         .collect();
     attest::verify(
+        trust.doc_id,
         fresh.iter().copied(),
         trust.signatures,
         trust.committee,
@@ -195,7 +198,7 @@ pub fn merge_upload(
     };
     let merged = merge_into(&mut doc, changes, claimed, limit)?;
     rules::check(claimed, &before, &doc, &actors, &|actor| {
-        (trust.author_of)(actor).map(|a| a.role)
+        (trust.author_of)(actor).and_then(|a| a.role_in(trust.committee))
     })?;
     Ok(merged)
 }
@@ -486,8 +489,7 @@ mod tests {
         let author = Author {
             device_id: "d1".into(),
             key: PublicKey::from_bytes(signing.verifying_key().as_bytes()).expect("key"),
-            role: Role::Volunteer,
-            committees: vec!["c1".into()],
+            grants: vec![("c1".into(), Role::Volunteer)],
             revoked: false,
         };
         let (_, raw) = resident(1);
@@ -495,12 +497,13 @@ mod tests {
         let signed: Vec<serde_bytes::ByteBuf> = changes
             .iter()
             .map(|c| {
-                let message = attest::change_message(&c.hash());
+                let message = attest::change_message("d1", &c.hash());
                 serde_bytes::ByteBuf::from(signing.sign(&message).to_bytes().to_vec())
             })
             .collect();
         let author_of = |a: &ActorId| (a == &ActorId::from(vec![1u8; 16])).then_some(&author);
         let trust = |signatures| Trust {
+            doc_id: "d1",
             committee: "c1",
             signatures,
             author_of: &author_of,

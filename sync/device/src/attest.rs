@@ -25,49 +25,59 @@ impl Signer {
     pub(crate) fn sign_new(
         &self,
         tx: &Transaction<'_>,
+        doc_id: &str,
         doc: &mut AutoCommit,
         since: &[ChangeHash],
     ) -> Result<(), DeviceError> {
-        let mut insert = tx
-            .prepare_cached("INSERT OR IGNORE INTO signatures (hash, signature) VALUES (?1, ?2)")?;
+        let mut insert = tx.prepare_cached(INSERT)?;
         for change in doc.get_changes(since) {
             if change.actor_id() == &self.actor {
                 let hash = change.hash();
-                let signature = self.key.sign(&change_message(&hash));
-                insert.execute(params![hash.to_string(), signature.as_slice()])?;
+                let signature = self.key.sign(&change_message(doc_id, &hash));
+                insert.execute(params![doc_id, hash.to_string(), signature.as_slice()])?;
             }
         }
         Ok(())
     }
 }
 
-/// Keeps the signatures that came with received changes (`signatures[i]` for
-/// `changes[i]`; a missing or malformed one is not kept).
+const INSERT: &str =
+    "INSERT OR IGNORE INTO signatures (doc_id, hash, signature) VALUES (?1, ?2, ?3)";
+
+/// Keeps the signatures that came with received changes of record `doc_id`
+/// (`signatures[i]` for `changes[i]`; a missing or malformed one is not kept).
 pub(crate) fn keep_received(
     tx: &Transaction<'_>,
+    doc_id: &str,
     changes: &[Change],
     signatures: &[serde_bytes::ByteBuf],
 ) -> Result<(), DeviceError> {
-    let mut insert =
-        tx.prepare_cached("INSERT OR IGNORE INTO signatures (hash, signature) VALUES (?1, ?2)")?;
+    let mut insert = tx.prepare_cached(INSERT)?;
     for (change, signature) in changes.iter().zip(signatures) {
         if signature.len() == SIGNATURE_LEN {
-            insert.execute(params![change.hash().to_string(), signature.as_slice()])?;
+            insert.execute(params![
+                doc_id,
+                change.hash().to_string(),
+                signature.as_slice()
+            ])?;
         }
     }
     Ok(())
 }
 
-/// The stored signature of each change, in order (empty where none is held).
+/// The stored signature of each change of record `doc_id`, in order (empty where none
+/// is held).
 pub(crate) fn signatures_of(
     conn: &rusqlite::Connection,
+    doc_id: &str,
     changes: &[Change],
 ) -> Result<Vec<serde_bytes::ByteBuf>, DeviceError> {
-    let mut select = conn.prepare_cached("SELECT signature FROM signatures WHERE hash = ?1")?;
+    let mut select =
+        conn.prepare_cached("SELECT signature FROM signatures WHERE doc_id = ?1 AND hash = ?2")?;
     let mut out = Vec::with_capacity(changes.len());
     for change in changes {
         let signature: Option<Vec<u8>> = select
-            .query_row([change.hash().to_string()], |r| r.get(0))
+            .query_row(params![doc_id, change.hash().to_string()], |r| r.get(0))
             .optional()?;
         out.push(serde_bytes::ByteBuf::from(signature.unwrap_or_default()));
     }
@@ -97,9 +107,10 @@ impl crate::Device {
     /// made now (and kept); empty for another's change that came without one.
     pub(crate) fn attest_outgoing(
         &self,
+        doc_id: &str,
         changes: &[Change],
     ) -> Result<Vec<serde_bytes::ByteBuf>, DeviceError> {
-        let mut out = signatures_of(self.store.conn(), changes)?;
+        let mut out = signatures_of(self.store.conn(), doc_id, changes)?;
         let mut signer: Option<Signer> = None;
         for (change, signature) in changes.iter().zip(out.iter_mut()) {
             if signature.is_empty() && change.actor_id() == &self.actor {
@@ -108,13 +119,12 @@ impl crate::Device {
                     None => signer.insert(self.signer()?),
                 };
                 let hash = change.hash();
-                let made = signer.key.sign(&change_message(&hash));
-                self.store
-                    .conn()
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO signatures (hash, signature) VALUES (?1, ?2)",
-                    )?
-                    .execute(params![hash.to_string(), made.as_slice()])?;
+                let made = signer.key.sign(&change_message(doc_id, &hash));
+                self.store.conn().prepare_cached(INSERT)?.execute(params![
+                    doc_id,
+                    hash.to_string(),
+                    made.as_slice()
+                ])?;
                 *signature = serde_bytes::ByteBuf::from(made.to_vec());
             }
         }
@@ -125,8 +135,9 @@ impl crate::Device {
     /// sync or a bundle carries them.
     pub fn attestations(
         &self,
+        doc_id: &str,
         changes: &[Change],
     ) -> Result<Vec<serde_bytes::ByteBuf>, DeviceError> {
-        signatures_of(self.store.conn(), changes)
+        signatures_of(self.store.conn(), doc_id, changes)
     }
 }

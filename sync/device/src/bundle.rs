@@ -211,7 +211,7 @@ impl Device {
             if wanted.is_empty() {
                 continue;
             }
-            let signatures = self.attest_outgoing(&wanted)?;
+            let signatures = self.attest_outgoing(&doc_id, &wanted)?;
             let changes: Vec<ByteBuf> = wanted
                 .iter()
                 .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))

@@ -79,6 +79,13 @@ impl Device {
         note: &str,
     ) -> Result<(), DeviceError> {
         let mut loaded = docs::load_for(&self.store, &self.cache, id, &self.actor, Access::Edit)?;
+        // A submitted or decided application is settled by returning it (the rules
+        // freeze its content), not here.
+        if let Ok(app) = doorstep_core::application::read(&loaded.doc)
+            && !doorstep_core::rules::content_open(&app)
+        {
+            return Err(DeviceError::ApplicationLocked(app.status.as_str()));
+        }
         if !self.tracked_fields(&loaded.doc)?.iter().any(|f| f == field) {
             return Err(DeviceError::NoConflict(field.to_owned()));
         }

@@ -176,7 +176,7 @@ pub fn insert_new(
     doc: &mut AutoCommit,
     now_ms: i64,
 ) -> Result<(), DeviceError> {
-    signer.sign_new(tx, doc, &[])?;
+    signer.sign_new(tx, id.as_str(), doc, &[])?;
     let heads = doc.get_heads();
     tx.prepare_cached("INSERT INTO docs (doc_id, kind, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![id.as_str(), kind, now_ms])?;
@@ -203,7 +203,7 @@ pub fn save_changes(
     if loaded.doc.get_heads() == loaded.heads {
         return Ok(false);
     }
-    signer.sign_new(tx, &mut loaded.doc, &loaded.heads)?;
+    signer.sign_new(tx, id.as_str(), &mut loaded.doc, &loaded.heads)?;
     let bytes = loaded.doc.save_after(&loaded.heads);
     let key = hex::encode(Sha256::digest(&bytes));
     store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;

@@ -142,8 +142,10 @@ const MIGRATIONS: &[&str] = &[
     // device's own, made as it saves, and those received with others' changes, kept to
     // pass on with them.
     "CREATE TABLE signatures (
-        hash      TEXT PRIMARY KEY,
-        signature BLOB NOT NULL
+        doc_id    TEXT NOT NULL,
+        hash      TEXT NOT NULL,
+        signature BLOB NOT NULL,
+        PRIMARY KEY (doc_id, hash)
      ) WITHOUT ROWID;",
 ];
 

@@ -592,7 +592,7 @@ impl Device {
             ),
         };
         let before = Fields::scan(&loaded.doc).conflicted();
-        crate::attest::keep_received(tx, &changes, signatures)?;
+        crate::attest::keep_received(tx, id.as_str(), &changes, signatures)?;
         loaded.doc.apply_changes(changes)?;
         if !loaded.doc.get_missing_deps(&[]).is_empty() {
             return Ok(Merged::Incomplete);

@@ -248,6 +248,23 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
         changes_of(&mut d, &heads)
     };
 
+    // The honest application's whole signed history, as the server sends it.
+    let replayed = {
+        let answer = raw_sync(&server, mallory.token(), 0, Vec::new())?;
+        let d = answer
+            .docs
+            .into_iter()
+            .find(|d| d.doc_id == app_id)
+            .expect("the application comes down");
+        assert_eq!(d.signatures.len(), d.changes.len());
+        DocUpload {
+            doc_id: new_id(),
+            kind: "application".into(),
+            committee: None,
+            changes: d.changes,
+            signatures: d.signatures,
+        }
+    };
     let v = || mallory.token().to_owned();
     let attack = |name, upload, code| Attack {
         name,
@@ -291,6 +308,30 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
             "a consent turned into an approval",
             on_app(consent_turned_approval),
             "rule_forbidden",
+        ),
+        attack(
+            "a submitted application's account changed",
+            on_app(edited(app_doc, m, |d| {
+                let fields = match d.get(ROOT, "fields") {
+                    Ok(Some((_, id))) => id,
+                    _ => unreachable!("an application has fields"),
+                };
+                d.put(&fields, "bank_account", "6222000099998888")
+                    .expect("put");
+            })),
+            "application_locked",
+        ),
+        attack(
+            "a submitted application's attachment removed",
+            on_app(edited(app_doc, m, |d| {
+                d.delete(ROOT, "attachments").expect("delete");
+            })),
+            "application_locked",
+        ),
+        attack(
+            "a signed history replayed as a new record",
+            replayed,
+            "attestation_invalid",
         ),
         // Rewriting what was written.
         attack(

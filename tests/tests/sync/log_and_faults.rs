@@ -123,7 +123,7 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
     let bytes = a.device.export_record(&doc)?;
     let mut am = automerge::AutoCommit::load(&bytes)?;
     let all = am.get_changes(&[]);
-    let signatures = a.device.attestations(&all)?;
+    let signatures = a.device.attestations(doc.as_str(), &all)?;
     let changes = all
         .iter()
         .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))

@@ -123,7 +123,7 @@ impl Device {
                     nothing_new.push(id);
                     continue;
                 }
-                let signatures = self.attest_outgoing(&new)?;
+                let signatures = self.attest_outgoing(&doc_id, &new)?;
                 let changes: Vec<serde_bytes::ByteBuf> = new
                     .iter()
                     .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))

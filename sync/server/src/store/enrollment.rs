@@ -264,6 +264,13 @@ impl Store {
                 &actor
             ],
         )?;
+        // The same tablet enrolled again: its earlier enrollments are superseded (their
+        // tokens stop working), so that one enrollment speaks for its key and actor.
+        tx.execute(
+            "UPDATE devices SET revoked_at = ?3
+             WHERE actor = ?1 AND device_id <> ?2 AND revoked_at IS NULL",
+            params![&actor, &device_id, now],
+        )?;
         let mut committees = Vec::new();
         for c in &committee_ids {
             tx.execute(

@@ -98,8 +98,6 @@ CREATE TABLE IF NOT EXISTS blob_committees (
     committee_id TEXT NOT NULL,
     PRIMARY KEY (sha256, committee_id)
 );
--- this database's identity: `epoch` changes when it may have lost what devices were
--- told it holds (restored from a backup), and devices then send everything again
 -- which committees' accepted records refer to an attachment: only their devices may
 -- check, complete or read it
 CREATE TABLE IF NOT EXISTS blob_refs (
@@ -107,6 +105,8 @@ CREATE TABLE IF NOT EXISTS blob_refs (
     committee_id TEXT NOT NULL,
     PRIMARY KEY (sha256, committee_id)
 );
+-- this database's identity: `epoch` changes when it may have lost what devices were
+-- told it holds (restored from a backup), and devices then send everything again
 CREATE TABLE IF NOT EXISTS server_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -190,7 +190,7 @@ fn backfill_blob_refs(tx: &mut dyn crate::db::Tx) -> Result<(), Failure> {
         super::blobs::add_refs(tx, &refs)?;
     }
     tx.execute(
-        "INSERT INTO server_meta (key, value) VALUES ('blob_refs', '1')",
+        "INSERT INTO server_meta (key, value) VALUES ('blob_refs', '1') ON CONFLICT DO NOTHING",
         &[],
     )?;
     Ok(())

@@ -82,6 +82,7 @@ impl Store {
                     .unwrap_or_else(|| upload::parse_changes(&upload.changes))
                     .map_err(|e| refused_doc(&upload.doc_id, &e))?;
                 let trust = Trust {
+                    doc_id: &upload.doc_id,
                     committee: &committee,
                     signatures: &upload.signatures,
                     author_of: &author_of,
@@ -314,35 +315,24 @@ fn authors_of<'a>(
             ) else {
                 continue;
             };
-            let device_id = row.text(1)?;
             let revoked = row.int(4)? != 0;
-            // One device enrolled again keeps its key and actor under a new device id:
-            // the enrollment in force speaks for the actor, and a revoked one only when
-            // every one is revoked.
+            // Only enrollments in force grant anything; an actor whose every enrollment
+            // is revoked is a revoked author.
             let author = authors.entry(actor).or_insert_with(|| Author {
-                device_id: device_id.clone(),
+                device_id: row.text(1).unwrap_or_default(),
                 key,
-                role,
-                committees: Vec::new(),
-                revoked,
+                grants: Vec::new(),
+                revoked: true,
             });
-            if author.device_id != device_id && (author.revoked || !revoked) {
-                if author.revoked && !revoked {
-                    author.committees.clear();
+            if !revoked {
+                if author.revoked {
+                    author.revoked = false;
+                    author.device_id = row.text(1)?;
+                    author.key = key;
                 }
-                *author = Author {
-                    device_id,
-                    key,
-                    role,
-                    committees: std::mem::take(&mut author.committees),
-                    revoked,
-                };
-            }
-            if author.revoked == revoked
-                && let Some(committee) = row.opt_text(5)?
-                && !author.committees.contains(&committee)
-            {
-                author.committees.push(committee);
+                if let Some(committee) = row.opt_text(5)? {
+                    author.grants.push((committee, role));
+                }
             }
         }
     }
