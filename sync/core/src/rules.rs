@@ -165,17 +165,20 @@ fn events_of(doc: &impl ReadDoc) -> Vec<(ObjId, EventOps)> {
 /// supervisor reopened it.
 pub fn content_open(app: &application::Application) -> bool {
     use application::Status;
-    let reopened = app
-        .events
+    match app.status {
+        Status::Draft | Status::Returned => true,
+        Status::Submitted => reopened(app),
+        Status::Approved | Status::Rejected | Status::Filed => false,
+    }
+}
+
+/// Whether the latest decision-bearing event (consent aside) reopened the application.
+pub fn reopened(app: &application::Application) -> bool {
+    app.events
         .iter()
         .rev()
         .find(|e| e.kind != EventKind::Consent)
-        .is_some_and(|e| e.kind == EventKind::Reopened);
-    match app.status {
-        Status::Draft | Status::Returned => true,
-        Status::Submitted => reopened,
-        Status::Approved | Status::Rejected | Status::Filed => false,
-    }
+        .is_some_and(|e| e.kind == EventKind::Reopened)
 }
 
 /// Everything of a document but its events, as text: two states compare equal when

@@ -585,15 +585,10 @@ impl Device {
     fn load_changeable(&self, id: &DocId) -> Result<(Loaded, bool), DeviceError> {
         let loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
         let app = application::read(&loaded.doc)?;
-        let reopened = app
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.kind != EventKind::Consent)
-            .is_some_and(|e| e.kind == EventKind::Reopened);
+        if doorstep_core::rules::content_open(&app) {
+            return Ok((loaded, false));
+        }
         match app.status {
-            Status::Draft | Status::Returned => Ok((loaded, false)),
-            Status::Submitted if reopened => Ok((loaded, false)),
             // Changing an approved application reopens it: a supervisor's to do.
             Status::Approved if self.may_append(EventKind::Reopened)? => Ok((loaded, true)),
             other => Err(DeviceError::ApplicationLocked(other.as_str())),

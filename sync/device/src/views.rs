@@ -178,15 +178,9 @@ impl Device {
             .map(|(_, c)| (c.data, c.agreed))
             .collect();
         let decides = self.may_append(EventKind::Approved)?;
-        let reopened = a
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.kind != EventKind::Consent)
-            .is_some_and(|e| e.kind == EventKind::Reopened);
         let amendable = match a.status {
             application::Status::Approved => self.may_append(EventKind::Reopened)?,
-            application::Status::Submitted => reopened,
+            application::Status::Submitted => doorstep_core::rules::reopened(&a),
             _ => false,
         };
         Ok(ApplicationView {
