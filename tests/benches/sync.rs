@@ -331,6 +331,15 @@ fn simulated_request(device: usize, principal: &Principal) -> SyncRequest {
         ));
     }
     SyncRequest {
+        // The roster it was given at enrollment: later enrollments make it stale, and
+        // the answer brings the new one, as for a real tablet.
+        key_roster: principal
+            .enrolled
+            .key_roster
+            .as_ref()
+            .and_then(|r| r.open(None).ok())
+            .map(|r| r.version)
+            .unwrap_or_default(),
         sync_id: uuid::Uuid::new_v4().to_string(),
         cursor: 0,
         volunteer: "测试志愿者".into(),

@@ -196,6 +196,67 @@ impl ServerDb {
     pub fn backend(&self) -> &'static str {
         self.0.backend()
     }
+
+    /// Tampers with the database as an intruder would: a change to the first record of
+    /// `kind`, made with the actor of the first enrolled device of `role`, stored with a
+    /// signature that is not its key's, as if the server had taken it. Returns the
+    /// record's id. Devices must keep it apart when it reaches them.
+    pub fn plant_forged_change(
+        &mut self,
+        kind: &str,
+        role: &str,
+        edit: impl FnOnce(&mut automerge::AutoCommit),
+    ) -> anyhow::Result<String> {
+        use doorstep_server::db::Val;
+        let doc = self.0.query(
+            "SELECT doc_id, committee_id FROM docs WHERE kind = ?1 ORDER BY doc_id LIMIT 1",
+            &[Val::from(kind)],
+        )?;
+        let doc = doc.first().context("no record of that kind")?;
+        let (doc_id, committee) = (doc.text(0)?, doc.text(1)?);
+        let actor = self.0.query(
+            "SELECT actor FROM devices WHERE role = ?1 ORDER BY enrolled_at LIMIT 1",
+            &[Val::from(role)],
+        )?;
+        let actor = actor.first().context("no device of that role")?.text(0)?;
+        let mut record =
+            automerge::AutoCommit::new().with_actor(automerge::ActorId::from(hex_bytes(&actor)?));
+        for row in self.0.query(
+            "SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq",
+            &[Val::from(doc_id.as_str())],
+        )? {
+            record.load_incremental(&row.bytes(0)?)?;
+        }
+        let heads = record.get_heads();
+        edit(&mut record);
+        record.commit();
+        for change in record.get_changes(&heads) {
+            self.0.execute(
+                "INSERT INTO changes (doc_id, committee_id, hash, bytes, signature, device_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'intruder')",
+                &[
+                    Val::from(doc_id.as_str()),
+                    Val::from(committee.as_str()),
+                    Val::Text(change.hash().to_string()),
+                    Val::from(change.raw_bytes()),
+                    Val::from("00".repeat(64).as_str()),
+                ],
+            )?;
+        }
+        Ok(doc_id)
+    }
+}
+
+/// Bytes written in hex.
+fn hex_bytes(text: &str) -> anyhow::Result<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .context("not hex")
+        })
+        .collect()
 }
 
 /// Opens the database of the server whose data folder is `data_dir`.

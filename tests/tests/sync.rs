@@ -16,5 +16,6 @@ mod sync {
     mod raw;
     mod restore;
     mod skew;
+    mod trust;
     mod two_servers;
 }

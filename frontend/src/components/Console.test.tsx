@@ -83,7 +83,12 @@ describe("OverviewScreen", () => {
     residents: [["c1", 3]],
     due: [{ committee: "c1", resident: "r1", resident_name: "李秀英", last_certified: "2025-12-20", due: "2026-12-20", days_left: 19 }],
   };
-  const api = fakeApi({ overview: async () => overview, services: async () => [PENSION], consoleCommittees: async () => COMMITTEES });
+  const api = fakeApi({
+    overview: async () => overview,
+    services: async () => [PENSION],
+    consoleCommittees: async () => COMMITTEES,
+    recordsAside: async () => [],
+  });
   const cell = (status: string) =>
     document.querySelector(`#overview-counts tr[data-service='${PENSION.code}'] td[data-status='${status}']`);
 
@@ -98,6 +103,30 @@ describe("OverviewScreen", () => {
     expect(cell("draft")?.textContent).toBe("0");
     expect(cell("draft")?.querySelector("button")).toBeNull();
     expect(screen.getByRole("button", { name: "查看养老金资格认证中“已批准”的申请（2 份）" })).toBeTruthy();
+  });
+
+  it("shows changes kept apart for failing the check first, with whose they claim to be", async () => {
+    const apart = fakeApi({
+      overview: async () => overview,
+      services: async () => [PENSION],
+      consoleCommittees: async () => COMMITTEES,
+      recordsAside: async () => [
+        { doc_id: "app-1", kind: "application", committee: "c1", code: "four_eyes", changes: 1, at: NOON, authors: ["测试主任 (tablet 2)"] },
+        { doc_id: "res-1", kind: "resident", committee: "c1", code: "record_malformed", changes: 2, at: NOON, authors: [] },
+      ],
+    });
+    await show((nav) => <OverviewScreen api={apart} navigate={nav} generation={0} />);
+    const card = document.querySelector("#overview-apart")?.textContent ?? "";
+    expect(card).toContain("没有合并的修改");
+    expect(card).toContain("提交申请的人自己审核了这份申请");
+    expect(card).toContain("测试主任 (tablet 2)");
+    // A record this tablet could not read is for the list of records not synced.
+    expect(card).not.toContain("res-1");
+  });
+
+  it("shows no such card when nothing is kept apart", async () => {
+    await show((nav) => <OverviewScreen api={api} navigate={nav} generation={0} />);
+    expect(document.querySelector("#overview-apart")).toBeNull();
   });
 
   it("writes the due dates as dates", async () => {

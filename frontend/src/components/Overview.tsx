@@ -1,11 +1,12 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type Committee, type Overview, type Service, type UiError, toUiError } from "../api";
+import { type AsideView, type Committee, type Overview, type Service, type UiError, toUiError } from "../api";
 import { formatDate } from "../dates";
 import { errorText } from "../errors";
 import { STATUSES, countsTable, tx } from "../logic";
 import type { ScreenProps } from "./App";
+import { AsideList } from "./Unsent";
 
 /**
  * Counts by committee, service and status, and the pension certifications falling due.
@@ -16,14 +17,16 @@ export function OverviewScreen({ api, navigate, generation }: ScreenProps) {
   const [overview, setOverview] = useState<Overview | null>(null);
   const [services, setServices] = useState<Service[]>([]);
   const [committees, setCommittees] = useState<Committee[]>([]);
+  const [apart, setApart] = useState<AsideView[]>([]);
   const [error, setError] = useState<UiError | null>(null);
 
   useEffect(() => {
-    Promise.all([api.overview(), api.services(), api.consoleCommittees()]).then(
-      ([o, s, c]) => {
+    Promise.all([api.overview(), api.services(), api.consoleCommittees(), api.recordsAside()]).then(
+      ([o, s, c, a]) => {
         setOverview(o);
         setServices(s);
         setCommittees(c);
+        setApart(a.filter((r) => r.authors.length > 0));
       },
       (thrown) => setError(toUiError(thrown)),
     );
@@ -38,6 +41,13 @@ export function OverviewScreen({ api, navigate, generation }: ScreenProps) {
         {t("overview.title")}
       </h2>
       {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
+      {apart.length > 0 ? (
+        <div className="card warning-card" id="overview-apart">
+          <h3>{t("overview.apart")}</h3>
+          <p>{t("overview.apartIntro")}</p>
+          <AsideList aside={apart} id="overview-apart-list" />
+        </div>
+      ) : null}
       {overview ? (
         <>
           <div className="card">

@@ -11,7 +11,7 @@ afterEach(cleanup);
 
 const ID = "0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e11";
 
-async function show(refused: number, aside: number, navigate = vi.fn()) {
+async function show(refused: number, aside: number, navigate = vi.fn(), authors: string[] = []) {
   const api = fakeApi({
     refusedRecords: async () =>
       Array.from({ length: refused }, () => ({
@@ -27,8 +27,9 @@ async function show(refused: number, aside: number, navigate = vi.fn()) {
         doc_id: "0192f0c8-0000-7cc3-9a4e-3b1f2a9d8e99",
         kind: "resident",
         committee: "c1",
-        code: "record_malformed" as const,
+        code: authors.length > 0 ? ("rule_forbidden" as const) : ("record_malformed" as const),
         changes: 3,
+        authors,
         at: 1_780_272_000_000,
       })),
     services: async () => [],
@@ -50,6 +51,14 @@ describe("UnsentScreen", () => {
     expect(document.querySelector("#refused-list")?.textContent).toContain("修改后会自动重新上传");
     item.click();
     expect(navigate).toHaveBeenCalledWith({ name: "resident", id: ID });
+  });
+
+  it("names whose changes that failed the check claim to be", async () => {
+    await show(0, 1, vi.fn(), ["测试志愿者甲 (test tablet)", "?ab12cd34"]);
+    const list = (await screen.findByText(/自称来自/)).closest("ul");
+    expect(list?.textContent).toContain("这些修改自称来自：测试志愿者甲 (test tablet)、未登记的设备（ab12cd34）");
+    expect(list?.textContent).toContain("没有通过签名或权限核验");
+    expect(list?.textContent).toContain("没有这个权限");
   });
 
   it("lists a record set aside, and says when there is nothing", async () => {

@@ -78,22 +78,42 @@ export function UnsentScreen({ api, navigate, generation }: ScreenProps) {
       {aside.length > 0 ? (
         <>
           <h3>{t("unsent.asideTitle")}</h3>
-          <ul className="plain-list" id="aside-list">
-            {aside.map((a) => (
-              <li key={a.doc_id} className="card" data-id={a.doc_id} data-code={a.code}>
-                <h4>
-                  {t("unsent.record", { id: a.doc_id.slice(0, 8) })} · {t(`log.kind.${a.kind}`, { defaultValue: a.kind })}
-                </h4>
-                <p className="field-error">{errorText(t, a.code)}</p>
-                <p className="hint">{t("unsent.asideHint")}</p>
-                <p className="hint">
-                  {t("unsent.since", { time: formatDateTime(a.at, lang) })} · {t("unsent.changes", { count: a.changes })}
-                </p>
-              </li>
-            ))}
-          </ul>
+          <AsideList aside={aside} />
         </>
       ) : null}
     </section>
+  );
+}
+
+/**
+ * Received records (or changes of them) kept apart on this tablet, each with why and,
+ * for changes that failed the signature or permission check, whose they claim to be.
+ */
+export function AsideList({ aside, id = "aside-list" }: { aside: AsideView[]; id?: string }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const author = (a: string) => (a.startsWith("?") ? t("unsent.unknownAuthor", { id: a.slice(1) }) : a);
+  return (
+    <ul className="plain-list" id={id}>
+      {aside.map((a) => (
+        <li key={a.doc_id} className="card" data-id={a.doc_id} data-code={a.code}>
+          <h4>
+            {t("unsent.record", { id: a.doc_id.slice(0, 8) })} · {t(`log.kind.${a.kind}`, { defaultValue: a.kind })}
+          </h4>
+          <p className="field-error">{t(`unsent.why.${a.code}`, { defaultValue: errorText(t, a.code) })}</p>
+          {a.authors.length > 0 ? (
+            <>
+              <p className="aside-authors">{t("unsent.authors", { names: a.authors.map(author).join(t("unsent.nameSeparator")) })}</p>
+              <p className="hint">{t("unsent.untrustedHint")}</p>
+            </>
+          ) : (
+            <p className="hint">{t("unsent.asideHint")}</p>
+          )}
+          <p className="hint">
+            {t("unsent.since", { time: formatDateTime(a.at, lang) })} · {t("unsent.changes", { count: a.changes })}
+          </p>
+        </li>
+      ))}
+    </ul>
   );
 }

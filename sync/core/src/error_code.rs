@@ -157,8 +157,13 @@ pub enum ErrorCode {
     RuleForbidden,
     EventAltered,
     FourEyes,
+    // The server's key roster (doorstep_core::key_roster).
+    KeyRosterInvalid,
+    KeyRosterMissing,
     // Offline bundles.
     BundleInvalid,
+    BundleForged,
+    BundleForeign,
     BundleDamaged,
     BundleTooNew,
     BundleIncomplete,

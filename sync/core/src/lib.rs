@@ -30,6 +30,7 @@ pub mod file_kind;
 pub mod history;
 pub mod id_number;
 pub mod ids;
+pub mod key_roster;
 pub mod keys;
 pub mod mask;
 pub mod phone;

@@ -175,6 +175,10 @@ pub struct EnrollResponse {
     pub name: String,
     /// The committees the device may read and write (one for a volunteer).
     pub committees: Vec<Committee>,
+    /// The keys and roles of those committees, signed by the server's key, which the
+    /// device pins. (Absent from a server older than signed rosters.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_roster: Option<SignedKeyRoster>,
 }
 
 /// A committee (村委会 / 居委会), the scope of documents.
@@ -207,6 +211,15 @@ pub struct DocUpload {
     pub signatures: Vec<serde_bytes::ByteBuf>,
 }
 
+/// A key roster as it travels (the `key_roster` module reads it): the server's public key (hex),
+/// the roster's JSON text and the server's signature of it (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedKeyRoster {
+    pub server_key: String,
+    pub body: String,
+    pub signature: String,
+}
+
 /// `POST /v1/sync` (CBOR).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRequest {
@@ -218,6 +231,10 @@ pub struct SyncRequest {
     #[serde(default)]
     pub volunteer: String,
     pub docs: Vec<DocUpload>,
+    /// The version of the key roster the device holds (empty for none): the answer carries
+    /// a new one when it differs.
+    #[serde(default)]
+    pub key_roster: String,
 }
 
 /// One document's changes coming down.
@@ -254,6 +271,10 @@ pub struct SyncResponse {
     /// from a backup): the device sends every record again and starts its cursor over.
     #[serde(default)]
     pub epoch: String,
+    /// The device's committees' key roster (keys and roles), signed by the server, when the
+    /// one the device holds is not the latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_roster: Option<SignedKeyRoster>,
 }
 
 /// One uploaded document the server refused, and why: `code` is one of
@@ -409,6 +430,7 @@ mod tests {
     #[test]
     fn change_bytes_travel_as_bytes_not_text() {
         let req = SyncRequest {
+            key_roster: String::new(),
             sync_id: "s".into(),
             cursor: 7,
             volunteer: String::new(),

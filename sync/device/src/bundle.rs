@@ -8,12 +8,19 @@
 //! SHA-256 of both: a damaged or truncated file is refused whole before anything is
 //! written, and importing the same bundle twice changes nothing. Imported records stay
 //! marked for sync, so whichever device next meets the server passes them on.
+//!
+//! A bundle is signed by the exporting device's key and carries every change's
+//! attestation. An enrolled device imports only a bundle signed by a device its key
+//! roster lists for its committees (a forged, altered or foreign bundle is refused
+//! whole), and checks every change as it checks those the server sends: a record whose
+//! changes do not hold is set aside, and the rest goes in.
 
 use std::path::Path;
 
 use automerge::ChangeHash;
 use doorstep_core::DocId;
 use doorstep_core::ErrorCode;
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
@@ -25,13 +32,34 @@ use crate::sync::Merged;
 
 const BUNDLE_MAGIC: &[u8; 16] = b"DOORSTEP-BUNDLE\n";
 const MANIFEST_MAGIC: &[u8; 16] = b"DOORSTEP-MANIFS\n";
-const FORMAT_VERSION: u32 = 1;
+/// Version 2: the bundle is signed by the exporting device.
+const FORMAT_VERSION: u32 = 2;
+const MANIFEST_VERSION: u32 = 1;
+
+/// What the exporting device signs: a fixed tag and the bundle's CBOR.
+fn bundle_message(body: &[u8]) -> Vec<u8> {
+    let mut message = b"doorstep-bundle-v2\n".to_vec();
+    message.extend_from_slice(body);
+    message
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
     version: u32,
     docs: Vec<(String, Vec<ByteBuf>)>,
     blobs: Vec<String>,
+}
+
+/// A bundle file's body: the bundle's CBOR, and who exported and signed it.
+#[derive(Debug, Serialize, Deserialize)]
+struct SignedBundle {
+    version: u32,
+    /// The exporting device's actor id (hex), which its key roster entry binds to its key.
+    actor: String,
+    /// Its signature (64 bytes) of [`bundle_message`] over `body`.
+    signature: ByteBuf,
+    /// The CBOR of a [`Bundle`].
+    body: ByteBuf,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -46,6 +74,9 @@ struct Bundle {
 struct BundleDoc {
     doc_id: String,
     kind: String,
+    /// The record's committee as the exporting device knows it (empty: not known).
+    #[serde(default)]
+    committee: String,
     changes: Vec<ByteBuf>,
     /// Each change's attestation, in the same order (empty where none is held).
     #[serde(default)]
@@ -60,6 +91,9 @@ pub struct BundleReport {
     pub blobs: usize,
     /// For an import: records that were new or gained changes.
     pub records_changed: usize,
+    /// For an import: records whose changes did not hold against the key roster, set
+    /// aside (see `Device::records_aside`).
+    pub set_aside: usize,
     pub bytes: u64,
 }
 
@@ -113,6 +147,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>, DeviceError> {
 fn read_sealed<T: serde::de::DeserializeOwned>(
     magic: &[u8; 16],
     path: &Path,
+    newest: u32,
     version: impl Fn(&T) -> u32,
 ) -> Result<(T, u64), DeviceError> {
     let file = read_file(path)?;
@@ -122,7 +157,7 @@ fn read_sealed<T: serde::de::DeserializeOwned>(
             reason: e,
         }
     })?;
-    if version(&value) > FORMAT_VERSION {
+    if version(&value) > newest {
         return Err(DeviceError::Bundle {
             code: ErrorCode::BundleTooNew,
             reason: "written by a newer Doorstep".into(),
@@ -156,7 +191,7 @@ impl Device {
             rows.collect::<Result<_, _>>()?
         };
         let manifest = Manifest {
-            version: FORMAT_VERSION,
+            version: MANIFEST_VERSION,
             docs,
             blobs,
         };
@@ -175,7 +210,9 @@ impl Device {
     ) -> Result<BundleReport, DeviceError> {
         let manifest = match peer {
             Some(p) => {
-                let (m, _) = read_sealed(MANIFEST_MAGIC, p, |m: &Manifest| m.version)?;
+                let (m, _) = read_sealed(MANIFEST_MAGIC, p, MANIFEST_VERSION, |m: &Manifest| {
+                    m.version
+                })?;
                 Some(m)
             }
             None => None,
@@ -196,10 +233,18 @@ impl Device {
             .collect();
         let mut report = BundleReport::default();
         let mut docs = Vec::new();
+        // A record made here and not yet synced is of this device's committee.
+        let own_committee = self
+            .enrollment()?
+            .and_then(|e| e.committees.first().map(|c| c.id.clone()))
+            .unwrap_or_default();
         for (doc_id, kind) in self.all_docs()? {
             let Some(id) = DocId::parse(&doc_id) else {
                 continue;
             };
+            let committee = self
+                .committee_of(&doc_id)?
+                .unwrap_or_else(|| own_committee.clone());
             let mut loaded =
                 docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read)?;
             let wanted: Vec<automerge::Change> = loaded
@@ -221,6 +266,7 @@ impl Device {
             docs.push(BundleDoc {
                 doc_id,
                 kind,
+                committee,
                 changes,
                 signatures,
             });
@@ -247,7 +293,15 @@ impl Device {
             docs,
             blobs,
         };
-        let file = seal(BUNDLE_MAGIC, &doorstep_core::protocol::to_cbor(&bundle));
+        let body = doorstep_core::protocol::to_cbor(&bundle);
+        let signature = self.signer()?.key.sign(&bundle_message(&body));
+        let signed = SignedBundle {
+            version: FORMAT_VERSION,
+            actor: self.actor_hex(),
+            signature: ByteBuf::from(signature.to_vec()),
+            body: ByteBuf::from(body),
+        };
+        let file = seal(BUNDLE_MAGIC, &doorstep_core::protocol::to_cbor(&signed));
         report.bytes = file.len() as u64;
         write_file(path, &file)?;
         Ok(report)
@@ -256,7 +310,16 @@ impl Device {
     /// Imports a bundle: all of it in one transaction, or (for a damaged file, or changes
     /// that do not fit together) nothing at all.
     pub fn import_bundle(&mut self, path: &Path) -> Result<BundleReport, DeviceError> {
-        let (bundle, file_len) = read_sealed(BUNDLE_MAGIC, path, |b: &Bundle| b.version)?;
+        let (signed, file_len) =
+            read_sealed(BUNDLE_MAGIC, path, FORMAT_VERSION, |b: &SignedBundle| {
+                b.version
+            })?;
+        let bundle: Bundle =
+            doorstep_core::protocol::from_cbor(&signed.body).map_err(|e| DeviceError::Bundle {
+                code: ErrorCode::BundleInvalid,
+                reason: e,
+            })?;
+        let signer_committees = self.check_bundle_signer(&signed, &bundle)?;
         for (sha, bytes) in &bundle.blobs {
             if crate::applications::sha256_hex(bytes) != *sha {
                 return Err(DeviceError::Bundle {
@@ -272,25 +335,52 @@ impl Device {
         };
         let tx = self.store.conn().unchecked_transaction()?;
         let mut touched = Vec::new();
-        for doc in &bundle.docs {
+        for doc in bundle.docs {
             report.docs += 1;
             report.changes += doc.changes.len();
             let heads_before = self.heads_if_present(&doc.doc_id)?;
-            match self.merge_changes(
+            let committee = if doc.committee.is_empty() {
+                self.committee_of(&doc.doc_id)?
+                    .or_else(|| signer_committees.first().cloned())
+                    .unwrap_or_default()
+            } else {
+                doc.committee.clone()
+            };
+            let merged = self.merge_changes(
                 &tx,
                 &doc.doc_id,
                 &doc.kind,
+                &committee,
                 &doc.changes,
                 &doc.signatures,
+                &|_| false,
                 now,
-            )? {
-                Merged::Done { id, mut doc, .. } => {
-                    let mut after = doc.get_heads();
+            );
+            match merged? {
+                Merged::Done {
+                    id,
+                    doc: mut merged,
+                    apart,
+                    ..
+                } => {
+                    if let Some(apart) = apart {
+                        // Kept apart for a person, never merged; the rest goes in.
+                        let kept = doorstep_core::protocol::DocDownload {
+                            doc_id: doc.doc_id.clone(),
+                            kind: doc.kind.clone(),
+                            committee: committee.clone(),
+                            changes: Vec::new(),
+                            signatures: Vec::new(),
+                        };
+                        crate::sync::refusals::keep_apart(&tx, &kept, apart, now)?;
+                        report.set_aside += 1;
+                    }
+                    let mut after = merged.get_heads();
                     after.sort();
                     if heads_before.as_ref() != Some(&after) {
                         report.records_changed += 1;
                     }
-                    touched.push((id, *doc));
+                    touched.push((id, *merged));
                 }
                 Merged::Quarantined => {}
                 Merged::Incomplete => {
@@ -313,6 +403,86 @@ impl Device {
             cache.put_owned(&id, doc);
         }
         Ok(report)
+    }
+
+    /// For an enrolled device: that the bundle is signed by a device its key roster lists
+    /// for its committees, and carries records of those committees only; returns the
+    /// signer's committees among this device's. (A device not enrolled trusts no roster
+    /// and checks nothing.)
+    fn check_bundle_signer(
+        &self,
+        signed: &SignedBundle,
+        bundle: &Bundle,
+    ) -> Result<Vec<String>, DeviceError> {
+        if self.enrollment()?.is_none() {
+            return Ok(Vec::new());
+        }
+        let refuse = |code: ErrorCode, reason: &str| DeviceError::Bundle {
+            code,
+            reason: reason.to_owned(),
+        };
+        let Some(trusted) = self.trusted()? else {
+            return Err(refuse(
+                ErrorCode::KeyRosterMissing,
+                "this device holds no key roster yet; sync once, then import",
+            ));
+        };
+        let mine = &trusted.roster.committees;
+        if bundle
+            .docs
+            .iter()
+            .any(|d| !d.committee.is_empty() && !mine.contains(&d.committee))
+        {
+            return Err(refuse(
+                ErrorCode::BundleForeign,
+                "the bundle carries records of another committee",
+            ));
+        }
+        let author = hex::decode(&signed.actor)
+            .ok()
+            .map(automerge::ActorId::from)
+            .and_then(|actor| trusted.author_of(&actor).cloned());
+        let Some(author) = author.filter(|a| {
+            a.key
+                .verifies(&bundle_message(&signed.body), &signed.signature)
+        }) else {
+            return Err(refuse(
+                ErrorCode::BundleForged,
+                "the bundle is not signed by a device of this committee, or was altered",
+            ));
+        };
+        if author.revoked {
+            return Err(refuse(
+                ErrorCode::BundleForged,
+                "the bundle is signed by a revoked device",
+            ));
+        }
+        let shared: Vec<String> = mine
+            .iter()
+            .filter(|c| author.role_in(c).is_some())
+            .cloned()
+            .collect();
+        if shared.is_empty() {
+            return Err(refuse(
+                ErrorCode::BundleForeign,
+                "the bundle was exported by a device of another committee",
+            ));
+        }
+        Ok(shared)
+    }
+
+    /// The committee a record stored here belongs to, once the server has said.
+    fn committee_of(&self, doc_id: &str) -> Result<Option<String>, DeviceError> {
+        Ok(self
+            .store
+            .conn()
+            .query_row(
+                "SELECT committee FROM docs WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     /// Every record's id and kind, quarantined ones aside.

@@ -89,6 +89,8 @@ pub struct Device {
     /// The key this device signs its changes with, read from the keyring when first
     /// needed.
     pub(crate) signing_key: std::cell::OnceCell<Arc<secret::DeviceKey>>,
+    /// The key roster received changes are checked against, read when first needed.
+    pub(crate) trusted: RefCell<Option<Arc<doorstep_core::key_roster::Trusted>>>,
 }
 
 impl Device {
@@ -145,6 +147,7 @@ impl Device {
             progress: crate::progress::ProgressListener::default(),
             clock: Arc::new(SystemClock),
             signing_key: std::cell::OnceCell::new(),
+            trusted: RefCell::new(None),
         };
         // A device enrolled before enrollment named its person: the code's name.
         if device.volunteer.is_empty()

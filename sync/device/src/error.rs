@@ -85,6 +85,17 @@ pub enum DeviceError {
     /// `bundle_too_new`, `bundle_incomplete`, `bundle_unreadable`, `bundle_unwritable`.
     #[error("bundle ({code}): {reason}")]
     Bundle { code: ErrorCode, reason: String },
+    /// A received change that does not hold against the key roster: `code` is the
+    /// protocol's (`attestation_invalid`, `four_eyes`...), `authors` whose it claims to be.
+    /// (Its text names no one: it goes to logs.)
+    #[error("a received change does not hold ({code})")]
+    Untrusted {
+        code: ErrorCode,
+        authors: Vec<String>,
+    },
+    /// The key roster the server sent is not signed by the server's pinned key.
+    #[error("the key roster is not the server's ({0})")]
+    KeyRoster(String),
     #[error("the PIN cannot be used ({0})")]
     Pin(ErrorCode),
     #[error("the PIN was not accepted ({}); wait {} ms", .0.code, .0.wait_ms)]
@@ -158,6 +169,8 @@ impl DeviceError {
             DeviceError::Network(_) => ErrorCode::ServerUnreachable,
             DeviceError::Server { code, .. } => ErrorCode::from_server(code),
             DeviceError::Bundle { code, .. } => *code,
+            DeviceError::Untrusted { code, .. } => *code,
+            DeviceError::KeyRoster(_) => ErrorCode::KeyRosterInvalid,
             DeviceError::Pin(code) => *code,
             DeviceError::PinRefused(r) => r.code,
             DeviceError::Receipt { code, .. } => *code,

@@ -49,6 +49,7 @@ pub mod session;
 pub mod settings;
 pub mod store;
 pub mod sync;
+mod trust;
 pub mod ui_error;
 pub mod views;
 

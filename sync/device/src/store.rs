@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -147,6 +147,10 @@ const MIGRATIONS: &[&str] = &[
         signature BLOB NOT NULL,
         PRIMARY KEY (doc_id, hash)
      ) WITHOUT ROWID;",
+    // 7: a received record set aside keeps its changes' attestations, and whose the
+    // changes that did not hold claim to be.
+    "ALTER TABLE received_aside ADD COLUMN signatures BLOB;
+     ALTER TABLE received_aside ADD COLUMN authors TEXT NOT NULL DEFAULT '';",
 ];
 
 /// Kinds of stored chunk.

@@ -13,6 +13,7 @@
 //! holds what a sync reads from and writes to the store, and `transport` the HTTP.
 
 use automerge::{AutoCommit, ChangeHash};
+use doorstep_core::key_roster::FromServer;
 use doorstep_core::protocol::{Committee, EnrollRequest, EnrollResponse, Role, SyncResponse};
 use doorstep_core::value::{self, Fields};
 use doorstep_core::{DocId, ErrorCode};
@@ -27,7 +28,7 @@ use crate::store;
 use std::sync::Arc;
 
 mod batch;
-mod refusals;
+pub(crate) mod refusals;
 pub mod run;
 mod status;
 mod transport;
@@ -197,8 +198,12 @@ impl Device {
         };
         let json =
             serde_json::to_vec(&enrollment).map_err(|e| DeviceError::Network(e.to_string()))?;
-        let tx = self.store.transaction()?;
+        let tx = self.store.conn().unchecked_transaction()?;
         store::put_meta(&tx, META_ENROLLMENT, &json)?;
+        // The server this device chose to enroll with: its key is pinned from now on.
+        if let Some(signed) = &response.key_roster {
+            self.take_key_roster(&tx, signed, true)?;
+        }
         // The person the code was made for signs every change from now on.
         let name = enrollment.name.trim();
         if !name.is_empty() {
@@ -420,6 +425,10 @@ impl Device {
         if !response.epoch.is_empty() {
             store::put_meta(&tx, META_EPOCH, response.epoch.as_bytes())?;
         }
+        // The roster first: what came with it is checked against it.
+        if let Some(signed) = &response.key_roster {
+            self.take_key_roster(&tx, signed, false)?;
+        }
         let mut touched: Vec<(DocId, AutoCommit)> = Vec::new();
         let mut incomplete = false;
         for download in response.docs {
@@ -428,8 +437,12 @@ impl Device {
             if refusals::is_aside(&tx, &download.doc_id)? {
                 // Its later changes join it, and with them it may now be whole (a fix
                 // made on another device): try again.
-                refusals::set_aside(&tx, &download, ErrorCode::RecordMalformed, "", now)?;
-                if let Some((id, doc)) = self.merge_aside(&tx, &download.doc_id, now)? {
+                refusals::join_aside(&tx, &download)?;
+                let delivered = delivered_hashes(&download);
+                let from_server = |h: &ChangeHash| delivered.contains(h);
+                if let Some((id, doc)) =
+                    self.merge_aside(&tx, &download.doc_id, &from_server, now)?
+                {
                     touched.push((id, doc));
                 }
                 continue;
@@ -441,8 +454,10 @@ impl Device {
                 &tx,
                 &download.doc_id,
                 &download.kind,
+                &download.committee,
                 &download.changes,
                 &download.signatures,
+                &|_| true,
                 now,
             ) {
                 Ok(merged) => {
@@ -452,18 +467,27 @@ impl Device {
                 Err(e) if refusals::is_record_fault(&e) => {
                     tx.execute_batch("ROLLBACK TO received; RELEASE received")?;
                     tracing::warn!(code = e.code().as_str(), error = %e, "a received record is set aside");
-                    refusals::set_aside(&tx, &download, e.code(), &e.to_string(), now)?;
+                    refusals::set_aside(&tx, &download, &e, now)?;
                     report.set_aside += 1;
                     continue;
                 }
                 Err(e) => return Err(e),
             };
             match merged {
-                Merged::Done { id, doc, newly } => {
+                Merged::Done {
+                    id,
+                    doc,
+                    newly,
+                    apart,
+                } => {
                     tx.execute(
                         "UPDATE docs SET committee = ?2 WHERE doc_id = ?1 AND committee IS NULL",
                         params![id.as_str(), &download.committee],
                     )?;
+                    if let Some(apart) = apart {
+                        refusals::keep_apart(&tx, &download, apart, now)?;
+                        report.set_aside += 1;
+                    }
                     if !newly.is_empty() {
                         report.new_conflicts.push(NewConflict {
                             doc_id: id.clone(),
@@ -543,11 +567,13 @@ impl Sent {
 
 /// What merging one record's changes came to.
 pub(crate) enum Merged {
-    /// Stored; the document now, and the fields that became conflicted.
+    /// Stored; the document now, the fields that became conflicted, and the changes
+    /// that did not hold against the key roster, not merged.
     Done {
         id: DocId,
         doc: Box<AutoCommit>,
         newly: Vec<String>,
+        apart: Option<crate::trust::Apart>,
     },
     /// The record is quarantined here; its changes wait.
     Quarantined,
@@ -559,13 +585,16 @@ impl Device {
     /// Merges one record's raw changes (from the server or a bundle) inside `tx`: stores
     /// them, updates its list rows, and notes the attachments it refers to that this
     /// device lacks. The caller commits and puts `doc` into the cache.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn merge_changes(
         &self,
         tx: &rusqlite::Transaction<'_>,
         doc_id: &str,
         expected_kind: &str,
+        committee: &str,
         raw: &[serde_bytes::ByteBuf],
         signatures: &[serde_bytes::ByteBuf],
+        from_server: FromServer<'_>,
         now: i64,
     ) -> Result<Merged, DeviceError> {
         let id = DocId::parse(doc_id).ok_or(DeviceError::InvalidBytes)?;
@@ -593,7 +622,16 @@ impl Device {
         };
         let before = Fields::scan(&loaded.doc).conflicted();
         crate::attest::keep_received(tx, id.as_str(), &changes, signatures)?;
-        loaded.doc.apply_changes(changes)?;
+        let apart = self.apply_checked(
+            id.as_str(),
+            expected_kind,
+            committee,
+            &mut loaded.doc,
+            changes,
+            raw,
+            signatures,
+            from_server,
+        )?;
         if !loaded.doc.get_missing_deps(&[]).is_empty() {
             return Ok(Merged::Incomplete);
         }
@@ -624,8 +662,19 @@ impl Device {
             id,
             doc: Box::new(loaded.doc),
             newly,
+            apart,
         })
     }
+}
+
+/// The hashes of the changes the server delivered of one record (those that parse).
+fn delivered_hashes(download: &doorstep_core::protocol::DocDownload) -> Vec<ChangeHash> {
+    download
+        .changes
+        .iter()
+        .filter_map(|c| automerge::Change::from_bytes(c.to_vec()).ok())
+        .map(|c| c.hash())
+        .collect()
 }
 
 /// Notes the heads the server has of a record; `done`: nothing of this device's waits.

@@ -10,7 +10,8 @@
 //!    account and submits again; the supervisor sees the new value and approves; the
 //!    volunteer's window shows it approved; a correction after approval puts it back in
 //!    the queue, and the supervisor approves it again.
-//! 4. The overview counts it; a roster CSV with a bad row is previewed and imported; the
+//! 4. The overview counts it; a change an intruder planted in the server's database is
+//!    kept apart on the supervisor's tablet and shown with whose it claims to be; a roster CSV with a bad row is previewed and imported; the
 //!    residents export is masked unless the supervisor's PIN is given.
 //! 5. The supervisor revokes the volunteer's device; the volunteer's window says why it
 //!    cannot sync.
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use doorstep_core::id_number::{IdNumber, mask_tail};
-use doorstep_tests::fleet::{committee, enrollment_code};
+use doorstep_tests::fleet::{committee, enrollment_code, server_db};
 use doorstep_tests::{
     AppWindow, Driver, SAMPLE_PHOTO, ServerProcess, target_dir, with_deadline_of,
 };
@@ -191,12 +192,15 @@ async fn scenario() -> anyhow::Result<()> {
     // decided again.
     v.wait_gone("#application-amend").await?;
     s.click("#decide-reopened").await?;
+    s.wait_for("#review-confirm-yes").await?;
+    s.screenshot(&shot("reopen-confirm")?).await?;
     s.click("#review-confirm-yes").await?;
     s.wait_for_text("#review-status", "已提交").await?;
     v.wait_for("#application-amend").await?;
     v.click("#application-amend").await?;
     v.wait_for_text("#application-amending", "主管重新打开")
         .await?;
+    v.screenshot(&shot("volunteer-reopened")?).await?;
     v.click("#step-0").await?;
     v.type_into("#field-pension_account", AMENDED_ACCOUNT)
         .await?;
@@ -221,6 +225,25 @@ async fn scenario() -> anyhow::Result<()> {
     )
     .await?;
     s.screenshot(&shot("overview")?).await?;
+
+    // An intruder in the server's database slips in a change to the resident's name as
+    // if the volunteer's tablet had made it: the supervisor's tablet checks it against
+    // the roster, keeps it apart, and the console says whose it claims to be and why.
+    server_db(&server.data_dir)?.plant_forged_change("resident", "volunteer", |doc| {
+        use automerge::transaction::Transactable;
+        doc.put(automerge::ROOT, "name", "测试篡改").expect("put");
+    })?;
+    s.click("#nav-review").await?;
+    s.click("#nav-overview").await?;
+    s.wait_for_text("#overview-apart", "志愿者甲").await?;
+    s.wait_for_text("#overview-apart", "签名不是它所说的那台设备的")
+        .await?;
+    s.screenshot(&shot("apart")?).await?;
+    s.click("#lang-en").await?;
+    s.wait_for_text("#overview-apart", "Changes not merged")
+        .await?;
+    s.screenshot(&shot("apart-en")?).await?;
+    s.click("#lang-zh-CN").await?;
     // A count opens the list of those applications; its row opens the review, where an
     // approved application can no longer be approved.
     s.click("#overview-counts tr[data-service='pension_certification'] td[data-status='approved'] button")

@@ -29,6 +29,7 @@ fn raw_sync(
         .bearer_auth(token)
         .header("content-type", protocol::CBOR)
         .body(protocol::to_cbor(&SyncRequest {
+            key_roster: String::new(),
             sync_id: uuid::Uuid::new_v4().to_string(),
             cursor,
             volunteer: String::new(),
@@ -513,6 +514,7 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
             .bearer_auth(&a.token)
             .header("content-type", protocol::CBOR)
             .body(protocol::to_cbor(&SyncRequest {
+                key_roster: String::new(),
                 sync_id: uuid::Uuid::new_v4().to_string(),
                 cursor: 0,
                 volunteer: String::new(),

@@ -129,6 +129,7 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
         .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))
         .collect();
     let request = SyncRequest {
+        key_roster: String::new(),
         sync_id: "resent-1".into(),
         cursor: 0,
         volunteer: "测试志愿者甲".into(),

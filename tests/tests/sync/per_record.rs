@@ -59,6 +59,7 @@ fn raw_sync(
     docs: Vec<DocUpload>,
 ) -> anyhow::Result<SyncResponse> {
     let body = protocol::to_cbor(&SyncRequest {
+        key_roster: String::new(),
         sync_id: uuid::Uuid::new_v4().to_string(),
         cursor: 1 << 40,
         volunteer: String::new(),

@@ -7,6 +7,7 @@
 //! there, and it is listed for the supervisor; the rest of the answer is stored.
 
 use automerge::{AutoCommit, ChangeHash};
+use doorstep_core::key_roster::FromServer;
 use doorstep_core::{DocId, ErrorCode};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -128,6 +129,10 @@ pub struct AsideView {
     pub code: ErrorCode,
     /// Changes kept.
     pub changes: usize,
+    /// For changes that did not hold against the key roster: whose they claim to be (the
+    /// person and device the roster names, or `?` and the first digits of an unknown
+    /// author's id).
+    pub authors: Vec<String>,
     /// When it was first set aside (ms since the epoch).
     pub at: i64,
 }
@@ -183,43 +188,115 @@ pub(crate) fn is_aside(tx: &rusqlite::Transaction<'_>, doc_id: &str) -> Result<b
         .exists([doc_id])?)
 }
 
-/// Sets a received record aside with its changes (added to those already aside).
+/// Sets a received record aside with its changes and their attestations (added to those
+/// already aside), and why: `fault`'s code, and for a change that does not hold against
+/// the key roster, whose it claims to be.
 pub(crate) fn set_aside(
     tx: &rusqlite::Transaction<'_>,
     download: &doorstep_core::protocol::DocDownload,
-    code: ErrorCode,
-    reason: &str,
+    fault: &DeviceError,
     now: i64,
 ) -> Result<(), DeviceError> {
-    let kept: Option<Vec<u8>> = tx
-        .prepare_cached("SELECT changes FROM received_aside WHERE doc_id = ?1")?
-        .query_row([&download.doc_id], |r| r.get(0))
-        .optional()?;
-    let mut changes: Vec<ByteBuf> = match kept {
-        Some(bytes) => doorstep_core::protocol::from_cbor(&bytes)
-            .map_err(|e| DeviceError::Storage(rusqlite::Error::ToSqlConversionFailure(e.into())))?,
-        None => Vec::new(),
+    let authors = match fault {
+        DeviceError::Untrusted { authors, .. } => authors.join("\n"),
+        _ => String::new(),
     };
-    for change in &download.changes {
-        if !changes.contains(change) {
-            changes.push(change.clone());
-        }
-    }
+    let (changes, signatures) = joined(tx, download)?;
     tx.prepare_cached(
-        "INSERT INTO received_aside (doc_id, kind, committee, changes, code, reason, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (doc_id) DO UPDATE SET changes = excluded.changes",
+        "INSERT INTO received_aside (doc_id, kind, committee, changes, signatures, code,
+                                     reason, authors, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (doc_id) DO UPDATE SET changes = excluded.changes,
+             signatures = excluded.signatures, code = excluded.code,
+             reason = excluded.reason, authors = excluded.authors",
     )?
     .execute(params![
         &download.doc_id,
         &download.kind,
         &download.committee,
         doorstep_core::protocol::to_cbor(&changes),
-        code.as_str(),
-        reason,
+        doorstep_core::protocol::to_cbor(&signatures),
+        fault.code().as_str(),
+        fault.to_string(),
+        authors,
         now
     ])?;
     Ok(())
+}
+
+/// Keeps apart the changes of a received record that did not hold against the key
+/// roster (the rest of it was stored), in place of any kept before.
+pub(crate) fn keep_apart(
+    tx: &rusqlite::Transaction<'_>,
+    download: &doorstep_core::protocol::DocDownload,
+    apart: crate::trust::Apart,
+    now: i64,
+) -> Result<(), DeviceError> {
+    tx.execute(
+        "DELETE FROM received_aside WHERE doc_id = ?1",
+        [&download.doc_id],
+    )?;
+    let fault = apart.fault();
+    let kept = doorstep_core::protocol::DocDownload {
+        doc_id: download.doc_id.clone(),
+        kind: download.kind.clone(),
+        committee: download.committee.clone(),
+        changes: apart.changes,
+        signatures: apart.signatures,
+    };
+    set_aside(tx, &kept, &fault, now)
+}
+
+/// Adds later changes of a record set aside to those kept, leaving why as it was.
+pub(crate) fn join_aside(
+    tx: &rusqlite::Transaction<'_>,
+    download: &doorstep_core::protocol::DocDownload,
+) -> Result<(), DeviceError> {
+    let (changes, signatures) = joined(tx, download)?;
+    tx.prepare_cached("UPDATE received_aside SET changes = ?2, signatures = ?3 WHERE doc_id = ?1")?
+        .execute(params![
+            &download.doc_id,
+            doorstep_core::protocol::to_cbor(&changes),
+            doorstep_core::protocol::to_cbor(&signatures)
+        ])?;
+    Ok(())
+}
+
+/// The changes kept aside of a record and their attestations (in the same order), with
+/// those of `download` added.
+fn joined(
+    tx: &rusqlite::Transaction<'_>,
+    download: &doorstep_core::protocol::DocDownload,
+) -> Result<(Vec<ByteBuf>, Vec<ByteBuf>), DeviceError> {
+    let kept: Option<(Vec<u8>, Option<Vec<u8>>)> = tx
+        .prepare_cached("SELECT changes, signatures FROM received_aside WHERE doc_id = ?1")?
+        .query_row([&download.doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let unreadable =
+        |e: String| DeviceError::Storage(rusqlite::Error::ToSqlConversionFailure(e.into()));
+    let (mut changes, mut signatures): (Vec<ByteBuf>, Vec<ByteBuf>) = match kept {
+        Some((changes, signatures)) => (
+            doorstep_core::protocol::from_cbor(&changes).map_err(unreadable)?,
+            match signatures {
+                Some(bytes) => doorstep_core::protocol::from_cbor(&bytes).map_err(unreadable)?,
+                None => Vec::new(),
+            },
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    signatures.resize(changes.len(), ByteBuf::new());
+    for (i, change) in download.changes.iter().enumerate() {
+        let signature = download.signatures.get(i).cloned().unwrap_or_default();
+        match changes.iter().position(|c| c == change) {
+            Some(at) if signatures[at].is_empty() => signatures[at] = signature,
+            Some(_) => {}
+            None => {
+                changes.push(change.clone());
+                signatures.push(signature);
+            }
+        }
+    }
+    Ok((changes, signatures))
 }
 
 impl Device {
@@ -250,17 +327,20 @@ impl Device {
         &self,
         tx: &rusqlite::Transaction<'_>,
         doc_id: &str,
+        from_server: FromServer<'_>,
         now: i64,
     ) -> Result<Option<(DocId, AutoCommit)>, DeviceError> {
-        let Some((kind, committee, bytes)) = tx
+        let Some((kind, committee, bytes, signatures)) = tx
             .prepare_cached(
-                "SELECT kind, committee, changes FROM received_aside WHERE doc_id = ?1",
+                "SELECT kind, committee, changes, signatures FROM received_aside
+                 WHERE doc_id = ?1",
             )?
             .query_row([doc_id], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
                 ))
             })
             .optional()?
@@ -270,16 +350,44 @@ impl Device {
         let Ok(changes) = doorstep_core::protocol::from_cbor::<Vec<ByteBuf>>(&bytes) else {
             return Ok(None);
         };
+        let signatures: Vec<ByteBuf> = signatures
+            .and_then(|b| doorstep_core::protocol::from_cbor(&b).ok())
+            .unwrap_or_default();
         tx.execute_batch("SAVEPOINT aside")?;
-        match self.merge_changes(tx, doc_id, &kind, &changes, &[], now) {
-            Ok(Merged::Done { id, doc, .. }) => {
+        let merged = self.merge_changes(
+            tx,
+            doc_id,
+            &kind,
+            &committee,
+            &changes,
+            &signatures,
+            from_server,
+            now,
+        );
+        match merged {
+            Ok(Merged::Done { id, doc, apart, .. }) => {
                 tx.execute_batch("RELEASE aside")?;
                 tx.execute(
                     "UPDATE docs SET committee = ?2 WHERE doc_id = ?1 AND committee IS NULL",
                     params![doc_id, committee],
                 )?;
-                tx.execute("DELETE FROM received_aside WHERE doc_id = ?1", [doc_id])?;
-                tracing::info!("a record set aside is now stored");
+                match apart {
+                    // What holds is stored; what does not stays apart, with why.
+                    Some(apart) => {
+                        let kept = doorstep_core::protocol::DocDownload {
+                            doc_id: doc_id.to_owned(),
+                            kind,
+                            committee,
+                            changes: Vec::new(),
+                            signatures: Vec::new(),
+                        };
+                        keep_apart(tx, &kept, apart, now)?;
+                    }
+                    None => {
+                        tx.execute("DELETE FROM received_aside WHERE doc_id = ?1", [doc_id])?;
+                        tracing::info!("a record set aside is now stored");
+                    }
+                }
                 Ok(Some((id, *doc)))
             }
             Ok(_) => {
@@ -312,7 +420,7 @@ impl Device {
         let tx = self.store.conn().unchecked_transaction()?;
         let mut stored = Vec::new();
         for doc_id in &ids {
-            if let Some(merged) = self.merge_aside(&tx, doc_id, now)? {
+            if let Some(merged) = self.merge_aside(&tx, doc_id, &|_| false, now)? {
                 stored.push(merged);
             }
         }
@@ -328,7 +436,7 @@ impl Device {
     /// The received records set aside on this device, newest first.
     pub fn records_aside(&self) -> Result<Vec<AsideView>, DeviceError> {
         let mut stmt = self.store.conn().prepare(
-            "SELECT doc_id, kind, committee, code, changes, at FROM received_aside
+            "SELECT doc_id, kind, committee, code, changes, at, authors FROM received_aside
              ORDER BY at DESC, doc_id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -342,6 +450,12 @@ impl Device {
                 changes: doorstep_core::protocol::from_cbor::<Vec<ByteBuf>>(&changes)
                     .map_or(0, |c| c.len()),
                 at: r.get(5)?,
+                authors: r
+                    .get::<_, String>(6)?
+                    .split('\n')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

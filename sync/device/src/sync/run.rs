@@ -288,6 +288,7 @@ impl SyncRun {
                     };
                     *sent = Some(carried);
                     let request = SyncRequest {
+                        key_roster: device.key_roster_version()?,
                         sync_id: uuid::Uuid::new_v4().to_string(),
                         cursor: device.cursor()?,
                         volunteer: device.volunteer.clone(),

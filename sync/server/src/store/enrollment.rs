@@ -291,6 +291,8 @@ impl Store {
             "UPDATE enrollments SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
             params![&code_hash, now, &device_id],
         )?;
+        super::key_roster::changed(tx.as_mut())?;
+        let key_roster = super::key_roster::for_committees(tx.as_mut(), &committee_ids, "", now)?;
         tx.commit()?;
         Ok(EnrollResponse {
             device_id,
@@ -298,6 +300,7 @@ impl Store {
             role,
             name,
             committees,
+            key_roster,
         })
     }
 
@@ -353,6 +356,7 @@ impl Store {
                 format!("no device {device_id}"),
             ));
         }
+        super::key_roster::changed(tx.as_mut())?;
         tx.commit()
     }
 

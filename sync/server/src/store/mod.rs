@@ -7,13 +7,15 @@
 //! - [`enrollment`]: committees, one-time codes, device tokens and roles;
 //! - [`sync`]: accepting uploads and answering with what a device lacks;
 //! - [`log`]: the hash-chained sync log, its pages and its verification;
-//! - [`blobs`]: attachments uploaded in pieces, and who may read them.
+//! - [`blobs`]: attachments uploaded in pieces, and who may read them;
+//! - [`key_roster`]: the server's own key and the rosters of keys and roles it signs.
 //!
 //! Every operation is one transaction: a sync either stores all it carried and its log
 //! entry, or nothing.
 
 mod blobs;
 mod enrollment;
+mod key_roster;
 mod log;
 mod schema;
 mod sync;

@@ -151,6 +151,8 @@ impl Store {
             crate::params![uuid::Uuid::new_v4().to_string()],
         )?;
         backfill_blob_refs(tx.as_mut())?;
+        super::key_roster::ensure(tx.as_mut())?;
+        super::key_roster::vouch_unsigned(tx.as_mut())?;
         tx.commit()
     }
 }

@@ -246,6 +246,12 @@ impl Store {
             "UPDATE devices SET last_sync_at = ?2 WHERE device_id = ?1",
             params![&device.device_id, now],
         )?;
+        let key_roster = super::key_roster::for_committees(
+            tx.as_mut(),
+            &device.committees,
+            &req.key_roster,
+            now,
+        )?;
         tx.commit()?;
         Ok(SyncResponse {
             cursor,
@@ -255,6 +261,7 @@ impl Store {
             conflicts: conflicts.into_iter().map(|(_, c)| c).collect(),
             refused,
             epoch,
+            key_roster,
         })
     }
 }
