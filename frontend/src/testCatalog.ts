@@ -39,6 +39,7 @@ export function applicationView(
     typed: [],
     own_work: false,
     amendable: false,
+    disputed: [],
     revealed: false,
     blockers: [],
     decisions: [],

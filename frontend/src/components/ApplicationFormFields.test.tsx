@@ -50,6 +50,7 @@ const APP: ApplicationView = {
   typed: [],
   own_work: false,
   amendable: false,
+  disputed: [],
       revealed: false,
       blockers: [],
       decisions: [],

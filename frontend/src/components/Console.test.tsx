@@ -168,8 +168,16 @@ describe("SyncLog", () => {
             { field: "fields.emergency_contact", from: null, to: { type: "text", value: "" } },
             { field: "fields.pension_account", from: { type: "text", value: "6222" }, to: { type: "text", value: "62220" } },
           ],
+          signed: "author",
+          signer: "志愿者甲 (平板 1)",
         },
-        { change: "h2", author: { ...author, volunteer: "测试主任", at: NOON - 500, what: "returned" }, fields: [] },
+        {
+          change: "h2",
+          author: { ...author, volunteer: "测试主任", at: NOON - 500, what: "returned" },
+          fields: [],
+          signed: "missing",
+          signer: "",
+        },
       ],
     },
   ];
@@ -190,6 +198,7 @@ describe("SyncLog", () => {
     typed: [],
     own_work: false,
     amendable: false,
+    disputed: [],
     revealed: false,
     blockers: [],
     decisions: [],
@@ -238,6 +247,14 @@ describe("SyncLog", () => {
     const fields = [...document.querySelectorAll(".field-change")].map((e) => e.getAttribute("data-field"));
     expect(fields).toEqual(["fields.pension_account"]);
     expect(document.querySelector(".field-change")?.textContent).toBe("养老金账户：6222 → 62220");
+  });
+
+  it("says whose key signed each change and whether it verified", async () => {
+    const api = logApi();
+    await show((nav) => <SyncLog api={api} navigate={nav} generation={0} />);
+    await click(document.querySelector(".log-entry-open"));
+    const lines = [...document.querySelectorAll(".log-change .signature")].map((e) => e.textContent);
+    expect(lines).toEqual(["✓ 签名已核验：志愿者甲 (平板 1)", "没有签名"]);
   });
 
   it("shows a return's comment beside its change", async () => {

@@ -38,6 +38,7 @@ function view(ownWork: boolean, revealed = false): ApplicationView {
     typed: [],
     own_work: ownWork,
     amendable: false,
+    disputed: [],
     revealed,
     blockers: [],
     // As the device offers them: nothing to judge on one's own work.
@@ -75,6 +76,19 @@ async function click(el: Element | null) {
 }
 
 describe("Review", () => {
+  it("names two contradicting decisions made offline and still offers a decision", async () => {
+    const disputed = view(false);
+    disputed.disputed = [
+      { id: "e2", kind: "approved", at: 2, by: "测试主任甲", device: "d2", text: "" },
+      { id: "e3", kind: "returned", at: 3, by: "测试主任乙", device: "d3", text: "请核对" },
+    ];
+    await show(false, { application: async () => disputed });
+    const note = document.querySelector("#review-disputed")?.textContent ?? "";
+    expect(note).toContain("两个决定相互矛盾");
+    expect(note).toContain("测试主任甲“已批准”、测试主任乙“已退回”");
+    expect(document.querySelector("#decide-approved")).toBeTruthy();
+  });
+
   it("offers no decision on an application this device submitted or changed", async () => {
     await show(true);
     expect(document.querySelector("#review-own-work")?.textContent).toContain("另一位审核人");

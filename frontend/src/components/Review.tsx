@@ -189,6 +189,15 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
         </ol>
       </div>
 
+      {app.disputed.length > 0 ? (
+        <p className="warning" id="review-disputed" role="note">
+          {t("review.disputed", {
+            decisions: app.disputed
+              .map((e) => t("review.disputedOne", { decision: t(`status.${e.kind}`), by: e.by || t("conflicts.unknownPerson") }))
+              .join(t("unsent.nameSeparator")),
+          })}
+        </p>
+      ) : null}
       {app.own_work && app.status === "submitted" ? (
         <p className="warning" id="review-own-work" role="note">
           {t("review.ownWork")}

@@ -279,6 +279,9 @@ function LogEntryRow(props: {
                       {formatDateTime(c.author.at, lang)}
                       {c.author.note ? ` · ${t("log.note", { note: c.author.note })}` : ""}
                     </p>
+                    <p className={`small signature signature-${c.signed}`} data-signed={c.signed}>
+                      {t(`log.signedBy.${c.signed}`, { signer: c.signer })}
+                    </p>
                     <EventLine change={c} events={events[record.doc_id]} />
                     <ul className="plain-list changes">
                       {visibleChanges(c.fields, (f, side) => shown(record, f.field, f[side]), (field) => field === "signature").map((f) => (

@@ -220,6 +220,11 @@ decisions: Array<DecisionOffer>,
  */
 amendable: boolean, 
 /**
+ * Two decisions on the latest submission that contradict each other, made offline
+ * on two tablets: it waits for a supervisor to decide it again.
+ */
+disputed: Array<Event>, 
+/**
  * The kinds of sensitive data its service uses, in catalog order: the consent
  * screens resident mode shows.
  */
@@ -395,7 +400,22 @@ export type HistoryEntry = {
 /**
  * The change hash, hex.
  */
-change: string, author: Author, fields: Array<FieldChange>, };
+change: string, author: Author, fields: Array<FieldChange>, 
+/**
+ * Whose key signed the change, as the device checked it against its key roster
+ * ([`Signed::Unchecked`] until it is).
+ */
+signed: Signed, 
+/**
+ * The signer as the roster names it (the person and the device), for a change its
+ * author signed.
+ */
+signer: string, };
+
+/**
+ * Whose key a change's signature verifies with.
+ */
+export type Signed = "author" | "server" | "not" | "missing" | "unchecked";
 
 /**
  * What one log entry did to one record.

@@ -137,17 +137,59 @@ impl Status {
 /// sense in the current status (approving a draft) is kept in the list but changes
 /// nothing.
 pub fn derive_status(events: &[Event]) -> Status {
-    events
-        .iter()
-        .fold(Status::Draft, |status, e| match (status, e.kind) {
-            (Status::Draft | Status::Returned, EventKind::Submitted) => Status::Submitted,
-            (Status::Submitted, EventKind::Returned) => Status::Returned,
-            (Status::Submitted, EventKind::Approved) => Status::Approved,
-            (Status::Submitted, EventKind::Rejected) => Status::Rejected,
-            (Status::Approved, EventKind::Filed) => Status::Filed,
-            (Status::Approved, EventKind::Reopened) => Status::Submitted,
-            (s, _) => s,
-        })
+    fold(events).0
+}
+
+/// The decisions a supervisor may make on a submission.
+const DECISIONS: [EventKind; 3] = [
+    EventKind::Returned,
+    EventKind::Approved,
+    EventKind::Rejected,
+];
+
+/// Folds events into a status, and the positions of two decisions on one submission that
+/// contradict each other (made on two tablets offline, neither seeing the other): then
+/// the application waits for a supervisor again, who settles it with a new decision,
+/// rather than the order of the list silently choosing one.
+pub fn fold(events: &[Event]) -> (Status, Vec<usize>) {
+    let mut status = Status::Draft;
+    // The decision in force on the latest submission, and a contradiction of it.
+    let mut decided: Option<usize> = None;
+    let mut disputed: Vec<usize> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let decision = DECISIONS.contains(&e.kind);
+        match (status, e.kind) {
+            (Status::Draft | Status::Returned, EventKind::Submitted) => {
+                status = Status::Submitted;
+                decided = None;
+                disputed.clear();
+            }
+            (Status::Submitted, _) if decision => {
+                status = match e.kind {
+                    EventKind::Returned => Status::Returned,
+                    EventKind::Approved => Status::Approved,
+                    _ => Status::Rejected,
+                };
+                decided = Some(i);
+                disputed.clear();
+            }
+            (Status::Returned | Status::Approved | Status::Rejected, _) if decision => {
+                if let Some(first) = decided.filter(|&d| events[d].kind != e.kind) {
+                    status = Status::Submitted;
+                    disputed = vec![first, i];
+                    decided = None;
+                }
+            }
+            (Status::Approved, EventKind::Filed) => status = Status::Filed,
+            (Status::Approved, EventKind::Reopened) => {
+                status = Status::Submitted;
+                decided = None;
+                disputed.clear();
+            }
+            _ => {}
+        }
+    }
+    (status, disputed)
 }
 
 /// An attachment of an application.
@@ -172,6 +214,9 @@ pub struct Application {
     /// In causal order (the document's list order), not by time.
     pub events: Vec<Event>,
     pub status: Status,
+    /// Two decisions on the latest submission that contradict each other (made offline
+    /// on two tablets): the application waits for a supervisor to decide it again.
+    pub disputed: Vec<Event>,
     pub notes: String,
     pub created_at: i64,
 }
@@ -415,11 +460,13 @@ pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
         Some((Value::Object(ObjType::Text), id)) => doc.text(&id)?,
         _ => String::new(),
     };
+    let (status, disputed) = fold(&events);
     Ok(Application {
         resident: value::text(doc, "resident")?,
         service: value::text(doc, "service")?,
         catalog_version: value::text(doc, "catalog_version")?,
-        status: derive_status(&events),
+        status,
+        disputed: disputed.iter().map(|&i| events[i].clone()).collect(),
         fields,
         attachments,
         events,
@@ -612,16 +659,40 @@ mod tests {
     }
 
     #[test]
-    fn concurrent_events_are_both_kept_and_every_replica_derives_the_same_status() {
+    fn contradicting_decisions_made_offline_wait_for_a_supervisor_on_every_replica() {
         let (on_a, on_b) = race(20, 21);
-        assert_eq!(on_a, on_b);
-        assert!(
-            matches!(on_a, Status::Returned | Status::Approved),
-            "{on_a:?}"
-        );
+        assert_eq!((on_a, on_b), (Status::Submitted, Status::Submitted));
         // Whatever the tablets' clocks said, the outcome is the same.
         assert_eq!(race(21, 20), (on_a, on_b));
         assert_eq!(race(-5, 1_000_000_000_000), (on_a, on_b));
+    }
+
+    #[test]
+    fn a_dispute_is_named_and_a_later_decision_settles_it() {
+        use EventKind::*;
+        let disputed = [
+            ev("a", Submitted, 1),
+            ev("b", Approved, 2),
+            ev("c", Returned, 3),
+        ];
+        assert_eq!(fold(&disputed), (Status::Submitted, vec![1, 2]));
+        let settled = [disputed.as_slice(), &[ev("d", Rejected, 4)]].concat();
+        assert_eq!(fold(&settled), (Status::Rejected, vec![]));
+        // The same decision twice is no dispute.
+        let twice = [
+            ev("a", Submitted, 1),
+            ev("b", Approved, 2),
+            ev("c", Approved, 3),
+        ];
+        assert_eq!(fold(&twice), (Status::Approved, vec![]));
+        // A new submission after a return starts afresh.
+        let again = [
+            ev("a", Submitted, 1),
+            ev("b", Returned, 2),
+            ev("c", Submitted, 3),
+            ev("d", Approved, 4),
+        ];
+        assert_eq!(fold(&again), (Status::Approved, vec![]));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use automerge::AutoCommit;
 use serde::Serialize;
 
 use crate::error::CoreError;
+use crate::key_roster::Signed;
 use crate::provenance::Author;
 use crate::value::{self, FieldValue};
 
@@ -23,6 +24,12 @@ pub struct HistoryEntry {
     pub change: String,
     pub author: Author,
     pub fields: Vec<FieldChange>,
+    /// Whose key signed the change, as the device checked it against its key roster
+    /// ([`Signed::Unchecked`] until it is).
+    pub signed: Signed,
+    /// The signer as the roster names it (the person and the device), for a change its
+    /// author signed.
+    pub signer: String,
 }
 
 /// The history of `doc` over `fields`, oldest first. A field's "from" is its value just
@@ -54,6 +61,8 @@ pub fn history(doc: &mut AutoCommit, fields: &[&str]) -> Result<Vec<HistoryEntry
             change: change.hash().to_string(),
             author: Author::of(change),
             fields: changed,
+            signed: Signed::Unchecked,
+            signer: String::new(),
         });
     }
     Ok(out)

@@ -269,6 +269,10 @@ pub enum Signed {
     Server,
     /// Nobody's the roster knows.
     Not,
+    /// No signature is held for it.
+    Missing,
+    /// Not checked: this device holds no key roster (it is not enrolled).
+    Unchecked,
 }
 
 #[cfg(test)]

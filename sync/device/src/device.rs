@@ -408,7 +408,9 @@ impl Device {
         let mut loaded = docs::load(&self.store, &self.cache, id, &self.actor)?;
         let fields = self.tracked_fields(&loaded.doc)?;
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        Ok(history::history(&mut loaded.doc, &fields)?)
+        let mut entries = history::history(&mut loaded.doc, &fields)?;
+        self.check_signers(id.as_str(), &mut loaded.doc, &mut entries)?;
+        Ok(entries)
     }
 
     pub(crate) fn tracked_fields(&self, doc: &AutoCommit) -> Result<Vec<String>, DeviceError> {

@@ -10,7 +10,8 @@ use std::collections::HashSet;
 
 use automerge::{AutoCommit, Change, ChangeHash};
 use doorstep_core::ErrorCode;
-use doorstep_core::key_roster::{FromServer, SignedKeyRoster, Trusted};
+use doorstep_core::history::HistoryEntry;
+use doorstep_core::key_roster::{FromServer, Signed, SignedKeyRoster, Trusted};
 use doorstep_core::keys::PublicKey;
 use rusqlite::Transaction;
 use serde_bytes::ByteBuf;
@@ -94,6 +95,43 @@ impl Device {
         let trusted = Arc::new(Trusted::new(roster, key));
         *self.trusted.borrow_mut() = Some(Arc::clone(&trusted));
         Ok(Some(trusted))
+    }
+
+    /// Notes on each history entry of record `doc_id` whose key signed its change and
+    /// whether it verifies against the key roster.
+    pub(crate) fn check_signers(
+        &self,
+        doc_id: &str,
+        doc: &mut AutoCommit,
+        entries: &mut [HistoryEntry],
+    ) -> Result<(), DeviceError> {
+        let trusted = self.trusted()?;
+        for entry in entries {
+            let Some(change) = entry
+                .change
+                .parse::<ChangeHash>()
+                .ok()
+                .and_then(|h| doc.get_change_by_hash(&h))
+            else {
+                continue;
+            };
+            let signature = crate::attest::signatures_of(
+                self.store.conn(),
+                doc_id,
+                std::slice::from_ref(&change),
+            )?
+            .pop()
+            .unwrap_or_default();
+            entry.signed = match (&trusted, signature.is_empty()) {
+                (_, true) => Signed::Missing,
+                (None, false) => Signed::Unchecked,
+                (Some(t), false) => t.signed_by(doc_id, &change, &signature),
+            };
+            if let (Signed::Author, Some(t)) = (entry.signed, &trusted) {
+                entry.signer = t.name_of(change.actor_id());
+            }
+        }
+        Ok(())
     }
 
     /// Applies received changes of one record to `doc`, those that hold against the key

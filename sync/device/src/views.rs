@@ -70,6 +70,9 @@ pub struct ApplicationView {
     /// application (the change reopens it for review, which only a supervisor may do),
     /// or one a supervisor has reopened.
     pub amendable: bool,
+    /// Two decisions on the latest submission that contradict each other, made offline
+    /// on two tablets: it waits for a supervisor to decide it again.
+    pub disputed: Vec<Event>,
     /// The kinds of sensitive data its service uses, in catalog order: the consent
     /// screens resident mode shows.
     pub sensitive_kinds: Vec<Sensitive>,
@@ -191,6 +194,7 @@ impl Device {
                 Vec::new()
             },
             amendable,
+            disputed: a.disputed,
             sensitive_kinds,
             consents,
             revealed: reveal,

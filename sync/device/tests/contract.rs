@@ -21,6 +21,7 @@ use doorstep_core::error::{FieldError, FieldErrors};
 use doorstep_core::field::Field;
 use doorstep_core::file_kind::Accepts;
 use doorstep_core::history::{FieldChange, HistoryEntry};
+use doorstep_core::key_roster::Signed;
 use doorstep_core::protocol::{
     ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocHashes, LogEntry, LogPage, Role,
 };
@@ -118,6 +119,7 @@ fn declarations() -> String {
         SyncReport,
         FieldChange,
         HistoryEntry,
+        Signed,
         RecordChanges,
         Role,
         Committee,

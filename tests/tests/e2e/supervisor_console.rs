@@ -134,6 +134,14 @@ async fn scenario() -> anyhow::Result<()> {
         "志愿者甲",
     )
     .await?;
+    // Each change says whose key signed it, checked against the server's key roster.
+    let signed = s
+        .wait_for_text(
+            ".log-record[data-kind='application'] .signature",
+            "签名已核验：志愿者甲",
+        )
+        .await?;
+    assert!(!signed.contains('✗'), "{signed}");
     s.screenshot(&shot("log")?).await?;
 
     // Returned with a comment (none first: refused at the box).

@@ -6,6 +6,7 @@
 
 use doorstep_core::application::{EventKind, Status};
 use doorstep_core::id_number::IdNumber;
+use doorstep_core::key_roster::Signed;
 use doorstep_core::resident::ResidentInput;
 use doorstep_core::value::FieldValue;
 use doorstep_device::LogFilter;
@@ -97,6 +98,13 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
     );
     assert_eq!(account.0.author.volunteer, "测试志愿者甲");
     assert!(account.0.author.at > 0);
+    // Every change says whose key signed it, verified against the server's roster.
+    for record in &records {
+        for change in &record.changes {
+            assert_eq!(change.signed, Signed::Author, "{}", record.kind);
+            assert_eq!(change.signer, "测试志愿者甲 (test tablet)");
+        }
+    }
     assert!(
         application
             .changes

@@ -112,3 +112,80 @@ fn clocks_a_year_fast_and_slow_decide_nothing() -> anyhow::Result<()> {
     assert!(read.events[3].at < read.events[0].at);
     Ok(())
 }
+
+#[test]
+fn two_supervisors_deciding_offline_against_each_other_leave_it_to_a_person() -> anyhow::Result<()>
+{
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut volunteer = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    let mut fast = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任甲")?;
+    let mut slow = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任乙")?;
+    fast.device
+        .set_clock(Arc::new(SetClock::at(now_ms() + YEAR_MS)));
+    slow.device
+        .set_clock(Arc::new(SetClock::at(now_ms() - YEAR_MS)));
+    let person = volunteer
+        .device
+        .register_resident(&ResidentInput {
+            name: "测试老人".into(),
+            id_number: IdNumber::complete("11010119400101001").expect("17 digits"),
+            ..ResidentInput::default()
+        })?
+        .id;
+    volunteer.authorize(&person, &["senior_allowance"])?;
+    let app = volunteer
+        .device
+        .start_application(&person, "senior_allowance")?;
+    for (key, value) in [
+        ("bank_account", FieldValue::Text("6222000011112222".into())),
+        ("account_holder", FieldValue::Text("测试老人".into())),
+        ("household_registered_here", FieldValue::Bool(true)),
+    ] {
+        volunteer.device.set_application_field(&app, key, &value)?;
+    }
+    volunteer.device.attach_file(
+        &app,
+        "bank_card_photo",
+        "card.jpg",
+        doorstep_tests::SAMPLE_PHOTO,
+    )?;
+    volunteer.device.submit_application(&app)?;
+    volunteer.sync(&server)?;
+    fast.sync(&server)?;
+    slow.sync(&server)?;
+
+    // Offline, neither seeing the other: one approves, the other returns it.
+    fast.device.record_review(&app, EventKind::Approved, "")?;
+    slow.device
+        .record_review(&app, EventKind::Returned, "请核对户名")?;
+    fast.sync(&server)?;
+    slow.sync(&server)?;
+    fast.sync(&server)?;
+    volunteer.sync(&server)?;
+    // No clock and no list order chose one: every tablet shows it waiting again, with
+    // both decisions named.
+    for d in [&volunteer, &fast, &slow] {
+        let read = d.device.application(&app)?;
+        assert_eq!(read.status, Status::Submitted);
+        let mut kinds: Vec<EventKind> = read.disputed.iter().map(|e| e.kind).collect();
+        kinds.sort_by_key(|k| k.as_str());
+        assert_eq!(kinds, [EventKind::Approved, EventKind::Returned]);
+    }
+    let view = fast.device.application_view(&app, None)?;
+    assert_eq!(view.disputed.len(), 2);
+    assert!(!view.decisions.is_empty(), "a supervisor may settle it");
+
+    // A supervisor settles it; everyone follows.
+    fast.device
+        .record_review(&app, EventKind::Returned, "请核对户名")?;
+    fast.sync(&server)?;
+    slow.sync(&server)?;
+    volunteer.sync(&server)?;
+    for d in [&volunteer, &fast, &slow] {
+        let read = d.device.application(&app)?;
+        assert_eq!(read.status, Status::Returned);
+        assert!(read.disputed.is_empty());
+    }
+    Ok(())
+}
