@@ -304,6 +304,25 @@ fn first_sync_of_a_backlog(per_record_baseline: Option<Duration>) {
             );
         }
     }
+    // A new tablet of the committee pulls everything, checking every change against the
+    // key roster (signature, author, rules) before it merges it.
+    let mut fresh = TestDevice::enrolled(&server, "bench3", "supervisor", "测试主任").unwrap();
+    reset_peak_rss();
+    let start = Instant::now();
+    let report = fresh.device.sync_with(&mut transport, &policy).unwrap();
+    let took = start.elapsed();
+    assert!(report.received_docs >= records, "every record came down");
+    assert_eq!(report.set_aside, 0, "every change verified");
+    println!(
+        "| a new tablet's first pull (verified) | {} | {:.2} ms | {} | {} | {} | {:.0} MB | {:.0} MB |",
+        ms(took),
+        took.as_secs_f64() * 1e3 / records as f64,
+        report.round_trips,
+        kb(report.bytes_up),
+        kb(report.bytes_down),
+        peak_rss_mb(&pid),
+        peak_rss_mb("self"),
+    );
     println!();
 }
 

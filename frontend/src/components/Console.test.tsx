@@ -148,6 +148,7 @@ describe("SyncLog", () => {
     received: [{ doc_id: "app-1", hashes: ["h1", "h2", "h3", "h4"] }],
     sent: [],
     conflicts: [],
+    refused: [],
     prev_hash: "",
     hash: "",
   };
@@ -206,13 +207,13 @@ describe("SyncLog", () => {
     consents: {},
   };
 
-  function logApi() {
+  function logApi(entries: LogEntry[] = [entry]) {
     return fakeApi({
       consoleCommittees: async () => COMMITTEES,
       services: async () => [PENSION],
       enrolledDevices: async () => DEVICES,
       chainStates: async () => [{ committee: "c1", entries: 7, broken: null }],
-      logPage: vi.fn(async (_filter: LogFilter) => ({ entries: [entry], next_before: null })),
+      logPage: vi.fn(async (_filter: LogFilter) => ({ entries, next_before: null })),
       logEntryRecords: async () => records,
       application: vi.fn(async () => app),
     });
@@ -255,6 +256,15 @@ describe("SyncLog", () => {
     await click(document.querySelector(".log-entry-open"));
     const lines = [...document.querySelectorAll(".log-change .signature")].map((e) => e.textContent);
     expect(lines).toEqual(["✓ 签名已核验：志愿者甲 (平板 1)", "没有签名"]);
+  });
+
+  it("shows what the server refused of a sync, and why", async () => {
+    const refused = { ...entry, refused: [{ doc_id: "0192f0c8-aaaa", code: "rule_forbidden", message: "m" }] };
+    const api = logApi([refused]);
+    await show((nav) => <SyncLog api={api} navigate={nav} generation={0} />);
+    expect(document.querySelector(".log-entry .badge-refused")?.textContent).toBe("1 条被拒收");
+    await click(document.querySelector(".log-entry-open"));
+    expect(document.querySelector(".log-refused")?.textContent).toBe("记录 0192f0c8：做这处修改的人没有这个权限（例如志愿者自己审批）。");
   });
 
   it("shows a return's comment beside its change", async () => {

@@ -253,6 +253,9 @@ function LogEntryRow(props: {
           {props.committee} · {entry.volunteer} · {t("log.counts", { up, changes: upChanges, down })}
         </span>
         {entry.conflicts.length > 0 ? <span className="badge-inline">{t("log.conflicts", { count: entry.conflicts.length })}</span> : null}
+        {entry.refused.length > 0 ? (
+          <span className="badge-inline badge-refused">{t("log.refusedCount", { count: entry.refused.length })}</span>
+        ) : null}
         {props.broken ? <span className="badge-inline">{t("log.brokenHere")}</span> : null}
       </button>
       {open ? (
@@ -261,7 +264,21 @@ function LogEntryRow(props: {
             {t("log.deviceName", { device: deviceName(props.devices, entry.device_id) })}
           </p>
           {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
-          {records && records.length === 0 ? <p className="empty">{t("log.onlyReceived")}</p> : null}
+          {entry.refused.length > 0 ? (
+            <div className="log-refused-list">
+              <h4>{t("log.refusedTitle")}</h4>
+              <ul className="plain-list">
+                {entry.refused.map((r) => (
+                  <li key={r.doc_id} className="log-refused" data-code={r.code} data-doc={r.doc_id}>
+                    {t("unsent.record", { id: r.doc_id.slice(0, 8) })}
+                    {t("common.colon")}
+                    {t(`unsent.why.${r.code}`, { defaultValue: errorText(t, r.code) })}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+          {records && records.length === 0 && entry.refused.length === 0 ? <p className="empty">{t("log.onlyReceived")}</p> : null}
           {(records ?? []).map((record) => (
             <div key={record.doc_id} className="log-record" data-kind={record.kind} data-doc={record.doc_id}>
               <h4>

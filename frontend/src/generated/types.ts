@@ -467,6 +467,12 @@ phone?: string, };
 export type DocHashes = { doc_id: string, hashes: Array<string>, };
 
 /**
+ * One uploaded document the server refused, and why: `code` is one of
+ * [`ERROR_CODES`], `message` says it in English for logs (never personal data).
+ */
+export type DocRefusal = { doc_id: string, code: string, message: string, };
+
+/**
  * Fields of one document holding more than one concurrent value.
  */
 export type DocConflicts = { doc_id: string, fields: Array<string>, };
@@ -483,6 +489,11 @@ seq: number, committee: string, device_id: string, volunteer: string,
  * Milliseconds since the epoch.
  */
 time: number, sync_id: string, received: Array<DocHashes>, sent: Array<DocHashes>, conflicts: Array<DocConflicts>, 
+/**
+ * Records the device sent that the server refused, each with why (who may write
+ * what, a bad signature, a malformed change...): the evidence of what was tried.
+ */
+refused: Array<DocRefusal>, 
 /**
  * Hex SHA-256 of the previous entry of the committee (zeros for the first).
  */

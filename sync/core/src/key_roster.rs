@@ -130,9 +130,9 @@ impl Trusted {
             let Ok(actor) = hex::decode(&entry.actor).map(ActorId::from) else {
                 continue;
             };
-            let Some(key) = PublicKey::from_hex(&entry.public_key) else {
-                continue;
-            };
+            // A device enrolled before devices had keys signed nothing: only the
+            // server's vouch can stand for its changes.
+            let key = PublicKey::from_hex(&entry.public_key).unwrap_or(server);
             let grants: Vec<(String, Role)> = entry
                 .committees
                 .iter()
@@ -197,7 +197,11 @@ impl Trusted {
     pub fn signed_by(&self, doc_id: &str, change: &Change, signature: &[u8]) -> Signed {
         let message = change_message(doc_id, &change.hash());
         match self.author_of(change.actor_id()) {
-            Some(author) if author.key.verifies(&message, signature) => Signed::Author,
+            Some(author)
+                if author.key != self.server && author.key.verifies(&message, signature) =>
+            {
+                Signed::Author
+            }
             _ if self.server.verifies(&message, signature) => Signed::Server,
             _ => Signed::Not,
         }
@@ -409,6 +413,31 @@ mod tests {
             &|_| true,
         );
         assert_eq!(missing.map_err(|u| u.code), Err("attestation_missing"));
+        // A device enrolled before devices had keys: the server's vouch stands for it.
+        let mut r = roster();
+        let mut keyless = entry(5, Role::Volunteer, &["c1"], false);
+        keyless.public_key = String::new();
+        r.entries.push(keyless);
+        let trusted = Trusted::new(
+            r,
+            PublicKey::from_bytes(server_key.verifying_key().as_bytes()).expect("key"),
+        );
+        let (after, change) = resident(5);
+        let vouch = server_key
+            .sign(&change_message("doc", &change.hash()))
+            .to_bytes();
+        assert_eq!(trusted.signed_by("doc", &change, &vouch), Signed::Server);
+        let held = trusted.check(
+            "doc",
+            "resident",
+            "c1",
+            &[(0, &change)],
+            &[vouch.to_vec()],
+            &AutoCommit::new(),
+            &after,
+            &|_| true,
+        );
+        assert_eq!(held, Ok(()));
     }
 
     #[test]

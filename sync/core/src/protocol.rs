@@ -279,7 +279,7 @@ pub struct SyncResponse {
 
 /// One uploaded document the server refused, and why: `code` is one of
 /// [`ERROR_CODES`], `message` says it in English for logs (never personal data).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DocRefusal {
     pub doc_id: String,
     pub code: String,
@@ -326,6 +326,10 @@ pub struct LogEntry {
     pub received: Vec<DocHashes>,
     pub sent: Vec<DocHashes>,
     pub conflicts: Vec<DocConflicts>,
+    /// Records the device sent that the server refused, each with why (who may write
+    /// what, a bad signature, a malformed change...): the evidence of what was tried.
+    #[serde(default)]
+    pub refused: Vec<DocRefusal>,
     /// Hex SHA-256 of the previous entry of the committee (zeros for the first).
     pub prev_hash: String,
     /// Hex SHA-256 over `prev_hash` and this entry's content.

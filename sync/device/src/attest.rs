@@ -20,6 +20,11 @@ pub struct Signer {
 }
 
 impl Signer {
+    /// This signer's signature of `message` (64 bytes).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message)
+    }
+
     /// Signs the changes of this device's actor made after `since` (all for a new
     /// record) and stores the signatures, inside the caller's transaction.
     pub(crate) fn sign_new(

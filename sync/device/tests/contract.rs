@@ -23,7 +23,8 @@ use doorstep_core::file_kind::Accepts;
 use doorstep_core::history::{FieldChange, HistoryEntry};
 use doorstep_core::key_roster::Signed;
 use doorstep_core::protocol::{
-    ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocHashes, LogEntry, LogPage, Role,
+    ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocHashes, DocRefusal, LogEntry,
+    LogPage, Role,
 };
 use doorstep_core::provenance::Author;
 use doorstep_core::resident::{
@@ -124,6 +125,7 @@ fn declarations() -> String {
         Role,
         Committee,
         DocHashes,
+        DocRefusal,
         DocConflicts,
         LogEntry,
         LogPage,

@@ -1,7 +1,9 @@
-//! The many-device property: 3–8 devices edit shared records offline, sync in random
-//! order through a server while messages are lost, repeated and delayed, and some
-//! devices stay offline (partitioned) for a while. Once everyone has synced, every device
-//! holds identical records and identical list rows, and no acknowledged edit is lost.
+//! The many-device property: 3–8 devices (volunteers' and supervisors' tablets, every
+//! change signed by its author's key) edit shared records offline, sync in random order
+//! through a server while messages are lost, repeated and delayed, and some devices stay
+//! offline (partitioned) for a while. Once everyone has synced, every device holds
+//! identical records and identical list rows, no acknowledged edit is lost, and no
+//! honest change was kept apart by any device's check against the key roster.
 //!
 //! The campaign, shared by two test binaries: through a real server process over
 //! loopback (`tests/tests/sync/convergence.rs`, `DOORSTEP_SYNC_CASES`, 200 cases by
@@ -16,6 +18,7 @@ use std::collections::BTreeMap;
 use automerge::{AutoCommit, ChangeHash};
 use doorstep_core::DocId;
 use doorstep_core::id_number::IdNumber;
+use doorstep_core::protocol::Role;
 use doorstep_core::resident::ResidentInput;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{FAST_RETRY, Fault, FaultyTransport, TestDevice, committee};
@@ -100,7 +103,7 @@ fn new_resident(case: usize, n: usize) -> ResidentInput {
 /// Where the devices sync: a server process, or a server in this process.
 pub(crate) trait Server {
     fn committee(&self, id: &str) -> anyhow::Result<()>;
-    fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice>;
+    fn device(&self, committee: &str, role: &str, volunteer: &str) -> anyhow::Result<TestDevice>;
     fn transport(&self) -> anyhow::Result<FaultyTransport>;
     /// One sync without faults.
     fn sync(&self, test: &mut TestDevice) -> anyhow::Result<()> {
@@ -113,8 +116,8 @@ impl Server for ServerProcess {
     fn committee(&self, id: &str) -> anyhow::Result<()> {
         committee(self, id)
     }
-    fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
-        TestDevice::enrolled(self, committee, "volunteer", volunteer)
+    fn device(&self, committee: &str, role: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
+        TestDevice::enrolled(self, committee, role, volunteer)
     }
     fn transport(&self) -> anyhow::Result<FaultyTransport> {
         FaultyTransport::new(&self.base_url(), [])
@@ -125,8 +128,9 @@ impl Server for InProcessServer {
     fn committee(&self, id: &str) -> anyhow::Result<()> {
         InProcessServer::committee(self, id)
     }
-    fn device(&self, committee: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
-        InProcessServer::device(self, committee, volunteer)
+    fn device(&self, committee: &str, role: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
+        let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("no role {role}"))?;
+        InProcessServer::device_as(self, committee, role, volunteer)
     }
     fn transport(&self) -> anyhow::Result<FaultyTransport> {
         Ok(FaultyTransport::over(InProcessServer::transport(self), []))
@@ -138,7 +142,13 @@ fn run_case(server: &dyn Server, case: usize, devices: usize, ops: &[Op]) -> any
     server.committee(&scope)?;
     let mut replicas = Vec::with_capacity(devices);
     for d in 0..devices {
-        let test = server.device(&scope, &format!("测试志愿者{d}"))?;
+        // Every third tablet is a supervisor's.
+        let role = if d % 3 == 1 {
+            "supervisor"
+        } else {
+            "volunteer"
+        };
+        let test = server.device(&scope, role, &format!("测试人员{d}"))?;
         let transport = server.transport()?;
         replicas.push(Replica { test, transport });
     }
@@ -239,6 +249,13 @@ fn run_case(server: &dyn Server, case: usize, devices: usize, ops: &[Op]) -> any
                 "record {id} differs"
             );
         }
+    }
+    // Every change of every honest tablet held against every other's key roster.
+    for r in &replicas {
+        anyhow::ensure!(
+            r.test.device.records_aside()?.is_empty(),
+            "an honest change was kept apart"
+        );
     }
     // No acknowledged edit is lost: each one's changes are in the final record.
     for (id, heads) in &acknowledged {

@@ -539,6 +539,18 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
         if counts()? != before {
             failures.push(format!("{}: something was stored", a.name));
         }
+        // A refusal of one record (the request itself was answered) is evidence in the
+        // sync log: the latest entry names the record and the code.
+        if status == 200 {
+            let logged = server_db(&server.data_dir)?.int(&format!(
+                "SELECT count(*) FROM log WHERE id = (SELECT max(id) FROM log)
+                 AND body LIKE '%\"refused\"%' AND body LIKE '%{}%' AND body LIKE '%{}%'",
+                a.upload.doc_id, a.code
+            ))?;
+            if logged != 1 {
+                failures.push(format!("{}: the refusal is not in the sync log", a.name));
+            }
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let distinct: std::collections::HashSet<&str> = attacks.iter().map(|a| a.name).collect();

@@ -4,7 +4,7 @@
 use crate::db::Tx;
 use crate::params;
 use doorstep_core::protocol::{
-    ChainBreak, ChainState, DocConflicts, DocHashes, LogEntry, LogPage, SyncRequest,
+    ChainBreak, ChainState, DocConflicts, DocHashes, DocRefusal, LogEntry, LogPage, SyncRequest,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -28,6 +28,10 @@ struct LogBody {
     received: Vec<DocHashes>,
     sent: Vec<DocHashes>,
     conflicts: Vec<DocConflicts>,
+    /// Absent from entries without refusals (and from every entry before 0.3), so that
+    /// their text, and so their hash, is as it always was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    refused: Vec<DocRefusal>,
 }
 
 /// Filters of a log page.
@@ -116,6 +120,7 @@ impl Store {
                 received: body.received,
                 sent: body.sent,
                 conflicts: body.conflicts,
+                refused: body.refused,
                 prev_hash: row.text(2)?,
                 hash: row.text(3)?,
             });
@@ -217,6 +222,7 @@ pub(super) fn entry_hash(prev_hash: &str, body: &str) -> String {
 }
 
 /// Appends one entry per committee the sync touched to that committee's chain.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn append_log(
     tx: &mut dyn Tx,
     device: &DeviceAuth,
@@ -225,11 +231,13 @@ pub(super) fn append_log(
     received: &[(String, DocHashes)],
     sent: &[(String, DocHashes)],
     conflicts: &[(String, DocConflicts)],
+    refused: &[(String, DocRefusal)],
 ) -> Result<(), Failure> {
     let mut committees: Vec<&String> = received
         .iter()
         .map(|(c, _)| c)
         .chain(sent.iter().map(|(c, _)| c))
+        .chain(refused.iter().map(|(c, _)| c))
         .collect();
     committees.sort();
     committees.dedup();
@@ -267,6 +275,11 @@ pub(super) fn append_log(
             received: pick(received),
             sent: pick(sent),
             conflicts,
+            refused: refused
+                .iter()
+                .filter(|(c, _)| c == committee)
+                .map(|(_, r)| r.clone())
+                .collect(),
         };
         let body_json = serde_json::to_string(&body).map_err(Failure::storage)?;
         let hash = entry_hash(&prev_hash, &body_json);

@@ -238,8 +238,34 @@ impl Store {
                 "INSERT INTO syncs (device_id, sync_id, time) VALUES (?1, ?2, ?3)",
                 params![&device.device_id, &req.sync_id, now],
             )?;
-            if !received.is_empty() || !sent.is_empty() {
-                append_log(tx.as_mut(), device, req, now, &received, &sent, &conflicts)?;
+            // A refusal is logged under the committee the device named, or its first.
+            let refused_log: Vec<(String, DocRefusal)> = refused
+                .iter()
+                .map(|r| {
+                    let named = req
+                        .docs
+                        .iter()
+                        .find(|d| d.doc_id == r.doc_id)
+                        .and_then(|d| d.committee.clone())
+                        .filter(|c| device.committees.contains(c));
+                    let committee = named
+                        .or_else(|| device.committees.first().cloned())
+                        .unwrap_or_default();
+                    (committee, r.clone())
+                })
+                .filter(|(c, _)| !c.is_empty())
+                .collect();
+            if !received.is_empty() || !sent.is_empty() || !refused_log.is_empty() {
+                append_log(
+                    tx.as_mut(),
+                    device,
+                    req,
+                    now,
+                    &received,
+                    &sent,
+                    &conflicts,
+                    &refused_log,
+                )?;
             }
         }
         tx.execute(
