@@ -254,7 +254,7 @@ describe("SyncLog", () => {
     const api = logApi();
     await show((nav) => <SyncLog api={api} navigate={nav} generation={0} />);
     await click(document.querySelector(".log-entry-open"));
-    const lines = [...document.querySelectorAll(".log-change .signature")].map((e) => e.textContent);
+    const lines = [...document.querySelectorAll(".log-change .log-signer")].map((e) => e.textContent);
     expect(lines).toEqual(["✓ 签名已核验：志愿者甲 (平板 1)", "没有签名"]);
   });
 

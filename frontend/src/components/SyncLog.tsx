@@ -296,7 +296,7 @@ function LogEntryRow(props: {
                       {formatDateTime(c.author.at, lang)}
                       {c.author.note ? ` · ${t("log.note", { note: c.author.note })}` : ""}
                     </p>
-                    <p className={`small signature signature-${c.signed}`} data-signed={c.signed}>
+                    <p className={`small log-signer signed-${c.signed}`} data-signed={c.signed}>
                       {t(`log.signedBy.${c.signed}`, { signer: c.signer })}
                     </p>
                     <EventLine change={c} events={events[record.doc_id]} />

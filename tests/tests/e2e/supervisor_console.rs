@@ -137,7 +137,7 @@ async fn scenario() -> anyhow::Result<()> {
     // Each change says whose key signed it, checked against the server's key roster.
     let signed = s
         .wait_for_text(
-            ".log-record[data-kind='application'] .signature",
+            ".log-record[data-kind='application'] .log-signer",
             "签名已核验：志愿者甲",
         )
         .await?;
