@@ -115,6 +115,8 @@ export function ApplicationForm({
   // A decided application is changed only once a supervisor reopened it for a
   // correction (or, on a supervisor's device, the change itself reopens it).
   const amendable = app.amendable;
+  // What the supervisor asked to be corrected when reopening it, if they wrote it.
+  const reopenNote = app.events.filter((e) => e.kind === "reopened").at(-1)?.text.trim() ?? "";
   const editable = app.status === "draft" || app.status === "returned" || (amending && amendable);
   const steps = formSteps(service);
   const last = steps.length; // the check-and-submit screen
@@ -271,6 +273,7 @@ export function ApplicationForm({
       {amending && amendable ? (
         <p className="warning" id="application-amending" role="note">
           {t(app.status === "approved" ? "application.amendWarning" : "application.amendReopened")}
+          {app.status !== "approved" && reopenNote ? ` ${t("application.reopenedNote", { text: reopenNote })}` : ""}
         </p>
       ) : null}
       {editable ? (

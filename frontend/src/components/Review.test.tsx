@@ -76,6 +76,34 @@ async function click(el: Element | null) {
 }
 
 describe("Review", () => {
+  it("says what its text box is for when it may file or reopen", async () => {
+    const approved = view(false);
+    approved.status = "approved";
+    approved.decisions = [
+      { decision: "filed", needs_text: true },
+      { decision: "reopened", needs_text: false },
+    ];
+    await show(false, { application: async () => approved });
+    const label = document.querySelector("label[for='review-text']")?.textContent ?? "";
+    expect(label).toContain("办件编号");
+    expect(label).toContain("重新打开时");
+  });
+
+  it("sends what to correct with a reopening", async () => {
+    const approved = view(false);
+    approved.status = "approved";
+    approved.decisions = [
+      { decision: "filed", needs_text: true },
+      { decision: "reopened", needs_text: false },
+    ];
+    const recordReview = vi.fn(async () => "submitted" as const);
+    await show(false, { application: async () => approved, recordReview });
+    fireEvent.change(document.querySelector("#review-text") as HTMLTextAreaElement, { target: { value: "请更新账户" } });
+    await click(document.querySelector("#decide-reopened"));
+    await click(document.querySelector("#review-confirm-yes"));
+    expect(recordReview).toHaveBeenCalledWith("a1", "reopened", "请更新账户");
+  });
+
   it("names two contradicting decisions made offline and still offers a decision", async () => {
     const disputed = view(false);
     disputed.disputed = [

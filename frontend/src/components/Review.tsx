@@ -62,7 +62,9 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
     setDone(null);
     try {
       const needsText = app.decisions.find((o) => o.decision === decision)?.needs_text ?? true;
-      const status = await api.recordReview(id, decision, needsText ? text : "");
+      // A reopening may say what to correct; an approval carries no words.
+      const words = needsText || decision === "reopened" ? text : "";
+      const status = await api.recordReview(id, decision, words);
       setDone(t("review.done", { status: t(`status.${status}`) }));
       setText("");
       await load();
@@ -206,7 +208,7 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
       {decisions.length > 0 ? (
         <div className="card decision" id="review-decision">
           <h3>{t("review.decide")}</h3>
-          <label htmlFor="review-text">{t(decisions.some((o) => o.decision === "filed") ? "review.referenceLabel" : "review.textLabel")}</label>
+          <label htmlFor="review-text">{t(textLabel(decisions.map((o) => o.decision)))}</label>
           <textarea
             id="review-text"
             value={text}
@@ -284,4 +286,11 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
       {error && !textError ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
     </section>
   );
+}
+
+/** What the one text box asks for, by the decisions on offer. */
+function textLabel(offered: string[]): string {
+  if (offered.includes("filed") && offered.includes("reopened")) return "review.referenceOrReopenLabel";
+  if (offered.includes("filed")) return "review.referenceLabel";
+  return "review.textLabel";
 }

@@ -35,6 +35,7 @@ const ACCOUNT: &str = "6222000011112222";
 const FIXED_ACCOUNT: &str = "6222000099998888";
 const AMENDED_ACCOUNT: &str = "6222000077776666";
 const COMMENT: &str = "账户号码少了一位，请和居民核对";
+const REOPEN_NOTE: &str = "居民换了银行卡，请更新账户";
 const SERVICE: &str = "pension_certification";
 const APP_ENV: &[(&str, &str)] = &[("DOORSTEP_SYNC_INTERVAL_SECS", "1")];
 
@@ -199,6 +200,9 @@ async fn scenario() -> anyhow::Result<()> {
     // application; the supervisor reopens it, the volunteer corrects it, and it is
     // decided again.
     v.wait_gone("#application-amend").await?;
+    s.wait_for_text("label[for='review-text']", "重新打开时")
+        .await?;
+    s.type_into("#review-text", REOPEN_NOTE).await?;
     s.click("#decide-reopened").await?;
     s.wait_for("#review-confirm-yes").await?;
     s.screenshot(&shot("reopen-confirm")?).await?;
@@ -207,6 +211,8 @@ async fn scenario() -> anyhow::Result<()> {
     v.wait_for("#application-amend").await?;
     v.click("#application-amend").await?;
     v.wait_for_text("#application-amending", "主管重新打开")
+        .await?;
+    v.wait_for_text("#application-amending", REOPEN_NOTE)
         .await?;
     v.screenshot(&shot("volunteer-reopened")?).await?;
     v.click("#step-0").await?;
