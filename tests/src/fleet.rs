@@ -159,6 +159,30 @@ impl TestDevice {
         Ok(self.device.record_authorization(resident, &input)?)
     }
 
+    /// Registers `resident`, records her authorization and submits a filled-in senior
+    /// allowance application for her (account, holder, residence, a bank card photo).
+    /// Returns the resident's and the application's ids.
+    pub fn submitted_allowance(
+        &mut self,
+        resident: &doorstep_core::resident::ResidentInput,
+    ) -> anyhow::Result<(doorstep_core::DocId, doorstep_core::DocId)> {
+        use doorstep_core::value::FieldValue;
+        let person = self.device.register_resident(resident)?.id;
+        self.authorize(&person, &["senior_allowance"])?;
+        let app = self.device.start_application(&person, "senior_allowance")?;
+        for (key, value) in [
+            ("bank_account", FieldValue::Text("6222000011112222".into())),
+            ("account_holder", FieldValue::Text(resident.name.clone())),
+            ("household_registered_here", FieldValue::Bool(true)),
+        ] {
+            self.device.set_application_field(&app, key, &value)?;
+        }
+        self.device
+            .attach_file(&app, "bank_card_photo", "card.jpg", crate::SAMPLE_PHOTO)?;
+        self.device.submit_application(&app)?;
+        Ok((person, app))
+    }
+
     /// Syncs over plain HTTP with fast retries.
     pub fn sync(&mut self, server: &ServerProcess) -> anyhow::Result<SyncReport> {
         let mut transport = HttpTransport::new(&server.base_url())?;

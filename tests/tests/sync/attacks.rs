@@ -128,32 +128,11 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
     let mut supervisor = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
 
     // The honest work: a submitted application.
-    let person = volunteer
-        .device
-        .register_resident(&ResidentInput {
-            name: "测试老人".into(),
-            id_number: IdNumber::complete("11010119400101001").expect("17 digits"),
-            ..ResidentInput::default()
-        })?
-        .id;
-    volunteer.authorize(&person, &["senior_allowance"])?;
-    let app = volunteer
-        .device
-        .start_application(&person, "senior_allowance")?;
-    for (key, value) in [
-        ("bank_account", FieldValue::Text("6222000011112222".into())),
-        ("account_holder", FieldValue::Text("测试老人".into())),
-        ("household_registered_here", FieldValue::Bool(true)),
-    ] {
-        volunteer.device.set_application_field(&app, key, &value)?;
-    }
-    volunteer.device.attach_file(
-        &app,
-        "bank_card_photo",
-        "card.jpg",
-        doorstep_tests::SAMPLE_PHOTO,
-    )?;
-    volunteer.device.submit_application(&app)?;
+    let (_, app) = volunteer.submitted_allowance(&ResidentInput {
+        name: "测试老人".into(),
+        id_number: IdNumber::complete("11010119400101001").expect("17 digits"),
+        ..ResidentInput::default()
+    })?;
     volunteer.sync(&server)?;
     supervisor.sync(&server)?;
 

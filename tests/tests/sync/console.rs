@@ -42,23 +42,7 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
     let mut sup = TestDevice::enrolled_in(&server, &["c1", "c2"], "supervisor", "测试主任")?;
 
     // A fills in and submits an allowance application in c1; B registers someone in c2.
-    let person = a.device.register_resident(&resident(1))?.id;
-    a.authorize(&person, &["senior_allowance"])?;
-    let app = a.device.start_application(&person, "senior_allowance")?;
-    for (key, value) in [
-        ("bank_account", FieldValue::Text("6222000011112222".into())),
-        ("account_holder", FieldValue::Text(resident(1).name)),
-        ("household_registered_here", FieldValue::Bool(true)),
-    ] {
-        a.device.set_application_field(&app, key, &value)?;
-    }
-    a.device.attach_file(
-        &app,
-        "bank_card_photo",
-        "card.jpg",
-        doorstep_tests::SAMPLE_PHOTO,
-    )?;
-    a.device.submit_application(&app)?;
+    let (_, app) = a.submitted_allowance(&resident(1))?;
     a.sync(&server)?;
     b.device.register_resident(&resident(2))?;
     b.sync(&server)?;

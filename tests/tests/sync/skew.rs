@@ -38,30 +38,11 @@ fn clocks_a_year_fast_and_slow_decide_nothing() -> anyhow::Result<()> {
 
     // The volunteer (a year ahead) submits; the supervisor (a year behind) returns it:
     // the return is written "two years before" the submission it answers.
-    let person = fast
-        .device
-        .register_resident(&ResidentInput {
-            name: "测试老人".into(),
-            id_number: IdNumber::complete("11010119400101001").expect("17 digits"),
-            ..ResidentInput::default()
-        })?
-        .id;
-    fast.authorize(&person, &["senior_allowance"])?;
-    let app = fast.device.start_application(&person, "senior_allowance")?;
-    for (key, value) in [
-        ("bank_account", FieldValue::Text("6222000011112222".into())),
-        ("account_holder", FieldValue::Text("测试老人".into())),
-        ("household_registered_here", FieldValue::Bool(true)),
-    ] {
-        fast.device.set_application_field(&app, key, &value)?;
-    }
-    fast.device.attach_file(
-        &app,
-        "bank_card_photo",
-        "card.jpg",
-        doorstep_tests::SAMPLE_PHOTO,
-    )?;
-    fast.device.submit_application(&app)?;
+    let (_, app) = fast.submitted_allowance(&ResidentInput {
+        name: "测试老人".into(),
+        id_number: IdNumber::complete("11010119400101001").expect("17 digits"),
+        ..ResidentInput::default()
+    })?;
     fast.sync(&server)?;
     slow.sync(&server)?;
     assert_eq!(slow.device.application(&app)?.status, Status::Submitted);
@@ -125,32 +106,11 @@ fn two_supervisors_deciding_offline_against_each_other_leave_it_to_a_person() ->
         .set_clock(Arc::new(SetClock::at(now_ms() + YEAR_MS)));
     slow.device
         .set_clock(Arc::new(SetClock::at(now_ms() - YEAR_MS)));
-    let person = volunteer
-        .device
-        .register_resident(&ResidentInput {
-            name: "测试老人".into(),
-            id_number: IdNumber::complete("11010119400101001").expect("17 digits"),
-            ..ResidentInput::default()
-        })?
-        .id;
-    volunteer.authorize(&person, &["senior_allowance"])?;
-    let app = volunteer
-        .device
-        .start_application(&person, "senior_allowance")?;
-    for (key, value) in [
-        ("bank_account", FieldValue::Text("6222000011112222".into())),
-        ("account_holder", FieldValue::Text("测试老人".into())),
-        ("household_registered_here", FieldValue::Bool(true)),
-    ] {
-        volunteer.device.set_application_field(&app, key, &value)?;
-    }
-    volunteer.device.attach_file(
-        &app,
-        "bank_card_photo",
-        "card.jpg",
-        doorstep_tests::SAMPLE_PHOTO,
-    )?;
-    volunteer.device.submit_application(&app)?;
+    let (_, app) = volunteer.submitted_allowance(&ResidentInput {
+        name: "测试老人".into(),
+        id_number: IdNumber::complete("11010119400101001").expect("17 digits"),
+        ..ResidentInput::default()
+    })?;
     volunteer.sync(&server)?;
     fast.sync(&server)?;
     slow.sync(&server)?;
