@@ -13,7 +13,7 @@ app=target/debug/doorstep-app
 server=target/debug/doorstep-server
 demo_dir=${DOORSTEP_DEMO_DIR:-$PWD/.demo}
 listen=${DOORSTEP_LISTEN:-127.0.0.1:8787}
-url="http://$listen"
+url="https://$listen"
 export DOORSTEP_SERVER_DATA="$demo_dir/server"
 role=${DOORSTEP_ROLE:-volunteer}
 case "$role" in
@@ -25,26 +25,27 @@ export DOORSTEP_DATA_DIR=${DOORSTEP_DATA_DIR:-$default_data}
 mkdir -p "$DOORSTEP_SERVER_DATA"
 
 server_pid=
-if curl -fsS "$url/healthz" >/dev/null 2>&1; then
+if curl -kfsS "$url/healthz" >/dev/null 2>&1; then
   echo "A Doorstep server already answers at $url; using it." >&2
 else
   "$server" serve --listen "$listen" >"$demo_dir/server.log" 2>&1 &
   server_pid=$!
   trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do
-    curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+    curl -kfsS "$url/healthz" >/dev/null 2>&1 && break
     kill -0 "$server_pid" 2>/dev/null || { cat "$demo_dir/server.log" >&2; exit 1; }
     sleep 0.1
   done
   echo "Sync server on $url (data in $DOORSTEP_SERVER_DATA, log in $demo_dir/server.log)." >&2
 fi
 
-# A demo committee, and a fresh one-time code the app uses if it is not enrolled yet
-# (an enrolled app ignores it; unused codes expire in a day).
+# A demo committee, and a fresh enrollment text (the server's address, the pin of its
+# key, a one-time code) the app uses if it is not enrolled yet (an enrolled app ignores
+# it; unused codes expire in a day).
 "$server" committee add --id demo --name "示范村委会" --phone 0790-1234567 >/dev/null
-code=$("$server" enroll --committee demo --role "$role" --name "$person" \
-  --server-url "$url" --qr "$demo_dir/enroll.png" | sed -n 's/^code: //p')
-export DOORSTEP_ENROLL_CODE="$code" DOORSTEP_SERVER_URL="$url"
+text=$("$server" enroll --committee demo --role "$role" --name "$person" \
+  --server-url "$url" --qr "$demo_dir/enroll.png" | sed -n 's/^enrollment text: //p')
+export DOORSTEP_ENROLL_CODE="$text" DOORSTEP_SERVER_URL="$url"
 
 # GTK's own dialogs (the file chooser behind "选择文件") speak the process's language:
 # Chinese, like the window, when the locale is there (scripts/install-deps.sh makes it).

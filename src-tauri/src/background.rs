@@ -34,14 +34,13 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
 }
 
 fn sync_if_reachable<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<(), DeviceError> {
-    let server = {
+    let transport = {
         let device = state.device();
-        match device.enrollment()? {
-            Some(e) => e.server_url,
-            None => return Ok(()),
+        if device.enrollment()?.is_none() {
+            return Ok(());
         }
+        device.transport()?
     };
-    let transport = HttpTransport::new(&server)?;
     let online = transport.reachable(PROBE_TIMEOUT);
     state.sync.set_online(online);
     if online && !state.sync.is_running() {

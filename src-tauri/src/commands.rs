@@ -11,8 +11,8 @@ use doorstep_device::session::StartState;
 use doorstep_device::sync::{AsideView, RefusedView, SyncState};
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceAccess,
-    DeviceError, ErrorCode, HttpTransport, ResidentSummary, ResidentView, RetryPolicy,
-    ServiceOffer, SyncReport,
+    DeviceError, EnrollText, ErrorCode, ResidentSummary, ResidentView, RetryPolicy, ServiceOffer,
+    SyncReport,
 };
 use tauri::{AppHandle, Manager};
 
@@ -95,7 +95,11 @@ pub async fn enroll(
         let state = app.state::<AppState>();
         let mut device = state.device();
         before_pin_or_unlocked(&state, &device)?;
-        device.enroll(&server_url, &code, &crate::device_label())?;
+        // The code box takes the whole enrollment text (which names the server and pins
+        // its key) or a bare code beside a typed address.
+        let text = EnrollText::from_form(&server_url, &code)
+            .map_err(|e| DeviceError::EnrollText(e.to_string()))?;
+        device.enroll(&text, &crate::device_label())?;
         Ok(start_view(&state, &device)?)
     })
     .await
@@ -256,12 +260,7 @@ pub async fn sync_now(app: AppHandle) -> Result<SyncReport, UiError> {
         if !state.session.touch(Instant::now()) {
             return Err(UiError::locked());
         }
-        let server = state
-            .device()
-            .enrollment()?
-            .ok_or(DeviceError::NotEnrolled)?
-            .server_url;
-        let transport = HttpTransport::new(&server)?;
+        let transport = state.device().transport()?;
         Ok(background::run_sync(
             &app,
             &state,

@@ -28,9 +28,9 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_core::protocol::{self, SyncRequest};
 use doorstep_core::provenance::ChangeNote;
 use doorstep_core::resident::{self, ResidentInput};
-use doorstep_device::{HttpTransport, RetryPolicy};
+use doorstep_device::RetryPolicy;
 use doorstep_tests::ServerProcess;
-use doorstep_tests::fleet::{TestDevice, committee, enrollment_code};
+use doorstep_tests::fleet::{TestDevice, committee, enrollment_code, enrollment_text};
 use doorstep_tests::principal::{Principal, changes_of};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -112,7 +112,7 @@ fn one_device_fifty_changes(server: &ServerProcess) -> Duration {
         device.device.register_residents(chunk).unwrap();
     }
     let registered = start.elapsed();
-    let mut transport = HttpTransport::new(&server.base_url()).unwrap();
+    let mut transport = device.device.transport().unwrap();
     let policy = RetryPolicy::default();
     let start = Instant::now();
     let first = device.device.sync_with(&mut transport, &policy).unwrap();
@@ -250,7 +250,7 @@ fn first_sync_of_a_backlog(per_record_baseline: Option<Duration>) {
     }
     drop(inputs);
     let registered = start.elapsed();
-    let mut transport = HttpTransport::new(&server.base_url()).unwrap();
+    let mut transport = device.device.transport().unwrap();
     let policy = RetryPolicy::default();
     let pid = server.pid().to_string();
     println!(
@@ -267,18 +267,9 @@ fn first_sync_of_a_backlog(per_record_baseline: Option<Duration>) {
     );
     for label in ["first sync", "after enrolling again"] {
         if label != "first sync" {
-            let code = enrollment_code(
-                &server.data_dir,
-                &["bench3"],
-                "volunteer",
-                "测试志愿者",
-                "1h",
-            )
-            .unwrap();
-            device
-                .device
-                .enroll(&server.base_url(), &code, "bench tablet")
-                .unwrap();
+            let text =
+                enrollment_text(&server, &["bench3"], "volunteer", "测试志愿者", "1h").unwrap();
+            device.device.enroll(&text, "bench tablet").unwrap();
         }
         reset_peak_rss();
         let start = Instant::now();
@@ -398,7 +389,7 @@ fn many_devices(server: &ServerProcess) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let url = server.url("/v1/sync");
     let (latencies, errors, total, down) = runtime.block_on(async move {
-        let client = reqwest::Client::new();
+        let client = doorstep_tests::raw_async_client();
         let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
         let start = Instant::now();
         let mut tasks = Vec::with_capacity(devices);

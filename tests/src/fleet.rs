@@ -10,6 +10,9 @@ use anyhow::{Context, bail};
 use doorstep_device::sync::{HttpAnswer, NetworkError};
 use doorstep_device::{Device, HttpTransport, RetryPolicy, SyncReport, Transport};
 
+use doorstep_core::server_identity::EnrollText;
+use doorstep_device::sync::ServerTrust;
+
 use crate::process::{ServerProcess, admin};
 
 /// Keys and tokens go to an in-memory keyring in tests, never a person's keyring.
@@ -75,6 +78,38 @@ pub fn enrollment_code(
     name: &str,
     expires: &str,
 ) -> anyhow::Result<String> {
+    Ok(enrollment_text_at(data_dir, None, committees, role, name, expires)?.code)
+}
+
+/// Makes an enrollment text for `server` (its address, its key's pin and a one-time
+/// code) with the server's command line, as an administrator hands it to a device.
+pub fn enrollment_text(
+    server: &ServerProcess,
+    committees: &[&str],
+    role: &str,
+    name: &str,
+    expires: &str,
+) -> anyhow::Result<EnrollText> {
+    let url = server.base_url();
+    enrollment_text_at(
+        &server.data_dir,
+        Some(&url),
+        committees,
+        role,
+        name,
+        expires,
+    )
+}
+
+/// [`enrollment_text`] for the server whose data is in `data_dir`, at `server_url`.
+pub fn enrollment_text_at(
+    data_dir: &Path,
+    server_url: Option<&str>,
+    committees: &[&str],
+    role: &str,
+    name: &str,
+    expires: &str,
+) -> anyhow::Result<EnrollText> {
     let qr = tempfile::NamedTempFile::new().context("QR file")?;
     let qr_path = qr.path().to_string_lossy().into_owned();
     let mut args = vec![
@@ -87,14 +122,18 @@ pub fn enrollment_code(
         expires,
     ];
     args.extend(["--qr", &qr_path]);
+    if let Some(url) = server_url {
+        args.extend(["--server-url", url]);
+    }
     for c in committees {
         args.extend(["--committee", c]);
     }
     let out = admin(data_dir, &args)?;
-    out.lines()
-        .find_map(|l| l.strip_prefix("code: "))
-        .map(|c| c.trim().to_owned())
-        .context("the enroll command printed no code")
+    let text = out
+        .lines()
+        .find_map(|l| l.strip_prefix("enrollment text: "))
+        .context("the enroll command printed no enrollment text")?;
+    Ok(EnrollText::parse(text)?)
 }
 
 /// A device in its own temporary folder.
@@ -123,11 +162,11 @@ impl TestDevice {
         volunteer: &str,
     ) -> anyhow::Result<TestDevice> {
         mock_keyring();
-        let code = enrollment_code(&server.data_dir, committees, role, volunteer, "1h")?;
+        let text = enrollment_text(server, committees, role, volunteer, "1h")?;
         let dir = tempfile::tempdir()?;
         // The name comes with the code: enrolling is all it takes to sign as `volunteer`.
         let mut device = Device::open(dir.path())?;
-        device.enroll(&server.base_url(), &code, "test tablet")?;
+        device.enroll(&text, "test tablet")?;
         Ok(TestDevice { device, dir })
     }
 
@@ -183,10 +222,27 @@ impl TestDevice {
         Ok((person, app))
     }
 
-    /// Syncs over plain HTTP with fast retries.
+    /// Syncs with `server` (HTTPS, its certificate checked as the app checks it) with
+    /// fast retries.
     pub fn sync(&mut self, server: &ServerProcess) -> anyhow::Result<SyncReport> {
-        let mut transport = HttpTransport::new(&server.base_url())?;
+        let mut transport = self.transport_to(server)?;
         Ok(self.device.sync_with(&mut transport, &FAST_RETRY)?)
+    }
+
+    /// A transport to `server` (which may be another server than the enrolled one, on
+    /// the same database) with what this device knows its server by.
+    pub fn transport_to(&self, server: &ServerProcess) -> anyhow::Result<HttpTransport> {
+        self.transport_to_url(&server.base_url())
+    }
+
+    /// [`TestDevice::transport_to`] the server at `url`.
+    pub fn transport_to_url(&self, url: &str) -> anyhow::Result<HttpTransport> {
+        let trust = self
+            .device
+            .enrollment()?
+            .and_then(|e| e.server_trust)
+            .context("the device is not enrolled over HTTPS")?;
+        Ok(HttpTransport::new(url, Some(trust))?)
     }
 }
 
@@ -217,6 +273,42 @@ impl ServerDb {
     }
 
     /// Which database this is: `sqlite` or `postgres`.
+    /// The certificate the server presents, and its key's binding of it.
+    pub fn tls_current(&mut self) -> anyhow::Result<doorstep_server::store::TlsIdentity> {
+        self.0
+            .tls_current()?
+            .context("the server has made no certificate")
+    }
+
+    /// Puts a certificate in force by hand (as an attacker holding the database, or an
+    /// old key, would): its PEM, its private key, its pin and its serial.
+    pub fn put_tls(
+        &mut self,
+        cert_pem: &str,
+        key_pem: &str,
+        pin: &str,
+        serial: u64,
+    ) -> anyhow::Result<()> {
+        for (key, value) in [
+            ("tls_cert", cert_pem.to_owned()),
+            ("tls_key", key_pem.to_owned()),
+            ("tls_pin", pin.to_owned()),
+            ("tls_serial", serial.to_string()),
+        ] {
+            // PEM holds no quotes.
+            self.0.execute(
+                &format!("UPDATE server_meta SET value = '{value}' WHERE key = '{key}'"),
+                &[],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The pin of the server's key (what enrollment texts carry).
+    pub fn server_key_pin(&mut self) -> anyhow::Result<String> {
+        Ok(self.0.server_key_pin()?)
+    }
+
     pub fn backend(&self) -> &'static str {
         self.0.backend()
     }
@@ -349,9 +441,9 @@ impl std::fmt::Debug for FaultyTransport {
 }
 
 impl FaultyTransport {
-    /// Over HTTP to the server at `server_url`.
-    pub fn new(server_url: &str, plan: impl IntoIterator<Item = Fault>) -> anyhow::Result<Self> {
-        Ok(FaultyTransport::over(HttpTransport::new(server_url)?, plan))
+    /// Over HTTPS to `device`'s server.
+    pub fn new(device: &Device, plan: impl IntoIterator<Item = Fault>) -> anyhow::Result<Self> {
+        Ok(FaultyTransport::over(device.transport()?, plan))
     }
 
     /// Over any transport (an in-process server's, say).
@@ -403,7 +495,7 @@ impl Transport for FaultyTransport {
             Fault::DropAnswer => {
                 self.inner
                     .request(method, path, content_type, token, body)?;
-                Err(NetworkError("the answer was lost".into()))
+                Err(NetworkError::Unreachable("the answer was lost".into()))
             }
             Fault::Duplicate => {
                 self.inner
@@ -418,8 +510,12 @@ impl Transport for FaultyTransport {
                     token: token.map(str::to_owned),
                     body,
                 });
-                Err(NetworkError("timed out".into()))
+                Err(NetworkError::Unreachable("timed out".into()))
             }
         }
+    }
+
+    fn server_trust(&self) -> Option<ServerTrust> {
+        self.inner.server_trust()
     }
 }

@@ -29,7 +29,7 @@ use doorstep_device::sync::{HttpAnswer, NetworkError, RetryPolicy};
 use doorstep_device::{Device, DeviceError, SyncReport, Transport};
 
 use crate::fleet::TestDevice;
-use crate::in_process::{IN_PROCESS_URL, InProcessServer, RouterTransport};
+use crate::in_process::{InProcessServer, RouterTransport};
 
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
@@ -61,7 +61,7 @@ impl Transport for Link {
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
         if !self.up.load(Ordering::SeqCst) {
-            return Err(NetworkError("no signal".into()));
+            return Err(NetworkError::Unreachable("no signal".into()));
         }
         self.inner.request(method, path, content_type, token, body)
     }
@@ -182,10 +182,11 @@ impl Fleet {
         let code = self
             .server
             .enrollment_code(&[&self.committee], Role::Volunteer, name)?;
+        let text = self.server.enrollment_text(&code)?;
         let slot = &mut self.slots[m.0];
         slot.test
             .device
-            .enroll_with(&mut slot.link, IN_PROCESS_URL, &code, "test tablet")?;
+            .enroll_with(&mut slot.link, &text, "test tablet")?;
         Ok(())
     }
 

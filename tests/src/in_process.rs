@@ -192,8 +192,23 @@ impl InProcessServer {
         if let Some(clock) = &self.clock {
             device.set_clock(Arc::new(clock.clone()));
         }
-        device.enroll_with(&mut self.transport(), IN_PROCESS_URL, code, "test tablet")?;
+        let text = self
+            .enrollment_text(code)
+            .map_err(|e| DeviceError::Network(e.to_string()))?;
+        device.enroll_with(&mut self.transport(), &text, "test tablet")?;
         Ok(TestDevice { device, dir })
+    }
+
+    /// The enrollment text of `code`: this server's address and its key's pin.
+    pub fn enrollment_text(
+        &self,
+        code: &str,
+    ) -> anyhow::Result<doorstep_core::server_identity::EnrollText> {
+        Ok(doorstep_core::server_identity::EnrollText {
+            server: Some(IN_PROCESS_URL.to_owned()),
+            server_key: Some(self.admin().server_key_pin()?),
+            code: code.to_owned(),
+        })
     }
 }
 
@@ -229,7 +244,7 @@ impl Transport for RouterTransport {
         let bytes_sent = body.len() as u64;
         let request = request
             .body(Body::from(body))
-            .map_err(|e| NetworkError(e.to_string()))?;
+            .map_err(|e| NetworkError::Unreachable(e.to_string()))?;
         let router = self.router.clone();
         let (status, body) = self
             .runtime
@@ -239,7 +254,7 @@ impl Transport for RouterTransport {
                 let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
                 anyhow::Ok((status, body.to_vec()))
             })
-            .map_err(|e| NetworkError(e.to_string()))?;
+            .map_err(|e| NetworkError::Unreachable(e.to_string()))?;
         Ok(HttpAnswer {
             status,
             bytes_received: body.len() as u64,

@@ -24,5 +24,7 @@ pub mod window;
 /// photos the tests attach.
 pub const SAMPLE_PHOTO: &[u8] = include_bytes!("../data/face.png");
 
-pub use process::{ServerProcess, admin, free_port, target_dir, workspace_binary};
+pub use process::{
+    ServerProcess, admin, free_port, raw_async_client, raw_client, target_dir, workspace_binary,
+};
 pub use window::{AppWindow, Driver, with_deadline, with_deadline_of};

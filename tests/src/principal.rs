@@ -25,7 +25,7 @@ impl Principal {
     pub fn enroll(server: &ServerProcess, code: &str) -> anyhow::Result<Principal> {
         let key = DeviceKey::generate()?;
         let actor = ActorId::from(uuid::Uuid::new_v4().into_bytes().as_slice());
-        let response = reqwest::blocking::Client::new()
+        let response = crate::raw_client()
             .post(server.url("/v1/enroll"))
             .header("content-type", "application/json")
             .body(signed_enroll_body(code, &key, &actor.to_hex_string()))

@@ -101,6 +101,8 @@ impl Drop for KillOnDrop {
 #[derive(Debug)]
 pub struct ServerProcess {
     pub addr: SocketAddr,
+    /// `https`, or `http` for a server started with `--plain-http`.
+    scheme: &'static str,
     pub data_dir: PathBuf,
     temp: Option<tempfile::TempDir>,
     child: KillOnDrop,
@@ -156,6 +158,11 @@ impl ServerProcess {
         wait_for_port(addr, Duration::from_secs(20))?;
         Ok(ServerProcess {
             addr,
+            scheme: if extra.contains(&"--plain-http") {
+                "http"
+            } else {
+                "https"
+            },
             data_dir: data_dir.to_owned(),
             temp: None,
             child,
@@ -163,12 +170,12 @@ impl ServerProcess {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}://{}{path}", self.scheme, self.addr)
     }
 
-    /// The server's base URL, for devices.
+    /// The server's base URL, for devices (HTTPS, as servers serve by default).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The server's process id.
@@ -192,6 +199,24 @@ impl ServerProcess {
     pub fn admin(&self, args: &[&str]) -> anyhow::Result<String> {
         admin(&self.data_dir, args)
     }
+}
+
+/// A client for raw requests to test servers, which accepts their self-signed
+/// certificates: raw requests test the API; the devices' pinning of the server's
+/// certificate has tests of its own (`tests/tests/sync/tls.rs`).
+pub fn raw_client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap_or_default()
+}
+
+/// [`raw_client`], asynchronous.
+pub fn raw_async_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap_or_default()
 }
 
 /// Runs `doorstep-server <args>` on the data in `data_dir`.

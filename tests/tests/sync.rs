@@ -16,6 +16,7 @@ mod sync {
     mod raw;
     mod restore;
     mod skew;
+    mod tls;
     mod trust;
     mod two_servers;
 }

@@ -11,7 +11,8 @@ interface Props {
   onDone: (state: StartState) => void;
 }
 
-/** First run: the enrollment code and the server's address (or enroll later). */
+/** First run: the enrollment text (which names the server and pins its key), or a code and
+ * the server's address for a server on this machine; or enroll later. */
 export function EnrollScreen({ api, onDone, onSkip }: Props & { onSkip: (() => void) | null }) {
   const { t } = useTranslation();
   const [server, setServer] = useState("");
@@ -38,6 +39,14 @@ export function EnrollScreen({ api, onDone, onSkip }: Props & { onSkip: (() => v
         <h2 id="enroll-title">{t("enroll.title")}</h2>
         <p>{t("enroll.intro")}</p>
         <TextField
+          id="enroll-code"
+          label={t("enroll.code")}
+          hint={t("enroll.codeHint")}
+          value={code}
+          onChange={setCode}
+          maxLength={600}
+        />
+        <TextField
           id="enroll-server"
           label={t("enroll.server")}
           hint={t("enroll.serverHint")}
@@ -46,7 +55,6 @@ export function EnrollScreen({ api, onDone, onSkip }: Props & { onSkip: (() => v
           inputMode="url"
           maxLength={200}
         />
-        <TextField id="enroll-code" label={t("enroll.code")} value={code} onChange={setCode} maxLength={80} />
         <div className="actions">
           <button id="enroll-submit" type="submit" className="primary" disabled={busy}>
             {busy ? t("enroll.working") : t("enroll.submit")}

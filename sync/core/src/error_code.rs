@@ -118,6 +118,12 @@ pub enum ErrorCode {
     // Sync, and the server's refusals a volunteer can act on.
     ServerUrlInvalid,
     ServerUnreachable,
+    // The server's identity: its key pinned at enrollment, and its TLS certificate
+    // (doorstep_core::server_identity).
+    ServerIdentity,
+    ServerKeyMissing,
+    PlainHttpRemote,
+    EnrollTextInvalid,
     ServerRefused,
     NotEnrolled,
     SyncIncomplete,

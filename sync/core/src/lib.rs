@@ -40,6 +40,7 @@ pub mod resident;
 pub mod review;
 pub mod rules;
 pub mod search;
+pub mod server_identity;
 pub mod upload;
 pub mod value;
 

@@ -69,6 +69,7 @@ pub const ERROR_CODES: &[&str] = &[
     "missing_dependencies",
     "no_changes",
     "no_such_endpoint",
+    "not_tls",
     "one_committee_for_volunteer",
     "public_key_invalid",
     "request_too_large",

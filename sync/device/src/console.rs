@@ -23,7 +23,7 @@ use crate::device::Device;
 use crate::docs::{self, Access};
 use crate::error::DeviceError;
 use crate::secret;
-use crate::sync::{HttpTransport, RetryPolicy, SyncReport, exchange};
+use crate::sync::{RetryPolicy, SyncReport, exchange};
 
 /// The service whose yearly certification the overview follows.
 pub const PENSION_CERTIFICATION: &str = "pension_certification";
@@ -213,7 +213,7 @@ impl Device {
             return Err(DeviceError::NotSupervisor);
         }
         let token = secret::load_token(&self.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
-        let mut transport = HttpTransport::new(&enrollment.server_url)?;
+        let mut transport = self.transport()?;
         let retry = RetryPolicy {
             attempts: 2,
             ..RetryPolicy::default()

@@ -74,6 +74,19 @@ pub enum DeviceError {
     ServerUrl(String),
     #[error("the server cannot be reached: {0}")]
     Network(String),
+    /// The server answering is not the one this device enrolled with: its certificate
+    /// is not bound by the key the device pinned (a man in the middle, or another
+    /// server at the address).
+    #[error("the server is not the one this device enrolled with: {0}")]
+    ServerIdentity(String),
+    /// An HTTPS address with no server key to pin: the enrollment text was not used whole.
+    #[error("no server key to check the server by: use the whole enrollment text")]
+    ServerKeyMissing,
+    /// Plain HTTP to another machine: anyone on the way could read it.
+    #[error("plain http:// reaches this machine only; use https://")]
+    PlainHttpRemote,
+    #[error("the enrollment text cannot be used: {0}")]
+    EnrollText(String),
     /// The server refused the request, with its code (`device_revoked`, `enrollment_used`…).
     #[error("the server refused ({status} {code}): {message}")]
     Server {
@@ -167,6 +180,10 @@ impl DeviceError {
             DeviceError::NotAConflictValue(_) => ErrorCode::NotAConflictValue,
             DeviceError::ServerUrl(_) => ErrorCode::ServerUrlInvalid,
             DeviceError::Network(_) => ErrorCode::ServerUnreachable,
+            DeviceError::ServerIdentity(_) => ErrorCode::ServerIdentity,
+            DeviceError::ServerKeyMissing => ErrorCode::ServerKeyMissing,
+            DeviceError::PlainHttpRemote => ErrorCode::PlainHttpRemote,
+            DeviceError::EnrollText(_) => ErrorCode::EnrollTextInvalid,
             DeviceError::Server { code, .. } => ErrorCode::from_server(code),
             DeviceError::Bundle { code, .. } => *code,
             DeviceError::Untrusted { code, .. } => *code,

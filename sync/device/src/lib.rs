@@ -62,6 +62,7 @@ pub use device::{
     now_ms,
 };
 pub use doorstep_core::ErrorCode;
+pub use doorstep_core::server_identity::EnrollText;
 pub use error::DeviceError;
 pub use ui_error::UiError;
 

@@ -23,10 +23,11 @@ use crate::sync::Enrollment;
 pub const DATA_DIR_ENV: &str = "DOORSTEP_DATA_DIR";
 /// A folder with a service catalog to use instead of the built-in one.
 pub const CATALOG_DIR_ENV: &str = "DOORSTEP_CATALOG_DIR";
-/// With [`SERVER_URL_ENV`]: a one-time enrollment code the app trades for its sync
-/// identity at start, when it has none yet (`make run` makes one for a demo committee).
+/// An enrollment text (or, with [`SERVER_URL_ENV`], a bare one-time code) the app trades
+/// for its sync identity at start, when it has none yet (`make run` makes one for a demo
+/// committee).
 pub const ENROLL_CODE_ENV: &str = "DOORSTEP_ENROLL_CODE";
-/// The sync server to enroll with.
+/// The sync server to enroll with, when the enrollment text does not name it.
 pub const SERVER_URL_ENV: &str = "DOORSTEP_SERVER_URL";
 /// The folder exports are saved in (instead of the person's Downloads folder).
 pub const EXPORT_DIR_ENV: &str = "DOORSTEP_EXPORT_DIR";
@@ -82,9 +83,12 @@ impl Settings {
         Settings {
             data_dir: folder(DATA_DIR_ENV),
             catalog_dir: folder(CATALOG_DIR_ENV),
-            enroll: text(ENROLL_CODE_ENV)
-                .zip(text(SERVER_URL_ENV))
-                .map(|(code, server_url)| EnrollAtStart { server_url, code }),
+            // The code is the whole enrollment text (which names the server), or a bare
+            // code beside the server's address.
+            enroll: text(ENROLL_CODE_ENV).map(|code| EnrollAtStart {
+                server_url: text(SERVER_URL_ENV).unwrap_or_default(),
+                code,
+            }),
             export_dir: folder(EXPORT_DIR_ENV),
             idle_lock: seconds(IDLE_LOCK_ENV, DEFAULT_IDLE),
             sync_interval: seconds(SYNC_INTERVAL_ENV, DEFAULT_SYNC_INTERVAL),
@@ -128,7 +132,9 @@ impl Device {
         if self.enrollment()?.is_some() {
             return Ok(None);
         }
-        self.enroll(&at.server_url, &at.code, label).map(Some)
+        let text = doorstep_core::server_identity::EnrollText::from_form(&at.server_url, &at.code)
+            .map_err(|e| DeviceError::EnrollText(e.to_string()))?;
+        self.enroll(&text, label).map(Some)
     }
 }
 
@@ -172,10 +178,7 @@ mod tests {
         assert_eq!(s.idle_lock, DEFAULT_IDLE);
         assert_eq!(s.sync_interval, DEFAULT_SYNC_INTERVAL);
         assert!(!s.speech_off);
-        assert_eq!(
-            s.enroll, None,
-            "a code without a server, or the reverse, is none"
-        );
+        assert_eq!(s.enroll, None, "a server without a code is none");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 use automerge::{AutoCommit, ChangeHash};
 use doorstep_core::key_roster::FromServer;
 use doorstep_core::protocol::{Committee, EnrollRequest, EnrollResponse, Role, SyncResponse};
+use doorstep_core::server_identity::EnrollText;
 use doorstep_core::value::{self, Fields};
 use doorstep_core::{DocId, ErrorCode};
 use rusqlite::{OptionalExtension, params};
@@ -28,12 +29,14 @@ use crate::store;
 use std::sync::Arc;
 
 mod batch;
+mod pinning;
 pub(crate) mod refusals;
 pub mod run;
 mod status;
 mod transport;
 
 pub use batch::{BYTES_PER_REQUEST, DOCS_PER_REQUEST, MAX_RECORD_BYTES};
+pub use pinning::ServerTrust;
 use refusals::note_refusal;
 pub use refusals::{AsideView, RefusedRecord, RefusedView};
 pub use run::{Outgoing, SyncRun, drive};
@@ -57,6 +60,10 @@ pub struct Enrollment {
     pub role: Role,
     pub name: String,
     pub committees: Vec<Committee>,
+    /// What the device knows the server by over HTTPS (see [`pinning`]); devices
+    /// enrolled before it had none, and pin the key of their first roster instead.
+    #[serde(default)]
+    pub server_trust: Option<ServerTrust>,
 }
 
 /// What one sync did.
@@ -126,26 +133,36 @@ fn heads_from(bytes: &[u8]) -> Vec<ChangeHash> {
 }
 
 impl Device {
-    /// Trades a one-time enrollment code for this device's identity on `server_url`;
+    /// Trades an enrollment text's one-time code for this device's identity on the
+    /// server the text names, checking that the server holds the key the text pins;
     /// the token goes to the keyring. Enrolling again replaces the old enrollment.
     pub fn enroll(
         &mut self,
-        server_url: &str,
-        code: &str,
+        text: &EnrollText,
         device_label: &str,
     ) -> Result<Enrollment, DeviceError> {
-        let mut transport = HttpTransport::new(server_url)?;
-        self.enroll_with(&mut transport, server_url, code, device_label)
+        let server_url = text
+            .server
+            .as_deref()
+            .ok_or_else(|| DeviceError::ServerUrl(String::new()))?;
+        let trust = text.server_key.clone().map(|server_key| ServerTrust {
+            server_key,
+            tls_pin: None,
+            serial: 0,
+        });
+        let mut transport = HttpTransport::new(server_url, trust)?;
+        self.enroll_with(&mut transport, text, device_label)
     }
 
     /// [`Device::enroll`] over a given transport.
     pub fn enroll_with(
         &mut self,
         transport: &mut dyn Transport,
-        server_url: &str,
-        code: &str,
+        text: &EnrollText,
         device_label: &str,
     ) -> Result<Enrollment, DeviceError> {
+        let server_url = text.server.clone().unwrap_or_default();
+        let code = text.code.as_str();
         if code.trim().is_empty() {
             return Err(DeviceError::Server {
                 status: 400,
@@ -188,6 +205,19 @@ impl Device {
         )?;
         let response: EnrollResponse = serde_json::from_slice(&answer)
             .map_err(|e| DeviceError::Network(format!("unexpected enrollment answer: {e}")))?;
+        // The server must hold the key the text pins: its roster is signed with it.
+        if let Some(pinned) = &text.server_key {
+            let held = response
+                .key_roster
+                .as_ref()
+                .and_then(|r| doorstep_core::keys::PublicKey::from_hex(&r.server_key))
+                .map(|k| doorstep_core::server_identity::key_pin(&k));
+            if held.as_deref() != Some(pinned.as_str()) {
+                return Err(DeviceError::ServerIdentity(
+                    "the server's key is not the one in the enrollment text".into(),
+                ));
+            }
+        }
         secret::store_token(&self.data_dir, &response.token)?;
         let enrollment = Enrollment {
             server_url: server_url.trim().trim_end_matches('/').to_owned(),
@@ -195,6 +225,13 @@ impl Device {
             role: response.role,
             name: response.name,
             committees: response.committees,
+            server_trust: transport.server_trust().or_else(|| {
+                text.server_key.clone().map(|server_key| ServerTrust {
+                    server_key,
+                    tls_pin: None,
+                    serial: 0,
+                })
+            }),
         };
         let json =
             serde_json::to_vec(&enrollment).map_err(|e| DeviceError::Network(e.to_string()))?;
@@ -265,19 +302,21 @@ impl Device {
 
     /// Syncs with the enrolled server now, retrying network failures with backoff.
     pub fn sync_now(&mut self) -> Result<SyncReport, DeviceError> {
-        let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
-        let mut transport = HttpTransport::new(&enrollment.server_url)?;
+        let mut transport = self.transport()?;
         self.sync_with(&mut transport, &RetryPolicy::default())
     }
 
     /// [`Device::sync_now`] over a given transport and retry policy: [`run::drive`]
-    /// with this device.
+    /// with this device. A certificate the transport moved to (a rotation the server's
+    /// key bound) is kept, however the sync ended.
     pub fn sync_with(
         &mut self,
         transport: &mut dyn Transport,
         retry: &RetryPolicy,
     ) -> Result<SyncReport, DeviceError> {
-        drive(self, transport, retry)
+        let outcome = drive(self, transport, retry);
+        self.keep_server_trust(transport.server_trust())?;
+        outcome
     }
 
     /// The blob names a one-column query lists.

@@ -35,7 +35,7 @@ impl Device {
     }
 
     /// The server key this device pinned, if any.
-    fn pinned_server_key(&self) -> Result<Option<PublicKey>, DeviceError> {
+    pub(crate) fn pinned_server_key(&self) -> Result<Option<PublicKey>, DeviceError> {
         Ok(self
             .store
             .meta(META_SERVER_KEY)?

@@ -32,6 +32,9 @@ impl From<DeviceError> for UiError {
                 | DeviceError::Pin(_)
                 | DeviceError::PinRefused(_)
                 | DeviceError::Network(_)
+                | DeviceError::ServerKeyMissing
+                | DeviceError::PlainHttpRemote
+                | DeviceError::EnrollText(_)
                 | DeviceError::File { .. }
                 | DeviceError::Server { .. }
         );

@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod metrics;
 pub mod store;
+pub mod tls;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -43,6 +44,8 @@ pub struct AppState {
     limits: Limits,
     metrics: Arc<metrics::Metrics>,
     clock: Clock,
+    /// The server key's binding of the certificate presented (none over plain HTTP).
+    tls: Option<doorstep_core::server_identity::TlsBinding>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -60,6 +63,15 @@ impl AppState {
             limits,
             metrics: Arc::new(metrics::Metrics::default()),
             clock: Arc::new(now_ms),
+            tls: None,
+        }
+    }
+
+    /// The same state serving over TLS with the certificate `binding` binds.
+    pub fn with_tls(self, binding: doorstep_core::server_identity::TlsBinding) -> AppState {
+        AppState {
+            tls: Some(binding),
+            ..self
         }
     }
 
@@ -104,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/v1/openapi.json", get(openapi))
+        .route("/v1/tls", get(tls_binding))
         .route("/v1/enroll", post(enroll))
         .route("/v1/sync", post(sync))
         .route("/v1/log", get(log_page))
@@ -123,6 +136,19 @@ async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// The server key's binding of the certificate this server presents: what a device
+/// checks against the key it pinned before it sends anything.
+async fn tls_binding(
+    State(state): State<AppState>,
+) -> Result<Json<doorstep_core::server_identity::TlsBinding>, Failure> {
+    state.tls.clone().map(Json).ok_or_else(|| {
+        Failure::not_found(
+            "not_tls",
+            "this server speaks plain HTTP (on this machine only): it has no certificate",
+        )
     })
 }
 

@@ -4,9 +4,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use axum_server::tls_rustls::RustlsConfig;
 use clap::{Parser, Subcommand};
 use doorstep_core::protocol::{Limits, Role};
-use doorstep_server::store::{Database, Store};
+use doorstep_core::server_identity::EnrollText;
+use doorstep_server::store::{Certificate, Database, Store, TlsIdentity};
 use doorstep_server::{AppState, now_ms};
 
 #[derive(Debug, Parser)]
@@ -30,7 +32,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve HTTP until interrupted (Ctrl-C or SIGTERM).
+    /// Serve HTTPS until interrupted (Ctrl-C or SIGTERM).
     Serve {
         /// Address and port to listen on; port 0 picks a free port.
         #[arg(long, env = "DOORSTEP_LISTEN", default_value = "127.0.0.1:8787")]
@@ -50,6 +52,23 @@ enum Command {
         /// Hours an unfinished attachment upload is kept (default a week).
         #[arg(long, env = "DOORSTEP_PARTIAL_BLOB_HOURS")]
         partial_blob_hours: Option<u32>,
+        /// Serve plain HTTP instead of HTTPS: only on a loopback address (this machine),
+        /// for tests and tools; devices elsewhere cannot reach it.
+        #[arg(long)]
+        plain_http: bool,
+        /// The operator's own certificate (PEM, the chain) instead of the one the server
+        /// makes on its first start; with --tls-key.
+        #[arg(long, env = "DOORSTEP_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, env = "DOORSTEP_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// The server's TLS certificate, which enrolled devices accept because the server's
+    /// key vouches for it.
+    Tls {
+        #[command(subcommand)]
+        command: TlsCommand,
     },
     /// Committees (the scopes of documents).
     Committee {
@@ -109,6 +128,23 @@ enum CommitteeCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum TlsCommand {
+    /// Show the certificate in force and the server key's pin (what enrollment texts
+    /// carry).
+    Show,
+    /// Replace the certificate (by a new one, or the operator's own) and bind it with
+    /// the server key: enrolled devices move to it at their next sync, with no new
+    /// enrollment. Restart the server(s) to present it.
+    Rotate {
+        /// The operator's certificate (PEM); with --key. Without both, a new one is made.
+        #[arg(long, requires = "key")]
+        cert: Option<PathBuf>,
+        #[arg(long, requires = "cert")]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum DeviceCommand {
     /// Refuse a device's token from now on (a lost or stolen device).
     Revoke { device_id: String },
@@ -160,6 +196,9 @@ fn main() -> anyhow::Result<()> {
             max_document_bytes,
             max_response_bytes,
             partial_blob_hours,
+            plain_http,
+            tls_cert,
+            tls_key,
         } => {
             let defaults = Limits::default();
             let limits = Limits {
@@ -172,11 +211,54 @@ fn main() -> anyhow::Result<()> {
             };
             // The store is opened before the async runtime starts: the PostgreSQL client
             // runs its own.
-            let store = open(&database)?;
+            let mut store = open(&database)?;
             tracing::info!(backend = store.backend(), "database open");
+            let tls = if plain_http {
+                if !listen.ip().is_loopback() {
+                    bail!(
+                        "--plain-http serves this machine only: listen on 127.0.0.1 or ::1, \
+                         or leave --plain-http out to serve HTTPS"
+                    );
+                }
+                None
+            } else {
+                let given = match (tls_cert, tls_key) {
+                    (Some(cert), Some(key)) => Some(read_certificate(&cert, &key)?),
+                    _ => None,
+                };
+                Some(tls_identity(&mut store, given)?)
+            };
             tokio::runtime::Runtime::new()
                 .context("starting the async runtime")?
-                .block_on(serve(store, listen, limits))
+                .block_on(serve(store, listen, limits, tls))
+        }
+        Command::Tls { command } => {
+            let mut store = open(&database)?;
+            let identity = match command {
+                TlsCommand::Show => tls_identity(&mut store, None)?,
+                TlsCommand::Rotate { cert, key } => {
+                    let next = match (cert, key) {
+                        (Some(cert), Some(key)) => read_certificate(&cert, &key)?,
+                        _ => doorstep_server::tls::make_certificate()?,
+                    };
+                    let identity = store.tls_rotate(&next)?;
+                    say(
+                        "certificate replaced: restart the server(s) to present it; enrolled \
+                         devices move to it at their next sync",
+                    );
+                    identity
+                }
+            };
+            say(&format!(
+                "certificate pin (SHA-256 of its public key): {}",
+                identity.binding.tls_pin
+            ));
+            say(&format!("certificate serial: {}", identity.binding.serial));
+            say(&format!(
+                "server key pin (in enrollment texts): {}",
+                store.server_key_pin()?
+            ));
+            Ok(())
         }
         Command::Committee { command } => {
             let mut store = open(&database)?;
@@ -211,16 +293,17 @@ fn main() -> anyhow::Result<()> {
                 now,
                 now.saturating_add(expires_ms),
             )?;
-            let payload = serde_json::json!({
-                "doorstep_enroll": 1,
-                "server": server_url,
-                "code": code,
-            })
-            .to_string();
+            let payload = EnrollText {
+                server: server_url,
+                server_key: Some(store.server_key_pin()?),
+                code: code.clone(),
+            }
+            .to_text();
             let qr_path = qr.unwrap_or_else(|| data_dir.join(format!("enroll-{code}.png")));
             write_qr(&payload, &qr_path)?;
             say(&qr_terminal(&payload)?);
             say(&format!("code: {code}"));
+            say(&format!("enrollment text: {payload}"));
             say(&format!(
                 "valid for {}; QR code written to {}",
                 humantime::format_duration(expires),
@@ -321,18 +404,83 @@ fn qr_terminal(payload: &str) -> anyhow::Result<String> {
         .build())
 }
 
-async fn serve(store: Store, listen: SocketAddr, limits: Limits) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
+/// The certificate to present: the operator's `given` one (kept, if the database has
+/// none yet), or the one in force (made on the first start).
+fn tls_identity(store: &mut Store, given: Option<Certificate>) -> anyhow::Result<TlsIdentity> {
+    let current = store.tls_identity(|| match &given {
+        Some(given) => Ok(given.clone()),
+        None => doorstep_server::tls::make_certificate()
+            .map_err(|e| doorstep_server::error::Failure::storage(e.to_string())),
+    })?;
+    if let Some(given) = given
+        && given.pin != current.binding.tls_pin
+    {
+        bail!(
+            "--tls-cert is not the certificate in force, and enrolled devices would refuse \
+             it: run `doorstep-server tls rotate --cert {{file}} --key {{file}}` once so that \
+             the server key vouches for it"
+        );
+    }
+    Ok(current)
+}
+
+fn read_certificate(cert: &Path, key: &Path) -> anyhow::Result<Certificate> {
+    let cert_pem = std::fs::read_to_string(cert)
+        .with_context(|| format!("reading the certificate {}", cert.display()))?;
+    let key_pem = std::fs::read_to_string(key)
+        .with_context(|| format!("reading the TLS key {}", key.display()))?;
+    doorstep_server::tls::certificate(cert_pem, key_pem)
+        .with_context(|| format!("using {} and {}", cert.display(), key.display()))
+}
+
+async fn serve(
+    store: Store,
+    listen: SocketAddr,
+    limits: Limits,
+    tls: Option<TlsIdentity>,
+) -> anyhow::Result<()> {
+    let listener =
+        std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
+    listener
+        .set_nonblocking(true)
+        .context("setting up the listening socket")?;
     let local = listener.local_addr().context("reading the bound address")?;
+    let mut state = AppState::new(store, limits);
+    let config = match &tls {
+        Some(identity) => {
+            state = state.with_tls(identity.binding.clone());
+            Some(doorstep_server::tls::config_for(identity)?)
+        }
+        None => None,
+    };
+    let app = doorstep_server::router(state);
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
     // Tests and scripts read this line to learn the port when they asked for port 0.
-    tracing::info!(address = %local, "doorstep-server listening");
-    let app = doorstep_server::router(AppState::new(store, limits));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")
+    match config {
+        Some(config) => {
+            tracing::info!(address = %local, scheme = "https", "doorstep-server listening");
+            axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(config))
+                .context("serving HTTPS")?
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await
+                .context("serving HTTPS")
+        }
+        None => {
+            tracing::info!(address = %local, scheme = "http", "doorstep-server listening");
+            axum_server::from_tcp(listener)
+                .context("serving HTTP")?
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await
+                .context("serving HTTP")
+        }
+    }
 }
 
 async fn shutdown_signal() {

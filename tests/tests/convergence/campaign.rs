@@ -104,10 +104,11 @@ fn new_resident(case: usize, n: usize) -> ResidentInput {
 pub(crate) trait Server {
     fn committee(&self, id: &str) -> anyhow::Result<()>;
     fn device(&self, committee: &str, role: &str, volunteer: &str) -> anyhow::Result<TestDevice>;
-    fn transport(&self) -> anyhow::Result<FaultyTransport>;
+    fn transport(&self, test: &TestDevice) -> anyhow::Result<FaultyTransport>;
     /// One sync without faults.
     fn sync(&self, test: &mut TestDevice) -> anyhow::Result<()> {
-        test.device.sync_with(&mut self.transport()?, &FAST_RETRY)?;
+        test.device
+            .sync_with(&mut self.transport(test)?, &FAST_RETRY)?;
         Ok(())
     }
 }
@@ -119,8 +120,8 @@ impl Server for ServerProcess {
     fn device(&self, committee: &str, role: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
         TestDevice::enrolled(self, committee, role, volunteer)
     }
-    fn transport(&self) -> anyhow::Result<FaultyTransport> {
-        FaultyTransport::new(&self.base_url(), [])
+    fn transport(&self, test: &TestDevice) -> anyhow::Result<FaultyTransport> {
+        FaultyTransport::new(&test.device, [])
     }
 }
 
@@ -132,7 +133,7 @@ impl Server for InProcessServer {
         let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("no role {role}"))?;
         InProcessServer::device_as(self, committee, role, volunteer)
     }
-    fn transport(&self) -> anyhow::Result<FaultyTransport> {
+    fn transport(&self, _test: &TestDevice) -> anyhow::Result<FaultyTransport> {
         Ok(FaultyTransport::over(InProcessServer::transport(self), []))
     }
 }
@@ -149,7 +150,7 @@ fn run_case(server: &dyn Server, case: usize, devices: usize, ops: &[Op]) -> any
             "volunteer"
         };
         let test = server.device(&scope, role, &format!("测试人员{d}"))?;
-        let transport = server.transport()?;
+        let transport = server.transport(&test)?;
         replicas.push(Replica { test, transport });
     }
     // Shared records to start from.

@@ -19,8 +19,8 @@ use std::time::Duration;
 use doorstep_core::application::EventKind;
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::mask::mask_phone;
-use doorstep_device::{Device, HttpTransport};
-use doorstep_tests::fleet::{FAST_RETRY, committee, enrollment_code, mock_keyring};
+use doorstep_device::Device;
+use doorstep_tests::fleet::{FAST_RETRY, committee, enrollment_text_at, mock_keyring};
 use doorstep_tests::{
     AppWindow, Driver, SAMPLE_PHOTO, ServerProcess, target_dir, with_deadline_of,
 };
@@ -53,9 +53,11 @@ async fn scenario() -> anyhow::Result<()> {
     let addr = server.addr;
     let data_for_supervisor = data.clone();
     committee(&server, "c1")?;
-    let code_a = enrollment_code(&data, &["c1"], "volunteer", "志愿者甲", "1h")?;
-    let code_b = enrollment_code(&data, &["c1"], "volunteer", "志愿者乙", "1h")?;
     let url = server.base_url();
+    let text = |name: &str| -> anyhow::Result<String> {
+        Ok(enrollment_text_at(&data, Some(&url), &["c1"], "volunteer", name, "1h")?.to_text())
+    };
+    let (code_a, code_b) = (text("志愿者甲")?, text("志愿者乙")?);
 
     let dir_a = tempfile::tempdir()?;
     let dir_b = tempfile::tempdir()?;
@@ -260,12 +262,19 @@ const COMMENT: &str = "照片不清楚，请重拍一张正面照";
 /// comment.
 fn return_for_changes(server_url: &str, server_data: &std::path::Path) -> anyhow::Result<()> {
     mock_keyring();
-    let code = enrollment_code(server_data, &["c1"], "supervisor", "测试督导", "1h")?;
+    let text = enrollment_text_at(
+        server_data,
+        Some(server_url),
+        &["c1"],
+        "supervisor",
+        "测试督导",
+        "1h",
+    )?;
     let dir = tempfile::tempdir()?;
     let mut device = Device::open(dir.path())?;
     device.set_volunteer("测试督导")?;
-    device.enroll(server_url, &code, "supervisor desk")?;
-    let mut transport = HttpTransport::new(server_url)?;
+    device.enroll(&text, "supervisor desk")?;
+    let mut transport = device.transport()?;
     device.sync_with(&mut transport, &FAST_RETRY)?;
     let submitted = device
         .list_applications(None)?

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use doorstep_core::id_number::{IdNumber, mask_tail};
-use doorstep_tests::fleet::{committee, enrollment_code, server_db};
+use doorstep_tests::fleet::{committee, enrollment_text, server_db};
 use doorstep_tests::{
     AppWindow, Driver, SAMPLE_PHOTO, ServerProcess, target_dir, with_deadline_of,
 };
@@ -55,8 +55,8 @@ fn shot(name: &str) -> anyhow::Result<PathBuf> {
 async fn scenario() -> anyhow::Result<()> {
     let server = ServerProcess::start()?;
     committee(&server, "c1")?;
-    let code_v = enrollment_code(&server.data_dir, &["c1"], "volunteer", "志愿者甲", "1h")?;
-    let code_s = enrollment_code(&server.data_dir, &["c1"], "supervisor", "测试主任", "1h")?;
+    let code_v = enrollment_text(&server, &["c1"], "volunteer", "志愿者甲", "1h")?.to_text();
+    let code_s = enrollment_text(&server, &["c1"], "supervisor", "测试主任", "1h")?.to_text();
     let url = server.base_url();
     let dir_v = tempfile::tempdir()?;
     let dir_s = tempfile::tempdir()?;

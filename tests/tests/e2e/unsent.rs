@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use doorstep_core::id_number::IdNumber;
-use doorstep_tests::fleet::{committee, enrollment_code};
+use doorstep_tests::fleet::{committee, enrollment_text};
 use doorstep_tests::{Driver, ServerProcess, target_dir, with_deadline_of};
 
 const PIN: &str = "975310";
@@ -22,7 +22,7 @@ async fn scenario() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
     let server = ServerProcess::start_on(data.path(), &["--max-document-bytes", "100"])?;
     committee(&server, "u1")?;
-    let code = enrollment_code(&server.data_dir, &["u1"], "volunteer", "测试志愿者", "1h")?;
+    let code = enrollment_text(&server, &["u1"], "volunteer", "测试志愿者", "1h")?.to_text();
     let dir = tempfile::tempdir()?;
     let driver = Driver::start_with(dir.path(), &[("DOORSTEP_SYNC_INTERVAL_SECS", "3600")])?;
     let w = driver.open().await?;

@@ -91,7 +91,7 @@ fn a_full_disk_answers_507_stores_nothing_and_recovers_when_space_returns() -> a
         "nothing lost here"
     );
     // The server still answers, and says when to come back.
-    let client = reqwest::blocking::Client::new();
+    let client = doorstep_tests::raw_client();
     assert_eq!(client.get(server.url("/healthz")).send()?.status(), 200);
 
     // Space comes back: nothing of the refused sync was stored, and now all of it is.

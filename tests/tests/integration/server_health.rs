@@ -5,7 +5,10 @@ use doorstep_tests::{ServerProcess, workspace_binary};
 #[tokio::test]
 async fn healthz_answers_ok_with_the_version() -> anyhow::Result<()> {
     let server = ServerProcess::start()?;
-    let response = reqwest::get(server.url("/healthz")).await?;
+    let response = doorstep_tests::raw_async_client()
+        .get(server.url("/healthz"))
+        .send()
+        .await?;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await?;
     assert_eq!(body["status"], "ok");
@@ -16,7 +19,10 @@ async fn healthz_answers_ok_with_the_version() -> anyhow::Result<()> {
 #[tokio::test]
 async fn unknown_paths_are_404() -> anyhow::Result<()> {
     let server = ServerProcess::start()?;
-    let response = reqwest::get(server.url("/v1/nothing-here")).await?;
+    let response = doorstep_tests::raw_async_client()
+        .get(server.url("/v1/nothing-here"))
+        .send()
+        .await?;
     assert_eq!(response.status(), 404);
     Ok(())
 }
@@ -39,7 +45,10 @@ fn an_unparsable_listen_address_is_refused_clearly() -> anyhow::Result<()> {
 async fn the_api_document_is_the_one_in_the_repository_and_every_path_exists() -> anyhow::Result<()>
 {
     let server = ServerProcess::start()?;
-    let served = reqwest::get(server.url("/v1/openapi.json")).await?;
+    let served = doorstep_tests::raw_async_client()
+        .get(server.url("/v1/openapi.json"))
+        .send()
+        .await?;
     assert_eq!(served.status(), 200);
     let served: serde_json::Value = served.json().await?;
     let kept: serde_json::Value =
@@ -49,7 +58,7 @@ async fn the_api_document_is_the_one_in_the_repository_and_every_path_exists() -
         "the served document differs from sync/server/openapi.json"
     );
     // Every documented path and method is routed (answered, if only with a refusal).
-    let client = reqwest::Client::new();
+    let client = doorstep_tests::raw_async_client();
     let paths = kept["paths"].as_object().expect("paths");
     for (path, item) in paths {
         let concrete = path

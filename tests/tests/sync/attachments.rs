@@ -52,7 +52,7 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     // The second piece's answer is lost: the device learns where the server is and
     // resumes there instead of starting again.
     let mut transport = FaultyTransport::new(
-        &server.base_url(),
+        &a.device,
         [
             Fault::Deliver,    // the records, which go first
             Fault::Deliver,    // status of the first blob
@@ -126,7 +126,7 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
 
     // Another committee's device cannot fetch it, nor learn that the server holds it:
     // it is told what it would be told of an attachment nobody ever sent.
-    let client = reqwest::blocking::Client::new();
+    let client = doorstep_tests::raw_client();
     let response = client
         .get(server.url(&format!("/v1/blobs/{big_sha}")))
         .bearer_auth(outsider.token()?)
@@ -170,7 +170,7 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     db.execute(&format!(
         "INSERT INTO blob_refs (sha256, committee_id) VALUES ('{wrong}', 'c1')"
     ))?;
-    let response = reqwest::blocking::Client::new()
+    let response = doorstep_tests::raw_client()
         .put(server.url(&format!("/v1/blobs/{wrong}?offset=0&size=5")))
         .bearer_auth(a.token()?)
         .header("content-type", "application/octet-stream")

@@ -24,7 +24,7 @@ fn raw_sync(
     cursor: u64,
     docs: Vec<DocUpload>,
 ) -> anyhow::Result<SyncResponse> {
-    let response = reqwest::blocking::Client::new()
+    let response = doorstep_tests::raw_client()
         .post(server.url("/v1/sync"))
         .bearer_auth(token)
         .header("content-type", protocol::CBOR)
@@ -483,7 +483,7 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
             db.int("SELECT count(*) FROM docs")?,
         ))
     };
-    let client = reqwest::blocking::Client::new();
+    let client = doorstep_tests::raw_client();
     let mut failures = Vec::new();
     for a in &attacks {
         assert!(protocol::ERROR_CODES.contains(&a.code), "{}", a.code);

@@ -102,7 +102,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
 
     // A document of c1, stored by a valid sync, for the cross-committee cases.
     let (c1_doc, c1_changes) = record_changes(&writer, "resident", 1, 0);
-    let first = reqwest::blocking::Client::new()
+    let first = doorstep_tests::raw_client()
         .post(server.url("/v1/sync"))
         .bearer_auth(&volunteer)
         .header("content-type", protocol::CBOR)
@@ -631,7 +631,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             case.code
         );
     }
-    let client = reqwest::blocking::Client::new();
+    let client = doorstep_tests::raw_client();
     let mut failures = Vec::new();
     for case in &cases {
         let mut request = match case.method {

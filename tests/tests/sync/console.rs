@@ -183,7 +183,7 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
         .chain_states()
         .expect_err("volunteers do not read the chain");
     assert_eq!(err.code(), "not_supervisor");
-    let raw = reqwest::blocking::Client::new()
+    let raw = doorstep_tests::raw_client()
         .get(server.url("/v1/devices"))
         .bearer_auth(a.token()?)
         .send()?;

@@ -110,7 +110,10 @@ fn two_devices_converge_and_a_conflict_is_resolved_everywhere() -> anyhow::Resul
     assert_eq!((idle.sent_docs, idle.received_docs), (0, 0));
 
     // The server counted what happened.
-    let metrics = reqwest::blocking::get(server.url("/metrics"))?.text()?;
+    let metrics = doorstep_tests::raw_client()
+        .get(server.url("/metrics"))
+        .send()?
+        .text()?;
     let value = |name: &str| -> f64 {
         metrics
             .lines()

@@ -44,7 +44,7 @@ impl Transport for BusyWindow<'_> {
                                 ..ResidentPatch::default()
                             },
                         )
-                        .map_err(|e| NetworkError(e.to_string()))?;
+                        .map_err(|e| NetworkError::Unreachable(e.to_string()))?;
                 }
             }
             Err(_) => self.device_was_busy += 1,

@@ -11,7 +11,7 @@ use doorstep_tests::{ServerProcess, admin};
 
 /// Posts an enrollment request `body` over raw HTTP: status and code.
 fn post_enroll(server: &ServerProcess, body: String) -> anyhow::Result<(u16, String)> {
-    let response = reqwest::blocking::Client::new()
+    let response = doorstep_tests::raw_client()
         .post(server.url("/v1/enroll"))
         .header("content-type", "application/json")
         .body(body)
@@ -95,7 +95,14 @@ fn enrollment_binds_the_devices_key_and_actor_and_no_other_key_may_claim_the_act
     );
     // The tablet itself, found again and enrolled anew, keeps its key and actor.
     let mut reopened = reopened;
-    reopened.enroll(&server.base_url(), &code, "测试平板")?;
+    let text = doorstep_core::server_identity::EnrollText {
+        server: Some(server.base_url()),
+        server_key: Some(
+            doorstep_tests::fleet::ServerDb::open(&server.data_dir)?.server_key_pin()?,
+        ),
+        code,
+    };
+    reopened.enroll(&text, "测试平板")?;
     let listed = admin(&server.data_dir, &["device", "list"])?;
     assert_eq!(
         listed

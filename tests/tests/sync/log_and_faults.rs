@@ -20,7 +20,7 @@ fn resident(n: u32) -> ResidentInput {
 }
 
 fn log(server: &ServerProcess, token: &str, query: &str) -> anyhow::Result<LogPage> {
-    let response = reqwest::blocking::Client::new()
+    let response = doorstep_tests::raw_client()
         .get(server.url(&format!("/v1/log{query}")))
         .bearer_auth(token)
         .send()?;
@@ -142,7 +142,7 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
         }],
     };
     let send = |req: &SyncRequest| -> anyhow::Result<SyncResponse> {
-        let response = reqwest::blocking::Client::new()
+        let response = doorstep_tests::raw_client()
             .post(server.url("/v1/sync"))
             .bearer_auth(a.token()?)
             .header("content-type", protocol::CBOR)
@@ -242,10 +242,9 @@ impl doorstep_device::Transport for KillingTransport<'_> {
             }));
         } else if let Some(handle) = self.killer.as_mut().filter(|h| h.is_finished()) {
             let _ = handle;
-            let mut guard = self
-                .server
-                .lock()
-                .map_err(|_| doorstep_device::sync::NetworkError("server lock poisoned".into()))?;
+            let mut guard = self.server.lock().map_err(|_| {
+                doorstep_device::sync::NetworkError::Unreachable("server lock poisoned".into())
+            })?;
             if guard.as_mut().is_some_and(ServerProcess::has_exited) {
                 *guard = None;
                 *guard = ServerProcess::start_at(self.data_dir, self.addr, &[]).ok();
@@ -275,7 +274,7 @@ fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyho
             .map_err(|(i, e)| anyhow::anyhow!("resident {i}: {e}"))?;
         total += 60;
         let mut transport = KillingTransport {
-            inner: HttpTransport::new(&url)?,
+            inner: a.transport_to_url(&url)?,
             delay: Duration::from_millis(delay_ms),
             server: &server,
             data_dir: dir.path(),

@@ -65,7 +65,7 @@ fn raw_sync(
         volunteer: String::new(),
         docs,
     });
-    let response = reqwest::blocking::Client::new()
+    let response = doorstep_tests::raw_client()
         .post(server.url("/v1/sync"))
         .bearer_auth(token)
         .header("content-type", protocol::CBOR)

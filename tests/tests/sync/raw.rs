@@ -7,7 +7,7 @@ use doorstep_tests::fleet::{enroll_body, enrollment_code};
 
 /// Trades `code` for an identity, with a fresh key and actor.
 pub fn enroll_raw(server: &ServerProcess, code: &str) -> anyhow::Result<EnrollResponse> {
-    let response = reqwest::blocking::Client::new()
+    let response = doorstep_tests::raw_client()
         .post(server.url("/v1/enroll"))
         .header("content-type", "application/json")
         .body(enroll_body(code)?)

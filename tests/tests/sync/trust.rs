@@ -101,7 +101,7 @@ fn a_key_roster_altered_in_transit_or_signed_by_another_key_stops_the_sync() -> 
     volunteer.sync(&server)?;
     for how in [Tamper::Promote, Tamper::Impostor] {
         let mut tampering = Tampering {
-            inner: HttpTransport::new(&server.base_url())?,
+            inner: supervisor.transport_to(&server)?,
             how,
         };
         let e = supervisor

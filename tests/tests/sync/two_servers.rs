@@ -3,7 +3,6 @@
 
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
-use doorstep_device::HttpTransport;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{FAST_RETRY, TestDevice, committee, server_db};
 
@@ -48,13 +47,13 @@ fn devices_served_alternately_by_two_servers_converge() -> anyhow::Result<()> {
             }
             // …and syncs with whichever server this turn sends it to.
             let server = servers[(round + d) % 2];
-            let mut transport = HttpTransport::new(&server.base_url())?;
+            let mut transport = device.transport_to(server)?;
             device.device.sync_with(&mut transport, &FAST_RETRY)?;
         }
     }
     for _ in 0..2 {
         for (d, device) in devices.iter_mut().enumerate() {
-            let mut transport = HttpTransport::new(&servers[d % 2].base_url())?;
+            let mut transport = device.transport_to(servers[d % 2])?;
             device.device.sync_with(&mut transport, &FAST_RETRY)?;
         }
     }

@@ -2,12 +2,17 @@
 //! and deflate in the app, anything in tests), retries with backoff, and decoding an
 //! answer into a body or a coded refusal.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use doorstep_core::protocol::{self, ApiError};
+use doorstep_core::server_identity::key_pin;
 
 use super::SyncReport;
+use super::pinning::{self, ServerTrust, without_url};
+use crate::device::Device;
 use crate::error::DeviceError;
+use crate::store;
 
 /// Sync bodies larger than this are compressed.
 const COMPRESS_OVER: usize = 512;
@@ -25,10 +30,17 @@ pub struct HttpAnswer {
     pub bytes_received: u64,
 }
 
-/// A failure to get any answer (no route, refused, timed out, cut off).
+/// A failure to get an answer from this device's server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("network: {0}")]
-pub struct NetworkError(pub String);
+pub enum NetworkError {
+    /// No answer (no route, refused, timed out, cut off): worth trying again.
+    #[error("network: {0}")]
+    Unreachable(String),
+    /// An answer from a server that is not the one this device enrolled with (its
+    /// certificate is not bound by the pinned key): never worth trying again.
+    #[error("server identity: {0}")]
+    Identity(String),
+}
 
 /// How requests reach the server. The app uses [`HttpTransport`]; tests wrap it to drop,
 /// repeat and delay messages.
@@ -43,42 +55,126 @@ pub trait Transport {
         token: Option<&str>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError>;
-}
 
-/// The real transport: HTTP(S) with reqwest (rustls) to one server.
-#[derive(Debug, Clone)]
-pub struct HttpTransport {
-    client: reqwest::blocking::Client,
-    base: String,
-}
-
-impl HttpTransport {
-    pub fn new(server_url: &str) -> Result<HttpTransport, DeviceError> {
-        let base = server_url.trim().trim_end_matches('/').to_owned();
-        let parsed =
-            reqwest::Url::parse(&base).map_err(|_| DeviceError::ServerUrl(base.clone()))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(DeviceError::ServerUrl(base));
-        }
-        let client = shared_client()?;
-        Ok(HttpTransport { client, base })
+    /// What the transport knows the server by now, when it checks the server's identity
+    /// (HTTPS): the device keeps it, so a certificate it moved to is not checked again.
+    fn server_trust(&self) -> Option<ServerTrust> {
+        None
     }
 }
 
+/// The real transport: HTTPS with reqwest (rustls) to one server, whose certificate the
+/// server's pinned key binds ([`super::pinning`]); plain HTTP only to this machine.
+#[derive(Debug)]
+pub struct HttpTransport {
+    client: reqwest::blocking::Client,
+    base: String,
+    tls: Option<Tls>,
+}
+
+/// An HTTPS transport's knowledge of its server.
+#[derive(Debug)]
+struct Tls {
+    trust: ServerTrust,
+    /// The pin of the certificate the last connection was shown.
+    seen: Arc<Mutex<Option<String>>>,
+    /// Whether `client` accepts the bound certificate (else the binding is fetched first).
+    bound: bool,
+}
+
 impl HttpTransport {
+    /// A transport to `server_url`: `https://` with the `trust` the device holds for it,
+    /// or `http://` to this machine (tests, tools).
+    pub fn new(server_url: &str, trust: Option<ServerTrust>) -> Result<HttpTransport, DeviceError> {
+        let base = server_url.trim().trim_end_matches('/').to_owned();
+        let parsed =
+            reqwest::Url::parse(&base).map_err(|_| DeviceError::ServerUrl(base.clone()))?;
+        let loopback = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            None => return Err(DeviceError::ServerUrl(base)),
+        };
+        match parsed.scheme() {
+            "http" if loopback => Ok(HttpTransport {
+                client: shared_client()?,
+                base,
+                tls: None,
+            }),
+            "http" => Err(DeviceError::PlainHttpRemote),
+            "https" => {
+                let trust = trust.ok_or(DeviceError::ServerKeyMissing)?;
+                let seen = Arc::new(Mutex::new(None));
+                let client = pinning::client(trust.tls_pin.clone(), Arc::clone(&seen))
+                    .map_err(DeviceError::Network)?;
+                Ok(HttpTransport {
+                    client,
+                    base,
+                    tls: Some(Tls {
+                        bound: trust.tls_pin.is_some(),
+                        trust,
+                        seen,
+                    }),
+                })
+            }
+            _ => Err(DeviceError::ServerUrl(base)),
+        }
+    }
+
     /// Whether the server answers its health check within `timeout`: the cheap test a
-    /// background sync makes before it takes the store for a whole sync.
+    /// background sync makes before it takes the store for a whole sync. Any
+    /// certificate will do here (nothing is sent): a server that is not this device's
+    /// is then refused by the sync itself, which says so.
     pub fn reachable(&self, timeout: Duration) -> bool {
-        self.client
+        let client = match &self.tls {
+            Some(_) => match pinning::client(None, Arc::new(Mutex::new(None))) {
+                Ok(client) => client,
+                Err(_) => return false,
+            },
+            None => self.client.clone(),
+        };
+        client
             .get(format!("{}/healthz", self.base))
             .timeout(timeout)
             .send()
             .is_ok_and(|r| r.status().is_success())
     }
+
+    /// Checks the server's binding of the certificate it presents and accepts that
+    /// certificate alone from now on.
+    fn bind(&mut self) -> Result<(), NetworkError> {
+        let Some(tls) = &mut self.tls else {
+            return Ok(());
+        };
+        let trust = pinning::bind(&self.base, &tls.trust).map_err(|refusal| match refusal {
+            pinning::Refusal::Network(e) => NetworkError::Unreachable(e),
+            pinning::Refusal::Identity(e) => {
+                tracing::error!(reason = %e, "the server is not the one this device enrolled with");
+                NetworkError::Identity(e)
+            }
+        })?;
+        let seen = Arc::new(Mutex::new(None));
+        self.client = pinning::client(trust.tls_pin.clone(), Arc::clone(&seen))
+            .map_err(NetworkError::Unreachable)?;
+        *tls = Tls {
+            trust,
+            seen,
+            bound: true,
+        };
+        Ok(())
+    }
+
+    /// Whether the last connection was refused because the server presented another
+    /// certificate than the bound one.
+    fn shown_another_certificate(&self) -> bool {
+        self.tls.as_ref().is_some_and(|tls| {
+            let seen = tls.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            seen.is_some() && *seen != tls.trust.tls_pin
+        })
+    }
 }
 
-/// One HTTP client per process: building one reads the system's root certificates,
-/// which costs far more than a sync on a slow tablet.
+/// One plain-HTTP client per process (for this machine's server).
 fn shared_client() -> Result<reqwest::blocking::Client, DeviceError> {
     static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
     if let Some(client) = CLIENT.get() {
@@ -95,6 +191,34 @@ fn shared_client() -> Result<reqwest::blocking::Client, DeviceError> {
 impl Transport for HttpTransport {
     fn request(
         &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<HttpAnswer, NetworkError> {
+        if self.tls.as_ref().is_some_and(|tls| !tls.bound) {
+            self.bind()?;
+        }
+        match self.send(method, path, content_type, token, body.clone()) {
+            // The server presents another certificate: if its key binds it (a rotation),
+            // move to it and send again; if not, this is not our server.
+            Err(_) if self.shown_another_certificate() => {
+                self.bind()?;
+                self.send(method, path, content_type, token, body)
+            }
+            other => other,
+        }
+    }
+
+    fn server_trust(&self) -> Option<ServerTrust> {
+        self.tls.as_ref().map(|tls| tls.trust.clone())
+    }
+}
+
+impl HttpTransport {
+    fn send(
+        &self,
         method: &str,
         path: &str,
         content_type: Option<&str>,
@@ -126,7 +250,9 @@ impl Transport for HttpTransport {
             request = request.bearer_auth(token);
         }
         request = request.header(reqwest::header::ACCEPT_ENCODING, protocol::DEFLATE);
-        let response = request.send().map_err(|e| NetworkError(without_url(&e)))?;
+        let response = request
+            .send()
+            .map_err(|e| NetworkError::Unreachable(without_url(&e)))?;
         let status = response.status().as_u16();
         let deflated = response
             .headers()
@@ -137,11 +263,11 @@ impl Transport for HttpTransport {
             });
         let wire = response
             .bytes()
-            .map_err(|e| NetworkError(without_url(&e)))?
+            .map_err(|e| NetworkError::Unreachable(without_url(&e)))?
             .to_vec();
         let bytes_received = wire.len() as u64;
         let body = if deflated {
-            protocol::inflate(&wire, MAX_ANSWER_BYTES).map_err(NetworkError)?
+            protocol::inflate(&wire, MAX_ANSWER_BYTES).map_err(NetworkError::Unreachable)?
         } else {
             wire
         };
@@ -152,15 +278,6 @@ impl Transport for HttpTransport {
             bytes_received,
         })
     }
-}
-
-/// A reqwest error's text without the URL (which is not secret, but keeps logs short).
-fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "<server>");
-    }
-    text
 }
 
 /// How hard [`Device::sync_now`] tries.
@@ -201,7 +318,8 @@ pub(crate) fn exchange(
     loop {
         let outcome = transport.request(method, path, content_type, token, body.clone());
         let retryable = match &outcome {
-            Err(_) => true,
+            Err(NetworkError::Unreachable(_)) => true,
+            Err(NetworkError::Identity(_)) => false,
             // The server is restarting or its database is briefly unavailable.
             Ok(answer) => matches!(answer.status, 502..=504),
         };
@@ -218,7 +336,10 @@ pub(crate) fn exchange(
             // Sent, perhaps, before the failure: count it (uncompressed, an upper bound).
             Err(_) => body.len() as u64,
         };
-        let answer = outcome.map_err(|e| DeviceError::Network(e.0))?;
+        let answer = outcome.map_err(|e| match e {
+            NetworkError::Unreachable(e) => DeviceError::Network(e),
+            NetworkError::Identity(e) => DeviceError::ServerIdentity(e),
+        })?;
         report.bytes_down += answer.bytes_received;
         report.round_trips += 1;
         if (200..300).contains(&answer.status) {
@@ -236,5 +357,43 @@ pub(crate) fn exchange(
             code: refusal.code,
             message: refusal.message,
         });
+    }
+}
+
+impl Device {
+    /// A transport to the enrolled server, with what this device knows it by.
+    pub fn transport(&self) -> Result<HttpTransport, DeviceError> {
+        let enrollment = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        let trust = match enrollment.server_trust {
+            Some(trust) => Some(trust),
+            // Enrolled before enrollment texts carried the server's key: the key of the
+            // first roster it was sent stands for it.
+            None => self.pinned_server_key()?.map(|key| ServerTrust {
+                server_key: key_pin(&key),
+                tls_pin: None,
+                serial: 0,
+            }),
+        };
+        HttpTransport::new(&enrollment.server_url, trust)
+    }
+
+    /// Keeps `trust` (a certificate a transport moved to) unless the device holds a
+    /// newer binding, or knows the server by another key.
+    pub(crate) fn keep_server_trust(&self, trust: Option<ServerTrust>) -> Result<(), DeviceError> {
+        let (Some(trust), Some(mut enrollment)) = (trust, self.enrollment()?) else {
+            return Ok(());
+        };
+        if let Some(held) = &enrollment.server_trust
+            && (*held == trust || held.server_key != trust.server_key || held.serial > trust.serial)
+        {
+            return Ok(());
+        }
+        enrollment.server_trust = Some(trust);
+        let json =
+            serde_json::to_vec(&enrollment).map_err(|e| DeviceError::Network(e.to_string()))?;
+        let tx = self.store.conn().unchecked_transaction()?;
+        store::put_meta(&tx, super::META_ENROLLMENT, &json)?;
+        tx.commit()?;
+        Ok(())
     }
 }

@@ -8,7 +8,8 @@
 //! - [`sync`]: accepting uploads and answering with what a device lacks;
 //! - [`log`]: the hash-chained sync log, its pages and its verification;
 //! - [`blobs`]: attachments uploaded in pieces, and who may read them;
-//! - [`key_roster`]: the server's own key and the rosters of keys and roles it signs.
+//! - [`key_roster`]: the server's own key and the rosters of keys and roles it signs;
+//! - [`tls`]: the certificate the server presents and the server key's binding of it.
 //!
 //! Every operation is one transaction: a sync either stores all it carried and its log
 //! entry, or nothing.
@@ -19,10 +20,12 @@ mod key_roster;
 mod log;
 mod schema;
 mod sync;
+mod tls;
 
 pub use blobs::BlobPiece;
 pub use enrollment::{DeviceAuth, normalize_code};
 pub use log::{Broken, GENESIS, LogQuery};
+pub use tls::{Certificate, TlsIdentity};
 
 use sha2::{Digest, Sha256};
 
