@@ -32,6 +32,7 @@ use doorstep_device::RetryPolicy;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee, enrollment_code, enrollment_text};
 use doorstep_tests::principal::{Principal, changes_of};
+use doorstep_tests::signed::SignAs;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -404,7 +405,7 @@ fn many_devices(server: &ServerProcess) {
                 let sent = Instant::now();
                 let answer = client
                     .post(url)
-                    .bearer_auth(token)
+                    .sign_as(&token, "POST", "/v1/sync", &body)
                     .header("content-type", protocol::CBOR)
                     .header("accept-encoding", protocol::DEFLATE)
                     .body(body)

@@ -170,11 +170,15 @@ impl TestDevice {
         Ok(TestDevice { device, dir })
     }
 
-    /// The device's sync token (from the test keyring), for raw requests.
+    /// The device's sync token (from the test keyring), for raw requests: they are
+    /// signed with the device's key ([`crate::signed`]).
     pub fn token(&self) -> anyhow::Result<String> {
-        doorstep_device::secret::load_token(self.dir.path())?
+        let token = doorstep_device::secret::load_token(self.dir.path())?
             .map(|t| t.to_string())
-            .context("the device holds no token")
+            .context("the device holds no token")?;
+        let key = doorstep_device::secret::signing_key(self.dir.path())?;
+        crate::signed::register(&token, std::sync::Arc::new(key));
+        Ok(token)
     }
 
     /// Records the resident's signed authorization for `services`, valid from today for
@@ -420,7 +424,7 @@ struct Held {
     method: String,
     path: String,
     content_type: Option<String>,
-    token: Option<String>,
+    auth: Option<doorstep_device::sync::RequestAuth>,
     body: Vec<u8>,
 }
 
@@ -469,7 +473,7 @@ impl FaultyTransport {
                     &held.method,
                     &held.path,
                     held.content_type.as_deref(),
-                    held.token.as_deref(),
+                    held.auth.as_ref(),
                     held.body,
                 )
                 .map_err(|e| anyhow::anyhow!(e))?;
@@ -487,27 +491,26 @@ impl Transport for FaultyTransport {
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&doorstep_device::sync::RequestAuth>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
         match self.plan.pop_front().unwrap_or(Fault::Deliver) {
-            Fault::Deliver => self.inner.request(method, path, content_type, token, body),
+            Fault::Deliver => self.inner.request(method, path, content_type, auth, body),
             Fault::DropAnswer => {
-                self.inner
-                    .request(method, path, content_type, token, body)?;
+                self.inner.request(method, path, content_type, auth, body)?;
                 Err(NetworkError::Unreachable("the answer was lost".into()))
             }
             Fault::Duplicate => {
                 self.inner
-                    .request(method, path, content_type, token, body.clone())?;
-                self.inner.request(method, path, content_type, token, body)
+                    .request(method, path, content_type, auth, body.clone())?;
+                self.inner.request(method, path, content_type, auth, body)
             }
             Fault::Delay => {
                 self.held.push(Held {
                     method: method.to_owned(),
                     path: path.to_owned(),
                     content_type: content_type.map(str::to_owned),
-                    token: token.map(str::to_owned),
+                    auth: auth.cloned(),
                     body,
                 });
                 Err(NetworkError::Unreachable("timed out".into()))

@@ -57,13 +57,13 @@ impl Transport for Link {
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&doorstep_device::sync::RequestAuth>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
         if !self.up.load(Ordering::SeqCst) {
             return Err(NetworkError::Unreachable("no signal".into()));
         }
-        self.inner.request(method, path, content_type, token, body)
+        self.inner.request(method, path, content_type, auth, body)
     }
 }
 

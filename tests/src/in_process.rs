@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use doorstep_core::catalog::Catalog;
-use doorstep_core::protocol::{Limits, Role};
+use doorstep_core::protocol::{self, Limits, Role};
 use doorstep_device::clock::{Clock, SetClock};
 use doorstep_device::secret::DbKey;
 use doorstep_device::sync::{HttpAnswer, NetworkError};
@@ -231,28 +231,39 @@ impl Transport for RouterTransport {
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&doorstep_device::sync::RequestAuth>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(content_type) = content_type {
             request = request.header(header::CONTENT_TYPE, content_type);
         }
-        if let Some(token) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if let Some(auth) = auth {
+            request = request
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", auth.token.as_str()),
+                )
+                .header(protocol::COUNTER_HEADER, auth.counter.to_string())
+                .header(protocol::SIGNATURE_HEADER, auth.signature.as_str());
         }
         let bytes_sent = body.len() as u64;
         let request = request
             .body(Body::from(body))
             .map_err(|e| NetworkError::Unreachable(e.to_string()))?;
         let router = self.router.clone();
-        let (status, body) = self
+        let (status, last_counter, body) = self
             .runtime
             .block_on(async move {
                 let response = router.oneshot(request).await?;
                 let status = response.status().as_u16();
+                let last_counter = response
+                    .headers()
+                    .get(protocol::COUNTER_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok());
                 let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-                anyhow::Ok((status, body.to_vec()))
+                anyhow::Ok((status, last_counter, body.to_vec()))
             })
             .map_err(|e| NetworkError::Unreachable(e.to_string()))?;
         Ok(HttpAnswer {
@@ -260,6 +271,7 @@ impl Transport for RouterTransport {
             bytes_received: body.len() as u64,
             body,
             bytes_sent,
+            last_counter,
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod pg_cluster;
 pub mod principal;
 pub mod process;
 pub mod screen_check;
+pub mod signed;
 
 /// The fixed database key of the crash test's writer and checker (never used outside tests).
 pub const CRASH_TEST_KEY: [u8; 32] = [0x5a; 32];

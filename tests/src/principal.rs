@@ -15,7 +15,7 @@ use crate::fleet::{enrollment_code, signed_enroll_body};
 /// An enrolled key and actor, with the token and answer the server gave.
 #[derive(Debug)]
 pub struct Principal {
-    pub key: DeviceKey,
+    pub key: std::sync::Arc<DeviceKey>,
     pub actor: ActorId,
     pub enrolled: EnrollResponse,
 }
@@ -23,7 +23,7 @@ pub struct Principal {
 impl Principal {
     /// Trades `code` for an identity with a fresh key and actor.
     pub fn enroll(server: &ServerProcess, code: &str) -> anyhow::Result<Principal> {
-        let key = DeviceKey::generate()?;
+        let key = std::sync::Arc::new(DeviceKey::generate()?);
         let actor = ActorId::from(uuid::Uuid::new_v4().into_bytes().as_slice());
         let response = crate::raw_client()
             .post(server.url("/v1/enroll"))
@@ -31,7 +31,8 @@ impl Principal {
             .body(signed_enroll_body(code, &key, &actor.to_hex_string()))
             .send()?;
         anyhow::ensure!(response.status() == 200, "enroll: {}", response.status());
-        let enrolled = serde_json::from_slice(&response.bytes()?)?;
+        let enrolled: EnrollResponse = serde_json::from_slice(&response.bytes()?)?;
+        crate::signed::register(&enrolled.token, std::sync::Arc::clone(&key));
         Ok(Principal {
             key,
             actor,

@@ -103,6 +103,8 @@ pub struct ServerProcess {
     pub addr: SocketAddr,
     /// `https`, or `http` for a server started with `--plain-http`.
     scheme: &'static str,
+    /// Where it serves `/metrics` (plain HTTP, on a port of its own).
+    pub metrics_addr: SocketAddr,
     pub data_dir: PathBuf,
     temp: Option<tempfile::TempDir>,
     child: KillOnDrop,
@@ -141,9 +143,11 @@ impl ServerProcess {
         addr: SocketAddr,
         extra: &[&str],
     ) -> anyhow::Result<ServerProcess> {
+        let metrics_addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
         let mut command = Command::new(workspace_binary("doorstep-server")?);
         command
             .args(["serve", "--listen", &addr.to_string()])
+            .args(["--metrics-listen", &metrics_addr.to_string()])
             .args(extra)
             .env("DOORSTEP_SERVER_DATA", data_dir)
             .env("RUST_LOG", "warn");
@@ -158,6 +162,7 @@ impl ServerProcess {
         wait_for_port(addr, Duration::from_secs(20))?;
         Ok(ServerProcess {
             addr,
+            metrics_addr,
             scheme: if extra.contains(&"--plain-http") {
                 "http"
             } else {
@@ -171,6 +176,11 @@ impl ServerProcess {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}://{}{path}", self.scheme, self.addr)
+    }
+
+    /// The server's metrics (Prometheus text).
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}/metrics", self.metrics_addr)
     }
 
     /// The server's base URL, for devices (HTTPS, as servers serve by default).

@@ -5,11 +5,14 @@
 //! - `device_store`: the device API as the app uses it — register, refuse bad input,
 //!   reopen the same data folder and find everything again.
 
+//! - `api_contract`: the API document is kept: protected routes refuse without a token,
+//!   and generated requests get only documented answers.
 //! - `layout`: no import cycles, no file over 800 lines, a thin shell.
 //! - `read_aloud`: a guided step synthesized in Mandarin is audible and of a plausible
 //!   length (espeak-ng and sox).
 
 mod integration {
+    mod api_contract;
     mod database_restart;
     mod device_store;
     mod disk_full;

@@ -17,6 +17,7 @@ mod sync {
     mod restore;
     mod skew;
     mod tls;
+    mod tokens;
     mod trust;
     mod two_servers;
 }

@@ -122,6 +122,7 @@ pub enum ErrorCode {
     // (doorstep_core::server_identity).
     ServerIdentity,
     ServerKeyMissing,
+    RequestSignatureInvalid,
     PlainHttpRemote,
     EnrollTextInvalid,
     ServerRefused,

@@ -69,6 +69,15 @@ pub fn enrollment_message(code: &str, actor: &str, public_key: &str) -> Vec<u8> 
     format!("doorstep-enroll-v1\n{code}\n{actor}\n{public_key}").into_bytes()
 }
 
+/// What a device signs for each request it makes with its token: the method, the path
+/// with its query, a counter that grows with every request (the server refuses one it
+/// has seen, or a smaller one), and the SHA-256 of the body as decoded, on lines of
+/// their own after a fixed tag. The token alone, without the key, can ask for nothing.
+pub fn request_message(method: &str, path: &str, counter: u64, body: &[u8]) -> Vec<u8> {
+    let body = hex::encode(Sha256::digest(body));
+    format!("doorstep-request-v1\n{method}\n{path}\n{counter}\n{body}").into_bytes()
+}
+
 /// An Automerge actor id as a device declares it at enrollment: 1 to 32 bytes, written
 /// in hex. Returns the lower-case form, or `None` for anything else.
 pub fn actor_hex(text: &str) -> Option<String> {

@@ -20,6 +20,12 @@ pub const CBOR: &str = "application/cbor";
 /// The protocol version, the first segment of every API path.
 pub const VERSION: &str = "v1";
 
+/// The request's counter, with the signature of [`crate::keys::request_message`]; and,
+/// on a `request_replayed` refusal, the last counter the server took from the device.
+pub const COUNTER_HEADER: &str = "x-doorstep-counter";
+/// The device key's signature of [`crate::keys::request_message`], hex.
+pub const SIGNATURE_HEADER: &str = "x-doorstep-signature";
+
 /// Every code the server answers a refusal with (the `code` of [`ApiError`]).
 pub const ERROR_CODES: &[&str] = &[
     "actor_invalid",
@@ -72,7 +78,10 @@ pub const ERROR_CODES: &[&str] = &[
     "not_tls",
     "one_committee_for_volunteer",
     "public_key_invalid",
+    "request_replayed",
+    "request_signature_invalid",
     "request_too_large",
+    "request_unsigned",
     "role_forbidden",
     "rule_forbidden",
     "signature_invalid",

@@ -8,6 +8,7 @@
 //! queue and the overview come from the records synced to the device and work offline.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use doorstep_core::DocId;
 use doorstep_core::application::{self, EventKind, Status};
@@ -23,7 +24,7 @@ use crate::device::Device;
 use crate::docs::{self, Access};
 use crate::error::DeviceError;
 use crate::secret;
-use crate::sync::{RetryPolicy, SyncReport, exchange};
+use crate::sync::{RequestSigner, RetryPolicy, SyncReport, exchange};
 
 /// The service whose yearly certification the overview follows.
 pub const PENSION_CERTIFICATION: &str = "pension_certification";
@@ -224,7 +225,7 @@ impl Device {
             method,
             path,
             None,
-            Some(token.as_str()),
+            Some(&RequestSigner::new(token, Arc::clone(self.signing_key()?))),
             Vec::new(),
             &mut SyncReport::default(),
         )?;

@@ -13,6 +13,9 @@ pub struct Failure {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// For `request_replayed`: the last request counter the server took from the device
+    /// (sent as a header, so that the device signs its next request above it).
+    pub last_counter: Option<u64>,
 }
 
 impl Failure {
@@ -21,6 +24,7 @@ impl Failure {
             status,
             code,
             message: message.into(),
+            last_counter: None,
         }
     }
 
@@ -98,6 +102,13 @@ impl IntoResponse for Failure {
             Json(body),
         )
             .into_response();
+        if let Some(last) = self.last_counter
+            && let Ok(value) = axum::http::HeaderValue::from_str(&last.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(doorstep_core::protocol::COUNTER_HEADER, value);
+        }
         if matches!(
             self.status,
             StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE

@@ -2,8 +2,8 @@
 //!
 //! The sync server: enrollment of devices with one-time codes, the batched sync of
 //! Automerge changes scoped by committee, and the hash-chained sync log supervisors
-//! read. The HTTP API lives under `/v1/` ([`router`]); `/healthz` and `/metrics` serve
-//! operators. Storage is SQLite or PostgreSQL ([`store::Store`], [`db`]).
+//! read. The HTTP API lives under `/v1/` ([`router`]) with `/healthz`; `/metrics` is
+//! served on an address of its own for the operator's monitoring ([`metrics_router`]). Storage is SQLite or PostgreSQL ([`store::Store`], [`db`]).
 
 pub mod db;
 pub mod error;
@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -114,7 +115,6 @@ pub fn now_ms() -> i64 {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/tls", get(tls_binding))
         .route("/v1/enroll", post(enroll))
@@ -129,6 +129,15 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// The operator's metrics (Prometheus), on a listener of their own: never beside the API
+/// that tablets reach.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
         .with_state(state)
 }
 
@@ -185,6 +194,10 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
+/// How far over its limit a declared body may be and still be read (and dropped) before
+/// the refusal, so that the client hears it.
+const DRAIN_BEYOND_LIMIT: usize = 16 * 1024 * 1024;
+
 /// Reads a request body of at most `limit` bytes whose media type is `expected`.
 async fn read_body(
     headers: &HeaderMap,
@@ -219,7 +232,13 @@ async fn read_body(
             format!("the request is larger than {limit} bytes; send fewer documents at once"),
         )
     };
-    if declared.is_some_and(|n| n > limit) {
+    if let Some(declared) = declared.filter(|&n| n > limit) {
+        // Read what was sent before answering, when it is not far over: a client still
+        // writing its body when the connection closes (over TLS above all) sees a broken
+        // pipe instead of this answer, and cannot learn to send less.
+        if declared <= limit.saturating_add(DRAIN_BEYOND_LIMIT) {
+            let _ = axum::body::to_bytes(body, declared).await;
+        }
         return Err(too_large());
     }
     let encoding = headers
@@ -288,6 +307,73 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceAut
     state.with_store(move |s| s.authenticate(&token)).await
 }
 
+/// Checks that `device`'s key signed this request (its method, path and query, counter
+/// and `body` as decoded) and takes the counter, which must be larger than any the
+/// server took from the device before: a token alone, or a request sent again, gets
+/// nothing.
+async fn verify_request(
+    state: &AppState,
+    device: &DeviceAuth,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<(), Failure> {
+    let unauthorized =
+        |code, message: &str| Failure::new(StatusCode::UNAUTHORIZED, code, message.to_owned());
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(counter), Some(signature)) = (
+        header(protocol::COUNTER_HEADER),
+        header(protocol::SIGNATURE_HEADER),
+    ) else {
+        return Err(unauthorized(
+            "request_unsigned",
+            "sign the request with the device's key (x-doorstep-counter, x-doorstep-signature)",
+        ));
+    };
+    let invalid = || {
+        unauthorized(
+            "request_signature_invalid",
+            "the request is not signed by this device's key",
+        )
+    };
+    let counter: u64 = counter.trim().parse().map_err(|_| invalid())?;
+    let signature = hex::decode(signature.trim()).map_err(|_| invalid())?;
+    let key = doorstep_core::keys::PublicKey::from_hex(&device.public_key).ok_or_else(|| {
+        unauthorized(
+            "request_signature_invalid",
+            "this device has no key on this server; enroll it again",
+        )
+    })?;
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path(), |p| p.as_str());
+    let message = doorstep_core::keys::request_message(parts.method.as_str(), path, counter, body);
+    if !key.verifies(&message, &signature) {
+        return Err(invalid());
+    }
+    let id = device.device_id.clone();
+    match state
+        .with_store(move |s| s.take_request_counter(&id, counter))
+        .await?
+    {
+        Ok(()) => Ok(()),
+        Err(last) => Err(Failure {
+            last_counter: Some(last),
+            ..unauthorized(
+                "request_replayed",
+                "this request's counter was used before; sign it again with a larger one",
+            )
+        }),
+    }
+}
+
+/// The device behind a request with no body: its token and its signature.
+async fn authenticate_signed(state: &AppState, parts: &Parts) -> Result<DeviceAuth, Failure> {
+    let device = authenticate(state, &parts.headers).await?;
+    verify_request(state, &device, parts, &[]).await?;
+    Ok(device)
+}
+
 async fn enroll(State(state): State<AppState>, req: Request) -> Result<Response, Failure> {
     let (parts, body) = req.into_parts();
     let bytes = read_body(&parts.headers, body, "application/json", 64 * 1024).await?;
@@ -321,6 +407,7 @@ async fn sync_inner(state: &AppState, req: Request) -> Result<(Response, u64), F
     let device = authenticate(state, &parts.headers).await?;
     let limits = state.limits;
     let bytes = read_body(&parts.headers, body, protocol::CBOR, limits.request_bytes).await?;
+    verify_request(state, &device, &parts, &bytes).await?;
     let request: SyncRequest = protocol::from_cbor(&bytes).map_err(|e| {
         Failure::bad_request(
             "invalid_body",
@@ -350,10 +437,10 @@ async fn sync_inner(state: &AppState, req: Request) -> Result<(Response, u64), F
 
 async fn log_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Failure> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate_signed(&state, &parts).await?;
     let Query(query) = query.map_err(|e| {
         Failure::bad_request(
             "invalid_query",
@@ -366,24 +453,24 @@ async fn log_page(
     Ok(Json(page).into_response())
 }
 
-async fn chain(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
-    let device = authenticate(&state, &headers).await?;
+async fn chain(State(state): State<AppState>, parts: Parts) -> Result<Response, Failure> {
+    let device = authenticate_signed(&state, &parts).await?;
     let states = state.with_store(move |s| s.chain_states(&device)).await?;
     Ok(Json(states).into_response())
 }
 
-async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Failure> {
-    let device = authenticate(&state, &headers).await?;
+async fn devices(State(state): State<AppState>, parts: Parts) -> Result<Response, Failure> {
+    let device = authenticate_signed(&state, &parts).await?;
     let list = state.with_store(move |s| s.devices_for(&device)).await?;
     Ok(Json(list).into_response())
 }
 
 async fn revoke(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     Path(device_id): Path<String>,
 ) -> Result<Response, Failure> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate_signed(&state, &parts).await?;
     let now = state.now();
     let revoked = state
         .with_store(move |s| s.revoke_by(&device, &device_id, now))
@@ -413,10 +500,10 @@ fn blob_range(
 
 async fn blob_status(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     Path(sha256): Path<String>,
 ) -> Result<Response, Failure> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate_signed(&state, &parts).await?;
     let status = state
         .with_store(move |s| s.blob_status(&device, &sha256))
         .await?;
@@ -443,6 +530,7 @@ async fn blob_put(
         limits.request_bytes,
     )
     .await?;
+    verify_request(&state, &device, &parts, &bytes).await?;
     let now = state.now();
     let status = state
         .with_store(move |s| {
@@ -460,11 +548,11 @@ async fn blob_put(
 
 async fn blob_get(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     Path(sha256): Path<String>,
     query: Result<Query<BlobRange>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Failure> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate_signed(&state, &parts).await?;
     let range = blob_range(query)?;
     let bytes = state
         .with_store(move |s| s.blob_get(&device, &sha256, range.offset))

@@ -52,6 +52,10 @@ enum Command {
         /// Hours an unfinished attachment upload is kept (default a week).
         #[arg(long, env = "DOORSTEP_PARTIAL_BLOB_HOURS")]
         partial_blob_hours: Option<u32>,
+        /// Where to serve `/metrics` (Prometheus, plain HTTP) for the operator's
+        /// monitoring; not served at all without it, and never on --listen.
+        #[arg(long, env = "DOORSTEP_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
         /// Serve plain HTTP instead of HTTPS: only on a loopback address (this machine),
         /// for tests and tools; devices elsewhere cannot reach it.
         #[arg(long)]
@@ -199,6 +203,7 @@ fn main() -> anyhow::Result<()> {
             plain_http,
             tls_cert,
             tls_key,
+            metrics_listen,
         } => {
             let defaults = Limits::default();
             let limits = Limits {
@@ -230,7 +235,7 @@ fn main() -> anyhow::Result<()> {
             };
             tokio::runtime::Runtime::new()
                 .context("starting the async runtime")?
-                .block_on(serve(store, listen, limits, tls))
+                .block_on(serve(store, listen, limits, tls, metrics_listen))
         }
         Command::Tls { command } => {
             let mut store = open(&database)?;
@@ -438,6 +443,7 @@ async fn serve(
     listen: SocketAddr,
     limits: Limits,
     tls: Option<TlsIdentity>,
+    metrics_listen: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
     let listener =
         std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
@@ -453,8 +459,30 @@ async fn serve(
         }
         None => None,
     };
+    let metrics = match metrics_listen {
+        Some(addr) => {
+            let listener = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("listening for metrics on {addr}"))?;
+            listener
+                .set_nonblocking(true)
+                .context("setting up the metrics socket")?;
+            tracing::info!(address = %addr, "metrics served");
+            Some((listener, doorstep_server::metrics_router(state.clone())))
+        }
+        None => None,
+    };
     let app = doorstep_server::router(state);
     let handle = axum_server::Handle::new();
+    if let Some((listener, router)) = metrics {
+        let server = axum_server::from_tcp(listener)
+            .context("serving metrics")?
+            .handle(handle.clone());
+        tokio::spawn(async move {
+            if let Err(e) = server.serve(router.into_make_service()).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     let stopping = handle.clone();
     tokio::spawn(async move {
         shutdown_signal().await;

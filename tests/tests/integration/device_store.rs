@@ -2,14 +2,9 @@ use doorstep_core::Field;
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
 use doorstep_device::{DATABASE_FILE, Device};
-
-/// Database keys go to an in-memory keyring in tests, never a person's keyring.
-fn mock_keyring() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
-    });
-}
+// Database keys go to the in-memory keyring every test of this process shares (one of
+// its own would replace it under the other tests' devices, whose tokens would vanish).
+use doorstep_tests::fleet::mock_keyring;
 
 fn synthetic(n: u32) -> ResidentInput {
     ResidentInput {

@@ -6,6 +6,7 @@ use doorstep_core::resident::ResidentInput;
 use doorstep_device::sync::SyncPhase;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{FAST_RETRY, Fault, FaultyTransport, TestDevice, committee};
+use doorstep_tests::signed::SignAs;
 
 fn photo(seed: u8, len: usize) -> Vec<u8> {
     let mut bytes: Vec<u8> = (0..len)
@@ -129,14 +130,24 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     let client = doorstep_tests::raw_client();
     let response = client
         .get(server.url(&format!("/v1/blobs/{big_sha}")))
-        .bearer_auth(outsider.token()?)
+        .sign_as(
+            &outsider.token()?,
+            "GET",
+            &format!("/v1/blobs/{big_sha}"),
+            b"",
+        )
         .send()?;
     assert_eq!(response.status(), 404);
     let never_sent = "1".repeat(64);
     let status_of = |sha: &str| -> anyhow::Result<serde_json::Value> {
         let response = client
             .get(server.url(&format!("/v1/blobs/{sha}/status")))
-            .bearer_auth(outsider.token()?)
+            .sign_as(
+                &outsider.token()?,
+                "GET",
+                &format!("/v1/blobs/{sha}/status"),
+                b"",
+            )
             .send()?;
         anyhow::ensure!(response.status() == 200, "status: {}", response.status());
         let mut body: serde_json::Value = serde_json::from_slice(&response.bytes()?)?;
@@ -150,7 +161,12 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     for sha in [&big_sha, &never_sent] {
         let response = client
             .put(server.url(&format!("/v1/blobs/{sha}?offset=0&size=5")))
-            .bearer_auth(outsider.token()?)
+            .sign_as(
+                &outsider.token()?,
+                "PUT",
+                &format!("/v1/blobs/{sha}?offset=0&size=5"),
+                b"hello",
+            )
             .header("content-type", "application/octet-stream")
             .body(b"hello".to_vec())
             .send()?;
@@ -160,7 +176,12 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     }
     let response = client
         .get(server.url(&format!("/v1/blobs/{big_sha}")))
-        .bearer_auth(outsider.token()?)
+        .sign_as(
+            &outsider.token()?,
+            "GET",
+            &format!("/v1/blobs/{big_sha}"),
+            b"",
+        )
         .send()?;
     assert_eq!(response.status(), 404, "still unreadable after trying");
 
@@ -172,7 +193,12 @@ fn photos_and_signatures_reach_other_devices_once_and_resume_after_a_cut() -> an
     ))?;
     let response = doorstep_tests::raw_client()
         .put(server.url(&format!("/v1/blobs/{wrong}?offset=0&size=5")))
-        .bearer_auth(a.token()?)
+        .sign_as(
+            &a.token()?,
+            "PUT",
+            &format!("/v1/blobs/{wrong}?offset=0&size=5"),
+            b"hello",
+        )
         .header("content-type", "application/octet-stream")
         .body(b"hello".to_vec())
         .send()?;

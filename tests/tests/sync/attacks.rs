@@ -16,6 +16,7 @@ use doorstep_core::value::FieldValue;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee, server_db};
 use doorstep_tests::principal::{Principal, changes_of};
+use doorstep_tests::signed::SignAs;
 use serde_bytes::ByteBuf;
 
 fn raw_sync(
@@ -24,17 +25,18 @@ fn raw_sync(
     cursor: u64,
     docs: Vec<DocUpload>,
 ) -> anyhow::Result<SyncResponse> {
+    let body = protocol::to_cbor(&SyncRequest {
+        key_roster: String::new(),
+        sync_id: uuid::Uuid::new_v4().to_string(),
+        cursor,
+        volunteer: String::new(),
+        docs,
+    });
     let response = doorstep_tests::raw_client()
         .post(server.url("/v1/sync"))
-        .bearer_auth(token)
+        .sign_as(token, "POST", "/v1/sync", &body)
         .header("content-type", protocol::CBOR)
-        .body(protocol::to_cbor(&SyncRequest {
-            key_roster: String::new(),
-            sync_id: uuid::Uuid::new_v4().to_string(),
-            cursor,
-            volunteer: String::new(),
-            docs,
-        }))
+        .body(body)
         .send()?;
     anyhow::ensure!(response.status() == 200, "sync: {}", response.status());
     protocol::from_cbor(&response.bytes()?).map_err(anyhow::Error::msg)
@@ -488,17 +490,18 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
     for a in &attacks {
         assert!(protocol::ERROR_CODES.contains(&a.code), "{}", a.code);
         let before = counts()?;
+        let body = protocol::to_cbor(&SyncRequest {
+            key_roster: String::new(),
+            sync_id: uuid::Uuid::new_v4().to_string(),
+            cursor: 0,
+            volunteer: String::new(),
+            docs: vec![a.upload.clone()],
+        });
         let response = client
             .post(server.url("/v1/sync"))
-            .bearer_auth(&a.token)
+            .sign_as(&a.token, "POST", "/v1/sync", &body)
             .header("content-type", protocol::CBOR)
-            .body(protocol::to_cbor(&SyncRequest {
-                key_roster: String::new(),
-                sync_id: uuid::Uuid::new_v4().to_string(),
-                cursor: 0,
-                volunteer: String::new(),
-                docs: vec![a.upload.clone()],
-            }))
+            .body(body)
             .send()?;
         let status = response.status().as_u16();
         let bytes = response.bytes()?;
@@ -549,7 +552,7 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
     let blob_status = |sha: &str| -> anyhow::Result<serde_json::Value> {
         let response = client
             .get(server.url(&format!("/v1/blobs/{sha}/status")))
-            .bearer_auth(eve.token())
+            .sign_as(eve.token(), "GET", &format!("/v1/blobs/{sha}/status"), b"")
             .send()?;
         let mut body: serde_json::Value = serde_json::from_slice(&response.bytes()?)?;
         body["sha256"] = serde_json::Value::Null;
@@ -561,12 +564,18 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
     assert_eq!(blob_status(&photo)?, blob_status(&never_sent)?);
     // Claiming it by sending its first bytes under its name.
     blob_attacks += 1;
+    let claim_path = format!(
+        "/v1/blobs/{photo}?offset=0&size={}",
+        doorstep_tests::SAMPLE_PHOTO.len()
+    );
     let claim = client
-        .put(server.url(&format!(
-            "/v1/blobs/{photo}?offset=0&size={}",
-            doorstep_tests::SAMPLE_PHOTO.len()
-        )))
-        .bearer_auth(eve.token())
+        .put(server.url(&claim_path))
+        .sign_as(
+            eve.token(),
+            "PUT",
+            &claim_path,
+            &doorstep_tests::SAMPLE_PHOTO[..100],
+        )
         .header("content-type", "application/octet-stream")
         .body(doorstep_tests::SAMPLE_PHOTO[..100].to_vec())
         .send()?;
@@ -577,7 +586,7 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
     blob_attacks += 1;
     let read = client
         .get(server.url(&format!("/v1/blobs/{photo}")))
-        .bearer_auth(eve.token())
+        .sign_as(eve.token(), "GET", &format!("/v1/blobs/{photo}"), b"")
         .send()?;
     assert_eq!(read.status(), 404);
     let body: serde_json::Value = serde_json::from_slice(&read.bytes()?)?;

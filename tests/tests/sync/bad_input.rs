@@ -8,6 +8,7 @@ use doorstep_core::protocol::{self, DocUpload, SyncRequest, SyncResponse};
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{committee, enroll_body, enrollment_code};
 use doorstep_tests::principal::Principal;
+use doorstep_tests::signed::SignAs;
 
 use super::raw::{enroll_raw, token_for};
 use serde_bytes::ByteBuf;
@@ -102,15 +103,12 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
 
     // A document of c1, stored by a valid sync, for the cross-committee cases.
     let (c1_doc, c1_changes) = record_changes(&writer, "resident", 1, 0);
+    let first_body = sync_body(vec![writer.upload(&c1_doc, "resident", c1_changes.clone())]);
     let first = doorstep_tests::raw_client()
         .post(server.url("/v1/sync"))
-        .bearer_auth(&volunteer)
+        .sign_as(&volunteer, "POST", "/v1/sync", &first_body)
         .header("content-type", protocol::CBOR)
-        .body(sync_body(vec![writer.upload(
-            &c1_doc,
-            "resident",
-            c1_changes.clone(),
-        )]))
+        .body(first_body)
         .send()?;
     assert_eq!(first.status(), 200);
     let before = counts(&server)?;
@@ -639,11 +637,19 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
             _ => client.post(server.url(case.path)),
         };
         if let Some(token) = &case.token {
-            let value = match token.strip_prefix('\u{0}') {
-                Some(rest) => format!("Basic {rest}"),
-                None => format!("Bearer {token}"),
+            request = match token.strip_prefix('\u{0}') {
+                Some(rest) => request.header("authorization", format!("Basic {rest}")),
+                // Signed as the device holding the token signs (over the body as the
+                // server decodes it), so that each case meets the check it is about.
+                None => {
+                    let decoded = match case.encoding {
+                        Some("deflate") => protocol::inflate(&case.body, 64 << 20)
+                            .unwrap_or_else(|_| case.body.clone()),
+                        _ => case.body.clone(),
+                    };
+                    request.sign_as(token, case.method, case.path, &decoded)
+                }
             };
-            request = request.header("authorization", value);
         }
         if let Some(ct) = case.content_type {
             request = request.header("content-type", ct);
@@ -700,7 +706,7 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
     assert_eq!(health.status(), 200);
     let ok = client
         .post(server.url("/v1/sync"))
-        .bearer_auth(&volunteer)
+        .sign_as(&volunteer, "POST", "/v1/sync", &valid)
         .header("content-type", protocol::CBOR)
         .body(valid)
         .send()?;

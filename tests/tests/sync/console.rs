@@ -13,6 +13,7 @@ use doorstep_device::LogFilter;
 use doorstep_device::roster::{self, Format};
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee, server_db};
+use doorstep_tests::signed::SignAs;
 
 fn resident(n: u32) -> ResidentInput {
     ResidentInput {
@@ -185,7 +186,7 @@ fn a_supervisor_follows_the_log_to_each_field_and_decides_by_sync() -> anyhow::R
     assert_eq!(err.code(), "not_supervisor");
     let raw = doorstep_tests::raw_client()
         .get(server.url("/v1/devices"))
-        .bearer_auth(a.token()?)
+        .sign_as(&a.token()?, "GET", "/v1/devices", b"")
         .send()?;
     assert_eq!(raw.status(), 403);
     Ok(())

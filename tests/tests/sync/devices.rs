@@ -109,9 +109,13 @@ fn two_devices_converge_and_a_conflict_is_resolved_everywhere() -> anyhow::Resul
     let idle = a.sync(&server)?;
     assert_eq!((idle.sent_docs, idle.received_docs), (0, 0));
 
-    // The server counted what happened.
-    let metrics = doorstep_tests::raw_client()
+    // The server counted what happened, and says so on its metrics address only.
+    let api = doorstep_tests::raw_client()
         .get(server.url("/metrics"))
+        .send()?;
+    assert_eq!(api.status(), 404, "metrics are not served beside the API");
+    let metrics = doorstep_tests::raw_client()
+        .get(server.metrics_url())
         .send()?
         .text()?;
     let value = |name: &str| -> f64 {

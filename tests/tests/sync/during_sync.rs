@@ -27,7 +27,7 @@ impl Transport for BusyWindow<'_> {
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&doorstep_device::sync::RequestAuth>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
         self.requests += 1;
@@ -49,7 +49,7 @@ impl Transport for BusyWindow<'_> {
             }
             Err(_) => self.device_was_busy += 1,
         }
-        self.inner.request(method, path, content_type, token, body)
+        self.inner.request(method, path, content_type, auth, body)
     }
 }
 

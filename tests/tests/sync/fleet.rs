@@ -192,11 +192,12 @@ fn an_attachment_upload_left_unfinished_expires_and_the_device_starts_it_again()
     let mut transport = fleet.server().transport();
     let mut put = |sha: &str, size: usize, bytes: &[u8]| -> anyhow::Result<u16> {
         let path = format!("/v1/blobs/{sha}?offset=0&size={size}");
+        let auth = doorstep_tests::signed::auth(&token, "PUT", &path, bytes);
         let answer = transport.request(
             "PUT",
             &path,
             Some("application/octet-stream"),
-            Some(&token),
+            auth.as_ref(),
             bytes.to_vec(),
         )?;
         Ok(answer.status)
@@ -217,13 +218,13 @@ fn an_attachment_upload_left_unfinished_expires_and_the_device_starts_it_again()
     }
     assert_eq!(put(&sha, whole.len(), &whole[..1024])?, 200);
     let status = |sha: &str| -> anyhow::Result<BlobStatus> {
-        let answer = fleet.server().transport().request(
-            "GET",
-            &format!("/v1/blobs/{sha}/status"),
-            None,
-            Some(&token),
-            Vec::new(),
-        )?;
+        let path = format!("/v1/blobs/{sha}/status");
+        let auth = doorstep_tests::signed::auth(&token, "GET", &path, b"");
+        let answer =
+            fleet
+                .server()
+                .transport()
+                .request("GET", &path, None, auth.as_ref(), Vec::new())?;
         Ok(serde_json::from_slice(&answer.body)?)
     };
     assert_eq!(status(&sha)?.received, 1024);

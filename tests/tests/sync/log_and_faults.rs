@@ -9,6 +9,7 @@ use doorstep_core::resident::ResidentInput;
 use doorstep_device::{HttpTransport, RetryPolicy};
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee, server_db};
+use doorstep_tests::signed::SignAs;
 
 fn resident(n: u32) -> ResidentInput {
     ResidentInput {
@@ -22,7 +23,7 @@ fn resident(n: u32) -> ResidentInput {
 fn log(server: &ServerProcess, token: &str, query: &str) -> anyhow::Result<LogPage> {
     let response = doorstep_tests::raw_client()
         .get(server.url(&format!("/v1/log{query}")))
-        .bearer_auth(token)
+        .sign_as(token, "GET", &format!("/v1/log{query}"), b"")
         .send()?;
     anyhow::ensure!(response.status() == 200, "log: {}", response.status());
     Ok(serde_json::from_slice(&response.bytes()?)?)
@@ -142,11 +143,12 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
         }],
     };
     let send = |req: &SyncRequest| -> anyhow::Result<SyncResponse> {
+        let body = protocol::to_cbor(req);
         let response = doorstep_tests::raw_client()
             .post(server.url("/v1/sync"))
-            .bearer_auth(a.token()?)
+            .sign_as(&a.token()?, "POST", "/v1/sync", &body)
             .header("content-type", protocol::CBOR)
-            .body(protocol::to_cbor(req))
+            .body(body)
             .send()?;
         anyhow::ensure!(response.status() == 200, "sync: {}", response.status());
         protocol::from_cbor(&response.bytes()?).map_err(anyhow::Error::msg)
@@ -222,7 +224,7 @@ impl doorstep_device::Transport for KillingTransport<'_> {
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&doorstep_device::sync::RequestAuth>,
         body: Vec<u8>,
     ) -> Result<doorstep_device::sync::HttpAnswer, doorstep_device::sync::NetworkError> {
         if self.killer.is_none() {
@@ -250,7 +252,7 @@ impl doorstep_device::Transport for KillingTransport<'_> {
                 *guard = ServerProcess::start_at(self.data_dir, self.addr, &[]).ok();
             }
         }
-        self.inner.request(method, path, content_type, token, body)
+        self.inner.request(method, path, content_type, auth, body)
     }
 }
 

@@ -11,6 +11,7 @@ use doorstep_core::resident::{ResidentInput, ResidentPatch};
 use doorstep_device::ErrorCode;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee};
+use doorstep_tests::signed::SignAs;
 
 use doorstep_tests::principal::Principal;
 use serde_bytes::ByteBuf;
@@ -67,7 +68,7 @@ fn raw_sync(
     });
     let response = doorstep_tests::raw_client()
         .post(server.url("/v1/sync"))
-        .bearer_auth(token)
+        .sign_as(token, "POST", "/v1/sync", &body)
         .header("content-type", protocol::CBOR)
         .body(body)
         .send()?;

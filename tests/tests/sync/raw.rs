@@ -3,17 +3,12 @@
 
 use doorstep_core::protocol::EnrollResponse;
 use doorstep_tests::ServerProcess;
-use doorstep_tests::fleet::{enroll_body, enrollment_code};
+use doorstep_tests::fleet::enrollment_code;
 
 /// Trades `code` for an identity, with a fresh key and actor.
 pub fn enroll_raw(server: &ServerProcess, code: &str) -> anyhow::Result<EnrollResponse> {
-    let response = doorstep_tests::raw_client()
-        .post(server.url("/v1/enroll"))
-        .header("content-type", "application/json")
-        .body(enroll_body(code)?)
-        .send()?;
-    anyhow::ensure!(response.status() == 200, "enroll: {}", response.status());
-    Ok(serde_json::from_slice(&response.bytes()?)?)
+    // A fresh key and actor, kept for signing the token's requests.
+    Ok(doorstep_tests::principal::Principal::enroll(server, code)?.enrolled)
 }
 
 /// A bare token of a new `role` device in `committees`.

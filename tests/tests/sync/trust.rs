@@ -57,12 +57,10 @@ impl Transport for Tampering {
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&doorstep_device::sync::RequestAuth>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
-        let mut answer = self
-            .inner
-            .request(method, path, content_type, token, body)?;
+        let mut answer = self.inner.request(method, path, content_type, auth, body)?;
         if path.starts_with("/v1/sync") && answer.status == 200 {
             let mut response: SyncResponse =
                 protocol::from_cbor(&answer.body).expect("a sync answer");

@@ -11,11 +11,12 @@
 //! its attachment is on the server asks for it again at its next sync.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use doorstep_core::ErrorCode;
 use doorstep_core::protocol::{self, BlobStatus, SyncRequest, SyncResponse};
-use zeroize::Zeroizing;
 
+use super::request_auth::RequestSigner;
 use super::transport::{RetryPolicy, Transport, exchange};
 use super::{RefusedRecord, Sent, SyncPhase, SyncReport};
 use crate::access::DeviceAccess;
@@ -55,7 +56,7 @@ pub fn drive(
             out.method,
             &out.path,
             out.content_type,
-            Some(run.token.as_str()),
+            Some(&run.signer),
             out.body,
             &mut run.report,
         );
@@ -134,7 +135,7 @@ struct BlobUpload {
 /// One sync in progress.
 #[derive(Debug)]
 pub struct SyncRun {
-    token: Zeroizing<String>,
+    signer: RequestSigner,
     stage: Stage,
     report: SyncReport,
 }
@@ -147,7 +148,7 @@ impl SyncRun {
         }
         let token = secret::load_token(&device.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
         Ok(SyncRun {
-            token,
+            signer: RequestSigner::new(token, Arc::clone(device.signing_key()?)),
             stage: Stage::Records {
                 rounds: 0,
                 sent: None,
@@ -196,9 +197,9 @@ impl SyncRun {
         &self.report
     }
 
-    /// The token every request carries.
-    pub fn token(&self) -> &str {
-        self.token.as_str()
+    /// What signs every request the run sends.
+    pub fn signer(&self) -> &RequestSigner {
+        &self.signer
     }
 
     /// The next request to send, or `None` when the sync is complete.

@@ -10,6 +10,7 @@ use doorstep_core::server_identity::key_pin;
 
 use super::SyncReport;
 use super::pinning::{self, ServerTrust, without_url};
+use super::request_auth::{RequestAuth, RequestSigner};
 use crate::device::Device;
 use crate::error::DeviceError;
 use crate::store;
@@ -28,6 +29,9 @@ pub struct HttpAnswer {
     /// Bytes on the wire each way (bodies as sent, compressed or not).
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// On a `request_replayed` refusal, the last request counter the server took from
+    /// this device.
+    pub last_counter: Option<u64>,
 }
 
 /// A failure to get an answer from this device's server.
@@ -46,13 +50,14 @@ pub enum NetworkError {
 /// repeat and delay messages.
 pub trait Transport {
     /// Sends one request: `method` (`GET`, `POST`, `PUT`) to `path` (such as
-    /// `/v1/sync`, with its query), with a body of `content_type` when there is one.
+    /// `/v1/sync`, with its query), with a body of `content_type` when there is one,
+    /// and the device's token and signature when it needs them.
     fn request(
         &mut self,
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&RequestAuth>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError>;
 
@@ -194,18 +199,18 @@ impl Transport for HttpTransport {
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&RequestAuth>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
         if self.tls.as_ref().is_some_and(|tls| !tls.bound) {
             self.bind()?;
         }
-        match self.send(method, path, content_type, token, body.clone()) {
+        match self.send(method, path, content_type, auth, body.clone()) {
             // The server presents another certificate: if its key binds it (a rotation),
             // move to it and send again; if not, this is not our server.
             Err(_) if self.shown_another_certificate() => {
                 self.bind()?;
-                self.send(method, path, content_type, token, body)
+                self.send(method, path, content_type, auth, body)
             }
             other => other,
         }
@@ -222,7 +227,7 @@ impl HttpTransport {
         method: &str,
         path: &str,
         content_type: Option<&str>,
-        token: Option<&str>,
+        auth: Option<&RequestAuth>,
         body: Vec<u8>,
     ) -> Result<HttpAnswer, NetworkError> {
         let url = format!("{}{path}", self.base);
@@ -246,14 +251,22 @@ impl HttpTransport {
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body);
         }
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+        if let Some(auth) = auth {
+            request = request
+                .bearer_auth(auth.token.as_str())
+                .header(protocol::COUNTER_HEADER, auth.counter.to_string())
+                .header(protocol::SIGNATURE_HEADER, auth.signature.as_str());
         }
         request = request.header(reqwest::header::ACCEPT_ENCODING, protocol::DEFLATE);
         let response = request
             .send()
             .map_err(|e| NetworkError::Unreachable(without_url(&e)))?;
         let status = response.status().as_u16();
+        let last_counter = response
+            .headers()
+            .get(protocol::COUNTER_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let deflated = response
             .headers()
             .get(reqwest::header::CONTENT_ENCODING)
@@ -276,6 +289,7 @@ impl HttpTransport {
             body,
             bytes_sent,
             bytes_received,
+            last_counter,
         })
     }
 }
@@ -309,14 +323,28 @@ pub(crate) fn exchange(
     method: &str,
     path: &str,
     content_type: Option<&str>,
-    token: Option<&str>,
+    signer: Option<&RequestSigner>,
     body: Vec<u8>,
     report: &mut SyncReport,
 ) -> Result<Vec<u8>, DeviceError> {
     let mut wait = retry.first_wait;
     let mut attempt = 1;
+    // Times the server said a counter was used (a clock gone back, or requests crossed):
+    // each time the request is signed again above the server's, at once.
+    let mut replayed = 0;
     loop {
-        let outcome = transport.request(method, path, content_type, token, body.clone());
+        // Every attempt is signed afresh: the server takes each counter once.
+        let auth = signer.map(|s| s.sign(method, path, &body));
+        let outcome = transport.request(method, path, content_type, auth.as_ref(), body.clone());
+        if let Ok(answer) = &outcome
+            && answer.status == 401
+            && let Some(last) = answer.last_counter
+            && replayed < 3
+        {
+            RequestSigner::server_took(last);
+            replayed += 1;
+            continue;
+        }
         let retryable = match &outcome {
             Err(NetworkError::Unreachable(_)) => true,
             Err(NetworkError::Identity(_)) => false,

@@ -17,6 +17,9 @@ pub struct DeviceAuth {
     pub role: Role,
     pub name: String,
     pub committees: Vec<String>,
+    /// The device's Ed25519 public key, hex (empty for a device enrolled before keys):
+    /// every request it makes is signed with it.
+    pub public_key: String,
 }
 
 pub(super) fn random_token(bytes: usize) -> Result<Vec<u8>, Failure> {
@@ -309,7 +312,7 @@ impl Store {
         let mut tx = self.db.begin(false)?;
         // The device and its committees in one statement (one round trip).
         let rows = tx.query(
-            "SELECT d.device_id, d.role, d.name, d.revoked_at, dc.committee_id
+            "SELECT d.device_id, d.role, d.name, d.revoked_at, dc.committee_id, d.public_key
              FROM devices d LEFT JOIN device_committees dc ON dc.device_id = d.device_id
              WHERE d.token_hash = ?1 ORDER BY dc.committee_id",
             params![sha256_hex(token)],
@@ -340,7 +343,35 @@ impl Store {
             role,
             name: found.text(2)?,
             committees,
+            public_key: found.text(5)?,
         })
+    }
+
+    /// Takes `counter` as the device's latest signed request, unless the server took
+    /// this counter or a larger one from it before: then `Err` with the last it took (a
+    /// replayed request, or two of the device's requests crossing on the way).
+    pub fn take_request_counter(
+        &mut self,
+        device_id: &str,
+        counter: u64,
+    ) -> Result<Result<(), u64>, Failure> {
+        let value = i64::try_from(counter).unwrap_or(i64::MAX);
+        let mut tx = self.db.begin(true)?;
+        let taken = tx.execute(
+            "UPDATE devices SET request_counter = ?2 WHERE device_id = ?1 AND request_counter < ?2",
+            params![device_id, value],
+        )?;
+        if taken == 1 {
+            tx.commit()?;
+            return Ok(Ok(()));
+        }
+        let last = tx
+            .query_one(
+                "SELECT request_counter FROM devices WHERE device_id = ?1",
+                params![device_id],
+            )?
+            .int(0)?;
+        Ok(Err(u64::try_from(last).unwrap_or(0)))
     }
 
     /// Revokes a device: its token is refused from now on. Revoking twice is harmless.

@@ -34,6 +34,9 @@ struct LogBody {
     refused: Vec<DocRefusal>,
 }
 
+/// The most entries one page of the log holds (the API document says the same).
+pub const MAX_LOG_PAGE: u32 = 500;
+
 /// Filters of a log page.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct LogQuery {
@@ -72,7 +75,13 @@ impl Store {
                 format!("committee {c} is not one of yours"),
             ));
         }
-        let limit = q.limit.unwrap_or(50).clamp(1, 500);
+        let limit = q.limit.unwrap_or(50);
+        if !(1..=MAX_LOG_PAGE).contains(&limit) {
+            return Err(Failure::bad_request(
+                "invalid_query",
+                format!("limit is from 1 to {MAX_LOG_PAGE} entries"),
+            ));
+        }
         let mut tx = self.db.begin(false)?;
         let rows = tx.query(
             "SELECT id, body, prev_hash, hash FROM log

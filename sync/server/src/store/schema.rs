@@ -141,6 +141,8 @@ impl Store {
         ] {
             tx.add_column(table, column, "TEXT NOT NULL DEFAULT ''")?;
         }
+        // Since 0.3: the counter of each device's last signed request.
+        tx.add_column("devices", "request_counter", "BIGINT NOT NULL DEFAULT 0")?;
         // Every upload finds the authors of its changes by their actors.
         tx.execute(
             "CREATE INDEX IF NOT EXISTS devices_by_actor ON devices (actor)",
