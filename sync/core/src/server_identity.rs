@@ -96,8 +96,8 @@ impl EnrollText {
     }
 
     /// What a person typed into the enrollment form: the whole enrollment text pasted
-    /// into the code box (its address wins over the typed one only when none was
-    /// typed), or a bare code with the typed address.
+    /// into the code box (the typed address is used only when the text names none),
+    /// or a bare code with the typed address.
     pub fn from_form(server: &str, code: &str) -> Result<EnrollText, EnrollTextError> {
         let typed_server =
             Some(server.trim().trim_end_matches('/').to_owned()).filter(|s| !s.is_empty());

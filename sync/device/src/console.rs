@@ -24,7 +24,7 @@ use crate::device::Device;
 use crate::docs::{self, Access};
 use crate::error::DeviceError;
 use crate::secret;
-use crate::sync::{RequestSigner, RetryPolicy, SyncReport, exchange};
+use crate::sync::{RequestSigner, RetryPolicy, SyncReport, Transport, exchange};
 
 /// The service whose yearly certification the overview follows.
 pub const PENSION_CERTIFICATION: &str = "pension_certification";
@@ -219,7 +219,7 @@ impl Device {
             attempts: 2,
             ..RetryPolicy::default()
         };
-        let body = exchange(
+        let answered = exchange(
             &mut transport,
             &retry,
             method,
@@ -228,7 +228,10 @@ impl Device {
             Some(&RequestSigner::new(token, Arc::clone(self.signing_key()?))),
             Vec::new(),
             &mut SyncReport::default(),
-        )?;
+        );
+        // A certificate the transport moved to is kept, as after a sync.
+        self.keep_server_trust(transport.server_trust())?;
+        let body = answered?;
         serde_json::from_slice(&body)
             .map_err(|e| DeviceError::Network(format!("unexpected answer from the server: {e}")))
     }

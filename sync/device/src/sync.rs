@@ -309,16 +309,13 @@ impl Device {
     }
 
     /// [`Device::sync_now`] over a given transport and retry policy: [`run::drive`]
-    /// with this device. A certificate the transport moved to (a rotation the server's
-    /// key bound) is kept, however the sync ended.
+    /// with this device.
     pub fn sync_with(
         &mut self,
         transport: &mut dyn Transport,
         retry: &RetryPolicy,
     ) -> Result<SyncReport, DeviceError> {
-        let outcome = drive(self, transport, retry);
-        self.keep_server_trust(transport.server_trust())?;
-        outcome
+        drive(self, transport, retry)
     }
 
     /// The blob names a one-column query lists.

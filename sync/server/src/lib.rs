@@ -196,7 +196,7 @@ async fn openapi() -> Response {
 
 /// How far over its limit a declared body may be and still be read (and dropped) before
 /// the refusal, so that the client hears it.
-const DRAIN_BEYOND_LIMIT: usize = 16 * 1024 * 1024;
+const DRAIN_BEYOND_LIMIT: usize = 1024 * 1024;
 
 /// Reads a request body of at most `limit` bytes whose media type is `expected`.
 async fn read_body(
@@ -237,7 +237,13 @@ async fn read_body(
         // writing its body when the connection closes (over TLS above all) sees a broken
         // pipe instead of this answer, and cannot learn to send less.
         if declared <= limit.saturating_add(DRAIN_BEYOND_LIMIT) {
-            let _ = axum::body::to_bytes(body, declared).await;
+            // Each piece is dropped as it comes (nothing is held), for a few seconds at most.
+            let drain = async move {
+                use http_body_util::BodyExt;
+                let mut body = body;
+                while let Some(Ok(_)) = body.frame().await {}
+            };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
         }
         return Err(too_large());
     }
@@ -335,7 +341,13 @@ async fn verify_request(
             "the request is not signed by this device's key",
         )
     };
-    let counter: u64 = counter.trim().parse().map_err(|_| invalid())?;
+    // Counters are stored as signed 64-bit numbers: one beyond them is never a device's.
+    let counter: u64 = counter
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&c| i64::try_from(c).is_ok())
+        .ok_or_else(invalid)?;
     let signature = hex::decode(signature.trim()).map_err(|_| invalid())?;
     let key = doorstep_core::keys::PublicKey::from_hex(&device.public_key).ok_or_else(|| {
         unauthorized(

@@ -125,6 +125,8 @@ pub(super) fn client(
         .with_no_client_auth();
     reqwest::blocking::Client::builder()
         .tls_backend_preconfigured(config)
+        // Never followed: a redirect could lead to another connection, or to plain HTTP.
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
         .build()

@@ -40,8 +40,23 @@ pub struct Outgoing {
     pub body: Vec<u8>,
 }
 
-/// Runs a whole sync over `transport`, lending the device only between requests.
+/// Runs a whole sync over `transport`, lending the device only between requests. A
+/// certificate the transport moved to (a rotation the server's key bound) is kept
+/// however the sync ended, so that the old one is never taken again.
 pub fn drive(
+    access: &mut impl DeviceAccess,
+    transport: &mut dyn Transport,
+    retry: &RetryPolicy,
+) -> Result<SyncReport, DeviceError> {
+    let outcome = drive_run(access, transport, retry);
+    let trust = transport.server_trust();
+    if let Err(e) = access.with_device(|device| device.keep_server_trust(trust)) {
+        tracing::error!(error = %e, "the server's new certificate could not be kept");
+    }
+    outcome
+}
+
+fn drive_run(
     access: &mut impl DeviceAccess,
     transport: &mut dyn Transport,
     retry: &RetryPolicy,

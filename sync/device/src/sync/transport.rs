@@ -94,12 +94,10 @@ impl HttpTransport {
         let base = server_url.trim().trim_end_matches('/').to_owned();
         let parsed =
             reqwest::Url::parse(&base).map_err(|_| DeviceError::ServerUrl(base.clone()))?;
-        let loopback = match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-            None => return Err(DeviceError::ServerUrl(base)),
-        };
+        if parsed.host().is_none() {
+            return Err(DeviceError::ServerUrl(base));
+        }
+        let loopback = loopback_url(&base);
         match parsed.scheme() {
             "http" if loopback => Ok(HttpTransport {
                 client: shared_client()?,
@@ -176,6 +174,20 @@ impl HttpTransport {
             let seen = tls.seen.lock().unwrap_or_else(PoisonError::into_inner);
             seen.is_some() && *seen != tls.trust.tls_pin
         })
+    }
+}
+
+/// Whether `url` names this machine.
+fn loopback_url(url: &str) -> bool {
+    match reqwest::Url::parse(url)
+        .ok()
+        .as_ref()
+        .and_then(reqwest::Url::host)
+    {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 
@@ -402,7 +414,15 @@ impl Device {
                 serial: 0,
             }),
         };
-        HttpTransport::new(&enrollment.server_url, trust)
+        // Enrolled when the server spoke plain HTTP: it speaks HTTPS at the same address
+        // now, and the key this device pinned checks its certificate.
+        let url = match enrollment.server_url.strip_prefix("http://") {
+            Some(rest) if trust.is_some() && !loopback_url(&enrollment.server_url) => {
+                format!("https://{rest}")
+            }
+            _ => enrollment.server_url,
+        };
+        HttpTransport::new(&url, trust)
     }
 
     /// Keeps `trust` (a certificate a transport moved to) unless the device holds a
