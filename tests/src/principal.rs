@@ -73,6 +73,25 @@ impl Principal {
         }
     }
 
+    /// A sync request's CBOR carrying one new resident record of this principal's, its
+    /// changes signed: an upload the server takes.
+    pub fn new_resident_sync(&self) -> Vec<u8> {
+        use automerge::ROOT;
+        use automerge::transaction::Transactable;
+        let mut doc = self.doc();
+        doc.put(ROOT, "kind", "resident").expect("put");
+        doc.put(ROOT, "name", "测试").expect("put");
+        doc.commit();
+        let doc_id = uuid::Uuid::now_v7().to_string();
+        doorstep_core::protocol::to_cbor(&doorstep_core::protocol::SyncRequest {
+            key_roster: String::new(),
+            sync_id: uuid::Uuid::new_v4().to_string(),
+            cursor: 0,
+            volunteer: String::new(),
+            docs: vec![self.upload(&doc_id, "resident", changes_of(&mut doc, &[]))],
+        })
+    }
+
     /// One document's changes, each signed by this principal.
     pub fn upload(&self, doc_id: &str, kind: &str, changes: Vec<ByteBuf>) -> DocUpload {
         let signatures = changes.iter().map(|c| self.sign(doc_id, c)).collect();

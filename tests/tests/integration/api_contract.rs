@@ -9,12 +9,10 @@
 
 use std::collections::BTreeSet;
 
-use automerge::ROOT;
-use automerge::transaction::Transactable;
-use doorstep_core::protocol::{self, COUNTER_HEADER, SIGNATURE_HEADER, SyncRequest};
+use doorstep_core::protocol::{self, COUNTER_HEADER, SIGNATURE_HEADER};
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::committee;
-use doorstep_tests::principal::{Principal, changes_of};
+use doorstep_tests::principal::Principal;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -226,24 +224,7 @@ struct Fixture {
 impl Fixture {
     fn valid_body(&self, op: &Operation) -> Vec<u8> {
         match op.body.as_deref() {
-            Some(protocol::CBOR) => {
-                let mut doc = self.volunteer.doc();
-                doc.put(ROOT, "kind", "resident").expect("put");
-                doc.put(ROOT, "name", "测试").expect("put");
-                doc.commit();
-                let doc_id = uuid::Uuid::now_v7().to_string();
-                protocol::to_cbor(&SyncRequest {
-                    key_roster: String::new(),
-                    sync_id: uuid::Uuid::new_v4().to_string(),
-                    cursor: 0,
-                    volunteer: String::new(),
-                    docs: vec![self.volunteer.upload(
-                        &doc_id,
-                        "resident",
-                        changes_of(&mut doc, &[]),
-                    )],
-                })
-            }
+            Some(protocol::CBOR) => self.volunteer.new_resident_sync(),
             Some("application/json") => serde_json::json!({
                 "code": "NO-SUCH-CODE",
                 "public_key": "ab".repeat(32),

@@ -5,29 +5,12 @@
 
 use std::process::Command;
 
-use automerge::ROOT;
-use automerge::transaction::Transactable;
 use doorstep_core::protocol::{self, COUNTER_HEADER, SIGNATURE_HEADER, SyncRequest};
 use doorstep_device::sync::{RequestAuth, RequestSigner};
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee, server_db};
-use doorstep_tests::principal::{Principal, changes_of};
+use doorstep_tests::principal::Principal;
 use zeroize::Zeroizing;
-
-fn sync_body(p: &Principal) -> Vec<u8> {
-    let mut doc = p.doc();
-    doc.put(ROOT, "kind", "resident").expect("put");
-    doc.put(ROOT, "name", "测试").expect("put");
-    doc.commit();
-    let doc_id = uuid::Uuid::now_v7().to_string();
-    protocol::to_cbor(&SyncRequest {
-        key_roster: String::new(),
-        sync_id: uuid::Uuid::new_v4().to_string(),
-        cursor: 0,
-        volunteer: String::new(),
-        docs: vec![p.upload(&doc_id, "resident", changes_of(&mut doc, &[]))],
-    })
-}
 
 /// A sync that asks for every record of the committee.
 fn read_all() -> Vec<u8> {
@@ -120,7 +103,7 @@ fn a_captured_token_alone_reads_and_writes_nothing() -> anyhow::Result<()> {
     let before = counts()?;
 
     // The token alone, from another process: every route that reads or writes refuses.
-    let body = sync_body(&owner);
+    let body = owner.new_resident_sync();
     for (method, path, body) in [
         ("POST", "/v1/sync", body.clone()),
         ("POST", "/v1/sync", read_all()),
@@ -160,7 +143,7 @@ fn a_captured_token_alone_reads_and_writes_nothing() -> anyhow::Result<()> {
         std::sync::Arc::clone(&owner.key),
     );
     let auth = signer.sign("POST", "/v1/sync", &body);
-    let (status, code, _) = send(&server, &auth, sync_body(&owner))?;
+    let (status, code, _) = send(&server, &auth, owner.new_resident_sync())?;
     assert_eq!((status, code.as_str()), (401, "request_signature_invalid"));
     assert_eq!(counts()?, before);
 
