@@ -257,6 +257,28 @@ impl AppWindow {
         Ok(())
     }
 
+    /// Clicks `css` until `then` shows (up to four clicks, 5 s apart): a click that lands
+    /// while the screen beneath re-renders (a background sync finishing) can be lost, and
+    /// the next step would then wait on the screen the click was meant to leave.
+    pub async fn click_to(&self, css: &str, then: &str) -> anyhow::Result<()> {
+        for _ in 0..4 {
+            if self.client.find_all(Locator::Css(css)).await?.is_empty() {
+                break;
+            }
+            // The element can be replaced between finding and clicking it; the next
+            // round finds the new one.
+            let _ = self.click(css).await;
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(5) {
+                if !self.client.find_all(Locator::Css(then)).await?.is_empty() {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        self.wait_for(then).await.map(|_| ())
+    }
+
     /// The text of every element matching `css`.
     pub async fn texts(&self, css: &str) -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();

@@ -95,10 +95,12 @@ async fn scenario() -> anyhow::Result<()> {
     a.wait_for("#resident-authorizations .blob-image").await?;
 
     // A pension certification: the form from the catalog, a photo, submit.
-    a.click("#resident-new-application").await?;
+    a.click_to("#resident-new-application", &format!("#start-{SERVICE}"))
+        .await?;
     a.wait_for(&format!("#start-{SERVICE}")).await?;
     a.screenshot(&shot("choose-service")?).await?;
-    a.click(&format!("#start-{SERVICE}")).await?;
+    a.click_to(&format!("#start-{SERVICE}"), "#field-pension_type")
+        .await?;
     a.select("#field-pension_type", "resident").await?;
     a.type_into("#field-pension_account", "6222000011112222")
         .await?;
@@ -234,8 +236,10 @@ async fn scenario() -> anyhow::Result<()> {
     b.close().await?;
 
     // A draft being typed when the app is killed keeps what was typed.
-    a.click("#resident-new-application").await?;
-    a.click(&format!("#start-{SERVICE}")).await?;
+    a.click_to("#resident-new-application", &format!("#start-{SERVICE}"))
+        .await?;
+    a.click_to(&format!("#start-{SERVICE}"), "#field-pension_type")
+        .await?;
     a.type_into("#field-pension_account", "6222999988887777")
         .await?;
     tokio::time::sleep(Duration::from_millis(1500)).await;

@@ -194,8 +194,10 @@ async fn scenario() -> anyhow::Result<()> {
     w.click("#resident-need-hearing").await?;
     w.click("#register-submit").await?;
     w.authorize(SERVICE).await?;
-    w.click("#resident-new-application").await?;
-    w.click(&format!("#start-{SERVICE}")).await?;
+    w.click_to("#resident-new-application", &format!("#start-{SERVICE}"))
+        .await?;
+    w.click_to(&format!("#start-{SERVICE}"), "#field-pension_type")
+        .await?;
     w.select("#field-pension_type", "resident").await?;
     w.type_into("#field-pension_account", ACCOUNT).await?;
     // Straight on to the check, as a quick volunteer would: what was typed is there.

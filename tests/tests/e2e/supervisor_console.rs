@@ -438,8 +438,10 @@ async fn submit_application(v: &AppWindow, id_number: &str) -> anyhow::Result<()
     v.click("#register-submit").await?;
     v.wait_for_text("#resident-title", RESIDENT).await?;
     v.authorize(SERVICE).await?;
-    v.click("#resident-new-application").await?;
-    v.click(&format!("#start-{SERVICE}")).await?;
+    v.click_to("#resident-new-application", &format!("#start-{SERVICE}"))
+        .await?;
+    v.click_to(&format!("#start-{SERVICE}"), "#field-pension_type")
+        .await?;
     v.select("#field-pension_type", "resident").await?;
     v.type_into("#field-pension_account", ACCOUNT).await?;
     v.click("#step-next").await?;
