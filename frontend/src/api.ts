@@ -22,6 +22,7 @@ import type {
   Format,
   ImportReport,
   LogEntry,
+  LogEvidence,
   LogFilter,
   LogPage,
   Overview,
@@ -99,6 +100,10 @@ export interface Api {
   refusedRecords(): Promise<RefusedView[]>;
   /** Records received that this device could not store, set aside. */
   recordsAside(): Promise<AsideView[]>;
+  /** Every time the server's sync log did not hold against what this device held. */
+  logEvidence(): Promise<LogEvidence[]>;
+  /** Syncs again after the server's log did not hold (a restore): the PIN confirms it. */
+  acceptServerLog(pin: string): Promise<void>;
   /** Calls `handler` after every sync that moved something; returns the unsubscribe. */
   onSynced(handler: () => void): () => void;
   searchResidents(query: string): Promise<ResidentSummary[]>;
@@ -202,6 +207,8 @@ export const tauriApi: Api = {
   syncNow: () => call("sync_now"),
   refusedRecords: () => call("refused_records"),
   recordsAside: () => call("records_aside"),
+  logEvidence: () => call("log_evidence"),
+  acceptServerLog: (pin) => call("accept_server_log", { pin }),
   onSynced: (handler) => {
     const unlisten = listen("doorstep://synced", () => handler());
     return () => {

@@ -11,8 +11,8 @@ use doorstep_device::session::StartState;
 use doorstep_device::sync::{AsideView, RefusedView, SyncState};
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceAccess,
-    DeviceError, EnrollText, ErrorCode, ResidentSummary, ResidentView, RetryPolicy, ServiceOffer,
-    SyncReport,
+    DeviceError, EnrollText, ErrorCode, LogEvidence, ResidentSummary, ResidentView, RetryPolicy,
+    ServiceOffer, SyncReport,
 };
 use tauri::{AppHandle, Manager};
 
@@ -250,6 +250,25 @@ pub async fn refused_records(app: AppHandle) -> Result<Vec<RefusedView>, UiError
 #[tauri::command]
 pub async fn records_aside(app: AppHandle) -> Result<Vec<AsideView>, UiError> {
     unlocked(&app, |d| d.records_aside()).await
+}
+
+/// Every sync log of the server's that did not hold against a checkpoint this device
+/// held, newest first.
+#[tauri::command]
+pub async fn log_evidence(app: AppHandle) -> Result<Vec<LogEvidence>, UiError> {
+    unlocked(&app, |d| d.log_evidence()).await
+}
+
+/// Syncing again after the server's log did not hold (it was restored from a backup, the
+/// administrator says): only with the PIN; the evidence stays.
+#[tauri::command]
+pub async fn accept_server_log(app: AppHandle, pin: String) -> Result<(), UiError> {
+    unlocked(&app, move |d| {
+        let now = d.now();
+        d.check_pin(&pin, now)?;
+        d.accept_server_log()
+    })
+    .await
 }
 
 /// Syncs now (the Sync button), with the usual retries.

@@ -74,6 +74,8 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::sync_now,
             commands::refused_records,
             commands::records_aside,
+            commands::log_evidence,
+            commands::accept_server_log,
             commands::search_residents,
             commands::register_resident,
             commands::update_resident,

@@ -355,7 +355,24 @@ fn simulated_request(device: usize, principal: &Principal) -> SyncRequest {
         cursor: 0,
         volunteer: "测试志愿者".into(),
         docs,
+        log_held: Vec::new(),
+        log_seen: Vec::new(),
     }
+}
+
+/// Whether a (deflated) sync answer carries a checkpoint of the device's committee that
+/// the server's key signed.
+fn checkpoints_hold(wire: &[u8], server_key: &doorstep_core::keys::PublicKey) -> bool {
+    // Small answers travel uncompressed.
+    let body = protocol::inflate(wire, 64 << 20).unwrap_or_else(|_| wire.to_vec());
+    let Ok(answer) = protocol::from_cbor::<protocol::SyncResponse>(&body) else {
+        return false;
+    };
+    !answer.checkpoints.is_empty()
+        && answer.checkpoints.iter().all(|c| {
+            doorstep_core::merkle_log::open_checkpoint(&c.note, server_key, &c.committee)
+                .is_ok_and(|head| head.size > 0)
+        })
 }
 
 fn many_devices(server: &ServerProcess) {
@@ -387,6 +404,14 @@ fn many_devices(server: &ServerProcess) {
         .map(|(d, p)| protocol::to_cbor(&simulated_request(d, p)))
         .collect();
     let tokens: Vec<String> = principals.iter().map(|p| p.token().to_owned()).collect();
+    // Each answer's checkpoints are checked as a device checks them: against the server
+    // key the device was enrolled with.
+    let server_key = principals[0]
+        .enrolled
+        .key_roster
+        .as_ref()
+        .and_then(|r| r.server_key())
+        .expect("enrollment brings the server's key");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let url = server.url("/v1/sync");
     let (latencies, errors, total, down) = runtime.block_on(async move {
@@ -413,7 +438,8 @@ fn many_devices(server: &ServerProcess) {
                     .await;
                 let (ok, bytes) = match answer {
                     Ok(r) if r.status() == 200 => {
-                        (true, r.bytes().await.map_or(0, |b| b.len() as u64))
+                        let wire = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+                        (checkpoints_hold(&wire, &server_key), wire.len() as u64)
                     }
                     _ => (false, 0),
                 };

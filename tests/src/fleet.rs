@@ -253,7 +253,7 @@ impl TestDevice {
 /// The server's database (SQLite or PostgreSQL), opened beside the running server, for
 /// tests that count or damage what it stored.
 #[derive(Debug)]
-pub struct ServerDb(doorstep_server::store::Store);
+pub struct ServerDb(pub(crate) doorstep_server::store::Store);
 
 impl ServerDb {
     pub fn open(data_dir: &Path) -> anyhow::Result<ServerDb> {

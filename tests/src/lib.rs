@@ -11,6 +11,7 @@
 pub mod fleet;
 pub mod harness;
 pub mod in_process;
+pub mod log_tamper;
 pub mod pg_cluster;
 pub mod principal;
 pub mod process;

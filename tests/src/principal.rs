@@ -85,6 +85,8 @@ impl Principal {
         let doc_id = uuid::Uuid::now_v7().to_string();
         doorstep_core::protocol::to_cbor(&doorstep_core::protocol::SyncRequest {
             key_roster: String::new(),
+            log_held: Vec::new(),
+            log_seen: Vec::new(),
             sync_id: uuid::Uuid::new_v4().to_string(),
             cursor: 0,
             volunteer: String::new(),

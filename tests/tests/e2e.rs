@@ -16,12 +16,15 @@
 //!   resident mode, consent declined and given, read-aloud's message, leaving by PIN.
 //! - `slow_sync`: the window answers while a sync request crawls through a slow proxy,
 //!   and what was registered meanwhile goes up with the next sync.
+//! - `log_stop`: a server log that lost entries stops the supervisor's tablet, whose
+//!   window says why and shows the evidence, and goes on only with the PIN.
 //! - `unsent`: a record the server refuses is counted in the top bar and shown with why
 //!   and what to do, while the sync itself completes.
 
 mod e2e {
     mod field_workflow;
     mod lock;
+    mod log_stop;
     mod register_resident;
     mod resident_mode;
     mod slow_sync;

@@ -221,6 +221,10 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
           onConflicts={() => navigate({ name: "conflicts" })}
           onUnsent={() => navigate({ name: "unsent" })}
           onEnroll={() => navigate({ name: "enroll" })}
+          onAcceptLog={async (pin) => {
+            await api.acceptServerLog(pin);
+            await syncNow();
+          }}
         />
         <button id="lock" type="button" className="topbar-button" onClick={lockNow}>
           {t("nav.lock")}

@@ -4,7 +4,7 @@ import type { ReactElement } from "react";
 import { I18nextProvider } from "react-i18next";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { ApplicationView, DeviceView, LogEntry, LogFilter, Overview, RecordChanges, Service } from "../api";
+import type { ApplicationView, DeviceView, LogEntry, LogEvidence, LogFilter, Overview, RecordChanges, Service } from "../api";
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import type { Route } from "./App";
@@ -151,6 +151,7 @@ describe("SyncLog", () => {
     refused: [],
     prev_hash: "",
     hash: "",
+    proof: [],
   };
   const author = { device: "actor", volunteer: "志愿者甲", at: NOON - 1000, what: "edit_application", note: "" };
   const records: RecordChanges[] = [
@@ -207,13 +208,14 @@ describe("SyncLog", () => {
     consents: {},
   };
 
-  function logApi(entries: LogEntry[] = [entry]) {
+  function logApi(entries: LogEntry[] = [entry], evidence: LogEvidence[] = []) {
     return fakeApi({
       consoleCommittees: async () => COMMITTEES,
       services: async () => [PENSION],
       enrolledDevices: async () => DEVICES,
       chainStates: async () => [{ committee: "c1", entries: 7, broken: null }],
-      logPage: vi.fn(async (_filter: LogFilter) => ({ entries, next_before: null })),
+      logEvidence: async () => evidence,
+      logPage: vi.fn(async (_filter: LogFilter) => ({ entries, checkpoints: [], next_before: null })),
       logEntryRecords: async () => records,
       application: vi.fn(async () => app),
     });
@@ -265,6 +267,26 @@ describe("SyncLog", () => {
     expect(document.querySelector(".log-entry .badge-refused")?.textContent).toBe("1 条被拒收");
     await click(document.querySelector(".log-entry-open"));
     expect(document.querySelector(".log-refused")?.textContent).toBe("记录 0192f0c8：做这处修改的人没有这个权限（例如志愿者自己审批）。");
+  });
+
+  it("says every entry was checked, and shows the evidence of a log that did not hold", async () => {
+    const quiet = logApi();
+    await show((nav) => <SyncLog api={quiet} navigate={nav} generation={0} />);
+    expect(document.getElementById("log-proved")?.textContent).toBe("本页每条记录都已由本机用服务器签名的检查点核对过。");
+    expect(document.getElementById("log-evidence")).toBeNull();
+    cleanup();
+    const held = "doorstep sync log c1\n5\nAAAA\n\n— doorstep-sync-log abc=\n";
+    const offered = "doorstep sync log c1\n3\nBBBB\n\n— doorstep-sync-log def=\n";
+    const api = logApi([entry], [
+      { committee: "c1", kind: "shrank", reason: "committee c1's sync log: the log holds 3 entries, fewer than the 5 it signed before", held, offered, proof: [], time: NOON },
+    ]);
+    await show((nav) => <SyncLog api={api} navigate={nav} generation={0} />);
+    const card = document.getElementById("log-evidence");
+    expect(card?.querySelector("h3")?.textContent).toBe("服务器日志不一致的证据");
+    expect(card?.textContent).toContain("fewer than the 5");
+    expect(card?.querySelector(".evidence-kind")?.textContent).toBe("服务器的日志比它以前签名的短了：后面的记录被删掉了。");
+    const notes = [...(card?.querySelectorAll(".evidence-note") ?? [])].map((e) => e.textContent);
+    expect(notes).toEqual([held, offered]);
   });
 
   it("shows a return's comment beside its change", async () => {

@@ -11,13 +11,15 @@ interface Props {
   onConflicts: () => void;
   onUnsent: () => void;
   onEnroll: () => void;
+  /** Syncs again after the server's log did not hold, with the PIN. */
+  onAcceptLog: (pin: string) => Promise<void>;
 }
 
 /** Refusals that stay until an administrator acts: the device cannot sync at all. */
-const REFUSED = ["device_revoked", "device_unknown"];
+const REFUSED = ["device_revoked", "device_unknown", "server_log_untrusted"];
 
 /** Always visible: online or not, what waits, the last sync, a Sync button, conflicts. */
-export function SyncBar({ sync, onSync, onConflicts, onUnsent, onEnroll }: Props) {
+export function SyncBar({ sync, onSync, onConflicts, onUnsent, onEnroll, onAcceptLog }: Props) {
   const { t, i18n } = useTranslation();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -94,7 +96,69 @@ export function SyncBar({ sync, onSync, onConflicts, onUnsent, onEnroll }: Props
           {error ?? errorText(t, sync?.last_error ?? "internal")}
         </span>
       ) : null}
+      {sync?.last_error === "server_log_untrusted" ? <AcceptLog onAccept={onAcceptLog} /> : null}
     </div>
+  );
+}
+
+/**
+ * Syncing again after the server's log did not hold: only when the administrator says
+ * the server was restored from a backup, and only with the PIN. The evidence stays.
+ */
+function AcceptLog({ onAccept }: { onAccept: (pin: string) => Promise<void> }) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  const [pin, setPin] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  if (!open) {
+    return (
+      <button id="log-accept-open" type="button" className="topbar-button" onClick={() => setOpen(true)}>
+        {t("sync.logAccept.open")}
+      </button>
+    );
+  }
+  const accept = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onAccept(pin);
+      setOpen(false);
+    } catch (thrown) {
+      setError(errorText(t, (thrown as { code?: string }).code ?? "internal"));
+    } finally {
+      setBusy(false);
+      setPin("");
+    }
+  };
+  return (
+    <form
+      className="log-accept"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void accept();
+      }}
+    >
+      <p id="log-accept-explain">{t("sync.logAccept.explain")}</p>
+      <label>
+        {t("sync.logAccept.pin")}
+        <input
+          id="log-accept-pin"
+          type="password"
+          inputMode="numeric"
+          autoComplete="off"
+          value={pin}
+          onChange={(e) => setPin(e.target.value)}
+        />
+      </label>
+      <button id="log-accept" type="submit" className="primary" disabled={busy || pin === ""}>
+        {t("sync.logAccept.confirm")}
+      </button>
+      <button type="button" className="secondary" onClick={() => setOpen(false)}>
+        {t("sync.logAccept.cancel")}
+      </button>
+      {error ? <span role="alert">{error}</span> : null}
+    </form>
   );
 }
 

@@ -29,6 +29,7 @@ import { formatDate, formatDateTime } from "../dates";
 import { dayRange, displayValue, isDateRecordField, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { CommitteeSelect } from "./CommitteeSelect";
+import { LogEvidenceList } from "./LogEvidenceList";
 import { DateField } from "./DateField";
 
 const PAGE = 30;
@@ -117,6 +118,7 @@ export function SyncLog({ api, generation }: ScreenProps) {
           </li>
         ))}
       </ul>
+      <LogEvidenceList api={api} generation={generation} committeeName={committeeName} />
       <form
         className="filters"
         onSubmit={(e) => {
@@ -176,6 +178,11 @@ export function SyncLog({ api, generation }: ScreenProps) {
       </form>
       {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
       {!loading && entries.length === 0 && !error ? <p className="empty">{t("log.empty")}</p> : null}
+      {entries.length > 0 && !error ? (
+        <p id="log-proved" className="saved">
+          {t("log.proved")}
+        </p>
+      ) : null}
       <ol className="plain-list" id="log-entries">
         {entries.map((entry) => (
           <LogEntryRow

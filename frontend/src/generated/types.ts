@@ -478,6 +478,17 @@ export type DocRefusal = { doc_id: string, code: string, message: string, };
 export type DocConflicts = { doc_id: string, fields: Array<string>, };
 
 /**
+ * A committee's sync log as the server signs it: the checkpoint (a C2SP
+ * `tlog-checkpoint` in a `signed-note`, see [`crate::merkle_log`]) and the consistency
+ * proof from the size the device said it holds.
+ */
+export type LogCheckpoint = { committee: string, note: string, 
+/**
+ * The consistency proof's hashes, hex, from `from_size` to the checkpoint's size.
+ */
+proof: Array<string>, from_size: number, };
+
+/**
  * A sync-log entry as supervisors read it.
  */
 export type LogEntry = { 
@@ -501,16 +512,56 @@ prev_hash: string,
 /**
  * Hex SHA-256 over `prev_hash` and this entry's content.
  */
-hash: string, };
+hash: string, 
+/**
+ * The inclusion proof of this entry (leaf `seq - 1`) in the page's checkpoint of its
+ * committee, hex.
+ */
+proof: Array<string>, };
 
 /**
  * A page of the sync log, newest first.
  */
 export type LogPage = { entries: Array<LogEntry>, 
 /**
+ * The checkpoint of each committee the page's entries are from, which their
+ * inclusion proofs are against.
+ */
+checkpoints: Array<LogCheckpoint>, 
+/**
  * Pass as `before` to read the next (older) page; absent on the last page.
  */
 next_before: number | null, };
+
+/**
+ * What did not hold, for the window to say in its language.
+ */
+export type EvidenceKind = "shrank" | "rewritten" | "fork" | "signature" | "entry";
+
+/**
+ * A log that did not hold, as the device kept it.
+ */
+export type LogEvidence = { committee: string, kind: EvidenceKind, 
+/**
+ * What did not hold, in English (for the supervisor and the operator).
+ */
+reason: string, 
+/**
+ * The checkpoint this device held (a signed note), empty if none.
+ */
+held: string, 
+/**
+ * The checkpoint the server offered (or, for an entry of a log page, the entry).
+ */
+offered: string, 
+/**
+ * The proof it offered with it, hex.
+ */
+proof: Array<string>, 
+/**
+ * Milliseconds since the epoch.
+ */
+time: number, };
 
 /**
  * The first entry of a chain that does not hold.
@@ -769,7 +820,7 @@ consent_lines: Array<string>,
  */
 lang: string, };
 
-export type ErrorCode = "name_empty" | "name_too_long" | "name_chars" | "id_empty" | "id_length" | "id_chars" | "id_region" | "id_birth_date" | "id_checksum" | "id_duplicate" | "phone_invalid" | "emergency_phone_missing" | "emergency_name_missing" | "gender_invalid" | "gender_disagrees_with_id" | "birth_date_disagrees_with_id" | "text_too_long" | "text_chars" | "invalid_input" | "not_eligible" | "service_unknown" | "application_locked" | "attachment_empty" | "attachment_too_large" | "attachment_slot_unknown" | "attachment_not_photo" | "attachment_not_photo_or_pdf" | "date_invalid" | "date_in_past" | "date_in_future" | "date_before_start" | "period_too_long" | "signature_missing" | "wrong_type" | "number_too_small" | "number_too_large" | "choice_invalid" | "required" | "consent_declined" | "consent_missing" | "consent_not_needed" | "authorization_missing" | "review_text_required" | "own_work" | "decision_unknown" | "not_supervisor" | "data_dir_unusable" | "storage_failed" | "disk_full" | "schema_too_new" | "not_found" | "record_malformed" | "record_quarantined" | "invalid_bytes" | "unknown_kind" | "no_conflict" | "not_a_conflict_value" | "database_key_wrong" | "database_key_missing" | "keyring_unavailable" | "catalog_invalid" | "services_empty" | "internal" | "pin_too_short" | "pin_too_long" | "pin_digits_only" | "pin_not_set" | "pin_empty" | "pin_wrong" | "pin_wait" | "pin_required" | "locked" | "server_url_invalid" | "server_unreachable" | "server_identity" | "server_key_missing" | "request_signature_invalid" | "plain_http_remote" | "enroll_text_invalid" | "server_refused" | "not_enrolled" | "sync_incomplete" | "enrollment_unknown" | "enrollment_expired" | "enrollment_used" | "actor_taken" | "device_revoked" | "device_unknown" | "device_forbidden" | "token_missing" | "token_malformed" | "token_unknown" | "storage_unavailable" | "storage_full" | "role_forbidden" | "committee_forbidden" | "committee_required" | "cross_committee" | "document_too_large" | "request_too_large" | "invalid_change" | "missing_dependencies" | "kind_mismatch" | "duplicate_document" | "invalid_doc_id" | "no_changes" | "change_too_large" | "too_many_operations" | "attestation_missing" | "attestation_invalid" | "author_unknown" | "author_revoked" | "author_committee" | "rule_forbidden" | "event_altered" | "four_eyes" | "key_roster_invalid" | "key_roster_missing" | "bundle_invalid" | "bundle_forged" | "bundle_foreign" | "bundle_damaged" | "bundle_too_new" | "bundle_incomplete" | "bundle_unreadable" | "bundle_unwritable" | "tts_unavailable" | "tts_failed" | "receipt_font_missing" | "receipt_unwritable" | "receipt_unopenable" | "roster_format" | "roster_empty" | "roster_columns" | "roster_too_large" | "roster_unreadable" | "roster_encoding" | "id_number_not_text" | "id_duplicate_in_file" | "committee_not_yours" | "export_failed" | "export_unwritable" | "export_unopenable";
+export type ErrorCode = "name_empty" | "name_too_long" | "name_chars" | "id_empty" | "id_length" | "id_chars" | "id_region" | "id_birth_date" | "id_checksum" | "id_duplicate" | "phone_invalid" | "emergency_phone_missing" | "emergency_name_missing" | "gender_invalid" | "gender_disagrees_with_id" | "birth_date_disagrees_with_id" | "text_too_long" | "text_chars" | "invalid_input" | "not_eligible" | "service_unknown" | "application_locked" | "attachment_empty" | "attachment_too_large" | "attachment_slot_unknown" | "attachment_not_photo" | "attachment_not_photo_or_pdf" | "date_invalid" | "date_in_past" | "date_in_future" | "date_before_start" | "period_too_long" | "signature_missing" | "wrong_type" | "number_too_small" | "number_too_large" | "choice_invalid" | "required" | "consent_declined" | "consent_missing" | "consent_not_needed" | "authorization_missing" | "review_text_required" | "own_work" | "decision_unknown" | "not_supervisor" | "data_dir_unusable" | "storage_failed" | "disk_full" | "schema_too_new" | "not_found" | "record_malformed" | "record_quarantined" | "invalid_bytes" | "unknown_kind" | "no_conflict" | "not_a_conflict_value" | "database_key_wrong" | "database_key_missing" | "keyring_unavailable" | "catalog_invalid" | "services_empty" | "internal" | "pin_too_short" | "pin_too_long" | "pin_digits_only" | "pin_not_set" | "pin_empty" | "pin_wrong" | "pin_wait" | "pin_required" | "locked" | "server_url_invalid" | "server_unreachable" | "server_identity" | "server_key_missing" | "request_signature_invalid" | "plain_http_remote" | "enroll_text_invalid" | "server_log_untrusted" | "server_refused" | "not_enrolled" | "sync_incomplete" | "enrollment_unknown" | "enrollment_expired" | "enrollment_used" | "actor_taken" | "device_revoked" | "device_unknown" | "device_forbidden" | "token_missing" | "token_malformed" | "token_unknown" | "storage_unavailable" | "storage_full" | "role_forbidden" | "committee_forbidden" | "committee_required" | "cross_committee" | "document_too_large" | "request_too_large" | "invalid_change" | "missing_dependencies" | "kind_mismatch" | "duplicate_document" | "invalid_doc_id" | "no_changes" | "change_too_large" | "too_many_operations" | "attestation_missing" | "attestation_invalid" | "author_unknown" | "author_revoked" | "author_committee" | "rule_forbidden" | "event_altered" | "four_eyes" | "key_roster_invalid" | "key_roster_missing" | "bundle_invalid" | "bundle_forged" | "bundle_foreign" | "bundle_damaged" | "bundle_too_new" | "bundle_incomplete" | "bundle_unreadable" | "bundle_unwritable" | "tts_unavailable" | "tts_failed" | "receipt_font_missing" | "receipt_unwritable" | "receipt_unopenable" | "roster_format" | "roster_empty" | "roster_columns" | "roster_too_large" | "roster_unreadable" | "roster_encoding" | "id_number_not_text" | "id_duplicate_in_file" | "committee_not_yours" | "export_failed" | "export_unwritable" | "export_unopenable";
 
 /**
  * A refused command, as the window receives it.
@@ -1060,6 +1111,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "request_signature_invalid",
   "plain_http_remote",
   "enroll_text_invalid",
+  "server_log_untrusted",
   "server_refused",
   "not_enrolled",
   "sync_incomplete",

@@ -125,6 +125,9 @@ pub enum ErrorCode {
     RequestSignatureInvalid,
     PlainHttpRemote,
     EnrollTextInvalid,
+    // The server's sync log did not hold against a checkpoint it signed before
+    // (doorstep_core::merkle_log).
+    ServerLogUntrusted,
     ServerRefused,
     NotEnrolled,
     SyncIncomplete,

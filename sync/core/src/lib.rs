@@ -33,6 +33,7 @@ pub mod ids;
 pub mod key_roster;
 pub mod keys;
 pub mod mask;
+pub mod merkle_log;
 pub mod phone;
 pub mod protocol;
 pub mod provenance;

@@ -245,6 +245,36 @@ pub struct SyncRequest {
     /// a new one when it differs.
     #[serde(default)]
     pub key_roster: String,
+    /// The last checkpoint of each committee's sync log the device holds: the answer
+    /// proves the new checkpoint extends it, and the server keeps it as a witness's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_held: Vec<HeldCheckpoint>,
+    /// Checkpoints other devices of its committees held, which this device was given
+    /// (in a bundle): the answer proves the log extends each of them too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_seen: Vec<HeldCheckpoint>,
+}
+
+/// The last checkpoint of a committee's log a device accepted (its signed note).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldCheckpoint {
+    pub committee: String,
+    pub note: String,
+}
+
+/// A committee's sync log as the server signs it: the checkpoint (a C2SP
+/// `tlog-checkpoint` in a `signed-note`, see [`crate::merkle_log`]) and the consistency
+/// proof from the size the device said it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LogCheckpoint {
+    pub committee: String,
+    pub note: String,
+    /// The consistency proof's hashes, hex, from `from_size` to the checkpoint's size.
+    #[serde(default)]
+    pub proof: Vec<String>,
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub from_size: u64,
 }
 
 /// One document's changes coming down.
@@ -285,6 +315,13 @@ pub struct SyncResponse {
     /// one the device holds is not the latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_roster: Option<SignedKeyRoster>,
+    /// Each of the device's committees' log checkpoint after this sync.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<LogCheckpoint>,
+    /// For each checkpoint of [`SyncRequest::log_seen`] (echoed in `note`), the
+    /// consistency proof from its size to its committee's checkpoint in `checkpoints`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<LogCheckpoint>,
 }
 
 /// One uploaded document the server refused, and why: `code` is one of
@@ -344,6 +381,53 @@ pub struct LogEntry {
     pub prev_hash: String,
     /// Hex SHA-256 over `prev_hash` and this entry's content.
     pub hash: String,
+    /// The inclusion proof of this entry (leaf `seq - 1`) in the page's checkpoint of its
+    /// committee, hex.
+    #[serde(default)]
+    pub proof: Vec<String>,
+}
+
+/// What a log entry's hash and Merkle leaf cover: every field of the entry (the log's
+/// filter columns are copies of these). Its JSON, in this field order, is the leaf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogBody {
+    pub committee: String,
+    pub seq: u64,
+    pub device_id: String,
+    pub volunteer: String,
+    pub time: i64,
+    pub sync_id: String,
+    pub received: Vec<DocHashes>,
+    pub sent: Vec<DocHashes>,
+    pub conflicts: Vec<DocConflicts>,
+    /// Absent from entries without refusals (and from every entry before 0.3), so that
+    /// their text, and so their hash, is as it always was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<DocRefusal>,
+}
+
+impl LogBody {
+    /// The entry's bytes as the log holds them.
+    pub fn to_json(&self) -> String {
+        // Only strings, numbers and lists of them: serializing cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The body of an entry a supervisor was sent.
+    pub fn of(entry: &LogEntry) -> LogBody {
+        LogBody {
+            committee: entry.committee.clone(),
+            seq: entry.seq,
+            device_id: entry.device_id.clone(),
+            volunteer: entry.volunteer.clone(),
+            time: entry.time,
+            sync_id: entry.sync_id.clone(),
+            received: entry.received.clone(),
+            sent: entry.sent.clone(),
+            conflicts: entry.conflicts.clone(),
+            refused: entry.refused.clone(),
+        }
+    }
 }
 
 /// Change hashes (hex) of one document.
@@ -357,6 +441,10 @@ pub struct DocHashes {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LogPage {
     pub entries: Vec<LogEntry>,
+    /// The checkpoint of each committee the page's entries are from, which their
+    /// inclusion proofs are against.
+    #[serde(default)]
+    pub checkpoints: Vec<LogCheckpoint>,
     /// Pass as `before` to read the next (older) page; absent on the last page.
     pub next_before: Option<i64>,
 }
@@ -445,6 +533,8 @@ mod tests {
     fn change_bytes_travel_as_bytes_not_text() {
         let req = SyncRequest {
             key_roster: String::new(),
+            log_held: Vec::new(),
+            log_seen: Vec::new(),
             sync_id: "s".into(),
             cursor: 7,
             volunteer: String::new(),

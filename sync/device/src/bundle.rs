@@ -68,6 +68,15 @@ struct Bundle {
     created_at: i64,
     docs: Vec<BundleDoc>,
     blobs: Vec<(String, ByteBuf)>,
+    /// The checkpoints of the sync log the exporting device held: the importing one
+    /// witnesses them (see `sync::log_trust`).
+    #[serde(default)]
+    checkpoints: Vec<doorstep_core::protocol::HeldCheckpoint>,
+    /// The evidence of logs that did not hold the exporting device kept: the importing
+    /// one keeps what proves itself (a volunteer's tablet has no console; a supervisor's
+    /// that imports its bundle shows it).
+    #[serde(default)]
+    evidence: Vec<crate::sync::log_trust::LogEvidence>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -94,6 +103,9 @@ pub struct BundleReport {
     /// For an import: records whose changes did not hold against the key roster, set
     /// aside (see `Device::records_aside`).
     pub set_aside: usize,
+    /// For an import: checkpoints of the exporting device that prove the server showed
+    /// the two devices two different logs (kept as evidence; syncing stops).
+    pub log_forks: usize,
     pub bytes: u64,
 }
 
@@ -292,6 +304,8 @@ impl Device {
             created_at: self.now(),
             docs,
             blobs,
+            checkpoints: self.log_held()?,
+            evidence: self.log_evidence()?,
         };
         let body = doorstep_core::protocol::to_cbor(&bundle);
         let signature = self.signer()?.key.sign(&bundle_message(&body));
@@ -402,6 +416,11 @@ impl Device {
         for (id, doc) in touched {
             cache.put_owned(&id, doc);
         }
+        drop(cache);
+        // The records are in; the exporting device's checkpoints are witnessed apart (a
+        // fork they prove stops syncing, not this import).
+        report.log_forks = self.take_peer_checkpoints(&bundle.checkpoints)?
+            + self.take_peer_evidence(&bundle.evidence)?;
         Ok(report)
     }
 

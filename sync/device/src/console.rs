@@ -57,6 +57,23 @@ pub struct LogFilter {
 }
 
 impl LogFilter {
+    /// Whether an entry, by its own (signed) content, is one this filter asks for: the
+    /// server chose it by copies of that content, which are not proved.
+    pub(crate) fn admits(&self, e: &LogEntry) -> bool {
+        let wanted = |f: &Option<String>, v: &str| {
+            f.as_deref()
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .is_none_or(|f| f == v)
+        };
+        wanted(&self.committee, &e.committee)
+            && wanted(&self.device, &e.device_id)
+            && wanted(&self.volunteer, &e.volunteer)
+            && self.from.is_none_or(|from| e.time >= from)
+            && self.to.is_none_or(|to| e.time < to)
+            && (!self.conflicts_only || !e.conflicts.is_empty())
+    }
+
     /// The query string of `GET /v1/log`.
     fn query(&self) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
@@ -237,8 +254,35 @@ impl Device {
     }
 
     /// A page of the sync log of this supervisor's committees, newest first.
+    /// Every entry is checked for inclusion in its committee's signed checkpoint, and
+    /// that checkpoint against the one this device holds: a page that does not hold
+    /// stops syncing and is refused (see `sync::log_trust`).
     pub fn log_page(&self, filter: &LogFilter) -> Result<LogPage, DeviceError> {
-        self.console_request("GET", &filter.query())
+        self.ensure_log_trusted()?;
+        let held: Vec<String> = self
+            .log_held()?
+            .iter()
+            .filter_map(|h| {
+                let size = h.note.lines().nth(1)?;
+                Some(format!("{}:{size}", h.committee))
+            })
+            .collect();
+        let mut path = filter.query();
+        if !held.is_empty() {
+            let mut url = reqwest::Url::parse("http://query.invalid/")
+                .unwrap_or_else(|_| unreachable!("a constant URL parses"));
+            url.query_pairs_mut().append_pair("held", &held.join(","));
+            let sep = if path.contains('?') { '&' } else { '?' };
+            path = format!("{path}{sep}{}", url.query().unwrap_or_default());
+        }
+        let page: LogPage = self.console_request("GET", &path)?;
+        self.check_log_page(&page.checkpoints, &page.entries)?;
+        if let Some(e) = page.entries.iter().find(|e| !filter.admits(e)) {
+            // Proved to be in the log, but not what was asked for: the server's copies
+            // of its content (the filter columns) were changed.
+            return Err(self.stop_for_entry(e, "it is not what the filter asked for".into()));
+        }
+        Ok(page)
     }
 
     /// Whether each committee's log chain holds, or where it breaks.

@@ -106,6 +106,10 @@ pub enum DeviceError {
         code: ErrorCode,
         authors: Vec<String>,
     },
+    /// The server's sync log did not hold against the checkpoint this device held (it
+    /// shrank, was rewritten, or is not signed by the server's key): syncing stopped.
+    #[error("the server's sync log cannot be trusted: {0}")]
+    ServerLog(String),
     /// The key roster the server sent is not signed by the server's pinned key.
     #[error("the key roster is not the server's ({0})")]
     KeyRoster(String),
@@ -181,6 +185,7 @@ impl DeviceError {
             DeviceError::ServerUrl(_) => ErrorCode::ServerUrlInvalid,
             DeviceError::Network(_) => ErrorCode::ServerUnreachable,
             DeviceError::ServerIdentity(_) => ErrorCode::ServerIdentity,
+            DeviceError::ServerLog(_) => ErrorCode::ServerLogUntrusted,
             DeviceError::ServerKeyMissing => ErrorCode::ServerKeyMissing,
             DeviceError::PlainHttpRemote => ErrorCode::PlainHttpRemote,
             DeviceError::EnrollText(_) => ErrorCode::EnrollTextInvalid,

@@ -79,6 +79,7 @@ pub mod records {
     pub use doorstep_core::value::FieldValue;
     pub use doorstep_core::{DocId, FieldError, FieldErrors};
 }
+pub use sync::log_trust::{EvidenceKind, LogEvidence};
 pub use sync::{
     Enrollment, HttpTransport, RetryPolicy, SyncProgress, SyncReport, SyncStatus, Transport,
 };

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -151,6 +151,30 @@ const MIGRATIONS: &[&str] = &[
     // changes that did not hold claim to be.
     "ALTER TABLE received_aside ADD COLUMN signatures BLOB;
      ALTER TABLE received_aside ADD COLUMN authors TEXT NOT NULL DEFAULT '';",
+    // 8: the last checkpoint of each committee's sync log this device accepted, the
+    // largest another device held that this one was given (until a sync proves the log
+    // extends it), and the evidence of every log that did not hold.
+    "CREATE TABLE log_checkpoints (
+        committee TEXT PRIMARY KEY,
+        size      INTEGER NOT NULL,
+        note      TEXT NOT NULL,
+        time      INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE log_seen (
+        committee TEXT PRIMARY KEY,
+        size      INTEGER NOT NULL,
+        note      TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE log_evidence (
+        id        INTEGER PRIMARY KEY,
+        committee TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        held      TEXT NOT NULL,
+        offered   TEXT NOT NULL,
+        proof     TEXT NOT NULL,
+        time      INTEGER NOT NULL,
+        kind      TEXT NOT NULL
+     );",
 ];
 
 /// Kinds of stored chunk.

@@ -29,6 +29,7 @@ use crate::store;
 use std::sync::Arc;
 
 mod batch;
+pub(crate) mod log_trust;
 mod pinning;
 pub(crate) mod refusals;
 mod request_auth;

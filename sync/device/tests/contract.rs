@@ -23,8 +23,8 @@ use doorstep_core::file_kind::Accepts;
 use doorstep_core::history::{FieldChange, HistoryEntry};
 use doorstep_core::key_roster::Signed;
 use doorstep_core::protocol::{
-    ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocHashes, DocRefusal, LogEntry,
-    LogPage, Role,
+    ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocHashes, DocRefusal,
+    LogCheckpoint, LogEntry, LogPage, Role,
 };
 use doorstep_core::provenance::Author;
 use doorstep_core::resident::{
@@ -52,6 +52,7 @@ use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, ResidentSummary,
     ResidentView,
 };
+use doorstep_device::{EvidenceKind, LogEvidence};
 use ts_rs::{Config, TS};
 
 const BLESS: &str = "DOORSTEP_BLESS";
@@ -127,8 +128,11 @@ fn declarations() -> String {
         DocHashes,
         DocRefusal,
         DocConflicts,
+        LogCheckpoint,
         LogEntry,
         LogPage,
+        EvidenceKind,
+        LogEvidence,
         ChainBreak,
         ChainState,
         DeviceInfo,

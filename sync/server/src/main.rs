@@ -161,7 +161,8 @@ enum DeviceCommand {
 
 #[derive(Debug, Subcommand)]
 enum LogCommand {
-    /// Check the hash chain of every committee's log (or one's).
+    /// Check every committee's log (or one's): its hash chain, its filter columns, its
+    /// Merkle tree, and every checkpoint of it a device said it holds.
     Verify {
         #[arg(long)]
         committee: Option<String>,
@@ -357,7 +358,11 @@ fn main() -> anyhow::Result<()> {
             let mut store = open(&database)?;
             match store.log_verify(committee.as_deref())? {
                 Ok(n) => {
-                    say(&format!("log verified: {n} entries, every chain intact"));
+                    say(&format!(
+                        "log verified: {n} entries, every chain intact, every Merkle tree \
+                         made of its entries, every checkpoint a device holds signed and \
+                         consistent with its log"
+                    ));
                     Ok(())
                 }
                 Err(broken) => bail!(

@@ -92,8 +92,13 @@ async fn scenario() -> anyhow::Result<()> {
         .await?;
     s.select("#log-volunteer", "志愿者甲").await?;
     s.click("#log-search").await?;
-    s.wait_for_text("#log-entries .log-entry", "志愿者甲")
-        .await?;
+    // The unfiltered page shows until the filtered one has come and been checked.
+    s.wait_until_texts(
+        "#log-entries .log-entry",
+        "the volunteer's entries only",
+        |t| !t.is_empty() && t.iter().all(|r| r.contains("志愿者甲")),
+    )
+    .await?;
     let rows = s.texts("#log-entries .log-entry").await?;
     assert!(
         rows.iter().all(|r| r.contains("志愿者甲")),

@@ -27,6 +27,8 @@ fn raw_sync(
 ) -> anyhow::Result<SyncResponse> {
     let body = protocol::to_cbor(&SyncRequest {
         key_roster: String::new(),
+        log_held: Vec::new(),
+        log_seen: Vec::new(),
         sync_id: uuid::Uuid::new_v4().to_string(),
         cursor,
         volunteer: String::new(),
@@ -492,6 +494,8 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
         let before = counts()?;
         let body = protocol::to_cbor(&SyncRequest {
             key_roster: String::new(),
+            log_held: Vec::new(),
+            log_seen: Vec::new(),
             sync_id: uuid::Uuid::new_v4().to_string(),
             cursor: 0,
             volunteer: String::new(),

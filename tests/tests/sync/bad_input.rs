@@ -54,6 +54,8 @@ fn record_changes(
 fn sync_body(docs: Vec<DocUpload>) -> Vec<u8> {
     protocol::to_cbor(&SyncRequest {
         key_roster: String::new(),
+        log_held: Vec::new(),
+        log_seen: Vec::new(),
         sync_id: uuid::Uuid::new_v4().to_string(),
         cursor: 0,
         volunteer: String::new(),
@@ -131,6 +133,8 @@ fn every_bad_request_gets_a_coded_4xx_and_changes_nothing() -> anyhow::Result<()
     let shape = |f: &dyn Fn(&mut SyncRequest)| {
         let mut req = SyncRequest {
             key_roster: String::new(),
+            log_held: Vec::new(),
+            log_seen: Vec::new(),
             sync_id: "s".into(),
             cursor: 0,
             volunteer: String::new(),

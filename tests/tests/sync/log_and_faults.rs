@@ -131,6 +131,8 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
         .collect();
     let request = SyncRequest {
         key_roster: String::new(),
+        log_held: Vec::new(),
+        log_seen: Vec::new(),
         sync_id: "resent-1".into(),
         cursor: 0,
         volunteer: "测试志愿者甲".into(),

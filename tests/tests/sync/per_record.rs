@@ -61,6 +61,8 @@ fn raw_sync(
 ) -> anyhow::Result<SyncResponse> {
     let body = protocol::to_cbor(&SyncRequest {
         key_roster: String::new(),
+        log_held: Vec::new(),
+        log_seen: Vec::new(),
         sync_id: uuid::Uuid::new_v4().to_string(),
         cursor: 1 << 40,
         volunteer: String::new(),

@@ -77,7 +77,21 @@ fn a_server_restored_from_an_older_backup_gets_every_acknowledged_change_back() 
     let server = ServerProcess::start_at(dir.path(), addr, &[])?;
     assert_eq!(server_db(dir.path())?.int("SELECT count(*) FROM docs")?, 1);
 
-    // Each device notices at its next sync and sends everything again.
+    // Each device notices at its next sync that the log lost entries whose checkpoint it
+    // held: it stops and keeps the evidence. Told of the restore, a person lets it go on,
+    // and it sends everything again.
+    for device in [&mut a, &mut b] {
+        let stopped = device.sync(&server).expect_err("the log lost entries");
+        assert_eq!(
+            stopped
+                .downcast_ref::<doorstep_device::DeviceError>()
+                .map(doorstep_device::DeviceError::code),
+            Some(doorstep_core::ErrorCode::ServerLogUntrusted),
+            "{stopped}"
+        );
+        assert_eq!(device.device.log_evidence()?.len(), 1);
+        device.device.accept_server_log()?;
+    }
     let report = b.sync(&server)?;
     assert!(report.resent_after_restore, "{report:?}");
     let report = a.sync(&server)?;

@@ -16,6 +16,8 @@ use zeroize::Zeroizing;
 fn read_all() -> Vec<u8> {
     protocol::to_cbor(&SyncRequest {
         key_roster: String::new(),
+        log_held: Vec::new(),
+        log_seen: Vec::new(),
         sync_id: uuid::Uuid::new_v4().to_string(),
         cursor: 0,
         volunteer: String::new(),

@@ -61,6 +61,8 @@ fn drive_run(
     transport: &mut dyn Transport,
     retry: &RetryPolicy,
 ) -> Result<SyncReport, DeviceError> {
+    // A log that did not hold stops every sync until a person decides.
+    access.with_device(|device| device.ensure_log_trusted())?;
     // Records set aside earlier may be readable now (an updated build).
     access.with_device(|device| device.retry_set_aside())?;
     let mut run = access.with_device(|device| SyncRun::start(device))?;
@@ -309,6 +311,8 @@ impl SyncRun {
                         cursor: device.cursor()?,
                         volunteer: device.volunteer.clone(),
                         docs,
+                        log_held: device.log_held()?,
+                        log_seen: device.log_seen()?,
                     };
                     return Ok(Some(Outgoing {
                         method: "POST",
@@ -444,6 +448,12 @@ impl SyncRun {
                 self.report.accepted_changes += response.accepted;
                 let carried = sent.take().unwrap_or_default();
                 let fetch_more = response.more;
+                // Nothing of an answer is taken before its logs hold.
+                device.check_checkpoints(
+                    &response.checkpoints,
+                    &response.seen,
+                    response.key_roster.as_ref(),
+                )?;
                 if device.apply_answer(&carried, response, &mut self.report)? {
                     // The server's database was restored: everything again, from the
                     // first record and the first change.

@@ -3,10 +3,11 @@
 
 use crate::db::Tx;
 use crate::params;
+use doorstep_core::merkle_log;
 use doorstep_core::protocol::{
-    ChainBreak, ChainState, DocConflicts, DocHashes, DocRefusal, LogEntry, LogPage, SyncRequest,
+    DocConflicts, DocHashes, DocRefusal, LogBody, LogEntry, LogPage, SyncRequest,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::Store;
@@ -15,24 +16,6 @@ use crate::error::Failure;
 
 /// The hash before a committee's first log entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// What a log entry's hash covers (everything but the hashes themselves).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LogBody {
-    committee: String,
-    seq: u64,
-    device_id: String,
-    volunteer: String,
-    time: i64,
-    sync_id: String,
-    received: Vec<DocHashes>,
-    sent: Vec<DocHashes>,
-    conflicts: Vec<DocConflicts>,
-    /// Absent from entries without refusals (and from every entry before 0.3), so that
-    /// their text, and so their hash, is as it always was.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    refused: Vec<DocRefusal>,
-}
 
 /// The most entries one page of the log holds (the API document says the same).
 pub const MAX_LOG_PAGE: u32 = 500;
@@ -53,14 +36,35 @@ pub struct LogQuery {
     /// Only entries older than this position (from the previous page's `next_before`).
     pub before: Option<i64>,
     pub limit: Option<u32>,
+    /// The sizes of the checkpoints the reader holds, `committee:size` separated by
+    /// commas: each checkpoint of the page comes with its consistency proof from those.
+    pub held: Option<String>,
 }
 
-/// Where a committee's log chain breaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Broken {
-    pub committee: String,
-    pub seq: u64,
-    pub reason: String,
+/// `committee:size,committee:size` (a committee id may hold a colon; the size is after
+/// the last).
+fn parse_held(text: Option<&str>) -> Result<Vec<(String, u64)>, Failure> {
+    let bad = || {
+        Failure::bad_request(
+            "invalid_query",
+            "held is committee:size pairs separated by commas",
+        )
+    };
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .take(1000)
+        .map(|pair| {
+            let (committee, size) = pair.rsplit_once(':').ok_or_else(bad)?;
+            Ok((committee.to_owned(), size.parse().map_err(|_| bad())?))
+        })
+        .collect()
+}
+
+/// The size a checkpoint this server just signed states.
+fn checkpoint_size(note: &str) -> Option<u64> {
+    note.lines().nth(1)?.parse().ok()
 }
 
 impl Store {
@@ -132,93 +136,35 @@ impl Store {
                 refused: body.refused,
                 prev_hash: row.text(2)?,
                 hash: row.text(3)?,
+                proof: Vec::new(),
             });
+        }
+        // Each entry with its inclusion proof in its committee's checkpoint, and each
+        // checkpoint with its consistency proof from the one the reader holds.
+        let mut committees: Vec<String> = entries.iter().map(|e| e.committee.clone()).collect();
+        committees.sort();
+        committees.dedup();
+        let held = parse_held(q.held.as_deref())?;
+        let signer = super::merkle::LogSigner::load(tx.as_mut())?;
+        let checkpoints = super::merkle::checkpoints(tx.as_mut(), &signer, &committees, &held)?;
+        for entry in &mut entries {
+            let size = checkpoints
+                .iter()
+                .find(|c| c.committee == entry.committee)
+                .and_then(|c| checkpoint_size(&c.note))
+                .unwrap_or(0);
+            let tree = super::merkle::Tree::new(tx.as_mut(), &entry.committee);
+            entry.proof = tree
+                .inclusion(size, entry.seq.saturating_sub(1))?
+                .iter()
+                .map(hex::encode)
+                .collect();
         }
         Ok(LogPage {
             entries,
+            checkpoints,
             next_before: if more { last_id } else { None },
         })
-    }
-
-    /// Checks every committee's chain (or one's): each entry's hash covers its content
-    /// and the previous entry's hash. Returns the number of entries checked.
-    pub fn log_verify(&mut self, committee: Option<&str>) -> Result<Result<u64, Broken>, Failure> {
-        let mut tx = self.db.begin(false)?;
-        let rows = tx.query(
-            "SELECT committee_id, seq, body, prev_hash, hash FROM log
-             WHERE CAST(?1 AS TEXT) IS NULL OR committee_id = ?1
-             ORDER BY committee_id, seq",
-            params![committee],
-        )?;
-        let mut current: Option<String> = None;
-        let mut expected_prev = GENESIS.to_owned();
-        let mut expected_seq = 1u64;
-        let mut checked = 0u64;
-        for row in rows {
-            let committee_id = row.text(0)?;
-            let seq = u64::try_from(row.int(1)?).unwrap_or(0);
-            let body = row.text(2)?;
-            let prev_hash = row.text(3)?;
-            let hash = row.text(4)?;
-            if current.as_deref() != Some(committee_id.as_str()) {
-                current = Some(committee_id.clone());
-                expected_prev = GENESIS.to_owned();
-                expected_seq = 1;
-            }
-            let broken = |reason: &str| Broken {
-                committee: committee_id.clone(),
-                seq,
-                reason: reason.to_owned(),
-            };
-            if seq != expected_seq {
-                return Ok(Err(broken(&format!("entry {expected_seq} is missing"))));
-            }
-            if prev_hash != expected_prev {
-                return Ok(Err(broken(
-                    "its previous hash does not match the entry before it",
-                )));
-            }
-            if entry_hash(&prev_hash, &body) != hash {
-                return Ok(Err(broken("its content does not match its hash")));
-            }
-            match serde_json::from_str::<LogBody>(&body) {
-                Ok(b) if b.committee == committee_id && b.seq == seq => {}
-                _ => {
-                    return Ok(Err(broken(
-                        "its content does not name its place in the chain",
-                    )));
-                }
-            }
-            expected_prev = hash;
-            expected_seq += 1;
-            checked += 1;
-        }
-        Ok(Ok(checked))
-    }
-
-    /// The state of each of a supervisor's committees' log chains.
-    pub fn chain_states(&mut self, device: &DeviceAuth) -> Result<Vec<ChainState>, Failure> {
-        require_supervisor(device, "only supervisors check the sync log")?;
-        let mut out = Vec::with_capacity(device.committees.len());
-        for committee in &device.committees {
-            let state = match self.log_verify(Some(committee))? {
-                Ok(entries) => ChainState {
-                    committee: committee.clone(),
-                    entries,
-                    broken: None,
-                },
-                Err(broken) => ChainState {
-                    committee: committee.clone(),
-                    entries: broken.seq.saturating_sub(1),
-                    broken: Some(ChainBreak {
-                        seq: broken.seq,
-                        reason: broken.reason,
-                    }),
-                },
-            };
-            out.push(state);
-        }
-        Ok(out)
     }
 }
 
@@ -290,7 +236,7 @@ pub(super) fn append_log(
                 .map(|(_, r)| r.clone())
                 .collect(),
         };
-        let body_json = serde_json::to_string(&body).map_err(Failure::storage)?;
+        let body_json = body.to_json();
         let hash = entry_hash(&prev_hash, &body_json);
         tx.execute(
             "INSERT INTO log (committee_id, seq, device_id, time, conflicts, body, prev_hash, hash,
@@ -302,12 +248,14 @@ pub(super) fn append_log(
                 &device.device_id,
                 now,
                 body.conflicts.len() as i64,
-                body_json,
+                &body_json,
                 prev_hash,
                 hash,
                 &body.volunteer
             ],
         )?;
+        super::merkle::Tree::new(tx, committee)
+            .append(body.seq - 1, merkle_log::leaf_hash(body_json.as_bytes()))?;
     }
     Ok(())
 }

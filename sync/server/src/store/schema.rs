@@ -78,6 +78,24 @@ CREATE TABLE IF NOT EXISTS log (
     UNIQUE (committee_id, seq)
 );
 CREATE INDEX IF NOT EXISTS log_by_device ON log (device_id, id);
+-- each committee's log as a Merkle tree: the hashes it keeps, by stored-hash index
+-- (leaves and the roots of complete subtrees), hex
+CREATE TABLE IF NOT EXISTS log_tree (
+    committee_id TEXT NOT NULL,
+    idx          INTEGER NOT NULL,
+    hash         TEXT NOT NULL,
+    PRIMARY KEY (committee_id, idx)
+);
+-- the last checkpoint of each committee's log each device said it holds: what the log
+-- must still be consistent with
+CREATE TABLE IF NOT EXISTS log_witness (
+    committee_id TEXT NOT NULL,
+    device_id    TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    note         TEXT NOT NULL,
+    time         INTEGER NOT NULL,
+    PRIMARY KEY (committee_id, device_id)
+);
 -- attachments, content-addressed; uploaded in pieces so that an upload resumes
 CREATE TABLE IF NOT EXISTS blobs (
     sha256     TEXT PRIMARY KEY,
@@ -153,6 +171,8 @@ impl Store {
             crate::params![uuid::Uuid::new_v4().to_string()],
         )?;
         backfill_blob_refs(tx.as_mut())?;
+        // Since 0.4 each committee's log is also a Merkle tree.
+        super::merkle::backfill(tx.as_mut())?;
         super::key_roster::ensure(tx.as_mut())?;
         super::key_roster::vouch_unsigned(tx.as_mut())?;
         tx.commit()

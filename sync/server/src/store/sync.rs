@@ -278,6 +278,25 @@ impl Store {
             &req.key_roster,
             now,
         )?;
+        let signer = super::merkle::LogSigner::load(tx.as_mut())?;
+        let held = super::merkle::witness(
+            tx.as_mut(),
+            &signer,
+            &device.device_id,
+            &device.committees,
+            &req.log_held,
+            now,
+        )?;
+        let checkpoints =
+            super::merkle::checkpoints(tx.as_mut(), &signer, &device.committees, &held)?;
+        let seen = super::merkle::seen_proofs(
+            tx.as_mut(),
+            &signer,
+            &device.device_id,
+            &device.committees,
+            &req.log_seen,
+            &req.log_held,
+        )?;
         tx.commit()?;
         Ok(SyncResponse {
             cursor,
@@ -288,6 +307,8 @@ impl Store {
             refused,
             epoch,
             key_roster,
+            checkpoints,
+            seen,
         })
     }
 }

@@ -1,0 +1,384 @@
+//! The sync log as a Merkle log that devices hold to account: every sync brings each
+//! committee's checkpoint signed by the server's key, a device takes it only if it extends
+//! the one it held, and a supervisor's page of the log proves every entry's inclusion. The
+//! server's database is then edited by hand in each way that matters — an entry's body, a
+//! filter column, the newest entries deleted, the whole log recomputed, a fork shown to
+//! two devices — and each is caught by `log verify` and by an ordinary device.
+
+use doorstep_core::ErrorCode;
+use doorstep_core::id_number::IdNumber;
+use doorstep_core::resident::ResidentInput;
+use doorstep_device::{DeviceError, EvidenceKind, LogFilter};
+use doorstep_tests::ServerProcess;
+use doorstep_tests::fleet::{TestDevice, committee, server_db};
+
+fn resident(n: u32) -> ResidentInput {
+    ResidentInput {
+        name: format!("测试{}", ["甲", "乙", "丙", "丁"][n as usize % 4]),
+        id_number: IdNumber::complete(&format!("110105195003{:02}{:03}", 1 + n % 28, n % 1000))
+            .expect("17 digits"),
+        ..ResidentInput::default()
+    }
+}
+
+fn code_of<T: std::fmt::Debug>(outcome: anyhow::Result<T>) -> ErrorCode {
+    let e = outcome.expect_err("the server's log must not be trusted");
+    e.downcast_ref::<DeviceError>()
+        .map(DeviceError::code)
+        .unwrap_or_else(|| panic!("not a device error: {e}"))
+}
+
+fn device_code<T: std::fmt::Debug>(outcome: Result<T, DeviceError>) -> ErrorCode {
+    outcome
+        .expect_err("the server's log must not be trusted")
+        .code()
+}
+
+/// A committee with two volunteers and a supervisor who have each synced some work:
+/// the log holds a few entries and every device a checkpoint of it.
+struct Village {
+    server: ServerProcess,
+    a: TestDevice,
+    b: TestDevice,
+    supervisor: TestDevice,
+}
+
+fn village(id: &str) -> anyhow::Result<Village> {
+    let server = ServerProcess::start()?;
+    committee(&server, id)?;
+    let mut a = TestDevice::enrolled(&server, id, "volunteer", "测试志愿者甲")?;
+    let mut b = TestDevice::enrolled(&server, id, "volunteer", "测试志愿者乙")?;
+    let mut supervisor = TestDevice::enrolled(&server, id, "supervisor", "测试主任")?;
+    a.device.register_resident(&resident(1))?;
+    a.sync(&server)?;
+    b.device.register_resident(&resident(2))?;
+    b.sync(&server)?;
+    a.sync(&server)?;
+    supervisor.sync(&server)?;
+    Ok(Village {
+        server,
+        a,
+        b,
+        supervisor,
+    })
+}
+
+fn verify(server: &ServerProcess) -> anyhow::Result<String> {
+    server.admin(&["log", "verify"])
+}
+
+fn verify_fails(server: &ServerProcess) -> String {
+    verify(server)
+        .expect_err("a tampered log must not verify")
+        .to_string()
+}
+
+#[test]
+fn every_sync_brings_a_checkpoint_that_extends_the_last_and_every_entry_is_proved()
+-> anyhow::Result<()> {
+    let Village {
+        server,
+        mut a,
+        mut b,
+        mut supervisor,
+    } = village("m1")?;
+    for n in 3..8 {
+        let (device, other) = if n % 2 == 0 {
+            (&mut a, &mut b)
+        } else {
+            (&mut b, &mut a)
+        };
+        device.device.register_resident(&resident(n))?;
+        device.sync(&server)?;
+        other.sync(&server)?;
+    }
+    supervisor.sync(&server)?;
+    let size = server_db(&server.data_dir)?.log_size("m1")?;
+    assert!(size >= 12, "{size} entries");
+    // The supervisor's device reads every page, each entry proved in the checkpoint and
+    // the checkpoint proved to extend the one it holds.
+    let mut filter = LogFilter {
+        limit: Some(5),
+        ..LogFilter::default()
+    };
+    let mut read = 0;
+    loop {
+        let page = supervisor.device.log_page(&filter)?;
+        read += page.entries.len() as u64;
+        assert!(
+            page.entries
+                .iter()
+                .all(|e| !e.proof.is_empty() || size == 1)
+        );
+        match page.next_before {
+            Some(before) => filter.before = Some(before),
+            None => break,
+        }
+    }
+    assert_eq!(read, size);
+    let said = verify(&server)?;
+    assert!(said.contains(&format!("{size} entries")), "{said}");
+    assert!(a.device.log_evidence()?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn an_entry_body_edited_by_hand_is_named_by_log_verify_and_refused_by_the_supervisor()
+-> anyhow::Result<()> {
+    let Village {
+        server,
+        mut a,
+        mut supervisor,
+        ..
+    } = village("m2")?;
+    server_db(&server.data_dir)?.execute(
+        "UPDATE log SET body = replace(body, '测试志愿者乙', '测试志愿者丙') WHERE seq = 2",
+    )?;
+    let said = verify_fails(&server);
+    assert!(said.contains("committee m2 entry 2"), "{said}");
+    // The supervisor reading it: its content is not the entry the log holds.
+    let code = device_code(supervisor.device.log_page(&LogFilter::default()));
+    assert_eq!(code, ErrorCode::ServerLogUntrusted);
+    let evidence = supervisor.device.log_evidence()?;
+    assert!(evidence[0].reason.contains("entry 2"), "{evidence:?}");
+    assert_eq!(evidence[0].kind, EvidenceKind::Entry);
+    // From then on the supervisor's device does not sync with that server.
+    assert_eq!(
+        code_of(supervisor.sync(&server)),
+        ErrorCode::ServerLogUntrusted
+    );
+    // The volunteer's sync needs no entry's content: the tree is as signed.
+    a.sync(&server)?;
+    Ok(())
+}
+
+#[test]
+fn a_filter_column_edited_by_hand_is_named_and_an_entry_it_brings_is_refused() -> anyhow::Result<()>
+{
+    let Village {
+        server, supervisor, ..
+    } = village("m3")?;
+    let a_id: String = {
+        let mut db = server_db(&server.data_dir)?;
+        let first = db.log_bodies("m3")?;
+        first[0].device_id.clone()
+    };
+    let b_id = server_db(&server.data_dir)?.log_bodies("m3")?[1]
+        .device_id
+        .clone();
+    // Entry 2 (B's) is made to look like A's to the filter.
+    server_db(&server.data_dir)?.execute(&format!(
+        "UPDATE log SET device_id = '{a_id}' WHERE committee_id = 'm3' AND seq = 2"
+    ))?;
+    assert_ne!(a_id, b_id);
+    let said = verify_fails(&server);
+    assert!(said.contains("committee m3 entry 2"), "{said}");
+    assert!(said.contains("filter columns"), "{said}");
+    let by_a = LogFilter {
+        device: Some(a_id),
+        ..LogFilter::default()
+    };
+    let code = device_code(supervisor.device.log_page(&by_a));
+    assert_eq!(code, ErrorCode::ServerLogUntrusted);
+    Ok(())
+}
+
+#[test]
+fn the_newest_entries_deleted_are_caught_by_a_device_that_held_them() -> anyhow::Result<()> {
+    let Village {
+        server,
+        mut a,
+        mut b,
+        mut supervisor,
+    } = village("m4")?;
+    a.device.register_resident(&resident(9))?;
+    a.sync(&server)?;
+    let size = server_db(&server.data_dir)?.log_size("m4")?;
+    b.sync(&server)?; // B shows the server the checkpoint it holds
+    // All but the first entry, which every device has seen the log grow beyond.
+    server_db(&server.data_dir)?.truncate_log("m4", 1)?;
+
+    let said = verify_fails(&server);
+    assert!(said.contains("committee m4"), "{said}");
+    assert!(said.contains("deleted"), "{said}");
+
+    // A's next sync: the log is shorter than the checkpoint it holds.
+    let held = a.device.register_resident(&resident(10))?.id;
+    assert_eq!(code_of(a.sync(&server)), ErrorCode::ServerLogUntrusted);
+    let evidence = a.device.log_evidence()?;
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert!(evidence[0].reason.contains("fewer"), "{evidence:?}");
+    assert_eq!(evidence[0].kind, EvidenceKind::Shrank);
+    assert!(
+        evidence[0].held.contains(&format!("\n{size}\n")),
+        "{evidence:?}"
+    );
+    assert!(!evidence[0].offered.is_empty());
+    // Syncing stays stopped and the work stays on the tablet.
+    assert_eq!(code_of(a.sync(&server)), ErrorCode::ServerLogUntrusted);
+    assert!(a.device.resident(&held).is_ok());
+    assert!(a.device.log_stopped()?.is_some());
+
+    // A volunteer's tablet has no console: its next bundle carries the evidence to the
+    // supervisor's, which checks it (two checkpoints the server signed, the later one
+    // shorter) and shows it as its own, and stops syncing with that server too.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("a.bundle");
+    a.device.export_bundle(&path, None)?;
+    let report = supervisor.device.import_bundle(&path)?;
+    assert_eq!(report.log_forks, 1);
+    let kept = supervisor.device.log_evidence()?;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].kind, EvidenceKind::Shrank);
+    assert!(kept[0].reason.contains("another device"), "{kept:?}");
+    assert_eq!(kept[0].held, evidence[0].held);
+    assert_eq!(
+        code_of(supervisor.sync(&server)),
+        ErrorCode::ServerLogUntrusted
+    );
+    // The same bundle again adds nothing.
+    supervisor.device.import_bundle(&path)?;
+    assert_eq!(supervisor.device.log_evidence()?.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_log_rewritten_with_every_hash_recomputed_is_caught_by_the_checkpoints_devices_hold()
+-> anyhow::Result<()> {
+    let Village {
+        server,
+        mut a,
+        mut b,
+        ..
+    } = village("m5")?;
+    b.sync(&server)?; // every device has shown the server what it holds
+    server_db(&server.data_dir)?.rewrite_log("m5", |body| {
+        if body.seq == 1 {
+            body.volunteer = "测试志愿者丁".into();
+        }
+    })?;
+    // The database agrees with itself; only the devices' checkpoints reveal it.
+    let said = verify_fails(&server);
+    assert!(said.contains("committee m5"), "{said}");
+    assert!(said.contains("rewritten"), "{said}");
+    assert_eq!(code_of(a.sync(&server)), ErrorCode::ServerLogUntrusted);
+    let evidence = a.device.log_evidence()?;
+    assert!(
+        evidence[0].reason.contains("does not extend"),
+        "{evidence:?}"
+    );
+    assert_eq!(evidence[0].kind, EvidenceKind::Rewritten);
+    Ok(())
+}
+
+#[test]
+fn a_fork_shown_to_two_devices_is_caught_by_the_one_it_was_hidden_from() -> anyhow::Result<()> {
+    let Village {
+        server,
+        mut a,
+        mut b,
+        ..
+    } = village("m6")?;
+    b.sync(&server)?;
+    let size = server_db(&server.data_dir)?.log_size("m6")?;
+    // A's work makes entry size+1, which A then holds a checkpoint of.
+    a.device.register_resident(&resident(11))?;
+    a.sync(&server)?;
+    // The server hides it, and shows B a log where entry size+1 is B's own.
+    server_db(&server.data_dir)?.truncate_log("m6", size)?;
+    b.device.register_resident(&resident(12))?;
+    b.sync(&server)?;
+    b.sync(&server)?;
+    assert!(
+        b.device.log_evidence()?.is_empty(),
+        "B sees a log that grows"
+    );
+    // A's next sync shows it the other branch.
+    assert_eq!(code_of(a.sync(&server)), ErrorCode::ServerLogUntrusted);
+    let evidence = a.device.log_evidence()?;
+    // Both checkpoints are the server's, signed, and of logs that cannot both be.
+    let held = &evidence[0].held;
+    let offered = &evidence[0].offered;
+    assert!(held.contains("— doorstep-sync-log "), "{held}");
+    assert!(offered.contains("— doorstep-sync-log "), "{offered}");
+    assert_ne!(held, offered);
+    let said = verify_fails(&server);
+    assert!(said.contains("committee m6"), "{said}");
+    // A showed the server the checkpoint it holds; the server passes it on to B with
+    // the rest of the committee's witnesses, and cannot prove its log extends it.
+    assert_eq!(code_of(b.sync(&server)), ErrorCode::ServerLogUntrusted);
+    assert_eq!(b.device.log_evidence()?[0].kind, EvidenceKind::Rewritten);
+    Ok(())
+}
+
+#[test]
+fn a_fork_is_proved_when_the_two_devices_meet_by_bundle() -> anyhow::Result<()> {
+    let Village {
+        server,
+        mut a,
+        mut b,
+        ..
+    } = village("m7")?;
+    b.sync(&server)?;
+    let size = server_db(&server.data_dir)?.log_size("m7")?;
+    a.device.register_resident(&resident(13))?;
+    a.sync(&server)?;
+    // A log of the same length where the last entry is B's, shown to B only.
+    server_db(&server.data_dir)?.truncate_log("m7", size)?;
+    b.device.register_resident(&resident(14))?;
+    b.sync(&server)?;
+    assert_eq!(server_db(&server.data_dir)?.log_size("m7")?, size + 1);
+
+    // Offline, B hands A a bundle: it carries B's checkpoint, signed by the server, of
+    // the same size as A's and another root.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("b.bundle");
+    b.device.export_bundle(&path, None)?;
+    let report = a.device.import_bundle(&path)?;
+    assert_eq!(report.log_forks, 1);
+    assert!(report.records_changed >= 1, "the records still come in");
+    let evidence = a.device.log_evidence()?;
+    assert!(evidence[0].reason.contains("two logs"), "{evidence:?}");
+    assert_eq!(evidence[0].kind, EvidenceKind::Fork);
+    assert!(evidence[0].held.contains(&format!("\n{}\n", size + 1)));
+    assert!(evidence[0].offered.contains(&format!("\n{}\n", size + 1)));
+    assert_ne!(evidence[0].held, evidence[0].offered);
+    assert_eq!(code_of(a.sync(&server)), ErrorCode::ServerLogUntrusted);
+    Ok(())
+}
+
+#[test]
+fn a_checkpoint_passed_on_by_bundle_is_held_to_at_the_next_sync() -> anyhow::Result<()> {
+    let Village {
+        server,
+        mut a,
+        mut b,
+        mut supervisor,
+    } = village("m8")?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("a.bundle");
+
+    // Honest: A's checkpoint, larger than the supervisor's, is proved and let go.
+    a.device.register_resident(&resident(15))?;
+    a.sync(&server)?;
+    a.device.export_bundle(&path, None)?;
+    assert_eq!(supervisor.device.import_bundle(&path)?.log_forks, 0);
+    supervisor.sync(&server)?;
+    assert!(supervisor.device.log_evidence()?.is_empty());
+
+    // The server then drops its newest entries. B has not synced since the village, and
+    // its own checkpoint is older than what was dropped; the one A passed it is not.
+    a.device.register_resident(&resident(16))?;
+    a.sync(&server)?;
+    a.device.export_bundle(&path, None)?;
+    b.device.import_bundle(&path)?;
+    let kept = server_db(&server.data_dir)?.log_size("m8")? - 3;
+    server_db(&server.data_dir)?.truncate_log("m8", kept)?;
+    assert_eq!(code_of(b.sync(&server)), ErrorCode::ServerLogUntrusted);
+    let evidence = b.device.log_evidence()?;
+    assert!(
+        evidence[0].reason.contains("another device held"),
+        "{evidence:?}"
+    );
+    Ok(())
+}
