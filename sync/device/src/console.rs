@@ -259,8 +259,8 @@ impl Device {
     /// stops syncing and is refused (see `sync::log_trust`).
     pub fn log_page(&self, filter: &LogFilter) -> Result<LogPage, DeviceError> {
         self.ensure_log_trusted()?;
-        let held: Vec<String> = self
-            .log_held()?
+        let held_notes = self.log_held()?;
+        let held: Vec<String> = held_notes
             .iter()
             .filter_map(|h| {
                 let size = h.note.lines().nth(1)?;
@@ -276,7 +276,7 @@ impl Device {
             path = format!("{path}{sep}{}", url.query().unwrap_or_default());
         }
         let page: LogPage = self.console_request("GET", &path)?;
-        self.check_log_page(&page.checkpoints, &page.entries)?;
+        self.check_log_page(&held_notes, &page.checkpoints, &page.entries)?;
         if let Some(e) = page.entries.iter().find(|e| !filter.admits(e)) {
             // Proved to be in the log, but not what was asked for: the server's copies
             // of its content (the filter columns) were changed.

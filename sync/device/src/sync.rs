@@ -249,8 +249,11 @@ impl Device {
         if !name.is_empty() {
             store::put_meta(&tx, crate::device::VOLUNTEER_KEY, name.as_bytes())?;
         }
-        // A new identity starts from the beginning of its scope.
+        // A new identity starts from the beginning of its scope, and from the log as the
+        // server it enrolled with signs it now (perhaps with another key).
         store::put_meta(&tx, META_CURSOR, &0u64.to_be_bytes())?;
+        tx.execute("DELETE FROM log_checkpoints", [])?;
+        tx.execute("DELETE FROM log_seen", [])?;
         tx.execute("DELETE FROM synced", [])?;
         // The new identity may be allowed what the old one was refused: try again.
         tx.execute("DELETE FROM refused", [])?;

@@ -445,7 +445,13 @@ impl Postgres {
     fn transaction(&self, write: bool) -> Result<PgTx, Failure> {
         let conn = self.connection()?;
         let mut tx = PgTx { conn, open: false };
-        tx.batch("BEGIN")?;
+        // A reader sees one snapshot (as on SQLite): `log verify` reads the log, its tree
+        // and its witnesses while syncs append.
+        tx.batch(if write {
+            "BEGIN"
+        } else {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ"
+        })?;
         tx.open = true;
         if write {
             tx.conn

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::device::Device;
 use crate::error::DeviceError;
 use crate::store;
+use crate::sync::run::LogsSent;
 
 /// Set when a log did not hold: syncing stays stopped until a person decides.
 const META_LOG_STOPPED: &str = "log.stopped";
@@ -189,11 +190,10 @@ impl Device {
     }
 
     /// Takes the evidence another device of its committees kept (from a bundle): what
-    /// proves itself (two checkpoints the server's key signed, one shorter than the
-    /// other was, or of the same size with another root) is kept here too, and stops
-    /// syncing; a checkpoint the other device held that the server's later one did not
-    /// extend is kept for the next sync to demand the proof of. Returns how many proved
-    /// themselves.
+    /// proves itself (two checkpoints the server's key signed of the same size with
+    /// different roots) is kept here too, and stops syncing; for any other, both
+    /// checkpoints are kept for the next sync to demand the proof that the log extends
+    /// them. Returns how many proved themselves.
     pub(crate) fn take_peer_evidence(
         &self,
         evidence: &[LogEvidence],
@@ -209,16 +209,21 @@ impl Device {
                 // Not two of the server's checkpoints: nothing another device can check.
                 continue;
             };
-            let kind = if offered.size < held.size {
-                EvidenceKind::Shrank
-            } else if offered.size == held.size && offered.root != held.root {
+            let kind = if offered.size == held.size && offered.root != held.root {
                 EvidenceKind::Fork
             } else {
-                // Only the server can prove (or fail to prove) that one extends the other.
-                self.take_peer_checkpoints(&[HeldCheckpoint {
-                    committee: e.committee.clone(),
-                    note: e.held.clone(),
-                }])?;
+                // Checkpoints carry no time: which came first, and whether one extends
+                // the other, only the server can prove (or fail to) at the next sync.
+                self.take_peer_checkpoints(&[
+                    HeldCheckpoint {
+                        committee: e.committee.clone(),
+                        note: e.held.clone(),
+                    },
+                    HeldCheckpoint {
+                        committee: e.committee.clone(),
+                        note: e.offered.clone(),
+                    },
+                ])?;
                 continue;
             };
             let known = self
@@ -316,45 +321,96 @@ impl Device {
             .or_else(|| roster.and_then(SignedKeyRoster::server_key)))
     }
 
-    /// Checks every checkpoint of an answer against the one held of its committee and
-    /// keeps those that hold. Any that does not stops syncing: it is kept as evidence and
+    /// Checks every checkpoint of an answer against the one the request carried of its
+    /// committee (`sent`), and every checkpoint of another device it carried against the
+    /// proof the answer gave of it; keeps those that hold. With `whole` (a sync's
+    /// answer), a log the request held a checkpoint of must have its checkpoint in the
+    /// answer, once. Anything that does not hold stops syncing: it is kept as evidence and
     /// [`DeviceError::ServerLog`] returned, before anything of the answer is taken.
     pub(crate) fn check_checkpoints(
         &self,
+        sent: &LogsSent,
         checkpoints: &[LogCheckpoint],
         seen: &[LogCheckpoint],
         roster: Option<&SignedKeyRoster>,
+        whole: bool,
     ) -> Result<(), DeviceError> {
+        // A stop found meanwhile (a page of the log, a bundle) stops this sync too.
+        self.ensure_log_trusted()?;
         let Some(key) = self.log_key(roster)? else {
             return Ok(());
         };
-        let mut accepted = Vec::with_capacity(checkpoints.len());
-        for offered in checkpoints {
-            let held = self.held_checkpoint(&offered.committee)?;
-            match check_one(&key, held.as_deref(), offered) {
-                Ok(head) => accepted.push((offered, head)),
-                Err((kind, reason)) => {
+        for (i, c) in checkpoints.iter().enumerate() {
+            if checkpoints[..i].iter().any(|o| o.committee == c.committee) {
+                return Err(self.stop(
+                    &c.committee,
+                    None,
+                    c,
+                    EvidenceKind::Rewritten,
+                    "the server sent two checkpoints of one log".into(),
+                ));
+            }
+        }
+        if whole {
+            for h in &sent.held {
+                if !checkpoints.iter().any(|c| c.committee == h.committee) {
+                    let none = LogCheckpoint {
+                        committee: h.committee.clone(),
+                        note: String::new(),
+                        proof: Vec::new(),
+                        from_size: 0,
+                    };
                     return Err(self.stop(
-                        &offered.committee,
-                        held.as_deref(),
-                        offered,
-                        kind,
-                        reason,
+                        &h.committee,
+                        Some(&h.note),
+                        &none,
+                        EvidenceKind::Rewritten,
+                        "the server sent no checkpoint of a log this device holds one of".into(),
                     ));
                 }
             }
         }
-        // Every other device's checkpoint this one passed on: the log extends it too.
-        for s in seen {
+        let mut accepted = Vec::with_capacity(checkpoints.len());
+        for offered in checkpoints {
+            let held = sent
+                .held
+                .iter()
+                .find(|h| h.committee == offered.committee)
+                .map(|h| h.note.as_str());
+            match check_one(&key, held, offered) {
+                Ok(head) => accepted.push((offered, head)),
+                Err((kind, reason)) => {
+                    return Err(self.stop(&offered.committee, held, offered, kind, reason));
+                }
+            }
+        }
+        // Every other device's checkpoint the request passed on: the log extends it too,
+        // and the server must say so.
+        for s in &sent.seen {
             let Some((current, head)) = accepted.iter().find(|(c, _)| c.committee == s.committee)
             else {
+                // Not a log of this device's any more: nothing to hold it to.
+                self.store.conn().execute(
+                    "DELETE FROM log_seen WHERE committee = ?1 AND note = ?2",
+                    params![&s.committee, &s.note],
+                )?;
                 continue;
             };
+            let reply = seen
+                .iter()
+                .find(|r| r.committee == s.committee && r.note == s.note);
             let verdict = merkle_log::open_checkpoint(&s.note, &key, &s.committee)
                 .map_err(|e| (EvidenceKind::of(&e), e.to_string()))
                 .and_then(|theirs| {
-                    let proof = unhex(&s.proof).ok_or_else(malformed)?;
-                    if head.size > theirs.size && s.from_size != theirs.size {
+                    let reply = reply.ok_or_else(|| {
+                        (
+                            EvidenceKind::Rewritten,
+                            "the server gave no proof for the checkpoint another device held"
+                                .to_owned(),
+                        )
+                    })?;
+                    let proof = unhex(&reply.proof).ok_or_else(malformed)?;
+                    if head.size > theirs.size && reply.from_size != theirs.size {
                         return Err((
                             EvidenceKind::Rewritten,
                             "the server did not prove its log extends the checkpoint \
@@ -377,9 +433,29 @@ impl Device {
                 params![&s.committee, &s.note],
             )?;
         }
-        let tx = self.store.conn().unchecked_transaction()?;
         for (offered, head) in accepted {
-            tx.execute(
+            // What this device holds now may have moved on while the request was away (a
+            // page of the log read meanwhile): a newer one stays, one of the same size
+            // must be the same.
+            let now_held = self.held_checkpoint(&offered.committee)?;
+            let now = now_held
+                .as_deref()
+                .and_then(|n| merkle_log::open_checkpoint(n, &key, &offered.committee).ok());
+            if let Some(now) = now {
+                if now.size == head.size && now.root != head.root {
+                    return Err(self.stop(
+                        &offered.committee,
+                        now_held.as_deref(),
+                        offered,
+                        EvidenceKind::Fork,
+                        "a page of the log and a sync showed two logs of the same size".into(),
+                    ));
+                }
+                if now.size > head.size {
+                    continue;
+                }
+            }
+            self.store.conn().execute(
                 "INSERT INTO log_checkpoints (committee, size, note, time) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (committee) DO UPDATE
                  SET size = excluded.size, note = excluded.note, time = excluded.time",
@@ -391,7 +467,6 @@ impl Device {
                 ],
             )?;
         }
-        tx.commit()?;
         Ok(())
     }
 
@@ -399,10 +474,15 @@ impl Device {
     /// every entry's inclusion in its committee's.
     pub(crate) fn check_log_page(
         &self,
+        held: &[HeldCheckpoint],
         checkpoints: &[LogCheckpoint],
         entries: &[LogEntry],
     ) -> Result<(), DeviceError> {
-        self.check_checkpoints(checkpoints, &[], None)?;
+        let sent = LogsSent {
+            held: held.to_vec(),
+            seen: Vec::new(),
+        };
+        self.check_checkpoints(&sent, checkpoints, &[], None, false)?;
         let Some(key) = self.log_key(None)? else {
             return Ok(());
         };

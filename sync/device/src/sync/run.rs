@@ -100,6 +100,10 @@ enum Stage {
     Records {
         rounds: u32,
         sent: Option<Sent>,
+        /// The checkpoints the request in flight carried (held, and given by others):
+        /// the answer is checked against these, not against what the device holds by
+        /// the time it comes back.
+        logs: Option<LogsSent>,
         after: Option<String>,
         gathered: bool,
         batching: Batching,
@@ -169,6 +173,7 @@ impl SyncRun {
             stage: Stage::Records {
                 rounds: 0,
                 sent: None,
+                logs: None,
                 after: None,
                 gathered: false,
                 batching: Batching::default(),
@@ -275,6 +280,7 @@ impl SyncRun {
                 }
                 Stage::Records {
                     sent,
+                    logs,
                     after,
                     gathered,
                     batching,
@@ -305,15 +311,20 @@ impl SyncRun {
                         (batch.uploads, batch.sent)
                     };
                     *sent = Some(carried);
+                    let carried_logs = LogsSent {
+                        held: device.log_held()?,
+                        seen: device.log_seen()?,
+                    };
                     let request = SyncRequest {
                         key_roster: device.key_roster_version()?,
                         sync_id: uuid::Uuid::new_v4().to_string(),
                         cursor: device.cursor()?,
                         volunteer: device.volunteer.clone(),
                         docs,
-                        log_held: device.log_held()?,
-                        log_seen: device.log_seen()?,
+                        log_held: carried_logs.held.clone(),
+                        log_seen: carried_logs.seen.clone(),
                     };
+                    *logs = Some(carried_logs);
                     return Ok(Some(Outgoing {
                         method: "POST",
                         path: "/v1/sync".into(),
@@ -407,6 +418,7 @@ impl SyncRun {
             Stage::Records {
                 rounds,
                 sent,
+                logs,
                 after,
                 gathered,
                 batching,
@@ -450,9 +462,11 @@ impl SyncRun {
                 let fetch_more = response.more;
                 // Nothing of an answer is taken before its logs hold.
                 device.check_checkpoints(
+                    &logs.take().unwrap_or_default(),
                     &response.checkpoints,
                     &response.seen,
                     response.key_roster.as_ref(),
+                    true,
                 )?;
                 if device.apply_answer(&carried, response, &mut self.report)? {
                     // The server's database was restored: everything again, from the
@@ -499,4 +513,11 @@ impl SyncRun {
     pub fn finish(self) -> SyncReport {
         self.report
     }
+}
+
+/// The checkpoints a sync request carried.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LogsSent {
+    pub(crate) held: Vec<protocol::HeldCheckpoint>,
+    pub(crate) seen: Vec<protocol::HeldCheckpoint>,
 }

@@ -157,7 +157,8 @@ pub(super) fn witness(
             "INSERT INTO log_witness (committee_id, device_id, size, note, time)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (committee_id, device_id) DO UPDATE
-             SET size = excluded.size, note = excluded.note, time = excluded.time",
+             SET size = excluded.size, note = excluded.note, time = excluded.time
+             WHERE excluded.size >= log_witness.size",
             params![
                 &h.committee,
                 device_id,
@@ -222,53 +223,22 @@ pub(super) fn checkpoints(
 /// The most checkpoints of other devices one sync may ask proofs for.
 const MAX_SEEN: usize = 64;
 
-/// The checkpoints of other devices this device is to hold the log to: those it was
-/// given (in a bundle), and, per committee, the largest another device said it holds (a
-/// witness) when it is not the one this device holds. Each comes with the consistency
-/// proof from its size to the log as it is now (none when it is larger: the device then
-/// sees that the log shrank). Checkpoints this server's key did not sign are left out.
+/// For each checkpoint another device held that this one was given (in a bundle), the
+/// consistency proof from its size to the log as it is now (none when it is larger: the
+/// device then sees that the log shrank). Checkpoints this server's key did not sign are
+/// left out.
 pub(super) fn seen_proofs(
     tx: &mut dyn Tx,
     signer: &LogSigner,
-    device_id: &str,
     committees: &[String],
     seen: &[HeldCheckpoint],
-    held: &[HeldCheckpoint],
 ) -> Result<Vec<LogCheckpoint>, Failure> {
     let public = &signer.public;
-    let mut relayed = Vec::new();
-    for committee in committees {
-        // A witness larger than the log is evidence for `log verify`, not relayed: after
-        // a restore the operator confirmed, a tablet that never syncs again would
-        // otherwise stop every other one.
-        let size = Tree::new(tx, committee).size()?;
-        let row = tx.query_opt(
-            "SELECT note FROM log_witness WHERE committee_id = ?1 AND device_id <> ?2
-               AND size <= ?3
-             ORDER BY size DESC, time DESC LIMIT 1",
-            params![
-                committee,
-                device_id,
-                i64::try_from(size).unwrap_or(i64::MAX)
-            ],
-        )?;
-        if let Some(row) = row {
-            let note = row.text(0)?;
-            // One the device holds itself, or was given, it needs no proof of.
-            if !held.iter().chain(seen).any(|h| h.note == note) {
-                relayed.push(HeldCheckpoint {
-                    committee: committee.clone(),
-                    note,
-                });
-            }
-        }
-    }
     let mut out = Vec::new();
     for s in seen
         .iter()
         .filter(|s| committees.contains(&s.committee))
         .take(MAX_SEEN)
-        .chain(relayed.iter())
     {
         let Ok(head) = merkle_log::open_checkpoint(&s.note, public, &s.committee) else {
             continue;

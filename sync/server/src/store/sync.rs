@@ -289,14 +289,8 @@ impl Store {
         )?;
         let checkpoints =
             super::merkle::checkpoints(tx.as_mut(), &signer, &device.committees, &held)?;
-        let seen = super::merkle::seen_proofs(
-            tx.as_mut(),
-            &signer,
-            &device.device_id,
-            &device.committees,
-            &req.log_seen,
-            &req.log_held,
-        )?;
+        let seen =
+            super::merkle::seen_proofs(tx.as_mut(), &signer, &device.committees, &req.log_seen)?;
         tx.commit()?;
         Ok(SyncResponse {
             cursor,
