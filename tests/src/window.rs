@@ -297,7 +297,16 @@ impl AppWindow {
     ) -> anyhow::Result<Vec<String>> {
         let start = Instant::now();
         loop {
-            let texts = self.texts(css).await?;
+            let texts = match self.texts(css).await {
+                Ok(texts) => texts,
+                // The list re-rendered between finding an element and reading it (a
+                // page of the log that came back): read it again.
+                Err(_) if start.elapsed() <= Duration::from_secs(20) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if check(&texts) {
                 return Ok(texts);
             }
