@@ -3,29 +3,13 @@
 //! columns, the Merkle tree), or the newest entries deleted with their tree hashes, so
 //! that the database agrees with itself and only checkpoints held elsewhere reveal it.
 
-use std::collections::HashMap;
-
 use anyhow::Context;
-use doorstep_core::merkle_log::{self, StoredHashes};
+use doorstep_core::merkle_log::{self, MemoryTree};
 use doorstep_core::protocol::LogBody;
 use doorstep_server::db::Val;
 use sha2::{Digest, Sha256};
 
 use crate::fleet::ServerDb;
-
-/// A tree rebuilt in memory.
-#[derive(Default)]
-struct Tree(HashMap<u64, [u8; 32]>);
-
-impl StoredHashes for Tree {
-    type Error = ();
-    fn read(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ()> {
-        indexes
-            .iter()
-            .map(|i| self.0.get(i).copied().ok_or(()))
-            .collect()
-    }
-}
 
 /// The chain's hash of an entry (as the server computes it).
 fn entry_hash(prev: &str, body: &str) -> String {
@@ -58,8 +42,8 @@ impl ServerDb {
         let bodies = self.log_bodies(committee)?;
         anyhow::ensure!(!bodies.is_empty(), "committee {committee} has no log");
         let mut prev = "0".repeat(64);
-        let mut tree = Tree::default();
-        for (index, mut body) in bodies.into_iter().enumerate() {
+        let mut tree = MemoryTree::default();
+        for mut body in bodies {
             edit(&mut body);
             let json = body.to_json();
             let hash = entry_hash(&prev, &json);
@@ -79,20 +63,14 @@ impl ServerDb {
                     Val::from(i64::try_from(body.conflicts.len())?),
                 ],
             )?;
-            let add = merkle_log::stored_hashes(
-                u64::try_from(index)?,
-                merkle_log::leaf_hash(json.as_bytes()),
-                &tree,
-            )
-            .map_err(|_| anyhow::anyhow!("the rebuilt tree lacks a hash"))?;
-            tree.0.extend(add);
+            tree.append(json.as_bytes());
             prev = hash;
         }
         self.0.execute(
             "DELETE FROM log_tree WHERE committee_id = ?1",
             &[Val::from(committee)],
         )?;
-        for (index, hash) in tree.0 {
+        for (index, hash) in tree.stored() {
             self.0.execute(
                 "INSERT INTO log_tree (committee_id, idx, hash) VALUES (?1, ?2, ?3)",
                 &[
@@ -117,8 +95,7 @@ impl ServerDb {
             deleted > 0,
             "committee {committee}'s log has no entry beyond {keep}"
         );
-        // A tree of n leaves keeps 2n minus the set bits of n hashes, by index.
-        let kept = 2 * keep - i64::from(keep.count_ones());
+        let kept = i64::try_from(merkle_log::stored_hash_count(u64::try_from(keep)?))?;
         self.0.execute(
             "DELETE FROM log_tree WHERE committee_id = ?1 AND idx >= ?2",
             &[Val::from(committee), Val::from(kept)],

@@ -357,6 +357,62 @@ pub fn inclusion_proof<R: StoredHashes>(
         .map(|p| p.into_iter().map(|h| h.0).collect())
 }
 
+/// How many hashes a tree of `size` entries stores.
+pub fn stored_hash_count(size: u64) -> u64 {
+    tlog::stored_hash_count(size)
+}
+
+/// A whole tree in memory, built entry by entry: to rebuild a log from its entries and
+/// compare it with the one stored.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryTree {
+    hashes: std::collections::HashMap<u64, [u8; 32]>,
+    size: u64,
+}
+
+impl StoredHashes for MemoryTree {
+    type Error = ();
+    fn read(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ()> {
+        indexes
+            .iter()
+            .map(|i| self.hashes.get(i).copied().ok_or(()))
+            .collect()
+    }
+}
+
+impl MemoryTree {
+    /// Appends the entry whose bytes are `entry`.
+    pub fn append(&mut self, entry: &[u8]) {
+        // Every hash the tree crate asks for was stored by an earlier append.
+        if let Ok(add) = stored_hashes(self.size, leaf_hash(entry), &*self) {
+            self.hashes.extend(add);
+        }
+        self.size += 1;
+    }
+
+    /// How many entries it holds.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The stored hash of stored-hash index `index`.
+    pub fn hash(&self, index: u64) -> Option<[u8; 32]> {
+        self.hashes.get(&index).copied()
+    }
+
+    /// Every stored hash, by stored-hash index.
+    pub fn stored(&self) -> impl Iterator<Item = (u64, [u8; 32])> + '_ {
+        self.hashes.iter().map(|(i, h)| (*i, *h))
+    }
+
+    /// The root of its first `size` entries (`None` beyond its size).
+    pub fn root(&self, size: u64) -> Option<[u8; 32]> {
+        (size <= self.size)
+            .then(|| tree_root(size, self).ok())
+            .flatten()
+    }
+}
+
 /// The first entry (from 0) under the stored hash of stored-hash index `index`.
 pub fn first_leaf(index: u64) -> u64 {
     let (level, n) = tlog::split_stored_hash_index(index);
@@ -366,28 +422,6 @@ pub fn first_leaf(index: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    #[derive(Default)]
-    struct Memory(HashMap<u64, [u8; 32]>, u64);
-
-    impl StoredHashes for Memory {
-        type Error = String;
-        fn read(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, String> {
-            indexes
-                .iter()
-                .map(|i| self.0.get(i).copied().ok_or_else(|| format!("no {i}")))
-                .collect()
-        }
-    }
-
-    impl Memory {
-        fn append(&mut self, entry: &[u8]) {
-            let add = stored_hashes(self.1, leaf_hash(entry), &*self).expect("append");
-            self.0.extend(add);
-            self.1 += 1;
-        }
-    }
 
     fn key() -> (ed25519_dalek::SigningKey, PublicKey) {
         let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
@@ -398,12 +432,12 @@ mod tests {
     #[test]
     fn a_growing_log_proves_consistency_and_inclusion_and_a_rewritten_one_does_not() {
         let (key, public) = key();
-        let mut log = Memory::default();
+        let mut log = MemoryTree::default();
         let mut heads = Vec::new();
         for n in 0..37u32 {
             log.append(format!("entry {n}").as_bytes());
-            let root = tree_root(log.1, &log).expect("root");
-            let note = sign_checkpoint(&key, "c", log.1, root);
+            let root = tree_root(log.size(), &log).expect("root");
+            let note = sign_checkpoint(&key, "c", log.size(), root);
             heads.push(open_checkpoint(&note, &public, "c").expect("signed"));
         }
         for old in &heads {
@@ -422,7 +456,7 @@ mod tests {
         }
 
         // The same number of entries, one of them rewritten: not an extension.
-        let mut forked = Memory::default();
+        let mut forked = MemoryTree::default();
         for n in 0..37u32 {
             let text = if n == 20 {
                 "rewritten".into()

@@ -100,25 +100,17 @@ fn unhex(proof: &[String]) -> Option<Vec<[u8; 32]>> {
 impl Device {
     /// The checkpoints this device holds, to send with a sync.
     pub(crate) fn log_held(&self) -> Result<Vec<HeldCheckpoint>, DeviceError> {
-        let mut stmt = self
-            .store
-            .conn()
-            .prepare_cached("SELECT committee, note FROM log_checkpoints ORDER BY committee")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(HeldCheckpoint {
-                committee: r.get(0)?,
-                note: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.checkpoint_notes("SELECT committee, note FROM log_checkpoints ORDER BY committee")
     }
 
     /// Checkpoints other devices held that this one was given, to send with a sync.
     pub(crate) fn log_seen(&self) -> Result<Vec<HeldCheckpoint>, DeviceError> {
-        let mut stmt = self
-            .store
-            .conn()
-            .prepare_cached("SELECT committee, note FROM log_seen ORDER BY committee")?;
+        self.checkpoint_notes("SELECT committee, note FROM log_seen ORDER BY committee")
+    }
+
+    /// The (committee, note) rows of `sql`.
+    fn checkpoint_notes(&self, sql: &str) -> Result<Vec<HeldCheckpoint>, DeviceError> {
+        let mut stmt = self.store.conn().prepare_cached(sql)?;
         let rows = stmt.query_map([], |r| {
             Ok(HeldCheckpoint {
                 committee: r.get(0)?,

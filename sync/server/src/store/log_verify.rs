@@ -2,9 +2,7 @@
 //! filter columns against its content, its Merkle tree against its entries, and every
 //! checkpoint a device said it holds (its witness) against the tree.
 
-use std::collections::HashMap;
-
-use doorstep_core::merkle_log::{self, StoredHashes};
+use doorstep_core::merkle_log;
 use doorstep_core::protocol::{ChainBreak, ChainState, LogBody};
 
 use super::Store;
@@ -20,20 +18,6 @@ pub struct Broken {
     pub committee: String,
     pub seq: u64,
     pub reason: String,
-}
-
-/// A tree built in memory from the entries as stored.
-#[derive(Default)]
-struct Rebuilt(HashMap<u64, [u8; 32]>);
-
-impl StoredHashes for Rebuilt {
-    type Error = ();
-    fn read(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ()> {
-        indexes
-            .iter()
-            .map(|i| self.0.get(i).copied().ok_or(()))
-            .collect()
-    }
 }
 
 impl Store {
@@ -103,7 +87,7 @@ fn verify_committee(tx: &mut dyn Tx, committee: &str) -> Result<Result<u64, Brok
         params![committee],
     )?;
     let mut expected_prev = GENESIS.to_owned();
-    let mut tree = Rebuilt::default();
+    let mut tree = merkle_log::MemoryTree::default();
     let mut size = 0u64;
     for row in rows {
         let seq = u64::try_from(row.int(0)?).unwrap_or(0);
@@ -143,9 +127,7 @@ fn verify_committee(tx: &mut dyn Tx, committee: &str) -> Result<Result<u64, Brok
                     .into(),
             );
         }
-        let add = merkle_log::stored_hashes(size, merkle_log::leaf_hash(body.as_bytes()), &tree)
-            .map_err(|_| Failure::storage("the rebuilt tree lacks a hash"))?;
-        tree.0.extend(add);
+        tree.append(body.as_bytes());
         expected_prev = hash;
         size += 1;
     }
@@ -154,20 +136,21 @@ fn verify_committee(tx: &mut dyn Tx, committee: &str) -> Result<Result<u64, Brok
         "SELECT idx, hash FROM log_tree WHERE committee_id = ?1 ORDER BY idx",
         params![committee],
     )?;
-    if stored.len() != tree.0.len() {
+    let made = merkle_log::stored_hash_count(size);
+    if stored.len() as u64 != made {
         return broken(
             size,
             format!(
                 "its Merkle tree holds {} hashes where its {size} entries make {}",
                 stored.len(),
-                tree.0.len()
+                made
             ),
         );
     }
     for row in stored {
         let index = u64::try_from(row.int(0)?).unwrap_or(u64::MAX);
         let hash = super::merkle::parse_hash(&row.text(1)?);
-        if hash.is_none() || tree.0.get(&index).copied() != hash {
+        if hash.is_none() || tree.hash(index) != hash {
             let first = merkle_log::first_leaf(index) + 1;
             return broken(
                 first,
@@ -206,8 +189,9 @@ fn verify_committee(tx: &mut dyn Tx, committee: &str) -> Result<Result<u64, Brok
                 ),
             );
         }
-        let root = merkle_log::tree_root(head.size, &tree)
-            .map_err(|_| Failure::storage("the rebuilt tree lacks a hash"))?;
+        let root = tree
+            .root(head.size)
+            .ok_or_else(|| Failure::storage("the rebuilt tree lacks a hash"))?;
         if root != head.root {
             return broken(
                 head.size,

@@ -276,7 +276,7 @@ pub(super) fn backfill(tx: &mut dyn Tx) -> Result<(), Failure> {
                 params![&committee],
             )?
             .int(0)?;
-        if u64::try_from(stored).ok() == Some(tlog_count(size)) {
+        if u64::try_from(stored).ok() == Some(merkle_log::stored_hash_count(size)) {
             continue;
         }
         // Built afresh: a tree left half made has nothing worth keeping.
@@ -298,9 +298,4 @@ pub(super) fn backfill(tx: &mut dyn Tx) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-fn tlog_count(n: u64) -> u64 {
-    // Stored hashes for a tree of n leaves: 2n minus the set bits of n.
-    2 * n - u64::from(n.count_ones())
 }
