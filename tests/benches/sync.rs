@@ -357,6 +357,7 @@ fn simulated_request(device: usize, principal: &Principal) -> SyncRequest {
         docs,
         log_held: Vec::new(),
         log_seen: Vec::new(),
+        log_audit: Vec::new(),
     }
 }
 

@@ -87,6 +87,7 @@ impl Principal {
             key_roster: String::new(),
             log_held: Vec::new(),
             log_seen: Vec::new(),
+            log_audit: Vec::new(),
             sync_id: uuid::Uuid::new_v4().to_string(),
             cursor: 0,
             volunteer: String::new(),

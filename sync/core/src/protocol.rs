@@ -253,6 +253,44 @@ pub struct SyncRequest {
     /// (in a bundle): the answer proves the log extends each of them too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_seen: Vec<HeldCheckpoint>,
+    /// Entries this device's own syncs wrote that it asks to be shown again as the log
+    /// holds them now (see [`LogEntryRef`]): an entry edited in the server's database is
+    /// found by the device it names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_audit: Vec<LogEntryAsk>,
+}
+
+/// The most entries one sync may ask to be shown again.
+pub const MAX_LOG_AUDIT: usize = 64;
+
+/// An entry of a committee's sync log, by position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryAsk {
+    pub committee: String,
+    pub seq: u64,
+}
+
+/// One entry of a committee's sync log by reference: the Merkle leaf hash of its body as
+/// the log holds it and the log's filter columns of it. A sync's answer carries one for
+/// each entry the sync wrote, with its inclusion proof in the answer's checkpoint; the
+/// device keeps them, and later asks for them again to see that the log still holds
+/// each as it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryRef {
+    pub committee: String,
+    pub seq: u64,
+    /// `merkle_log::leaf_hash` of the body (empty when the log holds no such entry).
+    pub leaf: serde_bytes::ByteBuf,
+    pub device_id: String,
+    pub volunteer: String,
+    /// Milliseconds since the epoch.
+    pub time: i64,
+    /// How many documents the entry records conflicts in.
+    pub conflicts: u64,
+    /// The inclusion proof of leaf `seq - 1` in the answer's checkpoint of the committee
+    /// (for an entry the sync wrote; empty for one asked again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proof: Vec<serde_bytes::ByteBuf>,
 }
 
 /// The last checkpoint of a committee's log a device accepted (its signed note).
@@ -322,6 +360,14 @@ pub struct SyncResponse {
     /// consistency proof from its size to its committee's checkpoint in `checkpoints`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seen: Vec<LogCheckpoint>,
+    /// The entry this sync wrote to each committee's log (none when it wrote none, or
+    /// for a request sent again after its answer was lost).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub written: Vec<LogEntryRef>,
+    /// Each entry of [`SyncRequest::log_audit`] as the log holds it now, in the order
+    /// asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<LogEntryRef>,
 }
 
 /// One uploaded document the server refused, and why: `code` is one of
@@ -535,6 +581,7 @@ mod tests {
             key_roster: String::new(),
             log_held: Vec::new(),
             log_seen: Vec::new(),
+            log_audit: Vec::new(),
             sync_id: "s".into(),
             cursor: 7,
             volunteer: String::new(),

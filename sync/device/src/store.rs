@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -175,6 +175,18 @@ const MIGRATIONS: &[&str] = &[
         time      INTEGER NOT NULL,
         kind      TEXT NOT NULL
      );",
+    // 9: the entries this device's syncs wrote to its committees' logs, as they were
+    // written, to ask for again (`asked`: how often they were).
+    "CREATE TABLE log_own (
+        committee TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        leaf      BLOB NOT NULL,
+        volunteer TEXT NOT NULL,
+        time      INTEGER NOT NULL,
+        conflicts INTEGER NOT NULL,
+        asked     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (committee, seq)
+     ) WITHOUT ROWID;",
 ];
 
 /// Kinds of stored chunk.

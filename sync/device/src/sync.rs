@@ -29,6 +29,7 @@ use crate::store;
 use std::sync::Arc;
 
 mod batch;
+mod log_audit;
 pub(crate) mod log_trust;
 mod pinning;
 pub(crate) mod refusals;
@@ -254,6 +255,7 @@ impl Device {
         store::put_meta(&tx, META_CURSOR, &0u64.to_be_bytes())?;
         tx.execute("DELETE FROM log_checkpoints", [])?;
         tx.execute("DELETE FROM log_seen", [])?;
+        tx.execute("DELETE FROM log_own", [])?;
         tx.execute("DELETE FROM synced", [])?;
         // The new identity may be allowed what the old one was refused: try again.
         tx.execute("DELETE FROM refused", [])?;

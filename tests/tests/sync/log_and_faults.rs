@@ -133,6 +133,7 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
         key_roster: String::new(),
         log_held: Vec::new(),
         log_seen: Vec::new(),
+        log_audit: Vec::new(),
         sync_id: "resent-1".into(),
         cursor: 0,
         volunteer: "测试志愿者甲".into(),

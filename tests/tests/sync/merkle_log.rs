@@ -123,56 +123,74 @@ fn every_sync_brings_a_checkpoint_that_extends_the_last_and_every_entry_is_prove
 }
 
 #[test]
-fn an_entry_body_edited_by_hand_is_named_by_log_verify_and_refused_by_the_supervisor()
+fn an_entry_body_edited_by_hand_is_caught_by_its_device_named_by_log_verify_and_refused_by_the_supervisor()
 -> anyhow::Result<()> {
     let Village {
         server,
         mut a,
+        mut b,
         mut supervisor,
-        ..
     } = village("m2")?;
     server_db(&server.data_dir)?.execute(
         "UPDATE log SET body = replace(body, '测试志愿者乙', '测试志愿者丙') WHERE seq = 2",
     )?;
     let said = verify_fails(&server);
     assert!(said.contains("committee m2 entry 2"), "{said}");
+    // The volunteer whose sync wrote entry 2 asks for it again at its next sync: its body
+    // is not the one written.
+    assert_eq!(code_of(b.sync(&server)), ErrorCode::ServerLogUntrusted);
+    let evidence = b.device.log_evidence()?;
+    assert_eq!(evidence[0].committee, "m2");
+    assert_eq!(evidence[0].kind, EvidenceKind::Entry);
+    assert!(
+        evidence[0]
+            .reason
+            .contains("entry 2: an entry this device's sync wrote"),
+        "{evidence:?}"
+    );
+    assert!(evidence[0].reason.contains("body"), "{evidence:?}");
     // The supervisor reading it: its content is not the entry the log holds.
     let code = device_code(supervisor.device.log_page(&LogFilter::default()));
     assert_eq!(code, ErrorCode::ServerLogUntrusted);
     let evidence = supervisor.device.log_evidence()?;
     assert!(evidence[0].reason.contains("entry 2"), "{evidence:?}");
     assert_eq!(evidence[0].kind, EvidenceKind::Entry);
-    // From then on the supervisor's device does not sync with that server.
+    // From then on neither device syncs with that server.
     assert_eq!(
         code_of(supervisor.sync(&server)),
         ErrorCode::ServerLogUntrusted
     );
-    // The volunteer's sync needs no entry's content: the tree is as signed.
+    assert_eq!(code_of(b.sync(&server)), ErrorCode::ServerLogUntrusted);
+    // Another volunteer's entries are as they were written.
     a.sync(&server)?;
+    assert!(a.device.log_evidence()?.is_empty());
     Ok(())
 }
 
 #[test]
-fn a_filter_column_edited_by_hand_is_named_and_an_entry_it_brings_is_refused() -> anyhow::Result<()>
-{
+fn filter_columns_edited_by_hand_are_caught_by_their_devices_and_named_and_an_entry_they_bring_is_refused()
+-> anyhow::Result<()> {
     let Village {
-        server, supervisor, ..
+        server,
+        mut a,
+        mut b,
+        supervisor,
     } = village("m3")?;
-    let a_id: String = {
-        let mut db = server_db(&server.data_dir)?;
-        let first = db.log_bodies("m3")?;
-        first[0].device_id.clone()
-    };
-    let b_id = server_db(&server.data_dir)?.log_bodies("m3")?[1]
-        .device_id
-        .clone();
-    // Entry 2 (B's) is made to look like A's to the filter.
+    let bodies = server_db(&server.data_dir)?.log_bodies("m3")?;
+    let (a_id, b_id) = (bodies[0].device_id.clone(), bodies[1].device_id.clone());
+    assert_ne!(a_id, b_id);
+    assert_eq!(bodies[2].device_id, a_id);
+    // Entry 2 (B's) is made to look like A's to the filter; entry 1 (A's older one, not
+    // its newest) is given another volunteer.
     server_db(&server.data_dir)?.execute(&format!(
         "UPDATE log SET device_id = '{a_id}' WHERE committee_id = 'm3' AND seq = 2"
     ))?;
-    assert_ne!(a_id, b_id);
+    server_db(&server.data_dir)?.execute(
+        "UPDATE log SET volunteer = '测试志愿者丁' WHERE committee_id = 'm3' AND seq = 1",
+    )?;
+    // `log verify` names the first entry that does not hold.
     let said = verify_fails(&server);
-    assert!(said.contains("committee m3 entry 2"), "{said}");
+    assert!(said.contains("committee m3 entry 1"), "{said}");
     assert!(said.contains("filter columns"), "{said}");
     let by_a = LogFilter {
         device: Some(a_id),
@@ -180,6 +198,23 @@ fn a_filter_column_edited_by_hand_is_named_and_an_entry_it_brings_is_refused() -
     };
     let code = device_code(supervisor.device.log_page(&by_a));
     assert_eq!(code, ErrorCode::ServerLogUntrusted);
+    // Each volunteer's next sync asks again for its entries and finds them changed.
+    assert_eq!(code_of(b.sync(&server)), ErrorCode::ServerLogUntrusted);
+    let evidence = b.device.log_evidence()?;
+    assert_eq!(evidence[0].kind, EvidenceKind::Entry);
+    assert!(
+        evidence[0].reason.contains("entry 2") && evidence[0].reason.contains("device column"),
+        "{evidence:?}"
+    );
+    assert_eq!(code_of(a.sync(&server)), ErrorCode::ServerLogUntrusted);
+    let evidence = a.device.log_evidence()?;
+    assert!(
+        evidence[0].reason.contains("entry 1") && evidence[0].reason.contains("volunteer column"),
+        "{evidence:?}"
+    );
+    // The reason names no person; the evidence keeps what was written and what is now.
+    assert!(!evidence[0].reason.contains("测试"), "{evidence:?}");
+    assert!(evidence[0].offered.contains("测试志愿者丁"), "{evidence:?}");
     Ok(())
 }
 
@@ -449,6 +484,56 @@ fn an_answer_that_leaves_out_or_doubles_a_checkpoint_is_refused() -> anyhow::Res
         b.device.log_evidence()?[0]
             .reason
             .contains("two checkpoints")
+    );
+    Ok(())
+}
+
+#[test]
+fn an_answer_that_hides_an_entry_asked_again_or_claims_an_entry_not_in_the_log_is_refused()
+-> anyhow::Result<()> {
+    let Village {
+        server,
+        mut a,
+        mut b,
+        ..
+    } = village("m10")?;
+    let retry = doorstep_device::RetryPolicy::default();
+    // A asks again for its entries; an answer that leaves them out is not taken.
+    let waiting = a.device.register_resident(&resident(18))?.id;
+    let mut lying = Lying {
+        inner: a.transport_to(&server)?,
+        edit: |r: &mut doorstep_core::protocol::SyncResponse| r.audit.clear(),
+    };
+    let e = a
+        .device
+        .sync_with(&mut lying, &retry)
+        .expect_err("an answer without the entries asked again");
+    assert_eq!(e.code(), ErrorCode::ServerLogUntrusted, "{e}");
+    let evidence = a.device.log_evidence()?;
+    assert!(
+        evidence[0].reason.contains("did not show again"),
+        "{evidence:?}"
+    );
+    assert!(a.device.resident(&waiting).is_ok());
+    // The entry B's sync wrote, said to be one the checkpoint does not hold.
+    b.device.register_resident(&resident(19))?;
+    let mut lying = Lying {
+        inner: b.transport_to(&server)?,
+        edit: |r: &mut doorstep_core::protocol::SyncResponse| {
+            for entry in &mut r.written {
+                entry.leaf = serde_bytes::ByteBuf::from(vec![7u8; 32]);
+            }
+        },
+    };
+    let e = b
+        .device
+        .sync_with(&mut lying, &retry)
+        .expect_err("an entry the checkpoint does not hold");
+    assert_eq!(e.code(), ErrorCode::ServerLogUntrusted, "{e}");
+    let evidence = b.device.log_evidence()?;
+    assert!(
+        evidence[0].reason.contains("not in the log"),
+        "{evidence:?}"
     );
     Ok(())
 }

@@ -63,6 +63,7 @@ fn raw_sync(
         key_roster: String::new(),
         log_held: Vec::new(),
         log_seen: Vec::new(),
+        log_audit: Vec::new(),
         sync_id: uuid::Uuid::new_v4().to_string(),
         cursor: 1 << 40,
         volunteer: String::new(),

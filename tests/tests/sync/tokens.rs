@@ -18,6 +18,7 @@ fn read_all() -> Vec<u8> {
         key_roster: String::new(),
         log_held: Vec::new(),
         log_seen: Vec::new(),
+        log_audit: Vec::new(),
         sync_id: uuid::Uuid::new_v4().to_string(),
         cursor: 0,
         volunteer: String::new(),

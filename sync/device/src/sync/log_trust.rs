@@ -294,11 +294,13 @@ impl Device {
 
     /// A person who knows why the log did not hold (the server was restored from a
     /// backup and lost entries) lets the device sync again: the evidence stays, the
-    /// checkpoints held are let go, and the next sync takes the server's log as it is.
+    /// checkpoints held and the entries kept are let go, and the next sync takes the
+    /// server's log as it is.
     pub fn accept_server_log(&mut self) -> Result<(), DeviceError> {
         let tx = self.store.conn().unchecked_transaction()?;
         tx.execute("DELETE FROM log_checkpoints", [])?;
         tx.execute("DELETE FROM log_seen", [])?;
+        tx.execute("DELETE FROM log_own", [])?;
         tx.execute("DELETE FROM meta WHERE key = ?1", [META_LOG_STOPPED])?;
         tx.commit()?;
         tracing::warn!("the server's log was accepted as it is after it did not hold");
@@ -307,7 +309,10 @@ impl Device {
 
     /// The key checkpoints must be signed by: the pinned one, or (before any is pinned)
     /// the one that signed the roster arriving with them.
-    fn log_key(&self, roster: Option<&SignedKeyRoster>) -> Result<Option<PublicKey>, DeviceError> {
+    pub(crate) fn log_key(
+        &self,
+        roster: Option<&SignedKeyRoster>,
+    ) -> Result<Option<PublicKey>, DeviceError> {
         Ok(self
             .pinned_server_key()?
             .or_else(|| roster.and_then(SignedKeyRoster::server_key)))
@@ -473,6 +478,7 @@ impl Device {
         let sent = LogsSent {
             held: held.to_vec(),
             seen: Vec::new(),
+            audit: Vec::new(),
         };
         self.check_checkpoints(&sent, checkpoints, &[], None, false)?;
         let Some(key) = self.log_key(None)? else {
@@ -515,17 +521,27 @@ impl Device {
             proof: entry.proof.clone(),
             from_size: 0,
         };
-        let held = match self.held_checkpoint(&entry.committee) {
-            Ok(held) => held,
-            Err(e) => return e,
-        };
-        self.stop(
+        self.stop_with_held(
             &entry.committee,
-            held.as_deref(),
             &offered,
             EvidenceKind::Entry,
             format!("entry {}: {reason}", entry.seq),
         )
+    }
+
+    /// Stops syncing, with the checkpoint this device holds of the committee as the
+    /// evidence's held one.
+    pub(crate) fn stop_with_held(
+        &self,
+        committee: &str,
+        offered: &LogCheckpoint,
+        kind: EvidenceKind,
+        reason: String,
+    ) -> DeviceError {
+        match self.held_checkpoint(committee) {
+            Ok(held) => self.stop(committee, held.as_deref(), offered, kind, reason),
+            Err(e) => e,
+        }
     }
 
     fn stop(

@@ -314,6 +314,7 @@ impl SyncRun {
                     let carried_logs = LogsSent {
                         held: device.log_held()?,
                         seen: device.log_seen()?,
+                        audit: device.log_audit_asks()?,
                     };
                     let request = SyncRequest {
                         key_roster: device.key_roster_version()?,
@@ -323,6 +324,7 @@ impl SyncRun {
                         docs,
                         log_held: carried_logs.held.clone(),
                         log_seen: carried_logs.seen.clone(),
+                        log_audit: carried_logs.audit.clone(),
                     };
                     *logs = Some(carried_logs);
                     return Ok(Some(Outgoing {
@@ -461,12 +463,20 @@ impl SyncRun {
                 let carried = sent.take().unwrap_or_default();
                 let fetch_more = response.more;
                 // Nothing of an answer is taken before its logs hold.
+                let carried_logs = logs.take().unwrap_or_default();
                 device.check_checkpoints(
-                    &logs.take().unwrap_or_default(),
+                    &carried_logs,
                     &response.checkpoints,
                     &response.seen,
                     response.key_roster.as_ref(),
                     true,
+                )?;
+                device.check_log_entries(
+                    &carried_logs,
+                    &response.checkpoints,
+                    &response.written,
+                    &response.audit,
+                    response.key_roster.as_ref(),
                 )?;
                 if device.apply_answer(&carried, response, &mut self.report)? {
                     // The server's database was restored: everything again, from the
@@ -520,4 +530,6 @@ impl SyncRun {
 pub(crate) struct LogsSent {
     pub(crate) held: Vec<protocol::HeldCheckpoint>,
     pub(crate) seen: Vec<protocol::HeldCheckpoint>,
+    /// The entries of this device's it asked to be shown again.
+    pub(crate) audit: Vec<protocol::LogEntryAsk>,
 }

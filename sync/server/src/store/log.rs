@@ -5,7 +5,8 @@ use crate::db::Tx;
 use crate::params;
 use doorstep_core::merkle_log;
 use doorstep_core::protocol::{
-    DocConflicts, DocHashes, DocRefusal, LogBody, LogEntry, LogPage, SyncRequest,
+    DocConflicts, DocHashes, DocRefusal, LogBody, LogEntry, LogEntryAsk, LogEntryRef, LogPage,
+    MAX_LOG_AUDIT, SyncRequest,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -63,7 +64,7 @@ fn parse_held(text: Option<&str>) -> Result<Vec<(String, u64)>, Failure> {
 }
 
 /// The size a checkpoint this server just signed states.
-fn checkpoint_size(note: &str) -> Option<u64> {
+pub(super) fn checkpoint_size(note: &str) -> Option<u64> {
     note.lines().nth(1)?.parse().ok()
 }
 
@@ -176,7 +177,8 @@ pub(super) fn entry_hash(prev_hash: &str, body: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// Appends one entry per committee the sync touched to that committee's chain.
+/// Appends one entry per committee the sync touched to that committee's chain; returns
+/// each by reference (without its inclusion proof, which needs the checkpoint).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn append_log(
     tx: &mut dyn Tx,
@@ -187,7 +189,8 @@ pub(super) fn append_log(
     sent: &[(String, DocHashes)],
     conflicts: &[(String, DocConflicts)],
     refused: &[(String, DocRefusal)],
-) -> Result<(), Failure> {
+) -> Result<Vec<LogEntryRef>, Failure> {
+    let mut written = Vec::new();
     let mut committees: Vec<&String> = received
         .iter()
         .map(|(c, _)| c)
@@ -254,8 +257,66 @@ pub(super) fn append_log(
                 &body.volunteer
             ],
         )?;
-        super::merkle::Tree::new(tx, committee)
-            .append(body.seq - 1, merkle_log::leaf_hash(body_json.as_bytes()))?;
+        let leaf = merkle_log::leaf_hash(body_json.as_bytes());
+        super::merkle::Tree::new(tx, committee).append(body.seq - 1, leaf)?;
+        written.push(LogEntryRef {
+            committee: committee.clone(),
+            seq: body.seq,
+            leaf: serde_bytes::ByteBuf::from(leaf.to_vec()),
+            device_id: body.device_id,
+            volunteer: body.volunteer,
+            time: now,
+            conflicts: body.conflicts.len() as u64,
+            proof: Vec::new(),
+        });
     }
-    Ok(())
+    Ok(written)
+}
+
+/// Each entry a device asks to be shown again (of its committees; the first
+/// [`MAX_LOG_AUDIT`]), as the log holds it now: the leaf hash of the body stored and the
+/// filter columns stored beside it, which the device compares with what it kept when the
+/// entry was written. An entry the log does not hold comes back with an empty leaf.
+pub(super) fn audit(
+    tx: &mut dyn Tx,
+    committees: &[String],
+    asks: &[LogEntryAsk],
+) -> Result<Vec<LogEntryRef>, Failure> {
+    let mut out = Vec::new();
+    for ask in asks
+        .iter()
+        .filter(|a| committees.contains(&a.committee))
+        .take(MAX_LOG_AUDIT)
+    {
+        let row = tx.query_opt(
+            "SELECT body, device_id, volunteer, time, conflicts FROM log
+             WHERE committee_id = ?1 AND seq = ?2",
+            params![&ask.committee, i64::try_from(ask.seq).unwrap_or(i64::MAX)],
+        )?;
+        out.push(match row {
+            Some(row) => LogEntryRef {
+                committee: ask.committee.clone(),
+                seq: ask.seq,
+                leaf: serde_bytes::ByteBuf::from(
+                    merkle_log::leaf_hash(row.text(0)?.as_bytes()).to_vec(),
+                ),
+                device_id: row.text(1)?,
+                volunteer: row.text(2)?,
+                time: row.int(3)?,
+                conflicts: u64::try_from(row.int(4)?).unwrap_or(0),
+                proof: Vec::new(),
+            },
+            None => LogEntryRef {
+                committee: ask.committee.clone(),
+                seq: ask.seq,
+                leaf: serde_bytes::ByteBuf::new(),
+                device_id: String::new(),
+                volunteer: String::new(),
+                time: 0,
+                conflicts: 0,
+                proof: Vec::new(),
+            },
+        });
+    }
+    Ok(out)
 }

@@ -233,6 +233,7 @@ impl Store {
         super::blobs::add_refs(tx.as_mut(), &refs)?;
         let (response_docs, sent, cursor, more) =
             changes_since(tx.as_mut(), device, req.cursor, limits)?;
+        let mut written = Vec::new();
         if !replay {
             tx.execute(
                 "INSERT INTO syncs (device_id, sync_id, time) VALUES (?1, ?2, ?3)",
@@ -256,7 +257,7 @@ impl Store {
                 .filter(|(c, _)| !c.is_empty())
                 .collect();
             if !received.is_empty() || !sent.is_empty() || !refused_log.is_empty() {
-                append_log(
+                written = append_log(
                     tx.as_mut(),
                     device,
                     req,
@@ -291,6 +292,23 @@ impl Store {
             super::merkle::checkpoints(tx.as_mut(), &signer, &device.committees, &held)?;
         let seen =
             super::merkle::seen_proofs(tx.as_mut(), &signer, &device.committees, &req.log_seen)?;
+        // Each entry this sync wrote, with its inclusion proof in the checkpoint sent.
+        for entry in &mut written {
+            let size = checkpoints
+                .iter()
+                .find(|c| c.committee == entry.committee)
+                .and_then(|c| super::log::checkpoint_size(&c.note))
+                .unwrap_or(0);
+            if size < entry.seq {
+                continue;
+            }
+            entry.proof = super::merkle::Tree::new(tx.as_mut(), &entry.committee)
+                .inclusion(size, entry.seq.saturating_sub(1))?
+                .into_iter()
+                .map(|h| serde_bytes::ByteBuf::from(h.to_vec()))
+                .collect();
+        }
+        let audit = super::log::audit(tx.as_mut(), &device.committees, &req.log_audit)?;
         tx.commit()?;
         Ok(SyncResponse {
             cursor,
@@ -303,6 +321,8 @@ impl Store {
             key_roster,
             checkpoints,
             seen,
+            written,
+            audit,
         })
     }
 }
