@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test deps frontend build lint fmt-check clippy unit frontend-test e2e clean
+.PHONY: run test deps frontend build lint fmt-check clippy unit frontend-test e2e fuzz fuzz-smoke clean
 
 run: deps frontend build
 	scripts/run-app.sh
 
-test: deps frontend lint unit frontend-test build e2e
+test: deps frontend lint unit frontend-test build e2e fuzz-smoke
 
 deps:
 	scripts/install-deps.sh
@@ -40,6 +40,14 @@ frontend-test:
 e2e: build
 	scripts/e2e.sh
 
+# Every fuzz target for 4 hours or 10 million executions each (RELIABILITY.md); CI runs
+# each for 30 seconds.
+fuzz:
+	scripts/fuzz.sh 14400
+
+fuzz-smoke:
+	scripts/fuzz.sh 30
+
 clean:
 	cargo clean
-	rm -rf frontend/dist frontend/node_modules
+	rm -rf frontend/dist frontend/node_modules fuzz/target

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod application;
+pub mod apply;
 pub mod attest;
 pub mod authorization;
 pub mod blobs;

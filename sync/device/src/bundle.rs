@@ -163,7 +163,19 @@ fn read_sealed<T: serde::de::DeserializeOwned>(
     version: impl Fn(&T) -> u32,
 ) -> Result<(T, u64), DeviceError> {
     let file = read_file(path)?;
-    let value: T = doorstep_core::protocol::from_cbor(unseal(magic, &file)?).map_err(|e| {
+    Ok((
+        decode_sealed(magic, &file, newest, version)?,
+        file.len() as u64,
+    ))
+}
+
+fn decode_sealed<T: serde::de::DeserializeOwned>(
+    magic: &[u8; 16],
+    file: &[u8],
+    newest: u32,
+    version: impl Fn(&T) -> u32,
+) -> Result<T, DeviceError> {
+    let value: T = doorstep_core::protocol::from_cbor(unseal(magic, file)?).map_err(|e| {
         DeviceError::Bundle {
             code: ErrorCode::BundleInvalid,
             reason: e,
@@ -175,7 +187,49 @@ fn read_sealed<T: serde::de::DeserializeOwned>(
             reason: "written by a newer Doorstep".into(),
         });
     }
-    Ok((value, file.len() as u64))
+    Ok(value)
+}
+
+/// The signed envelope's content.
+fn open_bundle(signed: &SignedBundle) -> Result<Bundle, DeviceError> {
+    doorstep_core::protocol::from_cbor(&signed.body).map_err(|e| DeviceError::Bundle {
+        code: ErrorCode::BundleInvalid,
+        reason: e,
+    })
+}
+
+/// Every attachment of a bundle is the one its name (its SHA-256) says.
+fn check_blobs(bundle: &Bundle) -> Result<(), DeviceError> {
+    for (sha, bytes) in &bundle.blobs {
+        if crate::applications::sha256_hex(bytes) != *sha {
+            return Err(DeviceError::Bundle {
+                code: ErrorCode::BundleDamaged,
+                reason: "an attachment does not match its name".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a bundle file's bytes as an import does before it asks who signed it (the
+/// seal, the signed envelope, the content, the attachments' names); returns how many
+/// records it carries. What the bundle fuzz target runs.
+pub fn decode_bundle(file: &[u8]) -> Result<usize, DeviceError> {
+    let signed = decode_sealed(BUNDLE_MAGIC, file, FORMAT_VERSION, |b: &SignedBundle| {
+        b.version
+    })?;
+    let bundle = open_bundle(&signed)?;
+    check_blobs(&bundle)?;
+    Ok(bundle.docs.len())
+}
+
+/// Decodes a manifest file's bytes as an export does; returns how many records it
+/// names. What the manifest fuzz target runs.
+pub fn decode_manifest(file: &[u8]) -> Result<usize, DeviceError> {
+    let manifest = decode_sealed(MANIFEST_MAGIC, file, MANIFEST_VERSION, |m: &Manifest| {
+        m.version
+    })?;
+    Ok(manifest.docs.len())
 }
 
 impl Device {
@@ -328,20 +382,9 @@ impl Device {
             read_sealed(BUNDLE_MAGIC, path, FORMAT_VERSION, |b: &SignedBundle| {
                 b.version
             })?;
-        let bundle: Bundle =
-            doorstep_core::protocol::from_cbor(&signed.body).map_err(|e| DeviceError::Bundle {
-                code: ErrorCode::BundleInvalid,
-                reason: e,
-            })?;
+        let bundle = open_bundle(&signed)?;
         let signer_committees = self.check_bundle_signer(&signed, &bundle)?;
-        for (sha, bytes) in &bundle.blobs {
-            if crate::applications::sha256_hex(bytes) != *sha {
-                return Err(DeviceError::Bundle {
-                    code: ErrorCode::BundleDamaged,
-                    reason: "an attachment does not match its name".into(),
-                });
-            }
-        }
+        check_blobs(&bundle)?;
         let now = self.now();
         let mut report = BundleReport {
             bytes: file_len,

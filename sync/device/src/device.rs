@@ -526,7 +526,8 @@ impl Device {
     /// Merges another replica's bytes of a record (whole or incremental). Nothing is lost:
     /// concurrent values of a field are kept as a conflict. Invalid bytes change nothing.
     pub fn merge_record(&mut self, id: &DocId, bytes: &[u8]) -> Result<MergeOutcome, DeviceError> {
-        let mut incoming = AutoCommit::load(bytes).map_err(|_| DeviceError::InvalidBytes)?;
+        let mut incoming =
+            doorstep_core::apply::load(bytes).map_err(|_| DeviceError::InvalidBytes)?;
         let kind = value::text(&incoming, "kind")?;
         match kind.as_str() {
             resident::KIND => drop(resident::read(&incoming)?),

@@ -152,7 +152,7 @@ impl Device {
         from_server: FromServer<'_>,
     ) -> Result<Option<Apart>, DeviceError> {
         let Some(trusted) = self.trusted()? else {
-            doc.apply_changes(changes)?;
+            doorstep_core::apply::apply_changes(doc, changes)?;
             return Ok(None);
         };
         let fresh: Vec<(usize, Change)> = changes
@@ -162,7 +162,7 @@ impl Device {
             .map(|(i, c)| (i, c.clone()))
             .collect();
         let original = doc.clone();
-        doc.apply_changes(changes)?;
+        doorstep_core::apply::apply_changes(doc, changes)?;
         if !doc.get_missing_deps(&[]).is_empty() {
             // Incomplete: the caller stores nothing of it.
             return Ok(None);
@@ -202,7 +202,7 @@ impl Device {
                 Err(None)
             } else if application {
                 let before = doc.clone();
-                doc.apply_changes([change.clone()])?;
+                doorstep_core::apply::apply_changes(doc, [change.clone()])?;
                 let checked = trusted.check(
                     doc_id,
                     kind,
@@ -229,7 +229,7 @@ impl Device {
                     from_server,
                 );
                 if checked.is_ok() {
-                    doc.apply_changes([change.clone()])?;
+                    doorstep_core::apply::apply_changes(doc, [change.clone()])?;
                 }
                 checked.map_err(Some)
             };

@@ -229,12 +229,19 @@ fn no_layout() -> DeviceError {
     )
 }
 
-/// The first row among the first lines that names a name and an ID-number column.
+/// The first row among the first lines that names a name and an ID-number column. A
+/// field two headers name is taken from the first of them; the other is ignored (the
+/// preview shows it so), as a layout a person gives may name each field once.
 fn detect(table: &[(usize, Vec<Cell>)]) -> Option<RosterLayout> {
     table.iter().take(HEADER_SEARCH).find_map(|(line, cells)| {
+        let mut seen = std::collections::HashSet::new();
         let columns: Vec<Option<String>> = cells
             .iter()
-            .map(|c| column_of(&c.text()).map(str::to_owned))
+            .map(|c| {
+                column_of(&c.text())
+                    .filter(|f| seen.insert(*f))
+                    .map(str::to_owned)
+            })
             .collect();
         let has = |want: &str| columns.iter().any(|c| c.as_deref() == Some(want));
         if has("name") && has("id_number") {
@@ -429,4 +436,22 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_two_headers_name_is_taken_from_the_first_and_the_layout_reads_again() {
+        let csv = "姓名,身份证号,性别,备注,性别\n测试甲,11010519500301001X,男,,女\n";
+        let found = read_roster(csv.as_bytes(), Format::Csv).expect("read");
+        let layout = found.layout.clone().expect("a layout");
+        assert_eq!(layout.columns[2].as_deref(), Some("gender"));
+        assert_eq!(layout.columns[4], None);
+        assert_eq!(found.rows[0].1.gender, gender_code("男"));
+        let again = read_roster_as(csv.as_bytes(), Format::Csv, Some(&layout)).expect("again");
+        assert_eq!(again.rows.len(), 1);
+        assert_eq!(again.rows[0].1.gender, found.rows[0].1.gender);
+    }
 }
