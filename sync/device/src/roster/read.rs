@@ -369,7 +369,19 @@ pub(crate) fn gender_code(text: &str) -> String {
     }
 }
 
+/// Reads a workbook's first sheet. calamine panics on some damaged files (fuzzing found a
+/// cell reference whose column overflows): such a file is unreadable, like any other
+/// damaged one, and the app goes on.
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
+    std::panic::catch_unwind(|| read_xlsx_unguarded(bytes)).unwrap_or_else(|_| {
+        Err(file_error(
+            ErrorCode::RosterUnreadable,
+            "not a spreadsheet this app reads: its reader failed on it",
+        ))
+    })
+}
+
+fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         file_error(
             ErrorCode::RosterUnreadable,
