@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test deps frontend build lint fmt-check clippy unit frontend-test e2e fuzz fuzz-smoke clean
+.PHONY: run test deps frontend build lint fmt-check clippy unit frontend-test e2e e2e-fuzz-build fuzz fuzz-smoke campaign clean
 
 run: deps frontend build
 	scripts/run-app.sh
 
-test: deps frontend lint unit frontend-test build e2e fuzz-smoke
+test: deps frontend lint unit frontend-test build e2e-fuzz-build fuzz-smoke
 
 deps:
 	scripts/install-deps.sh
@@ -40,13 +40,33 @@ frontend-test:
 e2e: build
 	scripts/e2e.sh
 
+# The end-to-end tests with the fuzz targets building beside them at the lowest
+# priority (the tests mostly wait on the window): CI's time, not its checks.
+e2e-fuzz-build: build
+	mkdir -p target
+	FUZZ_PROFILE=dev nice -n 19 scripts/fuzz.sh build >target/fuzz-build.log 2>&1 & \
+	  builder=$$!; \
+	  scripts/e2e.sh; e2e=$$?; \
+	  if ! wait $$builder; then cat target/fuzz-build.log; exit 1; fi; \
+	  exit $$e2e
+
+# The long campaigns of RELIABILITY.md (make test runs a short one of each): 100,000
+# convergence cases in process (a failing seed is kept in
+# tests/tests/convergence/regressions.txt and replayed by every later run), and 5,000
+# kills of a writer.
+campaign: build
+	DOORSTEP_SYNC_CASES_IN_PROCESS=$${DOORSTEP_SYNC_CASES_IN_PROCESS:-100000} \
+	  cargo test --locked --workspace --test convergence -- --nocapture
+	DOORSTEP_CRASH_ROUNDS=$${DOORSTEP_CRASH_ROUNDS:-5000} \
+	  cargo test --locked --workspace --test crash -- --nocapture
+
 # Every fuzz target for 4 hours or 10 million executions each (RELIABILITY.md); CI runs
-# each for 30 seconds.
+# each for 30 seconds, built unoptimized (FUZZ_PROFILE=dev).
 fuzz:
 	scripts/fuzz.sh 14400
 
 fuzz-smoke:
-	scripts/fuzz.sh 30
+	FUZZ_PROFILE=dev scripts/fuzz.sh 30
 
 clean:
 	cargo clean

@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (cargo-fuzz, libFuzzer, the nightly toolchain):
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
+#   scripts/fuzz.sh build      (only installs cargo-fuzz and builds the targets)
 # Each target starts from its seeds (fuzz/seeds/<target>) and the corpus it grew before
 # (fuzz/corpus/<target>, not committed) and runs for SECONDS (default 4 hours) or 10
 # million executions, whichever comes first, as many at once as there are cores
 # (FUZZ_JOBS). The executions each ran are printed and its log kept in fuzz/logs/. A
 # crash fails the script: its input is in fuzz/artifacts/<target>/; once the bug is
 # fixed it goes into fuzz/regressions/<target>/, which an ordinary `cargo test` replays.
+# FUZZ_PROFILE=dev (CI's 30-second runs) builds unoptimized: a build of less than half
+# the time, for fewer executions a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-14400}
 shift || true
+build_only=false
+if [ "$seconds" = build ]; then
+  build_only=true
+fi
 jobs=${FUZZ_JOBS:-$(nproc)}
+profile=()
+if [ "${FUZZ_PROFILE:-release}" = dev ]; then
+  profile=(--dev)
+fi
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   echo "==> installing cargo-fuzz"
   cargo +nightly install cargo-fuzz --locked
@@ -25,12 +36,15 @@ fi
 mkdir -p logs
 # Safe Rust, and C libraries the sanitizer would not see: it would only slow the runs.
 echo "==> building the fuzz targets"
-cargo +nightly fuzz build --sanitizer none
+cargo +nightly fuzz build "${profile[@]}" --sanitizer none
+if $build_only; then
+  exit 0
+fi
 
 run() {
   local target=$1 log="logs/$1.log"
   mkdir -p "corpus/$target" "seeds/$target"
-  if cargo +nightly fuzz run --sanitizer none "$target" "$PWD/corpus/$target" "$PWD/seeds/$target" -- \
+  if cargo +nightly fuzz run "${profile[@]}" --sanitizer none "$target" "$PWD/corpus/$target" "$PWD/seeds/$target" -- \
     -max_total_time="$seconds" -runs=10000000 -rss_limit_mb=2048 -timeout=10 \
     -max_len=262144 -print_final_stats=1 >"$log" 2>&1; then
     local runs took

@@ -50,6 +50,8 @@ pub struct InProcessServer {
     /// The built-in catalog, read once.
     catalog: Catalog,
     router: Router,
+    /// A second server over the same database, as two processes behind one address are.
+    second: Router,
     runtime: Arc<tokio::runtime::Runtime>,
     /// A second handle on the same SQLite file, for what the command line would do
     /// (committees, enrollment codes).
@@ -86,20 +88,27 @@ impl InProcessServer {
         let database = Database::Sqlite(dir.path().to_owned());
         let store = Store::open(&database)?;
         let admin = Store::open(&database)?;
+        let second_store = Store::open(&database)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("a runtime for the in-process server")?;
-        let mut state = AppState::new(store, limits);
-        if let Some(clock) = &clock {
-            let clock = clock.clone();
-            state = state.with_clock(Arc::new(move || clock.now_ms()));
-        }
+        let state = |store: Store| {
+            let state = AppState::new(store, limits);
+            match &clock {
+                Some(clock) => {
+                    let clock = clock.clone();
+                    state.with_clock(Arc::new(move || clock.now_ms()))
+                }
+                None => state,
+            }
+        };
         Ok(InProcessServer {
             _dir: dir,
             template,
             catalog: doorstep_device::catalog::builtin()?,
-            router: router(state),
+            router: router(state(store)),
+            second: router(state(second_store)),
             runtime: Arc::new(runtime),
             admin: Mutex::new(admin),
             clock,
@@ -148,10 +157,47 @@ impl InProcessServer {
             .enrollment_create(&committees, role, name, now, now + 3_600_000)?)
     }
 
+    /// Revokes a device, as `doorstep-server device revoke` does.
+    pub fn revoke(&self, device_id: &str) -> anyhow::Result<()> {
+        self.admin().device_revoke(device_id, self.now_ms())?;
+        Ok(())
+    }
+
+    /// Enrolls `device` again (a tablet found after it was revoked) with a new code.
+    pub fn enroll_again(
+        &self,
+        device: &mut Device,
+        committee: &str,
+        role: Role,
+        name: &str,
+    ) -> anyhow::Result<()> {
+        let code = self.enrollment_code(&[committee], role, name)?;
+        let text = self.enrollment_text(&code)?;
+        device.enroll_with(&mut self.transport(), &text, "test tablet")?;
+        Ok(())
+    }
+
+    /// Whether the server holds the change `hash` (hex) of any record.
+    pub fn has_change(&self, hash: &str) -> anyhow::Result<bool> {
+        let rows = self
+            .admin()
+            .query("SELECT 1 FROM changes WHERE hash = ?1", &[hash.into()])?;
+        Ok(!rows.is_empty())
+    }
+
     /// A transport to this server.
     pub fn transport(&self) -> RouterTransport {
+        self.transport_via(0)
+    }
+
+    /// A transport to the first server (0) or the second one over the same database.
+    pub fn transport_via(&self, server: usize) -> RouterTransport {
         RouterTransport {
-            router: self.router.clone(),
+            router: if server == 0 {
+                self.router.clone()
+            } else {
+                self.second.clone()
+            },
             runtime: Arc::clone(&self.runtime),
         }
     }

@@ -18,9 +18,25 @@ pub mod process;
 pub mod screen_check;
 pub mod signed;
 
+pub mod window;
+
 /// The fixed database key of the crash test's writer and checker (never used outside tests).
 pub const CRASH_TEST_KEY: [u8; 32] = [0x5a; 32];
-pub mod window;
+
+/// How many residents each roster the crash test's writer imports holds.
+pub const CRASH_ROSTER_ROWS: u64 = 5;
+
+/// The name every resident of the crash writer's roster `n` has (`n` in Chinese digits),
+/// by which the checker counts them.
+pub fn crash_roster_name(n: u64) -> String {
+    let digits: String = n
+        .to_string()
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .filter_map(|d| "零一二三四五六七八九".chars().nth(d as usize))
+        .collect();
+    format!("名册{digits}")
+}
 
 /// A synthetic portrait (a drawn oval, no person): a valid PNG that renders, for the
 /// photos the tests attach.

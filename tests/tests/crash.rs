@@ -1,7 +1,9 @@
 //! Crash safety: a writer process is killed with SIGKILL at random moments while it
-//! saves; after each kill the database must pass `PRAGMA integrity_check` and hold every
-//! save the writer had acknowledged. 50 kills in `make test`; set
-//! `DOORSTEP_CRASH_ROUNDS` for a longer campaign (and `DOORSTEP_CRASH_SEED` to replay).
+//! saves (registrations, edits and the compactions they bring, authorizations,
+//! applications with their photo and submission, roster imports); after each kill the
+//! database must pass `PRAGMA integrity_check`, hold every save the writer had
+//! acknowledged, and hold each roster whole or not at all. 200 kills in `make test`;
+//! `make campaign` runs 5,000 (`DOORSTEP_CRASH_ROUNDS`; `DOORSTEP_CRASH_SEED` replays).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -10,9 +12,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use doorstep_core::DocId;
+use doorstep_core::application::Status;
 use doorstep_device::secret::DbKey;
 use doorstep_device::store::Store;
 use doorstep_device::{DATABASE_FILE, Device, catalog};
+use doorstep_tests::{CRASH_ROSTER_ROWS, crash_roster_name};
 
 /// A small deterministic generator, so that a failing seed can be replayed.
 struct XorShift(u64);
@@ -32,7 +36,7 @@ fn env_u64(name: &str) -> Option<u64> {
 
 #[test]
 fn every_acknowledged_save_survives_sigkill() {
-    let rounds = env_u64("DOORSTEP_CRASH_ROUNDS").unwrap_or(50);
+    let rounds = env_u64("DOORSTEP_CRASH_ROUNDS").unwrap_or(200);
     let seed = env_u64("DOORSTEP_CRASH_SEED").unwrap_or_else(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -47,9 +51,17 @@ fn every_acknowledged_save_survives_sigkill() {
     // Every registration acknowledged, and the last acknowledged address number per record.
     let mut registered: Vec<DocId> = Vec::new();
     let mut last_update: BTreeMap<DocId, u64> = BTreeMap::new();
+    let mut applications: Vec<DocId> = Vec::new();
+    let mut rosters: Vec<u64> = Vec::new();
     let mut acked_total = 0usize;
 
     for round in 0..rounds {
+        // Each round checks what it saved; some forty rounds of a run (every 25th at
+        // least) and the last check everything saved.
+        let full = round % (rounds / 40).max(25) == 24 || round + 1 == rounds;
+        let (first_registered, first_application, first_n) =
+            (registered.len(), applications.len(), next_n);
+        let mut updated_now = std::collections::BTreeSet::new();
         let mut child = Command::new(env!("CARGO_BIN_EXE_crash-writer"))
             .arg(dir.path())
             .arg(next_n.to_string())
@@ -83,12 +95,15 @@ fn every_acknowledged_save_survives_sigkill() {
                 panic!("round {round}: unexpected writer output");
             };
             let n: u64 = n.parse().expect("n");
-            let id = DocId::parse(id).expect("doc id");
+            let doc = || DocId::parse(id).expect("doc id");
             match kind {
-                "register" => registered.push(id),
+                "register" => registered.push(doc()),
                 "update" => {
-                    last_update.insert(id, n);
+                    last_update.insert(doc(), n);
+                    updated_now.insert(doc());
                 }
+                "application" => applications.push(doc()),
+                "roster" => rosters.push(n),
                 other => panic!("unknown ack kind {other}"),
             }
             next_n = next_n.max(n + 1);
@@ -108,12 +123,41 @@ fn every_acknowledged_save_survives_sigkill() {
 
         let device = Device::open_with_key(dir.path(), catalog::builtin().expect("catalog"), &key)
             .expect("reopen device");
-        for id in &registered {
+        let since = |from: usize| if full { 0 } else { from };
+        for id in &registered[since(first_registered)..] {
             device
                 .resident(id)
                 .unwrap_or_else(|e| panic!("round {round}, seed {seed}: registration lost: {e}"));
         }
-        for (id, n) in &last_update {
+        for id in &applications[since(first_application)..] {
+            let status = device
+                .application(id)
+                .unwrap_or_else(|e| panic!("round {round}, seed {seed}: application lost: {e}"))
+                .status;
+            assert_eq!(
+                status,
+                Status::Submitted,
+                "round {round}, seed {seed}: a submission lost"
+            );
+        }
+        // Every roster the writer began is there whole or not at all; acknowledged, whole.
+        let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
+        for r in device.list_residents().expect("residents") {
+            *by_name.entry(r.name).or_default() += 1;
+        }
+        for n in (since(first_n as usize) as u64..next_n).filter(|n| n % 8 == 4) {
+            let found = by_name.get(&crash_roster_name(n)).copied().unwrap_or(0);
+            let acked = rosters.contains(&n);
+            assert!(
+                found == CRASH_ROSTER_ROWS || (found == 0 && !acked),
+                "round {round}, seed {seed}: roster {n} has {found} of {CRASH_ROSTER_ROWS} \
+                 residents (acknowledged: {acked})"
+            );
+        }
+        for (id, n) in last_update
+            .iter()
+            .filter(|(id, _)| full || updated_now.contains(*id))
+        {
             let address = device.resident(id).expect("resident").address;
             let found: u64 = address
                 .trim_start_matches("测试路 ")
@@ -127,8 +171,13 @@ fn every_acknowledged_save_survives_sigkill() {
         }
     }
     eprintln!(
-        "crash test: {rounds} kills, {acked_total} acknowledged saves, {} residents, all present",
-        registered.len()
+        "crash test: {rounds} kills, {acked_total} acknowledged saves ({} registrations, {} \
+         edited residents, {} submitted applications, {} rosters of {CRASH_ROSTER_ROWS}), all \
+         present, no roster half imported",
+        registered.len(),
+        last_update.len(),
+        applications.len(),
+        rosters.len()
     );
     assert!(
         acked_total > rounds as usize,

@@ -121,7 +121,14 @@ fn frontier(writes: &[Write], known: &BTreeSet<usize>, r: usize, field: &str) ->
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    // A failing case's seed is kept beside this file (convergence.regressions).
+    #![proptest_config(ProptestConfig {
+        cases: 24,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("regressions"),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn replicas_converge_and_lose_nothing((n, records, script, finale) in scenario()) {

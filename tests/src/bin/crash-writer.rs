@@ -1,6 +1,9 @@
-//! A writer for the crash-safety test: registers and edits residents in a loop and
-//! prints `ack <kind> <n> <doc id>` after each save the device acknowledged, so that the
-//! test can kill it at any moment and check that every acknowledged save survived.
+//! A writer for the crash-safety test: in a loop, registers residents and edits them
+//! (which compacts their records every few edits), records an authorization and fills
+//! in, attaches a photo to and submits an application, and imports a roster of five;
+//! it prints `ack <kind> <n> <doc id or ->` after each save the device acknowledged, so
+//! that the test can kill it at any moment and check that every acknowledged save
+//! survived and nothing was half saved.
 //!
 //! Usage: `crash-writer <data dir> <first n>`; the database key is a fixed test key.
 
@@ -8,10 +11,15 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use doorstep_core::DocId;
+use doorstep_core::authorization::AuthorizationInput;
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
+use doorstep_core::value::FieldValue;
+use doorstep_device::roster::{Format, read_roster};
 use doorstep_device::secret::DbKey;
 use doorstep_device::{Device, catalog};
+use doorstep_tests::{CRASH_ROSTER_ROWS, crash_roster_name};
 
 /// A distinct valid ID number for every `n` (birth date and sequence vary with it).
 fn synthetic_id(n: u64) -> anyhow::Result<String> {
@@ -19,6 +27,51 @@ fn synthetic_id(n: u64) -> anyhow::Result<String> {
     let (year, month, day) = (1940 + d / 336, 1 + (d / 28) % 12, 1 + d % 28);
     IdNumber::complete(&format!("320106{year:04}{month:02}{day:02}{:03}", n % 1000))
         .context("17 digits")
+}
+
+/// A CSV roster of [`CRASH_ROSTER_ROWS`] residents named for `n`.
+fn roster_csv(n: u64) -> anyhow::Result<Vec<u8>> {
+    let mut csv = String::from("姓名,身份证号\n");
+    for i in 0..CRASH_ROSTER_ROWS {
+        csv.push_str(&format!(
+            "{},{}\n",
+            crash_roster_name(n),
+            synthetic_id(1_000_000 + n * CRASH_ROSTER_ROWS + i)?
+        ));
+    }
+    Ok(csv.into_bytes())
+}
+
+/// Records an authorization for `resident` and submits a filled-in senior allowance
+/// application with the bank card's photo; returns the application's id.
+fn apply(device: &mut Device, resident: &DocId, n: u64) -> anyhow::Result<DocId> {
+    let (y, m, d) = device.today();
+    let signature = device.store_blob(format!("synthetic signature {n}").as_bytes())?;
+    device.record_authorization(
+        resident,
+        &AuthorizationInput {
+            services: vec!["senior_allowance".into()],
+            valid_from: format!("{y:04}-{m:02}-{d:02}"),
+            valid_to: format!("{:04}-{m:02}-{:02}", y + 1, d.min(28)),
+            signature,
+        },
+    )?;
+    let app = device.start_application(resident, "senior_allowance")?;
+    for (key, value) in [
+        ("bank_account", FieldValue::Text(format!("62220000{n:08}"))),
+        ("account_holder", FieldValue::Text("测试户主".into())),
+        ("household_registered_here", FieldValue::Bool(true)),
+    ] {
+        device.set_application_field(&app, key, &value)?;
+    }
+    device.attach_file(
+        &app,
+        "bank_card_photo",
+        "card.png",
+        doorstep_tests::SAMPLE_PHOTO,
+    )?;
+    device.submit_application(&app)?;
+    Ok(app)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,8 +97,21 @@ fn main() -> anyhow::Result<()> {
             id_number,
             ..ResidentInput::default()
         };
-        match (&last, n % 3) {
-            (Some(id), 1 | 2) => {
+        match (&last, n % 8) {
+            (Some(id), 3) => {
+                let app = apply(&mut device, id, n)?;
+                writeln!(out, "ack application {n} {app}")?;
+            }
+            (_, 4) => {
+                let roster = read_roster(&roster_csv(n)?, Format::Csv)?;
+                let report = device.import_roster(&roster, None, &|_, _| {})?;
+                anyhow::ensure!(
+                    report.added == CRASH_ROSTER_ROWS as usize,
+                    "a roster row was refused"
+                );
+                writeln!(out, "ack roster {n} -")?;
+            }
+            (Some(id), 1 | 2 | 5 | 6 | 7) => {
                 let current = device.resident(id)?;
                 input.name = current.name;
                 input.id_number = current.id_number;

@@ -11,7 +11,7 @@ fn devices_converge_through_faults_and_partitions() -> anyhow::Result<()> {
     campaign::campaign(
         ServerProcess::start,
         1,
-        campaign::cases_from("DOORSTEP_SYNC_CASES", 200),
+        campaign::cases_from("DOORSTEP_SYNC_CASES", 100),
         "over loopback",
     )
 }

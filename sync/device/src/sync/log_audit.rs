@@ -15,7 +15,6 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::device::Device;
 use crate::error::DeviceError;
-use crate::sync::log_trust::EvidenceKind;
 use crate::sync::run::LogsSent;
 
 /// The most entries one sync asks again (the server answers up to [`MAX_LOG_AUDIT`]).
@@ -73,11 +72,9 @@ impl Device {
         written: &[LogEntryRef],
         audit: &[LogEntryRef],
         roster: Option<&SignedKeyRoster>,
+        me: &str,
     ) -> Result<(), DeviceError> {
         let Some(key) = self.log_key(roster)? else {
-            return Ok(());
-        };
-        let Some(me) = self.enrollment()?.map(|e| e.device_id) else {
             return Ok(());
         };
         for entry in written {
@@ -244,17 +241,12 @@ impl Device {
             },
             "written": kept.map(|k| describe(&k.leaf, &k.volunteer, k.time, k.conflicts)),
         });
-        let offered = LogCheckpoint {
-            committee: entry.committee.clone(),
-            note: offered.to_string(),
-            proof: entry.proof.iter().map(hex::encode).collect(),
-            from_size: 0,
-        };
-        self.stop_with_held(
+        self.stop_over_entry(
             &entry.committee,
-            &offered,
-            EvidenceKind::Entry,
-            format!("entry {}: {reason}", entry.seq),
+            entry.seq,
+            offered.to_string(),
+            entry.proof.iter().map(hex::encode).collect(),
+            &reason,
         )
     }
 }

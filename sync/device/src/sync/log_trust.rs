@@ -515,31 +515,41 @@ impl Device {
 
     /// Stops syncing over an entry of the log that does not hold.
     pub(crate) fn stop_for_entry(&self, entry: &LogEntry, reason: String) -> DeviceError {
-        let offered = LogCheckpoint {
-            committee: entry.committee.clone(),
-            note: doorstep_core::protocol::LogBody::of(entry).to_json(),
-            proof: entry.proof.clone(),
-            from_size: 0,
-        };
-        self.stop_with_held(
+        self.stop_over_entry(
             &entry.committee,
-            &offered,
-            EvidenceKind::Entry,
-            format!("entry {}: {reason}", entry.seq),
+            entry.seq,
+            doorstep_core::protocol::LogBody::of(entry).to_json(),
+            entry.proof.clone(),
+            &reason,
         )
     }
 
-    /// Stops syncing, with the checkpoint this device holds of the committee as the
-    /// evidence's held one.
-    pub(crate) fn stop_with_held(
+    /// Stops syncing over entry `seq` of a committee's log, with `note` (the entry as
+    /// given, and as kept where the device kept it) and its proof as the evidence's
+    /// offered side and the checkpoint this device holds of the committee as its held one.
+    pub(crate) fn stop_over_entry(
         &self,
         committee: &str,
-        offered: &LogCheckpoint,
-        kind: EvidenceKind,
-        reason: String,
+        seq: u64,
+        note: String,
+        proof: Vec<String>,
+        reason: &str,
     ) -> DeviceError {
+        let offered = LogCheckpoint {
+            committee: committee.to_owned(),
+            note,
+            proof,
+            from_size: 0,
+        };
+        let reason = format!("entry {seq}: {reason}");
         match self.held_checkpoint(committee) {
-            Ok(held) => self.stop(committee, held.as_deref(), offered, kind, reason),
+            Ok(held) => self.stop(
+                committee,
+                held.as_deref(),
+                &offered,
+                EvidenceKind::Entry,
+                reason,
+            ),
             Err(e) => e,
         }
     }

@@ -157,6 +157,8 @@ struct BlobUpload {
 #[derive(Debug)]
 pub struct SyncRun {
     signer: RequestSigner,
+    /// The server's id of this device, which the log entries its sync writes name.
+    device_id: String,
     stage: Stage,
     report: SyncReport,
 }
@@ -164,12 +166,14 @@ pub struct SyncRun {
 impl SyncRun {
     /// Starts a sync: the device must be enrolled.
     pub fn start(device: &Device) -> Result<SyncRun, DeviceError> {
-        if device.enrollment()?.is_none() {
-            return Err(DeviceError::NotEnrolled);
-        }
+        let device_id = device
+            .enrollment()?
+            .ok_or(DeviceError::NotEnrolled)?
+            .device_id;
         let token = secret::load_token(&device.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
         Ok(SyncRun {
             signer: RequestSigner::new(token, Arc::clone(device.signing_key()?)),
+            device_id,
             stage: Stage::Records {
                 rounds: 0,
                 sent: None,
@@ -477,6 +481,7 @@ impl SyncRun {
                     &response.written,
                     &response.audit,
                     response.key_roster.as_ref(),
+                    &self.device_id,
                 )?;
                 if device.apply_answer(&carried, response, &mut self.report)? {
                     // The server's database was restored: everything again, from the

@@ -63,11 +63,6 @@ fn parse_held(text: Option<&str>) -> Result<Vec<(String, u64)>, Failure> {
         .collect()
 }
 
-/// The size a checkpoint this server just signed states.
-pub(super) fn checkpoint_size(note: &str) -> Option<u64> {
-    note.lines().nth(1)?.parse().ok()
-}
-
 impl Store {
     /// A page of the sync log for a supervisor, newest first.
     pub fn log_page(&mut self, device: &DeviceAuth, q: &LogQuery) -> Result<LogPage, Failure> {
@@ -147,20 +142,22 @@ impl Store {
         committees.dedup();
         let held = parse_held(q.held.as_deref())?;
         let signer = super::merkle::LogSigner::load(tx.as_mut())?;
-        let checkpoints = super::merkle::checkpoints(tx.as_mut(), &signer, &committees, &held)?;
-        for entry in &mut entries {
-            let size = checkpoints
-                .iter()
-                .find(|c| c.committee == entry.committee)
-                .and_then(|c| checkpoint_size(&c.note))
-                .unwrap_or(0);
-            let tree = super::merkle::Tree::new(tx.as_mut(), &entry.committee);
-            entry.proof = tree
-                .inclusion(size, entry.seq.saturating_sub(1))?
-                .iter()
-                .map(hex::encode)
-                .collect();
-        }
+        let checkpoints = super::merkle::checkpoints(
+            tx.as_mut(),
+            &signer,
+            &committees,
+            &held,
+            |tree, committee, size| {
+                for entry in entries.iter_mut().filter(|e| e.committee == committee) {
+                    entry.proof = tree
+                        .inclusion(size, entry.seq.saturating_sub(1))?
+                        .iter()
+                        .map(hex::encode)
+                        .collect();
+                }
+                Ok(())
+            },
+        )?;
         Ok(LogPage {
             entries,
             checkpoints,

@@ -189,11 +189,14 @@ impl LogSigner {
 
 /// The signed checkpoint of each of `committees`' logs as they are now, each with the
 /// consistency proof from the size the reader holds (`held`, when that is smaller).
+/// `proofs` is called with each committee's tree and the size signed, to prove the
+/// entries sent with the checkpoints included in them.
 pub(super) fn checkpoints(
     tx: &mut dyn Tx,
     signer: &LogSigner,
     committees: &[String],
     held: &[(String, u64)],
+    mut proofs: impl FnMut(&Tree, &str, u64) -> Result<(), Failure>,
 ) -> Result<Vec<LogCheckpoint>, Failure> {
     let key = &signer.key;
     let mut out = Vec::with_capacity(committees.len());
@@ -210,6 +213,7 @@ pub(super) fn checkpoints(
         } else {
             Vec::new()
         };
+        proofs(&tree, committee, size)?;
         out.push(LogCheckpoint {
             committee: committee.clone(),
             note: merkle_log::sign_checkpoint(key, committee, size, root),

@@ -288,26 +288,28 @@ impl Store {
             &req.log_held,
             now,
         )?;
-        let checkpoints =
-            super::merkle::checkpoints(tx.as_mut(), &signer, &device.committees, &held)?;
+        let checkpoints = super::merkle::checkpoints(
+            tx.as_mut(),
+            &signer,
+            &device.committees,
+            &held,
+            |tree, committee, size| {
+                // Each entry this sync wrote, with its inclusion proof in the checkpoint.
+                for entry in written
+                    .iter_mut()
+                    .filter(|e| e.committee == committee && (1..=size).contains(&e.seq))
+                {
+                    entry.proof = tree
+                        .inclusion(size, entry.seq - 1)?
+                        .into_iter()
+                        .map(|h| serde_bytes::ByteBuf::from(h.to_vec()))
+                        .collect();
+                }
+                Ok(())
+            },
+        )?;
         let seen =
             super::merkle::seen_proofs(tx.as_mut(), &signer, &device.committees, &req.log_seen)?;
-        // Each entry this sync wrote, with its inclusion proof in the checkpoint sent.
-        for entry in &mut written {
-            let size = checkpoints
-                .iter()
-                .find(|c| c.committee == entry.committee)
-                .and_then(|c| super::log::checkpoint_size(&c.note))
-                .unwrap_or(0);
-            if size < entry.seq {
-                continue;
-            }
-            entry.proof = super::merkle::Tree::new(tx.as_mut(), &entry.committee)
-                .inclusion(size, entry.seq.saturating_sub(1))?
-                .into_iter()
-                .map(|h| serde_bytes::ByteBuf::from(h.to_vec()))
-                .collect();
-        }
         let audit = super::log::audit(tx.as_mut(), &device.committees, &req.log_audit)?;
         tx.commit()?;
         Ok(SyncResponse {
