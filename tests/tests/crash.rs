@@ -30,6 +30,29 @@ impl XorShift {
     }
 }
 
+/// A writer, and its output: `ack <kind> <n> <doc id or ->` lines, until it ends (the
+/// receiver's iterator ends when the killed writer's output closes).
+fn start_writer(args: &[&std::ffi::OsStr]) -> (std::process::Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crash-writer"))
+        .args(args)
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the writer");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
@@ -62,24 +85,8 @@ fn every_acknowledged_save_survives_sigkill() {
         let (first_registered, first_application, first_n) =
             (registered.len(), applications.len(), next_n);
         let mut updated_now = std::collections::BTreeSet::new();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crash-writer"))
-            .arg(dir.path())
-            .arg(next_n.to_string())
-            .env("RUST_LOG", "off")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the writer");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let first = next_n.to_string();
+        let (mut child, rx) = start_writer(&[dir.path().as_os_str(), first.as_ref()]);
         // Let it open the database and save for a random while, then kill it.
         let lifetime = Duration::from_millis(30 + rng.next() % 250);
         let start = Instant::now();
@@ -88,8 +95,7 @@ fn every_acknowledged_save_survives_sigkill() {
         }
         child.kill().expect("SIGKILL");
         child.wait().expect("reap");
-        reader.join().expect("reader");
-        for line in rx.try_iter() {
+        for line in rx.iter() {
             let parts: Vec<&str> = line.split(' ').collect();
             let ["ack", kind, n, id] = parts[..] else {
                 panic!("round {round}: unexpected writer output");
@@ -183,4 +189,125 @@ fn every_acknowledged_save_survives_sigkill() {
         acked_total > rounds as usize,
         "the writer barely saved anything"
     );
+}
+
+/// An enrolled tablet is killed while it syncs (merging answers of 20 new residents from
+/// another tablet each round, and sending its own): after each kill the store passes
+/// `integrity_check`, every acknowledged registration is there, the next sync completes,
+/// and the two tablets then hold the same residents: no answer was half taken (a cursor
+/// moved past records not stored would lose them for good). 30 kills in `make test`
+/// (`DOORSTEP_CRASH_SYNC_ROUNDS`).
+#[test]
+fn a_sync_killed_while_it_merges_loses_nothing_and_the_next_sync_completes() -> anyhow::Result<()> {
+    use doorstep_core::id_number::IdNumber;
+    use doorstep_core::resident::ResidentInput;
+    use doorstep_tests::ServerProcess;
+    use doorstep_tests::fleet::{FAST_RETRY, TestDevice, committee, enrollment_text};
+
+    let rounds = env_u64("DOORSTEP_CRASH_SYNC_ROUNDS").unwrap_or(30);
+    let seed = env_u64("DOORSTEP_CRASH_SEED").unwrap_or(0x5eed) | 1;
+    let mut rng = XorShift(seed);
+    // Every tablet's keys in one keyring file that the writer process reads too.
+    doorstep_tests::fleet::mock_keyring();
+    let keyring_dir = tempfile::tempdir()?;
+    let keyring_file = keyring_dir.path().join("keyring.ron");
+    let keyring = keyring_core::sample::Store::new_with_backing(&keyring_file.to_string_lossy())?;
+    keyring_core::set_default_store(keyring.clone());
+
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut feeder = TestDevice::enrolled(&server, "c1", "volunteer", "测试甲")?;
+    let dir = tempfile::tempdir()?;
+    let key = DbKey::from_bytes(doorstep_tests::CRASH_TEST_KEY);
+    {
+        let mut device = Device::open_with_key(dir.path(), catalog::builtin()?, &key)?;
+        let text = enrollment_text(&server, &["c1"], "volunteer", "测试乙", "1h")?;
+        device.enroll(&text, "测试平板")?;
+    }
+    keyring.save()?;
+
+    let (mut next_n, mut fed) = (0u64, 0u64);
+    let (mut registered, mut syncs) = (Vec::new(), 0usize);
+    for round in 0..rounds {
+        // New work on the server for the tablet to merge.
+        for _ in 0..20 {
+            let id_number = IdNumber::complete(&format!(
+                "3301061950{:02}{:02}{:03}",
+                1 + (fed / 28_000) % 12,
+                1 + (fed / 1000) % 28,
+                fed % 1000
+            ))
+            .ok_or_else(|| anyhow::anyhow!("17 digits"))?;
+            feeder.device.register_resident(&ResidentInput {
+                name: "测试丙".into(),
+                id_number,
+                ..ResidentInput::default()
+            })?;
+            fed += 1;
+        }
+        feeder.sync(&server)?;
+
+        let first = next_n.to_string();
+        let (mut child, acks) = start_writer(&[
+            dir.path().as_os_str(),
+            first.as_ref(),
+            "sync".as_ref(),
+            keyring_file.as_os_str(),
+        ]);
+        std::thread::sleep(Duration::from_millis(50 + rng.next() % 550));
+        child.kill()?;
+        child.wait()?;
+        for line in acks.iter() {
+            let parts: Vec<&str> = line.split(' ').collect();
+            let ["ack", kind, n, id] = parts[..] else {
+                anyhow::bail!("round {round}: unexpected writer output");
+            };
+            match kind {
+                "register" => registered.push(DocId::parse(id).expect("doc id")),
+                "sync" => syncs += 1,
+                other => anyhow::bail!("unknown ack kind {other}"),
+            }
+            next_n = next_n.max(n.parse::<u64>()? + 1);
+        }
+        next_n += 1;
+
+        let store = Store::open(&dir.path().join(DATABASE_FILE), &key)?;
+        let integrity: String = store
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        anyhow::ensure!(integrity == "ok", "round {round}, seed {seed}: {integrity}");
+        drop(store);
+        let mut device = Device::open_with_key(dir.path(), catalog::builtin()?, &key)?;
+        for id in &registered {
+            device.resident(id).map_err(|e| {
+                anyhow::anyhow!("round {round}, seed {seed}: registration lost: {e}")
+            })?;
+        }
+        // The next sync completes, and then both tablets hold the same residents.
+        let mut transport = device.transport()?;
+        device
+            .sync_with(&mut transport, &FAST_RETRY)
+            .map_err(|e| anyhow::anyhow!("round {round}, seed {seed}: the next sync: {e}"))?;
+        feeder.sync(&server)?;
+        let ids = |d: &Device| -> anyhow::Result<Vec<String>> {
+            let mut ids: Vec<String> = d
+                .list_residents()?
+                .into_iter()
+                .map(|r| r.id.to_string())
+                .collect();
+            ids.sort();
+            Ok(ids)
+        };
+        anyhow::ensure!(
+            ids(&device)? == ids(&feeder.device)?,
+            "round {round}, seed {seed}: the tablets differ after the next sync"
+        );
+    }
+    eprintln!(
+        "crash test (sync): {rounds} kills of a syncing tablet, {syncs} syncs completed before a \
+         kill, {} registrations acknowledged, {fed} residents merged from the other tablet; \
+         every one on both tablets after the next sync",
+        registered.len()
+    );
+    Ok(())
 }

@@ -84,10 +84,7 @@ impl EnrollText {
             Some(_) => return Err(EnrollTextError::BadKey),
             None => None,
         };
-        let server = wire
-            .server
-            .map(|s| s.trim().trim_end_matches('/').to_owned())
-            .filter(|s| !s.is_empty());
+        let server = wire.server.as_deref().and_then(server_address);
         Ok(EnrollText {
             server,
             server_key,
@@ -99,8 +96,7 @@ impl EnrollText {
     /// into the code box (the typed address is used only when the text names none),
     /// or a bare code with the typed address.
     pub fn from_form(server: &str, code: &str) -> Result<EnrollText, EnrollTextError> {
-        let typed_server =
-            Some(server.trim().trim_end_matches('/').to_owned()).filter(|s| !s.is_empty());
+        let typed_server = server_address(server);
         if code.trim_start().starts_with('{') {
             let mut text = EnrollText::parse(code)?;
             if text.server.is_none() {
@@ -114,6 +110,17 @@ impl EnrollText {
             code: code.trim().to_owned(),
         })
     }
+}
+
+/// A server's address as typed or read: without the spaces and trailing slashes around
+/// it (all of them, in any order, so that reading an address again gives it back).
+fn server_address(text: &str) -> Option<String> {
+    Some(
+        text.trim_end_matches(|c: char| c == '/' || c.is_whitespace())
+            .trim_start()
+            .to_owned(),
+    )
+    .filter(|s| !s.is_empty())
 }
 
 fn is_sha256_hex(text: &str) -> bool {
@@ -220,6 +227,26 @@ mod tests {
         let key = SigningKey::from_bytes(&[7; 32]);
         let pin = key_pin(&PublicKey::from_bytes(key.verifying_key().as_bytes()).unwrap());
         (key, pin)
+    }
+
+    #[test]
+    fn an_address_read_again_is_the_same_address() {
+        // Found by the enroll_text fuzz target: a slash after a tab left the tab behind.
+        for typed in [
+            "http://192.0.2.7:8787/\t/",
+            " http://192.0.2.7:8787 / ",
+            "]\t/",
+        ] {
+            let text = EnrollText::from_form(typed, "ABCD").unwrap();
+            assert!(
+                !text
+                    .server
+                    .as_deref()
+                    .unwrap()
+                    .ends_with(char::is_whitespace)
+            );
+            assert_eq!(EnrollText::parse(&text.to_text()).unwrap(), text);
+        }
     }
 
     #[test]

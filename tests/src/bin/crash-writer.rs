@@ -6,6 +6,10 @@
 //! survived and nothing was half saved.
 //!
 //! Usage: `crash-writer <data dir> <first n>`; the database key is a fixed test key.
+//! `crash-writer <data dir> <first n> sync <keyring file>`: an enrolled device (its
+//! signing key and token in the file, a keyring-core sample store) registers residents
+//! and syncs, printing `ack sync <n> -` after each sync that completed, so that the test
+//! can kill it while it merges an answer.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,6 +23,7 @@ use doorstep_core::value::FieldValue;
 use doorstep_device::roster::{Format, read_roster};
 use doorstep_device::secret::DbKey;
 use doorstep_device::{Device, catalog};
+use doorstep_tests::fleet::FAST_RETRY;
 use doorstep_tests::{CRASH_ROSTER_ROWS, crash_roster_name};
 
 /// A distinct valid ID number for every `n` (birth date and sequence vary with it).
@@ -81,14 +86,39 @@ fn main() -> anyhow::Result<()> {
             .context("usage: crash-writer <data dir> <first n>")?,
     );
     let first: u64 = args.next().context("missing <first n>")?.parse()?;
-    // The signing key lives in a keyring: an in-memory one for this test writer.
-    doorstep_tests::fleet::mock_keyring();
+    let syncing = args.next().as_deref() == Some("sync");
+    if syncing {
+        // The enrolled device's signing key and token, kept by the test in a file.
+        let file = args.next().context("missing <keyring file>")?;
+        keyring_core::set_default_store(keyring_core::sample::Store::new_with_backing(&file)?);
+    } else {
+        // The signing key lives in a keyring: an in-memory one for this test writer.
+        doorstep_tests::fleet::mock_keyring();
+    }
     let mut device = Device::open_with_key(
         &dir,
         catalog::builtin()?,
         &DbKey::from_bytes(doorstep_tests::CRASH_TEST_KEY),
     )?;
     let mut out = std::io::stdout().lock();
+    if syncing {
+        for n in first.. {
+            if n % 3 == 0 {
+                let mut transport = device.transport()?;
+                device.sync_with(&mut transport, &FAST_RETRY)?;
+                writeln!(out, "ack sync {n} -")?;
+            } else {
+                let input = ResidentInput {
+                    name: format!("测试{n}"),
+                    id_number: synthetic_id(n)?,
+                    ..ResidentInput::default()
+                };
+                let id = device.register_resident(&input)?.id;
+                writeln!(out, "ack register {n} {id}")?;
+            }
+            out.flush()?;
+        }
+    }
     let mut last = device.list_residents()?.first().map(|r| r.id.clone());
     for n in first.. {
         let id_number = synthetic_id(n)?;
