@@ -105,3 +105,74 @@ fn a_full_disk_answers_507_stores_nothing_and_recovers_when_space_returns() -> a
     drop(server);
     Ok(())
 }
+
+/// A tablet's data folder (a 4 MB tmpfs of the test's own) fills up, then turns
+/// read-only: each save is refused with a clear error, every save acknowledged before is
+/// there, and saving goes on once the fault clears.
+#[test]
+fn a_tablets_full_or_read_only_disk_is_a_clear_error_loses_nothing_and_recovers()
+-> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let disk = SmallDisk::mount(&root.path().join("tablet"), "4m")?;
+    doorstep_tests::fleet::mock_keyring();
+    let mut device = doorstep_device::Device::open(&disk.0)?;
+    let mut saved = Vec::new();
+    for n in 0..5 {
+        saved.push(device.register_resident(&resident(n))?.id);
+    }
+    let filler = fill(&disk.0)?;
+    // Saves until the disk refuses one (the WAL may still hold a little).
+    let mut refused = None;
+    for n in 5..400 {
+        match device.register_resident(&resident(n)) {
+            Ok(r) => saved.push(r.id),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let refused = refused.context("the full disk refused a save")?;
+    assert_eq!(refused.code(), "disk_full", "{refused}");
+    for id in &saved {
+        device.resident(id)?;
+    }
+    std::fs::remove_file(&filler)?;
+    saved.push(device.register_resident(&resident(400))?.id);
+
+    // The card comes back read-only (the system remounts a failing card so) while the
+    // app is closed: opening is refused with a clear error, and nothing is lost.
+    drop(device);
+    let remount = |mode: &str| -> anyhow::Result<()> {
+        let out = Command::new("mount")
+            .args(["-o", &format!("remount,{mode}")])
+            .arg(&disk.0)
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "remount {mode}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Ok(())
+    };
+    remount("ro")?;
+    let refused = doorstep_device::Device::open(&disk.0)
+        .err()
+        .context("a read-only data folder is refused")?;
+    assert_eq!(refused.code(), "data_dir_unusable", "{refused}");
+    remount("rw")?;
+    let mut device = doorstep_device::Device::open(&disk.0)?;
+    saved.push(device.register_resident(&resident(402))?.id);
+    drop(device);
+    // Everything is there after the app starts again.
+    let device = doorstep_device::Device::open(&disk.0)?;
+    for id in &saved {
+        device.resident(id)?;
+    }
+    eprintln!(
+        "a tablet's disk full then read-only: {} saves kept, each fault a clear refusal, saving \
+         went on after each",
+        saved.len()
+    );
+    Ok(())
+}
