@@ -27,7 +27,6 @@ pub fn apply_changes(
 /// inside Automerge (on bytes that parse but whose columns overflow) returned as an
 /// error.
 pub fn parse_change(bytes: &[u8]) -> Result<Change, String> {
-    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
     const CHANGE: u8 = 1;
     const COMPRESSED_CHANGE: u8 = 2;
     if bytes.len() < 9 || bytes[..4] != MAGIC || ![CHANGE, COMPRESSED_CHANGE].contains(&bytes[8]) {
@@ -37,10 +36,49 @@ pub fn parse_change(bytes: &[u8]) -> Result<Change, String> {
         .unwrap_or_else(|_| Err("Automerge could not read the change".into()))
 }
 
-/// [`AutoCommit::load`], with a panic inside Automerge returned as
-/// [`AutomergeError::Fail`].
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+/// [`AutoCommit::load`] of a document saved as Automerge saves one (a document chunk, or
+/// change chunks, one after another), with a panic inside Automerge returned as
+/// [`AutomergeError::Fail`]. Any other kind of chunk is refused unread: fuzzing found a
+/// 38-byte *bundle* chunk whose column Automerge expands into more than 2 GiB.
 pub fn load(bytes: &[u8]) -> Result<AutoCommit, AutomergeError> {
+    if !only_document_and_change_chunks(bytes) {
+        return Err(AutomergeError::Fail);
+    }
     catch_unwind(|| AutoCommit::load(bytes)).unwrap_or(Err(AutomergeError::Fail))
+}
+
+/// Walks the chunk headers (magic, checksum, type, LEB128 length): false when one names
+/// a kind other than a document (0), a change (1) or a compressed change (2). Where the
+/// framing itself breaks, Automerge's own reading refuses the bytes.
+fn only_document_and_change_chunks(bytes: &[u8]) -> bool {
+    let mut at = 0usize;
+    while bytes.len() >= at + 9 && bytes[at..at + 4] == MAGIC {
+        if bytes[at + 8] > 2 {
+            return false;
+        }
+        let (mut length, mut shift, mut i) = (0u64, 0u32, at + 9);
+        loop {
+            let Some(byte) = bytes.get(i) else {
+                return true;
+            };
+            if shift > 63 {
+                return true;
+            }
+            length |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            i += 1;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let Some(next) = usize::try_from(length).ok().and_then(|l| i.checked_add(l)) else {
+            return true;
+        };
+        at = next;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -48,6 +86,18 @@ mod tests {
     use super::*;
     use automerge::ROOT;
     use automerge::transaction::Transactable;
+
+    #[test]
+    fn a_bundle_chunk_is_not_loaded_as_a_document() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "name", "测试").expect("put");
+        let saved = doc.save();
+        assert!(load(&saved).is_ok());
+        // A bundle chunk (type 3) after the document, and alone.
+        let bundle = [MAGIC.as_slice(), &[0, 0, 0, 0, 3, 1, 0]].concat();
+        assert!(load(&[saved.as_slice(), &bundle].concat()).is_err());
+        assert!(load(&bundle).is_err());
+    }
 
     #[test]
     fn changes_that_fit_apply_and_a_document_loads() {
