@@ -817,6 +817,17 @@ fn check_converged(
             stranded.insert(refused.id);
         }
     }
+    // A resident stranded so is listed only where she is held, and so are the
+    // authorizations recorded for her there (they reach the others, without her).
+    for r in replicas.iter().filter(|r| !r.revoked) {
+        for resident in stranded.clone() {
+            if r.test.device.resident(&resident).is_ok() {
+                for (id, _) in r.test.device.authorizations_of(&resident)? {
+                    stranded.insert(id);
+                }
+            }
+        }
+    }
     Tally::add(&tally.stranded, stranded.len());
     let honest: Vec<&Replica> = replicas.iter().filter(|r| !r.revoked).collect();
     let ids = |t: &TestDevice| -> anyhow::Result<Vec<DocId>> {
