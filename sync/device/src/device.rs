@@ -121,25 +121,8 @@ impl Device {
             path: data_dir.to_owned(),
             source,
         })?;
-        let mut store = match Store::open(&data_dir.join(DATABASE_FILE), key) {
-            Ok(store) => store,
-            // A folder that cannot be written (a card the system remounted read-only) is
-            // the folder's fault, not the database's: say so.
-            Err(e @ DeviceError::Storage(_)) => {
-                let probe = data_dir.join(".doorstep-write-check");
-                return Err(match std::fs::File::create(&probe) {
-                    Ok(_) => {
-                        let _ = std::fs::remove_file(&probe);
-                        e
-                    }
-                    Err(source) => DeviceError::DataDir {
-                        path: data_dir.to_owned(),
-                        source,
-                    },
-                });
-            }
-            Err(e) => return Err(e),
-        };
+        let mut store = Store::open(&data_dir.join(DATABASE_FILE), key)
+            .map_err(|e| DeviceError::opening(data_dir, e))?;
         let actor = match store.meta(ACTOR_KEY)? {
             Some(bytes) => ActorId::from(bytes),
             None => {

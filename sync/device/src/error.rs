@@ -159,6 +159,26 @@ impl From<doorstep_core::catalog::CatalogError> for DeviceError {
 }
 
 impl DeviceError {
+    /// The error of a store that would not open in `data_dir`: a folder that cannot be
+    /// written (a card the system remounted read-only) is the folder's fault, not the
+    /// database's, and says so.
+    pub(crate) fn opening(data_dir: &std::path::Path, e: DeviceError) -> DeviceError {
+        if !matches!(e, DeviceError::Storage(_)) {
+            return e;
+        }
+        let probe = data_dir.join(".doorstep-write-check");
+        match std::fs::File::create(&probe) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&probe);
+                e
+            }
+            Err(source) => DeviceError::DataDir {
+                path: data_dir.to_owned(),
+                source,
+            },
+        }
+    }
+
     /// A stable machine code; the UI translates it and never matches on the message.
     pub fn code(&self) -> ErrorCode {
         match self {
