@@ -185,26 +185,25 @@ fn heads_of(test: &TestDevice, id: &DocId) -> anyhow::Result<Vec<ChangeHash>> {
     Ok(heads)
 }
 
-fn resident_ids(test: &TestDevice) -> anyhow::Result<Vec<DocId>> {
-    let mut ids: Vec<DocId> = test
-        .device
-        .list_residents()?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+fn sorted(ids: impl IntoIterator<Item = DocId>) -> Vec<DocId> {
+    let mut ids: Vec<DocId> = ids.into_iter().collect();
     ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    Ok(ids)
+    ids
+}
+
+fn resident_ids(test: &TestDevice) -> anyhow::Result<Vec<DocId>> {
+    Ok(sorted(
+        test.device.list_residents()?.into_iter().map(|r| r.id),
+    ))
 }
 
 fn application_ids(test: &TestDevice) -> anyhow::Result<Vec<DocId>> {
-    let mut ids: Vec<DocId> = test
-        .device
-        .list_applications(None)?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
-    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    Ok(ids)
+    Ok(sorted(
+        test.device
+            .list_applications(None)?
+            .into_iter()
+            .map(|a| a.id),
+    ))
 }
 
 /// Every record a device holds: residents, their authorizations, applications.
@@ -219,8 +218,7 @@ fn all_ids(test: &TestDevice) -> anyhow::Result<Vec<DocId>> {
         );
     }
     ids.extend(application_ids(test)?);
-    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    Ok(ids)
+    Ok(sorted(ids))
 }
 
 fn new_resident(case: usize, n: usize) -> ResidentInput {
