@@ -182,7 +182,13 @@ mod tests {
     }
 
     fn device() -> (tempfile::TempDir, Device) {
-        keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"));
+        // One store for every test here: a test that replaced it while another was
+        // between closing and reopening its device would take that device's key away
+        // (each data folder has its own entry, so sharing the store is safe).
+        static STORE: std::sync::Once = std::sync::Once::new();
+        STORE.call_once(|| {
+            keyring_core::set_default_store(keyring_core::mock::Store::new().expect("mock store"))
+        });
         let dir = tempfile::tempdir().expect("temp dir");
         let device = Device::open(dir.path()).expect("open");
         (dir, device)
