@@ -1,0 +1,109 @@
+//! Where the convergence campaign's tablets sync: a server process over loopback, or
+//! two servers' routers over one database inside the test process.
+
+use super::*;
+
+/// Where the devices sync: a server process, or servers in this process.
+pub(crate) trait Server {
+    fn committee(&self, id: &str) -> anyhow::Result<()>;
+    fn device(&self, committee: &str, role: &str, volunteer: &str) -> anyhow::Result<TestDevice>;
+    /// How many servers (over one database) the devices may sync through.
+    fn servers(&self) -> usize {
+        1
+    }
+    /// A transport through server `via`.
+    fn transport(&self, test: &TestDevice, via: usize) -> anyhow::Result<FaultyTransport>;
+    /// Revokes the device.
+    fn revoke(&self, test: &TestDevice) -> anyhow::Result<()>;
+    /// Enrolls a revoked device again with a new code.
+    fn enroll_again(
+        &self,
+        test: &mut TestDevice,
+        committee: &str,
+        role: &str,
+        name: &str,
+    ) -> anyhow::Result<()>;
+    /// Whether the server holds a change.
+    fn has_change(&self, hash: &ChangeHash) -> anyhow::Result<bool>;
+    /// One sync without faults.
+    fn sync(&self, test: &mut TestDevice) -> anyhow::Result<()> {
+        test.device
+            .sync_with(&mut self.transport(test, 0)?, &FAST_RETRY)?;
+        Ok(())
+    }
+}
+
+impl Server for ServerProcess {
+    fn committee(&self, id: &str) -> anyhow::Result<()> {
+        committee(self, id)
+    }
+    fn device(&self, committee: &str, role: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
+        TestDevice::enrolled(self, committee, role, volunteer)
+    }
+    fn transport(&self, test: &TestDevice, _via: usize) -> anyhow::Result<FaultyTransport> {
+        FaultyTransport::new(&test.device, [])
+    }
+    fn revoke(&self, test: &TestDevice) -> anyhow::Result<()> {
+        self.admin(&["device", "revoke", &device_id(test)?])?;
+        Ok(())
+    }
+    fn enroll_again(
+        &self,
+        test: &mut TestDevice,
+        committee: &str,
+        role: &str,
+        name: &str,
+    ) -> anyhow::Result<()> {
+        let text = enrollment_text(self, &[committee], role, name, "1h")?;
+        test.device.enroll(&text, "test tablet")?;
+        Ok(())
+    }
+    fn has_change(&self, hash: &ChangeHash) -> anyhow::Result<bool> {
+        Ok(server_db(&self.data_dir)?.int(&format!(
+            "SELECT count(*) FROM changes WHERE hash = '{hash}'"
+        ))? > 0)
+    }
+}
+
+fn device_id(test: &TestDevice) -> anyhow::Result<String> {
+    Ok(test
+        .device
+        .enrollment()?
+        .ok_or_else(|| anyhow::anyhow!("not enrolled"))?
+        .device_id)
+}
+
+impl Server for InProcessServer {
+    fn committee(&self, id: &str) -> anyhow::Result<()> {
+        InProcessServer::committee(self, id)
+    }
+    fn device(&self, committee: &str, role: &str, volunteer: &str) -> anyhow::Result<TestDevice> {
+        let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("no role {role}"))?;
+        InProcessServer::device_as(self, committee, role, volunteer)
+    }
+    fn servers(&self) -> usize {
+        2
+    }
+    fn transport(&self, _test: &TestDevice, via: usize) -> anyhow::Result<FaultyTransport> {
+        Ok(FaultyTransport::over(
+            InProcessServer::transport_via(self, via),
+            [],
+        ))
+    }
+    fn revoke(&self, test: &TestDevice) -> anyhow::Result<()> {
+        InProcessServer::revoke(self, &device_id(test)?)
+    }
+    fn enroll_again(
+        &self,
+        test: &mut TestDevice,
+        committee: &str,
+        role: &str,
+        name: &str,
+    ) -> anyhow::Result<()> {
+        let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("no role {role}"))?;
+        InProcessServer::enroll_again(self, &mut test.device, committee, role, name)
+    }
+    fn has_change(&self, hash: &ChangeHash) -> anyhow::Result<bool> {
+        InProcessServer::has_change(self, &hash.to_string())
+    }
+}
