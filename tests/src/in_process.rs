@@ -43,7 +43,7 @@ const DEVICE_KEY: [u8; 32] = [0x5A; 32];
 
 /// A server whose requests are function calls.
 pub struct InProcessServer {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     /// An empty device database with its schema, copied for each new device: creating
     /// the schema was half the cost of a new device, and a campaign makes thousands.
     template: tempfile::TempDir,
@@ -104,7 +104,7 @@ impl InProcessServer {
             }
         };
         Ok(InProcessServer {
-            _dir: dir,
+            dir,
             template,
             catalog: doorstep_device::catalog::builtin()?,
             router: router(state(store)),
@@ -113,6 +113,17 @@ impl InProcessServer {
             admin: Mutex::new(admin),
             clock,
         })
+    }
+
+    /// The folder of the server's SQLite database.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Whether every committee's log chain and checkpoints verify, as `doorstep-server
+    /// log verify` checks.
+    pub fn log_intact(&self) -> anyhow::Result<bool> {
+        Ok(self.admin().log_verify(None)?.is_ok())
     }
 
     /// The server's time.

@@ -7,6 +7,9 @@
 
 //! - `api_contract`: the API document is kept: protected routes refuse without a token,
 //!   and generated requests get only documented answers.
+//! - `io_errors`: the server's database fails writes and syncs at random points (a
+//!   fault-injecting VFS): each sync caught is refused with a retryable 503, nothing is
+//!   half stored, and the next sync after the fault takes everything.
 //! - `layout`: no import cycles, no file over 800 lines, a thin shell.
 //! - `read_aloud`: a guided step synthesized in Mandarin is audible and of a plausible
 //!   length (espeak-ng and sox).
@@ -16,6 +19,7 @@ mod integration {
     mod database_restart;
     mod device_store;
     mod disk_full;
+    mod io_errors;
     mod layout;
     mod read_aloud;
     mod server_health;

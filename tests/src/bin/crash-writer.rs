@@ -10,6 +10,10 @@
 //! signing key and token in the file, a keyring-core sample store) registers residents
 //! and syncs, printing `ack sync <n> -` after each sync that completed, so that the test
 //! can kill it while it merges an answer.
+//!
+//! With `DOORSTEP_STORAGE_FAULT` set (a `doorstep_power_cut::Plan`), the data folder's
+//! storage fails as planned: a power cut ends the writer where it strikes; around an
+//! I/O error the writer prints `fail <n> <error code>` for each save refused and goes on.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -95,12 +99,27 @@ fn main() -> anyhow::Result<()> {
         // The signing key lives in a keyring: an in-memory one for this test writer.
         doorstep_tests::fleet::mock_keyring();
     }
-    let mut device = Device::open_with_key(
-        &dir,
-        catalog::builtin()?,
-        &DbKey::from_bytes(doorstep_tests::CRASH_TEST_KEY),
-    )?;
+    let plan = match std::env::var(doorstep_power_cut::PLAN_ENV) {
+        Ok(text) => Some(doorstep_power_cut::Plan::parse(&text).map_err(anyhow::Error::msg)?),
+        Err(_) => None,
+    };
+    if let Some(plan) = plan {
+        doorstep_power_cut::install(&dir, plan)?;
+    }
+    let faulty = matches!(
+        plan.map(|p| p.fault),
+        Some(doorstep_power_cut::Fault::IoError { .. })
+    );
     let mut out = std::io::stdout().lock();
+    let key = DbKey::from_bytes(doorstep_tests::CRASH_TEST_KEY);
+    let mut device = loop {
+        match Device::open_with_key(&dir, catalog::builtin()?, &key) {
+            Ok(device) => break device,
+            // The volunteer is told, and opens the app again.
+            Err(e) if faulty => writeln!(out, "fail {first} {:?}", e.code())?,
+            Err(e) => return Err(e.into()),
+        }
+    };
     if syncing {
         for n in first.. {
             if n % 3 == 0 {
@@ -121,41 +140,57 @@ fn main() -> anyhow::Result<()> {
     }
     let mut last = device.list_residents()?.first().map(|r| r.id.clone());
     for n in first.. {
-        let id_number = synthetic_id(n)?;
-        let mut input = ResidentInput {
-            name: format!("测试{n}"),
-            id_number,
-            ..ResidentInput::default()
-        };
-        match (&last, n % 8) {
-            (Some(id), 3) => {
-                let app = apply(&mut device, id, n)?;
-                writeln!(out, "ack application {n} {app}")?;
+        match save(&mut device, &mut last, n) {
+            Ok(ack) => writeln!(out, "{ack}")?,
+            Err(e) if faulty => {
+                let code = e
+                    .downcast_ref::<doorstep_device::DeviceError>()
+                    .map(|e| format!("{:?}", e.code()))
+                    .unwrap_or_else(|| "other".into());
+                writeln!(out, "fail {n} {code}")?;
             }
-            (_, 4) => {
-                let roster = read_roster(&roster_csv(n)?, Format::Csv)?;
-                let report = device.import_roster(&roster, None, &|_, _| {})?;
-                anyhow::ensure!(
-                    report.added == CRASH_ROSTER_ROWS as usize,
-                    "a roster row was refused"
-                );
-                writeln!(out, "ack roster {n} -")?;
-            }
-            (Some(id), 1 | 2 | 5 | 6 | 7) => {
-                let current = device.resident(id)?;
-                input.name = current.name;
-                input.id_number = current.id_number;
-                input.address = format!("测试路 {n} 号");
-                device.update_resident(id, &input)?;
-                writeln!(out, "ack update {n} {id}")?;
-            }
-            _ => {
-                let id = device.register_resident(&input)?.id;
-                writeln!(out, "ack register {n} {id}")?;
-                last = Some(id);
-            }
+            Err(e) => return Err(e),
         }
         out.flush()?;
     }
     Ok(())
+}
+
+/// Save number `n` (which kind: by `n % 8`); its acknowledgement line.
+fn save(device: &mut Device, last: &mut Option<DocId>, n: u64) -> anyhow::Result<String> {
+    let id_number = synthetic_id(n)?;
+    let mut input = ResidentInput {
+        name: format!("测试{n}"),
+        id_number,
+        ..ResidentInput::default()
+    };
+    Ok(match (&*last, n % 8) {
+        (Some(id), 3) => {
+            let app = apply(device, id, n)?;
+            format!("ack application {n} {app}")
+        }
+        (_, 4) => {
+            let roster = read_roster(&roster_csv(n)?, Format::Csv)?;
+            let report = device.import_roster(&roster, None, &|_, _| {})?;
+            anyhow::ensure!(
+                report.added == CRASH_ROSTER_ROWS as usize,
+                "a roster row was refused"
+            );
+            format!("ack roster {n} -")
+        }
+        (Some(id), 1 | 2 | 5 | 6 | 7) => {
+            let current = device.resident(id)?;
+            input.name = current.name;
+            input.id_number = current.id_number;
+            input.address = format!("测试路 {n} 号");
+            device.update_resident(id, &input)?;
+            format!("ack update {n} {id}")
+        }
+        _ => {
+            let id = device.register_resident(&input)?.id;
+            let ack = format!("ack register {n} {id}");
+            *last = Some(id);
+            ack
+        }
+    })
 }
