@@ -137,14 +137,10 @@ fn unseal<'a>(magic: &[u8; 16], file: &'a [u8]) -> Result<&'a [u8], DeviceError>
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), DeviceError> {
-    // Written beside, then renamed: a pulled stick never leaves half a file under the name.
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| DeviceError::Bundle {
-            code: ErrorCode::BundleUnwritable,
-            reason: e.to_string(),
-        })
+    crate::file_out::write_whole(path, bytes).map_err(|e| DeviceError::Bundle {
+        code: ErrorCode::BundleUnwritable,
+        reason: e.to_string(),
+    })
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, DeviceError> {

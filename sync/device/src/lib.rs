@@ -40,6 +40,7 @@ pub mod dates;
 mod device;
 pub mod docs;
 pub mod error;
+mod file_out;
 pub mod pin;
 pub mod progress;
 pub mod receipt;

@@ -355,12 +355,10 @@ impl Device {
         let pdf = self.receipt_pdf(id, labels)?;
         let dir = self.data_dir().join(RECEIPTS_DIR);
         let path = dir.join(format!("{}.pdf", reference(id)));
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(&path, &pdf))
-            .map_err(|e| DeviceError::Receipt {
-                code: ErrorCode::ReceiptUnwritable,
-                reason: format!("{}: {e}", path.display()),
-            })?;
+        crate::file_out::write_whole(&path, &pdf).map_err(|e| DeviceError::Receipt {
+            code: ErrorCode::ReceiptUnwritable,
+            reason: format!("{}: {e}", path.display()),
+        })?;
         Ok(path)
     }
 

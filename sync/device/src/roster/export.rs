@@ -355,12 +355,10 @@ pub fn save_export(
         })
         .find(|p| !p.exists())
         .unwrap_or_else(|| dir.join(format!("{base}.{ext}")));
-    std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&path, bytes))
-        .map_err(|e| DeviceError::File {
-            code: ErrorCode::ExportUnwritable,
-            reason: format!("{}: {e}", path.display()),
-        })?;
+    crate::file_out::write_whole(&path, bytes).map_err(|e| DeviceError::File {
+        code: ErrorCode::ExportUnwritable,
+        reason: format!("{}: {e}", path.display()),
+    })?;
     Ok(Exported {
         path: path.display().to_string(),
         rows,
