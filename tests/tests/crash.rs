@@ -358,11 +358,13 @@ fn io_errors_refuse_a_save_clearly_and_lose_nothing() {
     assert!(ledger.refused > 0, "no save was refused");
 }
 
-/// An enrolled tablet is killed, or its power cut, while it syncs (merging answers of 20
-/// new residents from another tablet each round, and sending its own), the two in turn:
+/// An enrolled tablet is killed, or its power cut, while it imports a bundle or syncs
+/// (each round a bundle from another tablet with ten residents only in it, then answers
+/// of 20 new residents from that tablet to merge, and its own to send), the two in turn:
 /// after each the store passes `integrity_check`, every acknowledged registration is
-/// there, the next sync completes, and the two tablets then hold the same residents: no
-/// answer was half taken (a cursor moved past records not stored would lose them for
+/// there, the bundle's residents all or none (all once acknowledged), the next sync
+/// completes, and the two tablets then hold the same residents: no bundle or answer was
+/// half taken (a cursor moved past records not stored would lose them for
 /// good). 40 rounds in `make test` (`DOORSTEP_CRASH_SYNC_ROUNDS`): 20 kills, 20 cuts.
 #[test]
 fn a_sync_killed_or_cut_off_while_it_merges_loses_nothing_and_the_next_sync_completes()
@@ -394,44 +396,68 @@ fn a_sync_killed_or_cut_off_while_it_merges_loses_nothing_and_the_next_sync_comp
     }
     keyring.save()?;
 
+    let fed_resident = |fed: u64| -> anyhow::Result<ResidentInput> {
+        let id_number = IdNumber::complete(&format!(
+            "3301061950{:02}{:02}{:03}",
+            1 + (fed / 28_000) % 12,
+            1 + (fed / 1000) % 28,
+            fed % 1000
+        ))
+        .ok_or_else(|| anyhow::anyhow!("17 digits"))?;
+        Ok(ResidentInput {
+            name: "测试丙".into(),
+            id_number,
+            ..ResidentInput::default()
+        })
+    };
     let (mut next_n, mut fed) = (0u64, 0u64);
-    let (mut registered, mut syncs) = (Vec::new(), 0usize);
+    let (mut registered, mut syncs, mut bundles) = (Vec::new(), 0usize, 0usize);
     for round in 0..rounds {
         // New work on the server for the tablet to merge.
         for _ in 0..20 {
-            let id_number = IdNumber::complete(&format!(
-                "3301061950{:02}{:02}{:03}",
-                1 + (fed / 28_000) % 12,
-                1 + (fed / 1000) % 28,
-                fed % 1000
-            ))
-            .ok_or_else(|| anyhow::anyhow!("17 digits"))?;
-            feeder.device.register_resident(&ResidentInput {
-                name: "测试丙".into(),
-                id_number,
-                ..ResidentInput::default()
-            })?;
+            feeder.device.register_resident(&fed_resident(fed)?)?;
             fed += 1;
         }
         feeder.sync(&server)?;
+        // From the second round (the tablet then knows the feeder's key), ten more only
+        // in a bundle of everything the tablet lacks, for it to import first.
+        let bundle = dir.path().with_extension("dsbundle");
+        let mut in_bundle = Vec::new();
+        if round > 0 {
+            for _ in 0..10 {
+                in_bundle.push(feeder.device.register_resident(&fed_resident(fed)?)?.id);
+                fed += 1;
+            }
+            let manifest = dir.path().with_extension("manifest");
+            Device::open_with_key(dir.path(), catalog::builtin()?, &key)?
+                .write_manifest(&manifest)?;
+            feeder.device.export_bundle(&bundle, Some(&manifest))?;
+        }
 
         let first = next_n.to_string();
+        let mut args = vec![
+            dir.path().as_os_str(),
+            first.as_ref(),
+            "sync".as_ref(),
+            keyring_file.as_os_str(),
+        ];
+        if round > 0 {
+            args.push(bundle.as_os_str());
+        }
         let lines = run_writer(
-            &[
-                dir.path().as_os_str(),
-                first.as_ref(),
-                "sync".as_ref(),
-                keyring_file.as_os_str(),
-            ],
+            &args,
             if round % 2 == 0 {
                 Stop::Kill(Duration::from_millis(50 + rng.next() % 550))
             } else {
+                // Half the cuts early, where the bundle is being imported.
+                let span = if rng.next() % 2 == 0 { 400 } else { 3_000 };
                 Stop::Storage(Plan {
-                    at: 1 + rng.next() % 3_000,
+                    at: 1 + rng.next() % span,
                     fault: Fault::PowerCut { seed: rng.next() },
                 })
             },
         );
+        let mut lines_acked_bundle = false;
         for line in lines {
             let parts: Vec<&str> = line.split(' ').collect();
             let ["ack", kind, n, id] = parts[..] else {
@@ -440,6 +466,10 @@ fn a_sync_killed_or_cut_off_while_it_merges_loses_nothing_and_the_next_sync_comp
             match kind {
                 "register" => registered.push(DocId::parse(id).expect("doc id")),
                 "sync" => syncs += 1,
+                "bundle" => {
+                    bundles += 1;
+                    lines_acked_bundle = true;
+                }
                 other => anyhow::bail!("unknown ack kind {other}"),
             }
             next_n = next_n.max(n.parse::<u64>()? + 1);
@@ -458,7 +488,21 @@ fn a_sync_killed_or_cut_off_while_it_merges_loses_nothing_and_the_next_sync_comp
                 anyhow::anyhow!("round {round}, seed {seed}: registration lost: {e}")
             })?;
         }
-        // The next sync completes, and then both tablets hold the same residents.
+        // The bundle is in whole (as it must be once acknowledged) or not at all.
+        let imported = in_bundle
+            .iter()
+            .filter(|id| device.resident(id).is_ok())
+            .count();
+        let acked = lines_acked_bundle;
+        anyhow::ensure!(
+            imported == in_bundle.len() || (imported == 0 && !acked),
+            "round {round}, seed {seed}: {imported} of the bundle's {} residents \
+             (acknowledged: {acked})",
+            in_bundle.len()
+        );
+        // The next sync completes, and then both tablets hold the same residents (the
+        // other tablet sends its bundle's residents first, for an import cut short).
+        feeder.sync(&server)?;
         let mut transport = device.transport()?;
         device
             .sync_with(&mut transport, &FAST_RETRY)
@@ -479,11 +523,13 @@ fn a_sync_killed_or_cut_off_while_it_merges_loses_nothing_and_the_next_sync_comp
         );
     }
     eprintln!(
-        "crash test (sync): {} kills and {} power cuts of a syncing tablet, {syncs} syncs \
-         completed before one, {} registrations acknowledged, {fed} residents merged from the other tablet; \
-         every one on both tablets after the next sync",
+        "crash test (sync): {} kills and {} power cuts of a syncing tablet, {bundles} of {} \
+         bundles of ten imported and {syncs} syncs completed before one, {} registrations \
+         acknowledged, {fed} residents from the other tablet; every bundle whole or absent, \
+         every resident on both tablets after the next sync",
         rounds.div_ceil(2),
         rounds / 2,
+        rounds.saturating_sub(1),
         registered.len()
     );
     Ok(())

@@ -6,10 +6,11 @@
 //! survived and nothing was half saved.
 //!
 //! Usage: `crash-writer <data dir> <first n>`; the database key is a fixed test key.
-//! `crash-writer <data dir> <first n> sync <keyring file>`: an enrolled device (its
-//! signing key and token in the file, a keyring-core sample store) registers residents
-//! and syncs, printing `ack sync <n> -` after each sync that completed, so that the test
-//! can kill it while it merges an answer.
+//! `crash-writer <data dir> <first n> sync <keyring file> [<bundle>]`: an enrolled
+//! device (its signing key and token in the file, a keyring-core sample store) imports
+//! the bundle if given (`ack bundle <n> -`), then registers residents and syncs, printing
+//! `ack sync <n> -` after each sync that completed, so that the test can kill it while
+//! it imports or merges an answer.
 //!
 //! With `DOORSTEP_STORAGE_FAULT` set (a `doorstep_power_cut::Plan`), the data folder's
 //! storage fails as planned: a power cut ends the writer where it strikes; around an
@@ -121,6 +122,11 @@ fn main() -> anyhow::Result<()> {
         }
     };
     if syncing {
+        if let Some(bundle) = args.next() {
+            device.import_bundle(std::path::Path::new(&bundle))?;
+            writeln!(out, "ack bundle {first} -")?;
+            out.flush()?;
+        }
         for n in first.. {
             if n % 3 == 0 {
                 let mut transport = device.transport()?;
