@@ -450,7 +450,11 @@ fn a_sync_killed_or_cut_off_while_it_merges_loses_nothing_and_the_next_sync_comp
                 Stop::Kill(Duration::from_millis(50 + rng.next() % 550))
             } else {
                 // Half the cuts early, where the bundle is being imported.
-                let span = if rng.next().is_multiple_of(2) { 400 } else { 3_000 };
+                let span = if rng.next().is_multiple_of(2) {
+                    400
+                } else {
+                    3_000
+                };
                 Stop::Storage(Plan {
                     at: 1 + rng.next() % span,
                     fault: Fault::PowerCut { seed: rng.next() },

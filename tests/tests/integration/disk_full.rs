@@ -176,3 +176,64 @@ fn a_tablets_full_or_read_only_disk_is_a_clear_error_loses_nothing_and_recovers(
     );
     Ok(())
 }
+
+/// A tablet's data folder (a 4 MB tmpfs of the test's own) has 64 KB left when it syncs
+/// an answer of 300 residents from another tablet: the sync is refused `disk_full`, the
+/// tablet's own unsent work is still there, and once space is freed the next sync takes
+/// everything both ways.
+#[test]
+fn a_tablets_disk_filling_during_a_sync_is_a_clear_error_and_the_next_sync_takes_everything()
+-> anyhow::Result<()> {
+    use doorstep_tests::fleet::{FAST_RETRY, enrollment_text};
+    let root = tempfile::tempdir()?;
+    let disk = SmallDisk::mount(&root.path().join("tablet"), "4m")?;
+    let server = ServerProcess::start()?;
+    committee(&server, "d3")?;
+    let mut feeder = TestDevice::enrolled(&server, "d3", "volunteer", "测试志愿者甲")?;
+    for n in 0..300 {
+        feeder.device.register_resident(&resident(n))?;
+    }
+    feeder.sync(&server)?;
+
+    let text = enrollment_text(&server, &["d3"], "volunteer", "测试志愿者乙", "1h")?;
+    let mut tablet = doorstep_device::Device::open(&disk.0)?;
+    tablet.enroll(&text, "test tablet")?;
+    let mut own = Vec::new();
+    for n in 500..503 {
+        own.push(tablet.register_resident(&resident(n))?.id);
+    }
+    let reserve = disk.0.join("reserve");
+    std::fs::write(&reserve, vec![0u8; 64 * 1024])?;
+    let filler = fill(&disk.0)?;
+    std::fs::remove_file(&reserve)?;
+
+    let refused = tablet
+        .sync_with(&mut tablet.transport()?, &FAST_RETRY)
+        .err()
+        .context("the answer does not fit in 64 KB")?;
+    assert_eq!(refused.code(), "disk_full", "{refused}");
+    for id in &own {
+        tablet.resident(id)?;
+    }
+
+    std::fs::remove_file(&filler)?;
+    tablet.sync_with(&mut tablet.transport()?, &FAST_RETRY)?;
+    feeder.sync(&server)?;
+    let ids = |d: &doorstep_device::Device| -> anyhow::Result<Vec<String>> {
+        let mut ids: Vec<String> = d
+            .list_residents()?
+            .into_iter()
+            .map(|r| r.id.to_string())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    };
+    assert_eq!(ids(&tablet)?.len(), 303);
+    assert_eq!(ids(&tablet)?, ids(&feeder.device)?);
+    assert_eq!(tablet.sync_status()?.pending_docs, 0);
+    eprintln!(
+        "a tablet's disk full during a sync: refused disk_full, its 3 own records kept; after \
+         space was freed both tablets hold the same 303 residents"
+    );
+    Ok(())
+}
