@@ -1,9 +1,13 @@
-//! Crash safety: a writer process is killed with SIGKILL at random moments while it
-//! saves (registrations, edits and the compactions they bring, authorizations,
-//! applications with their photo and submission, roster imports); after each kill the
+//! Crash safety: a writer process saves (registrations, edits and the compactions they
+//! bring, authorizations, applications with their photo and submission, roster imports)
+//! and is stopped at random moments: killed with SIGKILL, its power cut (the
+//! `doorstep_power_cut` VFS keeps only what was synced, and a torn or scattered part of
+//! the rest), or its disk failing with I/O errors for a few writes. After each, the
 //! database must pass `PRAGMA integrity_check`, hold every save the writer had
-//! acknowledged, and hold each roster whole or not at all. 200 kills in `make test`;
-//! `make campaign` runs 5,000 (`DOORSTEP_CRASH_ROUNDS`; `DOORSTEP_CRASH_SEED` replays).
+//! acknowledged, and hold each roster whole or not at all. 200 kills, 100 power cuts and
+//! 60 I/O faults in `make test`; `make campaign` runs 5,000, 5,000 and 1,000 (seeds
+//! printed, and replayed through `DOORSTEP_CRASH_SEED`, `DOORSTEP_POWER_SEED`,
+//! `DOORSTEP_IO_SEED`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -314,7 +318,7 @@ fn every_acknowledged_save_survives_sigkill() {
 /// The writer's power is cut at a random write, sync, truncation or deletion of its
 /// database (the first ~2,000 of a run: opening, saves of every kind, checkpoints); the
 /// disk keeps what was synced and none, a torn prefix or a scattered subset of the rest.
-/// 100 cuts in `make test`, `DOORSTEP_POWER_CUTS` more in `make campaign`.
+/// 100 cuts in `make test`, 5,000 in `make campaign` (`DOORSTEP_POWER_CUTS`).
 #[test]
 fn every_acknowledged_save_survives_a_power_cut() {
     let rounds = env_u64("DOORSTEP_POWER_CUTS").unwrap_or(100);
@@ -336,7 +340,8 @@ fn every_acknowledged_save_survives_a_power_cut() {
 /// One to four writes or syncs in a row of the writer's database fail with an I/O error
 /// at a random point: each save caught in it is refused with `StorageFailed`, the writer
 /// saves again once the fault clears (without reopening), and after it is killed every
-/// acknowledged save is there and nothing is half saved. 60 faults in `make test`.
+/// acknowledged save is there and nothing is half saved. 60 faults in `make test`, 1,000
+/// in `make campaign` (`DOORSTEP_IO_FAULTS`).
 #[test]
 fn io_errors_refuse_a_save_clearly_and_lose_nothing() {
     let rounds = env_u64("DOORSTEP_IO_FAULTS").unwrap_or(60);
