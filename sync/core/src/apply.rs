@@ -58,21 +58,11 @@ fn only_document_and_change_chunks(bytes: &[u8]) -> bool {
         if bytes[at + 8] > 2 {
             return false;
         }
-        let (mut length, mut shift, mut i) = (0u64, 0u32, at + 9);
-        loop {
-            let Some(byte) = bytes.get(i) else {
-                return true;
-            };
-            if shift > 63 {
-                return true;
-            }
-            length |= u64::from(byte & 0x7f) << shift;
-            shift += 7;
-            i += 1;
-            if byte & 0x80 == 0 {
-                break;
-            }
-        }
+        let mut rest = &bytes[at + 9..];
+        let Ok(length) = leb128::read::unsigned(&mut rest) else {
+            return true;
+        };
+        let i = bytes.len() - rest.len();
         let Some(next) = usize::try_from(length).ok().and_then(|l| i.checked_add(l)) else {
             return true;
         };
