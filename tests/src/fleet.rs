@@ -70,6 +70,45 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Records the resident's signed authorization for `services` on `device`, valid from
+/// the device's own today (its clock may be set anywhere) for a year: nothing is
+/// submitted on her behalf without one.
+pub fn authorize(
+    device: &mut Device,
+    resident: &doorstep_core::DocId,
+    services: &[&str],
+) -> Result<doorstep_core::DocId, doorstep_device::DeviceError> {
+    let (y, m, d) = device.today();
+    let signature = device.store_blob(b"synthetic authorization signature")?;
+    let input = doorstep_core::authorization::AuthorizationInput {
+        services: services.iter().map(|s| (*s).to_owned()).collect(),
+        valid_from: format!("{y:04}-{m:02}-{d:02}"),
+        valid_to: format!("{:04}-{m:02}-{:02}", y + 1, d.min(28)),
+        signature,
+    };
+    device.record_authorization(resident, &input)
+}
+
+/// Fills in the started senior allowance application `app` as a volunteer would (the
+/// bank `account`, a holder, residence here) and attaches `photo` as the bank card's;
+/// returns the photo's SHA-256.
+pub fn fill_allowance(
+    device: &mut Device,
+    app: &doorstep_core::DocId,
+    account: &str,
+    photo: &[u8],
+) -> Result<String, doorstep_device::DeviceError> {
+    use doorstep_core::value::FieldValue;
+    for (key, value) in [
+        ("bank_account", FieldValue::Text(account.to_owned())),
+        ("account_holder", FieldValue::Text("测试户主".into())),
+        ("household_registered_here", FieldValue::Bool(true)),
+    ] {
+        device.set_application_field(app, key, &value)?;
+    }
+    device.attach_file(app, "bank_card_photo", "card.png", photo)
+}
+
 /// Makes an enrollment code with the server's command line; returns the code.
 pub fn enrollment_code(
     data_dir: &Path,
@@ -181,25 +220,13 @@ impl TestDevice {
         Ok(token)
     }
 
-    /// Records the resident's signed authorization for `services`, valid from today for
-    /// a year: nothing is submitted on her behalf without one.
+    /// [`authorize`] on this device.
     pub fn authorize(
         &mut self,
         resident: &doorstep_core::DocId,
         services: &[&str],
     ) -> anyhow::Result<doorstep_core::DocId> {
-        // From the device's own today (its clock may be set anywhere).
-        let (y, m, d) = self.device.today();
-        let signature = self
-            .device
-            .store_blob(b"synthetic authorization signature")?;
-        let input = doorstep_core::authorization::AuthorizationInput {
-            services: services.iter().map(|s| (*s).to_owned()).collect(),
-            valid_from: format!("{y:04}-{m:02}-{d:02}"),
-            valid_to: format!("{:04}-{m:02}-{:02}", y + 1, d.min(28)),
-            signature,
-        };
-        Ok(self.device.record_authorization(resident, &input)?)
+        Ok(authorize(&mut self.device, resident, services)?)
     }
 
     /// Registers `resident`, records her authorization and submits a filled-in senior
@@ -209,19 +236,15 @@ impl TestDevice {
         &mut self,
         resident: &doorstep_core::resident::ResidentInput,
     ) -> anyhow::Result<(doorstep_core::DocId, doorstep_core::DocId)> {
-        use doorstep_core::value::FieldValue;
         let person = self.device.register_resident(resident)?.id;
         self.authorize(&person, &["senior_allowance"])?;
         let app = self.device.start_application(&person, "senior_allowance")?;
-        for (key, value) in [
-            ("bank_account", FieldValue::Text("6222000011112222".into())),
-            ("account_holder", FieldValue::Text(resident.name.clone())),
-            ("household_registered_here", FieldValue::Bool(true)),
-        ] {
-            self.device.set_application_field(&app, key, &value)?;
-        }
-        self.device
-            .attach_file(&app, "bank_card_photo", "card.jpg", crate::SAMPLE_PHOTO)?;
+        fill_allowance(
+            &mut self.device,
+            &app,
+            "6222000011112222",
+            crate::SAMPLE_PHOTO,
+        )?;
         self.device.submit_application(&app)?;
         Ok((person, app))
     }

@@ -21,14 +21,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use doorstep_core::DocId;
-use doorstep_core::authorization::AuthorizationInput;
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
-use doorstep_core::value::FieldValue;
 use doorstep_device::roster::{Format, read_roster};
 use doorstep_device::secret::DbKey;
 use doorstep_device::{Device, catalog};
-use doorstep_tests::fleet::FAST_RETRY;
+use doorstep_tests::fleet::{self, FAST_RETRY};
 use doorstep_tests::{CRASH_ROSTER_ROWS, crash_roster_name};
 
 /// A distinct valid ID number for every `n` (birth date and sequence vary with it).
@@ -55,29 +53,12 @@ fn roster_csv(n: u64) -> anyhow::Result<Vec<u8>> {
 /// Records an authorization for `resident` and submits a filled-in senior allowance
 /// application with the bank card's photo; returns the application's id.
 fn apply(device: &mut Device, resident: &DocId, n: u64) -> anyhow::Result<DocId> {
-    let (y, m, d) = device.today();
-    let signature = device.store_blob(format!("synthetic signature {n}").as_bytes())?;
-    device.record_authorization(
-        resident,
-        &AuthorizationInput {
-            services: vec!["senior_allowance".into()],
-            valid_from: format!("{y:04}-{m:02}-{d:02}"),
-            valid_to: format!("{:04}-{m:02}-{:02}", y + 1, d.min(28)),
-            signature,
-        },
-    )?;
+    fleet::authorize(device, resident, &["senior_allowance"])?;
     let app = device.start_application(resident, "senior_allowance")?;
-    for (key, value) in [
-        ("bank_account", FieldValue::Text(format!("62220000{n:08}"))),
-        ("account_holder", FieldValue::Text("测试户主".into())),
-        ("household_registered_here", FieldValue::Bool(true)),
-    ] {
-        device.set_application_field(&app, key, &value)?;
-    }
-    device.attach_file(
+    fleet::fill_allowance(
+        device,
         &app,
-        "bank_card_photo",
-        "card.png",
+        &format!("62220000{n:08}"),
         doorstep_tests::SAMPLE_PHOTO,
     )?;
     device.submit_application(&app)?;
@@ -98,7 +79,7 @@ fn main() -> anyhow::Result<()> {
         keyring_core::set_default_store(keyring_core::sample::Store::new_with_backing(&file)?);
     } else {
         // The signing key lives in a keyring: an in-memory one for this test writer.
-        doorstep_tests::fleet::mock_keyring();
+        fleet::mock_keyring();
     }
     let plan = match std::env::var(doorstep_power_cut::PLAN_ENV) {
         Ok(text) => Some(doorstep_power_cut::Plan::parse(&text).map_err(anyhow::Error::msg)?),

@@ -36,7 +36,8 @@ use doorstep_device::applications::ApplicationSummary;
 use doorstep_device::clock::SetClock;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{
-    FAST_RETRY, Fault, FaultyTransport, TestDevice, committee, enrollment_text, server_db,
+    FAST_RETRY, Fault, FaultyTransport, TestDevice, committee, enrollment_text, fill_allowance,
+    server_db,
 };
 use doorstep_tests::in_process::{InProcessServer, scratch_dir};
 use proptest::prelude::*;

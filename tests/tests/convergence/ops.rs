@@ -199,7 +199,6 @@ pub(super) fn apply(
             let t = &mut replicas[idx].test;
             let ids = resident_ids(t)?;
             let resident = &ids[rec % ids.len()];
-            let (y, m, d) = t.device.today();
             let valid = t
                 .device
                 .authorizations_of(resident)?
@@ -217,20 +216,10 @@ pub(super) fn apply(
                 Ok(app) => app,
                 Err(e) => return refusal(Err(e)),
             };
-            for (key, value) in [
-                (
-                    "bank_account",
-                    FieldValue::Text(format!("62220000{val:08}")),
-                ),
-                ("account_holder", FieldValue::Text("测试户主".into())),
-                ("household_registered_here", FieldValue::Bool(true)),
-            ] {
-                t.device.set_application_field(&app, key, &value)?;
-            }
-            t.device.attach_file(
+            fill_allowance(
+                &mut t.device,
                 &app,
-                "bank_card_photo",
-                &format!("card-{y}{m:02}{d:02}.png"),
+                &format!("62220000{val:08}"),
                 doorstep_tests::SAMPLE_PHOTO,
             )?;
             let submitted = t.device.submit_application(&app).map(|_| ());

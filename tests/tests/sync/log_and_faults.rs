@@ -265,7 +265,7 @@ impl doorstep_device::Transport for KillingTransport<'_> {
 /// round carries 20 new residents and two applications with a photo of their own.
 #[test]
 fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyhow::Result<()> {
-    use doorstep_core::value::FieldValue;
+    use doorstep_tests::fleet::fill_allowance;
     let dir = tempfile::tempdir()?;
     let first = ServerProcess::start_on(dir.path(), &[])?;
     committee(&first, "c1")?;
@@ -287,23 +287,15 @@ fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyho
         for (i, person) in registered.iter().take(2).enumerate() {
             a.authorize(&person.id, &["senior_allowance"])?;
             let app = a.device.start_application(&person.id, "senior_allowance")?;
-            for (key, value) in [
-                (
-                    "bank_account",
-                    FieldValue::Text(format!("62220000{round:04}{i:04}")),
-                ),
-                ("account_holder", FieldValue::Text("测试户主".into())),
-                ("household_registered_here", FieldValue::Bool(true)),
-            ] {
-                a.device.set_application_field(&app, key, &value)?;
-            }
             // A photo of its own: bytes after the PNG's end, which readers ignore.
             let mut photo = doorstep_tests::SAMPLE_PHOTO.to_vec();
             photo.extend_from_slice(format!("round {round} photo {i}").as_bytes());
-            photos.push(
-                a.device
-                    .attach_file(&app, "bank_card_photo", "card.png", &photo)?,
-            );
+            photos.push(fill_allowance(
+                &mut a.device,
+                &app,
+                &format!("62220000{round:04}{i:04}"),
+                &photo,
+            )?);
             a.device.submit_application(&app)?;
         }
         let mut transport = KillingTransport {
