@@ -109,6 +109,14 @@ pub fn fill_allowance(
     device.attach_file(app, "bank_card_photo", "card.png", photo)
 }
 
+/// The ids of every resident `device` holds, in one order for every device.
+pub fn resident_ids(device: &Device) -> anyhow::Result<Vec<doorstep_core::DocId>> {
+    let mut ids: Vec<doorstep_core::DocId> =
+        device.list_residents()?.into_iter().map(|r| r.id).collect();
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    Ok(ids)
+}
+
 /// Makes an enrollment code with the server's command line; returns the code.
 pub fn enrollment_code(
     data_dir: &Path,

@@ -377,7 +377,7 @@ fn a_sync_killed_or_cut_off_while_it_merges_loses_nothing_and_the_next_sync_comp
     use doorstep_core::id_number::IdNumber;
     use doorstep_core::resident::ResidentInput;
     use doorstep_tests::ServerProcess;
-    use doorstep_tests::fleet::{FAST_RETRY, TestDevice, committee, enrollment_text};
+    use doorstep_tests::fleet::{FAST_RETRY, TestDevice, committee, enrollment_text, resident_ids};
 
     let rounds = env_u64("DOORSTEP_CRASH_SYNC_ROUNDS").unwrap_or(40);
     let seed = env_u64("DOORSTEP_CRASH_SEED").unwrap_or(0x5eed) | 1;
@@ -517,17 +517,8 @@ fn a_sync_killed_or_cut_off_while_it_merges_loses_nothing_and_the_next_sync_comp
             .sync_with(&mut transport, &FAST_RETRY)
             .map_err(|e| anyhow::anyhow!("round {round}, seed {seed}: the next sync: {e}"))?;
         feeder.sync(&server)?;
-        let ids = |d: &Device| -> anyhow::Result<Vec<String>> {
-            let mut ids: Vec<String> = d
-                .list_residents()?
-                .into_iter()
-                .map(|r| r.id.to_string())
-                .collect();
-            ids.sort();
-            Ok(ids)
-        };
         anyhow::ensure!(
-            ids(&device)? == ids(&feeder.device)?,
+            resident_ids(&device)? == resident_ids(&feeder.device)?,
             "round {round}, seed {seed}: the tablets differ after the next sync"
         );
     }

@@ -37,7 +37,7 @@ use doorstep_device::clock::SetClock;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{
     FAST_RETRY, Fault, FaultyTransport, TestDevice, committee, enrollment_text, fill_allowance,
-    server_db,
+    resident_ids, server_db,
 };
 use doorstep_tests::in_process::{InProcessServer, scratch_dir};
 use proptest::prelude::*;
@@ -122,12 +122,6 @@ fn sorted(ids: impl IntoIterator<Item = DocId>) -> Vec<DocId> {
     ids
 }
 
-fn resident_ids(test: &TestDevice) -> anyhow::Result<Vec<DocId>> {
-    Ok(sorted(
-        test.device.list_residents()?.into_iter().map(|r| r.id),
-    ))
-}
-
 fn application_ids(test: &TestDevice) -> anyhow::Result<Vec<DocId>> {
     Ok(sorted(
         test.device
@@ -139,8 +133,8 @@ fn application_ids(test: &TestDevice) -> anyhow::Result<Vec<DocId>> {
 
 /// Every record a device holds: residents, their authorizations, applications.
 fn all_ids(test: &TestDevice) -> anyhow::Result<Vec<DocId>> {
-    let mut ids = resident_ids(test)?;
-    for resident in resident_ids(test)? {
+    let mut ids = resident_ids(&test.device)?;
+    for resident in resident_ids(&test.device)? {
         ids.extend(
             test.device
                 .authorizations_of(&resident)?

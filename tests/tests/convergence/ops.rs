@@ -148,7 +148,7 @@ pub(super) fn apply(
         } => {
             let idx = dev % devices;
             let t = &mut replicas[idx].test;
-            let ids = resident_ids(t)?;
+            let ids = resident_ids(&t.device)?;
             let id = &ids[rec % ids.len()];
             let current = t.device.resident(id)?;
             let mut form = current.to_input();
@@ -197,7 +197,7 @@ pub(super) fn apply(
         Op::Apply { dev, rec, val } => {
             let idx = volunteer(*dev, devices);
             let t = &mut replicas[idx].test;
-            let ids = resident_ids(t)?;
+            let ids = resident_ids(&t.device)?;
             let resident = &ids[rec % ids.len()];
             let valid = t
                 .device

@@ -184,7 +184,7 @@ fn a_tablets_full_or_read_only_disk_is_a_clear_error_loses_nothing_and_recovers(
 #[test]
 fn a_tablets_disk_filling_during_a_sync_is_a_clear_error_and_the_next_sync_takes_everything()
 -> anyhow::Result<()> {
-    use doorstep_tests::fleet::{FAST_RETRY, enrollment_text};
+    use doorstep_tests::fleet::{FAST_RETRY, enrollment_text, resident_ids};
     let root = tempfile::tempdir()?;
     let disk = SmallDisk::mount(&root.path().join("tablet"), "4m")?;
     let server = ServerProcess::start()?;
@@ -219,17 +219,8 @@ fn a_tablets_disk_filling_during_a_sync_is_a_clear_error_and_the_next_sync_takes
     std::fs::remove_file(&filler)?;
     tablet.sync_with(&mut tablet.transport()?, &FAST_RETRY)?;
     feeder.sync(&server)?;
-    let ids = |d: &doorstep_device::Device| -> anyhow::Result<Vec<String>> {
-        let mut ids: Vec<String> = d
-            .list_residents()?
-            .into_iter()
-            .map(|r| r.id.to_string())
-            .collect();
-        ids.sort();
-        Ok(ids)
-    };
-    assert_eq!(ids(&tablet)?.len(), 303);
-    assert_eq!(ids(&tablet)?, ids(&feeder.device)?);
+    assert_eq!(resident_ids(&tablet)?.len(), 303);
+    assert_eq!(resident_ids(&tablet)?, resident_ids(&feeder.device)?);
     assert_eq!(tablet.sync_status()?.pending_docs, 0);
     eprintln!(
         "a tablet's disk full during a sync: refused disk_full, its 3 own records kept; after \

@@ -10,6 +10,7 @@ use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
 use doorstep_device::{DeviceError, RetryPolicy};
 use doorstep_power_cut::{Fault, Plan};
+use doorstep_tests::fleet::resident_ids;
 use doorstep_tests::in_process::InProcessServer;
 
 /// One attempt per sync: a refusal reaches the test instead of being retried away.
@@ -84,17 +85,12 @@ fn server_io_errors_refuse_a_sync_whole_and_the_next_one_takes_everything() -> a
         b.device.sync_with(&mut server.transport(), &ONE_ATTEMPT)?;
     }
     a.device.sync_with(&mut server.transport(), &ONE_ATTEMPT)?;
-    let ids = |d: &doorstep_device::Device| -> anyhow::Result<Vec<String>> {
-        let mut ids: Vec<String> = d
-            .list_residents()?
-            .into_iter()
-            .map(|r| r.id.to_string())
-            .collect();
-        ids.sort();
-        Ok(ids)
-    };
-    assert_eq!(ids(&a.device)?.len() as u64, registered);
-    assert_eq!(ids(&a.device)?, ids(&b.device)?, "seed {seed}");
+    assert_eq!(resident_ids(&a.device)?.len() as u64, registered);
+    assert_eq!(
+        resident_ids(&a.device)?,
+        resident_ids(&b.device)?,
+        "seed {seed}"
+    );
     assert_eq!(a.device.sync_status()?.pending_docs, 0);
     assert!(server.log_intact()?, "seed {seed}: the log does not verify");
     assert!(refused > 0, "seed {seed}: no sync was refused");
