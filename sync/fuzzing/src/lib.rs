@@ -37,6 +37,7 @@ pub const TARGETS: &[Target] = &[
     ("enroll_text", enroll_text),
     ("checkpoint", checkpoint),
     ("table_writer", records::table_writer),
+    ("receipt_writer", records::receipt_writer),
 ];
 
 /// libFuzzer's Rust harness aborts on every panic, even one the code catches; Doorstep

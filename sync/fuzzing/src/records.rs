@@ -111,3 +111,32 @@ pub fn table_writer(data: &[u8]) {
         assert!(xlsx.starts_with(b"PK"), "an XLSX is a zip file");
     }
 }
+
+/// A receipt of arbitrary text (a title; as many rows as the first byte's low four bits
+/// say, a label and a value each; as many sections as its next two bits, a heading and
+/// two paragraphs each), laid out in large print and written as a PDF with the CJK font
+/// the app would use. Without such a font installed there is nothing to run.
+pub fn receipt_writer(data: &[u8]) {
+    use doorstep_device::receipt::{Receipt, find_font, render};
+    static FONT: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let Some(font) = FONT.get_or_init(find_font) else {
+        return;
+    };
+    let mut pieces = Pieces::new(data);
+    let flags = pieces.byte();
+    let title = pieces.text();
+    let rows = (0..flags & 0x0f)
+        .map(|_| (pieces.text(), pieces.text()))
+        .collect();
+    let sections = (0..(flags >> 4) & 0x03)
+        .map(|_| (pieces.text(), vec![pieces.text(), pieces.text()]))
+        .collect();
+    let receipt = Receipt {
+        title,
+        colon: if flags & 0x40 == 0 { "：" } else { ": " },
+        rows,
+        sections,
+    };
+    let pdf = render(&receipt, font).expect("a receipt renders with an installed font");
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF starts with its header");
+}

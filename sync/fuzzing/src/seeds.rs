@@ -142,6 +142,24 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
         table.extend_from_slice(cell.as_bytes());
     }
     add("table_writer", "roster", table);
+    let receipt: Vec<Vec<u8>> = [
+        "高龄津贴申请回执",
+        "申请人",
+        "测试甲",
+        "身份证号",
+        "320106********1234",
+        "代办人",
+        "测试志愿者乙（明月村委会）",
+        "日期",
+        "2026年12月6日",
+        "下一步",
+        "村委会将在五个工作日内把材料送到街道。",
+        "有问题请打电话 0790-1234567。",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    add("receipt_writer", "receipt", pieces(0x14, &receipt));
     let enroll = doorstep_core::server_identity::EnrollText {
         server: Some("https://10.0.0.5:8787".into()),
         server_key: Some(hex32(6)),
