@@ -135,6 +135,9 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
     if let Ok(csv) = roster.write(Format::Csv, &none) {
         add("roster_csv", "roster", csv);
     }
+    if let Some(huge) = huge_range_workbook() {
+        add("roster_xlsx", "huge_range", huge);
+    }
     let mut table = Vec::new();
     table.push(7u8);
     for cell in roster.headers.iter().chain(roster.rows.iter().flatten()) {
@@ -246,6 +249,19 @@ fn entry_ref(seq: u64) -> LogEntryRef {
         conflicts: 0,
         proof: vec![ByteBuf::from(vec![3; 32]), ByteBuf::from(vec![4; 32])],
     }
+}
+
+/// A small workbook whose sheet has a roster's two columns and one cell at the last row
+/// and column Excel allows: a used range of 17 billion cells.
+fn huge_range_workbook() -> Option<Vec<u8>> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "姓名").ok()?;
+    sheet.write_string(0, 1, "身份证号").ok()?;
+    sheet.write_string(1, 0, "测试甲").ok()?;
+    sheet.write_string(1, 1, "11010519500301001X").ok()?;
+    sheet.write_string(1_048_575, 16_383, "远处").ok()?;
+    book.save_to_buffer().ok()
 }
 
 /// Length-prefixed pieces after a flags byte (see [`crate::Pieces`]).

@@ -13,6 +13,7 @@
 
 mod export;
 mod read;
+mod xlsx;
 
 pub use export::{ExportFilter, Exported, Table, save_export};
 pub use read::{MAX_ROWS, Roster, RosterLayout, read_roster, read_roster_as};

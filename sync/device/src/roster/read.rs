@@ -3,9 +3,6 @@
 //! by the names people write (`身份证号码（必填）`, `联系电话`, `性 别`) — or laid out
 //! by a person where the file does not say — and every row read as a resident's input.
 
-use std::io::Cursor;
-
-use calamine::{Data, Reader};
 use doorstep_core::ErrorCode;
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::resident::ResidentInput;
@@ -13,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Format, RejectedRow, RowProblem};
 use crate::error::DeviceError;
-use doorstep_core::date::{civil_from_days, format_ymd};
 
 /// The largest roster read (rows after the header).
 pub const MAX_ROWS: usize = 200_000;
@@ -120,7 +116,7 @@ pub fn read_roster_as(
     layout: Option<&RosterLayout>,
 ) -> Result<Roster, DeviceError> {
     let table = match format {
-        Format::Xlsx => read_xlsx(bytes)?,
+        Format::Xlsx => super::xlsx::read_xlsx(bytes)?,
         Format::Csv => read_csv(bytes)?,
     };
     if table
@@ -313,7 +309,7 @@ fn head_of(table: &[(usize, Vec<Cell>)]) -> Vec<(usize, Vec<String>)> {
 
 /// A cell as read: text, or a number (which an ID number must not be).
 #[derive(Debug, Clone, PartialEq)]
-enum Cell {
+pub(super) enum Cell {
     Text(String),
     Number(String),
 }
@@ -367,59 +363,6 @@ pub(crate) fn gender_code(text: &str) -> String {
         "女" | "f" | "female" => "female".into(),
         other => other.to_owned(),
     }
-}
-
-/// Reads a workbook's first sheet. calamine panics on some damaged files (fuzzing found a
-/// cell reference whose column overflows): such a file is unreadable, like any other
-/// damaged one, and the app goes on.
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
-    std::panic::catch_unwind(|| read_xlsx_unguarded(bytes)).unwrap_or_else(|_| {
-        Err(file_error(
-            ErrorCode::RosterUnreadable,
-            "not a spreadsheet this app reads: its reader failed on it",
-        ))
-    })
-}
-
-fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
-        file_error(
-            ErrorCode::RosterUnreadable,
-            format!("not a spreadsheet this app reads: {e}"),
-        )
-    })?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| file_error(ErrorCode::RosterEmpty, "the workbook has no sheet"))?
-        .map_err(|e| file_error(ErrorCode::RosterUnreadable, format!("the first sheet: {e}")))?;
-    let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let cells = row
-                .iter()
-                .map(|cell| match cell {
-                    Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
-                        Cell::Text(s.clone())
-                    }
-                    Data::Int(n) => Cell::Number(n.to_string()),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e18 => {
-                        Cell::Number(format!("{f:.0}"))
-                    }
-                    Data::Float(f) => Cell::Number(f.to_string()),
-                    Data::DateTime(d) => {
-                        // Excel's day 25,569 is 1970-01-01.
-                        let days = d.as_f64().floor() as i64 - 25_569;
-                        Cell::Text(format_ymd(civil_from_days(days)))
-                    }
-                    Data::Bool(b) => Cell::Text(b.to_string()),
-                    Data::Error(_) | Data::Empty => Cell::Text(String::new()),
-                })
-                .collect();
-            (first_row + i + 1, cells)
-        })
-        .collect())
 }
 
 fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {

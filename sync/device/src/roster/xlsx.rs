@@ -1,0 +1,161 @@
+//! A workbook's first sheet as lines of cells. An XLSX sheet is read cell by cell and
+//! kept sparse: a file of a few bytes may name a cell at `XFD1048576`, and a reader that
+//! lays out the whole used range (calamine's `worksheet_range`) would ask for billions
+//! of cells and end the app. Lines without a cell are left out (their numbers are kept),
+//! columns past [`MAX_COLUMNS`] are not read, and more than [`MAX_LINES`] lines with
+//! cells is too large a roster. Other workbooks (XLS, ODS) go through calamine's range.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Sheets};
+use doorstep_core::ErrorCode;
+use doorstep_core::date::{civil_from_days, format_ymd};
+
+use super::read::{Cell, MAX_ROWS, file_error};
+use crate::error::DeviceError;
+
+/// Columns read from the left of a sheet's first used one; a roster has a dozen.
+pub const MAX_COLUMNS: u32 = 256;
+
+/// Lines with cells read: the most rows a roster may have, and room for a title.
+pub const MAX_LINES: usize = MAX_ROWS + 1_000;
+
+/// Reads a workbook's first sheet. calamine panics on some damaged files (fuzzing found a
+/// cell reference whose column overflows): such a file is unreadable, like any other
+/// damaged one, and the app goes on.
+pub(super) fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
+    std::panic::catch_unwind(|| read_unguarded(bytes)).unwrap_or_else(|_| {
+        Err(file_error(
+            ErrorCode::RosterUnreadable,
+            "not a spreadsheet this app reads: its reader failed on it",
+        ))
+    })
+}
+
+fn unreadable(e: impl std::fmt::Display) -> DeviceError {
+    file_error(
+        ErrorCode::RosterUnreadable,
+        format!("not a spreadsheet this app reads: {e}"),
+    )
+}
+
+fn read_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
+    let Some(first) = workbook.sheet_names().first().cloned() else {
+        return Err(file_error(
+            ErrorCode::RosterEmpty,
+            "the workbook has no sheet",
+        ));
+    };
+    let mut lines: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
+    let mut keep = |(row, col): (u32, u32), data: Data| -> Result<(), DeviceError> {
+        if col >= MAX_COLUMNS || matches!(data, Data::Empty) {
+            return Ok(());
+        }
+        if !lines.contains_key(&row) && lines.len() >= MAX_LINES {
+            return Err(file_error(
+                ErrorCode::RosterTooLarge,
+                format!("a roster may have at most {MAX_ROWS} rows; split the file"),
+            ));
+        }
+        lines.entry(row).or_default().insert(col, cell_of(&data));
+        Ok(())
+    };
+    match &mut workbook {
+        Sheets::Xlsx(xlsx) => {
+            let mut cells = xlsx.worksheet_cells_reader(&first).map_err(|e| {
+                file_error(ErrorCode::RosterUnreadable, format!("the first sheet: {e}"))
+            })?;
+            while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+                keep(cell.get_position(), cell.get_value().clone().into())?;
+            }
+        }
+        other => {
+            let range = other.worksheet_range(&first).map_err(|e| {
+                file_error(ErrorCode::RosterUnreadable, format!("the first sheet: {e}"))
+            })?;
+            for (row, col, data) in range.used_cells() {
+                let (top, left) = range.start().unwrap_or((0, 0));
+                keep((top + row as u32, left + col as u32), data.clone())?;
+            }
+        }
+    }
+    let left = lines
+        .values()
+        .filter_map(|cells| cells.keys().next())
+        .min()
+        .copied()
+        .unwrap_or(0);
+    let right = lines
+        .values()
+        .filter_map(|cells| cells.keys().next_back())
+        .max()
+        .copied()
+        .unwrap_or(0);
+    Ok(lines
+        .into_iter()
+        .map(|(row, mut cells)| {
+            let line = (left..=right)
+                .map(|col| cells.remove(&col).unwrap_or(Cell::Text(String::new())))
+                .collect();
+            (row as usize + 1, line)
+        })
+        .collect())
+}
+
+fn cell_of(data: &Data) -> Cell {
+    match data {
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Int(n) => Cell::Number(n.to_string()),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e18 => Cell::Number(format!("{f:.0}")),
+        Data::Float(f) => Cell::Number(f.to_string()),
+        Data::DateTime(d) => {
+            // Excel's day 25,569 is 1970-01-01.
+            let days = d.as_f64().floor() as i64 - 25_569;
+            Cell::Text(format_ymd(civil_from_days(days)))
+        }
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::Error(_) | Data::Empty => Cell::Text(String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roster::{Format, read_roster};
+
+    /// A roster whose sheet also has one cell at the last row and column Excel allows:
+    /// its used range is 17 billion cells; its rows read as they are.
+    #[test]
+    fn a_sheet_whose_used_range_is_enormous_reads_its_few_cells() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (col, text) in ["姓名", "身份证号"].iter().enumerate() {
+            sheet.write_string(0, col as u16, *text).expect("header");
+        }
+        sheet.write_string(1, 0, "测试甲").expect("name");
+        sheet.write_string(1, 1, "11010519500301001X").expect("id");
+        sheet
+            .write_string(1_048_575, 16_383, "远处")
+            .expect("far cell");
+        let bytes = book.save_to_buffer().expect("xlsx");
+        assert!(bytes.len() < 10_000, "a small file");
+        let roster = read_roster(&bytes, Format::Xlsx).expect("read");
+        assert_eq!(roster.rows.len(), 1);
+        assert_eq!(roster.rows[0].1.name, "测试甲");
+    }
+
+    #[test]
+    fn a_sheet_of_more_lines_than_a_roster_may_have_is_too_large() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for row in 0..=MAX_LINES as u32 {
+            sheet.write_number(row, 0, 1.0).expect("cell");
+        }
+        let bytes = book.save_to_buffer().expect("xlsx");
+        let e = read_xlsx(&bytes).expect_err("too many lines");
+        assert_eq!(e.code(), ErrorCode::RosterTooLarge);
+    }
+}
