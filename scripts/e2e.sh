@@ -4,9 +4,10 @@
 # tauri-driver + WebKitWebDriver. The app must already be built.
 #
 # WebKitGTK's web process sometimes dies under a loaded two-core machine
-# ("session deleted because of page crash or hang": the window goes black). A test that
-# failed that way, and only that way, runs once more on its own, and the script says so;
-# any other failure fails at once.
+# ("session deleted because of page crash or hang": the window goes black; a test that
+# meets the black window before WebDriver notices says "page crash or hang" itself). A
+# test that failed that way, and only that way, runs once more on its own, and the
+# script says so; any other failure fails at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -762,6 +762,15 @@ pub async fn with_deadline_of<T>(
                 .arg(&path)
                 .status();
             eprintln!("the display at the failure: {}", path.display());
+            // A display all black is WebKit's web process gone (the window goes black):
+            // said in the words WebDriver uses, so that scripts/e2e.sh runs it again.
+            let brightest = Command::new("identify")
+                .args(["-format", "%[max]"])
+                .arg(&path)
+                .output();
+            if brightest.is_ok_and(|out| out.status.success() && out.stdout == b"0") {
+                eprintln!("the display is black: page crash or hang of WebKit's web process");
+            }
         }
     }
     outcome
