@@ -13,7 +13,8 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::Format;
-use super::read::{COLUMNS, file_error};
+use super::cell::file_error;
+use super::read::COLUMNS;
 use crate::console::committee_or;
 use crate::device::{Device, mask_phone};
 use crate::error::DeviceError;

@@ -11,12 +11,16 @@
 //! ignored and said so in the preview. The residents export writes the same columns, so
 //! an export imports again unchanged.
 
+mod cell;
 mod export;
 mod read;
 mod xlsx;
 
 pub use export::{ExportFilter, Exported, Table, save_export};
-pub use read::{MAX_ROWS, Roster, RosterLayout, read_roster, read_roster_as};
+pub use read::{Roster, RosterLayout, read_roster, read_roster_as};
+
+/// The largest roster read (rows after the header).
+pub const MAX_ROWS: usize = 200_000;
 
 use std::collections::HashMap;
 
@@ -31,8 +35,8 @@ use serde::{Deserialize, Serialize};
 use crate::device::{Device, mask_phone, new_doc_id, project_resident};
 use crate::docs;
 use crate::error::DeviceError;
+use cell::file_error;
 use doorstep_core::date::format_ymd;
-use read::file_error;
 
 /// Rows saved per transaction: a crash loses at most one batch, importing the file again
 /// adds only what is missing, and the window waits at most one batch (~50 ms) for the

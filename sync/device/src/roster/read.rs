@@ -8,11 +8,9 @@ use doorstep_core::id_number::mask_tail;
 use doorstep_core::resident::ResidentInput;
 use serde::{Deserialize, Serialize};
 
-use super::{Format, RejectedRow, RowProblem};
+use super::cell::{Cell, file_error};
+use super::{Format, MAX_ROWS, RejectedRow, RowProblem};
 use crate::error::DeviceError;
-
-/// The largest roster read (rows after the header).
-pub const MAX_ROWS: usize = 200_000;
 
 /// Lines searched for the header row: rosters often open with a title and a date.
 const HEADER_SEARCH: usize = 15;
@@ -305,28 +303,6 @@ fn head_of(table: &[(usize, Vec<Cell>)]) -> Vec<(usize, Vec<String>)> {
             (*line, shown)
         })
         .collect()
-}
-
-/// A cell as read: text, or a number (which an ID number must not be).
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Cell {
-    Text(String),
-    Number(String),
-}
-
-impl Cell {
-    fn text(&self) -> String {
-        match self {
-            Cell::Text(t) | Cell::Number(t) => t.trim().to_owned(),
-        }
-    }
-}
-
-pub(crate) fn file_error(code: ErrorCode, reason: impl Into<String>) -> DeviceError {
-    DeviceError::File {
-        code,
-        reason: reason.into(),
-    }
 }
 
 fn column_of(header: &str) -> Option<&'static str> {

@@ -12,7 +12,8 @@ use calamine::{Data, Reader, Sheets};
 use doorstep_core::ErrorCode;
 use doorstep_core::date::{civil_from_days, format_ymd};
 
-use super::read::{Cell, MAX_ROWS, file_error};
+use super::MAX_ROWS;
+use super::cell::{Cell, file_error};
 use crate::error::DeviceError;
 
 /// Columns read from the left of a sheet's first used one; a roster has a dozen.
