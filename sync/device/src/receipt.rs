@@ -265,12 +265,17 @@ fn subset_font(bytes: &[u8], text: &str) -> Result<Vec<u8>, String> {
 
     let face = ttf_parser::Face::parse(bytes, 0).map_err(|e| e.to_string())?;
     let mut glyphs: Vec<u16> = vec![0];
-    for c in text.chars() {
+    // The space too: allsorts panics (in a frame that cannot unwind, so the app aborts)
+    // subsetting to no mapped character, as for a receipt of empty text (fuzzing found it).
+    for c in text.chars().chain([' ']) {
         if let Some(g) = face.glyph_index(c)
             && !glyphs.contains(&g.0)
         {
             glyphs.push(g.0);
         }
+    }
+    if glyphs.len() < 2 {
+        return Err("the font has none of the receipt's characters, nor a space".into());
     }
     let data = ReadScope::new(bytes)
         .read::<FontData<'_>>()
