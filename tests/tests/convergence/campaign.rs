@@ -153,6 +153,17 @@ struct Ack {
     dev: usize,
 }
 
+impl Ack {
+    /// Record `id` as device `dev` (`test`) holds it now.
+    fn of(test: &TestDevice, id: &DocId, dev: usize) -> anyhow::Result<Ack> {
+        Ok(Ack {
+            id: id.clone(),
+            heads: heads_of(test, id)?,
+            dev,
+        })
+    }
+}
+
 /// One case: its number, its devices' first clock offsets (days), its operations.
 struct Case<'a> {
     number: usize,

@@ -171,11 +171,7 @@ pub(super) fn apply(
                     .map(|_| ()),
             };
             if done.is_ok() {
-                acknowledged.push(Ack {
-                    id: id.clone(),
-                    heads: heads_of(t, id)?,
-                    dev: idx,
-                });
+                acknowledged.push(Ack::of(t, id, idx)?);
             }
             refusal(done)
         }
@@ -187,11 +183,7 @@ pub(super) fn apply(
                 .register_resident(&new_resident(case, *registered))?
                 .id;
             *registered += 1;
-            acknowledged.push(Ack {
-                id: id.clone(),
-                heads: heads_of(t, &id)?,
-                dev: idx,
-            });
+            acknowledged.push(Ack::of(t, &id, idx)?);
             Ok(None)
         }
         Op::Apply { dev, rec, val } => {
@@ -206,11 +198,7 @@ pub(super) fn apply(
                 .any(|(_, a)| a.services.iter().any(|s| s == "senior_allowance"));
             if !valid {
                 let authorization = t.authorize(resident, &["senior_allowance"])?;
-                acknowledged.push(Ack {
-                    id: authorization.clone(),
-                    heads: heads_of(t, &authorization)?,
-                    dev: idx,
-                });
+                acknowledged.push(Ack::of(t, &authorization, idx)?);
             }
             let app = match t.device.start_application(resident, "senior_allowance") {
                 Ok(app) => app,
@@ -223,11 +211,7 @@ pub(super) fn apply(
                 doorstep_tests::SAMPLE_PHOTO,
             )?;
             let submitted = t.device.submit_application(&app).map(|_| ());
-            acknowledged.push(Ack {
-                id: app.clone(),
-                heads: heads_of(t, &app)?,
-                dev: idx,
-            });
+            acknowledged.push(Ack::of(t, &app, idx)?);
             Tally::add(&tally.applications, 1);
             refusal(submitted)
         }
@@ -254,11 +238,7 @@ pub(super) fn apply(
             };
             let done = t.device.record_review(id, kind, text).map(|_| ());
             if done.is_ok() {
-                acknowledged.push(Ack {
-                    id: id.clone(),
-                    heads: heads_of(t, id)?,
-                    dev: idx,
-                });
+                acknowledged.push(Ack::of(t, id, idx)?);
                 Tally::add(
                     if *approve {
                         &tally.approved
@@ -283,11 +263,7 @@ pub(super) fn apply(
                 .set_application_field(id, "bank_account", &account)
                 .and_then(|()| t.device.submit_application(id).map(|_| ()));
             if done.is_ok() {
-                acknowledged.push(Ack {
-                    id: id.clone(),
-                    heads: heads_of(t, id)?,
-                    dev: idx,
-                });
+                acknowledged.push(Ack::of(t, id, idx)?);
             }
             refusal(done)
         }
@@ -305,11 +281,7 @@ pub(super) fn apply(
                 .device
                 .resolve_conflict(&id, &conflict.field, &chosen.value);
             if done.is_ok() {
-                acknowledged.push(Ack {
-                    id: id.clone(),
-                    heads: heads_of(t, &id)?,
-                    dev: idx,
-                });
+                acknowledged.push(Ack::of(t, &id, idx)?);
                 Tally::add(&tally.settled, 1);
             }
             refusal(done)

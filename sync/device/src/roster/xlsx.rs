@@ -77,8 +77,8 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> 
             let range = other.worksheet_range(&first).map_err(|e| {
                 file_error(ErrorCode::RosterUnreadable, format!("the first sheet: {e}"))
             })?;
+            let (top, left) = range.start().unwrap_or((0, 0));
             for (row, col, data) in range.used_cells() {
-                let (top, left) = range.start().unwrap_or((0, 0));
                 keep((top + row as u32, left + col as u32), data.clone())?;
             }
         }
