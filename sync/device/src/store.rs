@@ -217,6 +217,32 @@ pub fn snapshot_key(heads: &[ChangeHash]) -> String {
 }
 
 /// An open store.
+/// Waits, once per process, until SQLCipher can take a key.
+///
+/// SQLite marks itself initialized and only then, outside its lock, runs SQLCipher's own
+/// initialization (`SQLITE_EXTRA_INIT`): a thread that opens a database in that window
+/// and sets its key fails with "sqlcipher not initialized" (the SQL error "An error
+/// occurred with PRAGMA key or rekey"). The thread that initializes SQLite finishes the
+/// whole of it before its first open returns, and every other opener of a keyed
+/// database waits here, so only a connection opened elsewhere in the process (a server's,
+/// without a key) can be in the middle of it: then a key on a throwaway in-memory
+/// database is tried until it takes.
+fn sqlcipher_ready() {
+    static READY: std::sync::Once = std::sync::Once::new();
+    READY.call_once(|| {
+        let probe = DbKey::from_bytes([0x5a; 32]);
+        for _ in 0..5_000 {
+            let keyed = Connection::open_in_memory()
+                .and_then(|c| c.pragma_update(None, "key", probe.pragma_value().as_str()));
+            if keyed.is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // Still refused after five seconds: the real open reports the error.
+    });
+}
+
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
@@ -226,6 +252,7 @@ impl Store {
     /// Opens (creating if needed) the encrypted database at `path` with `key` and brings
     /// its schema up to date. A wrong key is [`DeviceError::WrongKey`].
     pub fn open(path: &Path, key: &DbKey) -> Result<Store, DeviceError> {
+        sqlcipher_ready();
         let mut conn = Connection::open(path)?;
         // The key must come before anything else touches the file.
         conn.pragma_update(None, "key", key.pragma_value().as_str())?;
