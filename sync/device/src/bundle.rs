@@ -374,10 +374,16 @@ impl Device {
     /// Imports a bundle: all of it in one transaction, or (for a damaged file, or changes
     /// that do not fit together) nothing at all.
     pub fn import_bundle(&mut self, path: &Path) -> Result<BundleReport, DeviceError> {
-        let (signed, file_len) =
-            read_sealed(BUNDLE_MAGIC, path, FORMAT_VERSION, |b: &SignedBundle| {
-                b.version
-            })?;
+        self.import_bundle_bytes(&read_file(path)?)
+    }
+
+    /// Imports a bundle file's bytes as [`Device::import_bundle`] does once it has read
+    /// them (what the `bundle_import` fuzz target feeds).
+    pub fn import_bundle_bytes(&mut self, file: &[u8]) -> Result<BundleReport, DeviceError> {
+        let signed = decode_sealed(BUNDLE_MAGIC, file, FORMAT_VERSION, |b: &SignedBundle| {
+            b.version
+        })?;
+        let file_len = file.len() as u64;
         let bundle = open_bundle(&signed)?;
         let signer_committees = self.check_bundle_signer(&signed, &bundle)?;
         check_blobs(&bundle)?;

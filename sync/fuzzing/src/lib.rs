@@ -14,6 +14,7 @@ use std::fmt::Debug;
 use doorstep_core::protocol::{self, SyncRequest, SyncResponse};
 use serde_bytes::ByteBuf;
 
+pub mod import;
 pub mod records;
 pub mod seeds;
 
@@ -38,6 +39,7 @@ pub const TARGETS: &[Target] = &[
     ("checkpoint", checkpoint),
     ("table_writer", records::table_writer),
     ("receipt_writer", records::receipt_writer),
+    ("bundle_import", import::bundle_import),
 ];
 
 /// libFuzzer's Rust harness aborts on every panic, even one the code catches; Doorstep

@@ -19,7 +19,7 @@ const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 /// A chunk's checksum made right (the first four bytes of the SHA-256 of its type,
 /// length and content), so that the fuzzer reaches the change behind it.
-fn checksummed(piece: &[u8]) -> Vec<u8> {
+pub(crate) fn checksummed(piece: &[u8]) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     let mut chunk = piece.to_vec();
     if chunk.len() > 8 && chunk[..4] == CHUNK_MAGIC {

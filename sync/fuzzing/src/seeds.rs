@@ -178,7 +178,94 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
     // Files as they are sealed (the targets seal them again around their content).
     add("bundle_file", "envelope", bundle_envelope(&resident));
     add("manifest_file", "manifest", manifest());
+    add("bundle_import", "household", device_records()?);
+    // One resident record (id 0, kind 0, committee named), unattested.
+    let mut one = vec![0u8, 16];
+    one.extend_from_slice(&pieces(
+        u8::try_from(resident.len()).unwrap_or(0),
+        &resident,
+    ));
+    add("bundle_import", "resident", one);
     Ok(out)
+}
+
+/// The records a volunteer's device makes for one household (a resident, her signed
+/// authorization, a filled-in and submitted senior allowance application with a photo),
+/// as the `bundle_import` target takes them (see `import::parse`), their attestations
+/// and the photo included.
+fn device_records() -> std::io::Result<Vec<u8>> {
+    use doorstep_core::id_number::IdNumber;
+    use doorstep_core::resident::ResidentInput;
+    use doorstep_core::value::FieldValue;
+    fn step<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> std::io::Result<T> {
+        r.map_err(|e| std::io::Error::other(format!("{what}: {e}")))
+    }
+    let (_dir, mut device) = crate::import::new_device();
+    step("volunteer", device.set_volunteer("测试志愿者"))?;
+    let id_number = IdNumber::complete("11010519400301001")
+        .ok_or_else(|| std::io::Error::other("a synthetic ID number"))?;
+    let resident = step(
+        "resident",
+        device.register_resident(&ResidentInput {
+            name: "测试甲".into(),
+            id_number,
+            phone: "13800000000".into(),
+            ..ResidentInput::default()
+        }),
+    )?
+    .id;
+    let (y, m, d) = device.today();
+    let signature = step("signature", device.store_blob(b"synthetic signature"))?;
+    let authorization = step(
+        "authorization",
+        device.record_authorization(
+            &resident,
+            &doorstep_core::authorization::AuthorizationInput {
+                services: vec!["senior_allowance".into()],
+                valid_from: format!("{y:04}-{m:02}-{d:02}"),
+                valid_to: format!("{:04}-{m:02}-{:02}", y + 1, d.min(28)),
+                signature,
+            },
+        ),
+    )?;
+    let app = step(
+        "application",
+        device.start_application(&resident, "senior_allowance"),
+    )?;
+    for (key, value) in [
+        ("bank_account", FieldValue::Text("6222000011112222".into())),
+        ("account_holder", FieldValue::Text("测试户主".into())),
+        ("household_registered_here", FieldValue::Bool(true)),
+    ] {
+        step(key, device.set_application_field(&app, key, &value))?;
+    }
+    // A PNG by its signature and header (what the slot checks), then synthetic bytes.
+    let photo = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR synthetic photo".to_vec();
+    step(
+        "photo",
+        device.attach_file(&app, "bank_card_photo", "card.png", &photo),
+    )?;
+    step("submit", device.submit_application(&app))?;
+    // Three records (flags: records less one), attested, with an attachment.
+    let mut input = vec![2 | 4 | 8];
+    for (n, id) in [resident, authorization, app].iter().enumerate() {
+        let mut doc = step(
+            "load",
+            AutoCommit::load(&step("export", device.export_record(id))?),
+        )?;
+        let raw: Vec<Vec<u8>> = doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        // The record's id (n), its kind (n: resident, authorization, application), its
+        // committee named.
+        input.push(step("which", u8::try_from(n | n << 2 | 16))?);
+        input.extend_from_slice(&pieces(step("count", u8::try_from(raw.len()))?, &raw));
+    }
+    input.push(step("photo size", u8::try_from(photo.len()))?);
+    input.extend_from_slice(&photo);
+    Ok(input)
 }
 
 fn changes(kind: &str, actor: u8) -> Vec<Vec<u8>> {
