@@ -135,6 +135,12 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
     if let Ok(csv) = roster.write(Format::Csv, &none) {
         add("roster_csv", "roster", csv);
     }
+    // A legacy Excel roster (BIFF8), as committees still keep them.
+    add(
+        "roster_xlsx",
+        "roster_xls",
+        include_bytes!("../../device/tests/data/roster.xls").to_vec(),
+    );
     if let Some(huge) = huge_range_workbook() {
         add("roster_xlsx", "huge_range", huge);
     }

@@ -11,6 +11,7 @@
 //! ignored and said so in the preview. The residents export writes the same columns, so
 //! an export imports again unchanged.
 
+mod bounds;
 mod cell;
 mod export;
 mod read;

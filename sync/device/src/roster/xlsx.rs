@@ -3,7 +3,8 @@
 //! lays out the whole used range (calamine's `worksheet_range`) would ask for billions
 //! of cells and end the app. Lines without a cell are left out (their numbers are kept),
 //! columns past [`MAX_COLUMNS`] are not read, and more than [`MAX_LINES`] lines with
-//! cells is too large a roster. Other workbooks (XLS, ODS) go through calamine's range.
+//! cells is too large a roster. An XLS workbook goes through calamine's range, its size
+//! checked first (`bounds`); other workbooks (ODS, XLSB) are not read.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -13,6 +14,7 @@ use doorstep_core::ErrorCode;
 use doorstep_core::date::{civil_from_days, format_ymd};
 
 use super::MAX_ROWS;
+use super::bounds::{self, CFB_MAGIC, ZIP_MAGIC};
 use super::cell::{Cell, file_error};
 use crate::error::DeviceError;
 
@@ -42,8 +44,18 @@ fn unreadable(e: impl std::fmt::Display) -> DeviceError {
 }
 
 fn read_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
-    let mut workbook =
-        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
+    // By its first bytes, not by trying each reader in turn: a reader that fails still
+    // allocated what the file declared (`bounds`), and an ODS or XLSB workbook is never a
+    // roster this app asks for.
+    let mut workbook = if bytes.starts_with(&ZIP_MAGIC) {
+        bounds::check_xlsx(bytes)?;
+        Sheets::Xlsx(calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?)
+    } else if bytes.starts_with(&CFB_MAGIC) {
+        bounds::check_xls(bytes)?;
+        Sheets::Xls(calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?)
+    } else {
+        return Err(unreadable("neither an XLSX nor an XLS workbook"));
+    };
     let Some(first) = workbook.sheet_names().first().cloned() else {
         return Err(file_error(
             ErrorCode::RosterEmpty,
