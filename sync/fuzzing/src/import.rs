@@ -134,20 +134,77 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A new device in a folder of its own (in memory where the system has `/dev/shm`).
-pub(crate) fn new_device() -> (tempfile::TempDir, Device) {
-    mock_keyring();
+/// The key of every fuzzed device's database.
+const KEY: [u8; 32] = [3; 32];
+
+/// Where temporary folders go: memory, where the system has `/dev/shm`.
+fn temp_root() -> std::path::PathBuf {
     let shm = std::path::Path::new("/dev/shm");
-    let dir = if shm.is_dir() {
-        tempfile::tempdir_in(shm)
+    if shm.is_dir() {
+        shm.to_owned()
     } else {
-        tempfile::tempdir()
+        std::env::temp_dir()
     }
-    .expect("a temporary folder");
-    let catalog = doorstep_device::catalog::builtin().expect("the built-in catalog");
-    let device = Device::open_with_key(dir.path(), catalog, &DbKey::from_bytes([3; 32]))
-        .expect("a new device opens");
-    (dir, device)
+}
+
+/// A new device's database as it is first made (schema, actor), made once per process,
+/// and the built-in catalog read once: each execution starts from a copy of both in the
+/// same working folder (so the device, its actor and its signing key are the same every
+/// time, and the keyring holds one entry per folder), in about a millisecond instead of
+/// making one anew.
+struct Template {
+    dir: tempfile::TempDir,
+    catalog: doorstep_core::catalog::Catalog,
+}
+
+impl Template {
+    fn database(&self) -> std::path::PathBuf {
+        self.dir
+            .path()
+            .join("template")
+            .join(doorstep_device::DATABASE_FILE)
+    }
+
+    /// One working folder per thread (tests run targets on several at once).
+    fn work(&self) -> std::path::PathBuf {
+        let thread = format!("{:?}", std::thread::current().id());
+        let n: String = thread.chars().filter(char::is_ascii_digit).collect();
+        self.dir.path().join(format!("work-{n}"))
+    }
+}
+
+fn template() -> &'static Template {
+    static TEMPLATE: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        mock_keyring();
+        let dir = tempfile::tempdir_in(temp_root()).expect("a temporary folder");
+        let catalog = doorstep_device::catalog::builtin().expect("the built-in catalog");
+        let made = dir.path().join("template");
+        drop(
+            Device::open_with_key(&made, catalog.clone(), &DbKey::from_bytes(KEY))
+                .expect("a new device opens"),
+        );
+        // Closed, the database is whole in its file.
+        let wal = made.join(format!("{}-wal", doorstep_device::DATABASE_FILE));
+        assert!(!wal.exists(), "the template's log was not folded in");
+        Template { dir, catalog }
+    })
+}
+
+/// A new device, from the template, in this thread's working folder (what was there is
+/// removed).
+pub(crate) fn new_device() -> Device {
+    let template = template();
+    let work = template.work();
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("the working folder");
+    std::fs::copy(
+        template.database(),
+        work.join(doorstep_device::DATABASE_FILE),
+    )
+    .expect("the template copied");
+    Device::open_with_key(&work, template.catalog.clone(), &DbKey::from_bytes(KEY))
+        .expect("a new device opens")
 }
 
 /// How many records the device holds.
@@ -165,7 +222,7 @@ fn records_held(device: &Device) -> i64 {
 pub fn bundle_import(data: &[u8]) {
     let (records, blob) = parse(data);
     let file = bundle_file(&records, blob.as_deref());
-    let (_dir, mut device) = new_device();
+    let mut device = new_device();
     match device.import_bundle_bytes(&file) {
         Ok(_) => {
             look_at_everything(&mut device);
@@ -217,7 +274,7 @@ mod tests {
         let (records, blob) = parse(&seed);
         assert_eq!(records.len(), 3);
         let file = bundle_file(&records, blob.as_deref());
-        let (_dir, mut device) = new_device();
+        let mut device = new_device();
         let report = device.import_bundle_bytes(&file).expect("imported");
         assert_eq!((report.records_changed, report.blobs), (3, 1));
         assert_eq!(device.list_residents().expect("residents").len(), 1);

@@ -206,7 +206,7 @@ fn device_records() -> std::io::Result<Vec<u8>> {
     fn step<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> std::io::Result<T> {
         r.map_err(|e| std::io::Error::other(format!("{what}: {e}")))
     }
-    let (_dir, mut device) = crate::import::new_device();
+    let mut device = crate::import::new_device();
     step("volunteer", device.set_volunteer("测试志愿者"))?;
     let id_number = IdNumber::complete("11010519400301001")
         .ok_or_else(|| std::io::Error::other("a synthetic ID number"))?;
