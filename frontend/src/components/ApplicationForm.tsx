@@ -491,6 +491,7 @@ export function ApplicationForm({
             </p>
           ) : null}
           <h3>{t("application.events")}</h3>
+          {app.events.length === 0 ? <p id="application-no-events">{t("application.noEvents")}</p> : null}
           <ul className="events plain-list" id="application-events">
             {app.events.map((e) => (
               <li key={e.id}>
