@@ -154,17 +154,12 @@ fn temp_root() -> std::path::PathBuf {
 /// making one anew.
 struct Template {
     dir: tempfile::TempDir,
+    /// The new database's file.
+    bytes: Vec<u8>,
     catalog: doorstep_core::catalog::Catalog,
 }
 
 impl Template {
-    fn database(&self) -> std::path::PathBuf {
-        self.dir
-            .path()
-            .join("template")
-            .join(doorstep_device::DATABASE_FILE)
-    }
-
     /// One working folder per thread (tests run targets on several at once).
     fn work(&self) -> std::path::PathBuf {
         let thread = format!("{:?}", std::thread::current().id());
@@ -187,7 +182,13 @@ fn template() -> &'static Template {
         // Closed, the database is whole in its file.
         let wal = made.join(format!("{}-wal", doorstep_device::DATABASE_FILE));
         assert!(!wal.exists(), "the template's log was not folded in");
-        Template { dir, catalog }
+        let bytes = std::fs::read(made.join(doorstep_device::DATABASE_FILE))
+            .expect("the template's database");
+        Template {
+            dir,
+            bytes,
+            catalog,
+        }
     })
 }
 
@@ -198,11 +199,10 @@ pub(crate) fn new_device() -> Device {
     let work = template.work();
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("the working folder");
-    std::fs::copy(
-        template.database(),
-        work.join(doorstep_device::DATABASE_FILE),
-    )
-    .expect("the template copied");
+    // Written from memory: `std::fs::copy` gives up on a system call libFuzzer's timer
+    // signal interrupts (EINTR), where `write` tries again.
+    std::fs::write(work.join(doorstep_device::DATABASE_FILE), &template.bytes)
+        .expect("the template copied");
     Device::open_with_key(&work, template.catalog.clone(), &DbKey::from_bytes(KEY))
         .expect("a new device opens")
 }
