@@ -38,6 +38,13 @@ pub fn parse_change(bytes: &[u8]) -> Result<Change, String> {
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
+/// [`AutoCommit::save`] of a document made of changes from elsewhere, with a panic inside
+/// Automerge returned as [`AutomergeError::Fail`]: fuzzing the device's import found
+/// changes Automerge applies and then panics walking again ("MissingOps" listing them).
+pub fn save(doc: &mut AutoCommit) -> Result<Vec<u8>, AutomergeError> {
+    catch_unwind(AssertUnwindSafe(|| doc.save())).map_err(|_| AutomergeError::Fail)
+}
+
 /// [`AutoCommit::load`] of a document saved as Automerge saves one (a document chunk, or
 /// change chunks, one after another), with a panic inside Automerge returned as
 /// [`AutomergeError::Fail`]. Any other kind of chunk is refused unread: fuzzing found a

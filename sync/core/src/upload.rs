@@ -246,9 +246,11 @@ fn merge_into(
             claimed: claimed.to_owned(),
         });
     }
-    let snapshot = doc.save();
-    // Changes Automerge took but cannot save so that they load again (fuzzing found
-    // some): stored, the record would be unreadable for everyone.
+    // Changes Automerge took but cannot save, or save so that they load again (fuzzing
+    // found both): stored, the record would be unreadable for everyone.
+    let snapshot = crate::apply::save(doc).map_err(|_| {
+        UploadRefusal::ChangesDoNotApply("the record they make cannot be saved".into())
+    })?;
     let heads = doc.get_heads();
     if !crate::apply::load(&snapshot).is_ok_and(|mut again| again.get_heads() == heads) {
         return Err(UploadRefusal::ChangesDoNotApply(
