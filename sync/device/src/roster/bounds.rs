@@ -23,8 +23,9 @@ use crate::error::DeviceError;
 pub const MAX_SHARED_STRINGS: u64 = 20 * MAX_ROWS as u64;
 
 /// Cells an XLS sheet's dense range may span (first to last cell, every sheet): the most
-/// lines a roster may have by sixty columns, about 400 MB of calamine's cells at most.
-pub const MAX_XLS_AREA: u64 = 60 * MAX_ROWS as u64;
+/// lines a roster may have by twenty columns (an XLS sheet has at most 65,536 rows), about
+/// 130 MB of calamine's cells and 100 MB of its formula texts at most.
+pub const MAX_XLS_AREA: u64 = 20 * MAX_ROWS as u64;
 
 /// The most rows and columns an XLS (BIFF8) sheet can have: a DIMENSIONS record claiming
 /// more is not one Excel wrote.
