@@ -44,7 +44,8 @@ fn too_large(what: impl std::fmt::Display) -> DeviceError {
     )
 }
 
-fn unreadable(what: impl std::fmt::Display) -> DeviceError {
+/// A workbook this app cannot read, and why (the roster readers' one wording).
+pub(super) fn unreadable(what: impl std::fmt::Display) -> DeviceError {
     file_error(
         ErrorCode::RosterUnreadable,
         format!("not a spreadsheet this app reads: {what}"),

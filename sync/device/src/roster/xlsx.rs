@@ -14,7 +14,7 @@ use doorstep_core::ErrorCode;
 use doorstep_core::date::{civil_from_days, format_ymd};
 
 use super::MAX_ROWS;
-use super::bounds::{self, CFB_MAGIC, ZIP_MAGIC};
+use super::bounds::{self, CFB_MAGIC, ZIP_MAGIC, unreadable};
 use super::cell::{Cell, file_error};
 use crate::error::DeviceError;
 
@@ -34,13 +34,6 @@ pub(super) fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceE
             "not a spreadsheet this app reads: its reader failed on it",
         ))
     })
-}
-
-fn unreadable(e: impl std::fmt::Display) -> DeviceError {
-    file_error(
-        ErrorCode::RosterUnreadable,
-        format!("not a spreadsheet this app reads: {e}"),
-    )
 }
 
 fn read_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
