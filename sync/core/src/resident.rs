@@ -407,7 +407,16 @@ pub fn write_changes(
     doc: &mut AutoCommit,
     valid: &ValidResident,
 ) -> Result<(Vec<&'static str>, Fields), CoreError> {
-    let mut fields = Fields::scan(doc);
+    let fields = Fields::scan(doc);
+    write_changes_over(doc, valid, fields)
+}
+
+/// [`write_changes`] over `fields`, a scan of `doc` the caller already made.
+pub fn write_changes_over(
+    doc: &mut AutoCommit,
+    valid: &ValidResident,
+    mut fields: Fields,
+) -> Result<(Vec<&'static str>, Fields), CoreError> {
     let mut written = Vec::new();
     for (path, v) in valid.field_values() {
         if fields.get(path) != Some(&v) {

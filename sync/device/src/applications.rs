@@ -17,9 +17,10 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::device::{Device, new_doc_id, project};
+use crate::device::{Device, new_doc_id};
 use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
+use crate::projection::project;
 
 /// The largest attachment accepted, in bytes (a phone photo is 2–6 MB).
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;

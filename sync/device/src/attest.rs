@@ -26,24 +26,59 @@ impl Signer {
     }
 
     /// Signs the changes of this device's actor made after `since` (all for a new
-    /// record) and stores the signatures, inside the caller's transaction.
+    /// record): the attestations to keep in the row of the chunk that holds them
+    /// (hash and signature, each pair after the other; `None` when there are none).
     pub(crate) fn sign_new(
         &self,
-        tx: &Transaction<'_>,
         doc_id: &str,
         doc: &mut AutoCommit,
         since: &[ChangeHash],
-    ) -> Result<(), DeviceError> {
-        let mut insert = tx.prepare_cached(INSERT)?;
-        for change in doc.get_changes(since) {
-            if change.actor_id() == &self.actor {
-                let hash = change.hash();
-                let signature = self.key.sign(&change_message(doc_id, &hash));
-                insert.execute(params![doc_id, hash.to_string(), signature.as_slice()])?;
+    ) -> Option<Vec<u8>> {
+        // Metadata only: the hashes without encoding the changes again.
+        let mut out = Vec::new();
+        for change in doc.get_changes_meta(since) {
+            if *change.actor == self.actor {
+                out.extend_from_slice(&change.hash.0);
+                out.extend_from_slice(&self.key.sign(&change_message(doc_id, &change.hash)));
             }
         }
-        Ok(())
+        (!out.is_empty()).then_some(out)
     }
+}
+
+/// The length of one attestation kept in a chunk's row: a change hash and its signature.
+const PAIR_LEN: usize = 32 + SIGNATURE_LEN;
+
+/// Moves the attestations kept in the rows of record `doc_id`'s chunks into
+/// `signatures`, before the chunks are folded into a snapshot.
+pub(crate) fn keep_from_chunks(tx: &Transaction<'_>, doc_id: &str) -> Result<(), DeviceError> {
+    let mut insert = tx.prepare_cached(INSERT)?;
+    for (hash, signature) in in_chunks(tx, doc_id)? {
+        insert.execute(params![doc_id, hash.to_string(), signature.as_slice()])?;
+    }
+    Ok(())
+}
+
+/// The attestations kept in the rows of record `doc_id`'s chunks. A malformed entry,
+/// which this device never writes, is left out.
+fn in_chunks(
+    conn: &rusqlite::Connection,
+    doc_id: &str,
+) -> Result<Vec<(ChangeHash, [u8; SIGNATURE_LEN])>, DeviceError> {
+    let mut select = conn.prepare_cached(
+        "SELECT signatures FROM chunks WHERE doc_id = ?1 AND signatures IS NOT NULL",
+    )?;
+    let blobs = select.query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for blob in blobs {
+        for pair in blob?.chunks_exact(PAIR_LEN) {
+            let (hash, signature) = pair.split_at(32);
+            if let (Ok(hash), Ok(signature)) = (ChangeHash::try_from(hash), signature.try_into()) {
+                out.push((hash, signature));
+            }
+        }
+    }
+    Ok(out)
 }
 
 const INSERT: &str =
@@ -80,10 +115,23 @@ pub(crate) fn signatures_of(
     let mut select =
         conn.prepare_cached("SELECT signature FROM signatures WHERE doc_id = ?1 AND hash = ?2")?;
     let mut out = Vec::with_capacity(changes.len());
+    let mut chunks: Option<Vec<(ChangeHash, [u8; SIGNATURE_LEN])>> = None;
     for change in changes {
-        let signature: Option<Vec<u8>> = select
-            .query_row(params![doc_id, change.hash().to_string()], |r| r.get(0))
+        let hash = change.hash();
+        let mut signature: Option<Vec<u8>> = select
+            .query_row(params![doc_id, hash.to_string()], |r| r.get(0))
             .optional()?;
+        if signature.is_none() {
+            // Not yet moved out of the row of the chunk that holds the change.
+            let chunks = match &mut chunks {
+                Some(c) => c,
+                None => chunks.insert(in_chunks(conn, doc_id)?),
+            };
+            signature = chunks
+                .iter()
+                .find(|(h, _)| *h == hash)
+                .map(|(_, s)| s.to_vec());
+        }
         out.push(serde_bytes::ByteBuf::from(signature.unwrap_or_default()));
     }
     Ok(out)

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use automerge::{ActorId, AutoCommit};
 use doorstep_core::ErrorCode;
 use doorstep_core::catalog::{Catalog, Eligibility, Text};
-use doorstep_core::conflict;
 use doorstep_core::date::{Ymd, parse_ymd};
 use doorstep_core::history::{self, HistoryEntry};
 use doorstep_core::id_number::mask_tail;
@@ -19,12 +18,16 @@ use doorstep_core::search::{self, Query};
 use doorstep_core::value::{self, Fields};
 use doorstep_core::{DocId, Field, FieldErrors};
 use doorstep_core::{application, authorization};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::clock::{Clock, SystemClock};
 use crate::docs::{self, Access, DocCache, Loaded};
 use crate::error::DeviceError;
+use crate::projection::{
+    LISTED, ResidentSummary, project, project_resident, project_resident_fields, summary_of,
+    tracked_fields,
+};
 use crate::secret::{self, DbKey};
 use crate::store::{self, Store};
 
@@ -34,21 +37,6 @@ const ACTOR_KEY: &str = "actor_id";
 pub(crate) const VOLUNTEER_KEY: &str = "volunteer";
 /// Most results a search returns.
 pub const SEARCH_LIMIT: usize = 50;
-
-/// A resident as lists show them: personal numbers masked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct ResidentSummary {
-    pub id: DocId,
-    pub name: String,
-    /// All but the last four characters hidden.
-    pub id_number_masked: String,
-    /// The middle digits hidden (`138****8000`); empty when the resident has no phone.
-    pub phone_masked: String,
-    /// Some field holds values written concurrently on different devices.
-    pub conflicted: bool,
-    /// Milliseconds since the epoch.
-    pub created_at: i64,
-}
 
 /// What merging another replica's bytes of a record did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -308,13 +296,21 @@ impl Device {
         edit: impl Into<ResidentPatch>,
     ) -> Result<ResidentSummary, DeviceError> {
         let mut loaded = self.load_resident_for(id, Access::Edit)?;
-        let current = resident::read(&loaded.doc)?;
+        let fields = Fields::scan(&loaded.doc);
+        let current = resident::read_fields(&loaded.doc, &fields)?;
         let valid = edit.into().apply(&current).validate()?;
-        self.refuse_duplicate_id(&valid, Some(id))?;
+        // A record keeps its own number: only a new one can be another's.
+        if valid.id_number.as_str() != current.id_number {
+            self.refuse_duplicate_id(&valid, Some(id))?;
+        }
         let now = self.now();
-        let (_, fields) = resident::write_changes(&mut loaded.doc, &valid)?;
+        let conflicted = fields.any_conflict(resident::FIELDS);
+        let (written, fields) = resident::write_changes_over(&mut loaded.doc, &valid, fields)?;
+        // The list's row changes only with a listed field or the record's conflict mark.
+        let listed = written.iter().any(|path| LISTED.contains(path))
+            || fields.any_conflict(resident::FIELDS) != conflicted;
         self.note("update_resident").commit(&mut loaded.doc, now);
-        self.save_resident(id, loaded, Some(fields), now)
+        self.save_resident(id, loaded, Some((fields, listed)), now)
     }
 
     /// Replaces a resident's notes (merged character by character with other devices).
@@ -419,29 +415,6 @@ impl Device {
     }
 }
 
-/// The scalar fields conflicts and history are reported on, by record kind.
-pub(crate) fn tracked_fields(
-    catalog: &Catalog,
-    doc: &AutoCommit,
-) -> Result<Vec<String>, DeviceError> {
-    let kind = value::text(doc, "kind")?;
-    Ok(match kind.as_str() {
-        resident::KIND => resident::FIELDS.iter().map(|f| (*f).to_owned()).collect(),
-        authorization::KIND => authorization::FIELDS
-            .iter()
-            .map(|f| (*f).to_owned())
-            .collect(),
-        application::KIND => {
-            let code = value::text(doc, "service")?;
-            catalog
-                .service(&code)
-                .map(application::field_paths)
-                .unwrap_or_default()
-        }
-        _ => return Err(DeviceError::UnknownKind(kind)),
-    })
-}
-
 impl Device {
     /// Saves a record's new changes and rewrites its projection, in one transaction.
     pub(crate) fn save_record(
@@ -457,63 +430,6 @@ impl Device {
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);
         Ok(())
-    }
-}
-
-/// Rewrites the projection rows of a record of any kind; returns whether it is
-/// conflicted.
-pub(crate) fn project(
-    catalog: &Catalog,
-    tx: &Transaction<'_>,
-    id: &DocId,
-    doc: &mut AutoCommit,
-    now: i64,
-) -> Result<bool, DeviceError> {
-    let kind = value::text(doc, "kind")?;
-    match kind.as_str() {
-        resident::KIND => Ok(project_resident(tx, id, doc, now)?.conflicted),
-        application::KIND => {
-            let app = application::read(doc)?;
-            let fields = tracked_fields(catalog, doc)?;
-            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-            let conflicted = conflict::has_conflicts(doc, &fields)?;
-            tx.prepare_cached(
-                "INSERT INTO applications (doc_id, resident, service, status, conflicted,
-                                               created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (doc_id) DO UPDATE SET status = excluded.status,
-                        conflicted = excluded.conflicted, updated_at = excluded.updated_at",
-            )?
-            .execute(params![
-                id.as_str(),
-                app.resident,
-                app.service,
-                app.status.as_str(),
-                conflicted,
-                app.created_at,
-                now
-            ])?;
-            Ok(conflicted)
-        }
-        authorization::KIND => {
-            let a = authorization::read(doc)?;
-            let conflicted = conflict::has_conflicts(doc, authorization::FIELDS)?;
-            tx.prepare_cached(
-                "INSERT INTO authorizations (doc_id, resident, valid_to, revoked, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (doc_id) DO UPDATE SET valid_to = excluded.valid_to,
-                        revoked = excluded.revoked",
-            )?
-            .execute(params![
-                id.as_str(),
-                a.resident,
-                a.valid_to,
-                a.revoked,
-                a.created_at
-            ])?;
-            Ok(conflicted)
-        }
-        _ => Err(DeviceError::UnknownKind(kind)),
     }
 }
 
@@ -602,14 +518,17 @@ impl Device {
         &mut self,
         id: &DocId,
         mut loaded: Loaded,
-        fields: Option<Fields>,
+        fields: Option<(Fields, bool)>,
         now: i64,
     ) -> Result<ResidentSummary, DeviceError> {
         let signer = self.signer()?;
         let tx = self.store.transaction()?;
         docs::save_changes(&tx, &signer, id, &mut loaded)?;
-        let fields = fields.unwrap_or_else(|| Fields::scan(&loaded.doc));
-        let summary = project_resident_fields(&tx, id, &loaded.doc, &fields, now)?;
+        let summary = match fields {
+            Some((fields, false)) => summary_of(id, &fields),
+            Some((fields, true)) => project_resident_fields(&tx, id, &loaded.doc, &fields, now)?,
+            None => project_resident_fields(&tx, id, &loaded.doc, &Fields::scan(&loaded.doc), now)?,
+        };
         tx.commit()?;
         self.cache.borrow_mut().put_owned(id, loaded.doc);
         Ok(summary)
@@ -641,110 +560,6 @@ impl Device {
         }
         Ok(())
     }
-}
-
-/// Rewrites a resident's projection rows from their document.
-pub(crate) fn project_resident(
-    tx: &Transaction<'_>,
-    id: &DocId,
-    doc: &mut AutoCommit,
-    now: i64,
-) -> Result<ResidentSummary, DeviceError> {
-    project_resident_fields(tx, id, doc, &Fields::scan(doc), now)
-}
-
-/// Rewrites a resident's projection rows from `fields`, the current fields of `doc`.
-fn project_resident_fields(
-    tx: &Transaction<'_>,
-    id: &DocId,
-    doc: &AutoCommit,
-    fields: &Fields,
-    now: i64,
-) -> Result<ResidentSummary, DeviceError> {
-    let r = resident::read_fields(doc, fields)?;
-    let conflicted = fields.any_conflict(resident::FIELDS);
-    let stored_name: Option<String> = tx
-        .prepare_cached("SELECT name FROM residents WHERE doc_id = ?1")?
-        .query_row([id.as_str()], |row| row.get(0))
-        .optional()?;
-    tx.prepare_cached(
-        "INSERT INTO residents (doc_id, name, id_number, id_rev, phone, phone_rev, gender,
-                                birth_date, conflicted, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT (doc_id) DO UPDATE SET
-            name = excluded.name, id_number = excluded.id_number, id_rev = excluded.id_rev,
-            phone = excluded.phone, phone_rev = excluded.phone_rev, gender = excluded.gender,
-            birth_date = excluded.birth_date, conflicted = excluded.conflicted,
-            updated_at = excluded.updated_at
-         -- an edit of a field the list does not show leaves the row (and its pages) alone
-         WHERE (name, id_number, phone, gender, birth_date, conflicted)
-               IS NOT (excluded.name, excluded.id_number, excluded.phone, excluded.gender,
-                       excluded.birth_date, excluded.conflicted)",
-    )?
-    .execute(params![
-        id.as_str(),
-        r.name,
-        r.id_number,
-        search::reversed(&r.id_number),
-        r.phone,
-        search::reversed(&r.phone),
-        r.gender,
-        r.birth_date,
-        conflicted,
-        r.created_at,
-        now
-    ])?;
-    if stored_name.as_deref() != Some(r.name.as_str()) {
-        index_name(tx, id, &r.name, r.created_at)?;
-    }
-    Ok(ResidentSummary {
-        id: id.clone(),
-        id_number_masked: mask_tail(&r.id_number, 4),
-        phone_masked: mask_phone(&r.phone),
-        name: r.name,
-        conflicted,
-        created_at: r.created_at,
-    })
-}
-
-/// Rewrites the search keys of a resident's name: pinyin keys and character grams.
-fn index_name(
-    tx: &Transaction<'_>,
-    id: &DocId,
-    name: &str,
-    created_at: i64,
-) -> Result<(), DeviceError> {
-    tx.prepare_cached("DELETE FROM resident_keys WHERE doc_id = ?1")?
-        .execute([id.as_str()])?;
-    tx.prepare_cached("DELETE FROM resident_grams WHERE doc_id = ?1")?
-        .execute([id.as_str()])?;
-    // Each gram once, at its first position (what instr() would answer).
-    let chars: Vec<char> = name.chars().collect();
-    let mut first_pos: std::collections::BTreeMap<String, usize> =
-        std::collections::BTreeMap::new();
-    for (i, c) in chars.iter().enumerate() {
-        first_pos.entry(c.to_string()).or_insert(i);
-        if let Some(next) = chars.get(i + 1) {
-            first_pos.entry(format!("{c}{next}")).or_insert(i);
-        }
-    }
-    for (gram, pos) in first_pos {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO resident_grams (gram, pos, created_at, doc_id)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![gram, pos as i64, created_at, id.as_str()])?;
-    }
-    let (initials, full) = search::name_keys(name);
-    for key in initials
-        .split(' ')
-        .chain(full.split(' '))
-        .filter(|k| !k.is_empty())
-    {
-        tx.prepare_cached("INSERT OR IGNORE INTO resident_keys (key, doc_id) VALUES (?1, ?2)")?
-            .execute(params![key, id.as_str()])?;
-    }
-    Ok(())
 }
 
 type SummaryRow = (String, String, String, String, bool, i64);

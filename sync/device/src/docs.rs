@@ -3,10 +3,12 @@
 //! A new record is saved as a snapshot; each later local change or merged batch as an
 //! incremental chunk holding only the new changes (`save_after` the heads at load).
 //! When a record's incremental chunks together outweigh its snapshot (as automerge-repo
-//! does), or number [`COMPACT_AFTER`], they are folded into one snapshot in the same
-//! transaction: writing stays within about twice the bytes of the changes themselves and
-//! a load reads at most twice the snapshot. Keys are content hashes, so saving the
-//! same bytes twice stores them once.
+//! does) and [`COMPACT_BYTES_MIN`], or number [`COMPACT_AFTER`], they are folded into one
+//! snapshot in the same transaction: writing stays within about twice the bytes of the
+//! changes themselves and a load reads at most twice the snapshot (or the snapshot and
+//! 4 KiB). Keys are content hashes, so saving the same bytes twice stores them once.
+//! The attestations of this device's own changes ride in the row of the chunk that
+//! holds them, and move to their table when the chunk is folded.
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use doorstep_core::DocId;
@@ -20,6 +22,10 @@ use crate::store::{self, ChunkKind, Store};
 /// The most incremental chunks a record may gather before they are compacted into a
 /// snapshot, however small they are.
 pub const COMPACT_AFTER: i64 = 256;
+/// Incremental chunks lighter than this are not yet folded, however small the
+/// snapshot: a small record's snapshot is rewritten about every sixteenth edit rather
+/// than every second one, and a load reads at most this many bytes more.
+pub const COMPACT_BYTES_MIN: i64 = 4096;
 /// Documents kept decoded in memory.
 pub const CACHE_DOCS: usize = 256;
 
@@ -111,6 +117,21 @@ pub fn load_for(
     actor: &ActorId,
     access: Access,
 ) -> Result<Loaded, DeviceError> {
+    // A cached document is one this connection loaded or saved since the database last
+    // changed under it, so its record exists and is not quarantined (only a load that
+    // fails sets a record aside, and a record is never deleted).
+    let cached = {
+        let mut cache = cache.borrow_mut();
+        cache.check(store)?;
+        cache.get(id, access)
+    };
+    if let Some(mut doc) = cached {
+        if doc.get_actor() != actor {
+            doc.set_actor(actor.clone());
+        }
+        let heads = doc.get_heads();
+        return Ok(Loaded { doc, heads });
+    }
     let quarantined: Option<Option<String>> = store
         .conn()
         .prepare_cached("SELECT quarantined FROM docs WHERE doc_id = ?1")?
@@ -120,16 +141,6 @@ pub fn load_for(
         None => return Err(DeviceError::NotFound(id.to_string())),
         Some(Some(_)) => return Err(DeviceError::Quarantined(id.to_string())),
         Some(None) => {}
-    }
-    let cached = {
-        let mut cache = cache.borrow_mut();
-        cache.check(store)?;
-        cache.get(id, access)
-    };
-    if let Some(mut doc) = cached {
-        doc.set_actor(actor.clone());
-        let heads = doc.get_heads();
-        return Ok(Loaded { doc, heads });
     }
     let chunks = store.chunks(id.as_str())?;
     match assemble(&chunks) {
@@ -176,17 +187,18 @@ pub fn insert_new(
     doc: &mut AutoCommit,
     now_ms: i64,
 ) -> Result<(), DeviceError> {
-    signer.sign_new(tx, id.as_str(), doc, &[])?;
+    let signatures = signer.sign_new(id.as_str(), doc, &[]);
     let heads = doc.get_heads();
     tx.prepare_cached("INSERT INTO docs (doc_id, kind, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![id.as_str(), kind, now_ms])?;
     mark_dirty(tx, id)?;
-    store::put_chunk(
+    store::put_signed_chunk(
         tx,
         id.as_str(),
         ChunkKind::Snapshot,
         &store::snapshot_key(&heads),
         &doc.save(),
+        signatures.as_deref(),
     )?;
     Ok(())
 }
@@ -203,10 +215,17 @@ pub fn save_changes(
     if loaded.doc.get_heads() == loaded.heads {
         return Ok(false);
     }
-    signer.sign_new(tx, id.as_str(), &mut loaded.doc, &loaded.heads)?;
+    let signatures = signer.sign_new(id.as_str(), &mut loaded.doc, &loaded.heads);
     let bytes = loaded.doc.save_after(&loaded.heads);
     let key = hex::encode(Sha256::digest(&bytes));
-    store::put_chunk(tx, id.as_str(), ChunkKind::Incremental, &key, &bytes)?;
+    store::put_signed_chunk(
+        tx,
+        id.as_str(),
+        ChunkKind::Incremental,
+        &key,
+        &bytes,
+        signatures.as_deref(),
+    )?;
     mark_dirty(tx, id)?;
     // length() of a blob is read from its record header, not from its bytes.
     let (incremental, incremental_bytes, snapshot_bytes): (i64, i64, i64) = tx
@@ -217,7 +236,9 @@ pub fn save_changes(
              FROM chunks WHERE doc_id = ?1",
         )?
         .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    if incremental >= COMPACT_AFTER || (incremental > 1 && incremental_bytes > snapshot_bytes) {
+    if incremental >= COMPACT_AFTER
+        || (incremental > 1 && incremental_bytes > snapshot_bytes.max(COMPACT_BYTES_MIN))
+    {
         compact(tx, id, &mut loaded.doc)?;
     }
     loaded.heads = loaded.doc.get_heads();
@@ -236,6 +257,7 @@ pub fn compact(tx: &Transaction<'_>, id: &DocId, doc: &mut AutoCommit) -> Result
     let heads = doc.get_heads();
     let key = store::snapshot_key(&heads);
     let bytes = doc.save();
+    crate::attest::keep_from_chunks(tx, id.as_str())?;
     tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1 AND key != ?2")?
         .execute(params![id.as_str(), key])?;
     store::put_chunk(tx, id.as_str(), ChunkKind::Snapshot, &key, &bytes)?;

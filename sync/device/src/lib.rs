@@ -43,6 +43,7 @@ pub mod error;
 mod file_out;
 pub mod pin;
 pub mod progress;
+pub mod projection;
 pub mod receipt;
 pub mod roster;
 pub mod secret;
@@ -59,12 +60,12 @@ pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES, TypedText};
 pub use console::{LogFilter, Overview, QueueItem, RecordChanges};
 pub use dates::today_china;
 pub use device::{
-    DATABASE_FILE, Device, MergeOutcome, ResidentSummary, SEARCH_LIMIT, ServiceOffer, mask_phone,
-    now_ms,
+    DATABASE_FILE, Device, MergeOutcome, SEARCH_LIMIT, ServiceOffer, mask_phone, now_ms,
 };
 pub use doorstep_core::ErrorCode;
 pub use doorstep_core::server_identity::EnrollText;
 pub use error::DeviceError;
+pub use projection::ResidentSummary;
 pub use ui_error::UiError;
 
 /// The record types of `doorstep-core` that pass through this API, for the app shell:

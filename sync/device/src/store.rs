@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -187,6 +187,11 @@ const MIGRATIONS: &[&str] = &[
         asked     INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (committee, seq)
      ) WITHOUT ROWID;",
+    // 10: the attestations of this device's own changes a chunk holds, kept in the
+    // chunk's row as it is saved (32-byte change hash and 64-byte signature, each pair
+    // after the other) so that a save writes one row, and moved to `signatures` when
+    // the chunk is folded into a snapshot.
+    "ALTER TABLE chunks ADD COLUMN signatures BLOB;",
 ];
 
 /// Kinds of stored chunk.
@@ -334,10 +339,24 @@ pub fn put_chunk(
     key: &str,
     bytes: &[u8],
 ) -> Result<(), DeviceError> {
+    put_signed_chunk(tx, doc_id, kind, key, bytes, None)
+}
+
+/// Like [`put_chunk`], with the attestations of this device's changes it holds
+/// (`crate::attest::Signer::sign_new`).
+pub fn put_signed_chunk(
+    tx: &Transaction<'_>,
+    doc_id: &str,
+    kind: ChunkKind,
+    key: &str,
+    bytes: &[u8],
+    signatures: Option<&[u8]>,
+) -> Result<(), DeviceError> {
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO chunks (doc_id, key, kind, bytes) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR IGNORE INTO chunks (doc_id, key, kind, bytes, signatures)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![doc_id, key, kind.as_str(), bytes])?;
+    .execute(params![doc_id, key, kind.as_str(), bytes, signatures])?;
     Ok(())
 }
 

@@ -21,9 +21,10 @@ use doorstep_core::{DocId, ErrorCode};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::device::{Device, project};
+use crate::device::Device;
 use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
+use crate::projection::project;
 use crate::secret;
 use crate::store;
 use std::sync::Arc;

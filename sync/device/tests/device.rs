@@ -11,7 +11,7 @@ use doorstep_core::resident::{EmergencyContact, Needs, ResidentInput, ResidentPa
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field};
 use doorstep_device::ErrorCode;
-use doorstep_device::docs::COMPACT_AFTER;
+use doorstep_device::docs::{COMPACT_AFTER, COMPACT_BYTES_MIN};
 use doorstep_device::{DATABASE_FILE, Device};
 use tempfile::TempDir;
 
@@ -475,7 +475,7 @@ fn many_edits_are_compacted_without_losing_any() {
         )
         .expect("sizes");
     assert!(
-        incremental <= snapshot,
+        incremental <= snapshot.max(COMPACT_BYTES_MIN),
         "incremental chunks of {incremental} bytes outweigh a snapshot of {snapshot}"
     );
     let device = open_dir(dir.path()).expect("reopen");
@@ -626,4 +626,67 @@ fn a_cached_record_is_never_used_after_another_writer_changed_it() {
         ("13800000002", "测试路")
     );
     assert!(b.conflicts(&id).expect("conflicts").is_empty());
+}
+
+/// Every change a device saves carries its signature out, whether it is still kept in
+/// its chunk's row or was moved to the signatures table when the chunks were folded.
+#[test]
+fn every_saved_change_is_signed_before_and_after_compaction() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut device = open_dir(dir.path()).expect("open");
+    let key = device.public_key().expect("key");
+    let mut form = input("测试", "11010119450815001", "");
+    let id = device.register_resident(&form).expect("register").id;
+    let check = |device: &Device, expected: usize| {
+        let mut doc =
+            automerge::AutoCommit::load(&device.export_record(&id).expect("export")).expect("load");
+        let changes = doc.get_changes(&[]);
+        assert_eq!(changes.len(), expected);
+        let signatures = device
+            .attestations(id.as_str(), &changes)
+            .expect("attestations");
+        for (change, signature) in changes.iter().zip(&signatures) {
+            let message = doorstep_core::attest::change_message(id.as_str(), &change.hash());
+            assert!(
+                key.verifies(&message, signature),
+                "change {} unsigned",
+                change.hash()
+            );
+        }
+    };
+    let in_table = |dir: &std::path::Path| -> i64 {
+        raw_db(dir)
+            .conn()
+            .query_row("SELECT count(*) FROM signatures", [], |r| r.get(0))
+            .expect("count")
+    };
+    for n in 0..3 {
+        form.address = format!("测试路 {n} 号");
+        device.update_resident(&id, &form).expect("edit");
+    }
+    check(&device, 4);
+    assert_eq!(
+        in_table(dir.path()),
+        0,
+        "kept in the chunks' rows until folded"
+    );
+    let edits = COMPACT_AFTER as usize + 4;
+    for n in 0..edits {
+        form.address = format!("测试路 {n} 号之一");
+        device.update_resident(&id, &form).expect("edit");
+    }
+    check(&device, 4 + edits);
+    let in_chunks: i64 = raw_db(dir.path())
+        .conn()
+        .query_row(
+            "SELECT coalesce(sum(length(signatures)), 0) / 96 FROM chunks",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    let moved = in_table(dir.path());
+    assert!(moved > 0, "moved when the chunks were folded");
+    assert_eq!(moved + in_chunks, 4 + edits as i64, "each kept once");
+    drop(device);
+    check(&open_dir(dir.path()).expect("reopen"), 4 + edits);
 }

@@ -33,9 +33,10 @@ use doorstep_core::resident;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::device::{Device, mask_phone, new_doc_id, project_resident};
+use crate::device::{Device, mask_phone, new_doc_id};
 use crate::docs;
 use crate::error::DeviceError;
+use crate::projection::project_resident;
 use cell::file_error;
 use doorstep_core::date::format_ymd;
 
