@@ -35,6 +35,7 @@ unit: build
 	  cargo test --locked --workspace --test sync
 
 frontend-test:
+	scripts/test-images.sh
 	cd frontend && npm test
 
 e2e: build
