@@ -7,6 +7,9 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     target: "safari15",
+    // The face detector's chunk (TensorFlow.js with its kernels, 1.3 MB) is loaded only
+    // when a camera opens.
+    chunkSizeWarningLimit: 1400,
   },
   test: {
     environment: "jsdom",

@@ -9,6 +9,7 @@
 //! named by `DOORSTEP_CATALOG_DIR` ([`doorstep_device::settings`] reads them all).
 
 mod background;
+mod camera;
 mod commands;
 mod console;
 mod keystore;
@@ -159,6 +160,7 @@ fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
     let sync = Arc::new(doorstep_device::sync::StatusLine::default());
     let progress = Arc::clone(&sync);
     device.on_sync_progress(move |p| progress.set_progress(p));
+    let mock_camera = settings.mock_camera;
     app.manage(AppState {
         device: Mutex::new(device),
         session: Session::new(settings.idle_lock, std::time::Instant::now()),
@@ -170,13 +172,14 @@ fn open_device(app: &mut App<Wry>) -> anyhow::Result<()> {
     background::start(app.handle().clone());
     // The web view keeps its storage (the language choice) inside the data folder too,
     // so that one folder holds everything of this device.
-    WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
+    let window = WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
         .title("上门办 Doorstep")
         .inner_size(1200.0, 780.0)
         .min_inner_size(360.0, 560.0)
         .data_directory(data_dir.join("webview"))
         .build()
         .context("opening the main window")?;
+    camera::enable(&window, mock_camera).context("switching the window's camera on")?;
     Ok(())
 }
 

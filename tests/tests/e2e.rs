@@ -18,10 +18,13 @@
 //!   and what was registered meanwhile goes up with the next sync.
 //! - `log_stop`: a server log that lost entries stops the supervisor's tablet, whose
 //!   window says why and shows the evidence, and goes on only with the PIN.
+//! - `camera`: the pension certification's camera on WebKit's synthetic camera: shut
+//!   until face consent, then live, judging its feed, a photo taken by hand attached.
 //! - `unsent`: a record the server refuses is counted in the top bar and shown with why
 //!   and what to do, while the sync itself completes.
 
 mod e2e {
+    mod camera;
     mod field_workflow;
     mod lock;
     mod log_stop;

@@ -9,6 +9,7 @@ import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { ChoiceButtons, MAX_CHOICE_BUTTONS } from "./ChoiceButtons";
 import { DateField } from "./DateField";
+import { FaceCamera } from "./FaceCamera";
 import { FilePicker, PHOTO, PHOTO_OR_PDF } from "./FilePicker";
 import { revealOnMount } from "./reveal";
 
@@ -366,6 +367,21 @@ export function ApplicationForm({
                     )
                   }
                 />
+                {def?.sensitive === "face" ? (
+                  <FaceCamera
+                    slot={slot}
+                    consented={!blockers.some((b) => b.field === "consent" && b.key === "face")}
+                    disabled={uploading !== null}
+                    speak={(text) => void api.speak(text, lang).catch(() => undefined)}
+                    onPhoto={(photo) =>
+                      void attach(
+                        slot,
+                        new File([photo], `${slot}.jpg`, { type: "image/jpeg" }),
+                        attached.map((a) => a.sha256),
+                      )
+                    }
+                  />
+                ) : null}
                 {uploading === slot ? <p className="hint">{t("application.uploading")}</p> : null}
                 {fieldErrors[slot] ? <p className="field-error">{fieldErrors[slot]}</p> : null}
               </div>

@@ -37,6 +37,9 @@ pub const IDLE_LOCK_ENV: &str = "DOORSTEP_IDLE_LOCK_SECS";
 pub const SYNC_INTERVAL_ENV: &str = "DOORSTEP_SYNC_INTERVAL_SECS";
 /// `off` turns read-aloud off (tests without a sound device).
 pub const TTS_ENV: &str = "DOORSTEP_TTS";
+/// `mock` gives the window WebKit's synthetic camera instead of the device's own
+/// (end-to-end tests on a machine with no camera).
+pub const CAMERA_ENV: &str = "DOORSTEP_CAMERA";
 
 /// The background sync's interval unless the environment says otherwise.
 pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(30);
@@ -57,6 +60,7 @@ pub struct Settings {
     pub idle_lock: Duration,
     pub sync_interval: Duration,
     pub speech_off: bool,
+    pub mock_camera: bool,
 }
 
 impl Settings {
@@ -93,6 +97,7 @@ impl Settings {
             idle_lock: seconds(IDLE_LOCK_ENV, DEFAULT_IDLE),
             sync_interval: seconds(SYNC_INTERVAL_ENV, DEFAULT_SYNC_INTERVAL),
             speech_off: text(TTS_ENV).is_some_and(|v| v == "off"),
+            mock_camera: text(CAMERA_ENV).is_some_and(|v| v == "mock"),
         }
     }
 
@@ -162,6 +167,7 @@ mod tests {
         assert_eq!(s.idle_lock, DEFAULT_IDLE);
         assert_eq!(s.sync_interval, DEFAULT_SYNC_INTERVAL);
         assert!(!s.speech_off);
+        assert!(!s.mock_camera);
     }
 
     #[test]
@@ -188,6 +194,7 @@ mod tests {
             (IDLE_LOCK_ENV, " 4 "),
             (SYNC_INTERVAL_ENV, "2"),
             (TTS_ENV, "off"),
+            (CAMERA_ENV, "mock"),
             (ENROLL_CODE_ENV, "ABCD-1234"),
             (SERVER_URL_ENV, "http://127.0.0.1:1"),
         ]);
@@ -195,6 +202,7 @@ mod tests {
         assert_eq!(s.idle_lock, Duration::from_secs(4));
         assert_eq!(s.sync_interval, Duration::from_secs(2));
         assert!(s.speech_off);
+        assert!(s.mock_camera);
         assert_eq!(
             s.enroll,
             Some(EnrollAtStart {

@@ -1,0 +1,254 @@
+import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { Frame } from "../camera/guidance";
+import { judge } from "../camera/guidance";
+import type { Phase, QualityRecord } from "../camera/session";
+import { CaptureSession } from "../camera/session";
+
+/** The frames judged are at most this wide: enough for the detector, quick to read. */
+const ANALYSIS_WIDTH = 480;
+/** Guidance is read aloud when it changes, and no more often than this (ms). */
+const SPEAK_EVERY_MS = 2500;
+
+type Camera =
+  | { kind: "starting" }
+  | { kind: "live"; facing: "user" | "environment" }
+  /** No camera the window can use, it was refused, or failed: the file path stays. */
+  | { kind: "unavailable"; reason: "none" | "refused" | "failed" };
+
+/** Why `getUserMedia` failed, in the words the screen uses. */
+export function cameraFailure(error: unknown): "none" | "refused" | "failed" {
+  const name = error instanceof Error || error instanceof DOMException ? error.name : "";
+  if (name === "NotAllowedError" || name === "SecurityError") return "refused";
+  if (name === "NotFoundError" || name === "OverconstrainedError") {
+    return "none";
+  }
+  return "failed";
+}
+
+/**
+ * The live camera for the resident's face photo: the picture large and mirrored, what
+ * to fix in large type and read aloud, the photo taken by itself once every check has
+ * held for a moment (or by hand, with what failed recorded), then a blink or a nod.
+ */
+export function CameraGuide(props: {
+  withLiveness: boolean;
+  speak: (text: string) => void;
+  onPhoto: (photo: Blob, quality: QualityRecord) => void;
+  onClose: () => void;
+}) {
+  const { t } = useTranslation();
+  const video = useRef<HTMLVideoElement>(null);
+  const [camera, setCamera] = useState<Camera>({ kind: "starting" });
+  const [facing, setFacing] = useState<"user" | "environment">("user");
+  const [cameras, setCameras] = useState(0);
+  const [phase, setPhase] = useState<Phase>({ kind: "framing", check: null, progress: 0 });
+  const [detecting, setDetecting] = useState(false);
+  const session = useRef(new CaptureSession(props.withLiveness));
+  const last = useRef<{ frame: Frame | null; spoken: string; spokenAt: number }>({
+    frame: null,
+    spoken: "",
+    spokenAt: 0,
+  });
+  const { speak, onPhoto } = props;
+
+  // The camera: asked for again when the volunteer switches between front and rear.
+  useEffect(() => {
+    let stream: MediaStream | null = null;
+    let stopped = false;
+    const media = typeof navigator === "undefined" ? undefined : navigator.mediaDevices;
+    if (!media?.getUserMedia) {
+      setCamera({ kind: "unavailable", reason: "none" });
+      return;
+    }
+    setCamera({ kind: "starting" });
+    media
+      .getUserMedia({ video: { facingMode: facing, width: { ideal: 1280 } }, audio: false })
+      .then(async (s) => {
+        if (stopped) {
+          for (const track of s.getTracks()) track.stop();
+          return;
+        }
+        stream = s;
+        const v = video.current;
+        if (v) {
+          v.srcObject = s;
+          await v.play().catch(() => undefined);
+        }
+        const devices = await media.enumerateDevices().catch(() => []);
+        setCameras(devices.filter((d) => d.kind === "videoinput").length);
+        setCamera({ kind: "live", facing });
+      })
+      .catch((e: unknown) => setCamera({ kind: "unavailable", reason: cameraFailure(e) }));
+    return () => {
+      stopped = true;
+      for (const track of stream?.getTracks() ?? []) track.stop();
+    };
+  }, [facing]);
+
+  // The detector, and a frame judged after another while the camera is live.
+  useEffect(() => {
+    if (camera.kind !== "live") return;
+    let running = true;
+    const canvas = document.createElement("canvas");
+    const say = (text: string, now: number) => {
+      if (text === last.current.spoken && now - last.current.spokenAt < SPEAK_EVERY_MS * 2) return;
+      if (now - last.current.spokenAt < SPEAK_EVERY_MS) return;
+      last.current.spoken = text;
+      last.current.spokenAt = now;
+      speak(text);
+    };
+    const tick = async () => {
+      const v = video.current;
+      if (!running || !v) return;
+      if (v.readyState >= 2 && v.videoWidth > 0) {
+        const scale = Math.min(1, ANALYSIS_WIDTH / v.videoWidth);
+        canvas.width = Math.round(v.videoWidth * scale);
+        canvas.height = Math.round(v.videoHeight * scale);
+        const context = canvas.getContext("2d", { willReadFrequently: true });
+        if (context) {
+          context.drawImage(v, 0, 0, canvas.width, canvas.height);
+          const image = context.getImageData(0, 0, canvas.width, canvas.height);
+          const frame = await detector.detect({ ...image, channels: 4 });
+          const judgement = judge(frame, last.current.frame ?? undefined);
+          last.current.frame = frame;
+          const landmarks = frame.faces.length === 1 ? (frame.faces[0]?.landmarks ?? null) : null;
+          let next = session.current.next(judgement, landmarks, Date.now());
+          if (next.kind === "taken") next = await keep(v, next);
+          if (!running) return;
+          setPhase(next);
+          announce(next, say);
+          if (next.kind === "done") return;
+        }
+      }
+      // Straight on to the next frame once one is judged; a while later when the
+      // picture is not there yet.
+      setTimeout(() => void tick(), v.readyState >= 2 ? 0 : 100);
+    };
+    const keep = async (v: HTMLVideoElement, taken: Phase): Promise<Phase> => {
+      const photo = await grab(v);
+      if (photo === null) return taken;
+      kept.current = photo;
+      return session.current.photoKept(Date.now());
+    };
+    // The detector (TensorFlow.js and its models) is loaded only when a camera opens.
+    let detector: typeof import("../camera/detect");
+    setDetecting(true);
+    import("../camera/detect")
+      .then(async (module) => {
+        detector = module;
+        await module.loadModels();
+        setDetecting(false);
+        await tick();
+      })
+      .catch(() => {
+        setDetecting(false);
+        setCamera({ kind: "unavailable", reason: "failed" });
+      });
+    return () => {
+      running = false;
+    };
+  }, [camera.kind, speak]);
+
+  const kept = useRef<Blob | null>(null);
+  const delivered = useRef(false);
+  useEffect(() => {
+    if (phase.kind !== "done" || kept.current === null || delivered.current) return;
+    delivered.current = true;
+    onPhoto(kept.current, phase.quality);
+  }, [phase, onPhoto]);
+
+  const announce = (p: Phase, say: (text: string, now: number) => void) => {
+    const now = Date.now();
+    if (p.kind === "framing" && p.check) say(t(`camera.guide.${p.check}`), now);
+    if (p.kind === "liveness") say(t(`camera.liveness.${p.ask}`), now);
+  };
+
+  const byHand = async () => {
+    const v = video.current;
+    const frame = last.current.frame;
+    if (!v || frame === null || phase.kind !== "framing") return;
+    session.current.takeByHand(judge(frame), Date.now());
+    const photo = await grab(v);
+    if (photo === null) return;
+    kept.current = photo;
+    setPhase(session.current.photoKept(Date.now()));
+  };
+
+  const mirrored = camera.kind === "live" && camera.facing === "user";
+  return (
+    <div className="card camera-guide" id="camera-guide" role="dialog" aria-labelledby="camera-title">
+      <h3 id="camera-title">{t("camera.title")}</h3>
+      {camera.kind === "unavailable" ? (
+        <p className="field-error" id="camera-unavailable" data-reason={camera.reason}>
+          {t(`camera.unavailable.${camera.reason}`)}
+        </p>
+      ) : (
+        <>
+          <div className="camera-view">
+            <video
+              ref={video}
+              id="camera-video"
+              className={mirrored ? "camera-video mirrored" : "camera-video"}
+              playsInline
+              muted
+              aria-hidden="true"
+            />
+          </div>
+          <p className="camera-guidance" id="camera-guidance" aria-live="polite" data-phase={phase.kind}>
+            {camera.kind === "starting" || detecting
+              ? t("camera.starting")
+              : phase.kind === "framing"
+                ? phase.check
+                  ? t(`camera.guide.${phase.check}`)
+                  : t("camera.holding")
+                : phase.kind === "liveness"
+                  ? t(`camera.liveness.${phase.ask}`)
+                  : t("camera.done")}
+          </p>
+        </>
+      )}
+      <div className="actions">
+        {camera.kind === "live" && phase.kind === "framing" ? (
+          <button type="button" className="primary" id="camera-shutter" onClick={() => void byHand()}>
+            {t("camera.shutter")}
+          </button>
+        ) : null}
+        {phase.kind === "liveness" ? (
+          <button
+            type="button"
+            className="secondary"
+            id="camera-skip-liveness"
+            onClick={() => setPhase(session.current.skipLiveness())}
+          >
+            {t("camera.skipLiveness")}
+          </button>
+        ) : null}
+        {camera.kind === "live" && cameras > 1 && phase.kind === "framing" ? (
+          <button
+            type="button"
+            className="secondary"
+            id="camera-switch"
+            onClick={() => setFacing((f) => (f === "user" ? "environment" : "user"))}
+          >
+            {t("camera.switch")}
+          </button>
+        ) : null}
+        <button type="button" className="secondary" id="camera-close" onClick={props.onClose}>
+          {t("camera.close")}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The video's current picture at its full size, as a JPEG (not mirrored). */
+async function grab(v: HTMLVideoElement): Promise<Blob | null> {
+  const canvas = document.createElement("canvas");
+  canvas.width = v.videoWidth;
+  canvas.height = v.videoHeight;
+  const context = canvas.getContext("2d");
+  if (!context) return null;
+  context.drawImage(v, 0, 0);
+  return new Promise((resolve) => canvas.toBlob((b) => resolve(b), "image/jpeg", 0.92));
+}

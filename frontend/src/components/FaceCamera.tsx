@@ -1,0 +1,52 @@
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { QualityRecord } from "../camera/session";
+import { CameraGuide } from "./CameraGuide";
+
+/**
+ * The camera button of a face-photo slot: it opens the guided camera only once the
+ * resident has agreed to a face photo (in resident mode), and closes it when the photo
+ * is kept.
+ */
+export function FaceCamera(props: {
+  slot: string;
+  consented: boolean;
+  disabled: boolean;
+  speak: (text: string) => void;
+  onPhoto: (photo: Blob, quality: QualityRecord) => void;
+}) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  if (open) {
+    return (
+      <CameraGuide
+        withLiveness
+        speak={props.speak}
+        onPhoto={(photo, quality) => {
+          setOpen(false);
+          props.onPhoto(photo, quality);
+        }}
+        onClose={() => setOpen(false)}
+      />
+    );
+  }
+  return (
+    <>
+      <button
+        type="button"
+        className="secondary file-button"
+        id={`camera-${props.slot}`}
+        disabled={props.disabled || !props.consented}
+        aria-describedby={props.consented ? undefined : `camera-${props.slot}-consent`}
+        onClick={() => setOpen(true)}
+      >
+        {t("camera.open")}
+      </button>
+      {props.consented ? null : (
+        <p className="hint" id={`camera-${props.slot}-consent`}>
+          {t("camera.consentFirst")}
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,82 @@
+//! The pension certification's camera through the real window, on WebKit's synthetic
+//! camera (`DOORSTEP_CAMERA=mock`; no camera here): closed until the resident has agreed
+//! to a face photo; then it opens with the picture live, judges the synthetic feed
+//! (colour bars, no person) as showing no face, takes a photo by hand and attaches it to
+//! the application. A screenshot of the open camera goes to `target/debug/e2e/`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use doorstep_core::id_number::IdNumber;
+use doorstep_tests::{Driver, target_dir, with_deadline_of};
+
+const PIN: &str = "246810";
+const SERVICE: &str = "pension_certification";
+
+#[tokio::test]
+#[ignore = "needs a display, the built app and tauri-driver: run by make test"]
+async fn the_camera_opens_after_face_consent_and_judges_its_feed() -> anyhow::Result<()> {
+    with_deadline_of(Duration::from_secs(300), scenario()).await
+}
+
+async fn scenario() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let driver = Driver::start_with(
+        data.path(),
+        &[("DOORSTEP_TTS", "off"), ("DOORSTEP_CAMERA", "mock")],
+    )?;
+    let w = driver.open().await?;
+    w.first_run_offline("测试志愿者", PIN).await?;
+
+    w.click("#nav-residents").await?;
+    w.click("#resident-new").await?;
+    w.type_into("#resident-name", "测试王秀英").await?;
+    let id_number = IdNumber::complete("11010119470303003").expect("17 digits");
+    w.secret(id_number.as_str());
+    w.type_into("#resident-id-number", &id_number).await?;
+    w.click("#register-submit").await?;
+    w.authorize(SERVICE).await?;
+    w.click_to("#resident-new-application", &format!("#start-{SERVICE}"))
+        .await?;
+    w.click_to(&format!("#start-{SERVICE}"), "#field-pension_type")
+        .await?;
+    w.click("#step-1").await?;
+
+    // Before her consent the camera stays shut, and the form says why.
+    w.wait_for("#camera-face_photo[disabled]").await?;
+    w.wait_for_text("#camera-face_photo-consent", "同意采集人脸照片")
+        .await?;
+
+    w.resident_agrees(PIN).await?;
+    w.click("#step-1").await?;
+    w.click_to("#camera-face_photo:not([disabled])", "#camera-guide")
+        .await?;
+    // The synthetic feed is live in the window, and holds no face.
+    w.wait_for_text("#camera-guidance", "看不到脸")
+        .await
+        .context("the mock camera's feed should be judged as showing no face")?;
+    let playing = w
+        .client
+        .execute(
+            "const v = document.querySelector('#camera-video');
+             return v.videoWidth > 0 && !v.paused && v.srcObject !== null",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        playing.as_bool(),
+        Some(true),
+        "the camera's picture is live"
+    );
+    w.screenshot(&target_dir()?.join("e2e").join("camera-no-face.png"))
+        .await?;
+
+    // Taken by hand: after the liveness step is skipped, the photo is attached.
+    w.click("#camera-shutter").await?;
+    w.wait_for_text("#camera-guidance", "请眨一下眼睛").await?;
+    w.click("#camera-skip-liveness").await?;
+    w.wait_for_text("#attached-face_photo", "face_photo.jpg")
+        .await?;
+    w.wait_gone("#camera-guide").await?;
+    Ok(())
+}
