@@ -1,4 +1,5 @@
 import { invoke } from "@tauri-apps/api/core";
+import type { QualityRecord } from "./camera/session";
 import { listen } from "@tauri-apps/api/event";
 
 // The types of what the device sends, generated from the Rust types
@@ -118,7 +119,14 @@ export interface Api {
   storeBlob(bytes: Uint8Array): Promise<string>;
   blob(sha256: string): Promise<Uint8Array<ArrayBuffer>>;
   /** Attaches a file; the device judges its type from the bytes. */
-  attachFile(application: string, slot: string, name: string, bytes: Uint8Array): Promise<string>;
+  /** Attaches a file; a photo from the guided camera comes with its quality record. */
+  attachFile(
+    application: string,
+    slot: string,
+    name: string,
+    bytes: Uint8Array,
+    quality?: QualityRecord,
+  ): Promise<string>;
   startApplication(resident: string, service: string): Promise<string>;
   /** An application; personal numbers masked unless the right `pin` is given. */
   application(id: string, pin?: string | null): Promise<ApplicationView>;
@@ -225,8 +233,14 @@ export const tauriApi: Api = {
   recordAuthorization: (resident, input) => call("record_authorization", { resident, input }),
   storeBlob: (bytes) => call("store_blob", { base64: toBase64(bytes) }),
   blob: (sha256) => call<string>("blob", { sha256 }).then(fromBase64),
-  attachFile: (id, slot, name, bytes) =>
-    call("attach_file", { id, slot, name, base64: toBase64(bytes) }),
+  attachFile: (id, slot, name, bytes, quality) =>
+    call("attach_file", {
+      id,
+      slot,
+      name,
+      base64: toBase64(bytes),
+      quality: quality ? JSON.stringify(quality) : null,
+    }),
   startApplication: (resident, service) => call("start_application", { resident, service }),
   application: (id, pin) => call("application", { id, pin: pin ?? null }),
   setApplicationField: (id, key, value) => call("set_application_field", { id, key, value }),

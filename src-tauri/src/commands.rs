@@ -414,8 +414,9 @@ pub async fn remove_attachment(app: AppHandle, id: String, sha256: String) -> Re
     unlocked(&app, move |d| d.remove_attachment(&doc_id(&id)?, &sha256)).await
 }
 
-/// Attaches a file to a slot of an application. Returns its SHA-256. The device judges
-/// the file's type from its bytes.
+/// Attaches a file to a slot of an application, with the quality record of a photo
+/// taken with the guided camera. Returns its SHA-256. The device judges the file's type
+/// from its bytes and checks the quality record.
 #[tauri::command]
 pub async fn attach_file(
     app: AppHandle,
@@ -423,10 +424,11 @@ pub async fn attach_file(
     slot: String,
     name: String,
     base64: String,
+    quality: Option<String>,
 ) -> Result<String, UiError> {
     let bytes = decode(&base64)?;
     unlocked(&app, move |d| {
-        d.attach_file(&doc_id(&id)?, &slot, &name, &bytes)
+        d.attach_photo(&doc_id(&id)?, &slot, &name, &bytes, quality.as_deref())
     })
     .await
 }

@@ -54,7 +54,6 @@ describe("a capture", () => {
         brightness: 142.2,
         sharpness: 0.603,
         liveness: "not_asked",
-        takenAt: 100 + HOLD_MS,
       },
     });
   });
@@ -62,7 +61,7 @@ describe("a capture", () => {
   test("taken by hand, the checks that did not hold are kept with the photo", () => {
     const s = new CaptureSession(false);
     s.next(judged(["comeCloser"]), open, 0);
-    expect(s.takeByHand(judged(["comeCloser", "holdStill"]), 50)).toEqual({ kind: "taken" });
+    expect(s.takeByHand(judged(["comeCloser", "holdStill"]))).toEqual({ kind: "taken" });
     const done = s.photoKept(60);
     expect(done.kind === "done" && done.quality.auto).toBe(false);
     expect(done.kind === "done" && done.quality.failed).toEqual(["comeCloser", "holdStill"]);
@@ -71,7 +70,7 @@ describe("a capture", () => {
 
   test("a blink after the photo completes the liveness step", () => {
     const s = new CaptureSession(true);
-    s.takeByHand(judged(), 0);
+    s.takeByHand(judged());
     expect(s.photoKept(10)).toEqual({ kind: "liveness", ask: "blink" });
     for (const [face, at] of [
       [open, 100],
@@ -87,7 +86,7 @@ describe("a capture", () => {
 
   test("no blink for a while: a nod is asked for instead", () => {
     const s = new CaptureSession(true);
-    s.takeByHand(judged(), 0);
+    s.takeByHand(judged());
     s.photoKept(0);
     expect(s.next(judged(), open, 100)).toEqual({ kind: "liveness", ask: "blink" });
     expect(s.next(judged(), open, BLINK_WAIT_MS + 200)).toEqual({ kind: "liveness", ask: "nod" });
@@ -99,7 +98,7 @@ describe("a capture", () => {
 
   test("a resident who cannot: the liveness step is skipped and says so", () => {
     const s = new CaptureSession(true);
-    s.takeByHand(judged(), 0);
+    s.takeByHand(judged());
     s.photoKept(0);
     const done = s.skipLiveness();
     expect(done.kind === "done" && done.quality.liveness).toBe("skipped");
@@ -109,8 +108,8 @@ describe("a capture", () => {
     const s = new CaptureSession(true);
     expect(s.photoKept(0)).toEqual({ kind: "framing", check: null, progress: 0 });
     expect(s.skipLiveness().kind).toBe("framing");
-    s.takeByHand(judged(), 0);
-    expect(s.takeByHand(judged(), 1)).toEqual({ kind: "taken" });
+    s.takeByHand(judged());
+    expect(s.takeByHand(judged())).toEqual({ kind: "taken" });
     s.photoKept(0);
     expect(s.next(judged(["noFace"]), null, 100)).toEqual({ kind: "liveness", ask: "blink" });
     expect(s.next(judged(["manyFaces"]), open, 200)).toEqual({ kind: "liveness", ask: "blink" });

@@ -12,7 +12,8 @@ import { Shutter } from "./shutter";
 /** How the liveness step ended. */
 export type Liveness = "blink" | "nod" | "skipped" | "not_asked";
 
-/** What is kept with the photo: how it was taken and what held when it was. */
+/** What is kept with the photo: how it was taken and what held when it was (the
+ * device checks it again: `PhotoQuality` in doorstep-core; the time is the device's). */
 export interface QualityRecord {
   /** Taken by itself when every check held, or by hand. */
   auto: boolean;
@@ -27,8 +28,6 @@ export interface QualityRecord {
   brightness: number;
   sharpness: number;
   liveness: Liveness;
-  /** Milliseconds since the epoch, when the photo was taken. */
-  takenAt: number;
 }
 
 export type Phase =
@@ -62,7 +61,7 @@ export class CaptureSession {
     switch (this.phase.kind) {
       case "framing": {
         const state = this.shutter.next(judgement, now);
-        if (state.kind === "take") return this.take(judgement, true, now);
+        if (state.kind === "take") return this.take(judgement, true);
         this.phase =
           state.kind === "guide"
             ? { kind: "framing", check: state.check, progress: 0 }
@@ -89,9 +88,9 @@ export class CaptureSession {
 
   /** The volunteer presses the shutter: the photo is taken whatever failed, and kept
    * with the checks that did not hold. */
-  takeByHand(judgement: Judgement, now: number): Phase {
+  takeByHand(judgement: Judgement): Phase {
     if (this.phase.kind !== "framing") return this.phase;
-    return this.take(judgement, false, now);
+    return this.take(judgement, false);
   }
 
   /** The caller has grabbed the photo: on to the liveness step, or done. */
@@ -109,7 +108,7 @@ export class CaptureSession {
     return this.finish("skipped");
   }
 
-  private take(judgement: Judgement, auto: boolean, now: number): Phase {
+  private take(judgement: Judgement, auto: boolean): Phase {
     this.quality = {
       auto,
       passed: CHECKS.filter((c) => !judgement.failed.includes(c)),
@@ -121,7 +120,6 @@ export class CaptureSession {
       brightness: round(judgement.light.brightness, 1),
       sharpness: round(judgement.light.sharpness, 3),
       liveness: "not_asked",
-      takenAt: now,
     };
     this.phase = { kind: "taken" };
     return this.phase;

@@ -9,8 +9,10 @@ import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { ChoiceButtons, MAX_CHOICE_BUTTONS } from "./ChoiceButtons";
 import { DateField } from "./DateField";
+import type { QualityRecord } from "../camera/session";
 import { FaceCamera } from "./FaceCamera";
 import { FilePicker, PHOTO, PHOTO_OR_PDF } from "./FilePicker";
+import { PhotoQualityNote } from "./PhotoQualityNote";
 import { revealOnMount } from "./reveal";
 
 /**
@@ -166,11 +168,11 @@ export function ApplicationForm({
 
   /** Attaches `file`; only once it is in are the files it `replaces` removed, so a
    * refused retake keeps the photo the slot had. */
-  const attach = async (slot: string, file: File, replaces: string[]) => {
+  const attach = async (slot: string, file: File, replaces: string[], quality?: QualityRecord) => {
     setUploading(slot);
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const sha256 = await api.attachFile(id, slot, file.name, bytes);
+      const sha256 = await api.attachFile(id, slot, file.name, bytes, quality);
       for (const old of replaces) if (old !== sha256) await api.removeAttachment(id, old);
       setFieldErrors((e) => {
         const { [slot]: _, ...rest } = e;
@@ -340,6 +342,7 @@ export function ApplicationForm({
                       <span className="attachment-name">
                         {a.name} ({Math.ceil(a.size / 1024)} KB)
                       </span>
+                      <PhotoQualityNote attachment={a} id={`quality-${slot}`} />
                       <button
                         type="button"
                         className="secondary"
@@ -373,11 +376,12 @@ export function ApplicationForm({
                     consented={!blockers.some((b) => b.field === "consent" && b.key === "face")}
                     disabled={uploading !== null}
                     speak={(text) => void api.speak(text, lang).catch(() => undefined)}
-                    onPhoto={(photo) =>
+                    onPhoto={(photo, quality) =>
                       void attach(
                         slot,
                         new File([photo], `${slot}.jpg`, { type: "image/jpeg" }),
                         attached.map((a) => a.sha256),
+                        quality,
                       )
                     }
                   />

@@ -14,7 +14,7 @@ type Camera =
   | { kind: "starting" }
   | { kind: "live"; facing: "user" | "environment" }
   /** No camera the window can use, it was refused, or failed: the file path stays. */
-  | { kind: "unavailable"; reason: "none" | "refused" | "failed" };
+  | { kind: "unavailable"; reason: "none" | "refused" | "failed"; detail: string };
 
 /** Why `getUserMedia` failed, in the words the screen uses. */
 export function cameraFailure(error: unknown): "none" | "refused" | "failed" {
@@ -58,7 +58,7 @@ export function CameraGuide(props: {
     let stopped = false;
     const media = typeof navigator === "undefined" ? undefined : navigator.mediaDevices;
     if (!media?.getUserMedia) {
-      setCamera({ kind: "unavailable", reason: "none" });
+      setCamera({ kind: "unavailable", reason: "none", detail: "no mediaDevices" });
       return;
     }
     setCamera({ kind: "starting" });
@@ -79,7 +79,7 @@ export function CameraGuide(props: {
         setCameras(devices.filter((d) => d.kind === "videoinput").length);
         setCamera({ kind: "live", facing });
       })
-      .catch((e: unknown) => setCamera({ kind: "unavailable", reason: cameraFailure(e) }));
+      .catch((e: unknown) => setCamera({ kind: "unavailable", reason: cameraFailure(e), detail: describe(e) }));
     return () => {
       stopped = true;
       for (const track of stream?.getTracks() ?? []) track.stop();
@@ -109,7 +109,13 @@ export function CameraGuide(props: {
         if (context) {
           context.drawImage(v, 0, 0, canvas.width, canvas.height);
           const image = context.getImageData(0, 0, canvas.width, canvas.height);
-          const frame = await detector.detect({ ...image, channels: 4 });
+          // ImageData's fields are getters on its prototype: a spread would lose them.
+          const frame = await detector.detect({
+            data: image.data,
+            width: image.width,
+            height: image.height,
+            channels: 4,
+          });
           const judgement = judge(frame, last.current.frame ?? undefined);
           last.current.frame = frame;
           const landmarks = frame.faces.length === 1 ? (frame.faces[0]?.landmarks ?? null) : null;
@@ -141,9 +147,9 @@ export function CameraGuide(props: {
         setDetecting(false);
         await tick();
       })
-      .catch(() => {
+      .catch((e: unknown) => {
         setDetecting(false);
-        setCamera({ kind: "unavailable", reason: "failed" });
+        setCamera({ kind: "unavailable", reason: "failed", detail: describe(e) });
       });
     return () => {
       running = false;
@@ -168,19 +174,25 @@ export function CameraGuide(props: {
     const v = video.current;
     const frame = last.current.frame;
     if (!v || frame === null || phase.kind !== "framing") return;
-    session.current.takeByHand(judge(frame), Date.now());
+    session.current.takeByHand(judge(frame));
     const photo = await grab(v);
     if (photo === null) return;
     kept.current = photo;
     setPhase(session.current.photoKept(Date.now()));
   };
 
+  // Opened, the camera comes into view whole: the picture, the guidance, the shutter.
+  const card = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    card.current?.scrollIntoView?.({ block: "nearest" });
+  }, [camera.kind]);
+
   const mirrored = camera.kind === "live" && camera.facing === "user";
   return (
-    <div className="card camera-guide" id="camera-guide" role="dialog" aria-labelledby="camera-title">
+    <div ref={card} className="card camera-guide" id="camera-guide" role="dialog" aria-labelledby="camera-title">
       <h3 id="camera-title">{t("camera.title")}</h3>
       {camera.kind === "unavailable" ? (
-        <p className="field-error" id="camera-unavailable" data-reason={camera.reason}>
+        <p className="field-error" id="camera-unavailable" data-reason={camera.reason} data-detail={camera.detail}>
           {t(`camera.unavailable.${camera.reason}`)}
         </p>
       ) : (
@@ -240,6 +252,12 @@ export function CameraGuide(props: {
       </div>
     </div>
   );
+}
+
+/** What went wrong, for whoever supports the app (no personal data is in it). */
+function describe(error: unknown): string {
+  const text = error instanceof Error || error instanceof DOMException ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, 200);
 }
 
 /** The video's current picture at its full size, as a JPEG (not mirrored). */

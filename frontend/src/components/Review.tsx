@@ -14,6 +14,7 @@ import { errorText } from "../errors";
 import { displayValue, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
+import { PhotoQualityNote } from "./PhotoQualityNote";
 import { PinReveal } from "./PinReveal";
 import { revealOnMount } from "./reveal";
 
@@ -131,6 +132,7 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
                 ) : (
                   <p className="mono">{a.name}</p>
                 )}
+                <PhotoQualityNote attachment={a} id={`review-quality-${a.slot}`} />
               </li>
             );
           })}

@@ -29,6 +29,7 @@ use crate::date::parse_ymd;
 use crate::error::CoreError;
 use crate::id_number::IdNumber;
 use crate::phone;
+use crate::photo_quality::PhotoQuality;
 use crate::value::{self, FieldValue};
 
 pub const KIND: &str = "application";
@@ -193,7 +194,7 @@ pub fn fold(events: &[Event]) -> (Status, Vec<usize>) {
 }
 
 /// An attachment of an application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Attachment {
     pub sha256: String,
     pub slot: String,
@@ -201,6 +202,10 @@ pub struct Attachment {
     pub mime: String,
     pub size: i64,
     pub added_at: i64,
+    /// How a photo taken with the guided camera was taken (none for a chosen file).
+    pub quality: Option<PhotoQuality>,
+    /// The record holds a quality record that does not read as one.
+    pub quality_unreadable: bool,
 }
 
 /// An application as read from its document.
@@ -337,6 +342,9 @@ pub fn write_attachment(doc: &mut AutoCommit, a: &Attachment) -> Result<(), Core
     doc.put(&entry, "mime", a.mime.as_str())?;
     doc.put(&entry, "size", a.size)?;
     doc.put(&entry, "added_at", ScalarValue::Timestamp(a.added_at))?;
+    if let Some(q) = &a.quality {
+        doc.put(&entry, "quality", q.to_json())?;
+    }
     Ok(())
 }
 
@@ -410,7 +418,13 @@ pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
     if let Some(obj) = map_obj(doc, "attachments")? {
         for hash in doc.keys(&obj) {
             if let Some((Value::Object(ObjType::Map), entry)) = doc.get(&obj, &hash)? {
+                let kept = text_in(doc, &entry, "quality")?;
+                let quality = (!kept.is_empty())
+                    .then(|| PhotoQuality::parse(&kept).ok())
+                    .flatten();
                 attachments.push(Attachment {
+                    quality_unreadable: !kept.is_empty() && quality.is_none(),
+                    quality,
                     slot: text_in(doc, &entry, "slot")?,
                     name: text_in(doc, &entry, "name")?,
                     mime: text_in(doc, &entry, "mime")?,

@@ -68,6 +68,7 @@ pub enum ErrorCode {
     AttachmentSlotUnknown,
     AttachmentNotPhoto,
     AttachmentNotPhotoOrPdf,
+    PhotoQualityInvalid,
     DateInvalid,
     DateInPast,
     DateInFuture,

@@ -36,6 +36,7 @@ pub mod keys;
 pub mod mask;
 pub mod merkle_log;
 pub mod phone;
+pub mod photo_quality;
 pub mod protocol;
 pub mod provenance;
 pub mod resident;

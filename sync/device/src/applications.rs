@@ -9,6 +9,7 @@ use doorstep_core::application::{
 use doorstep_core::authorization::{self, Authorization, AuthorizationInput};
 use doorstep_core::catalog::{FieldDef, Sensitive};
 use doorstep_core::draft;
+use doorstep_core::photo_quality::PhotoQuality;
 use doorstep_core::provenance::ChangeNote;
 use doorstep_core::review::Decision;
 use doorstep_core::value::FieldValue;
@@ -247,7 +248,29 @@ impl Device {
         name: &str,
         bytes: &[u8],
     ) -> Result<String, DeviceError> {
+        self.attach_photo(id, slot, name, bytes, None)
+    }
+
+    /// [`Device::attach_file`] for a photo taken with the guided camera, with its quality
+    /// record (JSON from the window: see `doorstep_core::photo_quality`), which is
+    /// checked before anything is saved and kept with the attachment.
+    pub fn attach_photo(
+        &mut self,
+        id: &DocId,
+        slot: &str,
+        name: &str,
+        bytes: &[u8],
+        quality: Option<&str>,
+    ) -> Result<String, DeviceError> {
         check_blob(bytes)?;
+        let quality = match quality {
+            None => None,
+            Some(json) => Some(PhotoQuality::parse(json).map_err(|_| {
+                let mut errors = FieldErrors::default();
+                errors.push_key(Field::Attachment, slot, ErrorCode::PhotoQualityInvalid);
+                DeviceError::Invalid(errors)
+            })?),
+        };
         let (mut loaded, approved) = self.load_changeable(id)?;
         let app = application::read(&loaded.doc)?;
         let Some(def) = self
@@ -276,6 +299,9 @@ impl Device {
                 mime: mime.to_owned(),
                 size,
                 added_at: now,
+                // A quality record belongs to a photo, not to a PDF.
+                quality: quality.filter(|_| mime.starts_with("image/")),
+                quality_unreadable: false,
             },
         )?;
         if approved {

@@ -1,8 +1,9 @@
 //! The pension certification's camera through the real window, on WebKit's synthetic
 //! camera (`DOORSTEP_CAMERA=mock`; no camera here): closed until the resident has agreed
 //! to a face photo; then it opens with the picture live, judges the synthetic feed
-//! (colour bars, no person) as showing no face, takes a photo by hand and attaches it to
-//! the application. A screenshot of the open camera goes to `target/debug/e2e/`.
+//! (no person in it) as showing no face, takes a photo by hand and attaches it to the
+//! application with its quality record (taken by hand, no face, liveness skipped),
+//! shown beside the photo. A screenshot of the open camera goes to `target/debug/e2e/`.
 
 use std::time::Duration;
 
@@ -52,9 +53,19 @@ async fn scenario() -> anyhow::Result<()> {
     w.click_to("#camera-face_photo:not([disabled])", "#camera-guide")
         .await?;
     // The synthetic feed is live in the window, and holds no face.
-    w.wait_for_text("#camera-guidance", "看不到脸")
-        .await
-        .context("the mock camera's feed should be judged as showing no face")?;
+    if let Err(e) = w.wait_for_text("#camera-guidance", "看不到脸").await {
+        let detail = w
+            .client
+            .execute(
+                "const p = document.querySelector('#camera-unavailable');
+                 return p ? p.dataset.detail : ''",
+                vec![],
+            )
+            .await?;
+        return Err(e).context(format!(
+            "the mock camera's feed should be judged as showing no face (camera: {detail})"
+        ));
+    }
     let playing = w
         .client
         .execute(
@@ -78,5 +89,9 @@ async fn scenario() -> anyhow::Result<()> {
     w.wait_for_text("#attached-face_photo", "face_photo.jpg")
         .await?;
     w.wait_gone("#camera-guide").await?;
+    // Its quality record is kept beside it: by hand, with what failed, liveness skipped.
+    let note = w.wait_for_text("#quality-face_photo", "手动拍摄").await?;
+    assert!(note.contains("没有拍到脸"), "{note}");
+    assert!(note.contains("本人做不到"), "{note}");
     Ok(())
 }

@@ -1,0 +1,70 @@
+import { cleanup, render } from "@testing-library/react";
+import { I18nextProvider } from "react-i18next";
+import { afterEach, describe, expect, it } from "vitest";
+
+import type { QualityRecord } from "../camera/session";
+import type { Attachment, PhotoQuality } from "../generated/types";
+import { createI18n } from "../i18n";
+import { PhotoQualityNote } from "./PhotoQualityNote";
+
+afterEach(cleanup);
+
+const byHand: PhotoQuality = {
+  auto: false,
+  passed: ["noFace", "manyFaces", "tooDark", "tooBright", "moveBack", "faceScreen"],
+  failed: ["comeCloser", "holdStill"],
+  size: 0.212,
+  yaw: -0.9,
+  pitch: -7.2,
+  roll: 2.6,
+  brightness: 143.7,
+  sharpness: 0.52,
+  liveness: "skipped",
+};
+
+// What the camera's session makes is what the device checks (the generated type).
+const fromSession: QualityRecord = byHand;
+const toDevice: PhotoQuality = fromSession;
+
+const photo = (quality: PhotoQuality | null, unreadable = false): Attachment => ({
+  sha256: "ab",
+  slot: "face_photo",
+  name: "face_photo.jpg",
+  mime: "image/jpeg",
+  size: 1000,
+  added_at: 0,
+  quality,
+  quality_unreadable: unreadable,
+});
+
+async function note(a: Attachment, lang: "zh-CN" | "en" = "zh-CN") {
+  const i18n = await createI18n(lang);
+  const { container } = render(
+    <I18nextProvider i18n={i18n}>
+      <PhotoQualityNote attachment={a} id="q" />
+    </I18nextProvider>,
+  );
+  return container;
+}
+
+describe("PhotoQualityNote", () => {
+  it("says a photo taken by hand, what did not hold, the liveness step and the figures", async () => {
+    const text = (await note(photo(toDevice))).textContent ?? "";
+    expect(text).toContain("手动拍摄，拍摄时未通过：脸太小、不够清晰");
+    expect(text).toContain("本人做不到");
+    expect(text).toContain("脸部大小 21%，亮度 144，清晰度 0.52");
+    expect(text).toContain("左右转 -1°，上下 -7°，歪头 3°");
+  });
+
+  it("in English too", async () => {
+    const text = (await note(photo({ ...byHand, auto: true, failed: [], liveness: "blink" }), "en")).textContent;
+    expect(text).toContain("Taken by itself: every check passed");
+    expect(text).toContain("Liveness: blinked");
+  });
+
+  it("shows nothing for a chosen file and a warning for a record that does not read", async () => {
+    expect((await note(photo(null))).textContent).toBe("");
+    const warned = await note(photo(null, true));
+    expect(warned.querySelector("[data-quality='unreadable']")?.textContent).toContain("无法读取");
+  });
+});

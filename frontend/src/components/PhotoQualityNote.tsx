@@ -1,0 +1,42 @@
+import { useTranslation } from "react-i18next";
+import type { Attachment } from "../generated/types";
+
+/**
+ * How a photo was taken, beside the photo: by itself with every check passed, or by
+ * hand with what did not hold; the liveness step; the measured figures. Nothing for a
+ * chosen file; a record that does not read is said to be so, not shown.
+ */
+export function PhotoQualityNote(props: { attachment: Attachment; id: string }) {
+  const { t, i18n } = useTranslation();
+  const { quality, quality_unreadable: unreadable } = props.attachment;
+  if (unreadable) {
+    return (
+      <p className="warning photo-quality" id={props.id} data-quality="unreadable">
+        {t("camera.quality.unreadable")}
+      </p>
+    );
+  }
+  if (!quality) return null;
+  const n = (v: number, digits = 0) =>
+    new Intl.NumberFormat(i18n.language, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v);
+  const failed = quality.failed.map((c) => t(`camera.check.${c}`)).join(t("camera.quality.separator"));
+  return (
+    <div className="photo-quality" id={props.id} data-quality={quality.auto ? "auto" : "by-hand"}>
+      <p>
+        {quality.auto ? t("camera.quality.auto") : t("camera.quality.byHand", { failed: failed || t("camera.quality.none") })}
+      </p>
+      <p>{t(`camera.quality.liveness.${quality.liveness}`)}</p>
+      <p className="hint">
+        {t("camera.quality.figures", {
+          size: n(quality.size * 100),
+          brightness: n(quality.brightness),
+          sharpness: n(quality.sharpness, 2),
+        })}
+        {quality.yaw !== null && quality.pitch !== null && quality.roll !== null
+          ? t("camera.quality.join") +
+            t("camera.quality.angles", { yaw: n(quality.yaw), pitch: n(quality.pitch), roll: n(quality.roll) })
+          : ""}
+      </p>
+    </div>
+  );
+}
