@@ -35,6 +35,7 @@ describe("a capture", () => {
     expect(done).toEqual({
       kind: "done",
       quality: {
+        source: "camera",
         auto: true,
         passed: [
           "noFace",

@@ -15,6 +15,8 @@ export type Liveness = "blink" | "nod" | "skipped" | "not_asked";
 /** What is kept with the photo: how it was taken and what held when it was (the
  * device checks it again: `PhotoQuality` in doorstep-core; the time is the device's). */
 export interface QualityRecord {
+  /** The guided camera, or a chosen file judged by the same checks. */
+  source: "camera" | "file";
   /** Taken by itself when every check held, or by hand. */
   auto: boolean;
   passed: Check[];
@@ -110,6 +112,7 @@ export class CaptureSession {
 
   private take(judgement: Judgement, auto: boolean): Phase {
     this.quality = {
+      source: "camera",
       auto,
       passed: CHECKS.filter((c) => !judgement.failed.includes(c)),
       failed: [...judgement.failed],

@@ -10,6 +10,7 @@ import { BlobImage } from "./BlobImage";
 import { ChoiceButtons, MAX_CHOICE_BUTTONS } from "./ChoiceButtons";
 import { DateField } from "./DateField";
 import type { QualityRecord } from "../camera/session";
+import { judgeFile } from "../camera/still";
 import { FaceCamera } from "./FaceCamera";
 import { FilePicker, PHOTO, PHOTO_OR_PDF } from "./FilePicker";
 import { PhotoQualityNote } from "./PhotoQualityNote";
@@ -362,12 +363,20 @@ export function ApplicationForm({
                   disabled={uploading !== null}
                   accept={def?.accepts === "photo_or_pdf" ? PHOTO_OR_PDF : PHOTO}
                   onFile={(file) =>
-                    // A retake replaces what the slot held.
-                    void attach(
-                      slot,
-                      file,
-                      attached.map((a) => a.sha256),
-                    )
+                    // A retake replaces what the slot held. A face photo chosen as a
+                    // file is judged by the camera's checks first, and keeps what they found.
+                    void (async () => {
+                      const judged =
+                        def?.sensitive === "face" && file.type.startsWith("image/")
+                          ? await judgeFile(file)
+                          : null;
+                      await attach(
+                        slot,
+                        file,
+                        attached.map((a) => a.sha256),
+                        judged ?? undefined,
+                      );
+                    })()
                   }
                 />
                 {def?.sensitive === "face" ? (

@@ -10,6 +10,7 @@ import { PhotoQualityNote } from "./PhotoQualityNote";
 afterEach(cleanup);
 
 const byHand: PhotoQuality = {
+  source: "camera",
   auto: false,
   passed: ["noFace", "manyFaces", "tooDark", "tooBright", "moveBack", "faceScreen"],
   failed: ["comeCloser", "holdStill"],
@@ -62,7 +63,17 @@ describe("PhotoQualityNote", () => {
     expect(text).toContain("Liveness: blinked");
   });
 
-  it("shows nothing for a chosen file and a warning for a record that does not read", async () => {
+  it("a chosen photo says it was chosen, and what the checks found", async () => {
+    const chosen = { ...byHand, source: "file" as const, liveness: "not_asked" as const };
+    const failed = (await note(photo(chosen))).textContent ?? "";
+    expect(failed).toContain("选择的照片，检查未通过：脸太小、不够清晰");
+    expect(failed).toContain("没有做活体确认");
+    const passed = await note(photo({ ...chosen, failed: [], passed: [...byHand.passed, ...byHand.failed] }));
+    expect(passed.textContent).toContain("选择的照片：各项检查都通过");
+    expect(passed.querySelector("[data-quality='file']")).not.toBeNull();
+  });
+
+  it("shows nothing for a file with no record and a warning for a record that does not read", async () => {
     expect((await note(photo(null))).textContent).toBe("");
     const warned = await note(photo(null, true));
     expect(warned.querySelector("[data-quality='unreadable']")?.textContent).toContain("无法读取");

@@ -21,9 +21,19 @@ export function PhotoQualityNote(props: { attachment: Attachment; id: string }) 
     new Intl.NumberFormat(i18n.language, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v);
   const failed = quality.failed.map((c) => t(`camera.check.${c}`)).join(t("camera.quality.separator"));
   return (
-    <div className="photo-quality" id={props.id} data-quality={quality.auto ? "auto" : "by-hand"}>
+    <div
+      className="photo-quality"
+      id={props.id}
+      data-quality={quality.source === "file" ? "file" : quality.auto ? "auto" : "by-hand"}
+    >
       <p>
-        {quality.auto ? t("camera.quality.auto") : t("camera.quality.byHand", { failed: failed || t("camera.quality.none") })}
+        {quality.source === "file"
+          ? failed
+            ? t("camera.quality.fileFailed", { failed })
+            : t("camera.quality.filePassed")
+          : quality.auto
+            ? t("camera.quality.auto")
+            : t("camera.quality.byHand", { failed: failed || t("camera.quality.none") })}
       </p>
       <p>{t(`camera.quality.liveness.${quality.liveness}`)}</p>
       <p className="hint">

@@ -53,6 +53,11 @@ export type Sensitive = "face" | "health" | "disability" | "finances";
 export type PhotoCheck = "noFace" | "manyFaces" | "tooDark" | "tooBright" | "comeCloser" | "moveBack" | "faceScreen" | "holdStill";
 
 /**
+ * Where a photo came from.
+ */
+export type PhotoSource = "camera" | "file";
+
+/**
  * How the liveness step after the photo ended.
  */
 export type Liveness = "blink" | "nod" | "skipped" | "not_asked";
@@ -62,7 +67,11 @@ export type Liveness = "blink" | "nod" | "skipped" | "not_asked";
  */
 export type PhotoQuality = { 
 /**
- * Taken by itself when every check held (`false`: by hand).
+ * Older records, from before files were judged, name none: the camera.
+ */
+source: PhotoSource, 
+/**
+ * Taken by itself when every check held (`false`: by hand, or a chosen file).
  */
 auto: boolean, passed: Array<PhotoCheck>, 
 /**

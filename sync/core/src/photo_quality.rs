@@ -47,11 +47,25 @@ pub enum Liveness {
     NotAsked,
 }
 
+/// Where a photo came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoSource {
+    /// The guided camera.
+    #[default]
+    Camera,
+    /// A file chosen by the volunteer, judged by the same checks when it was attached.
+    File,
+}
+
 /// How a photo was taken and what held when it was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PhotoQuality {
-    /// Taken by itself when every check held (`false`: by hand).
+    /// Older records, from before files were judged, name none: the camera.
+    #[serde(default)]
+    pub source: PhotoSource,
+    /// Taken by itself when every check held (`false`: by hand, or a chosen file).
     pub auto: bool,
     pub passed: Vec<PhotoCheck>,
     /// What did not hold when the photo was taken by hand.
@@ -127,6 +141,10 @@ impl PhotoQuality {
         if !each_once || (self.auto && !self.failed.is_empty()) {
             return Err(QualityError::Checks);
         }
+        // A chosen file was neither taken by itself nor followed by a liveness step.
+        if self.source == PhotoSource::File && (self.auto || self.liveness != Liveness::NotAsked) {
+            return Err(QualityError::OutOfRange("source"));
+        }
         Ok(())
     }
 
@@ -160,6 +178,30 @@ mod tests {
         let q = PhotoQuality::parse(&json).expect("by hand");
         assert_eq!(q.failed, vec![PhotoCheck::ComeCloser]);
         assert_eq!(q.yaw, None);
+    }
+
+    #[test]
+    fn a_chosen_file_is_judged_but_neither_automatic_nor_live() {
+        let file = GOOD
+            .replacen('{', r#"{"source":"file","#, 1)
+            .replace(r#""auto":true"#, r#""auto":false"#)
+            .replace(r#""liveness":"blink""#, r#""liveness":"not_asked""#);
+        let q = PhotoQuality::parse(&file).expect("a judged file");
+        assert_eq!(q.source, PhotoSource::File);
+        assert_eq!(
+            PhotoQuality::parse(GOOD).expect("camera").source,
+            PhotoSource::Camera
+        );
+        for bad in [
+            file.replace(r#""auto":false"#, r#""auto":true"#),
+            file.replace(r#""liveness":"not_asked""#, r#""liveness":"blink""#),
+        ] {
+            assert_eq!(
+                PhotoQuality::parse(&bad),
+                Err(QualityError::OutOfRange("source")),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

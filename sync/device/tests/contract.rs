@@ -22,7 +22,7 @@ use doorstep_core::field::Field;
 use doorstep_core::file_kind::Accepts;
 use doorstep_core::history::{FieldChange, HistoryEntry};
 use doorstep_core::key_roster::Signed;
-use doorstep_core::photo_quality::{Liveness, PhotoCheck, PhotoQuality};
+use doorstep_core::photo_quality::{Liveness, PhotoCheck, PhotoQuality, PhotoSource};
 use doorstep_core::protocol::{
     ChainBreak, ChainState, Committee, DeviceInfo, DocConflicts, DocHashes, DocRefusal,
     LogCheckpoint, LogEntry, LogPage, Role,
@@ -93,6 +93,7 @@ fn declarations() -> String {
         FieldErrors,
         Sensitive,
         PhotoCheck,
+        PhotoSource,
         Liveness,
         PhotoQuality,
         Attachment,

@@ -3,13 +3,14 @@
 //! to a face photo; then it opens with the picture live, judges the synthetic feed
 //! (no person in it) as showing no face, takes a photo by hand and attaches it to the
 //! application with its quality record (taken by hand, no face, liveness skipped),
-//! shown beside the photo. A screenshot of the open camera goes to `target/debug/e2e/`.
+//! shown beside the photo; a photo chosen as a file instead is judged by the same
+//! checks. A screenshot of the open camera goes to `target/debug/e2e/`.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use doorstep_core::id_number::IdNumber;
-use doorstep_tests::{Driver, target_dir, with_deadline_of};
+use doorstep_tests::{Driver, SAMPLE_PHOTO, target_dir, with_deadline_of};
 
 const PIN: &str = "246810";
 const SERVICE: &str = "pension_certification";
@@ -93,5 +94,13 @@ async fn scenario() -> anyhow::Result<()> {
     let note = w.wait_for_text("#quality-face_photo", "手动拍摄").await?;
     assert!(note.contains("没有拍到脸"), "{note}");
     assert!(note.contains("本人做不到"), "{note}");
+
+    // A photo chosen as a file instead is judged by the same checks as it is attached
+    // (this synthetic one holds no face), and says it was chosen.
+    w.choose_file("#attach-face_photo", "face.png", "image/png", SAMPLE_PHOTO)
+        .await?;
+    w.wait_for_text("#attached-face_photo", "face.png").await?;
+    let note = w.wait_for_text("#quality-face_photo", "选择的照片").await?;
+    assert!(note.contains("没有拍到脸"), "{note}");
     Ok(())
 }
