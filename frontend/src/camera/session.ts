@@ -41,6 +41,27 @@ export type Phase =
 
 const round = (v: number, places = 2) => Math.round(v * 10 ** places) / 10 ** places;
 
+/** The quality record of a photo judged as `judgement` (liveness not yet asked). */
+export function qualityOf(
+  judgement: Judgement,
+  source: QualityRecord["source"],
+  auto: boolean,
+): QualityRecord {
+  return {
+    source,
+    auto,
+    passed: CHECKS.filter((c) => !judgement.failed.includes(c)),
+    failed: [...judgement.failed],
+    size: round(judgement.size, 3),
+    yaw: judgement.pose ? round(judgement.pose.yaw, 1) : null,
+    pitch: judgement.pose ? round(judgement.pose.pitch, 1) : null,
+    roll: judgement.pose ? round(judgement.pose.roll, 1) : null,
+    brightness: round(judgement.light.brightness, 1),
+    sharpness: round(judgement.light.sharpness, 3),
+    liveness: "not_asked",
+  };
+}
+
 /** How long a liveness step waits for a blink before asking for a nod instead (ms). */
 export const BLINK_WAIT_MS = 8000;
 
@@ -111,19 +132,7 @@ export class CaptureSession {
   }
 
   private take(judgement: Judgement, auto: boolean): Phase {
-    this.quality = {
-      source: "camera",
-      auto,
-      passed: CHECKS.filter((c) => !judgement.failed.includes(c)),
-      failed: [...judgement.failed],
-      size: round(judgement.size, 3),
-      yaw: judgement.pose ? round(judgement.pose.yaw, 1) : null,
-      pitch: judgement.pose ? round(judgement.pose.pitch, 1) : null,
-      roll: judgement.pose ? round(judgement.pose.roll, 1) : null,
-      brightness: round(judgement.light.brightness, 1),
-      sharpness: round(judgement.light.sharpness, 3),
-      liveness: "not_asked",
-    };
+    this.quality = qualityOf(judgement, "camera", auto);
     this.phase = { kind: "taken" };
     return this.phase;
   }

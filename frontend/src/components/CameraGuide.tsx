@@ -4,6 +4,7 @@ import type { Frame } from "../camera/guidance";
 import { judge } from "../camera/guidance";
 import type { Phase, QualityRecord } from "../camera/session";
 import { CaptureSession } from "../camera/session";
+import { drawPixels } from "../camera/still";
 
 /** The frames judged are at most this wide: enough for the detector, quick to read. */
 const ANALYSIS_WIDTH = 480;
@@ -102,30 +103,17 @@ export function CameraGuide(props: {
       const v = video.current;
       if (!running || !v) return;
       if (v.readyState >= 2 && v.videoWidth > 0) {
-        const scale = Math.min(1, ANALYSIS_WIDTH / v.videoWidth);
-        canvas.width = Math.round(v.videoWidth * scale);
-        canvas.height = Math.round(v.videoHeight * scale);
-        const context = canvas.getContext("2d", { willReadFrequently: true });
-        if (context) {
-          context.drawImage(v, 0, 0, canvas.width, canvas.height);
-          const image = context.getImageData(0, 0, canvas.width, canvas.height);
-          // ImageData's fields are getters on its prototype: a spread would lose them.
-          const frame = await detector.detect({
-            data: image.data,
-            width: image.width,
-            height: image.height,
-            channels: 4,
-          });
-          const judgement = judge(frame, last.current.frame ?? undefined);
-          last.current.frame = frame;
-          const landmarks = frame.faces.length === 1 ? (frame.faces[0]?.landmarks ?? null) : null;
-          let next = session.current.next(judgement, landmarks, Date.now());
-          if (next.kind === "taken") next = await keep(v, next);
-          if (!running) return;
-          setPhase(next);
-          announce(next, say);
-          if (next.kind === "done") return;
-        }
+        const pixels = drawPixels(canvas, v, v.videoWidth, v.videoHeight, ANALYSIS_WIDTH);
+        const frame = await detector.detect(pixels);
+        const judgement = judge(frame, last.current.frame ?? undefined);
+        last.current.frame = frame;
+        const landmarks = frame.faces.length === 1 ? (frame.faces[0]?.landmarks ?? null) : null;
+        let next = session.current.next(judgement, landmarks, Date.now());
+        if (next.kind === "taken") next = await keep(v, next);
+        if (!running) return;
+        setPhase(next);
+        announce(next, say);
+        if (next.kind === "done") return;
       }
       // Straight on to the next frame once one is judged; a while later when the
       // picture is not there yet.
