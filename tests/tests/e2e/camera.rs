@@ -51,8 +51,10 @@ async fn scenario() -> anyhow::Result<()> {
 
     w.resident_agrees(PIN).await?;
     w.click("#step-1").await?;
-    w.click_to("#camera-face_photo:not([disabled])", "#camera-guide")
-        .await?;
+    // The form learns of her consent when it reloads the application: only then does
+    // the button open (click_to gives up at once on a button not there to click).
+    w.wait_for("#camera-face_photo:not([disabled])").await?;
+    w.click_to("#camera-face_photo", "#camera-guide").await?;
     // The synthetic feed is live in the window, and holds no face.
     if let Err(e) = w.wait_for_text("#camera-guidance", "看不到脸").await {
         let detail = w
