@@ -10,6 +10,7 @@ import type {
   ApplicationView,
   AuthorizationInput,
   AuthorizationView,
+  CertificationView,
   ChainState,
   Committee,
   ConflictedRecord,
@@ -136,6 +137,8 @@ export interface Api {
   removeAttachment(id: string, sha256: string): Promise<void>;
   submitApplication(id: string): Promise<Status>;
   listApplications(resident: string | null): Promise<ApplicationRow[]>;
+  /** Residents whose yearly pension certification needs doing: due or overdue. */
+  certificationsToVisit(): Promise<CertificationView[]>;
   /** Records in conflict; personal numbers whole only with the PIN. */
   conflictedRecords(pin: string | null): Promise<ConflictedRecord[]>;
   resolveConflict(id: string, field: string, choice: string, note: string): Promise<void>;
@@ -248,6 +251,7 @@ export const tauriApi: Api = {
   removeAttachment: (id, sha256) => call("remove_attachment", { id, sha256 }),
   submitApplication: (id) => call("submit_application", { id }),
   listApplications: (resident) => call("list_applications", { resident }),
+  certificationsToVisit: () => call("certifications_to_visit"),
   conflictedRecords: (pin) => call("conflicted_records", { pin }),
   resolveConflict: (id, field, choice, note) => call("resolve_conflict", { id, field, choice, note }),
   consoleCommittees: () => call("console_committees"),

@@ -159,3 +159,13 @@ export function dateProblem(text: string, max?: string): "not_a_day" | "after_ma
   if (max && parseYmd(max) && text > max) return "after_max";
   return null;
 }
+
+/**
+ * The month of a "YYYY-MM-DD" date in the UI language: "2026年12月" or "Dec 2026". Text
+ * that is not a real day is returned as it is.
+ */
+export function formatMonth(value: string, lang: string): string {
+  const parts = parseYmd(value.trim());
+  if (!parts) return value;
+  return isEnglish(lang) ? `${MONTHS_EN[parts.month - 1]} ${parts.year}` : `${parts.year}年${parts.month}月`;
+}

@@ -10,9 +10,9 @@ use doorstep_device::records::{
 use doorstep_device::session::StartState;
 use doorstep_device::sync::{AsideView, RefusedView, SyncState};
 use doorstep_device::{
-    ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, Device, DeviceAccess,
-    DeviceError, EnrollText, ErrorCode, LogEvidence, ResidentSummary, ResidentView, RetryPolicy,
-    ServiceOffer, SyncReport,
+    ApplicationRow, ApplicationView, AuthorizationView, CertificationView, ConflictedRecord,
+    Device, DeviceAccess, DeviceError, EnrollText, ErrorCode, LogEvidence, ResidentSummary,
+    ResidentView, RetryPolicy, ServiceOffer, SyncReport,
 };
 use tauri::{AppHandle, Manager};
 
@@ -550,6 +550,12 @@ pub async fn list_applications(
         d.application_rows(resident.as_ref())
     })
     .await
+}
+
+/// The residents whose yearly pension certification needs a visit today.
+#[tauri::command]
+pub async fn certifications_to_visit(app: AppHandle) -> Result<Vec<CertificationView>, UiError> {
+    unlocked(&app, |d| d.certifications_to_visit(d.today())).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -96,6 +96,7 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::type_application_field,
             commands::submit_application,
             commands::list_applications,
+            commands::certifications_to_visit,
             commands::conflicted_records,
             commands::resolve_conflict,
             console::console_committees,

@@ -4,7 +4,16 @@ import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-libra
 import { I18nextProvider } from "react-i18next";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { Api, ApplicationRow, ApplicationView, ResidentView, Service, StartState, SyncState } from "../api";
+import type {
+  Api,
+  ApplicationRow,
+  ApplicationView,
+  CertificationView,
+  ResidentView,
+  Service,
+  StartState,
+  SyncState,
+} from "../api";
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import { App } from "./App";
@@ -41,6 +50,20 @@ const VIEW: ApplicationView = applicationView({
   service: PENSION.code,
   status: "returned",
 });
+/** Her certification, due this month (a year after the last one, which was filed). */
+const DUE: CertificationView = {
+  resident: RESIDENT,
+  resident_name: "李秀英",
+  committee: "c1",
+  state: "due",
+  to_visit: true,
+  due_from: "2026-12-01",
+  due_by: "2026-12-31",
+  from_last: true,
+  last_certified: "2025-12-03",
+  certified_by: "filed",
+  reference: "GOV-2025-0042",
+};
 const PERSON: ResidentView = {
   id: RESIDENT,
   name: "李秀英",
@@ -55,6 +78,7 @@ const PERSON: ResidentView = {
   notes: "",
   created_at: 1,
   conflicted_fields: [],
+  certification: DUE,
 };
 const SYNC: SyncState = {
   online: true,
@@ -86,6 +110,7 @@ function deviceOf(role: "volunteer" | "supervisor"): Api {
     consoleCommittees: async () => [{ id: "c1", name: "幸福社区" }],
     services: async () => [PENSION],
     listApplications: async () => [ROW],
+    certificationsToVisit: async () => [DUE],
     searchResidents: async () => [
       { id: RESIDENT, name: "李秀英", id_number_masked: "**************0021", phone_masked: "", conflicted: false, created_at: 1 },
     ],
@@ -122,6 +147,16 @@ async function openApplicationFromResidentPage() {
 }
 
 describe("App", () => {
+  it("lists on a volunteer's home the certifications to do, and the resident's page says where hers stands", async () => {
+    await renderApp(deviceOf("volunteer"));
+    const row = await screen.findByRole("button", { name: /李秀英.*本月应认证/ });
+    expect(row.textContent).toContain("本月应认证，2026年12月31日前；上次 2025年12月3日，已归档（政府编号 GOV-2025-0042）");
+    expect(document.querySelector("#home-certifications .count")?.textContent).toBe("1");
+    await click(row);
+    await waitFor(() => expect(document.getElementById("resident-certification")).toBeTruthy());
+    expect(document.getElementById("resident-certification")?.textContent).toContain("养老金资格认证 待认证本月应认证");
+  });
+
   it("opens a supervisor's application from a resident's page for review, not in the volunteer's form", async () => {
     await renderApp(deviceOf("supervisor"));
     await openApplicationFromResidentPage();

@@ -81,7 +81,39 @@ describe("OverviewScreen", () => {
       { committee: "c1", service: PENSION.code, status: "submitted", count: 1 },
     ],
     residents: [["c1", 3]],
-    due: [{ committee: "c1", resident: "r1", resident_name: "李秀英", last_certified: "2025-12-20", due: "2026-12-20", days_left: 19 }],
+    certification_counts: [
+      { committee: "c1", state: "overdue", count: 1 },
+      { committee: "c1", state: "due", count: 1 },
+      { committee: "c1", state: "done", count: 4 },
+    ],
+    to_visit: [
+      {
+        resident: "r1",
+        resident_name: "测试李甲",
+        committee: "c1",
+        state: "overdue",
+        to_visit: true,
+        due_from: "2026-10-01",
+        due_by: "2026-10-31",
+        from_last: true,
+        last_certified: "2025-10-20",
+        certified_by: "filed",
+        reference: "GOV-2025-17",
+      },
+      {
+        resident: "r2",
+        resident_name: "测试王乙",
+        committee: "c1",
+        state: "due",
+        to_visit: true,
+        due_from: "2026-03-01",
+        due_by: "2027-02-28",
+        from_last: false,
+        reference: "",
+        application: "app-9",
+        application_status: "submitted",
+      },
+    ],
   };
   const api = fakeApi({
     overview: async () => overview,
@@ -129,11 +161,19 @@ describe("OverviewScreen", () => {
     expect(document.querySelector("#overview-apart")).toBeNull();
   });
 
-  it("writes the due dates as dates", async () => {
-    await show((nav) => <OverviewScreen api={api} navigate={nav} generation={0} />);
-    const line = document.querySelector("#overview-due li")?.textContent ?? "";
-    expect(line).toContain("2026年12月20日 到期");
-    expect(line).toContain("上次 2025年12月20日");
+  it("counts certifications by state and lists those to visit in words, each opening the resident", async () => {
+    const navigate = await show((nav) => <OverviewScreen api={api} navigate={nav} generation={0} />);
+    const counts = (state: string) =>
+      document.querySelector(`#overview-certification-counts tr[data-committee='c1'] td[data-state='${state}']`)?.textContent;
+    expect([counts("overdue"), counts("due"), counts("done")]).toEqual(["1", "1", "4"]);
+    const lines = [...document.querySelectorAll("#overview-to-visit li")].map((li) => li.textContent ?? "");
+    expect(lines[0]).toContain("测试李甲 · 幸福社区");
+    expect(lines[0]).toContain("应在2026年10月认证，已逾期；上次 2025年10月20日，已归档（政府编号 GOV-2025-17）");
+    expect(lines[0]).toContain("已逾期");
+    expect(lines[1]).toContain("没有认证记录，请在2027年2月28日前认证，或记下上次认证的日期；申请：已提交");
+    expect(lines[1]).toContain("待认证");
+    await click(document.querySelector("#overview-to-visit button[data-resident='r2']"));
+    expect(navigate).toHaveBeenLastCalledWith({ name: "resident", id: "r2" });
   });
 });
 

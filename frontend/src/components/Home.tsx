@@ -1,26 +1,30 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type ApplicationRow, type Service, type UiError, toUiError } from "../api";
+import { type ApplicationRow, type CertificationView, type Service, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
 import { todaysWork, tx } from "../logic";
 import type { Navigate, ScreenProps } from "./App";
+import { CertificationList } from "./Certifications";
 
 /**
  * Today's work: drafts to finish, applications returned by a supervisor, those awaiting
- * review, and the supervisor's recent decisions to tell residents about.
+ * review, the supervisor's recent decisions to tell residents about, and the residents
+ * whose yearly pension certification needs doing.
  */
 export function Home({ api, navigate, generation }: ScreenProps) {
   const { t } = useTranslation();
   const [rows, setRows] = useState<ApplicationRow[] | null>(null);
   const [services, setServices] = useState<Service[]>([]);
+  const [certifications, setCertifications] = useState<CertificationView[] | null>(null);
   const [error, setError] = useState<UiError | null>(null);
 
   useEffect(() => {
-    Promise.all([api.listApplications(null), api.services()]).then(
-      ([r, s]) => {
+    Promise.all([api.listApplications(null), api.services(), api.certificationsToVisit()]).then(
+      ([r, s, c]) => {
         setRows(r);
         setServices(s);
+        setCertifications(c);
       },
       (thrown) => setError(toUiError(thrown)),
     );
@@ -39,6 +43,15 @@ export function Home({ api, navigate, generation }: ScreenProps) {
         <WorkList id="home-awaiting" title={t("home.awaiting")} rows={work.awaiting} services={services} navigate={navigate} />
         <WorkList id="home-decided" title={t("home.decided")} rows={work.decided} services={services} navigate={navigate} />
       </div>
+      {certifications ? (
+        <div className="card" id="home-certifications">
+          <h3>
+            {t("certification.toVisit")} <span className="count">{certifications.length}</span>
+          </h3>
+          <p className="hint">{t("certification.toVisitIntro")}</p>
+          <CertificationList id="home-certification-list" items={certifications} navigate={navigate} />
+        </div>
+      ) : null}
       <button id="home-find-resident" type="button" className="primary" onClick={() => navigate({ name: "residents" })}>
         {t("home.findResident")}
       </button>

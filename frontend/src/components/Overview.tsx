@@ -1,16 +1,26 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type AsideView, type Committee, type Overview, type Service, type UiError, toUiError } from "../api";
-import { formatDate } from "../dates";
+import {
+  type AsideView,
+  type CertificationCount,
+  type CertificationState,
+  type Committee,
+  type Overview,
+  type Service,
+  type UiError,
+  toUiError,
+} from "../api";
 import { errorText } from "../errors";
 import { STATUSES, countsTable, tx } from "../logic";
 import type { ScreenProps } from "./App";
+import { CertificationList } from "./Certifications";
 import { AsideList } from "./Unsent";
 
 /**
- * Counts by committee, service and status, and the pension certifications falling due.
- * Each count opens the list of those applications.
+ * Counts by committee, service and status (each count opens the list of those
+ * applications), and the yearly pension certifications: how many residents of each
+ * committee are done, due and overdue, and those to visit.
  */
 export function OverviewScreen({ api, navigate, generation }: ScreenProps) {
   const { t, i18n } = useTranslation();
@@ -35,6 +45,7 @@ export function OverviewScreen({ api, navigate, generation }: ScreenProps) {
   const committeeName = (id: string) => committees.find((c) => c.id === id)?.name ?? id;
   const serviceName = (code: string) => tx(services.find((s) => s.code === code)?.name, i18n.language) || code;
   const rows = countsTable(overview?.counts ?? []);
+  const certificationRows = certificationTable(overview?.certification_counts ?? []);
   return (
     <section aria-labelledby="overview-title">
       <h2 id="overview-title" tabIndex={-1}>
@@ -104,28 +115,57 @@ export function OverviewScreen({ api, navigate, generation }: ScreenProps) {
               </table>
             ) : null}
           </div>
-          <div className="card">
-            <h3>{t("overview.due")}</h3>
-            <p>{t("overview.dueIntro")}</p>
-            {overview.due.length === 0 ? <p className="empty" id="overview-due-none">{t("overview.noneDue")}</p> : null}
-            <ul className="plain-list" id="overview-due">
-              {overview.due.map((d) => (
-                <li key={d.resident} data-committee={d.committee}>
-                  {t("overview.dueLine", {
-                    committee: committeeName(d.committee),
-                    name: d.resident_name,
-                    due: formatDate(d.due, i18n.language),
-                    last: formatDate(d.last_certified, i18n.language),
-                    count: d.days_left,
-                  })}
-                </li>
-              ))}
-            </ul>
+          <div className="card table-wrap" id="overview-certifications">
+            <h3>{t("certification.title")}</h3>
+            <p className="hint">{t("certification.toVisitIntro")}</p>
+            {certificationRows.length === 0 ? <p className="empty">{t("certification.noneFollowed")}</p> : null}
+            {certificationRows.length > 0 ? (
+              <table id="overview-certification-counts">
+                <thead>
+                  <tr>
+                    <th scope="col">{t("overview.committee")}</th>
+                    {CERTIFICATION_STATES.map((s) => (
+                      <th key={s} scope="col">
+                        {t(`certification.state.${s}`)}
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {certificationRows.map(([committee, byState]) => (
+                    <tr key={committee} data-committee={committee}>
+                      <td>{committeeName(committee)}</td>
+                      {CERTIFICATION_STATES.map((s) => (
+                        <td key={s} data-state={s}>
+                          {byState[s] ?? 0}
+                        </td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
+            <h4>{t("certification.toVisit")}</h4>
+            <CertificationList id="overview-to-visit" items={overview.to_visit} navigate={navigate} committeeName={committeeName} />
           </div>
         </>
       ) : null}
     </section>
   );
+}
+
+/** The certification states in the order the table shows them. */
+const CERTIFICATION_STATES: CertificationState[] = ["overdue", "due", "done"];
+
+/** Certification counts as one row per committee. */
+function certificationTable(counts: CertificationCount[]): [string, Partial<Record<CertificationState, number>>][] {
+  const rows = new Map<string, Partial<Record<CertificationState, number>>>();
+  for (const c of counts) {
+    const row = rows.get(c.committee) ?? {};
+    row[c.state] = (row[c.state] ?? 0) + c.count;
+    rows.set(c.committee, row);
+  }
+  return [...rows.entries()];
 }
 
 /** A count that opens its list; nothing to open for none. */

@@ -15,6 +15,7 @@ import { listOf, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { BlobImage } from "./BlobImage";
 import { PinReveal } from "./PinReveal";
+import { CertificationBadge, certificationText } from "./Certifications";
 import { WorkList } from "./Home";
 
 /** One resident: details, authorizations and applications. */
@@ -135,6 +136,13 @@ export function ResidentPage({ api, navigate, generation, id, supervisor = false
             : t("residentPage.noEmergency")}
         </dd>
       </dl>
+      {resident.certification ? (
+        <p className="card certification-card" id="resident-certification">
+          <strong>{t("certification.title")}</strong> <CertificationBadge c={resident.certification} />
+          <br />
+          {certificationText(t, resident.certification, i18n.language)}
+        </p>
+      ) : null}
       <div className="columns-2">
         <div className="card" id="resident-authorizations">
           <h3>{t("residentPage.authorizations")}</h3>

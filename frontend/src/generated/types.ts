@@ -242,7 +242,11 @@ export type ResidentView = { id: DocId, name: string, gender: string, birth_date
 /**
  * Masked but for the last four characters unless `revealed` (the phones too).
  */
-id_number: string, revealed: boolean, phone: string, address: string, needs: Needs, emergency: EmergencyContact, notes: string, created_at: number, conflicted_fields: Array<string>, };
+id_number: string, revealed: boolean, phone: string, address: string, needs: Needs, emergency: EmergencyContact, notes: string, created_at: number, conflicted_fields: Array<string>, 
+/**
+ * The yearly pension certification, when the committee follows it for her.
+ */
+certification?: CertificationView, };
 
 /**
  * An application as its form, the review and resident mode show it.
@@ -723,21 +727,49 @@ age_days: number, conflicted: boolean, };
 export type Count = { committee: string, service: string, status: Status, count: number, };
 
 /**
- * A resident whose yearly pension certification falls due soon.
+ * How many residents of a committee are in one certification state.
  */
-export type DueCertification = { committee: string, resident: string, resident_name: string, 
+export type CertificationCount = { committee: string, state: CertificationState, count: number, };
+
 /**
- * The last certification, `YYYY-MM-DD`.
+ * A resident's certification year as the screens show it.
  */
-last_certified: string, 
+export type CertificationView = { resident: string, resident_name: string, committee: string, state: CertificationState, 
 /**
- * A year after it.
+ * It needs a visit: due or overdue.
  */
-due: string, 
+to_visit: boolean, 
 /**
- * Days from today (0 = today).
+ * The window the state is about, `YYYY-MM-DD`: the next (done), the current (due),
+ * the one that passed (overdue).
  */
-days_left: number, };
+due_from: string, due_by: string, 
+/**
+ * The window follows the last certification (`true`) or the birthday month.
+ */
+from_last: boolean, 
+/**
+ * The last certification known, `YYYY-MM-DD`, and how it is known.
+ */
+last_certified?: string, certified_by?: CertifiedBy, 
+/**
+ * The government's reference of a filed one (may be empty).
+ */
+reference: string, 
+/**
+ * The newest application under way (neither filed nor rejected), if any.
+ */
+application?: DocId, application_status?: Status, };
+
+/**
+ * Where a resident's certification stands on a day.
+ */
+export type CertificationState = "overdue" | "due" | "done";
+
+/**
+ * How the last certification is known.
+ */
+export type CertifiedBy = "filed" | "recorded";
 
 /**
  * The overview of a supervisor's committees.
@@ -752,9 +784,14 @@ counts: Array<Count>,
  */
 residents: Array<[string, number]>, 
 /**
- * Certifications falling due within [`DUE_WITHIN_DAYS`], soonest first.
+ * Residents followed for the yearly pension certification, by committee and state.
  */
-due: Array<DueCertification>, };
+certification_counts: Array<CertificationCount>, 
+/**
+ * Those whose certification needs a visit this month (overdue, or due by the end
+ * of the month), overdue first.
+ */
+to_visit: Array<CertificationView>, };
 
 /**
  * A file format of rosters and exports.

@@ -193,6 +193,22 @@ pub fn fold(events: &[Event]) -> (Status, Vec<usize>) {
     (status, disputed)
 }
 
+/// The filing that made a filed application filed (its time, and the government's
+/// reference as its text): the first filing after the last approval. `None` unless the
+/// application is filed.
+pub fn filing(app: &Application) -> Option<&Event> {
+    if app.status != Status::Filed {
+        return None;
+    }
+    let approved = app
+        .events
+        .iter()
+        .rposition(|e| e.kind == EventKind::Approved)?;
+    app.events[approved..]
+        .iter()
+        .find(|e| e.kind == EventKind::Filed)
+}
+
 /// An attachment of an application.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Attachment {

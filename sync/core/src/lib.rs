@@ -21,6 +21,7 @@ pub mod attest;
 pub mod authorization;
 pub mod blobs;
 pub mod catalog;
+pub mod certification;
 pub mod conflict;
 pub mod date;
 pub mod draft;

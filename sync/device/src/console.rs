@@ -2,35 +2,31 @@
 //! sync log of their committees (each entry opened to the fields it changed, from the
 //! records' own Automerge history), the state of the log's hash chain, the enrolled
 //! devices and their revocation — and what it works out from the records it holds: the
-//! review queue and the overview (counts, and the pension certifications falling due).
+//! review queue and the overview (counts, and the yearly pension certifications:
+//! [`crate::certifications`]).
 //!
 //! The log, the chain and the devices live on the server and need a connection; the
 //! queue and the overview come from the records synced to the device and work offline.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use doorstep_core::DocId;
-use doorstep_core::application::{self, EventKind, Status};
-use doorstep_core::date::{Ymd, china_date, days_from_civil, format_ymd, parse_ymd};
+use doorstep_core::application::{EventKind, Status};
+use doorstep_core::certification::CertificationState;
+use doorstep_core::date::Ymd;
 use doorstep_core::history::HistoryEntry;
 use doorstep_core::mask::mask_record_value;
 use doorstep_core::protocol::{ChainState, DeviceInfo, LogEntry, LogPage, Role};
 use doorstep_core::value::FieldValue;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
+use crate::certifications::CertificationView;
 use crate::device::Device;
-use crate::docs::{self, Access};
 use crate::error::DeviceError;
+use crate::projection::committee_or;
 use crate::secret;
 use crate::sync::{RequestSigner, RetryPolicy, SyncReport, Transport, exchange};
-
-/// The service whose yearly certification the overview follows.
-pub const PENSION_CERTIFICATION: &str = "pension_certification";
-
-/// How far ahead the overview looks for certifications falling due.
-pub const DUE_WITHIN_DAYS: i64 = 30;
 
 /// Filters of a sync-log page (all optional).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -169,18 +165,12 @@ pub struct DeviceView {
     pub key_matches: bool,
 }
 
-/// A resident whose yearly pension certification falls due soon.
+/// How many residents of a committee are in one certification state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct DueCertification {
+pub struct CertificationCount {
     pub committee: String,
-    pub resident: String,
-    pub resident_name: String,
-    /// The last certification, `YYYY-MM-DD`.
-    pub last_certified: String,
-    /// A year after it.
-    pub due: String,
-    /// Days from today (0 = today).
-    pub days_left: i64,
+    pub state: CertificationState,
+    pub count: u64,
 }
 
 /// The overview of a supervisor's committees.
@@ -190,24 +180,11 @@ pub struct Overview {
     pub counts: Vec<Count>,
     /// Residents per committee.
     pub residents: Vec<(String, u64)>,
-    /// Certifications falling due within [`DUE_WITHIN_DAYS`], soonest first.
-    pub due: Vec<DueCertification>,
-}
-
-/// The committee a record belongs to: as the server named it (`column`), or else `home`,
-/// the device's only committee (read once per list with [`Device::home_committee`]).
-pub(crate) fn committee_or(column: Option<String>, home: Option<&str>) -> String {
-    column.unwrap_or_else(|| home.unwrap_or_default().to_owned())
-}
-
-/// The same day a year later (29 February becomes 1 March).
-pub fn a_year_after((y, m, d): Ymd) -> Ymd {
-    let next = (y + 1, m, d);
-    if parse_ymd(&format_ymd(next)).is_some() {
-        next
-    } else {
-        (y + 1, 3, 1)
-    }
+    /// Residents followed for the yearly pension certification, by committee and state.
+    pub certification_counts: Vec<CertificationCount>,
+    /// Those whose certification needs a visit this month (overdue, or due by the end
+    /// of the month), overdue first.
+    pub to_visit: Vec<CertificationView>,
 }
 
 impl Device {
@@ -515,81 +492,24 @@ impl Device {
                     .or_default() += u64::try_from(n).unwrap_or(0);
             }
         }
+        let certifications = self.certifications(today)?;
+        let mut by_state: BTreeMap<(String, CertificationState), u64> = BTreeMap::new();
+        for c in &certifications {
+            *by_state.entry((c.committee.clone(), c.state)).or_default() += 1;
+        }
         Ok(Overview {
             counts,
             residents: residents.into_iter().collect(),
-            due: self.certifications_due(today)?,
+            certification_counts: by_state
+                .into_iter()
+                .map(|((committee, state), count)| CertificationCount {
+                    committee,
+                    state,
+                    count,
+                })
+                .collect(),
+            to_visit: certifications.into_iter().filter(|c| c.to_visit).collect(),
         })
-    }
-
-    /// Residents whose last pension certification was about a year ago: due between
-    /// today and [`DUE_WITHIN_DAYS`] days from now. The last certification is the day an
-    /// application for it was approved (or filed), or else the "last certified on" date
-    /// the volunteer recorded.
-    fn certifications_due(&self, today: Ymd) -> Result<Vec<DueCertification>, DeviceError> {
-        let rows: Vec<(String, String, String, Option<String>)> = {
-            let mut stmt = self.store.conn().prepare_cached(
-                "SELECT a.doc_id, a.resident, coalesce(r.name, ''), d.committee
-                 FROM applications a JOIN docs d ON d.doc_id = a.doc_id
-                 LEFT JOIN residents r ON r.doc_id = a.resident
-                 WHERE a.service = ?1 AND d.quarantined IS NULL",
-            )?;
-            let rows = stmt.query_map(params![PENSION_CERTIFICATION], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let home = self.home_committee();
-        // The latest certification known per resident.
-        let mut last: HashMap<String, (Ymd, String, String)> = HashMap::new();
-        for (doc_id, resident, name, committee) in rows {
-            let Some(id) = DocId::parse(&doc_id) else {
-                continue;
-            };
-            let loaded = docs::load_for(&self.store, &self.cache, &id, &self.actor, Access::Read)?;
-            let app = application::read(&loaded.doc)?;
-            let decided = app
-                .events
-                .iter()
-                .rev()
-                .find(|e| matches!(e.kind, EventKind::Approved | EventKind::Filed))
-                .filter(|_| matches!(app.status, Status::Approved | Status::Filed))
-                .map(|e| china_date(e.at));
-            let recorded = app.fields.iter().find_map(|(k, v)| match (k.as_str(), v) {
-                ("last_certified_on", FieldValue::Text(t)) => parse_ymd(t),
-                _ => None,
-            });
-            let Some(date) = decided.or(recorded) else {
-                continue;
-            };
-            let committee = committee_or(committee, home.as_deref());
-            let entry = last.entry(resident).or_insert((date, name, committee));
-            if date > entry.0 {
-                entry.0 = date;
-            }
-        }
-        let today_days = days_from_civil(today);
-        let mut due: Vec<DueCertification> = last
-            .into_iter()
-            .filter_map(|(resident, (date, name, committee))| {
-                let next = a_year_after(date);
-                let days_left = days_from_civil(next) - today_days;
-                (0..=DUE_WITHIN_DAYS)
-                    .contains(&days_left)
-                    .then(|| DueCertification {
-                        committee,
-                        resident,
-                        resident_name: name,
-                        last_certified: format_ymd(date),
-                        due: format_ymd(next),
-                        days_left,
-                    })
-            })
-            .collect();
-        due.sort_by(|a, b| {
-            (a.days_left, &a.committee, &a.resident).cmp(&(b.days_left, &b.committee, &b.resident))
-        });
-        Ok(due)
     }
 }
 
@@ -612,14 +532,5 @@ mod tests {
             filter.query(),
             "/v1/log?committee=c1&volunteer=%E6%B5%8B%E8%AF%95+%E7%94%B2&from=5&conflicts_only=true"
         );
-    }
-
-    #[test]
-    fn a_year_after_keeps_the_day_and_moves_the_29th_of_february() {
-        assert_eq!(a_year_after((2025, 12, 10)), (2026, 12, 10));
-        assert_eq!(a_year_after((2024, 2, 29)), (2025, 3, 1));
-        assert_eq!(china_date(0), (1970, 1, 1));
-        // 16:00 UTC is midnight in China.
-        assert_eq!(china_date(16 * 3_600_000), (1970, 1, 2));
     }
 }

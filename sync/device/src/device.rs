@@ -138,6 +138,7 @@ impl Device {
             signing_key: std::cell::OnceCell::new(),
             trusted: RefCell::new(None),
         };
+        device.reproject_applications_if_asked()?;
         // A device enrolled before enrollment named its person: the code's name.
         if device.volunteer.is_empty()
             && let Some(e) = device.enrollment()?

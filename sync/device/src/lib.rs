@@ -33,6 +33,7 @@ pub mod applications;
 pub mod attest;
 pub mod bundle;
 pub mod catalog;
+pub mod certifications;
 pub mod clock;
 mod conflicts;
 pub mod console;
@@ -57,6 +58,7 @@ pub mod views;
 
 pub use access::DeviceAccess;
 pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES, TypedText};
+pub use certifications::CertificationView;
 pub use console::{LogFilter, Overview, QueueItem, RecordChanges};
 pub use dates::today_china;
 pub use device::{

@@ -5,16 +5,21 @@
 use automerge::AutoCommit;
 use doorstep_core::catalog::Catalog;
 use doorstep_core::conflict;
+use doorstep_core::date::{china_date, format_ymd, parse_ymd};
 use doorstep_core::id_number::mask_tail;
 use doorstep_core::mask::mask_phone;
 use doorstep_core::resident;
 use doorstep_core::search;
-use doorstep_core::value::{self, Fields};
+use doorstep_core::value::{self, FieldValue, Fields};
 use doorstep_core::{DocId, application, authorization};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::error::DeviceError;
+
+/// The application field in which a volunteer records the date of the resident's last
+/// certification (the pension certification's form has it).
+pub(crate) const LAST_CERTIFIED_FIELD: &str = "last_certified_on";
 
 /// A resident as lists show them: personal numbers masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -71,12 +76,20 @@ pub(crate) fn project(
             let fields = tracked_fields(catalog, doc)?;
             let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
             let conflicted = conflict::has_conflicts(doc, &fields)?;
+            let filing = application::filing(&app);
+            let last_certified = app.fields.iter().find_map(|(k, v)| match (k.as_str(), v) {
+                (LAST_CERTIFIED_FIELD, FieldValue::Text(t)) => parse_ymd(t).map(format_ymd),
+                _ => None,
+            });
             tx.prepare_cached(
                 "INSERT INTO applications (doc_id, resident, service, status, conflicted,
-                                               created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                                           created_at, updated_at, filed_on, reference,
+                                           last_certified_on)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                      ON CONFLICT (doc_id) DO UPDATE SET status = excluded.status,
-                        conflicted = excluded.conflicted, updated_at = excluded.updated_at",
+                        conflicted = excluded.conflicted, updated_at = excluded.updated_at,
+                        filed_on = excluded.filed_on, reference = excluded.reference,
+                        last_certified_on = excluded.last_certified_on",
             )?
             .execute(params![
                 id.as_str(),
@@ -85,7 +98,10 @@ pub(crate) fn project(
                 app.status.as_str(),
                 conflicted,
                 app.created_at,
-                now
+                now,
+                filing.map(|e| format_ymd(china_date(e.at))),
+                filing.map(|e| e.text.trim()).unwrap_or_default(),
+                last_certified,
             ])?;
             Ok(conflicted)
         }
@@ -109,6 +125,12 @@ pub(crate) fn project(
         }
         _ => Err(DeviceError::UnknownKind(kind)),
     }
+}
+
+/// The committee a record belongs to: as the server named it (`column`), or else `home`,
+/// the device's only committee (read once per list with `Device::home_committee`).
+pub(crate) fn committee_or(column: Option<String>, home: Option<&str>) -> String {
+    column.unwrap_or_else(|| home.unwrap_or_default().to_owned())
 }
 
 /// Rewrites a resident's projection rows from their document.

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -192,7 +192,21 @@ const MIGRATIONS: &[&str] = &[
     // after the other) so that a save writes one row, and moved to `signatures` when
     // the chunk is folded into a snapshot.
     "ALTER TABLE chunks ADD COLUMN signatures BLOB;",
+    // 11: what the yearly certification is judged by, kept in each application's row:
+    // the day it was filed (China time) and the government's reference, and the date of
+    // the last certification a volunteer recorded in it. Rows already there are filled
+    // from their documents when the device next opens (`REPROJECT_APPLICATIONS`).
+    "ALTER TABLE applications ADD COLUMN filed_on TEXT;
+     ALTER TABLE applications ADD COLUMN reference TEXT NOT NULL DEFAULT '';
+     ALTER TABLE applications ADD COLUMN last_certified_on TEXT;
+     INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'reproject_applications', x'01' WHERE EXISTS (SELECT 1 FROM applications);",
 ];
+
+/// A `meta` key set by a migration that added columns to `applications`: every
+/// application's row is rewritten from its document when the device opens, then the key
+/// is removed.
+pub const REPROJECT_APPLICATIONS: &str = "reproject_applications";
 
 /// Kinds of stored chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,7 @@ use doorstep_core::value::FieldValue;
 use serde::Serialize;
 
 use crate::applications::{ApplicationSummary, TypedText};
+use crate::certifications::CertificationView;
 use crate::device::Device;
 use crate::error::DeviceError;
 
@@ -39,6 +40,10 @@ pub struct ResidentView {
     pub notes: String,
     pub created_at: i64,
     pub conflicted_fields: Vec<String>,
+    /// The yearly pension certification, when the committee follows it for her.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certification: Option<CertificationView>,
 }
 
 /// An application as its form, the review and resident mode show it.
@@ -123,6 +128,7 @@ impl Device {
         let reveal = self.reveal_with(pin, "resident")?;
         let r = self.resident(id)?;
         let conflicted_fields = self.conflicts(id)?.into_iter().map(|c| c.field).collect();
+        let certification = self.certification_of(id, self.today())?;
         let phone = |p: String| if reveal { p } else { mask_phone(&p) };
         Ok(ResidentView {
             id_number: if reveal {
@@ -145,6 +151,7 @@ impl Device {
             notes: r.notes,
             created_at: r.created_at,
             conflicted_fields,
+            certification,
         })
     }
 

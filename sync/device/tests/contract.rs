@@ -16,6 +16,7 @@ use doorstep_core::catalog::{
     AttachmentDef, ChoiceOption, Eligibility, FieldDef, FieldKind, Rule, RuleKind, Service, Step,
     Text,
 };
+use doorstep_core::certification::{CertificationState, CertifiedBy};
 use doorstep_core::conflict::{ConflictValue, FieldConflict};
 use doorstep_core::error::{FieldError, FieldErrors};
 use doorstep_core::field::Field;
@@ -33,11 +34,12 @@ use doorstep_core::resident::{
 };
 use doorstep_core::review::{Decision, DecisionOffer};
 use doorstep_core::value::FieldValue;
+use doorstep_device::CertificationView;
 use doorstep_device::ServiceOffer;
 use doorstep_device::UiError;
 use doorstep_device::applications::{ApplicationSummary, TypedText};
 use doorstep_device::console::{
-    Count, DeviceView, DueCertification, LogFilter, Overview, QueueItem, RecordChanges,
+    CertificationCount, Count, DeviceView, LogFilter, Overview, QueueItem, RecordChanges,
 };
 use doorstep_device::receipt::ReceiptLabels;
 use doorstep_device::roster::{
@@ -145,7 +147,10 @@ fn declarations() -> String {
         LogFilter,
         QueueItem,
         Count,
-        DueCertification,
+        CertificationCount,
+        CertificationView,
+        CertificationState,
+        CertifiedBy,
         Overview,
         Format,
         ExportFilter,

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::Format;
 use super::cell::file_error;
 use super::read::COLUMNS;
-use crate::console::committee_or;
 use crate::device::{Device, mask_phone};
 use crate::error::DeviceError;
+use crate::projection::committee_or;
 use doorstep_core::date::{china_date, format_ymd};
 
 /// The committee column of an export (ignored on import: the importer chooses).
