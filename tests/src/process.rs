@@ -295,3 +295,53 @@ pub fn database_for(data_dir: &std::path::Path) -> anyhow::Result<Option<String>
         .map_or(admin_url.as_str(), |(base, _)| base);
     Ok(Some(format!("{base}/{name}")))
 }
+
+/// The resident memory (VmRSS) of process `root` and of every process below it, in
+/// bytes, each with its name: read from `/proc`, as `ps` would.
+pub fn tree_memory(root: i32) -> anyhow::Result<Vec<(String, u64)>> {
+    let mut parents: Vec<(i32, i32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Ok(entry) = entry else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        if let Some(ppid) = status_field(&status, "PPid:").and_then(|v| v.parse().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while let Some(&pid) = tree.get(i) {
+        tree.extend(parents.iter().filter(|(_, p)| *p == pid).map(|(c, _)| *c));
+        i += 1;
+    }
+    let mut out = Vec::new();
+    for pid in tree {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let name = status_field(&status, "Name:")
+            .unwrap_or_default()
+            .to_owned();
+        let kib: u64 = status_field(&status, "VmRSS:")
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        out.push((name, kib * 1024));
+    }
+    Ok(out)
+}
+
+fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .map(str::trim)
+}

@@ -116,11 +116,10 @@ impl Driver {
 }
 
 impl Driver {
-    /// Kills the app process of this driver with SIGKILL, as a crash or a flat battery
-    /// would: found by the data folder in its environment.
-    pub fn kill_app(&self) -> anyhow::Result<u32> {
+    /// The app processes of this driver: found by the data folder in their environment.
+    pub fn app_pids(&self) -> anyhow::Result<Vec<i32>> {
         let wanted = format!("DOORSTEP_DATA_DIR={}", self.data_dir.display());
-        let mut killed = 0;
+        let mut pids = Vec::new();
         for entry in std::fs::read_dir("/proc")? {
             let Ok(entry) = entry else { continue };
             let Some(pid) = entry
@@ -140,18 +139,38 @@ impl Driver {
                 continue;
             };
             if environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {
-                let status = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status()?;
-                if status.success() {
-                    killed += 1;
-                }
+                pids.push(pid);
+            }
+        }
+        Ok(pids)
+    }
+
+    /// Kills the app process of this driver with SIGKILL, as a crash or a flat battery
+    /// would.
+    pub fn kill_app(&self) -> anyhow::Result<u32> {
+        let mut killed = 0;
+        for pid in self.app_pids()? {
+            let status = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()?;
+            if status.success() {
+                killed += 1;
             }
         }
         if killed == 0 {
             bail!("no app process uses {}", self.data_dir.display());
         }
         Ok(killed)
+    }
+
+    /// The resident memory of the app and every process it started (WebKit's web and
+    /// network processes), in bytes, each process's name beside its share.
+    pub fn app_memory(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        let mut out = Vec::new();
+        for pid in self.app_pids()? {
+            out.extend(crate::process::tree_memory(pid)?);
+        }
+        Ok(out)
     }
 }
 

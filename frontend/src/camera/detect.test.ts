@@ -7,9 +7,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { PNG } from "pngjs";
 import { beforeAll, describe, expect, test } from "vitest";
-import { detect, loadModels } from "./detect";
+import { type Backend, detect, loadModels, switchBackend } from "./detect";
 import type { Pixels } from "./guidance";
-import { LIMITS, judge } from "./guidance";
+import { HALF_BODY_LIMITS, LIMITS, judge } from "./guidance";
 
 const IMAGES =
   process.env.DOORSTEP_TEST_IMAGES ?? path.resolve(__dirname, "../../../target/test-images");
@@ -86,7 +86,12 @@ const AROUND_FACE: [number, number] = [70, 0];
 beforeAll(async () => {
   photo = readPng("astronaut.png");
   square = remap(photo, 300, 300, (x, y) => [x + AROUND_FACE[0], y + AROUND_FACE[1]]);
-  await loadModels(fromDisk);
+  // The WebAssembly binary is fetched by TensorFlow.js itself: served from disk, as the
+  // app serves it from its own files.
+  globalThis.fetch = (async (url: string | URL | Request) =>
+    new Response(await fromDisk(String(url)), { headers: { "content-type": "application/wasm" } })) as typeof fetch;
+  // The app's order: WebAssembly first; it starts here, so the tests run on it.
+  expect(await loadModels(fromDisk)).toBe("wasm");
 }, 60_000);
 
 /** `square` turned by `degrees` about its middle. */
@@ -99,7 +104,12 @@ function turned(degrees: number): Pixels {
   });
 }
 
-describe("the detector and the guidance on a real photograph", () => {
+// Each backend the app may run on gives the same guidance.
+describe.each<Backend>(["wasm", "cpu"])("the detector and the guidance on a real photograph (%s)", (backend) => {
+  beforeAll(async () => {
+    expect(await switchBackend(backend)).toBe(backend);
+  }, 60_000);
+
   test("the portrait: one face, square to the camera, lit and sharp, but small", async () => {
     const frame = await detect(photo);
     expect(frame.faces).toHaveLength(1);
@@ -109,6 +119,13 @@ describe("the detector and the guidance on a real photograph", () => {
     expect(Math.abs(j.pose?.roll ?? 99)).toBeLessThan(5);
     expect(Math.abs(j.pose?.pitch ?? 99)).toBeLessThan(LIMITS.maxPitch);
     expect(j.failed).toEqual(["comeCloser"]);
+  });
+
+  test("the same portrait is the right framing for the half-body photo with the ID card", async () => {
+    const j = judge(await detect(photo), undefined, HALF_BODY_LIMITS);
+    expect(j.failed).toEqual([]);
+    // The close square is too close for it.
+    expect(judge(await detect(square), undefined, HALF_BODY_LIMITS).failed).toEqual(["moveBack"]);
   });
 
   test("the square around the face passes every check", async () => {

@@ -68,7 +68,22 @@ export const CHECKS: readonly Check[] = [
 ];
 
 /** The limits a frame is held to. */
-export const LIMITS = {
+export interface Limits {
+  readonly minFaceSize: number;
+  readonly maxFaceSize: number;
+  readonly edgeMargin: number;
+  readonly minBrightness: number;
+  readonly maxBrightness: number;
+  readonly maxClipped: number;
+  readonly maxYaw: number;
+  readonly maxPitch: number;
+  readonly maxRoll: number;
+  readonly minSharpness: number;
+  readonly maxMovement: number;
+}
+
+/** The face photo's limits: the face large, square to the camera. */
+export const LIMITS: Limits = {
   /** The face's height against the frame's shorter side. */
   minFaceSize: 0.3,
   maxFaceSize: 0.8,
@@ -84,7 +99,11 @@ export const LIMITS = {
   minSharpness: 0.25,
   /** The landmarks' mean movement since the last frame, against the face's height. */
   maxMovement: 0.03,
-} as const;
+};
+
+/** The ID-card photo's: half body, the card held at the chest, so the face is smaller
+ * (about a fifth to a third of the frame's shorter side); the rest as for the face. */
+export const HALF_BODY_LIMITS: Limits = { ...LIMITS, minFaceSize: 0.14, maxFaceSize: 0.36 };
 
 /** Head pose in degrees, estimated from the landmarks: yaw positive when the face turns to
  * the image's right, pitch positive when it tips down, roll positive clockwise. */
@@ -174,16 +193,17 @@ export function movement(before: Face, after: Face): number {
   return sum / n / Math.max(after.box.height, 1);
 }
 
-/** Judges one frame; `previous`, the frame before it, tells whether the head is still. */
-export function judge(frame: Frame, previous?: Frame): Judgement {
+/** Judges one frame by `limits`; `previous`, the frame before it, tells whether the
+ * head is still. */
+export function judge(frame: Frame, previous?: Frame, limits: Limits = LIMITS): Judgement {
   const failed = new Set<Check>();
   const faces = frame.faces;
   const face = faces.length === 1 ? faces[0] : undefined;
   if (faces.length === 0) failed.add("noFace");
   if (faces.length > 1) failed.add("manyFaces");
   const { light } = frame;
-  if (light.brightness < LIMITS.minBrightness) failed.add("tooDark");
-  if (light.brightness > LIMITS.maxBrightness || light.clipped > LIMITS.maxClipped) {
+  if (light.brightness < limits.minBrightness) failed.add("tooDark");
+  if (light.brightness > limits.maxBrightness || light.clipped > limits.maxClipped) {
     failed.add("tooBright");
   }
   let size = 0;
@@ -192,25 +212,25 @@ export function judge(frame: Frame, previous?: Frame): Judgement {
   if (face !== undefined) {
     const { box } = face;
     size = box.height / Math.min(frame.width, frame.height);
-    const margin = LIMITS.edgeMargin * box.height;
+    const margin = limits.edgeMargin * box.height;
     const cutOff =
       box.x < margin ||
       box.y < margin ||
       box.x + box.width > frame.width - margin ||
       box.y + box.height > frame.height - margin;
-    if (size < LIMITS.minFaceSize && !cutOff) failed.add("comeCloser");
-    if (size > LIMITS.maxFaceSize || cutOff) failed.add("moveBack");
+    if (size < limits.minFaceSize && !cutOff) failed.add("comeCloser");
+    if (size > limits.maxFaceSize || cutOff) failed.add("moveBack");
     facePose = pose(face.landmarks);
     if (
-      Math.abs(facePose.yaw) > LIMITS.maxYaw ||
-      Math.abs(facePose.pitch) > LIMITS.maxPitch ||
-      Math.abs(facePose.roll) > LIMITS.maxRoll
+      Math.abs(facePose.yaw) > limits.maxYaw ||
+      Math.abs(facePose.pitch) > limits.maxPitch ||
+      Math.abs(facePose.roll) > limits.maxRoll
     ) {
       failed.add("faceScreen");
     }
     const before = previous?.faces.length === 1 ? previous.faces[0] : undefined;
     if (before !== undefined) moved = movement(before, face);
-    if (light.sharpness < LIMITS.minSharpness || moved > LIMITS.maxMovement) {
+    if (light.sharpness < limits.minSharpness || moved > limits.maxMovement) {
       failed.add("holdStill");
     }
   }

@@ -22,6 +22,19 @@ const judged = (failed: Check[] = []): Judgement => ({
 });
 
 describe("a capture", () => {
+  test("taken only by hand (the ID-card photo): every check holding says so, and waits", () => {
+    const s = new CaptureSession(false, false);
+    expect(s.next(judged(), open, 0)).toEqual({ kind: "framing", check: null, progress: 0 });
+    // Held long enough: it would be taken by itself, but says it is ready instead.
+    expect(s.next(judged(), open, HOLD_MS)).toEqual({ kind: "framing", check: null, progress: 1 });
+    for (const at of [3 * HOLD_MS, 10 * HOLD_MS]) {
+      expect(s.next(judged(), open, at).kind).toBe("framing");
+    }
+    expect(s.takeByHand(judged())).toEqual({ kind: "taken" });
+    const done = s.photoKept(0);
+    expect(done.kind === "done" && [done.quality.auto, done.quality.liveness]).toEqual([false, "not_asked"]);
+  });
+
   test("framing: guidance until every check holds for the moment, then the photo is taken", () => {
     const s = new CaptureSession(false);
     expect(s.next(judged(["tooDark", "faceScreen"]), null, 0)).toEqual({

@@ -73,7 +73,13 @@ export class CaptureSession {
   private nod = new NodDetector();
   private askedAt = 0;
 
-  constructor(private readonly withLiveness: boolean) {}
+  /** `automatic`: the shutter is taken by itself once every check holds; without it
+   * (the ID-card photo, whose card no check sees) only by hand, the guidance saying
+   * when every check holds. */
+  constructor(
+    private readonly withLiveness: boolean,
+    private readonly automatic = true,
+  ) {}
 
   get current(): Phase {
     return this.phase;
@@ -84,7 +90,11 @@ export class CaptureSession {
     switch (this.phase.kind) {
       case "framing": {
         const state = this.shutter.next(judgement, now);
-        if (state.kind === "take") return this.take(judgement, true);
+        if (state.kind === "take" && this.automatic) return this.take(judgement, true);
+        if (state.kind === "take") {
+          this.phase = { kind: "framing", check: null, progress: 1 };
+          return this.phase;
+        }
         this.phase =
           state.kind === "guide"
             ? { kind: "framing", check: state.check, progress: 0 }

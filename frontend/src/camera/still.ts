@@ -1,14 +1,14 @@
 // A photo chosen as a file, judged by the camera's checks when it is attached, so that
 // a dark or turned photo is seen now rather than at the government counter.
 
-import type { Frame, Pixels } from "./guidance";
-import { judge } from "./guidance";
+import type { Frame, Limits, Pixels } from "./guidance";
+import { LIMITS, judge } from "./guidance";
 import type { QualityRecord } from "./session";
 import { qualityOf } from "./session";
 
 /** The quality record of a chosen photo, from the detector's view of it. */
-export function judgeStill(frame: Frame): QualityRecord {
-  return qualityOf(judge(frame), "file", false);
+export function judgeStill(frame: Frame, limits: Limits = LIMITS): QualityRecord {
+  return qualityOf(judge(frame, undefined, limits), "file", false);
 }
 
 /** The judged size of a chosen photo: at most this wide, like a camera frame. */
@@ -47,11 +47,11 @@ export async function pixelsOf(file: Blob): Promise<Pixels> {
 
 /** A chosen photo judged by the detector; `null` when it cannot be (the photo is then
  * attached without a quality record). */
-export async function judgeFile(file: Blob): Promise<QualityRecord | null> {
+export async function judgeFile(file: Blob, limits: Limits = LIMITS): Promise<QualityRecord | null> {
   try {
     const detector = await import("./detect");
     await detector.loadModels();
-    return judgeStill(await detector.detect(await pixelsOf(file)));
+    return judgeStill(await detector.detect(await pixelsOf(file)), limits);
   } catch {
     return null;
   }

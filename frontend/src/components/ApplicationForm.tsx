@@ -10,6 +10,7 @@ import { BlobImage } from "./BlobImage";
 import { ChoiceButtons, MAX_CHOICE_BUTTONS } from "./ChoiceButtons";
 import { DateField } from "./DateField";
 import type { QualityRecord } from "../camera/session";
+import { HALF_BODY_LIMITS, LIMITS } from "../camera/guidance";
 import { judgeFile } from "../camera/still";
 import { FaceCamera } from "./FaceCamera";
 import { FilePicker, PHOTO, PHOTO_OR_PDF } from "./FilePicker";
@@ -327,7 +328,8 @@ export function ApplicationForm({
           })}
           {current.attachments.map((slot) => {
             const def = service.attachments.find((a) => a.key === slot);
-            const attached = app.attachments.filter((a) => a.slot === slot);
+            // A stamped copy after the original it was made from.
+            const attached = app.attachments.filter((a) => a.slot === slot).sort((a, b) => Number(!!a.stamp) - Number(!!b.stamp));
             return (
               <div key={slot} className={fieldErrors[slot] ? "field field-invalid" : "field"}>
                 <p className="field-label" id={`attach-${slot}-label`}>
@@ -340,10 +342,15 @@ export function ApplicationForm({
                       {a.mime.startsWith("image/") ? (
                         <BlobImage api={api} sha256={a.sha256} mime={a.mime} alt={tx(def?.label, lang)} />
                       ) : null}
-                      <span className="attachment-name">
-                        {a.name} ({Math.ceil(a.size / 1024)} KB)
-                      </span>
+                      {/* A stamped copy is named by its note below. */}
+                      {a.stamp ? null : (
+                        <span className="attachment-name">
+                          {a.name} ({Math.ceil(a.size / 1024)} KB)
+                        </span>
+                      )}
                       <PhotoQualityNote attachment={a} id={`quality-${slot}`} />
+                      {/* A stamped copy goes with its original. */}
+                      {a.stamp ? null : (
                       <button
                         type="button"
                         className="secondary"
@@ -353,6 +360,7 @@ export function ApplicationForm({
                       >
                         {t("application.removeFile")}
                       </button>
+                      )}
                     </li>
                   ))}
                 </ul>
@@ -368,7 +376,7 @@ export function ApplicationForm({
                     void (async () => {
                       const judged =
                         def?.sensitive === "face" && file.type.startsWith("image/")
-                          ? await judgeFile(file)
+                          ? await judgeFile(file, def.capture === "id_card" ? HALF_BODY_LIMITS : LIMITS)
                           : null;
                       await attach(
                         slot,
@@ -382,6 +390,7 @@ export function ApplicationForm({
                 {def?.sensitive === "face" ? (
                   <FaceCamera
                     slot={slot}
+                    mode={def.capture === "id_card" ? "id_card" : "face"}
                     consented={!blockers.some((b) => b.field === "consent" && b.key === "face")}
                     disabled={uploading !== null}
                     speak={(text) => void api.speak(text, lang).catch(() => undefined)}

@@ -14,7 +14,7 @@ async function show(onClose = vi.fn()) {
   const i18n = await createI18n("zh-CN");
   render(
     <I18nextProvider i18n={i18n}>
-      <CameraGuide withLiveness speak={vi.fn()} onPhoto={vi.fn()} onClose={onClose} />
+      <CameraGuide mode="face" speak={vi.fn()} onPhoto={vi.fn()} onClose={onClose} />
     </I18nextProvider>,
   );
   return onClose;

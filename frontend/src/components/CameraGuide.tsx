@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { Frame } from "../camera/guidance";
-import { judge } from "../camera/guidance";
+import { HALF_BODY_LIMITS, LIMITS, judge } from "../camera/guidance";
 import type { Phase, QualityRecord } from "../camera/session";
 import { CaptureSession } from "../camera/session";
 import { drawPixels } from "../camera/still";
@@ -33,7 +33,10 @@ export function cameraFailure(error: unknown): "none" | "refused" | "failed" {
  * held for a moment (or by hand, with what failed recorded), then a blink or a nod.
  */
 export function CameraGuide(props: {
-  withLiveness: boolean;
+  /** The face photo: taken by itself, then a blink or a nod. The ID-card photo: half
+   * body with the card, checked with the half-body limits, taken by hand once the
+   * volunteer sees the card clearly (no check sees the card), no liveness step. */
+  mode: "face" | "id_card";
   speak: (text: string) => void;
   onPhoto: (photo: Blob, quality: QualityRecord) => void;
   onClose: () => void;
@@ -45,13 +48,21 @@ export function CameraGuide(props: {
   const [cameras, setCameras] = useState(0);
   const [phase, setPhase] = useState<Phase>({ kind: "framing", check: null, progress: 0 });
   const [detecting, setDetecting] = useState(false);
-  const session = useRef(new CaptureSession(props.withLiveness));
+  const idCard = props.mode === "id_card";
+  const limits = idCard ? HALF_BODY_LIMITS : LIMITS;
+  const session = useRef(new CaptureSession(!idCard, !idCard));
   const last = useRef<{ frame: Frame | null; spoken: string; spokenAt: number }>({
     frame: null,
     spoken: "",
     spokenAt: 0,
   });
   const { speak, onPhoto } = props;
+  /** How quickly guidance comes, kept on the guidance line for support and the
+   * benchmark: the backend, ms from opening to the first guidance, frames judged and
+   * the mean detection time per frame. */
+  const opened = useRef(performance.now());
+  const timing = useRef({ frames: 0, detectMs: 0 });
+  const guidance = useRef<HTMLParagraphElement>(null);
 
   // The camera: asked for again when the volunteer switches between front and rear.
   useEffect(() => {
@@ -104,8 +115,11 @@ export function CameraGuide(props: {
       if (!running || !v) return;
       if (v.readyState >= 2 && v.videoWidth > 0) {
         const pixels = drawPixels(canvas, v, v.videoWidth, v.videoHeight, ANALYSIS_WIDTH);
+        const started = performance.now();
         const frame = await detector.detect(pixels);
-        const judgement = judge(frame, last.current.frame ?? undefined);
+        timing.current.frames += 1;
+        timing.current.detectMs += performance.now() - started;
+        const judgement = judge(frame, last.current.frame ?? undefined, limits);
         last.current.frame = frame;
         const landmarks = frame.faces.length === 1 ? (frame.faces[0]?.landmarks ?? null) : null;
         let next = session.current.next(judgement, landmarks, Date.now());
@@ -113,6 +127,12 @@ export function CameraGuide(props: {
         if (!running) return;
         setPhase(next);
         announce(next, say);
+        const line = guidance.current;
+        if (line) {
+          line.dataset.firstGuidanceMs ??= String(Math.round(performance.now() - opened.current));
+          line.dataset.frames = String(timing.current.frames);
+          line.dataset.detectMs = (timing.current.detectMs / timing.current.frames).toFixed(1);
+        }
         if (next.kind === "done") return;
       }
       // Straight on to the next frame once one is judged; a while later when the
@@ -131,7 +151,8 @@ export function CameraGuide(props: {
     import("../camera/detect")
       .then(async (module) => {
         detector = module;
-        await module.loadModels();
+        const backend = await module.loadModels();
+        if (guidance.current) guidance.current.dataset.backend = backend;
         setDetecting(false);
         await tick();
       })
@@ -155,6 +176,7 @@ export function CameraGuide(props: {
   const announce = (p: Phase, say: (text: string, now: number) => void) => {
     const now = Date.now();
     if (p.kind === "framing" && p.check) say(t(`camera.guide.${p.check}`), now);
+    if (p.kind === "framing" && !p.check && idCard) say(t("camera.idCard.ready"), now);
     if (p.kind === "liveness") say(t(`camera.liveness.${p.ask}`), now);
   };
 
@@ -162,7 +184,7 @@ export function CameraGuide(props: {
     const v = video.current;
     const frame = last.current.frame;
     if (!v || frame === null || phase.kind !== "framing") return;
-    session.current.takeByHand(judge(frame));
+    session.current.takeByHand(judge(frame, undefined, limits));
     const photo = await grab(v);
     if (photo === null) return;
     kept.current = photo;
@@ -178,7 +200,12 @@ export function CameraGuide(props: {
   const mirrored = camera.kind === "live" && camera.facing === "user";
   return (
     <div ref={card} className="card camera-guide" id="camera-guide" role="dialog" aria-labelledby="camera-title">
-      <h3 id="camera-title">{t("camera.title")}</h3>
+      <h3 id="camera-title">{idCard ? t("camera.idCard.title") : t("camera.title")}</h3>
+      {idCard ? (
+        <p className="camera-instruction" id="camera-instruction">
+          {t("camera.idCard.instruction")}
+        </p>
+      ) : null}
       {camera.kind === "unavailable" ? (
         <p className="field-error" id="camera-unavailable" data-reason={camera.reason} data-detail={camera.detail}>
           {t(`camera.unavailable.${camera.reason}`)}
@@ -195,13 +222,15 @@ export function CameraGuide(props: {
               aria-hidden="true"
             />
           </div>
-          <p className="camera-guidance" id="camera-guidance" aria-live="polite" data-phase={phase.kind}>
+          <p ref={guidance} className="camera-guidance" id="camera-guidance" aria-live="polite" data-phase={phase.kind}>
             {camera.kind === "starting" || detecting
               ? t("camera.starting")
               : phase.kind === "framing"
                 ? phase.check
                   ? t(`camera.guide.${phase.check}`)
-                  : t("camera.holding")
+                  : idCard
+                    ? t("camera.idCard.ready")
+                    : t("camera.holding")
                 : phase.kind === "liveness"
                   ? t(`camera.liveness.${phase.ask}`)
                   : t("camera.done")}

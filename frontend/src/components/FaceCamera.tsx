@@ -4,12 +4,14 @@ import type { QualityRecord } from "../camera/session";
 import { CameraGuide } from "./CameraGuide";
 
 /**
- * The camera button of a face-photo slot: it opens the guided camera only once the
+ * The camera button of a face-photo slot (or of the half-body photo with the ID card): it opens the guided camera only once the
  * resident has agreed to a face photo (in resident mode), and closes it when the photo
  * is kept.
  */
 export function FaceCamera(props: {
   slot: string;
+  /** The face photo (with liveness), or the half-body photo holding the ID card. */
+  mode: "face" | "id_card";
   consented: boolean;
   disabled: boolean;
   speak: (text: string) => void;
@@ -20,7 +22,7 @@ export function FaceCamera(props: {
   if (open) {
     return (
       <CameraGuide
-        withLiveness
+        mode={props.mode}
         speak={props.speak}
         onPhoto={(photo, quality) => {
           setOpen(false);
@@ -40,7 +42,7 @@ export function FaceCamera(props: {
         aria-describedby={props.consented ? undefined : `camera-${props.slot}-consent`}
         onClick={() => setOpen(true)}
       >
-        {t("camera.open")}
+        {props.mode === "id_card" ? t("camera.openIdCard") : t("camera.open")}
       </button>
       {props.consented ? null : (
         <p className="hint" id={`camera-${props.slot}-consent`}>

@@ -36,6 +36,7 @@ const photo = (quality: PhotoQuality | null, unreadable = false): Attachment => 
   added_at: 0,
   quality,
   quality_unreadable: unreadable,
+  stamp: null,
 });
 
 async function note(a: Attachment, lang: "zh-CN" | "en" = "zh-CN") {
@@ -77,5 +78,13 @@ describe("PhotoQualityNote", () => {
     expect((await note(photo(null))).textContent).toBe("");
     const warned = await note(photo(null, true));
     expect(warned.querySelector("[data-quality='unreadable']")?.textContent).toContain("无法读取");
+  });
+
+  it("a stamped copy says what the device stamped on it, and that the original is kept", async () => {
+    const copy = { ...photo(null), stamp: { of: "ab", date: "2026-12-07", by: "测试志愿者" } };
+    const text = (await note(copy)).querySelector("[data-quality='stamped']")?.textContent ?? "";
+    expect(text).toBe("加了日期和工作人员姓名的副本（2026年12月7日 · 测试志愿者），原照片也保存着");
+    const en = (await note(copy, "en")).textContent ?? "";
+    expect(en).toContain("(7 Dec 2026 · 测试志愿者); the original is kept too");
   });
 });

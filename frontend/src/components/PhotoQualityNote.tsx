@@ -1,14 +1,23 @@
 import { useTranslation } from "react-i18next";
+import { formatDate } from "../dates";
 import type { Attachment } from "../generated/types";
 
 /**
  * How a photo was taken, beside the photo: by itself with every check passed, or by
  * hand with what did not hold; the liveness step; the measured figures. Nothing for a
- * chosen file; a record that does not read is said to be so, not shown.
+ * chosen file; a record that does not read is said to be so, not shown. A copy the
+ * device stamped says what it stamped, and that the original is kept.
  */
 export function PhotoQualityNote(props: { attachment: Attachment; id: string }) {
   const { t, i18n } = useTranslation();
-  const { quality, quality_unreadable: unreadable } = props.attachment;
+  const { quality, quality_unreadable: unreadable, stamp } = props.attachment;
+  if (stamp) {
+    return (
+      <p className="photo-quality" id={`${props.id}-stamped`} data-quality="stamped">
+        {t("camera.stamped", { date: formatDate(stamp.date, i18n.language), name: stamp.by })}
+      </p>
+    );
+  }
   if (unreadable) {
     return (
       <p className="warning photo-quality" id={props.id} data-quality="unreadable">

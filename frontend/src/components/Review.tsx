@@ -122,7 +122,7 @@ export function Review({ api, navigate, generation, id }: ScreenProps & { id: st
         <h3>{t("review.attachments")}</h3>
         {app.attachments.length === 0 ? <p className="empty">{t("review.noAttachments")}</p> : null}
         <ul className="plain-list attachments">
-          {app.attachments.map((a) => {
+          {[...app.attachments].sort((a, b) => Number(!!a.stamp) - Number(!!b.stamp)).map((a) => {
             const def = service?.attachments.find((s) => s.key === a.slot);
             return (
               <li key={a.sha256} data-slot={a.slot}>

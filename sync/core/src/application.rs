@@ -2,8 +2,7 @@
 //!
 //! Layout (schema 1): `kind = "application"`, `schema`, `resident` (DocId), `service`
 //! (catalog code), `catalog_version`, `fields` (map of the form's scalar values, keyed
-//! as in the catalog), `attachments` (map keyed by the blob's SHA-256: `slot`, `name`,
-//! `mime`, `size`, `added_at`; a map, so attaching on two devices keeps both),
+//! as in the catalog), `attachments` (see [`crate::attachment`]),
 //! `events` (append-only list of events: review decisions, and the resident's consent
 //! for each kind of sensitive data with `consent_data`, `consent_agreed`,
 //! `consent_signature`), `notes` (text), `created_at`,
@@ -24,12 +23,13 @@ use automerge::{
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
+use crate::attachment;
+pub use crate::attachment::{Attachment, remove as remove_attachment, write as write_attachment};
 use crate::catalog::{FieldDef, FieldKind, Sensitive, Service};
 use crate::date::parse_ymd;
 use crate::error::CoreError;
 use crate::id_number::IdNumber;
 use crate::phone;
-use crate::photo_quality::PhotoQuality;
 use crate::value::{self, FieldValue};
 
 pub const KIND: &str = "application";
@@ -209,21 +209,6 @@ pub fn filing(app: &Application) -> Option<&Event> {
         .find(|e| e.kind == EventKind::Filed)
 }
 
-/// An attachment of an application.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-pub struct Attachment {
-    pub sha256: String,
-    pub slot: String,
-    pub name: String,
-    pub mime: String,
-    pub size: i64,
-    pub added_at: i64,
-    /// How a photo taken with the guided camera was taken (none for a chosen file).
-    pub quality: Option<PhotoQuality>,
-    /// The record holds a quality record that does not read as one.
-    pub quality_unreadable: bool,
-}
-
 /// An application as read from its document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Application {
@@ -345,37 +330,6 @@ fn map_obj(doc: &impl ReadDoc, key: &str) -> Result<Option<automerge::ObjId>, Co
     })
 }
 
-/// Adds an attachment entry keyed by its hash (re-attaching the same blob changes
-/// nothing but its slot).
-pub fn write_attachment(doc: &mut AutoCommit, a: &Attachment) -> Result<(), CoreError> {
-    let obj = match map_obj(doc, "attachments")? {
-        Some(id) => id,
-        None => doc.put_object(ROOT, "attachments", ObjType::Map)?,
-    };
-    let entry = doc.put_object(&obj, a.sha256.as_str(), ObjType::Map)?;
-    doc.put(&entry, "slot", a.slot.as_str())?;
-    doc.put(&entry, "name", a.name.as_str())?;
-    doc.put(&entry, "mime", a.mime.as_str())?;
-    doc.put(&entry, "size", a.size)?;
-    doc.put(&entry, "added_at", ScalarValue::Timestamp(a.added_at))?;
-    if let Some(q) = &a.quality {
-        doc.put(&entry, "quality", q.to_json())?;
-    }
-    Ok(())
-}
-
-/// Removes the attachment with this hash; whether there was one.
-pub fn remove_attachment(doc: &mut AutoCommit, sha256: &str) -> Result<bool, CoreError> {
-    let Some(obj) = map_obj(doc, "attachments")? else {
-        return Ok(false);
-    };
-    if doc.get(&obj, sha256)?.is_none() {
-        return Ok(false);
-    }
-    doc.delete(&obj, sha256)?;
-    Ok(true)
-}
-
 /// Appends a review event.
 pub fn append_event(doc: &mut AutoCommit, e: &Event) -> Result<(), CoreError> {
     let list = match doc.get(ROOT, "events")? {
@@ -430,27 +384,7 @@ pub fn read(doc: &impl ReadDoc) -> Result<Application, CoreError> {
             fields.push((key, v));
         }
     }
-    let mut attachments = Vec::new();
-    if let Some(obj) = map_obj(doc, "attachments")? {
-        for hash in doc.keys(&obj) {
-            if let Some((Value::Object(ObjType::Map), entry)) = doc.get(&obj, &hash)? {
-                let kept = text_in(doc, &entry, "quality")?;
-                let quality = (!kept.is_empty())
-                    .then(|| PhotoQuality::parse(&kept).ok())
-                    .flatten();
-                attachments.push(Attachment {
-                    quality_unreadable: !kept.is_empty() && quality.is_none(),
-                    quality,
-                    slot: text_in(doc, &entry, "slot")?,
-                    name: text_in(doc, &entry, "name")?,
-                    mime: text_in(doc, &entry, "mime")?,
-                    size: int_in(doc, &entry, "size")?,
-                    added_at: int_in(doc, &entry, "added_at")?,
-                    sha256: hash,
-                });
-            }
-        }
-    }
+    let attachments = attachment::read_all(doc)?;
     let mut events = Vec::new();
     if let Some((Value::Object(ObjType::List), list)) = doc.get(ROOT, "events")? {
         for i in 0..doc.length(&list) {

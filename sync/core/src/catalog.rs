@@ -149,6 +149,21 @@ pub struct AttachmentDef {
     /// resident: the committee's retention rule, required for a sensitive attachment.
     #[serde(default)]
     pub kept: Option<Text>,
+    /// A photo taken in a particular way: `id_card`, the resident half body holding her
+    /// ID card, of which the device keeps a copy stamped with the day and the
+    /// volunteer's name beside the original.
+    #[serde(default)]
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<Capture>,
+}
+
+/// Ways a photo slot is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Capture {
+    /// Half body, holding the ID card, with a dated copy stamped.
+    IdCard,
 }
 
 /// Kinds of eligibility rule.
@@ -408,6 +423,12 @@ fn check_service(s: &Service) -> Result<(), (usize, String)> {
             (_, Some(kept)) => check_text(kept)
                 .map_err(|m| at(a.key.span(), format!("attachments[{i}].kept: {m}")))?,
             (None, None) => {}
+        }
+        if a.capture.is_some() && a.accepts != Accepts::Photo {
+            return Err(at(
+                a.key.span(),
+                format!("attachments[{i}].capture: only a photo slot is taken with the camera"),
+            ));
         }
     }
     for (i, r) in s.eligibility.iter().enumerate() {

@@ -69,6 +69,8 @@ pub enum ErrorCode {
     AttachmentNotPhoto,
     AttachmentNotPhotoOrPdf,
     PhotoQualityInvalid,
+    PhotoUnreadable,
+    StampFontMissing,
     DateInvalid,
     DateInPast,
     DateInFuture,

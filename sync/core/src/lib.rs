@@ -17,6 +17,7 @@
 
 pub mod application;
 pub mod apply;
+pub mod attachment;
 pub mod attest;
 pub mod authorization;
 pub mod blobs;

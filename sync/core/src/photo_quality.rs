@@ -220,6 +220,7 @@ mod tests {
             added_at: 2,
             quality,
             quality_unreadable: false,
+            stamp: None,
         };
         let q = PhotoQuality::parse(GOOD).expect("good");
         application::write_attachment(&mut doc, &photo("aa", Some(q.clone()))).expect("kept");

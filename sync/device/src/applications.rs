@@ -3,28 +3,20 @@
 
 use automerge::AutoCommit;
 use doorstep_core::ErrorCode;
-use doorstep_core::application::{
-    self, Application, Attachment, Consent, Event, EventKind, Status,
-};
+use doorstep_core::application::{self, Application, Consent, Event, EventKind, Status};
 use doorstep_core::authorization::{self, Authorization, AuthorizationInput};
 use doorstep_core::catalog::{FieldDef, Sensitive};
 use doorstep_core::draft;
-use doorstep_core::photo_quality::PhotoQuality;
 use doorstep_core::provenance::ChangeNote;
 use doorstep_core::review::Decision;
 use doorstep_core::value::FieldValue;
 use doorstep_core::{DocId, Field, FieldErrors};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::device::{Device, new_doc_id};
 use crate::docs::{self, Access, Loaded};
 use crate::error::DeviceError;
 use crate::projection::project;
-
-/// The largest attachment accepted, in bytes (a phone photo is 2–6 MB).
-pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// An application as lists show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -48,43 +40,7 @@ pub struct TypedText {
     pub code: Option<ErrorCode>,
 }
 
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 impl Device {
-    /// Stores a blob once (by its SHA-256) and returns its hash. Refuses blobs larger
-    /// than [`MAX_ATTACHMENT_BYTES`] and empty ones.
-    pub fn store_blob(&mut self, bytes: &[u8]) -> Result<String, DeviceError> {
-        check_blob(bytes)?;
-        let sha = sha256_hex(bytes);
-        let now = self.now();
-        let tx = self.store.transaction()?;
-        put_blob(&tx, &sha, bytes, false, now)?;
-        tx.commit()?;
-        Ok(sha)
-    }
-
-    /// A stored blob's bytes.
-    pub fn blob(&self, sha256: &str) -> Result<Vec<u8>, DeviceError> {
-        self.store
-            .conn()
-            .prepare_cached("SELECT bytes FROM blobs WHERE sha256 = ?1")?
-            .query_row([sha256], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| DeviceError::NotFound(format!("blob {sha256}")))
-    }
-
-    fn has_blob(&self, sha256: &str) -> Result<bool, DeviceError> {
-        Ok(self
-            .store
-            .conn()
-            .prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?
-            .query_row([sha256], |_| Ok(()))
-            .optional()?
-            .is_some())
-    }
-
     /// Records a resident's proxy authorization (授权委托) with their signature, which
     /// must already be stored as a blob.
     pub fn record_authorization(
@@ -235,99 +191,6 @@ impl Device {
                 TypedText { key, text, code }
             })
             .collect())
-    }
-
-    /// Attaches a file to a slot of a draft (or returned) application. The slot says which
-    /// files it takes, and the bytes say what the file is: its media type is the one found
-    /// in them, whatever the name claims. The blob is stored once however often it is
-    /// attached; returns its SHA-256.
-    pub fn attach_file(
-        &mut self,
-        id: &DocId,
-        slot: &str,
-        name: &str,
-        bytes: &[u8],
-    ) -> Result<String, DeviceError> {
-        self.attach_photo(id, slot, name, bytes, None)
-    }
-
-    /// [`Device::attach_file`] for a photo taken with the guided camera, with its quality
-    /// record (JSON from the window: see `doorstep_core::photo_quality`), which is
-    /// checked before anything is saved and kept with the attachment.
-    pub fn attach_photo(
-        &mut self,
-        id: &DocId,
-        slot: &str,
-        name: &str,
-        bytes: &[u8],
-        quality: Option<&str>,
-    ) -> Result<String, DeviceError> {
-        check_blob(bytes)?;
-        let quality = match quality {
-            None => None,
-            Some(json) => Some(PhotoQuality::parse(json).map_err(|_| {
-                let mut errors = FieldErrors::default();
-                errors.push_key(Field::Attachment, slot, ErrorCode::PhotoQualityInvalid);
-                DeviceError::Invalid(errors)
-            })?),
-        };
-        let (mut loaded, approved) = self.load_changeable(id)?;
-        let app = application::read(&loaded.doc)?;
-        let Some(def) = self
-            .catalog
-            .service(&app.service)
-            .and_then(|s| s.attachment(slot))
-        else {
-            let mut errors = FieldErrors::default();
-            errors.push_key(Field::Attachment, slot, ErrorCode::AttachmentSlotUnknown);
-            return Err(DeviceError::Invalid(errors));
-        };
-        let Some(mime) = def.accepts.media_type(bytes) else {
-            let mut errors = FieldErrors::default();
-            errors.push_key(Field::Attachment, slot, def.accepts.refusal_code());
-            return Err(DeviceError::Invalid(errors));
-        };
-        let sha = sha256_hex(bytes);
-        let now = self.now();
-        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-        application::write_attachment(
-            &mut loaded.doc,
-            &Attachment {
-                sha256: sha.clone(),
-                slot: slot.to_owned(),
-                name: name.trim().chars().take(120).collect(),
-                mime: mime.to_owned(),
-                size,
-                added_at: now,
-                // A quality record belongs to a photo, not to a PDF.
-                quality: quality.filter(|_| mime.starts_with("image/")),
-                quality_unreadable: false,
-            },
-        )?;
-        if approved {
-            self.reopen(&mut loaded.doc, now)?;
-        }
-        self.note("attach_file").commit(&mut loaded.doc, now);
-        let signer = self.signer()?;
-        let tx = self.store.transaction()?;
-        put_blob(&tx, &sha, bytes, false, now)?;
-        docs::save_changes(&tx, &signer, id, &mut loaded)?;
-        project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
-        tx.commit()?;
-        self.cache.borrow_mut().put_owned(id, loaded.doc);
-        Ok(sha)
-    }
-
-    /// Removes an attachment from a draft (or returned) application, to retake a photo
-    /// or drop a wrong file. The blob stays on the device (another record may use it),
-    /// and the attachment stays in the record's history.
-    pub fn remove_attachment(&mut self, id: &DocId, sha256: &str) -> Result<(), DeviceError> {
-        let (mut loaded, approved) = self.load_changeable(id)?;
-        let sha = sha256.trim().to_ascii_lowercase();
-        if !application::remove_attachment(&mut loaded.doc, &sha)? {
-            return Err(DeviceError::NotFound(format!("attachment {sha}")));
-        }
-        self.save_change(id, loaded, approved, "remove_attachment")
     }
 
     /// Whether this device submitted or changed the application (anything but review
@@ -571,7 +434,7 @@ impl Device {
 
     /// Commits a change a volunteer made to an application (`what` names it) and saves
     /// it durably; a change to an approved one (`approved`) first reopens it for review.
-    fn save_change(
+    pub(crate) fn save_change(
         &mut self,
         id: &DocId,
         mut loaded: Loaded,
@@ -609,7 +472,7 @@ impl Device {
     /// (`true`), which the change reopens.
     /// An application reopened this way stays open to further changes until the
     /// supervisor decides again.
-    fn load_changeable(&self, id: &DocId) -> Result<(Loaded, bool), DeviceError> {
+    pub(crate) fn load_changeable(&self, id: &DocId) -> Result<(Loaded, bool), DeviceError> {
         let loaded = self.load_kind_for(id, application::KIND, Access::Edit)?;
         let app = application::read(&loaded.doc)?;
         if doorstep_core::rules::content_open(&app) {
@@ -632,7 +495,7 @@ impl Device {
     }
 
     /// Adds the event that sends a changed approved application back for review.
-    fn reopen(&self, doc: &mut AutoCommit, now: i64) -> Result<(), DeviceError> {
+    pub(crate) fn reopen(&self, doc: &mut AutoCommit, now: i64) -> Result<(), DeviceError> {
         let event = Event {
             id: uuid::Uuid::now_v7().to_string(),
             kind: EventKind::Reopened,
@@ -697,37 +560,4 @@ impl Device {
         }
         Ok(out)
     }
-}
-
-fn check_blob(bytes: &[u8]) -> Result<(), DeviceError> {
-    if bytes.is_empty() {
-        return Err(DeviceError::AttachmentEmpty);
-    }
-    if bytes.len() > MAX_ATTACHMENT_BYTES {
-        return Err(DeviceError::AttachmentTooLarge {
-            size: bytes.len(),
-            max: MAX_ATTACHMENT_BYTES,
-        });
-    }
-    Ok(())
-}
-
-/// Stores a blob once, however often it arrives; `uploaded` when the server is known to
-/// hold it already. A blob that records were waiting for is no longer wanted.
-pub(crate) fn put_blob(
-    tx: &rusqlite::Transaction<'_>,
-    sha: &str,
-    bytes: &[u8],
-    uploaded: bool,
-    now: i64,
-) -> Result<usize, DeviceError> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO blobs (sha256, size, bytes, created_at, uploaded)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![sha, bytes.len() as i64, bytes, now, uploaded])?;
-    tx.prepare_cached("DELETE FROM blob_wanted WHERE sha256 = ?1")?
-        .execute([sha])?;
-    Ok(inserted)
 }

@@ -197,7 +197,7 @@ fn open_bundle(signed: &SignedBundle) -> Result<Bundle, DeviceError> {
 /// Every attachment of a bundle is the one its name (its SHA-256) says.
 fn check_blobs(bundle: &Bundle) -> Result<(), DeviceError> {
     for (sha, bytes) in &bundle.blobs {
-        if crate::applications::sha256_hex(bytes) != *sha {
+        if crate::attachments::sha256_hex(bytes) != *sha {
             return Err(DeviceError::Bundle {
                 code: ErrorCode::BundleDamaged,
                 reason: "an attachment does not match its name".into(),
@@ -454,7 +454,7 @@ impl Device {
         }
         for (sha, bytes) in &bundle.blobs {
             // Not known to be on the server: whichever device syncs next sends it.
-            report.blobs += crate::applications::put_blob(&tx, sha, bytes, false, now)?;
+            report.blobs += crate::attachments::put_blob(&tx, sha, bytes, false, now)?;
         }
         tx.commit()?;
         let mut cache = self.cache.borrow_mut();

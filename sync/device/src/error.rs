@@ -119,6 +119,9 @@ pub enum DeviceError {
     PinRefused(PinRefusal),
     #[error("receipt ({code}): {reason}")]
     Receipt { code: ErrorCode, reason: String },
+    /// A photo that could not be read, or stamped.
+    #[error("photo ({code}): {reason}")]
+    Photo { code: ErrorCode, reason: String },
     #[error("this device is not enrolled with a sync server")]
     NotEnrolled,
     #[error("only a supervisor's device can do this")]
@@ -215,7 +218,7 @@ impl DeviceError {
             DeviceError::KeyRoster(_) => ErrorCode::KeyRosterInvalid,
             DeviceError::Pin(code) => *code,
             DeviceError::PinRefused(r) => r.code,
-            DeviceError::Receipt { code, .. } => *code,
+            DeviceError::Receipt { code, .. } | DeviceError::Photo { code, .. } => *code,
             DeviceError::NotEnrolled => ErrorCode::NotEnrolled,
             DeviceError::NotSupervisor => ErrorCode::NotSupervisor,
             DeviceError::OwnWork => ErrorCode::OwnWork,

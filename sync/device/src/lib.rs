@@ -30,6 +30,7 @@
 
 pub mod access;
 pub mod applications;
+pub mod attachments;
 pub mod attest;
 pub mod bundle;
 pub mod catalog;
@@ -50,6 +51,7 @@ pub mod roster;
 pub mod secret;
 pub mod session;
 pub mod settings;
+pub mod stamp;
 pub mod store;
 pub mod sync;
 mod trust;
@@ -57,7 +59,8 @@ pub mod ui_error;
 pub mod views;
 
 pub use access::DeviceAccess;
-pub use applications::{ApplicationSummary, MAX_ATTACHMENT_BYTES, TypedText};
+pub use applications::{ApplicationSummary, TypedText};
+pub use attachments::MAX_ATTACHMENT_BYTES;
 pub use certifications::CertificationView;
 pub use console::{LogFilter, Overview, QueueItem, RecordChanges};
 pub use dates::today_china;

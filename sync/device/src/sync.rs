@@ -366,12 +366,12 @@ impl Device {
 
     /// Keeps a downloaded attachment if its bytes are the ones named; `false` if not.
     fn receive_blob(&mut self, sha: &str, bytes: &[u8]) -> Result<bool, DeviceError> {
-        if crate::applications::sha256_hex(bytes) != sha {
+        if crate::attachments::sha256_hex(bytes) != sha {
             return Ok(false);
         }
         let now = self.now();
         let tx = self.store.transaction()?;
-        crate::applications::put_blob(&tx, sha, bytes, true, now)?;
+        crate::attachments::put_blob(&tx, sha, bytes, true, now)?;
         tx.commit()?;
         Ok(true)
     }

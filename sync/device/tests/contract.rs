@@ -9,12 +9,13 @@ use std::path::PathBuf;
 use doorstep_core::DocId;
 use doorstep_core::ErrorCode;
 use doorstep_core::application::{Attachment, Consent, Event, EventKind, Status};
+use doorstep_core::attachment::Stamp;
 use doorstep_core::authorization::Authorization;
 use doorstep_core::authorization::AuthorizationInput;
 use doorstep_core::catalog::Sensitive;
 use doorstep_core::catalog::{
-    AttachmentDef, ChoiceOption, Eligibility, FieldDef, FieldKind, Rule, RuleKind, Service, Step,
-    Text,
+    AttachmentDef, Capture, ChoiceOption, Eligibility, FieldDef, FieldKind, Rule, RuleKind,
+    Service, Step, Text,
 };
 use doorstep_core::certification::{CertificationState, CertifiedBy};
 use doorstep_core::conflict::{ConflictValue, FieldConflict};
@@ -98,6 +99,7 @@ fn declarations() -> String {
         PhotoSource,
         Liveness,
         PhotoQuality,
+        Stamp,
         Attachment,
         EventKind,
         Status,
@@ -172,6 +174,7 @@ fn declarations() -> String {
         FieldDef,
         Accepts,
         AttachmentDef,
+        Capture,
         RuleKind,
         Rule,
         Step,

@@ -10,7 +10,8 @@
 //!    account and submits again; the supervisor sees the new value and approves; the
 //!    volunteer's window shows it approved; a correction after approval puts it back in
 //!    the queue, and the supervisor approves it again.
-//! 4. The overview counts it; a change an intruder planted in the server's database is
+//! 4. The overview counts it, and her yearly certification as due (as does the
+//!    volunteer's home); the face photo's quality record reached the review; a change an intruder planted in the server's database is
 //!    kept apart on the supervisor's tablet and shown with whose it claims to be; a roster CSV with a bad row is previewed and imported; the
 //!    residents export is masked unless the supervisor's PIN is given.
 //! 5. The supervisor revokes the volunteer's device; the volunteer's window says why it
@@ -165,6 +166,12 @@ async fn scenario() -> anyhow::Result<()> {
     s.wait_for_text("#review-fields", &mask_tail(ACCOUNT, 4))
         .await?;
     s.wait_for("#review-consents").await?;
+    // The face photo's quality record came up with it through the sync: it was chosen
+    // as a file, and the camera's checks found no face in it.
+    let note = s
+        .wait_for_text("#review-quality-face_photo", "选择的照片")
+        .await?;
+    assert!(note.contains("没有拍到脸"), "{note}");
     s.wait_for(".authorization .blob-image").await?;
     s.screenshot(&shot("review")?).await?;
     names_a_person(&s, "#review-history li", &["志愿者甲", "测试主任"]).await?;
@@ -243,7 +250,20 @@ async fn scenario() -> anyhow::Result<()> {
         "1",
     )
     .await?;
+    // Her yearly certification is followed: approved but not yet filed, with no
+    // certification on record, it is due, on the overview and on the volunteer's home.
+    let due = s.wait_for_text("#overview-to-visit", RESIDENT).await?;
+    assert!(
+        due.contains("没有认证记录") && due.contains("已批准"),
+        "{due}"
+    );
+    s.wait_for_text("#overview-certification-counts td[data-state='due']", "1")
+        .await?;
     s.screenshot(&shot("overview")?).await?;
+    v.click("#nav-home").await?;
+    v.wait_for_text("#home-certification-list", RESIDENT)
+        .await?;
+    v.screenshot(&shot("volunteer-home")?).await?;
 
     // An intruder in the server's database slips in a change to the resident's name as
     // if the volunteer's tablet had made it: the supervisor's tablet checks it against
