@@ -296,20 +296,28 @@ pub fn database_for(data_dir: &std::path::Path) -> anyhow::Result<Option<String>
     Ok(Some(format!("{base}/{name}")))
 }
 
+/// Every process's id and `/proc` folder, as `ps` sees them.
+pub fn processes() -> anyhow::Result<Vec<(i32, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Ok(entry) = entry else { continue };
+        if let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        {
+            out.push((pid, entry.path()));
+        }
+    }
+    Ok(out)
+}
+
 /// The resident memory (VmRSS) of process `root` and of every process below it, in
 /// bytes, each with its name: read from `/proc`, as `ps` would.
 pub fn tree_memory(root: i32) -> anyhow::Result<Vec<(String, u64)>> {
     let mut parents: Vec<(i32, i32)> = Vec::new();
-    for entry in std::fs::read_dir("/proc")? {
-        let Ok(entry) = entry else { continue };
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+    for (pid, dir) in processes()? {
+        let Ok(status) = std::fs::read_to_string(dir.join("status")) else {
             continue;
         };
         if let Some(ppid) = status_field(&status, "PPid:").and_then(|v| v.parse().ok()) {

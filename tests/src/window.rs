@@ -120,22 +120,14 @@ impl Driver {
     pub fn app_pids(&self) -> anyhow::Result<Vec<i32>> {
         let wanted = format!("DOORSTEP_DATA_DIR={}", self.data_dir.display());
         let mut pids = Vec::new();
-        for entry in std::fs::read_dir("/proc")? {
-            let Ok(entry) = entry else { continue };
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            let Ok(exe) = std::fs::read_link(entry.path().join("exe")) else {
+        for (pid, dir) in crate::process::processes()? {
+            let Ok(exe) = std::fs::read_link(dir.join("exe")) else {
                 continue;
             };
             if exe != self.app {
                 continue;
             }
-            let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            let Ok(environ) = std::fs::read(dir.join("environ")) else {
                 continue;
             };
             if environ.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()) {

@@ -381,7 +381,7 @@ export function ApplicationForm({
                       await attach(
                         slot,
                         file,
-                        attached.map((a) => a.sha256),
+                        attached.filter((a) => !a.stamp).map((a) => a.sha256),
                         judged ?? undefined,
                       );
                     })()
@@ -398,7 +398,7 @@ export function ApplicationForm({
                       void attach(
                         slot,
                         new File([photo], `${slot}.jpg`, { type: "image/jpeg" }),
-                        attached.map((a) => a.sha256),
+                        attached.filter((a) => !a.stamp).map((a) => a.sha256),
                         quality,
                       )
                     }

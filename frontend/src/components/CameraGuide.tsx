@@ -37,6 +37,8 @@ export function CameraGuide(props: {
    * body with the card, checked with the half-body limits, taken by hand once the
    * volunteer sees the card clearly (no check sees the card), no liveness step. */
   mode: "face" | "id_card";
+  /** The title's heading level where it sits (an h2 under resident mode's h1). */
+  titleLevel?: 2 | 3;
   speak: (text: string) => void;
   onPhoto: (photo: Blob, quality: QualityRecord) => void;
   onClose: () => void;
@@ -194,13 +196,16 @@ export function CameraGuide(props: {
   // Opened, the camera comes into view whole: the picture, the guidance, the shutter.
   const card = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    card.current?.scrollIntoView?.({ block: "nearest" });
-  }, [camera.kind]);
+    // On her screen (under resident mode's h1) it comes to the top: the explanation
+    // above it has been read.
+    card.current?.scrollIntoView?.({ block: props.titleLevel === 2 ? "start" : "nearest" });
+  }, [camera.kind, props.titleLevel]);
 
   const mirrored = camera.kind === "live" && camera.facing === "user";
+  const Title = props.titleLevel === 2 ? "h2" : "h3";
   return (
     <div ref={card} className="card camera-guide" id="camera-guide" role="dialog" aria-labelledby="camera-title">
-      <h3 id="camera-title">{idCard ? t("camera.idCard.title") : t("camera.title")}</h3>
+      <Title id="camera-title">{idCard ? t("camera.idCard.title") : t("camera.title")}</Title>
       {idCard ? (
         <p className="camera-instruction" id="camera-instruction">
           {t("camera.idCard.instruction")}

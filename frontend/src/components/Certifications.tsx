@@ -1,4 +1,5 @@
 import type { TFunction } from "i18next";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import type { CertificationView } from "../api";
@@ -36,9 +37,14 @@ export function CertificationBadge({ c }: { c: CertificationView }) {
   return <span className={`status certification-${c.state}`}>{t(`certification.state.${c.state}`)}</span>;
 }
 
+/** How many residents a list shows before "show all" (a committee new to Doorstep has
+ * no certification on record for anyone: every pensioner is due). */
+export const SHOWN_AT_FIRST = 20;
+
 /**
- * The residents whose certification needs doing, each opening the resident's page;
- * `committeeName` shows each one's committee (a supervisor's several).
+ * The residents whose certification needs doing, the most pressing first (as the device
+ * orders them), each opening the resident's page; `committeeName` shows each one's
+ * committee (a supervisor's several).
  */
 export function CertificationList(props: {
   id: string;
@@ -47,11 +53,13 @@ export function CertificationList(props: {
   committeeName?: (id: string) => string;
 }) {
   const { t, i18n } = useTranslation();
+  const [all, setAll] = useState(false);
+  const shown = all ? props.items : props.items.slice(0, SHOWN_AT_FIRST);
   return (
     <>
       {props.items.length === 0 ? <p className="empty">{t("certification.none")}</p> : null}
       <ul className="plain-list" id={props.id}>
-        {props.items.map((c) => (
+        {shown.map((c) => (
           <li key={c.resident}>
             <button
               type="button"
@@ -70,6 +78,11 @@ export function CertificationList(props: {
           </li>
         ))}
       </ul>
+      {shown.length < props.items.length ? (
+        <button type="button" className="secondary" id={`${props.id}-all`} onClick={() => setAll(true)}>
+          {t("certification.showAll", { count: props.items.length })}
+        </button>
+      ) : null}
     </>
   );
 }

@@ -23,6 +23,7 @@ import {
   tx,
 } from "../logic";
 import { BlobImage } from "./BlobImage";
+import { ResidentCamera } from "./ResidentCamera";
 import { type SignatureHandle, SignatureField } from "./SignatureField";
 
 const SIZE_KEY = "doorstep.resident.textSize";
@@ -297,6 +298,7 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
               ) : (
                 <ScreenContent
                   api={api}
+                  reload={reload}
                   screen={screen}
                   service={service}
                   app={app}
@@ -427,6 +429,7 @@ export function ResidentMode({ api, start, id, onLeave }: Props) {
 
 function ScreenContent(props: {
   api: Api;
+  reload: () => Promise<unknown>;
   screen: ResidentScreen;
   service: Service;
   app: ApplicationView;
@@ -532,6 +535,10 @@ function ScreenContent(props: {
           ) : (
             <p>{t("consent.choice")}</p>
           )}
+          {/* Agreed to her photo: it can be taken here, on her screen. */}
+          {screen.data === "face" && decided && (app.status === "draft" || app.status === "returned") ? (
+            <ResidentCamera api={props.api} app={app} service={service} onAttached={props.reload} />
+          ) : null}
         </>
       );
     }

@@ -11,13 +11,12 @@ use doorstep_core::application::{EventKind, Status};
 use doorstep_core::certification::{CertificationState, CertifiedBy};
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
-use doorstep_core::value::FieldValue;
 use doorstep_device::clock::SetClock;
 use doorstep_device::{CertificationView, Device};
 use tempfile::TempDir;
 
 mod common;
-use common::{authorize, consent, jpeg, open_dir, raw_db, review};
+use common::{open_dir, pension_application, raw_db, review};
 
 /// Noon in China (04:00 UTC) on a day, as milliseconds since the epoch.
 fn noon(y: u32, m: u32, d: u32) -> i64 {
@@ -41,33 +40,6 @@ fn register(device: &mut Device, name: &str, birth: &str, serial: u32) -> DocId 
         ..ResidentInput::default()
     };
     device.register_resident(&input).expect("register").id
-}
-
-fn pension_application(device: &mut Device, resident: &DocId, last: Option<&str>) -> DocId {
-    let app = device
-        .start_application(resident, "pension_certification")
-        .expect("start");
-    let text = |t: &str| FieldValue::Text(t.into());
-    device
-        .set_application_field(&app, "pension_type", &text("resident"))
-        .expect("type");
-    device
-        .set_application_field(&app, "pension_account", &text("6222000011112222"))
-        .expect("account");
-    device
-        .set_application_field(&app, "lives_at_registered_address", &FieldValue::Bool(true))
-        .expect("lives");
-    if let Some(last) = last {
-        device
-            .set_application_field(&app, "last_certified_on", &text(last))
-            .expect("last");
-    }
-    device
-        .attach_file(&app, "face_photo", "face.jpg", &jpeg(b"synthetic photo"))
-        .expect("photo");
-    authorize(device, resident, &["pension_certification"]);
-    consent(device, &app, doorstep_core::catalog::Sensitive::Face);
-    app
 }
 
 fn of<'a>(list: &'a [CertificationView], name: &str) -> Option<&'a CertificationView> {

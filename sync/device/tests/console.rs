@@ -22,7 +22,7 @@ use doorstep_device::{Device, now_ms, today_china};
 use tempfile::TempDir;
 
 mod common;
-use common::{authorize, consent, jpeg, open_dir, review};
+use common::{open_dir, pension_application, review};
 
 fn open(volunteer: &str) -> (TempDir, Device) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -302,33 +302,6 @@ fn a_csv_roster_imports_and_bad_files_are_refused_clearly() {
     assert_eq!(preview.rejected[0].line, 2);
 }
 
-fn pension_application(device: &mut Device, resident: &DocId, last: Option<String>) -> DocId {
-    let app = device
-        .start_application(resident, "pension_certification")
-        .expect("start");
-    let text = |t: &str| FieldValue::Text(t.into());
-    device
-        .set_application_field(&app, "pension_type", &text("resident"))
-        .expect("type");
-    device
-        .set_application_field(&app, "pension_account", &text("6222000011112222"))
-        .expect("account");
-    device
-        .set_application_field(&app, "lives_at_registered_address", &FieldValue::Bool(true))
-        .expect("lives");
-    if let Some(last) = last {
-        device
-            .set_application_field(&app, "last_certified_on", &text(&last))
-            .expect("last");
-    }
-    device
-        .attach_file(&app, "face_photo", "face.jpg", &jpeg(b"synthetic photo"))
-        .expect("photo");
-    authorize(device, resident, &["pension_certification"]);
-    consent(device, &app, doorstep_core::catalog::Sensitive::Face);
-    app
-}
-
 fn register(device: &mut Device, n: usize) -> DocId {
     let input = ResidentInput {
         name: name(n),
@@ -420,7 +393,7 @@ fn the_overview_counts_applications_and_residents() {
     let first = register(&mut device, 1);
     let second = register(&mut device, 2);
     let approved = register(&mut device, 3);
-    pension_application(&mut device, &first, Some(shifted(-365 + 10)));
+    pension_application(&mut device, &first, Some(&shifted(-365 + 10)));
     pension_application(&mut device, &second, None);
     let app = pension_application(&mut device, &approved, None);
     device.submit_application(&app).expect("submit");

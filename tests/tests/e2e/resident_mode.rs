@@ -2,8 +2,9 @@
 //! contrast) measured from the live DOM — body text ≥ 24 px (18 pt), the largest size ≥
 //! 40 px (30 pt), line height ≥ 1.3, contrast of all text ≥ 7:1, every control ≥ 60×60
 //! px — and checked by axe-core with zero violations. Consent is declined, then given with
-//! a signature; the read-aloud button says plainly when no voice can speak; a receipt is
-//! saved as a PDF; only the volunteer's PIN leaves. Screenshots of every screen go to `target/debug/e2e/resident/`.
+//! a signature; once she has agreed her photos are taken on her screen with the guided
+//! camera (measured like every screen); the read-aloud button says plainly when no voice
+//! can speak; a receipt is saved as a PDF; only the volunteer's PIN leaves. Screenshots of every screen go to `target/debug/e2e/resident/`.
 
 use std::time::Duration;
 
@@ -176,7 +177,11 @@ async fn scenario() -> anyhow::Result<()> {
     // No sound device here: speech is off, and the button must say so.
     let driver = Driver::start_with(
         data.path(),
-        &[("DOORSTEP_TTS", "off"), ("DOORSTEP_IDLE_LOCK_SECS", "15")],
+        &[
+            ("DOORSTEP_TTS", "off"),
+            ("DOORSTEP_IDLE_LOCK_SECS", "15"),
+            ("DOORSTEP_CAMERA", "mock"),
+        ],
     )?;
     let w = driver.open().await?;
     w.first_run_offline("测试志愿者", PIN).await?;
@@ -337,6 +342,54 @@ async fn scenario() -> anyhow::Result<()> {
     // Before submission there is no receipt yet, and the screen says when there will be.
     w.wait_for("#rm-receipt-later").await?;
     check_screen(&w, "done-draft", &mut figures).await?;
+
+    // Once she has agreed, her photos can be taken on her own screen: back on the
+    // consent screen, the camera (WebKit's synthetic one) in her text size and colours,
+    // measured like every screen; her face photo by hand, then the one with her ID card.
+    // (Each screen on the way back is read to its end: its answers wait until then.)
+    for _ in 0..8 {
+        if !w
+            .client
+            .find_all(fantoccini::Locator::Css("#rm-camera-face_photo"))
+            .await?
+            .is_empty()
+        {
+            break;
+        }
+        w.resident_reads_all().await?;
+        w.click("#rm-back").await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    w.wait_for_text("#rm-decided", "同意").await?;
+    w.click_to("#rm-camera-face_photo", "#camera-guide").await?;
+    w.wait_for_text("#camera-guidance", "看不到脸").await?;
+    w.screenshot(
+        &target_dir()?
+            .join("e2e")
+            .join("resident")
+            .join("camera-open.png"),
+    )
+    .await?;
+    check_screen(&w, "camera", &mut figures).await?;
+    w.click("#camera-shutter").await?;
+    w.wait_for_text("#camera-guidance", "请眨一下眼睛").await?;
+    check_screen(&w, "camera-liveness", &mut figures).await?;
+    w.click("#camera-skip-liveness").await?;
+    w.wait_gone("#camera-guide").await?;
+    w.click_to("#rm-camera-id_card_photo", "#camera-guide")
+        .await?;
+    w.wait_for_text("#camera-instruction", "身份证拿在胸前")
+        .await?;
+    check_screen(&w, "camera-id-card", &mut figures).await?;
+    w.click("#camera-shutter").await?;
+    w.wait_gone("#camera-guide").await?;
+    assert!(
+        w.client
+            .find_all(fantoccini::Locator::Css("#rm-camera-error"))
+            .await?
+            .is_empty(),
+        "the photos taken on her screen were attached"
+    );
 
     // Only the PIN leaves: a wrong one is refused, the right one returns to the form.
     w.click("#rm-leave").await?;

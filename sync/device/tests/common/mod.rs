@@ -93,3 +93,37 @@ pub fn jpeg_of(fill: u8, len: usize) -> Vec<u8> {
     bytes.truncate(len);
     bytes
 }
+
+/// A pension-certification draft ready to submit: its fields filled (the last
+/// certification `last` if given), a photo, the resident's authorization and her consent.
+pub fn pension_application(
+    device: &mut Device,
+    resident: &doorstep_core::DocId,
+    last: Option<&str>,
+) -> doorstep_core::DocId {
+    use doorstep_core::value::FieldValue;
+    let app = device
+        .start_application(resident, "pension_certification")
+        .expect("start");
+    let text = |t: &str| FieldValue::Text(t.into());
+    device
+        .set_application_field(&app, "pension_type", &text("resident"))
+        .expect("type");
+    device
+        .set_application_field(&app, "pension_account", &text("6222000011112222"))
+        .expect("account");
+    device
+        .set_application_field(&app, "lives_at_registered_address", &FieldValue::Bool(true))
+        .expect("lives");
+    if let Some(last) = last {
+        device
+            .set_application_field(&app, "last_certified_on", &text(last))
+            .expect("last");
+    }
+    device
+        .attach_file(&app, "face_photo", "face.jpg", &jpeg(b"synthetic photo"))
+        .expect("photo");
+    authorize(device, resident, &["pension_certification"]);
+    consent(device, &app, doorstep_core::catalog::Sensitive::Face);
+    app
+}
