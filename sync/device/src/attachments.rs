@@ -115,7 +115,10 @@ impl Device {
         // An ID-card photo gets a copy with the day and the volunteer's name on it,
         // drawn here (never by the window), before anything is saved.
         let stamped = match def.capture {
-            Some(Capture::IdCard) => Some(self.stamped_copy(bytes, &sha)?),
+            Some(Capture::IdCard) => {
+                let (copy, stamp) = self.stamped_copy(bytes, &sha)?;
+                Some((sha256_hex(&copy), copy, stamp))
+            }
             None => None,
         };
         application::write_attachment(
@@ -133,12 +136,11 @@ impl Device {
                 stamp: None,
             },
         )?;
-        if let Some((copy, stamp)) = &stamped {
-            let copy_sha = sha256_hex(copy);
+        if let Some((copy_sha, copy, stamp)) = &stamped {
             application::write_attachment(
                 &mut loaded.doc,
                 &Attachment {
-                    sha256: copy_sha,
+                    sha256: copy_sha.clone(),
                     slot: slot.to_owned(),
                     name: format!("{slot}-dated.jpg"),
                     mime: "image/jpeg".to_owned(),
@@ -157,8 +159,8 @@ impl Device {
         let signer = self.signer()?;
         let tx = self.store.transaction()?;
         put_blob(&tx, &sha, bytes, false, now)?;
-        if let Some((copy, _)) = &stamped {
-            put_blob(&tx, &sha256_hex(copy), copy, false, now)?;
+        if let Some((copy_sha, copy, _)) = &stamped {
+            put_blob(&tx, copy_sha, copy, false, now)?;
         }
         docs::save_changes(&tx, &signer, id, &mut loaded)?;
         project(&self.catalog, &tx, id, &mut loaded.doc, now)?;
