@@ -10,18 +10,12 @@ import path from "node:path";
 import { PNG } from "pngjs";
 import { test } from "vitest";
 import { type Backend, detect, loadModels, switchBackend } from "../src/camera/detect";
+import { fromDisk, serveWasmFromDisk } from "../src/camera/modelFiles";
 import { judge, type Pixels } from "../src/camera/guidance";
 
 const IMAGES = process.env.DOORSTEP_TEST_IMAGES ?? path.resolve(__dirname, "../../target/test-images");
 /** Frames per backend (the CPU backend is slow: fewer). */
 const FRAMES: Record<Backend, number> = { wasm: 60, cpu: 8 };
-
-async function fromDisk(url: string): Promise<ArrayBuffer> {
-  const at = url.indexOf("/node_modules/");
-  const file = path.resolve(__dirname, "..", url.slice(at + 1).split("?")[0] ?? "");
-  const bytes = fs.readFileSync(file);
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-}
 
 /** A 480×360 frame, as the window reads a 4:3 camera: the astronaut scaled to 480 wide
  * (square pixels), its top 360 rows (the face and shoulders). */
@@ -43,8 +37,7 @@ const mib = (bytes: number) => (bytes / 1_048_576).toFixed(0);
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 test("detector figures", async () => {
-  globalThis.fetch = (async (url: string | URL | Request) =>
-    new Response(await fromDisk(String(url)), { headers: { "content-type": "application/wasm" } })) as typeof fetch;
+  serveWasmFromDisk();
   const pixels = frame();
   const rssBefore = process.memoryUsage().rss;
   const opened = performance.now();

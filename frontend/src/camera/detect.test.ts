@@ -8,6 +8,7 @@ import path from "node:path";
 import { PNG } from "pngjs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { type Backend, detect, loadModels, switchBackend } from "./detect";
+import { fromDisk, serveWasmFromDisk } from "./modelFiles";
 import type { Pixels } from "./guidance";
 import { HALF_BODY_LIMITS, LIMITS, judge } from "./guidance";
 
@@ -21,14 +22,6 @@ function readPng(file: string): Pixels {
   }
   const png = PNG.sync.read(fs.readFileSync(where));
   return { data: png.data, width: png.width, height: png.height, channels: 4 };
-}
-
-/** Reads a model file the way the app's server would serve it, from node_modules. */
-async function fromDisk(url: string): Promise<ArrayBuffer> {
-  const at = url.indexOf("/node_modules/");
-  const file = path.resolve(__dirname, "../..", url.slice(at + 1).split("?")[0] ?? "");
-  const bytes = fs.readFileSync(file);
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 /** A picture `width`×`height` whose pixel (x, y) is `photo`'s at `from(x, y)` (black
@@ -88,8 +81,7 @@ beforeAll(async () => {
   square = remap(photo, 300, 300, (x, y) => [x + AROUND_FACE[0], y + AROUND_FACE[1]]);
   // The WebAssembly binary is fetched by TensorFlow.js itself: served from disk, as the
   // app serves it from its own files.
-  globalThis.fetch = (async (url: string | URL | Request) =>
-    new Response(await fromDisk(String(url)), { headers: { "content-type": "application/wasm" } })) as typeof fetch;
+  serveWasmFromDisk();
   // The app's order: WebAssembly first; it starts here, so the tests run on it.
   expect(await loadModels(fromDisk)).toBe("wasm");
 }, 60_000);
