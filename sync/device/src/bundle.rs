@@ -188,10 +188,21 @@ fn decode_sealed<T: serde::de::DeserializeOwned>(
 
 /// The signed envelope's content.
 fn open_bundle(signed: &SignedBundle) -> Result<Bundle, DeviceError> {
-    doorstep_core::protocol::from_cbor(&signed.body).map_err(|e| DeviceError::Bundle {
-        code: ErrorCode::BundleInvalid,
-        reason: e,
-    })
+    let bundle: Bundle =
+        doorstep_core::protocol::from_cbor(&signed.body).map_err(|e| DeviceError::Bundle {
+            code: ErrorCode::BundleInvalid,
+            reason: e,
+        })?;
+    // A device writes each record once; a bundle naming one twice was not made by one
+    // (and its records could not each be taken or set aside alone).
+    let mut ids = std::collections::HashSet::new();
+    if !bundle.docs.iter().all(|d| ids.insert(d.doc_id.as_str())) {
+        return Err(DeviceError::Bundle {
+            code: ErrorCode::BundleInvalid,
+            reason: "the bundle carries a record twice".into(),
+        });
+    }
+    Ok(bundle)
 }
 
 /// Every attachment of a bundle is the one its name (its SHA-256) says.
@@ -405,7 +416,34 @@ impl Device {
             } else {
                 doc.committee.clone()
             };
-            let merged = self.merge_changes(
+            let download = doorstep_core::protocol::DocDownload {
+                doc_id: doc.doc_id.clone(),
+                kind: doc.kind.clone(),
+                committee: committee.clone(),
+                changes: doc.changes.clone(),
+                signatures: doc.signatures.clone(),
+            };
+            if crate::sync::refusals::is_aside(&tx, &doc.doc_id)? {
+                // Set aside here before: these changes join it, as this bundle names
+                // it, and with them it may now be whole.
+                crate::sync::refusals::join_aside(&tx, &download)?;
+                tx.execute(
+                    "UPDATE received_aside SET kind = ?2, committee = ?3 WHERE doc_id = ?1",
+                    rusqlite::params![&doc.doc_id, &doc.kind, &committee],
+                )?;
+                match self.merge_aside(&tx, &doc.doc_id, &|_| false, now)? {
+                    Some((id, merged)) => {
+                        report.records_changed += 1;
+                        touched.push((id, merged));
+                    }
+                    None => report.set_aside += 1,
+                }
+                continue;
+            }
+            // Each record alone, as a sync answer's: one that cannot be stored is set
+            // aside with why, and the rest of the bundle goes in.
+            tx.execute_batch("SAVEPOINT imported")?;
+            let merged = match self.merge_changes(
                 &tx,
                 &doc.doc_id,
                 &doc.kind,
@@ -414,8 +452,24 @@ impl Device {
                 &doc.signatures,
                 &|_| false,
                 now,
-            );
-            match merged? {
+            ) {
+                Ok(merged) => {
+                    tx.execute_batch("RELEASE imported")?;
+                    merged
+                }
+                Err(e) if crate::sync::refusals::is_record_fault(&e) => {
+                    tx.execute_batch("ROLLBACK TO imported; RELEASE imported")?;
+                    tracing::warn!(
+                        code = e.code().as_str(),
+                        "a record of a bundle is set aside"
+                    );
+                    crate::sync::refusals::set_aside(&tx, &download, &e, now)?;
+                    report.set_aside += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match merged {
                 Merged::Done {
                     id,
                     doc: mut merged,

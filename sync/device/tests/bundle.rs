@@ -1,5 +1,6 @@
 //! Offline bundles between two devices with no network: export, import, import again,
-//! export only what the peer lacks, and damaged files refused whole.
+//! export only what the peer lacks, damaged files refused whole, and a bad record set
+//! aside alone.
 
 use doorstep_core::id_number::IdNumber;
 use doorstep_core::resident::ResidentInput;
@@ -161,4 +162,93 @@ fn damaged_or_foreign_files_are_refused_whole() {
     // The good file still imports.
     b.import_bundle(&file).expect("import");
     assert_eq!(names(&b), ["测试丙"]);
+}
+
+/// A bundle file's records, rewritten by `edit`, sealed again as a device seals it (a
+/// device not enrolled checks no signature).
+fn rewritten(file: &[u8], edit: impl FnOnce(&mut Vec<ciborium::Value>)) -> Vec<u8> {
+    use ciborium::Value;
+    use sha2::{Digest, Sha256};
+    let magic = &file[..16];
+    let mut envelope: Value =
+        ciborium::from_reader(&file[16..file.len() - 32]).expect("the envelope");
+    let fields = envelope.as_map_mut().expect("a map");
+    let body = fields
+        .iter_mut()
+        .find(|(k, _)| k.as_text() == Some("body"))
+        .map(|(_, v)| v)
+        .expect("a body");
+    let mut bundle: Value =
+        ciborium::from_reader(body.as_bytes().expect("bytes").as_slice()).expect("the bundle");
+    let docs = bundle
+        .as_map_mut()
+        .expect("a map")
+        .iter_mut()
+        .find(|(k, _)| k.as_text() == Some("docs"))
+        .map(|(_, v)| v)
+        .expect("docs")
+        .as_array_mut()
+        .expect("an array");
+    edit(docs);
+    let mut bytes = Vec::new();
+    ciborium::into_writer(&bundle, &mut bytes).expect("write");
+    *body = Value::Bytes(bytes);
+    let mut out = magic.to_vec();
+    ciborium::into_writer(&envelope, &mut out).expect("write");
+    let digest = Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    out
+}
+
+fn set_kind(doc: &mut ciborium::Value, kind: &str) {
+    for (k, v) in doc.as_map_mut().expect("a record") {
+        if k.as_text() == Some("kind") {
+            *v = ciborium::Value::Text(kind.into());
+        }
+    }
+}
+
+#[test]
+fn a_bad_record_is_set_aside_alone_and_a_record_named_twice_refuses_the_bundle() {
+    let (da, db) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let stick = tempfile::tempdir().expect("stick");
+    let mut a = open_dir(da.path()).expect("open a");
+    let mut b = open_dir(db.path()).expect("open b");
+    register(&mut a, "测试甲", "11010519400101001");
+    register(&mut a, "测试乙", "11010519400101002");
+    let file = stick.path().join("a.doorstep");
+    a.export_bundle(&file, None).expect("export");
+    let good = std::fs::read(&file).expect("read");
+
+    // The same record twice: not a bundle a device writes.
+    let twice = rewritten(&good, |docs| {
+        let first = docs[0].clone();
+        docs.push(first);
+    });
+    let path = stick.path().join("twice.doorstep");
+    std::fs::write(&path, twice).expect("write");
+    assert_eq!(
+        b.import_bundle(&path).expect_err("twice").code(),
+        "bundle_invalid"
+    );
+    assert!(b.list_residents().expect("list").is_empty());
+
+    // One record claiming another kind than it holds: it alone is set aside, with why.
+    let claimed = rewritten(&good, |docs| set_kind(&mut docs[1], "application"));
+    let path = stick.path().join("claimed.doorstep");
+    std::fs::write(&path, claimed).expect("write");
+    let report = b.import_bundle(&path).expect("the rest imports");
+    assert_eq!((report.records_changed, report.set_aside), (1, 1));
+    assert_eq!(b.list_residents().expect("list").len(), 1);
+    let aside = b.records_aside().expect("aside");
+    assert_eq!(aside.len(), 1);
+    assert_eq!(aside[0].code.as_str(), "unknown_kind");
+    assert_eq!(aside[0].kind, "application");
+    // The honest bundle afterwards brings the other resident whole.
+    b.import_bundle(&file).expect("import");
+    assert_eq!(names(&b), ["测试乙", "测试甲"]);
+    assert!(b.records_aside().expect("aside").is_empty());
 }

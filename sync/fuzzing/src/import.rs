@@ -9,8 +9,8 @@ use doorstep_core::protocol;
 use doorstep_device::Device;
 use doorstep_device::secret::DbKey;
 
-use crate::Pieces;
 use crate::records::checksummed;
+use crate::{Pieces, enrolled};
 
 /// The records a bundle here may carry (a record's id is a UUID; anything else is
 /// refused before its changes are read, which the `bundle_file` target covers).
@@ -41,14 +41,37 @@ pub(crate) struct Record {
     pub(crate) signatures: Vec<Vec<u8>>,
 }
 
+/// How the bundle comes, from the first byte's upper bits (see [`parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Arrival {
+    /// Imported into a device enrolled for committee `c1` that holds a key roster
+    /// (bit 4), which checks the bundle's signer and every change against it.
+    pub(crate) enrolled: bool,
+    /// The volunteers of the roster are revoked (bit 5).
+    pub(crate) revoked: bool,
+    /// The bundle is signed by the supervisor of the roster rather than a volunteer
+    /// (bit 6).
+    pub(crate) by_supervisor: bool,
+    /// Attestations, when there are (bit 2), are made by the keys the roster binds to
+    /// each change's actor; with bit 7, or when the device is not enrolled, they are
+    /// bytes no key made.
+    pub(crate) signed_by_roster: bool,
+}
+
 /// A bundle as the fuzzer gives it: a flags byte (bits 0–1: records less one; bit 2:
-/// attestations; bit 3: an attachment follows), then per record a byte choosing its id
-/// (bits 0–1), kind (2–3) and whether its committee is named (4), a count of changes,
-/// and that many length-prefixed changes (their checksums made right); then the
-/// attachment's bytes.
-pub(crate) fn parse(data: &[u8]) -> (Vec<Record>, Option<Vec<u8>>) {
+/// attestations; bit 3: an attachment follows; bits 4–7: [`Arrival`]), then per record
+/// a byte choosing its id (bits 0–1), kind (2–3) and whether its committee is named
+/// (4), a count of changes, and that many length-prefixed changes (their checksums made
+/// right); then the attachment's bytes.
+pub(crate) fn parse(data: &[u8]) -> (Vec<Record>, Option<Vec<u8>>, Arrival) {
     let mut pieces = Pieces::new(data);
     let flags = pieces.byte();
+    let arrival = Arrival {
+        enrolled: flags & 16 != 0,
+        revoked: flags & 32 != 0,
+        by_supervisor: flags & 64 != 0,
+        signed_by_roster: flags & 16 != 0 && flags & 128 == 0,
+    };
     let mut records = Vec::new();
     for _ in 0..=(flags & 3) {
         let which = usize::from(pieces.byte());
@@ -62,6 +85,11 @@ pub(crate) fn parse(data: &[u8]) -> (Vec<Record>, Option<Vec<u8>>) {
         }
         let signatures = if flags & 4 == 0 {
             Vec::new()
+        } else if arrival.signed_by_roster {
+            changes
+                .iter()
+                .map(|change| enrolled::attest(DOC_IDS[which & 3], change))
+                .collect()
         } else {
             changes.iter().map(|_| vec![7; 64]).collect()
         };
@@ -78,12 +106,12 @@ pub(crate) fn parse(data: &[u8]) -> (Vec<Record>, Option<Vec<u8>>) {
     } else {
         pieces.piece().map(<[u8]>::to_vec)
     };
-    (records, blob)
+    (records, blob, arrival)
 }
 
-/// The bundle file a device writes for `records` and `blob`: sealed, its envelope naming
-/// a signer (which a device not enrolled does not check).
-pub(crate) fn bundle_file(records: &[Record], blob: Option<&[u8]>) -> Vec<u8> {
+/// The bundle file a device writes for `records` and `blob`: sealed, its envelope signed
+/// as `arrival` says (a device not enrolled does not check the signer).
+pub(crate) fn bundle_file(records: &[Record], blob: Option<&[u8]>, arrival: Arrival) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     let text = |s: &str| Value::Text(s.into());
     let bytes = |b: &[Vec<u8>]| Value::Array(b.iter().map(|c| Value::Bytes(c.clone())).collect());
@@ -117,11 +145,17 @@ pub(crate) fn bundle_file(records: &[Record], blob: Option<&[u8]>) -> Vec<u8> {
         (text("docs"), Value::Array(docs)),
         (text("blobs"), Value::Array(blobs)),
     ]);
+    let body = protocol::to_cbor(&body);
+    let (actor, signature) = if arrival.enrolled {
+        enrolled::sign_bundle(&body, arrival.by_supervisor)
+    } else {
+        ("0101010101010101".to_owned(), vec![1; 64])
+    };
     let envelope = Value::Map(vec![
         (text("version"), Value::Integer(2.into())),
-        (text("actor"), text("0101010101010101")),
-        (text("signature"), Value::Bytes(vec![1; 64])),
-        (text("body"), Value::Bytes(protocol::to_cbor(&body))),
+        (text("actor"), Value::Text(actor)),
+        (text("signature"), Value::Bytes(signature)),
+        (text("body"), Value::Bytes(body)),
     ]);
     let mut file = b"DOORSTEP-BUNDLE\n".to_vec();
     file.extend_from_slice(&protocol::to_cbor(&envelope));
@@ -130,7 +164,7 @@ pub(crate) fn bundle_file(records: &[Record], blob: Option<&[u8]>) -> Vec<u8> {
     file
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -147,63 +181,113 @@ fn temp_root() -> std::path::PathBuf {
     }
 }
 
-/// A new device's database as it is first made (schema, actor), made once per process,
-/// and the built-in catalog read once: each execution starts from a copy of both in the
-/// same working folder (so the device, its actor and its signing key are the same every
-/// time, and the keyring holds one entry per folder), in about a millisecond instead of
-/// making one anew.
+/// A new device's database as it is first made (schema, actor; enrolled, for the
+/// enrolled variants), made once per process, and the built-in catalog read once: each
+/// execution starts from a copy of both in the same working folder (so the device, its
+/// actor and its signing key are the same every time, and the keyring holds one entry
+/// per folder), in about a millisecond instead of making one anew.
 struct Template {
-    dir: tempfile::TempDir,
     /// The new database's file.
     bytes: Vec<u8>,
+}
+
+/// The actor of every device not enrolled here (the author of the household seed, and
+/// a volunteer of the enrolled variant's roster), and of every enrolled one: fixed, so
+/// that a corpus grown in one process means the same in the next.
+const PLAIN_ACTOR: u8 = 0x0a;
+const ENROLLED_ACTOR: u8 = 0x0e;
+
+/// The folder templates and working copies are made in, and the catalog, once.
+struct Shared {
+    dir: tempfile::TempDir,
     catalog: doorstep_core::catalog::Catalog,
 }
 
-impl Template {
-    /// One working folder per thread (tests run targets on several at once).
-    fn work(&self) -> std::path::PathBuf {
-        let thread = format!("{:?}", std::thread::current().id());
-        let n: String = thread.chars().filter(char::is_ascii_digit).collect();
-        self.dir.path().join(format!("work-{n}"))
-    }
+fn shared() -> &'static Shared {
+    static SHARED: std::sync::OnceLock<Shared> = std::sync::OnceLock::new();
+    SHARED.get_or_init(|| {
+        mock_keyring();
+        Shared {
+            dir: tempfile::tempdir_in(temp_root()).expect("a temporary folder"),
+            catalog: doorstep_device::catalog::builtin().expect("the built-in catalog"),
+        }
+    })
 }
 
-fn template() -> &'static Template {
-    static TEMPLATE: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        mock_keyring();
-        let dir = tempfile::tempdir_in(temp_root()).expect("a temporary folder");
-        let catalog = doorstep_device::catalog::builtin().expect("the built-in catalog");
-        let made = dir.path().join("template");
-        drop(
-            Device::open_with_key(&made, catalog.clone(), &DbKey::from_bytes(KEY))
-                .expect("a new device opens"),
-        );
+/// One working folder per thread (tests run targets on several at once).
+fn work_folder() -> std::path::PathBuf {
+    let thread = format!("{:?}", std::thread::current().id());
+    let n: String = thread.chars().filter(char::is_ascii_digit).collect();
+    shared().dir.path().join(format!("work-{n}"))
+}
+
+/// The template of a device not enrolled, or (`Some(revoked)`) of one enrolled with
+/// [`enrolled::roster`] whose volunteers are revoked or not.
+fn template(enrolled: Option<bool>) -> &'static Template {
+    use std::sync::OnceLock;
+    static PLAIN: OnceLock<Template> = OnceLock::new();
+    static ENROLLED: OnceLock<Template> = OnceLock::new();
+    static REVOKED: OnceLock<Template> = OnceLock::new();
+    let (cell, name) = match enrolled {
+        None => (&PLAIN, "template"),
+        Some(false) => (&ENROLLED, "enrolled"),
+        Some(true) => (&REVOKED, "revoked"),
+    };
+    cell.get_or_init(|| {
+        let shared = shared();
+        let made = shared.dir.path().join(name);
+        let open = || {
+            Device::open_with_key(&made, shared.catalog.clone(), &DbKey::from_bytes(KEY))
+                .expect("a new device opens")
+        };
+        let actor = [if enrolled.is_some() {
+            ENROLLED_ACTOR
+        } else {
+            PLAIN_ACTOR
+        }; 16];
+        open()
+            .store()
+            .conn()
+            .execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'actor_id'",
+                [&actor[..]],
+            )
+            .expect("the actor set");
+        let mut device = open();
+        assert_eq!(device.actor_hex(), hex(&actor));
+        if let Some(revoked) = enrolled {
+            enrolled::enroll(&mut device, revoked);
+        }
+        drop(device);
         // Closed, the database is whole in its file.
         let wal = made.join(format!("{}-wal", doorstep_device::DATABASE_FILE));
         assert!(!wal.exists(), "the template's log was not folded in");
         let bytes = std::fs::read(made.join(doorstep_device::DATABASE_FILE))
             .expect("the template's database");
-        Template {
-            dir,
-            bytes,
-            catalog,
-        }
+        Template { bytes }
     })
 }
 
-/// A new device, from the template, in this thread's working folder (what was there is
-/// removed).
+/// The actor of the devices not enrolled (hex).
+pub(crate) fn plain_actor() -> String {
+    hex(&[PLAIN_ACTOR; 16])
+}
+
+/// A new device, not enrolled, from the template, in this thread's working folder (what
+/// was there is removed).
 pub(crate) fn new_device() -> Device {
-    let template = template();
-    let work = template.work();
+    device_from(template(None))
+}
+
+fn device_from(template: &Template) -> Device {
+    let work = work_folder();
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("the working folder");
     // Written from memory: `std::fs::copy` gives up on a system call libFuzzer's timer
     // signal interrupts (EINTR), where `write` tries again.
     std::fs::write(work.join(doorstep_device::DATABASE_FILE), &template.bytes)
         .expect("the template copied");
-    Device::open_with_key(&work, template.catalog.clone(), &DbKey::from_bytes(KEY))
+    Device::open_with_key(&work, shared().catalog.clone(), &DbKey::from_bytes(KEY))
         .expect("a new device opens")
 }
 
@@ -220,9 +304,13 @@ fn records_held(device: &Device) -> i64 {
 /// went in goes in again changing nothing; and every screen that shows records reads
 /// what came in (a refusal is an answer, a panic is a crash).
 pub fn bundle_import(data: &[u8]) {
-    let (records, blob) = parse(data);
-    let file = bundle_file(&records, blob.as_deref());
-    let mut device = new_device();
+    let (records, blob, arrival) = parse(data);
+    let file = bundle_file(&records, blob.as_deref(), arrival);
+    let mut device = if arrival.enrolled {
+        device_from(template(Some(arrival.revoked)))
+    } else {
+        new_device()
+    };
     match device.import_bundle_bytes(&file) {
         Ok(_) => {
             look_at_everything(&mut device);
@@ -271,9 +359,10 @@ mod tests {
             "/../../fuzz/seeds/bundle_import/household"
         ))
         .expect("the seed");
-        let (records, blob) = parse(&seed);
+        let (records, blob, arrival) = parse(&seed);
         assert_eq!(records.len(), 3);
-        let file = bundle_file(&records, blob.as_deref());
+        assert!(!arrival.enrolled);
+        let file = bundle_file(&records, blob.as_deref(), arrival);
         let mut device = new_device();
         let report = device.import_bundle_bytes(&file).expect("imported");
         assert_eq!((report.records_changed, report.blobs), (3, 1));
@@ -282,5 +371,44 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].summary.status, "submitted");
         bundle_import(&seed);
+    }
+
+    /// The household arriving at an enrolled device: taken whole when the roster's
+    /// volunteer signed it and every change; refused whole from a revoked volunteer;
+    /// with attestations no roster key made, the records are kept apart.
+    #[test]
+    fn the_household_at_an_enrolled_device_is_checked_against_its_roster() {
+        use doorstep_core::ErrorCode;
+        let seed = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/seeds/bundle_import/household"
+        ))
+        .expect("the seed");
+        let arrive = |bits: u8| {
+            let mut input = seed.clone();
+            input[0] |= bits;
+            let (records, blob, arrival) = parse(&input);
+            assert!(arrival.enrolled);
+            let mut device = device_from(template(Some(arrival.revoked)));
+            assert!(device.enrollment().expect("enrollment").is_some());
+            let imported =
+                device.import_bundle_bytes(&bundle_file(&records, blob.as_deref(), arrival));
+            (device, imported)
+        };
+        for bits in [16, 16 | 64] {
+            let (device, imported) = arrive(bits);
+            let report = imported.expect("imported");
+            assert_eq!(report.records_changed, 3, "flags {bits}");
+            assert!(device.records_aside().expect("aside").is_empty());
+            assert_eq!(device.list_residents().expect("residents").len(), 1);
+        }
+        let (device, imported) = arrive(16 | 32);
+        let refused = imported.expect_err("a revoked volunteer's bundle");
+        assert_eq!(refused.code(), ErrorCode::BundleForged);
+        assert_eq!(records_held(&device), 0);
+        let (device, imported) = arrive(16 | 128);
+        imported.expect("imported, its changes kept apart");
+        assert!(device.list_residents().expect("residents").is_empty());
+        assert!(!device.records_aside().expect("aside").is_empty());
     }
 }

@@ -14,6 +14,7 @@ use std::fmt::Debug;
 use doorstep_core::protocol::{self, SyncRequest, SyncResponse};
 use serde_bytes::ByteBuf;
 
+mod enrolled;
 pub mod import;
 pub mod records;
 pub mod seeds;

@@ -184,7 +184,21 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
     // Files as they are sealed (the targets seal them again around their content).
     add("bundle_file", "envelope", bundle_envelope(&resident));
     add("manifest_file", "manifest", manifest());
-    add("bundle_import", "household", device_records()?);
+    let household = device_records()?;
+    // The same, arriving at a device enrolled with a key roster (see `import::Arrival`):
+    // signed by the roster's volunteer, by a revoked one, by its supervisor, and with
+    // attestations no key of the roster made.
+    for (name, arrival) in [
+        ("household_enrolled", 16u8),
+        ("household_revoked", 16 | 32),
+        ("household_supervisor", 16 | 64),
+        ("household_forged", 16 | 128),
+    ] {
+        let mut seed = household.clone();
+        seed[0] |= arrival;
+        add("bundle_import", name, seed);
+    }
+    add("bundle_import", "household", household);
     // One resident record (id 0, kind 0, committee named), unattested.
     let mut one = vec![0u8, 16];
     one.extend_from_slice(&pieces(

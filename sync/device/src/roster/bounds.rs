@@ -10,7 +10,7 @@
 //! workbook stream through `cfb` and its records exactly as calamine walks them — and
 //! refuse a workbook whose declarations pass what a roster can need.
 
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 
 use doorstep_core::ErrorCode;
 
@@ -111,7 +111,27 @@ fn declared_unique_strings(entry: impl Read) -> Result<Option<u64>, DeviceError>
 /// the area its DIMENSIONS record claims (at most 65,536 × 256) and the area from its
 /// first to its last cell (at most [`MAX_XLS_AREA`]), the records read as calamine reads
 /// them (a Continue record joins the one before; a chart's nested records are skipped).
-pub(super) fn check_xls(bytes: &[u8]) -> Result<(), DeviceError> {
+///
+/// What it answers is the workbook calamine is to open: a new compound file that `cfb`
+/// writes holding only the workbook stream these checks read. calamine reads compound
+/// files with its own code, which could find other bytes than `cfb` does in a crafted
+/// container (or trust the container's own declarations); it never sees the file that
+/// came in, only the stream that was checked.
+pub(super) fn checked_xls(bytes: &[u8]) -> Result<Vec<u8>, DeviceError> {
+    let stream = workbook_stream(bytes)?;
+    check_workbook_stream(&stream)?;
+    let mut file =
+        cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))
+            .map_err(unreadable)?;
+    file.create_stream("/Workbook")
+        .and_then(|mut out| out.write_all(&stream))
+        .and_then(|()| file.flush())
+        .map_err(unreadable)?;
+    Ok(file.into_inner().into_inner())
+}
+
+/// The workbook stream of a compound file (`Workbook`, or `Book` in older files).
+fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, DeviceError> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(unreadable)?;
     let mut stream = Vec::new();
     file.open_stream("/Workbook")
@@ -119,8 +139,12 @@ pub(super) fn check_xls(bytes: &[u8]) -> Result<(), DeviceError> {
         .map_err(|_| unreadable("it has no workbook stream"))?
         .read_to_end(&mut stream)
         .map_err(unreadable)?;
+    Ok(stream)
+}
+
+fn check_workbook_stream(stream: &[u8]) -> Result<(), DeviceError> {
     let mut sheets = Vec::new();
-    for (typ, data) in Records(&stream) {
+    for (typ, data) in Records(stream) {
         match typ {
             // BoundSheet8: the stream position of a sheet's records.
             0x0085 if data.len() >= 4 => sheets.push(u32le(data) as usize),
@@ -275,8 +299,6 @@ fn u32le(bytes: &[u8]) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
     use super::*;
     use crate::roster::{Format, read_roster};
 
@@ -388,6 +410,41 @@ mod tests {
             read_roster(&again, Format::Xlsx).expect("read").rows.len(),
             2
         );
+    }
+
+    #[test]
+    fn calamine_reads_a_new_file_holding_only_the_stream_that_was_checked() {
+        // An older workbook names its stream `Book`, and a container may hold other
+        // streams beside it: what calamine is given holds the checked stream alone.
+        let stream = workbook_stream(ROSTER_XLS);
+        let mut file =
+            cfb::CompoundFile::create_with_version(cfb::Version::V4, Cursor::new(Vec::new()))
+                .expect("cfb");
+        file.create_stream("/Book")
+            .expect("stream")
+            .write_all(&stream)
+            .expect("write");
+        file.create_stream("/Other")
+            .expect("stream")
+            .write_all(&[7; 9000])
+            .expect("write");
+        file.flush().expect("flush");
+        let container = file.into_inner().into_inner();
+        let checked = checked_xls(&container).expect("checked");
+        let mut copy = cfb::CompoundFile::open(Cursor::new(&checked)).expect("cfb");
+        let names: Vec<String> = copy
+            .read_root_storage()
+            .map(|entry| entry.name().to_owned())
+            .collect();
+        assert_eq!(names, ["Workbook"]);
+        let mut read = Vec::new();
+        copy.open_stream("/Workbook")
+            .expect("stream")
+            .read_to_end(&mut read)
+            .expect("read");
+        assert_eq!(read, stream);
+        let roster = read_roster(&container, Format::Xlsx).expect("read");
+        assert_eq!(roster.rows.len(), 2);
     }
 
     #[test]

@@ -39,13 +39,16 @@ pub(super) fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceE
 fn read_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
     // By its first bytes, not by trying each reader in turn: a reader that fails still
     // allocated what the file declared (`bounds`), and an ODS or XLSB workbook is never a
-    // roster this app asks for.
+    // roster this app asks for. An XLS workbook is opened as the copy `bounds` checked.
+    let checked: Vec<u8>;
     let mut workbook = if bytes.starts_with(&ZIP_MAGIC) {
         bounds::check_xlsx(bytes)?;
         Sheets::Xlsx(calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?)
     } else if bytes.starts_with(&CFB_MAGIC) {
-        bounds::check_xls(bytes)?;
-        Sheets::Xls(calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?)
+        checked = bounds::checked_xls(bytes)?;
+        Sheets::Xls(
+            calamine::open_workbook_from_rs(Cursor::new(checked.as_slice())).map_err(unreadable)?,
+        )
     } else {
         return Err(unreadable("neither an XLSX nor an XLS workbook"));
     };
