@@ -302,6 +302,13 @@ impl ServerDb {
         Ok(row.int(0)?)
     }
 
+    /// The text in the first column of the first row of `sql`.
+    pub fn text(&mut self, sql: &str) -> anyhow::Result<String> {
+        let rows = self.0.query(sql, &[])?;
+        let row = rows.first().context("the query returned no row")?;
+        Ok(row.text(0)?)
+    }
+
     /// Runs a statement; returns the rows it changed.
     pub fn execute(&mut self, sql: &str) -> anyhow::Result<u64> {
         Ok(self.0.execute(sql, &[])?)

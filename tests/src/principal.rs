@@ -104,6 +104,7 @@ impl Principal {
             committee: None,
             changes,
             signatures,
+            relayed: Vec::new(),
         }
     }
 }

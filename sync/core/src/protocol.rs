@@ -219,6 +219,20 @@ pub struct DocUpload {
     /// actor. A change the server has not stored before is refused without one.
     #[serde(default)]
     pub signatures: Vec<serde_bytes::ByteBuf>,
+    /// The changes the device took from another device's bundle rather than made or
+    /// received from the server, each with the version of the key roster it held when
+    /// it took them. A change whose author was revoked since is taken when the server
+    /// issued that roster before the revocation: the device could not have known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relayed: Vec<Relayed>,
+}
+
+/// One change of an upload taken from a bundle: its place in the upload's `changes`,
+/// and the version of the key roster the device held when it took it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relayed {
+    pub change: u32,
+    pub roster: String,
 }
 
 /// A key roster as it travels (the `key_roster` module reads it): the server's public key (hex),
@@ -591,6 +605,7 @@ mod tests {
                 committee: None,
                 changes: vec![serde_bytes::ByteBuf::from(vec![0u8; 1000])],
                 signatures: Vec::new(),
+                relayed: Vec::new(),
             }],
         };
         let bytes = to_cbor(&req);

@@ -164,6 +164,16 @@ pub struct Trust<'a, 'r> {
     pub committee: &'a str,
     pub signatures: &'a [serde_bytes::ByteBuf],
     pub author_of: &'a dyn Fn(&ActorId) -> Option<&'r Author>,
+    /// For change `i` that the uploading device took from another device's bundle: its
+    /// author as the key roster the device held then had it, when that roster was one
+    /// the server issued before the author was revoked (see `protocol::Relayed`). A
+    /// revoked author's changes are taken when every one of them in the upload is so.
+    pub relayed: &'a dyn Fn(usize) -> Option<&'r Author>,
+}
+
+/// No change relayed (a [`Trust::relayed`] for uploads that claim none).
+pub fn none_relayed<'r>(_: usize) -> Option<&'r Author> {
+    None
 }
 
 impl std::fmt::Debug for Trust<'_, '_> {
@@ -194,12 +204,35 @@ pub fn merge_upload(
         .enumerate()
         .filter(|(_, c)| doc.get_change_by_hash(&c.hash()).is_none())
         .collect();
+    // A revoked author stands as the roster the uploading device held had it, when
+    // every one of the author's new changes was relayed before the revocation.
+    let mut relays: std::collections::HashMap<ActorId, Option<&Author>> =
+        std::collections::HashMap::new();
+    for (index, change) in &fresh {
+        let actor = change.actor_id();
+        let Some(now) = (trust.author_of)(actor).filter(|a| a.revoked) else {
+            continue;
+        };
+        let then = (trust.relayed)(*index).filter(|then| !then.revoked && then.key == now.key);
+        relays
+            .entry(actor.clone())
+            .and_modify(|held| {
+                if then.is_none() {
+                    *held = None;
+                }
+            })
+            .or_insert(then);
+    }
+    let author_of = |actor: &ActorId| match relays.get(actor) {
+        Some(Some(then)) => Some(*then),
+        _ => (trust.author_of)(actor),
+    };
     attest::verify(
         trust.doc_id,
         fresh.iter().copied(),
         trust.signatures,
         trust.committee,
-        trust.author_of,
+        &author_of,
     )?;
     let mut actors: Vec<ActorId> = fresh.iter().map(|(_, c)| c.actor_id().clone()).collect();
     actors.sort();
@@ -212,7 +245,7 @@ pub fn merge_upload(
     };
     let merged = merge_into(&mut doc, changes, claimed, limit)?;
     rules::check(claimed, &before, &doc, &actors, &|actor| {
-        (trust.author_of)(actor).and_then(|a| a.role_in(trust.committee))
+        author_of(actor).and_then(|a| a.role_in(trust.committee))
     })?;
     Ok(merged)
 }
@@ -531,6 +564,7 @@ mod tests {
             committee: "c1",
             signatures,
             author_of: &author_of,
+            relayed: &none_relayed,
         };
         let err = merge_upload(None, changes.clone(), "resident", LIMIT, &trust(&[]))
             .expect_err("unsigned");
@@ -546,5 +580,79 @@ mod tests {
             &trust(&[]),
         )
         .expect("already stored");
+    }
+
+    #[test]
+    fn a_revoked_authors_changes_are_taken_only_when_each_was_relayed_before_the_revocation() {
+        use crate::keys::PublicKey;
+        use crate::protocol::Role;
+        use ed25519_dalek::{Signer, SigningKey};
+        let signing = SigningKey::from_bytes(&[5; 32]);
+        let key = PublicKey::from_bytes(signing.verifying_key().as_bytes()).expect("key");
+        // Revoked now: no grant left. As the roster the relaying device held had it: a
+        // volunteer of c1.
+        let now = Author {
+            device_id: "d1".into(),
+            key,
+            grants: Vec::new(),
+            revoked: true,
+        };
+        let then = Author {
+            grants: vec![("c1".into(), Role::Volunteer)],
+            revoked: false,
+            ..now.clone()
+        };
+        let other_key = Author {
+            key: PublicKey::from_bytes(SigningKey::from_bytes(&[6; 32]).verifying_key().as_bytes())
+                .expect("key"),
+            ..then.clone()
+        };
+        let (mut doc, mut raw) = resident(1);
+        let heads = doc.get_heads();
+        doc.put(ROOT, "phone", "13800000000").expect("put");
+        doc.commit();
+        raw.extend(
+            doc.get_changes(&heads)
+                .iter()
+                .map(|c| c.raw_bytes().to_vec()),
+        );
+        let changes = parse_changes(&raw).expect("parse");
+        assert!(changes.len() >= 2, "two changes at least");
+        let signed: Vec<serde_bytes::ByteBuf> = changes
+            .iter()
+            .map(|c| {
+                let message = attest::change_message("d1", &c.hash());
+                serde_bytes::ByteBuf::from(signing.sign(&message).to_bytes().to_vec())
+            })
+            .collect();
+        let now: &'static Author = Box::leak(Box::new(now));
+        let author_of = |_: &ActorId| Some(now);
+        let upload = |relayed: &dyn Fn(usize) -> Option<&'static Author>| {
+            let trust = Trust {
+                doc_id: "d1",
+                committee: "c1",
+                signatures: &signed,
+                author_of: &author_of,
+                relayed,
+            };
+            merge_upload(None, changes.clone(), "resident", LIMIT, &trust).map_err(|e| e.code())
+        };
+        let then: &'static Author = Box::leak(Box::new(then));
+        let other_key: &'static Author = Box::leak(Box::new(other_key));
+        assert_eq!(upload(&none_relayed).err(), Some("author_revoked"));
+        assert!(
+            upload(&|_| Some(then)).is_ok(),
+            "every change relayed in time"
+        );
+        assert_eq!(
+            upload(&|i| (i == 0).then_some(then)).err(),
+            Some("author_revoked"),
+            "one of them not"
+        );
+        assert_eq!(
+            upload(&|_| Some(other_key)).err(),
+            Some("author_revoked"),
+            "a roster binding another key to the actor"
+        );
     }
 }

@@ -105,6 +105,57 @@ pub(crate) fn keep_received(
     Ok(())
 }
 
+/// Notes, for each of `changes` of record `doc_id` that another device made and that
+/// did not come from the server (a bundle's), the key roster version this device holds
+/// (`roster`; nothing when it holds none): what it tells the server when it sends them.
+pub(crate) fn keep_relayed(
+    tx: &Transaction<'_>,
+    doc_id: &str,
+    changes: &[Change],
+    own: &ActorId,
+    roster: &str,
+    from_server: doorstep_core::key_roster::FromServer<'_>,
+) -> Result<(), DeviceError> {
+    if roster.is_empty() {
+        return Ok(());
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO taken_under (doc_id, hash, roster) VALUES (?1, ?2, ?3)",
+    )?;
+    for change in changes {
+        let hash = change.hash();
+        if change.actor_id() != own && !from_server(&hash) {
+            insert.execute(params![doc_id, hash.to_string(), roster])?;
+        }
+    }
+    Ok(())
+}
+
+/// The changes among `changes` of record `doc_id` this device took from a bundle, with
+/// the roster version it held then (for an upload's `relayed`).
+pub(crate) fn relayed_of(
+    conn: &rusqlite::Connection,
+    doc_id: &str,
+    changes: &[Change],
+    own: &ActorId,
+) -> Result<Vec<doorstep_core::protocol::Relayed>, DeviceError> {
+    let mut select =
+        conn.prepare_cached("SELECT roster FROM taken_under WHERE doc_id = ?1 AND hash = ?2")?;
+    let mut out = Vec::new();
+    for (index, change) in changes.iter().enumerate() {
+        if change.actor_id() == own {
+            continue;
+        }
+        let roster: Option<String> = select
+            .query_row(params![doc_id, change.hash().to_string()], |r| r.get(0))
+            .optional()?;
+        if let (Some(roster), Ok(change)) = (roster, u32::try_from(index)) {
+            out.push(doorstep_core::protocol::Relayed { change, roster });
+        }
+    }
+    Ok(out)
+}
+
 /// The stored signature of each change of record `doc_id`, in order (empty where none
 /// is held).
 pub(crate) fn signatures_of(

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -201,6 +201,15 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE applications ADD COLUMN last_certified_on TEXT;
      INSERT OR REPLACE INTO meta (key, value)
         SELECT 'reproject_applications', x'01' WHERE EXISTS (SELECT 1 FROM applications);",
+    // 12: each change of another device taken from a bundle, with the version of the
+    // key roster this device held then: sent with it, so that the server takes it even
+    // if its author was revoked before this device synced (`protocol::Relayed`).
+    "CREATE TABLE taken_under (
+        doc_id TEXT NOT NULL,
+        hash   TEXT NOT NULL,
+        roster TEXT NOT NULL,
+        PRIMARY KEY (doc_id, hash)
+     ) WITHOUT ROWID;",
 ];
 
 /// A `meta` key set by a migration that added columns to `applications`: every

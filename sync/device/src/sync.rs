@@ -667,6 +667,14 @@ impl Device {
         };
         let before = Fields::scan(&loaded.doc).conflicted();
         crate::attest::keep_received(tx, id.as_str(), &changes, signatures)?;
+        crate::attest::keep_relayed(
+            tx,
+            id.as_str(),
+            &changes,
+            &self.actor,
+            &self.key_roster_version()?,
+            from_server,
+        )?;
         let apart = self.apply_checked(
             id.as_str(),
             expected_kind,

@@ -78,6 +78,7 @@ pub fn upload(data: &[u8]) {
         committee: "c1",
         signatures: &signatures,
         author_of: &author_of,
+        relayed: &doorstep_core::upload::none_relayed,
     };
     if let Ok(merged) = merge_upload(stored, changes, kind, DOC_LIMIT, &trust) {
         assert!(

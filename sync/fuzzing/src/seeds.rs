@@ -322,6 +322,7 @@ fn upload(doc_id: &str, kind: &str, raw: &[Vec<u8>]) -> DocUpload {
         committee: Some("c1".into()),
         changes: bufs(raw),
         signatures: vec![ByteBuf::from(vec![1; 64]); raw.len()],
+        relayed: Vec::new(),
     }
 }
 

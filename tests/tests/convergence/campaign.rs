@@ -77,8 +77,6 @@ struct Tally {
     refused_by_rules: AtomicUsize,
     revoked: AtomicUsize,
     reenrolled: AtomicUsize,
-    /// Records left on the peers of a revoked tablet (see `check_converged`).
-    stranded: AtomicUsize,
     /// A revoked tablet's changes relayed to a peer that knew of the revocation.
     set_aside_revoked: AtomicUsize,
     /// Bundles of a tablet enrolled again refused by a peer that knew only of its
@@ -278,39 +276,19 @@ fn check_converged(
     tally: &Tally,
 ) -> anyhow::Result<()> {
     // A record holding changes of a revoked tablet that reached a peer in a bundle before
-    // the revocation stays on the peers that hold it, refused by the server: a lost
-    // tablet's unsent work is not taken by relay (RELIABILITY.md, "open findings").
-    let mut stranded = std::collections::BTreeSet::new();
+    // the revocation is taken from the peer too: it names the key roster it held when it
+    // took them (RELIABILITY.md). The server refuses no honest tablet's record.
     for r in replicas.iter().filter(|r| !r.revoked) {
         for refused in r.test.device.refused_views()? {
-            anyhow::ensure!(
-                refused.code == ErrorCode::AuthorRevoked,
+            anyhow::bail!(
                 "the server refused record {} of an honest tablet: {:?}",
                 refused.id,
                 refused.code
             );
-            stranded.insert(refused.id);
         }
     }
-    // A resident stranded so is listed only where she is held, and so are the
-    // authorizations recorded for her there (they reach the others, without her).
-    for r in replicas.iter().filter(|r| !r.revoked) {
-        for resident in stranded.clone() {
-            if r.test.device.resident(&resident).is_ok() {
-                for (id, _) in r.test.device.authorizations_of(&resident)? {
-                    stranded.insert(id);
-                }
-            }
-        }
-    }
-    Tally::add(&tally.stranded, stranded.len());
     let honest: Vec<&Replica> = replicas.iter().filter(|r| !r.revoked).collect();
-    let ids = |t: &TestDevice| -> anyhow::Result<Vec<DocId>> {
-        Ok(all_ids(t)?
-            .into_iter()
-            .filter(|id| !stranded.contains(id))
-            .collect())
-    };
+    let ids = all_ids;
     let first = &honest[0].test;
     let first_ids = ids(first)?;
     let rows = |t: &TestDevice| -> anyhow::Result<BTreeMap<String, String>> {
@@ -318,14 +296,12 @@ fn check_converged(
             .device
             .list_residents()?
             .into_iter()
-            .filter(|s| !stranded.contains(&s.id))
             .map(|s| (s.id.to_string(), format!("{s:?}")))
             .collect();
         rows.extend(
             t.device
                 .list_applications(None)?
                 .into_iter()
-                .filter(|a| !stranded.contains(&a.id))
                 // When this device last saw the application change, by its own clock:
                 // the one column that is the device's own by design.
                 .map(|a| {
@@ -368,15 +344,9 @@ fn check_converged(
             Tally::add(&tally.set_aside_revoked, 1);
         }
     }
-    // No acknowledged edit is lost: each one's changes are in the final record (of a
-    // stranded record, on the tablet that made the edit).
-    for Ack { id, heads, dev } in acknowledged {
-        let holder = if stranded.contains(id) {
-            &replicas[*dev].test
-        } else {
-            first
-        };
-        let mut doc = AutoCommit::load(&holder.device.export_record(id)?)?;
+    // No acknowledged edit is lost: each one's changes are in the final record.
+    for Ack { id, heads, .. } in acknowledged {
+        let mut doc = AutoCommit::load(&first.device.export_record(id)?)?;
         for h in heads {
             anyhow::ensure!(
                 doc.get_change_by_hash(h).is_some(),
@@ -451,8 +421,7 @@ pub(crate) fn campaign<S: Server>(
          approved, {} conflicts settled, {} refused by the rules as the window would\n  {} \
          acknowledged edits all present, {} records converged\n  {} tablets revoked ({} \
          acknowledged edits not yet sent were refused with them by design), {} enrolled again, \
-         {} records held by peers of a revoked tablet refused by relay, {} set aside by a \
-         peer that knew, {} bundles of a tablet enrolled again refused by a peer that knew only \
+         {} set aside by a peer that knew, {} bundles of a tablet enrolled again refused by a peer that knew only \
          of its revocation",
         counter.into_inner(),
         elapsed.as_secs_f64(),
@@ -473,7 +442,6 @@ pub(crate) fn campaign<S: Server>(
         n(&tally.revoked),
         n(&tally.dropped_at_revocation),
         n(&tally.reenrolled),
-        n(&tally.stranded),
         n(&tally.set_aside_revoked),
         n(&tally.bundles_of_reenrolled_refused),
     );

@@ -174,6 +174,28 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
     assert_eq!(answer.accepted, 1, "{:?}", answer.refused);
     let lost_record = resident_by(&lost);
     server.admin(&["device", "revoke", &lost.enrolled.device_id])?;
+    // Key roster versions a relay may name: the one the revocation made, the first this
+    // database issued (before the lost tablet was enrolled), and one it never issued.
+    let (at_revocation, before_enrollment) = {
+        let mut db = server_db(&server.data_dir)?;
+        (
+            db.text("SELECT version FROM key_roster_versions ORDER BY seq DESC LIMIT 1")?,
+            db.text("SELECT version FROM key_roster_versions ORDER BY seq LIMIT 1")?,
+        )
+    };
+    let relayed_under = |roster: &str| {
+        let record = lost_record.clone();
+        let count = u32::try_from(record.len()).expect("a few changes");
+        let roster = roster.to_owned();
+        signed_by(&lost, &new_id(), "resident", record, move |u| {
+            u.relayed = (0..count)
+                .map(|change| protocol::Relayed {
+                    change,
+                    roster: roster.clone(),
+                })
+                .collect();
+        })
+    };
 
     // A new application that comes with its decision already in it.
     let born_approved = {
@@ -248,6 +270,7 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
             committee: None,
             changes: d.changes,
             signatures: d.signatures,
+            relayed: Vec::new(),
         }
     };
     let v = || mallory.token().to_owned();
@@ -439,7 +462,22 @@ fn a_lost_volunteer_tablet_cannot_decide_forge_or_rewrite_anything() -> anyhow::
         // Authors who may not write here.
         attack(
             "a revoked tablet's record relayed",
-            lost.upload(&new_id(), "resident", lost_record),
+            lost.upload(&new_id(), "resident", lost_record.clone()),
+            "author_revoked",
+        ),
+        attack(
+            "a revoked tablet's record relayed, claimed taken under the roster of its revocation",
+            relayed_under(&at_revocation),
+            "author_revoked",
+        ),
+        attack(
+            "a revoked tablet's record relayed, claimed taken under a roster from before it was enrolled",
+            relayed_under(&before_enrollment),
+            "author_revoked",
+        ),
+        attack(
+            "a revoked tablet's record relayed, claimed taken under a roster never issued",
+            relayed_under("00000000-0000-4000-8000-000000000000"),
             "author_revoked",
         ),
         attack(

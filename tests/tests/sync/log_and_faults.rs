@@ -143,6 +143,7 @@ fn a_resent_request_changes_nothing() -> anyhow::Result<()> {
             committee: None,
             changes,
             signatures,
+            relayed: Vec::new(),
         }],
     };
     let send = |req: &SyncRequest| -> anyhow::Result<SyncResponse> {

@@ -360,3 +360,53 @@ fn a_volunteers_own_approval_in_a_bundle_is_kept_apart_and_the_rest_goes_in() ->
     assert_eq!(supervisor.device.records_aside()?.len(), 1);
     Ok(())
 }
+
+#[test]
+fn a_revoked_tablets_work_relayed_before_the_revocation_reaches_everyone() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut lost = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    // Enrolled after the lost tablet: their rosters hold it.
+    let mut peer = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者乙")?;
+    let mut supervisor = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
+    let files = tempfile::tempdir()?;
+    let at = |name: &str| files.path().join(name);
+
+    // The tablet's work, carried to a peer by bundle while both were offline, and the
+    // peer's own note on top of it; then the tablet is lost and revoked.
+    let resident = register(&mut lost.device, "测试甲", "11010119400101001")?;
+    lost.device.export_bundle(&at("before"), None)?;
+    let report = peer.device.import_bundle(&at("before"))?;
+    assert_eq!((report.records_changed, report.set_aside), (1, 0));
+    peer.device
+        .set_resident_notes(&resident, "测试：门口有台阶")?;
+    let device_id = lost
+        .device
+        .enrollment()?
+        .map(|e| e.device_id)
+        .unwrap_or_default();
+    server.admin(&["device", "revoke", &device_id])?;
+
+    // The peer names the key roster it held when it took the changes: the server issued
+    // it before the revocation, so the record is taken whole, and reaches the others.
+    peer.sync(&server)?;
+    assert!(
+        peer.device.refused_views()?.is_empty(),
+        "refused: {:?}",
+        peer.device.refused_views()?
+    );
+    supervisor.sync(&server)?;
+    let theirs = supervisor.device.resident(&resident)?;
+    assert_eq!(theirs.notes, "测试：门口有台阶");
+    assert!(supervisor.device.records_aside()?.is_empty());
+
+    // What the lost tablet writes afterwards is not taken from a peer that knows.
+    let late = register(&mut lost.device, "测试乙", "11010119400101002")?;
+    lost.device.export_bundle(&at("after"), None)?;
+    assert_eq!(
+        import_code(&mut peer.device, &at("after")),
+        ErrorCode::BundleForged
+    );
+    assert!(peer.device.resident(&late).is_err());
+    Ok(())
+}

@@ -294,7 +294,7 @@ impl Store {
             "UPDATE enrollments SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
             params![&code_hash, now, &device_id],
         )?;
-        super::key_roster::changed(tx.as_mut())?;
+        super::key_roster::changed(tx.as_mut(), now)?;
         let key_roster = super::key_roster::for_committees(tx.as_mut(), &committee_ids, "", now)?;
         tx.commit()?;
         Ok(EnrollResponse {
@@ -377,9 +377,13 @@ impl Store {
     /// Revokes a device: its token is refused from now on. Revoking twice is harmless.
     pub fn device_revoke(&mut self, device_id: &str, now: i64) -> Result<(), Failure> {
         let mut tx = self.db.begin(true)?;
+        let revoked_in = super::key_roster::changed(tx.as_mut(), now)?;
         let n = tx.execute(
-            "UPDATE devices SET revoked_at = coalesce(revoked_at, ?2) WHERE device_id = ?1",
-            params![device_id, now],
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, ?2),
+                                revoked_in = CASE WHEN revoked_at IS NULL THEN ?3
+                                                  ELSE revoked_in END
+             WHERE device_id = ?1",
+            params![device_id, now, revoked_in],
         )?;
         if n == 0 {
             return Err(Failure::not_found(
@@ -387,7 +391,6 @@ impl Store {
                 format!("no device {device_id}"),
             ));
         }
-        super::key_roster::changed(tx.as_mut())?;
         tx.commit()
     }
 

@@ -28,6 +28,13 @@ pub(super) fn ensure(tx: &mut dyn Tx) -> Result<(), Failure> {
         "INSERT INTO server_meta (key, value) VALUES ('key_roster', ?1) ON CONFLICT DO NOTHING",
         params![uuid::Uuid::new_v4().to_string()],
     )?;
+    // The version in force when versions began to be kept (this start, at the latest).
+    tx.execute(
+        "INSERT INTO key_roster_versions (version, since)
+         SELECT value, ?1 FROM server_meta WHERE key = 'key_roster'
+         ON CONFLICT DO NOTHING",
+        params![crate::now_ms()],
+    )?;
     Ok(())
 }
 
@@ -46,13 +53,32 @@ pub(super) fn server_key(tx: &mut dyn Tx) -> Result<SigningKey, Failure> {
 }
 
 /// Notes that the roster changed (an enrollment or a revocation), in the caller's
-/// transaction.
-pub(super) fn changed(tx: &mut dyn Tx) -> Result<(), Failure> {
+/// transaction; returns the new version's place in the order of versions.
+pub(super) fn changed(tx: &mut dyn Tx, now: i64) -> Result<i64, Failure> {
+    let version = uuid::Uuid::new_v4().to_string();
     tx.execute(
         "UPDATE server_meta SET value = ?1 WHERE key = 'key_roster'",
-        params![uuid::Uuid::new_v4().to_string()],
+        params![&version],
     )?;
-    Ok(())
+    tx.execute(
+        "INSERT INTO key_roster_versions (version, since) VALUES (?1, ?2)",
+        params![&version, now],
+    )?;
+    tx.query_one(
+        "SELECT seq FROM key_roster_versions WHERE version = ?1",
+        params![&version],
+    )?
+    .int(0)
+}
+
+/// A version this database issued: its place in the order and when.
+pub(super) fn version(tx: &mut dyn Tx, version: &str) -> Result<Option<(i64, i64)>, Failure> {
+    tx.query_opt(
+        "SELECT seq, since FROM key_roster_versions WHERE version = ?1",
+        params![version],
+    )?
+    .map(|row| Ok((row.int(0)?, row.int(1)?)))
+    .transpose()
 }
 
 /// The signed roster of `committees`, unless `held` is already its version.

@@ -123,6 +123,13 @@ CREATE TABLE IF NOT EXISTS blob_refs (
     committee_id TEXT NOT NULL,
     PRIMARY KEY (sha256, committee_id)
 );
+-- every key roster version this database issued, in order, and when (an upload's
+-- change relayed from a bundle names the version its device held then)
+CREATE TABLE IF NOT EXISTS key_roster_versions (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    version TEXT NOT NULL UNIQUE,
+    since   INTEGER NOT NULL
+);
 -- this database's identity: `epoch` changes when it may have lost what devices were
 -- told it holds (restored from a backup), and devices then send everything again
 CREATE TABLE IF NOT EXISTS server_meta (
@@ -161,6 +168,9 @@ impl Store {
         }
         // Since 0.3: the counter of each device's last signed request.
         tx.add_column("devices", "request_counter", "BIGINT NOT NULL DEFAULT 0")?;
+        // Since 0.5: the key roster version a device's revocation made
+        // (`key_roster_versions.seq`; none for one revoked before).
+        tx.add_column("devices", "revoked_in", "BIGINT")?;
         // Every upload finds the authors of its changes by their actors.
         tx.execute(
             "CREATE INDEX IF NOT EXISTS devices_by_actor ON devices (actor)",

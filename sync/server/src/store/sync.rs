@@ -67,12 +67,13 @@ impl Store {
                 .map(Change::actor_id),
         )?;
         let author_of = |actor: &ActorId| authors.get(actor);
+        let relayed = relayed_authors(tx.as_mut(), req, &parsed, &authors)?;
         // Each document is decided alone, before anything is stored: one the server
         // cannot take is refused with its code, and the others go in.
         let mut refused = Vec::new();
         let mut uploads = Vec::with_capacity(req.docs.len());
         let mut seen = std::collections::HashSet::new();
-        for (upload, parsed) in req.docs.iter().zip(&mut parsed) {
+        for (n, (upload, parsed)) in req.docs.iter().zip(&mut parsed).enumerate() {
             let decided = check_doc(upload, limits, &mut seen).and_then(|()| {
                 let (committee, snapshot) =
                     committee_for(device, upload, known.remove(&upload.doc_id))?;
@@ -86,6 +87,7 @@ impl Store {
                     committee: &committee,
                     signatures: &upload.signatures,
                     author_of: &author_of,
+                    relayed: &|i| relayed.get(&(n, i)),
                 };
                 let merged = upload::merge_upload(
                     snapshot.as_deref(),
@@ -358,6 +360,93 @@ fn current_epoch(tx: &mut dyn Tx, device: &DeviceAuth, cursor: u64) -> Result<St
 
 /// The enrolled authors bound to `actors`, each with its key, role, committees and
 /// whether it is revoked. An actor bound to no usable key is not among them.
+/// The authors of changes relayed from bundles as the key roster version each claim
+/// names had them, by (document, change) of the request: only for a change whose author
+/// is revoked now, and only when this database issued that version before the
+/// revocation (the author enrolled by then, revoked in a later version).
+fn relayed_authors(
+    tx: &mut dyn Tx,
+    req: &SyncRequest,
+    parsed: &[Option<Result<Vec<Change>, UploadRefusal>>],
+    authors: &std::collections::HashMap<ActorId, Author>,
+) -> Result<std::collections::HashMap<(usize, usize), Author>, Failure> {
+    use std::collections::HashMap;
+    let mut versions: HashMap<&str, Option<(i64, i64)>> = HashMap::new();
+    let mut then: HashMap<(ActorId, &str), Option<Author>> = HashMap::new();
+    let mut out = HashMap::new();
+    for (n, (upload, parsed)) in req.docs.iter().zip(parsed).enumerate() {
+        let Some(Ok(changes)) = parsed else {
+            continue;
+        };
+        for claim in &upload.relayed {
+            let index = claim.change as usize;
+            let Some(change) = changes.get(index) else {
+                continue;
+            };
+            let actor = change.actor_id();
+            if !authors.get(actor).is_some_and(|a| a.revoked) {
+                continue;
+            }
+            let version = match versions.get(claim.roster.as_str()) {
+                Some(v) => *v,
+                None => {
+                    let v = super::key_roster::version(tx, &claim.roster)?;
+                    versions.insert(&claim.roster, v);
+                    v
+                }
+            };
+            let Some((seq, since)) = version else {
+                continue;
+            };
+            let key = (actor.clone(), claim.roster.as_str());
+            if !then.contains_key(&key) {
+                let author = author_in_version(tx, actor, seq, since)?;
+                then.insert(key.clone(), author);
+            }
+            if let Some(Some(author)) = then.get(&key) {
+                out.insert((n, index), author.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The author bound to `actor` as key roster version `seq` (issued at `since`) had it:
+/// its enrollments made by then and revoked in a later version.
+fn author_in_version(
+    tx: &mut dyn Tx,
+    actor: &ActorId,
+    seq: i64,
+    since: i64,
+) -> Result<Option<Author>, Failure> {
+    let rows = tx.query(
+        "SELECT d.device_id, d.public_key, d.role, dc.committee_id
+         FROM devices d LEFT JOIN device_committees dc ON dc.device_id = d.device_id
+         WHERE d.actor = ?1 AND d.enrolled_at <= ?2 AND d.revoked_in > ?3
+         ORDER BY d.enrolled_at, d.device_id",
+        params![actor.to_hex_string(), since, seq],
+    )?;
+    let mut author: Option<Author> = None;
+    for row in rows {
+        let (Some(key), Some(role)) = (
+            PublicKey::from_hex(&row.text(1)?),
+            Role::parse(&row.text(2)?),
+        ) else {
+            continue;
+        };
+        let author = author.get_or_insert_with(|| Author {
+            device_id: row.text(0).unwrap_or_default(),
+            key,
+            grants: Vec::new(),
+            revoked: false,
+        });
+        if let Some(committee) = row.opt_text(3)? {
+            author.grants.push((committee, role));
+        }
+    }
+    Ok(author)
+}
+
 fn authors_of<'a>(
     tx: &mut dyn Tx,
     actors: impl Iterator<Item = &'a ActorId>,
