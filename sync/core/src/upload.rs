@@ -537,11 +537,26 @@ mod tests {
         assert!(again.new_conflicts.is_empty());
     }
 
+    /// Each of `changes` of record `d1` attested by `signing`.
+    fn signed_by(
+        signing: &ed25519_dalek::SigningKey,
+        changes: &[Change],
+    ) -> Vec<serde_bytes::ByteBuf> {
+        use ed25519_dalek::Signer;
+        changes
+            .iter()
+            .map(|c| {
+                let message = attest::change_message("d1", &c.hash());
+                serde_bytes::ByteBuf::from(signing.sign(&message).to_bytes().to_vec())
+            })
+            .collect()
+    }
+
     #[test]
     fn only_changes_new_to_the_server_need_their_authors_signature() {
         use crate::keys::PublicKey;
         use crate::protocol::Role;
-        use ed25519_dalek::{Signer, SigningKey};
+        use ed25519_dalek::SigningKey;
         let signing = SigningKey::from_bytes(&[5; 32]);
         let author = Author {
             device_id: "d1".into(),
@@ -551,13 +566,7 @@ mod tests {
         };
         let (_, raw) = resident(1);
         let changes = parse_changes(&raw).expect("parse");
-        let signed: Vec<serde_bytes::ByteBuf> = changes
-            .iter()
-            .map(|c| {
-                let message = attest::change_message("d1", &c.hash());
-                serde_bytes::ByteBuf::from(signing.sign(&message).to_bytes().to_vec())
-            })
-            .collect();
+        let signed = signed_by(&signing, &changes);
         let author_of = |a: &ActorId| (a == &ActorId::from(vec![1u8; 16])).then_some(&author);
         let trust = |signatures| Trust {
             doc_id: "d1",
@@ -586,7 +595,7 @@ mod tests {
     fn a_revoked_authors_changes_are_taken_only_when_each_was_relayed_before_the_revocation() {
         use crate::keys::PublicKey;
         use crate::protocol::Role;
-        use ed25519_dalek::{Signer, SigningKey};
+        use ed25519_dalek::SigningKey;
         let signing = SigningKey::from_bytes(&[5; 32]);
         let key = PublicKey::from_bytes(signing.verifying_key().as_bytes()).expect("key");
         // Revoked now: no grant left. As the roster the relaying device held had it: a
@@ -618,13 +627,7 @@ mod tests {
         );
         let changes = parse_changes(&raw).expect("parse");
         assert!(changes.len() >= 2, "two changes at least");
-        let signed: Vec<serde_bytes::ByteBuf> = changes
-            .iter()
-            .map(|c| {
-                let message = attest::change_message("d1", &c.hash());
-                serde_bytes::ByteBuf::from(signing.sign(&message).to_bytes().to_vec())
-            })
-            .collect();
+        let signed = signed_by(&signing, &changes);
         let now: &'static Author = Box::leak(Box::new(now));
         let author_of = |_: &ActorId| Some(now);
         let upload = |relayed: &dyn Fn(usize) -> Option<&'static Author>| {

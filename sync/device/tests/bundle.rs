@@ -19,6 +19,19 @@ fn register(device: &mut Device, name: &str, first17: &str) -> DocId {
     device.register_resident(&input).expect("register").id
 }
 
+/// Two devices in folders of their own, and a folder standing for the USB stick (the
+/// folders live as long as the first value).
+fn two_devices() -> ([tempfile::TempDir; 2], tempfile::TempDir, Device, Device) {
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let stick = tempfile::tempdir().expect("stick");
+    let a = open_dir(dirs[0].path()).expect("open a");
+    let b = open_dir(dirs[1].path()).expect("open b");
+    (dirs, stick, a, b)
+}
+
 fn names(device: &Device) -> Vec<String> {
     let mut names: Vec<String> = device
         .list_residents()
@@ -32,13 +45,7 @@ fn names(device: &Device) -> Vec<String> {
 
 #[test]
 fn a_bundle_carries_records_and_attachments_and_importing_twice_changes_nothing() {
-    let (da, db) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let stick = tempfile::tempdir().expect("stick");
-    let mut a = open_dir(da.path()).expect("open a");
-    let mut b = open_dir(db.path()).expect("open b");
+    let (_dirs, stick, mut a, mut b) = two_devices();
     let r1 = register(&mut a, "测试甲", "11010519400101001");
     register(&mut a, "测试乙", "11010519400101002");
     let app = a
@@ -94,13 +101,7 @@ fn a_bundle_carries_records_and_attachments_and_importing_twice_changes_nothing(
 
 #[test]
 fn damaged_or_foreign_files_are_refused_whole() {
-    let (da, db) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let stick = tempfile::tempdir().expect("stick");
-    let mut a = open_dir(da.path()).expect("open a");
-    let mut b = open_dir(db.path()).expect("open b");
+    let (_dirs, stick, mut a, mut b) = two_devices();
     let id = register(&mut a, "测试丙", "11010519400101003");
     a.resolve_conflict(&id, "phone", &FieldValue::Text(String::new()))
         .expect_err("no conflict to resolve");
@@ -210,13 +211,7 @@ fn set_kind(doc: &mut ciborium::Value, kind: &str) {
 
 #[test]
 fn a_bad_record_is_set_aside_alone_and_a_record_named_twice_refuses_the_bundle() {
-    let (da, db) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let stick = tempfile::tempdir().expect("stick");
-    let mut a = open_dir(da.path()).expect("open a");
-    let mut b = open_dir(db.path()).expect("open b");
+    let (_dirs, stick, mut a, mut b) = two_devices();
     register(&mut a, "测试甲", "11010519400101001");
     register(&mut a, "测试乙", "11010519400101002");
     let file = stick.path().join("a.doorstep");
