@@ -163,8 +163,14 @@ export interface Api {
   exportResidents(committee: string | null, format: FileFormat, pin: string | null): Promise<Exported>;
   /** Opens the exports folder; resolves to the folder. */
   openExports(): Promise<string>;
-  previewRoster(name: string, bytes: Uint8Array, layout?: RosterLayout | null): Promise<RosterPreview>;
-  importRoster(name: string, bytes: Uint8Array, committee: string | null, layout?: RosterLayout | null): Promise<ImportReport>;
+  previewRoster(name: string, bytes: Uint8Array, layout?: RosterLayout | null, sheet?: string | null): Promise<RosterPreview>;
+  importRoster(
+    name: string,
+    bytes: Uint8Array,
+    committee: string | null,
+    layout?: RosterLayout | null,
+    sheet?: string | null,
+  ): Promise<ImportReport>;
   /** Calls `handler` as exports and imports progress; returns the unsubscribe. */
   onProgress(handler: (p: TaskProgress) => void): () => void;
 }
@@ -267,9 +273,10 @@ export const tauriApi: Api = {
     call("export_applications", { filter, format, labels, lang, pin }),
   exportResidents: (committee, format, pin) => call("export_residents", { committee, format, pin }),
   openExports: () => call("open_exports"),
-  previewRoster: (name, bytes, layout) => call("preview_roster", { name, base64: toBase64(bytes), layout: layout ?? null }),
-  importRoster: (name, bytes, committee, layout) =>
-    call("import_roster", { name, base64: toBase64(bytes), committee, layout: layout ?? null }),
+  previewRoster: (name, bytes, layout, sheet) =>
+    call("preview_roster", { name, base64: toBase64(bytes), layout: layout ?? null, sheet: sheet ?? null }),
+  importRoster: (name, bytes, committee, layout, sheet) =>
+    call("import_roster", { name, base64: toBase64(bytes), committee, layout: layout ?? null, sheet: sheet ?? null }),
   onProgress: (handler) => {
     const unlisten = listen<TaskProgress>("doorstep://progress", (e) => handler(e.payload));
     return () => {

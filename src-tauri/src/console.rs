@@ -197,23 +197,30 @@ pub async fn open_exports(app: AppHandle) -> Result<String, UiError> {
 fn roster_of(
     name: &str,
     base64: &str,
+    sheet: Option<&str>,
     layout: Option<&RosterLayout>,
 ) -> Result<roster::Roster, UiError> {
-    let format = Format::of_name(name)
-        .ok_or_else(|| UiError::plain(ErrorCode::RosterFormat, "choose an .xlsx or .csv file"))?;
+    let format = Format::of_name(name).ok_or_else(|| {
+        UiError::plain(
+            ErrorCode::RosterFormat,
+            "choose an .xlsx, .xls or .csv file",
+        )
+    })?;
     let bytes = decode(base64)?;
-    Ok(roster::read_roster_as(&bytes, format, layout)?)
+    Ok(roster::read_roster_as(&bytes, format, sheet, layout)?)
 }
 
-/// Reads a roster file and says what importing it would do; saves nothing.
+/// Reads a roster file (of a workbook, sheet `sheet`, or the first whose header row is
+/// found) and says what importing it would do; saves nothing.
 #[tauri::command]
 pub async fn preview_roster(
     app: AppHandle,
     name: String,
     base64: String,
+    sheet: Option<String>,
     layout: Option<RosterLayout>,
 ) -> Result<RosterPreview, UiError> {
-    let roster = roster_of(&name, &base64, layout.as_ref())?;
+    let roster = roster_of(&name, &base64, sheet.as_deref(), layout.as_ref())?;
     unlocked(&app, move |d| d.preview_roster(&roster)).await
 }
 
@@ -224,9 +231,10 @@ pub async fn import_roster(
     name: String,
     base64: String,
     committee: Option<String>,
+    sheet: Option<String>,
     layout: Option<RosterLayout>,
 ) -> Result<ImportReport, UiError> {
-    let roster = roster_of(&name, &base64, layout.as_ref())?;
+    let roster = roster_of(&name, &base64, sheet.as_deref(), layout.as_ref())?;
     let progress = progress_to(&app, Task::Import);
     unlocked_shared(&app, move |device| {
         roster::import(device, &roster, committee.as_deref(), &progress)

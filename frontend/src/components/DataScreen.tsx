@@ -5,23 +5,18 @@ import {
   type Committee,
   type Exported,
   type FileFormat,
-  type ImportReport,
-  type RejectedRow,
-  type RosterLayout,
-  type RosterPreview,
   type Service,
   type TaskProgress,
   type UiError,
   toUiError,
 } from "../api";
-import { formatDate } from "../dates";
 import { errorText } from "../errors";
-import { STATUSES, dayRange, percent, tx } from "../logic";
+import { STATUSES, dayRange, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { CommitteeSelect } from "./CommitteeSelect";
 import { DateField } from "./DateField";
-import { FilePicker } from "./FilePicker";
-import { RosterLayoutPicker } from "./RosterLayoutPicker";
+import { ProgressLine } from "./ProgressLine";
+import { RosterImport } from "./RosterImport";
 
 const EXPORT_COLUMNS = [
   "reference",
@@ -57,21 +52,8 @@ export function DataScreen({ api, generation }: ScreenProps) {
         {t("data.title")}
       </h2>
       <ExportPanel api={api} committees={committees} services={services} progress={progress?.task === "export" ? progress : null} />
-      <ImportPanel api={api} committees={committees} progress={progress?.task === "import" ? progress : null} />
+      <RosterImport api={api} committees={committees} progress={progress?.task === "import" ? progress : null} />
     </section>
-  );
-}
-
-function ProgressLine({ progress, label }: { progress: TaskProgress | null; label: string }) {
-  if (!progress) return null;
-  const value = percent(progress.done, progress.total);
-  return (
-    <div className="task-progress">
-      <progress max={100} value={value} aria-label={label} />
-      <span>
-        {progress.done}/{progress.total}
-      </span>
-    </div>
   );
 }
 
@@ -231,219 +213,6 @@ function ExportPanel(props: {
         ) : null}
       </div>
       {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
-    </div>
-  );
-}
-
-function ImportPanel(props: { api: ScreenProps["api"]; committees: Committee[]; progress: TaskProgress | null }) {
-  const { t, i18n } = useTranslation();
-  const lang = i18n.language;
-  const [committee, setCommittee] = useState("");
-  const [file, setFile] = useState<{ name: string; bytes: Uint8Array } | null>(null);
-  const [preview, setPreview] = useState<RosterPreview | null>(null);
-  /** The layout a person gave, when the file's own was not right or not there. */
-  const [layout, setLayout] = useState<RosterLayout | null>(null);
-  const [relayout, setRelayout] = useState(false);
-  const [report, setReport] = useState<ImportReport | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<UiError | null>(null);
-
-  useEffect(() => {
-    if (committee === "" && props.committees.length === 1) setCommittee(props.committees[0]?.id ?? "");
-  }, [committee, props.committees]);
-
-  const choose = async (chosen: File | undefined) => {
-    setPreview(null);
-    setReport(null);
-    setError(null);
-    setLayout(null);
-    setRelayout(false);
-    if (!chosen) return;
-    setBusy(true);
-    try {
-      const bytes = new Uint8Array(await chosen.arrayBuffer());
-      setFile({ name: chosen.name, bytes });
-      setPreview(await props.api.previewRoster(chosen.name, bytes));
-    } catch (thrown) {
-      setError(toUiError(thrown));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const reread = async (given: RosterLayout) => {
-    if (!file) return;
-    setBusy(true);
-    setError(null);
-    try {
-      setPreview(await props.api.previewRoster(file.name, file.bytes, given));
-      setLayout(given);
-      setRelayout(false);
-    } catch (thrown) {
-      setError(toUiError(thrown));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const run = async () => {
-    if (!file || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      setReport(await props.api.importRoster(file.name, file.bytes, committee || null, layout));
-      setPreview(null);
-    } catch (thrown) {
-      setError(toUiError(thrown));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <div className="card" id="import-panel">
-      <h3>{t("data.import")}</h3>
-      <p>{t("data.importIntro")}</p>
-      <CommitteeSelect
-        id="import-committee"
-        committees={props.committees}
-        value={committee}
-        onChange={setCommittee}
-        emptyLabel={t("data.chooseCommittee")}
-      />
-      <p className="field-label" id="import-file-label">
-        {t("data.file")}
-        {file ? `${t("common.colon")}${file.name}` : ""}
-      </p>
-      <FilePicker
-        id="import-file"
-        labelledBy="import-file-label"
-        text={t("data.chooseFile")}
-        disabled={busy}
-        accept=".xlsx,.xls,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
-        onFile={(chosen) => void choose(chosen)}
-      />
-      {preview && (preview.layout === null || relayout) ? (
-        <>
-          {preview.layout === null ? (
-            <p className="warning" id="import-layout-missing">
-              {t("data.layoutMissing")}
-            </p>
-          ) : null}
-          <RosterLayoutPicker
-            key={`${file?.name ?? ""}-${preview.layout?.header_line ?? 0}`}
-            head={preview.head}
-            layout={preview.layout}
-            busy={busy}
-            onApply={(given) => void reread(given)}
-          />
-        </>
-      ) : null}
-      {preview && preview.layout !== null ? (
-        <div id="import-preview">
-          <p>
-            {t("data.previewCounts", {
-              rows: preview.rows,
-              new: preview.new,
-              registered: preview.already_registered,
-              rejected: preview.rejected.length,
-            })}
-          </p>
-          <p className="small">
-            {t("data.columns")}
-            {t("common.colon")}
-            {preview.headers
-              .map(([h, c]) => (c ? `${h} → ${t(`fields.${c}`)}` : `${h} (${t("data.ignored")})`))
-              .join(t("common.separator"))}{" "}
-            {!relayout ? (
-              <button type="button" id="import-relayout" className="link" onClick={() => setRelayout(true)}>
-                {t("data.layoutChange")}
-              </button>
-            ) : null}
-          </p>
-          {preview.sample.length > 0 ? (
-            <table id="import-sample">
-              <thead>
-                <tr>
-                  <th scope="col">{t("data.line")}</th>
-                  <th scope="col">{t("fields.name")}</th>
-                  <th scope="col">{t("fields.id_number")}</th>
-                  <th scope="col">{t("fields.phone")}</th>
-                  <th scope="col">{t("fields.birth_date")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {preview.sample.map((r) => (
-                  <tr key={r.line}>
-                    <td>{r.line}</td>
-                    <td>{r.name}</td>
-                    <td className="mono">{r.id_number_masked}</td>
-                    <td className="mono">{r.phone_masked}</td>
-                    <td>{formatDate(r.birth_date, lang)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : null}
-          <Rejected rows={preview.rejected} id="import-preview-rejected" />
-          <button id="import-run" type="button" className="primary" disabled={busy || preview.new === 0} onClick={() => void run()}>
-            {t("data.importNow", { count: preview.new })}
-          </button>
-        </div>
-      ) : null}
-      {busy && preview ? <ProgressLine progress={props.progress} label={t("data.importing")} /> : null}
-      <div role="status" aria-live="polite">
-        {report ? (
-          <div id="import-report">
-            <p className="saved">
-              {t("data.imported", {
-                added: report.added,
-                registered: report.already_registered,
-                rejected: report.rejected.length,
-              })}
-            </p>
-            <Rejected rows={report.rejected} id="import-rejected" />
-          </div>
-        ) : null}
-      </div>
-      {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
-    </div>
-  );
-}
-
-/** The refused rows of a roster, each with its line and reasons. */
-function Rejected({ rows, id }: { rows: RejectedRow[]; id: string }) {
-  const { t } = useTranslation();
-  if (rows.length === 0) return null;
-  return (
-    <div className="rejected">
-      <h4>{t("data.rejected", { count: rows.length })}</h4>
-      <table id={id}>
-        <thead>
-          <tr>
-            <th scope="col">{t("data.line")}</th>
-            <th scope="col">{t("fields.name")}</th>
-            <th scope="col">{t("data.reason")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.line} data-line={r.line}>
-              <td>{r.line}</td>
-              <td>{r.name}</td>
-              <td>
-                {r.problems
-                  .map((p) => {
-                    const column = t(`fields.${p.field}`, { defaultValue: p.field });
-                    const first = p.first_line === undefined ? "" : t("data.firstOn", { line: p.first_line });
-                    return `${column}${t("common.colon")}${errorText(t, p.code)}${first}`;
-                  })
-                  .join(t("common.separator"))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
     </div>
   );
 }

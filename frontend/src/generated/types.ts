@@ -880,9 +880,32 @@ columns: Array<string | null>, };
 export type PreviewRow = { line: number, name: string, id_number_masked: string, phone_masked: string, birth_date: string, };
 
 /**
+ * Why a line was left out.
+ */
+export type IgnoredKind = "title" | "total" | "note";
+
+/**
+ * A line of a roster file left out: a title above the header row, a totals line, or a
+ * note (a line with neither a name nor an ID number, such as who drew the table up).
+ */
+export type IgnoredLine = { line: number, kind: IgnoredKind, 
+/**
+ * What it says, long numbers masked, cut at 60 characters.
+ */
+text: string, };
+
+/**
  * What importing a roster would do, shown before anything is saved.
  */
 export type RosterPreview = { 
+/**
+ * A workbook's sheets (none for a CSV file), and the one read.
+ */
+sheets: Array<string>, sheet: string | null, 
+/**
+ * Lines left out (titles, totals, notes): the first hundred, and how many in all.
+ */
+ignored: Array<IgnoredLine>, ignored_lines: number, 
 /**
  * How the file was read: found in it, or as a person laid it out; `None` when the
  * file does not say which row and columns hold the names and ID numbers.

@@ -474,7 +474,7 @@ fn a_real_committee_roster_is_read_under_its_title_and_any_roster_can_be_laid_ou
             .unwrap_or_else(|e| e.code().as_str()),
         "roster_columns"
     );
-    let unlaid = roster::read_roster_as(odd.as_bytes(), Format::Csv, None).expect("head");
+    let unlaid = roster::read_roster_as(odd.as_bytes(), Format::Csv, None, None).expect("head");
     assert!(unlaid.layout.is_none() && unlaid.rows.is_empty());
     let preview = device.preview_roster(&unlaid).expect("preview");
     assert_eq!(preview.head.len(), 4);
@@ -489,7 +489,8 @@ fn a_real_committee_roster_is_read_under_its_title_and_any_roster_can_be_laid_ou
         header_line: 1,
         columns: vec![None, Some("name".into()), Some("id_number".into())],
     };
-    let laid = roster::read_roster_as(odd.as_bytes(), Format::Csv, Some(&given)).expect("laid out");
+    let laid =
+        roster::read_roster_as(odd.as_bytes(), Format::Csv, None, Some(&given)).expect("laid out");
     assert_eq!(laid.rows.len(), 3);
     assert_eq!(device.preview_roster(&laid).expect("preview").new, 3);
     // A layout naming one field twice, or no ID number, is refused.
@@ -506,7 +507,8 @@ fn a_real_committee_roster_is_read_under_its_title_and_any_roster_can_be_laid_ou
         columns: vec![None, Some("name".into()), None],
     };
     for bad in [twice, no_id] {
-        let err = roster::read_roster_as(odd.as_bytes(), Format::Csv, Some(&bad)).expect_err("bad");
+        let err =
+            roster::read_roster_as(odd.as_bytes(), Format::Csv, None, Some(&bad)).expect_err("bad");
         assert_eq!(err.code(), "roster_columns");
     }
 }

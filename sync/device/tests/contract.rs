@@ -44,8 +44,8 @@ use doorstep_device::console::{
 };
 use doorstep_device::receipt::ReceiptLabels;
 use doorstep_device::roster::{
-    ExportFilter, Exported, Format, ImportReport, PreviewRow, RejectedRow, RosterLayout,
-    RosterPreview, RowProblem, Task, TaskProgress,
+    ExportFilter, Exported, Format, IgnoredKind, IgnoredLine, ImportReport, PreviewRow,
+    RejectedRow, RosterLayout, RosterPreview, RowProblem, Task, TaskProgress,
 };
 use doorstep_device::session::{EnrollmentView, StartState};
 use doorstep_device::sync::{
@@ -161,6 +161,8 @@ fn declarations() -> String {
         RejectedRow,
         RosterLayout,
         PreviewRow,
+        IgnoredKind,
+        IgnoredLine,
         RosterPreview,
         ImportReport,
         ReceiptLabels,

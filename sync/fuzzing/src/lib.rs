@@ -140,11 +140,12 @@ pub fn roster_csv(data: &[u8]) {
 
 fn roster(data: &[u8], format: doorstep_device::roster::Format) {
     use doorstep_device::roster::{MAX_ROWS, read_roster_as};
-    if let Ok(roster) = read_roster_as(data, format, None) {
+    if let Ok(roster) = read_roster_as(data, format, None, None) {
         assert!(roster.rows.len() <= MAX_ROWS, "{} rows", roster.rows.len());
         // Read again as the layout it found: the same rows.
         if let Some(layout) = roster.layout.clone() {
-            let again = read_roster_as(data, format, Some(&layout)).expect("read again");
+            let again = read_roster_as(data, format, roster.sheet.as_deref(), Some(&layout))
+                .expect("read again");
             assert_eq!(again.rows.len(), roster.rows.len());
         }
     }

@@ -300,7 +300,7 @@ fn u32le(bytes: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::roster::{Format, read_roster};
+    use crate::roster::{Format, IgnoredKind, read_roster};
 
     /// The legacy-Excel roster the tests read (`tests/data/make_roster_xls.py`): a title
     /// row, the header, two synthetic residents; a second sheet.
@@ -404,6 +404,11 @@ mod tests {
         let roster = read_roster(ROSTER_XLS, Format::Xlsx).expect("read");
         let names: Vec<&str> = roster.rows.iter().map(|(_, r)| r.name.as_str()).collect();
         assert_eq!(names, ["测试甲", "测试乙"]);
+        assert_eq!(roster.sheets.len(), 2);
+        assert_eq!(
+            roster.sheet.as_deref(),
+            roster.sheets.first().map(String::as_str)
+        );
         // Put back as it was, the stream reads the same.
         let again = xls_with(&workbook_stream(ROSTER_XLS));
         assert_eq!(
@@ -477,14 +482,21 @@ mod tests {
             assert_eq!(e.code(), ErrorCode::RosterTooLarge, "({row}, {col})");
         }
         // The first sheet's last cell (a note) 3,000 rows down: within what a roster can
-        // span, it reads (on a line of its own, which the preview shows without a name).
+        // span, it reads (on a line of its own, which the preview lists as a note).
         let cells = records_of(&stream, 0x00FD);
         let note = cells[cells.len() - 2];
         let mut near = stream.clone();
         near[note..note + 2].copy_from_slice(&3_000u16.to_le_bytes());
         let roster = read_roster(&xls_with(&near), Format::Xlsx).expect("read");
         let lines: Vec<usize> = roster.rows.iter().map(|(line, _)| *line).collect();
-        assert_eq!(lines, [3, 4, 3_001], "the note read on its own line");
+        assert_eq!(lines, [3, 4]);
+        let ignored: Vec<(usize, IgnoredKind)> =
+            roster.ignored.iter().map(|i| (i.line, i.kind)).collect();
+        assert_eq!(
+            ignored,
+            [(1, IgnoredKind::Title), (3_001, IgnoredKind::Note)],
+            "the note on its own line"
+        );
     }
 
     #[test]

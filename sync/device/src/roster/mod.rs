@@ -1,5 +1,5 @@
-//! Rosters in and out: a committee's roster of elderly residents read from XLSX or CSV
-//! ([`read`]) with every row validated before anything is saved, imported in batches
+//! Rosters in and out: a committee's roster of elderly residents read from XLSX, XLS or
+//! CSV ([`read`], any sheet of a workbook; titles, totals and notes left out and listed) with every row validated before anything is saved, imported in batches
 //! without ever registering an ID number twice; and exports of residents and
 //! applications to XLSX and CSV ([`export`]), ID numbers and phones masked unless the
 //! caller has confirmed the supervisor's PIN.
@@ -18,7 +18,7 @@ mod read;
 mod xlsx;
 
 pub use export::{ExportFilter, Exported, Table, save_export};
-pub use read::{Roster, RosterLayout, read_roster, read_roster_as};
+pub use read::{IgnoredKind, IgnoredLine, Roster, RosterLayout, read_roster, read_roster_as};
 
 /// The largest roster read (rows after the header).
 pub const MAX_ROWS: usize = 200_000;
@@ -91,6 +91,12 @@ pub struct RejectedRow {
 /// What importing a roster would do, shown before anything is saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RosterPreview {
+    /// A workbook's sheets (none for a CSV file), and the one read.
+    pub sheets: Vec<String>,
+    pub sheet: Option<String>,
+    /// Lines left out (titles, totals, notes): the first hundred, and how many in all.
+    pub ignored: Vec<IgnoredLine>,
+    pub ignored_lines: usize,
     /// How the file was read: found in it, or as a person laid it out; `None` when the
     /// file does not say which row and columns hold the names and ID numbers.
     pub layout: Option<RosterLayout>,
@@ -188,6 +194,10 @@ impl Device {
             })
             .collect();
         Ok(RosterPreview {
+            sheets: roster.sheets.clone(),
+            sheet: roster.sheet.clone(),
+            ignored: roster.ignored.clone(),
+            ignored_lines: roster.ignored_lines,
             layout: roster.layout.clone(),
             head: roster.head.clone(),
             headers: roster.headers.clone(),

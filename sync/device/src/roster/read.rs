@@ -67,9 +67,26 @@ pub(crate) const COLUMNS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Lines below the header listed at most, of those not read as residents.
+const IGNORED_SHOWN: usize = 100;
+
+/// Words a totals line is written with (spaces taken out first).
+const TOTALS: &[&str] = &[
+    "合计", "总计", "小计", "共计", "累计", "总数", "total", "subtotal",
+];
+
 /// A roster as read from its file.
 #[derive(Debug, Clone)]
 pub struct Roster {
+    /// A workbook's sheets, in its order (none for a CSV file).
+    pub sheets: Vec<String>,
+    /// The sheet read: the one asked for, or else the first whose header row is found
+    /// (the first sheet when none is).
+    pub sheet: Option<String>,
+    /// The lines of the file that are not residents and were left out (the first
+    /// [`IGNORED_SHOWN`]), and how many there are in all.
+    pub ignored: Vec<IgnoredLine>,
+    pub ignored_lines: usize,
     /// Where its header row is and what each column holds; `None` when the file did not
     /// say and nobody has said yet.
     pub layout: Option<RosterLayout>,
@@ -83,6 +100,25 @@ pub struct Roster {
     pub unreadable: Vec<RejectedRow>,
 }
 
+/// A line of a roster file left out: a title above the header row, a totals line, or a
+/// note (a line with neither a name nor an ID number, such as who drew the table up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct IgnoredLine {
+    pub line: usize,
+    pub kind: IgnoredKind,
+    /// What it says, long numbers masked, cut at 60 characters.
+    pub text: String,
+}
+
+/// Why a line was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum IgnoredKind {
+    Title,
+    Total,
+    Note,
+}
+
 /// How a roster is laid out: the line of its header row and what each column holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RosterLayout {
@@ -93,29 +129,48 @@ pub struct RosterLayout {
     pub columns: Vec<Option<String>>,
 }
 
-/// Reads a roster from the bytes of an XLSX or CSV file (the first sheet of a
-/// workbook), finding its header row among the first lines. Refused with
-/// `roster_columns` when no row names a name and an ID-number column: then
+/// Reads a roster from the bytes of an XLSX, XLS or CSV file (of a workbook, the first
+/// sheet whose header row is found), finding its header row among the first lines.
+/// Refused with `roster_columns` when no row names a name and an ID-number column: then
 /// [`read_roster_as`] says what the file holds, for a person to lay it out.
 pub fn read_roster(bytes: &[u8], format: Format) -> Result<Roster, DeviceError> {
-    let roster = read_roster_as(bytes, format, None)?;
+    let roster = read_roster_as(bytes, format, None, None)?;
     if roster.layout.is_none() {
         return Err(no_layout());
     }
     Ok(roster)
 }
 
-/// Reads a roster laid out as `layout` says, or as found in the file (`None`). A file
-/// whose layout cannot be found reads as its first lines only, with no layout and no
-/// rows.
+/// Reads a roster from sheet `sheet` of a workbook (`None`: the first whose header row is
+/// found, or the first), laid out as `layout` says, or as found in the file (`None`). A
+/// file whose layout cannot be found reads as its first lines only, with no layout and
+/// no rows.
 pub fn read_roster_as(
     bytes: &[u8],
     format: Format,
+    sheet: Option<&str>,
     layout: Option<&RosterLayout>,
 ) -> Result<Roster, DeviceError> {
-    let table = match format {
-        Format::Xlsx => super::xlsx::read_xlsx(bytes)?,
-        Format::Csv => read_csv(bytes)?,
+    let (sheets, sheet, table) = match format {
+        Format::Xlsx => {
+            let mut book = super::xlsx::Book::open(bytes)?;
+            let sheets = book.names().to_vec();
+            let (name, table) = match sheet {
+                Some(name) if sheets.iter().any(|s| s == name) => {
+                    (name.to_owned(), book.lines(name)?)
+                }
+                Some(_) => {
+                    return Err(file_error(
+                        ErrorCode::RosterEmpty,
+                        "the workbook has no sheet of that name",
+                    ));
+                }
+                // The same sheet a preview without a sheet read, laid out or not.
+                None => first_with_header(&mut book, &sheets)?,
+            };
+            (sheets, Some(name), table)
+        }
+        Format::Csv => (Vec::new(), None, read_csv(bytes)?),
     };
     if table
         .iter()
@@ -133,6 +188,10 @@ pub fn read_roster_as(
     };
     let Some(layout) = layout else {
         return Ok(Roster {
+            sheets,
+            sheet,
+            ignored: Vec::new(),
+            ignored_lines: 0,
             layout: None,
             head,
             headers: Vec::new(),
@@ -159,8 +218,43 @@ pub fn read_roster_as(
         .collect();
     let mut rows = Vec::new();
     let mut unreadable = Vec::new();
+    let mut ignored = Vec::new();
+    let mut ignored_lines = 0;
+    let mut ignore = |line: usize, kind: IgnoredKind, cells: &[Cell]| {
+        ignored_lines += 1;
+        if ignored.len() < IGNORED_SHOWN {
+            ignored.push(IgnoredLine {
+                line,
+                kind,
+                text: shown_text(cells),
+            });
+        }
+    };
+    for (line, cells) in &table[..at] {
+        if cells.iter().any(|c| !c.text().is_empty()) {
+            ignore(*line, IgnoredKind::Title, cells);
+        }
+    }
+    let column_of_field = |field: &str| {
+        headers
+            .iter()
+            .position(|(_, column)| column.as_deref() == Some(field))
+    };
+    let (name_at, id_at) = (column_of_field("name"), column_of_field("id_number"));
     for (line, cells) in table.into_iter().skip(at + 1) {
         if cells.iter().all(|c| c.text().is_empty()) {
+            continue;
+        }
+        let holds = |at: Option<usize>| {
+            at.and_then(|i| cells.get(i))
+                .is_some_and(|c| !c.text().is_empty())
+        };
+        if !holds(name_at) && !holds(id_at) {
+            ignore(line, IgnoredKind::Note, &cells);
+            continue;
+        }
+        if !holds(id_at) && is_totals(&cells) {
+            ignore(line, IgnoredKind::Total, &cells);
             continue;
         }
         if rows.len() + unreadable.len() >= MAX_ROWS {
@@ -207,13 +301,90 @@ pub fn read_roster_as(
             });
         }
     }
+    // A totals line with no name (its count under the name column) is one too.
+    for entry in &mut ignored {
+        if entry.kind == IgnoredKind::Note
+            && TOTALS.iter().any(|t| squeeze(&entry.text).contains(t))
+        {
+            entry.kind = IgnoredKind::Total;
+        }
+    }
     Ok(Roster {
+        sheets,
+        sheet,
+        ignored,
+        ignored_lines,
         layout: Some(layout),
         head,
         headers,
         rows,
         unreadable,
     })
+}
+
+/// Of a workbook's sheets, the first whose header row is found (the first sheet when
+/// none is, or the first with any cell), and its lines.
+fn first_with_header(
+    book: &mut super::xlsx::Book,
+    sheets: &[String],
+) -> Result<(String, super::xlsx::Lines), DeviceError> {
+    let mut fallback: Option<(String, super::xlsx::Lines)> = None;
+    for name in sheets {
+        let lines = book.lines(name)?;
+        if detect(&lines).is_some() {
+            return Ok((name.clone(), lines));
+        }
+        let has_cells = lines
+            .iter()
+            .any(|(_, cells)| cells.iter().any(|c| !c.text().is_empty()));
+        if fallback.is_none() && has_cells {
+            fallback = Some((name.clone(), lines));
+        }
+    }
+    match fallback {
+        Some(found) => Ok(found),
+        None => Ok((sheets[0].clone(), Vec::new())),
+    }
+}
+
+/// Whether a line says it is a total (`合计`, `总 计`, `Total` in any of its cells).
+fn is_totals(cells: &[Cell]) -> bool {
+    cells.iter().any(|c| {
+        let text = squeeze(&c.text());
+        TOTALS
+            .iter()
+            .any(|t| text.starts_with(t) || text.ends_with(t))
+    })
+}
+
+/// Lower case, without spaces.
+fn squeeze(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A line as shown in the preview: its non-empty cells joined, long numbers masked, cut
+/// at 60 characters.
+fn shown_text(cells: &[Cell]) -> String {
+    let joined = cells
+        .iter()
+        .map(|c| shown_cell(&c.text()))
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    joined.chars().take(60).collect()
+}
+
+/// A cell as shown: numbers of seven digits or more (ID numbers, phones) masked but for
+/// the last four, text cut at 40 characters.
+fn shown_cell(text: &str) -> String {
+    if text.chars().filter(char::is_ascii_digit).count() >= 7 {
+        mask_tail(text, 4)
+    } else {
+        text.chars().take(40).collect()
+    }
 }
 
 fn no_layout() -> DeviceError {
@@ -289,17 +460,7 @@ fn head_of(table: &[(usize, Vec<Cell>)]) -> Vec<(usize, Vec<String>)> {
         .filter(|(_, cells)| cells.iter().any(|c| !c.text().is_empty()))
         .take(HEAD_LINES)
         .map(|(line, cells)| {
-            let shown = cells
-                .iter()
-                .map(|c| {
-                    let text = c.text();
-                    if text.chars().filter(char::is_ascii_digit).count() >= 7 {
-                        mask_tail(&text, 4)
-                    } else {
-                        text.chars().take(40).collect()
-                    }
-                })
-                .collect();
+            let shown = cells.iter().map(|c| shown_cell(&c.text())).collect();
             (*line, shown)
         })
         .collect()
@@ -381,8 +542,100 @@ mod tests {
         assert_eq!(layout.columns[2].as_deref(), Some("gender"));
         assert_eq!(layout.columns[4], None);
         assert_eq!(found.rows[0].1.gender, gender_code("男"));
-        let again = read_roster_as(csv.as_bytes(), Format::Csv, Some(&layout)).expect("again");
+        let again =
+            read_roster_as(csv.as_bytes(), Format::Csv, None, Some(&layout)).expect("again");
         assert_eq!(again.rows.len(), 1);
         assert_eq!(again.rows[0].1.gender, found.rows[0].1.gender);
+    }
+
+    /// A committee's roster as clerks keep it: an instructions sheet first, then the
+    /// roster under a merged title and a date line, a notes column, a totals line and
+    /// who drew it up at the bottom.
+    fn kept_roster() -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let about = book.add_worksheet().set_name("填表说明").expect("name");
+        about
+            .write_string(0, 0, "请按下表填写，身份证号请设为文本")
+            .expect("text");
+        let sheet = book.add_worksheet().set_name("花名册").expect("name");
+        let title = rust_xlsxwriter::Format::new().set_bold();
+        sheet
+            .merge_range(0, 0, 0, 4, "测试社区高龄老人花名册", &title)
+            .expect("title");
+        sheet
+            .write_string(1, 0, "填报日期：2026年12月")
+            .expect("date");
+        for (col, text) in ["序号", "姓名", "身份证号码", "联系电话", "备注"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(2, col as u16, *text).expect("header");
+        }
+        let people = [
+            ("1", "测试甲", "11010519400301001X", "13800000001", "独居"),
+            ("2", "测试乙", "110105194003010028", "", ""),
+        ];
+        for (row, (n, name, id, phone, note)) in people.iter().enumerate() {
+            let row = 3 + row as u32;
+            for (col, text) in [n, name, id, phone, note].iter().enumerate() {
+                if !text.is_empty() {
+                    sheet.write_string(row, col as u16, **text).expect("cell");
+                }
+            }
+        }
+        sheet.write_string(5, 0, "合 计").expect("total");
+        sheet.write_string(5, 1, "2人").expect("total");
+        sheet.write_string(7, 0, "制表人：测试丙").expect("note");
+        book.save_to_buffer().expect("xlsx")
+    }
+
+    #[test]
+    fn a_roster_as_clerks_keep_it_is_found_on_its_sheet_below_its_title() {
+        let bytes = kept_roster();
+        let roster = read_roster(&bytes, Format::Xlsx).expect("read");
+        assert_eq!(roster.sheets, ["填表说明", "花名册"]);
+        assert_eq!(roster.sheet.as_deref(), Some("花名册"));
+        assert_eq!(roster.layout.as_ref().map(|l| l.header_line), Some(3));
+        let names: Vec<&str> = roster.rows.iter().map(|(_, r)| r.name.as_str()).collect();
+        assert_eq!(names, ["测试甲", "测试乙"]);
+        let ignored: Vec<(usize, IgnoredKind)> =
+            roster.ignored.iter().map(|i| (i.line, i.kind)).collect();
+        assert_eq!(
+            ignored,
+            [
+                (1, IgnoredKind::Title),
+                (2, IgnoredKind::Title),
+                (6, IgnoredKind::Total),
+                (8, IgnoredKind::Note),
+            ]
+        );
+        assert_eq!(roster.ignored_lines, 4);
+        assert_eq!(roster.ignored[0].text, "测试社区高龄老人花名册");
+        // The other sheet, asked for: no header row on it.
+        let about = read_roster_as(&bytes, Format::Xlsx, Some("填表说明"), None).expect("read");
+        assert_eq!(about.sheet.as_deref(), Some("填表说明"));
+        assert!(about.layout.is_none());
+        let missing =
+            read_roster_as(&bytes, Format::Xlsx, Some("第三页"), None).expect_err("no such sheet");
+        assert_eq!(missing.code(), ErrorCode::RosterEmpty);
+        // Laid out by a person, the sheet named or not (as the preview read it): the
+        // same rows.
+        let layout = roster.layout.clone().expect("layout");
+        for sheet in [Some("花名册"), None] {
+            let again = read_roster_as(&bytes, Format::Xlsx, sheet, Some(&layout)).expect("again");
+            assert_eq!(again.sheet.as_deref(), Some("花名册"));
+            assert_eq!(again.rows.len(), 2);
+        }
+    }
+
+    #[test]
+    fn long_numbers_on_ignored_lines_are_masked() {
+        let csv =
+            "姓名,身份证号\n测试甲,11010519500301001X\n,,备注：测试乙 11010519500301002X 已搬走\n";
+        let roster = read_roster(csv.as_bytes(), Format::Csv).expect("read");
+        assert_eq!(roster.rows.len(), 1);
+        assert_eq!(roster.ignored.len(), 1);
+        assert_eq!(roster.ignored[0].kind, IgnoredKind::Note);
+        assert!(!roster.ignored[0].text.contains("110105195003"), "masked");
     }
 }

@@ -1,4 +1,4 @@
-//! A workbook's first sheet as lines of cells. An XLSX sheet is read cell by cell and
+//! A workbook's sheets as lines of cells. An XLSX sheet is read cell by cell and
 //! kept sparse: a file of a few bytes may name a cell at `XFD1048576`, and a reader that
 //! lays out the whole used range (calamine's `worksheet_range`) would ask for billions
 //! of cells and end the app. Lines without a cell are left out (their numbers are kept),
@@ -24,11 +24,39 @@ pub const MAX_COLUMNS: u32 = 256;
 /// Lines with cells read: the most rows a roster may have, and room for a title.
 pub const MAX_LINES: usize = MAX_ROWS + 1_000;
 
-/// Reads a workbook's first sheet. calamine panics on some damaged files (fuzzing found a
-/// cell reference whose column overflows): such a file is unreadable, like any other
-/// damaged one, and the app goes on.
-pub(super) fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
-    std::panic::catch_unwind(|| read_unguarded(bytes)).unwrap_or_else(|_| {
+/// The lines of a sheet: `(line from 1, cells from its first used column)`.
+pub(super) type Lines = Vec<(usize, Vec<Cell>)>;
+
+/// An open workbook: its sheets' names, and each sheet read on demand. calamine panics on
+/// some damaged files (fuzzing found a cell reference whose column overflows): such a
+/// file is unreadable, like any other damaged one, and the app goes on.
+pub(super) struct Book {
+    names: Vec<String>,
+    sheets: Sheets<Cursor<Vec<u8>>>,
+}
+
+impl Book {
+    pub(super) fn open(bytes: &[u8]) -> Result<Book, DeviceError> {
+        guarded(|| open_unguarded(bytes))
+    }
+
+    /// The names of its sheets, in the workbook's order.
+    pub(super) fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The lines of sheet `name`.
+    pub(super) fn lines(&mut self, name: &str) -> Result<Lines, DeviceError> {
+        guarded(std::panic::AssertUnwindSafe(|| {
+            read_sheet(&mut self.sheets, name)
+        }))
+    }
+}
+
+fn guarded<T>(
+    read: impl FnOnce() -> Result<T, DeviceError> + std::panic::UnwindSafe,
+) -> Result<T, DeviceError> {
+    std::panic::catch_unwind(read).unwrap_or_else(|_| {
         Err(file_error(
             ErrorCode::RosterUnreadable,
             "not a spreadsheet this app reads: its reader failed on it",
@@ -36,28 +64,32 @@ pub(super) fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceE
     })
 }
 
-fn read_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> {
+fn open_unguarded(bytes: &[u8]) -> Result<Book, DeviceError> {
     // By its first bytes, not by trying each reader in turn: a reader that fails still
     // allocated what the file declared (`bounds`), and an ODS or XLSB workbook is never a
     // roster this app asks for. An XLS workbook is opened as the copy `bounds` checked.
-    let checked: Vec<u8>;
-    let mut workbook = if bytes.starts_with(&ZIP_MAGIC) {
+    let sheets = if bytes.starts_with(&ZIP_MAGIC) {
         bounds::check_xlsx(bytes)?;
-        Sheets::Xlsx(calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?)
-    } else if bytes.starts_with(&CFB_MAGIC) {
-        checked = bounds::checked_xls(bytes)?;
-        Sheets::Xls(
-            calamine::open_workbook_from_rs(Cursor::new(checked.as_slice())).map_err(unreadable)?,
+        Sheets::Xlsx(
+            calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(unreadable)?,
         )
+    } else if bytes.starts_with(&CFB_MAGIC) {
+        let checked = bounds::checked_xls(bytes)?;
+        Sheets::Xls(calamine::open_workbook_from_rs(Cursor::new(checked)).map_err(unreadable)?)
     } else {
         return Err(unreadable("neither an XLSX nor an XLS workbook"));
     };
-    let Some(first) = workbook.sheet_names().first().cloned() else {
+    let names = sheets.sheet_names();
+    if names.is_empty() {
         return Err(file_error(
             ErrorCode::RosterEmpty,
             "the workbook has no sheet",
         ));
-    };
+    }
+    Ok(Book { names, sheets })
+}
+
+fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Lines, DeviceError> {
     let mut lines: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
     let mut keep = |(row, col): (u32, u32), data: Data| -> Result<(), DeviceError> {
         if col >= MAX_COLUMNS || matches!(data, Data::Empty) {
@@ -72,19 +104,20 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> 
         lines.entry(row).or_default().insert(col, cell_of(&data));
         Ok(())
     };
-    match &mut workbook {
+    let sheet_error = |e: &dyn std::fmt::Display| {
+        file_error(ErrorCode::RosterUnreadable, format!("a sheet: {e}"))
+    };
+    match workbook {
         Sheets::Xlsx(xlsx) => {
-            let mut cells = xlsx.worksheet_cells_reader(&first).map_err(|e| {
-                file_error(ErrorCode::RosterUnreadable, format!("the first sheet: {e}"))
-            })?;
+            let mut cells = xlsx
+                .worksheet_cells_reader(name)
+                .map_err(|e| sheet_error(&e))?;
             while let Some(cell) = cells.next_cell().map_err(unreadable)? {
                 keep(cell.get_position(), cell.get_value().clone().into())?;
             }
         }
         other => {
-            let range = other.worksheet_range(&first).map_err(|e| {
-                file_error(ErrorCode::RosterUnreadable, format!("the first sheet: {e}"))
-            })?;
+            let range = other.worksheet_range(name).map_err(|e| sheet_error(&e))?;
             let (top, left) = range.start().unwrap_or((0, 0));
             for (row, col, data) in range.used_cells() {
                 keep((top + row as u32, left + col as u32), data.clone())?;
@@ -112,6 +145,14 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<(usize, Vec<Cell>)>, DeviceError> 
             (row as usize + 1, line)
         })
         .collect())
+}
+
+/// A workbook's first sheet (what the tests here read).
+#[cfg(test)]
+fn read_xlsx(bytes: &[u8]) -> Result<Lines, DeviceError> {
+    let mut book = Book::open(bytes)?;
+    let first = book.names()[0].clone();
+    book.lines(&first)
 }
 
 fn cell_of(data: &Data) -> Cell {
