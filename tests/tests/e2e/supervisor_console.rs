@@ -12,7 +12,7 @@
 //!    the queue, and the supervisor approves it again.
 //! 4. The overview counts it, and her yearly certification as due (as does the
 //!    volunteer's home); the face photo's quality record reached the review; a change an intruder planted in the server's database is
-//!    kept apart on the supervisor's tablet and shown with whose it claims to be; a roster CSV with a bad row is previewed and imported; the
+//!    kept apart on the supervisor's tablet and shown with whose it claims to be; a roster CSV with a bad row is previewed and imported, and a workbook kept as committees keep one (the roster on its second sheet under a title, totals and notes below) is found on its sheet below its title with what it left out listed; the
 //!    residents export is masked unless the supervisor's PIN is given.
 //! 5. The supervisor revokes the volunteer's device; the volunteer's window says why it
 //!    cannot sync.
@@ -319,6 +319,52 @@ async fn scenario() -> anyhow::Result<()> {
     s.wait_for_text("#import-rejected tr[data-line='4']", "校验")
         .await?;
 
+    // A roster as a committee keeps it: its instructions on the first sheet, the roster
+    // on the second under a merged title and a date line, a totals line and who drew it
+    // up at the bottom. Found on its sheet below the title, the rest listed, not read.
+    let (third, fourth) = (
+        IdNumber::complete("11010119370506003").expect("17 digits"),
+        IdNumber::complete("11010119360708004").expect("17 digits"),
+    );
+    for secret in [third.as_str(), fourth.as_str()] {
+        s.secret(secret);
+    }
+    let kept = kept_roster(&[
+        ("测试王秀英", third.as_str()),
+        ("测试陈桂芳", fourth.as_str()),
+    ])?;
+    s.choose_file(
+        "#import-file",
+        "高龄老人花名册.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &kept,
+    )
+    .await?;
+    s.wait_for_text(
+        "#import-header-line",
+        "读取的是工作表“花名册”，表头在第 3 行。",
+    )
+    .await?;
+    s.wait_for_text("#import-preview", "2 人可以导入").await?;
+    s.wait_for_text(
+        "#import-ignored li[data-line='1']",
+        "测试社区高龄老人花名册",
+    )
+    .await?;
+    s.wait_for_text("#import-ignored li[data-line='6']", "（合计）")
+        .await?;
+    s.wait_for_text("#import-ignored li[data-line='8']", "制表人")
+        .await?;
+    s.screenshot(&shot("import-kept-roster")?).await?;
+    // The instructions sheet, chosen: no header row on it; then the roster again.
+    s.select("#import-sheet", "填表说明").await?;
+    s.wait_for("#import-layout-missing").await?;
+    s.select("#import-sheet", "花名册").await?;
+    s.wait_for_text("#import-header-line", "表头在第 3 行")
+        .await?;
+    s.click("#import-run").await?;
+    s.wait_for_text("#import-report", "新增 2 人").await?;
+
     // The applications export, masked: no personal number whole in any column, and
     // every row names who submitted it.
     let exports = dir_s.path().join("app").join("exports");
@@ -482,4 +528,30 @@ async fn submit_application(v: &AppWindow, id_number: &str) -> anyhow::Result<()
     v.click("#application-submit").await?;
     v.wait_for_text("#application-status", "已提交").await?;
     Ok(())
+}
+
+/// A roster workbook as committees keep one (synthetic): an instructions sheet, then the
+/// roster under a merged title and a date line, a totals line and who drew it up.
+fn kept_roster(people: &[(&str, &str)]) -> anyhow::Result<Vec<u8>> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let about = book.add_worksheet().set_name("填表说明")?;
+    about.write_string(0, 0, "请按下表填写，身份证号请设为文本")?;
+    let sheet = book.add_worksheet().set_name("花名册")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    sheet.merge_range(0, 0, 0, 3, "测试社区高龄老人花名册", &bold)?;
+    sheet.write_string(1, 0, "填报日期：2026年12月")?;
+    for (col, text) in ["序号", "姓名", "身份证号码", "备注"].iter().enumerate() {
+        sheet.write_string(2, u16::try_from(col)?, *text)?;
+    }
+    for (n, (name, id)) in people.iter().enumerate() {
+        let row = 3 + u32::try_from(n)?;
+        sheet.write_string(row, 0, (n + 1).to_string())?;
+        sheet.write_string(row, 1, *name)?;
+        sheet.write_string(row, 2, *id)?;
+    }
+    let below = 3 + u32::try_from(people.len())?;
+    sheet.write_string(below, 0, "合 计")?;
+    sheet.write_string(below, 1, format!("{}人", people.len()))?;
+    sheet.write_string(below + 2, 0, "制表人：测试丙")?;
+    Ok(book.save_to_buffer()?)
 }
