@@ -253,17 +253,24 @@ impl AppWindow {
         bail!("typing {text:?} into {css} left {shown:?}")
     }
 
-    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+    /// Scrolls `css` into the middle of the window (for a screenshot of it).
+    pub async fn show(&self, css: &str) -> anyhow::Result<()> {
         let el = self.wait_for(css).await?;
-        // Into the middle of the window first: scrolled only "into view" an element can
-        // sit under the top bar that stays while screens scroll, and the click lands on
-        // the bar instead.
         self.client
             .execute(
                 "arguments[0].scrollIntoView({ block: 'center', inline: 'center' });",
                 vec![serde_json::to_value(&el)?],
             )
             .await?;
+        Ok(())
+    }
+
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        // Into the middle of the window first: scrolled only "into view" an element can
+        // sit under the top bar that stays while screens scroll, and the click lands on
+        // the bar instead.
+        self.show(css).await?;
+        let el = self.wait_for(css).await?;
         el.click().await?;
         Ok(())
     }

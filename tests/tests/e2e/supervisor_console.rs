@@ -355,6 +355,7 @@ async fn scenario() -> anyhow::Result<()> {
         .await?;
     s.wait_for_text("#import-ignored li[data-line='8']", "制表人")
         .await?;
+    s.show("#import-ignored").await?;
     s.screenshot(&shot("import-kept-roster")?).await?;
     // The instructions sheet, chosen: no header row on it; then the roster again.
     s.select("#import-sheet", "填表说明").await?;
