@@ -40,6 +40,19 @@ export function RosterImport(props: { api: ScreenProps["api"]; committees: Commi
     if (committee === "" && props.committees.length === 1) setCommittee(props.committees[0]?.id ?? "");
   }, [committee, props.committees]);
 
+  /** Runs `work` with the panel busy; what goes wrong is shown. */
+  const whileBusy = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const choose = async (chosen: File | undefined) => {
     setPreview(null);
     setReport(null);
@@ -48,62 +61,39 @@ export function RosterImport(props: { api: ScreenProps["api"]; committees: Commi
     setSheet(null);
     setRelayout(false);
     if (!chosen) return;
-    setBusy(true);
-    try {
+    await whileBusy(async () => {
       const bytes = new Uint8Array(await chosen.arrayBuffer());
       setFile({ name: chosen.name, bytes });
       setPreview(await props.api.previewRoster(chosen.name, bytes));
-    } catch (thrown) {
-      setError(toUiError(thrown));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const reread = async (given: RosterLayout) => {
     if (!file) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await whileBusy(async () => {
       setPreview(await props.api.previewRoster(file.name, file.bytes, given, sheet));
       setLayout(given);
       setRelayout(false);
-    } catch (thrown) {
-      setError(toUiError(thrown));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const chooseSheet = async (chosen: string) => {
     if (!file) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await whileBusy(async () => {
       // Another sheet is laid out afresh.
       setPreview(await props.api.previewRoster(file.name, file.bytes, null, chosen));
       setSheet(chosen);
       setLayout(null);
       setRelayout(false);
-    } catch (thrown) {
-      setError(toUiError(thrown));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const run = async () => {
     if (!file || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await whileBusy(async () => {
       setReport(await props.api.importRoster(file.name, file.bytes, committee || null, layout, sheet));
       setPreview(null);
-    } catch (thrown) {
-      setError(toUiError(thrown));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
