@@ -135,6 +135,17 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
     if let Ok(csv) = roster.write(Format::Csv, &none) {
         add("roster_csv", "roster", csv);
     }
+    // A roster as clerks keep one: a title and a date line above the header, a totals
+    // line and who drew it up below the table.
+    add(
+        "roster_csv",
+        "kept",
+        "测试社区高龄老人花名册\n填报日期：2026年12月\n序号,姓名,身份证号码,备注\n\
+         1,测试甲,11010519500301001X,独居\n2,测试乙,110105195104020024,\n合 计,2人\n\n\
+         制表人：测试丙\n"
+            .as_bytes()
+            .to_vec(),
+    );
     // A legacy Excel roster (BIFF8), as committees still keep them.
     add(
         "roster_xlsx",
