@@ -416,7 +416,8 @@ impl Device {
             } else {
                 doc.committee.clone()
             };
-            let download = doorstep_core::protocol::DocDownload {
+            // The record as a set-aside row keeps it (made only for one set aside).
+            let download = || doorstep_core::protocol::DocDownload {
                 doc_id: doc.doc_id.clone(),
                 kind: doc.kind.clone(),
                 committee: committee.clone(),
@@ -426,7 +427,7 @@ impl Device {
             if crate::sync::refusals::is_aside(&tx, &doc.doc_id)? {
                 // Set aside here before: these changes join it, as this bundle names
                 // it, and with them it may now be whole.
-                crate::sync::refusals::join_aside(&tx, &download)?;
+                crate::sync::refusals::join_aside(&tx, &download())?;
                 tx.execute(
                     "UPDATE received_aside SET kind = ?2, committee = ?3 WHERE doc_id = ?1",
                     rusqlite::params![&doc.doc_id, &doc.kind, &committee],
@@ -463,7 +464,7 @@ impl Device {
                         code = e.code().as_str(),
                         "a record of a bundle is set aside"
                     );
-                    crate::sync::refusals::set_aside(&tx, &download, &e, now)?;
+                    crate::sync::refusals::set_aside(&tx, &download(), &e, now)?;
                     report.set_aside += 1;
                     continue;
                 }
