@@ -210,10 +210,12 @@ fn a_revoked_device_is_refused_and_keeps_its_work() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Kills the server (SIGKILL) `delay` after the first request leaves, then restarts it
-/// on the same port and data: the request dies inside the server.
+/// Kills the server (SIGKILL) `delay` after request `at_request` of the sync leaves,
+/// then restarts it on the same port and data: the request dies inside the server.
 struct KillingTransport<'a> {
     inner: HttpTransport,
+    at_request: usize,
+    sent: usize,
     delay: Duration,
     server: &'a std::sync::Mutex<Option<ServerProcess>>,
     data_dir: &'a std::path::Path,
@@ -231,7 +233,8 @@ impl doorstep_device::Transport for KillingTransport<'_> {
         auth: Option<&doorstep_device::sync::RequestAuth>,
         body: Vec<u8>,
     ) -> Result<doorstep_device::sync::HttpAnswer, doorstep_device::sync::NetworkError> {
-        if self.killer.is_none() {
+        self.sent += 1;
+        if self.killer.is_none() && self.sent > self.at_request {
             let pid = self
                 .server
                 .lock()
@@ -260,10 +263,34 @@ impl doorstep_device::Transport for KillingTransport<'_> {
     }
 }
 
-/// The server is SIGKILLed at a different moment of each of 24 syncs (2 to 71 ms after
-/// the first request leaves: while it merges records, appends to its log, takes
-/// an attachment or answers), on both backends, and restarted on the same data. Each
-/// round carries 20 new residents and two applications with a photo of their own.
+/// Times each request of a sync.
+struct TimingTransport {
+    inner: HttpTransport,
+    took: Vec<Duration>,
+}
+
+impl doorstep_device::Transport for TimingTransport {
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        auth: Option<&doorstep_device::sync::RequestAuth>,
+        body: Vec<u8>,
+    ) -> Result<doorstep_device::sync::HttpAnswer, doorstep_device::sync::NetworkError> {
+        let started = std::time::Instant::now();
+        let answer = self.inner.request(method, path, content_type, auth, body);
+        self.took.push(started.elapsed());
+        answer
+    }
+}
+
+/// The server is SIGKILLed at a different moment of each of 24 syncs, on both backends,
+/// and restarted on the same data. The moments are spread over the requests of a like
+/// sync and over the time each took uncut on this machine, measured first (while it
+/// merges records, appends to its log, takes an attachment or answers), so a fast
+/// machine and a slow one both cut each request early and late. Each round carries 20
+/// new residents and two applications with a photo of their own.
 #[test]
 fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyhow::Result<()> {
     use doorstep_tests::fleet::fill_allowance;
@@ -277,31 +304,56 @@ fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyho
     let server = std::sync::Mutex::new(Some(first));
     let mut interrupted = 0;
     let mut photos = Vec::new();
-    let delays: Vec<u64> = (0..24).map(|i| 2 + 3 * i).collect();
-    for (round, delay_ms) in delays.iter().copied().enumerate() {
-        let round = round as u32;
+    // One round's residents, and two applications with a photo of their own.
+    let mut fill_round = |device: &mut TestDevice, round: u32| -> anyhow::Result<()> {
         let inputs: Vec<ResidentInput> = (0..20).map(|n| resident(round * 22 + n)).collect();
-        let registered = a
+        let registered = device
             .device
             .register_residents(&inputs)
             .map_err(|(i, e)| anyhow::anyhow!("resident {i}: {e}"))?;
         for (i, person) in registered.iter().take(2).enumerate() {
-            a.authorize(&person.id, &["senior_allowance"])?;
-            let app = a.device.start_application(&person.id, "senior_allowance")?;
+            device.authorize(&person.id, &["senior_allowance"])?;
+            let app = device
+                .device
+                .start_application(&person.id, "senior_allowance")?;
             // A photo of its own: bytes after the PNG's end, which readers ignore.
             let mut photo = doorstep_tests::SAMPLE_PHOTO.to_vec();
             photo.extend_from_slice(format!("round {round} photo {i}").as_bytes());
             photos.push(fill_allowance(
-                &mut a.device,
+                &mut device.device,
                 &app,
                 &format!("62220000{round:04}{i:04}"),
                 &photo,
             )?);
-            a.device.submit_application(&app)?;
+            device.device.submit_application(&app)?;
         }
+        Ok(())
+    };
+    // How long each request of a like sync takes uncut here.
+    let rounds = 24usize;
+    fill_round(&mut a, rounds as u32)?;
+    let mut timing = TimingTransport {
+        inner: a.transport_to_url(&url)?,
+        took: Vec::new(),
+    };
+    a.device.sync_with(&mut timing, &RetryPolicy::default())?;
+    let requests = timing.took.len().max(1);
+    let passes = rounds.div_ceil(requests) as u32;
+    let moments: Vec<(usize, Duration)> = (0..rounds)
+        .map(|i| {
+            let (at, pass) = (i % requests, (i / requests) as u32);
+            let took = timing.took.get(at).copied().unwrap_or_default();
+            let delay = took * (2 * pass + 1) / (2 * passes);
+            (at, delay.max(Duration::from_micros(500)))
+        })
+        .collect();
+    for (round, (at_request, delay)) in moments.iter().copied().enumerate() {
+        fill_round(&mut a, round as u32)?;
         let mut transport = KillingTransport {
             inner: a.transport_to_url(&url)?,
-            delay: Duration::from_millis(delay_ms),
+            at_request,
+            sent: 0,
+            delay,
             server: &server,
             data_dir: dir.path(),
             addr,
@@ -339,8 +391,10 @@ fn a_server_killed_during_a_sync_loses_nothing_and_duplicates_nothing() -> anyho
             *guard = Some(ServerProcess::start_at(dir.path(), addr, &[])?);
         }
     }
-    let rounds = delays.len();
-    eprintln!("{interrupted} of {rounds} syncs were cut by the kill");
+    eprintln!(
+        "{interrupted} of {rounds} syncs were cut by the kill (an uncut sync's requests took {:?})",
+        timing.took
+    );
     assert!(
         interrupted >= rounds / 3,
         "only {interrupted} of {rounds} syncs were cut by the kill"
