@@ -8,6 +8,7 @@ import type {
   ApplicationRow,
   AsideView,
   ApplicationView,
+  Assignment,
   AuthorizationInput,
   AuthorizationView,
   CertificationView,
@@ -27,7 +28,9 @@ import type {
   LogEvidence,
   LogFilter,
   LogPage,
+  OutcomeInput,
   Overview,
+  PlanView,
   QueueItem,
   ReceiptLabels,
   RecordChanges,
@@ -46,6 +49,8 @@ import type {
   SyncState,
   TaskProgress,
   UiError,
+  VisitRow,
+  Visitor,
 } from "./generated/types";
 import { ERROR_CODES } from "./generated/types";
 
@@ -139,6 +144,14 @@ export interface Api {
   listApplications(resident: string | null): Promise<ApplicationRow[]>;
   /** Residents whose yearly pension certification needs doing: due or overdue. */
   certificationsToVisit(): Promise<CertificationView[]>;
+  /** The visits assigned to this device's user, by due date then address. */
+  myVisits(offset: number, limit: number): Promise<VisitRow[]>;
+  /** A resident's visit plan, or null when none was made. */
+  visitPlan(resident: string): Promise<PlanView | null>;
+  /** Who visits may be assigned to. */
+  visitors(): Promise<Visitor[]>;
+  assignVisit(resident: string, assignment: Assignment): Promise<string>;
+  recordVisitOutcome(resident: string, input: OutcomeInput): Promise<void>;
   /** Records in conflict; personal numbers whole only with the PIN. */
   conflictedRecords(pin: string | null): Promise<ConflictedRecord[]>;
   resolveConflict(id: string, field: string, choice: string, note: string): Promise<void>;
@@ -258,6 +271,11 @@ export const tauriApi: Api = {
   submitApplication: (id) => call("submit_application", { id }),
   listApplications: (resident) => call("list_applications", { resident }),
   certificationsToVisit: () => call("certifications_to_visit"),
+  myVisits: (offset, limit) => call("my_visits", { offset, limit }),
+  visitPlan: (resident) => call("visit_plan", { resident }),
+  visitors: () => call("visitors"),
+  assignVisit: (resident, assignment) => call("assign_visit", { resident, assignment }),
+  recordVisitOutcome: (resident, input) => call("record_visit_outcome", { resident, input }),
   conflictedRecords: (pin) => call("conflicted_records", { pin }),
   resolveConflict: (id, field, choice, note) => call("resolve_conflict", { id, field, choice, note }),
   consoleCommittees: () => call("console_committees"),

@@ -105,7 +105,7 @@ export function displayValue(
 }
 
 /** Resident and authorization fields, outside any catalog, that hold a "YYYY-MM-DD" date. */
-const DATE_RECORD_FIELDS = ["birth_date", "valid_from", "valid_to"];
+const DATE_RECORD_FIELDS = ["birth_date", "valid_from", "valid_to", "due"];
 
 /** Whether a record field outside the catalog holds a calendar date. */
 export function isDateRecordField(field: string): boolean {

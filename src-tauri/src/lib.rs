@@ -14,6 +14,7 @@ mod commands;
 mod console;
 mod keystore;
 mod speech;
+mod visits;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -97,6 +98,11 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::submit_application,
             commands::list_applications,
             commands::certifications_to_visit,
+            visits::my_visits,
+            visits::visit_plan,
+            visits::visitors,
+            visits::assign_visit,
+            visits::record_visit_outcome,
             commands::conflicted_records,
             commands::resolve_conflict,
             console::console_committees,

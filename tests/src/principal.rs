@@ -3,14 +3,17 @@
 //! its actor and its uploads carry its signatures, so that each test can change exactly
 //! the one thing it is about (a signature, an actor, a role) and nothing else.
 
+use std::collections::HashMap;
+
 use automerge::{ActorId, AutoCommit, Change};
 use doorstep_core::attest::change_message;
-use doorstep_core::protocol::{DocUpload, EnrollResponse};
+use doorstep_core::protocol::{self, DocUpload, EnrollResponse, SyncRequest, SyncResponse};
 use doorstep_device::secret::DeviceKey;
 use serde_bytes::ByteBuf;
 
 use crate::ServerProcess;
 use crate::fleet::{enrollment_code, signed_enroll_body};
+use crate::signed::SignAs;
 
 /// An enrolled key and actor, with the token and answer the server gave.
 #[derive(Debug)]
@@ -83,7 +86,7 @@ impl Principal {
         doc.put(ROOT, "name", "测试").expect("put");
         doc.commit();
         let doc_id = uuid::Uuid::now_v7().to_string();
-        doorstep_core::protocol::to_cbor(&doorstep_core::protocol::SyncRequest {
+        protocol::to_cbor(&SyncRequest {
             key_roster: String::new(),
             log_held: Vec::new(),
             log_seen: Vec::new(),
@@ -115,4 +118,50 @@ pub fn changes_of(doc: &mut AutoCommit, since: &[automerge::ChangeHash]) -> Vec<
         .iter()
         .map(|c| ByteBuf::from(c.raw_bytes().to_vec()))
         .collect()
+}
+
+/// One sync request of `token`'s holder from `cursor`, carrying `docs`, and the answer.
+pub fn raw_sync(
+    server: &ServerProcess,
+    token: &str,
+    cursor: u64,
+    docs: Vec<DocUpload>,
+) -> anyhow::Result<SyncResponse> {
+    let body = protocol::to_cbor(&SyncRequest {
+        key_roster: String::new(),
+        log_held: Vec::new(),
+        log_seen: Vec::new(),
+        log_audit: Vec::new(),
+        sync_id: uuid::Uuid::new_v4().to_string(),
+        cursor,
+        volunteer: String::new(),
+        docs,
+    });
+    let response = crate::raw_client()
+        .post(server.url("/v1/sync"))
+        .sign_as(token, "POST", "/v1/sync", &body)
+        .header("content-type", protocol::CBOR)
+        .body(body)
+        .send()?;
+    anyhow::ensure!(response.status() == 200, "sync: {}", response.status());
+    protocol::from_cbor(&response.bytes()?).map_err(anyhow::Error::msg)
+}
+
+/// Every record `p` may read, as documents, by id.
+pub fn pull(server: &ServerProcess, p: &Principal) -> anyhow::Result<HashMap<String, AutoCommit>> {
+    let mut docs: HashMap<String, AutoCommit> = HashMap::new();
+    let mut cursor = 0;
+    loop {
+        let answer = raw_sync(server, p.token(), cursor, Vec::new())?;
+        for d in answer.docs {
+            let doc = docs.entry(d.doc_id).or_default();
+            for change in d.changes {
+                doc.load_incremental(&change)?;
+            }
+        }
+        cursor = answer.cursor;
+        if !answer.more {
+            return Ok(docs);
+        }
+    }
 }

@@ -20,6 +20,8 @@
 //!   window says why and shows the evidence, and goes on only with the PIN.
 //! - `camera`: the pension certification's camera on WebKit's synthetic camera: shut
 //!   until face consent, then live, judging its feed, a photo taken by hand attached.
+//! - `work_planning`: a supervisor assigns a resident's visit in one window; it shows in
+//!   the volunteer's day in the other, whose outcome and next visit come back.
 //! - `unsent`: a record the server refuses is counted in the top bar and shown with why
 //!   and what to do, while the sync itself completes.
 
@@ -33,4 +35,5 @@ mod e2e {
     mod slow_sync;
     mod supervisor_console;
     mod unsent;
+    mod work_planning;
 }

@@ -21,4 +21,5 @@ mod sync {
     mod tokens;
     mod trust;
     mod two_servers;
+    mod visits;
 }

@@ -111,6 +111,9 @@ function deviceOf(role: "volunteer" | "supervisor"): Api {
     services: async () => [PENSION],
     listApplications: async () => [ROW],
     certificationsToVisit: async () => [DUE],
+    myVisits: async () => [],
+    visitPlan: async () => null,
+    visitors: async () => [],
     searchResidents: async () => [
       { id: RESIDENT, name: "李秀英", id_number_masked: "**************0021", phone_masked: "", conflicted: false, created_at: 1 },
     ],

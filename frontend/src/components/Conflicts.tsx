@@ -93,16 +93,21 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
         {(records ?? []).map((record) => (
           <li key={record.id} className="card conflict-record" data-id={record.id}>
             <h3>
-              <button
-                type="button"
-                className="link"
-                onClick={() =>
-                  navigate(record.kind === "resident" ? { name: "resident", id: record.id } : { name: "application", id: record.id })
-                }
-              >
-                {record.resident_name}
-                {record.service ? ` · ${tx(services.find((s) => s.code === record.service)?.name, lang)}` : ""}
-              </button>
+              {record.kind === "visit" ? (
+                // A visit plan is settled here; its resident's page shows the plan.
+                `${record.resident_name} · ${t("visits.title")}`
+              ) : (
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() =>
+                    navigate(record.kind === "resident" ? { name: "resident", id: record.id } : { name: "application", id: record.id })
+                  }
+                >
+                  {record.resident_name}
+                  {record.service ? ` · ${tx(services.find((s) => s.code === record.service)?.name, lang)}` : ""}
+                </button>
+              )}
             </h3>
             {record.conflicts.map((c) => {
               const key = c.field.replace(/^fields\./, "");

@@ -6,9 +6,10 @@ import { errorText } from "../errors";
 import { todaysWork, tx } from "../logic";
 import type { Navigate, ScreenProps } from "./App";
 import { CertificationList } from "./Certifications";
+import { MyVisits } from "./Visits";
 
 /**
- * Today's work: drafts to finish, applications returned by a supervisor, those awaiting
+ * Today's work: the visits assigned to this volunteer, drafts to finish, applications returned by a supervisor, those awaiting
  * review, the supervisor's recent decisions to tell residents about, and the residents
  * whose yearly pension certification needs doing.
  */
@@ -37,6 +38,7 @@ export function Home({ api, navigate, generation }: ScreenProps) {
         {t("home.title")}
       </h2>
       {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
+      <MyVisits api={api} navigate={navigate} generation={generation} />
       <div className="columns-3">
         <WorkList id="home-returned" title={t("home.returned")} rows={work.returned} services={services} navigate={navigate} />
         <WorkList id="home-drafts" title={t("home.drafts")} rows={work.drafts} services={services} navigate={navigate} />

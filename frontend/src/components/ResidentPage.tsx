@@ -17,6 +17,7 @@ import { BlobImage } from "./BlobImage";
 import { PinReveal } from "./PinReveal";
 import { CertificationBadge, certificationText } from "./Certifications";
 import { WorkList } from "./Home";
+import { VisitPlanCard } from "./Visits";
 
 /** One resident: details, authorizations and applications. */
 const NEEDS = ["hearing", "vision", "mobility"] as const;
@@ -143,6 +144,7 @@ export function ResidentPage({ api, navigate, generation, id, supervisor = false
           {certificationText(t, resident.certification, i18n.language)}
         </p>
       ) : null}
+      <VisitPlanCard api={api} resident={id} supervisor={supervisor} generation={generation} />
       <div className="columns-2">
         <div className="card" id="resident-authorizations">
           <h3>{t("residentPage.authorizations")}</h3>

@@ -22,6 +22,13 @@ function preview(sheet: string): RosterPreview {
         ]
       : [],
     ignored_lines: onRoster ? 3 : 0,
+    merged: onRoster
+      ? [
+          { first_line: 4, last_line: 5, header: "家庭住址", field: "address", filled: true },
+          { first_line: 6, last_line: 7, header: "姓名", field: "name", filled: false },
+        ]
+      : [],
+    merged_cells: onRoster ? 2 : 0,
     layout: onRoster ? { header_line: 3, columns: [null, "name", "id_number"] } : null,
     head: onRoster ? [[3, ["序号", "姓名", "身份证号码"]]] : [[1, ["请按下表填写"]]],
     headers: onRoster
@@ -64,6 +71,11 @@ describe("RosterImport", () => {
     const ignored = [...document.querySelectorAll("#import-ignored li")].map((li) => li.textContent);
     expect(ignored).toEqual(["第 1 行（标题）：测试社区高龄老人花名册", "第 6 行（合计）：合 计 2人", "第 8 行（备注）：制表人：测试丙"]);
     expect(document.querySelector("#import-ignored h4")?.textContent).toBe("没有导入的行（3）：标题、合计和备注");
+    const merged = [...document.querySelectorAll("#import-merged li")].map((li) => li.textContent);
+    expect(merged).toEqual([
+      "第 4–5 行的“家庭住址”是一个合并单元格，已给每一行填上同样的内容，请核对。",
+      "第 6–7 行的“姓名”是一个合并单元格，没有填到下面的行：每位居民的姓名要写在自己那一行。",
+    ]);
 
     fireEvent.click(screen.getByRole("button", { name: "导入 2 人" }));
     await waitFor(() => expect(importRoster).toHaveBeenCalled());
@@ -76,5 +88,6 @@ describe("RosterImport", () => {
     await waitFor(() => expect(previewRoster).toHaveBeenLastCalledWith("名册.xls", expect.any(Uint8Array), null, "填表说明"));
     await waitFor(() => expect(document.querySelector("#import-layout-missing")).not.toBeNull());
     expect(document.querySelector("#import-ignored")).toBeNull();
+    expect(document.querySelector("#import-merged")).toBeNull();
   });
 });

@@ -204,6 +204,7 @@ export function RosterImport(props: { api: ScreenProps["api"]; committees: Commi
             </table>
           ) : null}
           <Rejected rows={preview.rejected} id="import-preview-rejected" />
+          <Merged preview={preview} />
           <Ignored preview={preview} />
           <button id="import-run" type="button" className="primary" disabled={busy || preview.new === 0} onClick={() => void run()}>
             {t("data.importNow", { count: preview.new })}
@@ -283,6 +284,32 @@ function Ignored({ preview }: { preview: RosterPreview }) {
         ))}
       </ul>
       {more > 0 ? <p className="small">{t("data.ignoredMore", { count: more })}</p> : null}
+    </div>
+  );
+}
+
+/** Cells merged over several rows of the table: filled into each row, or (a name, an ID
+ * number) left for the supervisor to write in each resident's own row. */
+function Merged({ preview }: { preview: RosterPreview }) {
+  const { t } = useTranslation();
+  if (preview.merged_cells === 0) return null;
+  const more = preview.merged_cells - preview.merged.length;
+  return (
+    <div id="import-merged">
+      <h4>{t("data.mergedCells", { count: preview.merged_cells })}</h4>
+      <ul>
+        {preview.merged.map((m) => (
+          <li key={`${m.field}-${m.first_line}`} data-line={m.first_line} data-filled={m.filled}>
+            {t(m.filled ? "data.mergedFilled" : "data.mergedNotFilled", {
+              first: m.first_line,
+              last: m.last_line,
+              header: m.header,
+              field: t(`fields.${m.field}`),
+            })}
+          </li>
+        ))}
+      </ul>
+      {more > 0 ? <p className="small">{t("data.mergedMore", { count: more })}</p> : null}
     </div>
   );
 }

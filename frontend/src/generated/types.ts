@@ -25,7 +25,7 @@ export type FieldValue = { "type": "text", "value": string } | { "type": "bool",
 /**
  * A field of a record form. The serialized name is what the UI keys its messages on.
  */
-export type Field = "name" | "id_number" | "phone" | "gender" | "birth_date" | "address" | "emergency_name" | "emergency_phone" | "emergency_relation" | "services" | "valid_from" | "valid_to" | "signature" | "form" | "attachment" | "consent" | "authorization";
+export type Field = "name" | "id_number" | "phone" | "gender" | "birth_date" | "address" | "emergency_name" | "emergency_phone" | "emergency_relation" | "services" | "valid_from" | "valid_to" | "signature" | "form" | "attachment" | "consent" | "authorization" | "assignee" | "due" | "purpose" | "outcome" | "visited_on" | "next_due";
 
 /**
  * One refused field: which field and a stable machine code (`name_empty`, `id_checksum`, …).
@@ -895,6 +895,12 @@ export type IgnoredLine = { line: number, kind: IgnoredKind,
 text: string, };
 
 /**
+ * Cells merged over lines `first_line..=last_line` of a roster's table, in the column
+ * headed `header` (read as `field`), and whether their value was filled into each line.
+ */
+export type MergedCells = { first_line: number, last_line: number, header: string, field: string, filled: boolean, };
+
+/**
  * What importing a roster would do, shown before anything is saved.
  */
 export type RosterPreview = { 
@@ -906,6 +912,11 @@ sheets: Array<string>, sheet: string | null,
  * Lines left out (titles, totals, notes): the first hundred, and how many in all.
  */
 ignored: Array<IgnoredLine>, ignored_lines: number, 
+/**
+ * Cells merged over several rows of the table (an address over a household's rows):
+ * the first hundred, each filled into every row or not, and how many in all.
+ */
+merged: Array<MergedCells>, merged_cells: number, 
 /**
  * How the file was read: found in it, or as a person laid it out; `None` when the
  * file does not say which row and columns hold the names and ID numbers.
@@ -1178,6 +1189,138 @@ authors: Array<string>,
  * When it was first set aside (ms since the epoch).
  */
 at: number, };
+
+/**
+ * What a visit is for.
+ */
+export type Purpose = "checkup" | "certification" | "service";
+
+/**
+ * What came of a visit.
+ */
+export type Outcome = "visited" | "application_started" | "not_home" | "moved" | "deceased" | "declined";
+
+/**
+ * An assignment as a supervisor makes it.
+ */
+export type Assignment = { 
+/**
+ * The volunteer's member id, and their name as shown.
+ */
+assignee: string, assignee_name: string, 
+/**
+ * `YYYY-MM-DD`.
+ */
+due: string, purpose: Purpose, 
+/**
+ * The service's catalog code, for [`Purpose::Service`]; empty otherwise.
+ */
+service: string, };
+
+/**
+ * What a volunteer records after a visit.
+ */
+export type OutcomeInput = { outcome: Outcome, 
+/**
+ * The day of the visit, `YYYY-MM-DD`.
+ */
+on: string, 
+/**
+ * The next visit proposed (`YYYY-MM-DD`), or empty.
+ */
+next_due: string, note: string, };
+
+/**
+ * One outcome as read from a plan.
+ */
+export type RecordedOutcome = { 
+/**
+ * Its key in the record (`outcome:<id>`): the same on every replica.
+ */
+key: string, 
+/**
+ * The due date of the visit it answers.
+ */
+due: string, 
+/**
+ * `None` for a value this version does not know.
+ */
+outcome: Outcome | null, on: string, next_due: string, note: string, by: string, by_name: string, at: number, };
+
+/**
+ * A resident's visit plan as read from its document.
+ */
+export type Plan = { resident: string, 
+/**
+ * `None` until a supervisor assigns the resident (or when the fields are unreadable).
+ */
+assignment: Assignment | null, assigned_by: string, assigned_at: number, 
+/**
+ * Every outcome, by the day of the visit then key.
+ */
+outcomes: Array<RecordedOutcome>, };
+
+/**
+ * The visit a plan has due: to whom, when and what for.
+ */
+export type OpenVisit = { assignee: string, assignee_name: string, due: string, purpose: Purpose, service: string, 
+/**
+ * Whether it is a next visit a volunteer proposed (not the one a supervisor set).
+ */
+proposed: boolean, };
+
+/**
+ * How a visit stands against today.
+ */
+export type VisitWhen = "overdue" | "today" | "this_week" | "later";
+
+/**
+ * What a resident's file lacks for the visit.
+ */
+export type Missing = "phone" | "authorization";
+
+/**
+ * One visit of a volunteer's list.
+ */
+export type VisitRow = { resident: DocId, name: string, address: string, 
+/**
+ * `YYYY-MM-DD`.
+ */
+due: string, when: VisitWhen, purpose: Purpose, 
+/**
+ * The service's code, for [`Purpose::Service`].
+ */
+service: string, 
+/**
+ * A next visit a volunteer proposed, not one a supervisor set.
+ */
+proposed: boolean, 
+/**
+ * Two supervisors assigned the resident differently offline: a person decides.
+ */
+conflicted: boolean, missing: Array<Missing>, };
+
+/**
+ * A resident's visit plan as the resident's page shows it.
+ */
+export type PlanView = { plan: Plan, 
+/**
+ * The visit due, if any.
+ */
+open: OpenVisit | null, conflicted: boolean, };
+
+/**
+ * Someone a visit may be assigned to: an enrolled device's person of the committee.
+ */
+export type Visitor = { 
+/**
+ * Their member id (what an assignment names).
+ */
+id: string, name: string, 
+/**
+ * `None` for this device's own user when it is not enrolled.
+ */
+role: Role | null, };
 
 /** Every error code, for the test that each has text in every language. */
 export const ERROR_CODES: readonly ErrorCode[] = [

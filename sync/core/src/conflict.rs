@@ -1,5 +1,5 @@
 //! Conflicts: a field to which two devices wrote different values without seeing each
-//! other's write. Automerge keeps every such value; this lists them with who wrote each
+//! other's write (the same value written twice is no conflict). Automerge keeps every such value; this lists them with who wrote each
 //! and when, so a person can choose. The choice is an ordinary later write, so it is
 //! recorded in history like any other change.
 
@@ -34,7 +34,7 @@ pub fn conflicts(doc: &mut AutoCommit, fields: &[&str]) -> Result<Vec<FieldConfl
     let mut changes = None;
     for field in fields {
         let all = value::get_all(doc, field)?;
-        if all.len() < 2 {
+        if !value::disagree(&all) {
             continue;
         }
         let changes = changes.get_or_insert_with(|| doc.get_changes(&[]));
@@ -59,7 +59,7 @@ pub fn conflicts(doc: &mut AutoCommit, fields: &[&str]) -> Result<Vec<FieldConfl
 /// Whether any of `fields` is conflicted (cheaper than listing them).
 pub fn has_conflicts(doc: &AutoCommit, fields: &[&str]) -> Result<bool, CoreError> {
     for field in fields {
-        if value::get_all(doc, field)?.len() > 1 {
+        if value::disagree(&value::get_all(doc, field)?) {
             return Ok(true);
         }
     }

@@ -27,6 +27,14 @@ pub enum Field {
     Consent,
     /// The resident's proxy authorization covering the application's service.
     Authorization,
+    /// A visit: the volunteer assigned, the day it is due, what it is for, what came of
+    /// it, the day of the visit, and the next one proposed.
+    Assignee,
+    Due,
+    Purpose,
+    Outcome,
+    VisitedOn,
+    NextDue,
 }
 
 impl Field {
@@ -50,6 +58,12 @@ impl Field {
             Field::Attachment => "attachment",
             Field::Consent => "consent",
             Field::Authorization => "authorization",
+            Field::Assignee => "assignee",
+            Field::Due => "due",
+            Field::Purpose => "purpose",
+            Field::Outcome => "outcome",
+            Field::VisitedOn => "visited_on",
+            Field::NextDue => "next_due",
         }
     }
 }

@@ -48,6 +48,7 @@ pub mod search;
 pub mod server_identity;
 pub mod upload;
 pub mod value;
+pub mod visit;
 
 pub use error::{CoreError, FieldError, FieldErrors};
 pub use error_code::ErrorCode;

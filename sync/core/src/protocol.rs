@@ -205,7 +205,7 @@ pub struct Committee {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocUpload {
     pub doc_id: String,
-    /// `resident`, `authorization` or `application`.
+    /// `resident`, `authorization`, `application` or `visit`.
     pub kind: String,
     /// For a new document from a device with several committees: which one it belongs
     /// to. Ignored for a document the server already has (its committee never moves).

@@ -8,6 +8,7 @@
 //! | `resident`      | volunteer, supervisor                            |
 //! | `authorization` | volunteer, supervisor                            |
 //! | `application`   | volunteer, supervisor                            |
+//! | `visit`         | its plan: supervisor; outcomes: volunteer, supervisor |
 //!
 //! | application event | who may append it                               |
 //! |-------------------|-------------------------------------------------|
@@ -19,7 +20,11 @@
 //! | `filed`           | supervisor                                      |
 //! | `reopened`        | supervisor                                      |
 //!
-//! And for every record: nobody deletes or alters an event once appended (events are
+//! A visit plan's assignment (who visits, when, what for) is a supervisor's to write;
+//! anyone of the committee may add an outcome, each written whole by its author and
+//! never changed or removed after ([`visits`]).
+//!
+//! And for every application: nobody deletes or alters an event once appended (events are
 //! only ever added, each written whole by its author); nobody decides (returns,
 //! approves, rejects) an application whose latest submission they made (four eyes, by
 //! the signing key, not by the name shown); an application's content (everything but
@@ -35,7 +40,9 @@ use automerge::{ActorId, ObjId, ObjType, ROOT, ReadDoc, Value};
 
 use crate::application::{self, EventKind};
 use crate::protocol::Role;
-use crate::{authorization, resident};
+use crate::{authorization, resident, visit};
+
+mod visits;
 
 const EVERYONE: &[Role] = &[Role::Volunteer, Role::Supervisor];
 const SUPERVISORS: &[Role] = &[Role::Supervisor];
@@ -45,6 +52,7 @@ pub const RECORD_WRITERS: &[(&str, &[Role])] = &[
     (resident::KIND, EVERYONE),
     (authorization::KIND, EVERYONE),
     (application::KIND, EVERYONE),
+    (visit::KIND, EVERYONE),
 ];
 
 /// Which roles may append each kind of application event.
@@ -134,30 +142,33 @@ fn events_of(doc: &impl ReadDoc) -> Vec<(ObjId, EventOps)> {
         let Ok(Some((value, obj))) = doc.get(&list, i) else {
             continue;
         };
-        let mut puts = BTreeMap::new();
-        if matches!(value, Value::Object(ObjType::Map)) {
-            for key in doc.keys(&obj) {
-                let values = doc
-                    .get_all(&obj, key.as_str())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(v, op)| (v.to_string(), actor_of(&op)))
-                    .collect();
-                puts.insert(key, values);
-            }
-        } else {
-            // Anything but a map in the event list is written as its value.
-            puts.insert(String::new(), vec![(value.to_string(), actor_of(&obj))]);
-        }
-        out.push((
-            obj.clone(),
-            EventOps {
-                creator: actor_of(&obj),
-                puts,
-            },
-        ));
+        let ops = ops_of(doc, &value, &obj);
+        out.push((obj, ops));
     }
     out
+}
+
+/// What an appended object (an event, an outcome) holds, with who put each value.
+fn ops_of(doc: &impl ReadDoc, value: &Value<'_>, obj: &ObjId) -> EventOps {
+    let mut puts = BTreeMap::new();
+    if matches!(value, Value::Object(ObjType::Map)) {
+        for key in doc.keys(obj) {
+            let values = doc
+                .get_all(obj, key.as_str())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(v, op)| (v.to_string(), actor_of(&op)))
+                .collect();
+            puts.insert(key, values);
+        }
+    } else {
+        // Anything but a map is written as its value.
+        puts.insert(String::new(), vec![(value.to_string(), actor_of(obj))]);
+    }
+    EventOps {
+        creator: actor_of(obj),
+        puts,
+    }
 }
 
 /// Whether an application's content (fields, attachments, notes: everything but its
@@ -254,6 +265,9 @@ pub fn check(
             });
         }
         roles.insert(actor, role);
+    }
+    if kind == visit::KIND {
+        return visits::check(before, after, &roles);
     }
     if kind != application::KIND {
         return Ok(());

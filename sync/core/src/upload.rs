@@ -237,8 +237,8 @@ pub fn merge_upload(
     let mut actors: Vec<ActorId> = fresh.iter().map(|(_, c)| c.actor_id().clone()).collect();
     actors.sort();
     actors.dedup();
-    // Only an application's events need the record as it was.
-    let before = if claimed == crate::application::KIND {
+    // Only an application's events and a visit plan's outcomes need the record as it was.
+    let before = if claimed == crate::application::KIND || claimed == crate::visit::KIND {
         doc.clone()
     } else {
         AutoCommit::new()

@@ -115,6 +115,25 @@ pub fn get_at(
         .map(|(v, _)| FieldValue::from_value(&v)))
 }
 
+/// Whether concurrent values disagree: two devices that wrote the same value without
+/// seeing each other (two supervisors planning one visit alike) left nothing to choose.
+pub fn disagree<T>(all: &[(FieldValue, T)]) -> bool {
+    all.iter()
+        .any(|(v, _)| all.first().is_some_and(|(first, _)| v != first))
+}
+
+/// Whether the concurrent values of `key` in `obj` differ (see [`disagree`]):
+/// looked up only for the rare field Automerge marks conflicted.
+fn values_disagree(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> bool {
+    let all: Vec<(FieldValue, ())> = doc
+        .get_all(obj, key)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(v, _)| (FieldValue::from_value(&v), ()))
+        .collect();
+    disagree(&all)
+}
+
 /// Every concurrent value of the field at `path`, with the id of the op that wrote it.
 pub fn get_all(doc: &impl ReadDoc, path: &str) -> Result<Vec<(FieldValue, ObjId)>, CoreError> {
     let (parent, key) = split(path);
@@ -161,11 +180,13 @@ impl Fields {
                 for inner in doc.map_range(&obj, ..) {
                     let path = format!("{}.{}", item.key, inner.key);
                     let value = FieldValue::from_value(&inner.value.into_value());
-                    values.insert(path, (value, inner.conflict));
+                    let conflict = inner.conflict && values_disagree(doc, &obj, &inner.key);
+                    values.insert(path, (value, conflict));
                 }
             } else {
                 let value = FieldValue::from_value(&item.value.clone().into_value());
-                values.insert(item.key.into_owned(), (value, item.conflict));
+                let conflict = item.conflict && values_disagree(doc, &ROOT, &item.key);
+                values.insert(item.key.into_owned(), (value, conflict));
             }
         }
         Fields { values }

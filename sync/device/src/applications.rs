@@ -534,7 +534,7 @@ impl Device {
         Ok(loaded)
     }
 
-    fn insert_record(
+    pub(crate) fn insert_record(
         &mut self,
         id: &DocId,
         kind: &str,

@@ -21,7 +21,7 @@ use crate::device::Device;
 use crate::docs;
 use crate::error::DeviceError;
 use crate::projection::{self, committee_or};
-use crate::store::REPROJECT_APPLICATIONS;
+use crate::store::{REPROJECT_APPLICATIONS, REPROJECT_RESIDENTS};
 
 /// The service whose yearly certification is followed.
 pub const PENSION_CERTIFICATION: &str = "pension_certification";
@@ -100,18 +100,24 @@ type Row = (
 );
 
 impl Device {
-    /// Rewrites every application's row from its document when a migration asked for
-    /// it (new columns to fill), then forgets the request. A record that does not load
-    /// is left as it is (it is quarantined and shown as such); the rest are rewritten.
-    pub(crate) fn reproject_applications_if_asked(&mut self) -> Result<(), DeviceError> {
-        if self.store.meta(REPROJECT_APPLICATIONS)?.is_none() {
+    /// Rewrites every application's and resident's row from its document when a
+    /// migration asked for it (new columns to fill), then forgets the request. A record
+    /// that does not load is left as it is (it is quarantined and shown as such); the
+    /// rest are rewritten.
+    pub(crate) fn reproject_if_asked(&mut self) -> Result<(), DeviceError> {
+        self.reproject_table_if_asked(REPROJECT_APPLICATIONS, "applications")?;
+        self.reproject_table_if_asked(REPROJECT_RESIDENTS, "residents")
+    }
+
+    fn reproject_table_if_asked(&mut self, asked: &str, table: &str) -> Result<(), DeviceError> {
+        if self.store.meta(asked)?.is_none() {
             return Ok(());
         }
         let ids: Vec<String> = {
             let mut stmt = self
                 .store
                 .conn()
-                .prepare("SELECT doc_id FROM applications")?;
+                .prepare(&format!("SELECT doc_id FROM {table}"))?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()?
         };
@@ -133,7 +139,7 @@ impl Device {
             tx.commit()?;
         }
         let tx = self.store.transaction()?;
-        tx.execute("DELETE FROM meta WHERE key = ?1", [REPROJECT_APPLICATIONS])?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [asked])?;
         tx.commit()?;
         Ok(())
     }

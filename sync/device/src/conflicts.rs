@@ -86,6 +86,15 @@ impl Device {
         {
             return Err(DeviceError::ApplicationLocked(app.status.as_str()));
         }
+        // A visit plan's assignment is a supervisor's to settle (the rules refuse any
+        // other's change to it).
+        if value::text(&loaded.doc, "kind")? == doorstep_core::visit::KIND
+            && self
+                .enrollment()?
+                .is_some_and(|e| e.role != doorstep_core::protocol::Role::Supervisor)
+        {
+            return Err(DeviceError::NotSupervisor);
+        }
         if !self.tracked_fields(&loaded.doc)?.iter().any(|f| f == field) {
             return Err(DeviceError::NoConflict(field.to_owned()));
         }
@@ -109,6 +118,7 @@ impl Device {
         let mut stmt = self.store.conn().prepare_cached(
             "SELECT doc_id, 'resident' FROM residents WHERE conflicted
              UNION ALL SELECT doc_id, 'application' FROM applications WHERE conflicted
+             UNION ALL SELECT doc_id, 'visit' FROM visits WHERE conflicted
              ORDER BY 1",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;

@@ -17,7 +17,7 @@ use doorstep_core::resident::{self, Resident, ResidentInput, ResidentPatch, Vali
 use doorstep_core::search::{self, Query};
 use doorstep_core::value::{self, Fields};
 use doorstep_core::{DocId, Field, FieldErrors};
-use doorstep_core::{application, authorization};
+use doorstep_core::{application, authorization, visit};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -138,7 +138,7 @@ impl Device {
             signing_key: std::cell::OnceCell::new(),
             trusted: RefCell::new(None),
         };
-        device.reproject_applications_if_asked()?;
+        device.reproject_if_asked()?;
         // A device enrolled before enrollment named its person: the code's name.
         if device.volunteer.is_empty()
             && let Some(e) = device.enrollment()?
@@ -451,6 +451,7 @@ impl Device {
             resident::KIND => drop(resident::read(&incoming)?),
             application::KIND => drop(application::read(&incoming)?),
             authorization::KIND => drop(authorization::read(&incoming)?),
+            visit::KIND => drop(visit::read(&incoming)?),
             _ => return Err(DeviceError::UnknownKind(kind)),
         }
         let now = self.now();
@@ -497,7 +498,7 @@ impl Device {
         })
     }
 
-    fn record_exists(&self, id: &DocId) -> Result<bool, DeviceError> {
+    pub(crate) fn record_exists(&self, id: &DocId) -> Result<bool, DeviceError> {
         Ok(self
             .store
             .conn()

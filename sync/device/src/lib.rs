@@ -57,6 +57,7 @@ pub mod sync;
 mod trust;
 pub mod ui_error;
 pub mod views;
+pub mod visits;
 
 pub use access::DeviceAccess;
 pub use applications::{ApplicationSummary, TypedText};
@@ -84,6 +85,7 @@ pub mod records {
     pub use doorstep_core::resident::{ResidentInput, ResidentPatch};
     pub use doorstep_core::review::Decision;
     pub use doorstep_core::value::FieldValue;
+    pub use doorstep_core::visit::{Assignment, OutcomeInput};
     pub use doorstep_core::{DocId, FieldError, FieldErrors};
 }
 pub use sync::log_trust::{EvidenceKind, LogEvidence};

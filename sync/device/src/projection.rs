@@ -11,7 +11,7 @@ use doorstep_core::mask::mask_phone;
 use doorstep_core::resident;
 use doorstep_core::search;
 use doorstep_core::value::{self, FieldValue, Fields};
-use doorstep_core::{DocId, application, authorization};
+use doorstep_core::{DocId, application, authorization, visit};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
@@ -55,6 +55,7 @@ pub(crate) fn tracked_fields(
                 .map(application::field_paths)
                 .unwrap_or_default()
         }
+        visit::KIND => visit::FIELDS.iter().map(|f| (*f).to_owned()).collect(),
         _ => return Err(DeviceError::UnknownKind(kind)),
     })
 }
@@ -123,6 +124,7 @@ pub(crate) fn project(
             ])?;
             Ok(conflicted)
         }
+        visit::KIND => project_visit(tx, id, doc, now),
         _ => Err(DeviceError::UnknownKind(kind)),
     }
 }
@@ -145,7 +147,14 @@ pub(crate) fn project_resident(
 
 /// The resident fields the list's row holds (see `project_resident_fields`), besides
 /// whether the record is conflicted.
-pub(crate) const LISTED: &[&str] = &["name", "gender", "birth_date", "id_number", "phone"];
+pub(crate) const LISTED: &[&str] = &[
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "address",
+];
 
 /// A resident's list entry from `fields`, when its row is already up to date.
 pub(crate) fn summary_of(id: &DocId, fields: &Fields) -> ResidentSummary {
@@ -176,17 +185,17 @@ pub(crate) fn project_resident_fields(
         .optional()?;
     tx.prepare_cached(
         "INSERT INTO residents (doc_id, name, id_number, id_rev, phone, phone_rev, gender,
-                                birth_date, conflicted, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                birth_date, conflicted, created_at, updated_at, address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (doc_id) DO UPDATE SET
             name = excluded.name, id_number = excluded.id_number, id_rev = excluded.id_rev,
             phone = excluded.phone, phone_rev = excluded.phone_rev, gender = excluded.gender,
             birth_date = excluded.birth_date, conflicted = excluded.conflicted,
-            updated_at = excluded.updated_at
-         -- an edit of a field the list does not show leaves the row (and its pages) alone
-         WHERE (name, id_number, phone, gender, birth_date, conflicted)
+            updated_at = excluded.updated_at, address = excluded.address
+         -- an edit of a field the lists do not show leaves the row (and its pages) alone
+         WHERE (name, id_number, phone, gender, birth_date, conflicted, address)
                IS NOT (excluded.name, excluded.id_number, excluded.phone, excluded.gender,
-                       excluded.birth_date, excluded.conflicted)",
+                       excluded.birth_date, excluded.conflicted, excluded.address)",
     )?
     .execute(params![
         id.as_str(),
@@ -199,7 +208,8 @@ pub(crate) fn project_resident_fields(
         r.birth_date,
         conflicted,
         r.created_at,
-        now
+        now,
+        r.address
     ])?;
     if stored_name.as_deref() != Some(r.name.as_str()) {
         index_name(tx, id, &r.name, r.created_at)?;
@@ -252,4 +262,55 @@ fn index_name(
             .execute(params![key, id.as_str()])?;
     }
     Ok(())
+}
+
+/// Rewrites a visit plan's row; returns whether its assignment is conflicted.
+fn project_visit(
+    tx: &Transaction<'_>,
+    id: &DocId,
+    doc: &AutoCommit,
+    now: i64,
+) -> Result<bool, DeviceError> {
+    let plan = visit::read(doc)?;
+    let conflicted = conflict::has_conflicts(doc, visit::FIELDS)?;
+    let open = visit::open_visit(&plan);
+    let last = plan.outcomes.last();
+    let (assignee, assignee_name) = match (&open, &plan.assignment) {
+        (Some(o), _) => (o.assignee.as_str(), o.assignee_name.as_str()),
+        (None, Some(a)) => (a.assignee.as_str(), a.assignee_name.as_str()),
+        (None, None) => ("", ""),
+    };
+    tx.prepare_cached(
+        "INSERT INTO visits (doc_id, resident, assignee, assignee_name, due, purpose, service,
+                             proposed, conflicted, last_outcome, last_visited, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (doc_id) DO UPDATE SET
+            resident = excluded.resident, assignee = excluded.assignee,
+            assignee_name = excluded.assignee_name, due = excluded.due,
+            purpose = excluded.purpose, service = excluded.service,
+            proposed = excluded.proposed, conflicted = excluded.conflicted,
+            last_outcome = excluded.last_outcome, last_visited = excluded.last_visited,
+            updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        id.as_str(),
+        plan.resident,
+        assignee,
+        assignee_name,
+        open.as_ref().map(|o| o.due.as_str()).unwrap_or_default(),
+        open.as_ref()
+            .map(|o| o.purpose.as_str())
+            .unwrap_or_default(),
+        open.as_ref()
+            .map(|o| o.service.as_str())
+            .unwrap_or_default(),
+        open.as_ref().is_some_and(|o| o.proposed),
+        conflicted,
+        last.and_then(|o| o.outcome)
+            .map(|o| o.as_str())
+            .unwrap_or_default(),
+        last.map(|o| o.on.as_str()).unwrap_or_default(),
+        now,
+    ])?;
+    Ok(conflicted)
 }

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -210,12 +210,37 @@ const MIGRATIONS: &[&str] = &[
         roster TEXT NOT NULL,
         PRIMARY KEY (doc_id, hash)
      ) WITHOUT ROWID;",
+    // 13: visit plans (`visit` records), one row each, with the visit due (`due` empty
+    // when none is); and each resident's address, which a volunteer's day is ordered
+    // by (residents' rows rewritten when the device opens: `REPROJECT_RESIDENTS`).
+    "ALTER TABLE residents ADD COLUMN address TEXT NOT NULL DEFAULT '';
+     CREATE TABLE visits (
+        doc_id        TEXT PRIMARY KEY REFERENCES docs(doc_id),
+        resident      TEXT NOT NULL,
+        assignee      TEXT NOT NULL,
+        assignee_name TEXT NOT NULL,
+        due           TEXT NOT NULL,
+        purpose       TEXT NOT NULL,
+        service       TEXT NOT NULL,
+        proposed      INTEGER NOT NULL,
+        conflicted    INTEGER NOT NULL,
+        last_outcome  TEXT NOT NULL,
+        last_visited  TEXT NOT NULL,
+        updated_at    INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX visits_due_by_assignee ON visits(assignee, due) WHERE due <> '';
+     CREATE INDEX visits_by_resident ON visits(resident);
+     INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'reproject_residents', x'01' WHERE EXISTS (SELECT 1 FROM residents);",
 ];
 
 /// A `meta` key set by a migration that added columns to `applications`: every
 /// application's row is rewritten from its document when the device opens, then the key
 /// is removed.
 pub const REPROJECT_APPLICATIONS: &str = "reproject_applications";
+
+/// The same for `residents` (a migration added their address).
+pub const REPROJECT_RESIDENTS: &str = "reproject_residents";
 
 /// Kinds of stored chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

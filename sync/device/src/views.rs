@@ -274,11 +274,17 @@ impl Device {
                 } else {
                     shown
                 };
-                let (resident_name, service) = if kind == "application" {
-                    let a = self.application(&id)?;
-                    (self.resident_name(&a.resident), Some(a.service))
-                } else {
-                    (self.resident(&id)?.name, None)
+                let (resident_name, service) = match kind.as_str() {
+                    "application" => {
+                        let a = self.application(&id)?;
+                        (self.resident_name(&a.resident), Some(a.service))
+                    }
+                    "visit" => {
+                        let loaded = self.load_kind(&id, doorstep_core::visit::KIND)?;
+                        let plan = doorstep_core::visit::read(&loaded.doc)?;
+                        (self.resident_name(&plan.resident), None)
+                    }
+                    _ => (self.resident(&id)?.name, None),
                 };
                 Ok(ConflictedRecord {
                     id,

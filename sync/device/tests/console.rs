@@ -512,3 +512,61 @@ fn a_real_committee_roster_is_read_under_its_title_and_any_roster_can_be_laid_ou
         assert_eq!(err.code(), "roster_columns");
     }
 }
+
+/// A legacy-Excel roster as a clerk keeps it (`tests/data/make_kept_roster_xls.py`): an
+/// instructions sheet first, a merged title and a date line, a household's address merged
+/// over its three rows, a name merged over two rows, a totals line and who drew it up.
+#[test]
+fn an_xls_roster_as_a_clerk_keeps_it_fills_a_merged_address_and_flags_a_merged_name() {
+    let bytes = include_bytes!("data/kept_roster.xls");
+    let roster = roster::read_roster(bytes, Format::Xlsx).expect("read");
+    assert_eq!(roster.sheets, ["填表说明", "花名册"]);
+    assert_eq!(roster.sheet.as_deref(), Some("花名册"));
+    assert_eq!(roster.layout.as_ref().map(|l| l.header_line), Some(3));
+    let merged: Vec<(usize, usize, &str, bool)> = roster
+        .merged
+        .iter()
+        .map(|m| (m.first_line, m.last_line, m.field.as_str(), m.filled))
+        .collect();
+    assert_eq!(
+        merged,
+        [(7, 8, "name", false), (4, 6, "address", true)],
+        "the name column's merge comes first: merges are listed by column"
+    );
+    let addresses: Vec<(usize, &str)> = roster
+        .rows
+        .iter()
+        .map(|(line, r)| (*line, r.address.as_str()))
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            (4, "测试路1号"),
+            (5, "测试路1号"),
+            (6, "测试路1号"),
+            (7, "测试路2号"),
+            (8, ""),
+        ]
+    );
+    let ignored: Vec<usize> = roster.ignored.iter().map(|i| i.line).collect();
+    assert_eq!(ignored, [1, 2, 9, 11]);
+    let (_dir, mut device) = open("测试主任");
+    let preview = device.preview_roster(&roster).expect("preview");
+    assert_eq!(preview.new, 4);
+    assert_eq!(preview.merged_cells, 2);
+    let refused: Vec<(usize, Vec<&str>)> = preview
+        .rejected
+        .iter()
+        .map(|r| {
+            (
+                r.line,
+                r.problems.iter().map(|p| p.field.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(refused, [(8, vec!["name"])], "the merged name's second row");
+    let report = device
+        .import_roster(&roster, None, &|_, _| {})
+        .expect("import");
+    assert_eq!(report.added, 4);
+}

@@ -35,6 +35,9 @@ use doorstep_core::resident::{
 };
 use doorstep_core::review::{Decision, DecisionOffer};
 use doorstep_core::value::FieldValue;
+use doorstep_core::visit::{
+    Assignment, OpenVisit, Outcome, OutcomeInput, Plan, Purpose, RecordedOutcome,
+};
 use doorstep_device::CertificationView;
 use doorstep_device::ServiceOffer;
 use doorstep_device::UiError;
@@ -44,14 +47,15 @@ use doorstep_device::console::{
 };
 use doorstep_device::receipt::ReceiptLabels;
 use doorstep_device::roster::{
-    ExportFilter, Exported, Format, IgnoredKind, IgnoredLine, ImportReport, PreviewRow,
-    RejectedRow, RosterLayout, RosterPreview, RowProblem, Task, TaskProgress,
+    ExportFilter, Exported, Format, IgnoredKind, IgnoredLine, ImportReport, MergedCells,
+    PreviewRow, RejectedRow, RosterLayout, RosterPreview, RowProblem, Task, TaskProgress,
 };
 use doorstep_device::session::{EnrollmentView, StartState};
 use doorstep_device::sync::{
     AsideView, NewConflict, RefusedRecord, RefusedView, SyncPhase, SyncProgress, SyncReport,
     SyncState,
 };
+use doorstep_device::visits::{Missing, PlanView, VisitRow, VisitWhen, Visitor};
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, ResidentSummary,
     ResidentView,
@@ -163,6 +167,7 @@ fn declarations() -> String {
         PreviewRow,
         IgnoredKind,
         IgnoredLine,
+        MergedCells,
         RosterPreview,
         ImportReport,
         ReceiptLabels,
@@ -188,6 +193,18 @@ fn declarations() -> String {
         RefusedRecord,
         RefusedView,
         AsideView,
+        Purpose,
+        Outcome,
+        Assignment,
+        OutcomeInput,
+        RecordedOutcome,
+        Plan,
+        OpenVisit,
+        VisitWhen,
+        Missing,
+        VisitRow,
+        PlanView,
+        Visitor,
     );
     // The codes themselves, for the window's test that each has a message in every
     // language (a type alone does not exist at run time).

@@ -4,8 +4,6 @@
 //! server serving and every honest device's records as they were; then an honest
 //! supervisor's approval still goes through.
 
-use std::collections::HashMap;
-
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, Value};
 use doorstep_core::application::{self, Event, EventKind, Status};
@@ -15,54 +13,9 @@ use doorstep_core::resident::ResidentInput;
 use doorstep_core::value::FieldValue;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee, server_db};
-use doorstep_tests::principal::{Principal, changes_of};
+use doorstep_tests::principal::{Principal, changes_of, pull, raw_sync};
 use doorstep_tests::signed::SignAs;
 use serde_bytes::ByteBuf;
-
-fn raw_sync(
-    server: &ServerProcess,
-    token: &str,
-    cursor: u64,
-    docs: Vec<DocUpload>,
-) -> anyhow::Result<SyncResponse> {
-    let body = protocol::to_cbor(&SyncRequest {
-        key_roster: String::new(),
-        log_held: Vec::new(),
-        log_seen: Vec::new(),
-        log_audit: Vec::new(),
-        sync_id: uuid::Uuid::new_v4().to_string(),
-        cursor,
-        volunteer: String::new(),
-        docs,
-    });
-    let response = doorstep_tests::raw_client()
-        .post(server.url("/v1/sync"))
-        .sign_as(token, "POST", "/v1/sync", &body)
-        .header("content-type", protocol::CBOR)
-        .body(body)
-        .send()?;
-    anyhow::ensure!(response.status() == 200, "sync: {}", response.status());
-    protocol::from_cbor(&response.bytes()?).map_err(anyhow::Error::msg)
-}
-
-/// Every record `p` may read, as documents, by id.
-fn pull(server: &ServerProcess, p: &Principal) -> anyhow::Result<HashMap<String, AutoCommit>> {
-    let mut docs: HashMap<String, AutoCommit> = HashMap::new();
-    let mut cursor = 0;
-    loop {
-        let answer = raw_sync(server, p.token(), cursor, Vec::new())?;
-        for d in answer.docs {
-            let doc = docs.entry(d.doc_id).or_default();
-            for change in d.changes {
-                doc.load_incremental(&change)?;
-            }
-        }
-        cursor = answer.cursor;
-        if !answer.more {
-            return Ok(docs);
-        }
-    }
-}
 
 fn event(kind: EventKind, by: &str) -> Event {
     Event {

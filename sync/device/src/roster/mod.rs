@@ -1,8 +1,9 @@
 //! Rosters in and out: a committee's roster of elderly residents read from XLSX, XLS or
-//! CSV ([`read`], any sheet of a workbook; titles, totals and notes left out and listed) with every row validated before anything is saved, imported in batches
-//! without ever registering an ID number twice; and exports of residents and
-//! applications to XLSX and CSV ([`export`]), ID numbers and phones masked unless the
-//! caller has confirmed the supervisor's PIN.
+//! CSV ([`read`], any sheet of a workbook; titles, totals and notes left out and listed;
+//! cells merged over rows filled down, [`merged`]) with every row validated before
+//! anything is saved, imported in batches without ever registering an ID number twice;
+//! and exports of residents and applications to XLSX and CSV ([`export`]), ID numbers
+//! and phones masked unless the caller has confirmed the supervisor's PIN.
 //!
 //! A roster names its columns in a header row, in Chinese or English (`姓名`/`name`,
 //! `身份证号`/`id_number`, `电话`/`phone`, `性别`/`gender`, `出生日期`/`birth_date`,
@@ -14,10 +15,12 @@
 mod bounds;
 mod cell;
 mod export;
+mod merged;
 mod read;
 mod xlsx;
 
 pub use export::{ExportFilter, Exported, Table, save_export};
+pub use merged::MergedCells;
 pub use read::{IgnoredKind, IgnoredLine, Roster, RosterLayout, read_roster, read_roster_as};
 
 /// The largest roster read (rows after the header).
@@ -97,6 +100,10 @@ pub struct RosterPreview {
     /// Lines left out (titles, totals, notes): the first hundred, and how many in all.
     pub ignored: Vec<IgnoredLine>,
     pub ignored_lines: usize,
+    /// Cells merged over several rows of the table (an address over a household's rows):
+    /// the first hundred, each filled into every row or not, and how many in all.
+    pub merged: Vec<MergedCells>,
+    pub merged_cells: usize,
     /// How the file was read: found in it, or as a person laid it out; `None` when the
     /// file does not say which row and columns hold the names and ID numbers.
     pub layout: Option<RosterLayout>,
@@ -198,6 +205,8 @@ impl Device {
             sheet: roster.sheet.clone(),
             ignored: roster.ignored.clone(),
             ignored_lines: roster.ignored_lines,
+            merged: roster.merged.clone(),
+            merged_cells: roster.merged_cells,
             layout: roster.layout.clone(),
             head: roster.head.clone(),
             headers: roster.headers.clone(),

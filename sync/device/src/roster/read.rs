@@ -9,6 +9,8 @@ use doorstep_core::resident::ResidentInput;
 use serde::{Deserialize, Serialize};
 
 use super::cell::{Cell, file_error};
+use super::merged::{MergedCells, fill_down};
+use super::xlsx::Sheet;
 use super::{Format, MAX_ROWS, RejectedRow, RowProblem};
 use crate::error::DeviceError;
 
@@ -87,6 +89,9 @@ pub struct Roster {
     /// [`IGNORED_SHOWN`]), and how many there are in all.
     pub ignored: Vec<IgnoredLine>,
     pub ignored_lines: usize,
+    /// Cells merged over several rows of the table (the first hundred), and how many.
+    pub merged: Vec<MergedCells>,
+    pub merged_cells: usize,
     /// Where its header row is and what each column holds; `None` when the file did not
     /// say and nobody has said yet.
     pub layout: Option<RosterLayout>,
@@ -151,13 +156,20 @@ pub fn read_roster_as(
     sheet: Option<&str>,
     layout: Option<&RosterLayout>,
 ) -> Result<Roster, DeviceError> {
-    let (sheets, sheet, table) = match format {
+    let (
+        sheets,
+        sheet,
+        Sheet {
+            lines: table,
+            merged,
+        },
+    ) = match format {
         Format::Xlsx => {
             let mut book = super::xlsx::Book::open(bytes)?;
             let sheets = book.names().to_vec();
             let (name, table) = match sheet {
                 Some(name) if sheets.iter().any(|s| s == name) => {
-                    (name.to_owned(), book.lines(name)?)
+                    (name.to_owned(), book.sheet(name)?)
                 }
                 Some(_) => {
                     return Err(file_error(
@@ -170,7 +182,14 @@ pub fn read_roster_as(
             };
             (sheets, Some(name), table)
         }
-        Format::Csv => (Vec::new(), None, read_csv(bytes)?),
+        Format::Csv => (
+            Vec::new(),
+            None,
+            Sheet {
+                lines: read_csv(bytes)?,
+                merged: Vec::new(),
+            },
+        ),
     };
     if table
         .iter()
@@ -192,6 +211,8 @@ pub fn read_roster_as(
             sheet,
             ignored: Vec::new(),
             ignored_lines: 0,
+            merged: Vec::new(),
+            merged_cells: 0,
             layout: None,
             head,
             headers: Vec::new(),
@@ -216,6 +237,8 @@ pub fn read_roster_as(
             (text, layout.columns.get(i).cloned().flatten())
         })
         .collect();
+    let mut table = table;
+    let (merged, merged_cells) = fill_down(&mut table, &merged, layout.header_line, &headers);
     let mut rows = Vec::new();
     let mut unreadable = Vec::new();
     let mut ignored = Vec::new();
@@ -314,6 +337,8 @@ pub fn read_roster_as(
         sheet,
         ignored,
         ignored_lines,
+        merged,
+        merged_cells,
         layout: Some(layout),
         head,
         headers,
@@ -327,23 +352,24 @@ pub fn read_roster_as(
 fn first_with_header(
     book: &mut super::xlsx::Book,
     sheets: &[String],
-) -> Result<(String, super::xlsx::Lines), DeviceError> {
-    let mut fallback: Option<(String, super::xlsx::Lines)> = None;
+) -> Result<(String, Sheet), DeviceError> {
+    let mut fallback: Option<(String, Sheet)> = None;
     for name in sheets {
-        let lines = book.lines(name)?;
-        if detect(&lines).is_some() {
-            return Ok((name.clone(), lines));
+        let sheet = book.sheet(name)?;
+        if detect(&sheet.lines).is_some() {
+            return Ok((name.clone(), sheet));
         }
-        let has_cells = lines
+        let has_cells = sheet
+            .lines
             .iter()
             .any(|(_, cells)| cells.iter().any(|c| !c.text().is_empty()));
         if fallback.is_none() && has_cells {
-            fallback = Some((name.clone(), lines));
+            fallback = Some((name.clone(), sheet));
         }
     }
     match fallback {
         Some(found) => Ok(found),
-        None => Ok((sheets[0].clone(), Vec::new())),
+        None => Ok((sheets[0].clone(), Sheet::default())),
     }
 }
 

@@ -27,6 +27,27 @@ pub const MAX_LINES: usize = MAX_ROWS + 1_000;
 /// The lines of a sheet: `(line from 1, cells from its first used column)`.
 pub(super) type Lines = Vec<(usize, Vec<Cell>)>;
 
+/// Merged cells read at most from a sheet: a roster merges an address or a household's
+/// cells over a few rows each, so this is one for every line a roster may have.
+pub const MAX_MERGED: usize = MAX_LINES;
+
+/// A sheet as read: its lines, and the cells merged over several lines.
+#[derive(Debug, Default)]
+pub(super) struct Sheet {
+    pub lines: Lines,
+    pub merged: Vec<Merged>,
+}
+
+/// Cells merged over lines `first_line..=last_line` (from 1): the value is written in
+/// the first line only, at `column` (an index into the lines' cells, as in [`Lines`]).
+/// Merges within one line (a title over several columns) are not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Merged {
+    pub first_line: usize,
+    pub last_line: usize,
+    pub column: usize,
+}
+
 /// An open workbook: its sheets' names, and each sheet read on demand. calamine panics on
 /// some damaged files (fuzzing found a cell reference whose column overflows): such a
 /// file is unreadable, like any other damaged one, and the app goes on.
@@ -45,8 +66,8 @@ impl Book {
         &self.names
     }
 
-    /// The lines of sheet `name`.
-    pub(super) fn lines(&mut self, name: &str) -> Result<Lines, DeviceError> {
+    /// Sheet `name`: its lines and its merged cells.
+    pub(super) fn sheet(&mut self, name: &str) -> Result<Sheet, DeviceError> {
         guarded(std::panic::AssertUnwindSafe(|| {
             read_sheet(&mut self.sheets, name)
         }))
@@ -89,7 +110,7 @@ fn open_unguarded(bytes: &[u8]) -> Result<Book, DeviceError> {
     Ok(Book { names, sheets })
 }
 
-fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Lines, DeviceError> {
+fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Sheet, DeviceError> {
     let mut lines: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
     let mut keep = |(row, col): (u32, u32), data: Data| -> Result<(), DeviceError> {
         if col >= MAX_COLUMNS || matches!(data, Data::Empty) {
@@ -107,7 +128,7 @@ fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Line
     let sheet_error = |e: &dyn std::fmt::Display| {
         file_error(ErrorCode::RosterUnreadable, format!("a sheet: {e}"))
     };
-    match workbook {
+    let regions = match workbook {
         Sheets::Xlsx(xlsx) => {
             let mut cells = xlsx
                 .worksheet_cells_reader(name)
@@ -115,15 +136,21 @@ fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Line
             while let Some(cell) = cells.next_cell().map_err(unreadable)? {
                 keep(cell.get_position(), cell.get_value().clone().into())?;
             }
+            drop(cells);
+            xlsx.merge_cells_by_sheet_name(name)
+                .map_err(|e| sheet_error(&e))?
         }
-        other => {
-            let range = other.worksheet_range(name).map_err(|e| sheet_error(&e))?;
+        Sheets::Xls(xls) => {
+            let range = xls.worksheet_range(name).map_err(|e| sheet_error(&e))?;
             let (top, left) = range.start().unwrap_or((0, 0));
             for (row, col, data) in range.used_cells() {
                 keep((top + row as u32, left + col as u32), data.clone())?;
             }
+            xls.merge_cells_by_sheet_name(name)
+                .map_err(|e| sheet_error(&e))?
         }
-    }
+        _ => return Err(unreadable("neither an XLSX nor an XLS workbook")),
+    };
     let left = lines
         .values()
         .filter_map(|cells| cells.keys().next())
@@ -136,7 +163,22 @@ fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Line
         .max()
         .copied()
         .unwrap_or(0);
-    Ok(lines
+    if regions.len() > MAX_MERGED {
+        return Err(file_error(
+            ErrorCode::RosterTooLarge,
+            format!("a sheet may have at most {MAX_MERGED} merged cells"),
+        ));
+    }
+    let merged = regions
+        .iter()
+        .filter(|r| r.start.0 < r.end.0 && (left..=right).contains(&r.start.1))
+        .map(|r| Merged {
+            first_line: r.start.0 as usize + 1,
+            last_line: r.end.0 as usize + 1,
+            column: (r.start.1 - left) as usize,
+        })
+        .collect();
+    let lines = lines
         .into_iter()
         .map(|(row, mut cells)| {
             let line = (left..=right)
@@ -144,15 +186,16 @@ fn read_sheet(workbook: &mut Sheets<Cursor<Vec<u8>>>, name: &str) -> Result<Line
                 .collect();
             (row as usize + 1, line)
         })
-        .collect())
+        .collect();
+    Ok(Sheet { lines, merged })
 }
 
 /// A workbook's first sheet (what the tests here read).
 #[cfg(test)]
-fn read_xlsx(bytes: &[u8]) -> Result<Lines, DeviceError> {
+fn read_xlsx(bytes: &[u8]) -> Result<Sheet, DeviceError> {
     let mut book = Book::open(bytes)?;
     let first = book.names()[0].clone();
-    book.lines(&first)
+    book.sheet(&first)
 }
 
 fn cell_of(data: &Data) -> Cell {

@@ -557,7 +557,7 @@ pub(super) fn check_doc<'r>(
     }
     if !matches!(
         d.kind.as_str(),
-        "resident" | "authorization" | "application"
+        "resident" | "authorization" | "application" | "visit"
     ) {
         return Err(Failure::bad_request(
             "unknown_kind",

@@ -1,0 +1,240 @@
+//! Visits on the device: a supervisor's assignments, a volunteer's day ordered by due
+//! date then address with what each file lacks, outcomes and the next visit proposed,
+//! and two supervisors' offline assignments of one resident meeting as a conflict.
+
+use doorstep_core::DocId;
+use doorstep_core::id_number::IdNumber;
+use doorstep_core::resident::ResidentInput;
+use doorstep_core::value::FieldValue;
+use doorstep_core::visit::{Assignment, Outcome, OutcomeInput, Purpose};
+use doorstep_device::visits::{Missing, VisitWhen};
+use doorstep_device::{Device, DeviceError};
+use tempfile::TempDir;
+
+mod common;
+use common::{authorize, open_dir};
+
+fn open(name: &str) -> (TempDir, Device) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut device = open_dir(dir.path()).expect("open");
+    device.set_volunteer(name).expect("name");
+    (dir, device)
+}
+
+fn resident(n: u32, address: &str, phone: &str) -> ResidentInput {
+    ResidentInput {
+        name: format!("测试居民{n}"),
+        id_number: IdNumber::complete(&format!("11010519400301{n:03}")).expect("17 digits"),
+        phone: phone.into(),
+        address: address.into(),
+        ..ResidentInput::default()
+    }
+}
+
+fn assignment(assignee: &str, due: &str, purpose: Purpose) -> Assignment {
+    Assignment {
+        assignee: assignee.into(),
+        assignee_name: format!("志愿者{assignee}"),
+        due: due.into(),
+        purpose,
+        service: if purpose == Purpose::Service {
+            "senior_allowance".into()
+        } else {
+            String::new()
+        },
+    }
+}
+
+#[test]
+fn a_volunteers_day_lists_visits_by_due_date_then_address_with_what_each_file_lacks() {
+    let (_dir, mut device) = open("测试主任");
+    let me = device.member_id().expect("member");
+    let today = (2026, 12, 7);
+    let people: Vec<DocId> = [
+        ("测试路9号", "13800000001"),
+        ("测试路2号", ""),
+        ("测试路1号", "13800000003"),
+        ("测试路5号", "13800000004"),
+        ("测试路3号", "13800000005"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, (address, phone))| {
+        device
+            .register_resident(&resident(n as u32 + 1, address, phone))
+            .expect("register")
+            .id
+    })
+    .collect();
+    authorize(&mut device, &people[3], &["senior_allowance"]);
+    let plans = [
+        (0, "2026-12-04", Purpose::Checkup),
+        (1, "2026-12-07", Purpose::Certification),
+        (2, "2026-12-10", Purpose::Checkup),
+        (3, "2026-12-10", Purpose::Service),
+        (4, "2027-01-05", Purpose::Checkup),
+    ];
+    for (at, due, purpose) in plans {
+        device
+            .assign_visit(&people[at], &assignment(&me, due, purpose))
+            .expect("assign");
+    }
+    // Another volunteer's visit is not on this list.
+    let other = device
+        .register_resident(&resident(9, "测试路0号", "13800000009"))
+        .expect("register")
+        .id;
+    device
+        .assign_visit(
+            &other,
+            &assignment("someone-else", "2026-12-01", Purpose::Checkup),
+        )
+        .expect("assign");
+
+    let day = device.visits_of(&me, today, 0, 50).expect("visits");
+    let shown: Vec<(&str, &str, VisitWhen, Vec<Missing>)> = day
+        .iter()
+        .map(|v| {
+            (
+                v.address.as_str(),
+                v.due.as_str(),
+                v.when,
+                v.missing.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("测试路9号", "2026-12-04", VisitWhen::Overdue, vec![]),
+            (
+                "测试路2号",
+                "2026-12-07",
+                VisitWhen::Today,
+                vec![Missing::Phone, Missing::Authorization]
+            ),
+            // Same day: by address.
+            ("测试路1号", "2026-12-10", VisitWhen::ThisWeek, vec![]),
+            ("测试路5号", "2026-12-10", VisitWhen::ThisWeek, vec![]),
+            ("测试路3号", "2027-01-05", VisitWhen::Later, vec![]),
+        ]
+    );
+    let second_page = device.visits_of(&me, today, 2, 2).expect("page");
+    assert_eq!(second_page, day[2..4]);
+
+    // Nobody home: the next visit is proposed, and the list moves it there.
+    let not_home = OutcomeInput {
+        outcome: Outcome::NotHome,
+        on: "2026-12-04".into(),
+        next_due: "2026-12-11".into(),
+        note: "邻居说周末在家".into(),
+    };
+    device
+        .record_visit_outcome(&people[0], &not_home)
+        .expect("outcome");
+    let day = device.visits_of(&me, today, 0, 50).expect("visits");
+    let moved = day
+        .iter()
+        .find(|v| v.resident == people[0])
+        .expect("still due");
+    assert_eq!((moved.due.as_str(), moved.proposed), ("2026-12-11", true));
+    // Deceased: no visit due any more; the plan keeps both outcomes.
+    let deceased = OutcomeInput {
+        outcome: Outcome::Deceased,
+        on: "2026-12-11".into(),
+        next_due: String::new(),
+        note: String::new(),
+    };
+    device
+        .record_visit_outcome(&people[0], &deceased)
+        .expect("outcome");
+    assert!(
+        !device
+            .visits_of(&me, today, 0, 50)
+            .expect("visits")
+            .iter()
+            .any(|v| v.resident == people[0])
+    );
+    let plan = device.visit_plan(&people[0]).expect("plan").expect("made");
+    assert_eq!(plan.plan.outcomes.len(), 2);
+    assert_eq!(plan.open, None);
+    // Nothing more to record on it, and bad input refused.
+    let again = device.record_visit_outcome(&people[0], &deceased);
+    assert!(matches!(again, Err(DeviceError::NotFound(_))), "{again:?}");
+    let bad = device.assign_visit(&people[1], &assignment("", "2026-12-40", Purpose::Checkup));
+    assert!(matches!(bad, Err(DeviceError::Invalid(_))), "{bad:?}");
+    let unplanned = device
+        .register_resident(&resident(7, "测试路7号", ""))
+        .expect("register");
+    assert_eq!(device.visit_plan(&unplanned.id).expect("plan"), None);
+}
+
+#[test]
+fn two_supervisors_assigning_one_resident_offline_meet_as_a_conflict_a_person_settles() {
+    let (_a_dir, mut a) = open("测试主任甲");
+    let (_b_dir, mut b) = open("测试主任乙");
+    let person = a
+        .register_resident(&resident(1, "测试路1号", "13800000001"))
+        .expect("register")
+        .id;
+    b.merge_record(&person, &a.export_record(&person).expect("export"))
+        .expect("merge");
+    let plan_a = a
+        .assign_visit(&person, &assignment("m1", "2026-12-10", Purpose::Checkup))
+        .expect("assign");
+    let plan_b = b
+        .assign_visit(&person, &assignment("m2", "2026-12-12", Purpose::Checkup))
+        .expect("assign");
+    assert_eq!(plan_a, plan_b, "one plan per resident, on every device");
+    b.merge_record(&plan_a, &a.export_record(&plan_a).expect("export"))
+        .expect("merge");
+    a.merge_record(&plan_b, &b.export_record(&plan_b).expect("export"))
+        .expect("merge");
+    for device in [&a, &b] {
+        let plan = device.visit_plan(&person).expect("plan").expect("made");
+        assert!(plan.conflicted);
+        assert!(
+            device
+                .conflicted_records()
+                .expect("conflicts")
+                .contains(&(plan_a.clone(), "visit".into()))
+        );
+    }
+    assert_eq!(
+        a.visit_plan(&person).expect("plan"),
+        b.visit_plan(&person).expect("plan"),
+        "both show the same"
+    );
+    // A person settles who goes and when; the other device takes it.
+    for field in ["assignee", "assignee_name", "due"] {
+        let choice = a
+            .conflicts(&plan_a)
+            .expect("conflicts")
+            .into_iter()
+            .find(|c| c.field == field)
+            .expect("conflicted field");
+        let chosen = choice
+            .values
+            .iter()
+            .map(|v| v.value.clone())
+            .find(|v| matches!(v, FieldValue::Text(t) if t == "m2" || t == "志愿者m2" || t == "2026-12-12"))
+            .expect("b's value");
+        a.resolve_conflict(&plan_a, field, &chosen)
+            .expect("resolve");
+    }
+    b.merge_record(&plan_a, &a.export_record(&plan_a).expect("export"))
+        .expect("merge");
+    let settled = b.visit_plan(&person).expect("plan").expect("made");
+    assert!(!settled.conflicted);
+    let open = settled.open.expect("due");
+    assert_eq!(
+        (open.assignee.as_str(), open.due.as_str()),
+        ("m2", "2026-12-12")
+    );
+    assert_eq!(
+        b.visits_of("m2", (2026, 12, 7), 0, 10)
+            .expect("visits")
+            .len(),
+        1
+    );
+}
