@@ -19,6 +19,7 @@ import { tx } from "../logic";
 import type { Navigate } from "./App";
 import { ChoiceButtons } from "./ChoiceButtons";
 import { DateField } from "./DateField";
+import { TextField } from "./TextField";
 
 const WHEN: VisitWhen[] = ["overdue", "today", "this_week", "later"];
 const OUTCOMES: Outcome[] = ["visited", "application_started", "not_home", "moved", "deceased", "declined"];
@@ -136,6 +137,7 @@ export function VisitPlanCard({ api, resident, supervisor, generation }: { api: 
 
   if (plan === undefined) return error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null;
   const open = plan?.open ?? null;
+  /** Kept as its key: the message follows the language when it is switched. */
   const done = (message: string) => {
     setSaved(message);
     setError(null);
@@ -145,7 +147,7 @@ export function VisitPlanCard({ api, resident, supervisor, generation }: { api: 
     <div className="card" id="resident-visits">
       <h3>{t("visits.title")}</h3>
       <div role="status" aria-live="polite">
-        {saved ? <p className="saved">{saved}</p> : null}
+        {saved ? <p className="saved">{t(saved)}</p> : null}
       </div>
       {plan?.conflicted ? <p className="warning" id="visit-conflicted">{t("visits.conflicted")}</p> : null}
       {open ? (
@@ -154,8 +156,8 @@ export function VisitPlanCard({ api, resident, supervisor, generation }: { api: 
             name: open.assignee_name,
             date: formatDate(open.due, lang),
             purpose: purposeText(t, services, lang, open.purpose, open.service),
+            proposed: open.proposed ? t("visits.proposedNote") : "",
           })}
-          {open.proposed ? ` ${t("visits.proposedNote")}` : ""}
         </p>
       ) : (
         <p className="empty" id="visit-none">
@@ -171,15 +173,15 @@ export function VisitPlanCard({ api, resident, supervisor, generation }: { api: 
                 name: o.by_name,
                 outcome: o.outcome ? t(`visits.outcome.${o.outcome}`) : t("visits.outcomeUnknown"),
               })}
-              {o.next_due ? ` ${t("visits.nextOn", { date: formatDate(o.next_due, lang) })}` : ""}
-              {o.note ? ` · ${o.note}` : ""}
+              {o.next_due ? t("visits.nextOn", { date: formatDate(o.next_due, lang) }) : ""}
+              {o.note ? t("visits.noteLine", { note: o.note }) : ""}
             </li>
           ))}
         </ul>
       ) : null}
-      {open ? <OutcomeForm api={api} resident={resident} due={open.due} onDone={() => done(t("visits.recorded"))} /> : null}
+      {open ? <OutcomeForm api={api} resident={resident} due={open.due} onDone={() => done("visits.recorded")} /> : null}
       {supervisor ? (
-        <AssignForm api={api} resident={resident} services={services} onDone={() => done(t("visits.assigned"))} />
+        <AssignForm api={api} resident={resident} services={services} onDone={() => done("visits.assigned")} />
       ) : null}
       {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
     </div>
@@ -242,10 +244,7 @@ function OutcomeForm({ api, resident, due, onDone }: { api: Api; resident: strin
           <DateField id="visit-next" labelledBy="visit-next-label" value={next} onChange={setNext} error={fields.next_due} />
         </>
       ) : null}
-      <label>
-        {t("visits.note")}
-        <input id="visit-note" type="text" value={note} onChange={(e) => setNote(e.target.value)} />
-      </label>
+      <TextField id="visit-note" label={t("visits.note")} value={note} onChange={setNote} maxLength={200} />
       <button id="visit-outcome-save" type="submit" className="primary" disabled={busy}>
         {t("visits.record")}
       </button>
@@ -297,8 +296,8 @@ function AssignForm({ api, resident, services, onDone }: { api: Api; resident: s
       }}
     >
       <h4>{t("visits.assignTitle")}</h4>
-      <label>
-        {t("visits.assignee")}
+      <div className={fields.assignee ? "field field-invalid" : "field"}>
+        <label htmlFor="visit-assignee">{t("visits.assignee")}</label>
         <select id="visit-assignee" value={assignee} onChange={(e) => setAssignee(e.target.value)} aria-invalid={fields.assignee !== undefined}>
           <option value="">{t("visits.chooseAssignee")}</option>
           {visitors.map((v) => (
@@ -308,8 +307,8 @@ function AssignForm({ api, resident, services, onDone }: { api: Api; resident: s
             </option>
           ))}
         </select>
-      </label>
-      {fields.assignee ? <p className="field-error">{fields.assignee}</p> : null}
+        {fields.assignee ? <p className="field-error">{fields.assignee}</p> : null}
+      </div>
       <p id="visit-due-label">{t("visits.due")}</p>
       <DateField id="visit-due" labelledBy="visit-due-label" value={due} onChange={setDue} error={fields.due} />
       <p id="visit-purpose-label">{t("visits.purposeLabel")}</p>
@@ -321,8 +320,8 @@ function AssignForm({ api, resident, services, onDone }: { api: Api; resident: s
         onChoose={(v) => setPurpose(v as Purpose)}
       />
       {purpose === "service" ? (
-        <label>
-          {t("visits.service")}
+        <div className={fields.services ? "field field-invalid" : "field"}>
+          <label htmlFor="visit-service">{t("visits.service")}</label>
           <select id="visit-service" value={service} onChange={(e) => setService(e.target.value)} aria-invalid={fields.services !== undefined}>
             <option value="">{t("visits.chooseService")}</option>
             {services.map((s) => (
@@ -331,9 +330,9 @@ function AssignForm({ api, resident, services, onDone }: { api: Api; resident: s
               </option>
             ))}
           </select>
-        </label>
+          {fields.services ? <p className="field-error">{fields.services}</p> : null}
+        </div>
       ) : null}
-      {fields.services ? <p className="field-error">{fields.services}</p> : null}
       <button id="visit-assign-save" type="submit" className="primary" disabled={busy}>
         {t("visits.assign")}
       </button>

@@ -6,7 +6,7 @@
 //!    from the committee's people, for today, for the pension certification.
 //! 3. The volunteer's home shows it under "today" in "my visits", with what the
 //!    resident's file lacks (a phone, an authorization); the volunteer records that
-//!    nobody was home and proposes a day next week; the home shows the new date.
+//!    nobody was home and proposes a day later this week; the home shows the new date.
 //! 4. The supervisor's page of the resident shows the outcome and the visit proposed.
 //!
 //! Screenshots go to `target/debug/e2e/`.
@@ -49,7 +49,7 @@ async fn scenario() -> anyhow::Result<()> {
     let driver_v = Driver::start_with(dir_v.path(), APP_ENV)?;
     let driver_s = Driver::start_with(dir_s.path(), APP_ENV)?;
     let today = doorstep_device::today_china();
-    let next_week = civil_from_days(days_from_civil(today) + 7);
+    let next_week = civil_from_days(days_from_civil(today) + 5);
     let (today, next_week) = (format_ymd(today), format_ymd(next_week));
 
     // 1. The volunteer registers a resident; it goes up by itself.
