@@ -29,7 +29,8 @@ pub(crate) fn checksummed(piece: &[u8]) -> Vec<u8> {
     chunk
 }
 
-/// An upload as the server takes it: the first byte chooses the record kind claimed,
+/// An upload as the server takes it: the first byte chooses the record kind claimed
+/// (bits 0–1, or bit 6 for an unknown one),
 /// the author's role, whether a stored document comes first and whether the changes are
 /// signed; then length-prefixed pieces, each a change (its checksum made right). Every
 /// actor is taken as one enrolled author, so signed changes reach the merge and the
@@ -37,7 +38,12 @@ pub(crate) fn checksummed(piece: &[u8]) -> Vec<u8> {
 pub fn upload(data: &[u8]) {
     let mut pieces = Pieces::new(data);
     let flags = pieces.byte();
-    let kind = ["resident", "authorization", "application", "unknown"][usize::from(flags & 3)];
+    // Bit 6 claims a kind no build knows; otherwise one of the four record kinds.
+    let kind = if flags & 64 != 0 {
+        "unknown"
+    } else {
+        ["resident", "authorization", "application", "visit"][usize::from(flags & 3)]
+    };
     let role = if flags & 4 == 0 {
         Role::Volunteer
     } else {

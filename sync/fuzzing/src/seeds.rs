@@ -20,6 +20,7 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
         out.push((target, name.to_owned(), bytes));
     };
     let (resident, application) = (changes("resident", 1), changes("application", 2));
+    let visit = changes("visit", 3);
     let request = SyncRequest {
         sync_id: "0190c5d2-7d3c-7000-8000-000000000001".into(),
         cursor: 41,
@@ -77,6 +78,8 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
         (0u8, "resident_volunteer", &resident),
         (2 | 4, "application_supervisor", &application),
         (2 | 16, "application_unsigned", &application),
+        (3 | 4, "visit_supervisor", &visit),
+        (3, "visit_volunteer", &visit),
     ] {
         add("upload", name, pieces(flags, raw));
     }
@@ -151,6 +154,13 @@ pub fn all(catalog_dir: &Path) -> std::io::Result<Vec<(&'static str, String, Vec
         "roster_xlsx",
         "roster_xls",
         include_bytes!("../../device/tests/data/roster.xls").to_vec(),
+    );
+    // One as clerks keep it: an instructions sheet first, a merged title, an address
+    // merged over a household's rows, a name merged over two, totals and notes.
+    add(
+        "roster_xlsx",
+        "kept_roster_xls",
+        include_bytes!("../../device/tests/data/kept_roster.xls").to_vec(),
     );
     if let Some(huge) = huge_range_workbook() {
         add("roster_xlsx", "huge_range", huge);
@@ -305,6 +315,20 @@ fn changes(kind: &str, actor: u8) -> Vec<Vec<u8>> {
     doc.put(ROOT, "schema", 1).expect("put");
     doc.put(ROOT, "name", "测试").expect("put");
     doc.commit();
+    if kind == "visit" {
+        // A plan assigned, and an outcome under its own key.
+        doc.put(ROOT, "assignee", "m1").expect("put");
+        doc.put(ROOT, "due", "2026-12-10").expect("put");
+        doc.put(ROOT, "purpose", "checkup").expect("put");
+        doc.commit();
+        let outcome = doc
+            .put_object(ROOT, "outcome:o1", automerge::ObjType::Map)
+            .expect("put");
+        doc.put(&outcome, "due", "2026-12-10").expect("put");
+        doc.put(&outcome, "outcome", "not_home").expect("put");
+        doc.put(&outcome, "next_due", "2026-12-17").expect("put");
+        doc.commit();
+    }
     if kind == "application" {
         let events = doc
             .put_object(ROOT, "events", automerge::ObjType::List)
