@@ -49,6 +49,7 @@ import type {
   SyncState,
   TaskProgress,
   UiError,
+  VisitOverview,
   VisitRow,
   Visitor,
 } from "./generated/types";
@@ -152,6 +153,10 @@ export interface Api {
   visitors(): Promise<Visitor[]>;
   assignVisit(resident: string, assignment: Assignment): Promise<string>;
   recordVisitOutcome(resident: string, input: OutcomeInput): Promise<void>;
+  /** Assigns the visits of several residents alike; resolves to how many. */
+  assignVisits(residents: string[], assignment: Assignment): Promise<number>;
+  /** Visits per person and committee, and residents nobody visited this year. */
+  visitOverview(): Promise<VisitOverview>;
   /** Records in conflict; personal numbers whole only with the PIN. */
   conflictedRecords(pin: string | null): Promise<ConflictedRecord[]>;
   resolveConflict(id: string, field: string, choice: string, note: string): Promise<void>;
@@ -276,6 +281,8 @@ export const tauriApi: Api = {
   visitors: () => call("visitors"),
   assignVisit: (resident, assignment) => call("assign_visit", { resident, assignment }),
   recordVisitOutcome: (resident, input) => call("record_visit_outcome", { resident, input }),
+  assignVisits: (residents, assignment) => call("assign_visits", { residents, assignment }),
+  visitOverview: () => call("visit_overview"),
   conflictedRecords: (pin) => call("conflicted_records", { pin }),
   resolveConflict: (id, field, choice, note) => call("resolve_conflict", { id, field, choice, note }),
   consoleCommittees: () => call("console_committees"),

@@ -103,6 +103,8 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             visits::visitors,
             visits::assign_visit,
             visits::record_visit_outcome,
+            visits::assign_visits,
+            visits::visit_overview,
             commands::conflicted_records,
             commands::resolve_conflict,
             console::console_committees,

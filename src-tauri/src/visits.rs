@@ -3,7 +3,7 @@
 //! `doorstep_device::visits`.
 
 use doorstep_device::records::{Assignment, DocId, OutcomeInput};
-use doorstep_device::visits::{PlanView, VisitRow, Visitor};
+use doorstep_device::visits::{PlanView, VisitOverview, VisitRow, Visitor};
 use tauri::AppHandle;
 
 use crate::UiError;
@@ -52,4 +52,27 @@ pub async fn record_visit_outcome(
         d.record_visit_outcome(&doc_id(&resident)?, &input)
     })
     .await
+}
+
+/// Assigns the visits of several residents alike; how many.
+#[tauri::command]
+pub async fn assign_visits(
+    app: AppHandle,
+    residents: Vec<String>,
+    assignment: Assignment,
+) -> Result<usize, UiError> {
+    unlocked(&app, move |d| {
+        let ids = residents
+            .iter()
+            .map(|r| doc_id(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        d.assign_visits(&ids, &assignment)
+    })
+    .await
+}
+
+/// Visits per person and committee, and residents nobody visited this year.
+#[tauri::command]
+pub async fn visit_overview(app: AppHandle) -> Result<VisitOverview, UiError> {
+    unlocked(&app, |d| d.visit_overview(d.today())).await
 }

@@ -115,11 +115,22 @@ describe("OverviewScreen", () => {
       },
     ],
   };
+  const visitOverview = {
+    counts: [{ committee: "c1", assignee: "m1", assignee_name: "测试志愿者", planned: 3, overdue: 1, done: 5 }],
+    unvisited: [["c1", 12]] as [string, number][],
+  };
+  const assignVisits = vi.fn(async (residents: string[]) => residents.length);
+  const visiting = {
+    visitOverview: async () => visitOverview,
+    visitors: async () => [{ id: "m1", name: "测试志愿者", role: "volunteer" as const }],
+    assignVisits,
+  };
   const api = fakeApi({
     overview: async () => overview,
     services: async () => [PENSION],
     consoleCommittees: async () => COMMITTEES,
     recordsAside: async () => [],
+    ...visiting,
   });
   const cell = (status: string) =>
     document.querySelector(`#overview-counts tr[data-service='${PENSION.code}'] td[data-status='${status}']`);
@@ -137,11 +148,32 @@ describe("OverviewScreen", () => {
     expect(screen.getByRole("button", { name: "查看养老金资格认证中“已批准”的申请（2 份）" })).toBeTruthy();
   });
 
+  it("counts each person's visits and plans the certification visits of those listed at once", async () => {
+    await show((nav) => <OverviewScreen api={api} navigate={nav} generation={0} />);
+    const row = document.querySelector("#overview-visit-counts tr[data-assignee='m1']");
+    expect([...(row?.querySelectorAll("td") ?? [])].map((td) => td.textContent)).toEqual(["幸福社区", "测试志愿者", "3", "1", "5"]);
+    expect(document.querySelector("#overview-unvisited")?.textContent).toBe("幸福社区：今年还没有走访过的居民 12 位");
+    expect(document.querySelector("#overview-assign-all h4")?.textContent).toBe("把需要认证的 2 位居民一起安排走访");
+    await act(async () => {
+      fireEvent.change(document.getElementById("assign-all-assignee") as Element, { target: { value: "m1" } });
+      for (const [part, value] of [["year", "2026"], ["month", "12"], ["day", "20"]]) {
+        fireEvent.change(document.getElementById(`assign-all-due-${part}`) as Element, { target: { value } });
+      }
+    });
+    await click(document.getElementById("assign-all-save"));
+    expect(assignVisits).toHaveBeenCalledWith(
+      overview.to_visit.map((c) => c.resident),
+      { assignee: "m1", assignee_name: "测试志愿者", due: "2026-12-20", purpose: "certification", service: "" },
+    );
+    expect(document.querySelector("#overview-assign-all [role=status]")?.textContent).toBe("已安排 2 位居民的走访。");
+  });
+
   it("shows changes kept apart for failing the check first, with whose they claim to be", async () => {
     const apart = fakeApi({
       overview: async () => overview,
       services: async () => [PENSION],
       consoleCommittees: async () => COMMITTEES,
+      ...visiting,
       recordsAside: async () => [
         { doc_id: "app-1", kind: "application", committee: "c1", code: "four_eyes", changes: 1, at: NOON, authors: ["测试主任 (tablet 2)"] },
         { doc_id: "res-1", kind: "resident", committee: "c1", code: "record_malformed", changes: 2, at: NOON, authors: [] },

@@ -16,6 +16,7 @@ import { STATUSES, countsTable, tx } from "../logic";
 import type { ScreenProps } from "./App";
 import { CertificationList } from "./Certifications";
 import { AsideList } from "./Unsent";
+import { VisitOverviewCard } from "./VisitOverview";
 
 /**
  * Counts by committee, service and status (each count opens the list of those
@@ -148,6 +149,12 @@ export function OverviewScreen({ api, navigate, generation }: ScreenProps) {
             <h4>{t("certification.toVisit")}</h4>
             <CertificationList id="overview-to-visit" items={overview.to_visit} navigate={navigate} committeeName={committeeName} />
           </div>
+          <VisitOverviewCard
+            api={api}
+            generation={generation}
+            toVisit={overview.to_visit.map((c) => c.resident)}
+            committeeName={committeeName}
+          />
         </>
       ) : null}
     </section>

@@ -1322,6 +1322,29 @@ id: string, name: string,
  */
 role: Role | null, };
 
+/**
+ * The visits of one person of one committee, as the supervisor's overview counts them.
+ */
+export type VisitCount = { committee: string, assignee: string, assignee_name: string, 
+/**
+ * Visits due from today on.
+ */
+planned: number, 
+/**
+ * Visits due before today and not yet done.
+ */
+overdue: number, 
+/**
+ * Residents assigned to them whose last visit was this year.
+ */
+done: number, };
+
+/**
+ * Visits planned, overdue and done per person and committee, and the residents of each
+ * committee nobody has visited this year.
+ */
+export type VisitOverview = { counts: Array<VisitCount>, unvisited: Array<[string, number]>, };
+
 /** Every error code, for the test that each has text in every language. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "name_empty",

@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::device::Device;
 use crate::docs::Access;
 use crate::error::DeviceError;
+use crate::projection::committee_or;
 
 /// How a visit stands against today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -78,6 +79,28 @@ pub struct Visitor {
     pub name: String,
     /// `None` for this device's own user when it is not enrolled.
     pub role: Option<Role>,
+}
+
+/// The visits of one person of one committee, as the supervisor's overview counts them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct VisitCount {
+    pub committee: String,
+    pub assignee: String,
+    pub assignee_name: String,
+    /// Visits due from today on.
+    pub planned: u64,
+    /// Visits due before today and not yet done.
+    pub overdue: u64,
+    /// Residents assigned to them whose last visit was this year.
+    pub done: u64,
+}
+
+/// Visits planned, overdue and done per person and committee, and the residents of each
+/// committee nobody has visited this year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct VisitOverview {
+    pub counts: Vec<VisitCount>,
+    pub unvisited: Vec<(String, u64)>,
 }
 
 impl Device {
@@ -151,6 +174,86 @@ impl Device {
             self.insert_record(&id, visit::KIND, &mut doc, now)?;
         }
         Ok(id)
+    }
+
+    /// Assigns the visits of several residents (a filtered list, those whose
+    /// certification falls due) alike; how many were assigned. Every resident is checked
+    /// before any is assigned.
+    pub fn assign_visits(
+        &mut self,
+        residents: &[DocId],
+        assignment: &Assignment,
+    ) -> Result<usize, DeviceError> {
+        assignment.validate()?;
+        for resident in residents {
+            self.load_resident(resident)?;
+        }
+        for resident in residents {
+            self.assign_visit(resident, assignment)?;
+        }
+        Ok(residents.len())
+    }
+
+    /// The supervisor's overview of visits on `today`: per person and committee, and
+    /// the residents with no visit recorded since the year began.
+    pub fn visit_overview(&self, today: Ymd) -> Result<VisitOverview, DeviceError> {
+        let conn = self.store.conn();
+        let home = self.home_committee();
+        let today_text = format_ymd(today);
+        let year_start = format_ymd((today.0, 1, 1));
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.committee, v.assignee, max(v.assignee_name),
+                    sum(v.due <> '' AND v.due >= ?1), sum(v.due <> '' AND v.due < ?1),
+                    sum(v.last_visited >= ?2)
+               FROM visits v JOIN docs d ON d.doc_id = v.doc_id
+              WHERE d.quarantined IS NULL AND v.assignee <> ''
+              GROUP BY d.committee, v.assignee
+              ORDER BY 3, 2",
+        )?;
+        let rows = stmt.query_map(params![today_text, year_start], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let mut counts = Vec::new();
+        for row in rows {
+            let (committee, assignee, assignee_name, planned, overdue, done) = row?;
+            counts.push(VisitCount {
+                committee: committee_or(committee, home.as_deref()),
+                assignee,
+                assignee_name,
+                planned: count(planned),
+                overdue: count(overdue),
+                done: count(done),
+            });
+        }
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.committee, count(*) FROM residents r JOIN docs d ON d.doc_id = r.doc_id
+              WHERE d.quarantined IS NULL
+                AND NOT EXISTS (SELECT 1 FROM visits v
+                                 WHERE v.resident = r.doc_id AND v.last_visited >= ?1)
+              GROUP BY d.committee",
+        )?;
+        let rows = stmt.query_map([&year_start], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut unvisited: std::collections::BTreeMap<String, u64> = Default::default();
+        for row in rows {
+            let (committee, n) = row?;
+            *unvisited
+                .entry(committee_or(committee, home.as_deref()))
+                .or_default() += count(n);
+        }
+        Ok(VisitOverview {
+            counts,
+            unvisited: unvisited.into_iter().collect(),
+        })
     }
 
     /// Records what came of the resident's visit due now, and the next one proposed.

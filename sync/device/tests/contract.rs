@@ -55,7 +55,9 @@ use doorstep_device::sync::{
     AsideView, NewConflict, RefusedRecord, RefusedView, SyncPhase, SyncProgress, SyncReport,
     SyncState,
 };
-use doorstep_device::visits::{Missing, PlanView, VisitRow, VisitWhen, Visitor};
+use doorstep_device::visits::{
+    Missing, PlanView, VisitCount, VisitOverview, VisitRow, VisitWhen, Visitor,
+};
 use doorstep_device::{
     ApplicationRow, ApplicationView, AuthorizationView, ConflictedRecord, ResidentSummary,
     ResidentView,
@@ -205,6 +207,8 @@ fn declarations() -> String {
         VisitRow,
         PlanView,
         Visitor,
+        VisitCount,
+        VisitOverview,
     );
     // The codes themselves, for the window's test that each has a message in every
     // language (a type alone does not exist at run time).

@@ -238,3 +238,63 @@ fn two_supervisors_assigning_one_resident_offline_meet_as_a_conflict_a_person_se
         1
     );
 }
+
+#[test]
+fn a_list_of_residents_is_assigned_at_once_and_the_overview_counts_each_persons_visits() {
+    let (_dir, mut device) = open("测试主任");
+    let today = (2026, 12, 7);
+    let people: Vec<DocId> = (1..=5)
+        .map(|n| {
+            device
+                .register_resident(&resident(n, &format!("测试路{n}号"), "13800000000"))
+                .expect("register")
+                .id
+        })
+        .collect();
+    // Three at once to one volunteer, one to another; an unknown resident refuses the
+    // whole list before anything is assigned.
+    let unknown = DocId::parse("0192f0c8-7a1e-7cc3-9a4e-3b1f2a9d8e11").expect("id");
+    let refused = device.assign_visits(
+        &[people[0].clone(), unknown],
+        &assignment("m1", "2026-12-10", Purpose::Certification),
+    );
+    assert!(
+        matches!(refused, Err(DeviceError::NotFound(_))),
+        "{refused:?}"
+    );
+    assert_eq!(device.visit_plan(&people[0]).expect("plan"), None);
+    let assigned = device
+        .assign_visits(
+            &people[..3],
+            &assignment("m1", "2026-12-10", Purpose::Certification),
+        )
+        .expect("assign");
+    assert_eq!(assigned, 3);
+    device
+        .assign_visit(
+            &people[3],
+            &assignment("m2", "2026-12-01", Purpose::Checkup),
+        )
+        .expect("assign");
+    device
+        .record_visit_outcome(
+            &people[0],
+            &OutcomeInput {
+                outcome: Outcome::Visited,
+                on: "2026-12-06".into(),
+                next_due: String::new(),
+                note: String::new(),
+            },
+        )
+        .expect("outcome");
+    let overview = device.visit_overview(today).expect("overview");
+    let counts: Vec<(&str, u64, u64, u64)> = overview
+        .counts
+        .iter()
+        .map(|c| (c.assignee.as_str(), c.planned, c.overdue, c.done))
+        .collect();
+    assert_eq!(counts, [("m1", 2, 0, 1), ("m2", 0, 1, 0)]);
+    // Of five residents one was visited this year.
+    let unvisited: u64 = overview.unvisited.iter().map(|(_, n)| n).sum();
+    assert_eq!(unvisited, 4);
+}
