@@ -171,6 +171,8 @@ export interface Api {
   reviewQueue(): Promise<QueueItem[]>;
   recordReview(id: string, decision: Decision, text: string): Promise<Status>;
   overview(): Promise<Overview>;
+  /** Exports every visit plan (of one committee, or all); `labels` in the window's language. */
+  exportVisits(committee: string | null, format: FileFormat, labels: Record<string, string>, lang: string): Promise<Exported>;
   exportApplications(
     filter: ExportFilter,
     format: FileFormat,
@@ -294,6 +296,7 @@ export const tauriApi: Api = {
   reviewQueue: () => call("review_queue"),
   recordReview: (id, decision, text) => call("record_review", { id, decision, text }),
   overview: () => call("overview"),
+  exportVisits: (committee, format, labels, lang) => call("export_visits", { committee, format, labels, lang }),
   exportApplications: (filter, format, labels, lang, pin) =>
     call("export_applications", { filter, format, labels, lang, pin }),
   exportResidents: (committee, format, pin) => call("export_residents", { committee, format, pin }),

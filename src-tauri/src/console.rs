@@ -147,6 +147,41 @@ pub async fn export_applications(
     .await
 }
 
+/// Exports every visit plan (of one committee, or all): who visits whom, when, what for,
+/// and what came of the last visit. `labels` are the headers and words in the
+/// supervisor's language.
+#[tauri::command]
+pub async fn export_visits(
+    app: AppHandle,
+    committee: Option<String>,
+    format: Format,
+    labels: BTreeMap<String, String>,
+    lang: String,
+) -> Result<Exported, UiError> {
+    let progress = progress_to(&app, Task::Export);
+    let handle = app.clone();
+    unlocked(&app, move |d| {
+        let committee = committee.filter(|c| !c.is_empty());
+        let table = d.visits_table(committee.as_deref(), &labels, &lang)?;
+        let bytes = table.write(format, &progress)?;
+        let stem = if lang == "en" {
+            "visits"
+        } else {
+            "走访安排"
+        };
+        save_export(
+            &exports_dir(&handle, d),
+            stem,
+            format,
+            &bytes,
+            table.rows.len(),
+            false,
+            d.now(),
+        )
+    })
+    .await
+}
+
 /// Exports the residents (of one committee, or all) as a roster.
 #[tauri::command]
 pub async fn export_residents(

@@ -118,6 +118,7 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             console::overview,
             console::export_applications,
             console::export_residents,
+            console::export_visits,
             console::open_exports,
             console::preview_roster,
             console::import_roster,

@@ -57,6 +57,9 @@ export function DataScreen({ api, generation }: ScreenProps) {
   );
 }
 
+/** The columns of the visits export, in order. */
+const VISIT_COLUMNS = ["committee", "resident", "address", "assignee", "due", "purpose", "last_outcome", "last_visited"];
+
 function ExportPanel(props: {
   api: ScreenProps["api"];
   committees: Committee[];
@@ -70,11 +73,13 @@ function ExportPanel(props: {
   const [pin, setPin] = useState("");
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Exported | null>(null);
+  /** What the last export was of: a visits export holds no personal number at all. */
+  const [resultKind, setResultKind] = useState<"applications" | "residents" | "visits">("applications");
   const [opened, setOpened] = useState<string | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const set = (patch: Partial<typeof form>) => setForm((f) => ({ ...f, ...patch }));
 
-  const run = async (what: "applications" | "residents") => {
+  const run = async (what: "applications" | "residents" | "visits") => {
     if (busy) return;
     if (reveal && pin.trim() === "") {
       setError({ code: "pin_required", message: "" });
@@ -83,6 +88,7 @@ function ExportPanel(props: {
     setBusy(true);
     setError(null);
     setResult(null);
+    setResultKind(what);
     try {
       const pinArg = reveal ? pin : null;
       if (what === "applications") {
@@ -98,6 +104,14 @@ function ExportPanel(props: {
           to: range.to,
         };
         setResult(await props.api.exportApplications(filter, form.format, labels, lang, pinArg));
+      } else if (what === "visits") {
+        const labels: Record<string, string> = {};
+        for (const c of VISIT_COLUMNS) labels[c] = t(`data.visitColumn.${c}`);
+        for (const p of ["checkup", "certification", "service"]) labels[`purpose.${p}`] = t(`visits.purpose.${p}`);
+        for (const o of ["visited", "application_started", "not_home", "moved", "deceased", "declined"]) {
+          labels[`outcome.${o}`] = t(`visits.outcome.${o}`);
+        }
+        setResult(await props.api.exportVisits(form.committee || null, form.format, labels, lang));
       } else {
         setResult(await props.api.exportResidents(form.committee || null, form.format, pinArg));
       }
@@ -184,12 +198,18 @@ function ExportPanel(props: {
         <button id="export-residents" type="button" className="secondary" disabled={busy} onClick={() => void run("residents")}>
           {t("data.exportResidents")}
         </button>
+        <button id="export-visits" type="button" className="secondary" disabled={busy} onClick={() => void run("visits")}>
+          {t("data.exportVisits")}
+        </button>
       </div>
       {busy ? <ProgressLine progress={props.progress} label={t("data.exporting")} /> : null}
       <div role="status" aria-live="polite">
         {result ? (
           <p className="saved" id="export-result">
-            {t(result.revealed ? "data.exportedRevealed" : "data.exported", { count: result.rows, file: fileName(result.path) })}{" "}
+            {t(result.revealed ? "data.exportedRevealed" : resultKind === "visits" ? "data.exportedVisits" : "data.exported", {
+              count: result.rows,
+              file: fileName(result.path),
+            })}{" "}
             <button
               type="button"
               id="export-open-folder"

@@ -21,6 +21,7 @@ use crate::device::Device;
 use crate::docs::Access;
 use crate::error::DeviceError;
 use crate::projection::committee_or;
+use crate::roster::Table;
 
 /// How a visit stands against today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -254,6 +255,90 @@ impl Device {
             counts,
             unvisited: unvisited.into_iter().collect(),
         })
+    }
+
+    /// Every visit plan as a table for the supervisor (of committee `committee`, or all):
+    /// the resident, their address, who visits, when and what for, and what came of the
+    /// last visit. `labels` are the headers and the words for purposes and outcomes in the
+    /// supervisor's language (keys: `committee`, `resident`, `address`, `assignee`, `due`,
+    /// `purpose`, `last_outcome`, `last_visited`, `visits`, `purpose.<code>`,
+    /// `outcome.<code>`); `lang` chooses the catalog's service names (`zh-CN` or `en`).
+    /// No ID number or phone is written.
+    pub fn visits_table(
+        &self,
+        committee: Option<&str>,
+        labels: &std::collections::BTreeMap<String, String>,
+        lang: &str,
+    ) -> Result<Table, DeviceError> {
+        let label = |key: &str| labels.get(key).cloned().unwrap_or_else(|| key.to_owned());
+        let home = self.home_committee();
+        let names: std::collections::HashMap<String, String> = self
+            .enrollment()?
+            .map(|e| e.committees.into_iter().map(|c| (c.id, c.name)).collect())
+            .unwrap_or_default();
+        let mut stmt = self.store.conn().prepare(
+            "SELECT d.committee, r.name, r.address, v.assignee_name, v.due, v.purpose,
+                    v.service, v.last_outcome, v.last_visited
+               FROM visits v JOIN docs d ON d.doc_id = v.doc_id
+               JOIN residents r ON r.doc_id = v.resident
+              WHERE d.quarantined IS NULL
+              ORDER BY v.due = '', v.due, r.address, r.doc_id",
+        )?;
+        type Row = (
+            Option<String>,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        );
+        let found: Vec<Row> = stmt
+            .query_map([], |r| r.try_into())?
+            .collect::<Result<_, _>>()?;
+        let headers = [
+            "committee",
+            "resident",
+            "address",
+            "assignee",
+            "due",
+            "purpose",
+            "last_outcome",
+            "last_visited",
+        ]
+        .iter()
+        .map(|k| label(k))
+        .collect();
+        let mut rows = Vec::with_capacity(found.len());
+        for (c, name, address, assignee, due, purpose, service, outcome, visited) in found {
+            let c = committee_or(c, home.as_deref());
+            if committee.is_some_and(|want| want != c) {
+                continue;
+            }
+            let purpose = match (purpose.as_str(), self.catalog.service(&service)) {
+                ("", _) => String::new(),
+                ("service", Some(def)) => def.name.get(lang).to_owned(),
+                (code, _) => label(&format!("purpose.{code}")),
+            };
+            let outcome = if outcome.is_empty() {
+                String::new()
+            } else {
+                label(&format!("outcome.{outcome}"))
+            };
+            rows.push(vec![
+                names.get(&c).cloned().unwrap_or(c),
+                name,
+                address,
+                assignee,
+                due,
+                purpose,
+                outcome,
+                visited,
+            ]);
+        }
+        Ok(Table { headers, rows })
     }
 
     /// Records what came of the resident's visit due now, and the next one proposed.

@@ -297,4 +297,39 @@ fn a_list_of_residents_is_assigned_at_once_and_the_overview_counts_each_persons_
     // Of five residents one was visited this year.
     let unvisited: u64 = overview.unvisited.iter().map(|(_, n)| n).sum();
     assert_eq!(unvisited, 4);
+
+    // The supervisor's table: open visits by date, then those done; words as given.
+    let labels: std::collections::BTreeMap<String, String> = [
+        ("resident", "居民"),
+        ("purpose.certification", "养老金认证"),
+        ("purpose.checkup", "探访"),
+        ("outcome.visited", "已走访"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let table = device.visits_table(None, &labels, "zh-CN").expect("table");
+    assert_eq!(table.headers[1], "居民");
+    assert_eq!(
+        table.headers[3], "assignee",
+        "a key with no label stands for itself"
+    );
+    let rows: Vec<(&str, &str, &str, &str)> = table
+        .rows
+        .iter()
+        .map(|r| (r[1].as_str(), r[4].as_str(), r[5].as_str(), r[6].as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("测试居民4", "2026-12-01", "探访", ""),
+            ("测试居民2", "2026-12-10", "养老金认证", ""),
+            ("测试居民3", "2026-12-10", "养老金认证", ""),
+            ("测试居民1", "", "", "已走访"),
+        ]
+    );
+    let bytes = table
+        .write(doorstep_device::roster::Format::Xlsx, &|_, _| {})
+        .expect("xlsx");
+    assert!(bytes.starts_with(b"PK"));
 }

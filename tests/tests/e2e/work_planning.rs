@@ -7,7 +7,9 @@
 //! 3. The volunteer's home shows it under "today" in "my visits", with what the
 //!    resident's file lacks (a phone, an authorization); the volunteer records that
 //!    nobody was home and proposes a day later this week; the home shows the new date.
-//! 4. The supervisor's page of the resident shows the outcome and the visit proposed.
+//! 4. The supervisor's page of the resident shows the outcome and the visit proposed;
+//!    the overview counts the volunteer's visits; the visit plans export as a table
+//!    (no ID number in it).
 //!
 //! Screenshots go to `target/debug/e2e/`.
 
@@ -135,6 +137,30 @@ async fn scenario() -> anyhow::Result<()> {
         .await?;
     s.wait_for_text("#visit-open", "上次走访时约定的").await?;
     s.screenshot(&shot("supervisor-sees")?).await?;
+    // The overview counts the volunteer's visit; the plans export as a table.
+    s.click("#nav-overview").await?;
+    s.wait_for_text("#overview-visit-counts", "志愿者甲")
+        .await?;
+    s.screenshot(&shot("overview")?).await?;
+    s.click("#nav-data").await?;
+    s.select("#export-format", "csv").await?;
+    s.click("#export-visits").await?;
+    s.wait_for_text("#export-result", "不含身份证号和电话")
+        .await?;
+    let exports = dir_s.path().join("app").join("exports");
+    let file = std::fs::read_dir(&exports)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("走访安排"))
+        .ok_or_else(|| anyhow::anyhow!("no visits export in {}", exports.display()))?;
+    let table = std::fs::read_to_string(file)?;
+    for wanted in [RESIDENT, ADDRESS, "志愿者甲", "不在家", next_week.as_str()] {
+        assert!(table.contains(wanted), "{wanted} in the export");
+    }
+    assert!(
+        !table.contains(id_number.as_str()),
+        "no ID number in the export"
+    );
     v.close().await?;
     s.close().await?;
     Ok(())
