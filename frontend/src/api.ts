@@ -157,6 +157,8 @@ export interface Api {
   assignVisits(residents: string[], assignment: Assignment): Promise<number>;
   /** Visits per person and committee, and residents nobody visited this year. */
   visitOverview(): Promise<VisitOverview>;
+  /** This device's user's visits as a large-print PDF in the exports folder. */
+  printVisitList(labels: Record<string, string>, lang: string): Promise<Exported>;
   /** Records in conflict; personal numbers whole only with the PIN. */
   conflictedRecords(pin: string | null): Promise<ConflictedRecord[]>;
   resolveConflict(id: string, field: string, choice: string, note: string): Promise<void>;
@@ -285,6 +287,7 @@ export const tauriApi: Api = {
   recordVisitOutcome: (resident, input) => call("record_visit_outcome", { resident, input }),
   assignVisits: (residents, assignment) => call("assign_visits", { residents, assignment }),
   visitOverview: () => call("visit_overview"),
+  printVisitList: (labels, lang) => call("print_visit_list", { labels, lang }),
   conflictedRecords: (pin) => call("conflicted_records", { pin }),
   resolveConflict: (id, field, choice, note) => call("resolve_conflict", { id, field, choice, note }),
   consoleCommittees: () => call("console_committees"),

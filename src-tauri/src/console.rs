@@ -10,7 +10,7 @@ use doorstep_device::console::DeviceView;
 use doorstep_device::records::{ChainState, Committee, Decision, DeviceInfo, LogEntry, LogPage};
 use doorstep_device::roster::{
     self, ExportFilter, Exported, Format, ImportReport, RosterLayout, RosterPreview, Task,
-    TaskProgress, save_export,
+    TaskProgress, save_export, save_file,
 };
 use doorstep_device::{
     Device, DeviceError, ErrorCode, LogFilter, Overview, QueueItem, RecordChanges,
@@ -175,6 +175,35 @@ pub async fn export_visits(
             format,
             &bytes,
             table.rows.len(),
+            false,
+            d.now(),
+        )
+    })
+    .await
+}
+
+/// Prints this device's user's visits as a large-print PDF into the exports folder.
+/// `labels` are its words in the window's language.
+#[tauri::command]
+pub async fn print_visit_list(
+    app: AppHandle,
+    labels: BTreeMap<String, String>,
+    lang: String,
+) -> Result<Exported, UiError> {
+    let handle = app.clone();
+    unlocked(&app, move |d| {
+        let (pdf, count) = d.visit_list_pdf(&labels, &lang)?;
+        let stem = if lang == "en" {
+            "visit list"
+        } else {
+            "走访单"
+        };
+        save_file(
+            &exports_dir(&handle, d),
+            stem,
+            "pdf",
+            &pdf,
+            count,
             false,
             d.now(),
         )

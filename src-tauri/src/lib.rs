@@ -119,6 +119,7 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             console::export_applications,
             console::export_residents,
             console::export_visits,
+            console::print_visit_list,
             console::open_exports,
             console::preview_roster,
             console::import_roster,

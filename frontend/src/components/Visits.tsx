@@ -103,6 +103,57 @@ export function MyVisits({ api, navigate, generation }: { api: Api; navigate: Na
         );
       })}
       {rows.length === PAGE ? <p className="small">{t("visits.more", { count: PAGE })}</p> : null}
+      {rows.length > 0 ? <PrintList api={api} /> : null}
+    </div>
+  );
+}
+
+/** The volunteer's visits printed as a large-print PDF, for those who carry paper. */
+function PrintList({ api }: { api: Api }) {
+  const { t, i18n } = useTranslation();
+  const [file, setFile] = useState<string | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const print = async () => {
+    setBusy(true);
+    try {
+      const labels: Record<string, string> = {
+        title: t("visits.listTitle"),
+        address: t("visits.listAddress"),
+        due: t("visits.due"),
+        purpose: t("visits.purposeLabel"),
+        missing: t("visits.listMissing"),
+        outcome: t("visits.listOutcome"),
+        none: t("visits.none"),
+      };
+      for (const p of PURPOSES) labels[`purpose.${p}`] = t(`visits.purpose.${p}`);
+      for (const o of OUTCOMES) labels[`outcome.${o}`] = t(`visits.outcome.${o}`);
+      for (const m of ["phone", "authorization"]) labels[`missing.${m}`] = t(`visits.listMissingWhat.${m}`);
+      const saved = await api.printVisitList(labels, i18n.language);
+      setFile(saved.path.split(/[\\/]/).pop() ?? saved.path);
+      setError(null);
+    } catch (thrown) {
+      setError(toUiError(thrown));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="visit-print">
+      <button id="visits-print" type="button" className="secondary" disabled={busy} onClick={() => void print()}>
+        {t("visits.print")}
+      </button>
+      <div role="status" aria-live="polite">
+        {file ? (
+          <p className="saved" id="visits-printed">
+            {t("visits.printed", { file })}{" "}
+            <button type="button" className="link" onClick={() => void api.openExports().catch((thrown) => setError(toUiError(thrown)))}>
+              {t("data.openFolder")}
+            </button>
+          </p>
+        ) : null}
+      </div>
+      {error ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
     </div>
   );
 }

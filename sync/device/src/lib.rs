@@ -57,6 +57,7 @@ pub mod sync;
 mod trust;
 pub mod ui_error;
 pub mod views;
+pub mod visit_list;
 pub mod visits;
 
 pub use access::DeviceAccess;

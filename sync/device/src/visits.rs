@@ -235,10 +235,11 @@ impl Device {
             });
         }
         let mut stmt = conn.prepare_cached(
-            "SELECT d.committee, count(*) FROM residents r JOIN docs d ON d.doc_id = r.doc_id
+            "SELECT d.committee,
+                    sum(NOT EXISTS (SELECT 1 FROM visits v
+                                     WHERE v.resident = r.doc_id AND v.last_visited >= ?1))
+               FROM residents r JOIN docs d ON d.doc_id = r.doc_id
               WHERE d.quarantined IS NULL
-                AND NOT EXISTS (SELECT 1 FROM visits v
-                                 WHERE v.resident = r.doc_id AND v.last_visited >= ?1)
               GROUP BY d.committee",
         )?;
         let rows = stmt.query_map([&year_start], |r| {

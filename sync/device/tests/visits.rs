@@ -333,3 +333,69 @@ fn a_list_of_residents_is_assigned_at_once_and_the_overview_counts_each_persons_
         .expect("xlsx");
     assert!(bytes.starts_with(b"PK"));
 }
+
+#[test]
+fn the_visit_list_prints_each_visit_in_large_type_with_the_outcomes_to_tick() {
+    let (_dir, mut device) = open("测试志愿者");
+    let me = device.member_id().expect("member");
+    let labels: std::collections::BTreeMap<String, String> = [
+        ("title", "走访单"),
+        ("address", "住址"),
+        ("due", "走访日期"),
+        ("purpose", "目的"),
+        ("missing", "缺"),
+        ("outcome", "结果"),
+        ("none", "没有安排给你的走访。"),
+        ("purpose.certification", "养老金认证"),
+        ("missing.phone", "电话"),
+        ("missing.authorization", "授权委托"),
+        ("outcome.not_home", "不在家"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let empty = device.visit_list(&labels, "zh-CN").expect("list");
+    assert_eq!(
+        empty.sections,
+        [("没有安排给你的走访。".to_owned(), vec![])]
+    );
+    let person = device
+        .register_resident(&resident(1, "测试路1号", ""))
+        .expect("register")
+        .id;
+    device
+        .assign_visit(
+            &person,
+            &assignment(&me, "2026-12-10", Purpose::Certification),
+        )
+        .expect("assign");
+    let list = device.visit_list(&labels, "zh-CN").expect("list");
+    assert!(
+        list.title.starts_with("走访单 · 测试志愿者 · "),
+        "{}",
+        list.title
+    );
+    assert_eq!(list.sections.len(), 1);
+    let (heading, lines) = &list.sections[0];
+    assert_eq!(heading, "1. 测试居民1");
+    assert_eq!(
+        lines[..4],
+        [
+            "住址：测试路1号",
+            "走访日期：2026年12月10日",
+            "目的：养老金认证",
+            "缺：电话、授权委托",
+        ]
+    );
+    assert!(
+        lines[4].starts_with("结果：□ outcome.visited"),
+        "a key with no word stands: {}",
+        lines[4]
+    );
+    assert!(lines[4].contains("□ 不在家"));
+    if doorstep_device::receipt::find_font().is_some() {
+        let (pdf, count) = device.visit_list_pdf(&labels, "zh-CN").expect("pdf");
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert_eq!(count, 1);
+    }
+}

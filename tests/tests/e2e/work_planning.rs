@@ -5,7 +5,8 @@
 //! 2. The supervisor opens the resident and assigns the visit to the volunteer, chosen
 //!    from the committee's people, for today, for the pension certification.
 //! 3. The volunteer's home shows it under "today" in "my visits", with what the
-//!    resident's file lacks (a phone, an authorization); the volunteer records that
+//!    resident's file lacks (a phone, an authorization), and prints as a large-print
+//!    PDF; the volunteer records that
 //!    nobody was home and proposes a day later this week; the home shows the new date.
 //! 4. The supervisor's page of the resident shows the outcome and the visit proposed;
 //!    the overview counts the volunteer's visits; the visit plans export as a table
@@ -115,6 +116,15 @@ async fn scenario() -> anyhow::Result<()> {
         assert!(row.contains(wanted), "{wanted} in {row:?}");
     }
     v.screenshot(&shot("my-visits")?).await?;
+    // On paper too: a large-print PDF in the exports folder.
+    v.click("#visits-print").await?;
+    v.wait_for_text("#visits-printed", "走访单已保存").await?;
+    let printed = std::fs::read_dir(dir_v.path().join("app").join("exports"))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .ok_or_else(|| anyhow::anyhow!("no visit list printed"))?;
+    assert!(std::fs::read(&printed)?.starts_with(b"%PDF-"), "a PDF");
     v.click("#home-visits .visit-row").await?;
     v.wait_for_text("#resident-title", RESIDENT).await?;
     v.click("#visit-outcome-not_home").await?;

@@ -342,6 +342,19 @@ pub fn save_export(
         Format::Xlsx => "xlsx",
         Format::Csv => "csv",
     };
+    save_file(dir, stem, ext, bytes, rows, revealed, now)
+}
+
+/// [`save_export`] of a file of any extension (a printable PDF).
+pub fn save_file(
+    dir: &Path,
+    stem: &str,
+    ext: &str,
+    bytes: &[u8],
+    rows: usize,
+    revealed: bool,
+    now: i64,
+) -> Result<Exported, DeviceError> {
     let (y, m, day) = china_date(now);
     let minutes = (now + 8 * 3_600_000).rem_euclid(86_400_000) / 60_000;
     let base = format!(

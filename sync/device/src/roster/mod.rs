@@ -19,7 +19,7 @@ mod merged;
 mod read;
 mod xlsx;
 
-pub use export::{ExportFilter, Exported, Table, save_export};
+pub use export::{ExportFilter, Exported, Table, save_export, save_file};
 pub use merged::MergedCells;
 pub use read::{IgnoredKind, IgnoredLine, Roster, RosterLayout, read_roster, read_roster_as};
 
