@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { type Api, type UiError, type VisitOverview as Counts, type Visitor, toUiError } from "../api";
 import { errorText, fieldMessages } from "../errors";
 import { DateField } from "./DateField";
+import { VisitorSelect } from "./Visits";
 
 /**
  * The supervisor's overview of visits: per person and committee, planned, overdue and
@@ -111,19 +112,7 @@ function AssignAll({ api, residents, onDone }: { api: Api; residents: string[]; 
       }}
     >
       <h4>{t("visits.assignAllTitle", { count: residents.length })}</h4>
-      <div className={fields.assignee ? "field field-invalid" : "field"}>
-        <label htmlFor="assign-all-assignee">{t("visits.assignee")}</label>
-        <select id="assign-all-assignee" value={assignee} onChange={(e) => setAssignee(e.target.value)} aria-invalid={fields.assignee !== undefined}>
-          <option value="">{t("visits.chooseAssignee")}</option>
-          {visitors.map((v) => (
-            <option key={v.id} value={v.id}>
-              {v.name}
-              {v.role ? ` (${t(`devices.role.${v.role}`)})` : ""}
-            </option>
-          ))}
-        </select>
-        {fields.assignee ? <p className="field-error">{fields.assignee}</p> : null}
-      </div>
+      <VisitorSelect id="assign-all-assignee" visitors={visitors} value={assignee} onChange={setAssignee} error={fields.assignee} />
       <p id="assign-all-due-label">{t("visits.due")}</p>
       <DateField id="assign-all-due" labelledBy="assign-all-due-label" value={due} onChange={setDue} error={fields.due} />
       <button id="assign-all-save" type="submit" className="primary" disabled={busy}>

@@ -347,19 +347,7 @@ function AssignForm({ api, resident, services, onDone }: { api: Api; resident: s
       }}
     >
       <h4>{t("visits.assignTitle")}</h4>
-      <div className={fields.assignee ? "field field-invalid" : "field"}>
-        <label htmlFor="visit-assignee">{t("visits.assignee")}</label>
-        <select id="visit-assignee" value={assignee} onChange={(e) => setAssignee(e.target.value)} aria-invalid={fields.assignee !== undefined}>
-          <option value="">{t("visits.chooseAssignee")}</option>
-          {visitors.map((v) => (
-            <option key={v.id} value={v.id}>
-              {v.name}
-              {v.role ? ` (${t(`devices.role.${v.role}`)})` : ""}
-            </option>
-          ))}
-        </select>
-        {fields.assignee ? <p className="field-error">{fields.assignee}</p> : null}
-      </div>
+      <VisitorSelect id="visit-assignee" visitors={visitors} value={assignee} onChange={setAssignee} error={fields.assignee} />
       <p id="visit-due-label">{t("visits.due")}</p>
       <DateField id="visit-due" labelledBy="visit-due-label" value={due} onChange={setDue} error={fields.due} />
       <p id="visit-purpose-label">{t("visits.purposeLabel")}</p>
@@ -389,5 +377,31 @@ function AssignForm({ api, resident, services, onDone }: { api: Api; resident: s
       </button>
       {error && !error.fields ? <p role="alert" className="error-banner">{errorText(t, error.code)}</p> : null}
     </form>
+  );
+}
+
+/** Who visits: the people a visit may be assigned to, by name and role. */
+export function VisitorSelect(props: {
+  id: string;
+  visitors: Visitor[];
+  value: string;
+  onChange: (id: string) => void;
+  error: string | undefined;
+}) {
+  const { t } = useTranslation();
+  return (
+    <div className={props.error ? "field field-invalid" : "field"}>
+      <label htmlFor={props.id}>{t("visits.assignee")}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.target.value)} aria-invalid={props.error !== undefined}>
+        <option value="">{t("visits.chooseAssignee")}</option>
+        {props.visitors.map((v) => (
+          <option key={v.id} value={v.id}>
+            {v.name}
+            {v.role ? ` (${t(`devices.role.${v.role}`)})` : ""}
+          </option>
+        ))}
+      </select>
+      {props.error ? <p className="field-error">{props.error}</p> : null}
+    </div>
   );
 }
