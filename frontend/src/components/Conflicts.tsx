@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type ConflictedRecord, type Service, type UiError, toUiError } from "../api";
+import { type ConflictedRecord, type Service, type UiError, type Visitor, toUiError } from "../api";
 import { errorText } from "../errors";
 import { formatDate, formatDateTime } from "../dates";
 import { displayValue, isDateRecordField, tx } from "../logic";
@@ -14,6 +14,8 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
   const lang = i18n.language;
   const [records, setRecords] = useState<ConflictedRecord[] | null>(null);
   const [services, setServices] = useState<Service[]>([]);
+  /** Who visits may be assigned to: a visit plan's conflicting assignees by name. */
+  const [visitors, setVisitors] = useState<Visitor[]>([]);
   const [error, setError] = useState<UiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
@@ -30,6 +32,9 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
         if (ticket !== latest.current) return;
         setRecords(r);
         setServices(s);
+        if (r.some((record) => record.kind === "visit")) {
+          api.visitors().then(setVisitors, () => setVisitors([]));
+        }
       },
       (thrown) => ticket === latest.current && setError(toUiError(thrown)),
     );
@@ -48,6 +53,14 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
     } catch (thrown) {
       setError(toUiError(thrown));
     }
+  };
+
+  /** A visit plan's value in words: who, what for, which service; null for others. */
+  const visitValue = (field: string, value: string): string | null => {
+    if (field === "assignee") return visitors.find((v) => v.id === value)?.name ?? null;
+    if (field === "purpose" && value) return t(`visits.purpose.${value}`);
+    if (field === "service" && value) return tx(services.find((s) => s.code === value)?.name, lang) || value;
+    return null;
   };
 
   const fieldLabel = (record: ConflictedRecord, field: string) => {
@@ -119,9 +132,11 @@ export function ConflictsScreen({ api, navigate, generation }: ScreenProps) {
                     {c.values.map((v, i) => (
                       <li key={i} className="conflict-value">
                         <span className="value mono">
-                          {(!def && isDateRecordField(c.field) && v.value.type === "text"
-                            ? formatDate(v.value.value, lang)
-                            : displayValue(v.value, def, lang, { yes: t("common.yes"), no: t("common.no") })) || t("common.blank")}
+                          {(record.kind === "visit" && v.value.type === "text" && visitValue(c.field, v.value.value)) ||
+                            (!def && isDateRecordField(c.field) && v.value.type === "text"
+                              ? formatDate(v.value.value, lang)
+                              : displayValue(v.value, def, lang, { yes: t("common.yes"), no: t("common.no") })) ||
+                            t("common.blank")}
                         </span>
                         <span className="author">
                           {v.author

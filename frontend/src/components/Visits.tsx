@@ -200,7 +200,11 @@ export function VisitPlanCard({ api, resident, supervisor, generation }: { api: 
       <div role="status" aria-live="polite">
         {saved ? <p className="saved">{t(saved)}</p> : null}
       </div>
-      {plan?.conflicted ? <p className="warning" id="visit-conflicted">{t("visits.conflicted")}</p> : null}
+      {plan?.conflicted ? (
+        <p className="warning" id="visit-conflicted">
+          {t(supervisor ? "visits.conflicted" : "visits.conflictedWait")}
+        </p>
+      ) : null}
       {open ? (
         <p id="visit-open">
           {t("visits.dueTo", {

@@ -113,8 +113,13 @@ impl Device {
         self.save_record(id, loaded, now)
     }
 
-    /// Every record (of any kind) with conflicted fields.
+    /// Every record (of any kind) with conflicted fields this device's user may settle:
+    /// a visit plan's only on a supervisor's device (or one not enrolled); a volunteer
+    /// sees the plan's conflict on the plan and waits for a supervisor.
     pub fn conflicted_records(&self) -> Result<Vec<(DocId, String)>, DeviceError> {
+        let settles_plans = self
+            .enrollment()?
+            .is_none_or(|e| e.role == doorstep_core::protocol::Role::Supervisor);
         let mut stmt = self.store.conn().prepare_cached(
             "SELECT doc_id, 'resident' FROM residents WHERE conflicted
              UNION ALL SELECT doc_id, 'application' FROM applications WHERE conflicted
@@ -125,6 +130,9 @@ impl Device {
         let mut out = Vec::new();
         for row in rows {
             let (id, kind) = row?;
+            if kind == doorstep_core::visit::KIND && !settles_plans {
+                continue;
+            }
             if let Some(id) = DocId::parse(&id) {
                 out.push((id, kind));
             }

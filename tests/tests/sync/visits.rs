@@ -107,6 +107,20 @@ fn an_assignment_made_offline_reaches_the_volunteer_and_the_outcome_comes_back()
         let plan = device.visit_plan(&second)?.expect("the plan");
         assert!(plan.conflicted, "the conflict shows");
     }
+    // A supervisor settles it; the volunteer's list of conflicts does not offer it.
+    let plan_id = visit::plan_id(&second);
+    assert!(
+        boss.device
+            .conflicted_records()?
+            .contains(&(plan_id.clone(), "visit".into()))
+    );
+    assert!(
+        !volunteer
+            .device
+            .conflicted_records()?
+            .iter()
+            .any(|(id, _)| *id == plan_id)
+    );
     assert_eq!(
         boss.device.visit_plan(&second)?,
         chief.device.visit_plan(&second)?
