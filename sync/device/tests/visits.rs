@@ -12,7 +12,7 @@ use doorstep_device::{Device, DeviceError};
 use tempfile::TempDir;
 
 mod common;
-use common::{authorize, open_dir};
+use common::{authorize, open_dir, raw_db};
 
 fn open(name: &str) -> (TempDir, Device) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -398,4 +398,42 @@ fn the_visit_list_prints_each_visit_in_large_type_with_the_outcomes_to_tick() {
         assert!(pdf.starts_with(b"%PDF-"));
         assert_eq!(count, 1);
     }
+}
+
+#[test]
+fn a_database_from_before_visits_fills_its_residents_addresses_when_opened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut device = open_dir(dir.path()).expect("open");
+    device.set_volunteer("测试主任").expect("name");
+    let person = device
+        .register_resident(&resident(1, "测试路1号", "13800000001"))
+        .expect("register")
+        .id;
+    let me = device.member_id().expect("member");
+    device
+        .assign_visit(&person, &assignment(&me, "2026-12-10", Purpose::Checkup))
+        .expect("assign");
+    drop(device);
+    // As migration 13 leaves a database of a build before it: addresses empty, and the
+    // request to fill them.
+    raw_db(dir.path())
+        .conn()
+        .execute_batch(
+            "UPDATE residents SET address = '';
+             INSERT INTO meta (key, value) VALUES ('reproject_residents', x'01');",
+        )
+        .expect("as before");
+    let device = open_dir(dir.path()).expect("reopen");
+    let day = device.visits_of(&me, (2026, 12, 7), 0, 10).expect("visits");
+    assert_eq!(day[0].address, "测试路1号");
+    drop(device);
+    let asked: i64 = raw_db(dir.path())
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM meta WHERE key = 'reproject_residents'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("meta");
+    assert_eq!(asked, 0, "done once");
 }
