@@ -1239,9 +1239,10 @@ export type RecordedOutcome = {
  */
 key: string, 
 /**
- * The due date of the visit it answers.
+ * The assignment it answers (the plan's `assigned_at` then), and the due date of
+ * the visit it answers.
  */
-due: string, 
+round: number, due: string, 
 /**
  * `None` for a value this version does not know.
  */

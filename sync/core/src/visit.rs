@@ -7,7 +7,8 @@
 //! `assignee_name`, `due` (`YYYY-MM-DD`), `purpose` (`checkup`, `certification` or
 //! `service`), `service` (a catalog code, for `service`), `assigned_by` (a name),
 //! `assigned_at` (timestamp). Each outcome is a map under a key of its own,
-//! `outcome:<id>`: `due` (the visit it answers), `outcome`, `on` (`YYYY-MM-DD`),
+//! `outcome:<id>`: `round` (the plan's `assigned_at` when it was recorded: the assignment
+//! it answers), `due` (the visit it answers), `outcome`, `on` (`YYYY-MM-DD`),
 //! `next_due` (the next visit proposed, or empty), `note`, `by` (member id), `by_name`,
 //! `at` (timestamp).
 //!
@@ -18,8 +19,9 @@
 //! even on plans created concurrently, are all kept.
 //!
 //! The visit due ([`open_visit`]) is derived, never stored: the assigned one, or, once an
-//! outcome answers it, the next one that outcome proposed, and so on; none once an
-//! outcome answers the last without proposing another. Every replica derives the same.
+//! outcome of this assignment answers it, the next one that outcome proposed, and so on;
+//! none once an outcome answers the last without proposing another. A reassignment, even
+//! to the same day, starts afresh. Every replica derives the same.
 
 use automerge::{
     AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
@@ -139,7 +141,7 @@ impl Assignment {
         if self.assignee.trim().is_empty() {
             errors.push(Field::Assignee, ErrorCode::Required);
         }
-        if parse_ymd(&self.due).is_none() {
+        if canonical(&self.due).is_none() {
             errors.push(Field::Due, ErrorCode::DateInvalid);
         }
         if (self.purpose == Purpose::Service) == self.service.trim().is_empty() {
@@ -167,13 +169,13 @@ impl OutcomeInput {
     /// next visit comes after this one, and not after a move or a death.
     pub fn validate(&self, due: &str) -> Result<(), CoreError> {
         let mut errors = FieldErrors::default();
-        let on = parse_ymd(&self.on);
+        let on = canonical(&self.on);
         if on.is_none() {
             errors.push(Field::VisitedOn, ErrorCode::DateInvalid);
         }
         if !self.next_due.is_empty() {
             let after = parse_ymd(due).max(on);
-            match parse_ymd(&self.next_due) {
+            match canonical(&self.next_due) {
                 Some(next) if self.outcome.may_propose_next() && Some(next) > after => {}
                 _ => errors.push(Field::NextDue, ErrorCode::DateInvalid),
             }
@@ -187,7 +189,9 @@ impl OutcomeInput {
 pub struct RecordedOutcome {
     /// Its key in the record (`outcome:<id>`): the same on every replica.
     pub key: String,
-    /// The due date of the visit it answers.
+    /// The assignment it answers (the plan's `assigned_at` then), and the due date of
+    /// the visit it answers.
+    pub round: i64,
     pub due: String,
     /// `None` for a value this version does not know.
     pub outcome: Option<Outcome>,
@@ -221,6 +225,12 @@ pub struct OpenVisit {
     pub service: String,
     /// Whether it is a next visit a volunteer proposed (not the one a supervisor set).
     pub proposed: bool,
+}
+
+/// `text` as a date when it is one written as `YYYY-MM-DD` exactly (dates are compared as
+/// text in lists and rows, so `2027-+1-05` is not one).
+pub fn canonical(text: &str) -> Option<crate::date::Ymd> {
+    parse_ymd(text).filter(|d| crate::date::format_ymd(*d) == text)
 }
 
 /// The id of `resident`'s visit plan: the same on every device, so that plans made
@@ -269,11 +279,10 @@ pub fn assign(
         ("service", assignment.service.as_str()),
     ];
     for (field, text) in values {
-        if value::get(doc, field)?
-            .as_ref()
-            .and_then(FieldValue::as_text)
-            != Some(text)
-        {
+        // A field that differs, or holds concurrent values (a reassignment settles them).
+        let held = value::get_all(&*doc, field)?;
+        let same = matches!(held.as_slice(), [(FieldValue::Text(t), _)] if t == text);
+        if !same {
             doc.put(ROOT, field, text)?;
         }
     }
@@ -292,7 +301,10 @@ pub fn record_outcome(
     by: (&str, &str),
     now_ms: i64,
 ) -> Result<(), CoreError> {
+    // The assignment it answers: a reassignment (even for the same day) starts afresh.
+    let round = value::time(&*doc, "assigned_at")?.unwrap_or(0);
     let obj = doc.put_object(ROOT, format!("{OUTCOME_PREFIX}{id}"), ObjType::Map)?;
+    doc.put(&obj, "round", ScalarValue::Timestamp(round))?;
     doc.put(&obj, "due", due)?;
     doc.put(&obj, "outcome", input.outcome.as_str())?;
     doc.put(&obj, "on", input.on.as_str())?;
@@ -333,11 +345,15 @@ pub fn read(doc: &impl ReadDoc) -> Result<Plan, CoreError> {
                 .and_then(|v| v.as_text().map(str::to_owned))
                 .unwrap_or_default())
         };
-        let at = match value::get_in(doc, &obj, "at")? {
-            Some(FieldValue::Time(t)) => t,
-            _ => 0,
+        let time = |name: &str| -> Result<i64, CoreError> {
+            Ok(match value::get_in(doc, &obj, name)? {
+                Some(FieldValue::Time(t)) => t,
+                _ => 0,
+            })
         };
+        let (at, round) = (time("at")?, time("round")?);
         outcomes.push(RecordedOutcome {
+            round,
             due: field("due")?,
             outcome: Outcome::parse(&field("outcome")?),
             on: field("on")?,
@@ -368,11 +384,19 @@ pub fn open_visit(plan: &Plan) -> Option<OpenVisit> {
     let mut proposed = false;
     // Each step moves to a later date, so it ends within as many steps as outcomes.
     for _ in 0..=plan.outcomes.len() {
+        // A proposal that is no date after this one counts as none.
+        let proposal = |o: &RecordedOutcome| -> String {
+            match canonical(&o.next_due) {
+                Some(_) if o.next_due.as_str() > due.as_str() => o.next_due.clone(),
+                _ => String::new(),
+            }
+        };
         let answer = plan
             .outcomes
             .iter()
-            .filter(|o| o.due == due)
-            .max_by(|a, b| (&a.next_due, &a.key).cmp(&(&b.next_due, &b.key)));
+            .filter(|o| o.round == plan.assigned_at && o.due == due)
+            .map(|o| (proposal(o), &o.key))
+            .max();
         match answer {
             None => {
                 return Some(OpenVisit {
@@ -392,8 +416,8 @@ pub fn open_visit(plan: &Plan) -> Option<OpenVisit> {
                     proposed,
                 });
             }
-            Some(o) if o.next_due.as_str() > due.as_str() && parse_ymd(&o.next_due).is_some() => {
-                due = o.next_due.clone();
+            Some((next, _)) if !next.is_empty() => {
+                due = next;
                 proposed = true;
             }
             Some(_) => return None,
@@ -458,6 +482,13 @@ mod tests {
         let plan = read(&doc).expect("read");
         assert_eq!(plan.outcomes.len(), 2);
         assert_eq!(open_visit(&plan), None);
+        // Reassigned for the same day it was last answered: due again (a new round).
+        assign(&mut doc, &assignment("m3", "2026-12-16"), "测试主任", 3).expect("assign");
+        let open = open_visit(&read(&doc).expect("read")).expect("due again");
+        assert_eq!(
+            (open.assignee.as_str(), open.due.as_str()),
+            ("m3", "2026-12-16")
+        );
         // A supervisor reassigns for a new date: due again, to the other volunteer.
         assign(&mut doc, &assignment("m2", "2027-01-05"), "测试主任", 4).expect("assign");
         let open = open_visit(&read(&doc).expect("read")).expect("open");

@@ -187,7 +187,10 @@ impl Device {
         // its dependencies), to keep apart exactly those that do not and what depends on
         // them.
         *doc = original;
-        let application = kind == doorstep_core::application::KIND;
+        // Rules that read the record as it was (an application's events, a visit plan's
+        // assignment and outcomes) are checked on it change by change.
+        let application =
+            kind == doorstep_core::application::KIND || kind == doorstep_core::visit::KIND;
         let empty = AutoCommit::new();
         let mut bad: HashSet<ChangeHash> = HashSet::new();
         let mut apart = Apart {

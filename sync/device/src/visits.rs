@@ -222,18 +222,35 @@ impl Device {
             ))
         })?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
-        let mut counts = Vec::new();
+        // Plans not synced yet have no committee column: they are the home committee's,
+        // counted with its synced ones.
+        let mut merged: std::collections::BTreeMap<(String, String), VisitCount> =
+            Default::default();
         for row in rows {
             let (committee, assignee, assignee_name, planned, overdue, done) = row?;
-            counts.push(VisitCount {
-                committee: committee_or(committee, home.as_deref()),
-                assignee,
-                assignee_name,
-                planned: count(planned),
-                overdue: count(overdue),
-                done: count(done),
-            });
+            let committee = committee_or(committee, home.as_deref());
+            let entry = merged
+                .entry((committee.clone(), assignee.clone()))
+                .or_insert_with(|| VisitCount {
+                    committee,
+                    assignee,
+                    assignee_name,
+                    planned: 0,
+                    overdue: 0,
+                    done: 0,
+                });
+            entry.planned += count(planned);
+            entry.overdue += count(overdue);
+            entry.done += count(done);
         }
+        let mut counts: Vec<VisitCount> = merged.into_values().collect();
+        counts.sort_by(|a, b| {
+            (&a.committee, &a.assignee_name, &a.assignee).cmp(&(
+                &b.committee,
+                &b.assignee_name,
+                &b.assignee,
+            ))
+        });
         let mut stmt = conn.prepare_cached(
             "SELECT d.committee,
                     sum(NOT EXISTS (SELECT 1 FROM visits v
@@ -403,7 +420,8 @@ impl Device {
                                  WHERE a.resident = v.resident AND a.revoked = 0
                                    AND a.valid_to >= ?2)
                FROM visits v JOIN residents r ON r.doc_id = v.resident
-              WHERE v.assignee = ?1 AND v.due <> ''
+               JOIN docs d ON d.doc_id = v.doc_id
+              WHERE v.assignee = ?1 AND v.due <> '' AND d.quarantined IS NULL
               ORDER BY v.due, r.address, r.doc_id
               LIMIT ?3 OFFSET ?4",
         )?;

@@ -312,9 +312,12 @@ pub(super) fn apply(
                 }
                 Err(e) => return Err(e.into()),
             };
-            // Only a revoked tablet's changes (relayed by another) may be set aside.
+            // Only a revoked tablet's changes (relayed by another) may be set aside, or
+            // those of a tablet enrolled again after a revocation, whose new key a peer
+            // that has not synced since does not know yet (the server brings them to it
+            // at its next sync).
             anyhow::ensure!(
-                report.set_aside == 0 || replicas.iter().any(|r| r.revoked),
+                report.set_aside == 0 || replicas.iter().any(|r| r.revoked || r.ever_revoked),
                 "a bundle of an honest device had changes set aside"
             );
             Tally::add(&tally.bundles, 1);

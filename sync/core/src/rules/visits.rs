@@ -56,7 +56,10 @@ pub(super) fn check(
             (Some(old), Some(new)) if old == new => {}
             (Some(_), _) => return Err(RuleBreach::EventAltered),
             (None, None) => {}
-            (None, Some((_, ops))) => {
+            (None, Some((obj, ops))) => {
+                if !well_formed(after, &obj) {
+                    return Err(RuleBreach::EventAltered);
+                }
                 let creator = ops.creator.as_ref().ok_or(RuleBreach::EventAltered)?;
                 if !roles.contains_key(&creator) {
                     return Err(RuleBreach::EventAltered);
@@ -73,6 +76,47 @@ pub(super) fn check(
         }
     }
     Ok(())
+}
+
+/// The keys of an outcome, each holding one scalar.
+const OUTCOME_KEYS: &[&str] = &[
+    "round", "due", "outcome", "on", "next_due", "note", "by", "by_name", "at",
+];
+
+/// Whether a new outcome is one the app writes: a map of exactly [`OUTCOME_KEYS`], each one
+/// scalar; a known outcome; its dates written as dates (the next one empty, or after the
+/// visit it answers). An outcome another author trimmed or nested objects in is not.
+fn well_formed(doc: &impl ReadDoc, obj: &ObjId) -> bool {
+    use crate::value::{FieldValue, get_in};
+    use crate::visit::{Outcome, canonical};
+    if !matches!(doc.object_type(obj), Ok(automerge::ObjType::Map)) {
+        return false;
+    }
+    let keys: Vec<String> = doc.keys(obj).collect();
+    if keys.len() != OUTCOME_KEYS.len() || !keys.iter().all(|k| OUTCOME_KEYS.contains(&k.as_str()))
+    {
+        return false;
+    }
+    let scalars = keys.iter().all(|k| {
+        let all = doc.get_all(obj, k.as_str()).unwrap_or_default();
+        all.len() == 1 && matches!(all[0].0, automerge::Value::Scalar(_))
+    });
+    if !scalars {
+        return false;
+    }
+    let text = |k: &str| match get_in(doc, obj, k) {
+        Ok(Some(FieldValue::Text(t))) => Some(t),
+        _ => None,
+    };
+    let (Some(due), Some(on), Some(next), Some(outcome)) =
+        (text("due"), text("on"), text("next_due"), text("outcome"))
+    else {
+        return false;
+    };
+    canonical(&due).is_some()
+        && canonical(&on).is_some()
+        && Outcome::parse(&outcome).is_some()
+        && (next.is_empty() || (canonical(&next).is_some() && next > due))
 }
 
 /// The ids of the operations holding a root field's values (every concurrent one).
@@ -183,6 +227,54 @@ mod tests {
         assert_eq!(by("vola", &doc, record), "ok");
         assert_eq!(by("boss", &doc, record), "ok");
         assert_eq!(by("nobody", &doc, record), "author_unknown");
+    }
+
+    #[test]
+    fn an_outcome_is_as_the_app_writes_it_or_refused() {
+        use automerge::transaction::Transactable;
+        let doc = plan();
+        /// An outcome as the app writes it, then changed by `edit` in the same change.
+        fn written<'a>(
+            edit: &'a dyn Fn(&mut AutoCommit, &ObjId),
+        ) -> impl FnOnce(&mut AutoCommit) + 'a {
+            move |d: &mut AutoCommit| {
+                visit::record_outcome(d, "x1", "2026-12-10", &outcome(), ("m1", "测试"), 3)
+                    .expect("outcome");
+                let Ok(Some((_, obj))) = d.get(ROOT, "outcome:x1") else {
+                    panic!("no outcome");
+                };
+                edit(d, &obj);
+            }
+        }
+        assert_eq!(by("vola", &doc, written(&|_, _| {})), "ok");
+        type Edit<'a> = &'a dyn Fn(&mut AutoCommit, &ObjId);
+        let cases: [(&str, Edit<'_>); 6] = [
+            ("a key taken out", &|d, o| {
+                d.delete(o, "next_due").expect("delete")
+            }),
+            ("a key added", &|d, o| {
+                d.put(o, "extra", "x").map(drop).expect("put")
+            }),
+            ("an object inside", &|d, o| {
+                d.put_object(o, "note", automerge::ObjType::Map)
+                    .map(drop)
+                    .expect("put")
+            }),
+            ("a date not written as one", &|d, o| {
+                d.put(o, "on", "2026-12-+1").map(drop).expect("put")
+            }),
+            ("a next visit before this one", &|d, o| {
+                d.put(o, "next_due", "2026-12-01").map(drop).expect("put")
+            }),
+            ("an outcome no build knows", &|d, o| {
+                d.put(o, "outcome", "vanished").map(drop).expect("put")
+            }),
+        ];
+        for (name, edit) in cases {
+            assert_eq!(by("vola", &doc, written(edit)), "event_altered", "{name}");
+        }
+        let scalar = |d: &mut AutoCommit| d.put(ROOT, "outcome:x2", "done").map(drop).expect("put");
+        assert_eq!(by("vola", &doc, scalar), "event_altered", "not a map");
     }
 
     #[test]
