@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use doorstep_device::console::DeviceView;
 use doorstep_device::records::{ChainState, Committee, Decision, DeviceInfo, LogEntry, LogPage};
 use doorstep_device::roster::{
-    self, ExportFilter, Exported, Format, ImportReport, RosterLayout, RosterPreview, Task,
+    self, ExportFilter, Exported, Format, ImportReport, RosterLayout, RosterPreview, Table, Task,
     TaskProgress, save_export, save_file,
 };
 use doorstep_device::{
@@ -112,6 +112,29 @@ fn exports_dir(app: &AppHandle, d: &Device) -> PathBuf {
     settings.exports_dir(downloads.as_deref(), d.data_dir())
 }
 
+/// Writes `table` as `format` into the exports folder as `<stem> <date-time>`, telling
+/// `progress` as rows are written: what every table export ends with.
+fn save_table(
+    handle: &AppHandle,
+    d: &Device,
+    table: &Table,
+    format: Format,
+    stem: &str,
+    revealed: bool,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Exported, DeviceError> {
+    let bytes = table.write(format, progress)?;
+    save_export(
+        &exports_dir(handle, d),
+        stem,
+        format,
+        &bytes,
+        table.rows.len(),
+        revealed,
+        d.now(),
+    )
+}
+
 /// Exports the applications the filter selects. `labels` are the headers and status
 /// names in the supervisor's language; `pin`, when given and right, reveals ID numbers.
 #[tauri::command]
@@ -128,21 +151,12 @@ pub async fn export_applications(
     unlocked(&app, move |d| {
         let revealed = d.reveal_with(pin.as_deref(), "export")?;
         let table = d.applications_table(&filter, &labels, &lang, revealed)?;
-        let bytes = table.write(format, &progress)?;
         let stem = if lang == "en" {
             "applications"
         } else {
             "申请"
         };
-        save_export(
-            &exports_dir(&handle, d),
-            stem,
-            format,
-            &bytes,
-            table.rows.len(),
-            revealed,
-            d.now(),
-        )
+        save_table(&handle, d, &table, format, stem, revealed, &progress)
     })
     .await
 }
@@ -163,21 +177,12 @@ pub async fn export_visits(
     unlocked(&app, move |d| {
         let committee = committee.filter(|c| !c.is_empty());
         let table = d.visits_table(committee.as_deref(), &labels, &lang)?;
-        let bytes = table.write(format, &progress)?;
         let stem = if lang == "en" {
             "visits"
         } else {
             "走访安排"
         };
-        save_export(
-            &exports_dir(&handle, d),
-            stem,
-            format,
-            &bytes,
-            table.rows.len(),
-            false,
-            d.now(),
-        )
+        save_table(&handle, d, &table, format, stem, false, &progress)
     })
     .await
 }
@@ -225,16 +230,7 @@ pub async fn export_residents(
         let revealed = d.reveal_with(pin.as_deref(), "export")?;
         let committee = committee.filter(|c| !c.is_empty());
         let table = d.residents_table(committee.as_deref(), revealed)?;
-        let bytes = table.write(format, &progress)?;
-        save_export(
-            &exports_dir(&handle, d),
-            "居民名单",
-            format,
-            &bytes,
-            table.rows.len(),
-            revealed,
-            d.now(),
-        )
+        save_table(&handle, d, &table, format, "居民名单", revealed, &progress)
     })
     .await
 }

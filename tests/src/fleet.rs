@@ -560,3 +560,18 @@ impl Transport for FaultyTransport {
         self.inner.server_trust()
     }
 }
+
+/// Registers a synthetic resident named `name` whose ID number starts `first17`.
+pub fn register(
+    device: &mut Device,
+    name: &str,
+    first17: &str,
+) -> anyhow::Result<doorstep_core::DocId> {
+    Ok(device
+        .register_resident(&doorstep_core::resident::ResidentInput {
+            name: name.into(),
+            id_number: doorstep_core::id_number::IdNumber::complete(first17).expect("17 digits"),
+            ..Default::default()
+        })?
+        .id)
+}

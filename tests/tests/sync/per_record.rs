@@ -6,12 +6,11 @@
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use doorstep_core::id_number::IdNumber;
-use doorstep_core::protocol::{self, DocUpload, SyncRequest, SyncResponse};
+use doorstep_core::protocol::{DocUpload, SyncResponse};
 use doorstep_core::resident::{ResidentInput, ResidentPatch};
 use doorstep_device::ErrorCode;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee};
-use doorstep_tests::signed::SignAs;
 
 use doorstep_tests::principal::Principal;
 use serde_bytes::ByteBuf;
@@ -59,24 +58,8 @@ fn raw_sync(
     token: &str,
     docs: Vec<DocUpload>,
 ) -> anyhow::Result<SyncResponse> {
-    let body = protocol::to_cbor(&SyncRequest {
-        key_roster: String::new(),
-        log_held: Vec::new(),
-        log_seen: Vec::new(),
-        log_audit: Vec::new(),
-        sync_id: uuid::Uuid::new_v4().to_string(),
-        cursor: 1 << 40,
-        volunteer: String::new(),
-        docs,
-    });
-    let response = doorstep_tests::raw_client()
-        .post(server.url("/v1/sync"))
-        .sign_as(token, "POST", "/v1/sync", &body)
-        .header("content-type", protocol::CBOR)
-        .body(body)
-        .send()?;
-    anyhow::ensure!(response.status() == 200, "sync: {}", response.status());
-    protocol::from_cbor(&response.bytes()?).map_err(anyhow::Error::msg)
+    // From a cursor past everything: the answer carries the decisions, no records.
+    doorstep_tests::principal::raw_sync(server, token, 1 << 40, docs)
 }
 
 #[test]

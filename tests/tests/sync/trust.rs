@@ -6,31 +6,19 @@
 use std::path::Path;
 
 use automerge::AutoCommit;
+use doorstep_core::ErrorCode;
 use doorstep_core::application::{self, Event, EventKind};
 use doorstep_core::attest::change_message;
-use doorstep_core::id_number::IdNumber;
 use doorstep_core::protocol::{self, SyncResponse};
-use doorstep_core::resident::ResidentInput;
-use doorstep_core::{DocId, ErrorCode};
 use doorstep_device::Device;
 use doorstep_device::error::DeviceError;
 use doorstep_device::secret::{DeviceKey, signing_key};
 use doorstep_device::sync::{HttpAnswer, HttpTransport, NetworkError, Transport};
 use doorstep_tests::ServerProcess;
-use doorstep_tests::fleet::{FAST_RETRY, TestDevice, committee, mock_keyring};
+use doorstep_tests::fleet::{FAST_RETRY, TestDevice, committee, mock_keyring, register};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
-
-fn register(device: &mut Device, name: &str, first17: &str) -> anyhow::Result<DocId> {
-    Ok(device
-        .register_resident(&ResidentInput {
-            name: name.into(),
-            id_number: IdNumber::complete(first17).expect("17 digits"),
-            ..ResidentInput::default()
-        })?
-        .id)
-}
 
 fn code_of(e: &DeviceError) -> ErrorCode {
     e.code()

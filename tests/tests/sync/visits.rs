@@ -6,26 +6,13 @@
 
 use automerge::transaction::Transactable;
 use automerge::{ROOT, ReadDoc};
-use doorstep_core::DocId;
 use doorstep_core::date::format_ymd;
-use doorstep_core::id_number::IdNumber;
-use doorstep_core::resident::ResidentInput;
 use doorstep_core::visit::{self, Assignment, Outcome, OutcomeInput, Purpose};
+use doorstep_device::DeviceError;
 use doorstep_device::visits::VisitWhen;
-use doorstep_device::{Device, DeviceError};
 use doorstep_tests::ServerProcess;
-use doorstep_tests::fleet::{TestDevice, committee, server_db};
+use doorstep_tests::fleet::{TestDevice, committee, register, server_db};
 use doorstep_tests::principal::{Principal, changes_of, pull, raw_sync};
-
-fn register(device: &mut Device, name: &str, first17: &str) -> anyhow::Result<DocId> {
-    Ok(device
-        .register_resident(&ResidentInput {
-            name: name.into(),
-            id_number: IdNumber::complete(first17).expect("17 digits"),
-            ..ResidentInput::default()
-        })?
-        .id)
-}
 
 fn to(member: &str, name: &str, due: &str) -> Assignment {
     Assignment {
