@@ -28,6 +28,7 @@ import type {
   LogEvidence,
   LogFilter,
   LogPage,
+  MemberView,
   OutcomeInput,
   Overview,
   PlanView,
@@ -88,7 +89,12 @@ export interface Api {
   startState(): Promise<StartState>;
   enroll(serverUrl: string, code: string): Promise<StartState>;
   setPin(pin: string, volunteer: string | null): Promise<StartState>;
-  unlock(pin: string): Promise<StartState>;
+  /** Unlocks as `member` (their id; empty: the first person) with their PIN. */
+  unlock(pin: string, member: string): Promise<StartState>;
+  /** The people who may unlock this tablet. */
+  members(): Promise<MemberView[]>;
+  /** Adds a person with their own one-time code and PIN; the people afterwards. */
+  addMember(code: string, pin: string): Promise<MemberView[]>;
   lock(): Promise<void>;
   enterResidentMode(): Promise<void>;
   leaveResidentMode(pin: string): Promise<void>;
@@ -230,7 +236,9 @@ export const tauriApi: Api = {
   startState: () => call("start_state"),
   enroll: (serverUrl, code) => call("enroll", { serverUrl, code }),
   setPin: (pin, volunteer) => call("set_pin", { pin, volunteer }),
-  unlock: (pin) => call("unlock", { pin }),
+  unlock: (pin, member) => call("unlock", { pin, member }),
+  members: () => call("members"),
+  addMember: (code, pin) => call("add_member", { code, pin }),
   lock: () => call("lock"),
   enterResidentMode: () => call("enter_resident_mode"),
   leaveResidentMode: (pin) => call("leave_resident_mode", { pin }),

@@ -71,6 +71,11 @@ pub fn run_sync<R: Runtime>(
     // The device is lent to the sync between its requests only: the window's commands
     // go on while a request crawls over a slow link.
     let outcome = doorstep_device::sync::drive(&mut &state.device, &mut transport, policy);
+    // The server removed whoever is at work here: the window locks, for good for them.
+    if state.device().active_member_removed().unwrap_or(false) {
+        tracing::warn!("the member at work was removed by the server: locked");
+        state.session.lock();
+    }
     if let Err(e) = state.sync.remember_figures(&state.device()) {
         tracing::debug!(code = e.code().as_str(), "status figures not read");
     }

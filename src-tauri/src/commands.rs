@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use doorstep_device::members::MemberView;
 use doorstep_device::records::{
     AuthorizationInput, DocId, FieldValue, HistoryEntry, ResidentInput, ResidentPatch, Service,
 };
@@ -105,6 +106,29 @@ pub async fn enroll(
     .await
 }
 
+/// Adds a person to this tablet with their own one-time code and PIN (while unlocked):
+/// the people it holds afterwards.
+#[tauri::command]
+pub async fn add_member(
+    app: AppHandle,
+    code: String,
+    pin: String,
+) -> Result<Vec<MemberView>, UiError> {
+    unlocked(&app, move |device| {
+        let text =
+            EnrollText::from_form("", &code).map_err(|e| DeviceError::EnrollText(e.to_string()))?;
+        device.add_member(&text, &crate::device_label(), &pin)?;
+        device.members()
+    })
+    .await
+}
+
+/// The people who may unlock this tablet.
+#[tauri::command]
+pub async fn members(app: AppHandle) -> Result<Vec<MemberView>, UiError> {
+    unlocked(&app, |device| device.members()).await
+}
+
 /// Sets the PIN: on first run, or while unlocked. Unlocks the app. A device not enrolled
 /// yet (first run without signal) also takes the volunteer's name here.
 #[tauri::command]
@@ -124,14 +148,19 @@ pub async fn set_pin(
     .await
 }
 
-/// Unlocks the app with the PIN.
+/// Unlocks the app with a member's PIN (`member`: their id; none or empty: the first
+/// person): they are the one who writes and signs from now on.
 #[tauri::command]
-pub async fn unlock(app: AppHandle, pin: String) -> Result<StartState, UiError> {
+pub async fn unlock(
+    app: AppHandle,
+    pin: String,
+    member: Option<String>,
+) -> Result<StartState, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
         let mut device = state.device();
         let now = device.now();
-        device.check_pin(&pin, now)?;
+        device.unlock_member(member.as_deref().unwrap_or_default(), &pin, now)?;
         state.session.unlock(Instant::now());
         Ok(start_view(&state, &device)?)
     })

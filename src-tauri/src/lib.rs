@@ -62,6 +62,8 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::enroll,
             commands::set_pin,
             commands::unlock,
+            commands::add_member,
+            commands::members,
             commands::lock,
             commands::enter_resident_mode,
             commands::leave_resident_mode,

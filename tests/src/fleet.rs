@@ -220,10 +220,10 @@ impl TestDevice {
     /// The device's sync token (from the test keyring), for raw requests: they are
     /// signed with the device's key ([`crate::signed`]).
     pub fn token(&self) -> anyhow::Result<String> {
-        let token = doorstep_device::secret::load_token(self.dir.path())?
+        let token = doorstep_device::secret::load_token(self.dir.path(), "")?
             .map(|t| t.to_string())
             .context("the device holds no token")?;
-        let key = doorstep_device::secret::signing_key(self.dir.path())?;
+        let key = doorstep_device::secret::signing_key(self.dir.path(), "")?;
         crate::signed::register(&token, std::sync::Arc::new(key));
         Ok(token)
     }

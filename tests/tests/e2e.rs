@@ -22,6 +22,8 @@
 //!   until face consent, then live, judging its feed, a photo taken by hand attached.
 //! - `work_planning`: a supervisor assigns a resident's visit in one window; it shows in
 //!   the volunteer's day in the other, whose outcome and next visit come back.
+//! - `shared_tablet`: two volunteers on one tablet, each with their own code and PIN;
+//!   the log names each; one removed by the supervisor is locked out at the next sync.
 //! - `unsent`: a record the server refuses is counted in the top bar and shown with why
 //!   and what to do, while the sync itself completes.
 
@@ -32,6 +34,7 @@ mod e2e {
     mod log_stop;
     mod register_resident;
     mod resident_mode;
+    mod shared_tablet;
     mod slow_sync;
     mod supervisor_console;
     mod unsent;

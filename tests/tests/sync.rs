@@ -12,6 +12,7 @@ mod sync {
     mod fleet;
     mod keys;
     mod log_and_faults;
+    mod members;
     mod merkle_log;
     mod per_record;
     mod raw;

@@ -102,6 +102,7 @@ function deviceOf(role: "volunteer" | "supervisor"): Api {
     unlocked: true,
     volunteer: "测试",
     idle_lock_secs: 600,
+    members: [],
   };
   return fakeApi({
     startState: async () => start,

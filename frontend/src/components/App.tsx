@@ -11,6 +11,7 @@ import { ConflictsScreen } from "./Conflicts";
 import { UnsentScreen } from "./Unsent";
 import { DataScreen } from "./DataScreen";
 import { Devices } from "./Devices";
+import { Members } from "./Members";
 import { Home } from "./Home";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { NewApplication } from "./NewApplication";
@@ -48,7 +49,8 @@ export type Route =
   | { name: "log" }
   | { name: "overview" }
   | { name: "data" }
-  | { name: "devices" };
+  | { name: "devices" }
+  | { name: "members" };
 
 export type Navigate = (route: Route) => void;
 
@@ -68,10 +70,15 @@ export function App({ api }: { api: Api }) {
 
   /** Why the PIN screen shows: after idling, it says so (not at start or by hand). */
   const [idleLocked, setIdleLocked] = useState(false);
-  const locked = useCallback((idle: boolean) => {
-    setIdleLocked(idle);
-    setStart((s) => (s ? { ...s, unlocked: false } : s));
-  }, []);
+  const locked = useCallback(
+    (idle: boolean) => {
+      setIdleLocked(idle);
+      setStart((s) => (s ? { ...s, unlocked: false } : s));
+      // Who may unlock now (the office may have removed the one at work).
+      api.startState().then(setStart, () => undefined);
+    },
+    [api],
+  );
 
   if (startError) {
     return (
@@ -93,9 +100,11 @@ export function App({ api }: { api: Api }) {
   } else if (!start.unlocked) {
     screen = (
       <UnlockScreen
+        key={start.members.map((m) => `${m.id}:${m.removed}:${m.active}`).join(",")}
         api={api}
         onDone={setStart}
         volunteer={start.volunteer}
+        members={start.members}
         idleSecs={idleLocked ? start.idle_lock_secs : null}
       />
     );
@@ -277,6 +286,9 @@ function Main({ api, start, onLocked }: { api: Api; start: StartState; onLocked:
             </NavButton>
           </>
         ) : null}
+        <NavButton id="nav-members" current={route.name === "members"} onClick={() => navigate({ name: "members" })}>
+          {t("nav.members")}
+        </NavButton>
         <span className="nav-who">{t("nav.who", { name: start.volunteer })}</span>
       </nav>
       <main ref={mainRef} className="screen">
@@ -370,6 +382,8 @@ function Screen({ route, supervisor, ...props }: ScreenProps & { route: Route; s
       return <DataScreen {...props} />;
     case "devices":
       return <Devices {...props} />;
+    case "members":
+      return <Members {...props} />;
     case "enroll":
       return <EnrollScreen api={props.api} onDone={() => props.navigate({ name: "home" })} onSkip={null} />;
   }

@@ -36,6 +36,7 @@ const START: StartState = {
   unlocked: true,
   volunteer: "测试志愿者",
   idle_lock_secs: 600,
+  members: [],
 };
 
 function person(vision: boolean): ResidentView {

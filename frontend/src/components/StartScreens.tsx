@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type Api, type StartState, type UiError, toUiError } from "../api";
+import { type Api, type MemberView, type StartState, type UiError, toUiError } from "../api";
 import { errorText, pinRefusalText } from "../errors";
 import { waitSeconds } from "../logic";
 import { TextField } from "./TextField";
@@ -129,15 +129,26 @@ export function SetPinScreen({ api, onDone, askName }: Props & { askName: boolea
   );
 }
 
-/** Later starts and the idle lock: the PIN, with the wait after too many wrong ones. */
-/** The PIN screen; `idleSecs` says it locked itself after that long without use. */
+/** Who unlocks by default: the one who was at work, unless the office removed them. */
+function firstChoice(members: MemberView[]): string {
+  const active = members.find((m) => m.active && !m.removed);
+  return (active ?? members.find((m) => !m.removed) ?? members[0])?.id ?? "";
+}
+
+/**
+ * The PIN screen (later starts, the idle lock, a change of person); `idleSecs` says it
+ * locked itself after that long without use. A tablet shared by several people lists
+ * them: each unlocks with their own PIN.
+ */
 export function UnlockScreen({
   api,
   onDone,
   volunteer,
+  members = [],
   idleSecs = null,
-}: Props & { volunteer: string; idleSecs?: number | null }) {
+}: Props & { volunteer: string; members?: MemberView[]; idleSecs?: number | null }) {
   const { t } = useTranslation();
+  const [member, setMember] = useState(() => firstChoice(members));
   const [pin, setPin] = useState("");
   const [error, setError] = useState<UiError | null>(null);
   const [waitUntil, setWaitUntil] = useState(0);
@@ -155,7 +166,7 @@ export function UnlockScreen({
     if (busy) return;
     setBusy(true);
     try {
-      onDone(await api.unlock(pin));
+      onDone(await api.unlock(pin, member));
     } catch (thrown) {
       const err = toUiError(thrown);
       setError(err);
@@ -169,18 +180,56 @@ export function UnlockScreen({
   };
 
   const wait = waitSeconds(waitUntil - now);
+  const shared = members.length > 1;
+  const chosen = members.find((m) => m.id === member);
+  const activeRemoved = members.find((m) => m.active)?.removed ?? false;
+  const choose = (id: string) => {
+    setMember(id);
+    setPin("");
+    setError(null);
+    setWaitUntil(0);
+  };
   return (
     <main className="start">
       <form className="card start-card" onSubmit={submit} noValidate aria-labelledby="unlock-title">
         <h2 id="unlock-title">{t("pin.unlockTitle")}</h2>
-        {idleSecs !== null ? (
+        {idleSecs !== null && !activeRemoved ? (
           <p id="pin-idle-locked">
             {idleSecs >= 60
               ? t("pin.idleLockedMinutes", { count: Math.round(idleSecs / 60) })
               : t("pin.idleLockedSeconds", { count: idleSecs })}
           </p>
         ) : null}
-        {volunteer ? <p>{t("pin.unlockFor", { name: volunteer })}</p> : null}
+        {activeRemoved ? (
+          <p id="member-removed" className="warning">
+            {t("members.removedNotice", { name: members.find((m) => m.active)?.name ?? "" })}
+          </p>
+        ) : null}
+        {shared ? (
+          <fieldset className="member-choice">
+            <legend>{t("members.who")}</legend>
+            {members.map((m) => (
+              <label key={m.id} className={m.removed ? "member removed" : "member"} data-member={m.id}>
+                <input
+                  type="radio"
+                  name="member"
+                  value={m.id}
+                  checked={member === m.id}
+                  disabled={m.removed}
+                  onChange={() => choose(m.id)}
+                />
+                <span className="member-name">{m.name}</span>
+                {m.role ? <span className="row-detail">{t(`devices.role.${m.role}`)}</span> : null}
+                {m.removed ? <span className="member-removed-mark">{t("members.removed")}</span> : null}
+              </label>
+            ))}
+          </fieldset>
+        ) : volunteer ? (
+          <p id="pin-unlock-for">{t("pin.unlockFor", { name: volunteer })}</p>
+        ) : null}
+        {shared && chosen && !chosen.removed ? (
+          <p id="pin-unlock-for">{t("pin.unlockFor", { name: chosen.name })}</p>
+        ) : null}
         <PinField id="pin-unlock" label={t("pin.enter")} value={pin} onChange={setPin} autoFocus />
         <button id="pin-unlock-submit" type="submit" className="primary" disabled={busy || wait > 0}>
           {t("pin.unlock")}

@@ -969,7 +969,7 @@ consent_lines: Array<string>,
  */
 lang: string, };
 
-export type ErrorCode = "name_empty" | "name_too_long" | "name_chars" | "id_empty" | "id_length" | "id_chars" | "id_region" | "id_birth_date" | "id_checksum" | "id_duplicate" | "phone_invalid" | "emergency_phone_missing" | "emergency_name_missing" | "gender_invalid" | "gender_disagrees_with_id" | "birth_date_disagrees_with_id" | "text_too_long" | "text_chars" | "invalid_input" | "not_eligible" | "service_unknown" | "application_locked" | "attachment_empty" | "attachment_too_large" | "attachment_slot_unknown" | "attachment_not_photo" | "attachment_not_photo_or_pdf" | "photo_quality_invalid" | "photo_unreadable" | "stamp_font_missing" | "date_invalid" | "date_in_past" | "date_in_future" | "date_before_start" | "period_too_long" | "signature_missing" | "wrong_type" | "number_too_small" | "number_too_large" | "choice_invalid" | "required" | "consent_declined" | "consent_missing" | "consent_not_needed" | "authorization_missing" | "review_text_required" | "own_work" | "decision_unknown" | "not_supervisor" | "data_dir_unusable" | "storage_failed" | "disk_full" | "schema_too_new" | "not_found" | "record_malformed" | "record_quarantined" | "invalid_bytes" | "unknown_kind" | "no_conflict" | "not_a_conflict_value" | "database_key_wrong" | "database_key_missing" | "keyring_unavailable" | "catalog_invalid" | "services_empty" | "internal" | "pin_too_short" | "pin_too_long" | "pin_digits_only" | "pin_not_set" | "pin_empty" | "pin_wrong" | "pin_wait" | "pin_required" | "locked" | "server_url_invalid" | "server_unreachable" | "server_identity" | "server_key_missing" | "request_signature_invalid" | "plain_http_remote" | "enroll_text_invalid" | "server_log_untrusted" | "server_refused" | "not_enrolled" | "sync_incomplete" | "enrollment_unknown" | "enrollment_expired" | "enrollment_used" | "actor_taken" | "device_revoked" | "device_unknown" | "device_forbidden" | "token_missing" | "token_malformed" | "token_unknown" | "storage_unavailable" | "storage_full" | "role_forbidden" | "committee_forbidden" | "committee_required" | "cross_committee" | "document_too_large" | "request_too_large" | "invalid_change" | "missing_dependencies" | "kind_mismatch" | "duplicate_document" | "invalid_doc_id" | "no_changes" | "change_too_large" | "too_many_operations" | "attestation_missing" | "attestation_invalid" | "author_unknown" | "author_revoked" | "author_committee" | "rule_forbidden" | "event_altered" | "four_eyes" | "key_roster_invalid" | "key_roster_missing" | "bundle_invalid" | "bundle_forged" | "bundle_foreign" | "bundle_damaged" | "bundle_too_new" | "bundle_incomplete" | "bundle_unreadable" | "bundle_unwritable" | "tts_unavailable" | "tts_failed" | "receipt_font_missing" | "receipt_unwritable" | "receipt_unopenable" | "roster_format" | "roster_empty" | "roster_columns" | "roster_too_large" | "roster_unreadable" | "roster_encoding" | "id_number_not_text" | "id_duplicate_in_file" | "committee_not_yours" | "export_failed" | "export_unwritable" | "export_unopenable";
+export type ErrorCode = "name_empty" | "name_too_long" | "name_chars" | "id_empty" | "id_length" | "id_chars" | "id_region" | "id_birth_date" | "id_checksum" | "id_duplicate" | "phone_invalid" | "emergency_phone_missing" | "emergency_name_missing" | "gender_invalid" | "gender_disagrees_with_id" | "birth_date_disagrees_with_id" | "text_too_long" | "text_chars" | "invalid_input" | "not_eligible" | "service_unknown" | "application_locked" | "attachment_empty" | "attachment_too_large" | "attachment_slot_unknown" | "attachment_not_photo" | "attachment_not_photo_or_pdf" | "photo_quality_invalid" | "photo_unreadable" | "stamp_font_missing" | "date_invalid" | "date_in_past" | "date_in_future" | "date_before_start" | "period_too_long" | "signature_missing" | "wrong_type" | "number_too_small" | "number_too_large" | "choice_invalid" | "required" | "consent_declined" | "consent_missing" | "consent_not_needed" | "authorization_missing" | "review_text_required" | "own_work" | "decision_unknown" | "not_supervisor" | "data_dir_unusable" | "storage_failed" | "disk_full" | "schema_too_new" | "not_found" | "record_malformed" | "record_quarantined" | "invalid_bytes" | "unknown_kind" | "no_conflict" | "not_a_conflict_value" | "database_key_wrong" | "database_key_missing" | "keyring_unavailable" | "catalog_invalid" | "services_empty" | "internal" | "pin_too_short" | "pin_too_long" | "pin_digits_only" | "pin_not_set" | "pin_empty" | "pin_wrong" | "pin_wait" | "pin_required" | "locked" | "member_removed" | "member_unknown" | "member_other_committee" | "member_other_server" | "member_already_here" | "server_url_invalid" | "server_unreachable" | "server_identity" | "server_key_missing" | "request_signature_invalid" | "plain_http_remote" | "enroll_text_invalid" | "server_log_untrusted" | "server_refused" | "not_enrolled" | "sync_incomplete" | "enrollment_unknown" | "enrollment_expired" | "enrollment_used" | "actor_taken" | "device_revoked" | "device_unknown" | "device_forbidden" | "token_missing" | "token_malformed" | "token_unknown" | "storage_unavailable" | "storage_full" | "role_forbidden" | "committee_forbidden" | "committee_required" | "cross_committee" | "document_too_large" | "request_too_large" | "invalid_change" | "missing_dependencies" | "kind_mismatch" | "duplicate_document" | "invalid_doc_id" | "no_changes" | "change_too_large" | "too_many_operations" | "attestation_missing" | "attestation_invalid" | "author_unknown" | "author_revoked" | "author_committee" | "rule_forbidden" | "event_altered" | "four_eyes" | "key_roster_invalid" | "key_roster_missing" | "bundle_invalid" | "bundle_forged" | "bundle_foreign" | "bundle_damaged" | "bundle_too_new" | "bundle_incomplete" | "bundle_unreadable" | "bundle_unwritable" | "tts_unavailable" | "tts_failed" | "receipt_font_missing" | "receipt_unwritable" | "receipt_unopenable" | "roster_format" | "roster_empty" | "roster_columns" | "roster_too_large" | "roster_unreadable" | "roster_encoding" | "id_number_not_text" | "id_duplicate_in_file" | "committee_not_yours" | "export_failed" | "export_unwritable" | "export_unopenable";
 
 /**
  * A refused command, as the window receives it.
@@ -1119,13 +1119,39 @@ name: string, role: Role,
 committees: Array<string>, };
 
 /**
+ * One person who may unlock this device, as the start screen lists them.
+ */
+export type MemberView = { 
+/**
+ * The server's id of their enrollment (empty for a device not enrolled yet).
+ */
+id: string, name: string, role: Role | null, 
+/**
+ * Whether they have a PIN (everyone added with a code has one).
+ */
+has_pin: boolean, 
+/**
+ * The server removed them: they cannot unlock any more; their work stays.
+ */
+removed: boolean, 
+/**
+ * The one who unlocked last (who unlocks by default).
+ */
+active: boolean, };
+
+/**
  * Where the app stands at start: enrolled or not, PIN set or not, locked or not.
  */
 export type StartState = { enrollment: EnrollmentView | null, has_pin: boolean, unlocked: boolean, 
 /**
- * The volunteer the PIN belongs to.
+ * The volunteer the PIN belongs to (the active member).
  */
 volunteer: string, 
+/**
+ * Everyone who may unlock this device (a shared tablet holds several), the active
+ * one marked; those the server removed are marked too.
+ */
+members: Array<MemberView>, 
 /**
  * How long the app stays unlocked without a command.
  */
@@ -1423,6 +1449,11 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "pin_wait",
   "pin_required",
   "locked",
+  "member_removed",
+  "member_unknown",
+  "member_other_committee",
+  "member_other_server",
+  "member_already_here",
   "server_url_invalid",
   "server_unreachable",
   "server_identity",

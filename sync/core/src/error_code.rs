@@ -118,6 +118,12 @@ pub enum ErrorCode {
     PinWait,
     PinRequired,
     Locked,
+    // The people of a shared tablet (doorstep_device::members).
+    MemberRemoved,
+    MemberUnknown,
+    MemberOtherCommittee,
+    MemberOtherServer,
+    MemberAlreadyHere,
     // Sync, and the server's refusals a volunteer can act on.
     ServerUrlInvalid,
     ServerUnreachable,

@@ -17,6 +17,9 @@ use crate::secret::DeviceKey;
 pub struct Signer {
     pub(crate) actor: ActorId,
     pub(crate) key: Arc<DeviceKey>,
+    /// On a tablet shared by several people, the key roster version it holds (see
+    /// [`Signer::note_shared`]).
+    pub(crate) shared_under: Option<String>,
 }
 
 impl Signer {
@@ -43,6 +46,31 @@ impl Signer {
             }
         }
         (!out.is_empty()).then_some(out)
+    }
+
+    /// On a tablet shared by several people, notes the key roster version this device
+    /// held when each of this signer's changes after `since` was made: another member
+    /// who syncs them sends it along, so that the server takes them even if their author
+    /// was removed in between (as a change relayed from a bundle, `keep_relayed`).
+    pub(crate) fn note_shared(
+        &self,
+        tx: &Transaction<'_>,
+        doc_id: &str,
+        doc: &mut AutoCommit,
+        since: &[ChangeHash],
+    ) -> Result<(), DeviceError> {
+        let Some(roster) = &self.shared_under else {
+            return Ok(());
+        };
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO taken_under (doc_id, hash, roster) VALUES (?1, ?2, ?3)",
+        )?;
+        for change in doc.get_changes_meta(since) {
+            if *change.actor == self.actor {
+                insert.execute(params![doc_id, change.hash.to_string(), roster])?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -131,21 +159,18 @@ pub(crate) fn keep_relayed(
     Ok(())
 }
 
-/// The changes among `changes` of record `doc_id` this device took from a bundle, with
-/// the roster version it held then (for an upload's `relayed`).
+/// The changes among `changes` of record `doc_id` this device took from a bundle, or
+/// that a member of this shared tablet made, with the roster version it held then (for
+/// an upload's `relayed`).
 pub(crate) fn relayed_of(
     conn: &rusqlite::Connection,
     doc_id: &str,
     changes: &[Change],
-    own: &ActorId,
 ) -> Result<Vec<doorstep_core::protocol::Relayed>, DeviceError> {
     let mut select =
         conn.prepare_cached("SELECT roster FROM taken_under WHERE doc_id = ?1 AND hash = ?2")?;
     let mut out = Vec::new();
     for (index, change) in changes.iter().enumerate() {
-        if change.actor_id() == own {
-            continue;
-        }
         let roster: Option<String> = select
             .query_row(params![doc_id, change.hash().to_string()], |r| r.get(0))
             .optional()?;
@@ -194,15 +219,26 @@ impl crate::Device {
         if let Some(key) = self.signing_key.get() {
             return Ok(key);
         }
-        let key = Arc::new(crate::secret::signing_key(&self.data_dir)?);
+        let key = Arc::new(crate::secret::signing_key(&self.data_dir, &self.active)?);
         Ok(self.signing_key.get_or_init(|| key))
     }
 
     /// Who signs the changes this device makes.
     pub fn signer(&self) -> Result<Signer, DeviceError> {
+        let shared: bool = self
+            .store
+            .conn()
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM members)")?
+            .query_row([], |r| r.get(0))?;
+        let shared_under = if shared {
+            self.trusted()?.map(|t| t.roster.version.clone())
+        } else {
+            None
+        };
         Ok(Signer {
             actor: self.actor.clone(),
             key: Arc::clone(self.signing_key()?),
+            shared_under,
         })
     }
 

@@ -9,7 +9,6 @@
 //! queue and the overview come from the records synced to the device and work offline.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use doorstep_core::DocId;
 use doorstep_core::application::{EventKind, Status};
@@ -25,7 +24,6 @@ use crate::certifications::CertificationView;
 use crate::device::Device;
 use crate::error::DeviceError;
 use crate::projection::committee_or;
-use crate::secret;
 use crate::sync::{RequestSigner, RetryPolicy, SyncReport, Transport, exchange};
 
 /// Filters of a sync-log page (all optional).
@@ -207,7 +205,7 @@ impl Device {
         if enrollment.role != Role::Supervisor {
             return Err(DeviceError::NotSupervisor);
         }
-        let token = secret::load_token(&self.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
+        let who = self.identity_of(&self.active)?;
         let mut transport = self.transport()?;
         let retry = RetryPolicy {
             attempts: 2,
@@ -219,7 +217,7 @@ impl Device {
             method,
             path,
             None,
-            Some(&RequestSigner::new(token, Arc::clone(self.signing_key()?))),
+            Some(&RequestSigner::new(who.token, who.key)),
             Vec::new(),
             &mut SyncReport::default(),
         );

@@ -33,7 +33,7 @@ use crate::store::{self, Store};
 
 /// The database file inside the data folder.
 pub const DATABASE_FILE: &str = "doorstep.sqlite3";
-const ACTOR_KEY: &str = "actor_id";
+pub(crate) const ACTOR_KEY: &str = "actor_id";
 pub(crate) const VOLUNTEER_KEY: &str = "volunteer";
 /// Most results a search returns.
 pub const SEARCH_LIMIT: usize = 50;
@@ -79,6 +79,9 @@ pub struct Device {
     pub(crate) signing_key: std::cell::OnceCell<Arc<secret::DeviceKey>>,
     /// The key roster received changes are checked against, read when first needed.
     pub(crate) trusted: RefCell<Option<Arc<doorstep_core::key_roster::Trusted>>>,
+    /// The slot of the member who unlocked last (empty: the first person; see
+    /// members.rs): their actor, name and key are the ones above.
+    pub(crate) active: String,
 }
 
 impl Device {
@@ -137,10 +140,13 @@ impl Device {
             clock: Arc::new(SystemClock),
             signing_key: std::cell::OnceCell::new(),
             trusted: RefCell::new(None),
+            active: String::new(),
         };
         device.reproject_if_asked()?;
+        device.activate_last()?;
         // A device enrolled before enrollment named its person: the code's name.
-        if device.volunteer.is_empty()
+        if device.active.is_empty()
+            && device.volunteer.is_empty()
             && let Some(e) = device.enrollment()?
             && !e.name.trim().is_empty()
         {
@@ -212,13 +218,15 @@ impl Device {
         &self.volunteer
     }
 
-    /// Sets the name recorded as the author of this device's changes from now on.
+    /// Sets the first person's name, recorded as the author of their changes from now on.
     pub fn set_volunteer(&mut self, name: &str) -> Result<(), DeviceError> {
         let name = name.trim();
         let tx = self.store.transaction()?;
         store::put_meta(&tx, VOLUNTEER_KEY, name.as_bytes())?;
         tx.commit()?;
-        self.volunteer = name.to_owned();
+        if self.active.is_empty() {
+            self.volunteer = name.to_owned();
+        }
         Ok(())
     }
 

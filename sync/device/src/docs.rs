@@ -188,6 +188,7 @@ pub fn insert_new(
     now_ms: i64,
 ) -> Result<(), DeviceError> {
     let signatures = signer.sign_new(id.as_str(), doc, &[]);
+    signer.note_shared(tx, id.as_str(), doc, &[])?;
     let heads = doc.get_heads();
     tx.prepare_cached("INSERT INTO docs (doc_id, kind, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![id.as_str(), kind, now_ms])?;
@@ -216,6 +217,7 @@ pub fn save_changes(
         return Ok(false);
     }
     let signatures = signer.sign_new(id.as_str(), &mut loaded.doc, &loaded.heads);
+    signer.note_shared(tx, id.as_str(), &mut loaded.doc, &loaded.heads)?;
     let bytes = loaded.doc.save_after(&loaded.heads);
     let key = hex::encode(Sha256::digest(&bytes));
     store::put_signed_chunk(

@@ -115,6 +115,9 @@ pub enum DeviceError {
     KeyRoster(String),
     #[error("the PIN cannot be used ({0})")]
     Pin(ErrorCode),
+    /// A member of a shared tablet who cannot unlock or be added (`member_removed`...).
+    #[error("the member cannot be used ({0})")]
+    Member(ErrorCode),
     #[error("the PIN was not accepted ({}); wait {} ms", .0.code, .0.wait_ms)]
     PinRefused(PinRefusal),
     #[error("receipt ({code}): {reason}")]
@@ -216,7 +219,7 @@ impl DeviceError {
             DeviceError::Bundle { code, .. } => *code,
             DeviceError::Untrusted { code, .. } => *code,
             DeviceError::KeyRoster(_) => ErrorCode::KeyRosterInvalid,
-            DeviceError::Pin(code) => *code,
+            DeviceError::Pin(code) | DeviceError::Member(code) => *code,
             DeviceError::PinRefused(r) => r.code,
             DeviceError::Receipt { code, .. } | DeviceError::Photo { code, .. } => *code,
             DeviceError::NotEnrolled => ErrorCode::NotEnrolled,

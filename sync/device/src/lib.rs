@@ -43,6 +43,7 @@ mod device;
 pub mod docs;
 pub mod error;
 mod file_out;
+pub mod members;
 pub mod pin;
 pub mod progress;
 pub mod projection;

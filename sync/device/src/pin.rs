@@ -1,7 +1,9 @@
 //! The volunteer's PIN: at least six digits, kept only as an Argon2id hash (PHC string)
 //! in the encrypted store. Wrong attempts are counted in the store too, so closing the
 //! app does not reset them: from the fifth wrong PIN on, each further try must wait
-//! twice as long as the one before (30 s, 1 min, 2 min … at most an hour).
+//! twice as long as the one before (30 s, 1 min, 2 min … at most an hour). Each member of
+//! a shared tablet has their own PIN and their own count (members.rs); the calls
+//! without a slot are the active member's.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -29,6 +31,16 @@ pub const FIRST_WAIT_MS: i64 = 30_000;
 /// The longest wait.
 pub const MAX_WAIT_MS: i64 = 60 * 60 * 1000;
 
+/// The `meta` key of a member's value `base` (a PIN's hash, its count of wrong tries):
+/// the plain key for the first person, suffixed with the slot for the others.
+pub(crate) fn slot_key(base: &str, slot: &str) -> String {
+    if slot.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}:{slot}")
+    }
+}
+
 /// Checks the form of a new PIN: digits only, six to twelve of them.
 pub fn check_new_pin(pin: &str) -> Result<(), ErrorCode> {
     if !pin.chars().all(|c| c.is_ascii_digit()) {
@@ -54,23 +66,34 @@ pub fn wait_after(failures: u32) -> i64 {
         .min(MAX_WAIT_MS)
 }
 
-fn meta_i64(device: &Device, key: &str) -> Result<i64, DeviceError> {
+fn meta_i64(device: &Device, key: &str, slot: &str) -> Result<i64, DeviceError> {
     Ok(device
         .store
-        .meta(key)?
+        .meta(&slot_key(key, slot))?
         .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
         .map_or(0, i64::from_be_bytes))
 }
 
 impl Device {
-    /// Whether a PIN has been set on this device.
+    /// Whether the active member has set a PIN on this device.
     pub fn has_pin(&self) -> Result<bool, DeviceError> {
-        Ok(self.store.meta(PIN_HASH_KEY)?.is_some())
+        self.has_pin_in(&self.active)
     }
 
-    /// Sets (or replaces) the PIN. The caller makes sure whoever does this is allowed to:
-    /// on first run, or after the current PIN was given.
+    /// Whether the member in `slot` has a PIN.
+    pub(crate) fn has_pin_in(&self, slot: &str) -> Result<bool, DeviceError> {
+        Ok(self.store.meta(&slot_key(PIN_HASH_KEY, slot))?.is_some())
+    }
+
+    /// Sets (or replaces) the active member's PIN. The caller makes sure whoever does
+    /// this is allowed to: on first run, or after the current PIN was given.
     pub fn set_pin(&mut self, pin: &str) -> Result<(), DeviceError> {
+        let slot = self.active.clone();
+        self.set_pin_in(&slot, pin)
+    }
+
+    /// Sets the PIN of the member in `slot`.
+    pub(crate) fn set_pin_in(&mut self, slot: &str, pin: &str) -> Result<(), DeviceError> {
         check_new_pin(pin).map_err(DeviceError::Pin)?;
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(|e| DeviceError::Keyring(e.to_string()))?;
@@ -81,9 +104,9 @@ impl Device {
             .map_err(|e| DeviceError::Keyring(e.to_string()))?
             .to_string();
         let tx = self.store.transaction()?;
-        store::put_meta(&tx, PIN_HASH_KEY, hash.as_bytes())?;
-        store::put_meta(&tx, PIN_FAILURES_KEY, &0i64.to_be_bytes())?;
-        store::put_meta(&tx, PIN_NEXT_TRY_KEY, &0i64.to_be_bytes())?;
+        store::put_meta(&tx, &slot_key(PIN_HASH_KEY, slot), hash.as_bytes())?;
+        store::put_meta(&tx, &slot_key(PIN_FAILURES_KEY, slot), &0i64.to_be_bytes())?;
+        store::put_meta(&tx, &slot_key(PIN_NEXT_TRY_KEY, slot), &0i64.to_be_bytes())?;
         tx.commit()?;
         Ok(())
     }
@@ -119,17 +142,28 @@ impl Device {
         }
     }
 
-    /// Checks a PIN typed to unlock or reveal. Nothing typed is not a try: it is refused
-    /// as `pin_empty` and does not count towards the waits.
+    /// Checks the active member's PIN typed to unlock or reveal. Nothing typed is not a
+    /// try: it is refused as `pin_empty` and does not count towards the waits.
     pub fn check_pin(&mut self, pin: &str, now_ms: i64) -> Result<(), DeviceError> {
+        let slot = self.active.clone();
+        self.check_pin_in(&slot, pin, now_ms)
+    }
+
+    /// Checks the PIN of the member in `slot`, with their own count of wrong tries.
+    pub(crate) fn check_pin_in(
+        &mut self,
+        slot: &str,
+        pin: &str,
+        now_ms: i64,
+    ) -> Result<(), DeviceError> {
         if pin.trim().is_empty() {
             return Err(DeviceError::Pin(ErrorCode::PinEmpty));
         }
-        let Some(stored) = self.store.meta(PIN_HASH_KEY)? else {
+        let Some(stored) = self.store.meta(&slot_key(PIN_HASH_KEY, slot))? else {
             return Err(DeviceError::Pin(ErrorCode::PinNotSet));
         };
-        let failures = u32::try_from(meta_i64(self, PIN_FAILURES_KEY)?).unwrap_or(u32::MAX);
-        let next_try = meta_i64(self, PIN_NEXT_TRY_KEY)?;
+        let failures = u32::try_from(meta_i64(self, PIN_FAILURES_KEY, slot)?).unwrap_or(u32::MAX);
+        let next_try = meta_i64(self, PIN_NEXT_TRY_KEY, slot)?;
         if now_ms < next_try {
             return Err(DeviceError::PinRefused(PinRefusal {
                 code: ErrorCode::PinWait,
@@ -150,8 +184,16 @@ impl Device {
             (failures, wait_after(failures))
         };
         let tx = self.store.transaction()?;
-        store::put_meta(&tx, PIN_FAILURES_KEY, &i64::from(failures).to_be_bytes())?;
-        store::put_meta(&tx, PIN_NEXT_TRY_KEY, &(now_ms + wait).to_be_bytes())?;
+        store::put_meta(
+            &tx,
+            &slot_key(PIN_FAILURES_KEY, slot),
+            &i64::from(failures).to_be_bytes(),
+        )?;
+        store::put_meta(
+            &tx,
+            &slot_key(PIN_NEXT_TRY_KEY, slot),
+            &(now_ms + wait).to_be_bytes(),
+        )?;
         tx.commit()?;
         if right {
             Ok(())
@@ -166,7 +208,7 @@ impl Device {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -181,7 +223,8 @@ mod tests {
             .expect("the right PIN at once: no wait");
     }
 
-    fn device() -> (tempfile::TempDir, Device) {
+    /// A device in a temp dir over the crate's one mock keyring (also for members.rs).
+    pub(crate) fn device() -> (tempfile::TempDir, Device) {
         // One store for every test here: a test that replaced it while another was
         // between closing and reopening its device would take that device's key away
         // (each data folder has its own entry, so sharing the store is safe).

@@ -119,18 +119,24 @@ impl DeviceKey {
     }
 }
 
-/// The keyring entry of a data folder's signing key.
-fn signing_key_entry(data_dir: &Path) -> Result<Entry, DeviceError> {
+/// The keyring entry `what` of a data folder's member in `slot` (empty: the first
+/// person, whose entries are named after the folder alone; see members.rs).
+fn member_entry(data_dir: &Path, what: &str, slot: &str) -> Result<Entry, DeviceError> {
     let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
     let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
-    let user = format!("signing-key:{}", &hex::encode(digest)[..32]);
+    let mut user = format!("{what}:{}", &hex::encode(digest)[..32]);
+    if !slot.is_empty() {
+        user.push(':');
+        user.push_str(slot);
+    }
     Entry::new(KEYRING_SERVICE, &user).map_err(|e| DeviceError::Keyring(e.to_string()))
 }
 
-/// `data_dir`'s signing key, made and kept in the keyring the first time it is needed
-/// (a device made before keys existed gains one then). Only its seed is stored.
-pub fn signing_key(data_dir: &Path) -> Result<DeviceKey, DeviceError> {
-    let entry = signing_key_entry(data_dir)?;
+/// The signing key of `data_dir`'s member in `slot`, made and kept in the keyring the
+/// first time it is needed (a device made before keys existed gains one then). Only its
+/// seed is stored.
+pub fn signing_key(data_dir: &Path, slot: &str) -> Result<DeviceKey, DeviceError> {
+    let entry = member_entry(data_dir, "signing-key", slot)?;
     match entry.get_secret() {
         Ok(bytes) => {
             let bytes = Zeroizing::new(bytes);
@@ -152,24 +158,25 @@ pub fn signing_key(data_dir: &Path) -> Result<DeviceKey, DeviceError> {
     }
 }
 
-/// The keyring entry of a data folder's sync token (given by the server at enrollment).
-fn token_entry(data_dir: &Path) -> Result<Entry, DeviceError> {
-    let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
-    let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
-    let user = format!("sync-token:{}", &hex::encode(digest)[..32]);
-    Entry::new(KEYRING_SERVICE, &user).map_err(|e| DeviceError::Keyring(e.to_string()))
+/// Keeps the signing key made for `data_dir`'s member in `slot` (its seed only).
+pub fn store_signing_key(data_dir: &Path, slot: &str, key: &DeviceKey) -> Result<(), DeviceError> {
+    let seed = Zeroizing::new(key.0.to_bytes());
+    member_entry(data_dir, "signing-key", slot)?
+        .set_secret(seed.as_slice())
+        .map_err(|e| DeviceError::Keyring(e.to_string()))
 }
 
-/// Keeps `data_dir`'s sync token in the keyring (never in the database or a file).
-pub fn store_token(data_dir: &Path, token: &str) -> Result<(), DeviceError> {
-    token_entry(data_dir)?
+/// Keeps the sync token of `data_dir`'s member in `slot` (given by the server at
+/// enrollment) in the keyring (never in the database or a file).
+pub fn store_token(data_dir: &Path, slot: &str, token: &str) -> Result<(), DeviceError> {
+    member_entry(data_dir, "sync-token", slot)?
         .set_password(token)
         .map_err(|e| DeviceError::Keyring(e.to_string()))
 }
 
-/// `data_dir`'s sync token, if the device is enrolled.
-pub fn load_token(data_dir: &Path) -> Result<Option<Zeroizing<String>>, DeviceError> {
-    match token_entry(data_dir)?.get_password() {
+/// The sync token of `data_dir`'s member in `slot`, if they are enrolled.
+pub fn load_token(data_dir: &Path, slot: &str) -> Result<Option<Zeroizing<String>>, DeviceError> {
+    match member_entry(data_dir, "sync-token", slot)?.get_password() {
         Ok(token) => Ok(Some(Zeroizing::new(token))),
         Err(keyring_core::Error::NoEntry) => Ok(None),
         Err(e) => Err(DeviceError::Keyring(e.to_string())),

@@ -120,8 +120,11 @@ pub struct StartState {
     pub enrollment: Option<EnrollmentView>,
     pub has_pin: bool,
     pub unlocked: bool,
-    /// The volunteer the PIN belongs to.
+    /// The volunteer the PIN belongs to (the active member).
     pub volunteer: String,
+    /// Everyone who may unlock this device (a shared tablet holds several), the active
+    /// one marked; those the server removed are marked too.
+    pub members: Vec<crate::members::MemberView>,
     /// How long the app stays unlocked without a command.
     pub idle_lock_secs: u64,
 }
@@ -139,6 +142,7 @@ impl Device {
             has_pin: self.has_pin()?,
             unlocked: session.is_unlocked(now),
             volunteer: self.volunteer().to_owned(),
+            members: self.members()?,
             idle_lock_secs: session.idle().as_secs(),
         })
     }

@@ -17,7 +17,7 @@ use crate::error::DeviceError;
 use crate::secret::DbKey;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents as chunks, projections for lists and search, device metadata.
@@ -232,6 +232,17 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX visits_by_resident ON visits(resident);
      INSERT OR REPLACE INTO meta (key, value)
         SELECT 'reproject_residents', x'01' WHERE EXISTS (SELECT 1 FROM residents);",
+    // 14: the people added to a shared tablet after the first (members.rs), each
+    // an enrollment of their own with their own actor; removed when the server revokes
+    // them.
+    "CREATE TABLE members (
+        member_id  TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        role       TEXT NOT NULL,
+        actor      BLOB NOT NULL UNIQUE,
+        added_at   INTEGER NOT NULL,
+        removed_at INTEGER
+     ) WITHOUT ROWID;",
 ];
 
 /// A `meta` key set by a migration that added columns to `applications`: every

@@ -52,7 +52,7 @@ pub use transport::{HttpAnswer, HttpTransport, NetworkError, RetryPolicy, Transp
 pub use crate::progress::{ProgressFn, ProgressListener, SyncPhase, SyncProgress};
 
 const META_CURSOR: &str = "sync.cursor";
-const META_ENROLLMENT: &str = "sync.enrollment";
+pub(crate) const META_ENROLLMENT: &str = "sync.enrollment";
 const META_LAST_SYNC: &str = "sync.last_at";
 /// The server database's epoch as last seen (see [`SyncResponse::epoch`]).
 const META_EPOCH: &str = "sync.epoch";
@@ -167,6 +167,8 @@ impl Device {
         device_label: &str,
     ) -> Result<Enrollment, DeviceError> {
         let server_url = text.server.clone().unwrap_or_default();
+        // The device's own enrollment is the first person's: they enroll it again.
+        self.activate("")?;
         let code = text.code.as_str();
         if code.trim().is_empty() {
             return Err(DeviceError::Server {
@@ -223,7 +225,7 @@ impl Device {
                 ));
             }
         }
-        secret::store_token(&self.data_dir, &response.token)?;
+        secret::store_token(&self.data_dir, "", &response.token)?;
         let enrollment = Enrollment {
             server_url: server_url.trim().trim_end_matches('/').to_owned(),
             device_id: response.device_id,
@@ -260,6 +262,13 @@ impl Device {
         tx.execute("DELETE FROM synced", [])?;
         // The new identity may be allowed what the old one was refused: try again.
         tx.execute("DELETE FROM refused", [])?;
+        // Members added under the old enrollment were that server's; the first person
+        // stands again.
+        tx.execute("DELETE FROM members", [])?;
+        tx.execute(
+            "DELETE FROM meta WHERE key IN ('member.active', 'member.primary_removed_at')",
+            [],
+        )?;
         tx.execute(
             "INSERT OR IGNORE INTO dirty (doc_id) SELECT doc_id FROM docs",
             [],
@@ -271,12 +280,10 @@ impl Device {
         Ok(enrollment)
     }
 
-    /// This device's enrollment, if it has one.
+    /// This device's enrollment as its active member holds it (their id, role and
+    /// name; see members.rs), if it has one.
     pub fn enrollment(&self) -> Result<Option<Enrollment>, DeviceError> {
-        match self.store.meta(META_ENROLLMENT)? {
-            Some(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
-            None => Ok(None),
-        }
+        self.active_enrollment()
     }
 
     /// Whether the device is enrolled, what waits to be sent, and when it last synced.

@@ -69,6 +69,8 @@ impl Device {
         }
         let json = serde_json::to_vec(signed).map_err(|e| DeviceError::KeyRoster(e.to_string()))?;
         store::put_meta(tx, META_KEY_ROSTER, &json)?;
+        // A member the server revoked no longer unlocks this device.
+        self.mark_revoked_members(tx, &roster)?;
         *self.trusted.borrow_mut() = Some(Arc::new(Trusted::new(roster, key)));
         Ok(())
     }

@@ -45,6 +45,7 @@ use doorstep_device::applications::{ApplicationSummary, TypedText};
 use doorstep_device::console::{
     CertificationCount, Count, DeviceView, LogFilter, Overview, QueueItem, RecordChanges,
 };
+use doorstep_device::members::MemberView;
 use doorstep_device::receipt::ReceiptLabels;
 use doorstep_device::roster::{
     ExportFilter, Exported, Format, IgnoredKind, IgnoredLine, ImportReport, MergedCells,
@@ -189,6 +190,7 @@ fn declarations() -> String {
         Step,
         Service,
         EnrollmentView,
+        MemberView,
         StartState,
         Task,
         TaskProgress,

@@ -14,8 +14,8 @@
 //!    volunteer's home); the face photo's quality record reached the review; a change an intruder planted in the server's database is
 //!    kept apart on the supervisor's tablet and shown with whose it claims to be; a roster CSV with a bad row is previewed and imported, and a workbook kept as committees keep one (the roster on its second sheet under a title, totals and notes below) is found on its sheet below its title with what it left out listed; the
 //!    residents export is masked unless the supervisor's PIN is given.
-//! 5. The supervisor revokes the volunteer's device; the volunteer's window says why it
-//!    cannot sync.
+//! 5. The supervisor revokes the volunteer's device (a lost tablet); at its next sync
+//!    the volunteer's window locks and says why, and nobody can unlock it.
 //!
 //! Screenshots of each console screen go to `target/debug/e2e/`.
 
@@ -466,7 +466,7 @@ async fn scenario() -> anyhow::Result<()> {
     }
     assert!(revoked, "the volunteer's device is listed");
     s.wait_for(".device[data-revoked='true']").await?;
-    v.wait_for_text("#sync-error", "停用").await?;
+    v.wait_for_text("#member-removed", "停用").await?;
     v.screenshot(&shot("volunteer-revoked")?).await?;
     v.close().await?;
     s.close().await?;

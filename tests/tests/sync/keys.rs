@@ -51,7 +51,7 @@ fn enrollment_binds_the_devices_key_and_actor_and_no_other_key_may_claim_the_act
 
     // Another key claiming the tablet's actor is refused, and the code stays usable.
     let code = enrollment_code(&server.data_dir, &["c1"], "volunteer", "测试乙", "1h")?;
-    let stranger = signing_key(other_dir.path())?;
+    let stranger = signing_key(other_dir.path(), "")?;
     assert_eq!(
         post_enroll(&server, signed_enroll_body(&code, &stranger, &actor))?,
         (409, "actor_taken".to_owned())

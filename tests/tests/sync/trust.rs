@@ -284,7 +284,7 @@ fn a_volunteers_own_approval_in_a_bundle_is_kept_apart_and_the_rest_goes_in() ->
 
     // The lost tablet's key appends an approval the app would never make, signs it, and
     // signs the bundle: every signature holds, the rule does not.
-    let key = signing_key(volunteer.dir.path())?;
+    let key = signing_key(volunteer.dir.path(), "")?;
     let actor = volunteer.device.actor_hex();
     let (_, mut bundle) = read_bundle(&path)?;
     let doc = bundle

@@ -124,8 +124,7 @@ impl Device {
                     continue;
                 }
                 let signatures = self.attest_outgoing(&doc_id, &new)?;
-                let relayed =
-                    crate::attest::relayed_of(self.store.conn(), &doc_id, &new, &self.actor)?;
+                let relayed = crate::attest::relayed_of(self.store.conn(), &doc_id, &new)?;
                 let changes: Vec<serde_bytes::ByteBuf> = new
                     .iter()
                     .map(|c| serde_bytes::ByteBuf::from(c.raw_bytes().to_vec()))

@@ -136,6 +136,9 @@ impl Device {
                 ],
             )?;
         }
+        // An entry written earlier may name another member of this tablet (whoever
+        // synced then).
+        let ours = self.member_ids()?;
         for ask in &sent.audit {
             if !checkpoints.iter().any(|c| c.committee == ask.committee) {
                 // Not a log of this device's any more: nothing to hold it to.
@@ -171,7 +174,7 @@ impl Device {
                 Some("the log no longer holds it")
             } else if answer.leaf.as_slice() != kept.leaf {
                 Some("its body is not the one written")
-            } else if answer.device_id != me {
+            } else if answer.device_id != me && !ours.contains(&answer.device_id) {
                 Some("its device column names another device")
             } else if answer.volunteer != kept.volunteer {
                 Some("its volunteer column was changed")

@@ -11,7 +11,6 @@
 //! its attachment is on the server asks for it again at its next sync.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use doorstep_core::ErrorCode;
 use doorstep_core::protocol::{self, BlobStatus, SyncRequest, SyncResponse};
@@ -22,7 +21,6 @@ use super::{RefusedRecord, Sent, SyncPhase, SyncReport};
 use crate::access::DeviceAccess;
 use crate::device::Device;
 use crate::error::DeviceError;
-use crate::secret;
 
 /// Attachments go up in pieces of this size, each a resumable step.
 pub const BLOB_PIECE: usize = 1024 * 1024;
@@ -49,6 +47,16 @@ pub fn drive(
     retry: &RetryPolicy,
 ) -> Result<SyncReport, DeviceError> {
     let outcome = drive_run(access, transport, retry);
+    if let Err(DeviceError::Server { code, .. }) = &outcome
+        && code == "device_revoked"
+    {
+        // The member whose token synced was removed: they no longer unlock, and the
+        // next sync goes with another member's token.
+        let noted = access.with_device(|device| device.note_member_removed(&device.sync_slot()?));
+        if let Err(e) = noted {
+            tracing::error!(error = %e, "a removed member could not be noted");
+        }
+    }
     let trust = transport.server_trust();
     if let Err(e) = access.with_device(|device| device.keep_server_trust(trust)) {
         tracing::error!(error = %e, "the server's new certificate could not be kept");
@@ -157,8 +165,10 @@ struct BlobUpload {
 #[derive(Debug)]
 pub struct SyncRun {
     signer: RequestSigner,
-    /// The server's id of this device, which the log entries its sync writes name.
+    /// The server's id of the member whose token syncs, which the log entries its sync
+    /// writes name, and their name.
     device_id: String,
+    volunteer: String,
     stage: Stage,
     report: SyncReport,
 }
@@ -166,14 +176,13 @@ pub struct SyncRun {
 impl SyncRun {
     /// Starts a sync: the device must be enrolled.
     pub fn start(device: &Device) -> Result<SyncRun, DeviceError> {
-        let device_id = device
-            .enrollment()?
-            .ok_or(DeviceError::NotEnrolled)?
-            .device_id;
-        let token = secret::load_token(&device.data_dir)?.ok_or(DeviceError::NotEnrolled)?;
+        device.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        // The active member's token, or another member's once the server removed them.
+        let who = device.identity_of(&device.sync_slot()?)?;
         Ok(SyncRun {
-            signer: RequestSigner::new(token, Arc::clone(device.signing_key()?)),
-            device_id,
+            signer: RequestSigner::new(who.token, who.key),
+            device_id: who.id,
+            volunteer: who.name,
             stage: Stage::Records {
                 rounds: 0,
                 sent: None,
@@ -324,7 +333,7 @@ impl SyncRun {
                         key_roster: device.key_roster_version()?,
                         sync_id: uuid::Uuid::new_v4().to_string(),
                         cursor: device.cursor()?,
-                        volunteer: device.volunteer.clone(),
+                        volunteer: self.volunteer.clone(),
                         docs,
                         log_held: carried_logs.held.clone(),
                         log_seen: carried_logs.seen.clone(),

@@ -428,7 +428,7 @@ impl Device {
     /// Keeps `trust` (a certificate a transport moved to) unless the device holds a
     /// newer binding, or knows the server by another key.
     pub(crate) fn keep_server_trust(&self, trust: Option<ServerTrust>) -> Result<(), DeviceError> {
-        let (Some(trust), Some(mut enrollment)) = (trust, self.enrollment()?) else {
+        let (Some(trust), Some(mut enrollment)) = (trust, self.primary_enrollment()?) else {
             return Ok(());
         };
         if let Some(held) = &enrollment.server_trust

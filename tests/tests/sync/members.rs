@@ -1,0 +1,159 @@
+//! Several people on one tablet, through a real server: a second volunteer is added with
+//! her own one-time code and PIN; each unlocks with their own PIN and writes under their
+//! own key and actor; after a sync a supervisor's tablet names each in a record's
+//! history (signed, checked against the key roster) and the sync log names who synced;
+//! a volunteer the supervisor removes cannot unlock after the tablet's next sync, and
+//! what she wrote stays (here, on the server and on the supervisor's tablet), even what
+//! had not synced when she was removed.
+
+use doorstep_core::ErrorCode;
+use doorstep_core::key_roster::Signed;
+use doorstep_core::resident::ResidentPatch;
+use doorstep_device::DeviceError;
+use doorstep_device::console::LogFilter;
+use doorstep_tests::ServerProcess;
+use doorstep_tests::fleet::{TestDevice, committee, enrollment_text, register};
+
+const PIN_A: &str = "135790";
+const PIN_B: &str = "246802";
+const PIN_C: &str = "918273";
+
+fn member_code(e: Result<(), DeviceError>) -> Option<ErrorCode> {
+    e.err().map(|e| e.code())
+}
+
+#[test]
+fn two_volunteers_share_a_tablet_and_a_removed_one_is_locked_out() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    committee(&server, "c2")?;
+    let mut tablet = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    tablet.device.set_pin(PIN_A)?;
+    let mut boss = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
+
+    // A code for another committee is refused, and nothing is kept.
+    let other = enrollment_text(&server, &["c2"], "volunteer", "测试志愿者外", "1h")?;
+    let mut transport = tablet.transport_to(&server)?;
+    let refused = tablet
+        .device
+        .add_member_with(&mut transport, &other, "test tablet", PIN_B)
+        .map(drop);
+    assert_eq!(member_code(refused), Some(ErrorCode::MemberOtherCommittee));
+    // A PIN too short is refused before the code is spent.
+    let text = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者乙", "1h")?;
+    let short = tablet
+        .device
+        .add_member_with(&mut transport, &text, "test tablet", "123")
+        .map(drop);
+    assert_eq!(member_code(short), Some(ErrorCode::PinTooShort));
+    let b = tablet
+        .device
+        .add_member_with(&mut transport, &text, "test tablet", PIN_B)?;
+    assert_eq!(b.name, "测试志愿者乙");
+    let members = tablet.device.members()?;
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert!(
+        members[0].active && !members[1].active,
+        "adding does not switch"
+    );
+    assert!(members.iter().all(|m| m.has_pin && !m.removed));
+
+    // Each with their own PIN: B's PIN does not open A, wrong tries count for B alone.
+    let now = tablet.device.now();
+    let wrong = tablet.device.unlock_member("", PIN_B, now);
+    assert_eq!(member_code(wrong), Some(ErrorCode::PinWrong));
+    tablet.device.unlock_member("", PIN_A, now)?;
+    let a_resident = register(&mut tablet.device, "测试甲", "11010519400301001")?;
+    assert_eq!(tablet.device.volunteer(), "测试志愿者甲");
+
+    tablet.device.unlock_member(&b.id, PIN_B, now)?;
+    assert_eq!(tablet.device.volunteer(), "测试志愿者乙");
+    assert_eq!(tablet.device.active_member()?, b.id);
+    let b_resident = register(&mut tablet.device, "测试乙", "11010519410301002")?;
+    tablet.device.update_resident(
+        &a_resident,
+        ResidentPatch {
+            phone: Some("13800001234".into()),
+            ..ResidentPatch::default()
+        },
+    )?;
+    // B's sync: the log's entry names B.
+    tablet.sync(&server)?;
+    boss.sync(&server)?;
+    let history = boss.device.history(&a_resident)?;
+    let by: Vec<(&str, &Signed, &str)> = history
+        .iter()
+        .map(|e| (e.author.volunteer.as_str(), &e.signed, e.signer.as_str()))
+        .collect();
+    assert_eq!(history.len(), 2, "{by:?}");
+    assert_eq!(history[0].author.volunteer, "测试志愿者甲");
+    assert_eq!(history[1].author.volunteer, "测试志愿者乙");
+    assert!(
+        history.iter().all(|e| e.signed == Signed::Author),
+        "each change signed by its own author's key: {by:?}"
+    );
+    assert!(history[0].signer.contains("测试志愿者甲"), "{by:?}");
+    assert!(history[1].signer.contains("测试志愿者乙"), "{by:?}");
+    assert_ne!(history[0].author.device, history[1].author.device);
+    let log = boss.device.log_page(&LogFilter::default())?;
+    let tablet_entries: Vec<&str> = log
+        .entries
+        .iter()
+        .filter(|e| e.device_id == b.id || e.volunteer.starts_with("测试志愿者"))
+        .map(|e| e.volunteer.as_str())
+        .collect();
+    assert!(
+        tablet_entries.contains(&"测试志愿者乙"),
+        "{tablet_entries:?}"
+    );
+
+    // B registers one more before handing over; it has not synced when the supervisor
+    // removes her. A is at work when the tablet next syncs: the roster says so, and B
+    // can no longer unlock; her records stay, the unsynced one too (made while she was
+    // in force, which the tablet tells the server).
+    let late = register(&mut tablet.device, "测试乙二", "11010519410301010")?;
+    tablet.device.unlock_member("", PIN_A, now)?;
+    boss.device.revoke_device(&b.id)?;
+    let report = tablet.sync(&server)?;
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    boss.sync(&server)?;
+    assert_eq!(
+        boss.device.history(&late)?[0].author.volunteer,
+        "测试志愿者乙"
+    );
+    let again = tablet.device.unlock_member(&b.id, PIN_B, now);
+    assert_eq!(member_code(again), Some(ErrorCode::MemberRemoved));
+    assert!(tablet.device.members()?[1].removed);
+    assert_eq!(tablet.device.volunteer(), "测试志愿者甲");
+    assert_eq!(tablet.device.list_residents()?.len(), 3);
+    assert!(boss.device.resident(&b_resident).is_ok());
+    assert_eq!(
+        tablet.device.history(&b_resident)?[0].author.volunteer,
+        "测试志愿者乙"
+    );
+
+    // A third, removed while she is the one at work: her sync is refused, she is
+    // locked out, and the next sync goes with A's token.
+    let text = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者丙", "1h")?;
+    let c = tablet
+        .device
+        .add_member_with(&mut transport, &text, "test tablet", PIN_C)?;
+    tablet.device.unlock_member(&c.id, PIN_C, now)?;
+    let c_resident = register(&mut tablet.device, "测试丙", "11010519420301003")?;
+    tablet.sync(&server)?;
+    boss.device.revoke_device(&c.id)?;
+    let refused = tablet.sync(&server);
+    let code = refused
+        .as_ref()
+        .err()
+        .and_then(|e| e.downcast_ref::<DeviceError>())
+        .map(DeviceError::code);
+    assert_eq!(code, Some(ErrorCode::DeviceRevoked), "{refused:?}");
+    assert!(tablet.device.active_member_removed()?);
+    let locked_out = tablet.device.unlock_member(&c.id, PIN_C, now);
+    assert_eq!(member_code(locked_out), Some(ErrorCode::MemberRemoved));
+    tablet.sync(&server)?;
+    boss.sync(&server)?;
+    assert!(boss.device.resident(&c_resident).is_ok());
+    Ok(())
+}
