@@ -95,6 +95,8 @@ export interface Api {
   members(): Promise<MemberView[]>;
   /** Adds a person with their own one-time code and PIN; the people afterwards. */
   addMember(code: string, pin: string): Promise<MemberView[]>;
+  /** A supervisor at work adds a volunteer by name (the server makes the code). */
+  addMemberByName(name: string, pin: string): Promise<MemberView[]>;
   lock(): Promise<void>;
   enterResidentMode(): Promise<void>;
   leaveResidentMode(pin: string): Promise<void>;
@@ -239,6 +241,7 @@ export const tauriApi: Api = {
   unlock: (pin, member) => call("unlock", { pin, member }),
   members: () => call("members"),
   addMember: (code, pin) => call("add_member", { code, pin }),
+  addMemberByName: (name, pin) => call("add_member_by_name", { name, pin }),
   lock: () => call("lock"),
   enterResidentMode: () => call("enter_resident_mode"),
   leaveResidentMode: (pin) => call("leave_resident_mode", { pin }),

@@ -123,6 +123,21 @@ pub async fn add_member(
     .await
 }
 
+/// Adds a volunteer by name on the authority of the supervisor at work (the server makes
+/// their code; needs signal), with the PIN the volunteer chooses.
+#[tauri::command]
+pub async fn add_member_by_name(
+    app: AppHandle,
+    name: String,
+    pin: String,
+) -> Result<Vec<MemberView>, UiError> {
+    unlocked(&app, move |device| {
+        device.add_member_by_supervisor(&name, &crate::device_label(), &pin)?;
+        device.members()
+    })
+    .await
+}
+
 /// The people who may unlock this tablet.
 #[tauri::command]
 pub async fn members(app: AppHandle) -> Result<Vec<MemberView>, UiError> {

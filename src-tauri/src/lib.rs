@@ -63,6 +63,7 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::set_pin,
             commands::unlock,
             commands::add_member,
+            commands::add_member_by_name,
             commands::members,
             commands::lock,
             commands::enter_resident_mode,

@@ -72,7 +72,7 @@ describe("Members", () => {
     );
     await screen.findByText("测试志愿者乙");
     expect(document.querySelector("[data-member='dev-b']")?.textContent).toContain("正在使用");
-    fireEvent.change(document.querySelector("#member-code")!, { target: { value: " ABCD-EFGH-JKMN " } });
+    fireEvent.change(document.querySelector("#member-text")!, { target: { value: " ABCD-EFGH-JKMN " } });
     fireEvent.change(document.querySelector("#member-pin")!, { target: { value: "246802" } });
     fireEvent.change(document.querySelector("#member-pin-again")!, { target: { value: "246803" } });
     fireEvent.click(document.querySelector("#member-add-submit")!);
@@ -83,5 +83,35 @@ describe("Members", () => {
     expect((await screen.findByText(/已添加测试志愿者丁/)).id).toBe("member-added");
     expect(addMember).toHaveBeenCalledWith("ABCD-EFGH-JKMN", "246802");
     expect(document.querySelectorAll("#member-list li")).toHaveLength(3);
+  });
+});
+
+describe("Members for a supervisor at work", () => {
+  it("adds a volunteer by name", async () => {
+    const boss: MemberView = { ...A, id: "dev-s", name: "测试主任", role: "supervisor", active: true };
+    const addMemberByName = vi.fn(async () => [boss, { ...A, id: "dev-e", name: "测试志愿者戊" }]);
+    render(
+      <I18nextProvider i18n={await createI18n("zh-CN")}>
+        <Members api={fakeApi({ members: async () => [boss], addMemberByName })} navigate={vi.fn()} generation={0} />
+      </I18nextProvider>,
+    );
+    await screen.findByText("主管直接添加志愿者");
+    fireEvent.change(document.querySelector("#member-by-name-text")!, { target: { value: "测试志愿者戊" } });
+    fireEvent.change(document.querySelector("#member-by-name-pin")!, { target: { value: "246802" } });
+    fireEvent.change(document.querySelector("#member-by-name-pin-again")!, { target: { value: "246802" } });
+    fireEvent.click(document.querySelector("#member-by-name-add-submit")!);
+    expect((await screen.findByText(/已添加测试志愿者戊/)).id).toBe("member-by-name-added");
+    expect(addMemberByName).toHaveBeenCalledWith("测试志愿者戊", "246802");
+  });
+
+  it("is not offered to a volunteer", async () => {
+    render(
+      <I18nextProvider i18n={await createI18n("zh-CN")}>
+        <Members api={fakeApi({ members: async () => [B] })} navigate={vi.fn()} generation={0} />
+      </I18nextProvider>,
+    );
+    await screen.findByText("测试志愿者乙");
+    expect(document.querySelector("#member-by-name-add")).toBeNull();
+    expect(document.querySelector("#member-add")).not.toBeNull();
   });
 });

@@ -174,6 +174,24 @@ pub struct EnrollRequest {
     pub signature: String,
 }
 
+/// `POST /v1/enrollments` (JSON): a supervisor asks for a one-time code that enrolls a
+/// volunteer of their committees (to add them to a shared tablet on the spot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRequest {
+    /// The volunteer's name.
+    pub name: String,
+    /// The one committee the volunteer belongs to: one of the supervisor's.
+    pub committee: String,
+}
+
+/// The answer to a [`CodeRequest`]: the code (shown once) and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeResponse {
+    pub code: String,
+    /// Milliseconds since the epoch.
+    pub expires_at: i64,
+}
+
 /// The answer to an enrollment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use automerge::ActorId;
 use doorstep_core::ErrorCode;
-use doorstep_core::protocol::{EnrollRequest, EnrollResponse, Role};
+use doorstep_core::protocol::{CodeRequest, CodeResponse, EnrollRequest, EnrollResponse, Role};
 use doorstep_core::server_identity::EnrollText;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -28,7 +28,7 @@ use crate::device::{ACTOR_KEY, Device, VOLUNTEER_KEY};
 use crate::error::DeviceError;
 use crate::secret::{self, DeviceKey};
 use crate::store;
-use crate::sync::{Enrollment, RetryPolicy, SyncReport, exchange};
+use crate::sync::{Enrollment, RequestSigner, RetryPolicy, SyncReport, exchange};
 
 /// Which member is active (their slot: empty for the first person).
 const META_ACTIVE: &str = "member.active";
@@ -349,6 +349,69 @@ impl Device {
         crate::pin::check_new_pin(pin).map_err(DeviceError::Pin)?;
         let mut transport = self.transport()?;
         self.add_member_with(&mut transport, text, device_label, pin)
+    }
+
+    /// Adds a volunteer by name, on a supervisor's authority: the supervisor at work on
+    /// this tablet asks the server for a one-time code for the tablet's committee (which
+    /// needs signal) and the volunteer is added with it and the PIN they choose.
+    pub fn add_member_by_supervisor(
+        &mut self,
+        name: &str,
+        device_label: &str,
+        pin: &str,
+    ) -> Result<MemberView, DeviceError> {
+        crate::pin::check_new_pin(pin).map_err(DeviceError::Pin)?;
+        let mut transport = self.transport()?;
+        self.add_member_by_supervisor_with(&mut transport, name, device_label, pin)
+    }
+
+    /// [`Device::add_member_by_supervisor`] over a given transport.
+    pub fn add_member_by_supervisor_with(
+        &mut self,
+        transport: &mut dyn crate::sync::Transport,
+        name: &str,
+        device_label: &str,
+        pin: &str,
+    ) -> Result<MemberView, DeviceError> {
+        crate::pin::check_new_pin(pin).map_err(DeviceError::Pin)?;
+        let name = name.trim();
+        if name.is_empty() {
+            let mut errors = doorstep_core::FieldErrors::default();
+            errors.push(doorstep_core::Field::Name, ErrorCode::NameEmpty);
+            return Err(DeviceError::Invalid(errors));
+        }
+        let at_work = self.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
+        if at_work.role != Role::Supervisor {
+            return Err(DeviceError::NotSupervisor);
+        }
+        // A volunteer belongs to one committee: the tablet's.
+        let [committee] = at_work.committees.as_slice() else {
+            return Err(DeviceError::Member(ErrorCode::MemberOtherCommittee));
+        };
+        let who = self.identity_of(&self.active)?;
+        let request = CodeRequest {
+            name: name.to_owned(),
+            committee: committee.id.clone(),
+        };
+        let body = serde_json::to_vec(&request).map_err(|e| DeviceError::Network(e.to_string()))?;
+        let answer = exchange(
+            transport,
+            &RetryPolicy::default(),
+            "POST",
+            "/v1/enrollments",
+            Some("application/json"),
+            Some(&RequestSigner::new(who.token, who.key)),
+            body,
+            &mut SyncReport::default(),
+        )?;
+        let made: CodeResponse = serde_json::from_slice(&answer)
+            .map_err(|e| DeviceError::Network(format!("unexpected answer: {e}")))?;
+        let text = EnrollText {
+            server: None,
+            server_key: None,
+            code: made.code,
+        };
+        self.add_member_with(transport, &text, device_label, pin)
     }
 
     /// [`Device::add_member`] over a given transport.

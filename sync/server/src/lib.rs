@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use doorstep_core::protocol::{self, EnrollRequest, Limits, SyncRequest};
+use doorstep_core::protocol::{self, CodeRequest, EnrollRequest, Limits, SyncRequest};
 use serde::Serialize;
 
 use crate::error::Failure;
@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/tls", get(tls_binding))
         .route("/v1/enroll", post(enroll))
+        .route("/v1/enrollments", post(create_enrollment))
         .route("/v1/sync", post(sync))
         .route("/v1/log", get(log_page))
         .route("/v1/chain", get(chain))
@@ -399,6 +400,29 @@ async fn enroll(State(state): State<AppState>, req: Request) -> Result<Response,
     let response = state.with_store(move |s| s.enroll(&request, now)).await;
     state.metrics.count_enrollment(response.is_ok());
     Ok(Json(response?).into_response())
+}
+
+/// A supervisor's device asks for a volunteer's one-time code.
+async fn create_enrollment(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, Failure> {
+    let (parts, body) = req.into_parts();
+    let device = authenticate(&state, &parts.headers).await?;
+    let bytes = read_body(&parts.headers, body, "application/json", 64 * 1024).await?;
+    verify_request(&state, &device, &parts, &bytes).await?;
+    let request: CodeRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        Failure::bad_request(
+            "invalid_body",
+            format!("the code request is not valid: {e}"),
+        )
+    })?;
+    let now = state.now();
+    let made = state
+        .with_store(move |s| s.enrollment_create_by(&device, &request, now))
+        .await?;
+    tracing::info!("an enrollment code was made by a supervisor");
+    Ok(Json(made).into_response())
 }
 
 async fn sync(State(state): State<AppState>, req: Request) -> Result<Response, Failure> {

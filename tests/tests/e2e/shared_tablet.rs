@@ -85,7 +85,7 @@ async fn scenario() -> anyhow::Result<()> {
     // 2. The second volunteer is added, and takes over.
     t.click("#nav-members").await?;
     t.wait_for_text("#member-list", "志愿者甲").await?;
-    t.type_into("#member-code", &code_b).await?;
+    t.type_into("#member-text", &code_b).await?;
     t.type_into("#member-pin", PIN_B).await?;
     t.type_into("#member-pin-again", PIN_B).await?;
     t.click("#member-add-submit").await?;

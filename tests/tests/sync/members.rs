@@ -4,15 +4,19 @@
 //! history (signed, checked against the key roster) and the sync log names who synced;
 //! a volunteer the supervisor removes cannot unlock after the tablet's next sync, and
 //! what she wrote stays (here, on the server and on the supervisor's tablet), even what
-//! had not synced when she was removed.
+//! had not synced when she was removed. A supervisor at work on the tablet adds a
+//! volunteer by name (the server makes the code for the supervisor's committee only).
 
 use doorstep_core::ErrorCode;
 use doorstep_core::key_roster::Signed;
+use doorstep_core::protocol::CodeRequest;
 use doorstep_core::resident::ResidentPatch;
 use doorstep_device::DeviceError;
 use doorstep_device::console::LogFilter;
 use doorstep_tests::ServerProcess;
 use doorstep_tests::fleet::{TestDevice, committee, enrollment_text, register};
+use doorstep_tests::principal::Principal;
+use doorstep_tests::signed::SignAs;
 
 const PIN_A: &str = "135790";
 const PIN_B: &str = "246802";
@@ -155,5 +159,87 @@ fn two_volunteers_share_a_tablet_and_a_removed_one_is_locked_out() -> anyhow::Re
     tablet.sync(&server)?;
     boss.sync(&server)?;
     assert!(boss.device.resident(&c_resident).is_ok());
+    Ok(())
+}
+
+/// What a raw request to `POST /v1/enrollments` by `p` gets: the status and the code.
+fn ask_code(
+    server: &ServerProcess,
+    p: &Principal,
+    committee: &str,
+) -> anyhow::Result<(u16, String)> {
+    let body = serde_json::to_vec(&CodeRequest {
+        name: "测试志愿者戊".into(),
+        committee: committee.into(),
+    })?;
+    let response = doorstep_tests::raw_client()
+        .post(server.url("/v1/enrollments"))
+        .sign_as(p.token(), "POST", "/v1/enrollments", &body)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()?;
+    let status = response.status().as_u16();
+    let answer: serde_json::Value = serde_json::from_slice(&response.bytes()?)?;
+    let code = answer["code"].as_str().unwrap_or_default().to_owned();
+    Ok((status, code))
+}
+
+#[test]
+fn a_supervisor_at_work_on_the_tablet_adds_a_volunteer_by_name() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    committee(&server, "c2")?;
+    let mut tablet = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    tablet.device.set_pin(PIN_A)?;
+    let mut transport = tablet.transport_to(&server)?;
+    // A volunteer at work cannot.
+    let refused = tablet
+        .device
+        .add_member_by_supervisor_with(&mut transport, "测试志愿者丁", "test tablet", PIN_C)
+        .map(drop);
+    assert!(
+        matches!(refused, Err(DeviceError::NotSupervisor)),
+        "{refused:?}"
+    );
+
+    // The committee's supervisor, a member of the tablet, can.
+    let text = enrollment_text(&server, &["c1"], "supervisor", "测试主任", "1h")?;
+    let boss = tablet
+        .device
+        .add_member_with(&mut transport, &text, "test tablet", PIN_B)?;
+    let now = tablet.device.now();
+    tablet.device.unlock_member(&boss.id, PIN_B, now)?;
+    let nameless = tablet
+        .device
+        .add_member_by_supervisor_with(&mut transport, " ", "test tablet", PIN_C)
+        .map(drop);
+    assert_eq!(member_code(nameless), Some(ErrorCode::InvalidInput));
+    let added = tablet.device.add_member_by_supervisor_with(
+        &mut transport,
+        "测试志愿者丁",
+        "test tablet",
+        PIN_C,
+    )?;
+    assert_eq!(added.name, "测试志愿者丁");
+    assert_eq!(added.role, Some(doorstep_core::protocol::Role::Volunteer));
+    tablet.device.unlock_member(&added.id, PIN_C, now)?;
+    let resident = register(&mut tablet.device, "测试丁", "11010519430301004")?;
+    tablet.sync(&server)?;
+    let history = tablet.device.history(&resident)?;
+    assert_eq!(history[0].signed, Signed::Author);
+    assert!(history[0].signer.contains("测试志愿者丁"), "{history:?}");
+
+    // The server makes codes for supervisors only, and for their own committees.
+    let volunteer = Principal::new(&server, &["c1"], "volunteer")?;
+    assert_eq!(
+        ask_code(&server, &volunteer, "c1")?,
+        (403, "role_forbidden".to_owned())
+    );
+    let supervisor = Principal::new(&server, &["c1"], "supervisor")?;
+    assert_eq!(
+        ask_code(&server, &supervisor, "c2")?,
+        (403, "committee_forbidden".to_owned())
+    );
+    assert_eq!(ask_code(&server, &supervisor, "c1")?.0, 200);
     Ok(())
 }

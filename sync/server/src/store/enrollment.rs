@@ -4,7 +4,9 @@
 use crate::db::Tx;
 use crate::params;
 use doorstep_core::keys::{self, PublicKey};
-use doorstep_core::protocol::{Committee, DeviceInfo, EnrollRequest, EnrollResponse, Role};
+use doorstep_core::protocol::{
+    CodeRequest, CodeResponse, Committee, DeviceInfo, EnrollRequest, EnrollResponse, Role,
+};
 
 use super::Store;
 use super::sha256_hex;
@@ -483,6 +485,45 @@ impl Store {
             revoked_at: Some(found.revoked_at.unwrap_or(now)),
             ..found
         })
+    }
+}
+
+/// How long a code a supervisor asks for stays usable: it is used on the spot.
+pub const SUPERVISOR_CODE_MS: i64 = 15 * 60 * 1000;
+
+impl Store {
+    /// A one-time code for a volunteer of one of `device`'s committees, asked for by a
+    /// supervisor (to add the volunteer to a shared tablet); usable for
+    /// [`SUPERVISOR_CODE_MS`]. Supervisors are made by an administrator only.
+    pub fn enrollment_create_by(
+        &mut self,
+        device: &DeviceAuth,
+        request: &CodeRequest,
+        now: i64,
+    ) -> Result<CodeResponse, Failure> {
+        require_supervisor(device, "only supervisors make enrollment codes")?;
+        if !device.committees.contains(&request.committee) {
+            return Err(Failure::forbidden(
+                "committee_forbidden",
+                "a supervisor makes codes for their own committees only",
+            ));
+        }
+        let name = request.name.trim();
+        if name.chars().count() > 50 {
+            return Err(Failure::bad_request(
+                "invalid_name",
+                "a name is at most 50 characters",
+            ));
+        }
+        let expires_at = now + SUPERVISOR_CODE_MS;
+        let code = self.enrollment_create(
+            std::slice::from_ref(&request.committee),
+            Role::Volunteer,
+            name,
+            now,
+            expires_at,
+        )?;
+        Ok(CodeResponse { code, expires_at })
     }
 }
 
