@@ -339,7 +339,7 @@ function Screen({ route, supervisor, ...props }: ScreenProps & { route: Route; s
     case "home":
       return <Home {...props} />;
     case "residents":
-      return <ResidentsScreen {...props} />;
+      return <ResidentsScreen {...props} supervisor={supervisor} />;
     case "resident":
       return <ResidentPage key={route.id} {...props} id={route.id} supervisor={supervisor} />;
     case "resident-form":

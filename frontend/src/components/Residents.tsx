@@ -5,11 +5,15 @@ import { type ResidentSummary, type UiError, toUiError } from "../api";
 import { errorText } from "../errors";
 import type { ScreenProps } from "./App";
 import { ResidentList } from "./ResidentList";
+import { AssignAll } from "./VisitOverview";
 
 const SEARCH_DELAY_MS = 150;
 
-/** Search as you type (name, pinyin, ID or phone suffix), and register someone new. */
-export function ResidentsScreen({ api, navigate, generation }: ScreenProps) {
+/**
+ * Search as you type (name, pinyin, ID or phone suffix), and register someone new. A
+ * supervisor may assign the visits of the residents a search found to one person.
+ */
+export function ResidentsScreen({ api, navigate, generation, supervisor = false }: ScreenProps & { supervisor?: boolean }) {
   const { t } = useTranslation();
   const [query, setQuery] = useState("");
   const [residents, setResidents] = useState<ResidentSummary[] | null>(null);
@@ -67,6 +71,19 @@ export function ResidentsScreen({ api, navigate, generation }: ScreenProps) {
         <p className="empty">{query.trim() ? t("residents.noMatch") : t("residents.empty")}</p>
       ) : null}
       <ResidentList residents={residents} onOpen={(id) => navigate({ name: "resident", id })} />
+      {supervisor && query.trim() && residents && residents.length > 0 ? (
+        <details className="card" id="residents-assign" key={residents.map((r) => r.id).join(",")}>
+          <summary>{t("visits.assignFoundTitle", { count: residents.length })}</summary>
+          <AssignAll
+            id="residents-assign-all"
+            api={api}
+            residents={residents.map((r) => r.id)}
+            purpose="checkup"
+            title={t("visits.assignFoundIntro", { count: residents.length })}
+            onDone={() => undefined}
+          />
+        </details>
+      ) : null}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type Api, type UiError, type VisitOverview as Counts, type Visitor, toUiError } from "../api";
+import { type Api, type Purpose, type UiError, type VisitOverview as Counts, type Visitor, toUiError } from "../api";
 import { errorText, fieldMessages } from "../errors";
 import { DateField } from "./DateField";
 import { VisitorSelect } from "./Visits";
@@ -65,13 +65,40 @@ export function VisitOverviewCard({
           <li key={committee}>{t("visits.unvisited", { committee: committeeName(committee), count: n })}</li>
         ))}
       </ul>
-      {toVisit.length > 0 ? <AssignAll api={api} residents={toVisit} onDone={() => setReload((n) => n + 1)} /> : null}
+      {toVisit.length > 0 ? (
+        <AssignAll
+          id="overview-assign-all"
+          api={api}
+          residents={toVisit}
+          purpose="certification"
+          title={t("visits.assignAllTitle", { count: toVisit.length })}
+          onDone={() => setReload((n) => n + 1)}
+        />
+      ) : null}
     </div>
   );
 }
 
-/** The residents whose certification needs a visit, assigned to one person at once. */
-function AssignAll({ api, residents, onDone }: { api: Api; residents: string[]; onDone: () => void }) {
+/**
+ * Several residents' visits assigned to one person at once, for one purpose: those whose
+ * certification needs a visit (the overview), or a filtered list (the residents screen).
+ * `id` prefixes the form's ids ("overview-assign-all" names `assign-all-*` fields).
+ */
+export function AssignAll({
+  id,
+  api,
+  residents,
+  purpose,
+  title,
+  onDone,
+}: {
+  id: string;
+  api: Api;
+  residents: string[];
+  purpose: Purpose;
+  title: string;
+  onDone: () => void;
+}) {
   const { t } = useTranslation();
   const [visitors, setVisitors] = useState<Visitor[]>([]);
   const [assignee, setAssignee] = useState("");
@@ -83,6 +110,8 @@ function AssignAll({ api, residents, onDone }: { api: Api; residents: string[]; 
     api.visitors().then(setVisitors, (thrown) => setError(toUiError(thrown)));
   }, [api]);
   const fields = fieldMessages(t, error);
+  // The overview's form keeps the ids its tests and the end-to-end suite know.
+  const field = id === "overview-assign-all" ? "assign-all" : id;
   const save = async () => {
     setBusy(true);
     try {
@@ -91,7 +120,7 @@ function AssignAll({ api, residents, onDone }: { api: Api; residents: string[]; 
         assignee,
         assignee_name: who?.name ?? "",
         due,
-        purpose: "certification",
+        purpose,
         service: "",
       });
       setDone(n);
@@ -105,17 +134,17 @@ function AssignAll({ api, residents, onDone }: { api: Api; residents: string[]; 
   };
   return (
     <form
-      id="overview-assign-all"
+      id={id}
       onSubmit={(e) => {
         e.preventDefault();
         void save();
       }}
     >
-      <h4>{t("visits.assignAllTitle", { count: residents.length })}</h4>
-      <VisitorSelect id="assign-all-assignee" visitors={visitors} value={assignee} onChange={setAssignee} error={fields.assignee} />
-      <p id="assign-all-due-label">{t("visits.due")}</p>
-      <DateField id="assign-all-due" labelledBy="assign-all-due-label" value={due} onChange={setDue} error={fields.due} />
-      <button id="assign-all-save" type="submit" className="primary" disabled={busy}>
+      <h4>{title}</h4>
+      <VisitorSelect id={`${field}-assignee`} visitors={visitors} value={assignee} onChange={setAssignee} error={fields.assignee} />
+      <p id={`${field}-due-label`}>{t("visits.due")}</p>
+      <DateField id={`${field}-due`} labelledBy={`${field}-due-label`} value={due} onChange={setDue} error={fields.due} />
+      <button id={`${field}-save`} type="submit" className="primary" disabled={busy}>
         {t("visits.assignAll", { count: residents.length })}
       </button>
       <div role="status" aria-live="polite">
