@@ -72,6 +72,37 @@ pub fn resolve(doc: &mut AutoCommit, field: &str, chosen: &FieldValue) -> Result
     value::put(doc, field, chosen)
 }
 
+/// When `other` is conflicted too, its value written by the author of `field`'s value
+/// `chosen` (fields a change writes together, such as a visit's assignee and their
+/// name), so that settling one settles both alike.
+pub fn written_with(
+    doc: &AutoCommit,
+    field: &str,
+    chosen: &FieldValue,
+    other: &str,
+) -> Result<Option<FieldValue>, CoreError> {
+    let others = value::get_all(doc, other)?;
+    if others.len() < 2 {
+        return Ok(None);
+    }
+    let actor_of = |op: &automerge::ObjId| {
+        op.to_string()
+            .split_once('@')
+            .map(|(_, actor)| actor.to_owned())
+    };
+    let Some(author) = value::get_all(doc, field)?
+        .into_iter()
+        .find(|(v, _)| v == chosen)
+        .and_then(|(_, op)| actor_of(&op))
+    else {
+        return Ok(None);
+    };
+    Ok(others
+        .into_iter()
+        .find(|(_, op)| actor_of(op).as_deref() == Some(author.as_str()))
+        .map(|(v, _)| v))
+}
+
 /// The value of `field` that [`ConflictValue::choice`] `choice` names, if the field
 /// still holds it.
 pub fn chosen_value(

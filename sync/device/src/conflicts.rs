@@ -106,7 +106,16 @@ impl Device {
             return Err(DeviceError::NotAConflictValue(field.to_owned()));
         }
         let now = self.now();
+        // A visit's assignee is settled with their name, as the same supervisor wrote it.
+        let companion = if field == "assignee" {
+            conflict::written_with(&loaded.doc, field, chosen, "assignee_name")?
+        } else {
+            None
+        };
         conflict::resolve(&mut loaded.doc, field, chosen)?;
+        if let Some(name) = companion {
+            conflict::resolve(&mut loaded.doc, "assignee_name", &name)?;
+        }
         self.note("resolve_conflict")
             .with_note(note)
             .commit(&mut loaded.doc, now);

@@ -205,8 +205,9 @@ fn two_supervisors_assigning_one_resident_offline_meet_as_a_conflict_a_person_se
         b.visit_plan(&person).expect("plan"),
         "both show the same"
     );
-    // A person settles who goes and when; the other device takes it.
-    for field in ["assignee", "assignee_name", "due"] {
+    // A person settles who goes (their name follows, as the same supervisor wrote it)
+    // and when; the other device takes it.
+    for field in ["assignee", "due"] {
         let choice = a
             .conflicts(&plan_a)
             .expect("conflicts")
@@ -221,6 +222,15 @@ fn two_supervisors_assigning_one_resident_offline_meet_as_a_conflict_a_person_se
             .expect("b's value");
         a.resolve_conflict(&plan_a, field, &chosen)
             .expect("resolve");
+        if field == "assignee" {
+            let left: Vec<String> = a
+                .conflicts(&plan_a)
+                .expect("conflicts")
+                .into_iter()
+                .map(|c| c.field)
+                .collect();
+            assert_eq!(left, ["due"], "the name was settled with the assignee");
+        }
     }
     b.merge_record(&plan_a, &a.export_record(&plan_a).expect("export"))
         .expect("merge");
@@ -228,8 +238,12 @@ fn two_supervisors_assigning_one_resident_offline_meet_as_a_conflict_a_person_se
     assert!(!settled.conflicted);
     let open = settled.open.expect("due");
     assert_eq!(
-        (open.assignee.as_str(), open.due.as_str()),
-        ("m2", "2026-12-12")
+        (
+            open.assignee.as_str(),
+            open.assignee_name.as_str(),
+            open.due.as_str()
+        ),
+        ("m2", "志愿者m2", "2026-12-12")
     );
     assert_eq!(
         b.visits_of("m2", (2026, 12, 7), 0, 10)
