@@ -40,6 +40,12 @@ pub(crate) async fn unlocked_shared<T: Send + 'static>(
         if !state.session.touch(Instant::now()) {
             return Err(UiError::locked());
         }
+        // Someone the server removed stops at once (the roster that says so may come
+        // in a sync still running), not when that sync ends.
+        if state.device().active_member_removed().unwrap_or(false) {
+            state.session.lock();
+            return Err(UiError::locked());
+        }
         Ok(f(&mut &state.device)?)
     })
     .await

@@ -47,6 +47,29 @@ describe("UnlockScreen on a shared tablet", () => {
     expect(unlock).toHaveBeenCalledWith("135790", "dev-a");
   });
 
+  it("keeps each person's wait: choosing another and back does not end it", async () => {
+    const unlock = vi.fn(async () => {
+      throw { code: "pin_wait", message: "", fields: [], wait_ms: 30_000 };
+    });
+    render(
+      <I18nextProvider i18n={await createI18n("zh-CN")}>
+        <UnlockScreen api={fakeApi({ unlock })} onDone={vi.fn()} volunteer="测试志愿者乙" members={[A, B]} />
+      </I18nextProvider>,
+    );
+    const radios = (await screen.findAllByRole("radio")) as HTMLInputElement[];
+    fireEvent.change(document.querySelector("#pin-unlock")!, { target: { value: "000000" } });
+    fireEvent.click(document.querySelector("#pin-unlock-submit")!);
+    await screen.findByText(/请等 30 秒/);
+    const submit = document.querySelector("#pin-unlock-submit") as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+    fireEvent.click(radios[0]!);
+    expect(submit.disabled).toBe(false);
+    expect(document.querySelector("#pin-error")).toBeNull();
+    fireEvent.click(radios[1]!);
+    expect(submit.disabled).toBe(true);
+    expect(document.querySelector("#pin-error")?.textContent).toMatch(/请等 (29|30) 秒/);
+  });
+
   it("says so when the one at work was removed, and offers someone else", async () => {
     const removed = { ...B, removed: true };
     render(

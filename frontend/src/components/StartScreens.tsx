@@ -150,10 +150,12 @@ export function UnlockScreen({
   const { t } = useTranslation();
   const [member, setMember] = useState(() => firstChoice(members));
   const [pin, setPin] = useState("");
-  const [error, setError] = useState<UiError | null>(null);
-  const [waitUntil, setWaitUntil] = useState(0);
+  /** Each person's last refusal and wait: choosing another and back keeps a wait running. */
+  const [refusals, setRefusals] = useState<Record<string, { error: UiError; until: number }>>({});
   const [now, setNow] = useState(() => Date.now());
   const [busy, setBusy] = useState(false);
+  const error = refusals[member]?.error ?? null;
+  const waitUntil = refusals[member]?.until ?? 0;
 
   useEffect(() => {
     if (waitUntil <= now) return;
@@ -169,11 +171,10 @@ export function UnlockScreen({
       onDone(await api.unlock(pin, member));
     } catch (thrown) {
       const err = toUiError(thrown);
-      setError(err);
       setPin("");
       const start = Date.now();
       setNow(start);
-      setWaitUntil(start + (err.wait_ms ?? 0));
+      setRefusals((r) => ({ ...r, [member]: { error: err, until: start + (err.wait_ms ?? 0) } }));
     } finally {
       setBusy(false);
     }
@@ -186,8 +187,6 @@ export function UnlockScreen({
   const choose = (id: string) => {
     setMember(id);
     setPin("");
-    setError(null);
-    setWaitUntil(0);
   };
   return (
     <main className="start">

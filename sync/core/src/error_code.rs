@@ -124,6 +124,8 @@ pub enum ErrorCode {
     MemberOtherCommittee,
     MemberOtherServer,
     MemberAlreadyHere,
+    MemberNotFirst,
+    MemberChanged,
     // Sync, and the server's refusals a volunteer can act on.
     ServerUrlInvalid,
     ServerUnreachable,

@@ -422,7 +422,8 @@ impl Device {
         device_label: &str,
         pin: &str,
     ) -> Result<MemberView, DeviceError> {
-        crate::pin::check_new_pin(pin).map_err(DeviceError::Pin)?;
+        // Hashed first: the member and their PIN are kept in one transaction.
+        let pin_hash = crate::pin::pin_hash(pin)?;
         let primary = self.primary_enrollment()?.ok_or(DeviceError::NotEnrolled)?;
         // A text that pins a server key pins this device's server's, or is another's.
         if let Some(pinned) = &text.server_key {
@@ -486,6 +487,9 @@ impl Device {
         secret::store_signing_key(&self.data_dir, &slot, &key)?;
         secret::store_token(&self.data_dir, &slot, &response.token)?;
         let tx = self.store.conn().unchecked_transaction()?;
+        // The tablet becomes shared: what its people made and has not synced is noted
+        // under the roster in force, as their work is from now on (attest.rs).
+        self.note_unsynced_as_shared(&tx)?;
         tx.execute(
             "INSERT INTO members (member_id, name, role, actor, added_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -497,17 +501,73 @@ impl Device {
                 self.now()
             ],
         )?;
+        crate::pin::put_pin(&tx, &slot, &pin_hash)?;
         // The roster the server sent must be signed by the key this device pinned.
         if let Some(signed) = &response.key_roster {
             self.take_key_roster(&tx, signed, false)?;
         }
         tx.commit()?;
-        self.set_pin_in(&slot, pin)?;
         tracing::info!(member = %slot, "a member was added to this device");
         self.members()?
             .into_iter()
             .find(|m| m.id == slot)
             .ok_or(DeviceError::Member(ErrorCode::MemberUnknown))
+    }
+}
+
+impl Device {
+    /// The slots of the members added to this tablet, their PINs forgotten (in `tx`,
+    /// which then deletes them: a new enrollment replaces the old one).
+    pub(crate) fn forget_members(&self, tx: &Transaction<'_>) -> Result<Vec<String>, DeviceError> {
+        let slots: Vec<String> = self.added()?.into_iter().map(|m| m.id).collect();
+        for slot in &slots {
+            crate::pin::forget_pin(tx, slot)?;
+        }
+        Ok(slots)
+    }
+
+    /// Notes the roster version this device holds for every change its people made
+    /// that the server has not acknowledged, once, when the tablet becomes shared.
+    fn note_unsynced_as_shared(&self, tx: &Transaction<'_>) -> Result<(), DeviceError> {
+        let already: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM members)", [], |r| r.get(0))?;
+        let Some(trusted) = self.trusted()? else {
+            return Ok(());
+        };
+        if already {
+            return Ok(());
+        }
+        let roster = &trusted.roster.version;
+        let waiting: Vec<(String, Option<Vec<u8>>)> = tx
+            .prepare(
+                "SELECT d.doc_id, s.heads FROM dirty d LEFT JOIN synced s USING (doc_id)
+                 ORDER BY d.doc_id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO taken_under (doc_id, hash, roster) VALUES (?1, ?2, ?3)",
+        )?;
+        for (doc_id, heads) in waiting {
+            let Some(id) = doorstep_core::DocId::parse(&doc_id) else {
+                continue;
+            };
+            let Ok(mut loaded) = crate::docs::load(&self.store, &self.cache, &id, &self.actor)
+            else {
+                continue;
+            };
+            let since: Vec<automerge::ChangeHash> = heads
+                .unwrap_or_default()
+                .chunks_exact(32)
+                .filter_map(|c| automerge::ChangeHash::try_from(c).ok())
+                .collect();
+            for change in loaded.doc.get_changes_meta(&since) {
+                if *change.actor == self.actor {
+                    insert.execute(params![doc_id, change.hash.to_string(), roster])?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -688,5 +748,16 @@ mod tests {
         d.note_member_removed("m3").expect("note");
         assert!(d.active_member_removed().expect("removed?"));
         assert_eq!(d.sync_slot().expect("slot"), "");
+
+        // The first person removed too: a sync goes with the next member standing.
+        let roster = KeyRoster {
+            entries: vec![entry("p1", true)],
+            ..roster
+        };
+        let tx = d.store.transaction().expect("tx");
+        mark_revoked(&tx, &roster, Some("p1"), 6).expect("mark");
+        tx.commit().expect("commit");
+        assert!(d.members().expect("members")[0].removed);
+        assert_eq!(d.sync_slot().expect("slot"), "m4");
     }
 }

@@ -13,6 +13,7 @@ use doorstep_core::{Field, FieldErrors};
 use crate::device::Device;
 use crate::error::DeviceError;
 use crate::store;
+use rusqlite::Transaction;
 
 pub use crate::error::PinRefusal;
 
@@ -39,6 +40,34 @@ pub(crate) fn slot_key(base: &str, slot: &str) -> String {
     } else {
         format!("{base}:{slot}")
     }
+}
+
+/// The Argon2id hash (PHC string) of a new PIN, once its form is checked.
+pub(crate) fn pin_hash(pin: &str) -> Result<String, DeviceError> {
+    check_new_pin(pin).map_err(DeviceError::Pin)?;
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| DeviceError::Keyring(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| DeviceError::Keyring(e.to_string()))?;
+    Ok(Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map_err(|e| DeviceError::Keyring(e.to_string()))?
+        .to_string())
+}
+
+/// Keeps the PIN `hash` of the member in `slot`, its count of wrong tries cleared.
+pub(crate) fn put_pin(tx: &Transaction<'_>, slot: &str, hash: &str) -> Result<(), DeviceError> {
+    store::put_meta(tx, &slot_key(PIN_HASH_KEY, slot), hash.as_bytes())?;
+    store::put_meta(tx, &slot_key(PIN_FAILURES_KEY, slot), &0i64.to_be_bytes())?;
+    store::put_meta(tx, &slot_key(PIN_NEXT_TRY_KEY, slot), &0i64.to_be_bytes())?;
+    Ok(())
+}
+
+/// Forgets the PIN of the member in `slot`.
+pub(crate) fn forget_pin(tx: &Transaction<'_>, slot: &str) -> Result<(), DeviceError> {
+    for key in [PIN_HASH_KEY, PIN_FAILURES_KEY, PIN_NEXT_TRY_KEY] {
+        tx.execute("DELETE FROM meta WHERE key = ?1", [slot_key(key, slot)])?;
+    }
+    Ok(())
 }
 
 /// Checks the form of a new PIN: digits only, six to twelve of them.
@@ -94,19 +123,9 @@ impl Device {
 
     /// Sets the PIN of the member in `slot`.
     pub(crate) fn set_pin_in(&mut self, slot: &str, pin: &str) -> Result<(), DeviceError> {
-        check_new_pin(pin).map_err(DeviceError::Pin)?;
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).map_err(|e| DeviceError::Keyring(e.to_string()))?;
-        let salt =
-            SaltString::encode_b64(&salt).map_err(|e| DeviceError::Keyring(e.to_string()))?;
-        let hash = Argon2::default()
-            .hash_password(pin.as_bytes(), &salt)
-            .map_err(|e| DeviceError::Keyring(e.to_string()))?
-            .to_string();
+        let hash = pin_hash(pin)?;
         let tx = self.store.transaction()?;
-        store::put_meta(&tx, &slot_key(PIN_HASH_KEY, slot), hash.as_bytes())?;
-        store::put_meta(&tx, &slot_key(PIN_FAILURES_KEY, slot), &0i64.to_be_bytes())?;
-        store::put_meta(&tx, &slot_key(PIN_NEXT_TRY_KEY, slot), &0i64.to_be_bytes())?;
+        put_pin(&tx, slot, &hash)?;
         tx.commit()?;
         Ok(())
     }
@@ -120,7 +139,9 @@ impl Device {
             return Err(DeviceError::Invalid(errors));
         }
         self.set_pin(pin)?;
-        if !volunteer.trim().is_empty() {
+        // The name is the first person's (who sets the first PIN); another member's
+        // came with their code.
+        if self.active.is_empty() && !volunteer.trim().is_empty() {
             self.set_volunteer(volunteer)?;
         }
         Ok(())

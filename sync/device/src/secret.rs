@@ -132,9 +132,10 @@ fn member_entry(data_dir: &Path, what: &str, slot: &str) -> Result<Entry, Device
     Entry::new(KEYRING_SERVICE, &user).map_err(|e| DeviceError::Keyring(e.to_string()))
 }
 
-/// The signing key of `data_dir`'s member in `slot`, made and kept in the keyring the
-/// first time it is needed (a device made before keys existed gains one then). Only its
-/// seed is stored.
+/// The signing key of `data_dir`'s member in `slot`. The first person's is made and kept
+/// in the keyring the first time it is needed (a device made before keys existed gains
+/// one then); another member's was kept when they were added, and a missing one is an
+/// error (a new key would not be the one the server bound). Only the seed is stored.
 pub fn signing_key(data_dir: &Path, slot: &str) -> Result<DeviceKey, DeviceError> {
     let entry = member_entry(data_dir, "signing-key", slot)?;
     match entry.get_secret() {
@@ -146,6 +147,9 @@ pub fn signing_key(data_dir: &Path, slot: &str) -> Result<DeviceKey, DeviceError
                 .map_err(|_| DeviceError::Keyring("the stored signing key is malformed".into()))?;
             Ok(DeviceKey(ed25519_dalek::SigningKey::from_bytes(seed)))
         }
+        Err(keyring_core::Error::NoEntry) if !slot.is_empty() => Err(DeviceError::Keyring(
+            "a member's signing key is missing from the keyring".into(),
+        )),
         Err(keyring_core::Error::NoEntry) => {
             let key = DeviceKey::generate()?;
             let seed = Zeroizing::new(key.0.to_bytes());
@@ -172,6 +176,18 @@ pub fn store_token(data_dir: &Path, slot: &str, token: &str) -> Result<(), Devic
     member_entry(data_dir, "sync-token", slot)?
         .set_password(token)
         .map_err(|e| DeviceError::Keyring(e.to_string()))
+}
+
+/// Forgets the signing key and token of `data_dir`'s member in `slot` (a member of an
+/// enrollment replaced by a new one).
+pub fn forget_member(data_dir: &Path, slot: &str) -> Result<(), DeviceError> {
+    for what in ["signing-key", "sync-token"] {
+        match member_entry(data_dir, what, slot)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => {}
+            Err(e) => return Err(DeviceError::Keyring(e.to_string())),
+        }
+    }
+    Ok(())
 }
 
 /// The sync token of `data_dir`'s member in `slot`, if they are enrolled.

@@ -234,7 +234,7 @@ const MIGRATIONS: &[&str] = &[
         SELECT 'reproject_residents', x'01' WHERE EXISTS (SELECT 1 FROM residents);",
     // 14: the people added to a shared tablet after the first (members.rs), each
     // an enrollment of their own with their own actor; removed when the server revokes
-    // them.
+    // them. The log entries this device's syncs wrote keep whose token wrote them.
     "CREATE TABLE members (
         member_id  TEXT PRIMARY KEY,
         name       TEXT NOT NULL,
@@ -242,7 +242,8 @@ const MIGRATIONS: &[&str] = &[
         actor      BLOB NOT NULL UNIQUE,
         added_at   INTEGER NOT NULL,
         removed_at INTEGER
-     ) WITHOUT ROWID;",
+     ) WITHOUT ROWID;
+     ALTER TABLE log_own ADD COLUMN device_id TEXT NOT NULL DEFAULT '';",
 ];
 
 /// A `meta` key set by a migration that added columns to `applications`: every

@@ -167,8 +167,10 @@ impl Device {
         device_label: &str,
     ) -> Result<Enrollment, DeviceError> {
         let server_url = text.server.clone().unwrap_or_default();
-        // The device's own enrollment is the first person's: they enroll it again.
-        self.activate("")?;
+        // The device's own enrollment is the first person's: only they enroll it again.
+        if !self.active.is_empty() {
+            return Err(DeviceError::Member(ErrorCode::MemberNotFirst));
+        }
         let code = text.code.as_str();
         if code.trim().is_empty() {
             return Err(DeviceError::Server {
@@ -262,8 +264,9 @@ impl Device {
         tx.execute("DELETE FROM synced", [])?;
         // The new identity may be allowed what the old one was refused: try again.
         tx.execute("DELETE FROM refused", [])?;
-        // Members added under the old enrollment were that server's; the first person
-        // stands again.
+        // Members added under the old enrollment were that server's: their PINs and
+        // secrets go with them (their enrollments stay on that server, to revoke there).
+        let former = self.forget_members(&tx)?;
         tx.execute("DELETE FROM members", [])?;
         tx.execute(
             "DELETE FROM meta WHERE key IN ('member.active', 'member.primary_removed_at')",
@@ -274,6 +277,11 @@ impl Device {
             [],
         )?;
         tx.commit()?;
+        for slot in former {
+            if let Err(e) = secret::forget_member(&self.data_dir, &slot) {
+                tracing::warn!(error = %e, "a former member's secrets stay in the keyring");
+            }
+        }
         if !name.is_empty() {
             self.volunteer = name.to_owned();
         }

@@ -73,6 +73,15 @@ fn two_volunteers_share_a_tablet_and_a_removed_one_is_locked_out() -> anyhow::Re
     tablet.device.unlock_member(&b.id, PIN_B, now)?;
     assert_eq!(tablet.device.volunteer(), "测试志愿者乙");
     assert_eq!(tablet.device.active_member()?, b.id);
+    // Only the first person enrolls the tablet again; B stays who she is.
+    let code = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者外", "1h")?;
+    let mut transport_b = tablet.transport_to(&server)?;
+    let again = tablet
+        .device
+        .enroll_with(&mut transport_b, &code, "test tablet")
+        .map(drop);
+    assert_eq!(member_code(again), Some(ErrorCode::MemberNotFirst));
+    assert_eq!(tablet.device.volunteer(), "测试志愿者乙");
     let b_resident = register(&mut tablet.device, "测试乙", "11010519410301002")?;
     tablet.device.update_resident(
         &a_resident,
@@ -100,15 +109,15 @@ fn two_volunteers_share_a_tablet_and_a_removed_one_is_locked_out() -> anyhow::Re
     assert!(history[1].signer.contains("测试志愿者乙"), "{by:?}");
     assert_ne!(history[0].author.device, history[1].author.device);
     let log = boss.device.log_page(&LogFilter::default())?;
-    let tablet_entries: Vec<&str> = log
+    let b_entries: Vec<&str> = log
         .entries
         .iter()
-        .filter(|e| e.device_id == b.id || e.volunteer.starts_with("测试志愿者"))
+        .filter(|e| e.device_id == b.id)
         .map(|e| e.volunteer.as_str())
         .collect();
     assert!(
-        tablet_entries.contains(&"测试志愿者乙"),
-        "{tablet_entries:?}"
+        !b_entries.is_empty() && b_entries.iter().all(|v| *v == "测试志愿者乙"),
+        "B's sync is B's entry: {b_entries:?}"
     );
 
     // B registers one more before handing over; it has not synced when the supervisor
@@ -143,8 +152,9 @@ fn two_volunteers_share_a_tablet_and_a_removed_one_is_locked_out() -> anyhow::Re
         .device
         .add_member_with(&mut transport, &text, "test tablet", PIN_C)?;
     tablet.device.unlock_member(&c.id, PIN_C, now)?;
-    let c_resident = register(&mut tablet.device, "测试丙", "11010519420301003")?;
     tablet.sync(&server)?;
+    // What she registers now has not synced when she is removed.
+    let c_resident = register(&mut tablet.device, "测试丙", "11010519420301003")?;
     boss.device.revoke_device(&c.id)?;
     let refused = tablet.sync(&server);
     let code = refused
@@ -156,9 +166,44 @@ fn two_volunteers_share_a_tablet_and_a_removed_one_is_locked_out() -> anyhow::Re
     assert!(tablet.device.active_member_removed()?);
     let locked_out = tablet.device.unlock_member(&c.id, PIN_C, now);
     assert_eq!(member_code(locked_out), Some(ErrorCode::MemberRemoved));
-    tablet.sync(&server)?;
+    // A's token relays C's unsynced work, made while C was in force.
+    let report = tablet.sync(&server)?;
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
     boss.sync(&server)?;
-    assert!(boss.device.resident(&c_resident).is_ok());
+    assert_eq!(
+        boss.device.history(&c_resident)?[0].author.volunteer,
+        "测试志愿者丙"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_first_persons_unsynced_work_reaches_the_server_after_the_tablet_is_shared()
+-> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut tablet = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    tablet.device.set_pin(PIN_A)?;
+    let mut boss = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
+    // A works offline; B is added (signal for a moment, no sync); A leaves the office.
+    let a_resident = register(&mut tablet.device, "测试甲", "11010519400301001")?;
+    let text = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者乙", "1h")?;
+    let mut transport = tablet.transport_to(&server)?;
+    let b = tablet
+        .device
+        .add_member_with(&mut transport, &text, "test tablet", PIN_B)?;
+    let a_id = tablet.device.active_member()?;
+    boss.device.revoke_device(&a_id)?;
+    let now = tablet.device.now();
+    tablet.device.unlock_member(&b.id, PIN_B, now)?;
+    let report = tablet.sync(&server)?;
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert!(tablet.device.members()?[0].removed, "A is removed");
+    boss.sync(&server)?;
+    assert_eq!(
+        boss.device.history(&a_resident)?[0].author.volunteer,
+        "测试志愿者甲"
+    );
     Ok(())
 }
 

@@ -340,13 +340,21 @@ pub fn import(
         ));
     }
     let committee = access.with_device(|d| d.committee_for_new(committee))?;
+    // Every batch is written as whoever started the import: if someone else unlocks in
+    // between (a shared tablet), it stops, the batches done kept.
+    let who = access.with_device(|d| Ok::<_, DeviceError>(d.active.clone()))?;
     let sorted = sort_rows(roster);
     let total = sorted.new.len();
     progress(0, total);
     let mut added = 0;
     let mut done = 0;
     for batch in sorted.new.chunks(IMPORT_BATCH) {
-        added += access.with_device(|d| d.import_batch(batch, committee.as_deref()))?;
+        added += access.with_device(|d| {
+            if d.active != who {
+                return Err(DeviceError::Member(ErrorCode::MemberChanged));
+            }
+            d.import_batch(batch, committee.as_deref())
+        })?;
         done += batch.len();
         progress(done, total);
         access.between_steps();

@@ -23,6 +23,8 @@ const MAX_ASKS: usize = MAX_LOG_AUDIT / 2;
 /// An entry as this device kept it when its sync wrote it.
 struct Kept {
     leaf: Vec<u8>,
+    /// Whose token wrote it (empty for entries kept before tablets were shared).
+    device_id: String,
     volunteer: String,
     time: i64,
     conflicts: u64,
@@ -124,20 +126,22 @@ impl Device {
                 ));
             }
             self.store.conn().execute(
-                "INSERT OR IGNORE INTO log_own (committee, seq, leaf, volunteer, time, conflicts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO log_own
+                    (committee, seq, leaf, volunteer, time, conflicts, device_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     &entry.committee,
                     i64::try_from(entry.seq).unwrap_or(i64::MAX),
                     entry.leaf.as_slice(),
                     &entry.volunteer,
                     entry.time,
-                    i64::try_from(entry.conflicts).unwrap_or(i64::MAX)
+                    i64::try_from(entry.conflicts).unwrap_or(i64::MAX),
+                    &entry.device_id
                 ],
             )?;
         }
-        // An entry written earlier may name another member of this tablet (whoever
-        // synced then).
+        // An entry kept before tablets were shared names this device as it was enrolled
+        // then: one of its members.
         let ours = self.member_ids()?;
         for ask in &sent.audit {
             if !checkpoints.iter().any(|c| c.committee == ask.committee) {
@@ -174,8 +178,13 @@ impl Device {
                 Some("the log no longer holds it")
             } else if answer.leaf.as_slice() != kept.leaf {
                 Some("its body is not the one written")
-            } else if answer.device_id != me && !ours.contains(&answer.device_id) {
+            } else if kept.device_id.is_empty()
+                && answer.device_id != me
+                && !ours.contains(&answer.device_id)
+            {
                 Some("its device column names another device")
+            } else if !kept.device_id.is_empty() && answer.device_id != kept.device_id {
+                Some("its device column names another device than the one that wrote it")
             } else if answer.volunteer != kept.volunteer {
                 Some("its volunteer column was changed")
             } else if answer.time != kept.time {
@@ -205,7 +214,7 @@ impl Device {
             .store
             .conn()
             .query_row(
-                "SELECT leaf, volunteer, time, conflicts FROM log_own
+                "SELECT leaf, volunteer, time, conflicts, device_id FROM log_own
                  WHERE committee = ?1 AND seq = ?2",
                 params![committee, i64::try_from(seq).unwrap_or(i64::MAX)],
                 |r| {
@@ -214,6 +223,7 @@ impl Device {
                         volunteer: r.get(1)?,
                         time: r.get(2)?,
                         conflicts: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                        device_id: r.get(4)?,
                     })
                 },
             )

@@ -47,16 +47,6 @@ pub fn drive(
     retry: &RetryPolicy,
 ) -> Result<SyncReport, DeviceError> {
     let outcome = drive_run(access, transport, retry);
-    if let Err(DeviceError::Server { code, .. }) = &outcome
-        && code == "device_revoked"
-    {
-        // The member whose token synced was removed: they no longer unlock, and the
-        // next sync goes with another member's token.
-        let noted = access.with_device(|device| device.note_member_removed(&device.sync_slot()?));
-        if let Err(e) = noted {
-            tracing::error!(error = %e, "a removed member could not be noted");
-        }
-    }
     let trust = transport.server_trust();
     if let Err(e) = access.with_device(|device| device.keep_server_trust(trust)) {
         tracing::error!(error = %e, "the server's new certificate could not be kept");
@@ -74,6 +64,26 @@ fn drive_run(
     // Records set aside earlier may be readable now (an updated build).
     access.with_device(|device| device.retry_set_aside())?;
     let mut run = access.with_device(|device| SyncRun::start(device))?;
+    let outcome = run_requests(access, transport, retry, &mut run);
+    if let Err(DeviceError::Server { code, .. }) = &outcome
+        && code == "device_revoked"
+    {
+        // The member whose token this sync went with was removed (not whoever unlocked
+        // meanwhile): they no longer unlock, and the next sync goes with another's.
+        let slot = run.slot.clone();
+        if let Err(e) = access.with_device(|device| device.note_member_removed(&slot)) {
+            tracing::error!(error = %e, "a removed member could not be noted");
+        }
+    }
+    outcome.map(|()| run.report)
+}
+
+fn run_requests(
+    access: &mut impl DeviceAccess,
+    transport: &mut dyn Transport,
+    retry: &RetryPolicy,
+    run: &mut SyncRun,
+) -> Result<(), DeviceError> {
     while let Some(out) = access.with_device(|device| run.next(device))? {
         let outcome = exchange(
             transport,
@@ -88,7 +98,7 @@ fn drive_run(
         access.with_device(|device| run.answer(device, outcome))?;
         access.between_steps();
     }
-    Ok(run.report)
+    Ok(())
 }
 
 /// Where a run is.
@@ -169,6 +179,8 @@ pub struct SyncRun {
     /// writes name, and their name.
     device_id: String,
     volunteer: String,
+    /// That member's slot (see members.rs).
+    slot: String,
     stage: Stage,
     report: SyncReport,
 }
@@ -178,8 +190,10 @@ impl SyncRun {
     pub fn start(device: &Device) -> Result<SyncRun, DeviceError> {
         device.enrollment()?.ok_or(DeviceError::NotEnrolled)?;
         // The active member's token, or another member's once the server removed them.
-        let who = device.identity_of(&device.sync_slot()?)?;
+        let slot = device.sync_slot()?;
+        let who = device.identity_of(&slot)?;
         Ok(SyncRun {
+            slot,
             signer: RequestSigner::new(who.token, who.key),
             device_id: who.id,
             volunteer: who.name,
