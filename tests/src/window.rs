@@ -338,6 +338,30 @@ impl AppWindow {
         }
     }
 
+    /// On the supervisor's log, opens every entry shown to its records, one at a time
+    /// (an entry that opens moves the ones below it).
+    pub async fn open_every_log_entry(&self) -> anyhow::Result<()> {
+        let entries = self
+            .client
+            .find_all(Locator::Css("#log-entries .log-entry-open"))
+            .await?
+            .len();
+        for i in 0..entries {
+            let opens = self
+                .client
+                .find_all(Locator::Css("#log-entries .log-entry-open"))
+                .await?;
+            opens[i].click().await?;
+            self.wait_until_texts(
+                "#log-entries .log-detail .log-record, #log-entries .log-detail .empty",
+                "the entry's records",
+                |t| t.len() > i,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Saves PNG screenshots of the screen shown, as a person would see it, at every
     /// window size of [`WINDOW_SIZES`] and, where the screen has the language switch, in
     /// both languages; each is checked with [`crate::screen_check::check`]. `path` gets

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use automerge::ActorId;
 use doorstep_core::ErrorCode;
-use doorstep_core::protocol::{CodeRequest, CodeResponse, EnrollRequest, EnrollResponse, Role};
+use doorstep_core::protocol::{CodeRequest, CodeResponse, Role};
 use doorstep_core::server_identity::EnrollText;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -28,7 +28,7 @@ use crate::device::{ACTOR_KEY, Device, VOLUNTEER_KEY};
 use crate::error::DeviceError;
 use crate::secret::{self, DeviceKey};
 use crate::store;
-use crate::sync::{Enrollment, RequestSigner, RetryPolicy, SyncReport, exchange};
+use crate::sync::{Enrollment, RequestSigner, RetryPolicy, SyncReport, exchange, trade_code};
 
 /// Which member is active (their slot: empty for the first person).
 const META_ACTIVE: &str = "member.active";
@@ -434,42 +434,15 @@ impl Device {
                 return Err(DeviceError::Member(ErrorCode::MemberOtherServer));
             }
         }
-        let code = text.code.trim().to_owned();
-        if code.is_empty() {
-            return Err(DeviceError::Server {
-                status: 400,
-                code: "enrollment_unknown".into(),
-                message: "enter the enrollment code".into(),
-            });
-        }
         let key = DeviceKey::generate()?;
         let actor = uuid::Uuid::new_v4().into_bytes();
-        let (actor_hex, public_key) = (hex::encode(actor), key.public().to_hex());
-        let signature = hex::encode(key.sign(&doorstep_core::keys::enrollment_message(
-            &code,
-            &actor_hex,
-            &public_key,
-        )));
-        let request = EnrollRequest {
-            code,
-            device_label: device_label.to_owned(),
-            public_key,
-            actor: actor_hex,
-            signature,
-        };
-        let body = serde_json::to_vec(&request).map_err(|e| DeviceError::Network(e.to_string()))?;
-        let answer = exchange(
+        let response = trade_code(
             transport,
-            &RetryPolicy::default(),
-            "POST",
-            "/v1/enroll",
-            Some("application/json"),
-            None,
-            body,
-            &mut SyncReport::default(),
+            &text.code,
+            &hex::encode(actor),
+            &key,
+            device_label,
         )?;
-        let response: EnrollResponse = serde_json::from_slice(&answer)
-            .map_err(|e| DeviceError::Network(format!("unexpected enrollment answer: {e}")))?;
         let mut theirs: Vec<&str> = response.committees.iter().map(|c| c.id.as_str()).collect();
         let mut ours: Vec<&str> = primary.committees.iter().map(|c| c.id.as_str()).collect();
         theirs.sort_unstable();

@@ -137,6 +137,52 @@ fn heads_from(bytes: &[u8]) -> Vec<ChangeHash> {
         .collect()
 }
 
+/// Trades a one-time `code` for an enrollment of the identity that `key` and `actor`
+/// stand for (the key's signature of both shows the device holds it): the device's
+/// own, or a member's of a shared tablet (members.rs).
+pub(crate) fn trade_code(
+    transport: &mut dyn Transport,
+    code: &str,
+    actor: &str,
+    key: &secret::DeviceKey,
+    device_label: &str,
+) -> Result<EnrollResponse, DeviceError> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(DeviceError::Server {
+            status: 400,
+            code: "enrollment_unknown".into(),
+            message: "enter the enrollment code".into(),
+        });
+    }
+    let public_key = key.public().to_hex();
+    let signature = hex::encode(key.sign(&doorstep_core::keys::enrollment_message(
+        code,
+        actor,
+        &public_key,
+    )));
+    let request = EnrollRequest {
+        code: code.to_owned(),
+        device_label: device_label.to_owned(),
+        public_key,
+        actor: actor.to_owned(),
+        signature,
+    };
+    let body = serde_json::to_vec(&request).map_err(|e| DeviceError::Network(e.to_string()))?;
+    let answer = exchange(
+        transport,
+        &RetryPolicy::default(),
+        "POST",
+        "/v1/enroll",
+        Some("application/json"),
+        None,
+        body,
+        &mut SyncReport::default(),
+    )?;
+    serde_json::from_slice(&answer)
+        .map_err(|e| DeviceError::Network(format!("unexpected enrollment answer: {e}")))
+}
+
 impl Device {
     /// Trades an enrollment text's one-time code for this device's identity on the
     /// server the text names, checking that the server holds the key the text pins;
@@ -171,49 +217,11 @@ impl Device {
         if !self.active.is_empty() {
             return Err(DeviceError::Member(ErrorCode::MemberNotFirst));
         }
-        let code = text.code.as_str();
-        if code.trim().is_empty() {
-            return Err(DeviceError::Server {
-                status: 400,
-                code: "enrollment_unknown".into(),
-                message: "enter the enrollment code".into(),
-            });
-        }
         // Made (and kept in the keyring) on first need; the server binds it, with this
         // device's actor id, to the identity the code was made for, once the signature
         // shows the device holds it.
         let key = Arc::clone(self.signing_key()?);
-        let (code, actor, public_key) = (
-            code.trim().to_owned(),
-            self.actor_hex(),
-            key.public().to_hex(),
-        );
-        let signature = hex::encode(key.sign(&doorstep_core::keys::enrollment_message(
-            &code,
-            &actor,
-            &public_key,
-        )));
-        let request = EnrollRequest {
-            code,
-            device_label: device_label.to_owned(),
-            public_key,
-            actor,
-            signature,
-        };
-        let body = serde_json::to_vec(&request).map_err(|e| DeviceError::Network(e.to_string()))?;
-        let mut report = SyncReport::default();
-        let answer = exchange(
-            transport,
-            &RetryPolicy::default(),
-            "POST",
-            "/v1/enroll",
-            Some("application/json"),
-            None,
-            body,
-            &mut report,
-        )?;
-        let response: EnrollResponse = serde_json::from_slice(&answer)
-            .map_err(|e| DeviceError::Network(format!("unexpected enrollment answer: {e}")))?;
+        let response = trade_code(transport, &text.code, &self.actor_hex(), &key, device_label)?;
         // The server must hold the key the text pins: its roster is signed with it.
         if let Some(pinned) = &text.server_key {
             let held = response

@@ -118,24 +118,7 @@ async fn scenario() -> anyhow::Result<()> {
         },
     )
     .await?;
-    let entries = s
-        .client
-        .find_all(Locator::Css("#log-entries .log-entry-open"))
-        .await?
-        .len();
-    for i in 0..entries {
-        let opens = s
-            .client
-            .find_all(Locator::Css("#log-entries .log-entry-open"))
-            .await?;
-        opens[i].click().await?;
-        s.wait_until_texts(
-            "#log-entries .log-detail .log-record, #log-entries .log-detail .empty",
-            "the entry's records",
-            |rows| rows.len() > i,
-        )
-        .await?;
-    }
+    s.open_every_log_entry().await?;
     for who in ["志愿者甲", "志愿者乙"] {
         s.wait_for_text(".log-record[data-kind='resident'] .log-change", who)
             .await?;

@@ -105,26 +105,8 @@ async fn scenario() -> anyhow::Result<()> {
         rows.iter().all(|r| r.contains("志愿者甲")),
         "filtered by volunteer: {rows:?}"
     );
-    // The volunteer's window synced as they went: open every entry to its records, one
-    // at a time (an entry that opens moves the ones below it).
-    let entries = s
-        .client
-        .find_all(Locator::Css("#log-entries .log-entry-open"))
-        .await?
-        .len();
-    for i in 0..entries {
-        let opens = s
-            .client
-            .find_all(Locator::Css("#log-entries .log-entry-open"))
-            .await?;
-        opens[i].click().await?;
-        s.wait_until_texts(
-            "#log-entries .log-detail .log-record, #log-entries .log-detail .empty",
-            "the entry's records",
-            |t| t.len() > i,
-        )
-        .await?;
-    }
+    // The volunteer's window synced as they went: every entry opened to its records.
+    s.open_every_log_entry().await?;
     let change = s
         .wait_for_text(
             ".log-record[data-kind='application'] .field-change[data-field='fields.pension_account']",
