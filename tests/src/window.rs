@@ -338,6 +338,25 @@ impl AppWindow {
         }
     }
 
+    /// On the supervisor's devices screen, revokes the card naming `name` with the
+    /// supervisor's `pin`; fails if no card names them.
+    pub async fn revoke_device_of(&self, name: &str, pin: &str) -> anyhow::Result<()> {
+        for card in self
+            .client
+            .find_all(Locator::Css("#device-list .device"))
+            .await?
+        {
+            if card.text().await?.contains(name) {
+                card.find(Locator::Css(".revoke")).await?.click().await?;
+                // Only with the supervisor's PIN.
+                self.type_into(".revoke-pin", pin).await?;
+                self.click(".revoke-confirm").await?;
+                return Ok(());
+            }
+        }
+        bail!("no device of {name} is listed")
+    }
+
     /// On the supervisor's log, opens every entry shown to its records, one at a time
     /// (an entry that opens moves the ones below it).
     pub async fn open_every_log_entry(&self) -> anyhow::Result<()> {

@@ -125,10 +125,7 @@ impl Device {
                 ActorId::from(bytes.as_slice())
             }
         };
-        let volunteer = store
-            .meta(VOLUNTEER_KEY)?
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default();
+        let volunteer = first_person(&store)?;
         let mut device = Device {
             store,
             actor,
@@ -614,6 +611,15 @@ fn prefix_range(prefix: &str) -> (String, String) {
 pub(crate) fn new_doc_id() -> DocId {
     let text = uuid::Uuid::now_v7().hyphenated().to_string();
     DocId::parse(&text).unwrap_or_else(|| unreachable!("uuid text is always a DocId"))
+}
+
+/// The name of the first person of a device (the one it was enrolled for, or who set
+/// its PIN before it was; see members.rs), empty before there is one.
+pub(crate) fn first_person(store: &Store) -> Result<String, DeviceError> {
+    Ok(store
+        .meta(VOLUNTEER_KEY)?
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default())
 }
 
 /// Now, in milliseconds since the epoch (0 if the clock is before 1970).

@@ -24,7 +24,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::device::{ACTOR_KEY, Device, VOLUNTEER_KEY};
+use crate::device::{ACTOR_KEY, Device, first_person};
 use crate::error::DeviceError;
 use crate::secret::{self, DeviceKey};
 use crate::store;
@@ -138,11 +138,7 @@ impl Device {
     /// removed are listed too, marked.
     pub fn members(&self) -> Result<Vec<MemberView>, DeviceError> {
         let primary = self.primary_enrollment()?;
-        let primary_name = self
-            .store
-            .meta(VOLUNTEER_KEY)?
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default();
+        let primary_name = first_person(&self.store)?;
         let mut out = vec![MemberView {
             id: primary
                 .as_ref()
@@ -219,12 +215,7 @@ impl Device {
                 .meta(ACTOR_KEY)?
                 .map(ActorId::from)
                 .unwrap_or_else(|| self.actor.clone());
-            let name = self
-                .store
-                .meta(VOLUNTEER_KEY)?
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default();
-            (actor, name)
+            (actor, first_person(&self.store)?)
         } else {
             let member = self
                 .added_member(slot)?
@@ -308,12 +299,7 @@ impl Device {
                 .primary_enrollment()?
                 .ok_or(DeviceError::NotEnrolled)?
                 .device_id;
-            let name = self
-                .store
-                .meta(VOLUNTEER_KEY)?
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default();
-            (id, name)
+            (id, first_person(&self.store)?)
         } else {
             let member = self
                 .added_member(slot)?

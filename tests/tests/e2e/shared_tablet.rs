@@ -133,21 +133,7 @@ async fn scenario() -> anyhow::Result<()> {
     // 4. The second volunteer is removed; the tablet locks him out.
     s.click("#nav-devices").await?;
     s.wait_for_text("#device-list", "志愿者乙").await?;
-    let mut removed = false;
-    for card in s
-        .client
-        .find_all(Locator::Css("#device-list .device"))
-        .await?
-    {
-        if card.text().await?.contains("志愿者乙") {
-            card.find(Locator::Css(".revoke")).await?.click().await?;
-            s.type_into(".revoke-pin", PIN_SUPERVISOR).await?;
-            s.click(".revoke-confirm").await?;
-            removed = true;
-            break;
-        }
-    }
-    assert!(removed, "the second volunteer is listed");
+    s.revoke_device_of("志愿者乙", PIN_SUPERVISOR).await?;
     t.wait_for_text("#member-removed", "志愿者乙").await?;
     let disabled = t
         .client

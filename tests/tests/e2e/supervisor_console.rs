@@ -431,22 +431,7 @@ async fn scenario() -> anyhow::Result<()> {
     s.click("#nav-devices").await?;
     s.wait_for_text("#device-list", "志愿者甲").await?;
     s.screenshot(&shot("devices")?).await?;
-    let mut revoked = false;
-    for card in s
-        .client
-        .find_all(Locator::Css("#device-list .device"))
-        .await?
-    {
-        if card.text().await?.contains("志愿者甲") {
-            card.find(Locator::Css(".revoke")).await?.click().await?;
-            // Only with the supervisor's PIN.
-            s.type_into(".revoke-pin", PIN_SUPERVISOR).await?;
-            s.click(".revoke-confirm").await?;
-            revoked = true;
-            break;
-        }
-    }
-    assert!(revoked, "the volunteer's device is listed");
+    s.revoke_device_of("志愿者甲", PIN_SUPERVISOR).await?;
     s.wait_for(".device[data-revoked='true']").await?;
     v.wait_for_text("#member-removed", "停用").await?;
     v.screenshot(&shot("volunteer-revoked")?).await?;
