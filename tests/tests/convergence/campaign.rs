@@ -1,11 +1,12 @@
 //! The many-device property: 3–12 devices (volunteers' and supervisors' tablets, every
 //! change signed by its author's key, each tablet's clock anywhere within a year of the
 //! server's) register and edit residents, record authorizations, fill in, attach to and
-//! submit applications, return and approve them, settle conflicts and carry bundles to
-//! one another, all offline, and sync in random order through one of two servers over
+//! submit applications, return and approve them, assign visits and record what came of
+//! them, settle conflicts and carry bundles to one another, all offline, and sync in random order through one of two servers over
 //! one database while messages are lost, repeated, delayed and reordered and some devices
 //! stay offline for a while. Once everyone has synced, every device holds identical
-//! records and identical list rows (every application's status the same everywhere), no
+//! records and identical list rows (every application's status the same everywhere, and
+//! every resident's visit plan and every volunteer's visits due), no
 //! acknowledged edit is lost, and no honest change was kept apart by any device's check
 //! against the key roster.
 //!
@@ -85,6 +86,9 @@ struct Tally {
     /// Acknowledged edits of a tablet not yet on the server when it was revoked: a lost
     /// tablet's unsent work is refused by design.
     dropped_at_revocation: AtomicUsize,
+    /// Visits assigned or reassigned, and outcomes recorded.
+    visits_assigned: AtomicUsize,
+    visits_recorded: AtomicUsize,
     /// Refusals by operation and reason.
     refusals: std::sync::Mutex<BTreeMap<String, usize>>,
     records: AtomicU64,
@@ -291,13 +295,24 @@ fn check_converged(
     let ids = all_ids;
     let first = &honest[0].test;
     let first_ids = ids(first)?;
+    // Whom visits may be assigned to: every volunteer's member id.
+    let members = replicas
+        .iter()
+        .map(|r| r.test.device.member_id())
+        .collect::<Result<Vec<_>, _>>()?;
     let rows = |t: &TestDevice| -> anyhow::Result<BTreeMap<String, String>> {
-        let mut rows: BTreeMap<String, String> = t
-            .device
-            .list_residents()?
-            .into_iter()
-            .map(|s| (s.id.to_string(), format!("{s:?}")))
-            .collect();
+        let residents = t.device.list_residents()?;
+        let mut rows = BTreeMap::new();
+        for s in residents {
+            // A resident's visit plan as their page shows it, and the visits' list rows.
+            let plan = t.device.visit_plan(&s.id)?;
+            rows.insert(format!("plan {}", s.id), format!("{plan:?}"));
+            rows.insert(s.id.to_string(), format!("{s:?}"));
+        }
+        for member in &members {
+            let due = t.device.visits_of(member, (2026, 1, 1), 0, 10_000)?;
+            rows.insert(format!("visits of {member}"), format!("{due:?}"));
+        }
         rows.extend(
             t.device
                 .list_applications(None)?
@@ -418,7 +433,8 @@ pub(crate) fn campaign<S: Server>(
         "convergence {label}: {passed} cases passed ({} run, kept seeds included) on {runners} \
          thread(s) in {:.1} s ({:.1} ms a case)\n  {} devices, {} operations: {} syncs ({} \
          failed on their faults, {} faults), {} bundles, {} applications, {} returned, {} \
-         approved, {} conflicts settled, {} refused by the rules as the window would\n  {} \
+         approved, {} conflicts settled, {} visits assigned, {} visit outcomes recorded, {} \
+         refused by the rules as the window would\n  {} \
          acknowledged edits all present, {} records converged\n  {} tablets revoked ({} \
          acknowledged edits not yet sent were refused with them by design), {} enrolled again, \
          {} set aside by a peer that knew, {} bundles of a tablet enrolled again refused by a peer that knew only \
@@ -436,6 +452,8 @@ pub(crate) fn campaign<S: Server>(
         n(&tally.returned),
         n(&tally.approved),
         n(&tally.settled),
+        n(&tally.visits_assigned),
+        n(&tally.visits_recorded),
         n(&tally.refused_by_rules),
         n(&tally.acknowledged),
         tally.records.load(Ordering::Relaxed),

@@ -2,6 +2,8 @@
 //! its tablets and servers, as proptest strategies, and how each is applied.
 
 use super::*;
+use doorstep_core::date::{Ymd, civil_from_days, days_from_civil, format_ymd, parse_ymd};
+use doorstep_core::visit::{self, Assignment, Outcome, OutcomeInput, Purpose};
 
 #[derive(Debug, Clone)]
 pub(super) enum Op {
@@ -30,6 +32,22 @@ pub(super) enum Op {
     Amend { dev: usize, app: usize, val: u16 },
     /// A device settles the first conflict it shows, taking the value at `pick`.
     Settle { dev: usize, pick: usize },
+    /// A supervisor's device assigns a resident's visit to someone of the committee (or
+    /// reassigns it), due `days` from its own today.
+    Plan {
+        dev: usize,
+        rec: usize,
+        to: usize,
+        days: u8,
+    },
+    /// The first device from `dev` on whose person has a visit due records what came of
+    /// one, proposing the next or not.
+    Visit {
+        dev: usize,
+        row: usize,
+        outcome: u8,
+        next: bool,
+    },
     /// A device carries to another, in a bundle, what the other's manifest lacks.
     Bundle { from: usize, to: usize },
     /// A device's clock jumps to `days` from the server's (within a year either way).
@@ -71,6 +89,10 @@ pub(super) fn op() -> impl Strategy<Value = Op> {
         1 => (dev.clone(), 0..8usize, any::<u16>())
             .prop_map(|(dev, app, val)| Op::Amend { dev, app, val }),
         1 => (dev.clone(), 0..4usize).prop_map(|(dev, pick)| Op::Settle { dev, pick }),
+        2 => (dev.clone(), 0..16usize, dev.clone(), 0..60u8)
+            .prop_map(|(dev, rec, to, days)| Op::Plan { dev, rec, to, days }),
+        2 => (dev.clone(), 0..8usize, 0..6u8, any::<bool>())
+            .prop_map(|(dev, row, outcome, next)| Op::Visit { dev, row, outcome, next }),
         1 => (dev.clone(), dev.clone()).prop_map(|(from, to)| Op::Bundle { from, to }),
         1 => (dev.clone(), -365..=365i16).prop_map(|(dev, days)| Op::Clock { dev, days }),
         5 => (dev.clone(), 0..2usize, proptest::collection::vec(fault(), 0..3))
@@ -286,6 +308,68 @@ pub(super) fn apply(
             }
             refusal(done)
         }
+        Op::Plan { dev, rec, to, days } => {
+            let supervisors = (devices + 1) / 3;
+            let idx = 1 + 3 * (dev % supervisors);
+            // Supervisors visit too.
+            let assignee = to % devices;
+            let assignment = Assignment {
+                assignee: replicas[assignee].test.device.member_id()?,
+                assignee_name: replicas[assignee].name.clone(),
+                due: days_after(replicas[idx].test.device.today(), i64::from(*days)),
+                purpose: Purpose::Checkup,
+                service: String::new(),
+            };
+            let t = &mut replicas[idx].test;
+            let ids = resident_ids(&t.device)?;
+            let resident = &ids[rec % ids.len()];
+            let done = t.device.assign_visit(resident, &assignment);
+            if let Ok(plan) = &done {
+                acknowledged.push(Ack::of(t, plan, idx)?);
+                Tally::add(&tally.visits_assigned, 1);
+            }
+            refusal(done.map(|_| ()))
+        }
+        Op::Visit {
+            dev,
+            row,
+            outcome,
+            next,
+        } => {
+            // The first tablet from `dev` on whose person has a visit due.
+            let mut due = None;
+            for idx in (0..devices).map(|d| (dev + d) % devices) {
+                let rows = replicas[idx].test.device.my_visits(0, 100)?;
+                if !rows.is_empty() {
+                    due = Some((idx, rows[row % rows.len()].clone()));
+                    break;
+                }
+            }
+            let Some((idx, visit)) = due else {
+                return Ok(None);
+            };
+            let t = &mut replicas[idx].test;
+            let outcome = Outcome::ALL[usize::from(*outcome) % Outcome::ALL.len()];
+            let today = t.device.today();
+            // The next visit a month after this one (or after the day it was due).
+            let after = parse_ymd(&visit.due).map_or(today, |due| due.max(today));
+            let input = OutcomeInput {
+                outcome,
+                on: format_ymd(today),
+                next_due: if *next && outcome.may_propose_next() {
+                    days_after(after, 30)
+                } else {
+                    String::new()
+                },
+                note: String::new(),
+            };
+            let done = t.device.record_visit_outcome(&visit.resident, &input);
+            if done.is_ok() {
+                acknowledged.push(Ack::of(t, &visit::plan_id(&visit.resident), idx)?);
+                Tally::add(&tally.visits_recorded, 1);
+            }
+            refusal(done)
+        }
         Op::Bundle { from, to } => {
             let (from, to) = (from % devices, to % devices);
             // A lost tablet hands nothing out here: its thief is `tests/sync/attacks.rs`'s.
@@ -397,4 +481,9 @@ pub(super) fn apply(
             Ok(None)
         }
     }
+}
+
+/// `days` after `day`, as `YYYY-MM-DD`.
+fn days_after(day: Ymd, days: i64) -> String {
+    format_ymd(civil_from_days(days_from_civil(day) + days))
 }
