@@ -184,6 +184,9 @@ pub enum ErrorCode {
     // Offline bundles.
     BundleInvalid,
     BundleForged,
+    /// Signed by someone this device's key roster does not hold: a tablet or person
+    /// enrolled after it last synced, or nobody enrolled at all.
+    BundleSignerUnknown,
     BundleForeign,
     BundleDamaged,
     BundleTooNew,

@@ -557,14 +557,22 @@ impl Device {
                 "the bundle carries records of another committee",
             ));
         }
-        let author = hex::decode(&signed.actor)
+        let Some(author) = hex::decode(&signed.actor)
             .ok()
             .map(automerge::ActorId::from)
-            .and_then(|actor| trusted.author_of(&actor).cloned());
-        let Some(author) = author.filter(|a| {
-            a.key
-                .verifies(&bundle_message(&signed.body), &signed.signature)
-        }) else {
+            .and_then(|actor| trusted.author_of(&actor).cloned())
+        else {
+            // Perhaps honest and newer than this device's roster (a tablet, or a person
+            // added to a shared one, since this device last synced): a sync tells.
+            return Err(refuse(
+                ErrorCode::BundleSignerUnknown,
+                "the bundle is signed by someone this device's key roster does not hold",
+            ));
+        };
+        if !author
+            .key
+            .verifies(&bundle_message(&signed.body), &signed.signature)
+        {
             return Err(refuse(
                 ErrorCode::BundleForged,
                 "the bundle is not signed by a device of this committee, or was altered",

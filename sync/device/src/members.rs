@@ -261,6 +261,18 @@ impl Device {
         Ok(())
     }
 
+    /// Makes the first person the one at work, on their PIN, so that they may enroll
+    /// the tablet again (`Device::enroll`) even when the server removed them: a tablet
+    /// reported lost and found again, whose people can no longer unlock. Nothing else
+    /// may be done as a removed person; only a new code from the office makes the
+    /// tablet usable again.
+    pub fn unlock_to_enroll_again(&mut self, pin: &str, now_ms: i64) -> Result<(), DeviceError> {
+        self.check_pin_in("", pin, now_ms)?;
+        self.activate("")?;
+        tracing::info!("the first person unlocked to enroll the tablet again");
+        Ok(())
+    }
+
     /// The slot whose token and key a sync uses: the active member's, or, once the
     /// server removed them, the first member it has not removed. A device whose members
     /// were all removed is revoked.
@@ -718,5 +730,33 @@ mod tests {
         tx.commit().expect("commit");
         assert!(d.members().expect("members")[0].removed);
         assert_eq!(d.sync_slot().expect("slot"), "m4");
+    }
+
+    #[test]
+    fn a_removed_first_person_unlocks_only_to_enroll_the_tablet_again() {
+        let (_dir, mut d) = device();
+        d.set_pin_as("135790", "测试甲").expect("first person");
+        add(&d, "m2", "测试乙");
+        d.set_pin_in("m2", "246802").expect("pin");
+        d.unlock_member("m2", "246802", 0).expect("m2 at work");
+        // The tablet reported lost: everyone on it removed.
+        d.note_member_removed("").expect("note");
+        d.note_member_removed("m2").expect("note");
+        assert_eq!(
+            d.unlock_member("", "135790", 0).map_err(|e| e.code()),
+            Err(ErrorCode::MemberRemoved)
+        );
+        // Another's PIN does not make the first person the one at work.
+        assert_eq!(
+            d.unlock_to_enroll_again("246802", 0).map_err(|e| e.code()),
+            Err(ErrorCode::PinWrong)
+        );
+        assert_eq!(d.active_member().expect("active"), "m2");
+        d.unlock_to_enroll_again("135790", 0).expect("her own PIN");
+        assert_eq!(d.volunteer(), "测试甲");
+        assert!(
+            d.active_member_removed()
+                .expect("still removed until enrolled")
+        );
     }
 }

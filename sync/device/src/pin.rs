@@ -184,7 +184,22 @@ impl Device {
             return Err(DeviceError::Pin(ErrorCode::PinNotSet));
         };
         let failures = u32::try_from(meta_i64(self, PIN_FAILURES_KEY, slot)?).unwrap_or(u32::MAX);
-        let next_try = meta_i64(self, PIN_NEXT_TRY_KEY, slot)?;
+        // A clock set back (a tablet's clock put right) makes no one wait longer than
+        // their wrong tries earned: the wait starts again from now. Without it, a right
+        // PIN followed by the clock going back a day locked the person out for that day
+        // (the convergence campaign found it).
+        let earned = wait_after(failures);
+        let mut next_try = meta_i64(self, PIN_NEXT_TRY_KEY, slot)?;
+        if next_try - now_ms > earned {
+            next_try = now_ms + earned;
+            let tx = self.store.transaction()?;
+            store::put_meta(
+                &tx,
+                &slot_key(PIN_NEXT_TRY_KEY, slot),
+                &next_try.to_be_bytes(),
+            )?;
+            tx.commit()?;
+        }
         if now_ms < next_try {
             return Err(DeviceError::PinRefused(PinRefusal {
                 code: ErrorCode::PinWait,
@@ -242,6 +257,33 @@ pub(crate) mod tests {
         }
         d.check_pin("246810", 1_000)
             .expect("the right PIN at once: no wait");
+    }
+
+    #[test]
+    fn a_clock_set_back_makes_no_one_wait_longer_than_their_wrong_tries_earned() {
+        const DAY: i64 = 86_400_000;
+        let (_dir, mut d) = device();
+        d.set_pin("246810").expect("set");
+        d.check_pin("246810", 10 * DAY).expect("right");
+        // The tablet's clock put back a day: the right PIN still opens at once.
+        d.check_pin("246810", 9 * DAY)
+            .expect("a right PIN earned no wait");
+        let mut earned = 0;
+        for _ in 0..FREE_ATTEMPTS + 1 {
+            if let Err(DeviceError::PinRefused(r)) = d.check_pin("135790", 9 * DAY) {
+                earned = r.wait_ms;
+            }
+        }
+        assert!(earned > 0, "wrong tries earn a wait");
+        match d.check_pin("246810", 8 * DAY) {
+            Err(DeviceError::PinRefused(r)) => {
+                assert_eq!(r.code, ErrorCode::PinWait);
+                assert_eq!(r.wait_ms, earned, "not a day more");
+            }
+            other => panic!("the wait still runs: {other:?}"),
+        }
+        d.check_pin("246810", 8 * DAY + earned)
+            .expect("once the earned wait is over");
     }
 
     /// A device in a temp dir over the crate's one mock keyring (also for members.rs).

@@ -2,7 +2,9 @@
 //! change signed by its author's key, each tablet's clock anywhere within a year of the
 //! server's) register and edit residents, record authorizations, fill in, attach to and
 //! submit applications, return and approve them, assign visits and record what came of
-//! them, settle conflicts and carry bundles to one another, all offline, and sync in random order through one of two servers over
+//! them, settle conflicts and carry bundles to one another, all offline; tablets are
+//! shared by up to three people who take turns, some of whom the server removes while
+//! their tablet goes on (what they wrote stays, even unsynced), and sync in random order through one of two servers over
 //! one database while messages are lost, repeated, delayed and reordered and some devices
 //! stay offline for a while. Once everyone has synced, every device holds identical
 //! records and identical list rows (every application's status the same everywhere, and
@@ -86,6 +88,13 @@ struct Tally {
     /// Acknowledged edits of a tablet not yet on the server when it was revoked: a lost
     /// tablet's unsent work is refused by design.
     dropped_at_revocation: AtomicUsize,
+    /// People added to a tablet after its first, switches between a tablet's people,
+    /// and people the server removed from a tablet that goes on.
+    people_added: AtomicUsize,
+    switches: AtomicUsize,
+    people_removed: AtomicUsize,
+    /// Bundles of a person added to a tablet refused by a peer that has not synced since.
+    bundles_of_new_people_refused: AtomicUsize,
     /// Visits assigned or reassigned, and outcomes recorded.
     visits_assigned: AtomicUsize,
     visits_recorded: AtomicUsize,
@@ -106,6 +115,10 @@ struct Replica {
     name: String,
     revoked: bool,
     ever_revoked: bool,
+    /// The people added to this tablet after its first (their member ids), and those of
+    /// them the server removed.
+    people: Vec<String>,
+    removed: Vec<String>,
     /// One transport to each server.
     transports: Vec<FaultyTransport>,
     clock: SetClock,
@@ -198,6 +211,8 @@ fn run_case(server: &dyn Server, case: &Case, tally: &Tally) -> anyhow::Result<(
             name: format!("测试人员{d}"),
             revoked: false,
             ever_revoked: false,
+            people: Vec::new(),
+            removed: Vec::new(),
             transports,
             clock,
         });
@@ -231,6 +246,16 @@ fn run_case(server: &dyn Server, case: &Case, tally: &Tally) -> anyhow::Result<(
             &mut acknowledged,
             tally,
         )?;
+        // A shared tablet whose person at work it knows was removed locks; its first
+        // person unlocks it, as the window would have them.
+        for r in replicas
+            .iter_mut()
+            .filter(|r| !r.revoked && !r.people.is_empty())
+        {
+            if r.test.device.active_member_removed()? {
+                ops::switch_to_first(r)?;
+            }
+        }
         // What a revoked tablet saves is its own until it is enrolled again.
         let mut i = 0;
         acknowledged.retain(|a| {
@@ -257,7 +282,15 @@ fn run_case(server: &dyn Server, case: &Case, tally: &Tally) -> anyhow::Result<(
             t.flush()?;
         }
     }
-    // Revoked tablets are not synced (they cannot) nor held to the others.
+    // Revoked tablets are not synced (they cannot) nor held to the others. A shared
+    // tablet syncs with its first person's token (another may have been removed without
+    // the tablet knowing yet).
+    for r in replicas
+        .iter_mut()
+        .filter(|r| !r.revoked && !r.people.is_empty())
+    {
+        ops::switch_to_first(r)?;
+    }
     for _ in 0..2 {
         for r in replicas.iter_mut().filter(|r| !r.revoked) {
             server.sync(&mut r.test)?;
@@ -438,7 +471,9 @@ pub(crate) fn campaign<S: Server>(
          acknowledged edits all present, {} records converged\n  {} tablets revoked ({} \
          acknowledged edits not yet sent were refused with them by design), {} enrolled again, \
          {} set aside by a peer that knew, {} bundles of a tablet enrolled again refused by a peer that knew only \
-         of its revocation",
+         of its revocation\n  {} people added to a tablet, {} switches between them, {} of them \
+         removed while their tablet went on, {} bundles of a person added refused by a peer \
+         that had not synced since",
         counter.into_inner(),
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1000.0 / (passed.max(1) as f64),
@@ -462,6 +497,10 @@ pub(crate) fn campaign<S: Server>(
         n(&tally.reenrolled),
         n(&tally.set_aside_revoked),
         n(&tally.bundles_of_reenrolled_refused),
+        n(&tally.people_added),
+        n(&tally.switches),
+        n(&tally.people_removed),
+        n(&tally.bundles_of_new_people_refused),
     );
     let refusals = tally
         .refusals

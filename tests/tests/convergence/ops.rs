@@ -65,6 +65,23 @@ pub(super) enum Op {
     Revoke { dev: usize },
     /// A revoked tablet, found again, is enrolled anew (same key, same actor).
     Reenroll { dev: usize },
+    /// Another volunteer is added to a tablet with a code of her own (at most three
+    /// people a tablet).
+    Share { dev: usize },
+    /// One of a tablet's people unlocks it with their PIN (those removed are not offered).
+    Switch { dev: usize, to: usize },
+    /// The server removes one of the people added to a tablet; the tablet goes on.
+    Remove { dev: usize, who: usize },
+}
+
+/// Everyone's PIN on a shared tablet.
+const PIN: &str = "135790";
+
+/// The tablet's first person unlocks it.
+pub(super) fn switch_to_first(r: &mut Replica) -> anyhow::Result<()> {
+    let now = r.test.device.now();
+    r.test.device.unlock_member("", PIN, now)?;
+    Ok(())
 }
 
 fn fault() -> impl Strategy<Value = Fault> {
@@ -99,7 +116,10 @@ pub(super) fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(dev, via, faults)| Op::Sync { dev, via, faults }),
         1 => dev.clone().prop_map(|dev| Op::Flush { dev }),
         1 => dev.clone().prop_map(|dev| Op::Revoke { dev }),
-        1 => dev.prop_map(|dev| Op::Reenroll { dev }),
+        1 => dev.clone().prop_map(|dev| Op::Reenroll { dev }),
+        1 => dev.clone().prop_map(|dev| Op::Share { dev }),
+        3 => (dev.clone(), 0..3usize).prop_map(|(dev, to)| Op::Switch { dev, to }),
+        2 => (dev, 0..2usize).prop_map(|(dev, who)| Op::Remove { dev, who }),
     ]
 }
 
@@ -390,8 +410,20 @@ pub(super) fn apply(
                 Err(DeviceError::Bundle {
                     code: ErrorCode::BundleForged,
                     ..
-                }) if replicas[from].ever_revoked => {
+                }) if replicas[from].ever_revoked || at_work_removed(&replicas[from])? => {
                     Tally::add(&tally.bundles_of_reenrolled_refused, 1);
+                    return Ok(None);
+                }
+                // A person added to a tablet since the peer last synced signs with a key
+                // the peer's roster does not hold yet.
+                Err(DeviceError::Bundle {
+                    code: ErrorCode::BundleSignerUnknown,
+                    ..
+                }) if replicas[from]
+                    .people
+                    .contains(&replicas[from].test.device.active_member()?) =>
+                {
+                    Tally::add(&tally.bundles_of_new_people_refused, 1);
                     return Ok(None);
                 }
                 Err(e) => return Err(e.into()),
@@ -401,7 +433,10 @@ pub(super) fn apply(
             // that has not synced since does not know yet (the server brings them to it
             // at its next sync).
             anyhow::ensure!(
-                report.set_aside == 0 || replicas.iter().any(|r| r.revoked || r.ever_revoked),
+                report.set_aside == 0
+                    || replicas
+                        .iter()
+                        .any(|r| r.revoked || r.ever_revoked || !r.removed.is_empty()),
                 "a bundle of an honest device had changes set aside"
             );
             Tally::add(&tally.bundles, 1);
@@ -460,7 +495,12 @@ pub(super) fn apply(
                 }
             }
             *acknowledged = kept;
-            server.revoke(&replicas[idx].test)?;
+            // A lost tablet: every one of its people.
+            for person in replicas[idx].test.device.members()? {
+                if !replicas[idx].removed.contains(&person.id) {
+                    server.revoke(&person.id)?;
+                }
+            }
             replicas[idx].revoked = true;
             replicas[idx].ever_revoked = true;
             Tally::add(&tally.revoked, 1);
@@ -472,6 +512,13 @@ pub(super) fn apply(
             if !r.revoked {
                 return Ok(None);
             }
+            // Only its first person enrolls it again (on her PIN, though the tablet may
+            // know her removed); its other people are forgotten.
+            if !r.people.is_empty() {
+                let now = r.test.device.now();
+                r.test.device.unlock_to_enroll_again(PIN, now)?;
+                r.people.clear();
+            }
             server.enroll_again(&mut r.test, scope, r.role, &r.name)?;
             r.transports = (0..server.servers())
                 .map(|via| server.transport(&r.test, via))
@@ -480,10 +527,73 @@ pub(super) fn apply(
             Tally::add(&tally.reenrolled, 1);
             Ok(None)
         }
+        Op::Share { dev } => {
+            let idx = dev % devices;
+            let r = &mut replicas[idx];
+            if r.revoked || r.people.len() >= 2 {
+                return Ok(None);
+            }
+            if r.people.is_empty() {
+                // The first person's PIN, which the PIN screen will ask of her.
+                switch_to_first(r).or_else(|_| r.test.device.set_pin(PIN))?;
+            }
+            let name = format!("{}-{}", r.name, r.people.len() + 1);
+            let text = server.member_text(scope, &name)?;
+            let mut transport = server.transport(&r.test, 0)?;
+            let added = r
+                .test
+                .device
+                .add_member_with(&mut transport, &text, "test tablet", PIN)?;
+            r.people.push(added.id);
+            Tally::add(&tally.people_added, 1);
+            Ok(None)
+        }
+        Op::Switch { dev, to } => {
+            let r = &mut replicas[dev % devices];
+            if r.revoked || r.people.is_empty() {
+                return Ok(None);
+            }
+            let offered: Vec<String> = r
+                .test
+                .device
+                .members()?
+                .into_iter()
+                .filter(|m| !m.removed)
+                .map(|m| m.id)
+                .collect();
+            let now = r.test.device.now();
+            r.test
+                .device
+                .unlock_member(&offered[to % offered.len()], PIN, now)?;
+            Tally::add(&tally.switches, 1);
+            Ok(None)
+        }
+        Op::Remove { dev, who } => {
+            let r = &mut replicas[dev % devices];
+            if r.revoked || r.people.is_empty() {
+                return Ok(None);
+            }
+            let person = r.people[who % r.people.len()].clone();
+            if r.removed.contains(&person) {
+                return Ok(None);
+            }
+            // Their work stays, even what the tablet has not synced: another of its people
+            // sends it.
+            server.revoke(&person)?;
+            r.removed.push(person);
+            Tally::add(&tally.people_removed, 1);
+            Ok(None)
+        }
     }
 }
 
 /// `days` after `day`, as `YYYY-MM-DD`.
 fn days_after(day: Ymd, days: i64) -> String {
     format_ymd(civil_from_days(days_from_civil(day) + days))
+}
+
+/// Whether the person at work on the tablet was removed by the server (whether or not the
+/// tablet knows yet).
+fn at_work_removed(r: &Replica) -> anyhow::Result<bool> {
+    Ok(r.removed.contains(&r.test.device.active_member()?))
 }

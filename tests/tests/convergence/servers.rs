@@ -2,6 +2,7 @@
 //! two servers' routers over one database inside the test process.
 
 use super::*;
+use doorstep_core::server_identity::EnrollText;
 
 /// Where the devices sync: a server process, or servers in this process.
 pub(crate) trait Server {
@@ -13,8 +14,10 @@ pub(crate) trait Server {
     }
     /// A transport through server `via`.
     fn transport(&self, test: &TestDevice, via: usize) -> anyhow::Result<FaultyTransport>;
-    /// Revokes the device.
-    fn revoke(&self, test: &TestDevice) -> anyhow::Result<()>;
+    /// Revokes an enrollment: a device, or one person of a shared tablet.
+    fn revoke(&self, device_id: &str) -> anyhow::Result<()>;
+    /// A one-time code for another volunteer of `committee` to be added to a tablet.
+    fn member_text(&self, committee: &str, name: &str) -> anyhow::Result<EnrollText>;
     /// Enrolls a revoked device again with a new code.
     fn enroll_again(
         &self,
@@ -43,9 +46,12 @@ impl Server for ServerProcess {
     fn transport(&self, test: &TestDevice, _via: usize) -> anyhow::Result<FaultyTransport> {
         FaultyTransport::new(&test.device, [])
     }
-    fn revoke(&self, test: &TestDevice) -> anyhow::Result<()> {
-        self.admin(&["device", "revoke", &device_id(test)?])?;
+    fn revoke(&self, device_id: &str) -> anyhow::Result<()> {
+        self.admin(&["device", "revoke", device_id])?;
         Ok(())
+    }
+    fn member_text(&self, committee: &str, name: &str) -> anyhow::Result<EnrollText> {
+        enrollment_text(self, &[committee], "volunteer", name, "1h")
     }
     fn enroll_again(
         &self,
@@ -65,14 +71,6 @@ impl Server for ServerProcess {
     }
 }
 
-fn device_id(test: &TestDevice) -> anyhow::Result<String> {
-    Ok(test
-        .device
-        .enrollment()?
-        .ok_or_else(|| anyhow::anyhow!("not enrolled"))?
-        .device_id)
-}
-
 impl Server for InProcessServer {
     fn committee(&self, id: &str) -> anyhow::Result<()> {
         InProcessServer::committee(self, id)
@@ -90,8 +88,12 @@ impl Server for InProcessServer {
             [],
         ))
     }
-    fn revoke(&self, test: &TestDevice) -> anyhow::Result<()> {
-        InProcessServer::revoke(self, &device_id(test)?)
+    fn revoke(&self, device_id: &str) -> anyhow::Result<()> {
+        InProcessServer::revoke(self, device_id)
+    }
+    fn member_text(&self, committee: &str, name: &str) -> anyhow::Result<EnrollText> {
+        let code = self.enrollment_code(&[committee], Role::Volunteer, name)?;
+        self.enrollment_text(&code)
     }
     fn enroll_again(
         &self,

@@ -201,10 +201,10 @@ fn a_bundle_is_taken_only_signed_by_an_enrolled_device_of_the_committee() -> any
     let stray = register(&mut stranger, "测试丁", "11010119400101004")?;
     stranger.export_bundle(&at("stranger"), None)?;
 
-    // A tablet nobody enrolled: forged.
+    // A tablet nobody enrolled: a signer this device does not know.
     assert_eq!(
         import_code(&mut supervisor.device, &at("stranger")),
-        ErrorCode::BundleForged
+        ErrorCode::BundleSignerUnknown
     );
     // Another committee's: foreign.
     assert_eq!(
