@@ -91,6 +91,8 @@ export interface Api {
   setPin(pin: string, volunteer: string | null): Promise<StartState>;
   /** Unlocks as `member` (their id; empty: the first person) with their PIN. */
   unlock(pin: string, member: string): Promise<StartState>;
+  /** A tablet whose people were all removed, enrolled anew by its first person (her PIN). */
+  enrollAgain(pin: string, serverUrl: string, code: string): Promise<StartState>;
   /** The people who may unlock this tablet. */
   members(): Promise<MemberView[]>;
   /** Adds a person with their own one-time code and PIN; the people afterwards. */
@@ -239,6 +241,7 @@ export const tauriApi: Api = {
   enroll: (serverUrl, code) => call("enroll", { serverUrl, code }),
   setPin: (pin, volunteer) => call("set_pin", { pin, volunteer }),
   unlock: (pin, member) => call("unlock", { pin, member }),
+  enrollAgain: (pin, serverUrl, code) => call("enroll_again", { pin, serverUrl, code }),
   members: () => call("members"),
   addMember: (code, pin) => call("add_member", { code, pin }),
   addMemberByName: (name, pin) => call("add_member_by_name", { name, pin }),

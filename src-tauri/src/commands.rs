@@ -112,6 +112,29 @@ pub async fn enroll(
     .await
 }
 
+/// Enrolls anew a tablet whose people the office all removed (reported lost, then found):
+/// its first person's PIN, then a new code from the office. Unlocked as her afterwards.
+#[tauri::command]
+pub async fn enroll_again(
+    app: AppHandle,
+    pin: String,
+    server_url: String,
+    code: String,
+) -> Result<StartState, UiError> {
+    blocking(move || {
+        let state = app.state::<AppState>();
+        let mut device = state.device();
+        let now = device.now();
+        device.unlock_to_enroll_again(&pin, now)?;
+        let text = EnrollText::from_form(&server_url, &code)
+            .map_err(|e| DeviceError::EnrollText(e.to_string()))?;
+        device.enroll(&text, &crate::device_label())?;
+        state.session.unlock(Instant::now());
+        Ok(start_view(&state, &device)?)
+    })
+    .await
+}
+
 /// Adds a person to this tablet with their own one-time code and PIN (while unlocked):
 /// the people it holds afterwards.
 #[tauri::command]

@@ -62,6 +62,7 @@ pub fn setup(builder: Builder<Wry>) -> Builder<Wry> {
             commands::enroll,
             commands::set_pin,
             commands::unlock,
+            commands::enroll_again,
             commands::add_member,
             commands::add_member_by_name,
             commands::members,

@@ -22,7 +22,7 @@ import { ResidentPage } from "./ResidentPage";
 import { ResidentsScreen } from "./Residents";
 import { Review } from "./Review";
 import { ReviewQueue } from "./ReviewQueue";
-import { EnrollScreen, SetPinScreen, UnlockScreen } from "./StartScreens";
+import { EnrollAgainScreen, EnrollScreen, SetPinScreen, UnlockScreen } from "./StartScreens";
 import { SyncBar } from "./SyncBar";
 import { SyncLog } from "./SyncLog";
 
@@ -97,6 +97,8 @@ export function App({ api }: { api: Api }) {
     screen = <EnrollScreen api={api} onDone={setStart} onSkip={() => setSkipEnroll(true)} />;
   } else if (!start.has_pin) {
     screen = <SetPinScreen api={api} onDone={setStart} askName={!start.enrollment} />;
+  } else if (!start.unlocked && start.members.length > 0 && start.members.every((m) => m.removed)) {
+    screen = <EnrollAgainScreen api={api} onDone={setStart} first={start.members[0]?.name ?? ""} />;
   } else if (!start.unlocked) {
     screen = (
       <UnlockScreen

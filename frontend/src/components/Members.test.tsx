@@ -8,7 +8,7 @@ import type { MemberView, StartState } from "../api";
 import { createI18n } from "../i18n";
 import { fakeApi } from "../testApi";
 import { Members } from "./Members";
-import { UnlockScreen } from "./StartScreens";
+import { EnrollAgainScreen, UnlockScreen } from "./StartScreens";
 
 afterEach(cleanup);
 
@@ -82,6 +82,37 @@ describe("UnlockScreen on a shared tablet", () => {
     expect(document.querySelector("#pin-idle-locked")).toBeNull();
     const radios = screen.getAllByRole("radio") as HTMLInputElement[];
     expect(radios[0]?.checked).toBe(true);
+  });
+});
+
+describe("EnrollAgainScreen", () => {
+  it("lets the first person enroll a tablet whose people were all removed, with her PIN and a new code", async () => {
+    let tries = 0;
+    const enrollAgain = vi.fn(async () => {
+      tries += 1;
+      if (tries === 1) throw { code: "pin_wrong", message: "", fields: [], failures: 1, wait_ms: 0 };
+      return START;
+    });
+    const onDone = vi.fn();
+    render(
+      <I18nextProvider i18n={await createI18n("zh-CN")}>
+        <EnrollAgainScreen api={fakeApi({ enrollAgain })} onDone={onDone} first="测试志愿者甲" />
+      </I18nextProvider>,
+    );
+    expect((await screen.findByText(/这台平板已被停用/)).id).toBe("enroll-again-title");
+    expect(document.querySelector("#all-removed")?.textContent).toContain("测试志愿者甲可以重新登记");
+    const fill = (pin: string) => {
+      fireEvent.change(document.querySelector("#enroll-again-code")!, { target: { value: " ABCD-EFGH-JKMN " } });
+      fireEvent.change(document.querySelector("#enroll-again-server")!, { target: { value: "https://127.0.0.1:8443 " } });
+      fireEvent.change(document.querySelector("#enroll-again-pin")!, { target: { value: pin } });
+      fireEvent.click(document.querySelector("#enroll-again-submit")!);
+    };
+    fill("000000");
+    expect((await screen.findByText(/密码不对/)).id).toBe("enroll-again-error");
+    expect((document.querySelector("#enroll-again-pin") as HTMLInputElement).value).toBe("");
+    fill("135790");
+    await vi.waitFor(() => expect(onDone).toHaveBeenCalledWith(START));
+    expect(enrollAgain).toHaveBeenLastCalledWith("135790", "https://127.0.0.1:8443", "ABCD-EFGH-JKMN");
   });
 });
 

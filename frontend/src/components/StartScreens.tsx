@@ -129,6 +129,88 @@ export function SetPinScreen({ api, onDone, askName }: Props & { askName: boolea
   );
 }
 
+/**
+ * A tablet whose people the office all removed (reported lost): nobody unlocks it. Found
+ * again, its first person enrolls it anew with a new code from the office and her PIN;
+ * what was done on it stays.
+ */
+export function EnrollAgainScreen({ api, onDone, first }: Props & { first: string }) {
+  const { t } = useTranslation();
+  const [server, setServer] = useState("");
+  const [code, setCode] = useState("");
+  const [pin, setPin] = useState("");
+  const [refusal, setRefusal] = useState<{ error: UiError; until: number } | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  const [busy, setBusy] = useState(false);
+  const waitUntil = refusal?.until ?? 0;
+
+  useEffect(() => {
+    if (waitUntil <= now) return;
+    const timer = setTimeout(() => setNow(Date.now()), 1000);
+    return () => clearTimeout(timer);
+  }, [waitUntil, now]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    try {
+      onDone(await api.enrollAgain(pin, server.trim(), code.trim()));
+    } catch (thrown) {
+      const error = toUiError(thrown);
+      setPin("");
+      const start = Date.now();
+      setNow(start);
+      setRefusal({ error, until: start + (error.wait_ms ?? 0) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const wait = waitSeconds(waitUntil - now);
+  return (
+    <main className="start">
+      <form className="card start-card" onSubmit={submit} noValidate aria-labelledby="enroll-again-title">
+        <h2 id="enroll-again-title">{t("members.allRemovedTitle")}</h2>
+        <p id="all-removed">{t("members.allRemovedIntro", { name: first })}</p>
+        <TextField
+          id="enroll-again-code"
+          label={t("enroll.code")}
+          hint={t("enroll.codeHint")}
+          value={code}
+          onChange={setCode}
+          maxLength={600}
+        />
+        <TextField
+          id="enroll-again-server"
+          label={t("enroll.server")}
+          hint={t("enroll.serverHint")}
+          value={server}
+          onChange={setServer}
+          inputMode="url"
+          maxLength={200}
+        />
+        <PinField
+          id="enroll-again-pin"
+          label={t("members.firstPin", { name: first })}
+          value={pin}
+          onChange={setPin}
+        />
+        <button id="enroll-again-submit" type="submit" className="primary" disabled={busy || wait > 0}>
+          {busy ? t("enroll.working") : t("members.enrollAgain")}
+        </button>
+        <div role="status" aria-live="polite">
+          {refusal ? (
+            <p id="enroll-again-error" className="field-error">
+              {pinRefusalText(t, refusal.error, wait)}
+            </p>
+          ) : null}
+        </div>
+      </form>
+    </main>
+  );
+}
+
 /** Who unlocks by default: the one who was at work, unless the office removed them. */
 function firstChoice(members: MemberView[]): string {
   const active = members.find((m) => m.active && !m.removed);

@@ -427,14 +427,34 @@ async fn scenario() -> anyhow::Result<()> {
         "the console offers a supervisor an application to fill in"
     );
 
-    // 5. The volunteer's tablet is lost: revoked, and it says why it cannot sync.
+    // 5. The volunteer's tablet is lost: revoked, it locks and says why; nobody unlocks
+    // it. Found again, she enrolls it anew with a new code and her PIN, and her work is
+    // there.
     s.click("#nav-devices").await?;
     s.wait_for_text("#device-list", "志愿者甲").await?;
     s.screenshot(&shot("devices")?).await?;
     s.revoke_device_of("志愿者甲", PIN_SUPERVISOR).await?;
     s.wait_for(".device[data-revoked='true']").await?;
-    v.wait_for_text("#member-removed", "停用").await?;
+    v.wait_for_text("#all-removed", "志愿者甲可以重新登记")
+        .await?;
+    assert!(
+        v.texts("#pin-unlock").await?.is_empty(),
+        "no PIN screen for a person removed"
+    );
     v.screenshot(&shot("volunteer-revoked")?).await?;
+    let again = enrollment_text(&server, &["c1"], "volunteer", "志愿者甲", "1h")?.to_text();
+    v.type_into("#enroll-again-code", &again).await?;
+    v.type_into("#enroll-again-pin", "000000").await?;
+    v.click("#enroll-again-submit").await?;
+    v.wait_for_text("#enroll-again-error", "密码不对").await?;
+    v.type_into("#enroll-again-pin", PIN_VOLUNTEER).await?;
+    v.click("#enroll-again-submit").await?;
+    v.wait_for_text("#sync-pending", "待上传 0 条").await?;
+    v.click("#nav-residents").await?;
+    v.wait_for_text("#resident-list", RESIDENT).await?;
+    // Received anew from the start, the intruder's planted change is kept apart here too.
+    v.wait_for_text("#unsent-badge", "1 条记录未同步").await?;
+    v.screenshot(&shot("volunteer-enrolled-again")?).await?;
     v.close().await?;
     s.close().await?;
     Ok(())

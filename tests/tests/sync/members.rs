@@ -288,3 +288,84 @@ fn a_supervisor_at_work_on_the_tablet_adds_a_volunteer_by_name() -> anyhow::Resu
     assert_eq!(ask_code(&server, &supervisor, "c1")?.0, 200);
     Ok(())
 }
+
+#[test]
+fn a_bundle_of_a_person_added_since_the_peer_synced_is_taken_once_the_peer_syncs()
+-> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut tablet = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    tablet.device.set_pin(PIN_A)?;
+    let mut peer = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者丙")?;
+    // B is added after the peer last synced; B hands her work over in a bundle.
+    let text = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者乙", "1h")?;
+    let mut transport = tablet.transport_to(&server)?;
+    let b = tablet
+        .device
+        .add_member_with(&mut transport, &text, "test tablet", PIN_B)?;
+    let now = tablet.device.now();
+    tablet.device.unlock_member(&b.id, PIN_B, now)?;
+    let resident = register(&mut tablet.device, "测试乙", "11010519400301002")?;
+    let files = tempfile::tempdir()?;
+    let bundle = files.path().join("bundle");
+    tablet.device.export_bundle(&bundle, None)?;
+    // The peer's roster does not hold B yet: refused whole, and not called forged.
+    let refused = peer.device.import_bundle(&bundle).map(drop);
+    assert_eq!(member_code(refused), Some(ErrorCode::BundleSignerUnknown));
+    assert!(peer.device.resident(&resident).is_err(), "nothing taken");
+    // Once the peer has synced (and the tablet has not), the same bundle goes in.
+    peer.sync(&server)?;
+    let report = peer.device.import_bundle(&bundle)?;
+    assert_eq!((report.records_changed, report.set_aside), (1, 0));
+    assert_eq!(
+        peer.device.history(&resident)?[0].author.volunteer,
+        "测试志愿者乙"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_shared_tablet_lost_and_found_is_enrolled_again_by_its_first_person() -> anyhow::Result<()> {
+    let server = ServerProcess::start()?;
+    committee(&server, "c1")?;
+    let mut tablet = TestDevice::enrolled(&server, "c1", "volunteer", "测试志愿者甲")?;
+    tablet.device.set_pin(PIN_A)?;
+    let mut boss = TestDevice::enrolled(&server, "c1", "supervisor", "测试主任")?;
+    let text = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者乙", "1h")?;
+    let mut transport = tablet.transport_to(&server)?;
+    let b = tablet
+        .device
+        .add_member_with(&mut transport, &text, "test tablet", PIN_B)?;
+    let resident = register(&mut tablet.device, "测试甲", "11010519400301003")?;
+    tablet.sync(&server)?;
+    // Reported lost: the office removes both people.
+    let a_id = tablet.device.active_member()?;
+    boss.sync(&server)?;
+    boss.device.revoke_device(&a_id)?;
+    boss.device.revoke_device(&b.id)?;
+    assert!(tablet.sync(&server).is_err(), "A's token is refused");
+    assert!(tablet.sync(&server).is_err(), "then B's");
+    let now = tablet.device.now();
+    assert!(tablet.device.members()?[0].removed);
+    for (id, pin) in [("", PIN_A), (b.id.as_str(), PIN_B)] {
+        let refused = tablet.device.unlock_member(id, pin, now).map(drop);
+        assert_eq!(member_code(refused), Some(ErrorCode::MemberRemoved));
+    }
+    // Found again: B cannot enroll it; A, with her PIN and a new code, can.
+    let wrong = tablet.device.unlock_to_enroll_again(PIN_B, now).map(drop);
+    assert_eq!(member_code(wrong), Some(ErrorCode::PinWrong));
+    tablet.device.unlock_to_enroll_again(PIN_A, now)?;
+    let text = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者甲", "1h")?;
+    let mut transport = tablet.transport_to(&server)?;
+    tablet
+        .device
+        .enroll_with(&mut transport, &text, "test tablet")?;
+    // She unlocks as before; B is gone from the tablet; its records are all there.
+    tablet.device.unlock_member("", PIN_A, now)?;
+    let people = tablet.device.members()?;
+    assert_eq!(people.len(), 1, "{people:?}");
+    assert!(!people[0].removed);
+    tablet.device.resident(&resident)?;
+    tablet.sync(&server)?;
+    Ok(())
+}
