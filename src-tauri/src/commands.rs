@@ -123,12 +123,13 @@ pub async fn enroll_again(
 ) -> Result<StartState, UiError> {
     blocking(move || {
         let state = app.state::<AppState>();
-        let mut device = state.device();
-        let now = device.now();
-        device.unlock_to_enroll_again(&pin, now)?;
+        // Nobody stays at work while the tablet changes hands.
+        state.session.lock();
         let text = EnrollText::from_form(&server_url, &code)
             .map_err(|e| DeviceError::EnrollText(e.to_string()))?;
-        device.enroll(&text, &crate::device_label())?;
+        let mut device = state.device();
+        let now = device.now();
+        device.enroll_again_as_first(&text, &crate::device_label(), &pin, now)?;
         state.session.unlock(Instant::now());
         Ok(start_view(&state, &device)?)
     })

@@ -126,6 +126,9 @@ pub enum ErrorCode {
     MemberAlreadyHere,
     MemberNotFirst,
     MemberChanged,
+    /// Enrolling a tablet again on its first person's PIN is for a tablet whose people
+    /// were all removed; someone here can still unlock it.
+    TabletInUse,
     // Sync, and the server's refusals a volunteer can act on.
     ServerUrlInvalid,
     ServerUnreachable,

@@ -557,11 +557,16 @@ impl Device {
                 "the bundle carries records of another committee",
             ));
         }
-        let Some(author) = hex::decode(&signed.actor)
-            .ok()
+        let forged = || {
+            refuse(
+                ErrorCode::BundleForged,
+                "the bundle is not signed by a device of this committee, or was altered",
+            )
+        };
+        let actor = hex::decode(&signed.actor)
             .map(automerge::ActorId::from)
-            .and_then(|actor| trusted.author_of(&actor).cloned())
-        else {
+            .map_err(|_| forged())?;
+        let Some(author) = trusted.author_of(&actor).cloned() else {
             // Perhaps honest and newer than this device's roster (a tablet, or a person
             // added to a shared one, since this device last synced): a sync tells.
             return Err(refuse(
@@ -573,10 +578,7 @@ impl Device {
             .key
             .verifies(&bundle_message(&signed.body), &signed.signature)
         {
-            return Err(refuse(
-                ErrorCode::BundleForged,
-                "the bundle is not signed by a device of this committee, or was altered",
-            ));
+            return Err(forged());
         };
         if author.revoked {
             return Err(refuse(

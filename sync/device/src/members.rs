@@ -262,15 +262,38 @@ impl Device {
     }
 
     /// Makes the first person the one at work, on their PIN, so that they may enroll
-    /// the tablet again (`Device::enroll`) even when the server removed them: a tablet
-    /// reported lost and found again, whose people can no longer unlock. Nothing else
-    /// may be done as a removed person; only a new code from the office makes the
-    /// tablet usable again.
+    /// the tablet again (`Device::enroll`) though the server removed them: a tablet
+    /// reported lost and found again, whose people were all removed. Refused while
+    /// anyone here can still unlock (`tablet_in_use`): enrolling again forgets the
+    /// tablet's other people. Nothing else may be done as a removed person; only a new
+    /// code from the office makes the tablet usable again.
     pub fn unlock_to_enroll_again(&mut self, pin: &str, now_ms: i64) -> Result<(), DeviceError> {
+        if self.members()?.iter().any(|m| !m.removed) {
+            return Err(DeviceError::Member(ErrorCode::TabletInUse));
+        }
         self.check_pin_in("", pin, now_ms)?;
         self.activate("")?;
         tracing::info!("the first person unlocked to enroll the tablet again");
         Ok(())
+    }
+
+    /// Enrolls again a tablet whose people were all removed, as its first person (her
+    /// PIN; see [`Device::unlock_to_enroll_again`]); when the enrollment fails, whoever
+    /// was at work before stays so.
+    pub fn enroll_again_as_first(
+        &mut self,
+        text: &EnrollText,
+        device_label: &str,
+        pin: &str,
+        now_ms: i64,
+    ) -> Result<Enrollment, DeviceError> {
+        let before = self.active.clone();
+        self.unlock_to_enroll_again(pin, now_ms)?;
+        self.enroll(text, device_label).inspect_err(|_| {
+            if let Err(e) = self.activate(&before) {
+                tracing::error!(error = %e, "the person at work could not be restored");
+            }
+        })
     }
 
     /// The slot whose token and key a sync uses: the active member's, or, once the
@@ -739,8 +762,14 @@ mod tests {
         add(&d, "m2", "测试乙");
         d.set_pin_in("m2", "246802").expect("pin");
         d.unlock_member("m2", "246802", 0).expect("m2 at work");
-        // The tablet reported lost: everyone on it removed.
+        // The first person removed: the tablet is still in use by the second.
         d.note_member_removed("").expect("note");
+        assert_eq!(
+            d.unlock_to_enroll_again("135790", 0).map_err(|e| e.code()),
+            Err(ErrorCode::TabletInUse)
+        );
+        assert_eq!(d.active_member().expect("active"), "m2");
+        // The tablet reported lost: everyone on it removed.
         d.note_member_removed("m2").expect("note");
         assert_eq!(
             d.unlock_member("", "135790", 0).map_err(|e| e.code()),

@@ -115,10 +115,11 @@ struct Replica {
     name: String,
     revoked: bool,
     ever_revoked: bool,
-    /// The people added to this tablet after its first (their member ids), and those of
-    /// them the server removed.
+    /// The people added to this tablet after its first (their member ids), those of
+    /// them the server removed, and those it forgot when it was enrolled again.
     people: Vec<String>,
     removed: Vec<String>,
+    former: Vec<String>,
     /// One transport to each server.
     transports: Vec<FaultyTransport>,
     clock: SetClock,
@@ -213,6 +214,7 @@ fn run_case(server: &dyn Server, case: &Case, tally: &Tally) -> anyhow::Result<(
             ever_revoked: false,
             people: Vec::new(),
             removed: Vec::new(),
+            former: Vec::new(),
             transports,
             clock,
         });
@@ -328,11 +330,12 @@ fn check_converged(
     let ids = all_ids;
     let first = &honest[0].test;
     let first_ids = ids(first)?;
-    // Whom visits may be assigned to: every volunteer's member id.
-    let members = replicas
-        .iter()
-        .map(|r| r.test.device.member_id())
-        .collect::<Result<Vec<_>, _>>()?;
+    // Whom visits may have been assigned to: everyone who was on a tablet.
+    let mut members = Vec::new();
+    for r in replicas {
+        members.extend(r.test.device.members()?.into_iter().map(|m| m.id));
+        members.extend(r.former.iter().cloned());
+    }
     let rows = |t: &TestDevice| -> anyhow::Result<BTreeMap<String, String>> {
         let residents = t.device.list_residents()?;
         let mut rows = BTreeMap::new();

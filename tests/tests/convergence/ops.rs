@@ -419,10 +419,7 @@ pub(super) fn apply(
                 Err(DeviceError::Bundle {
                     code: ErrorCode::BundleSignerUnknown,
                     ..
-                }) if replicas[from]
-                    .people
-                    .contains(&replicas[from].test.device.active_member()?) =>
-                {
+                }) if signer_unknown_to(&replicas[from], &replicas[to])? => {
                     Tally::add(&tally.bundles_of_new_people_refused, 1);
                     return Ok(None);
                 }
@@ -439,6 +436,14 @@ pub(super) fn apply(
                         .any(|r| r.revoked || r.ever_revoked || !r.removed.is_empty()),
                 "a bundle of an honest device had changes set aside"
             );
+            // And only as made by someone revoked.
+            for aside in replicas[to].test.device.records_aside()? {
+                anyhow::ensure!(
+                    aside.code == ErrorCode::AuthorRevoked,
+                    "a bundle's record set aside as {:?}",
+                    aside.code
+                );
+            }
             Tally::add(&tally.bundles, 1);
             Ok(None)
         }
@@ -514,7 +519,20 @@ pub(super) fn apply(
             }
             // Only its first person enrolls it again (on her PIN, though the tablet may
             // know her removed); its other people are forgotten.
+            // Visits assigned to its people under the old enrollment are still compared.
+            for person in r.test.device.members()? {
+                r.former.push(person.id);
+            }
             if !r.people.is_empty() {
+                // Found and back in signal, it tries to sync as each of its people in
+                // turn, each refused, until it knows them all removed; then the window
+                // offers its first person to enroll it again.
+                for _ in 0..=r.people.len() {
+                    if r.test.device.members()?.iter().all(|m| m.removed) {
+                        break;
+                    }
+                    anyhow::ensure!(server.sync(&mut r.test).is_err(), "a revoked tablet synced");
+                }
                 let now = r.test.device.now();
                 r.test.device.unlock_to_enroll_again(PIN, now)?;
                 r.people.clear();
@@ -533,9 +551,9 @@ pub(super) fn apply(
             if r.revoked || r.people.len() >= 2 {
                 return Ok(None);
             }
-            if r.people.is_empty() {
+            if r.people.is_empty() && !r.test.device.members()?[0].has_pin {
                 // The first person's PIN, which the PIN screen will ask of her.
-                switch_to_first(r).or_else(|_| r.test.device.set_pin(PIN))?;
+                r.test.device.set_pin(PIN)?;
             }
             let name = format!("{}-{}", r.name, r.people.len() + 1);
             let text = server.member_text(scope, &name)?;
@@ -590,6 +608,13 @@ pub(super) fn apply(
 /// `days` after `day`, as `YYYY-MM-DD`.
 fn days_after(day: Ymd, days: i64) -> String {
     format_ymd(civil_from_days(days_from_civil(day) + days))
+}
+
+/// Whether `from`'s person at work is one added to it whom `to`'s key roster does not
+/// hold yet (`to` has not synced since she was added).
+fn signer_unknown_to(from: &Replica, to: &Replica) -> anyhow::Result<bool> {
+    let signer = from.test.device.active_member()?;
+    Ok(from.people.contains(&signer) && !to.test.device.visitors()?.iter().any(|v| v.id == signer))
 }
 
 /// Whether the person at work on the tablet was removed by the server (whether or not the

@@ -338,28 +338,41 @@ fn a_shared_tablet_lost_and_found_is_enrolled_again_by_its_first_person() -> any
         .add_member_with(&mut transport, &text, "test tablet", PIN_B)?;
     let resident = register(&mut tablet.device, "测试甲", "11010519400301003")?;
     tablet.sync(&server)?;
-    // Reported lost: the office removes both people.
     let a_id = tablet.device.active_member()?;
+    let now = tablet.device.now();
+    tablet.device.unlock_member(&b.id, PIN_B, now)?;
+    // Reported lost while B was at work: the office removes both people.
     boss.sync(&server)?;
     boss.device.revoke_device(&a_id)?;
     boss.device.revoke_device(&b.id)?;
-    assert!(tablet.sync(&server).is_err(), "A's token is refused");
-    assert!(tablet.sync(&server).is_err(), "then B's");
+    assert!(tablet.sync(&server).is_err(), "B's token is refused");
+    assert!(tablet.sync(&server).is_err(), "then A's");
     let now = tablet.device.now();
     assert!(tablet.device.members()?[0].removed);
     for (id, pin) in [("", PIN_A), (b.id.as_str(), PIN_B)] {
         let refused = tablet.device.unlock_member(id, pin, now).map(drop);
         assert_eq!(member_code(refused), Some(ErrorCode::MemberRemoved));
     }
-    // Found again: B cannot enroll it; A, with her PIN and a new code, can.
-    let wrong = tablet.device.unlock_to_enroll_again(PIN_B, now).map(drop);
-    assert_eq!(member_code(wrong), Some(ErrorCode::PinWrong));
-    tablet.device.unlock_to_enroll_again(PIN_A, now)?;
+    // Found again: B cannot enroll it; a spent code changes nothing; A, with her PIN
+    // and a new code, enrolls it.
     let text = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者甲", "1h")?;
-    let mut transport = tablet.transport_to(&server)?;
+    let wrong = tablet
+        .device
+        .enroll_again_as_first(&text, "test tablet", PIN_B, now)
+        .map(drop);
+    assert_eq!(member_code(wrong), Some(ErrorCode::PinWrong));
+    let spent = enrollment_text(&server, &["c1"], "volunteer", "测试志愿者甲", "1h")?;
+    let elsewhere = tempfile::tempdir()?;
+    doorstep_device::Device::open(elsewhere.path())?.enroll(&spent, "test tablet")?;
+    let refused = tablet
+        .device
+        .enroll_again_as_first(&spent, "test tablet", PIN_A, now)
+        .map(drop);
+    assert_eq!(member_code(refused), Some(ErrorCode::EnrollmentUsed));
+    assert_eq!(tablet.device.active_member()?, b.id, "still B, removed");
     tablet
         .device
-        .enroll_with(&mut transport, &text, "test tablet")?;
+        .enroll_again_as_first(&text, "test tablet", PIN_A, now)?;
     // She unlocks as before; B is gone from the tablet; its records are all there.
     tablet.device.unlock_member("", PIN_A, now)?;
     let people = tablet.device.members()?;
