@@ -428,18 +428,33 @@ pub(super) fn apply(
             // Only a revoked tablet's changes (relayed by another) may be set aside, or
             // those of a tablet enrolled again after a revocation, whose new key a peer
             // that has not synced since does not know yet (the server brings them to it
-            // at its next sync).
+            // at its next sync), or those of a person added to a tablet since the peer
+            // last synced (their key unknown to it until then).
+            let known: Vec<String> = replicas[to]
+                .test
+                .device
+                .visitors()?
+                .into_iter()
+                .map(|v| v.id)
+                .collect();
+            let someone_unknown = replicas
+                .iter()
+                .flat_map(|r| r.people.iter().chain(&r.former))
+                .any(|p| !known.contains(p));
             anyhow::ensure!(
                 report.set_aside == 0
+                    || someone_unknown
                     || replicas
                         .iter()
                         .any(|r| r.revoked || r.ever_revoked || !r.removed.is_empty()),
                 "a bundle of an honest device had changes set aside"
             );
-            // And only as made by someone revoked.
+            // And only as made by someone revoked, or someone the peer does not know yet
+            // (the final check holds each to the whole property once everyone synced).
             for aside in replicas[to].test.device.records_aside()? {
                 anyhow::ensure!(
-                    aside.code == ErrorCode::AuthorRevoked,
+                    aside.code == ErrorCode::AuthorRevoked
+                        || (aside.code == ErrorCode::AuthorUnknown && someone_unknown),
                     "a bundle's record set aside as {:?}",
                     aside.code
                 );
