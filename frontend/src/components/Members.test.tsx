@@ -114,6 +114,21 @@ describe("EnrollAgainScreen", () => {
     await vi.waitFor(() => expect(onDone).toHaveBeenCalledWith(START));
     expect(enrollAgain).toHaveBeenLastCalledWith("135790", "https://127.0.0.1:8443", "ABCD-EFGH-JKMN");
   });
+
+  it("counts down the wait earned by wrong PINs before the next try", async () => {
+    const enrollAgain = vi.fn(async () => {
+      throw { code: "pin_wait", message: "", fields: [], wait_ms: 30_000 };
+    });
+    render(
+      <I18nextProvider i18n={await createI18n("zh-CN")}>
+        <EnrollAgainScreen api={fakeApi({ enrollAgain })} onDone={vi.fn()} first="测试志愿者甲" />
+      </I18nextProvider>,
+    );
+    fireEvent.change(await screen.findByLabelText(/测试志愿者甲/), { target: { value: "000000" } });
+    fireEvent.click(document.querySelector("#enroll-again-submit")!);
+    expect((await screen.findByText(/请等 30 秒/)).id).toBe("enroll-again-error");
+    expect((document.querySelector("#enroll-again-submit") as HTMLButtonElement).disabled).toBe(true);
+  });
 });
 
 describe("Members", () => {

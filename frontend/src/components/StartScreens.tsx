@@ -38,23 +38,7 @@ export function EnrollScreen({ api, onDone, onSkip }: Props & { onSkip: (() => v
       <form className="card start-card" onSubmit={submit} noValidate aria-labelledby="enroll-title">
         <h2 id="enroll-title">{t("enroll.title")}</h2>
         <p>{t("enroll.intro")}</p>
-        <TextField
-          id="enroll-code"
-          label={t("enroll.code")}
-          hint={t("enroll.codeHint")}
-          value={code}
-          onChange={setCode}
-          maxLength={600}
-        />
-        <TextField
-          id="enroll-server"
-          label={t("enroll.server")}
-          hint={t("enroll.serverHint")}
-          value={server}
-          onChange={setServer}
-          inputMode="url"
-          maxLength={200}
-        />
+        <EnrollFields prefix="enroll" code={code} server={server} onCode={setCode} onServer={setServer} />
         <div className="actions">
           <button id="enroll-submit" type="submit" className="primary" disabled={busy}>
             {busy ? t("enroll.working") : t("enroll.submit")}
@@ -139,16 +123,8 @@ export function EnrollAgainScreen({ api, onDone, first }: Props & { first: strin
   const [server, setServer] = useState("");
   const [code, setCode] = useState("");
   const [pin, setPin] = useState("");
-  const [refusal, setRefusal] = useState<{ error: UiError; until: number } | null>(null);
-  const [now, setNow] = useState(() => Date.now());
+  const { error, wait, refuse } = usePinRefusals(first);
   const [busy, setBusy] = useState(false);
-  const waitUntil = refusal?.until ?? 0;
-
-  useEffect(() => {
-    if (waitUntil <= now) return;
-    const timer = setTimeout(() => setNow(Date.now()), 1000);
-    return () => clearTimeout(timer);
-  }, [waitUntil, now]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -157,39 +133,19 @@ export function EnrollAgainScreen({ api, onDone, first }: Props & { first: strin
     try {
       onDone(await api.enrollAgain(pin, server.trim(), code.trim()));
     } catch (thrown) {
-      const error = toUiError(thrown);
       setPin("");
-      const start = Date.now();
-      setNow(start);
-      setRefusal({ error, until: start + (error.wait_ms ?? 0) });
+      refuse(toUiError(thrown));
     } finally {
       setBusy(false);
     }
   };
 
-  const wait = waitSeconds(waitUntil - now);
   return (
     <main className="start">
       <form className="card start-card" onSubmit={submit} noValidate aria-labelledby="enroll-again-title">
         <h2 id="enroll-again-title">{t("members.allRemovedTitle")}</h2>
         <p id="all-removed">{t("members.allRemovedIntro", { name: first })}</p>
-        <TextField
-          id="enroll-again-code"
-          label={t("enroll.code")}
-          hint={t("enroll.codeHint")}
-          value={code}
-          onChange={setCode}
-          maxLength={600}
-        />
-        <TextField
-          id="enroll-again-server"
-          label={t("enroll.server")}
-          hint={t("enroll.serverHint")}
-          value={server}
-          onChange={setServer}
-          inputMode="url"
-          maxLength={200}
-        />
+        <EnrollFields prefix="enroll-again" code={code} server={server} onCode={setCode} onServer={setServer} />
         <PinField
           id="enroll-again-pin"
           label={t("members.firstPin", { name: first })}
@@ -200,9 +156,9 @@ export function EnrollAgainScreen({ api, onDone, first }: Props & { first: strin
           {busy ? t("enroll.working") : t("members.enrollAgain")}
         </button>
         <div role="status" aria-live="polite">
-          {refusal ? (
+          {error ? (
             <p id="enroll-again-error" className="field-error">
-              {pinRefusalText(t, refusal.error, wait)}
+              {pinRefusalText(t, error, wait)}
             </p>
           ) : null}
         </div>
@@ -233,17 +189,8 @@ export function UnlockScreen({
   const [member, setMember] = useState(() => firstChoice(members));
   const [pin, setPin] = useState("");
   /** Each person's last refusal and wait: choosing another and back keeps a wait running. */
-  const [refusals, setRefusals] = useState<Record<string, { error: UiError; until: number }>>({});
-  const [now, setNow] = useState(() => Date.now());
+  const { error, wait, refuse } = usePinRefusals(member);
   const [busy, setBusy] = useState(false);
-  const error = refusals[member]?.error ?? null;
-  const waitUntil = refusals[member]?.until ?? 0;
-
-  useEffect(() => {
-    if (waitUntil <= now) return;
-    const timer = setTimeout(() => setNow(Date.now()), 1000);
-    return () => clearTimeout(timer);
-  }, [waitUntil, now]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -252,17 +199,13 @@ export function UnlockScreen({
     try {
       onDone(await api.unlock(pin, member));
     } catch (thrown) {
-      const err = toUiError(thrown);
       setPin("");
-      const start = Date.now();
-      setNow(start);
-      setRefusals((r) => ({ ...r, [member]: { error: err, until: start + (err.wait_ms ?? 0) } }));
+      refuse(toUiError(thrown));
     } finally {
       setBusy(false);
     }
   };
 
-  const wait = waitSeconds(waitUntil - now);
   const shared = members.length > 1;
   const chosen = members.find((m) => m.id === member);
   const activeRemoved = members.find((m) => m.active)?.removed ?? false;
@@ -324,6 +267,61 @@ export function UnlockScreen({
         </div>
       </form>
     </main>
+  );
+}
+
+/**
+ * The last refusal of a PIN for each of `key`'s values (a person), with the wait it
+ * earned counting down each second: choosing another person and back keeps it running.
+ */
+function usePinRefusals(key: string) {
+  const [refusals, setRefusals] = useState<Record<string, { error: UiError; until: number }>>({});
+  const [now, setNow] = useState(() => Date.now());
+  const waitUntil = refusals[key]?.until ?? 0;
+
+  useEffect(() => {
+    if (waitUntil <= now) return;
+    const timer = setTimeout(() => setNow(Date.now()), 1000);
+    return () => clearTimeout(timer);
+  }, [waitUntil, now]);
+
+  const refuse = (error: UiError) => {
+    const start = Date.now();
+    setNow(start);
+    setRefusals((r) => ({ ...r, [key]: { error, until: start + (error.wait_ms ?? 0) } }));
+  };
+  return { error: refusals[key]?.error ?? null, wait: waitSeconds(waitUntil - now), refuse };
+}
+
+/** The enrollment text from the office and, for a server on this machine, its address. */
+function EnrollFields(props: {
+  prefix: string;
+  code: string;
+  server: string;
+  onCode: (v: string) => void;
+  onServer: (v: string) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <TextField
+        id={`${props.prefix}-code`}
+        label={t("enroll.code")}
+        hint={t("enroll.codeHint")}
+        value={props.code}
+        onChange={props.onCode}
+        maxLength={600}
+      />
+      <TextField
+        id={`${props.prefix}-server`}
+        label={t("enroll.server")}
+        hint={t("enroll.serverHint")}
+        value={props.server}
+        onChange={props.onServer}
+        inputMode="url"
+        maxLength={200}
+      />
+    </>
   );
 }
 
