@@ -62,9 +62,13 @@ mod servers;
 use ops::{Op, apply, new_resident, op, refused_by_rules};
 pub(crate) use servers::Server;
 
+/// How often a campaign prints how many cases have passed.
+const PROGRESS_EVERY: usize = 5_000;
+
 /// What a campaign did, over all its cases: printed at its end.
 #[derive(Default)]
 struct Tally {
+    started: Started,
     cases: AtomicUsize,
     devices: AtomicUsize,
     ops: AtomicUsize,
@@ -101,6 +105,15 @@ struct Tally {
     /// Refusals by operation and reason.
     refusals: std::sync::Mutex<BTreeMap<String, usize>>,
     records: AtomicU64,
+}
+
+/// When a campaign started: its tally's making.
+struct Started(std::time::Instant);
+
+impl Default for Started {
+    fn default() -> Self {
+        Started(std::time::Instant::now())
+    }
 }
 
 impl Tally {
@@ -303,7 +316,14 @@ fn run_case(server: &dyn Server, case: &Case, tally: &Tally) -> anyhow::Result<(
     tally
         .records
         .fetch_add(all_ids(&replicas[0].test)?.len() as u64, Ordering::Relaxed);
-    Tally::add(&tally.cases, 1);
+    let passed = tally.cases.fetch_add(1, Ordering::Relaxed) + 1;
+    if passed.is_multiple_of(PROGRESS_EVERY) {
+        // A long campaign says how far it is, and whether its cases grow slower.
+        eprintln!(
+            "  {passed} cases passed after {:.0} s",
+            tally.started.0.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 
@@ -447,7 +467,6 @@ pub(crate) fn campaign<S: Server>(
 ) -> anyhow::Result<()> {
     let counter = AtomicUsize::new(0);
     let tally = Tally::default();
-    let started = std::time::Instant::now();
     let runners = runners.clamp(1, cases.max(1));
     std::thread::scope(|scope| {
         let threads: Vec<_> = (0..runners)
@@ -462,7 +481,7 @@ pub(crate) fn campaign<S: Server>(
             .into_iter()
             .try_for_each(|t| t.join().map_err(|_| anyhow::anyhow!("a runner panicked"))?)
     })?;
-    let elapsed = started.elapsed();
+    let elapsed = tally.started.0.elapsed();
     let passed = tally.cases.load(Ordering::Relaxed);
     let n = |c: &AtomicUsize| c.load(Ordering::Relaxed);
     eprintln!(

@@ -505,7 +505,7 @@ pub(super) fn apply(
                 let mut on_server = true;
                 if a.dev == idx {
                     for h in &a.heads {
-                        on_server &= server.has_change(h)?;
+                        on_server &= server.has_change(&a.id, h)?;
                     }
                 }
                 if on_server {

@@ -26,8 +26,8 @@ pub(crate) trait Server {
         role: &str,
         name: &str,
     ) -> anyhow::Result<()>;
-    /// Whether the server holds a change.
-    fn has_change(&self, hash: &ChangeHash) -> anyhow::Result<bool>;
+    /// Whether the server holds a change of a record.
+    fn has_change(&self, doc: &DocId, hash: &ChangeHash) -> anyhow::Result<bool>;
     /// One sync without faults.
     fn sync(&self, test: &mut TestDevice) -> anyhow::Result<()> {
         test.device
@@ -64,9 +64,9 @@ impl Server for ServerProcess {
         test.device.enroll(&text, "test tablet")?;
         Ok(())
     }
-    fn has_change(&self, hash: &ChangeHash) -> anyhow::Result<bool> {
+    fn has_change(&self, doc: &DocId, hash: &ChangeHash) -> anyhow::Result<bool> {
         Ok(server_db(&self.data_dir)?.int(&format!(
-            "SELECT count(*) FROM changes WHERE hash = '{hash}'"
+            "SELECT count(*) FROM changes WHERE doc_id = '{doc}' AND hash = '{hash}'"
         ))? > 0)
     }
 }
@@ -105,7 +105,7 @@ impl Server for InProcessServer {
         let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("no role {role}"))?;
         InProcessServer::enroll_again(self, &mut test.device, committee, role, name)
     }
-    fn has_change(&self, hash: &ChangeHash) -> anyhow::Result<bool> {
-        InProcessServer::has_change(self, &hash.to_string())
+    fn has_change(&self, doc: &DocId, hash: &ChangeHash) -> anyhow::Result<bool> {
+        InProcessServer::has_change(self, doc.as_str(), &hash.to_string())
     }
 }

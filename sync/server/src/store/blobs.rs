@@ -184,19 +184,19 @@ impl Store {
     }
 }
 
+/// The pieces and the uploads unfinished since before `?1`: run at every piece
+/// received, so found through `blobs_unfinished` and never by reading every attachment
+/// (checked by `plans.rs`).
+pub(super) const EXPIRE_CHUNKS: &str = "DELETE FROM blob_chunks WHERE sha256 IN (
+    SELECT sha256 FROM blobs WHERE complete = 0 AND created_at < ?1)";
+pub(super) const EXPIRE_BLOBS: &str = "DELETE FROM blobs WHERE complete = 0 AND created_at < ?1";
+
 /// Deletes the unfinished uploads whose last piece came more than `hours` (at least
 /// one) before `now`; returns how many.
 pub(super) fn expire_partial(tx: &mut dyn Tx, now: i64, hours: u32) -> Result<u64, Failure> {
     let before = now - i64::from(hours.max(1)) * 3_600_000;
-    tx.execute(
-        "DELETE FROM blob_chunks WHERE sha256 IN (
-            SELECT sha256 FROM blobs WHERE complete = 0 AND created_at < ?1)",
-        params![before],
-    )?;
-    let n = tx.execute(
-        "DELETE FROM blobs WHERE complete = 0 AND created_at < ?1",
-        params![before],
-    )?;
+    tx.execute(EXPIRE_CHUNKS, params![before])?;
+    let n = tx.execute(EXPIRE_BLOBS, params![before])?;
     if n > 0 {
         tracing::info!(uploads = n, "unfinished attachment uploads expired");
     }

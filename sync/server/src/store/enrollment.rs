@@ -31,6 +31,15 @@ pub(super) fn random_token(bytes: usize) -> Result<Vec<u8>, Failure> {
 }
 
 /// Crockford base32 without look-alikes (no I, L, O, U).
+/// One committee's devices, found through `device_committees_by_committee` (not by
+/// reading every device of the server; checked by `plans.rs`).
+pub(super) const COMMITTEE_DEVICES: &str =
+    "SELECT d.device_id, d.role, d.name, d.label, d.enrolled_at, d.revoked_at, d.last_sync_at,
+            d.public_key
+     FROM device_committees c JOIN devices d ON d.device_id = c.device_id
+     WHERE c.committee_id = ?1
+     ORDER BY d.enrolled_at";
+
 const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// A code as people type it: case, spaces and dashes do not matter; O is 0, I and L are 1.
@@ -399,15 +408,15 @@ impl Store {
     /// Enrolled devices, optionally of one committee.
     pub fn devices(&mut self, committee: Option<&str>) -> Result<Vec<DeviceInfo>, Failure> {
         let mut tx = self.db.begin(false)?;
-        let rows = tx.query(
-            "SELECT device_id, role, name, label, enrolled_at, revoked_at, last_sync_at,
-                    public_key
-             FROM devices d
-             WHERE CAST(?1 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM device_committees c
-                                         WHERE c.device_id = d.device_id AND c.committee_id = ?1)
-             ORDER BY enrolled_at",
-            params![committee],
-        )?;
+        let rows = match committee {
+            Some(committee) => tx.query(COMMITTEE_DEVICES, params![committee])?,
+            None => tx.query(
+                "SELECT device_id, role, name, label, enrolled_at, revoked_at, last_sync_at,
+                        public_key
+                 FROM devices ORDER BY enrolled_at",
+                &[],
+            )?,
+        };
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let device_id = r.text(0)?;

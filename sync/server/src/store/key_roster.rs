@@ -81,6 +81,21 @@ pub(super) fn version(tx: &mut dyn Tx, version: &str) -> Result<Option<(i64, i64
     .transpose()
 }
 
+/// The devices of `n` committees (`?1`…`?n`), each with its committees: found through
+/// `device_committees_by_committee`, so that a roster costs its committees' devices and
+/// not every device the server ever enrolled (checked by `plans.rs`).
+pub(super) fn roster_rows_sql(n: usize) -> String {
+    let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+    format!(
+        "SELECT d.device_id, d.actor, d.public_key, d.name, d.label, d.role,
+                CASE WHEN d.revoked_at IS NULL THEN 0 ELSE 1 END, dc.committee_id
+         FROM devices d JOIN device_committees dc ON dc.device_id = d.device_id
+         WHERE dc.committee_id IN ({})
+         ORDER BY d.enrolled_at, d.device_id, dc.committee_id",
+        marks.join(", ")
+    )
+}
+
 /// The signed roster of `committees`, unless `held` is already its version.
 pub(super) fn for_committees(
     tx: &mut dyn Tx,
@@ -99,17 +114,8 @@ pub(super) fn for_committees(
     }
     let mut entries: Vec<KeyEntry> = Vec::new();
     if !committees.is_empty() {
-        let marks: Vec<String> = (1..=committees.len()).map(|i| format!("?{i}")).collect();
-        let sql = format!(
-            "SELECT d.device_id, d.actor, d.public_key, d.name, d.label, d.role,
-                    CASE WHEN d.revoked_at IS NULL THEN 0 ELSE 1 END, dc.committee_id
-             FROM devices d JOIN device_committees dc ON dc.device_id = d.device_id
-             WHERE dc.committee_id IN ({})
-             ORDER BY d.enrolled_at, d.device_id, dc.committee_id",
-            marks.join(", ")
-        );
         let values: Vec<Val> = committees.iter().map(Val::from).collect();
-        for row in tx.query(&sql, &values)? {
+        for row in tx.query(&roster_rows_sql(committees.len()), &values)? {
             let device_id = row.text(0)?;
             let committee = row.text(7)?;
             if let Some(last) = entries.last_mut().filter(|e| e.device_id == device_id) {

@@ -20,6 +20,8 @@ mod key_roster;
 mod log;
 mod log_verify;
 mod merkle;
+#[cfg(test)]
+mod plans;
 mod schema;
 mod sync;
 mod tls;

@@ -171,11 +171,18 @@ impl Store {
         // Since 0.5: the key roster version a device's revocation made
         // (`key_roster_versions.seq`; none for one revoked before).
         tx.add_column("devices", "revoked_in", "BIGINT")?;
-        // Every upload finds the authors of its changes by their actors.
-        tx.execute(
+        // Every upload finds the authors of its changes by their actors; a
+        // committee's key roster and devices are found without reading every committee's,
+        // and the unfinished uploads every piece received expires without reading every
+        // attachment (`plans.rs`).
+        for index in [
             "CREATE INDEX IF NOT EXISTS devices_by_actor ON devices (actor)",
-            &[],
-        )?;
+            "CREATE INDEX IF NOT EXISTS device_committees_by_committee
+             ON device_committees (committee_id, device_id)",
+            "CREATE INDEX IF NOT EXISTS blobs_unfinished ON blobs (created_at) WHERE complete = 0",
+        ] {
+            tx.execute(index, &[])?;
+        }
         tx.execute(
             "INSERT INTO server_meta (key, value) VALUES ('epoch', ?1) ON CONFLICT DO NOTHING",
             crate::params![uuid::Uuid::new_v4().to_string()],
